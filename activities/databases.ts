@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { ConfigError } from '../common/errors';
+import { dialectFor, SUPPORTED_DBTYPS, type Closeable, type ConnectionSpec, type Dialect, type SourceDatabase, type TargetDatabase } from '../dialects';
+
+/** Opens each connection once per worker and keeps its pool; closes them all at shutdown. */
+export class DatabaseRegistry {
+  private readonly sources = new Map<string, SourceDatabase & Closeable>();
+  private readonly targets = new Map<string, TargetDatabase & Closeable>();
+
+  dialect(mapref: string, field: string, spec: ConnectionSpec): Dialect {
+    const dialect = dialectFor(spec.dbtyp);
+    if (!dialect) {
+      throw new ConfigError(mapref, field, `uses connection '${spec.conid}' of DBTYP '${spec.dbtyp}', which this version cannot run`, `use a connection of DBTYP ${SUPPORTED_DBTYPS.join(', ')}`);
+    }
+    return dialect;
+  }
+
+  source(mapref: string, spec: ConnectionSpec): SourceDatabase {
+    const dialect = this.dialect(mapref, 'SRCCONID', spec);
+    return cached(this.sources, spec, () => dialect.openSource(spec));
+  }
+
+  target(mapref: string, spec: ConnectionSpec): TargetDatabase {
+    const dialect = this.dialect(mapref, 'TRGCONID', spec);
+    return cached(this.targets, spec, () => dialect.openTarget(spec));
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.sources.values(), ...this.targets.values()];
+    this.sources.clear();
+    this.targets.clear();
+    await Promise.allSettled(all.map((db) => db.close()));
+  }
+}
+
+function cached<T extends Closeable>(map: Map<string, T>, spec: ConnectionSpec, open: () => T): T {
+  // A changed URL or password opens a new pool; the key never holds the password itself.
+  const key = createHash('sha256').update(JSON.stringify([spec.conid, spec.dbtyp, spec.url, spec.password ?? ''])).digest('hex');
+  let db = map.get(key);
+  if (!db) {
+    db = open();
+    map.set(key, db);
+  }
+  return db;
+}

@@ -1,0 +1,76 @@
+// Classifies errors into retryable and non-retryable Temporal failures, and strips row
+// values from database messages before they reach Temporal or a log.
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { NON_RETRYABLE_TYPES } from '../common/errors';
+
+interface DriverError {
+  code?: string;
+  message?: string;
+  column?: string;
+  where?: string;
+}
+
+/** SQLSTATEs worth retrying: connection loss, serialization, resources, shutdown, locks. */
+export function isTransientSqlState(code: string): boolean {
+  return (
+    code.startsWith('08') || // connection exception
+    code === '40001' || // serialization failure
+    code === '40P01' || // deadlock
+    code.startsWith('53') || // insufficient resources
+    code === '57P01' || // admin shutdown
+    code === '57P02' || // crash shutdown
+    code === '57P03' || // cannot connect now
+    code === '55P03' || // lock not available (lock_timeout)
+    code === '57014' // statement cancelled (statement_timeout)
+  );
+}
+
+const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const TRANSIENT_MESSAGES = [/Connection terminated/i, /connection timeout/i, /Client has encountered a connection error/i, /timeout exceeded when trying to connect/i];
+
+export function isSqlState(code: string | undefined): code is string {
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+}
+
+/**
+ * A database error's message without row values. Data exceptions (class 22) quote the
+ * offending value, so every quoted part is removed; other classes quote only names. The
+ * driver's `detail` (which can hold a whole row) is never used.
+ */
+export function redactedMessage(err: DriverError): string {
+  let message = err.message ?? String(err);
+  const code = err.code;
+  if (isSqlState(code) && code.startsWith('22')) {
+    message = message.replace(/"(?:[^"]|"")*"/g, '(value redacted)');
+  }
+  const copyPlace = err.where ? /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(err.where) : null;
+  if (copyPlace) message += ` (COPY line ${copyPlace[1]}${copyPlace[2] ? `, column ${copyPlace[2]}` : ''})`;
+  else if (err.column) message += ` (column ${err.column})`;
+  return isSqlState(code) ? `${message} [SQLSTATE ${code}]` : message;
+}
+
+export function isTransient(err: unknown): boolean {
+  const e = err as DriverError & { errno?: unknown };
+  if (isSqlState(e?.code)) return isTransientSqlState(e.code);
+  if (e?.code && TRANSIENT_NODE_CODES.has(e.code)) return true;
+  const message = e?.message ?? '';
+  return TRANSIENT_MESSAGES.some((re) => re.test(message));
+}
+
+/** Turns any error into the failure Temporal should see. */
+export function toFailure(err: unknown): Error {
+  if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
+  const e = err as Error & DriverError;
+  if (e instanceof Error && NON_RETRYABLE_TYPES.includes(e.name)) {
+    return ApplicationFailure.create({ type: e.name, message: e.message, nonRetryable: true });
+  }
+  if (isTransient(err)) {
+    return ApplicationFailure.create({ type: 'TransientError', message: redactedMessage(e), nonRetryable: false });
+  }
+  if (isSqlState(e?.code)) {
+    // Bad data, constraint violations, SQL errors, a target that no longer matches.
+    return ApplicationFailure.create({ type: 'DataError', message: redactedMessage(e), nonRetryable: true });
+  }
+  // Anything unknown is retried within the bounded policy, its message kept short.
+  return ApplicationFailure.create({ type: 'UnexpectedError', message: e?.message ?? String(err), nonRetryable: false });
+}

@@ -1,0 +1,269 @@
+// The activities of a dms-etl run, built by a factory from their dependencies so that the
+// workflow bundle never imports a driver (it imports only the type of createActivities).
+//
+//   const activities = createActivities({ metadata, databases, isWorkflowRunning, settings });
+//   await Worker.create({ taskQueue: 'dms-etl', workflowsPath, activities });
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { ConfigError, MappingBusyError, OwnershipLostError } from '../common/errors';
+import { dmsPrclog } from '../migrations/schema';
+import type { Metadata } from '../metadata/repository';
+import type { CheckpointRow } from '../dialects';
+import type { DatabaseRegistry } from './databases';
+import { toFailure } from './failures';
+import { planJob, type JobPlan } from './job-plan';
+import type {
+  BatchInput,
+  BatchResult,
+  BatchState,
+  FinishInput,
+  PrepareInput,
+  RunClaim,
+  RunPlan,
+  RunSettings,
+  StartRunInput,
+} from './types';
+
+export type * from './types';
+
+/** Places where a test may stall or kill an attempt. Only test workers pass an implementation. */
+export type FaultPoint = 'beforeLock' | 'afterCommit';
+export type FaultHook = (point: FaultPoint, at: { mapref: string; batch: number; attempt: number }) => Promise<void>;
+
+export interface ActivityDeps {
+  metadata: Metadata;
+  databases: DatabaseRegistry;
+  settings: RunSettings;
+  /** Whether a workflow (of the chain that began with firstRunId) is still running. */
+  isWorkflowRunning(workflowId: string, firstRunId: string | null): Promise<boolean>;
+  faults?: FaultHook;
+}
+
+/** Runs an activity body, turning every error into a classified, redacted failure. */
+async function classified<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toFailure(err);
+  }
+}
+
+function sameState(row: CheckpointRow, expected: BatchState): boolean {
+  return row.batches === expected.batches && row.checkpoint === expected.checkpoint && row.rows === expected.rows;
+}
+
+function stateOf(row: CheckpointRow): BatchState {
+  return { checkpoint: row.checkpoint, batches: row.batches, rows: row.rows };
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { metadata, databases } = deps;
+  const plans = new Map<number, JobPlan>();
+
+  async function plan(jobid: number, fresh = false): Promise<JobPlan> {
+    let p = fresh ? undefined : plans.get(jobid);
+    if (!p) {
+      p = await planJob(metadata, databases, jobid);
+      plans.set(jobid, p);
+    }
+    return p;
+  }
+
+  /**
+   * Takes the mapping over in the metadata database and opens a DMS_PRCLOG run ('IP').
+   * A start that finds another active run writes nothing and fails naming its workflow.
+   * Idempotent: a retry of the same workflow's start finds and returns its own run.
+   */
+  async function startRun(input: StartRunInput): Promise<RunClaim> {
+    return classified(() =>
+      metadata.transaction(async (tx) => {
+        const { mapref } = input;
+        await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${'dms-run:' + mapref}))`);
+        const job = await metadata.currentJob(mapref);
+        if (!job) {
+          throw new ConfigError(mapref, 'MAPREF', 'has no job in DMS_JOB', `run \`dms job sync ${mapref}\` to validate the mapping and create its job`);
+        }
+        const [active] = await tx
+          .select()
+          .from(dmsPrclog)
+          .where(and(eq(dmsPrclog.mapref, mapref), eq(dmsPrclog.status, 'IP')));
+        if (active && active.wfid === input.workflowId && active.wfrunid === input.firstRunId) {
+          return claimOf(active.prcid, active.jobid ?? job.jobid, job.version, active.resumedfrom, null);
+        }
+        let abandonedRun: number | null = null;
+        if (active) {
+          // One workflow id runs once at a time, so an active row of our own id is stale.
+          const otherRuns =
+            active.wfid !== null && active.wfid !== input.workflowId && (await deps.isWorkflowRunning(active.wfid, active.wfrunid));
+          if (otherRuns) throw new MappingBusyError(mapref, active.prcid, active.wfid!);
+          await tx
+            .update(dmsPrclog)
+            .set({
+              status: 'FL',
+              enddt: new Date(),
+              recupdt: new Date(),
+              lasterr: `abandoned: workflow ${active.wfid ?? '?'} no longer runs; taken over by workflow ${input.workflowId}`,
+            })
+            .where(eq(dmsPrclog.prcid, active.prcid));
+          abandonedRun = active.prcid;
+        }
+        const [latest] = await tx.select().from(dmsPrclog).where(eq(dmsPrclog.mapref, mapref)).orderBy(desc(dmsPrclog.prcid)).limit(1);
+        const resume = !input.fromStart && latest !== undefined && latest.status !== 'PC';
+        if (resume && latest.jobid !== job.jobid) {
+          throw new ConfigError(
+            mapref,
+            'DMS_JOB',
+            `changed since run ${latest.prcid} stopped unfinished (job ${latest.jobid} then, job ${job.jobid} version ${job.version} now); resuming would mix two definitions`,
+            `restore the mapping and sync it again to resume, or load from the start with \`dms run ${mapref} --from-start\` (input {"mapref":"${mapref}","fromStart":true}) after emptying the target table`,
+          );
+        }
+        const [run] = await tx
+          .insert(dmsPrclog)
+          .values({
+            mapref,
+            jobid: job.jobid,
+            status: 'IP',
+            sessionid: input.workflowId,
+            wfid: input.workflowId,
+            wfrunid: input.firstRunId,
+            chkpntstrategy: 'KEY',
+            resumedfrom: resume ? latest.prcid : null,
+            param1: resume ? latest.param1 : null,
+          })
+          .returning();
+        return claimOf(run.prcid, job.jobid, job.version, run.resumedfrom, abandonedRun);
+      }),
+    );
+
+    function claimOf(prcid: number, jobid: number, jobVersion: number, resumesRun: number | null, abandonedRun: number | null): RunClaim {
+      return { prcid, jobid, jobVersion, resumesRun, abandonedRun, settings: deps.settings };
+    }
+  }
+
+  /**
+   * Validates the job against both databases, then makes this run the owner of the
+   * mapping's checkpoint row in the target (a new ownership epoch), keeping the checkpoint
+   * on a resume and clearing it on a fresh start.
+   */
+  async function prepareRun(input: PrepareInput): Promise<RunPlan> {
+    return classified(async () => {
+      const p = await plan(input.jobid, true);
+      await p.target.ensureCheckpointTable(p.schema);
+      const row = await p.target.transaction(async (tx) => {
+        const current = await tx.lockCheckpoint(p.schema, input.mapref);
+        if (current && current.prcid === input.prcid) return current; // a retry of this activity
+        if (input.resume && current && current.jobid !== input.jobid) {
+          throw new ConfigError(input.mapref, 'DMS_CHKPNT', `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`, `load from the start with \`dms run ${input.mapref} --from-start\``);
+        }
+        const keep = input.resume && current !== undefined;
+        const next: CheckpointRow = {
+          mapref: input.mapref,
+          prcid: input.prcid,
+          epoch: (current?.epoch ?? 0) + 1,
+          jobid: input.jobid,
+          checkpoint: keep ? current.checkpoint : null,
+          batches: keep ? current.batches : 0,
+          rows: keep ? current.rows : 0,
+        };
+        await tx.writeCheckpoint(p.schema, next);
+        return next;
+      });
+      const state = stateOf(row);
+      await metadata.mirrorCheckpoint(input.prcid, state);
+      return { epoch: row.epoch, strategy: 'KEY', batchSize: p.spec.bulklmt, state };
+    });
+  }
+
+  /**
+   * One batch, fenced: in one target transaction, lock the checkpoint row, check that this
+   * run still owns it and that it holds the expected state, read the next rows after the
+   * checkpoint, load them, advance the checkpoint; then mirror it into DMS_PRCLOG.
+   */
+  async function runBatch(input: BatchInput): Promise<BatchResult> {
+    const ctx = Context.current();
+    try {
+      const p = await plan(input.jobid);
+      ctx.heartbeat();
+      const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: ctx.info.attempt };
+      await deps.faults?.('beforeLock', at);
+      const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
+        const row = await tx.lockCheckpoint(p.schema, input.mapref);
+        if (!row || row.prcid !== input.prcid || row.epoch !== input.epoch) {
+          const holder = row ? `the checkpoint row now belongs to run ${row.prcid}, epoch ${row.epoch}` : 'the checkpoint row is gone';
+          throw new OwnershipLostError(input.mapref, input.prcid, holder);
+        }
+        if (!sameState(row, input.expected)) {
+          // An earlier attempt committed this batch before its completion reached Temporal.
+          return { state: stateOf(row), rowsInBatch: 0, done: false, alreadyCommitted: true };
+        }
+        const batch = await p.source.readKeyBatch({
+          query: p.spec.srcquery,
+          keyColumn: p.keyColumn,
+          after: row.checkpoint,
+          limit: p.spec.bulklmt,
+        });
+        ctx.heartbeat();
+        const n = batch.rows.length;
+        if (n === 0) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false };
+        const keyIndex = batch.columns.indexOf(p.keyColumn);
+        const lastKey = batch.rows[n - 1][keyIndex];
+        if (lastKey === null) {
+          throw new ConfigError(input.mapref, 'CHKPNTCOLUMN', `("${p.keyColumn}") has NULL values in the source`, 'filter NULL keys out in SRCQUERY or choose a NOT NULL key column');
+        }
+        await tx.load(p.schema, p.table, batch);
+        const next: CheckpointRow = { ...row, checkpoint: lastKey, batches: row.batches + 1, rows: row.rows + n };
+        await tx.writeCheckpoint(p.schema, next);
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled before commit; rolled back');
+        return { state: stateOf(next), rowsInBatch: n, done: n < p.spec.bulklmt, alreadyCommitted: false };
+      });
+      await deps.faults?.('afterCommit', at);
+      await metadata.mirrorCheckpoint(input.prcid, result.state);
+      return result;
+    } catch (err) {
+      const failure = toFailure(err);
+      const retryable = !(failure as { nonRetryable?: boolean }).nonRetryable && !(failure instanceof CancelledFailure);
+      if (retryable) {
+        // Shown in DMS_PRCLOG while Temporal retries; best effort, the metadata may be down too.
+        await metadata.recordError(input.prcid, `retrying batch ${input.expected.batches + 1}: ${failure.message}`).catch(() => undefined);
+      }
+      throw failure;
+    }
+  }
+
+  /**
+   * Ends a run: releases its ownership (a new epoch fences any attempt still running) and
+   * sets DMS_PRCLOG's status; PARAM1 becomes 'COMPLETED' or keeps the checkpoint.
+   */
+  async function finishRun(input: FinishInput): Promise<void> {
+    return classified(async () => {
+      let state = input.state;
+      const run = await metadata.run(input.prcid);
+      if (run?.jobid) {
+        try {
+          const p = await plan(run.jobid);
+          await p.target.transaction(async (tx) => {
+            const row = await tx.lockCheckpoint(p.schema, input.mapref);
+            if (row && row.prcid === input.prcid && row.epoch === input.epoch) {
+              state = stateOf(row);
+              await tx.writeCheckpoint(p.schema, { ...row, epoch: row.epoch + 1 });
+            }
+          });
+        } catch (err) {
+          // The target may be why the run failed; the next run's takeover fences it anyway.
+          Context.current().log.warn('could not release the checkpoint row', { mapref: input.mapref, error: toFailure(err).message });
+        }
+      }
+      const param1 = input.status === 'PC' ? 'COMPLETED' : state.checkpoint;
+      await metadata.db
+        .update(dmsPrclog)
+        .set({ batchcnt: state.batches, srcrows: state.rows, trgrows: state.rows })
+        .where(and(eq(dmsPrclog.prcid, input.prcid), eq(dmsPrclog.status, 'IP')));
+      await metadata.endRun(input.prcid, input.status, param1, input.error);
+    });
+  }
+
+  return { startRun, prepareRun, runBatch, finishRun };
+}
+
+export type DmsActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,84 @@
+// What crosses the workflow/activity boundary, and so lands in Temporal's history: names,
+// ids, checkpoints (key values) and counts. Never row data, never a secret.
+
+/** The committed position of a run, as the target's DMS_CHKPNT holds it. */
+export interface BatchState {
+  /** The last committed key (text), or null before the first batch. */
+  checkpoint: string | null;
+  batches: number;
+  rows: number;
+}
+
+/** Retry and timeout settings of batch activities, read from the worker's environment. */
+export interface RunSettings {
+  batchTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+  retry: {
+    initialIntervalMs: number;
+    maximumIntervalMs: number;
+    backoffCoefficient: number;
+    maximumAttempts: number;
+  };
+}
+
+export interface StartRunInput {
+  mapref: string;
+  workflowId: string;
+  /** The first run id of the workflow's continue-as-new chain. */
+  firstRunId: string;
+  /** Ignore an unfinished earlier run and load from the start. */
+  fromStart: boolean;
+}
+
+export interface RunClaim {
+  prcid: number;
+  jobid: number;
+  jobVersion: number;
+  /** The unfinished run this one resumes, or null for a fresh start. */
+  resumesRun: number | null;
+  /** A run left 'IP' by a workflow that no longer runs, marked 'FL' by this start. */
+  abandonedRun: number | null;
+  settings: RunSettings;
+}
+
+export interface PrepareInput {
+  mapref: string;
+  prcid: number;
+  jobid: number;
+  resume: boolean;
+}
+
+export interface RunPlan {
+  /** The ownership epoch every batch of this run must find in DMS_CHKPNT. */
+  epoch: number;
+  strategy: 'KEY';
+  batchSize: number;
+  state: BatchState;
+}
+
+export interface BatchInput {
+  mapref: string;
+  prcid: number;
+  epoch: number;
+  jobid: number;
+  /** The state the batch must find; anything else means the batch already committed. */
+  expected: BatchState;
+}
+
+export interface BatchResult {
+  state: BatchState;
+  rowsInBatch: number;
+  /** The source is exhausted. */
+  done: boolean;
+  /** An earlier attempt had already committed this batch: nothing was loaded now. */
+  alreadyCommitted: boolean;
+}
+
+export interface FinishInput {
+  mapref: string;
+  prcid: number;
+  epoch: number;
+  status: 'PC' | 'FL' | 'CN';
+  error: string | null;
+  state: BatchState;
+}

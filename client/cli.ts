@@ -1,0 +1,162 @@
+// The `dms` command line: migrate, job sync, worker, run, status.
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { Command } from 'commander';
+import { ClientEnv, readEnv } from '../common/env';
+import { ConfigError, EnvError } from '../common/errors';
+import { Metadata } from '../metadata/repository';
+import type { DmsJobInput, DmsJobResult, Progress } from '../workflows';
+
+const WORKFLOW_TYPE = 'dmsJob';
+
+async function withMetadata<T>(fn: (metadata: Metadata) => Promise<T>): Promise<T> {
+  const env = readEnv(ClientEnv);
+  const metadata = Metadata.open(env.DMS_METADATA_URL);
+  try {
+    return await fn(metadata);
+  } finally {
+    await metadata.close();
+  }
+}
+
+async function withTemporal<T>(fn: (client: Client, env: ClientEnv) => Promise<T>): Promise<T> {
+  const env = readEnv(ClientEnv);
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS }).catch((err: Error) => {
+    throw new EnvError(`Cannot reach Temporal at TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS}: ${err.message}. Start it with \`npm run temporal\` or set TEMPORAL_ADDRESS.`);
+  });
+  try {
+    return await fn(new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }), env);
+  } finally {
+    await connection.close();
+  }
+}
+
+export function workflowIdFor(mapref: string): string {
+  return `dms-${mapref}`;
+}
+
+function formatProgress(p: Progress): string {
+  return `${p.mapref}: ${p.rowsLoaded} rows in ${p.batches} batches, ${p.rowsPerSecond} rows/s, checkpoint ${p.checkpoint ?? '(start)'}`;
+}
+
+function innermost(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown };
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('dms')
+    .description('dms-etl: run DMS mappings as Temporal workflows, exactly once')
+    .showHelpAfterError();
+
+  program
+    .command('migrate')
+    .description('create or upgrade the metadata tables in DMS_METADATA_URL (safe to repeat)')
+    .action(() =>
+      withMetadata(async (metadata) => {
+        await metadata.migrate();
+        console.log('metadata tables are up to date');
+      }),
+    );
+
+  const job = program.command('job').description('jobs: the validated, versioned copies of mappings that run');
+  job
+    .command('sync <MAPREF>')
+    .description('validate a DMS_MAPR mapping and copy it into DMS_JOB (a new version when it changed)')
+    .action((mapref: string) =>
+      withMetadata(async (metadata) => {
+        const spec = await metadata.mapping(mapref);
+        await metadata.connection(mapref, 'SRCCONID', spec.srcconid, null);
+        await metadata.connection(mapref, 'TRGCONID', spec.trgconid, null);
+        const { job: row, changed } = await metadata.syncJob(spec);
+        console.log(changed ? `job ${row.jobid} (version ${row.version}) created for ${mapref}` : `job ${row.jobid} (version ${row.version}) of ${mapref} is up to date`);
+      }),
+    );
+
+  program
+    .command('worker')
+    .description('run a worker for task queue dms-etl (config from the environment; stops on SIGINT/SIGTERM)')
+    .action(async () => {
+      const { runWorker } = await import('../worker/main');
+      await runWorker();
+    });
+
+  program
+    .command('run <MAPREF>')
+    .description('start the mapping as workflow dms-<MAPREF>')
+    .option('--wait', 'wait for the run to end, printing its progress')
+    .option('--from-start', 'ignore an unfinished earlier run and load from the start')
+    .option('--workflow-id <id>', 'workflow id to use instead of dms-<MAPREF>')
+    .action((mapref: string, opts: { wait?: boolean; fromStart?: boolean; workflowId?: string }) =>
+      withTemporal(async (client, env) => {
+        const workflowId = opts.workflowId ?? workflowIdFor(mapref);
+        const input: DmsJobInput = { mapref, ...(opts.fromStart ? { fromStart: true } : {}) };
+        const handle = await client.workflow
+          .start(WORKFLOW_TYPE, { taskQueue: env.DMS_TASK_QUEUE, workflowId, args: [input] })
+          .catch((err) => {
+            if (err instanceof WorkflowExecutionAlreadyStartedError) {
+              throw new EnvError(`Workflow ${workflowId} is already running; watch it with \`dms status ${mapref}\``);
+            }
+            throw err;
+          });
+        console.log(`started workflow ${workflowId} (run ${handle.firstExecutionRunId}) on task queue ${env.DMS_TASK_QUEUE}`);
+        if (!opts.wait) return;
+        const timer = setInterval(() => {
+          handle.query<Progress>('progress').then((p) => console.log(formatProgress(p)), () => undefined);
+        }, 2000);
+        try {
+          const result = (await handle.result()) as DmsJobResult;
+          console.log(`${mapref}: completed, ${result.rows} rows in ${result.batches} batches (run ${result.prcid})`);
+        } catch (err) {
+          if (err instanceof WorkflowFailedError) throw new EnvError(`${mapref}: run failed: ${innermost(err)}`);
+          throw err;
+        } finally {
+          clearInterval(timer);
+        }
+      }),
+    );
+
+  program
+    .command('status <MAPREF>')
+    .description('show the latest runs of a mapping from DMS_PRCLOG')
+    .option('-n, --limit <n>', 'number of runs', '10')
+    .action((mapref: string, opts: { limit: string }) =>
+      withMetadata(async (metadata) => {
+        const runs = await metadata.latestRuns(mapref, Math.max(1, Number(opts.limit) || 10));
+        if (runs.length === 0) {
+          console.log(`no runs of ${mapref} yet`);
+          return;
+        }
+        console.table(
+          runs.map((r) => ({
+            prcid: r.prcid,
+            status: r.status,
+            started: r.strtdt.toISOString(),
+            ended: r.enddt?.toISOString() ?? '',
+            param1: r.param1 ?? '',
+            rows: r.trgrows,
+            batches: r.batchcnt,
+            workflow: r.wfid ?? '',
+            error: r.lasterr ?? '',
+          })),
+        );
+      }),
+    );
+
+  return program;
+}
+
+/** Runs the CLI; known errors print their message alone, never a bare stack trace. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    const e = err as Error;
+    const known = e instanceof ConfigError || e instanceof EnvError;
+    console.error(`dms: ${e.message}`);
+    if (!known && process.env.DMS_DEBUG) console.error(e.stack);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) void main(process.argv);

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { EnvError } from './errors';
+
+const positiveInt = (name: string, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number` })
+    .int(`${name} must be a whole number`)
+    .positive(`${name} must be greater than 0`)
+    .default(fallback);
+
+const postgresUrl = (name: string) =>
+  z
+    .string({ error: `${name} is not set: point it at the metadata database, e.g. postgres://postgres@127.0.0.1:5432/dms` })
+    .min(1, `${name} is empty: point it at the metadata database, e.g. postgres://postgres@127.0.0.1:5432/dms`)
+    .refine((v) => v === '' || /^postgres(ql)?:\/\//.test(v), `${name} must be a postgres:// URL`);
+
+const temporalEnv = {
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  DMS_TASK_QUEUE: z.string().min(1).default('dms-etl'),
+};
+
+export const ClientEnv = z.object({
+  ...temporalEnv,
+  DMS_METADATA_URL: postgresUrl('DMS_METADATA_URL'),
+});
+
+export const WorkerEnv = ClientEnv.extend({
+  /** First retry delay of a batch that failed with a transient error. */
+  DMS_RETRY_INITIAL_INTERVAL_MS: positiveInt('DMS_RETRY_INITIAL_INTERVAL_MS', 1_000),
+  DMS_RETRY_MAX_INTERVAL_MS: positiveInt('DMS_RETRY_MAX_INTERVAL_MS', 60_000),
+  DMS_RETRY_BACKOFF: z.coerce
+    .number({ error: 'DMS_RETRY_BACKOFF must be a number' })
+    .min(1, 'DMS_RETRY_BACKOFF must be at least 1')
+    .default(2),
+  /** Attempts of one batch before the run fails (transient errors only). */
+  DMS_RETRY_MAX_ATTEMPTS: positiveInt('DMS_RETRY_MAX_ATTEMPTS', 10),
+  DMS_BATCH_TIMEOUT_MS: positiveInt('DMS_BATCH_TIMEOUT_MS', 300_000),
+  DMS_HEARTBEAT_TIMEOUT_MS: positiveInt('DMS_HEARTBEAT_TIMEOUT_MS', 60_000),
+});
+
+export type ClientEnv = z.output<typeof ClientEnv>;
+export type WorkerEnv = z.output<typeof WorkerEnv>;
+
+/** Parses the environment; the error names each variable that is wrong and how. */
+export function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.output<T> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new EnvError(`Invalid environment:\n${lines.join('\n')}`);
+}

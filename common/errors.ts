@@ -1,0 +1,49 @@
+// Errors live together; each says when it is thrown. Activities turn them into Temporal
+// ApplicationFailures (activities/failures.ts) whose type names these classes.
+
+/** Thrown when a mapping, a job or a connection is configured wrongly: never retried. */
+export class ConfigError extends Error {
+  constructor(
+    readonly mapref: string,
+    readonly field: string,
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`Mapping ${mapref}: ${field} ${problem}. Fix: ${fix}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Thrown when a start finds another run of the mapping still active: nothing was written. */
+export class MappingBusyError extends Error {
+  constructor(
+    readonly mapref: string,
+    readonly prcid: number,
+    readonly workflowId: string,
+  ) {
+    super(
+      `Mapping ${mapref} is busy: run ${prcid} of workflow ${workflowId} is still running. ` +
+        `Wait for it to finish or cancel it (temporal workflow cancel --workflow-id ${workflowId}); this start wrote nothing.`,
+    );
+    this.name = 'MappingBusyError';
+  }
+}
+
+/** Thrown when a run no longer owns its mapping (another run took it over): never retried. */
+export class OwnershipLostError extends Error {
+  constructor(mapref: string, prcid: number, detail: string) {
+    super(`Run ${prcid} of mapping ${mapref} no longer owns the mapping (${detail}); it wrote nothing.`);
+    this.name = 'OwnershipLostError';
+  }
+}
+
+/** Thrown when an environment variable is missing or malformed at start-up. */
+export class EnvError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EnvError';
+  }
+}
+
+/** Failure type names that are never retried. */
+export const NON_RETRYABLE_TYPES = ['ConfigError', 'MappingBusyError', 'OwnershipLostError', 'DataError'];

@@ -1,0 +1,98 @@
+// The mapping as `dms job sync` freezes it: every field checked, each failure naming the
+// mapping, the field and the fix.
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+export const LOAD_MODES = ['APPEND', 'UPSERT', 'TRUNCATE', 'INCREMENTAL'] as const;
+export const STRATEGIES = ['AUTO', 'KEY', 'ROWCOUNT', 'PYTHON', 'NONE'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+const upper = (v: unknown) => (typeof v === 'string' ? v.trim().toUpperCase() : v);
+const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);
+const emptyToNull = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? null : trimmed(v));
+
+/** Each field's rule, and the fix a user reads when the rule is broken. */
+const FIELDS = {
+  srcconid: ['a DMS_DBCONDTLS.CONID', 'set SRCCONID to the CONID of the source connection'],
+  srcquery: ['a SELECT statement', 'set SRCQUERY to the query that reads the source rows'],
+  trgconid: ['a DMS_DBCONDTLS.CONID', 'set TRGCONID to the CONID of the target connection'],
+  trgschm: ['the target schema', "set TRGSCHM to the target table's schema (e.g. public)"],
+  trgtbnm: ['the target table', 'set TRGTBNM to the name of the target table'],
+  loadmode: [LOAD_MODES.join(', '), `set LOADMODE to one of ${LOAD_MODES.join(', ')}`],
+  bulklmt: ['a batch size from 1 to 1000000', 'set BULKLMT to the number of rows per batch, e.g. 10000'],
+  chkpntstrategy: [STRATEGIES.join(', '), `set CHKPNTSTRATEGY to one of ${STRATEGIES.join(', ')}`],
+  chkpntenabled: ["'Y' or 'N'", "set CHKPNTENABLED to 'Y' or 'N'"],
+} as const;
+
+const required = (field: keyof typeof FIELDS) =>
+  z.preprocess(emptyToNull, z.string({ error: `is empty; it must be ${FIELDS[field][0]}` }));
+
+export const MappingSchema = z
+  .object({
+    mapref: z.string().min(1),
+    srcconid: required('srcconid'),
+    srcquery: required('srcquery'),
+    trgconid: required('trgconid'),
+    trgschm: required('trgschm'),
+    trgtbnm: required('trgtbnm'),
+    trgkeycols: z.preprocess(emptyToNull, z.string().nullable()),
+    loadmode: z.preprocess(upper, z.enum(LOAD_MODES, { error: (i) => `is '${i.input}'; it must be ${FIELDS.loadmode[0]}` })),
+    bulklmt: z.coerce
+      .number({ error: `must be ${FIELDS.bulklmt[0]}` })
+      .int(`must be ${FIELDS.bulklmt[0]}`)
+      .min(1, `must be ${FIELDS.bulklmt[0]}`)
+      .max(1_000_000, `must be ${FIELDS.bulklmt[0]}`),
+    chkpntstrategy: z.preprocess(
+      upper,
+      z.enum(STRATEGIES, { error: (i) => `is '${i.input}'; it must be ${FIELDS.chkpntstrategy[0]}` }),
+    ),
+    chkpntcolumn: z.preprocess(emptyToNull, z.string().nullable()),
+    chkpntenabled: z.preprocess(upper, z.enum(['Y', 'N'], { error: (i) => `is '${i.input}'; it must be ${FIELDS.chkpntenabled[0]}` })),
+  })
+  .superRefine((m, ctx) => {
+    if (m.chkpntstrategy === 'KEY' && !m.chkpntcolumn) {
+      ctx.addIssue({ code: 'custom', path: ['chkpntcolumn'], message: "is empty but CHKPNTSTRATEGY is 'KEY'" });
+    }
+  });
+
+export type MappingSpec = z.output<typeof MappingSchema>;
+
+const FIXES: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(FIELDS).map(([k, v]) => [k, v[1]])),
+  chkpntcolumn: 'set CHKPNTCOLUMN to the source column that orders the rows (e.g. TRANSACTION_ID)',
+};
+
+/** Validates a DMS_MAPR (or DMS_JOB) row; throws ConfigError for the first problem. */
+export function parseMapping(row: Record<string, unknown>): MappingSpec {
+  const mapref = String(row.mapref ?? '?');
+  const parsed = MappingSchema.safeParse(row);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = String(issue.path[0] ?? 'mapping');
+  const fix = FIXES[field] ?? 'correct the mapping';
+  throw new ConfigError(
+    mapref,
+    field.toUpperCase(),
+    issue.message,
+    `${fix} in DMS_MAPR (UPDATE dms_mapr SET ${field} = ... WHERE mapref = '${mapref}'), then run \`dms job sync ${mapref}\``,
+  );
+}
+
+/** The config columns that define a job: a change in any of them makes a new job version. */
+export const DEFINITION_FIELDS = [
+  'srcconid',
+  'srcquery',
+  'trgconid',
+  'trgschm',
+  'trgtbnm',
+  'trgkeycols',
+  'loadmode',
+  'bulklmt',
+  'chkpntstrategy',
+  'chkpntcolumn',
+  'chkpntenabled',
+] as const satisfies readonly (keyof MappingSpec)[];
+
+export function sameDefinition(a: MappingSpec, b: MappingSpec): boolean {
+  return DEFINITION_FIELDS.every((f) => a[f] === b[f]);
+}

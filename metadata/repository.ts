@@ -1,0 +1,143 @@
+// Reads and writes of the metadata database (DMS_DBCONDTLS, DMS_MAPR, DMS_JOB, DMS_PRCLOG).
+import path from 'node:path';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import * as schema from '../migrations/schema';
+import { dmsDbcondtls, dmsJob, dmsMapr, dmsPrclog, type JobRow, type RunRow } from '../migrations/schema';
+import { ConfigError } from '../common/errors';
+import { DEFINITION_FIELDS, parseMapping, sameDefinition, type MappingSpec } from '../common/mapping';
+import type { ConnectionSpec } from '../dialects';
+
+export type MetadataDb = NodePgDatabase<typeof schema>;
+export type RunStatus = 'IP' | 'PC' | 'FL' | 'CN';
+
+export const MIGRATIONS_FOLDER = path.join(__dirname, '..', 'migrations', 'pg');
+
+export class Metadata {
+  readonly db: MetadataDb;
+
+  constructor(readonly pool: pg.Pool) {
+    this.db = drizzle(pool, { schema });
+  }
+
+  static open(url: string): Metadata {
+    const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'dms-etl metadata' });
+    pool.on('error', () => undefined);
+    return new Metadata(pool);
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+
+  /** Creates or upgrades the metadata tables; safe to run any number of times. */
+  async migrate(): Promise<void> {
+    await migrate(this.db, { migrationsFolder: MIGRATIONS_FOLDER });
+  }
+
+  /** Runs fn in one transaction. */
+  transaction<T>(fn: (tx: MetadataDb) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(tx as unknown as MetadataDb));
+  }
+
+  /**
+   * The connection for a CONID, with its password read from the variable PWDENV names
+   * (pass env = null to check only that the connection exists).
+   */
+  async connection(mapref: string, field: 'SRCCONID' | 'TRGCONID', conid: string, env: NodeJS.ProcessEnv | null = process.env): Promise<ConnectionSpec> {
+    const [row] = await this.db.select().from(dmsDbcondtls).where(eq(dmsDbcondtls.conid, conid));
+    if (!row) {
+      throw new ConfigError(mapref, field, `is '${conid}', which is not in DMS_DBCONDTLS`, `add the connection (INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('${conid}', 'POSTGRES', 'postgres://user@host:5432/db', 'ENV_VAR_WITH_PASSWORD')) or point ${field} at an existing CONID`);
+    }
+    let password: string | undefined;
+    if (row.pwdenv && env) {
+      password = env[row.pwdenv];
+      if (password === undefined) {
+        throw new ConfigError(mapref, field, `uses connection '${conid}', whose PWDENV names the environment variable ${row.pwdenv}, which is not set on the worker`, `export ${row.pwdenv} in the worker's environment and restart it`);
+      }
+    }
+    return { conid: row.conid, dbtyp: row.dbtyp, url: row.conurl, password };
+  }
+
+  async mapping(mapref: string): Promise<MappingSpec> {
+    const [row] = await this.db.select().from(dmsMapr).where(eq(dmsMapr.mapref, mapref));
+    if (!row) {
+      throw new ConfigError(mapref, 'MAPREF', 'is not in DMS_MAPR', `insert the mapping into dms_mapr, or check the spelling (mapping names are case-sensitive)`);
+    }
+    return parseMapping(row);
+  }
+
+  async currentJob(mapref: string): Promise<JobRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(dmsJob)
+      .where(and(eq(dmsJob.mapref, mapref), eq(dmsJob.curflg, 'Y')));
+    return row;
+  }
+
+  async job(jobid: number): Promise<JobRow | undefined> {
+    const [row] = await this.db.select().from(dmsJob).where(eq(dmsJob.jobid, jobid));
+    return row;
+  }
+
+  /**
+   * Freezes a validated mapping into DMS_JOB. An unchanged definition keeps its job; a
+   * changed one becomes the next version (the earlier one stays, no longer current).
+   */
+  async syncJob(spec: MappingSpec): Promise<{ job: JobRow; changed: boolean }> {
+    return this.transaction(async (tx) => {
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${'dms-job:' + spec.mapref}))`);
+      const [current] = await tx
+        .select()
+        .from(dmsJob)
+        .where(and(eq(dmsJob.mapref, spec.mapref), eq(dmsJob.curflg, 'Y')));
+      if (current && sameDefinition(parseMapping(current), spec)) return { job: current, changed: false };
+      if (current) {
+        await tx.update(dmsJob).set({ curflg: 'N', recupdt: new Date() }).where(eq(dmsJob.jobid, current.jobid));
+      }
+      const definition = Object.fromEntries(DEFINITION_FIELDS.map((f) => [f, spec[f]]));
+      const [job] = await tx
+        .insert(dmsJob)
+        .values({ mapref: spec.mapref, version: (current?.version ?? 0) + 1, ...definition, curflg: 'Y' })
+        .returning();
+      return { job, changed: true };
+    });
+  }
+
+  async run(prcid: number): Promise<RunRow | undefined> {
+    const [row] = await this.db.select().from(dmsPrclog).where(eq(dmsPrclog.prcid, prcid));
+    return row;
+  }
+
+  async latestRuns(mapref: string, limit: number): Promise<RunRow[]> {
+    return this.db.select().from(dmsPrclog).where(eq(dmsPrclog.mapref, mapref)).orderBy(desc(dmsPrclog.prcid)).limit(limit);
+  }
+
+  /** Mirrors a committed checkpoint into PARAM1; never moves a run's counters backwards. */
+  async mirrorCheckpoint(prcid: number, state: { checkpoint: string | null; batches: number; rows: number }): Promise<void> {
+    await this.db
+      .update(dmsPrclog)
+      .set({ param1: state.checkpoint, batchcnt: state.batches, srcrows: state.rows, trgrows: state.rows, lasterr: null, recupdt: new Date() })
+      .where(and(eq(dmsPrclog.prcid, prcid), eq(dmsPrclog.status, 'IP'), sql`${dmsPrclog.batchcnt} <= ${state.batches}`));
+  }
+
+  /** Shows the error a run is retrying after. */
+  async recordError(prcid: number, message: string): Promise<void> {
+    await this.db
+      .update(dmsPrclog)
+      .set({ lasterr: message, recupdt: new Date() })
+      .where(and(eq(dmsPrclog.prcid, prcid), eq(dmsPrclog.status, 'IP')));
+  }
+
+  /** Ends a run that is still active; a run already ended (or taken over) is left alone. */
+  async endRun(prcid: number, status: Exclude<RunStatus, 'IP'>, param1: string | null, error: string | null): Promise<boolean> {
+    const rows = await this.db
+      .update(dmsPrclog)
+      .set({ status, param1, lasterr: error, enddt: new Date(), recupdt: new Date() })
+      .where(and(eq(dmsPrclog.prcid, prcid), eq(dmsPrclog.status, 'IP')))
+      .returning({ prcid: dmsPrclog.prcid });
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,118 @@
+// Starts the Temporal CLI's dev server: `npm run temporal` for development (settings in
+// temporal-dev.yml), and startDevServer() for tests (free loopback ports, own db file).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+const ROOT = path.join(__dirname, '..');
+
+const DevServerConfig = z.object({
+  ip: z.string().default('127.0.0.1'),
+  port: z.number().int().positive().default(7233),
+  uiPort: z.number().int().positive().optional(),
+  namespace: z.string().default('default'),
+  dbFilename: z.string().optional(),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
+  headless: z.boolean().default(false),
+});
+export type DevServerConfig = z.input<typeof DevServerConfig>;
+
+export interface DevServer {
+  address: string;
+  uiAddress: string | null;
+  namespace: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The Temporal CLI binary, built into the per-user cache when missing. */
+export function temporalCli(): string {
+  return execFileSync(path.join(ROOT, 'scripts', 'temporal-cli'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilServing(address: string, namespace: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the Temporal dev server exited with code ${child.exitCode}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      last = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`the Temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${String(last)}`);
+}
+
+export async function startDevServer(options: DevServerConfig = {}): Promise<DevServer> {
+  const config = DevServerConfig.parse(options);
+  const cli = temporalCli();
+  const args = ['server', 'start-dev', '--ip', config.ip, '--port', String(config.port), '--namespace', config.namespace, '--log-level', config.logLevel];
+  args.push('--http-port', String(await freePort(config.ip)), '--metrics-port', String(await freePort(config.ip)));
+  if (config.headless) args.push('--headless');
+  else if (config.uiPort) args.push('--ui-port', String(config.uiPort));
+  if (config.dbFilename) {
+    mkdirSync(path.dirname(config.dbFilename), { recursive: true });
+    args.push('--db-filename', config.dbFilename);
+  }
+  const child = spawn(cli, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const address = `${config.ip}:${config.port}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitUntilServing(address, config.namespace, child, 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { address, uiAddress: config.headless ? null : `http://${config.ip}:${config.uiPort ?? config.port + 1000}`, namespace: config.namespace, process: child, stop };
+}
+
+export function readDevConfig(file = path.join(ROOT, 'temporal-dev.yml')): DevServerConfig {
+  const raw = parse(readFileSync(file, 'utf8')) as DevServerConfig;
+  return { ...raw, dbFilename: raw.dbFilename ? path.resolve(ROOT, raw.dbFilename) : undefined };
+}
+
+async function main(): Promise<void> {
+  const server = await startDevServer(readDevConfig());
+  console.log(`Temporal dev server on ${server.address}${server.uiAddress ? `, Web UI ${server.uiAddress}` : ''} (Ctrl-C stops it)`);
+  const stop = () => void server.stop().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`temporal: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

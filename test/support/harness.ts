@@ -1,0 +1,67 @@
+// One Temporal dev server (free loopback ports, its own db file) and one set of databases
+// per end-to-end test file, both removed when the file ends.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { freePort, startDevServer, type DevServer } from '../../scripts/temporal-dev';
+import { createDatabases, urlFor, type TestDatabases } from './postgres';
+import { startWorker, type WorkerProcess } from './worker-process';
+
+export interface Harness {
+  server: DevServer;
+  client: Client;
+  dbs: TestDatabases;
+  taskQueue: string;
+  workerEnv: Record<string, string>;
+  startWorker(options?: { faults?: unknown[]; cli?: boolean; env?: Record<string, string> }): Promise<WorkerProcess>;
+  close(): Promise<void>;
+}
+
+export async function openHarness(label: string, workerEnv: Record<string, string> = {}): Promise<Harness> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-temporal-'));
+  const server = await startDevServer({ port: await freePort(), headless: true, dbFilename: path.join(dir, 'dev.db') });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace });
+  const dbs = await createDatabases(label);
+  const taskQueue = `dms-etl-${label}`;
+  const env = {
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_NAMESPACE: server.namespace,
+    DMS_METADATA_URL: urlFor(dbs.metadata),
+    DMS_TASK_QUEUE: taskQueue,
+    DMS_HEARTBEAT_TIMEOUT_MS: '10000',
+    DMS_RETRY_INITIAL_INTERVAL_MS: '200',
+    ...workerEnv,
+  };
+  const workers: WorkerProcess[] = [];
+  return {
+    server,
+    client,
+    dbs,
+    taskQueue,
+    workerEnv: env,
+    async startWorker(options = {}) {
+      const w = await startWorker({ ...env, ...options.env }, options);
+      workers.push(w);
+      return w;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+      await connection.close();
+      await server.stop();
+      await dbs.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

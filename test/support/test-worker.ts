@@ -1,0 +1,34 @@
+// A real dms worker with test-only fault points, configured by DMS_TEST_FAULTS (JSON):
+//   [{"point":"afterCommit","batch":3,"action":"kill"},
+//    {"point":"beforeLock","batch":4,"attempt":1,"action":"stall","ms":6000}]
+// `dms worker` never loads this file, so no normal run can trigger a fault.
+import type { FaultHook, FaultPoint } from '../../activities';
+import { runWorker } from '../../worker/main';
+
+interface Fault {
+  point: FaultPoint;
+  batch: number;
+  attempt?: number;
+  action: 'kill' | 'stall';
+  ms?: number;
+}
+
+const faults: Fault[] = JSON.parse(process.env.DMS_TEST_FAULTS ?? '[]');
+
+const hook: FaultHook = async (point, at) => {
+  for (const f of faults) {
+    if (f.point !== point || f.batch !== at.batch || (f.attempt !== undefined && f.attempt !== at.attempt)) continue;
+    if (f.action === 'kill') {
+      console.log(`fault: kill at ${point} of batch ${at.batch}`);
+      process.kill(process.pid, 'SIGKILL');
+    }
+    console.log(`fault: stall start at ${point} of batch ${at.batch} attempt ${at.attempt}`);
+    await new Promise((r) => setTimeout(r, f.ms ?? 5000));
+    console.log(`fault: stall end at ${point} of batch ${at.batch} attempt ${at.attempt}`);
+  }
+};
+
+runWorker({ faults: hook }).catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+// Starts a dms-etl worker: reads and checks its environment, opens the metadata database
+// and Temporal, serves task queue dms-etl until SIGINT/SIGTERM, then closes every pool.
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type FaultHook } from '../activities';
+import { DatabaseRegistry } from '../activities/databases';
+import type { RunSettings } from '../activities/types';
+import { readEnv, WorkerEnv } from '../common/env';
+import { Metadata } from '../metadata/repository';
+
+export function settingsFrom(env: WorkerEnv): RunSettings {
+  return {
+    batchTimeoutMs: env.DMS_BATCH_TIMEOUT_MS,
+    heartbeatTimeoutMs: env.DMS_HEARTBEAT_TIMEOUT_MS,
+    retry: {
+      initialIntervalMs: env.DMS_RETRY_INITIAL_INTERVAL_MS,
+      maximumIntervalMs: env.DMS_RETRY_MAX_INTERVAL_MS,
+      backoffCoefficient: env.DMS_RETRY_BACKOFF,
+      maximumAttempts: env.DMS_RETRY_MAX_ATTEMPTS,
+    },
+  };
+}
+
+export interface WorkerExtras {
+  /** Test-only fault points; `dms worker` never sets them. */
+  faults?: FaultHook;
+  /** Called once the worker polls its task queue. */
+  onReady?: () => void;
+}
+
+export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
+  const env = readEnv(WorkerEnv);
+  const metadata = Metadata.open(env.DMS_METADATA_URL);
+  const databases = new DatabaseRegistry();
+  const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  try {
+    const activities = createActivities({
+      metadata,
+      databases,
+      settings: settingsFrom(env),
+      faults: extras.faults,
+      async isWorkflowRunning(workflowId, firstRunId) {
+        try {
+          const description = await client.workflow.getHandle(workflowId).describe();
+          if (description.status.name !== 'RUNNING') return false;
+          const chainStart = description.raw.workflowExecutionInfo?.firstRunId;
+          return !firstRunId || !chainStart || chainStart === firstRunId;
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        }
+      },
+    });
+    const options: WorkerOptions = {
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.DMS_TASK_QUEUE,
+      activities,
+      workflowsPath: require.resolve('../workflows'),
+    };
+    const worker = await Worker.create(options);
+    console.log(`dms worker: polling task queue ${env.DMS_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
+    extras.onReady?.();
+    // The SDK's runtime shuts the worker down gracefully on SIGINT and SIGTERM: activities
+    // in flight are cancelled (their transactions roll back), then run() resolves.
+    await worker.run();
+    console.log('dms worker: stopped');
+  } finally {
+    await databases.close();
+    await metadata.close();
+    await connection.close();
+    await clientConnection.close();
+  }
+}

@@ -1,0 +1,186 @@
+// The dmsJob workflow: deterministic code only. It claims the mapping, loops over batch
+// activities until the source is exhausted and ends the run; the database holds the truth
+// (checkpoint and ownership), the workflow only carries it from one batch to the next.
+//
+//   temporal workflow start --type dmsJob --task-queue dms-etl \
+//     --workflow-id dms-SALES --input '{"mapref":"SALES"}'
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  ContinueAsNew,
+  continueAsNew,
+  defineQuery,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DmsActivities } from '../activities';
+import type { BatchState, RunSettings } from '../activities/types';
+
+export const TASK_QUEUE = 'dms-etl';
+/** Continue as new after this many batches at most, even if the SDK does not suggest it. */
+export const MAX_BATCHES_PER_EXECUTION = 1000;
+const NON_RETRYABLE = ['ConfigError', 'MappingBusyError', 'OwnershipLostError', 'DataError'];
+
+export interface DmsJobInput {
+  mapref: string;
+  /** Load from the start even when the last run of the mapping is unfinished. */
+  fromStart?: boolean;
+  /** Set by the workflow itself when it continues as new: the run it carries on. */
+  carried?: CarriedRun;
+}
+
+interface CarriedRun {
+  prcid: number;
+  jobid: number;
+  epoch: number;
+  batchSize: number;
+  settings: RunSettings;
+  state: BatchState;
+  startedAtMs: number;
+  rowsAtStart: number;
+}
+
+export interface DmsJobResult {
+  mapref: string;
+  prcid: number;
+  status: 'PC';
+  rows: number;
+  batches: number;
+}
+
+export interface Progress {
+  mapref: string;
+  prcid: number | null;
+  strategy: string | null;
+  checkpoint: string | null;
+  rowsLoaded: number;
+  batches: number;
+  rowsPerSecond: number;
+  startedAt: string;
+}
+
+export const progressQuery = defineQuery<Progress>('progress');
+
+const control = proxyActivities<DmsActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+function batchActivities(settings: RunSettings) {
+  return proxyActivities<DmsActivities>({
+    startToCloseTimeout: settings.batchTimeoutMs,
+    heartbeatTimeout: settings.heartbeatTimeoutMs,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: settings.retry.initialIntervalMs,
+      maximumInterval: settings.retry.maximumIntervalMs,
+      backoffCoefficient: settings.retry.backoffCoefficient,
+      maximumAttempts: settings.retry.maximumAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  });
+}
+
+function checkInput(input: unknown): DmsJobInput {
+  const candidate = input as Partial<DmsJobInput> | undefined;
+  if (!candidate || typeof candidate.mapref !== 'string' || candidate.mapref.trim() === '') {
+    throw ApplicationFailure.nonRetryable('dmsJob input must be {"mapref": "<MAPREF>"}, e.g. --input \'{"mapref":"SALES_FACT_LOAD"}\'', 'ConfigError');
+  }
+  if (candidate.fromStart !== undefined && typeof candidate.fromStart !== 'boolean') {
+    throw ApplicationFailure.nonRetryable('dmsJob input field fromStart must be true or false', 'ConfigError');
+  }
+  return candidate as DmsJobInput;
+}
+
+function errorText(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  // Activity failures wrap the activity's own error: report the innermost message.
+  while (e && e.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
+
+export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
+  const input = checkInput(rawInput);
+  const { mapref } = input;
+  const info = workflowInfo();
+  let run = input.carried;
+  let strategy: string | null = run ? 'KEY' : null;
+
+  setHandler(progressQuery, (): Progress => {
+    const elapsed = run ? (Date.now() - run.startedAtMs) / 1000 : 0;
+    const rowsThisRun = run ? run.state.rows - run.rowsAtStart : 0;
+    return {
+      mapref,
+      prcid: run?.prcid ?? null,
+      strategy,
+      checkpoint: run?.state.checkpoint ?? null,
+      rowsLoaded: run?.state.rows ?? 0,
+      batches: run?.state.batches ?? 0,
+      rowsPerSecond: elapsed > 0 ? Math.round(rowsThisRun / elapsed) : 0,
+      startedAt: new Date(run?.startedAtMs ?? info.startTime.getTime()).toISOString(),
+    };
+  });
+
+  if (!run) {
+    const claim = await control.startRun({ mapref, workflowId: info.workflowId, firstRunId: info.firstExecutionRunId, fromStart: input.fromStart ?? false });
+    if (claim.abandonedRun !== null) log.warn(`Took over mapping ${mapref} from run ${claim.abandonedRun}, whose workflow no longer runs`);
+    try {
+      const plan = await control.prepareRun({ mapref, prcid: claim.prcid, jobid: claim.jobid, resume: claim.resumesRun !== null });
+      strategy = plan.strategy;
+      run = {
+        prcid: claim.prcid,
+        jobid: claim.jobid,
+        epoch: plan.epoch,
+        batchSize: plan.batchSize,
+        settings: claim.settings,
+        state: plan.state,
+        startedAtMs: Date.now(),
+        rowsAtStart: plan.state.rows,
+      };
+      if (claim.resumesRun !== null && plan.state.checkpoint !== null) {
+        log.info(`Resuming from checkpoint ${plan.state.checkpoint} (run ${claim.resumesRun}, ${plan.state.rows} rows loaded)`);
+      } else {
+        log.info(`Starting mapping ${mapref} from the beginning (run ${claim.prcid}, strategy ${plan.strategy})`);
+      }
+    } catch (err) {
+      await endRun(mapref, claim.prcid, 0, err, { checkpoint: null, batches: 0, rows: 0 });
+      throw err;
+    }
+  }
+
+  const current = run;
+  const batches = batchActivities(current.settings);
+  let handOver = false;
+  try {
+    for (let n = 0; ; n++) {
+      if (n >= MAX_BATCHES_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
+        handOver = true;
+        break;
+      }
+      const result = await batches.runBatch({ mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state });
+      current.state = result.state;
+      if (result.alreadyCommitted) log.info(`Batch ${result.state.batches} was already committed by an earlier attempt; continuing after it`);
+      if (result.done) break;
+    }
+    if (handOver) return await continueAsNew<typeof dmsJob>({ mapref, carried: current });
+    await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: 'PC', error: null, state: current.state });
+    log.info(`Mapping ${mapref} completed: ${current.state.rows} rows in ${current.state.batches} batches`);
+    return { mapref, prcid: current.prcid, status: 'PC', rows: current.state.rows, batches: current.state.batches };
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
+    await endRun(mapref, current.prcid, current.epoch, err, current.state);
+    throw err;
+  }
+}
+
+/** Marks the run 'CN' or 'FL', even while the workflow itself is being cancelled. */
+async function endRun(mapref: string, prcid: number, epoch: number, err: unknown, state: BatchState): Promise<void> {
+  const cancelled = isCancellation(err);
+  await CancellationScope.nonCancellable(() =>
+    control.finishRun({ mapref, prcid, epoch, status: cancelled ? 'CN' : 'FL', error: cancelled ? 'cancelled' : errorText(err), state }),
+  );
+}
