@@ -2,6 +2,7 @@
 // mapping, the field and the fix.
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { IdentifierError, parseIdentifier, splitIdentifierList } from '../dialects/identifiers';
 
 export const LOAD_MODES = ['APPEND', 'UPSERT', 'TRUNCATE', 'INCREMENTAL'] as const;
 export const STRATEGIES = ['AUTO', 'KEY', 'ROWCOUNT', 'PYTHON', 'NONE'] as const;
@@ -53,6 +54,26 @@ export const MappingSchema = z
     if (m.chkpntstrategy === 'KEY' && !m.chkpntcolumn) {
       ctx.addIssue({ code: 'custom', path: ['chkpntcolumn'], message: "is empty but CHKPNTSTRATEGY is 'KEY'" });
     }
+    // Names are resolved per database at run time; their syntax is checked here already,
+    // so that nothing from metadata can ever change the shape of a statement.
+    const names: [keyof typeof m, string | null, boolean][] = [
+      ['trgschm', m.trgschm, false],
+      ['trgtbnm', m.trgtbnm, false],
+      ['chkpntcolumn', m.chkpntcolumn, true],
+      ['trgkeycols', m.trgkeycols, true],
+    ];
+    for (const [field, value, list] of names) {
+      if (value === null || value === undefined) continue;
+      for (const part of list ? splitIdentifierList(value) : [value]) {
+        try {
+          parseIdentifier(part, (n) => n, 128);
+        } catch (err) {
+          if (!(err instanceof IdentifierError)) throw err;
+          ctx.addIssue({ code: 'custom', path: [field], message: `is refused: ${err.message}` });
+          return;
+        }
+      }
+    }
   });
 
 export type MappingSpec = z.output<typeof MappingSchema>;
@@ -60,6 +81,7 @@ export type MappingSpec = z.output<typeof MappingSchema>;
 const FIXES: Record<string, string> = {
   ...Object.fromEntries(Object.entries(FIELDS).map(([k, v]) => [k, v[1]])),
   chkpntcolumn: 'set CHKPNTCOLUMN to the source column that orders the rows (e.g. TRANSACTION_ID)',
+  trgkeycols: 'set TRGKEYCOLS to the comma-separated key columns of the target table',
 };
 
 /** Validates a DMS_MAPR (or DMS_JOB) row; throws ConfigError for the first problem. */

@@ -18,6 +18,8 @@ const DevServerConfig = z.object({
   dbFilename: z.string().optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
   headless: z.boolean().default(false),
+  /** Keep the server's own output out of the terminal (tests); shown only if it fails to start. */
+  quiet: z.boolean().default(false),
 });
 export type DevServerConfig = z.input<typeof DevServerConfig>;
 
@@ -78,7 +80,13 @@ export async function startDevServer(options: DevServerConfig = {}): Promise<Dev
     mkdirSync(path.dirname(config.dbFilename), { recursive: true });
     args.push('--db-filename', config.dbFilename);
   }
-  const child = spawn(cli, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(cli, args, { stdio: ['ignore', config.quiet ? 'pipe' : 'inherit', config.quiet ? 'pipe' : 'inherit'] });
+  let output = '';
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const address = `${config.ip}:${config.port}`;
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -92,7 +100,7 @@ export async function startDevServer(options: DevServerConfig = {}): Promise<Dev
     await waitUntilServing(address, config.namespace, child, 60_000);
   } catch (err) {
     await stop();
-    throw err;
+    throw new Error(`${(err as Error).message}${output ? `\n${output}` : ''}`);
   }
   return { address, uiAddress: config.headless ? null : `http://${config.ip}:${config.uiPort ?? config.port + 1000}`, namespace: config.namespace, process: child, stop };
 }

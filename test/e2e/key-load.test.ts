@@ -1,50 +1,167 @@
 // KEY loads end to end: real Temporal dev server, real worker processes, real PostgreSQL,
-// with metadata, source and target in three different databases.
+// with metadata, source and target in three different databases. Every scenario ends in an
+// exact compare of the target with the source (count plus md5 over every column of every row).
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointRow, createFactSource, createFactTarget, registerMapping, runs } from '../support/fact-load';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
-import { tableDigest } from '../support/postgres';
+import { tableDigest, withClient } from '../support/postgres';
 
 let h: Harness;
+const SMALL = 30_000;
 
 beforeAll(async () => {
-  h = await openHarness('key');
-  await createFactSource(h.dbs.source, 200_000);
+  // Batches of the fault scenarios must not outlive this start-to-close timeout.
+  h = await openHarness('key', { DMS_BATCH_TIMEOUT_MS: '4000' });
+  await createFactSource(h.dbs.source, 200_000, 'sales');
+  await createFactSource(h.dbs.source, SMALL, 'sales_small');
 });
 
 afterAll(async () => {
   await h?.close();
 });
 
-async function startLoad(mapref: string, workflowId = `dms-${mapref}`) {
-  return h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId, args: [{ mapref }] });
+/** A fresh target table and mapping named after the scenario. */
+async function scenario(mapref: string, opts: { rows?: 'big' | 'small'; batchSize?: number } = {}) {
+  const table = `t_${mapref.toLowerCase()}`;
+  const big = opts.rows === 'big';
+  await createFactTarget(h.dbs.target, table);
+  await registerMapping(h.dbs, {
+    mapref,
+    batchSize: opts.batchSize ?? (big ? 1000 : 500),
+    srcquery: `SELECT * FROM ${big ? 'sales' : 'sales_small'}`,
+    trgtbnm: table.toUpperCase(),
+  });
+  return {
+    table,
+    start: (workflowId = `dms-${mapref}`) => h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId, args: [{ mapref }] }),
+    batches: async () => (await checkpointRow(h.dbs.target, mapref))?.batchcnt ?? 0,
+    async expectExact() {
+      const source = await tableDigest(h.dbs.source, big ? 'sales' : 'sales_small', 'sale_id');
+      const target = await tableDigest(h.dbs.target, table, 'sale_id');
+      expect(target.count).toBe(source.count);
+      expect(target.md5).toBe(source.md5);
+    },
+  };
 }
 
-async function expectExactCopy(table: string) {
-  const source = await tableDigest(h.dbs.source, 'sales', 'sale_id');
-  const target = await tableDigest(h.dbs.target, table, 'sale_id');
-  expect(target.count).toBe(source.count);
-  expect(target.md5).toBe(source.md5);
+async function targetCount(table: string): Promise<number> {
+  return withClient(h.dbs.target, async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n));
 }
 
-describe('KEY load through worker kills', () => {
+describe('KEY load, exactly once', () => {
   it('finishes exactly after the worker is SIGKILLed mid-run', async () => {
-    await createFactTarget(h.dbs.target, 'sales_kill');
-    await registerMapping(h.dbs, { mapref: 'KILL', batchSize: 1000, trgtbnm: 'SALES_KILL' });
+    const s = await scenario('KILL', { rows: 'big' });
     const first = await h.startWorker();
-    const handle = await startLoad('KILL');
-    await waitUntil('3 batches', async () => ((await checkpointRow(h.dbs.target, 'KILL'))?.batchcnt ?? 0) >= 3);
+    const handle = await s.start();
+    await waitUntil('3 batches', async () => (await s.batches()) >= 3);
     await first.kill('SIGKILL');
-    const before = await checkpointRow(h.dbs.target, 'KILL');
-    expect(before!.trgrows).toBeLessThan(200_000);
+    expect((await checkpointRow(h.dbs.target, 'KILL'))!.trgrows).toBeLessThan(200_000);
 
-    await h.startWorker();
+    const second = await h.startWorker();
     const result = await handle.result();
     expect(result.rows).toBe(200_000);
-    await expectExactCopy('sales_kill');
+    await s.expectExact();
     const log = await runs(h.dbs.metadata, 'KILL');
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: 200_000, batchcnt: 200 });
+    await second.kill();
+  });
+
+  it('cancels with the checkpoint kept, and the next run resumes from it', async () => {
+    const s = await scenario('CANCEL');
+    const worker = await h.startWorker();
+    const handle = await s.start();
+    await waitUntil('5 batches', async () => (await s.batches()) >= 5);
+    await handle.cancel();
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+
+    const [cancelled] = await runs(h.dbs.metadata, 'CANCEL');
+    const checkpoint = await checkpointRow(h.dbs.target, 'CANCEL');
+    expect(cancelled.status).toBe('CN');
+    expect(cancelled.param1).not.toBeNull();
+    expect(cancelled.param1).toBe(checkpoint!.chkpnt);
+    // No partial batch: the target holds exactly the rows the checkpoint counts.
+    expect(await targetCount(s.table)).toBe(checkpoint!.trgrows);
+    expect(checkpoint!.trgrows).toBeLessThan(SMALL);
+
+    const again = await s.start();
+    await again.result();
+    await s.expectExact();
+    const log = await runs(h.dbs.metadata, 'CANCEL');
+    expect(log.map((r) => r.status)).toEqual(['CN', 'PC']);
+    expect(log[1].resumedfrom).toBe(String(log[0].prcid));
+    expect(worker.output()).toContain(`Resuming from checkpoint ${cancelled.param1}`);
+    await worker.kill();
+  });
+
+  it('does not reload a batch whose worker died after commit, before Temporal heard of it', async () => {
+    const s = await scenario('AFTERCOMMIT');
+    const first = await h.startWorker({ faults: [{ point: 'afterCommit', batch: 3, action: 'kill' }] });
+    const handle = await s.start();
+    await first.waitFor(/fault: kill at afterCommit of batch 3/);
+    await first.kill();
+    expect(await s.batches()).toBe(3);
+
+    const second = await h.startWorker();
+    await handle.result();
+    await s.expectExact();
+    expect(second.output()).toMatch(/Batch 3 was already committed by an earlier attempt/);
+    await second.kill();
+  });
+
+  it('does not reload a batch whose first attempt stalled past its start-to-close timeout', async () => {
+    const s = await scenario('STALL');
+    const worker = await h.startWorker({ faults: [{ point: 'beforeLock', batch: 4, attempt: 1, action: 'stall', ms: 7000 }] });
+    const handle = await s.start();
+    await handle.result();
+    // The zombie attempt wakes after the run went on without it: it must write nothing.
+    await worker.waitFor(/fault: stall end at beforeLock of batch 4 attempt 1/, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    await s.expectExact();
+    expect((await runs(h.dbs.metadata, 'STALL')).map((r) => r.status)).toEqual(['PC']);
+    await worker.kill();
+  });
+
+  it('fences an attempt of a terminated run once a new run has taken the mapping over', async () => {
+    const s = await scenario('TERM');
+    const worker = await h.startWorker({ faults: [{ point: 'beforeLock', batch: 4, attempt: 1, action: 'stall', ms: 6000 }] });
+    const a = await s.start('dms-TERM-a');
+    await worker.waitFor(/fault: stall start at beforeLock of batch 4 attempt 1/);
+    await a.terminate('test: terminate while an attempt is in flight');
+
+    const b = await s.start('dms-TERM-b');
+    await b.result();
+    await worker.waitFor(/fault: stall end at beforeLock of batch 4 attempt 1/, 30_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    await s.expectExact();
+    const log = await runs(h.dbs.metadata, 'TERM');
+    expect(log.map((r) => [r.wfid, r.status])).toEqual([
+      ['dms-TERM-a', 'FL'],
+      ['dms-TERM-b', 'PC'],
+    ]);
+    expect(log[0].lasterr).toMatch(/abandoned: workflow dms-TERM-a no longer runs/);
+    expect(log[1].resumedfrom).toBe(String(log[0].prcid));
+    expect(worker.output()).toMatch(/no longer owns the mapping/);
+    await worker.kill();
+  });
+
+  it('refuses a second concurrent start of a mapping without touching DMS_PRCLOG', async () => {
+    const s = await scenario('CONC');
+    const worker = await h.startWorker();
+    const [x, y] = await Promise.all([s.start('dms-CONC-x'), s.start('dms-CONC-y')]);
+    const outcomes = await Promise.allSettled([x.result(), y.result()]);
+    const ok = outcomes.filter((o) => o.status === 'fulfilled');
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(ok).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    const cause = (refused[0].reason as WorkflowFailedError).cause?.cause as Error | undefined;
+    const winner = outcomes[0].status === 'fulfilled' ? 'dms-CONC-x' : 'dms-CONC-y';
+    expect(cause?.message).toMatch(new RegExp(`Mapping CONC is busy: run \\d+ of workflow ${winner} is still running`));
+    const log = await runs(h.dbs.metadata, 'CONC');
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ wfid: winner, status: 'PC' });
+    await s.expectExact();
+    await worker.kill();
   });
 });

@@ -20,7 +20,7 @@ export interface Harness {
 
 export async function openHarness(label: string, workerEnv: Record<string, string> = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-temporal-'));
-  const server = await startDevServer({ port: await freePort(), headless: true, dbFilename: path.join(dir, 'dev.db') });
+  const server = await startDevServer({ port: await freePort(), headless: true, quiet: true, dbFilename: path.join(dir, 'dev.db') });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const dbs = await createDatabases(label);
