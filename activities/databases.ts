@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../common/errors';
-import { dialectFor, SUPPORTED_DBTYPS, type Closeable, type ConnectionSpec, type Dialect, type SourceDatabase, type TargetDatabase } from '../dialects';
+import { dialectFor, SUPPORTED_DBTYPS, type Closeable, type ConnectionSpec, type Dialect, type SessionOptions, type SourceDatabase, type TargetDatabase } from '../dialects';
 
 /** Opens each connection once per worker and keeps its pool; closes them all at shutdown. */
 export class DatabaseRegistry {
   private readonly sources = new Map<string, SourceDatabase & Closeable>();
   private readonly targets = new Map<string, TargetDatabase & Closeable>();
+
+  constructor(private readonly session: SessionOptions) {}
 
   dialect(mapref: string, field: string, spec: ConnectionSpec): Dialect {
     const dialect = dialectFor(spec.dbtyp);
@@ -17,12 +19,12 @@ export class DatabaseRegistry {
 
   source(mapref: string, spec: ConnectionSpec): SourceDatabase {
     const dialect = this.dialect(mapref, 'SRCCONID', spec);
-    return cached(this.sources, spec, () => dialect.openSource(spec));
+    return cached(this.sources, spec, () => dialect.openSource(spec, this.session));
   }
 
   target(mapref: string, spec: ConnectionSpec): TargetDatabase {
     const dialect = this.dialect(mapref, 'TRGCONID', spec);
-    return cached(this.targets, spec, () => dialect.openTarget(spec));
+    return cached(this.targets, spec, () => dialect.openTarget(spec, this.session));
   }
 
   async close(): Promise<void> {

@@ -80,8 +80,13 @@ export interface Dialect {
    */
   resolveIdentifier(raw: string): string;
   quoteIdentifier(name: string): string;
-  openSource(spec: ConnectionSpec): SourceDatabase & Closeable;
-  openTarget(spec: ConnectionSpec): TargetDatabase & Closeable;
+  openSource(spec: ConnectionSpec, options: SessionOptions): SourceDatabase & Closeable;
+  openTarget(spec: ConnectionSpec, options: SessionOptions): TargetDatabase & Closeable;
+}
+
+export interface SessionOptions {
+  /** How long a statement waits for a lock before failing (a retryable error). */
+  lockTimeoutMs: number;
 }
 
 export interface Closeable {

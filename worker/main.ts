@@ -31,7 +31,7 @@ export interface WorkerExtras {
 export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   const env = readEnv(WorkerEnv);
   const metadata = Metadata.open(env.DMS_METADATA_URL);
-  const databases = new DatabaseRegistry();
+  const databases = new DatabaseRegistry({ lockTimeoutMs: env.DMS_LOCK_TIMEOUT_MS });
   const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });

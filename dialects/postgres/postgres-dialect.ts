@@ -9,6 +9,7 @@ import type {
   ColumnInfo,
   ConnectionSpec,
   Dialect,
+  SessionOptions,
   KeyBatchRequest,
   RowBatch,
   SourceDatabase,
@@ -51,8 +52,14 @@ export function postgresKeyBatchSql(query: string, keyColumn: string, hasLowerBo
   return `${sourceSubquery(query)}${where}\nORDER BY ${key}\nLIMIT ${limit}`;
 }
 
-function poolFor(spec: ConnectionSpec, readOnly: boolean): pg.Pool {
-  const options = [...SESSION_OPTIONS, ...(readOnly ? ['-c default_transaction_read_only=on'] : [])];
+function poolFor(spec: ConnectionSpec, session: SessionOptions, readOnly: boolean): pg.Pool {
+  const options = [
+    ...SESSION_OPTIONS,
+    // A zombie attempt holding the checkpoint row, or a user's lock on the target, must not
+    // block a batch forever: the wait ends in a retryable error.
+    `-c lock_timeout=${Math.floor(session.lockTimeoutMs)}`,
+    ...(readOnly ? ['-c default_transaction_read_only=on'] : []),
+  ];
   const pool = new pg.Pool({
     connectionString: spec.url,
     password: spec.password,
@@ -192,8 +199,6 @@ class PostgresTarget implements TargetDatabase {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      // A zombie attempt holding the checkpoint row must not block a retry forever.
-      await client.query("SET LOCAL lock_timeout = '30s'");
       const result = await fn(new PostgresTargetTransaction(client));
       await client.query('COMMIT');
       return result;
@@ -218,6 +223,6 @@ export const postgresDialect: Dialect = {
   dbtyp: 'POSTGRES',
   resolveIdentifier: (raw) => parseIdentifier(raw, (n) => n.toLowerCase(), 63),
   quoteIdentifier: quotePostgresIdentifier,
-  openSource: (spec) => new PostgresSource(poolFor(spec, true)),
-  openTarget: (spec) => new PostgresTarget(poolFor(spec, false)),
+  openSource: (spec, session) => new PostgresSource(poolFor(spec, session, true)),
+  openTarget: (spec, session) => new PostgresTarget(poolFor(spec, session, false)),
 };

@@ -1,0 +1,139 @@
+// Errors end to end: transient ones are retried with the last error shown in DMS_PRCLOG,
+// permanent ones and bad configuration fail the run at once, name the mapping, the field
+// and the fix, leak no row value, and move no row.
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointRow, createFactSource, createFactTarget, registerMapping, runs } from '../support/fact-load';
+import { openHarness, waitUntil, type Harness } from '../support/harness';
+import { tableDigest, withClient } from '../support/postgres';
+import type { WorkerProcess } from '../support/worker-process';
+
+let h: Harness;
+let worker: WorkerProcess;
+const ROWS = 20_000;
+
+beforeAll(async () => {
+  h = await openHarness('fail', { DMS_RETRY_INITIAL_INTERVAL_MS: '500', DMS_RETRY_MAX_INTERVAL_MS: '1000', DMS_LOCK_TIMEOUT_MS: '500' });
+  await createFactSource(h.dbs.source, ROWS, 'sales');
+  worker = await h.startWorker();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+function start(mapref: string, input: unknown = { mapref }) {
+  return h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [input as { mapref: string }] });
+}
+
+async function failureOf(mapref: string, input?: unknown): Promise<string> {
+  const handle = await start(mapref, input);
+  const err = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  let e = err as { message: string; cause?: unknown };
+  while (e.cause) e = e.cause as typeof e;
+  return e.message;
+}
+
+async function count(db: string, table: string): Promise<number> {
+  return withClient(db, async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n));
+}
+
+describe('transient errors', () => {
+  it('retries a batch that waits too long for a lock, shows the error meanwhile, and ends exact', async () => {
+    await createFactTarget(h.dbs.target, 't_trans');
+    await registerMapping(h.dbs, { mapref: 'TRANS', batchSize: 200, trgtbnm: 'T_TRANS' });
+    const handle = await start('TRANS');
+    await waitUntil('3 batches', async () => ((await checkpointRow(h.dbs.target, 'TRANS'))?.batchcnt ?? 0) >= 3);
+    // A user's lock on the target table: each attempt times out on it until it is released.
+    const seen = await withClient(h.dbs.target, async (locker) => {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE t_trans IN ACCESS EXCLUSIVE MODE');
+      const error = await waitUntil('the error in DMS_PRCLOG', async () => (await runs(h.dbs.metadata, 'TRANS'))[0].lasterr as string | null, 20_000, 50);
+      await locker.query('ROLLBACK');
+      return error;
+    });
+    expect(seen).toMatch(/^retrying batch \d+: canceling statement due to lock timeout \[SQLSTATE 55P03\]$/);
+    await handle.result();
+    const source = await tableDigest(h.dbs.source, 'sales', 'sale_id');
+    const target = await tableDigest(h.dbs.target, 't_trans', 'sale_id');
+    expect(target).toEqual(source);
+    const [run] = await runs(h.dbs.metadata, 'TRANS');
+    expect(run).toMatchObject({ status: 'PC', lasterr: null });
+  });
+});
+
+describe('permanent errors', () => {
+  it('fails at once on bad data, without the value in the message, and loads nothing', async () => {
+    // The target's note column is an integer: the source's text notes cannot go there.
+    await withClient(h.dbs.target, (c) =>
+      c.query(`CREATE TABLE t_baddata (sale_id bigint, store_id int, amount numeric(12,2), sold_at timestamptz, note int)`),
+    );
+    await registerMapping(h.dbs, { mapref: 'BADDATA', batchSize: 500, trgtbnm: 'T_BADDATA' });
+    const message = await failureOf('BADDATA');
+    expect(message).toMatch(/invalid input syntax for type integer/);
+    expect(message).toMatch(/column note/);
+    expect(message).not.toMatch(/tabs|note \d/);
+    expect(await count(h.dbs.target, 't_baddata')).toBe(0);
+    const [run] = await runs(h.dbs.metadata, 'BADDATA');
+    expect(run.status).toBe('FL');
+    expect(run.lasterr).toBe(message);
+    expect((await checkpointRow(h.dbs.target, 'BADDATA'))!.batchcnt).toBe(0);
+  });
+});
+
+describe('bad configuration fails before any row moves', () => {
+  const cases: { name: string; mapping: Partial<Parameters<typeof registerMapping>[1]>; expected: RegExp }[] = [
+    { name: 'a key column the query does not return', mapping: { chkpntcolumn: 'TRANSACTION_ID' }, expected: /^Mapping CFG\d: CHKPNTCOLUMN is 'TRANSACTION_ID' \(the column "transaction_id"\), which SRCQUERY does not return .*Fix: / },
+    { name: 'a missing target table', mapping: { trgtbnm: 'NO_SUCH_TABLE' }, expected: /^Mapping CFG\d: TRGTBNM names the table "public"."no_such_table", which does not exist .*Fix: create the target table/ },
+    { name: 'a source column the target lacks', mapping: { srcquery: 'SELECT s.*, 1 AS extra FROM sales s' }, expected: /^Mapping CFG\d: SRCQUERY returns "extra", which the target table "public"."t_cfg" does not have\. Fix: / },
+    { name: 'two statements in SRCQUERY', mapping: { srcquery: 'SELECT * FROM sales; DELETE FROM sales' }, expected: /^Mapping CFG\d: SRCQUERY fails on the source: .*Fix: make SRCQUERY one read-only SELECT/ },
+    { name: 'a data-modifying SRCQUERY', mapping: { srcquery: 'WITH d AS (DELETE FROM sales RETURNING *) SELECT * FROM d' }, expected: /^Mapping CFG\d: SRCQUERY fails on the source: WITH clause containing a data-modifying statement .*Fix: / },
+    { name: 'a locking SRCQUERY', mapping: { srcquery: 'SELECT * FROM sales FOR UPDATE' }, expected: /^Mapping CFG\d: SRCQUERY fails on the source: cannot execute SELECT FOR UPDATE in a read-only transaction \[SQLSTATE 25006\]\. Fix: / },
+    { name: 'a SRCQUERY that is not SQL', mapping: { srcquery: 'sales please' }, expected: /^Mapping CFG\d: SRCQUERY fails on the source: syntax error at or near .*\[SQLSTATE 42601\]\. Fix: / },
+  ];
+
+  it.each(cases.map((c, i) => ({ ...c, mapref: `CFG${i}` })))('refuses $name', async ({ mapref, mapping, expected }) => {
+    await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE IF NOT EXISTS t_cfg (LIKE t_trans)`));
+    await registerMapping(h.dbs, { mapref, batchSize: 500, trgtbnm: 'T_CFG', ...mapping });
+    const message = await failureOf(mapref);
+    expect(message).toMatch(expected);
+    expect(await count(h.dbs.target, 't_cfg')).toBe(0);
+    expect(await count(h.dbs.source, 'sales')).toBe(ROWS);
+    expect(await checkpointRow(h.dbs.target, mapref)).toBeUndefined();
+    const log = await runs(h.dbs.metadata, mapref);
+    expect(log.map((r) => [r.status, r.lasterr])).toEqual([['FL', message]]);
+  });
+
+  it('refuses a key column that is not an identifier, at sync and, for a job written by hand, at run', async () => {
+    await expect(registerMapping(h.dbs, { mapref: 'INJECT', batchSize: 500, trgtbnm: 'T_CFG', chkpntcolumn: 'sale_id; DROP TABLE sales' })).rejects.toThrow(
+      /^Mapping INJECT: CHKPNTCOLUMN is refused: "sale_id; DROP TABLE sales" is not a valid identifier.*Fix: /,
+    );
+    await withClient(h.dbs.metadata, (c) =>
+      c.query(`INSERT INTO dms_job (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, chkpntstrategy, chkpntcolumn)
+               VALUES ('INJECT', 'SRC', 'SELECT * FROM sales', 'TGT', 'public', 't_cfg', 'KEY', 'sale_id; DROP TABLE sales')`),
+    );
+    expect(await failureOf('INJECT')).toMatch(/^Mapping INJECT: CHKPNTCOLUMN is refused: .*Fix: /);
+    expect(await count(h.dbs.source, 'sales')).toBe(ROWS);
+    expect(await count(h.dbs.target, 't_cfg')).toBe(0);
+  });
+
+  it('refuses a mapping with no job, writing no run', async () => {
+    await withClient(h.dbs.metadata, (c) =>
+      c.query(`INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, chkpntcolumn) VALUES ('NOJOB', 'SRC', 'SELECT * FROM sales', 'TGT', 'public', 't_cfg', 'sale_id')`),
+    );
+    expect(await failureOf('NOJOB')).toBe('Mapping NOJOB: MAPREF has no job in DMS_JOB. Fix: run `dms job sync NOJOB` to validate the mapping and create its job');
+    expect(await runs(h.dbs.metadata, 'NOJOB')).toEqual([]);
+  });
+
+  it('refuses an input without a mapref', async () => {
+    expect(await failureOf('NOINPUT', { map: 'x' })).toMatch(/dmsJob input must be \{"mapref": "<MAPREF>"\}/);
+  });
+
+  it('keeps the worker serving after all that', async () => {
+    expect(worker.child.exitCode).toBeNull();
+  });
+});

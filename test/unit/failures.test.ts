@@ -1,0 +1,46 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { isTransient, redactedMessage, toFailure } from '../../activities/failures';
+import { ConfigError, OwnershipLostError } from '../../common/errors';
+
+function pgError(code: string, message: string, extra: Record<string, string> = {}) {
+  return Object.assign(new Error(message), { code, ...extra });
+}
+
+describe('error classification', () => {
+  it.each(['08006', '40001', '40P01', '53200', '57P01', '55P03'])('retries SQLSTATE %s', (code) => {
+    expect(isTransient(pgError(code, 'x'))).toBe(true);
+  });
+
+  it.each(['22P02', '23505', '42P01', '42703', '0A000'])('does not retry SQLSTATE %s', (code) => {
+    const failure = toFailure(pgError(code, 'x')) as ApplicationFailure;
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.type).toBe('DataError');
+  });
+
+  it('retries lost connections reported by the driver or the OS', () => {
+    expect(isTransient(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isTransient(new Error('Connection terminated unexpectedly'))).toBe(true);
+  });
+
+  it('never retries configuration errors or lost ownership', () => {
+    const config = toFailure(new ConfigError('M', 'BULKLMT', 'is 0', 'set it')) as ApplicationFailure;
+    expect(config).toMatchObject({ type: 'ConfigError', nonRetryable: true, message: 'Mapping M: BULKLMT is 0. Fix: set it' });
+    expect((toFailure(new OwnershipLostError('M', 1, 'x')) as ApplicationFailure).nonRetryable).toBe(true);
+  });
+});
+
+describe('redaction', () => {
+  it('removes the values that data exceptions quote', () => {
+    const err = pgError('22P02', 'invalid input syntax for type integer: "secret note"', { where: 'COPY t, line 3, column note: "secret note"' });
+    const message = redactedMessage(err);
+    expect(message).not.toContain('secret');
+    expect(message).toBe('invalid input syntax for type integer: (value redacted) (COPY line 3, column note) [SQLSTATE 22P02]');
+  });
+
+  it('never uses the detail, which may hold a whole row', () => {
+    const err = pgError('23502', 'null value in column "b" of relation "t" violates not-null constraint', { detail: 'Failing row contains (1, secret).' });
+    expect(redactedMessage(err)).not.toContain('secret');
+    expect(redactedMessage(err)).toContain('column "b"');
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../common/errors';
+import { parseMapping, sameDefinition } from '../../common/mapping';
+
+const good = {
+  mapref: 'SALES',
+  srcconid: 'SRC',
+  srcquery: 'SELECT * FROM sales',
+  trgconid: 'TGT',
+  trgschm: 'PUBLIC',
+  trgtbnm: 'SALES_COPY',
+  trgkeycols: null,
+  loadmode: 'append',
+  bulklmt: '1000',
+  chkpntstrategy: 'key',
+  chkpntcolumn: 'SALE_ID',
+  chkpntenabled: 'Y',
+};
+
+function problem(change: Record<string, unknown>): ConfigError {
+  try {
+    parseMapping({ ...good, ...change });
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('mapping validation', () => {
+  it('normalizes a good mapping', () => {
+    expect(parseMapping(good)).toMatchObject({ loadmode: 'APPEND', bulklmt: 1000, chkpntstrategy: 'KEY' });
+  });
+
+  it('accepts PYTHON, the earlier name of ROWCOUNT', () => {
+    expect(parseMapping({ ...good, chkpntstrategy: 'PYTHON', chkpntcolumn: null }).chkpntstrategy).toBe('PYTHON');
+  });
+
+  it.each([
+    [{ srcquery: '  ' }, 'SRCQUERY', /is empty; it must be a SELECT statement/],
+    [{ srcconid: null }, 'SRCCONID', /is empty/],
+    [{ trgtbnm: '' }, 'TRGTBNM', /is empty/],
+    [{ loadmode: 'MERGE' }, 'LOADMODE', /is 'MERGE'; it must be APPEND, UPSERT, TRUNCATE, INCREMENTAL/],
+    [{ bulklmt: 0 }, 'BULKLMT', /must be a batch size from 1 to 1000000/],
+    [{ bulklmt: 'lots' }, 'BULKLMT', /must be a batch size/],
+    [{ bulklmt: 2.5 }, 'BULKLMT', /must be a batch size/],
+    [{ chkpntstrategy: 'SMART' }, 'CHKPNTSTRATEGY', /is 'SMART'/],
+    [{ chkpntenabled: 'yes' }, 'CHKPNTENABLED', /is 'YES'; it must be 'Y' or 'N'/],
+    [{ chkpntcolumn: null }, 'CHKPNTCOLUMN', /is empty but CHKPNTSTRATEGY is 'KEY'/],
+    [{ chkpntcolumn: 'id; DROP TABLE x' }, 'CHKPNTCOLUMN', /is refused: "id; DROP TABLE x" is not a valid identifier/],
+    [{ trgtbnm: 'x; DELETE' }, 'TRGTBNM', /is refused/],
+    [{ trgschm: 'a.b' }, 'TRGSCHM', /is refused/],
+    [{ trgkeycols: 'a, b c' }, 'TRGKEYCOLS', /is refused/],
+  ])('refuses %j, naming %s and the fix', (change, field, text) => {
+    const err = problem(change);
+    expect(err.field).toBe(field);
+    expect(err.message).toMatch(new RegExp(`^Mapping SALES: ${field} `));
+    expect(err.message).toMatch(text);
+    expect(err.message).toMatch(/Fix: .*then run `dms job sync SALES`$/);
+  });
+
+  it('tells definitions apart by their config columns only', () => {
+    const a = parseMapping(good);
+    expect(sameDefinition(a, parseMapping({ ...good, loadmode: 'APPEND' }))).toBe(true);
+    expect(sameDefinition(a, parseMapping({ ...good, bulklmt: 10 }))).toBe(false);
+  });
+});
