@@ -77,7 +77,9 @@ export function buildProgram(): Command {
     .command('worker')
     .description('run a worker for task queue dms-etl (config from the environment; stops on SIGINT/SIGTERM)')
     .action(async () => {
-      const { runWorker } = await import('../worker/main');
+      // Loaded only here: the worker side (native SDK core) is not needed by other commands.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runWorker } = require('../worker/main') as typeof import('../worker/main');
       await runWorker();
     });
 

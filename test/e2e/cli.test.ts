@@ -1,0 +1,121 @@
+// The `dms` command line and the Temporal CLI, as a user runs them, against a real worker
+// started with `dms worker`.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { temporalCli } from '../../scripts/temporal-dev';
+import { createFactSource, createFactTarget } from '../support/fact-load';
+import { openHarness, type Harness } from '../support/harness';
+import { tableDigest, urlFor, withClient } from '../support/postgres';
+import type { WorkerProcess } from '../support/worker-process';
+
+const run = promisify(execFile);
+const DMS = path.join(__dirname, '..', '..', 'bin', 'dms.js');
+
+let h: Harness;
+let worker: WorkerProcess;
+
+function dms(...args: string[]) {
+  return run(process.execPath, [DMS, ...args], { env: { ...process.env, ...h.workerEnv } });
+}
+
+async function dmsFails(...args: string[]): Promise<{ code: number; stderr: string }> {
+  const err = await dms(...args).then(
+    () => undefined,
+    (e: { code: number; stderr: string }) => e,
+  );
+  expect(err, `dms ${args.join(' ')} should fail`).toBeDefined();
+  return err!;
+}
+
+async function insertMapping(mapref: string, table: string, extra = ''): Promise<void> {
+  await withClient(h.dbs.metadata, (c) =>
+    c.query(
+      `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, bulklmt, chkpntstrategy, chkpntcolumn)
+       VALUES ($1, 'SRC', 'SELECT * FROM sales', 'TGT', 'public', $2, 1000, 'KEY', ${extra || "'SALE_ID'"})`,
+      [mapref, table],
+    ),
+  );
+}
+
+async function expectExact(table: string) {
+  expect(await tableDigest(h.dbs.target, table, 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
+}
+
+beforeAll(async () => {
+  h = await openHarness('cli');
+  await createFactSource(h.dbs.source, 25_000);
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('dms CLI', () => {
+  it('migrates, and migrating again changes nothing', async () => {
+    await dms('migrate');
+    const { stdout } = await dms('migrate');
+    expect(stdout).toContain('metadata tables are up to date');
+    await withClient(h.dbs.metadata, (c) =>
+      c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl) VALUES ('SRC', 'POSTGRES', $1), ('TGT', 'POSTGRES', $2)`, [urlFor(h.dbs.source), urlFor(h.dbs.target)]),
+    );
+  });
+
+  it('syncs a job once, and again only when the mapping changed', async () => {
+    await createFactTarget(h.dbs.target, 'cli_copy');
+    await insertMapping('CLI', 'cli_copy');
+    expect((await dms('job', 'sync', 'CLI')).stdout).toMatch(/^job \d+ \(version 1\) created for CLI/);
+    expect((await dms('job', 'sync', 'CLI')).stdout).toMatch(/^job \d+ \(version 1\) of CLI is up to date/);
+    await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_mapr SET bulklmt = 2000 WHERE mapref = 'CLI'`));
+    expect((await dms('job', 'sync', 'CLI')).stdout).toMatch(/^job \d+ \(version 2\) created for CLI/);
+  });
+
+  it('refuses a bad mapping with the mapping, the field and the fix, and no stack trace', async () => {
+    await insertMapping('CLIBAD', 'cli_copy', `'id; DROP TABLE sales'`);
+    const { code, stderr } = await dmsFails('job', 'sync', 'CLIBAD');
+    expect(code).toBe(1);
+    expect(stderr.trim()).toMatch(/^dms: Mapping CLIBAD: CHKPNTCOLUMN is refused: .* Fix: .*then run `dms job sync CLIBAD`$/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect((await dmsFails('job', 'sync', 'NOPE')).stderr).toMatch(/^dms: Mapping NOPE: MAPREF is not in DMS_MAPR/);
+  });
+
+  it('says which variable is missing', async () => {
+    const err = await run(process.execPath, [DMS, 'status', 'CLI'], { env: { ...process.env, DMS_METADATA_URL: '' } }).then(
+      () => undefined,
+      (e: { stderr: string }) => e,
+    );
+    expect(err?.stderr).toMatch(/DMS_METADATA_URL is empty/);
+  });
+
+  it('runs a load with `dms run --wait` on a `dms worker`, and shows it with `dms status`', async () => {
+    worker = await h.startWorker({ cli: true });
+    const { stdout } = await dms('run', 'CLI', '--wait');
+    expect(stdout).toMatch(/started workflow dms-CLI/);
+    expect(stdout).toMatch(/CLI: completed, 25000 rows in 13 batches/);
+    await expectExact('cli_copy');
+    const status = (await dms('status', 'CLI')).stdout;
+    expect(status).toMatch(/'PC'/);
+    expect(status).toMatch(/'COMPLETED'/);
+  });
+
+  it('runs a load started with `temporal workflow start`', async () => {
+    await createFactTarget(h.dbs.target, 'cli_temporal');
+    await insertMapping('CLITEMPORAL', 'cli_temporal');
+    await dms('job', 'sync', 'CLITEMPORAL');
+    const cli = temporalCli();
+    await run(cli, [
+      'workflow', 'start', '--address', h.server.address, '--type', 'dmsJob', '--task-queue', h.taskQueue,
+      '--workflow-id', 'dms-CLITEMPORAL', '--input', '{"mapref":"CLITEMPORAL"}',
+    ]);
+    const { stdout } = await run(cli, ['workflow', 'result', '--address', h.server.address, '--workflow-id', 'dms-CLITEMPORAL'], { timeout: 60_000 });
+    expect(stdout).toMatch(/COMPLETED/);
+    await expectExact('cli_temporal');
+  });
+
+  it('stops the worker gracefully on SIGTERM', async () => {
+    await worker.kill('SIGTERM');
+    expect(worker.child.exitCode).toBe(0);
+    expect(worker.output()).toContain('dms worker: stopped');
+  });
+});
