@@ -99,6 +99,27 @@ describe('dms CLI', () => {
     expect(status).toMatch(/'COMPLETED'/);
   });
 
+  it("answers the earlier implementation's monitoring queries verbatim", async () => {
+    const current = await withClient(h.dbs.metadata, (c) =>
+      c.query(`SELECT param1 as checkpoint, status, strtdt
+FROM DMS_PRCLOG
+WHERE mapref = 'CLI'
+  AND status = 'PC'
+ORDER BY reccrdt DESC
+FETCH FIRST 1 ROW ONLY;`),
+    );
+    expect(current.rows).toEqual([expect.objectContaining({ checkpoint: 'COMPLETED', status: 'PC' })]);
+    const history = await withClient(h.dbs.metadata, (c) =>
+      c.query(`SELECT reccrdt, param1 as checkpoint, status, enddt - strtdt as duration
+FROM DMS_PRCLOG
+WHERE mapref = 'CLI'
+ORDER BY reccrdt DESC
+FETCH FIRST 10 ROWS ONLY;`),
+    );
+    expect(history.rows).toHaveLength(1);
+    expect(history.rows[0].duration).toBeTruthy();
+  });
+
   it('runs a load started with `temporal workflow start`', async () => {
     await createFactTarget(h.dbs.target, 'cli_temporal');
     await insertMapping('CLITEMPORAL', 'cli_temporal');
