@@ -7,6 +7,8 @@ import { checkpointRow, createFactSource, createFactTarget, registerMapping, run
 import { openHarness, waitUntil, type Harness } from '../support/harness';
 import { tableDigest, withClient } from '../support/postgres';
 import type { WorkerProcess } from '../support/worker-process';
+import { Metadata } from '../../metadata/repository';
+import { urlFor } from '../support/postgres';
 
 let h: Harness;
 let worker: WorkerProcess;
@@ -119,6 +121,29 @@ describe('bad configuration fails before any row moves', () => {
     expect(await failureOf('INJECT')).toMatch(/^Mapping INJECT: CHKPNTCOLUMN is refused: .*Fix: /);
     expect(await count(h.dbs.source, 'sales')).toBe(ROWS);
     expect(await count(h.dbs.target, 't_cfg')).toBe(0);
+  });
+
+  it('refuses to resume across a changed job definition, and loads from the start when asked', async () => {
+    await createFactTarget(h.dbs.target, 't_change');
+    await registerMapping(h.dbs, { mapref: 'CHANGE', batchSize: 200, trgtbnm: 'T_CHANGE' });
+    const first = await start('CHANGE');
+    await waitUntil('3 batches', async () => ((await checkpointRow(h.dbs.target, 'CHANGE'))?.batchcnt ?? 0) >= 3);
+    await first.cancel();
+    await first.result().catch(() => undefined);
+
+    await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_mapr SET srcquery = 'SELECT * FROM sales WHERE store_id > 0' WHERE mapref = 'CHANGE'`));
+    const metadata = Metadata.open(urlFor(h.dbs.metadata));
+    await metadata.syncJob(await metadata.mapping('CHANGE')).finally(() => metadata.close());
+    const message = await failureOf('CHANGE');
+    expect(message).toMatch(/^Mapping CHANGE: DMS_JOB changed since run \d+ stopped unfinished .*Fix: .*dms run CHANGE --from-start/);
+    expect((await runs(h.dbs.metadata, 'CHANGE')).map((r) => r.status)).toEqual(['CN']);
+
+    await withClient(h.dbs.target, (c) => c.query('TRUNCATE t_change'));
+    await (await start('CHANGE', { mapref: 'CHANGE', fromStart: true })).result();
+    const expected = await withClient(h.dbs.source, async (c) => Number((await c.query('SELECT count(*) AS n FROM sales WHERE store_id > 0')).rows[0].n));
+    expect(await count(h.dbs.target, 't_change')).toBe(expected);
+    const log = await runs(h.dbs.metadata, 'CHANGE');
+    expect(log.map((r) => [r.status, r.resumedfrom])).toEqual([['CN', null], ['PC', null]]);
   });
 
   it('refuses a mapping with no job, writing no run', async () => {

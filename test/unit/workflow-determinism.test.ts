@@ -1,0 +1,22 @@
+// Workflow code runs in Temporal's deterministic sandbox: it may import the workflow SDK and
+// types, never a driver, a Node built-in or our own side-effecting folders.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const DIR = path.join(__dirname, '..', '..', 'workflows');
+const files = readdirSync(DIR).filter((f) => f.endsWith('.ts'));
+
+describe('workflows/', () => {
+  it.each(files)('%s imports only the workflow SDK at run time', (file) => {
+    const source = readFileSync(path.join(DIR, file), 'utf8');
+    const imports = [...source.matchAll(/^import\s+(type\s+)?[^;]*?from\s+'([^']+)'/gms)].map((m) => ({ typeOnly: Boolean(m[1]), from: m[2] }));
+    expect(imports.length).toBeGreaterThan(0);
+    for (const { typeOnly, from } of imports) {
+      if (typeOnly) continue;
+      expect(from === '@temporalio/workflow' || from.startsWith('./'), `${file} imports ${from}`).toBe(true);
+    }
+    expect(source).not.toMatch(/\brequire\(/);
+    expect(source).not.toMatch(/Math\.random|setTimeout\(|process\./);
+  });
+});
