@@ -6,13 +6,15 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { and, desc, eq, sql } from 'drizzle-orm';
+import { decodeCheckpoint, encodeCheckpoint } from '../common/checkpoint';
 import { ConfigError, MappingBusyError, OwnershipLostError } from '../common/errors';
+import { parseMapping } from '../common/mapping';
 import { dmsPrclog } from '../migrations/schema';
 import type { Metadata } from '../metadata/repository';
 import type { CheckpointRow } from '../dialects';
 import type { DatabaseRegistry } from './databases';
 import { toFailure } from './failures';
-import { planJob, type JobPlan } from './job-plan';
+import { describeKey, planMapping, type JobPlan } from './job-plan';
 import type {
   BatchInput,
   BatchResult,
@@ -28,7 +30,7 @@ import type {
 export type * from './types';
 
 /** Places where a test may stall or kill an attempt. Only test workers pass an implementation. */
-export type FaultPoint = 'beforeLock' | 'afterCommit';
+export type FaultPoint = 'beforeLock' | 'beforeCommit' | 'afterCommit';
 export type FaultHook = (point: FaultPoint, at: { mapref: string; batch: number; attempt: number }) => Promise<void>;
 
 export interface ActivityDeps {
@@ -40,13 +42,8 @@ export interface ActivityDeps {
   faults?: FaultHook;
 }
 
-/** Runs an activity body, turning every error into a classified, redacted failure. */
-async function classified<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toFailure(err);
-  }
+function isRetryable(failure: Error): boolean {
+  return !(failure as { nonRetryable?: boolean }).nonRetryable && !(failure instanceof CancelledFailure);
 }
 
 function sameState(row: CheckpointRow, expected: BatchState): boolean {
@@ -61,12 +58,31 @@ export function createActivities(deps: ActivityDeps) {
   const { metadata, databases } = deps;
   const plans = new Map<number, JobPlan>();
 
-  async function plan(jobid: number, fresh = false): Promise<JobPlan> {
-    let p = fresh ? undefined : plans.get(jobid);
-    if (!p) {
-      p = await planJob(metadata, databases, jobid);
-      plans.set(jobid, p);
+  /**
+   * Runs an activity body, turning every error into a classified, redacted failure; a
+   * retryable one of a run is shown in DMS_PRCLOG.LASTERR while Temporal retries it.
+   */
+  async function classified<T>(fn: () => Promise<T>, retrying?: { prcid: number; what: string }): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const failure = toFailure(err);
+      if (retrying && isRetryable(failure)) {
+        // Best effort: the metadata database may be what is failing.
+        await metadata.recordError(retrying.prcid, `retrying ${retrying.what}: ${failure.message}`).catch(() => undefined);
+      }
+      throw failure;
     }
+  }
+
+  /** A job's plan, checked against both databases once per worker (and at every run start). */
+  async function plan(jobid: number, fresh = false): Promise<JobPlan> {
+    const cached = fresh ? undefined : plans.get(jobid);
+    if (cached) return cached;
+    const job = await metadata.job(jobid);
+    if (!job) throw new Error(`job ${jobid} does not exist`);
+    const p = await planMapping(metadata, databases, parseMapping(job));
+    plans.set(jobid, p);
     return p;
   }
 
@@ -149,19 +165,36 @@ export function createActivities(deps: ActivityDeps) {
   async function prepareRun(input: PrepareInput): Promise<RunPlan> {
     return classified(async () => {
       const p = await plan(input.jobid, true);
+      const { mapref } = input;
+      const nulls = await p.source.countNullKeys({ query: p.spec.srcquery, key: p.userKey });
+      if (nulls > 0 && p.spec.chkpntnulls === 'FAIL') {
+        const columns = p.userKey.map((k) => `"${k}"`).join(', ');
+        throw new ConfigError(
+          mapref,
+          'CHKPNTCOLUMN',
+          `has NULL values: ${nulls} source row(s) have NULL in ${columns}, and a keyset never selects them, so they would be silently skipped`,
+          `filter them out in SRCQUERY (WHERE ${p.userKey.map((k) => `${k} IS NOT NULL`).join(' AND ')}), fill them in the source, or set CHKPNTNULLS = 'FIRST' to load them in a first phase before the keyed batches`,
+        );
+      }
+      const key = describeKey(p);
+      const keyColumns = JSON.stringify(p.keyed.key);
       await p.target.ensureCheckpointTable(p.schema);
       const row = await p.target.transaction(async (tx) => {
-        const current = await tx.lockCheckpoint(p.schema, input.mapref);
+        const current = await tx.lockCheckpoint(p.schema, mapref);
         if (current && current.prcid === input.prcid) return current; // a retry of this activity
-        if (input.resume && current && current.jobid !== input.jobid) {
-          throw new ConfigError(input.mapref, 'DMS_CHKPNT', `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`, `load from the start with \`dms run ${input.mapref} --from-start\``);
-        }
         const keep = input.resume && current !== undefined;
+        if (keep && current.jobid !== input.jobid) {
+          throw new ConfigError(mapref, 'DMS_CHKPNT', `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`, `load from the start with \`dms run ${mapref} --from-start\``);
+        }
+        if (keep && current.checkpoint !== null && current.keyColumns !== keyColumns) {
+          throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the checkpoint to resume from is over ${current.keyColumns ?? 'another key'} (a unique index of the source may have changed)`, `restore the source's key, or load from the start with \`dms run ${mapref} --from-start\``);
+        }
         const next: CheckpointRow = {
-          mapref: input.mapref,
+          mapref,
           prcid: input.prcid,
           epoch: (current?.epoch ?? 0) + 1,
           jobid: input.jobid,
+          keyColumns,
           checkpoint: keep ? current.checkpoint : null,
           batches: keep ? current.batches : 0,
           rows: keep ? current.rows : 0,
@@ -171,8 +204,17 @@ export function createActivities(deps: ActivityDeps) {
       });
       const state = stateOf(row);
       await metadata.mirrorCheckpoint(input.prcid, state);
-      return { epoch: row.epoch, strategy: 'KEY', batchSize: p.spec.bulklmt, state };
-    });
+      const { summary, warnings } = await key;
+      return {
+        epoch: row.epoch,
+        strategy: 'KEY',
+        batchSize: p.spec.bulklmt,
+        state,
+        keySummary: summary,
+        nullRows: p.spec.chkpntnulls === 'FIRST' && state.batches === 0 ? nulls : 0,
+        warnings,
+      };
+    }, { prcid: input.prcid, what: 'the start of the run' });
   }
 
   /**
@@ -182,7 +224,7 @@ export function createActivities(deps: ActivityDeps) {
    */
   async function runBatch(input: BatchInput): Promise<BatchResult> {
     const ctx = Context.current();
-    try {
+    return classified(async () => {
       const p = await plan(input.jobid);
       ctx.heartbeat();
       const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: ctx.info.attempt };
@@ -195,40 +237,41 @@ export function createActivities(deps: ActivityDeps) {
         }
         if (!sameState(row, input.expected)) {
           // An earlier attempt committed this batch before its completion reached Temporal.
-          return { state: stateOf(row), rowsInBatch: 0, done: false, alreadyCommitted: true };
+          return { state: stateOf(row), rowsInBatch: 0, done: false, alreadyCommitted: true, tieRun: 0 };
         }
-        const batch = await p.source.readKeyBatch({
-          query: p.spec.srcquery,
-          keyColumn: p.keyColumn,
-          after: row.checkpoint,
-          limit: p.spec.bulklmt,
-        });
-        ctx.heartbeat();
-        const n = batch.rows.length;
-        if (n === 0) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false };
-        const keyIndex = batch.columns.indexOf(p.keyColumn);
-        const lastKey = batch.rows[n - 1][keyIndex];
-        if (lastKey === null) {
-          throw new ConfigError(input.mapref, 'CHKPNTCOLUMN', `("${p.keyColumn}") has NULL values in the source`, 'filter NULL keys out in SRCQUERY or choose a NOT NULL key column');
+        const heartbeat = () => {
+          ctx.heartbeat();
+          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
+        };
+        const chunkRows = Math.min(p.spec.bulklmt, 2000);
+        if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0) {
+          // Phase one: the rows no keyset can select, all in this one transaction.
+          const n = await tx.load(p.schema, p.table, p.columns, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows), heartbeat);
+          const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
+          await tx.writeCheckpoint(p.schema, next);
+          heartbeat();
+          return { state: stateOf(next), rowsInBatch: n, done: false, alreadyCommitted: false, tieRun: 0 };
         }
-        await tx.load(p.schema, p.table, batch);
-        const next: CheckpointRow = { ...row, checkpoint: lastKey, batches: row.batches + 1, rows: row.rows + n };
+        const after = row.checkpoint === null ? null : decodeCheckpoint(row.checkpoint, p.keyed.key.length);
+        // The batch ends at the key of its BULKLMT-th row, inclusive: rows sharing that key
+        // travel together, so a non-unique key never splits (and never loses) a run of ties.
+        let upTo = await p.source.nthKey(p.keyed, after, p.spec.bulklmt);
+        const last = upTo === null;
+        upTo ??= await p.source.lastKey(p.keyed, after);
+        if (upTo === null) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
+        heartbeat();
+        const n = await tx.load(p.schema, p.table, p.columns, p.source.readRange(p.keyed, after, upTo, chunkRows), heartbeat);
+        const tieRun = n > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
+        const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };
         await tx.writeCheckpoint(p.schema, next);
-        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled before commit; rolled back');
-        return { state: stateOf(next), rowsInBatch: n, done: n < p.spec.bulklmt, alreadyCommitted: false };
+        await deps.faults?.('beforeCommit', at);
+        heartbeat();
+        return { state: stateOf(next), rowsInBatch: n, done: last, alreadyCommitted: false, tieRun };
       });
       await deps.faults?.('afterCommit', at);
       await metadata.mirrorCheckpoint(input.prcid, result.state);
       return result;
-    } catch (err) {
-      const failure = toFailure(err);
-      const retryable = !(failure as { nonRetryable?: boolean }).nonRetryable && !(failure instanceof CancelledFailure);
-      if (retryable) {
-        // Shown in DMS_PRCLOG while Temporal retries; best effort, the metadata may be down too.
-        await metadata.recordError(input.prcid, `retrying batch ${input.expected.batches + 1}: ${failure.message}`).catch(() => undefined);
-      }
-      throw failure;
-    }
+    }, { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
   }
 
   /**

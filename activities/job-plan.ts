@@ -1,19 +1,25 @@
-// Turns a frozen job into what a batch needs: open databases, resolved identifiers and the
-// column list, checked against both databases before any row moves.
+// Turns a mapping into what its batches need: open databases, resolved identifiers, the
+// effective key and the column list, all checked against both databases before any row
+// moves. Used at the start of every run and by `dms mapping validate`.
 import { ConfigError } from '../common/errors';
-import { parseMapping, type MappingSpec } from '../common/mapping';
-import { IdentifierError, splitIdentifierList, type Dialect, type SourceDatabase, type TargetDatabase } from '../dialects';
+import type { MappingSpec } from '../common/mapping';
+import { IdentifierError, splitIdentifierList, type ColumnInfo, type Dialect, type KeyedQuery, type SourceDatabase, type TargetDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
 import { isSqlState, isTransient, redactedMessage } from './failures';
 
 export interface JobPlan {
-  jobid: number;
-  version: number;
   spec: MappingSpec;
   source: SourceDatabase;
   target: TargetDatabase;
-  keyColumn: string;
+  /** The columns CHKPNTCOLUMN names, resolved. */
+  userKey: string[];
+  /** Columns appended to make the key unique (a unique key of the one table the source reads). */
+  tieBreaker: string[];
+  /** Whether the effective key is known to be unique; if not, batches keep ties whole. */
+  unique: boolean;
+  /** The query and its effective key: userKey followed by tieBreaker. */
+  keyed: KeyedQuery;
   schema: string;
   table: string;
   /** Source columns, in the query's order; each exists in the target table. */
@@ -31,17 +37,15 @@ function resolve(dialect: Dialect, mapref: string, field: string, raw: string, f
 
 function refuseUnsupported(spec: MappingSpec): void {
   const { mapref } = spec;
+  const useKey = "use CHKPNTSTRATEGY = 'KEY' with CHKPNTCOLUMN set to the key column(s)";
   if (spec.chkpntenabled === 'N' || spec.chkpntstrategy === 'NONE') {
-    throw new ConfigError(mapref, 'CHKPNTSTRATEGY', "NONE (or CHKPNTENABLED = 'N') is not supported by this version yet", "use CHKPNTSTRATEGY = 'KEY' with CHKPNTCOLUMN set to a unique key column");
+    throw new ConfigError(mapref, 'CHKPNTSTRATEGY', "NONE (or CHKPNTENABLED = 'N') is not supported by this version yet", useKey);
   }
   if (spec.chkpntstrategy === 'ROWCOUNT' || spec.chkpntstrategy === 'PYTHON') {
-    throw new ConfigError(mapref, 'CHKPNTSTRATEGY', `'${spec.chkpntstrategy}' is not supported by this version yet`, "use CHKPNTSTRATEGY = 'KEY' with CHKPNTCOLUMN set to a unique key column");
+    throw new ConfigError(mapref, 'CHKPNTSTRATEGY', `'${spec.chkpntstrategy}' is not supported by this version yet`, useKey);
   }
   if (!spec.chkpntcolumn) {
-    throw new ConfigError(mapref, 'CHKPNTCOLUMN', "is empty; this version needs a key column (AUTO without CHKPNTCOLUMN is not supported yet)", 'set CHKPNTCOLUMN to a unique, NOT NULL source column, e.g. TRANSACTION_ID');
-  }
-  if (splitIdentifierList(spec.chkpntcolumn).length > 1) {
-    throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names several columns (${spec.chkpntcolumn}); composite keys are not supported by this version yet`, 'name one unique key column');
+    throw new ConfigError(mapref, 'CHKPNTCOLUMN', 'is empty; this version needs a key column (AUTO without CHKPNTCOLUMN is not supported yet)', 'set CHKPNTCOLUMN to the source column(s) that order the rows, e.g. TRANSACTION_ID');
   }
   if (spec.loadmode !== 'APPEND') {
     throw new ConfigError(mapref, 'LOADMODE', `is '${spec.loadmode}', which this version does not support yet`, "set LOADMODE = 'APPEND'");
@@ -60,11 +64,15 @@ function refusePasswordInUrl(mapref: string, field: string, conid: string, url: 
   }
 }
 
-/** Checks a job against both databases and opens what its batches need. */
-export async function planJob(metadata: Metadata, databases: DatabaseRegistry, jobid: number): Promise<JobPlan> {
-  const job = await metadata.job(jobid);
-  if (!job) throw new Error(`job ${jobid} does not exist`);
-  const spec = parseMapping(job);
+/** Whether the target column can take the source column's values in their text form. */
+export function compatibleTypes(source: ColumnInfo, target: ColumnInfo): boolean {
+  if (source.type === target.type) return true;
+  if (target.category === 'S') return true; // string columns take any value's text
+  return source.category === target.category && ['N', 'D', 'T', 'B', 'S'].includes(source.category);
+}
+
+/** Checks a mapping against both databases and opens what its batches need. */
+export async function planMapping(metadata: Metadata, databases: DatabaseRegistry, spec: MappingSpec): Promise<JobPlan> {
   const { mapref } = spec;
   refuseUnsupported(spec);
 
@@ -75,36 +83,82 @@ export async function planJob(metadata: Metadata, databases: DatabaseRegistry, j
   const srcDialect = databases.dialect(mapref, 'SRCCONID', srcSpec);
   const trgDialect = databases.dialect(mapref, 'TRGCONID', trgSpec);
 
-  const keyColumn = resolve(srcDialect, mapref, 'CHKPNTCOLUMN', spec.chkpntcolumn!, 'name one source column, plain (TRANSACTION_ID) or double-quoted ("Transaction Id")');
+  const keyParts = splitIdentifierList(spec.chkpntcolumn!);
+  const userKey = keyParts.map((raw) => resolve(srcDialect, mapref, 'CHKPNTCOLUMN', raw, 'name source columns, plain (TRANSACTION_ID) or double-quoted ("Transaction Id"), separated by commas'));
+  const repeated = userKey.find((k, i) => userKey.indexOf(k) !== i);
+  if (repeated) throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names the column "${repeated}" twice`, 'name each key column once');
   const schema = resolve(trgDialect, mapref, 'TRGSCHM', spec.trgschm, 'name the target schema, plain (PUBLIC) or double-quoted');
   const table = resolve(trgDialect, mapref, 'TRGTBNM', spec.trgtbnm, 'name the target table, plain (SALES_FACT) or double-quoted');
 
   const source = databases.source(mapref, srcSpec);
   const target = databases.target(mapref, trgSpec);
 
-  let sourceColumns;
+  let description;
   try {
-    sourceColumns = await source.describeQuery(spec.srcquery);
+    description = await source.describeQuery(spec.srcquery);
   } catch (err) {
     if (isTransient(err) || !isSqlState((err as { code?: string }).code)) throw err;
     throw new ConfigError(mapref, 'SRCQUERY', `fails on the source: ${redactedMessage(err as Error)}`, 'make SRCQUERY one read-only SELECT that runs on the source connection');
   }
+  const sourceColumns = description.columns;
   const names = sourceColumns.map((c) => c.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate) {
     throw new ConfigError(mapref, 'SRCQUERY', `returns the column "${duplicate}" more than once`, 'give each selected column its own name (use AS)');
   }
-  if (!names.includes(keyColumn)) {
-    throw new ConfigError(mapref, 'CHKPNTCOLUMN', `is '${spec.chkpntcolumn}' (the column "${keyColumn}"), which SRCQUERY does not return (it returns ${names.join(', ')})`, 'name a column that SRCQUERY selects, or select it');
-  }
+  userKey.forEach((k, i) => {
+    if (!names.includes(k)) {
+      throw new ConfigError(mapref, 'CHKPNTCOLUMN', `is '${spec.chkpntcolumn}'; the column "${k}" (from ${keyParts[i]}) is not returned by SRCQUERY (it returns ${names.join(', ')})`, 'name columns that SRCQUERY selects, or select them');
+    }
+  });
   const targetColumns = await target.describeTable(schema, table);
   if (!targetColumns) {
     throw new ConfigError(mapref, 'TRGTBNM', `names the table "${schema}"."${table}", which does not exist on connection '${trgSpec.conid}'`, 'create the target table, or correct TRGSCHM / TRGTBNM');
   }
-  const targetNames = new Set(targetColumns.map((c) => c.name));
-  const missing = names.filter((n) => !targetNames.has(n));
+  const targetByName = new Map(targetColumns.map((c) => [c.name, c]));
+  const missing = names.filter((n) => !targetByName.has(n));
   if (missing.length > 0) {
     throw new ConfigError(mapref, 'SRCQUERY', `returns ${missing.map((m) => `"${m}"`).join(', ')}, which the target table "${schema}"."${table}" does not have`, 'add the columns to the target table, or rename them in SRCQUERY with AS to match target columns');
   }
-  return { jobid, version: job.version, spec, source, target, keyColumn, schema, table, columns: names };
+  for (const column of sourceColumns) {
+    const into = targetByName.get(column.name)!;
+    if (!compatibleTypes(column, into)) {
+      throw new ConfigError(mapref, 'SRCQUERY', `returns "${column.name}" as ${column.type}, but the target column "${schema}"."${table}"."${column.name}" is ${into.type}`, `cast it in SRCQUERY (e.g. ${column.name}::${into.type} AS ${column.name}) or change the target column's type`);
+    }
+  }
+
+  // A unique key of the one table the source reads makes the order total: where the user's
+  // key is not unique, its missing columns break ties, so batches stay near BULKLMT.
+  const unique = description.uniqueKeys.find((u) => u.every((c) => userKey.includes(c)));
+  const breaker = unique ? undefined : description.uniqueKeys[0];
+  const tieBreaker = breaker ? breaker.filter((c) => !userKey.includes(c)) : [];
+  return {
+    spec,
+    source,
+    target,
+    userKey,
+    tieBreaker,
+    unique: Boolean(unique || breaker),
+    keyed: { query: spec.srcquery, key: [...userKey, ...tieBreaker] },
+    schema,
+    table,
+    columns: names,
+  };
+}
+
+/** What a run or `dms mapping validate` reports about the key, and what it warns of. */
+export async function describeKey(plan: JobPlan): Promise<{ summary: string; warnings: string[] }> {
+  const key = plan.userKey.join(', ');
+  const summary = plan.tieBreaker.length
+    ? `key (${key}) is not unique; ties are broken by (${plan.tieBreaker.join(', ')}), a unique key of the source table`
+    : plan.unique
+      ? `key (${key}) is unique`
+      : `key (${key}) is not known to be unique; a batch never ends inside a run of equal keys, so it may grow past BULKLMT`;
+  const warnings: string[] = [];
+  if (!(await plan.source.keyOrderUsesIndex(plan.keyed))) {
+    warnings.push(
+      `Mapping ${plan.spec.mapref}: the source database cannot read SRCQUERY in key order (${plan.keyed.key.join(', ')}) from an index, so every batch sorts the source; create an index on those columns for large tables`,
+    );
+  }
+  return { summary, warnings };
 }

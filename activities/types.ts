@@ -54,6 +54,11 @@ export interface RunPlan {
   strategy: 'KEY';
   batchSize: number;
   state: BatchState;
+  /** The key the run orders by, and whether it is unique (for the run's log). */
+  keySummary: string;
+  /** Rows with a NULL key that the first batch loads (CHKPNTNULLS = 'FIRST'). */
+  nullRows: number;
+  warnings: string[];
 }
 
 export interface BatchInput {
@@ -72,6 +77,8 @@ export interface BatchResult {
   done: boolean;
   /** An earlier attempt had already committed this batch: nothing was loaded now. */
   alreadyCommitted: boolean;
+  /** Rows sharing the batch's last key, when the batch grew past BULKLMT to keep them whole. */
+  tieRun: number;
 }
 
 export interface FinishInput {

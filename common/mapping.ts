@@ -6,6 +6,7 @@ import { IdentifierError, parseIdentifier, splitIdentifierList } from '../dialec
 
 export const LOAD_MODES = ['APPEND', 'UPSERT', 'TRUNCATE', 'INCREMENTAL'] as const;
 export const STRATEGIES = ['AUTO', 'KEY', 'ROWCOUNT', 'PYTHON', 'NONE'] as const;
+export const NULL_POLICIES = ['FAIL', 'FIRST'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 const upper = (v: unknown) => (typeof v === 'string' ? v.trim().toUpperCase() : v);
@@ -23,6 +24,7 @@ const FIELDS = {
   bulklmt: ['a batch size from 1 to 1000000', 'set BULKLMT to the number of rows per batch, e.g. 10000'],
   chkpntstrategy: [STRATEGIES.join(', '), `set CHKPNTSTRATEGY to one of ${STRATEGIES.join(', ')}`],
   chkpntenabled: ["'Y' or 'N'", "set CHKPNTENABLED to 'Y' or 'N'"],
+  chkpntnulls: ["'FAIL' or 'FIRST'", "set CHKPNTNULLS to 'FAIL' (refuse NULL keys) or 'FIRST' (load them before the keyed batches)"],
 } as const;
 
 const required = (field: keyof typeof FIELDS) =>
@@ -49,6 +51,10 @@ export const MappingSchema = z
     ),
     chkpntcolumn: z.preprocess(emptyToNull, z.string().nullable()),
     chkpntenabled: z.preprocess(upper, z.enum(['Y', 'N'], { error: (i) => `is '${i.input}'; it must be ${FIELDS.chkpntenabled[0]}` })),
+    chkpntnulls: z.preprocess(
+      (v) => upper(v ?? 'FAIL'),
+      z.enum(NULL_POLICIES, { error: (i) => `is '${i.input}'; it must be ${FIELDS.chkpntnulls[0]}` }),
+    ),
   })
   .superRefine((m, ctx) => {
     if (m.chkpntstrategy === 'KEY' && !m.chkpntcolumn) {
@@ -113,6 +119,7 @@ export const DEFINITION_FIELDS = [
   'chkpntstrategy',
   'chkpntcolumn',
   'chkpntenabled',
+  'chkpntnulls',
 ] as const satisfies readonly (keyof MappingSpec)[];
 
 export function sameDefinition(a: MappingSpec, b: MappingSpec): boolean {

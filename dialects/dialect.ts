@@ -14,42 +14,67 @@ export interface ConnectionSpec {
 export interface ColumnInfo {
   /** The column's name as the database stores it (already folded). */
   name: string;
-  /** The database's own name of the type, for messages and compatibility checks. */
+  /** The database's own name of the type, for messages. */
   type: string;
+  /** A coarse type family for compatibility checks (PostgreSQL's typcategory: N, S, D, B, ...). */
+  category: string;
 }
 
-/** The checkpoint row of one mapping, kept in the target database (DMS_CHKPNT). */
+export interface QueryDescription {
+  columns: ColumnInfo[];
+  /**
+   * Sets of returned columns known to be unique and NOT NULL: found only when the query
+   * reads exactly one table (from the database's own plan and column origins), else empty.
+   */
+  uniqueKeys: string[][];
+}
+
+/** A key value: one text value per key column, as the database prints it. */
+export type KeyValue = string[];
+
+/** The last committed key; null before the first batch. */
 export interface CheckpointRow {
   mapref: string;
   prcid: number;
   epoch: number;
   jobid: number;
-  /** The last committed key, as the database prints it; null before the first batch. */
+  /** The key columns the checkpoint is over (JSON array), null before the first batch. */
+  keyColumns: string | null;
+  /** The last committed key (see common/checkpoint.ts), null before the first batch. */
   checkpoint: string | null;
   batches: number;
   rows: number;
 }
 
-/** A batch of rows, every value in the database's text form (or null). Never leaves the worker. */
+/** A chunk of rows, every value in the database's text form (or null). Never leaves the worker. */
 export interface RowBatch {
   columns: string[];
   rows: (string | null)[][];
 }
 
-export interface KeyBatchRequest {
+/** The source query and the columns that order it. */
+export interface KeyedQuery {
   query: string;
-  keyColumn: string;
-  /** Exclusive lower bound; null reads from the start. Always bound, never pasted into SQL. */
-  after: string | null;
-  limit: number;
+  key: string[];
 }
 
 /** A database opened for reading a mapping's source: every transaction is read-only. */
 export interface SourceDatabase {
   /** The columns the query returns, without reading any row. */
-  describeQuery(query: string): Promise<ColumnInfo[]>;
-  /** The next `limit` rows in key order strictly after `after`. */
-  readKeyBatch(request: KeyBatchRequest): Promise<RowBatch>;
+  describeQuery(query: string): Promise<QueryDescription>;
+  /** The key of the n-th row (1-based) after `after` in key order, or null when fewer remain. */
+  nthKey(q: KeyedQuery, after: KeyValue | null, n: number): Promise<KeyValue | null>;
+  /** The greatest key after `after`, or null when no row remains. */
+  lastKey(q: KeyedQuery, after: KeyValue | null): Promise<KeyValue | null>;
+  /** Streams the rows with after < key <= upTo, in chunks of at most chunkRows. */
+  readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch>;
+  /** Streams the rows with a NULL in any key column. */
+  readNullKeys(q: KeyedQuery, chunkRows: number): AsyncIterable<RowBatch>;
+  countNullKeys(q: KeyedQuery): Promise<number>;
+  /** How many rows share one key value. */
+  countKey(q: KeyedQuery, key: KeyValue): Promise<number>;
+  /** Whether the database reads the key order from an index rather than sorting the source. */
+  keyOrderUsesIndex(q: KeyedQuery): Promise<boolean>;
 }
 
 /** Work done inside one target transaction. */
@@ -57,8 +82,11 @@ export interface TargetTransaction {
   /** Locks and returns the mapping's checkpoint row (undefined when it has none yet). */
   lockCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined>;
   writeCheckpoint(schema: string, row: CheckpointRow): Promise<void>;
-  /** Bulk-loads rows into schema.table; returns the number of rows loaded. */
-  load(schema: string, table: string, batch: RowBatch): Promise<number>;
+  /**
+   * Bulk-loads streamed chunks into schema.table (columns by name); calls onChunk after
+   * each chunk (for heartbeats); returns the number of rows loaded.
+   */
+  load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number>;
 }
 
 export interface TargetDatabase {

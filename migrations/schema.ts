@@ -41,6 +41,8 @@ const mappingColumns = () => ({
   chkpntstrategy: varchar('chkpntstrategy', { length: 20 }).notNull().default('AUTO'),
   chkpntcolumn: varchar('chkpntcolumn', { length: 1000 }),
   chkpntenabled: char('chkpntenabled', { length: 1 }).notNull().default('Y'),
+  /** What to do with rows whose key is NULL: 'FAIL' the run before any row moves, or load them 'FIRST'. */
+  chkpntnulls: varchar('chkpntnulls', { length: 10 }).notNull().default('FAIL'),
 });
 
 /** What to load. */

@@ -42,6 +42,8 @@ interface CarriedRun {
   state: BatchState;
   startedAtMs: number;
   rowsAtStart: number;
+  /** The largest run of equal keys a batch had to keep whole, and where. */
+  largestTieRun: { rows: number; batch: number };
 }
 
 export interface DmsJobResult {
@@ -140,7 +142,11 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         state: plan.state,
         startedAtMs: Date.now(),
         rowsAtStart: plan.state.rows,
+        largestTieRun: { rows: 0, batch: 0 },
       };
+      log.info(`Mapping ${mapref}: ${plan.keySummary}`);
+      for (const warning of plan.warnings) log.warn(warning);
+      if (plan.nullRows > 0) log.info(`Loading ${plan.nullRows} rows with a NULL key first (CHKPNTNULLS = 'FIRST')`);
       if (claim.resumesRun !== null && plan.state.checkpoint !== null) {
         log.info(`Resuming from checkpoint ${plan.state.checkpoint} (run ${claim.resumesRun}, ${plan.state.rows} rows loaded)`);
       } else {
@@ -163,12 +169,16 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       }
       const result = await batches.runBatch({ mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state });
       current.state = result.state;
+      if (result.tieRun > current.largestTieRun.rows) current.largestTieRun = { rows: result.tieRun, batch: result.state.batches };
       if (result.alreadyCommitted) log.info(`Batch ${result.state.batches} was already committed by an earlier attempt; continuing after it`);
       if (result.done) break;
     }
     if (handOver) return await continueAsNew<typeof dmsJob>({ mapref, carried: current });
     await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: 'PC', error: null, state: current.state });
     log.info(`Mapping ${mapref} completed: ${current.state.rows} rows in ${current.state.batches} batches`);
+    if (current.largestTieRun.rows > 0) {
+      log.info(`Largest run of equal keys kept in one batch: ${current.largestTieRun.rows} rows (batch ${current.largestTieRun.batch})`);
+    }
     return { mapref, prcid: current.prcid, status: 'PC', rows: current.state.rows, batches: current.state.batches };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;

@@ -1,23 +1,41 @@
 // PostgreSQL: node-postgres pools, every value read as text (so keys and timestamps never
-// pass through a JavaScript number or Date), rows loaded with COPY FROM STDIN.
+// pass through a JavaScript number or Date), batches streamed through a cursor into
+// COPY FROM STDIN.
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import { from as copyFrom } from 'pg-copy-streams';
 import type {
   CheckpointRow,
   ColumnInfo,
   ConnectionSpec,
   Dialect,
-  SessionOptions,
-  KeyBatchRequest,
+  KeyedQuery,
+  KeyValue,
+  QueryDescription,
   RowBatch,
+  SessionOptions,
   SourceDatabase,
   TargetDatabase,
   TargetTransaction,
 } from '../dialect';
 import { parseIdentifier } from '../identifiers';
 import { encodeCopyText } from './postgres-copy';
+import {
+  countKeySql,
+  countNullKeysSql,
+  keyOrderProbeSql,
+  lastKeySql,
+  nthKeySql,
+  nullKeysSql,
+  quotePostgresIdentifier,
+  rangeSql,
+  sourceSubquery,
+} from './postgres-sql';
+import { uniqueKeysOf } from './postgres-unique-keys';
+
+export { quotePostgresIdentifier } from './postgres-sql';
 
 /** Settings that make every value's text form exact and independent of the server's defaults. */
 const SESSION_OPTIONS = [
@@ -29,28 +47,6 @@ const SESSION_OPTIONS = [
 ];
 
 const asText = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
-
-export function quotePostgresIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Removes trailing semicolons so the query can be wrapped as a subquery. */
-export function unwrapQuery(query: string): string {
-  return query.replace(/[\s;]+$/, '');
-}
-
-export function sourceSubquery(query: string): string {
-  // Newlines keep a trailing line comment in the user's query from swallowing our SQL.
-  return `SELECT * FROM (\n${unwrapQuery(query)}\n) AS dms_src`;
-}
-
-/** The keyset query for one batch; the bound and the limit are parameters ($1, $2). */
-export function postgresKeyBatchSql(query: string, keyColumn: string, hasLowerBound: boolean): string {
-  const key = `dms_src.${quotePostgresIdentifier(keyColumn)}`;
-  const where = hasLowerBound ? `\nWHERE ${key} > $1` : '';
-  const limit = hasLowerBound ? '$2' : '$1';
-  return `${sourceSubquery(query)}${where}\nORDER BY ${key}\nLIMIT ${limit}`;
-}
 
 function poolFor(spec: ConnectionSpec, session: SessionOptions, readOnly: boolean): pg.Pool {
   const options = [
@@ -75,33 +71,90 @@ function poolFor(spec: ConnectionSpec, session: SessionOptions, readOnly: boolea
   return pool;
 }
 
-async function typeNames(client: pg.Pool | pg.PoolClient, oids: number[]): Promise<Map<number, string>> {
-  const { rows } = await client.query<{ oid: string; name: string }>(
-    'SELECT oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])',
+async function typesOf(client: pg.Pool | pg.PoolClient, oids: number[]): Promise<Map<number, { name: string; category: string }>> {
+  const { rows } = await client.query<{ oid: string; name: string; category: string }>(
+    'SELECT oid, format_type(oid, NULL) AS name, typcategory AS category FROM pg_type WHERE oid = ANY($1::oid[])',
     [oids],
   );
-  return new Map(rows.map((r) => [Number(r.oid), r.name]));
+  return new Map(rows.map((r) => [Number(r.oid), { name: r.name, category: r.category }]));
 }
 
 class PostgresSource implements SourceDatabase {
   constructor(private readonly pool: pg.Pool) {}
 
-  async describeQuery(query: string): Promise<ColumnInfo[]> {
+  async describeQuery(query: string): Promise<QueryDescription> {
     // A bound parameter forces the extended protocol, which refuses several statements.
     const result = await this.pool.query({ text: `${sourceSubquery(query)}\nLIMIT $1`, values: [0], rowMode: 'array' });
-    const names = await typeNames(this.pool, result.fields.map((f) => f.dataTypeID));
-    return result.fields.map((f) => ({ name: f.name, type: names.get(f.dataTypeID) ?? `oid ${f.dataTypeID}` }));
+    const types = await typesOf(this.pool, result.fields.map((f) => f.dataTypeID));
+    const columns: ColumnInfo[] = result.fields.map((f) => {
+      const t = types.get(f.dataTypeID);
+      return { name: f.name, type: t?.name ?? `oid ${f.dataTypeID}`, category: t?.category ?? 'X' };
+    });
+    const uniqueKeys = await uniqueKeysOf(this.pool, query, result.fields);
+    return { columns, uniqueKeys };
   }
 
-  async readKeyBatch(request: KeyBatchRequest): Promise<RowBatch> {
-    const hasBound = request.after !== null;
-    const values = hasBound ? [request.after, request.limit] : [request.limit];
-    const result = await this.pool.query<(string | null)[]>({
-      text: postgresKeyBatchSql(request.query, request.keyColumn, hasBound),
-      values,
-      rowMode: 'array',
-    });
-    return { columns: result.fields.map((f) => f.name), rows: result.rows };
+  private async oneKey(text: string, values: unknown[]): Promise<KeyValue | null> {
+    const result = await this.pool.query<(string | null)[]>({ text, values, rowMode: 'array' });
+    const row = result.rows[0];
+    return row ? (row as string[]) : null;
+  }
+
+  nthKey(q: KeyedQuery, after: KeyValue | null, n: number): Promise<KeyValue | null> {
+    return this.oneKey(nthKeySql(q.query, q.key, after !== null), [...(after ?? []), n - 1]);
+  }
+
+  lastKey(q: KeyedQuery, after: KeyValue | null): Promise<KeyValue | null> {
+    return this.oneKey(lastKeySql(q.query, q.key, after !== null), after ?? []);
+  }
+
+  readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {
+    return this.stream(rangeSql(q.query, q.key, after !== null), [...(after ?? []), ...upTo], chunkRows);
+  }
+
+  readNullKeys(q: KeyedQuery, chunkRows: number): AsyncIterable<RowBatch> {
+    return this.stream(nullKeysSql(q.query, q.key), [], chunkRows);
+  }
+
+  /** Reads through a server-side cursor: memory holds one chunk, whatever the range's size. */
+  private async *stream(text: string, values: unknown[], chunkRows: number): AsyncIterable<RowBatch> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const cursor = client.query(new Cursor<(string | null)[]>(text, values, { rowMode: 'array', types: asText }));
+    const read = () =>
+      new Promise<RowBatch>((resolve, reject) =>
+        cursor.read(chunkRows, (err, rows, result) => (err ? reject(err) : resolve({ columns: (result?.fields ?? []).map((f) => f.name), rows }))),
+      );
+    try {
+      for (;;) {
+        const chunk = await read();
+        if (chunk.rows.length === 0) break;
+        yield chunk;
+      }
+    } catch (err) {
+      broken = err as Error;
+      throw err;
+    } finally {
+      // A cursor ends in finally: a lost connection mid-stream is an error, never an end of data.
+      await cursor.close().catch((err: Error) => (broken ??= err));
+      client.release(broken);
+    }
+  }
+
+  async countNullKeys(q: KeyedQuery): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(countNullKeysSql(q.query, q.key));
+    return Number(rows[0].n);
+  }
+
+  async countKey(q: KeyedQuery, key: KeyValue): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(countKeySql(q.query, q.key), key);
+    return Number(rows[0].n);
+  }
+
+  async keyOrderUsesIndex(q: KeyedQuery): Promise<boolean> {
+    const { rows } = await this.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT JSON) ${keyOrderProbeSql(q.query, q.key)}`);
+    const plan = JSON.stringify(JSON.parse(rows[0]['QUERY PLAN']));
+    return !/"Node Type":"(Sort|Incremental Sort)"/.test(plan);
   }
 
   close(): Promise<void> {
@@ -118,7 +171,7 @@ class PostgresTargetTransaction implements TargetTransaction {
 
   async lockCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined> {
     const { rows } = await this.client.query<Record<string, string | null>>(
-      `SELECT mapref, prcid, epoch, jobid, chkpnt, batchcnt, trgrows FROM ${checkpointTable(schema)}
+      `SELECT mapref, prcid, epoch, jobid, keycols, chkpnt, batchcnt, trgrows FROM ${checkpointTable(schema)}
         WHERE mapref = $1 FOR UPDATE`,
       [mapref],
     );
@@ -129,6 +182,7 @@ class PostgresTargetTransaction implements TargetTransaction {
       prcid: Number(row.prcid),
       epoch: Number(row.epoch),
       jobid: Number(row.jobid),
+      keyColumns: row.keycols,
       checkpoint: row.chkpnt,
       batches: Number(row.batchcnt),
       rows: Number(row.trgrows),
@@ -137,22 +191,27 @@ class PostgresTargetTransaction implements TargetTransaction {
 
   async writeCheckpoint(schema: string, row: CheckpointRow): Promise<void> {
     await this.client.query(
-      `INSERT INTO ${checkpointTable(schema)} (mapref, prcid, epoch, jobid, chkpnt, batchcnt, trgrows, recupdt)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+      `INSERT INTO ${checkpointTable(schema)} (mapref, prcid, epoch, jobid, keycols, chkpnt, batchcnt, trgrows, recupdt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
        ON CONFLICT (mapref) DO UPDATE SET prcid = EXCLUDED.prcid, epoch = EXCLUDED.epoch,
-         jobid = EXCLUDED.jobid, chkpnt = EXCLUDED.chkpnt, batchcnt = EXCLUDED.batchcnt,
-         trgrows = EXCLUDED.trgrows, recupdt = now()`,
-      [row.mapref, row.prcid, row.epoch, row.jobid, row.checkpoint, row.batches, row.rows],
+         jobid = EXCLUDED.jobid, keycols = EXCLUDED.keycols, chkpnt = EXCLUDED.chkpnt,
+         batchcnt = EXCLUDED.batchcnt, trgrows = EXCLUDED.trgrows, recupdt = now()`,
+      [row.mapref, row.prcid, row.epoch, row.jobid, row.keyColumns, row.checkpoint, row.batches, row.rows],
     );
   }
 
-  async load(schema: string, table: string, batch: RowBatch): Promise<number> {
-    if (batch.rows.length === 0) return 0;
-    const columns = batch.columns.map(quotePostgresIdentifier).join(', ');
-    const sql = `COPY ${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)} (${columns}) FROM STDIN`;
+  async load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+    const list = columns.map(quotePostgresIdentifier).join(', ');
+    const sql = `COPY ${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)} (${list}) FROM STDIN`;
     const copy = this.client.query(copyFrom(sql));
-    await pipeline(Readable.from(encodeCopyText(batch.rows)), copy);
-    return copy.rowCount ?? batch.rows.length;
+    async function* text(): AsyncGenerator<string> {
+      for await (const chunk of chunks) {
+        yield* encodeCopyText(chunk.rows);
+        onChunk?.();
+      }
+    }
+    await pipeline(Readable.from(text()), copy);
+    return copy.rowCount ?? 0;
   }
 }
 
@@ -160,11 +219,12 @@ class PostgresTarget implements TargetDatabase {
   constructor(private readonly pool: pg.Pool) {}
 
   async describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined> {
-    const { rows } = await this.pool.query<{ name: string; type: string }>(
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+    const { rows } = await this.pool.query<ColumnInfo>(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory AS category
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_type t ON t.oid = a.atttypid
         WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
           AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attnum`,
@@ -181,6 +241,7 @@ class PostgresTarget implements TargetDatabase {
            prcid bigint NOT NULL,
            epoch bigint NOT NULL,
            jobid bigint NOT NULL,
+           keycols text,
            chkpnt text,
            batchcnt bigint NOT NULL DEFAULT 0,
            trgrows bigint NOT NULL DEFAULT 0,

@@ -70,13 +70,13 @@ describe('transient errors', () => {
 
 describe('permanent errors', () => {
   it('fails at once on bad data, without the value in the message, and loads nothing', async () => {
-    // The target's note column is an integer: the source's text notes cannot go there.
+    // The target's note column is too short for the source's notes.
     await withClient(h.dbs.target, (c) =>
-      c.query(`CREATE TABLE t_baddata (sale_id bigint, store_id int, amount numeric(12,2), sold_at timestamptz, note int)`),
+      c.query(`CREATE TABLE t_baddata (sale_id bigint, store_id int, amount numeric(12,2), sold_at timestamptz, note varchar(5))`),
     );
     await registerMapping(h.dbs, { mapref: 'BADDATA', batchSize: 500, trgtbnm: 'T_BADDATA' });
     const message = await failureOf('BADDATA');
-    expect(message).toMatch(/invalid input syntax for type integer/);
+    expect(message).toMatch(/value too long for type character varying\(5\)/);
     expect(message).toMatch(/column note/);
     expect(message).not.toMatch(/tabs|note \d/);
     expect(await count(h.dbs.target, 't_baddata')).toBe(0);
@@ -89,20 +89,44 @@ describe('permanent errors', () => {
 
 describe('bad configuration fails before any row moves', () => {
   const cases: { name: string; mapping: Partial<Parameters<typeof registerMapping>[1]>; expected: RegExp }[] = [
-    { name: 'a key column the query does not return', mapping: { chkpntcolumn: 'TRANSACTION_ID' }, expected: /^Mapping CFG\d: CHKPNTCOLUMN is 'TRANSACTION_ID' \(the column "transaction_id"\), which SRCQUERY does not return .*Fix: / },
-    { name: 'a missing target table', mapping: { trgtbnm: 'NO_SUCH_TABLE' }, expected: /^Mapping CFG\d: TRGTBNM names the table "public"."no_such_table", which does not exist .*Fix: create the target table/ },
-    { name: 'a source column the target lacks', mapping: { srcquery: 'SELECT s.*, 1 AS extra FROM sales s' }, expected: /^Mapping CFG\d: SRCQUERY returns "extra", which the target table "public"."t_cfg" does not have\. Fix: / },
-    { name: 'two statements in SRCQUERY', mapping: { srcquery: 'SELECT * FROM sales; DELETE FROM sales' }, expected: /^Mapping CFG\d: SRCQUERY fails on the source: .*Fix: make SRCQUERY one read-only SELECT/ },
-    { name: 'a data-modifying SRCQUERY', mapping: { srcquery: 'WITH d AS (DELETE FROM sales RETURNING *) SELECT * FROM d' }, expected: /^Mapping CFG\d: SRCQUERY fails on the source: WITH clause containing a data-modifying statement .*Fix: / },
-    { name: 'a locking SRCQUERY', mapping: { srcquery: 'SELECT * FROM sales FOR UPDATE' }, expected: /^Mapping CFG\d: SRCQUERY fails on the source: cannot execute SELECT FOR UPDATE in a read-only transaction \[SQLSTATE 25006\]\. Fix: / },
-    { name: 'a SRCQUERY that is not SQL', mapping: { srcquery: 'sales please' }, expected: /^Mapping CFG\d: SRCQUERY fails on the source: syntax error at or near .*\[SQLSTATE 42601\]\. Fix: / },
+    { name: 'a key column the query does not return', mapping: { chkpntcolumn: 'TRANSACTION_ID' }, expected: /^Mapping CFG\d+: CHKPNTCOLUMN is 'TRANSACTION_ID'; the column "transaction_id" \(from TRANSACTION_ID\) is not returned by SRCQUERY \(it returns sale_id, store_id, amount, sold_at, note\)\. Fix: / },
+    { name: 'a composite key with a column the query does not return', mapping: { chkpntcolumn: 'SALE_ID, "Store_Id"' }, expected: /^Mapping CFG\d+: CHKPNTCOLUMN is 'SALE_ID, "Store_Id"'; the column "Store_Id" \(from "Store_Id"\) is not returned/ },
+    { name: 'a key column named twice', mapping: { chkpntcolumn: 'SALE_ID, sale_id' }, expected: /^Mapping CFG\d+: CHKPNTCOLUMN names the column "sale_id" twice\. Fix: name each key column once$/ },
+    { name: 'a source column whose type the target cannot take', mapping: { srcquery: 'SELECT sale_id, note AS store_id, amount, sold_at FROM sales' }, expected: /^Mapping CFG\d+: SRCQUERY returns "store_id" as text, but the target column "public"."t_cfg"."store_id" is integer\. Fix: cast it in SRCQUERY/ },
+    { name: 'a column returned twice', mapping: { srcquery: 'SELECT sale_id, sale_id FROM sales' }, expected: /^Mapping CFG\d+: SRCQUERY returns the column "sale_id" more than once\. Fix: / },
+    { name: 'a missing target schema', mapping: { columns: { trgschm: 'nowhere' } }, expected: /^Mapping CFG\d+: TRGTBNM names the table "nowhere"."t_cfg", which does not exist on connection 'TGT'/ },
+    { name: 'an unknown connection', mapping: { columns: { srcconid: 'NOWHERE' } }, expected: /^Mapping CFG\d+: SRCCONID is 'NOWHERE', which is not in DMS_DBCONDTLS\. Fix: add the connection/ },
+    { name: 'a password variable the worker lacks', mapping: { columns: { srcconid: 'SRCPW' } }, expected: /^Mapping CFG\d+: SRCCONID uses connection 'SRCPW', whose PWDENV names the environment variable DMS_TEST_NO_SUCH_PASSWORD, which is not set on the worker\. Fix: export DMS_TEST_NO_SUCH_PASSWORD/ },
+    { name: 'a password inside CONURL', mapping: { columns: { trgconid: 'TGTSECRET' } }, expected: /^Mapping CFG\d+: TRGCONID uses connection 'TGTSECRET', whose CONURL contains a password\. Fix: remove the password from CONURL/ },
+    { name: 'a database type this version cannot run', mapping: { columns: { srcconid: 'ORA' } }, expected: /^Mapping CFG\d+: SRCCONID uses connection 'ORA' of DBTYP 'ORACLE', which this version cannot run\. Fix: use a connection of DBTYP POSTGRES$/ },
+    { name: 'a load mode this version cannot run', mapping: { columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } }, expected: /^Mapping CFG\d+: LOADMODE is 'UPSERT', which this version does not support yet\. Fix: / },
+    { name: 'a strategy this version cannot run', mapping: { columns: { chkpntstrategy: 'PYTHON' } }, expected: /^Mapping CFG\d+: CHKPNTSTRATEGY 'PYTHON' is not supported by this version yet\. Fix: / },
+    { name: 'a missing target table', mapping: { trgtbnm: 'NO_SUCH_TABLE' }, expected: /^Mapping CFG\d+: TRGTBNM names the table "public"."no_such_table", which does not exist .*Fix: create the target table/ },
+    { name: 'a source column the target lacks', mapping: { srcquery: 'SELECT s.*, 1 AS extra FROM sales s' }, expected: /^Mapping CFG\d+: SRCQUERY returns "extra", which the target table "public"."t_cfg" does not have\. Fix: / },
+    { name: 'two statements in SRCQUERY', mapping: { srcquery: 'SELECT * FROM sales; DELETE FROM sales' }, expected: /^Mapping CFG\d+: SRCQUERY fails on the source: .*Fix: make SRCQUERY one read-only SELECT/ },
+    { name: 'a data-modifying SRCQUERY', mapping: { srcquery: 'WITH d AS (DELETE FROM sales RETURNING *) SELECT * FROM d' }, expected: /^Mapping CFG\d+: SRCQUERY fails on the source: WITH clause containing a data-modifying statement .*Fix: / },
+    { name: 'a locking SRCQUERY', mapping: { srcquery: 'SELECT * FROM sales FOR UPDATE' }, expected: /^Mapping CFG\d+: SRCQUERY fails on the source: cannot execute SELECT FOR UPDATE in a read-only transaction \[SQLSTATE 25006\]\. Fix: / },
+    { name: 'a SRCQUERY that is not SQL', mapping: { srcquery: 'sales please' }, expected: /^Mapping CFG\d+: SRCQUERY fails on the source: syntax error at or near .*\[SQLSTATE 42601\]\. Fix: / },
   ];
+
+  beforeAll(async () => {
+    await withClient(h.dbs.metadata, (c) =>
+      c.query(
+        `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES
+           ('SRCPW', 'POSTGRES', $1, 'DMS_TEST_NO_SUCH_PASSWORD'),
+           ('TGTSECRET', 'POSTGRES', 'postgres://postgres:hunter2@127.0.0.1:5432/x', NULL),
+           ('ORA', 'ORACLE', 'oracle://scott@db:1521/ORCL', NULL)`,
+        [urlFor(h.dbs.source)],
+      ),
+    );
+  });
 
   it.each(cases.map((c, i) => ({ ...c, mapref: `CFG${i}` })))('refuses $name', async ({ mapref, mapping, expected }) => {
     await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE IF NOT EXISTS t_cfg (LIKE t_trans)`));
     await registerMapping(h.dbs, { mapref, batchSize: 500, trgtbnm: 'T_CFG', ...mapping });
     const message = await failureOf(mapref);
     expect(message).toMatch(expected);
+    expect(message).not.toContain('hunter2');
     expect(await count(h.dbs.target, 't_cfg')).toBe(0);
     expect(await count(h.dbs.source, 'sales')).toBe(ROWS);
     expect(await checkpointRow(h.dbs.target, mapref)).toBeUndefined();

@@ -35,6 +35,8 @@ export interface MappingOptions {
   srcquery?: string;
   trgtbnm?: string;
   chkpntcolumn?: string;
+  /** Any other DMS_MAPR column, as a user would set it. */
+  columns?: Record<string, string | number | null>;
 }
 
 /** Migrates the metadata database, registers both connections and the mapping, syncs the job. */
@@ -48,10 +50,24 @@ export async function registerMapping(dbs: TestDatabases, options: MappingOption
          ON CONFLICT (conid) DO NOTHING`,
         [urlFor(dbs.source), urlFor(dbs.target)],
       );
+      const row: Record<string, string | number | null> = {
+        mapref: options.mapref,
+        srcconid: 'SRC',
+        srcquery: options.srcquery ?? 'SELECT * FROM sales',
+        trgconid: 'TGT',
+        trgschm: 'PUBLIC',
+        trgtbnm: options.trgtbnm ?? 'SALES_COPY',
+        loadmode: 'APPEND',
+        bulklmt: options.batchSize,
+        chkpntstrategy: 'KEY',
+        chkpntcolumn: options.chkpntcolumn ?? 'SALE_ID',
+        chkpntenabled: 'Y',
+        ...options.columns,
+      };
+      const names = Object.keys(row);
       await c.query(
-        `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, loadmode, bulklmt, chkpntstrategy, chkpntcolumn, chkpntenabled)
-         VALUES ($1, 'SRC', $2, 'TGT', 'PUBLIC', $3, 'APPEND', $4, 'KEY', $5, 'Y')`,
-        [options.mapref, options.srcquery ?? 'SELECT * FROM sales', options.trgtbnm ?? 'SALES_COPY', options.batchSize, options.chkpntcolumn ?? 'SALE_ID'],
+        `INSERT INTO dms_mapr (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`,
+        Object.values(row),
       );
     });
     await metadata.syncJob(await metadata.mapping(options.mapref));

@@ -15,6 +15,8 @@ export interface Harness {
   taskQueue: string;
   workerEnv: Record<string, string>;
   startWorker(options?: { faults?: unknown[]; cli?: boolean; env?: Record<string, string> }): Promise<WorkerProcess>;
+  /** Everything every worker of this file printed (a workflow task may run on any of them). */
+  workerOutput(): string;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export async function openHarness(label: string, workerEnv: Record<string, strin
       workers.push(w);
       return w;
     },
+    workerOutput: () => workers.map((w) => w.output()).join('\n'),
     async close() {
       await Promise.all(workers.map((w) => w.kill('SIGKILL')));
       await connection.close();

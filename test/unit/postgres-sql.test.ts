@@ -1,22 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCopyText, escapeCopyValue } from '../../dialects/postgres/postgres-copy';
-import { postgresKeyBatchSql, unwrapQuery } from '../../dialects/postgres/postgres-dialect';
+import { countNullKeysSql, lastKeySql, nthKeySql, rangeSql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
 
-describe('keyset batch SQL', () => {
-  it('binds the lower bound and the limit, and quotes the key column', () => {
-    expect(postgresKeyBatchSql('SELECT * FROM sales', 'sale_id', true)).toBe(
-      'SELECT * FROM (\nSELECT * FROM sales\n) AS dms_src\nWHERE dms_src."sale_id" > $1\nORDER BY dms_src."sale_id"\nLIMIT $2',
+describe('keyset SQL', () => {
+  it('finds the upper key of the next batch with bound parameters', () => {
+    expect(nthKeySql('SELECT * FROM sales', ['sale_id'], true)).toBe(
+      'SELECT dms_src."sale_id" FROM (\nSELECT * FROM sales\n) AS dms_src\nWHERE dms_src."sale_id" IS NOT NULL AND dms_src."sale_id" > $1\nORDER BY dms_src."sale_id"\nOFFSET $2 LIMIT 1',
     );
+    expect(nthKeySql('SELECT 1 AS k', ['k'], false)).toBe('SELECT dms_src."k" FROM (\nSELECT 1 AS k\n) AS dms_src\nWHERE dms_src."k" IS NOT NULL\nORDER BY dms_src."k"\nOFFSET $1 LIMIT 1');
   });
 
-  it('reads from the start without a bound', () => {
-    expect(postgresKeyBatchSql('SELECT 1 AS k', 'k', false)).toBe('SELECT * FROM (\nSELECT 1 AS k\n) AS dms_src\nORDER BY dms_src."k"\nLIMIT $1');
+  it('compares composite keys as rows, which a btree index serves', () => {
+    expect(rangeSql('SELECT * FROM o', ['region', 'id'], true)).toBe(
+      'SELECT * FROM (\nSELECT * FROM o\n) AS dms_src\nWHERE dms_src."region" IS NOT NULL AND dms_src."id" IS NOT NULL AND (dms_src."region", dms_src."id") > ($1, $2) AND (dms_src."region", dms_src."id") <= ($3, $4)',
+    );
+    expect(lastKeySql('SELECT * FROM o', ['region', 'id'], false)).toContain('ORDER BY dms_src."region" DESC, dms_src."id" DESC\nLIMIT 1');
+  });
+
+  it('reads up to and including the upper key, so ties stay in one batch', () => {
+    expect(rangeSql('SELECT * FROM t', ['ts'], false)).toMatch(/dms_src\."ts" <= \$1$/);
+  });
+
+  it('finds rows with a NULL in any key column', () => {
+    expect(countNullKeysSql('SELECT * FROM o', ['a', 'b'])).toMatch(/WHERE dms_src\."a" IS NULL OR dms_src\."b" IS NULL$/);
   });
 
   it('keeps a trailing line comment of the user query from swallowing the predicate', () => {
-    const sql = postgresKeyBatchSql('SELECT * FROM t -- all of it', 'id', true);
+    const sql = rangeSql('SELECT * FROM t -- all of it', ['id'], true);
     expect(sql.split('\n')[1]).toBe('SELECT * FROM t -- all of it');
-    expect(sql).toContain('\nWHERE dms_src."id" > $1');
+    expect(sql).toContain('\nWHERE dms_src."id" IS NOT NULL');
   });
 
   it('drops trailing semicolons', () => {
@@ -24,9 +36,9 @@ describe('keyset batch SQL', () => {
   });
 
   it('never pastes a value into the SQL text', () => {
-    const sql = postgresKeyBatchSql('SELECT * FROM t', 'weird"col', true);
+    const sql = rangeSql('SELECT * FROM t', ['weird"col'], true);
     expect(sql).toContain('"weird""col"');
-    expect(sql).not.toMatch(/> '/);
+    expect(sql).not.toMatch(/'/);
   });
 });
 

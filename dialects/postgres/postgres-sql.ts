@@ -1,0 +1,87 @@
+// SQL text for PostgreSQL, built from resolved identifiers only: every value is a bound
+// parameter ($1, $2, ...), never part of the text.
+
+export function quotePostgresIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Removes trailing semicolons so the query can be wrapped as a subquery. */
+export function unwrapQuery(query: string): string {
+  return query.replace(/[\s;]+$/, '');
+}
+
+export function sourceSubquery(query: string, select = '*'): string {
+  // Newlines keep a trailing line comment in the user's query from swallowing our SQL.
+  return `SELECT ${select} FROM (\n${unwrapQuery(query)}\n) AS dms_src`;
+}
+
+const col = (name: string) => `dms_src.${quotePostgresIdentifier(name)}`;
+
+/** `dms_src."a"` or `(dms_src."a", dms_src."b")`: a row comparison the btree can use. */
+function tuple(key: string[]): string {
+  return key.length === 1 ? col(key[0]) : `(${key.map(col).join(', ')})`;
+}
+
+function params(count: number, from: number): string {
+  const list = Array.from({ length: count }, (_, i) => `$${from + i}`);
+  return count === 1 ? list[0] : `(${list.join(', ')})`;
+}
+
+function notNull(key: string[]): string {
+  return key.map((k) => `${col(k)} IS NOT NULL`).join(' AND ');
+}
+
+function anyNull(key: string[]): string {
+  return key.map((k) => `${col(k)} IS NULL`).join(' OR ');
+}
+
+function keyList(key: string[], direction = ''): string {
+  return key.map((k) => `${col(k)}${direction}`).join(', ');
+}
+
+/** Rows after `after` (exclusive): the lower bound takes $1..$k when present. */
+function lowerBound(key: string[], hasAfter: boolean): string {
+  return hasAfter ? ` AND ${tuple(key)} > ${params(key.length, 1)}` : '';
+}
+
+/**
+ * The key of the n-th row after the bound, in key order: the upper end of the next batch.
+ * Parameters: [...after, n - 1].
+ */
+export function nthKeySql(query: string, key: string[], hasAfter: boolean): string {
+  const offset = `$${(hasAfter ? key.length : 0) + 1}`;
+  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)}\nORDER BY ${keyList(key)}\nOFFSET ${offset} LIMIT 1`;
+}
+
+/** The greatest key after the bound. Parameters: [...after]. */
+export function lastKeySql(query: string, key: string[], hasAfter: boolean): string {
+  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)}\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
+}
+
+/**
+ * Every row whose key lies after `after` and up to and including `upTo`, so that rows
+ * sharing the upper key always travel together. Parameters: [...after, ...upTo].
+ */
+export function rangeSql(query: string, key: string[], hasAfter: boolean): string {
+  const upTo = params(key.length, (hasAfter ? key.length : 0) + 1);
+  return `${sourceSubquery(query)}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)} AND ${tuple(key)} <= ${upTo}`;
+}
+
+/** Rows with a NULL in any key column (which no keyset predicate ever selects). */
+export function nullKeysSql(query: string, key: string[]): string {
+  return `${sourceSubquery(query)}\nWHERE ${anyNull(key)}`;
+}
+
+export function countNullKeysSql(query: string, key: string[]): string {
+  return `${sourceSubquery(query, 'count(*) AS n')}\nWHERE ${anyNull(key)}`;
+}
+
+/** How many rows share one key value. Parameters: [...key]. */
+export function countKeySql(query: string, key: string[]): string {
+  return `${sourceSubquery(query, 'count(*) AS n')}\nWHERE ${tuple(key)} = ${params(key.length, 1)}`;
+}
+
+/** The first batch's key query, to see whether the database reads it from an index. */
+export function keyOrderProbeSql(query: string, key: string[]): string {
+  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}\nORDER BY ${keyList(key)}\nLIMIT 1`;
+}

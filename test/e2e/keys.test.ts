@@ -1,0 +1,190 @@
+// KEY on real keys, end to end: ties (with and without a tie-breaker), composite keys,
+// bigint past 2^53, timestamp/date keys in a worker whose time zone has daylight saving,
+// microsecond timestamptz keys, non-ASCII text, NULL keys. Each ends in an exact compare.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointRow, registerMapping, runs } from '../support/fact-load';
+import { openHarness, type Harness } from '../support/harness';
+import { tableDigest, withClient } from '../support/postgres';
+
+let h: Harness;
+
+beforeAll(async () => {
+  // Every worker of this file runs in a time zone with daylight saving: no key may pass through it.
+  h = await openHarness('keys', { TZ: 'America/Sao_Paulo' });
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+/** Creates the same table in source and target, fills the source with `fill`. */
+async function tables(name: string, columns: string, fill: string, targetColumns = columns): Promise<void> {
+  await withClient(h.dbs.source, async (c) => {
+    await c.query(`CREATE TABLE ${name} (${columns})`);
+    await c.query(fill);
+  });
+  await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE ${name} (${targetColumns})`));
+}
+
+async function load(mapref: string, table: string, key: string, batchSize: number, columns: Record<string, string | number | null> = {}) {
+  await registerMapping(h.dbs, { mapref, batchSize, srcquery: `SELECT * FROM ${table}`, trgtbnm: table, chkpntcolumn: key, columns });
+  return h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
+}
+
+async function expectExact(table: string, orderBy: string) {
+  const source = await tableDigest(h.dbs.source, table, orderBy);
+  const target = await tableDigest(h.dbs.target, table, orderBy);
+  expect(source.count).toBeGreaterThan(0);
+  expect(target).toEqual(source);
+}
+
+describe('non-unique keys', () => {
+  it('keeps 1,000 rows sharing one timestamp in one batch, through a worker kill inside it', async () => {
+    // No primary key: nothing can break the ties, so the batch must take them whole.
+    await tables(
+      'ties',
+      'id bigint, modified timestamp, payload text',
+      `INSERT INTO ties
+       SELECT g, CASE WHEN g <= 500 THEN timestamp '2026-03-01' + g * interval '1 second'
+                      WHEN g <= 1500 THEN timestamp '2026-03-02 12:00:00'
+                      ELSE timestamp '2026-03-03' + g * interval '1 second' END,
+              'row ' || g
+         FROM generate_series(1, 2000) g`,
+    );
+    const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 6, action: 'kill' }] });
+    const handle = await load('TIES', 'ties', 'MODIFIED', 100);
+    await first.waitFor(/fault: kill at beforeCommit of batch 6/);
+    await first.kill();
+    const before = await checkpointRow(h.dbs.target, 'TIES');
+    expect(before).toMatchObject({ batchcnt: 5, trgrows: 500 });
+
+    const second = await h.startWorker();
+    await handle.result();
+    await expectExact('ties', 'id');
+    expect(h.workerOutput()).toContain('Largest run of equal keys kept in one batch: 1000 rows (batch 6)');
+    expect(h.workerOutput()).toContain('key (modified) is not known to be unique');
+    const after = await checkpointRow(h.dbs.target, 'TIES');
+    expect(after).toMatchObject({ batchcnt: 11, trgrows: 2000 });
+    await second.kill();
+  });
+
+  it("breaks ties with the source table's primary key, so batches stay at BULKLMT", async () => {
+    await tables(
+      'ties_pk',
+      'id bigint PRIMARY KEY, modified timestamp NOT NULL, payload text',
+      `INSERT INTO ties_pk SELECT g, timestamp '2026-03-02' + (g / 300) * interval '1 hour', 'row ' || g FROM generate_series(1, 3000) g`,
+    );
+    const worker = await h.startWorker();
+    const handle = await load('TIESPK', 'ties_pk', 'MODIFIED', 100);
+    const result = await handle.result();
+    await expectExact('ties_pk', 'id');
+    expect(result.batches).toBe(30);
+    expect(h.workerOutput()).toContain('key (modified) is not unique; ties are broken by (id)');
+    expect((await checkpointRow(h.dbs.target, 'TIESPK'))!.chkpnt).toBe('["2026-03-02 10:00:00","3000"]');
+    await worker.kill();
+  });
+});
+
+describe('key types', () => {
+  let worker: Awaited<ReturnType<Harness['startWorker']>>;
+
+  beforeAll(async () => {
+    worker = await h.startWorker();
+  });
+
+  afterAll(async () => {
+    await worker?.kill();
+  });
+
+  it('loads a composite key', async () => {
+    await tables(
+      'orders',
+      'region_id text, order_id int, amount numeric(20,6), PRIMARY KEY (region_id, order_id)',
+      `INSERT INTO orders SELECT r, g, g / 7.0 FROM unnest(ARRAY['EU','US','APAC','LATAM']) r, generate_series(1, 1500) g`,
+    );
+    const result = await (await load('COMPOSITE', 'orders', 'REGION_ID, ORDER_ID', 250)).result();
+    await expectExact('orders', 'region_id, t.order_id');
+    expect(result.rows).toBe(6000);
+    expect((await runs(h.dbs.metadata, 'COMPOSITE'))[0].param1).toBe('COMPLETED');
+    expect((await checkpointRow(h.dbs.target, 'COMPOSITE'))!.chkpnt).toBe('["US","1500"]');
+  });
+
+  it('keeps bigint keys past 2^53 exact', async () => {
+    await tables('big_keys', 'id bigint PRIMARY KEY, v text', `INSERT INTO big_keys SELECT 9007199254740992 + g, 'v' || g FROM generate_series(-500, 500) g`);
+    await (await load('BIGINT', 'big_keys', 'ID', 100)).result();
+    await expectExact('big_keys', 'id');
+    // Every step near 2^53 differs by one: a JavaScript number would have merged neighbours.
+    expect((await checkpointRow(h.dbs.target, 'BIGINT'))!.chkpnt).toBe('9007199254741492');
+  });
+
+  it('keeps timestamp and date keys exact around daylight-saving changes, in a worker under TZ=America/Sao_Paulo', async () => {
+    // Sao Paulo skipped 2018-11-04 00:00-01:00 and repeated 2019-02-16 23:00-24:00.
+    await tables(
+      'dst',
+      'ts timestamp PRIMARY KEY, d date NOT NULL, note text',
+      `INSERT INTO dst
+       SELECT t, t::date, 'at ' || t
+         FROM (SELECT timestamp '2018-11-03 22:00:00.000001' + g * interval '7 minutes 0.000001 seconds' AS t FROM generate_series(0, 60) g
+               UNION ALL
+               SELECT timestamp '2019-02-16 21:30:00.5' + g * interval '5 minutes' FROM generate_series(0, 60) g) s`,
+    );
+    await (await load('TSKEY', 'dst', 'TS', 9)).result();
+    await expectExact('dst', 'ts');
+    await withClient(h.dbs.target, (c) => c.query('TRUNCATE dst'));
+    await (await load('DATEKEY', 'dst', 'D', 10)).result();
+    await expectExact('dst', 'ts');
+    expect((await checkpointRow(h.dbs.target, 'DATEKEY'))!.chkpnt).toBe('["2019-02-17","2019-02-17 02:30:00.5"]');
+  });
+
+  it('keeps timestamptz keys that differ by one microsecond apart', async () => {
+    await tables(
+      'micro',
+      'at timestamptz PRIMARY KEY, n int',
+      `INSERT INTO micro SELECT timestamptz '2026-10-25 00:59:59.999+01' + g * interval '1 microsecond', g FROM generate_series(1, 1000) g`,
+    );
+    await (await load('MICRO', 'micro', 'AT', 7)).result();
+    await expectExact('micro', 'at');
+    // 23:59:59.999 UTC plus 1,000 microseconds, printed exactly as PostgreSQL prints it.
+    expect((await checkpointRow(h.dbs.target, 'MICRO'))!.chkpnt).toBe('2026-10-25 00:00:00+00');
+  });
+
+  it('loads a text key with non-ASCII values in the database collation order', async () => {
+    await tables(
+      'words',
+      'w text PRIMARY KEY, n int',
+      `INSERT INTO words
+       SELECT prefix || ' ' || g, g
+         FROM unnest(ARRAY['Ärger', 'zebra', 'Ångström', '日本語', 'émile', 'Zoë', 'a b', 'A', 'ß', 'Ωmega', '🙂']) prefix,
+              generate_series(1, 90) g`,
+    );
+    await (await load('TEXTKEY', 'words', 'W', 37)).result();
+    await expectExact('words', 'w');
+  });
+});
+
+describe('NULL keys', () => {
+  it('refuses a run whose key column has NULLs, naming the column, the count and the fix, and loads nothing', async () => {
+    await tables('nullish', 'id int, v text', `INSERT INTO nullish SELECT CASE WHEN g % 100 = 0 THEN NULL ELSE g END, 'v' || g FROM generate_series(1, 1000) g`);
+    const worker = await h.startWorker();
+    const handle = await load('NULLS', 'nullish', 'ID', 100);
+    const message = await handle.result().then(
+      () => '',
+      (e: { cause?: { cause?: Error } }) => e.cause?.cause?.message ?? '',
+    );
+    expect(message).toBe(
+      `Mapping NULLS: CHKPNTCOLUMN has NULL values: 10 source row(s) have NULL in "id", and a keyset never selects them, so they would be silently skipped. ` +
+        `Fix: filter them out in SRCQUERY (WHERE id IS NOT NULL), fill them in the source, or set CHKPNTNULLS = 'FIRST' to load them in a first phase before the keyed batches`,
+    );
+    expect(await withClient(h.dbs.target, async (c) => (await c.query('SELECT count(*)::int AS n FROM nullish')).rows[0].n)).toBe(0);
+
+    // Opt in: the NULL-key rows load first, then the keyed batches.
+    await registerMapping(h.dbs, { mapref: 'NULLS2', batchSize: 100, srcquery: 'SELECT * FROM nullish', trgtbnm: 'nullish', chkpntcolumn: 'ID', columns: { chkpntnulls: 'FIRST' } });
+    const result = await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-NULLS2', args: [{ mapref: 'NULLS2' }] })).result();
+    expect(result.rows).toBe(1000);
+    const source = await withClient(h.dbs.source, async (c) => (await c.query(`SELECT md5(string_agg(t::text, ',' ORDER BY v)) AS m FROM nullish t`)).rows[0].m);
+    const target = await withClient(h.dbs.target, async (c) => (await c.query(`SELECT md5(string_agg(t::text, ',' ORDER BY v)) AS m FROM nullish t`)).rows[0].m);
+    expect(target).toBe(source);
+    expect(h.workerOutput()).toContain("Loading 10 rows with a NULL key first (CHKPNTNULLS = 'FIRST')");
+    await worker.kill();
+  });
+});
