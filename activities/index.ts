@@ -14,7 +14,7 @@ import type { Metadata } from '../metadata/repository';
 import type { CheckpointRow } from '../dialects';
 import type { DatabaseRegistry } from './databases';
 import { toFailure } from './failures';
-import { describeKey, planMapping, type JobPlan } from './job-plan';
+import { checkNullKeys, describeKey, planMapping, type JobPlan } from './job-plan';
 import type {
   BatchInput,
   BatchResult,
@@ -166,16 +166,7 @@ export function createActivities(deps: ActivityDeps) {
     return classified(async () => {
       const p = await plan(input.jobid, true);
       const { mapref } = input;
-      const nulls = await p.source.countNullKeys({ query: p.spec.srcquery, key: p.userKey });
-      if (nulls > 0 && p.spec.chkpntnulls === 'FAIL') {
-        const columns = p.userKey.map((k) => `"${k}"`).join(', ');
-        throw new ConfigError(
-          mapref,
-          'CHKPNTCOLUMN',
-          `has NULL values: ${nulls} source row(s) have NULL in ${columns}, and a keyset never selects them, so they would be silently skipped`,
-          `filter them out in SRCQUERY (WHERE ${p.userKey.map((k) => `${k} IS NOT NULL`).join(' AND ')}), fill them in the source, or set CHKPNTNULLS = 'FIRST' to load them in a first phase before the keyed batches`,
-        );
-      }
+      const nulls = await checkNullKeys(p);
       const key = describeKey(p);
       const keyColumns = JSON.stringify(p.keyed.key);
       await p.target.ensureCheckpointTable(p.schema);

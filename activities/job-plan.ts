@@ -162,3 +162,18 @@ export async function describeKey(plan: JobPlan): Promise<{ summary: string; war
   }
   return { summary, warnings };
 }
+
+/** Counts rows with a NULL key; with CHKPNTNULLS = 'FAIL' (the default) any is a configuration error. */
+export async function checkNullKeys(plan: JobPlan): Promise<number> {
+  const nulls = await plan.source.countNullKeys({ query: plan.spec.srcquery, key: plan.userKey });
+  if (nulls > 0 && plan.spec.chkpntnulls === 'FAIL') {
+    const columns = plan.userKey.map((k) => `"${k}"`).join(', ');
+    throw new ConfigError(
+      plan.spec.mapref,
+      'CHKPNTCOLUMN',
+      `has NULL values: ${nulls} source row(s) have NULL in ${columns}, and a keyset never selects them, so they would be silently skipped`,
+      `filter them out in SRCQUERY (WHERE ${plan.userKey.map((k) => `${k} IS NOT NULL`).join(' AND ')}), fill them in the source, or set CHKPNTNULLS = 'FIRST' to load them in a first phase before the keyed batches`,
+    );
+  }
+  return nulls;
+}

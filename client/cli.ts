@@ -1,6 +1,9 @@
 // The `dms` command line: migrate, job sync, worker, run, status.
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { Command } from 'commander';
+import { DatabaseRegistry } from '../activities/databases';
+import { redactedMessage } from '../activities/failures';
+import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan';
 import { ClientEnv, readEnv } from '../common/env';
 import { ConfigError, EnvError } from '../common/errors';
 import { Metadata } from '../metadata/repository';
@@ -70,6 +73,32 @@ export function buildProgram(): Command {
         await metadata.connection(mapref, 'TRGCONID', spec.trgconid, null);
         const { job: row, changed } = await metadata.syncJob(spec);
         console.log(changed ? `job ${row.jobid} (version ${row.version}) created for ${mapref}` : `job ${row.jobid} (version ${row.version}) of ${mapref} is up to date`);
+      }),
+    );
+
+  program
+    .command('mapping')
+    .description('mappings (DMS_MAPR)')
+    .command('validate <MAPREF>')
+    .description('check a mapping against its databases, as every run does before any row moves')
+    .action((mapref: string) =>
+      withMetadata(async (metadata) => {
+        const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
+        try {
+          const spec = await metadata.mapping(mapref);
+          const plan = await planMapping(metadata, databases, spec);
+          const nulls = await checkNullKeys(plan);
+          const { summary, warnings } = await describeKey(plan);
+          console.log(`Mapping ${mapref}: ${summary}`);
+          if (nulls > 0) console.log(`Mapping ${mapref}: ${nulls} rows with a NULL key will load first (CHKPNTNULLS = 'FIRST')`);
+          for (const warning of warnings) console.log(`warning: ${warning}`);
+          console.log(`Mapping ${mapref} is valid: ${plan.columns.length} columns into "${plan.schema}"."${plan.table}", ${spec.bulklmt} rows a batch`);
+        } catch (err) {
+          if (err instanceof ConfigError) throw err;
+          throw new EnvError(`Mapping ${mapref}: could not be checked: ${redactedMessage(err as Error)}`);
+        } finally {
+          await databases.close();
+        }
       }),
     );
 

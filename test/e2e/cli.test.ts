@@ -80,6 +80,23 @@ describe('dms CLI', () => {
     expect((await dmsFails('job', 'sync', 'NOPE')).stderr).toMatch(/^dms: Mapping NOPE: MAPREF is not in DMS_MAPR/);
   });
 
+  it('validates a mapping against its databases, with warnings, before any run', async () => {
+    const ok = await dms('mapping', 'validate', 'CLI');
+    expect(ok.stdout).toContain('Mapping CLI: key (sale_id) is unique');
+    expect(ok.stdout).toContain('Mapping CLI is valid: 5 columns into "public"."cli_copy", 2000 rows a batch');
+    expect(ok.stdout).not.toContain('warning');
+
+    await insertMapping('CLINOINDEX', 'cli_copy', `'STORE_ID'`);
+    const warned = await dms('mapping', 'validate', 'CLINOINDEX');
+    expect(warned.stdout).toContain('key (store_id) is not unique; ties are broken by (sale_id)');
+    expect(warned.stdout).toMatch(/warning: Mapping CLINOINDEX: the source database cannot read SRCQUERY in key order \(store_id, sale_id\) from an index/);
+
+    await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_mapr SET trgtbnm = 'NO_SUCH' WHERE mapref = 'CLINOINDEX'`));
+    const bad = await dmsFails('mapping', 'validate', 'CLINOINDEX');
+    expect(bad.stderr.trim()).toMatch(/^dms: Mapping CLINOINDEX: TRGTBNM names the table "public"."no_such", which does not exist on connection 'TGT'\. Fix: /);
+    expect(await tableDigest(h.dbs.target, 'cli_copy', 'sale_id')).toEqual({ count: 0, md5: '' });
+  });
+
   it('says which variable is missing', async () => {
     const err = await run(process.execPath, [DMS, 'status', 'CLI'], { env: { ...process.env, DMS_METADATA_URL: '' } }).then(
       () => undefined,
