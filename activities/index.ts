@@ -11,7 +11,7 @@ import { ConfigError, MappingBusyError, OwnershipLostError } from '../common/err
 import { parseMapping } from '../common/mapping';
 import { dmsPrclog } from '../migrations/schema';
 import type { Metadata } from '../metadata/repository';
-import type { CheckpointRow } from '../dialects';
+import type { CheckpointRow, TargetTransaction } from '../dialects';
 import type { DatabaseRegistry } from './databases';
 import { toFailure } from './failures';
 import { checkNullKeys, describeKey, planMapping, type JobPlan } from './job-plan';
@@ -203,6 +203,7 @@ export function createActivities(deps: ActivityDeps) {
         state,
         keySummary: summary,
         nullRows: p.spec.chkpntnulls === 'FIRST' && state.batches === 0 ? nulls : 0,
+        mirroredInBatch: p.sharesMetadata,
         warnings,
       };
     }, { prcid: input.prcid, what: 'the start of the run' });
@@ -219,6 +220,14 @@ export function createActivities(deps: ActivityDeps) {
       const p = await plan(input.jobid);
       ctx.heartbeat();
       const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: ctx.info.attempt };
+      /** Advances the checkpoint, and PARAM1 with it where the target is the metadata database. */
+      const save = async (tx: TargetTransaction, next: CheckpointRow) => {
+        await tx.writeCheckpoint(p.schema, next);
+        if (p.sharesMetadata) {
+          const mirror = await metadata.mirrorStatement(input.prcid, stateOf(next));
+          await tx.execute(mirror.sql, mirror.values);
+        }
+      };
       await deps.faults?.('beforeLock', at);
       const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
         const row = await tx.lockCheckpoint(p.schema, input.mapref);
@@ -239,7 +248,7 @@ export function createActivities(deps: ActivityDeps) {
           // Phase one: the rows no keyset can select, all in this one transaction.
           const n = await tx.load(p.schema, p.table, p.columns, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows), heartbeat);
           const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
-          await tx.writeCheckpoint(p.schema, next);
+          await save(tx, next);
           heartbeat();
           return { state: stateOf(next), rowsInBatch: n, done: false, alreadyCommitted: false, tieRun: 0 };
         }
@@ -254,13 +263,13 @@ export function createActivities(deps: ActivityDeps) {
         const n = await tx.load(p.schema, p.table, p.columns, p.source.readRange(p.keyed, after, upTo, chunkRows), heartbeat);
         const tieRun = n > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
         const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };
-        await tx.writeCheckpoint(p.schema, next);
+        await save(tx, next);
         await deps.faults?.('beforeCommit', at);
         heartbeat();
         return { state: stateOf(next), rowsInBatch: n, done: last, alreadyCommitted: false, tieRun };
       });
       await deps.faults?.('afterCommit', at);
-      await metadata.mirrorCheckpoint(input.prcid, result.state);
+      if (!p.sharesMetadata) await metadata.mirrorCheckpoint(input.prcid, result.state);
       return result;
     }, { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
   }

@@ -24,6 +24,8 @@ export interface JobPlan {
   table: string;
   /** Source columns, in the query's order; each exists in the target table. */
   columns: string[];
+  /** The target is the metadata database: DMS_PRCLOG is mirrored inside each batch's transaction. */
+  sharesMetadata: boolean;
 }
 
 function resolve(dialect: Dialect, mapref: string, field: string, raw: string, fix: string): string {
@@ -132,7 +134,9 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   const unique = description.uniqueKeys.find((u) => u.every((c) => userKey.includes(c)));
   const breaker = unique ? undefined : description.uniqueKeys[0];
   const tieBreaker = breaker ? breaker.filter((c) => !userKey.includes(c)) : [];
+  const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
   return {
+    sharesMetadata: targetIdentity !== null && targetIdentity === metadataIdentity.id,
     spec,
     source,
     target,

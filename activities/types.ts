@@ -58,6 +58,8 @@ export interface RunPlan {
   keySummary: string;
   /** Rows with a NULL key that the first batch loads (CHKPNTNULLS = 'FIRST'). */
   nullRows: number;
+  /** The target is the metadata database: PARAM1 moves in the same transaction as each batch. */
+  mirroredInBatch: boolean;
   warnings: string[];
 }
 

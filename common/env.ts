@@ -35,7 +35,8 @@ export const WorkerEnv = ClientEnv.extend({
     .default(2),
   /** Attempts of one batch before the run fails (transient errors only). */
   DMS_RETRY_MAX_ATTEMPTS: positiveInt('DMS_RETRY_MAX_ATTEMPTS', 10),
-  DMS_BATCH_TIMEOUT_MS: positiveInt('DMS_BATCH_TIMEOUT_MS', 300_000),
+  /** A hard limit on one batch; a batch heartbeats, so a dead worker is noticed much sooner. */
+  DMS_BATCH_TIMEOUT_MS: positiveInt('DMS_BATCH_TIMEOUT_MS', 3_600_000),
   DMS_HEARTBEAT_TIMEOUT_MS: positiveInt('DMS_HEARTBEAT_TIMEOUT_MS', 60_000),
   /** How long a batch waits for a lock on the target before it fails and is retried. */
   DMS_LOCK_TIMEOUT_MS: positiveInt('DMS_LOCK_TIMEOUT_MS', 30_000),

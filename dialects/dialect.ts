@@ -87,6 +87,8 @@ export interface TargetTransaction {
    * each chunk (for heartbeats); returns the number of rows loaded.
    */
   load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number>;
+  /** Runs one statement with bound values (the DMS_PRCLOG mirror, where it shares the database). */
+  execute(sql: string, values: unknown[]): Promise<void>;
 }
 
 export interface TargetDatabase {
@@ -94,6 +96,11 @@ export interface TargetDatabase {
   describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined>;
   /** Creates DMS_CHKPNT in the schema when it is missing. */
   ensureCheckpointTable(schema: string): Promise<void>;
+  /**
+   * A text equal to the metadata database's identity exactly when both are the same
+   * PostgreSQL database (see metadata/repository.ts); null where that cannot be.
+   */
+  identity(): Promise<string | null>;
   /** Runs fn in one transaction: commit when it resolves, roll back when it throws. */
   transaction<T>(fn: (tx: TargetTransaction) => Promise<T>): Promise<T>;
 }

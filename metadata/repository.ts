@@ -9,6 +9,7 @@ import { dmsDbcondtls, dmsJob, dmsMapr, dmsPrclog, type JobRow, type RunRow } fr
 import { ConfigError } from '../common/errors';
 import { DEFINITION_FIELDS, parseMapping, sameDefinition, type MappingSpec } from '../common/mapping';
 import type { ConnectionSpec } from '../dialects';
+import { POSTGRES_IDENTITY, quotePostgresIdentifier } from '../dialects/postgres/postgres-dialect';
 
 export type MetadataDb = NodePgDatabase<typeof schema>;
 export type RunStatus = 'IP' | 'PC' | 'FL' | 'CN';
@@ -115,12 +116,34 @@ export class Metadata {
     return this.db.select().from(dmsPrclog).where(eq(dmsPrclog.mapref, mapref)).orderBy(desc(dmsPrclog.prcid)).limit(limit);
   }
 
-  /** Mirrors a committed checkpoint into PARAM1; never moves a run's counters backwards. */
+  private identityCache?: Promise<{ id: string; schema: string }>;
+
+  /** This database's identity (compared with a target's) and the schema of its tables. */
+  identity(): Promise<{ id: string; schema: string }> {
+    this.identityCache ??= this.pool
+      .query<{ id: string; schema: string }>(`SELECT ${POSTGRES_IDENTITY} AS id, current_schema() AS schema`)
+      .then((r) => r.rows[0]);
+    return this.identityCache;
+  }
+
+  /**
+   * The statement that mirrors a committed checkpoint into PARAM1 (never moving a run's
+   * counters backwards): run here after the batch commits, or inside the batch's own
+   * transaction where the target is this database.
+   */
+  async mirrorStatement(prcid: number, state: { checkpoint: string | null; batches: number; rows: number }): Promise<{ sql: string; values: unknown[] }> {
+    const { schema } = await this.identity();
+    return {
+      sql: `UPDATE ${quotePostgresIdentifier(schema)}.dms_prclog
+               SET param1 = $2, batchcnt = $3, srcrows = $4, trgrows = $4, lasterr = NULL, recupdt = now()
+             WHERE prcid = $1 AND status = 'IP' AND batchcnt <= $3`,
+      values: [prcid, state.checkpoint, state.batches, state.rows],
+    };
+  }
+
   async mirrorCheckpoint(prcid: number, state: { checkpoint: string | null; batches: number; rows: number }): Promise<void> {
-    await this.db
-      .update(dmsPrclog)
-      .set({ param1: state.checkpoint, batchcnt: state.batches, srcrows: state.rows, trgrows: state.rows, lasterr: null, recupdt: new Date() })
-      .where(and(eq(dmsPrclog.prcid, prcid), eq(dmsPrclog.status, 'IP'), sql`${dmsPrclog.batchcnt} <= ${state.batches}`));
+    const { sql: text, values } = await this.mirrorStatement(prcid, state);
+    await this.pool.query(text, values);
   }
 
   /** Shows the error a run is retrying after. */

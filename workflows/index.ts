@@ -146,6 +146,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       };
       log.info(`Mapping ${mapref}: ${plan.keySummary}`);
       for (const warning of plan.warnings) log.warn(warning);
+      if (plan.mirroredInBatch) log.info(`Mapping ${mapref}: the target is the metadata database; DMS_PRCLOG moves in each batch's transaction`);
       if (plan.nullRows > 0) log.info(`Loading ${plan.nullRows} rows with a NULL key first (CHKPNTNULLS = 'FIRST')`);
       if (claim.resumesRun !== null && plan.state.checkpoint !== null) {
         log.info(`Resuming from checkpoint ${plan.state.checkpoint} (run ${claim.resumesRun}, ${plan.state.rows} rows loaded)`);

@@ -37,6 +37,9 @@ import { uniqueKeysOf } from './postgres-unique-keys';
 
 export { quotePostgresIdentifier } from './postgres-sql';
 
+/** One database of one server instance, whatever the session's settings or the URL's host. */
+export const POSTGRES_IDENTITY = `current_database() || '@' || current_setting('port') || '@' || extract(epoch FROM pg_postmaster_start_time())::text`;
+
 /** Settings that make every value's text form exact and independent of the server's defaults. */
 const SESSION_OPTIONS = [
   '-c TimeZone=UTC',
@@ -213,6 +216,10 @@ class PostgresTargetTransaction implements TargetTransaction {
     await pipeline(Readable.from(text()), copy);
     return copy.rowCount ?? 0;
   }
+
+  async execute(sql: string, values: unknown[]): Promise<void> {
+    await this.client.query(sql, values);
+  }
 }
 
 class PostgresTarget implements TargetDatabase {
@@ -253,6 +260,11 @@ class PostgresTarget implements TargetDatabase {
       const code = (err as { code?: string }).code;
       if (code !== '23505' && code !== '42P07') throw err;
     }
+  }
+
+  async identity(): Promise<string | null> {
+    const { rows } = await this.pool.query<{ id: string }>(`SELECT ${POSTGRES_IDENTITY} AS id`);
+    return rows[0].id;
   }
 
   async transaction<T>(fn: (tx: TargetTransaction) => Promise<T>): Promise<T> {

@@ -3,9 +3,9 @@
 // exact compare of the target with the source (count plus md5 over every column of every row).
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointRow, createFactSource, createFactTarget, registerMapping, runs } from '../support/fact-load';
+import { checkpointRow, createFactSource, createFactTarget, FACT_COLUMNS, registerMapping, runs } from '../support/fact-load';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
-import { tableDigest, withClient } from '../support/postgres';
+import { tableDigest, urlFor, withClient } from '../support/postgres';
 
 let h: Harness;
 const SMALL = 30_000;
@@ -144,6 +144,31 @@ describe('KEY load, exactly once', () => {
     expect(log[1].resumedfrom).toBe(String(log[0].prcid));
     expect(worker.output()).toMatch(/no longer owns the mapping/);
     await worker.kill();
+  });
+
+  it('mirrors DMS_PRCLOG inside each batch transaction when the target is the metadata database, through a kill', async () => {
+    await withClient(h.dbs.metadata, async (c) => {
+      await c.query(`CREATE TABLE t_same (${FACT_COLUMNS})`);
+      await c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl) VALUES ('META', 'POSTGRES', $1) ON CONFLICT DO NOTHING`, [urlFor(h.dbs.metadata)]);
+    });
+    await registerMapping(h.dbs, { mapref: 'SAMEDB', batchSize: 500, srcquery: 'SELECT * FROM sales_small', trgtbnm: 'T_SAME', columns: { trgconid: 'META' } });
+    const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 4, action: 'kill' }] });
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-SAMEDB', args: [{ mapref: 'SAMEDB' }] });
+    await first.waitFor(/fault: kill at beforeCommit of batch 4/);
+    await first.kill();
+    // The batch in flight rolled back with its PARAM1: both stand at batch 3.
+    const [run] = await runs(h.dbs.metadata, 'SAMEDB');
+    const checkpoint = await withClient(h.dbs.metadata, async (c) => (await c.query(`SELECT chkpnt, batchcnt FROM public.dms_chkpnt WHERE mapref = 'SAMEDB'`)).rows[0]);
+    expect(Number(checkpoint.batchcnt)).toBe(3);
+    expect(run).toMatchObject({ batchcnt: 3, param1: checkpoint.chkpnt });
+
+    const second = await h.startWorker();
+    await handle.result();
+    expect(h.workerOutput()).toContain("Mapping SAMEDB: the target is the metadata database; DMS_PRCLOG moves in each batch's transaction");
+    const source = await tableDigest(h.dbs.source, 'sales_small', 'sale_id');
+    expect(await tableDigest(h.dbs.metadata, 't_same', 'sale_id')).toEqual(source);
+    expect((await runs(h.dbs.metadata, 'SAMEDB'))[0]).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: SMALL });
+    await second.kill();
   });
 
   it('refuses a second concurrent start of a mapping without touching DMS_PRCLOG', async () => {

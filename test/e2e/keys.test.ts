@@ -117,6 +117,19 @@ describe('key types', () => {
     expect((await checkpointRow(h.dbs.target, 'BIGINT'))!.chkpnt).toBe('9007199254741492');
   });
 
+  it('keeps numeric keys with more digits than a double holds exact', async () => {
+    await tables(
+      'amounts',
+      'amount numeric(50,20) PRIMARY KEY, n int',
+      `INSERT INTO amounts SELECT 12345678901234567890.00000000000000000001 * g + g / 3.0, g FROM generate_series(1, 700) g`,
+    );
+    await (await load('NUMERIC', 'amounts', 'AMOUNT', 64)).result();
+    await expectExact('amounts', 'amount');
+    const max = await withClient(h.dbs.source, async (c) => (await c.query('SELECT max(amount)::text AS m FROM amounts')).rows[0].m);
+    expect(max).toMatch(/^8641975230864197523233\.\d{20}$/);
+    expect((await checkpointRow(h.dbs.target, 'NUMERIC'))!.chkpnt).toBe(max);
+  });
+
   it('keeps timestamp and date keys exact around daylight-saving changes, in a worker under TZ=America/Sao_Paulo', async () => {
     // Sao Paulo skipped 2018-11-04 00:00-01:00 and repeated 2019-02-16 23:00-24:00.
     await tables(
