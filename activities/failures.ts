@@ -21,6 +21,7 @@ export function isTransientSqlState(code: string): boolean {
     code === '57P02' || // crash shutdown
     code === '57P03' || // cannot connect now
     code === '55P03' || // lock not available (lock_timeout)
+    code === '58030' || // I/O error
     code === '57014' // statement cancelled (statement_timeout)
   );
 }
@@ -40,8 +41,11 @@ export function isSqlState(code: string | undefined): code is string {
 export function redactedMessage(err: DriverError): string {
   let message = err.message ?? String(err);
   const code = err.code;
-  if (isSqlState(code) && code.startsWith('22')) {
-    message = message.replace(/"(?:[^"]|"")*"/g, '(value redacted)');
+  if (isSqlState(code) && (code.startsWith('22') || code === 'P0001')) {
+    // Data exceptions print the offending value after ': ' (quotes inside it unescaped);
+    // a RAISE in a trigger or function may print anything. Keep only what comes before.
+    const cut = message.indexOf(': ');
+    message = code === 'P0001' ? 'raised by a trigger or function: (message redacted)' : `${cut >= 0 ? message.slice(0, cut) : message}: (value redacted)`;
   }
   const copyPlace = err.where ? /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(err.where) : null;
   if (copyPlace) message += ` (COPY line ${copyPlace[1]}${copyPlace[2] ? `, column ${copyPlace[2]}` : ''})`;

@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { and, desc, eq, sql } from 'drizzle-orm';
-import { decodeCheckpoint, encodeCheckpoint } from '../common/checkpoint';
+import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint } from '../common/checkpoint';
 import { ConfigError, MappingBusyError, OwnershipLostError } from '../common/errors';
 import { parseMapping } from '../common/mapping';
 import { dmsPrclog } from '../migrations/schema';
@@ -167,12 +167,20 @@ export function createActivities(deps: ActivityDeps) {
       const p = await plan(input.jobid, true);
       const { mapref } = input;
       const nulls = await checkNullKeys(p);
-      const key = describeKey(p);
+      const { summary, warnings } = await describeKey(p);
+      const resumedCheckpoint = input.resume ? ((await metadata.run(input.prcid))?.param1 ?? null) : null;
       const keyColumns = JSON.stringify(p.keyed.key);
       await p.target.ensureCheckpointTable(p.schema);
       const row = await p.target.transaction(async (tx) => {
         const current = await tx.lockCheckpoint(p.schema, mapref);
         if (current && current.prcid === input.prcid) return current; // a retry of this activity
+        if (current && current.prcid > input.prcid) {
+          // A late attempt of an older run must never reset a newer run's checkpoint.
+          throw new OwnershipLostError(mapref, input.prcid, `run ${current.prcid} took the mapping over since`);
+        }
+        if (input.resume && !current && resumedCheckpoint !== null) {
+          throw new ConfigError(mapref, 'DMS_CHKPNT', `has no row for this mapping in "${p.schema}", though the run being resumed stopped at checkpoint ${resumedCheckpoint}; resuming would load everything again`, `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``);
+        }
         const keep = input.resume && current !== undefined;
         if (keep && current.jobid !== input.jobid) {
           throw new ConfigError(mapref, 'DMS_CHKPNT', `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`, `load from the start with \`dms run ${mapref} --from-start\``);
@@ -195,7 +203,6 @@ export function createActivities(deps: ActivityDeps) {
       });
       const state = stateOf(row);
       await metadata.mirrorCheckpoint(input.prcid, state);
-      const { summary, warnings } = await key;
       return {
         epoch: row.epoch,
         strategy: 'KEY',
@@ -229,6 +236,8 @@ export function createActivities(deps: ActivityDeps) {
         }
       };
       await deps.faults?.('beforeLock', at);
+      // Long source queries (a sort, a count of ties) must not look like a dead worker.
+      const beat = setInterval(() => ctx.heartbeat(), 5_000);
       const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
         const row = await tx.lockCheckpoint(p.schema, input.mapref);
         if (!row || row.prcid !== input.prcid || row.epoch !== input.epoch) {
@@ -238,6 +247,11 @@ export function createActivities(deps: ActivityDeps) {
         if (!sameState(row, input.expected)) {
           // An earlier attempt committed this batch before its completion reached Temporal.
           return { state: stateOf(row), rowsInBatch: 0, done: false, alreadyCommitted: true, tieRun: 0 };
+        }
+        if (row.keyColumns !== JSON.stringify(p.keyed.key)) {
+          // The checkpoint was taken over another key (the source's unique keys changed since).
+          plans.delete(input.jobid);
+          throw new ConfigError(input.mapref, 'CHKPNTCOLUMN', `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`, `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
         }
         const heartbeat = () => {
           ctx.heartbeat();
@@ -252,7 +266,13 @@ export function createActivities(deps: ActivityDeps) {
           heartbeat();
           return { state: stateOf(next), rowsInBatch: n, done: false, alreadyCommitted: false, tieRun: 0 };
         }
-        const after = row.checkpoint === null ? null : decodeCheckpoint(row.checkpoint, p.keyed.key.length);
+        let after: string[] | null = null;
+        try {
+          after = row.checkpoint === null ? null : decodeCheckpoint(row.checkpoint, p.keyed.key.length);
+        } catch (err) {
+          if (!(err instanceof CheckpointFormatError)) throw err;
+          throw new ConfigError(input.mapref, 'DMS_CHKPNT', err.message, `correct the checkpoint, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
+        }
         // The batch ends at the key of its BULKLMT-th row, inclusive: rows sharing that key
         // travel together, so a non-unique key never splits (and never loses) a run of ties.
         let upTo = await p.source.nthKey(p.keyed, after, p.spec.bulklmt);
@@ -267,7 +287,7 @@ export function createActivities(deps: ActivityDeps) {
         await deps.faults?.('beforeCommit', at);
         heartbeat();
         return { state: stateOf(next), rowsInBatch: n, done: last, alreadyCommitted: false, tieRun };
-      });
+      }).finally(() => clearInterval(beat));
       await deps.faults?.('afterCommit', at);
       if (!p.sharesMetadata) await metadata.mirrorCheckpoint(input.prcid, result.state);
       return result;

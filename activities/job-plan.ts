@@ -57,7 +57,8 @@ function refuseUnsupported(spec: MappingSpec): void {
 function refusePasswordInUrl(mapref: string, field: string, conid: string, url: string): void {
   let password = '';
   try {
-    password = new URL(url).password;
+    const parsed = new URL(url);
+    password = parsed.password || parsed.searchParams.get('password') || '';
   } catch {
     throw new ConfigError(mapref, field, `uses connection '${conid}', whose CONURL is not a valid URL`, 'set CONURL to a URL such as postgres://user@host:5432/database');
   }

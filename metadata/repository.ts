@@ -123,6 +123,8 @@ export class Metadata {
     this.identityCache ??= this.pool
       .query<{ id: string; schema: string }>(`SELECT ${POSTGRES_IDENTITY} AS id, current_schema() AS schema`)
       .then((r) => r.rows[0]);
+    // A failed look-up must not stick: the next call asks again.
+    this.identityCache.catch(() => (this.identityCache = undefined));
     return this.identityCache;
   }
 

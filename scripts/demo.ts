@@ -108,7 +108,11 @@ async function main(): Promise<void> {
     console.log('== dms status DEMO_SALES');
     await finished(dms(['status', 'DEMO_SALES'], env));
     if (!same) process.exitCode = 1;
-    console.log(`\nTo go on by hand: export DMS_METADATA_URL=${PG_URL}/${DB.metadata}, start \`npm run temporal\` and \`npx dms worker\`, then \`npx dms run DEMO_SALES --wait\`.`);
+    console.log(
+      `\nTo go on by hand: export DMS_METADATA_URL=${PG_URL}/${DB.metadata}; start \`npm run temporal\` and \`npx dms worker\`;` +
+        ` empty the target (psql ${PG_URL}/${DB.target} -c 'TRUNCATE sales_copy': a new run after a completed one loads everything again)` +
+        ` and run \`npx dms run DEMO_SALES --wait\`.`,
+    );
   } finally {
     if (worker && worker.exitCode === null) {
       worker.kill('SIGTERM');

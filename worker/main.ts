@@ -32,10 +32,12 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   const env = readEnv(WorkerEnv);
   const metadata = Metadata.open(env.DMS_METADATA_URL);
   const databases = new DatabaseRegistry({ lockTimeoutMs: env.DMS_LOCK_TIMEOUT_MS });
-  const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-  const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  let clientConnection: Connection | undefined;
+  let connection: NativeConnection | undefined;
   try {
+    clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+    connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+    const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
     const activities = createActivities({
       metadata,
       databases,
@@ -70,7 +72,7 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   } finally {
     await databases.close();
     await metadata.close();
-    await connection.close();
-    await clientConnection.close();
+    await connection?.close();
+    await clientConnection?.close();
   }
 }

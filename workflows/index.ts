@@ -131,7 +131,12 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
     const claim = await control.startRun({ mapref, workflowId: info.workflowId, firstRunId: info.firstExecutionRunId, fromStart: input.fromStart ?? false });
     if (claim.abandonedRun !== null) log.warn(`Took over mapping ${mapref} from run ${claim.abandonedRun}, whose workflow no longer runs`);
     try {
-      const plan = await control.prepareRun({ mapref, prcid: claim.prcid, jobid: claim.jobid, resume: claim.resumesRun !== null });
+      // Pre-flight reads the whole source once (the NULL-key count): it gets a batch's time.
+      const preflight = proxyActivities<DmsActivities>({
+        startToCloseTimeout: claim.settings.batchTimeoutMs,
+        retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+      });
+      const plan = await preflight.prepareRun({ mapref, prcid: claim.prcid, jobid: claim.jobid, resume: claim.resumesRun !== null });
       strategy = plan.strategy;
       run = {
         prcid: claim.prcid,

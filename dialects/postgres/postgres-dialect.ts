@@ -49,6 +49,15 @@ const SESSION_OPTIONS = [
   '-c bytea_output=hex',
 ];
 
+/**
+ * Every statement that carries the user's SRCQUERY goes through the extended protocol,
+ * which refuses several statements in one string: SRCQUERY can never smuggle a SET or a
+ * write past the read-only session. (Cursors always use the extended protocol.)
+ */
+function extended<T extends pg.QueryConfig>(config: T): T {
+  return { ...config, queryMode: 'extended' };
+}
+
 const asText = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
 function poolFor(spec: ConnectionSpec, session: SessionOptions, readOnly: boolean): pg.Pool {
@@ -86,8 +95,7 @@ class PostgresSource implements SourceDatabase {
   constructor(private readonly pool: pg.Pool) {}
 
   async describeQuery(query: string): Promise<QueryDescription> {
-    // A bound parameter forces the extended protocol, which refuses several statements.
-    const result = await this.pool.query({ text: `${sourceSubquery(query)}\nLIMIT $1`, values: [0], rowMode: 'array' });
+    const result = await this.pool.query(extended({ text: `${sourceSubquery(query)}\nLIMIT $1`, values: [0], rowMode: 'array' }));
     const types = await typesOf(this.pool, result.fields.map((f) => f.dataTypeID));
     const columns: ColumnInfo[] = result.fields.map((f) => {
       const t = types.get(f.dataTypeID);
@@ -98,7 +106,7 @@ class PostgresSource implements SourceDatabase {
   }
 
   private async oneKey(text: string, values: unknown[]): Promise<KeyValue | null> {
-    const result = await this.pool.query<(string | null)[]>({ text, values, rowMode: 'array' });
+    const result = await this.pool.query<(string | null)[]>(extended({ text, values, rowMode: 'array' }));
     const row = result.rows[0];
     return row ? (row as string[]) : null;
   }
@@ -145,17 +153,17 @@ class PostgresSource implements SourceDatabase {
   }
 
   async countNullKeys(q: KeyedQuery): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string }>(countNullKeysSql(q.query, q.key));
+    const { rows } = await this.pool.query<{ n: string }>(extended({ text: countNullKeysSql(q.query, q.key) }));
     return Number(rows[0].n);
   }
 
   async countKey(q: KeyedQuery, key: KeyValue): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string }>(countKeySql(q.query, q.key), key);
+    const { rows } = await this.pool.query<{ n: string }>(extended({ text: countKeySql(q.query, q.key), values: key }));
     return Number(rows[0].n);
   }
 
   async keyOrderUsesIndex(q: KeyedQuery): Promise<boolean> {
-    const { rows } = await this.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT JSON) ${keyOrderProbeSql(q.query, q.key)}`);
+    const { rows } = await this.pool.query<{ 'QUERY PLAN': string }>(extended({ text: `EXPLAIN (FORMAT JSON) ${keyOrderProbeSql(q.query, q.key)}` }));
     const plan = JSON.stringify(JSON.parse(rows[0]['QUERY PLAN']));
     return !/"Node Type":"(Sort|Incremental Sort)"/.test(plan);
   }

@@ -45,7 +45,7 @@ export async function uniqueKeysOf(pool: pg.Pool, query: string, fields: pg.Fiel
   if (tables.size !== 1) return [];
   const [tableId] = tables;
 
-  const explained = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT JSON, VERBOSE) ${sourceSubquery(query)}`);
+  const explained = await pool.query<{ 'QUERY PLAN': string }>({ text: `EXPLAIN (FORMAT JSON, VERBOSE) ${sourceSubquery(query)}`, queryMode: 'extended' } as pg.QueryConfig);
   const plan = (JSON.parse(explained.rows[0]['QUERY PLAN']) as { Plan: PlanNode }[])[0].Plan;
   const relations: PlanNode[] = [];
   let plain = true;
@@ -68,7 +68,7 @@ export async function uniqueKeysOf(pool: pg.Pool, query: string, fields: pg.Fiel
         AND NOT EXISTS (
           SELECT 1 FROM pg_attribute a
            WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) AND NOT a.attnotnull)
-      ORDER BY i.indisprimary DESC, i.indnatts`,
+      ORDER BY i.indisprimary DESC, i.indnatts, i.indexrelid`,
     [tableId],
   );
   const byAttnum = new Map(fields.filter((f) => f.tableID === tableId).map((f) => [f.columnID, f.name]));

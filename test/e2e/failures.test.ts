@@ -176,6 +176,7 @@ describe('bad configuration fails before any row moves', () => {
     );
     expect(await failureOf('NOJOB')).toBe('Mapping NOJOB: MAPREF has no job in DMS_JOB. Fix: run `dms job sync NOJOB` to validate the mapping and create its job');
     expect(await runs(h.dbs.metadata, 'NOJOB')).toEqual([]);
+    expect(await count(h.dbs.target, 't_cfg')).toBe(0);
   });
 
   it('refuses an input without a mapref', async () => {

@@ -38,6 +38,15 @@ describe('redaction', () => {
     expect(message).toBe('invalid input syntax for type integer: (value redacted) (COPY line 3, column note) [SQLSTATE 22P02]');
   });
 
+  it('removes a value even when it holds quotes of its own', () => {
+    const err = pgError('22P02', 'invalid input syntax for type integer: "a" secret "b"');
+    expect(redactedMessage(err)).toBe('invalid input syntax for type integer: (value redacted) [SQLSTATE 22P02]');
+  });
+
+  it('removes what a trigger raises, which may quote any column', () => {
+    expect(redactedMessage(pgError('P0001', 'bad row: secret'))).toBe('raised by a trigger or function: (message redacted) [SQLSTATE P0001]');
+  });
+
   it('never uses the detail, which may hold a whole row', () => {
     const err = pgError('23502', 'null value in column "b" of relation "t" violates not-null constraint', { detail: 'Failing row contains (1, secret).' });
     expect(redactedMessage(err)).not.toContain('secret');
