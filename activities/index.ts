@@ -143,7 +143,6 @@ export function createActivities(deps: ActivityDeps) {
             sessionid: input.workflowId,
             wfid: input.workflowId,
             wfrunid: input.firstRunId,
-            chkpntstrategy: 'KEY',
             resumedfrom: resume ? latest.prcid : null,
             param1: resume ? latest.param1 : null,
           })
@@ -182,6 +181,9 @@ export function createActivities(deps: ActivityDeps) {
           throw new ConfigError(mapref, 'DMS_CHKPNT', `has no row for this mapping in "${p.schema}", though the run being resumed stopped at checkpoint ${resumedCheckpoint}; resuming would load everything again`, `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``);
         }
         const keep = input.resume && current !== undefined;
+        // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
+        // retry of this activity (same run) or any resume never truncates again.
+        if (!keep && p.spec.loadmode === 'TRUNCATE') await tx.truncate(p.schema, p.table);
         if (keep && current.jobid !== input.jobid) {
           throw new ConfigError(mapref, 'DMS_CHKPNT', `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`, `load from the start with \`dms run ${mapref} --from-start\``);
         }
@@ -203,9 +205,10 @@ export function createActivities(deps: ActivityDeps) {
       });
       const state = stateOf(row);
       await metadata.mirrorCheckpoint(input.prcid, state);
+      await metadata.recordStrategy(input.prcid, p.strategy);
       return {
         epoch: row.epoch,
-        strategy: 'KEY',
+        strategy: p.strategy,
         batchSize: p.spec.bulklmt,
         state,
         keySummary: summary,
@@ -258,6 +261,16 @@ export function createActivities(deps: ActivityDeps) {
           if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
         };
         const chunkRows = Math.min(p.spec.bulklmt, 2000);
+        if (p.strategy === 'NONE') {
+          // The whole load in this one transaction: a retry after a crash starts clean.
+          if (row.batches > 0) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
+          const n = await tx.load(p.schema, p.table, p.columns, p.source.readAll(p.spec.srcquery, chunkRows), heartbeat);
+          const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
+          await save(tx, next);
+          await deps.faults?.('beforeCommit', at);
+          heartbeat();
+          return { state: stateOf(next), rowsInBatch: n, done: true, alreadyCommitted: false, tieRun: 0 };
+        }
         if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0) {
           // Phase one: the rows no keyset can select, all in this one transaction.
           const n = await tx.load(p.schema, p.table, p.columns, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows), heartbeat);

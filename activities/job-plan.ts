@@ -8,8 +8,14 @@ import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
 import { isSqlState, isTransient, redactedMessage } from './failures';
 
+/** The strategy a run uses once AUTO is decided: KEY batches, or the whole load in one transaction. */
+export type EffectiveStrategy = 'KEY' | 'NONE';
+
 export interface JobPlan {
   spec: MappingSpec;
+  strategy: EffectiveStrategy;
+  /** Why this strategy, for the run's log. */
+  strategyReason: string;
   source: SourceDatabase;
   target: TargetDatabase;
   /** The columns CHKPNTCOLUMN names, resolved. */
@@ -39,18 +45,11 @@ function resolve(dialect: Dialect, mapref: string, field: string, raw: string, f
 
 function refuseUnsupported(spec: MappingSpec): void {
   const { mapref } = spec;
-  const useKey = "use CHKPNTSTRATEGY = 'KEY' with CHKPNTCOLUMN set to the key column(s)";
-  if (spec.chkpntenabled === 'N' || spec.chkpntstrategy === 'NONE') {
-    throw new ConfigError(mapref, 'CHKPNTSTRATEGY', "NONE (or CHKPNTENABLED = 'N') is not supported by this version yet", useKey);
+  if (spec.chkpntenabled === 'Y' && (spec.chkpntstrategy === 'ROWCOUNT' || spec.chkpntstrategy === 'PYTHON')) {
+    throw new ConfigError(mapref, 'CHKPNTSTRATEGY', `'${spec.chkpntstrategy}' is not supported by this version yet`, "use CHKPNTSTRATEGY = 'KEY' with CHKPNTCOLUMN set to the key column(s), or 'NONE' for a small table");
   }
-  if (spec.chkpntstrategy === 'ROWCOUNT' || spec.chkpntstrategy === 'PYTHON') {
-    throw new ConfigError(mapref, 'CHKPNTSTRATEGY', `'${spec.chkpntstrategy}' is not supported by this version yet`, useKey);
-  }
-  if (!spec.chkpntcolumn) {
-    throw new ConfigError(mapref, 'CHKPNTCOLUMN', 'is empty; this version needs a key column (AUTO without CHKPNTCOLUMN is not supported yet)', 'set CHKPNTCOLUMN to the source column(s) that order the rows, e.g. TRANSACTION_ID');
-  }
-  if (spec.loadmode !== 'APPEND') {
-    throw new ConfigError(mapref, 'LOADMODE', `is '${spec.loadmode}', which this version does not support yet`, "set LOADMODE = 'APPEND'");
+  if (spec.loadmode === 'UPSERT' || spec.loadmode === 'INCREMENTAL') {
+    throw new ConfigError(mapref, 'LOADMODE', `is '${spec.loadmode}', which this version does not support yet`, "set LOADMODE = 'APPEND' or 'TRUNCATE'");
   }
 }
 
@@ -86,9 +85,9 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   const srcDialect = databases.dialect(mapref, 'SRCCONID', srcSpec);
   const trgDialect = databases.dialect(mapref, 'TRGCONID', trgSpec);
 
-  const keyParts = splitIdentifierList(spec.chkpntcolumn!);
-  const userKey = keyParts.map((raw) => resolve(srcDialect, mapref, 'CHKPNTCOLUMN', raw, 'name source columns, plain (TRANSACTION_ID) or double-quoted ("Transaction Id"), separated by commas'));
-  const repeated = userKey.find((k, i) => userKey.indexOf(k) !== i);
+  const keyParts = spec.chkpntcolumn ? splitIdentifierList(spec.chkpntcolumn) : [];
+  const named = keyParts.map((raw) => resolve(srcDialect, mapref, 'CHKPNTCOLUMN', raw, 'name source columns, plain (TRANSACTION_ID) or double-quoted ("Transaction Id"), separated by commas'));
+  const repeated = named.find((k, i) => named.indexOf(k) !== i);
   if (repeated) throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names the column "${repeated}" twice`, 'name each key column once');
   const schema = resolve(trgDialect, mapref, 'TRGSCHM', spec.trgschm, 'name the target schema, plain (PUBLIC) or double-quoted');
   const table = resolve(trgDialect, mapref, 'TRGTBNM', spec.trgtbnm, 'name the target table, plain (SALES_FACT) or double-quoted');
@@ -109,7 +108,7 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   if (duplicate) {
     throw new ConfigError(mapref, 'SRCQUERY', `returns the column "${duplicate}" more than once`, 'give each selected column its own name (use AS)');
   }
-  userKey.forEach((k, i) => {
+  named.forEach((k, i) => {
     if (!names.includes(k)) {
       throw new ConfigError(mapref, 'CHKPNTCOLUMN', `is '${spec.chkpntcolumn}'; the column "${k}" (from ${keyParts[i]}) is not returned by SRCQUERY (it returns ${names.join(', ')})`, 'name columns that SRCQUERY selects, or select them');
     }
@@ -130,15 +129,19 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     }
   }
 
+  const { strategy, reason, userKey } = chooseStrategy(spec, named, description.uniqueKeys);
+
   // A unique key of the one table the source reads makes the order total: where the user's
   // key is not unique, its missing columns break ties, so batches stay near BULKLMT.
   const unique = description.uniqueKeys.find((u) => u.every((c) => userKey.includes(c)));
-  const breaker = unique ? undefined : description.uniqueKeys[0];
+  const breaker = unique || strategy === 'NONE' ? undefined : description.uniqueKeys[0];
   const tieBreaker = breaker ? breaker.filter((c) => !userKey.includes(c)) : [];
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
   return {
     sharesMetadata: targetIdentity !== null && targetIdentity === metadataIdentity.id,
     spec,
+    strategy,
+    strategyReason: reason,
     source,
     target,
     userKey,
@@ -151,14 +154,42 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   };
 }
 
+/**
+ * AUTO picks KEY on CHKPNTCOLUMN when it is set, else KEY on the primary or unique NOT NULL
+ * key of the one table the source reads (as the database describes the query), else it
+ * would need ROWCOUNT, which this version cannot run yet.
+ */
+export function chooseStrategy(spec: MappingSpec, named: string[], uniqueKeys: string[][]): { strategy: EffectiveStrategy; reason: string; userKey: string[] } {
+  const { mapref } = spec;
+  if (spec.chkpntenabled === 'N' || spec.chkpntstrategy === 'NONE') {
+    const why = spec.chkpntenabled === 'N' ? "CHKPNTENABLED is 'N'" : "CHKPNTSTRATEGY is 'NONE'";
+    return { strategy: 'NONE', reason: `${why}: the whole load runs in one target transaction`, userKey: [] };
+  }
+  if (named.length > 0) {
+    const why = spec.chkpntstrategy === 'AUTO' ? 'AUTO with CHKPNTCOLUMN set' : "CHKPNTSTRATEGY is 'KEY'";
+    return { strategy: 'KEY', reason: `${why}: KEY on (${named.join(', ')})`, userKey: named };
+  }
+  if (spec.chkpntstrategy === 'AUTO' && uniqueKeys.length > 0) {
+    return { strategy: 'KEY', reason: `AUTO: KEY on (${uniqueKeys[0].join(', ')}), the unique key of the one table SRCQUERY reads`, userKey: uniqueKeys[0] };
+  }
+  throw new ConfigError(
+    mapref,
+    'CHKPNTCOLUMN',
+    'is empty, and SRCQUERY does not read a single table with a primary or unique NOT NULL key that it returns (AUTO would fall back to ROWCOUNT, which this version does not support yet)',
+    "set CHKPNTCOLUMN to the column(s) that order the rows, or CHKPNTSTRATEGY = 'NONE' for a small table",
+  );
+}
+
 /** What a run or `dms mapping validate` reports about the key, and what it warns of. */
 export async function describeKey(plan: JobPlan): Promise<{ summary: string; warnings: string[] }> {
+  if (plan.strategy === 'NONE') return { summary: plan.strategyReason, warnings: [] };
   const key = plan.userKey.join(', ');
-  const summary = plan.tieBreaker.length
+  const keySummary = plan.tieBreaker.length
     ? `key (${key}) is not unique; ties are broken by (${plan.tieBreaker.join(', ')}), a unique key of the source table`
     : plan.unique
       ? `key (${key}) is unique`
       : `key (${key}) is not known to be unique; a batch never ends inside a run of equal keys, so it may grow past BULKLMT`;
+  const summary = `${plan.strategyReason}; ${keySummary}`;
   const warnings: string[] = [];
   if (!(await plan.source.keyOrderUsesIndex(plan.keyed))) {
     warnings.push(
@@ -170,6 +201,7 @@ export async function describeKey(plan: JobPlan): Promise<{ summary: string; war
 
 /** Counts rows with a NULL key; with CHKPNTNULLS = 'FAIL' (the default) any is a configuration error. */
 export async function checkNullKeys(plan: JobPlan): Promise<number> {
+  if (plan.strategy === 'NONE') return 0;
   const nulls = await plan.source.countNullKeys({ query: plan.spec.srcquery, key: plan.userKey });
   if (nulls > 0 && plan.spec.chkpntnulls === 'FAIL') {
     const columns = plan.userKey.map((k) => `"${k}"`).join(', ');

@@ -51,7 +51,8 @@ export interface PrepareInput {
 export interface RunPlan {
   /** The ownership epoch every batch of this run must find in DMS_CHKPNT. */
   epoch: number;
-  strategy: 'KEY';
+  /** The effective strategy (AUTO decided); DMS_PRCLOG.CHKPNTSTRATEGY records it. */
+  strategy: 'KEY' | 'NONE';
   batchSize: number;
   state: BatchState;
   /** The key the run orders by, and whether it is unique (for the run's log). */

@@ -68,6 +68,8 @@ export interface SourceDatabase {
   lastKey(q: KeyedQuery, after: KeyValue | null): Promise<KeyValue | null>;
   /** Streams the rows with after < key <= upTo, in chunks of at most chunkRows. */
   readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch>;
+  /** Streams every row of the query (strategy NONE). */
+  readAll(query: string, chunkRows: number): AsyncIterable<RowBatch>;
   /** Streams the rows with a NULL in any key column. */
   readNullKeys(q: KeyedQuery, chunkRows: number): AsyncIterable<RowBatch>;
   countNullKeys(q: KeyedQuery): Promise<number>;
@@ -87,6 +89,8 @@ export interface TargetTransaction {
    * each chunk (for heartbeats); returns the number of rows loaded.
    */
   load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number>;
+  /** Empties schema.table inside this transaction (LOADMODE TRUNCATE, on a fresh start only). */
+  truncate(schema: string, table: string): Promise<void>;
   /** Runs one statement with bound values (the DMS_PRCLOG mirror, where it shares the database). */
   execute(sql: string, values: unknown[]): Promise<void>;
 }

@@ -148,6 +148,11 @@ export class Metadata {
     await this.pool.query(text, values);
   }
 
+  /** Records the strategy a run uses once AUTO is decided. */
+  async recordStrategy(prcid: number, strategy: string): Promise<void> {
+    await this.db.update(dmsPrclog).set({ chkpntstrategy: strategy, recupdt: new Date() }).where(eq(dmsPrclog.prcid, prcid));
+  }
+
   /** Shows the error a run is retrying after. */
   async recordError(prcid: number, message: string): Promise<void> {
     await this.db

@@ -35,6 +35,7 @@ export interface DmsJobInput {
 
 interface CarriedRun {
   prcid: number;
+  strategy: string;
   jobid: number;
   epoch: number;
   batchSize: number;
@@ -110,7 +111,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   const { mapref } = input;
   const info = workflowInfo();
   let run = input.carried;
-  let strategy: string | null = run ? 'KEY' : null;
+  let strategy: string | null = run?.strategy ?? null;
 
   setHandler(progressQuery, (): Progress => {
     const elapsed = run ? (Date.now() - run.startedAtMs) / 1000 : 0;
@@ -140,6 +141,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       strategy = plan.strategy;
       run = {
         prcid: claim.prcid,
+        strategy: plan.strategy,
         jobid: claim.jobid,
         epoch: plan.epoch,
         batchSize: plan.batchSize,

@@ -123,6 +123,10 @@ class PostgresSource implements SourceDatabase {
     return this.stream(rangeSql(q.query, q.key, after !== null), [...(after ?? []), ...upTo], chunkRows);
   }
 
+  readAll(query: string, chunkRows: number): AsyncIterable<RowBatch> {
+    return this.stream(sourceSubquery(query), [], chunkRows);
+  }
+
   readNullKeys(q: KeyedQuery, chunkRows: number): AsyncIterable<RowBatch> {
     return this.stream(nullKeysSql(q.query, q.key), [], chunkRows);
   }
@@ -223,6 +227,10 @@ class PostgresTargetTransaction implements TargetTransaction {
     }
     await pipeline(Readable.from(text()), copy);
     return copy.rowCount ?? 0;
+  }
+
+  async truncate(schema: string, table: string): Promise<void> {
+    await this.client.query(`TRUNCATE ${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`);
   }
 
   async execute(sql: string, values: unknown[]): Promise<void> {

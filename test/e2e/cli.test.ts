@@ -82,7 +82,7 @@ describe('dms CLI', () => {
 
   it('validates a mapping against its databases, with warnings, before any run', async () => {
     const ok = await dms('mapping', 'validate', 'CLI');
-    expect(ok.stdout).toContain('Mapping CLI: key (sale_id) is unique');
+    expect(ok.stdout).toContain("Mapping CLI: CHKPNTSTRATEGY is 'KEY': KEY on (sale_id); key (sale_id) is unique");
     expect(ok.stdout).toContain('Mapping CLI is valid: 5 columns into "public"."cli_copy", 2000 rows a batch');
     expect(ok.stdout).not.toContain('warning');
 
