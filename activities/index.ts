@@ -11,7 +11,7 @@ import { ConfigError, MappingBusyError, OwnershipLostError } from '../common/err
 import { parseMapping } from '../common/mapping';
 import { dmsPrclog } from '../migrations/schema';
 import type { Metadata } from '../metadata/repository';
-import type { CheckpointRow, TargetTransaction } from '../dialects';
+import type { CheckpointRow, RowBatch, TargetTransaction } from '../dialects';
 import type { DatabaseRegistry } from './databases';
 import { toFailure } from './failures';
 import { checkNullKeys, describeKey, planMapping, type JobPlan } from './job-plan';
@@ -170,6 +170,7 @@ export function createActivities(deps: ActivityDeps) {
       const resumedCheckpoint = input.resume ? ((await metadata.run(input.prcid))?.param1 ?? null) : null;
       const keyColumns = JSON.stringify(p.keyed.key);
       await p.target.ensureCheckpointTable(p.schema);
+      let incrementalFrom: RunPlan['incrementalFrom'] = null;
       const row = await p.target.transaction(async (tx) => {
         const current = await tx.lockCheckpoint(p.schema, mapref);
         if (current && current.prcid === input.prcid) return current; // a retry of this activity
@@ -190,13 +191,22 @@ export function createActivities(deps: ActivityDeps) {
         if (keep && current.checkpoint !== null && current.keyColumns !== keyColumns) {
           throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the checkpoint to resume from is over ${current.keyColumns ?? 'another key'} (a unique index of the source may have changed)`, `restore the source's key, or load from the start with \`dms run ${mapref} --from-start\``);
         }
+        // INCREMENTAL: a fresh start begins after the last completed run's high-water mark,
+        // which DMS_CHKPNT keeps (PARAM1 says 'COMPLETED'), less the look-back window.
+        let start: string | null = keep ? current.checkpoint : null;
+        if (!keep && !input.fromStart && p.spec.loadmode === 'INCREMENTAL' && current?.checkpoint && current.keyColumns === keyColumns) {
+          let after: string[] | null = decodeCheckpoint(current.checkpoint, p.keyed.key.length);
+          if (p.lookback) after = await p.source.keyBefore(p.keyed, after[0], p.lookback.window, p.lookback.type);
+          start = after === null ? null : encodeCheckpoint(after);
+          incrementalFrom = { mark: current.checkpoint, startsAfter: start };
+        }
         const next: CheckpointRow = {
           mapref,
           prcid: input.prcid,
           epoch: (current?.epoch ?? 0) + 1,
           jobid: input.jobid,
           keyColumns,
-          checkpoint: keep ? current.checkpoint : null,
+          checkpoint: start,
           batches: keep ? current.batches : 0,
           rows: keep ? current.rows : 0,
         };
@@ -214,6 +224,7 @@ export function createActivities(deps: ActivityDeps) {
         keySummary: summary,
         nullRows: p.spec.chkpntnulls === 'FIRST' && state.batches === 0 ? nulls : 0,
         mirroredInBatch: p.sharesMetadata,
+        incrementalFrom,
         warnings,
       };
     }, { prcid: input.prcid, what: 'the start of the run' });
@@ -261,10 +272,15 @@ export function createActivities(deps: ActivityDeps) {
           if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
         };
         const chunkRows = Math.min(p.spec.bulklmt, 2000);
+        /** Loads streamed rows as LOADMODE says: appended (COPY) or merged on TRGKEYCOLS. */
+        const write = (tx: TargetTransaction, rows: AsyncIterable<RowBatch>) =>
+          p.upsertKey
+            ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, rows, heartbeat)
+            : tx.load(p.schema, p.table, p.columns, rows, heartbeat);
         if (p.strategy === 'NONE') {
           // The whole load in this one transaction: a retry after a crash starts clean.
           if (row.batches > 0) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
-          const n = await tx.load(p.schema, p.table, p.columns, p.source.readAll(p.spec.srcquery, chunkRows), heartbeat);
+          const n = await write(tx, p.source.readAll(p.spec.srcquery, chunkRows));
           const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
           await save(tx, next);
           await deps.faults?.('beforeCommit', at);
@@ -273,7 +289,7 @@ export function createActivities(deps: ActivityDeps) {
         }
         if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0) {
           // Phase one: the rows no keyset can select, all in this one transaction.
-          const n = await tx.load(p.schema, p.table, p.columns, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows), heartbeat);
+          const n = await write(tx, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows));
           const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
           await save(tx, next);
           heartbeat();
@@ -293,7 +309,7 @@ export function createActivities(deps: ActivityDeps) {
         upTo ??= await p.source.lastKey(p.keyed, after);
         if (upTo === null) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
         heartbeat();
-        const n = await tx.load(p.schema, p.table, p.columns, p.source.readRange(p.keyed, after, upTo, chunkRows), heartbeat);
+        const n = await write(tx, p.source.readRange(p.keyed, after, upTo, chunkRows));
         const tieRun = n > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
         const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };
         await save(tx, next);

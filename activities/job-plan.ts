@@ -32,6 +32,10 @@ export interface JobPlan {
   columns: string[];
   /** The target is the metadata database: DMS_PRCLOG is mirrored inside each batch's transaction. */
   sharesMetadata: boolean;
+  /** LOADMODE UPSERT (or INCREMENTAL with a look-back): the target columns rows are matched on. */
+  upsertKey: string[] | null;
+  /** INCREMENTAL with CHKPNTLOOKBACK: the window and the type of the first key column. */
+  lookback: { window: string; type: string } | null;
 }
 
 function resolve(dialect: Dialect, mapref: string, field: string, raw: string, fix: string): string {
@@ -47,9 +51,6 @@ function refuseUnsupported(spec: MappingSpec): void {
   const { mapref } = spec;
   if (spec.chkpntenabled === 'Y' && (spec.chkpntstrategy === 'ROWCOUNT' || spec.chkpntstrategy === 'PYTHON')) {
     throw new ConfigError(mapref, 'CHKPNTSTRATEGY', `'${spec.chkpntstrategy}' is not supported by this version yet`, "use CHKPNTSTRATEGY = 'KEY' with CHKPNTCOLUMN set to the key column(s), or 'NONE' for a small table");
-  }
-  if (spec.loadmode === 'UPSERT' || spec.loadmode === 'INCREMENTAL') {
-    throw new ConfigError(mapref, 'LOADMODE', `is '${spec.loadmode}', which this version does not support yet`, "set LOADMODE = 'APPEND' or 'TRUNCATE'");
   }
 }
 
@@ -130,6 +131,18 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   }
 
   const { strategy, reason, userKey } = chooseStrategy(spec, named, description.uniqueKeys);
+  if (spec.loadmode === 'INCREMENTAL' && strategy !== 'KEY') {
+    throw new ConfigError(mapref, 'LOADMODE', "is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is NONE", "set CHKPNTSTRATEGY = 'KEY' (or 'AUTO') with CHKPNTCOLUMN, or use LOADMODE 'TRUNCATE' for a full reload");
+  }
+  let lookback: JobPlan['lookback'] = null;
+  if (spec.chkpntlookback) {
+    const type = sourceColumns.find((c) => c.name === userKey[0])!.type;
+    if (!source.supportsLookback(type)) {
+      throw new ConfigError(mapref, 'CHKPNTLOOKBACK', `is set, but the first key column "${userKey[0]}" is ${type}, not a date or timestamp`, 'clear CHKPNTLOOKBACK, or key the mapping on a date/timestamp column first');
+    }
+    lookback = { window: spec.chkpntlookback, type };
+  }
+  const upsertKey = spec.loadmode === 'UPSERT' || lookback ? await resolveUpsertKey(spec, trgDialect, target, schema, table, names) : null;
 
   // A unique key of the one table the source reads makes the order total: where the user's
   // key is not unique, its missing columns break ties, so batches stay near BULKLMT.
@@ -139,6 +152,8 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
   return {
     sharesMetadata: targetIdentity !== null && targetIdentity === metadataIdentity.id,
+    upsertKey,
+    lookback,
     spec,
     strategy,
     strategyReason: reason,
@@ -152,6 +167,21 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     table,
     columns: names,
   };
+}
+
+/** TRGKEYCOLS for UPSERT: returned by the source, and exactly the columns of a unique index of the target. */
+async function resolveUpsertKey(spec: MappingSpec, dialect: Dialect, target: TargetDatabase, schema: string, table: string, columns: string[]): Promise<string[]> {
+  const { mapref } = spec;
+  const key = splitIdentifierList(spec.trgkeycols!).map((raw) => resolve(dialect, mapref, 'TRGKEYCOLS', raw, 'name the target key columns, separated by commas'));
+  const absent = key.find((k) => !columns.includes(k));
+  if (absent) {
+    throw new ConfigError(mapref, 'TRGKEYCOLS', `names "${absent}", which SRCQUERY does not return`, 'name target key columns that SRCQUERY selects');
+  }
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((c) => b.includes(c));
+  if (!(await target.uniqueKeys(schema, table)).some((u) => same(u, key))) {
+    throw new ConfigError(mapref, 'TRGKEYCOLS', `is (${key.join(', ')}), but the target table "${schema}"."${table}" has no unique index on exactly those columns, which UPSERT needs to match rows`, `create one (CREATE UNIQUE INDEX ON ${schema}.${table} (${key.join(', ')})) or correct TRGKEYCOLS`);
+  }
+  return key;
 }
 
 /**

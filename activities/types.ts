@@ -46,6 +46,8 @@ export interface PrepareInput {
   prcid: number;
   jobid: number;
   resume: boolean;
+  /** Ignore an INCREMENTAL mapping's high-water mark too. */
+  fromStart: boolean;
 }
 
 export interface RunPlan {
@@ -61,6 +63,8 @@ export interface RunPlan {
   nullRows: number;
   /** The target is the metadata database: PARAM1 moves in the same transaction as each batch. */
   mirroredInBatch: boolean;
+  /** INCREMENTAL: the high-water mark of the last completed run this run starts after (less any look-back). */
+  incrementalFrom: { mark: string; startsAfter: string | null } | null;
   warnings: string[];
 }
 

@@ -11,7 +11,7 @@ export type Strategy = (typeof STRATEGIES)[number];
 
 const upper = (v: unknown) => (typeof v === 'string' ? v.trim().toUpperCase() : v);
 const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);
-const emptyToNull = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? null : trimmed(v));
+const emptyToNull = (v: unknown) => (v === undefined || (typeof v === 'string' && v.trim() === '') ? null : trimmed(v));
 
 /** Each field's rule, and the fix a user reads when the rule is broken. */
 const FIELDS = {
@@ -51,6 +51,13 @@ export const MappingSchema = z
     ),
     chkpntcolumn: z.preprocess(emptyToNull, z.string().nullable()),
     chkpntenabled: z.preprocess(upper, z.enum(['Y', 'N'], { error: (i) => `is '${i.input}'; it must be ${FIELDS.chkpntenabled[0]}` })),
+    chkpntlookback: z.preprocess(
+      emptyToNull,
+      z
+        .string()
+        .regex(/^\d+ ?(second|minute|hour|day|week)s?( \d+ ?(second|minute|hour|day|week)s?)*$/i, "is not a window such as '15 minutes' or '1 day 2 hours'")
+        .nullable(),
+    ),
     chkpntnulls: z.preprocess(
       (v) => upper(v ?? 'FAIL'),
       z.enum(NULL_POLICIES, { error: (i) => `is '${i.input}'; it must be ${FIELDS.chkpntnulls[0]}` }),
@@ -59,6 +66,13 @@ export const MappingSchema = z
   .superRefine((m, ctx) => {
     if (m.chkpntstrategy === 'KEY' && !m.chkpntcolumn) {
       ctx.addIssue({ code: 'custom', path: ['chkpntcolumn'], message: "is empty but CHKPNTSTRATEGY is 'KEY'" });
+    }
+    if (m.chkpntlookback && m.loadmode !== 'INCREMENTAL') {
+      ctx.addIssue({ code: 'custom', path: ['chkpntlookback'], message: "is set but LOADMODE is not 'INCREMENTAL'" });
+    }
+    if ((m.loadmode === 'UPSERT' || m.chkpntlookback) && !m.trgkeycols) {
+      const why = m.loadmode === 'UPSERT' ? "LOADMODE is 'UPSERT'" : 'CHKPNTLOOKBACK re-reads rows, which must be merged on a key';
+      ctx.addIssue({ code: 'custom', path: ['trgkeycols'], message: `is empty but ${why}` });
     }
     // Names are resolved per database at run time; their syntax is checked here already,
     // so that nothing from metadata can ever change the shape of a statement.
@@ -88,6 +102,7 @@ const FIXES: Record<string, string> = {
   ...Object.fromEntries(Object.entries(FIELDS).map(([k, v]) => [k, v[1]])),
   chkpntcolumn: 'set CHKPNTCOLUMN to the source column that orders the rows (e.g. TRANSACTION_ID)',
   trgkeycols: 'set TRGKEYCOLS to the comma-separated key columns of the target table',
+  chkpntlookback: "set CHKPNTLOOKBACK to a window such as '15 minutes', or clear it",
 };
 
 /** Validates a DMS_MAPR (or DMS_JOB) row; throws ConfigError for the first problem. */
@@ -120,6 +135,7 @@ export const DEFINITION_FIELDS = [
   'chkpntcolumn',
   'chkpntenabled',
   'chkpntnulls',
+  'chkpntlookback',
 ] as const satisfies readonly (keyof MappingSpec)[];
 
 export function sameDefinition(a: MappingSpec, b: MappingSpec): boolean {

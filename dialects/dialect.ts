@@ -68,6 +68,13 @@ export interface SourceDatabase {
   lastKey(q: KeyedQuery, after: KeyValue | null): Promise<KeyValue | null>;
   /** Streams the rows with after < key <= upTo, in chunks of at most chunkRows. */
   readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch>;
+  /**
+   * The greatest key whose first column lies at or before `from` minus `window` (an
+   * interval such as '15 minutes'); null when none. Only for date/time first columns.
+   */
+  keyBefore(q: KeyedQuery, from: string, window: string, type: string): Promise<KeyValue | null>;
+  /** Whether keyBefore can work on a first key column of this type. */
+  supportsLookback(type: string): boolean;
   /** Streams every row of the query (strategy NONE). */
   readAll(query: string, chunkRows: number): AsyncIterable<RowBatch>;
   /** Streams the rows with a NULL in any key column. */
@@ -89,6 +96,11 @@ export interface TargetTransaction {
    * each chunk (for heartbeats); returns the number of rows loaded.
    */
   load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number>;
+  /**
+   * Like load, but rows whose `key` matches a target row replace it (LOADMODE UPSERT);
+   * returns the number of source rows taken.
+   */
+  upsert(schema: string, table: string, columns: string[], key: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number>;
   /** Empties schema.table inside this transaction (LOADMODE TRUNCATE, on a fresh start only). */
   truncate(schema: string, table: string): Promise<void>;
   /** Runs one statement with bound values (the DMS_PRCLOG mirror, where it shares the database). */
@@ -98,6 +110,8 @@ export interface TargetTransaction {
 export interface TargetDatabase {
   /** The table's columns, or undefined when it does not exist. */
   describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined>;
+  /** The column sets of the table's unique indexes (the keys an UPSERT can match on). */
+  uniqueKeys(schema: string, table: string): Promise<string[][]>;
   /** Creates DMS_CHKPNT in the schema when it is missing. */
   ensureCheckpointTable(schema: string): Promise<void>;
   /**

@@ -43,6 +43,8 @@ const mappingColumns = () => ({
   chkpntenabled: char('chkpntenabled', { length: 1 }).notNull().default('Y'),
   /** What to do with rows whose key is NULL: 'FAIL' the run before any row moves, or load them 'FIRST'. */
   chkpntnulls: varchar('chkpntnulls', { length: 10 }).notNull().default('FAIL'),
+  /** INCREMENTAL on a date/time key: re-read this much before the high-water mark (e.g. '15 minutes'). */
+  chkpntlookback: varchar('chkpntlookback', { length: 64 }),
 });
 
 /** What to load. */

@@ -137,7 +137,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         startToCloseTimeout: claim.settings.batchTimeoutMs,
         retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
       });
-      const plan = await preflight.prepareRun({ mapref, prcid: claim.prcid, jobid: claim.jobid, resume: claim.resumesRun !== null });
+      const plan = await preflight.prepareRun({ mapref, prcid: claim.prcid, jobid: claim.jobid, resume: claim.resumesRun !== null, fromStart: input.fromStart ?? false });
       strategy = plan.strategy;
       run = {
         prcid: claim.prcid,
@@ -153,6 +153,9 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       };
       log.info(`Mapping ${mapref}: ${plan.keySummary}`);
       for (const warning of plan.warnings) log.warn(warning);
+      if (plan.incrementalFrom) {
+        log.info(`Incremental: the last completed run ended at ${plan.incrementalFrom.mark}; reading after ${plan.incrementalFrom.startsAfter ?? '(the start)'}`);
+      }
       if (plan.mirroredInBatch) log.info(`Mapping ${mapref}: the target is the metadata database; DMS_PRCLOG moves in each batch's transaction`);
       if (plan.nullRows > 0) log.info(`Loading ${plan.nullRows} rows with a NULL key first (CHKPNTNULLS = 'FIRST')`);
       if (claim.resumesRun !== null && plan.state.checkpoint !== null) {

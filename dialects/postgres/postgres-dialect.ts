@@ -25,7 +25,9 @@ import { encodeCopyText } from './postgres-copy';
 import {
   countKeySql,
   countNullKeysSql,
+  keyBeforeSql,
   keyOrderProbeSql,
+  LOOKBACK_TYPES,
   lastKeySql,
   nthKeySql,
   nullKeysSql,
@@ -33,7 +35,7 @@ import {
   rangeSql,
   sourceSubquery,
 } from './postgres-sql';
-import { uniqueKeysOf } from './postgres-unique-keys';
+import { uniqueIndexes, uniqueKeysOf } from './postgres-unique-keys';
 
 export { quotePostgresIdentifier } from './postgres-sql';
 
@@ -121,6 +123,14 @@ class PostgresSource implements SourceDatabase {
 
   readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {
     return this.stream(rangeSql(q.query, q.key, after !== null), [...(after ?? []), ...upTo], chunkRows);
+  }
+
+  keyBefore(q: KeyedQuery, from: string, window: string, type: string): Promise<KeyValue | null> {
+    return this.oneKey(keyBeforeSql(q.query, q.key, type), [from, window]);
+  }
+
+  supportsLookback(type: string): boolean {
+    return LOOKBACK_TYPES.includes(type);
   }
 
   readAll(query: string, chunkRows: number): AsyncIterable<RowBatch> {
@@ -216,9 +226,25 @@ class PostgresTargetTransaction implements TargetTransaction {
   }
 
   async load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+    return this.copyInto(`${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`, columns, chunks, onChunk);
+  }
+
+  async upsert(schema: string, table: string, columns: string[], key: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+    const target = `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`;
+    // Rows go to a stage first (COPY cannot resolve conflicts), then merge in one statement.
+    await this.client.query(`CREATE TEMP TABLE IF NOT EXISTS dms_stage (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+    await this.client.query('TRUNCATE dms_stage');
+    const staged = await this.copyInto('dms_stage', columns, chunks, onChunk);
     const list = columns.map(quotePostgresIdentifier).join(', ');
-    const sql = `COPY ${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)} (${list}) FROM STDIN`;
-    const copy = this.client.query(copyFrom(sql));
+    const others = columns.filter((c) => !key.includes(c)).map(quotePostgresIdentifier);
+    const action = others.length ? `DO UPDATE SET ${others.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
+    await this.client.query(`INSERT INTO ${target} (${list}) SELECT ${list} FROM dms_stage ON CONFLICT (${key.map(quotePostgresIdentifier).join(', ')}) ${action}`);
+    return staged;
+  }
+
+  private async copyInto(relation: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+    const list = columns.map(quotePostgresIdentifier).join(', ');
+    const copy = this.client.query(copyFrom(`COPY ${relation} (${list}) FROM STDIN`));
     async function* text(): AsyncGenerator<string> {
       for await (const chunk of chunks) {
         yield* encodeCopyText(chunk.rows);
@@ -254,6 +280,20 @@ class PostgresTarget implements TargetDatabase {
       [schema, table],
     );
     return rows.length === 0 ? undefined : rows;
+  }
+
+  async uniqueKeys(schema: string, table: string): Promise<string[][]> {
+    const { rows } = await this.pool.query<{ oid: string }>(
+      `SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+      [schema, table],
+    );
+    if (!rows[0]) return [];
+    const { rows: cols } = await this.pool.query<{ attnum: string; name: string }>(
+      'SELECT attnum, attname AS name FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped',
+      [rows[0].oid],
+    );
+    const byNum = new Map(cols.map((c) => [Number(c.attnum), c.name]));
+    return (await uniqueIndexes(this.pool, rows[0].oid, false)).map((nums) => nums.map((n) => byNum.get(n) ?? `#${n}`));
   }
 
   async ensureCheckpointTable(schema: string): Promise<void> {

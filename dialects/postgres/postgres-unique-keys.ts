@@ -60,22 +60,29 @@ export async function uniqueKeysOf(pool: pg.Pool, query: string, fields: pg.Fiel
   );
   if (!same[0]?.same) return [];
 
-  // Unique indexes without predicate or expressions, whose columns are all NOT NULL.
-  const { rows } = await pool.query<{ attnums: string }>(
-    `SELECT array_to_string(i.indkey, ' ') AS attnums
-       FROM pg_index i
-      WHERE i.indrelid = $1::oid AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
-        AND NOT EXISTS (
-          SELECT 1 FROM pg_attribute a
-           WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) AND NOT a.attnotnull)
-      ORDER BY i.indisprimary DESC, i.indnatts, i.indexrelid`,
-    [tableId],
-  );
   const byAttnum = new Map(fields.filter((f) => f.tableID === tableId).map((f) => [f.columnID, f.name]));
   const keys: string[][] = [];
-  for (const r of rows) {
-    const names = r.attnums.split(' ').map((a) => byAttnum.get(Number(a)));
+  for (const attnums of await uniqueIndexes(pool, tableId, true)) {
+    const names = attnums.map((a) => byAttnum.get(a));
     if (names.every((n): n is string => n !== undefined)) keys.push(names);
   }
   return keys;
+}
+
+/**
+ * The column numbers of a table's unique indexes without predicate or expressions, primary
+ * key first; with notNull, only those whose columns are all NOT NULL.
+ */
+export async function uniqueIndexes(client: pg.Pool | pg.PoolClient, tableOid: number | string, notNull: boolean): Promise<number[][]> {
+  const { rows } = await client.query<{ attnums: string }>(
+    `SELECT array_to_string(i.indkey, ' ') AS attnums
+       FROM pg_index i
+      WHERE i.indrelid = $1::oid AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+        AND (NOT $2 OR NOT EXISTS (
+          SELECT 1 FROM pg_attribute a
+           WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) AND NOT a.attnotnull))
+      ORDER BY i.indisprimary DESC, i.indnatts, i.indexrelid`,
+    [tableOid, notNull],
+  );
+  return rows.map((r) => r.attnums.split(' ').map(Number));
 }

@@ -47,7 +47,7 @@ async function failureType(p: Promise<unknown>): Promise<string> {
 describe('activity fences', () => {
   it('refuses a late prepare of an older run, a batch of a superseded run, and a stale expectation', async () => {
     const first = await acts.startRun({ mapref: 'FENCE', workflowId: 'w1', firstRunId: 'r1', fromStart: false });
-    const plan1 = await acts.prepareRun({ mapref: 'FENCE', prcid: first.prcid, jobid: first.jobid, resume: false });
+    const plan1 = await acts.prepareRun({ mapref: 'FENCE', prcid: first.prcid, jobid: first.jobid, resume: false, fromStart: false });
     const batch1 = { mapref: 'FENCE', prcid: first.prcid, epoch: plan1.epoch, jobid: first.jobid };
     const one = await runBatch({ ...batch1, expected: plan1.state });
     expect(one).toMatchObject({ rowsInBatch: 1000, state: { batches: 1, rows: 1000, checkpoint: '3000' } });
@@ -59,11 +59,11 @@ describe('activity fences', () => {
     // A second workflow takes the mapping over and resumes.
     const second = await acts.startRun({ mapref: 'FENCE', workflowId: 'w2', firstRunId: 'r2', fromStart: false });
     expect(second).toMatchObject({ resumesRun: first.prcid, abandonedRun: first.prcid });
-    const plan2 = await acts.prepareRun({ mapref: 'FENCE', prcid: second.prcid, jobid: second.jobid, resume: true });
+    const plan2 = await acts.prepareRun({ mapref: 'FENCE', prcid: second.prcid, jobid: second.jobid, resume: true, fromStart: false });
     expect(plan2.state).toEqual(one.state);
 
     // The first run's attempts: a late prepare must not reset it, a batch must not load.
-    expect(await failureType(acts.prepareRun({ mapref: 'FENCE', prcid: first.prcid, jobid: first.jobid, resume: false }))).toBe('OwnershipLostError');
+    expect(await failureType(acts.prepareRun({ mapref: 'FENCE', prcid: first.prcid, jobid: first.jobid, resume: false, fromStart: false }))).toBe('OwnershipLostError');
     expect(await failureType(runBatch({ ...batch1, expected: one.state }))).toBe('OwnershipLostError');
     expect(await checkpointRow(dbs.target, 'FENCE')).toMatchObject({ prcid: second.prcid, epoch: plan2.epoch, batchcnt: 1, trgrows: 1000 });
 
@@ -80,14 +80,14 @@ describe('activity fences', () => {
 
   it('refuses to resume when the checkpoint row has vanished, instead of loading everything again', async () => {
     const run = await acts.startRun({ mapref: 'FENCE', workflowId: 'w3', firstRunId: 'r3', fromStart: false });
-    const plan = await acts.prepareRun({ mapref: 'FENCE', prcid: run.prcid, jobid: run.jobid, resume: false });
+    const plan = await acts.prepareRun({ mapref: 'FENCE', prcid: run.prcid, jobid: run.jobid, resume: false, fromStart: false });
     await withClient(dbs.target, (c) => c.query('TRUNCATE sales_copy'));
     const r = await runBatch({ mapref: 'FENCE', prcid: run.prcid, epoch: plan.epoch, jobid: run.jobid, expected: plan.state });
     await acts.finishRun({ mapref: 'FENCE', prcid: run.prcid, epoch: plan.epoch, status: 'CN', error: 'cancelled', state: r.state });
     await withClient(dbs.target, (c) => c.query(`DELETE FROM public.dms_chkpnt WHERE mapref = 'FENCE'`));
 
     const next = await acts.startRun({ mapref: 'FENCE', workflowId: 'w4', firstRunId: 'r4', fromStart: false });
-    const err = await acts.prepareRun({ mapref: 'FENCE', prcid: next.prcid, jobid: next.jobid, resume: true }).then(() => undefined, (e: Error) => e);
+    const err = await acts.prepareRun({ mapref: 'FENCE', prcid: next.prcid, jobid: next.jobid, resume: true, fromStart: false }).then(() => undefined, (e: Error) => e);
     expect(err?.message).toMatch(/^Mapping FENCE: DMS_CHKPNT has no row for this mapping in "public", though the run being resumed stopped at checkpoint 3000; resuming would load everything again\. Fix: /);
     expect(await withClient(dbs.target, async (c) => (await c.query('SELECT count(*)::int AS n FROM sales_copy')).rows[0].n)).toBe(1000);
   });

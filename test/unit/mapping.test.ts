@@ -51,6 +51,11 @@ describe('mapping validation', () => {
     [{ trgtbnm: 'x; DELETE' }, 'TRGTBNM', /is refused/],
     [{ trgschm: 'a.b' }, 'TRGSCHM', /is refused/],
     [{ trgkeycols: 'a, b c' }, 'TRGKEYCOLS', /is refused/],
+    [{ loadmode: 'UPSERT' }, 'TRGKEYCOLS', /is empty but LOADMODE is 'UPSERT'/],
+    [{ chkpntlookback: '15 minutes' }, 'CHKPNTLOOKBACK', /is set but LOADMODE is not 'INCREMENTAL'/],
+    [{ loadmode: 'INCREMENTAL', chkpntlookback: "1 hour'; DROP" }, 'CHKPNTLOOKBACK', /is not a window such as '15 minutes'/],
+    [{ loadmode: 'INCREMENTAL', chkpntlookback: '1 hour' }, 'TRGKEYCOLS', /is empty but CHKPNTLOOKBACK re-reads rows/],
+    [{ chkpntnulls: 'SKIP' }, 'CHKPNTNULLS', /is 'SKIP'; it must be 'FAIL' or 'FIRST'/],
   ])('refuses %j, naming %s and the fix', (change, field, text) => {
     const err = problem(change);
     expect(err.field).toBe(field);
