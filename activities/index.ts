@@ -3,6 +3,7 @@
 //
 //   const activities = createActivities({ metadata, databases, isWorkflowRunning, settings });
 //   await Worker.create({ taskQueue: 'dms-etl', workflowsPath, activities });
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { and, desc, eq, sql } from 'drizzle-orm';
@@ -48,6 +49,18 @@ function isRetryable(failure: Error): boolean {
 
 function sameState(row: CheckpointRow, expected: BatchState): boolean {
   return row.batches === expected.batches && row.checkpoint === expected.checkpoint && row.rows === expected.rows;
+}
+
+/** How long one ROWCOUNT activity keeps its cursor before handing back to the workflow. */
+const ROWCOUNT_SLICE_MS = 30_000;
+
+/** A digest of a row's text values: kept in DMS_CHKPNT only, never in Temporal. */
+function digestRow(row: (string | null)[]): string {
+  return createHash('md5').update(JSON.stringify(row)).digest('hex');
+}
+
+async function* once(batch: RowBatch): AsyncIterable<RowBatch> {
+  yield batch;
 }
 
 function stateOf(row: CheckpointRow): BatchState {
@@ -207,6 +220,7 @@ export function createActivities(deps: ActivityDeps) {
           jobid: input.jobid,
           keyColumns,
           checkpoint: start,
+          lastRow: keep ? current.lastRow : null,
           batches: keep ? current.batches : 0,
           rows: keep ? current.rows : 0,
         };
@@ -231,6 +245,71 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   /**
+   * ROWCOUNT: one ordered cursor serves many batches. The attempt skips the committed rows
+   * once, in the database, checks that the last loaded row is still the one before them,
+   * then commits batch after batch (each with its count and the digest of its last row)
+   * until the source ends or the time slice is used up.
+   */
+  async function rowcountSlice(
+    input: BatchInput,
+    p: JobPlan,
+    save: (tx: TargetTransaction, next: CheckpointRow) => Promise<void>,
+    first: { mapref: string; batch: number; attempt: number },
+  ): Promise<BatchResult> {
+    const ctx = Context.current();
+    const fence = async (tx: TargetTransaction, expected: BatchState) => {
+      const row = await tx.lockCheckpoint(p.schema, input.mapref);
+      if (!row || row.prcid !== input.prcid || row.epoch !== input.epoch) {
+        throw new OwnershipLostError(input.mapref, input.prcid, row ? `the checkpoint row now belongs to run ${row.prcid}, epoch ${row.epoch}` : 'the checkpoint row is gone');
+      }
+      return { row, current: sameState(row, expected) };
+    };
+    const start = await p.target.transaction((tx) => fence(tx, input.expected));
+    if (!start.current) return { state: stateOf(start.row), rowsInBatch: 0, done: false, alreadyCommitted: true, tieRun: 0 };
+    let row = start.row;
+    const cursor = await p.source.openOrdered(p.spec.srcquery, p.keyed.key, Math.max(0, row.rows - 1));
+    try {
+      if (row.rows > 0) {
+        const [previous] = await cursor.read(1);
+        if (!previous || digestRow(previous) !== row.lastRow) {
+          throw new ConfigError(input.mapref, 'SRCQUERY', `returned different rows since this run began: row ${row.rows}, the last one loaded, is no longer in its place, so counting rows would skip or repeat some`, `load from the start with \`dms run ${input.mapref} --from-start\` after emptying the target, or use KEY with a key column`);
+        }
+      }
+      const deadline = Date.now() + ROWCOUNT_SLICE_MS;
+      let loaded = 0;
+      for (;;) {
+        const rows = await cursor.read(p.spec.bulklmt);
+        ctx.heartbeat();
+        if (rows.length === 0) return { state: stateOf(row), rowsInBatch: loaded, done: true, alreadyCommitted: false, tieRun: 0 };
+        const at = { ...first, batch: row.batches + 1 };
+        const expected = stateOf(row);
+        const next = await p.target.transaction(async (tx) => {
+          const f = await fence(tx, expected);
+          if (!f.current) return undefined; // another attempt of this run moved on: stop here
+          const n = p.upsertKey
+            ? await tx.upsert(p.schema, p.table, p.columns, p.upsertKey, once({ columns: p.columns, rows }))
+            : await tx.load(p.schema, p.table, p.columns, once({ columns: p.columns, rows }));
+          const advanced: CheckpointRow = { ...f.row, checkpoint: String(f.row.rows + n), lastRow: digestRow(rows[rows.length - 1]), batches: f.row.batches + 1, rows: f.row.rows + n };
+          await save(tx, advanced);
+          await deps.faults?.('beforeCommit', at);
+          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
+          return advanced;
+        });
+        if (!next) return { state: expected, rowsInBatch: loaded, done: false, alreadyCommitted: true, tieRun: 0 };
+        await deps.faults?.('afterCommit', at);
+        if (!p.sharesMetadata) await metadata.mirrorCheckpoint(input.prcid, stateOf(next));
+        row = next;
+        loaded += rows.length;
+        ctx.heartbeat();
+        const done = rows.length < p.spec.bulklmt;
+        if (done || Date.now() >= deadline) return { state: stateOf(row), rowsInBatch: loaded, done, alreadyCommitted: false, tieRun: 0 };
+      }
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  /**
    * One batch, fenced: in one target transaction, lock the checkpoint row, check that this
    * run still owns it and that it holds the expected state, read the next rows after the
    * checkpoint, load them, advance the checkpoint; then mirror it into DMS_PRCLOG.
@@ -252,6 +331,13 @@ export function createActivities(deps: ActivityDeps) {
       await deps.faults?.('beforeLock', at);
       // Long source queries (a sort, a count of ties) must not look like a dead worker.
       const beat = setInterval(() => ctx.heartbeat(), 5_000);
+      if (p.strategy === 'ROWCOUNT') {
+        try {
+          return await rowcountSlice(input, p, save, at);
+        } finally {
+          clearInterval(beat);
+        }
+      }
       const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
         const row = await tx.lockCheckpoint(p.schema, input.mapref);
         if (!row || row.prcid !== input.prcid || row.epoch !== input.epoch) {

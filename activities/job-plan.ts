@@ -9,7 +9,7 @@ import type { DatabaseRegistry } from './databases';
 import { isSqlState, isTransient, redactedMessage } from './failures';
 
 /** The strategy a run uses once AUTO is decided: KEY batches, or the whole load in one transaction. */
-export type EffectiveStrategy = 'KEY' | 'NONE';
+export type EffectiveStrategy = 'KEY' | 'NONE' | 'ROWCOUNT';
 
 export interface JobPlan {
   spec: MappingSpec;
@@ -49,9 +49,6 @@ function resolve(dialect: Dialect, mapref: string, field: string, raw: string, f
 
 function refuseUnsupported(spec: MappingSpec): void {
   const { mapref } = spec;
-  if (spec.chkpntenabled === 'Y' && (spec.chkpntstrategy === 'ROWCOUNT' || spec.chkpntstrategy === 'PYTHON')) {
-    throw new ConfigError(mapref, 'CHKPNTSTRATEGY', `'${spec.chkpntstrategy}' is not supported by this version yet`, "use CHKPNTSTRATEGY = 'KEY' with CHKPNTCOLUMN set to the key column(s), or 'NONE' for a small table");
-  }
 }
 
 function refusePasswordInUrl(mapref: string, field: string, conid: string, url: string): void {
@@ -147,8 +144,17 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   // A unique key of the one table the source reads makes the order total: where the user's
   // key is not unique, its missing columns break ties, so batches stay near BULKLMT.
   const unique = description.uniqueKeys.find((u) => u.every((c) => userKey.includes(c)));
-  const breaker = unique || strategy === 'NONE' ? undefined : description.uniqueKeys[0];
+  const breaker = unique || strategy !== 'KEY' ? undefined : description.uniqueKeys[0];
   const tieBreaker = breaker ? breaker.filter((c) => !userKey.includes(c)) : [];
+  // ROWCOUNT needs a total, deterministic order: a unique key where one is known, else
+  // every column, each of which must be sortable.
+  const rowOrder = strategy === 'ROWCOUNT' ? (description.uniqueKeys[0] ?? names) : [];
+  if (strategy === 'ROWCOUNT') {
+    const unordered = await source.unorderedColumns(spec.srcquery, rowOrder);
+    if (unordered.length > 0) {
+      throw new ConfigError(mapref, 'SRCQUERY', `returns ${unordered.map((c) => `"${c}"`).join(', ')}, whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order`, 'cast those columns in SRCQUERY (e.g. payload::text AS payload), or set CHKPNTCOLUMN to a key and use KEY');
+    }
+  }
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
   return {
     sharesMetadata: targetIdentity !== null && targetIdentity === metadataIdentity.id,
@@ -162,7 +168,7 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     userKey,
     tieBreaker,
     unique: Boolean(unique || breaker),
-    keyed: { query: spec.srcquery, key: [...userKey, ...tieBreaker] },
+    keyed: { query: spec.srcquery, key: strategy === 'ROWCOUNT' ? rowOrder : [...userKey, ...tieBreaker] },
     schema,
     table,
     columns: names,
@@ -199,20 +205,19 @@ export function chooseStrategy(spec: MappingSpec, named: string[], uniqueKeys: s
     const why = spec.chkpntstrategy === 'AUTO' ? 'AUTO with CHKPNTCOLUMN set' : "CHKPNTSTRATEGY is 'KEY'";
     return { strategy: 'KEY', reason: `${why}: KEY on (${named.join(', ')})`, userKey: named };
   }
-  if (spec.chkpntstrategy === 'AUTO' && uniqueKeys.length > 0) {
+  if (spec.chkpntstrategy === 'ROWCOUNT' || spec.chkpntstrategy === 'PYTHON') {
+    const order = uniqueKeys[0] ? `(${uniqueKeys[0].join(', ')}), the unique key of the one table SRCQUERY reads` : 'every returned column';
+    return { strategy: 'ROWCOUNT', reason: `CHKPNTSTRATEGY is '${spec.chkpntstrategy}': ROWCOUNT in the order of ${order}`, userKey: [] };
+  }
+  if (uniqueKeys.length > 0) {
     return { strategy: 'KEY', reason: `AUTO: KEY on (${uniqueKeys[0].join(', ')}), the unique key of the one table SRCQUERY reads`, userKey: uniqueKeys[0] };
   }
-  throw new ConfigError(
-    mapref,
-    'CHKPNTCOLUMN',
-    'is empty, and SRCQUERY does not read a single table with a primary or unique NOT NULL key that it returns (AUTO would fall back to ROWCOUNT, which this version does not support yet)',
-    "set CHKPNTCOLUMN to the column(s) that order the rows, or CHKPNTSTRATEGY = 'NONE' for a small table",
-  );
+  return { strategy: 'ROWCOUNT', reason: 'AUTO: no CHKPNTCOLUMN and no unique key of a single source table, so ROWCOUNT in the order of every returned column', userKey: [] };
 }
 
 /** What a run or `dms mapping validate` reports about the key, and what it warns of. */
 export async function describeKey(plan: JobPlan): Promise<{ summary: string; warnings: string[] }> {
-  if (plan.strategy === 'NONE') return { summary: plan.strategyReason, warnings: [] };
+  if (plan.strategy !== 'KEY') return { summary: plan.strategyReason, warnings: [] };
   const key = plan.userKey.join(', ');
   const keySummary = plan.tieBreaker.length
     ? `key (${key}) is not unique; ties are broken by (${plan.tieBreaker.join(', ')}), a unique key of the source table`
@@ -231,7 +236,7 @@ export async function describeKey(plan: JobPlan): Promise<{ summary: string; war
 
 /** Counts rows with a NULL key; with CHKPNTNULLS = 'FAIL' (the default) any is a configuration error. */
 export async function checkNullKeys(plan: JobPlan): Promise<number> {
-  if (plan.strategy === 'NONE') return 0;
+  if (plan.strategy !== 'KEY') return 0;
   const nulls = await plan.source.countNullKeys({ query: plan.spec.srcquery, key: plan.userKey });
   if (nulls > 0 && plan.spec.chkpntnulls === 'FAIL') {
     const columns = plan.userKey.map((k) => `"${k}"`).join(', ');

@@ -54,7 +54,7 @@ export interface RunPlan {
   /** The ownership epoch every batch of this run must find in DMS_CHKPNT. */
   epoch: number;
   /** The effective strategy (AUTO decided); DMS_PRCLOG.CHKPNTSTRATEGY records it. */
-  strategy: 'KEY' | 'NONE';
+  strategy: 'KEY' | 'NONE' | 'ROWCOUNT';
   batchSize: number;
   state: BatchState;
   /** The key the run orders by, and whether it is unique (for the run's log). */

@@ -42,6 +42,8 @@ export interface CheckpointRow {
   keyColumns: string | null;
   /** The last committed key (see common/checkpoint.ts), null before the first batch. */
   checkpoint: string | null;
+  /** ROWCOUNT: a digest of the last loaded row, to see on resume that the source kept its order. */
+  lastRow: string | null;
   batches: number;
   rows: number;
 }
@@ -50,6 +52,13 @@ export interface CheckpointRow {
 export interface RowBatch {
   columns: string[];
   rows: (string | null)[][];
+}
+
+/** An open, ordered read of the source; close it in finally. */
+export interface RowCursor {
+  /** The next rows (fewer only at the end); values in text form. */
+  read(rows: number): Promise<(string | null)[][]>;
+  close(): Promise<void>;
 }
 
 /** The source query and the columns that order it. */
@@ -75,6 +84,10 @@ export interface SourceDatabase {
   keyBefore(q: KeyedQuery, from: string, window: string, type: string): Promise<KeyValue | null>;
   /** Whether keyBefore can work on a first key column of this type. */
   supportsLookback(type: string): boolean;
+  /** The returned columns whose type has no total order (ROWCOUNT cannot sort by them). */
+  unorderedColumns(query: string, columns: string[]): Promise<string[]>;
+  /** A cursor over every row in `order`, after skipping `offset` rows in the database. */
+  openOrdered(query: string, order: string[], offset: number): Promise<RowCursor>;
   /** Streams every row of the query (strategy NONE). */
   readAll(query: string, chunkRows: number): AsyncIterable<RowBatch>;
   /** Streams the rows with a NULL in any key column. */

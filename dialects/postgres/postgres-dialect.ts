@@ -15,6 +15,7 @@ import type {
   KeyValue,
   QueryDescription,
   RowBatch,
+  RowCursor,
   SessionOptions,
   SourceDatabase,
   TargetDatabase,
@@ -28,6 +29,8 @@ import {
   keyBeforeSql,
   keyOrderProbeSql,
   LOOKBACK_TYPES,
+  orderedSql,
+  orderProbeSql,
   lastKeySql,
   nthKeySql,
   nullKeysSql,
@@ -133,6 +136,40 @@ class PostgresSource implements SourceDatabase {
     return LOOKBACK_TYPES.includes(type);
   }
 
+  async unorderedColumns(query: string, columns: string[]): Promise<string[]> {
+    const unordered: string[] = [];
+    for (const column of columns) {
+      try {
+        await this.pool.query(extended({ text: orderProbeSql(query, column) }));
+      } catch (err) {
+        if ((err as { code?: string }).code !== '42883') throw err; // undefined_function: no ordering operator
+        unordered.push(column);
+      }
+    }
+    return unordered;
+  }
+
+  async openOrdered(query: string, order: string[], offset: number): Promise<RowCursor> {
+    const client = await this.pool.connect();
+    const cursor = client.query(new Cursor<(string | null)[]>(orderedSql(query, order), [offset], { rowMode: 'array', types: asText }));
+    let broken: Error | undefined;
+    return {
+      read: (rows) =>
+        new Promise((resolve, reject) =>
+          cursor.read(rows, (err, result) => {
+            if (err) {
+              broken = err;
+              reject(err);
+            } else resolve(result);
+          }),
+        ),
+      close: async () => {
+        await cursor.close().catch((err: Error) => (broken ??= err));
+        client.release(broken);
+      },
+    };
+  }
+
   readAll(query: string, chunkRows: number): AsyncIterable<RowBatch> {
     return this.stream(sourceSubquery(query), [], chunkRows);
   }
@@ -196,7 +233,7 @@ class PostgresTargetTransaction implements TargetTransaction {
 
   async lockCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined> {
     const { rows } = await this.client.query<Record<string, string | null>>(
-      `SELECT mapref, prcid, epoch, jobid, keycols, chkpnt, batchcnt, trgrows FROM ${checkpointTable(schema)}
+      `SELECT mapref, prcid, epoch, jobid, keycols, chkpnt, lastrow, batchcnt, trgrows FROM ${checkpointTable(schema)}
         WHERE mapref = $1 FOR UPDATE`,
       [mapref],
     );
@@ -209,6 +246,7 @@ class PostgresTargetTransaction implements TargetTransaction {
       jobid: Number(row.jobid),
       keyColumns: row.keycols,
       checkpoint: row.chkpnt,
+      lastRow: row.lastrow,
       batches: Number(row.batchcnt),
       rows: Number(row.trgrows),
     };
@@ -216,12 +254,12 @@ class PostgresTargetTransaction implements TargetTransaction {
 
   async writeCheckpoint(schema: string, row: CheckpointRow): Promise<void> {
     await this.client.query(
-      `INSERT INTO ${checkpointTable(schema)} (mapref, prcid, epoch, jobid, keycols, chkpnt, batchcnt, trgrows, recupdt)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+      `INSERT INTO ${checkpointTable(schema)} (mapref, prcid, epoch, jobid, keycols, chkpnt, lastrow, batchcnt, trgrows, recupdt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
        ON CONFLICT (mapref) DO UPDATE SET prcid = EXCLUDED.prcid, epoch = EXCLUDED.epoch,
-         jobid = EXCLUDED.jobid, keycols = EXCLUDED.keycols, chkpnt = EXCLUDED.chkpnt,
+         jobid = EXCLUDED.jobid, keycols = EXCLUDED.keycols, chkpnt = EXCLUDED.chkpnt, lastrow = EXCLUDED.lastrow,
          batchcnt = EXCLUDED.batchcnt, trgrows = EXCLUDED.trgrows, recupdt = now()`,
-      [row.mapref, row.prcid, row.epoch, row.jobid, row.keyColumns, row.checkpoint, row.batches, row.rows],
+      [row.mapref, row.prcid, row.epoch, row.jobid, row.keyColumns, row.checkpoint, row.lastRow, row.batches, row.rows],
     );
   }
 
@@ -306,6 +344,7 @@ class PostgresTarget implements TargetDatabase {
            jobid bigint NOT NULL,
            keycols text,
            chkpnt text,
+           lastrow text,
            batchcnt bigint NOT NULL DEFAULT 0,
            trgrows bigint NOT NULL DEFAULT 0,
            recupdt timestamptz NOT NULL DEFAULT now()

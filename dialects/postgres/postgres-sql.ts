@@ -97,3 +97,13 @@ export function keyBeforeSql(query: string, key: string[], type: string): string
   if (!LOOKBACK_TYPES.includes(type)) throw new Error(`no look-back over type ${type}`);
   return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)} AND ${col(key[0])} <= $1::${type} - $2::interval\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
 }
+
+/** Every row in a total order over `order`, skipping the first $1 (once per attempt). */
+export function orderedSql(query: string, order: string[]): string {
+  return `${sourceSubquery(query)}\nORDER BY ${keyList(order)}\nOFFSET $1`;
+}
+
+/** Plans (never runs) an ORDER BY on one column: fails when its type has no ordering. */
+export function orderProbeSql(query: string, column: string): string {
+  return `EXPLAIN ${sourceSubquery(query)}\nORDER BY ${col(column)}`;
+}
