@@ -191,23 +191,22 @@ async function resolveUpsertKey(spec: MappingSpec, dialect: Dialect, target: Tar
 }
 
 /**
- * AUTO picks KEY on CHKPNTCOLUMN when it is set, else KEY on the primary or unique NOT NULL
- * key of the one table the source reads (as the database describes the query), else it
- * would need ROWCOUNT, which this version cannot run yet.
+ * NONE and ROWCOUNT as asked; KEY on CHKPNTCOLUMN when it is set; AUTO otherwise takes KEY
+ * on the primary or unique NOT NULL key of the one table the source reads (as the database
+ * describes the query), else ROWCOUNT.
  */
 export function chooseStrategy(spec: MappingSpec, named: string[], uniqueKeys: string[][]): { strategy: EffectiveStrategy; reason: string; userKey: string[] } {
-  const { mapref } = spec;
   if (spec.chkpntenabled === 'N' || spec.chkpntstrategy === 'NONE') {
     const why = spec.chkpntenabled === 'N' ? "CHKPNTENABLED is 'N'" : "CHKPNTSTRATEGY is 'NONE'";
     return { strategy: 'NONE', reason: `${why}: the whole load runs in one target transaction`, userKey: [] };
   }
-  if (named.length > 0) {
-    const why = spec.chkpntstrategy === 'AUTO' ? 'AUTO with CHKPNTCOLUMN set' : "CHKPNTSTRATEGY is 'KEY'";
-    return { strategy: 'KEY', reason: `${why}: KEY on (${named.join(', ')})`, userKey: named };
-  }
   if (spec.chkpntstrategy === 'ROWCOUNT' || spec.chkpntstrategy === 'PYTHON') {
     const order = uniqueKeys[0] ? `(${uniqueKeys[0].join(', ')}), the unique key of the one table SRCQUERY reads` : 'every returned column';
     return { strategy: 'ROWCOUNT', reason: `CHKPNTSTRATEGY is '${spec.chkpntstrategy}': ROWCOUNT in the order of ${order}`, userKey: [] };
+  }
+  if (named.length > 0) {
+    const why = spec.chkpntstrategy === 'AUTO' ? 'AUTO with CHKPNTCOLUMN set' : "CHKPNTSTRATEGY is 'KEY'";
+    return { strategy: 'KEY', reason: `${why}: KEY on (${named.join(', ')})`, userKey: named };
   }
   if (uniqueKeys.length > 0) {
     return { strategy: 'KEY', reason: `AUTO: KEY on (${uniqueKeys[0].join(', ')}), the unique key of the one table SRCQUERY reads`, userKey: uniqueKeys[0] };
