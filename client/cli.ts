@@ -148,6 +148,20 @@ export function buildProgram(): Command {
     );
 
   program
+    .command('cancel <MAPREF>')
+    .description("cancel the mapping's active run: the batch in flight rolls back, the run ends 'CN', the next run resumes")
+    .action((mapref: string) =>
+      withMetadata((metadata) =>
+        withTemporal(async (client) => {
+          const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === 'IP');
+          if (!active?.wfid) throw new EnvError(`${mapref} has no active run to cancel (see \`dms status ${mapref}\`)`);
+          await client.workflow.getHandle(active.wfid).cancel();
+          console.log(`cancel requested for workflow ${active.wfid} (run ${active.prcid}); it stops after rolling back the batch in flight`);
+        }),
+      ),
+    );
+
+  program
     .command('status <MAPREF>')
     .description('show the latest runs of a mapping from DMS_PRCLOG')
     .option('-n, --limit <n>', 'number of runs', '10')
@@ -157,6 +171,15 @@ export function buildProgram(): Command {
         if (runs.length === 0) {
           console.log(`no runs of ${mapref} yet`);
           return;
+        }
+        const active = runs.find((r) => r.status === 'IP' && r.wfid);
+        if (active) {
+          // The live figures of a running load come from its workflow's progress query.
+          const line = await withTemporal((client) => client.workflow.getHandle(active.wfid!).query<Progress>('progress')).then(
+            (p) => `running: ${formatProgress(p)}`,
+            (err: Error) => `running as workflow ${active.wfid}; its progress is not available (${err.message})`,
+          );
+          console.log(line);
         }
         console.table(
           runs.map((r) => ({

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -20,6 +21,8 @@ const DevServerConfig = z.object({
   headless: z.boolean().default(false),
   /** Keep the server's own output out of the terminal (tests); shown only if it fails to start. */
   quiet: z.boolean().default(false),
+  /** Register dms-etl's search attributes (DmsMapref, DmsStatus, DmsRowsLoaded). */
+  searchAttributes: z.boolean().default(true),
 });
 export type DevServerConfig = z.input<typeof DevServerConfig>;
 
@@ -74,6 +77,9 @@ export async function startDevServer(options: DevServerConfig = {}): Promise<Dev
   const cli = temporalCli();
   const args = ['server', 'start-dev', '--ip', config.ip, '--port', String(config.port), '--namespace', config.namespace, '--log-level', config.logLevel];
   args.push('--http-port', String(await freePort(config.ip)), '--metrics-port', String(await freePort(config.ip)));
+  if (config.searchAttributes) {
+    for (const { name, type } of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=${type}`);
+  }
   if (config.headless) args.push('--headless');
   else if (config.uiPort) args.push('--ui-port', String(config.uiPort));
   if (config.dbFilename) {

@@ -6,6 +6,8 @@ import { createActivities, type FaultHook } from '../activities';
 import { DatabaseRegistry } from '../activities/databases';
 import type { RunSettings } from '../activities/types';
 import { readEnv, WorkerEnv } from '../common/env';
+import { EnvError } from '../common/errors';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { Metadata } from '../metadata/repository';
 
 export function settingsFrom(env: WorkerEnv): RunSettings {
@@ -38,6 +40,7 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
     clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
     connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
     const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
+    await checkSearchAttributes(clientConnection, env.TEMPORAL_NAMESPACE);
     const activities = createActivities({
       metadata,
       databases,
@@ -75,4 +78,15 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
     await connection?.close();
     await clientConnection?.close();
   }
+}
+
+/** A workflow cannot upsert a search attribute the namespace lacks: say so before serving. */
+async function checkSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = SEARCH_ATTRIBUTES.filter(({ name }) => !customAttributes || !(name in customAttributes));
+  if (missing.length === 0) return;
+  const commands = missing.map(({ name, type }) => `  temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${type}`);
+  throw new EnvError(
+    `Namespace ${namespace} lacks the search attributes ${missing.map((m) => m.name).join(', ')}, which dms-etl sets on every run. Create them once:\n${commands.join('\n')}`,
+  );
 }

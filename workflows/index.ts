@@ -15,8 +15,10 @@ import {
   log,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { DMS_MAPREF, DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
 import type { DmsActivities } from '../activities';
 import type { BatchState, RunSettings } from '../activities/types';
 
@@ -128,6 +130,12 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
     };
   });
 
+  // The Web UI lists and filters runs by these (registered by the dev-server script).
+  upsertSearchAttributes([
+    { key: DMS_MAPREF, value: mapref },
+    { key: DMS_STATUS, value: 'IP' },
+  ]);
+
   if (!run) {
     const claim = await control.startRun({ mapref, workflowId: info.workflowId, firstRunId: info.firstExecutionRunId, fromStart: input.fromStart ?? false });
     if (claim.abandonedRun !== null) log.warn(`Took over mapping ${mapref} from run ${claim.abandonedRun}, whose workflow no longer runs`);
@@ -180,12 +188,14 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       }
       const result = await batches.runBatch({ mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state });
       current.state = result.state;
+      if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: current.state.rows }]);
       if (result.tieRun > current.largestTieRun.rows) current.largestTieRun = { rows: result.tieRun, batch: result.state.batches };
       if (result.alreadyCommitted) log.info(`Batch ${result.state.batches} was already committed by an earlier attempt; continuing after it`);
       if (result.done) break;
     }
     if (handOver) return await continueAsNew<typeof dmsJob>({ mapref, carried: current });
     await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: 'PC', error: null, state: current.state });
+    upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }]);
     log.info(`Mapping ${mapref} completed: ${current.state.rows} rows in ${current.state.batches} batches`);
     if (current.largestTieRun.rows > 0) {
       log.info(`Largest run of equal keys kept in one batch: ${current.largestTieRun.rows} rows (batch ${current.largestTieRun.batch})`);
@@ -201,6 +211,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
 /** Marks the run 'CN' or 'FL', even while the workflow itself is being cancelled. */
 async function endRun(mapref: string, prcid: number, epoch: number, err: unknown, state: BatchState): Promise<void> {
   const cancelled = isCancellation(err);
+  upsertSearchAttributes([{ key: DMS_STATUS, value: cancelled ? 'CN' : 'FL' }]);
   await CancellationScope.nonCancellable(() =>
     control.finishRun({ mapref, prcid, epoch, status: cancelled ? 'CN' : 'FL', error: cancelled ? 'cancelled' : errorText(err), state }),
   );

@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { temporalCli } from '../../scripts/temporal-dev';
+import { freePort, startDevServer, temporalCli } from '../../scripts/temporal-dev';
 import { createFactSource, createFactTarget } from '../support/fact-load';
-import { openHarness, type Harness } from '../support/harness';
+import { openHarness, waitUntil, type Harness } from '../support/harness';
 import { tableDigest, urlFor, withClient } from '../support/postgres';
 import type { WorkerProcess } from '../support/worker-process';
 
@@ -50,6 +50,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
+});
+
+describe('a worker against a server without the search attributes', () => {
+  it('refuses to start, saying how to create them', async () => {
+    const bare = await startDevServer({ port: await freePort(), headless: true, quiet: true, searchAttributes: false });
+    try {
+      const err = await run(process.execPath, [DMS, 'worker'], { env: { ...process.env, ...h.workerEnv, TEMPORAL_ADDRESS: bare.address }, timeout: 60_000 }).then(
+        () => undefined,
+        (e: { stderr: string; code: number }) => e,
+      );
+      expect(err?.code).toBe(1);
+      expect(err?.stderr).toContain('dms: Namespace default lacks the search attributes DmsMapref, DmsStatus, DmsRowsLoaded');
+      expect(err?.stderr).toContain('temporal operator search-attribute create --namespace default --name DmsMapref --type Keyword');
+    } finally {
+      await bare.stop();
+    }
+  });
 });
 
 describe('dms CLI', () => {
@@ -149,6 +166,31 @@ FETCH FIRST 10 ROWS ONLY;`),
     const { stdout } = await run(cli, ['workflow', 'result', '--address', h.server.address, '--workflow-id', 'dms-CLITEMPORAL'], { timeout: 60_000 });
     expect(stdout).toMatch(/COMPLETED/);
     await expectExact('cli_temporal');
+  });
+
+  it('finds runs by DmsMapref, shows a running load with dms status, and cancels it with dms cancel', async () => {
+    await createFactTarget(h.dbs.target, 'cli_cancel');
+    await insertMapping('CLICANCEL', 'cli_cancel');
+    await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_mapr SET bulklmt = 50 WHERE mapref = 'CLICANCEL'`));
+    await dms('job', 'sync', 'CLICANCEL');
+    await dms('run', 'CLICANCEL');
+    await waitUntil('5 batches', async () => {
+      const { rows } = await withClient(h.dbs.metadata, (c) => c.query(`SELECT batchcnt FROM dms_prclog WHERE mapref = 'CLICANCEL'`));
+      return Number(rows[0]?.batchcnt ?? 0) >= 5;
+    });
+    const status = (await dms('status', 'CLICANCEL')).stdout;
+    expect(status).toMatch(/^running: CLICANCEL: \d+ rows in \d+ batches, \d+ rows\/s, checkpoint \d+/);
+    const listed = await run(temporalCli(), ['workflow', 'list', '--address', h.server.address, '--query', 'DmsMapref="CLICANCEL"']);
+    expect(listed.stdout).toContain('dms-CLICANCEL');
+
+    expect((await dms('cancel', 'CLICANCEL')).stdout).toMatch(/^cancel requested for workflow dms-CLICANCEL \(run \d+\)/);
+    await h.client.workflow.getHandle('dms-CLICANCEL').result().catch(() => undefined);
+    const { rows } = await withClient(h.dbs.metadata, (c) => c.query(`SELECT status, param1, trgrows FROM dms_prclog WHERE mapref = 'CLICANCEL'`));
+    expect(rows[0].status).toBe('CN');
+    expect(Number((await tableDigest(h.dbs.target, 'cli_cancel', 'sale_id')).count)).toBe(Number(rows[0].trgrows));
+    const cancelled = await run(temporalCli(), ['workflow', 'list', '--address', h.server.address, '--query', 'DmsMapref="CLICANCEL" AND DmsStatus="CN"']);
+    expect(cancelled.stdout).toContain('dms-CLICANCEL');
+    expect((await dmsFails('cancel', 'CLICANCEL')).stderr).toMatch(/^dms: CLICANCEL has no active run to cancel/);
   });
 
   it('stops the worker gracefully on SIGTERM', async () => {
