@@ -45,7 +45,9 @@ export function redactedMessage(err: DriverError): string {
     // Data exceptions print the offending value after ': ' (quotes inside it unescaped);
     // a RAISE in a trigger or function may print anything. Keep only what comes before.
     const cut = message.indexOf(': ');
-    message = code === 'P0001' ? 'raised by a trigger or function: (message redacted)' : `${cut >= 0 ? message.slice(0, cut) : message}: (value redacted)`;
+    // Some (22003: value "3000000000" is out of range) quote the value with no ': ' at all.
+    const kept = (cut >= 0 ? message.slice(0, cut) : message).replace(/"[\s\S]*"/, '(value)');
+    message = code === 'P0001' ? 'raised by a trigger or function: (message redacted)' : `${kept}: (value redacted)`;
   }
   const copyPlace = err.where ? /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(err.where) : null;
   if (copyPlace) message += ` (COPY line ${copyPlace[1]}${copyPlace[2] ? `, column ${copyPlace[2]}` : ''})`;

@@ -194,7 +194,10 @@ export function createActivities(deps: ActivityDeps) {
         if (input.resume && !current && resumedCheckpoint !== null) {
           throw new ConfigError(mapref, 'DMS_CHKPNT', `has no row for this mapping in "${p.schema}", though the run being resumed stopped at checkpoint ${resumedCheckpoint}; resuming would load everything again`, `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``);
         }
-        const keep = input.resume && current !== undefined;
+        // Resume only a checkpoint its unfinished owner left: a row whose owner completed
+        // (a later run failed before taking it over) belongs to a finished load.
+        const ownerCompleted = current ? (await metadata.run(current.prcid))?.status === 'PC' : false;
+        const keep = input.resume && current !== undefined && !ownerCompleted;
         // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
         // retry of this activity (same run) or any resume never truncates again.
         if (!keep && p.spec.loadmode === 'TRUNCATE') await tx.truncate(p.schema, p.table);
@@ -207,7 +210,10 @@ export function createActivities(deps: ActivityDeps) {
         // INCREMENTAL: a fresh start begins after the last completed run's high-water mark,
         // which DMS_CHKPNT keeps (PARAM1 says 'COMPLETED'), less the look-back window.
         let start: string | null = keep ? current.checkpoint : null;
-        if (!keep && !input.fromStart && p.spec.loadmode === 'INCREMENTAL' && current?.checkpoint && current.keyColumns === keyColumns) {
+        if (!keep && !input.fromStart && p.spec.loadmode === 'INCREMENTAL' && current?.checkpoint) {
+          if (current.keyColumns !== keyColumns) {
+            throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the high-water mark of the last completed run is over ${current.keyColumns}; reading from the start would load everything again`, `restore the key, or empty the target and load from the start with \`dms run ${mapref} --from-start\``);
+          }
           let after: string[] | null = decodeCheckpoint(current.checkpoint, p.keyed.key.length);
           if (p.lookback) after = await p.source.keyBefore(p.keyed, after[0], p.lookback.window, p.lookback.type);
           start = after === null ? null : encodeCheckpoint(after);

@@ -131,6 +131,9 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   if (spec.loadmode === 'INCREMENTAL' && strategy !== 'KEY') {
     throw new ConfigError(mapref, 'LOADMODE', "is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is NONE", "set CHKPNTSTRATEGY = 'KEY' (or 'AUTO') with CHKPNTCOLUMN, or use LOADMODE 'TRUNCATE' for a full reload");
   }
+  if (spec.loadmode === 'INCREMENTAL' && spec.chkpntnulls === 'FIRST') {
+    throw new ConfigError(mapref, 'CHKPNTNULLS', "is 'FIRST', which would load the NULL-key rows again on every INCREMENTAL run", "set CHKPNTNULLS = 'FAIL' and filter NULL keys out in SRCQUERY, or use another LOADMODE");
+  }
   let lookback: JobPlan['lookback'] = null;
   if (spec.chkpntlookback) {
     const type = sourceColumns.find((c) => c.name === userKey[0])!.type;
@@ -185,7 +188,7 @@ async function resolveUpsertKey(spec: MappingSpec, dialect: Dialect, target: Tar
   }
   const same = (a: string[], b: string[]) => a.length === b.length && a.every((c) => b.includes(c));
   if (!(await target.uniqueKeys(schema, table)).some((u) => same(u, key))) {
-    throw new ConfigError(mapref, 'TRGKEYCOLS', `is (${key.join(', ')}), but the target table "${schema}"."${table}" has no unique index on exactly those columns, which UPSERT needs to match rows`, `create one (CREATE UNIQUE INDEX ON ${schema}.${table} (${key.join(', ')})) or correct TRGKEYCOLS`);
+    throw new ConfigError(mapref, 'TRGKEYCOLS', `is (${key.join(', ')}), but the target table "${schema}"."${table}" has no unique index on exactly those columns (all NOT NULL), which UPSERT needs to match rows`, `create one (CREATE UNIQUE INDEX ON ${schema}.${table} (${key.join(', ')})) or correct TRGKEYCOLS`);
   }
   return key;
 }

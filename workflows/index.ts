@@ -131,13 +131,14 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   });
 
   // The Web UI lists and filters runs by these (registered by the dev-server script).
-  upsertSearchAttributes([
-    { key: DMS_MAPREF, value: mapref },
-    { key: DMS_STATUS, value: 'IP' },
-  ]);
+  upsertSearchAttributes([{ key: DMS_MAPREF, value: mapref }]);
 
   if (!run) {
-    const claim = await control.startRun({ mapref, workflowId: info.workflowId, firstRunId: info.firstExecutionRunId, fromStart: input.fromStart ?? false });
+    const claim = await control.startRun({ mapref, workflowId: info.workflowId, firstRunId: info.firstExecutionRunId, fromStart: input.fromStart ?? false }).catch((err: unknown) => {
+      upsertSearchAttributes([{ key: DMS_STATUS, value: 'FL' }]);
+      throw err;
+    });
+    upsertSearchAttributes([{ key: DMS_STATUS, value: 'IP' }]);
     if (claim.abandonedRun !== null) log.warn(`Took over mapping ${mapref} from run ${claim.abandonedRun}, whose workflow no longer runs`);
     try {
       // Pre-flight reads the whole source once (the NULL-key count): it gets a batch's time.

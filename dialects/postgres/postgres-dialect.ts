@@ -270,8 +270,8 @@ class PostgresTargetTransaction implements TargetTransaction {
   async upsert(schema: string, table: string, columns: string[], key: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
     const target = `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`;
     // Rows go to a stage first (COPY cannot resolve conflicts), then merge in one statement.
-    await this.client.query(`CREATE TEMP TABLE IF NOT EXISTS dms_stage (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
-    await this.client.query('TRUNCATE dms_stage');
+    // One stage per transaction, shaped like this target (pooled sessions serve many mappings).
+    await this.client.query(`CREATE TEMP TABLE dms_stage (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`);
     const staged = await this.copyInto('dms_stage', columns, chunks, onChunk);
     const list = columns.map(quotePostgresIdentifier).join(', ');
     const others = columns.filter((c) => !key.includes(c)).map(quotePostgresIdentifier);
@@ -331,7 +331,8 @@ class PostgresTarget implements TargetDatabase {
       [rows[0].oid],
     );
     const byNum = new Map(cols.map((c) => [Number(c.attnum), c.name]));
-    return (await uniqueIndexes(this.pool, rows[0].oid, false)).map((nums) => nums.map((n) => byNum.get(n) ?? `#${n}`));
+    // NOT NULL only: rows with a NULL key never conflict, so they would be inserted again.
+    return (await uniqueIndexes(this.pool, rows[0].oid, true)).map((nums) => nums.map((n) => byNum.get(n) ?? `#${n}`));
   }
 
   async ensureCheckpointTable(schema: string): Promise<void> {
@@ -355,6 +356,8 @@ class PostgresTarget implements TargetDatabase {
       const code = (err as { code?: string }).code;
       if (code !== '23505' && code !== '42P07') throw err;
     }
+    // Columns added since the table was first created.
+    await this.pool.query(`ALTER TABLE ${checkpointTable(schema)} ADD COLUMN IF NOT EXISTS keycols text, ADD COLUMN IF NOT EXISTS lastrow text`);
   }
 
   async identity(): Promise<string | null> {

@@ -43,6 +43,12 @@ describe('redaction', () => {
     expect(redactedMessage(err)).toBe('invalid input syntax for type integer: (value redacted) [SQLSTATE 22P02]');
   });
 
+  it('removes a value quoted before any colon', () => {
+    expect(redactedMessage(pgError('22003', 'value "3000000000" is out of range for type integer'))).toBe(
+      'value (value) is out of range for type integer: (value redacted) [SQLSTATE 22003]',
+    );
+  });
+
   it('removes what a trigger raises, which may quote any column', () => {
     expect(redactedMessage(pgError('P0001', 'bad row: secret'))).toBe('raised by a trigger or function: (message redacted) [SQLSTATE P0001]');
   });
