@@ -11,6 +11,8 @@ export interface BatchState {
 
 /** Retry and timeout settings of batch activities, read from the worker's environment. */
 export interface RunSettings {
+  /** Continue as new after this many batch activities (history stays small). */
+  batchesPerExecution: number;
   batchTimeoutMs: number;
   heartbeatTimeoutMs: number;
   retry: {

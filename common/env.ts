@@ -38,6 +38,8 @@ export const WorkerEnv = ClientEnv.extend({
   /** A hard limit on one batch; a batch heartbeats, so a dead worker is noticed much sooner. */
   DMS_BATCH_TIMEOUT_MS: positiveInt('DMS_BATCH_TIMEOUT_MS', 3_600_000),
   DMS_HEARTBEAT_TIMEOUT_MS: positiveInt('DMS_HEARTBEAT_TIMEOUT_MS', 60_000),
+  /** Batch activities per workflow execution before it continues as new. */
+  DMS_BATCHES_PER_EXECUTION: positiveInt('DMS_BATCHES_PER_EXECUTION', 1_000),
   /** How long a batch waits for a lock on the target before it fails and is retried. */
   DMS_LOCK_TIMEOUT_MS: positiveInt('DMS_LOCK_TIMEOUT_MS', 30_000),
 });

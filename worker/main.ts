@@ -12,6 +12,7 @@ import { Metadata } from '../metadata/repository';
 
 export function settingsFrom(env: WorkerEnv): RunSettings {
   return {
+    batchesPerExecution: env.DMS_BATCHES_PER_EXECUTION,
     batchTimeoutMs: env.DMS_BATCH_TIMEOUT_MS,
     heartbeatTimeoutMs: env.DMS_HEARTBEAT_TIMEOUT_MS,
     retry: {

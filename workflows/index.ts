@@ -23,8 +23,6 @@ import type { DmsActivities } from '../activities';
 import type { BatchState, RunSettings } from '../activities/types';
 
 export const TASK_QUEUE = 'dms-etl';
-/** Continue as new after this many batches at most, even if the SDK does not suggest it. */
-export const MAX_BATCHES_PER_EXECUTION = 1000;
 const NON_RETRYABLE = ['ConfigError', 'MappingBusyError', 'OwnershipLostError', 'DataError'];
 
 export interface DmsJobInput {
@@ -183,7 +181,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   let handOver = false;
   try {
     for (let n = 0; ; n++) {
-      if (n >= MAX_BATCHES_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
+      if (n >= current.settings.batchesPerExecution || workflowInfo().continueAsNewSuggested) {
         handOver = true;
         break;
       }

@@ -25,7 +25,7 @@ beforeAll(async () => {
   acts = createActivities({
     metadata,
     databases,
-    settings: { batchTimeoutMs: 60_000, heartbeatTimeoutMs: 10_000, retry: { initialIntervalMs: 100, maximumIntervalMs: 100, backoffCoefficient: 1, maximumAttempts: 1 } },
+    settings: { batchesPerExecution: 1000, batchTimeoutMs: 60_000, heartbeatTimeoutMs: 10_000, retry: { initialIntervalMs: 100, maximumIntervalMs: 100, backoffCoefficient: 1, maximumAttempts: 1 } },
     isWorkflowRunning: async () => false, // every earlier workflow is gone
   });
 });

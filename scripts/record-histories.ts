@@ -1,0 +1,71 @@
+// Records real workflow histories for the replay test (test/replay.test.ts): a run cancelled
+// mid-way, and the run that resumes it across several continue-as-new boundaries. Run it
+// once per released version (`npm run record-histories`) and commit what it writes; the
+// test run only replays them, so a non-deterministic change to workflows/ fails CI.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { execFileSync } from 'node:child_process';
+import { createFactSource, createFactTarget, registerMapping } from '../test/support/fact-load';
+import { createDatabases, urlFor } from '../test/support/postgres';
+import { startWorker } from '../test/support/worker-process';
+import { freePort, startDevServer, temporalCli } from './temporal-dev';
+
+const OUT = path.join(__dirname, '..', 'test', 'histories');
+const { version } = require('../package.json') as { version: string };
+
+async function main(): Promise<void> {
+  const server = await startDevServer({ port: await freePort(), headless: true, quiet: true });
+  const dbs = await createDatabases('rec');
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const taskQueue = 'dms-etl-record';
+  const worker = await startWorker({
+    TEMPORAL_ADDRESS: server.address,
+    DMS_METADATA_URL: urlFor(dbs.metadata),
+    DMS_TASK_QUEUE: taskQueue,
+    DMS_BATCHES_PER_EXECUTION: '4',
+  });
+  try {
+    await createFactSource(dbs.source, 3000);
+    await createFactTarget(dbs.target);
+    await registerMapping(dbs, { mapref: 'REPLAY', batchSize: 100 });
+    const save = async (name: string, workflowId: string, runId: string) => {
+      // The Temporal CLI writes the proto3 JSON that the SDK's replayer reads.
+      const json = execFileSync(temporalCli(), ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--run-id', runId, '--output', 'json'], { encoding: 'utf8' });
+      writeFileSync(path.join(OUT, `${version}-${name}.json`), json);
+      return client.workflow.getHandle(workflowId, runId).fetchHistory();
+    };
+
+    /** Saves every execution of a continue-as-new chain, from its first run to its last. */
+    const saveChain = async (name: string, firstRunId: string) => {
+      let runId: string | undefined = firstRunId;
+      for (let n = 1; runId; n++) {
+        const history = await save(`${name}-${n}`, 'dms-REPLAY', runId);
+        const last = history.events?.[history.events.length - 1];
+        runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+      }
+    };
+
+    const first = await client.workflow.start('dmsJob', { taskQueue, workflowId: 'dms-REPLAY', args: [{ mapref: 'REPLAY' }] });
+    await new Promise((r) => setTimeout(r, 1500));
+    await first.cancel();
+    await first.result().catch(() => undefined);
+    await saveChain('cancelled', first.firstExecutionRunId);
+
+    const second = await client.workflow.start('dmsJob', { taskQueue, workflowId: 'dms-REPLAY', args: [{ mapref: 'REPLAY' }] });
+    await second.result();
+    await saveChain('resumed', second.firstExecutionRunId);
+    console.log(`histories written to ${path.relative(process.cwd(), OUT)}`);
+  } finally {
+    await worker.kill();
+    await connection.close();
+    await server.stop();
+    await dbs.drop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+// Replays histories recorded from real runs (a cancel, then a resume across several
+// continue-as-new boundaries; see scripts/record-histories.ts) against the current
+// workflow code: a change that would break running workflows fails here.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+
+const DIR = path.join(__dirname, '..', 'histories');
+const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+
+describe('workflow replay', () => {
+  it('has recorded histories with a cancel and a continue-as-new', () => {
+    const all = files.map((f) => readFileSync(path.join(DIR, f), 'utf8')).join('\n');
+    expect(all).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED');
+    expect(all).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    expect(all).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+  });
+
+  it.each(files)('replays %s deterministically', async (file) => {
+    const history = JSON.parse(readFileSync(path.join(DIR, file), 'utf8'));
+    await Worker.runReplayHistory({ workflowsPath: path.join(__dirname, '..', '..', 'workflows', 'index.ts') }, history, `replay-${file}`);
+  });
+});
