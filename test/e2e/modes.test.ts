@@ -8,7 +8,8 @@ let h: Harness;
 const ROWS = 20_000;
 
 beforeAll(async () => {
-  h = await openHarness('modes');
+  // Every run of this file continues as new every 5 batch activities.
+  h = await openHarness('modes', { DMS_BATCHES_PER_EXECUTION: '5' });
   await createFactSource(h.dbs.source, ROWS, 'sales');
   await withClient(h.dbs.source, (c) => c.query('CREATE TABLE sales_nokey AS SELECT * FROM sales'));
 });
@@ -30,9 +31,15 @@ describe('AUTO', () => {
     await createFactTarget(h.dbs.target, 't_auto');
     await registerMapping(h.dbs, { mapref: 'AUTO', batchSize: 1000, trgtbnm: 'T_AUTO', columns: { chkpntstrategy: 'AUTO', chkpntcolumn: null } });
     const worker = await h.startWorker();
-    const result = await (await start('AUTO')).result();
+    const handle = await start('AUTO');
+    const result = await handle.result();
     expect(result.batches).toBe(20);
     await expectExact('t_auto');
+    // 20 batches at 5 per execution: the run crossed several continue-as-new boundaries.
+    const last = await h.client.workflow.getHandle('dms-AUTO').describe();
+    expect(last.runId).not.toBe(handle.firstExecutionRunId);
+    expect(last.raw.workflowExecutionInfo?.firstRunId).toBe(handle.firstExecutionRunId);
+    expect(last.historyLength).toBeLessThan(60);
     expect(h.workerOutput()).toContain('Mapping AUTO: AUTO: KEY on (sale_id), the unique key of the one table SRCQUERY reads; key (sale_id) is unique');
     expect((await runs(h.dbs.metadata, 'AUTO'))[0]).toMatchObject({ status: 'PC' });
     const strategy = await withClient(h.dbs.metadata, async (c) => (await c.query(`SELECT chkpntstrategy FROM dms_prclog WHERE mapref = 'AUTO'`)).rows[0].chkpntstrategy);
