@@ -63,6 +63,15 @@ async function* once(batch: RowBatch): AsyncIterable<RowBatch> {
   yield batch;
 }
 
+/** The fence of every batch: the locked checkpoint row must still belong to this run and epoch. */
+function ownedRow(row: CheckpointRow | undefined, input: BatchInput): CheckpointRow {
+  if (!row || row.prcid !== input.prcid || row.epoch !== input.epoch) {
+    const holder = row ? `the checkpoint row now belongs to run ${row.prcid}, epoch ${row.epoch}` : 'the checkpoint row is gone';
+    throw new OwnershipLostError(input.mapref, input.prcid, holder);
+  }
+  return row;
+}
+
 function stateOf(row: CheckpointRow): BatchState {
   return { checkpoint: row.checkpoint, batches: row.batches, rows: row.rows };
 }
@@ -264,10 +273,7 @@ export function createActivities(deps: ActivityDeps) {
   ): Promise<BatchResult> {
     const ctx = Context.current();
     const fence = async (tx: TargetTransaction, expected: BatchState) => {
-      const row = await tx.lockCheckpoint(p.schema, input.mapref);
-      if (!row || row.prcid !== input.prcid || row.epoch !== input.epoch) {
-        throw new OwnershipLostError(input.mapref, input.prcid, row ? `the checkpoint row now belongs to run ${row.prcid}, epoch ${row.epoch}` : 'the checkpoint row is gone');
-      }
+      const row = ownedRow(await tx.lockCheckpoint(p.schema, input.mapref), input);
       return { row, current: sameState(row, expected) };
     };
     const start = await p.target.transaction((tx) => fence(tx, input.expected));
@@ -345,11 +351,7 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
-        const row = await tx.lockCheckpoint(p.schema, input.mapref);
-        if (!row || row.prcid !== input.prcid || row.epoch !== input.epoch) {
-          const holder = row ? `the checkpoint row now belongs to run ${row.prcid}, epoch ${row.epoch}` : 'the checkpoint row is gone';
-          throw new OwnershipLostError(input.mapref, input.prcid, holder);
-        }
+        const row = ownedRow(await tx.lockCheckpoint(p.schema, input.mapref), input);
         if (!sameState(row, input.expected)) {
           // An earlier attempt committed this batch before its completion reached Temporal.
           return { state: stateOf(row), rowsInBatch: 0, done: false, alreadyCommitted: true, tieRun: 0 };
@@ -439,11 +441,7 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       const param1 = input.status === 'PC' ? 'COMPLETED' : state.checkpoint;
-      await metadata.db
-        .update(dmsPrclog)
-        .set({ batchcnt: state.batches, srcrows: state.rows, trgrows: state.rows })
-        .where(and(eq(dmsPrclog.prcid, input.prcid), eq(dmsPrclog.status, 'IP')));
-      await metadata.endRun(input.prcid, input.status, param1, input.error);
+      await metadata.endRun(input.prcid, input.status, param1, input.error, state);
     });
   }
 

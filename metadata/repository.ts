@@ -162,10 +162,16 @@ export class Metadata {
   }
 
   /** Ends a run that is still active; a run already ended (or taken over) is left alone. */
-  async endRun(prcid: number, status: Exclude<RunStatus, 'IP'>, param1: string | null, error: string | null): Promise<boolean> {
+  async endRun(
+    prcid: number,
+    status: Exclude<RunStatus, 'IP'>,
+    param1: string | null,
+    error: string | null,
+    counters: { batches: number; rows: number },
+  ): Promise<boolean> {
     const rows = await this.db
       .update(dmsPrclog)
-      .set({ status, param1, lasterr: error, enddt: new Date(), recupdt: new Date() })
+      .set({ status, param1, lasterr: error, batchcnt: counters.batches, srcrows: counters.rows, trgrows: counters.rows, enddt: new Date(), recupdt: new Date() })
       .where(and(eq(dmsPrclog.prcid, prcid), eq(dmsPrclog.status, 'IP')))
       .returning({ prcid: dmsPrclog.prcid });
     return rows.length > 0;

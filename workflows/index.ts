@@ -19,6 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { DMS_MAPREF, DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
+import type { RetryPolicy } from '@temporalio/common';
 import type { DmsActivities } from '../activities';
 import type { BatchState, RunSettings } from '../activities/types';
 
@@ -68,10 +69,10 @@ export interface Progress {
 
 export const progressQuery = defineQuery<Progress>('progress');
 
-const control = proxyActivities<DmsActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+/** Retries of the activities that start, prepare and end a run. */
+const CONTROL_RETRY: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE };
+
+const control = proxyActivities<DmsActivities>({ startToCloseTimeout: '2 minutes', retry: CONTROL_RETRY });
 
 function batchActivities(settings: RunSettings) {
   return proxyActivities<DmsActivities>({
@@ -142,7 +143,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       // Pre-flight reads the whole source once (the NULL-key count): it gets a batch's time.
       const preflight = proxyActivities<DmsActivities>({
         startToCloseTimeout: claim.settings.batchTimeoutMs,
-        retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+        retry: CONTROL_RETRY,
       });
       const plan = await preflight.prepareRun({ mapref, prcid: claim.prcid, jobid: claim.jobid, resume: claim.resumesRun !== null, fromStart: input.fromStart ?? false });
       strategy = plan.strategy;

@@ -3,7 +3,7 @@
 // microsecond timestamptz keys, non-ASCII text, NULL keys. Each ends in an exact compare.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointRow, registerMapping, runs } from '../support/fact-load';
-import { openHarness, type Harness } from '../support/harness';
+import { failureOf, openHarness, type Harness } from '../support/harness';
 import { tableDigest, withClient } from '../support/postgres';
 
 let h: Harness;
@@ -180,10 +180,7 @@ describe('NULL keys', () => {
     await tables('nullish', 'id int, v text', `INSERT INTO nullish SELECT CASE WHEN g % 100 = 0 THEN NULL ELSE g END, 'v' || g FROM generate_series(1, 1000) g`);
     const worker = await h.startWorker();
     const handle = await load('NULLS', 'nullish', 'ID', 100);
-    const message = await handle.result().then(
-      () => '',
-      (e: { cause?: { cause?: Error } }) => e.cause?.cause?.message ?? '',
-    );
+    const message = await failureOf(handle);
     expect(message).toBe(
       `Mapping NULLS: CHKPNTCOLUMN has NULL values: 10 source row(s) have NULL in "id", and a keyset never selects them, so they would be silently skipped. ` +
         `Fix: filter them out in SRCQUERY (WHERE id IS NOT NULL), fill them in the source, or set CHKPNTNULLS = 'FIRST' to load them in a first phase before the keyed batches`,

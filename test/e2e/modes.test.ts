@@ -1,7 +1,7 @@
 // AUTO, NONE and LOADMODE TRUNCATE end to end, each ending in an exact compare.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointRow, createFactSource, createFactTarget, registerMapping, runs } from '../support/fact-load';
-import { openHarness, waitUntil, type Harness } from '../support/harness';
+import { failureOf, openHarness, waitUntil, type Harness } from '../support/harness';
 import { tableDigest, withClient } from '../support/postgres';
 
 let h: Harness;
@@ -91,8 +91,7 @@ describe('ROWCOUNT', () => {
     // A row that sorts before the checkpoint disappears: counting would now skip one row.
     await withClient(h.dbs.source, (c) => c.query('DELETE FROM sales_moving WHERE sale_id = (SELECT min(sale_id) FROM sales_moving)'));
     const second = await h.startWorker();
-    const err = await handle.result().then(() => undefined, (e: { cause?: { cause?: Error } }) => e.cause?.cause);
-    expect(err?.message).toMatch(/^Mapping MOVING: SRCQUERY returned different rows since this run began: row 2000, the last one loaded, is no longer in its place/);
+    expect(await failureOf(handle)).toMatch(/^Mapping MOVING: SRCQUERY returned different rows since this run began: row 2000, the last one loaded, is no longer in its place/);
     expect((await tableDigest(h.dbs.target, 't_moving', 'sale_id')).count).toBe(2000);
     await second.kill();
   });
@@ -107,8 +106,7 @@ describe('ROWCOUNT', () => {
       columns: { chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null },
     });
     const worker = await h.startWorker();
-    const err = await (await start('JSONROWS')).result().then(() => undefined, (e: { cause?: { cause?: Error } }) => e.cause?.cause);
-    expect(err?.message).toMatch(/^Mapping JSONROWS: SRCQUERY returns "payload", whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order\. Fix: cast/);
+    expect(await failureOf(await start('JSONROWS'))).toMatch(/^Mapping JSONROWS: SRCQUERY returns "payload", whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order\. Fix: cast/);
     expect(await withClient(h.dbs.target, async (c) => (await c.query('SELECT count(*)::int AS n FROM t_json')).rows[0].n)).toBe(0);
     await worker.kill();
   });
@@ -201,8 +199,7 @@ describe('LOADMODE INCREMENTAL', () => {
   it('refuses INCREMENTAL with CHKPNTNULLS = FIRST, which would reload the NULL-key rows each run', async () => {
     await registerMapping(h.dbs, { mapref: 'INCRNULL', batchSize: 1000, srcquery: 'SELECT * FROM events', trgtbnm: 'EVENTS', chkpntcolumn: 'ID', columns: { loadmode: 'INCREMENTAL', chkpntnulls: 'FIRST' } });
     const worker = await h.startWorker();
-    const err = await (await start('INCRNULL')).result().then(() => undefined, (e: { cause?: { cause?: Error } }) => e.cause?.cause);
-    expect(err?.message).toMatch(/^Mapping INCRNULL: CHKPNTNULLS is 'FIRST', which would load the NULL-key rows again on every INCREMENTAL run\. Fix: /);
+    expect(await failureOf(await start('INCRNULL'))).toMatch(/^Mapping INCRNULL: CHKPNTNULLS is 'FIRST', which would load the NULL-key rows again on every INCREMENTAL run\. Fix: /);
     await worker.kill();
   });
 

@@ -68,3 +68,15 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** The message of the error that failed a workflow (its innermost cause), or undefined if it completed. */
+export async function failureOf(handle: { result(): Promise<unknown> }): Promise<string | undefined> {
+  return handle.result().then(
+    () => undefined,
+    (err: unknown) => {
+      let e = err as { message?: string; cause?: unknown };
+      while (e.cause) e = e.cause as typeof e;
+      return e.message;
+    },
+  );
+}
