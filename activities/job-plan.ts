@@ -3,7 +3,7 @@
 // moves. Used at the start of every run and by `dms mapping validate`.
 import { ConfigError } from '../common/errors';
 import type { MappingSpec } from '../common/mapping';
-import { IdentifierError, splitIdentifierList, type ColumnInfo, type Dialect, type KeyedQuery, type SourceDatabase, type TargetDatabase } from '../dialects';
+import { IdentifierError, splitIdentifierList, type ColumnInfo, type Dialect, type KeyedQuery, type RangeMover, type SourceDatabase, type TargetDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
 import { isSqlState, isTransient, redactedMessage } from './failures';
@@ -36,6 +36,8 @@ export interface JobPlan {
   upsertKey: string[] | null;
   /** INCREMENTAL with CHKPNTLOOKBACK: the window and the type of the first key column. */
   lookback: { window: string; type: string } | null;
+  /** KEY appends: the dialect's way to move a range without decoding rows, if it has one. */
+  mover: RangeMover | null;
 }
 
 function resolve(dialect: Dialect, mapref: string, field: string, raw: string, fix: string): string {
@@ -159,7 +161,10 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     }
   }
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
+  const keyed = { query: spec.srcquery, key: strategy === 'ROWCOUNT' ? rowOrder : [...userKey, ...tieBreaker] };
+  const mover = strategy === 'KEY' && !upsertKey && target.rangeMover ? await target.rangeMover(source, keyed, schema, table, names) : null;
   return {
+    mover,
     sharesMetadata: targetIdentity !== null && targetIdentity === metadataIdentity.id,
     upsertKey,
     lookback,
@@ -171,7 +176,7 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     userKey,
     tieBreaker,
     unique: Boolean(unique || breaker),
-    keyed: { query: spec.srcquery, key: strategy === 'ROWCOUNT' ? rowOrder : [...userKey, ...tieBreaker] },
+    keyed,
     schema,
     table,
     columns: names,
@@ -226,7 +231,8 @@ export async function describeKey(plan: JobPlan): Promise<{ summary: string; war
     : plan.unique
       ? `key (${key}) is unique`
       : `key (${key}) is not known to be unique; a batch never ends inside a run of equal keys, so it may grow past BULKLMT`;
-  const summary = `${plan.strategyReason}; ${keySummary}`;
+  const transfer = plan.mover ? `; rows move by ${plan.mover.method}` : '';
+  const summary = `${plan.strategyReason}; ${keySummary}${transfer}`;
   const warnings: string[] = [];
   if (!(await plan.source.keyOrderUsesIndex(plan.keyed))) {
     warnings.push(

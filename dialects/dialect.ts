@@ -120,7 +120,27 @@ export interface TargetTransaction {
   execute(sql: string, values: unknown[]): Promise<void>;
 }
 
+/**
+ * A way to move a key range from a source into the target without decoding rows in the
+ * worker, which a dialect offers for a source it knows (PostgreSQL: COPY output piped into
+ * COPY input, or one INSERT ... SELECT when both are one database).
+ */
+export interface RangeMover {
+  /** How rows move, for the run's log. */
+  readonly method: string;
+  /**
+   * Moves the rows with after < key <= upTo into the table inside tx (so they commit or roll
+   * back with the checkpoint); calls onChunk as data flows (heartbeats); returns the count.
+   */
+  move(tx: TargetTransaction, after: KeyValue | null, upTo: KeyValue, onChunk?: () => void): Promise<number>;
+}
+
 export interface TargetDatabase {
+  /**
+   * A mover of key ranges of `q` from `source` into schema.table (columns by name), or null
+   * when this dialect has no faster path than decoded rows for that source.
+   */
+  rangeMover?(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<RangeMover | null>;
   /** The table's columns, or undefined when it does not exist. */
   describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined>;
   /** The column sets of the table's unique indexes (the keys an UPSERT can match on). */

@@ -2,10 +2,10 @@
 // pass through a JavaScript number or Date), batches streamed through a cursor into
 // COPY FROM STDIN.
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type {
   CheckpointRow,
   ColumnInfo,
@@ -14,6 +14,7 @@ import type {
   KeyedQuery,
   KeyValue,
   QueryDescription,
+  RangeMover,
   RowBatch,
   RowCursor,
   SessionOptions,
@@ -24,6 +25,8 @@ import type {
 import { parseIdentifier } from '../identifiers';
 import { encodeCopyText } from './postgres-copy';
 import {
+  boundSetting,
+  copyRangeSql,
   countKeySql,
   countNullKeysSql,
   keyBeforeSql,
@@ -97,7 +100,19 @@ async function typesOf(client: pg.Pool | pg.PoolClient, oids: number[]): Promise
 }
 
 class PostgresSource implements SourceDatabase {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(readonly pool: pg.Pool) {}
+
+  async identity(): Promise<string> {
+    const { rows } = await this.pool.query<{ id: string }>(`SELECT ${POSTGRES_IDENTITY} AS id`);
+    return rows[0].id;
+  }
+
+  /** The type (oid and printed name) of each returned column, without reading a row. */
+  async columnTypes(query: string): Promise<Map<string, { oid: number; name: string }>> {
+    const result = await this.pool.query(extended({ text: `${sourceSubquery(query)}\nLIMIT $1`, values: [0], rowMode: 'array' }));
+    const types = await typesOf(this.pool, result.fields.map((f) => f.dataTypeID));
+    return new Map(result.fields.map((f) => [f.name, { oid: f.dataTypeID, name: types.get(f.dataTypeID)?.name ?? 'text' }]));
+  }
 
   async describeQuery(query: string): Promise<QueryDescription> {
     const result = await this.pool.query(extended({ text: `${sourceSubquery(query)}\nLIMIT $1`, values: [0], rowMode: 'array' }));
@@ -229,7 +244,7 @@ function checkpointTable(schema: string): string {
 }
 
 class PostgresTargetTransaction implements TargetTransaction {
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(readonly client: pg.PoolClient) {}
 
   async lockCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined> {
     const { rows } = await this.client.query<Record<string, string | null>>(
@@ -302,8 +317,111 @@ class PostgresTargetTransaction implements TargetTransaction {
   }
 }
 
+/** Calls onChunk about once a MiB of COPY data passing through. */
+function progressEvery(bytes: number, onChunk?: () => void): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen >= bytes) {
+        seen = 0;
+        try {
+          onChunk?.();
+        } catch (err) {
+          done(err as Error);
+          return;
+        }
+      }
+      done(null, chunk);
+    },
+  });
+}
+
+function clientOf(tx: TargetTransaction): pg.PoolClient {
+  if (!(tx instanceof PostgresTargetTransaction)) throw new Error('a PostgreSQL range mover needs a PostgreSQL target transaction');
+  return tx.client;
+}
+
+/** Source and target are one database: each range is one INSERT ... SELECT inside it. */
+function inDatabaseMover(q: KeyedQuery, relation: string, columns: string[]): RangeMover {
+  const list = columns.map(quotePostgresIdentifier).join(', ');
+  return {
+    method: 'INSERT ... SELECT inside the database (source and target are one database)',
+    async move(tx, after, upTo, onChunk) {
+      // Bound values only; SRCQUERY stays a subquery, where PostgreSQL refuses data-modifying WITH.
+      const text = `INSERT INTO ${relation} (${list})\n${rangeSql(q.query, q.key, after !== null, list)}`;
+      const result = await clientOf(tx).query(extended({ text, values: [...(after ?? []), ...upTo] }));
+      onChunk?.();
+      return result.rowCount ?? 0;
+    },
+  };
+}
+
+/**
+ * Another PostgreSQL database: the source's COPY output streams straight into the target's
+ * COPY input (binary when every column has the same type on both sides, else text), never
+ * decoded in the worker. COPY takes no bind parameters, so the range's bounds travel as
+ * transaction-local settings of the source's read-only transaction.
+ */
+function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: string[], relation: string, columns: string[], binary: boolean): RangeMover {
+  const list = columns.map(quotePostgresIdentifier).join(', ');
+  const format = binary ? 'binary' : 'text';
+  return {
+    method: `${format} COPY from the source piped into COPY on the target`,
+    async move(tx, after, upTo, onChunk) {
+      const client = await source.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN READ ONLY');
+        const names = [...(after ?? []).map((_, i) => boundSetting('after', i)), ...upTo.map((_, i) => boundSetting('upto', i))];
+        const values = [...(after ?? []), ...upTo];
+        const calls = names.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ');
+        await client.query(extended({ text: `SELECT ${calls}`, values: names.flatMap((n, i) => [n, values[i]]) }));
+        // SRCQUERY is checked to be one statement (extended protocol) by every run's pre-flight.
+        const out = client.query(copyTo(`COPY (${copyRangeSql(q.query, q.key, keyTypes, after !== null, columns)}) TO STDOUT WITH (FORMAT ${format})`));
+        const into = clientOf(tx).query(copyFrom(`COPY ${relation} (${list}) FROM STDIN WITH (FORMAT ${format})`));
+        await pipeline(out, progressEvery(1 << 20, onChunk), into);
+        await client.query('COMMIT');
+        return into.rowCount ?? 0;
+      } catch (err) {
+        broken = err as Error; // the connection may be mid-COPY: never reuse it
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+  };
+}
+
 class PostgresTarget implements TargetDatabase {
   constructor(private readonly pool: pg.Pool) {}
+
+  async rangeMover(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<RangeMover | null> {
+    if (!(source instanceof PostgresSource)) return null;
+    const relation = `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`;
+    const [sourceId, targetId] = await Promise.all([source.identity(), this.identity()]);
+    if (sourceId === targetId && (await this.canRead(q.query))) return inDatabaseMover(q, relation, columns);
+    const sourceTypes = await source.columnTypes(q.query);
+    const { rows } = await this.pool.query<{ name: string; oid: string }>(
+      `SELECT a.attname AS name, a.atttypid AS oid FROM pg_attribute a
+        WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
+      [relation],
+    );
+    const targetTypes = new Map(rows.map((r) => [r.name, Number(r.oid)]));
+    const binary = columns.every((c) => sourceTypes.get(c)?.oid === targetTypes.get(c));
+    const keyTypes = q.key.map((k) => sourceTypes.get(k)?.name ?? 'text');
+    return copyPipeMover(source, q, keyTypes, relation, columns, binary);
+  }
+
+  /** Whether this connection may read what SRCQUERY reads (planning checks privileges). */
+  private async canRead(query: string): Promise<boolean> {
+    try {
+      await this.pool.query(extended({ text: `EXPLAIN ${sourceSubquery(query)}` }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   async describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined> {
     const { rows } = await this.pool.query<ColumnInfo>(

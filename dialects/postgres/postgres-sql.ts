@@ -62,9 +62,30 @@ export function lastKeySql(query: string, key: string[], hasAfter: boolean): str
  * Every row whose key lies after `after` and up to and including `upTo`, so that rows
  * sharing the upper key always travel together. Parameters: [...after, ...upTo].
  */
-export function rangeSql(query: string, key: string[], hasAfter: boolean): string {
+export function rangeSql(query: string, key: string[], hasAfter: boolean, select = '*'): string {
   const upTo = params(key.length, (hasAfter ? key.length : 0) + 1);
-  return `${sourceSubquery(query)}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)} AND ${tuple(key)} <= ${upTo}`;
+  return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)} AND ${tuple(key)} <= ${upTo}`;
+}
+
+/** The name of the transaction-local setting that carries one bound of a COPY range. */
+export function boundSetting(bound: 'after' | 'upto', column: number): string {
+  return `dms.${bound}_${column}`;
+}
+
+/**
+ * The rows of a key range for COPY (...) TO STDOUT, which takes no bind parameters: the
+ * bounds are read from transaction-local settings (set with set_config($1, $2, true) in the
+ * same transaction), cast to the key columns' types, so no value is ever pasted into SQL.
+ * `types` are the key columns' type names as the database prints them (format_type).
+ */
+export function copyRangeSql(query: string, key: string[], types: string[], hasAfter: boolean, columns: string[]): string {
+  const bound = (which: 'after' | 'upto') => {
+    const values = key.map((_, i) => `current_setting('${boundSetting(which, i)}')::${types[i]}`);
+    return values.length === 1 ? values[0] : `(${values.join(', ')})`;
+  };
+  const select = columns.map(col).join(', ');
+  const lower = hasAfter ? ` AND ${tuple(key)} > ${bound('after')}` : '';
+  return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${lower} AND ${tuple(key)} <= ${bound('upto')}`;
 }
 
 /** Rows with a NULL in any key column (which no keyset predicate ever selects). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCopyText, escapeCopyValue } from '../../dialects/postgres/postgres-copy';
-import { countNullKeysSql, lastKeySql, nthKeySql, rangeSql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
+import { copyRangeSql, countNullKeysSql, lastKeySql, nthKeySql, rangeSql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
 
 describe('keyset SQL', () => {
   it('finds the upper key of the next batch with bound parameters', () => {
@@ -39,6 +39,22 @@ describe('keyset SQL', () => {
     const sql = rangeSql('SELECT * FROM t', ['weird"col'], true);
     expect(sql).toContain('"weird""col"');
     expect(sql).not.toMatch(/'/);
+  });
+});
+
+describe('COPY range SQL (no bind parameters in COPY)', () => {
+  it('reads the bounds from transaction-local settings, cast to the key types', () => {
+    expect(copyRangeSql('SELECT * FROM o', ['region', 'id'], ['text', 'bigint'], true, ['region', 'id', 'amt'])).toBe(
+      'SELECT dms_src."region", dms_src."id", dms_src."amt" FROM (\nSELECT * FROM o\n) AS dms_src\n' +
+        `WHERE dms_src."region" IS NOT NULL AND dms_src."id" IS NOT NULL AND (dms_src."region", dms_src."id") > (current_setting('dms.after_0')::text, current_setting('dms.after_1')::bigint)` +
+        ` AND (dms_src."region", dms_src."id") <= (current_setting('dms.upto_0')::text, current_setting('dms.upto_1')::bigint)`,
+    );
+  });
+
+  it('has no lower bound for the first batch and keeps the upper key inclusive', () => {
+    const sql = copyRangeSql('SELECT * FROM t', ['ts'], ['timestamp with time zone'], false, ['ts']);
+    expect(sql).not.toContain('dms.after_');
+    expect(sql).toMatch(/dms_src\."ts" <= current_setting\('dms\.upto_0'\)::timestamp with time zone$/);
   });
 });
 
