@@ -51,8 +51,8 @@ function sameState(row: CheckpointRow, expected: BatchState): boolean {
   return row.batches === expected.batches && row.checkpoint === expected.checkpoint && row.rows === expected.rows;
 }
 
-/** How long one ROWCOUNT activity keeps its cursor before handing back to the workflow. */
-const ROWCOUNT_SLICE_MS = 30_000;
+/** How long one batch activity keeps committing batches when the settings do not say. */
+const DEFAULT_SLICE_MS = 5_000;
 
 /** A digest of a row's text values: kept in DMS_CHKPNT only, never in Temporal. */
 function digestRow(row: (string | null)[]): string {
@@ -72,12 +72,20 @@ function ownedRow(row: CheckpointRow | undefined, input: BatchInput): Checkpoint
   return row;
 }
 
+/** What a batch activity has committed so far, sent with each heartbeat. */
+interface Live {
+  state: BatchState;
+  beat(): void;
+}
+
 function stateOf(row: CheckpointRow): BatchState {
   return { checkpoint: row.checkpoint, batches: row.batches, rows: row.rows };
 }
 
 export function createActivities(deps: ActivityDeps) {
   const { metadata, databases } = deps;
+  // A slice ends well inside the activity's start-to-close timeout, which covers all of it.
+  const sliceMs = Math.min(deps.settings.sliceMs ?? DEFAULT_SLICE_MS, deps.settings.batchTimeoutMs / 2);
   const plans = new Map<number, JobPlan>();
 
   /**
@@ -270,6 +278,7 @@ export function createActivities(deps: ActivityDeps) {
     p: JobPlan,
     save: (tx: TargetTransaction, next: CheckpointRow) => Promise<void>,
     first: { mapref: string; batch: number; attempt: number },
+    live: Live,
   ): Promise<BatchResult> {
     const ctx = Context.current();
     const fence = async (tx: TargetTransaction, expected: BatchState) => {
@@ -287,11 +296,13 @@ export function createActivities(deps: ActivityDeps) {
           throw new ConfigError(input.mapref, 'SRCQUERY', `returned different rows since this run began: row ${row.rows}, the last one loaded, is no longer in its place, so counting rows would skip or repeat some`, `load from the start with \`dms run ${input.mapref} --from-start\` after emptying the target, or use KEY with a key column`);
         }
       }
-      const deadline = Date.now() + ROWCOUNT_SLICE_MS;
+      const deadline = Date.now() + sliceMs;
+      const limit = input.maxBatches ?? 1;
       let loaded = 0;
+      let committed = 0;
       for (;;) {
         const rows = await cursor.read(p.spec.bulklmt);
-        ctx.heartbeat();
+        live.beat();
         if (rows.length === 0) return { state: stateOf(row), rowsInBatch: loaded, done: true, alreadyCommitted: false, tieRun: 0 };
         const at = { ...first, batch: row.batches + 1 };
         const expected = stateOf(row);
@@ -311,10 +322,12 @@ export function createActivities(deps: ActivityDeps) {
         await deps.faults?.('afterCommit', at);
         if (!p.sharesMetadata) await metadata.mirrorCheckpoint(input.prcid, stateOf(next));
         row = next;
+        live.state = stateOf(next);
         loaded += rows.length;
-        ctx.heartbeat();
+        committed += 1;
+        live.beat();
         const done = rows.length < p.spec.bulklmt;
-        if (done || Date.now() >= deadline) return { state: stateOf(row), rowsInBatch: loaded, done, alreadyCommitted: false, tieRun: 0 };
+        if (done || committed >= limit || Date.now() >= deadline) return { state: stateOf(row), rowsInBatch: loaded, done, alreadyCommitted: false, tieRun: 0 };
       }
     } finally {
       await cursor.close();
@@ -322,15 +335,104 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   /**
-   * One batch, fenced: in one target transaction, lock the checkpoint row, check that this
-   * run still owns it and that it holds the expected state, read the next rows after the
-   * checkpoint, load them, advance the checkpoint; then mirror it into DMS_PRCLOG.
+   * One KEY (or NONE, or NULL-key phase) batch, fenced: in one target transaction, lock the
+   * checkpoint row, check that this run still owns it and that it holds the expected state,
+   * read the next rows after the checkpoint, load them, advance the checkpoint; then mirror
+   * it into DMS_PRCLOG.
+   */
+  async function keyBatch(
+    input: BatchInput,
+    p: JobPlan,
+    expected: BatchState,
+    at: { mapref: string; batch: number; attempt: number },
+    save: (tx: TargetTransaction, next: CheckpointRow) => Promise<void>,
+    live: Live,
+  ): Promise<BatchResult> {
+    const ctx = Context.current();
+    await deps.faults?.('beforeLock', at);
+    const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
+      const row = ownedRow(await tx.lockCheckpoint(p.schema, input.mapref), input);
+      if (!sameState(row, expected)) {
+        // An earlier attempt committed this batch before its completion reached Temporal.
+        return { state: stateOf(row), rowsInBatch: 0, done: false, alreadyCommitted: true, tieRun: 0 };
+      }
+      if (row.keyColumns !== JSON.stringify(p.keyed.key)) {
+        // The checkpoint was taken over another key (the source's unique keys changed since).
+        plans.delete(input.jobid);
+        throw new ConfigError(input.mapref, 'CHKPNTCOLUMN', `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`, `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
+      }
+      const heartbeat = () => {
+        live.beat();
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
+      };
+      const chunkRows = Math.min(p.spec.bulklmt, 2000);
+      /** Loads streamed rows as LOADMODE says: appended (COPY) or merged on TRGKEYCOLS. */
+      const write = (tx: TargetTransaction, rows: AsyncIterable<RowBatch>) =>
+        p.upsertKey
+          ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, rows, heartbeat)
+          : tx.load(p.schema, p.table, p.columns, rows, heartbeat);
+      if (p.strategy === 'NONE') {
+        // The whole load in this one transaction: a retry after a crash starts clean.
+        if (row.batches > 0) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
+        const n = await write(tx, p.source.readAll(p.spec.srcquery, chunkRows));
+        const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
+        await save(tx, next);
+        await deps.faults?.('beforeCommit', at);
+        heartbeat();
+        return { state: stateOf(next), rowsInBatch: n, done: true, alreadyCommitted: false, tieRun: 0 };
+      }
+      if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0) {
+        // Phase one: the rows no keyset can select, all in this one transaction.
+        const n = await write(tx, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows));
+        const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
+        await save(tx, next);
+        heartbeat();
+        return { state: stateOf(next), rowsInBatch: n, done: false, alreadyCommitted: false, tieRun: 0 };
+      }
+      let after: string[] | null = null;
+      try {
+        after = row.checkpoint === null ? null : decodeCheckpoint(row.checkpoint, p.keyed.key.length);
+      } catch (err) {
+        if (!(err instanceof CheckpointFormatError)) throw err;
+        throw new ConfigError(input.mapref, 'DMS_CHKPNT', err.message, `correct the checkpoint, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
+      }
+      // The batch ends at the key of its BULKLMT-th row, inclusive: rows sharing that key
+      // travel together, so a non-unique key never splits (and never loses) a run of ties.
+      let upTo = await p.source.nthKey(p.keyed, after, p.spec.bulklmt);
+      const last = upTo === null;
+      upTo ??= await p.source.lastKey(p.keyed, after);
+      if (upTo === null) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
+      heartbeat();
+      const n = p.mover
+        ? await p.mover.move(tx, after, upTo, heartbeat)
+        : await write(tx, p.source.readRange(p.keyed, after, upTo, chunkRows));
+      const tieRun = n > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
+      const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };
+      await save(tx, next);
+      await deps.faults?.('beforeCommit', at);
+      heartbeat();
+      return { state: stateOf(next), rowsInBatch: n, done: last, alreadyCommitted: false, tieRun };
+    });
+    live.state = result.state;
+    await deps.faults?.('afterCommit', at);
+    // Also after an already committed batch: its attempt may have died before mirroring it.
+    if (!p.sharesMetadata) await metadata.mirrorCheckpoint(input.prcid, result.state);
+    return result;
+  }
+
+  /**
+   * Commits batches in a row, from the state the workflow expects: KEY batches (and NONE's
+   * single one) through keyBatch, ROWCOUNT through its cursor; at most input.maxBatches of
+   * them, for at most the settings' slice of time, heartbeating between them.
    */
   async function runBatch(input: BatchInput): Promise<BatchResult> {
     const ctx = Context.current();
     return classified(async () => {
       const p = await plan(input.jobid);
-      ctx.heartbeat();
+      // Heartbeats carry the last committed state: `dms status` and the Web UI's pending
+      // activity show it live, while the workflow hears of it when the slice ends.
+      const live: Live = { state: input.expected, beat: () => ctx.heartbeat(live.state) };
+      live.beat();
       const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: ctx.info.attempt };
       /** Advances the checkpoint, and PARAM1 with it where the target is the metadata database. */
       const save = async (tx: TargetTransaction, next: CheckpointRow) => {
@@ -340,80 +442,38 @@ export function createActivities(deps: ActivityDeps) {
           await tx.execute(mirror.sql, mirror.values);
         }
       };
-      await deps.faults?.('beforeLock', at);
       // Long source queries (a sort, a count of ties) must not look like a dead worker.
-      const beat = setInterval(() => ctx.heartbeat(), 5_000);
+      const beat = setInterval(() => live.beat(), 1_000);
       if (p.strategy === 'ROWCOUNT') {
         try {
-          return await rowcountSlice(input, p, save, at);
+          await deps.faults?.('beforeLock', at);
+          return await rowcountSlice(input, p, save, at, live);
         } finally {
           clearInterval(beat);
         }
       }
-      const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
-        const row = ownedRow(await tx.lockCheckpoint(p.schema, input.mapref), input);
-        if (!sameState(row, input.expected)) {
-          // An earlier attempt committed this batch before its completion reached Temporal.
-          return { state: stateOf(row), rowsInBatch: 0, done: false, alreadyCommitted: true, tieRun: 0 };
+      try {
+        // Batch after batch, each in its own fenced transaction, until the source ends, the
+        // slice's time is up or the workflow's budget of batches is spent.
+        const deadline = Date.now() + sliceMs;
+        const limit = input.maxBatches ?? 1;
+        let result = await keyBatch(input, p, input.expected, at, save, live);
+        let loaded = result.rowsInBatch;
+        let tie = { rows: result.tieRun, batch: result.state.batches };
+        for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
+          live.beat();
+          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('run cancelled between batches');
+          const next = await keyBatch(input, p, result.state, { ...at, batch: result.state.batches + 1 }, save, live);
+          // Another attempt of this run moved the checkpoint on: report where it is now.
+          if (next.alreadyCommitted) return { ...next, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
+          result = next;
+          loaded += next.rowsInBatch;
+          if (next.tieRun > tie.rows) tie = { rows: next.tieRun, batch: next.state.batches };
         }
-        if (row.keyColumns !== JSON.stringify(p.keyed.key)) {
-          // The checkpoint was taken over another key (the source's unique keys changed since).
-          plans.delete(input.jobid);
-          throw new ConfigError(input.mapref, 'CHKPNTCOLUMN', `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`, `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
-        }
-        const heartbeat = () => {
-          ctx.heartbeat();
-          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
-        };
-        const chunkRows = Math.min(p.spec.bulklmt, 2000);
-        /** Loads streamed rows as LOADMODE says: appended (COPY) or merged on TRGKEYCOLS. */
-        const write = (tx: TargetTransaction, rows: AsyncIterable<RowBatch>) =>
-          p.upsertKey
-            ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, rows, heartbeat)
-            : tx.load(p.schema, p.table, p.columns, rows, heartbeat);
-        if (p.strategy === 'NONE') {
-          // The whole load in this one transaction: a retry after a crash starts clean.
-          if (row.batches > 0) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
-          const n = await write(tx, p.source.readAll(p.spec.srcquery, chunkRows));
-          const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
-          await save(tx, next);
-          await deps.faults?.('beforeCommit', at);
-          heartbeat();
-          return { state: stateOf(next), rowsInBatch: n, done: true, alreadyCommitted: false, tieRun: 0 };
-        }
-        if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0) {
-          // Phase one: the rows no keyset can select, all in this one transaction.
-          const n = await write(tx, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows));
-          const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
-          await save(tx, next);
-          heartbeat();
-          return { state: stateOf(next), rowsInBatch: n, done: false, alreadyCommitted: false, tieRun: 0 };
-        }
-        let after: string[] | null = null;
-        try {
-          after = row.checkpoint === null ? null : decodeCheckpoint(row.checkpoint, p.keyed.key.length);
-        } catch (err) {
-          if (!(err instanceof CheckpointFormatError)) throw err;
-          throw new ConfigError(input.mapref, 'DMS_CHKPNT', err.message, `correct the checkpoint, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
-        }
-        // The batch ends at the key of its BULKLMT-th row, inclusive: rows sharing that key
-        // travel together, so a non-unique key never splits (and never loses) a run of ties.
-        let upTo = await p.source.nthKey(p.keyed, after, p.spec.bulklmt);
-        const last = upTo === null;
-        upTo ??= await p.source.lastKey(p.keyed, after);
-        if (upTo === null) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
-        heartbeat();
-        const n = await write(tx, p.source.readRange(p.keyed, after, upTo, chunkRows));
-        const tieRun = n > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
-        const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };
-        await save(tx, next);
-        await deps.faults?.('beforeCommit', at);
-        heartbeat();
-        return { state: stateOf(next), rowsInBatch: n, done: last, alreadyCommitted: false, tieRun };
-      }).finally(() => clearInterval(beat));
-      await deps.faults?.('afterCommit', at);
-      if (!p.sharesMetadata) await metadata.mirrorCheckpoint(input.prcid, result.state);
-      return result;
+        return { ...result, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
+      } finally {
+        clearInterval(beat);
+      }
     }, { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
   }
 

@@ -11,8 +11,13 @@ export interface BatchState {
 
 /** Retry and timeout settings of batch activities, read from the worker's environment. */
 export interface RunSettings {
-  /** Continue as new after this many batch activities (history stays small). */
+  /** Continue as new after this many committed batches (history stays small). */
   batchesPerExecution: number;
+  /**
+   * How long one batch activity keeps committing batches (each in its own transaction)
+   * before it hands back to the workflow; absent in runs started by 0.1.0.
+   */
+  sliceMs?: number;
   batchTimeoutMs: number;
   heartbeatTimeoutMs: number;
   retry: {
@@ -77,6 +82,8 @@ export interface BatchInput {
   jobid: number;
   /** The state the batch must find; anything else means the batch already committed. */
   expected: BatchState;
+  /** How many batches this activity may commit in a row (1 when absent). */
+  maxBatches?: number;
 }
 
 export interface BatchResult {
@@ -88,6 +95,8 @@ export interface BatchResult {
   alreadyCommitted: boolean;
   /** Rows sharing the batch's last key, when the batch grew past BULKLMT to keep them whole. */
   tieRun: number;
+  /** The batch with that run of ties (the last batch when absent). */
+  tieBatch?: number;
 }
 
 export interface FinishInput {

@@ -1,5 +1,5 @@
 // The `dms` command line: migrate, job sync, worker, run, status.
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Command } from 'commander';
 import { DatabaseRegistry } from '../activities/databases';
 import { redactedMessage } from '../activities/failures';
@@ -8,6 +8,7 @@ import { ClientEnv, readEnv } from '../common/env';
 import { ConfigError, EnvError } from '../common/errors';
 import { Metadata } from '../metadata/repository';
 import type { DmsJobInput, DmsJobResult, Progress } from '../workflows';
+import { formatProgress, ProgressDisplay, withHeartbeat } from './progress';
 
 const WORKFLOW_TYPE = 'dmsJob';
 
@@ -37,8 +38,48 @@ export function workflowIdFor(mapref: string): string {
   return `dms-${mapref}`;
 }
 
-function formatProgress(p: Progress): string {
-  return `${p.mapref}: ${p.rowsLoaded} rows in ${p.batches} batches, ${p.rowsPerSecond} rows/s, checkpoint ${p.checkpoint ?? '(start)'}`;
+/** How often `dms run --wait` asks the workflow for its progress. */
+const POLL_MS = 1000;
+
+/**
+ * Polls the workflow's progress query until stopped, drawing it on stdout. A query that
+ * fails (no worker yet, the workflow between two runs of a continue-as-new) is skipped
+ * silently and asked again at the next tick.
+ */
+/**
+ * A running load's progress: the workflow's `progress` query, moved on to what its batch
+ * activity's last heartbeat reports as committed (the workflow hears of it only when the
+ * activity hands back).
+ */
+async function liveProgress(client: Client, handle: WorkflowHandle): Promise<Progress> {
+  const [progress, description] = await Promise.all([handle.query<Progress>('progress'), handle.describe().catch(() => undefined)]);
+  const pending = description?.raw.pendingActivities?.find((a) => a.activityType?.name === 'runBatch');
+  const payloads = pending?.heartbeatDetails?.payloads ?? [];
+  let beat: Parameters<typeof withHeartbeat>[1];
+  try {
+    beat = payloads.length ? client.options.loadedDataConverter.payloadConverter.fromPayload(payloads[0]) : undefined;
+  } catch {
+    beat = undefined; // details of another version: the query alone will do
+  }
+  return withHeartbeat(progress, beat, Date.now());
+}
+
+function watchProgress(client: Client, handle: WorkflowHandle): () => void {
+  const display = new ProgressDisplay(process.stdout);
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const poll = async () => {
+    const p = await client.connection.withDeadline(Date.now() + 5000, () => liveProgress(client, handle)).catch(() => null);
+    if (stopped) return;
+    display.tick(p);
+    timer = setTimeout(() => void poll(), POLL_MS);
+  };
+  void poll();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    display.clear();
+  };
 }
 
 function innermost(err: unknown): string {
@@ -132,18 +173,17 @@ export function buildProgram(): Command {
           });
         console.log(`started workflow ${workflowId} (run ${handle.firstExecutionRunId}) on task queue ${env.DMS_TASK_QUEUE}`);
         if (!opts.wait) return;
-        const timer = setInterval(() => {
-          handle.query<Progress>('progress').then((p) => console.log(formatProgress(p)), () => undefined);
-        }, 2000);
+        const stopWatching = watchProgress(client, handle);
+        let result: DmsJobResult;
         try {
-          const result = (await handle.result()) as DmsJobResult;
-          console.log(`${mapref}: completed, ${result.rows} rows in ${result.batches} batches (run ${result.prcid})`);
+          result = (await handle.result()) as DmsJobResult;
         } catch (err) {
           if (err instanceof WorkflowFailedError) throw new EnvError(`${mapref}: run failed: ${innermost(err)}`);
           throw err;
         } finally {
-          clearInterval(timer);
+          stopWatching();
         }
+        console.log(`${mapref}: completed, ${result.rows} rows in ${result.batches} batches (run ${result.prcid})`);
       }),
     );
 
@@ -175,8 +215,8 @@ export function buildProgram(): Command {
         const active = runs.find((r) => r.status === 'IP' && r.wfid);
         if (active) {
           // The live figures of a running load come from its workflow's progress query.
-          const line = await withTemporal((client) => client.workflow.getHandle(active.wfid!).query<Progress>('progress')).then(
-            (p) => `running: ${formatProgress(p)}`,
+          const line = await withTemporal((client) => liveProgress(client, client.workflow.getHandle(active.wfid!))).then(
+            (p) => `running: ${formatProgress(p, Date.now())}`,
             (err: Error) => `running as workflow ${active.wfid}; its progress is not available (${err.message})`,
           );
           console.log(line);

@@ -35,11 +35,18 @@ export const WorkerEnv = ClientEnv.extend({
     .default(2),
   /** Attempts of one batch before the run fails (transient errors only). */
   DMS_RETRY_MAX_ATTEMPTS: positiveInt('DMS_RETRY_MAX_ATTEMPTS', 10),
-  /** A hard limit on one batch; a batch heartbeats, so a dead worker is noticed much sooner. */
+  /**
+   * A hard limit on one batch activity (which commits batches for at most half of it); a
+   * batch heartbeats, so a dead worker is noticed much sooner.
+   */
   DMS_BATCH_TIMEOUT_MS: positiveInt('DMS_BATCH_TIMEOUT_MS', 3_600_000),
   DMS_HEARTBEAT_TIMEOUT_MS: positiveInt('DMS_HEARTBEAT_TIMEOUT_MS', 60_000),
-  /** Batch activities per workflow execution before it continues as new. */
+  /** Committed batches per workflow execution before it continues as new. */
   DMS_BATCHES_PER_EXECUTION: positiveInt('DMS_BATCHES_PER_EXECUTION', 1_000),
+  /** How long one batch activity keeps committing batches before it reports to the workflow. */
+  DMS_ACTIVITY_SLICE_MS: positiveInt('DMS_ACTIVITY_SLICE_MS', 5_000),
+  /** A workflow bundle built by `npm run bundle`; without it the worker bundles at start. */
+  DMS_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   /** How long a batch waits for a lock on the target before it fails and is retried. */
   DMS_LOCK_TIMEOUT_MS: positiveInt('DMS_LOCK_TIMEOUT_MS', 30_000),
 });

@@ -65,6 +65,8 @@ export interface Progress {
   batches: number;
   rowsPerSecond: number;
   startedAt: string;
+  /** Rows the run had already loaded when it started (a resume), for rates. */
+  rowsAtStart?: number;
 }
 
 export const progressQuery = defineQuery<Progress>('progress');
@@ -126,6 +128,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       batches: run?.state.batches ?? 0,
       rowsPerSecond: elapsed > 0 ? Math.round(rowsThisRun / elapsed) : 0,
       startedAt: new Date(run?.startedAtMs ?? info.startTime.getTime()).toISOString(),
+      rowsAtStart: run?.rowsAtStart ?? 0,
     };
   });
 
@@ -179,17 +182,21 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
 
   const current = run;
   const batches = batchActivities(current.settings);
+  const limit = current.settings.batchesPerExecution;
+  const batchesAtStart = current.state.batches;
   let handOver = false;
   try {
     for (let n = 0; ; n++) {
-      if (n >= current.settings.batchesPerExecution || workflowInfo().continueAsNewSuggested) {
+      // One activity commits several batches; the history stays bounded by both counts.
+      const committed = current.state.batches - batchesAtStart;
+      if (n >= limit || committed >= limit || workflowInfo().continueAsNewSuggested) {
         handOver = true;
         break;
       }
-      const result = await batches.runBatch({ mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state });
+      const result = await batches.runBatch({ mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state, maxBatches: limit - committed });
       current.state = result.state;
       if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: current.state.rows }]);
-      if (result.tieRun > current.largestTieRun.rows) current.largestTieRun = { rows: result.tieRun, batch: result.state.batches };
+      if (result.tieRun > current.largestTieRun.rows) current.largestTieRun = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
       if (result.alreadyCommitted) log.info(`Batch ${result.state.batches} was already committed by an earlier attempt; continuing after it`);
       if (result.done) break;
     }

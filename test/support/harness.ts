@@ -20,9 +20,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(label: string, workerEnv: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** Serve the dev server's Web UI on a free loopback port (server.uiAddress); headless otherwise. */
+  webUi?: boolean;
+}
+
+export async function openHarness(label: string, workerEnv: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-temporal-'));
-  const server = await startDevServer({ port: await freePort(), headless: true, quiet: true, dbFilename: path.join(dir, 'dev.db') });
+  const ui = options.webUi ? { headless: false, uiPort: await freePort() } : { headless: true };
+  const server = await startDevServer({ port: await freePort(), ...ui, quiet: true, dbFilename: path.join(dir, 'dev.db') });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const dbs = await createDatabases(label);

@@ -1,0 +1,137 @@
+// The progress display of `dms run --wait`: pure formatting and throttling.
+import { describe, expect, it } from 'vitest';
+import { formatElapsed, formatProgress, nextPlainLine, ProgressDisplay, renderProgressLine, withHeartbeat } from '../../client/progress';
+import type { Progress } from '../../workflows';
+
+const START = Date.parse('2026-03-01T10:00:00.000Z');
+
+function progress(over: Partial<Progress> = {}): Progress {
+  return {
+    mapref: 'SALES',
+    prcid: 7,
+    strategy: 'KEY',
+    checkpoint: '135000',
+    rowsLoaded: 45_000,
+    batches: 45,
+    rowsPerSecond: 12_345,
+    startedAt: new Date(START).toISOString(),
+    ...over,
+  };
+}
+
+describe('withHeartbeat', () => {
+  it('moves the query on to what the batch activity has committed since the workflow last heard', () => {
+    const p = progress({ rowsAtStart: 5_000 });
+    const live = withHeartbeat(p, { checkpoint: '180000', batches: 60, rows: 60_000 }, START + 10_000);
+    expect(live).toMatchObject({ checkpoint: '180000', batches: 60, rowsLoaded: 60_000, rowsPerSecond: 5_500 });
+  });
+
+  it('keeps the query when the heartbeat is older, missing or not a state', () => {
+    const p = progress();
+    expect(withHeartbeat(p, { checkpoint: '3000', batches: 1, rows: 1_000 }, START)).toBe(p);
+    expect(withHeartbeat(p, undefined, START)).toBe(p);
+    expect(withHeartbeat(p, { nonsense: true } as never, START)).toBe(p);
+  });
+});
+
+describe('formatElapsed', () => {
+  it('shows m:ss, and h:mm:ss past an hour', () => {
+    expect(formatElapsed(new Date(START).toISOString(), START)).toBe('0:00');
+    expect(formatElapsed(new Date(START).toISOString(), START + 192_400)).toBe('3:12');
+    expect(formatElapsed(new Date(START).toISOString(), START + (2 * 3600 + 5 * 60 + 9) * 1000)).toBe('2:05:09');
+  });
+
+  it('never goes negative (a client clock behind the worker) and survives a bad date', () => {
+    expect(formatElapsed(new Date(START).toISOString(), START - 5000)).toBe('0:00');
+    expect(formatElapsed('not a date', START)).toBe('0:00');
+  });
+});
+
+describe('renderProgressLine', () => {
+  it('shows rows, batches, rows/s, elapsed and checkpoint, with no percentage', () => {
+    const line = renderProgressLine(progress(), START + 192_000, 0);
+    expect(line).toBe('SALES | 45,000 rows · 45 batches · 12,345 rows/s · 3:12 · checkpoint 135000');
+    expect(line).not.toContain('%');
+  });
+
+  it('turns the spinner with each frame', () => {
+    const frames = [0, 1, 2, 3, 4].map((f) => renderProgressLine(progress(), START, f).split(' ')[1]);
+    expect(frames).toEqual(['|', '/', '-', '\\', '|']);
+  });
+
+  it('says (start) before the first batch', () => {
+    expect(renderProgressLine(progress({ checkpoint: null, rowsLoaded: 0, batches: 0, rowsPerSecond: 0 }), START, 0)).toBe(
+      'SALES | 0 rows · 0 batches · 0 rows/s · 0:00 · checkpoint (start)',
+    );
+  });
+
+  it('fits the terminal, cutting the long checkpoint first, so that it can be redrawn in place', () => {
+    const line = renderProgressLine(progress({ checkpoint: JSON.stringify(['EU-WEST', '2026-03-01 10:00:00.123456', 'x'.repeat(80)]) }), START, 0, 80);
+    expect(line).toBe('SALES | 45,000 rows · 45 batches · 12,345 rows/s · 0:00 · checkpoint ["EU-WEST…');
+    expect(line).toHaveLength(79);
+    expect(renderProgressLine(progress(), START, 0, 200)).not.toContain('…');
+  });
+});
+
+describe('nextPlainLine', () => {
+  it('prints the first reading at once', () => {
+    const first = nextPlainLine(null, progress(), START);
+    expect(first?.line).toBe('SALES: 45000 rows in 45 batches, 12345 rows/s, checkpoint 135000, 0:00 elapsed');
+  });
+
+  it('prints at most one line every 5 s, and only when the load moved', () => {
+    const first = nextPlainLine(null, progress(), START)!;
+    const moved = progress({ rowsLoaded: 46_000, batches: 46, checkpoint: '138000' });
+    expect(nextPlainLine(first.state, moved, START + 4_999)).toBeNull();
+    expect(nextPlainLine(first.state, progress(), START + 60_000)).toBeNull();
+    const second = nextPlainLine(first.state, moved, START + 5_000);
+    expect(second?.line).toBe('SALES: 46000 rows in 46 batches, 12345 rows/s, checkpoint 138000, 0:05 elapsed');
+    expect(second?.state.at).toBe(START + 5_000);
+  });
+});
+
+describe('ProgressDisplay', () => {
+  function fakeOut(isTTY: boolean) {
+    const written: string[] = [];
+    return { out: { isTTY, columns: 100, write: (t: string) => written.push(t) }, written };
+  }
+
+  it('redraws one line in place on a terminal, keeps the clock running through failed queries, and clears it at the end', () => {
+    let now = START;
+    const { out, written } = fakeOut(true);
+    const display = new ProgressDisplay(out, () => now);
+    display.tick(null); // nothing known yet: nothing drawn
+    expect(written).toEqual([]);
+    display.tick(progress());
+    now += 1000;
+    display.tick(null); // a failed query (e.g. between two runs of a continue-as-new)
+    display.clear();
+    expect(written).toEqual([
+      '\r\x1b[2KSALES | 45,000 rows · 45 batches · 12,345 rows/s · 0:00 · checkpoint 135000',
+      '\r\x1b[2KSALES / 45,000 rows · 45 batches · 12,345 rows/s · 0:01 · checkpoint 135000',
+      '\r\x1b[2K',
+    ]);
+    expect(written.join('')).not.toContain('\n');
+  });
+
+  it('writes throttled plain lines when stdout is not a terminal, and clears nothing', () => {
+    let now = START;
+    const { out, written } = fakeOut(false);
+    const display = new ProgressDisplay(out, () => now);
+    for (let i = 0; i < 11; i++) {
+      display.tick(i % 3 === 2 ? null : progress({ rowsLoaded: 1000 * i, batches: i, checkpoint: String(3000 * i) }));
+      now += 1000;
+    }
+    display.clear();
+    expect(written).toEqual([
+      'SALES: 0 rows in 0 batches, 12345 rows/s, checkpoint 0, 0:00 elapsed\n',
+      'SALES: 6000 rows in 6 batches, 12345 rows/s, checkpoint 18000, 0:06 elapsed\n',
+    ]);
+  });
+});
+
+describe('formatProgress', () => {
+  it('is the plain line `dms status` prints', () => {
+    expect(formatProgress(progress(), START + 61_000)).toBe('SALES: 45000 rows in 45 batches, 12345 rows/s, checkpoint 135000, 1:01 elapsed');
+  });
+});
