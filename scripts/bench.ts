@@ -1,0 +1,441 @@
+// `npm run bench` — how fast dms-etl moves rows, against baselines measured in the same run
+// on the same data and server. Never part of the test suite.
+//
+//   npm run bench                       1,000,000 rows, 3 runs of each figure
+//   npm run bench -- --rows 10000000    or --large for the same; --runs N; --batch N
+//
+// It creates three databases (dms_bench_meta, dms_bench_src, dms_bench_tgt; dropped and
+// made anew), a fact table, a Temporal dev server and a worker (with a prebuilt workflow
+// bundle), then times each way of moving the table and checks the target exact (count and
+// md5 over every column of every row) after every run. Each figure is the median of its
+// runs. It prints a table, then one closing line of JSON with every figure and ratio.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs, promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { createActivities, type BatchState, type DmsActivities } from '../activities';
+import { DatabaseRegistry } from '../activities/databases';
+import { Metadata } from '../metadata/repository';
+import { freePort, startDevServer, type DevServer } from './temporal-dev';
+
+const ROOT = path.join(__dirname, '..');
+const PG_URL = (process.env.DMS_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/$/, '');
+const DB = { metadata: 'dms_bench_meta', source: 'dms_bench_src', target: 'dms_bench_tgt' };
+const COLUMNS = `id bigint PRIMARY KEY, store_id int NOT NULL, qty int, amount numeric(12,2), code char(8), sold_at timestamptz, note text`;
+
+const { values: flags } = parseArgs({
+  options: {
+    rows: { type: 'string' },
+    large: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '10000' },
+  },
+});
+const ROWS = flags.large ? 10_000_000 : Number(flags.rows ?? 1_000_000);
+const RUNS = Number(flags.runs);
+const BATCH = Number(flags.batch);
+for (const [name, value] of Object.entries({ rows: ROWS, runs: RUNS, batch: BATCH })) {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a whole number greater than 0`);
+}
+
+const url = (db: string) => `${PG_URL}/${db}`;
+
+async function sql<R extends pg.QueryResultRow = Record<string, string>>(db: string, text: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url(db) });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const log = (line: string) => console.log(line);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function digest(db: string, table: string): Promise<string> {
+  const [r] = await sql(db, `SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY t.id)) AS md5 FROM ${table} t`);
+  return `${r.n}:${r.md5}`;
+}
+
+interface Figure {
+  name: string;
+  seconds: number[];
+  note?: string;
+  failed?: number;
+}
+
+const figures: Figure[] = [];
+let sourceDigest = '';
+
+/** Times `run` RUNS times, emptying the target before and checking it exact after each. */
+async function measure(name: string, target: { db: string; table: string }, run: (i: number) => Promise<void>, note?: string): Promise<Figure> {
+  const figure: Figure = { name, seconds: [], note };
+  for (let i = 0; i < RUNS; i++) {
+    await sql(target.db, `TRUNCATE ${target.table}`);
+    await sql(target.db, 'CHECKPOINT');
+    const t0 = performance.now();
+    await run(i);
+    const seconds = (performance.now() - t0) / 1000;
+    const got = await digest(target.db, target.table);
+    if (got !== sourceDigest) throw new Error(`${name}: the target is not exact after run ${i + 1} (${got} against ${sourceDigest})`);
+    figure.seconds.push(seconds);
+    log(`   ${name}: run ${i + 1}/${RUNS} ${seconds.toFixed(2)} s, exact`);
+  }
+  figures.push(figure);
+  return figure;
+}
+
+async function createData(): Promise<void> {
+  log(`== databases on ${PG_URL}: ${Object.values(DB).join(', ')} (dropped and created anew)`);
+  for (const name of Object.values(DB)) {
+    await sql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await sql('postgres', `CREATE DATABASE ${name}`);
+  }
+  await sql(DB.source, `CREATE TABLE fact (${COLUMNS})`);
+  const chunk = 1_000_000;
+  for (let from = 1; from <= ROWS; from += chunk) {
+    const to = Math.min(ROWS, from + chunk - 1);
+    await sql(
+      DB.source,
+      `INSERT INTO fact
+       SELECT g, g % 500, g % 97, (g % 1000000) / 100.0, lpad((g % 99999999)::text, 8, '0'),
+              timestamptz '2026-01-01 00:00:00.123456+00' + g * interval '1 second',
+              md5(g::text) || ' ' || md5((g * 7)::text)
+         FROM generate_series($1::bigint, $2::bigint) g`,
+      [from, to],
+    );
+    log(`   source rows ${to.toLocaleString('en-US')} / ${ROWS.toLocaleString('en-US')}`);
+  }
+  await sql(DB.source, 'VACUUM ANALYZE fact');
+  await sql(DB.source, `CREATE TABLE fact_copy (${COLUMNS})`);
+  await sql(DB.target, `CREATE TABLE fact (${COLUMNS})`);
+  const [size] = await sql(DB.source, `SELECT pg_size_pretty(pg_table_size('fact')) AS s`);
+  sourceDigest = await digest(DB.source, 'fact');
+  log(`   fact: ${ROWS.toLocaleString('en-US')} rows, ${size.s}`);
+}
+
+/** The binary COPY pipe: the source's COPY output straight into the target's COPY input. */
+async function copyPipe(): Promise<void> {
+  const src = new pg.Client({ connectionString: url(DB.source) });
+  const tgt = new pg.Client({ connectionString: url(DB.target) });
+  await Promise.all([src.connect(), tgt.connect()]);
+  try {
+    const out = src.query(copyTo('COPY fact TO STDOUT WITH (FORMAT binary)'));
+    const into = tgt.query(copyFrom('COPY fact FROM STDIN WITH (FORMAT binary)'));
+    await pipeline(out, into);
+  } finally {
+    await Promise.all([src.end(), tgt.end()]);
+  }
+}
+
+function which(command: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const candidate = path.join(dir, command);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+/** pgloader (Debian's package) on the same table, when it is installed. */
+async function pgloaderRun(binary: string, dir: string): Promise<void> {
+  const file = path.join(dir, 'bench.load');
+  writeFileSync(
+    file,
+    `LOAD DATABASE FROM ${url(DB.source)} INTO ${url(DB.target)}
+     WITH data only, batch rows = ${BATCH}
+     INCLUDING ONLY TABLE NAMES MATCHING 'fact';\n`,
+  );
+  await promisify(execFile)(binary, ['--quiet', file], { cwd: dir, maxBuffer: 64 << 20 });
+}
+
+async function registerMappings(): Promise<void> {
+  const metadata = Metadata.open(url(DB.metadata));
+  try {
+    await metadata.migrate();
+    await sql(DB.metadata, `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl) VALUES ('SRC', 'POSTGRES', $1), ('TGT', 'POSTGRES', $2)`, [url(DB.source), url(DB.target)]);
+    const mappings = [
+      ['BENCH_KEY', 'TGT', 'FACT', 'KEY', 'ID'],
+      ['BENCH_SAMEDB', 'SRC', 'FACT_COPY', 'KEY', 'ID'],
+      ['BENCH_ROWCOUNT', 'TGT', 'FACT', 'ROWCOUNT', null],
+      ['BENCH_DIRECT', 'TGT', 'FACT', 'KEY', 'ID'],
+      ['BENCH_RESUME', 'TGT', 'FACT', 'KEY', 'ID'],
+    ];
+    for (const [mapref, trgconid, table, strategy, key] of mappings) {
+      await sql(
+        DB.metadata,
+        `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, loadmode, bulklmt, chkpntstrategy, chkpntcolumn, chkpntenabled)
+         VALUES ($1, 'SRC', 'SELECT * FROM fact', $2, 'PUBLIC', $3, 'APPEND', $4, $5, $6, 'Y')`,
+        [mapref, trgconid, table, BATCH, strategy, key],
+      );
+      await metadata.syncJob(await metadata.mapping(mapref!));
+    }
+  } finally {
+    await metadata.close();
+  }
+}
+
+/** The same activities the worker runs, called directly: the pipeline without Temporal. */
+class DirectPipeline {
+  private readonly metadata = Metadata.open(url(DB.metadata));
+  private readonly databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
+  private readonly env = new MockActivityEnvironment();
+  readonly acts: DmsActivities = createActivities({
+    metadata: this.metadata,
+    databases: this.databases,
+    settings: {
+      batchesPerExecution: 1000,
+      sliceMs: 5000,
+      batchTimeoutMs: 3_600_000,
+      heartbeatTimeoutMs: 60_000,
+      retry: { initialIntervalMs: 1000, maximumIntervalMs: 1000, backoffCoefficient: 1, maximumAttempts: 1 },
+    },
+    isWorkflowRunning: async () => false,
+  });
+
+  call<T>(fn: () => Promise<T>): Promise<T> {
+    return this.env.run(fn);
+  }
+
+  /** A whole run from the start; stops after `stopAfter` batches (ending the run 'FL') if given. */
+  async load(mapref: string, workflowId: string, stopAfter?: number): Promise<BatchState> {
+    const claim = await this.call(() => this.acts.startRun({ mapref, workflowId, firstRunId: workflowId, fromStart: true }));
+    const plan = await this.call(() => this.acts.prepareRun({ mapref, prcid: claim.prcid, jobid: claim.jobid, resume: false, fromStart: true }));
+    let state = plan.state;
+    for (;;) {
+      const budget = stopAfter === undefined ? 1000 : stopAfter - state.batches;
+      const result = await this.call(() => this.acts.runBatch({ mapref, prcid: claim.prcid, epoch: plan.epoch, jobid: claim.jobid, expected: state, maxBatches: budget }));
+      state = result.state;
+      if (result.done || (stopAfter !== undefined && state.batches >= stopAfter)) break;
+    }
+    const stopped = stopAfter !== undefined;
+    await this.call(() => this.acts.finishRun({ mapref, prcid: claim.prcid, epoch: plan.epoch, status: stopped ? 'FL' : 'PC', error: stopped ? 'bench: stopped on purpose' : null, state }));
+    return state;
+  }
+
+  async close(): Promise<void> {
+    await this.databases.close();
+    await this.metadata.close();
+  }
+}
+
+function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'dms.js'), 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('polling task queue')) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', () => reject(new Error(`the worker stopped:\n${out}`)));
+  });
+}
+
+/** The largest resident set the process has had (VmHWM), in MiB. */
+function peakRssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  return line ? Math.round(Number(line.replace(/\D+/g, '')) / 1024) : NaN;
+}
+
+async function historyEvents(client: Client, workflowId: string): Promise<{ executions: number; events: number; largest: number }> {
+  let executions = 0;
+  let events = 0;
+  let largest = 0;
+  for await (const e of client.workflow.list({ query: `WorkflowId="${workflowId}"` })) {
+    const n = (await client.workflow.getHandle(workflowId, e.runId).fetchHistory()).events?.length ?? 0;
+    executions += 1;
+    events += n;
+    largest = Math.max(largest, n);
+  }
+  return { executions, events, largest };
+}
+
+const secs = (f: Figure) => median(f.seconds);
+const rate = (f: Figure) => Math.round(ROWS / secs(f));
+
+async function main(): Promise<void> {
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const [{ version: pgVersion }] = await sql('postgres', 'SELECT version()');
+  log(`== dms-etl bench: ${ROWS.toLocaleString('en-US')} rows, BULKLMT ${BATCH}, ${RUNS} runs each, on ${machine}`);
+  log(`   ${pgVersion}`);
+  await createData();
+  await registerMappings();
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'dms-bench-'));
+  const cross = { db: DB.target, table: 'fact' };
+  const same = { db: DB.source, table: 'fact_copy' };
+
+  log('== baselines');
+  const pipe = await measure('binary COPY pipe', cross, copyPipe);
+  const insertSelect = await measure('in-server INSERT…SELECT', same, () => sql(DB.source, 'INSERT INTO fact_copy SELECT * FROM fact').then(() => undefined));
+  const pgloader = which('pgloader');
+  let pgl: Figure | null = null;
+  if (pgloader) {
+    const figure: Figure = { name: 'pgloader', seconds: [], failed: 0 };
+    for (let i = 0; i < RUNS; i++) {
+      await sql(DB.target, 'TRUNCATE fact');
+      const t0 = performance.now();
+      try {
+        await pgloaderRun(pgloader, tmp);
+      } catch (err) {
+        figure.failed! += 1;
+        log(`   pgloader: run ${i + 1}/${RUNS} failed: ${String((err as Error).message).split('\n')[0]}`);
+        continue;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const got = await digest(DB.target, 'fact');
+      if (got !== sourceDigest) {
+        figure.failed! += 1;
+        log(`   pgloader: run ${i + 1}/${RUNS} not exact (${got})`);
+        continue;
+      }
+      figure.seconds.push(seconds);
+      log(`   pgloader: run ${i + 1}/${RUNS} ${seconds.toFixed(2)} s, exact`);
+    }
+    if (figure.seconds.length) {
+      figures.push(figure);
+      pgl = figure;
+    }
+  } else {
+    log('   pgloader: not installed (apt-get install pgloader), skipped');
+  }
+
+  log('== the batch pipeline without Temporal (activities called directly)');
+  const direct = new DirectPipeline();
+  const noTemporal = await measure('KEY pipeline without Temporal', cross, (i) => direct.load('BENCH_DIRECT', `bench-direct-${i}`).then(() => undefined));
+
+  log('== dms-etl through Temporal (dev server, one worker with a prebuilt workflow bundle)');
+  const bundlePath = path.join(tmp, 'workflow-bundle.js');
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } });
+  writeFileSync(bundlePath, code);
+  let server: DevServer | undefined;
+  let worker: ChildProcess | undefined;
+  let connection: Connection | undefined;
+  const out: Record<string, unknown> = {};
+  try {
+    server = await startDevServer({ port: await freePort(), headless: true, quiet: true, dbFilename: path.join(tmp, 'dev.db') });
+    connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection, namespace: server.namespace });
+    worker = await startWorker({ ...process.env, TEMPORAL_ADDRESS: server.address, DMS_METADATA_URL: url(DB.metadata), DMS_WORKFLOW_BUNDLE: bundlePath });
+    const load = (mapref: string, workflowId: string, fromStart = true) =>
+      client.workflow.start('dmsJob', { taskQueue: 'dms-etl', workflowId, args: [{ mapref, ...(fromStart ? { fromStart: true } : {}) }] });
+    const run = (mapref: string, prefix: string) => async (i: number) => {
+      await (await load(mapref, `${prefix}-${i}`)).result();
+    };
+    const key = await measure('KEY through Temporal, cross-database', cross, run('BENCH_KEY', 'bench-key'));
+    const history = await historyEvents(client, 'bench-key-0');
+    const sameDb = await measure('KEY through Temporal, same database', same, run('BENCH_SAMEDB', 'bench-same'));
+    const rowcount = await measure('ROWCOUNT through Temporal, cross-database', cross, run('BENCH_ROWCOUNT', 'bench-rowcount'));
+
+    log('== resume at 90%: the first committed batch after pre-flight');
+    const batches = Math.ceil(ROWS / BATCH);
+    const at90 = Math.floor(batches * 0.9);
+    const resumes: { preflight: number; firstBatch: number; total: number }[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await sql(DB.target, 'TRUNCATE fact');
+      await direct.load('BENCH_RESUME', `bench-resume-stop-${i}`, at90);
+      const watcher = new pg.Client({ connectionString: url(DB.target) });
+      await watcher.connect();
+      try {
+        const t0 = performance.now();
+        const handle = await load('BENCH_RESUME', `bench-resume-${i}`, false);
+        let first = NaN;
+        for (;;) {
+          const { rows } = await watcher.query(`SELECT batchcnt FROM dms_chkpnt WHERE mapref = 'BENCH_RESUME'`);
+          if (Number(rows[0]?.batchcnt) > at90) {
+            first = performance.now();
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        await handle.result();
+        const total = (performance.now() - t0) / 1000;
+        const events = (await handle.fetchHistory()).events ?? [];
+        const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'prepareRun');
+        const completed = events.find((e) => e.activityTaskCompletedEventAttributes && Number(e.activityTaskCompletedEventAttributes.scheduledEventId) === Number(scheduled?.eventId));
+        const started = Number(events[0].eventTime!.seconds) * 1000 + (events[0].eventTime!.nanos ?? 0) / 1e6;
+        const prepared = Number(completed!.eventTime!.seconds) * 1000 + (completed!.eventTime!.nanos ?? 0) / 1e6;
+        // Server times of the history against this process's clock at the commit: one machine.
+        const firstAt = performance.timeOrigin + first;
+        resumes.push({ preflight: (prepared - started) / 1000, firstBatch: (firstAt - prepared) / 1000, total });
+        const got = await digest(DB.target, 'fact');
+        if (got !== sourceDigest) throw new Error(`resume: the target is not exact (${got})`);
+        log(`   resume ${i + 1}/${RUNS}: pre-flight ${resumes[i].preflight.toFixed(3)} s, first batch ${resumes[i].firstBatch.toFixed(3)} s after it, whole run ${total.toFixed(2)} s, exact`);
+      } finally {
+        await watcher.end();
+      }
+    }
+    const rss = peakRssMiB(worker.pid!);
+
+    const normalBatch = secs(key) / batches;
+    const resumeFirst = median(resumes.map((r) => r.firstBatch));
+    Object.assign(out, {
+      rows: ROWS,
+      batch: BATCH,
+      runs: RUNS,
+      machine,
+      seconds: Object.fromEntries(figures.map((f) => [f.name, +secs(f).toFixed(3)])),
+      rowsPerSecond: Object.fromEntries(figures.map((f) => [f.name, rate(f)])),
+      pgloaderFailedRuns: pgl?.failed ?? (pgloader ? RUNS : null),
+      resume: { preflightSeconds: +median(resumes.map((r) => r.preflight)).toFixed(3), firstBatchSeconds: +resumeFirst.toFixed(3), normalBatchSeconds: +normalBatch.toFixed(3) },
+      workerPeakRssMiB: rss,
+      history: history,
+      ratios: {
+        keyCrossVsCopyPipe: +(secs(pipe) / secs(key)).toFixed(3),
+        keyCrossVsPgloader: pgl ? +(secs(pgl) / secs(key)).toFixed(3) : null,
+        temporalOverhead: +(secs(key) / secs(noTemporal) - 1).toFixed(3),
+        sameDbVsInsertSelect: +(secs(insertSelect) / secs(sameDb)).toFixed(3),
+        rowcountVsKeyTime: +(secs(rowcount) / secs(key)).toFixed(3),
+        resumeFirstBatchVsNormalBatch: +(resumeFirst / normalBatch).toFixed(3),
+      },
+    });
+  } finally {
+    await direct.close();
+    if (worker && worker.exitCode === null) {
+      worker.kill('SIGTERM');
+      await new Promise((r) => worker!.once('exit', r));
+    }
+    await connection?.close();
+    await server?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const r = out.ratios as Record<string, number | null>;
+  const res = out.resume as Record<string, number>;
+  const hist = out.history as { executions: number; events: number; largest: number };
+  log('');
+  log(`dms-etl bench: ${ROWS.toLocaleString('en-US')} rows (BULKLMT ${BATCH}), median of ${RUNS} runs; ${machine}`);
+  log('| what | median s | rows/s |');
+  log('|---|---:|---:|');
+  for (const f of figures) log(`| ${f.name}${f.failed ? ` (${f.failed} of ${RUNS} runs failed)` : ''} | ${secs(f).toFixed(2)} | ${rate(f).toLocaleString('en-US')} |`);
+  log('');
+  const target = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  log('| ratio | value | target |');
+  log('|---|---:|---|');
+  log(`| KEY cross-database ÷ binary COPY pipe (throughput) | ${r.keyCrossVsCopyPipe} | ≥ 0.5: ${target(r.keyCrossVsCopyPipe! >= 0.5)} |`);
+  log(`| KEY cross-database ÷ pgloader (throughput) | ${r.keyCrossVsPgloader ?? 'pgloader not run'} | ≥ 3: ${r.keyCrossVsPgloader === null ? 'n/a' : target(r.keyCrossVsPgloader >= 3)} |`);
+  log(`| Temporal's overhead against the same pipeline without it | ${(r.temporalOverhead! * 100).toFixed(1)}% | ≤ 15%: ${target(r.temporalOverhead! <= 0.15)} |`);
+  log(`| same database ÷ in-server INSERT…SELECT (throughput) | ${r.sameDbVsInsertSelect} | ≥ 0.8: ${target(r.sameDbVsInsertSelect! >= 0.8)} |`);
+  log(`| ROWCOUNT time ÷ KEY time | ${r.rowcountVsKeyTime} | ≤ 1.5: ${target(r.rowcountVsKeyTime! <= 1.5)} |`);
+  log(`| first batch after a resume at 90% ÷ a normal batch (after pre-flight ${res.preflightSeconds} s) | ${r.resumeFirstBatchVsNormalBatch} (${res.firstBatchSeconds} s vs ${res.normalBatchSeconds} s) | ≤ 1: ${target(r.resumeFirstBatchVsNormalBatch! <= 1)} |`);
+  log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
+  log(`| history of one KEY load | ${hist.events} events in ${hist.executions} execution(s), largest ${hist.largest} | bounded |`);
+  log('');
+  console.log(JSON.stringify(out));
+}
+
+main().catch((err) => {
+  console.error(`bench: ${(err as Error).message}`);
+  process.exit(1);
+});
