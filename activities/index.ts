@@ -53,14 +53,12 @@ function sameState(row: CheckpointRow, expected: BatchState): boolean {
 
 /** How long one batch activity keeps committing batches when the settings do not say. */
 const DEFAULT_SLICE_MS = 5_000;
+/** ROWCOUNT slices are this many times longer: each one skips the committed rows again. */
+const ROWCOUNT_SLICES = 6;
 
 /** A digest of a row's text values: kept in DMS_CHKPNT only, never in Temporal. */
 function digestRow(row: (string | null)[]): string {
   return createHash('md5').update(JSON.stringify(row)).digest('hex');
-}
-
-async function* once(batch: RowBatch): AsyncIterable<RowBatch> {
-  yield batch;
 }
 
 /** The fence of every batch: the locked checkpoint row must still belong to this run and epoch. */
@@ -76,6 +74,42 @@ function ownedRow(row: CheckpointRow | undefined, input: BatchInput): Checkpoint
 interface Live {
   state: BatchState;
   beat(): void;
+  /** Mirrors a committed state into DMS_PRCLOG (see mirrorQueue). */
+  mirror(state: BatchState): void;
+}
+
+/**
+ * Mirrors committed states into DMS_PRCLOG right after each commit, without holding up the
+ * next batch: one update at a time, the newest state waiting (an older one it replaces is
+ * never written), so PARAM1 never moves backwards. flush() waits for the last one and
+ * reports the first failure (the activity then fails and its retry mirrors again).
+ */
+function mirrorQueue(write: (state: BatchState) => Promise<void>) {
+  let waiting: BatchState | null = null;
+  let running: Promise<void> | null = null;
+  let failure: unknown;
+  const drain = async () => {
+    while (waiting) {
+      const state = waiting;
+      waiting = null;
+      try {
+        await write(state);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    running = null;
+  };
+  return {
+    push(state: BatchState) {
+      waiting = state;
+      running ??= drain();
+    },
+    async flush() {
+      await running;
+      if (failure) throw failure;
+    },
+  };
 }
 
 function stateOf(row: CheckpointRow): BatchState {
@@ -296,38 +330,61 @@ export function createActivities(deps: ActivityDeps) {
           throw new ConfigError(input.mapref, 'SRCQUERY', `returned different rows since this run began: row ${row.rows}, the last one loaded, is no longer in its place, so counting rows would skip or repeat some`, `load from the start with \`dms run ${input.mapref} --from-start\` after emptying the target, or use KEY with a key column`);
         }
       }
-      const deadline = Date.now() + sliceMs;
+      // Each slice skips the committed rows once more, so ROWCOUNT's slices are longer.
+      const deadline = Date.now() + Math.min(sliceMs * ROWCOUNT_SLICES, deps.settings.batchTimeoutMs / 2);
       const limit = input.maxBatches ?? 1;
       let loaded = 0;
       let committed = 0;
-      for (;;) {
-        const rows = await cursor.read(p.spec.bulklmt);
+      const heartbeat = () => {
         live.beat();
-        if (rows.length === 0) return { state: stateOf(row), rowsInBatch: loaded, done: true, alreadyCommitted: false, tieRun: 0 };
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
+      };
+      const chunkRows = Math.min(p.spec.bulklmt, 2000);
+      for (;;) {
         const at = { ...first, batch: row.batches + 1 };
         const expected = stateOf(row);
+        let taken = 0;
+        let ended = false;
+        let lastRow: (string | null)[] | undefined;
+        /** The batch's rows, read from the cursor a chunk at a time (memory holds one chunk). */
+        async function* batchRows(): AsyncIterable<RowBatch> {
+          while (taken < p.spec.bulklmt) {
+            const wanted = Math.min(chunkRows, p.spec.bulklmt - taken);
+            const rows = await cursor.read(wanted);
+            taken += rows.length;
+            if (rows.length > 0) {
+              lastRow = rows[rows.length - 1];
+              yield { columns: p.columns, rows };
+            }
+            if (rows.length < wanted) {
+              ended = true;
+              return;
+            }
+          }
+        }
         const next = await p.target.transaction(async (tx) => {
           const f = await fence(tx, expected);
           if (!f.current) return undefined; // another attempt of this run moved on: stop here
           const n = p.upsertKey
-            ? await tx.upsert(p.schema, p.table, p.columns, p.upsertKey, once({ columns: p.columns, rows }))
-            : await tx.load(p.schema, p.table, p.columns, once({ columns: p.columns, rows }));
-          const advanced: CheckpointRow = { ...f.row, checkpoint: String(f.row.rows + n), lastRow: digestRow(rows[rows.length - 1]), batches: f.row.batches + 1, rows: f.row.rows + n };
+            ? await tx.upsert(p.schema, p.table, p.columns, p.upsertKey, batchRows(), heartbeat)
+            : await tx.load(p.schema, p.table, p.columns, batchRows(), heartbeat);
+          if (n === 0) return null; // the source ended with the last batch
+          const advanced: CheckpointRow = { ...f.row, checkpoint: String(f.row.rows + n), lastRow: digestRow(lastRow!), batches: f.row.batches + 1, rows: f.row.rows + n };
           await save(tx, advanced);
           await deps.faults?.('beforeCommit', at);
-          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
+          heartbeat();
           return advanced;
         });
-        if (!next) return { state: expected, rowsInBatch: loaded, done: false, alreadyCommitted: true, tieRun: 0 };
+        if (next === undefined) return { state: expected, rowsInBatch: loaded, done: false, alreadyCommitted: true, tieRun: 0 };
+        if (next === null) return { state: expected, rowsInBatch: loaded, done: true, alreadyCommitted: false, tieRun: 0 };
         await deps.faults?.('afterCommit', at);
-        if (!p.sharesMetadata) await metadata.mirrorCheckpoint(input.prcid, stateOf(next));
+        if (!p.sharesMetadata) live.mirror(stateOf(next));
         row = next;
         live.state = stateOf(next);
-        loaded += rows.length;
+        loaded += taken;
         committed += 1;
         live.beat();
-        const done = rows.length < p.spec.bulklmt;
-        if (done || committed >= limit || Date.now() >= deadline) return { state: stateOf(row), rowsInBatch: loaded, done, alreadyCommitted: false, tieRun: 0 };
+        if (ended || committed >= limit || Date.now() >= deadline) return { state: stateOf(row), rowsInBatch: loaded, done: ended, alreadyCommitted: false, tieRun: 0 };
       }
     } finally {
       await cursor.close();
@@ -416,7 +473,7 @@ export function createActivities(deps: ActivityDeps) {
     live.state = result.state;
     await deps.faults?.('afterCommit', at);
     // Also after an already committed batch: its attempt may have died before mirroring it.
-    if (!p.sharesMetadata) await metadata.mirrorCheckpoint(input.prcid, result.state);
+    if (!p.sharesMetadata) live.mirror(result.state);
     return result;
   }
 
@@ -431,7 +488,8 @@ export function createActivities(deps: ActivityDeps) {
       const p = await plan(input.jobid);
       // Heartbeats carry the last committed state: `dms status` and the Web UI's pending
       // activity show it live, while the workflow hears of it when the slice ends.
-      const live: Live = { state: input.expected, beat: () => ctx.heartbeat(live.state) };
+      const mirrors = mirrorQueue((state) => metadata.mirrorCheckpoint(input.prcid, state));
+      const live: Live = { state: input.expected, beat: () => ctx.heartbeat(live.state), mirror: (state) => mirrors.push(state) };
       live.beat();
       const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: ctx.info.attempt };
       /** Advances the checkpoint, and PARAM1 with it where the target is the metadata database. */
@@ -444,15 +502,19 @@ export function createActivities(deps: ActivityDeps) {
       };
       // Long source queries (a sort, a count of ties) must not look like a dead worker.
       const beat = setInterval(() => live.beat(), 1_000);
-      if (p.strategy === 'ROWCOUNT') {
-        try {
-          await deps.faults?.('beforeLock', at);
-          return await rowcountSlice(input, p, save, at, live);
-        } finally {
-          clearInterval(beat);
-        }
-      }
       try {
+        const result = await slice();
+        await mirrors.flush();
+        return result;
+      } finally {
+        clearInterval(beat);
+      }
+
+      async function slice(): Promise<BatchResult> {
+        if (p.strategy === 'ROWCOUNT') {
+          await deps.faults?.('beforeLock', at);
+          return rowcountSlice(input, p, save, at, live);
+        }
         // Batch after batch, each in its own fenced transaction, until the source ends, the
         // slice's time is up or the workflow's budget of batches is spent.
         const deadline = Date.now() + sliceMs;
@@ -471,8 +533,6 @@ export function createActivities(deps: ActivityDeps) {
           if (next.tieRun > tie.rows) tie = { rows: next.tieRun, batch: next.state.batches };
         }
         return { ...result, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
-      } finally {
-        clearInterval(beat);
       }
     }, { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
   }

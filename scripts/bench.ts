@@ -154,7 +154,7 @@ async function pgloaderRun(binary: string, dir: string): Promise<void> {
     file,
     `LOAD DATABASE FROM ${url(DB.source)} INTO ${url(DB.target)}
      WITH data only, batch rows = ${BATCH}
-     INCLUDING ONLY TABLE NAMES MATCHING 'fact';\n`,
+     INCLUDING ONLY TABLE NAMES MATCHING 'fact' IN SCHEMA 'public';\n`,
   );
   await promisify(execFile)(binary, ['--quiet', file], { cwd: dir, maxBuffer: 64 << 20 });
 }

@@ -361,7 +361,7 @@ function inDatabaseMover(q: KeyedQuery, relation: string, columns: string[]): Ra
  * Another PostgreSQL database: the source's COPY output streams straight into the target's
  * COPY input (binary when every column has the same type on both sides, else text), never
  * decoded in the worker. COPY takes no bind parameters, so the range's bounds travel as
- * transaction-local settings of the source's read-only transaction.
+ * settings of the source's read-only session, set with bound values just before.
  */
 function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: string[], relation: string, columns: string[], binary: boolean): RangeMover {
   const list = columns.map(quotePostgresIdentifier).join(', ');
@@ -372,16 +372,16 @@ function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: string[]
       const client = await source.pool.connect();
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN READ ONLY');
+        // Session settings (the session is read-only): each COPY sets every bound it reads,
+        // in one round trip, and no transaction of its own is needed.
         const names = [...(after ?? []).map((_, i) => boundSetting('after', i)), ...upTo.map((_, i) => boundSetting('upto', i))];
         const values = [...(after ?? []), ...upTo];
-        const calls = names.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ');
+        const calls = names.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, false)`).join(', ');
         await client.query(extended({ text: `SELECT ${calls}`, values: names.flatMap((n, i) => [n, values[i]]) }));
         // SRCQUERY is checked to be one statement (extended protocol) by every run's pre-flight.
         const out = client.query(copyTo(`COPY (${copyRangeSql(q.query, q.key, keyTypes, after !== null, columns)}) TO STDOUT WITH (FORMAT ${format})`));
         const into = clientOf(tx).query(copyFrom(`COPY ${relation} (${list}) FROM STDIN WITH (FORMAT ${format})`));
         await pipeline(out, progressEvery(1 << 20, onChunk), into);
-        await client.query('COMMIT');
         return into.rowCount ?? 0;
       } catch (err) {
         broken = err as Error; // the connection may be mid-COPY: never reuse it

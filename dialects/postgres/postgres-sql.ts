@@ -67,15 +67,16 @@ export function rangeSql(query: string, key: string[], hasAfter: boolean, select
   return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)} AND ${tuple(key)} <= ${upTo}`;
 }
 
-/** The name of the transaction-local setting that carries one bound of a COPY range. */
+/** The name of the setting that carries one bound of a COPY range. */
 export function boundSetting(bound: 'after' | 'upto', column: number): string {
   return `dms.${bound}_${column}`;
 }
 
 /**
  * The rows of a key range for COPY (...) TO STDOUT, which takes no bind parameters: the
- * bounds are read from transaction-local settings (set with set_config($1, $2, true) in the
- * same transaction), cast to the key columns' types, so no value is ever pasted into SQL.
+ * bounds are read from settings (set with set_config($1, $2, ...) and bound values just
+ * before, on the same session), cast to the key columns' types, so no value is ever pasted
+ * into SQL.
  * `types` are the key columns' type names as the database prints them (format_type).
  */
 export function copyRangeSql(query: string, key: string[], types: string[], hasAfter: boolean, columns: string[]): string {
