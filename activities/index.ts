@@ -14,7 +14,7 @@ import { dmsPrclog } from '../migrations/schema';
 import type { Metadata } from '../metadata/repository';
 import type { CheckpointRow, RowBatch, TargetTransaction } from '../dialects';
 import type { DatabaseRegistry } from './databases';
-import { toFailure } from './failures';
+import { redactedMessage, toFailure } from './failures';
 import { checkNullKeys, describeKey, planMapping, type JobPlan } from './job-plan';
 import type {
   BatchInput,
@@ -22,6 +22,7 @@ import type {
   BatchState,
   FinishInput,
   PrepareInput,
+  ResetInput,
   RunClaim,
   RunPlan,
   RunSettings,
@@ -62,7 +63,7 @@ function digestRow(row: (string | null)[]): string {
 }
 
 /** The fence of every batch: the locked checkpoint row must still belong to this run and epoch. */
-function ownedRow(row: CheckpointRow | undefined, input: BatchInput): CheckpointRow {
+function ownedRow(row: CheckpointRow | undefined, input: Pick<BatchInput, 'mapref' | 'prcid' | 'epoch'>): CheckpointRow {
   if (!row || row.prcid !== input.prcid || row.epoch !== input.epoch) {
     const holder = row ? `the checkpoint row now belongs to run ${row.prcid}, epoch ${row.epoch}` : 'the checkpoint row is gone';
     throw new OwnershipLostError(input.mapref, input.prcid, holder);
@@ -136,6 +137,15 @@ export function createActivities(deps: ActivityDeps) {
         await metadata.recordError(retrying.prcid, `retrying ${retrying.what}: ${failure.message}`).catch(() => undefined);
       }
       throw failure;
+    }
+  }
+
+  /** Advances the checkpoint, and PARAM1 with it where the target is the metadata database. */
+  async function saveCheckpoint(p: JobPlan, prcid: number, tx: TargetTransaction, next: CheckpointRow): Promise<void> {
+    await tx.writeCheckpoint(p.schema, next);
+    if (p.sharesMetadata) {
+      const mirror = await metadata.mirrorStatement(prcid, stateOf(next));
+      await tx.execute(mirror.sql, mirror.values);
     }
   }
 
@@ -492,14 +502,7 @@ export function createActivities(deps: ActivityDeps) {
       const live: Live = { state: input.expected, beat: () => ctx.heartbeat(live.state), mirror: (state) => mirrors.push(state) };
       live.beat();
       const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: ctx.info.attempt };
-      /** Advances the checkpoint, and PARAM1 with it where the target is the metadata database. */
-      const save = async (tx: TargetTransaction, next: CheckpointRow) => {
-        await tx.writeCheckpoint(p.schema, next);
-        if (p.sharesMetadata) {
-          const mirror = await metadata.mirrorStatement(input.prcid, stateOf(next));
-          await tx.execute(mirror.sql, mirror.values);
-        }
-      };
+      const save = (tx: TargetTransaction, next: CheckpointRow) => saveCheckpoint(p, input.prcid, tx, next);
       // Long source queries (a sort, a count of ties) must not look like a dead worker.
       const beat = setInterval(() => live.beat(), 1_000);
       try {
@@ -538,6 +541,42 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   /**
+   * Moves a running KEY load's checkpoint (signal resetCheckpoint): to the start, or to a
+   * key the user gives, checked against the key's columns and types on the source. The
+   * counts of batches and rows go on counting what the run loads, reloads included.
+   */
+  async function resetCheckpoint(input: ResetInput): Promise<BatchState> {
+    return classified(async () => {
+      const { mapref } = input;
+      const p = await plan(input.jobid);
+      const fix = `send {"to": "<key>"} with the key as DMS_PRCLOG.PARAM1 shows it (a JSON array for a key of several columns), or {} for the start`;
+      if (p.strategy !== 'KEY') {
+        throw new ConfigError(mapref, 'resetCheckpoint', `cannot move the checkpoint of a ${p.strategy} run: only KEY runs have a key to go on from`, `cancel the run and load from the start with \`dms run ${mapref} --from-start\``);
+      }
+      let key: string[] | null = null;
+      if (input.to !== null) {
+        try {
+          key = decodeCheckpoint(input.to, p.keyed.key.length);
+          await p.source.nthKey(p.keyed, key, 1); // the database parses the values as the key's types
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (!(err instanceof CheckpointFormatError) && !code?.startsWith('22')) throw err;
+          const why = err instanceof CheckpointFormatError ? err.message : `is not a value of the key (${p.keyed.key.join(', ')}): ${redactedMessage(err as Error)}`;
+          throw new ConfigError(mapref, 'resetCheckpoint', `got "to": ${JSON.stringify(input.to)}, which ${why}`, fix);
+        }
+      }
+      const state = await p.target.transaction(async (tx) => {
+        const row = ownedRow(await tx.lockCheckpoint(p.schema, mapref), input);
+        const next: CheckpointRow = { ...row, checkpoint: key === null ? null : encodeCheckpoint(key) };
+        await saveCheckpoint(p, input.prcid, tx, next);
+        return stateOf(next);
+      });
+      if (!p.sharesMetadata) await metadata.mirrorCheckpoint(input.prcid, state);
+      return state;
+    }, { prcid: input.prcid, what: 'the checkpoint reset' });
+  }
+
+  /**
    * Ends a run: releases its ownership (a new epoch fences any attempt still running) and
    * sets DMS_PRCLOG's status; PARAM1 becomes 'COMPLETED' or keeps the checkpoint.
    */
@@ -565,7 +604,7 @@ export function createActivities(deps: ActivityDeps) {
     });
   }
 
-  return { startRun, prepareRun, runBatch, finishRun };
+  return { startRun, prepareRun, runBatch, resetCheckpoint, finishRun };
 }
 
 export type DmsActivities = ReturnType<typeof createActivities>;

@@ -99,6 +99,16 @@ export interface BatchResult {
   tieBatch?: number;
 }
 
+/** Signal resetCheckpoint, applied between batches: the run goes on from `to`. */
+export interface ResetInput {
+  mapref: string;
+  prcid: number;
+  epoch: number;
+  jobid: number;
+  /** The checkpoint to go on from, in PARAM1's text form; null for the start. */
+  to: string | null;
+}
+
 export interface FinishInput {
   mapref: string;
   prcid: number;

@@ -6,11 +6,15 @@
 //     --workflow-id dms-SALES --input '{"mapref":"SALES"}'
 import {
   ActivityCancellationType,
+  ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  condition,
   ContinueAsNew,
   continueAsNew,
   defineQuery,
+  defineSignal,
   isCancellation,
   log,
   proxyActivities,
@@ -46,6 +50,8 @@ interface CarriedRun {
   rowsAtStart: number;
   /** The largest run of equal keys a batch had to keep whole, and where. */
   largestTieRun: { rows: number; batch: number };
+  /** resetCheckpoint signals received but not yet applied when the execution handed over. */
+  pendingResets?: (string | null)[];
 }
 
 export interface DmsJobResult {
@@ -70,6 +76,22 @@ export interface Progress {
 }
 
 export const progressQuery = defineQuery<Progress>('progress');
+
+/** Input of signal resetCheckpoint: the key to go on from (PARAM1's text form); absent or null for the start. */
+export interface ResetCheckpointRequest {
+  to?: string | number | null;
+}
+
+/**
+ * Moves a running KEY load's checkpoint, between batches:
+ *   temporal workflow signal --workflow-id dms-SALES --name resetCheckpoint --input '{"to":"150000"}'
+ * (or --input '{}' for the start). A request that cannot apply is logged and ignored.
+ */
+export const resetCheckpointSignal = defineSignal<[ResetCheckpointRequest?]>('resetCheckpoint');
+
+function refusedReset(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ConfigError';
+}
 
 /** Retries of the activities that start, prepare and end a run. */
 const CONTROL_RETRY: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE };
@@ -132,6 +154,17 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
     };
   });
 
+  // Signals wait here until the loop is between two batch activities.
+  const pendingResets: (string | null)[] = [...(run?.pendingResets ?? [])];
+  setHandler(resetCheckpointSignal, (request) => {
+    const to = request?.to;
+    if (to === undefined || to === null || typeof to === 'string' || typeof to === 'number') {
+      pendingResets.push(to === undefined || to === null ? null : String(to));
+    } else {
+      log.warn(`Signal resetCheckpoint ignored: "to" must be a key (text) or absent for the start, got ${JSON.stringify(to)}`);
+    }
+  });
+
   // The Web UI lists and filters runs by these (registered by the dev-server script).
   upsertSearchAttributes([{ key: DMS_MAPREF, value: mapref }]);
 
@@ -185,8 +218,22 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   const limit = current.settings.batchesPerExecution;
   const batchesAtStart = current.state.batches;
   let handOver = false;
+  /** Applies the resetCheckpoint signals received so far, in order. */
+  const applyResets = async () => {
+    while (pendingResets.length > 0) {
+      const to = pendingResets.shift()!;
+      try {
+        current.state = await control.resetCheckpoint({ mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, to });
+        log.info(`Checkpoint reset to ${to ?? '(the start)'} by signal resetCheckpoint; loading goes on from there`);
+      } catch (err) {
+        if (!refusedReset(err)) throw err;
+        log.warn(`Signal resetCheckpoint refused: ${errorText(err)}`);
+      }
+    }
+  };
   try {
     for (let n = 0; ; n++) {
+      await applyResets();
       // One activity commits several batches; the history stays bounded by both counts.
       const committed = current.state.batches - batchesAtStart;
       if (n >= limit || committed >= limit || workflowInfo().continueAsNewSuggested) {
@@ -198,9 +245,13 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: current.state.rows }]);
       if (result.tieRun > current.largestTieRun.rows) current.largestTieRun = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
       if (result.alreadyCommitted) log.info(`Batch ${result.state.batches} was already committed by an earlier attempt; continuing after it`);
-      if (result.done) break;
+      // A reset that arrived during the last slice goes on loading from its checkpoint.
+      if (result.done && pendingResets.length === 0) break;
     }
-    if (handOver) return await continueAsNew<typeof dmsJob>({ mapref, carried: current });
+    if (handOver) {
+      await condition(allHandlersFinished);
+      return await continueAsNew<typeof dmsJob>({ mapref, carried: { ...current, pendingResets: [...pendingResets] } });
+    }
     await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: 'PC', error: null, state: current.state });
     upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }]);
     log.info(`Mapping ${mapref} completed: ${current.state.rows} rows in ${current.state.batches} batches`);

@@ -145,4 +145,29 @@ describe('operating a load with the Temporal CLI', () => {
     }
     await worker.kill();
   });
+
+  it('moves a running load back with `temporal workflow signal --name resetCheckpoint`, refusing a value that is not a key', async () => {
+    const table = 't_opsignal';
+    await createFactTarget(h.dbs.target, table);
+    // UPSERT: reloading rows merges them, so the target stays exact after going back.
+    await registerMapping(h.dbs, { mapref: 'OPSIGNAL', batchSize: BATCH, trgtbnm: table.toUpperCase(), columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } });
+    const worker = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 20, action: 'stall', ms: 3000 }] });
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-OPSIGNAL', args: [{ mapref: 'OPSIGNAL' }] });
+    await worker.waitFor(/fault: stall start at beforeCommit of batch 20/);
+    await temporal('signal', '--workflow-id', 'dms-OPSIGNAL', '--name', 'resetCheckpoint', '--input', '{"to":"abc"}');
+    // sale_id 30000 ends batch 10 (keys are 3, 6, 9, ...): batches 11 onwards load again.
+    await temporal('signal', '--workflow-id', 'dms-OPSIGNAL', '--name', 'resetCheckpoint', '--input', '{"to":"30000"}');
+    const result = await handle.result();
+    expect(result.batches).toBeGreaterThanOrEqual(ROWS / BATCH + 10);
+    expect(result.rows).toBeGreaterThanOrEqual(ROWS + 10 * BATCH);
+
+    const source = await tableDigest(h.dbs.source, 'sales', 'sale_id');
+    expect(await tableDigest(h.dbs.target, table, 'sale_id')).toEqual(source);
+    const [run] = await runs(h.dbs.metadata, 'OPSIGNAL');
+    expect(run).toMatchObject({ status: 'PC', param1: 'COMPLETED' });
+    const out = h.workerOutput();
+    expect(out).toMatch(/Signal resetCheckpoint refused: Mapping OPSIGNAL: resetCheckpoint got "to": "abc", which is not a value of the key \(sale_id\)/);
+    expect(out).toContain('Checkpoint reset to 30000 by signal resetCheckpoint');
+    await worker.kill();
+  });
 });
