@@ -1,7 +1,7 @@
 // `npm run bench` — how fast dms-etl moves rows, against baselines measured in the same run
 // on the same data and server. Never part of the test suite.
 //
-//   npm run bench                       1,000,000 rows, 3 runs of each figure
+//   npm run bench                       1,000,000 rows, 5 runs of each figure
 //   npm run bench -- --rows 10000000    or --large for the same; --runs N; --batch N
 //
 // It creates three databases (dms_bench_meta, dms_bench_src, dms_bench_tgt; dropped and
@@ -9,12 +9,12 @@
 // bundle), then times each way of moving the table and checks the target exact (count and
 // md5 over every column of every row) after every run. Each figure is the median of its
 // runs. It prints a table, then one closing line of JSON with every figure and ratio.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -34,7 +34,7 @@ const { values: flags } = parseArgs({
   options: {
     rows: { type: 'string' },
     large: { type: 'boolean', default: false },
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '5' },
     batch: { type: 'string', default: '10000' },
   },
 });
@@ -118,8 +118,9 @@ async function createData(): Promise<void> {
     log(`   source rows ${to.toLocaleString('en-US')} / ${ROWS.toLocaleString('en-US')}`);
   }
   await sql(DB.source, 'VACUUM ANALYZE fact');
-  await sql(DB.source, `CREATE TABLE fact_copy (${COLUMNS})`);
-  await sql(DB.target, `CREATE TABLE fact (${COLUMNS})`);
+  // Autovacuum of a freshly filled target would run into the next measurement.
+  await sql(DB.source, `CREATE TABLE fact_copy (${COLUMNS}) WITH (autovacuum_enabled = off)`);
+  await sql(DB.target, `CREATE TABLE fact (${COLUMNS}) WITH (autovacuum_enabled = off)`);
   const [size] = await sql(DB.source, `SELECT pg_size_pretty(pg_table_size('fact')) AS s`);
   sourceDigest = await digest(DB.source, 'fact');
   log(`   fact: ${ROWS.toLocaleString('en-US')} rows, ${size.s}`);
@@ -147,8 +148,12 @@ function which(command: string): string | null {
   return null;
 }
 
-/** pgloader (Debian's package) on the same table, when it is installed. */
-async function pgloaderRun(binary: string, dir: string): Promise<void> {
+/**
+ * pgloader (Debian's package) on the same table, when it is installed. Its stdin is closed
+ * and it is killed after `limitMs`: when its Lisp heap runs out it can stop in a debugger
+ * that waits for input.
+ */
+async function pgloaderRun(binary: string, dir: string, limitMs: number): Promise<void> {
   const file = path.join(dir, 'bench.load');
   writeFileSync(
     file,
@@ -156,7 +161,17 @@ async function pgloaderRun(binary: string, dir: string): Promise<void> {
      WITH data only, batch rows = ${BATCH}
      INCLUDING ONLY TABLE NAMES MATCHING 'fact' IN SCHEMA 'public';\n`,
   );
-  await promisify(execFile)(binary, ['--quiet', file], { cwd: dir, maxBuffer: 64 << 20 });
+  const child = spawn(binary, ['--quiet', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  if (code !== 0) {
+    const why = /heap exhausted/i.test(output) ? 'heap exhausted' : code === null ? `killed after ${Math.round(limitMs / 1000)} s` : `exit code ${code}`;
+    throw new Error(why);
+  }
 }
 
 async function registerMappings(): Promise<void> {
@@ -287,7 +302,7 @@ async function main(): Promise<void> {
       await sql(DB.target, 'TRUNCATE fact');
       const t0 = performance.now();
       try {
-        await pgloaderRun(pgloader, tmp);
+        await pgloaderRun(pgloader, tmp, Math.max(120_000, 20_000 * secs(pipe)));
       } catch (err) {
         figure.failed! += 1;
         log(`   pgloader: run ${i + 1}/${RUNS} failed: ${String((err as Error).message).split('\n')[0]}`);

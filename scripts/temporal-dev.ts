@@ -23,6 +23,11 @@ const DevServerConfig = z.object({
   quiet: z.boolean().default(false),
   /** Register dms-etl's search attributes (DmsMapref, DmsStatus, DmsRowsLoaded). */
   searchAttributes: z.boolean().default(true),
+  /**
+   * Hand an activity scheduled by a workflow task straight back to the worker that completed
+   * it (the server's system.enableActivityEagerExecution), saving a round trip per activity.
+   */
+  eagerActivities: z.boolean().default(true),
 });
 export type DevServerConfig = z.input<typeof DevServerConfig>;
 
@@ -80,6 +85,7 @@ export async function startDevServer(options: DevServerConfig = {}): Promise<Dev
   if (config.searchAttributes) {
     for (const { name, type } of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=${type}`);
   }
+  if (config.eagerActivities) args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   if (config.headless) args.push('--headless');
   else if (config.uiPort) args.push('--ui-port', String(config.uiPort));
   if (config.dbFilename) {

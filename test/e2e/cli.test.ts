@@ -171,7 +171,8 @@ FETCH FIRST 10 ROWS ONLY;`),
   it('finds runs by DmsMapref, shows a running load with dms status, and cancels it with dms cancel', async () => {
     await createFactTarget(h.dbs.target, 'cli_cancel');
     await insertMapping('CLICANCEL', 'cli_cancel');
-    await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_mapr SET bulklmt = 50 WHERE mapref = 'CLICANCEL'`));
+    // 5,000 batches of 5: the load still runs when `dms cancel` comes, seconds later.
+    await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_mapr SET bulklmt = 5 WHERE mapref = 'CLICANCEL'`));
     await dms('job', 'sync', 'CLICANCEL');
     await dms('run', 'CLICANCEL');
     await waitUntil('5 batches', async () => {
