@@ -55,7 +55,7 @@ function sameState(row: CheckpointRow, expected: BatchState): boolean {
 /** How long one batch activity keeps committing batches when the settings do not say. */
 const DEFAULT_SLICE_MS = 5_000;
 /** ROWCOUNT slices are this many times longer: each one skips the committed rows again. */
-const ROWCOUNT_SLICES = 6;
+const ROWCOUNT_SLICES = 20;
 
 /** A digest of a row's text values: kept in DMS_CHKPNT only, never in Temporal. */
 function digestRow(row: (string | null)[]): string {

@@ -36,6 +36,9 @@ const { values: flags } = parseArgs({
     large: { type: 'boolean', default: false },
     runs: { type: 'string', default: '5' },
     batch: { type: 'string', default: '10000' },
+    // Internal: run the pipeline without Temporal in a process of its own, like a worker.
+    'direct-child': { type: 'string' },
+    'workflow-id': { type: 'string' },
   },
 });
 const ROWS = flags.large ? 10_000_000 : Number(flags.rows ?? 1_000_000);
@@ -83,15 +86,18 @@ interface Figure {
 const figures: Figure[] = [];
 let sourceDigest = '';
 
-/** Times `run` RUNS times, emptying the target before and checking it exact after each. */
-async function measure(name: string, target: { db: string; table: string }, run: (i: number) => Promise<void>, note?: string): Promise<Figure> {
+/**
+ * Times `run` RUNS times, emptying the target before and checking it exact after each; a
+ * run that returns a number reports its own time in seconds.
+ */
+async function measure(name: string, target: { db: string; table: string }, run: (i: number) => Promise<number | void>, note?: string): Promise<Figure> {
   const figure: Figure = { name, seconds: [], note };
   for (let i = 0; i < RUNS; i++) {
     await sql(target.db, `TRUNCATE ${target.table}`);
     await sql(target.db, 'CHECKPOINT');
     const t0 = performance.now();
-    await run(i);
-    const seconds = (performance.now() - t0) / 1000;
+    const reported = await run(i);
+    const seconds = typeof reported === 'number' ? reported : (performance.now() - t0) / 1000;
     const got = await digest(target.db, target.table);
     if (got !== sourceDigest) throw new Error(`${name}: the target is not exact after run ${i + 1} (${got} against ${sourceDigest})`);
     figure.seconds.push(seconds);
@@ -249,6 +255,27 @@ class DirectPipeline {
   }
 }
 
+/** Runs DirectPipeline.load in a child process (as a worker would run it); its own time, in seconds. */
+async function directInChild(mapref: string, workflowId: string): Promise<number> {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', __filename, '--direct-child', mapref, '--workflow-id', workflowId], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the pipeline without Temporal failed (exit code ${code})`);
+  return (JSON.parse(out.trim().split('\n').pop()!) as { seconds: number }).seconds;
+}
+
+async function directChild(mapref: string, workflowId: string): Promise<void> {
+  const direct = new DirectPipeline();
+  try {
+    const t0 = performance.now();
+    await direct.load(mapref, workflowId);
+    console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000 }));
+  } finally {
+    await direct.close();
+  }
+}
+
 function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'dms.js'), 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
@@ -331,9 +358,9 @@ async function main(): Promise<void> {
     log('   pgloader: not installed (apt-get install pgloader), skipped');
   }
 
-  log('== the batch pipeline without Temporal (activities called directly)');
+  log('== the batch pipeline without Temporal (the activities called directly, in a process of their own)');
   const direct = new DirectPipeline();
-  const noTemporal = await measure('KEY pipeline without Temporal', cross, (i) => direct.load('BENCH_DIRECT', `bench-direct-${i}`).then(() => undefined));
+  const noTemporal = await measure('KEY pipeline without Temporal', cross, (i) => directInChild('BENCH_DIRECT', `bench-direct-${i}`));
 
   log('== dms-etl through Temporal (dev server, one worker with a prebuilt workflow bundle)');
   const bundlePath = path.join(tmp, 'workflow-bundle.js');
@@ -455,7 +482,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(out));
 }
 
-main().catch((err) => {
+(flags['direct-child'] ? directChild(flags['direct-child'], flags['workflow-id'] ?? 'bench-direct') : main()).catch((err) => {
   console.error(`bench: ${(err as Error).message}`);
   process.exit(1);
 });
