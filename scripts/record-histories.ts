@@ -12,7 +12,8 @@ import { createDatabases, urlFor } from '../test/support/postgres';
 import { startWorker } from '../test/support/worker-process';
 import { freePort, startDevServer, temporalCli } from './temporal-dev';
 
-const OUT = path.join(__dirname, '..', 'test', 'histories');
+const ROOT = path.join(__dirname, '..');
+const OUT = path.join(ROOT, 'test', 'histories');
 const { version } = require('../package.json') as { version: string };
 
 async function main(): Promise<void> {
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
     const save = async (name: string, workflowId: string, runId: string) => {
       // The Temporal CLI writes the proto3 JSON that the SDK's replayer reads.
       const json = execFileSync(temporalCli(), ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--run-id', runId, '--output', 'json'], { encoding: 'utf8' });
-      writeFileSync(path.join(OUT, `${version}-${name}.json`), json);
+      // Stack traces in failures name files of this checkout: keep the machine's paths out.
+      writeFileSync(path.join(OUT, `${version}-${name}.json`), json.split(JSON.stringify(ROOT).slice(1, -1)).join('<repo>'));
       return client.workflow.getHandle(workflowId, runId).fetchHistory();
     };
 
