@@ -75,6 +75,8 @@ function ownedRow(row: CheckpointRow | undefined, input: Pick<BatchInput, 'mapre
 interface Live {
   state: BatchState;
   beat(): void;
+  /** Heartbeats, then stops the batch in flight (its transaction rolls back) if the run was cancelled. */
+  beatOrStop(): void;
   /** Mirrors a committed state into DMS_PRCLOG (see mirrorQueue). */
   mirror(state: BatchState): void;
 }
@@ -111,6 +113,18 @@ function mirrorQueue(write: (state: BatchState) => Promise<void>) {
       if (failure) throw failure;
     },
   };
+}
+
+/** Loads streamed rows as LOADMODE says: appended (COPY) or merged on TRGKEYCOLS. */
+function writeRows(p: JobPlan, tx: TargetTransaction, rows: AsyncIterable<RowBatch>, live: Live): Promise<number> {
+  return p.upsertKey
+    ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, rows, live.beatOrStop)
+    : tx.load(p.schema, p.table, p.columns, rows, live.beatOrStop);
+}
+
+/** Rows a streamed read holds in memory at once. */
+function chunkRowsOf(p: JobPlan): number {
+  return Math.min(p.spec.bulklmt, 2000);
 }
 
 function stateOf(row: CheckpointRow): BatchState {
@@ -320,11 +334,9 @@ export function createActivities(deps: ActivityDeps) {
   async function rowcountSlice(
     input: BatchInput,
     p: JobPlan,
-    save: (tx: TargetTransaction, next: CheckpointRow) => Promise<void>,
     first: { mapref: string; batch: number; attempt: number },
     live: Live,
   ): Promise<BatchResult> {
-    const ctx = Context.current();
     const fence = async (tx: TargetTransaction, expected: BatchState) => {
       const row = ownedRow(await tx.lockCheckpoint(p.schema, input.mapref), input);
       return { row, current: sameState(row, expected) };
@@ -345,11 +357,7 @@ export function createActivities(deps: ActivityDeps) {
       const limit = input.maxBatches ?? 1;
       let loaded = 0;
       let committed = 0;
-      const heartbeat = () => {
-        live.beat();
-        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
-      };
-      const chunkRows = Math.min(p.spec.bulklmt, 2000);
+      const chunkRows = chunkRowsOf(p);
       for (;;) {
         const at = { ...first, batch: row.batches + 1 };
         const expected = stateOf(row);
@@ -375,14 +383,12 @@ export function createActivities(deps: ActivityDeps) {
         const next = await p.target.transaction(async (tx) => {
           const f = await fence(tx, expected);
           if (!f.current) return undefined; // another attempt of this run moved on: stop here
-          const n = p.upsertKey
-            ? await tx.upsert(p.schema, p.table, p.columns, p.upsertKey, batchRows(), heartbeat)
-            : await tx.load(p.schema, p.table, p.columns, batchRows(), heartbeat);
+          const n = await writeRows(p, tx, batchRows(), live);
           if (n === 0) return null; // the source ended with the last batch
           const advanced: CheckpointRow = { ...f.row, checkpoint: String(f.row.rows + n), lastRow: digestRow(lastRow!), batches: f.row.batches + 1, rows: f.row.rows + n };
-          await save(tx, advanced);
+          await saveCheckpoint(p, input.prcid, tx, advanced);
           await deps.faults?.('beforeCommit', at);
-          heartbeat();
+          live.beatOrStop();
           return advanced;
         });
         if (next === undefined) return { state: expected, rowsInBatch: loaded, done: false, alreadyCommitted: true, tieRun: 0 };
@@ -412,10 +418,8 @@ export function createActivities(deps: ActivityDeps) {
     p: JobPlan,
     expected: BatchState,
     at: { mapref: string; batch: number; attempt: number },
-    save: (tx: TargetTransaction, next: CheckpointRow) => Promise<void>,
     live: Live,
   ): Promise<BatchResult> {
-    const ctx = Context.current();
     await deps.faults?.('beforeLock', at);
     const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
       const row = ownedRow(await tx.lockCheckpoint(p.schema, input.mapref), input);
@@ -428,32 +432,23 @@ export function createActivities(deps: ActivityDeps) {
         plans.delete(input.jobid);
         throw new ConfigError(input.mapref, 'CHKPNTCOLUMN', `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`, `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
       }
-      const heartbeat = () => {
-        live.beat();
-        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
-      };
-      const chunkRows = Math.min(p.spec.bulklmt, 2000);
-      /** Loads streamed rows as LOADMODE says: appended (COPY) or merged on TRGKEYCOLS. */
-      const write = (tx: TargetTransaction, rows: AsyncIterable<RowBatch>) =>
-        p.upsertKey
-          ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, rows, heartbeat)
-          : tx.load(p.schema, p.table, p.columns, rows, heartbeat);
+      const chunkRows = chunkRowsOf(p);
       if (p.strategy === 'NONE') {
         // The whole load in this one transaction: a retry after a crash starts clean.
         if (row.batches > 0) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
-        const n = await write(tx, p.source.readAll(p.spec.srcquery, chunkRows));
+        const n = await writeRows(p, tx, p.source.readAll(p.spec.srcquery, chunkRows), live);
         const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
-        await save(tx, next);
+        await saveCheckpoint(p, input.prcid, tx, next);
         await deps.faults?.('beforeCommit', at);
-        heartbeat();
+        live.beatOrStop();
         return { state: stateOf(next), rowsInBatch: n, done: true, alreadyCommitted: false, tieRun: 0 };
       }
       if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0) {
         // Phase one: the rows no keyset can select, all in this one transaction.
-        const n = await write(tx, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows));
+        const n = await writeRows(p, tx, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows), live);
         const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
-        await save(tx, next);
-        heartbeat();
+        await saveCheckpoint(p, input.prcid, tx, next);
+        live.beatOrStop();
         return { state: stateOf(next), rowsInBatch: n, done: false, alreadyCommitted: false, tieRun: 0 };
       }
       let after: string[] | null = null;
@@ -469,15 +464,15 @@ export function createActivities(deps: ActivityDeps) {
       const last = upTo === null;
       upTo ??= await p.source.lastKey(p.keyed, after);
       if (upTo === null) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
-      heartbeat();
+      live.beatOrStop();
       const n = p.mover
-        ? await p.mover.move(tx, after, upTo, heartbeat)
-        : await write(tx, p.source.readRange(p.keyed, after, upTo, chunkRows));
+        ? await p.mover.move(tx, after, upTo, live.beatOrStop)
+        : await writeRows(p, tx, p.source.readRange(p.keyed, after, upTo, chunkRows), live);
       const tieRun = n > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
       const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };
-      await save(tx, next);
+      await saveCheckpoint(p, input.prcid, tx, next);
       await deps.faults?.('beforeCommit', at);
-      heartbeat();
+      live.beatOrStop();
       return { state: stateOf(next), rowsInBatch: n, done: last, alreadyCommitted: false, tieRun };
     });
     live.state = result.state;
@@ -499,10 +494,17 @@ export function createActivities(deps: ActivityDeps) {
       // Heartbeats carry the last committed state: `dms status` and the Web UI's pending
       // activity show it live, while the workflow hears of it when the slice ends.
       const mirrors = mirrorQueue((state) => metadata.mirrorCheckpoint(input.prcid, state));
-      const live: Live = { state: input.expected, beat: () => ctx.heartbeat(live.state), mirror: (state) => mirrors.push(state) };
+      const live: Live = {
+        state: input.expected,
+        beat: () => ctx.heartbeat(live.state),
+        beatOrStop: () => {
+          live.beat();
+          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
+        },
+        mirror: (state) => mirrors.push(state),
+      };
       live.beat();
       const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: ctx.info.attempt };
-      const save = (tx: TargetTransaction, next: CheckpointRow) => saveCheckpoint(p, input.prcid, tx, next);
       // Long source queries (a sort, a count of ties) must not look like a dead worker.
       const beat = setInterval(() => live.beat(), 1_000);
       try {
@@ -516,19 +518,18 @@ export function createActivities(deps: ActivityDeps) {
       async function slice(): Promise<BatchResult> {
         if (p.strategy === 'ROWCOUNT') {
           await deps.faults?.('beforeLock', at);
-          return rowcountSlice(input, p, save, at, live);
+          return rowcountSlice(input, p, at, live);
         }
         // Batch after batch, each in its own fenced transaction, until the source ends, the
         // slice's time is up or the workflow's budget of batches is spent.
         const deadline = Date.now() + sliceMs;
         const limit = input.maxBatches ?? 1;
-        let result = await keyBatch(input, p, input.expected, at, save, live);
+        let result = await keyBatch(input, p, input.expected, at, live);
         let loaded = result.rowsInBatch;
         let tie = { rows: result.tieRun, batch: result.state.batches };
         for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
-          live.beat();
-          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('run cancelled between batches');
-          const next = await keyBatch(input, p, result.state, { ...at, batch: result.state.batches + 1 }, save, live);
+          live.beatOrStop();
+          const next = await keyBatch(input, p, result.state, { ...at, batch: result.state.batches + 1 }, live);
           // Another attempt of this run moved the checkpoint on: report where it is now.
           if (next.alreadyCommitted) return { ...next, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
           result = next;
