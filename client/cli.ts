@@ -42,11 +42,6 @@ export function workflowIdFor(mapref: string): string {
 const POLL_MS = 1000;
 
 /**
- * Polls the workflow's progress query until stopped, drawing it on stdout. A query that
- * fails (no worker yet, the workflow between two runs of a continue-as-new) is skipped
- * silently and asked again at the next tick.
- */
-/**
  * A running load's progress: the workflow's `progress` query, moved on to what its batch
  * activity's last heartbeat reports as committed (the workflow hears of it only when the
  * activity hands back).
@@ -64,6 +59,11 @@ async function liveProgress(client: Client, handle: WorkflowHandle): Promise<Pro
   return withHeartbeat(progress, beat, Date.now());
 }
 
+/**
+ * Polls the run's live progress until stopped, drawing it on stdout. A query that
+ * fails (no worker yet, the workflow between two runs of a continue-as-new) is skipped
+ * silently and asked again at the next tick.
+ */
 function watchProgress(client: Client, handle: WorkflowHandle): () => void {
   const display = new ProgressDisplay(process.stdout);
   let stopped = false;

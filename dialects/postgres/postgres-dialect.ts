@@ -91,6 +91,11 @@ function poolFor(spec: ConnectionSpec, session: SessionOptions, readOnly: boolea
   return pool;
 }
 
+async function identityOf(pool: pg.Pool): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>(`SELECT ${POSTGRES_IDENTITY} AS id`);
+  return rows[0].id;
+}
+
 async function typesOf(client: pg.Pool | pg.PoolClient, oids: number[]): Promise<Map<number, { name: string; category: string }>> {
   const { rows } = await client.query<{ oid: string; name: string; category: string }>(
     'SELECT oid, format_type(oid, NULL) AS name, typcategory AS category FROM pg_type WHERE oid = ANY($1::oid[])',
@@ -102,26 +107,29 @@ async function typesOf(client: pg.Pool | pg.PoolClient, oids: number[]): Promise
 class PostgresSource implements SourceDatabase {
   constructor(readonly pool: pg.Pool) {}
 
-  async identity(): Promise<string> {
-    const { rows } = await this.pool.query<{ id: string }>(`SELECT ${POSTGRES_IDENTITY} AS id`);
-    return rows[0].id;
+  identity(): Promise<string> {
+    return identityOf(this.pool);
+  }
+
+  /** The query's result columns and their types, without reading a row. */
+  private async fieldsOf(query: string) {
+    const result = await this.pool.query(extended({ text: `${sourceSubquery(query)}\nLIMIT $1`, values: [0], rowMode: 'array' }));
+    return { fields: result.fields, types: await typesOf(this.pool, result.fields.map((f) => f.dataTypeID)) };
   }
 
   /** The type (oid and printed name) of each returned column, without reading a row. */
   async columnTypes(query: string): Promise<Map<string, { oid: number; name: string }>> {
-    const result = await this.pool.query(extended({ text: `${sourceSubquery(query)}\nLIMIT $1`, values: [0], rowMode: 'array' }));
-    const types = await typesOf(this.pool, result.fields.map((f) => f.dataTypeID));
-    return new Map(result.fields.map((f) => [f.name, { oid: f.dataTypeID, name: types.get(f.dataTypeID)?.name ?? 'text' }]));
+    const { fields, types } = await this.fieldsOf(query);
+    return new Map(fields.map((f) => [f.name, { oid: f.dataTypeID, name: types.get(f.dataTypeID)?.name ?? 'text' }]));
   }
 
   async describeQuery(query: string): Promise<QueryDescription> {
-    const result = await this.pool.query(extended({ text: `${sourceSubquery(query)}\nLIMIT $1`, values: [0], rowMode: 'array' }));
-    const types = await typesOf(this.pool, result.fields.map((f) => f.dataTypeID));
-    const columns: ColumnInfo[] = result.fields.map((f) => {
+    const { fields, types } = await this.fieldsOf(query);
+    const columns: ColumnInfo[] = fields.map((f) => {
       const t = types.get(f.dataTypeID);
       return { name: f.name, type: t?.name ?? `oid ${f.dataTypeID}`, category: t?.category ?? 'X' };
     });
-    const uniqueKeys = await uniqueKeysOf(this.pool, query, result.fields);
+    const uniqueKeys = await uniqueKeysOf(this.pool, query, fields);
     return { columns, uniqueKeys };
   }
 
@@ -478,9 +486,8 @@ class PostgresTarget implements TargetDatabase {
     await this.pool.query(`ALTER TABLE ${checkpointTable(schema)} ADD COLUMN IF NOT EXISTS keycols text, ADD COLUMN IF NOT EXISTS lastrow text`);
   }
 
-  async identity(): Promise<string | null> {
-    const { rows } = await this.pool.query<{ id: string }>(`SELECT ${POSTGRES_IDENTITY} AS id`);
-    return rows[0].id;
+  identity(): Promise<string | null> {
+    return identityOf(this.pool);
   }
 
   async transaction<T>(fn: (tx: TargetTransaction) => Promise<T>): Promise<T> {
