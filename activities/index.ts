@@ -12,7 +12,7 @@ import { ConfigError, MappingBusyError, OwnershipLostError } from '../common/err
 import { parseMapping } from '../common/mapping';
 import { dmsPrclog } from '../migrations/schema';
 import type { Metadata } from '../metadata/repository';
-import type { CheckpointRow, RowBatch, TargetTransaction } from '../dialects';
+import type { CheckpointRow, OrderedRows, RowBatch, TargetTransaction } from '../dialects';
 import type { DatabaseRegistry } from './databases';
 import { redactedMessage, toFailure } from './failures';
 import { checkNullKeys, describeKey, planMapping, type JobPlan } from './job-plan';
@@ -122,9 +122,46 @@ function writeRows(p: JobPlan, tx: TargetTransaction, rows: AsyncIterable<RowBat
     : tx.load(p.schema, p.table, p.columns, rows, live.beatOrStop);
 }
 
+/**
+ * The batches of a slice commit without waiting for the disk, and the slice's end makes them
+ * all durable at once (flushCommits) before the workflow hears of them. A crash of the target
+ * database in between takes back whole batches, rows and checkpoint together; the next
+ * attempt finds the checkpoint there and goes on from it, so nothing is lost or doubled.
+ */
+const INSIDE_SLICE = { flushLater: true };
+
 /** Rows a streamed read holds in memory at once. */
 function chunkRowsOf(p: JobPlan): number {
   return Math.min(p.spec.bulklmt, 2000);
+}
+
+/** ROWCOUNT's ordered rows read and loaded decoded, where the dialect has no mover for them. */
+async function decodedRows(p: JobPlan, offset: number, live: Live): Promise<OrderedRows> {
+  const cursor = await p.source.openOrdered(p.spec.srcquery, p.keyed.key, offset);
+  const chunkRows = chunkRowsOf(p);
+  return {
+    next: async () => (await cursor.read(1))[0] ?? null,
+    async moveInto(tx, limit) {
+      let taken = 0;
+      let last: (string | null)[] | null = null;
+      /** The batch's rows, read from the cursor a chunk at a time (memory holds one chunk). */
+      async function* batchRows(): AsyncIterable<RowBatch> {
+        while (taken < limit) {
+          const wanted = Math.min(chunkRows, limit - taken);
+          const rows = await cursor.read(wanted);
+          taken += rows.length;
+          if (rows.length > 0) {
+            last = rows[rows.length - 1];
+            yield { columns: p.columns, rows };
+          }
+          if (rows.length < wanted) return;
+        }
+      }
+      await writeRows(p, tx, batchRows(), live);
+      return { rows: taken, last };
+    },
+    close: () => cursor.close(),
+  };
 }
 
 function stateOf(row: CheckpointRow): BatchState {
@@ -344,10 +381,11 @@ export function createActivities(deps: ActivityDeps) {
     const start = await p.target.transaction((tx) => fence(tx, input.expected));
     if (!start.current) return { state: stateOf(start.row), rowsInBatch: 0, done: false, alreadyCommitted: true, tieRun: 0 };
     let row = start.row;
-    const cursor = await p.source.openOrdered(p.spec.srcquery, p.keyed.key, Math.max(0, row.rows - 1));
+    const offset = Math.max(0, row.rows - 1);
+    const source = p.orderedMover ? await p.orderedMover.open(offset) : await decodedRows(p, offset, live);
     try {
       if (row.rows > 0) {
-        const [previous] = await cursor.read(1);
+        const previous = await source.next();
         if (!previous || digestRow(previous) !== row.lastRow) {
           throw new ConfigError(input.mapref, 'SRCQUERY', `returned different rows since this run began: row ${row.rows}, the last one loaded, is no longer in its place, so counting rows would skip or repeat some`, `load from the start with \`dms run ${input.mapref} --from-start\` after emptying the target, or use KEY with a key column`);
         }
@@ -357,53 +395,37 @@ export function createActivities(deps: ActivityDeps) {
       const limit = input.maxBatches ?? 1;
       let loaded = 0;
       let committed = 0;
-      const chunkRows = chunkRowsOf(p);
       for (;;) {
         const at = { ...first, batch: row.batches + 1 };
         const expected = stateOf(row);
-        let taken = 0;
-        let ended = false;
-        let lastRow: (string | null)[] | undefined;
-        /** The batch's rows, read from the cursor a chunk at a time (memory holds one chunk). */
-        async function* batchRows(): AsyncIterable<RowBatch> {
-          while (taken < p.spec.bulklmt) {
-            const wanted = Math.min(chunkRows, p.spec.bulklmt - taken);
-            const rows = await cursor.read(wanted);
-            taken += rows.length;
-            if (rows.length > 0) {
-              lastRow = rows[rows.length - 1];
-              yield { columns: p.columns, rows };
-            }
-            if (rows.length < wanted) {
-              ended = true;
-              return;
-            }
-          }
-        }
+        let moved = 0;
         const next = await p.target.transaction(async (tx) => {
           const f = await fence(tx, expected);
           if (!f.current) return undefined; // another attempt of this run moved on: stop here
-          const n = await writeRows(p, tx, batchRows(), live);
-          if (n === 0) return null; // the source ended with the last batch
-          const advanced: CheckpointRow = { ...f.row, checkpoint: String(f.row.rows + n), lastRow: digestRow(lastRow!), batches: f.row.batches + 1, rows: f.row.rows + n };
+          const batch = await source.moveInto(tx, p.spec.bulklmt, live.beatOrStop);
+          moved = batch.rows;
+          if (batch.rows === 0) return null; // the source ended with the last batch
+          const n = batch.rows;
+          const advanced: CheckpointRow = { ...f.row, checkpoint: String(f.row.rows + n), lastRow: digestRow(batch.last!), batches: f.row.batches + 1, rows: f.row.rows + n };
           await saveCheckpoint(p, input.prcid, tx, advanced);
           await deps.faults?.('beforeCommit', at);
           live.beatOrStop();
           return advanced;
-        });
+        }, INSIDE_SLICE);
         if (next === undefined) return { state: expected, rowsInBatch: loaded, done: false, alreadyCommitted: true, tieRun: 0 };
         if (next === null) return { state: expected, rowsInBatch: loaded, done: true, alreadyCommitted: false, tieRun: 0 };
         await deps.faults?.('afterCommit', at);
         if (!p.sharesMetadata) live.mirror(stateOf(next));
         row = next;
         live.state = stateOf(next);
-        loaded += taken;
+        loaded += moved;
         committed += 1;
         live.beat();
+        const ended = moved < p.spec.bulklmt;
         if (ended || committed >= limit || Date.now() >= deadline) return { state: stateOf(row), rowsInBatch: loaded, done: ended, alreadyCommitted: false, tieRun: 0 };
       }
     } finally {
-      await cursor.close();
+      await source.close();
     }
   }
 
@@ -474,7 +496,7 @@ export function createActivities(deps: ActivityDeps) {
       await deps.faults?.('beforeCommit', at);
       live.beatOrStop();
       return { state: stateOf(next), rowsInBatch: n, done: last, alreadyCommitted: false, tieRun };
-    });
+    }, INSIDE_SLICE);
     live.state = result.state;
     await deps.faults?.('afterCommit', at);
     // Also after an already committed batch: its attempt may have died before mirroring it.
@@ -509,6 +531,8 @@ export function createActivities(deps: ActivityDeps) {
       const beat = setInterval(() => live.beat(), 1_000);
       try {
         const result = await slice();
+        // The state the workflow hears of must survive a crash of the target database.
+        await p.target.flushCommits(p.schema, input.mapref);
         await mirrors.flush();
         return result;
       } finally {

@@ -3,7 +3,7 @@
 // moves. Used at the start of every run and by `dms mapping validate`.
 import { ConfigError } from '../common/errors';
 import type { MappingSpec } from '../common/mapping';
-import { IdentifierError, splitIdentifierList, type ColumnInfo, type Dialect, type KeyedQuery, type RangeMover, type SourceDatabase, type TargetDatabase } from '../dialects';
+import { IdentifierError, splitIdentifierList, type ColumnInfo, type Dialect, type KeyedQuery, type OrderedMover, type RangeMover, type SourceDatabase, type TargetDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
 import { isSqlState, isTransient, redactedMessage } from './failures';
@@ -38,6 +38,8 @@ export interface JobPlan {
   lookback: { window: string; type: string } | null;
   /** KEY appends: the dialect's way to move a range without decoding rows, if it has one. */
   mover: RangeMover | null;
+  /** ROWCOUNT appends: the dialect's way to move ordered rows without decoding them, if it has one. */
+  orderedMover: OrderedMover | null;
 }
 
 function resolve(dialect: Dialect, mapref: string, field: string, raw: string, fix: string): string {
@@ -163,8 +165,10 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
   const keyed = { query: spec.srcquery, key: strategy === 'ROWCOUNT' ? rowOrder : [...userKey, ...tieBreaker] };
   const mover = strategy === 'KEY' && !upsertKey && target.rangeMover ? await target.rangeMover(source, keyed, schema, table, names) : null;
+  const orderedMover = strategy === 'ROWCOUNT' && !upsertKey && target.orderedMover ? await target.orderedMover(source, keyed, schema, table, names) : null;
   return {
     mover,
+    orderedMover,
     sharesMetadata: targetIdentity !== null && targetIdentity === metadataIdentity.id,
     upsertKey,
     lookback,
@@ -224,7 +228,10 @@ export function chooseStrategy(spec: MappingSpec, named: string[], uniqueKeys: s
 
 /** What a run or `dms mapping validate` reports about the key, and what it warns of. */
 export async function describeKey(plan: JobPlan): Promise<{ summary: string; warnings: string[] }> {
-  if (plan.strategy !== 'KEY') return { summary: plan.strategyReason, warnings: [] };
+  if (plan.strategy !== 'KEY') {
+    const transfer = plan.orderedMover ? `; rows move by ${plan.orderedMover.method}` : '';
+    return { summary: `${plan.strategyReason}${transfer}`, warnings: [] };
+  }
   const key = plan.userKey.join(', ');
   const keySummary = plan.tieBreaker.length
     ? `key (${key}) is not unique; ties are broken by (${plan.tieBreaker.join(', ')}), a unique key of the source table`

@@ -135,7 +135,35 @@ export interface RangeMover {
   move(tx: TargetTransaction, after: KeyValue | null, upTo: KeyValue, onChunk?: () => void): Promise<number>;
 }
 
+/**
+ * ROWCOUNT's rows in their total order, from an offset on: one read of the source that
+ * serves batch after batch, each taking the next whole rows.
+ */
+export interface OrderedRows {
+  /** Takes the next row and returns its values in text form (to check it), or null at the end. */
+  next(): Promise<(string | null)[] | null>;
+  /**
+   * Moves the next `rows` rows (fewer only at the end) into the table inside tx; calls onChunk
+   * as data flows; returns how many moved and the values of the last one (null when none).
+   */
+  moveInto(tx: TargetTransaction, rows: number, onChunk?: () => void): Promise<{ rows: number; last: (string | null)[] | null }>;
+  close(): Promise<void>;
+}
+
+/** A way to move ROWCOUNT's rows without decoding them in the worker (see RangeMover). */
+export interface OrderedMover {
+  /** How rows move, for the run's log. */
+  readonly method: string;
+  /** The rows of `q` ordered by q.key, skipping the first `offset`; close it in finally. */
+  open(offset: number): Promise<OrderedRows>;
+}
+
 export interface TargetDatabase {
+  /**
+   * A mover of ROWCOUNT's ordered rows of `q` from `source` into schema.table (columns by
+   * name), or null when this dialect has no faster path than decoded rows for that source.
+   */
+  orderedMover?(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<OrderedMover | null>;
   /**
    * A mover of key ranges of `q` from `source` into schema.table (columns by name), or null
    * when this dialect has no faster path than decoded rows for that source.
@@ -153,7 +181,21 @@ export interface TargetDatabase {
    */
   identity(): Promise<string | null>;
   /** Runs fn in one transaction: commit when it resolves, roll back when it throws. */
-  transaction<T>(fn: (tx: TargetTransaction) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: TargetTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Makes every commit made so far durable, those with flushLater included: on return, a
+   * crash of the database can no longer take any of them back.
+   */
+  flushCommits(schema: string, mapref: string): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /**
+   * The commit may return before it is durable (its rows and checkpoint still commit, or
+   * vanish, together). Only for batches inside a slice, whose state nobody outside the
+   * activity relies on until flushCommits has run.
+   */
+  flushLater?: boolean;
 }
 
 export interface Dialect {

@@ -13,6 +13,7 @@ import type {
   Dialect,
   KeyedQuery,
   KeyValue,
+  OrderedMover,
   QueryDescription,
   RangeMover,
   RowBatch,
@@ -21,9 +22,10 @@ import type {
   SourceDatabase,
   TargetDatabase,
   TargetTransaction,
+  TransactionOptions,
 } from '../dialect';
 import { parseIdentifier } from '../identifiers';
-import { encodeCopyText } from './postgres-copy';
+import { decodeCopyTextRow, encodeCopyText } from './postgres-copy';
 import {
   boundSetting,
   copyRangeSql,
@@ -32,6 +34,8 @@ import {
   keyBeforeSql,
   keyOrderProbeSql,
   LOOKBACK_TYPES,
+  OFFSET_SETTING,
+  orderedCopySql,
   orderedSql,
   orderProbeSql,
   lastKeySql,
@@ -401,8 +405,129 @@ function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: string[]
   };
 }
 
+/**
+ * Splits a COPY text stream into whole rows: a raw newline byte only ever ends a row (one
+ * inside a value is escaped as \n, and no UTF-8 sequence holds the byte).
+ */
+class CopyTextRows {
+  private readonly chunks: AsyncIterator<Buffer>;
+  /** Bytes read but not yet handed on: they begin a row. */
+  private pending: Buffer | null = null;
+  /** The start of a row whose end is in a chunk not yet read. */
+  private carry: Buffer[] = [];
+
+  constructor(stream: AsyncIterable<Buffer>) {
+    this.chunks = stream[Symbol.asyncIterator]();
+  }
+
+  private async chunk(): Promise<Buffer | null> {
+    if (this.pending) {
+      const chunk = this.pending;
+      this.pending = null;
+      return chunk;
+    }
+    const next = await this.chunks.next();
+    if (!next.done) return next.value;
+    if (this.carry.length > 0) throw new Error('COPY output ended inside a row');
+    return null;
+  }
+
+  /**
+   * Yields the bytes of the next `limit` rows (fewer at the end), in chunks; `taken` then
+   * holds how many, and `last` the last one's line.
+   */
+  async *take(limit: number, counts: { taken: number; last: Buffer | null }): AsyncGenerator<Buffer> {
+    while (counts.taken < limit) {
+      const chunk = await this.chunk();
+      if (!chunk) return;
+      let pos = 0;
+      let lastStart = -1;
+      let lastEnd = -1;
+      while (counts.taken < limit) {
+        const nl = chunk.indexOf(10, pos);
+        if (nl < 0) break;
+        counts.taken++;
+        lastStart = pos;
+        lastEnd = nl;
+        pos = nl + 1;
+      }
+      if (lastEnd >= 0) {
+        // The first row of a chunk may have begun in the chunks before it.
+        counts.last = lastStart === 0 && this.carry.length > 0 ? Buffer.concat([...this.carry, chunk.subarray(0, lastEnd)]) : chunk.subarray(lastStart, lastEnd);
+        this.carry = [];
+      }
+      if (counts.taken === limit) {
+        // The rest begins the next batch's first row.
+        if (pos < chunk.length) this.pending = chunk.subarray(pos);
+        yield chunk.subarray(0, pos);
+        return;
+      }
+      const rest = lastEnd >= 0 ? chunk.subarray(lastEnd + 1) : chunk;
+      if (rest.length > 0) this.carry.push(rest);
+      yield chunk;
+    }
+  }
+
+  /** Closes the read early (the stream stops; its connection must not be reused). */
+  async close(): Promise<void> {
+    await this.chunks.return?.();
+  }
+}
+
+/**
+ * ROWCOUNT from another PostgreSQL database: one COPY of the ordered rows in text format
+ * (the last row of each batch is read back for its digest; binary would need every type's
+ * decoder), split into batches of whole rows, each piped into COPY on the target.
+ */
+function orderedCopyMover(source: PostgresSource, q: KeyedQuery, relation: string, columns: string[]): OrderedMover {
+  const list = columns.map(quotePostgresIdentifier).join(', ');
+  return {
+    method: 'text COPY from the source, split into batches of whole rows, piped into COPY on the target',
+    async open(offset) {
+      const client = await source.pool.connect();
+      try {
+        await client.query(extended({ text: 'SELECT set_config($1, $2, false)', values: [OFFSET_SETTING, String(offset)] }));
+      } catch (err) {
+        client.release(err as Error);
+        throw err;
+      }
+      // SRCQUERY is checked to be one statement (extended protocol) by every run's pre-flight.
+      const out = client.query(copyTo(`COPY (${orderedCopySql(q.query, q.key)}) TO STDOUT`));
+      const rows = new CopyTextRows(out);
+      let finished = false;
+      return {
+        async next() {
+          const counts = { taken: 0, last: null as Buffer | null };
+          for await (const _ of rows.take(1, counts));
+          finished = counts.taken === 0;
+          return counts.last && decodeCopyTextRow(counts.last.toString('utf8'));
+        },
+        async moveInto(tx, limit, onChunk) {
+          const counts = { taken: 0, last: null as Buffer | null };
+          const into = clientOf(tx).query(copyFrom(`COPY ${relation} (${list}) FROM STDIN`));
+          await pipeline(Readable.from(rows.take(limit, counts)), progressEvery(1 << 20, onChunk), into);
+          if (into.rowCount !== counts.taken) throw new Error(`COPY took ${into.rowCount} rows where ${counts.taken} were sent`);
+          finished = counts.taken < limit;
+          return { rows: counts.taken, last: counts.last && decodeCopyTextRow(counts.last.toString('utf8')) };
+        },
+        async close() {
+          // A COPY stopped before its end leaves the connection mid-stream: never reuse it.
+          const broken = finished ? undefined : new Error('COPY closed before its end');
+          await rows.close().catch(() => undefined);
+          client.release(broken);
+        },
+      };
+    },
+  };
+}
+
 class PostgresTarget implements TargetDatabase {
   constructor(private readonly pool: pg.Pool) {}
+
+  async orderedMover(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<OrderedMover | null> {
+    if (!(source instanceof PostgresSource)) return null;
+    return orderedCopyMover(source, q, `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`, columns);
+  }
 
   async rangeMover(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<RangeMover | null> {
     if (!(source instanceof PostgresSource)) return null;
@@ -490,11 +615,12 @@ class PostgresTarget implements TargetDatabase {
     return identityOf(this.pool);
   }
 
-  async transaction<T>(fn: (tx: TargetTransaction) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: TargetTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      // One round trip: a simple-protocol query may hold two statements.
+      await client.query(options.flushLater ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
       const result = await fn(new PostgresTargetTransaction(client));
       await client.query('COMMIT');
       return result;
@@ -508,6 +634,15 @@ class PostgresTarget implements TargetDatabase {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * A synchronous commit flushes the log up to its own commit record, and so every commit
+   * before it. It needs a write (a transaction that wrote no log commits without a flush):
+   * the checkpoint row's time of update, the least there is to write.
+   */
+  async flushCommits(schema: string, mapref: string): Promise<void> {
+    await this.pool.query(`UPDATE ${checkpointTable(schema)} SET recupdt = now() WHERE mapref = $1`, [mapref]);
   }
 
   close(): Promise<void> {

@@ -125,6 +125,17 @@ export function orderedSql(query: string, order: string[]): string {
   return `${sourceSubquery(query)}\nORDER BY ${keyList(order)}\nOFFSET $1`;
 }
 
+/** The name of the setting that carries ROWCOUNT's offset into COPY. */
+export const OFFSET_SETTING = 'dms.offset';
+
+/**
+ * orderedSql for COPY (...) TO STDOUT, which takes no bind parameters: the offset is read
+ * from a setting, set with a bound value just before on the same session.
+ */
+export function orderedCopySql(query: string, order: string[]): string {
+  return `${sourceSubquery(query)}\nORDER BY ${keyList(order)}\nOFFSET current_setting('${OFFSET_SETTING}')::bigint`;
+}
+
 /** Plans (never runs) an ORDER BY on one column: fails when its type has no ordering. */
 export function orderProbeSql(query: string, column: string): string {
   return `EXPLAIN ${sourceSubquery(query)}\nORDER BY ${col(column)}`;

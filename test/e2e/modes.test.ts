@@ -77,6 +77,24 @@ describe('ROWCOUNT', () => {
     await expectExact('t_rowcount');
     // The count never over-counts the short last batch: 20,000 = 28 batches of 700 + 400.
     expect(await checkpointRow(h.dbs.target, 'ROWCOUNT')).toMatchObject({ chkpnt: String(ROWS), batchcnt: 29 });
+    expect(h.workerOutput()).toContain('rows move by text COPY from the source, split into batches of whole rows');
+    await second.kill();
+  });
+
+  it('reads and loads rows decoded where no mover serves (UPSERT), through a worker kill', async () => {
+    await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE t_rc_upsert (sale_id bigint PRIMARY KEY, store_id int NOT NULL, amount numeric(12,2), sold_at timestamptz, note text)`));
+    await registerMapping(h.dbs, { mapref: 'RCUPSERT', batchSize: 900, srcquery: 'SELECT * FROM sales_nokey', trgtbnm: 'T_RC_UPSERT', columns: { chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null, loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } });
+    const first = await h.startWorker({ faults: [{ point: 'afterCommit', batch: 3, action: 'kill' }] });
+    const handle = await start('RCUPSERT');
+    await first.waitFor(/fault: kill at afterCommit of batch 3/);
+    await first.kill();
+    expect(await checkpointRow(h.dbs.target, 'RCUPSERT')).toMatchObject({ chkpnt: '2700', batchcnt: 3 });
+    const second = await h.startWorker();
+    expect(await handle.result()).toMatchObject({ rows: ROWS, batches: 23 });
+    await expectExact('t_rc_upsert');
+    const summary = h.workerOutput().split('\n').find((line) => line.includes('Mapping RCUPSERT: '));
+    expect(summary).toContain('ROWCOUNT');
+    expect(summary).not.toContain('rows move by');
     await second.kill();
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCopyText, escapeCopyValue } from '../../dialects/postgres/postgres-copy';
-import { copyRangeSql, countNullKeysSql, lastKeySql, nthKeySql, rangeSql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
+import { decodeCopyTextRow, encodeCopyText, escapeCopyValue, unescapeCopyValue } from '../../dialects/postgres/postgres-copy';
+import { copyRangeSql, countNullKeysSql, orderedCopySql, lastKeySql, nthKeySql, rangeSql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
 
 describe('keyset SQL', () => {
   it('finds the upper key of the next batch with bound parameters', () => {
@@ -64,6 +64,24 @@ describe('COPY text encoding', () => {
     expect(escapeCopyValue(null)).toBe('\\N');
     expect(escapeCopyValue('\\N')).toBe('\\\\N');
     expect(escapeCopyValue('é €')).toBe('é €');
+  });
+
+  it('reads a row back to the values it was written from', () => {
+    const row = ['a\tb\nc\rd\\e', null, '\\N', '', 'é € 𝄞', '\\x00ff'];
+    const [line] = [...encodeCopyText([row])];
+    expect(decodeCopyTextRow(line.slice(0, -1))).toEqual(row);
+  });
+
+  it('reads every escape COPY may write: \b \f \v, octal and hex bytes, any other escaped character as itself', () => {
+    expect(unescapeCopyValue('\\b\\f\\v')).toBe('\b\f\v');
+    expect(unescapeCopyValue('\\101\\x42\\q\\x')).toBe('ABqx');
+    expect(unescapeCopyValue('\\N')).toBeNull();
+  });
+
+  it('skips ROWCOUNT\'s committed rows by an offset read from a setting, never pasted', () => {
+    expect(orderedCopySql('SELECT * FROM t', ['a', 'b'])).toBe(
+      `SELECT * FROM (\nSELECT * FROM t\n) AS dms_src\nORDER BY dms_src."a", dms_src."b"\nOFFSET current_setting('dms.offset')::bigint`,
+    );
   });
 
   it('writes one line per row and splits large batches into chunks', () => {
