@@ -71,6 +71,16 @@ function ownedRow(row: CheckpointRow | undefined, input: Pick<BatchInput, 'mapre
   return row;
 }
 
+/** Runs fn with a heartbeat every second: long source queries (a sort, a count) must not look like a dead worker. */
+async function heartbeating<T>(beat: () => void, fn: () => Promise<T>): Promise<T> {
+  const timer = setInterval(beat, 1_000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** What a batch activity has committed so far, sent with each heartbeat. */
 interface Live {
   state: BatchState;
@@ -287,79 +297,92 @@ export function createActivities(deps: ActivityDeps) {
    * on a resume and clearing it on a fresh start.
    */
   async function prepareRun(input: PrepareInput): Promise<RunPlan> {
-    return classified(async () => {
-      const p = await plan(input.jobid, true);
-      const { mapref } = input;
-      const nulls = await checkNullKeys(p);
-      const { summary, warnings } = await describeKey(p);
-      const resumedCheckpoint = input.resume ? ((await metadata.run(input.prcid))?.param1 ?? null) : null;
-      const keyColumns = JSON.stringify(p.keyed.key);
-      await p.target.ensureCheckpointTable(p.schema);
-      let incrementalFrom: RunPlan['incrementalFrom'] = null;
-      const row = await p.target.transaction(async (tx) => {
-        const current = await tx.lockCheckpoint(p.schema, mapref);
-        if (current && current.prcid === input.prcid) return current; // a retry of this activity
-        if (current && current.prcid > input.prcid) {
-          // A late attempt of an older run must never reset a newer run's checkpoint.
-          throw new OwnershipLostError(mapref, input.prcid, `run ${current.prcid} took the mapping over since`);
+    const { firstSlice } = input;
+    if (!firstSlice) return classified(() => prepare(input), { prcid: input.prcid, what: 'the start of the run' });
+    // The first slice of batches follows in the same activity, with no workflow task between.
+    const ctx = Context.current();
+    const prepared = await classified(() => heartbeating(() => ctx.heartbeat(), () => prepare(input)), { prcid: input.prcid, what: 'the start of the run' });
+    const batchInput = { mapref: input.mapref, prcid: input.prcid, epoch: prepared.epoch, jobid: input.jobid, expected: prepared.state, maxBatches: firstSlice.maxBatches };
+    return { ...prepared, firstSlice: await runBatch(batchInput, prepared.state.rows) };
+  }
+
+  async function prepare(input: PrepareInput): Promise<RunPlan> {
+    const p = await plan(input.jobid, true);
+    const { mapref } = input;
+    const nulls = await checkNullKeys(p);
+    const { summary, warnings } = await describeKey(p);
+    const resumedCheckpoint = input.resume ? ((await metadata.run(input.prcid))?.param1 ?? null) : null;
+    const keyColumns = JSON.stringify(p.keyed.key);
+    await p.target.ensureCheckpointTable(p.schema);
+    let incrementalFrom: RunPlan['incrementalFrom'] = null;
+    let retried = false;
+    const row = await p.target.transaction(async (tx) => {
+      const current = await tx.lockCheckpoint(p.schema, mapref);
+      if (current && current.prcid === input.prcid) {
+        retried = true; // a retry of this activity: the run owns the row already
+        return current;
+      }
+      if (current && current.prcid > input.prcid) {
+        // A late attempt of an older run must never reset a newer run's checkpoint.
+        throw new OwnershipLostError(mapref, input.prcid, `run ${current.prcid} took the mapping over since`);
+      }
+      if (input.resume && !current && resumedCheckpoint !== null) {
+        throw new ConfigError(mapref, 'DMS_CHKPNT', `has no row for this mapping in "${p.schema}", though the run being resumed stopped at checkpoint ${resumedCheckpoint}; resuming would load everything again`, `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``);
+      }
+      // Resume only a checkpoint its unfinished owner left: a row whose owner completed
+      // (a later run failed before taking it over) belongs to a finished load.
+      const ownerCompleted = current ? (await metadata.run(current.prcid))?.status === 'PC' : false;
+      const keep = input.resume && current !== undefined && !ownerCompleted;
+      // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
+      // retry of this activity (same run) or any resume never truncates again.
+      if (!keep && p.spec.loadmode === 'TRUNCATE') await tx.truncate(p.schema, p.table);
+      if (keep && current.jobid !== input.jobid) {
+        throw new ConfigError(mapref, 'DMS_CHKPNT', `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`, `load from the start with \`dms run ${mapref} --from-start\``);
+      }
+      if (keep && current.checkpoint !== null && current.keyColumns !== keyColumns) {
+        throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the checkpoint to resume from is over ${current.keyColumns ?? 'another key'} (a unique index of the source may have changed)`, `restore the source's key, or load from the start with \`dms run ${mapref} --from-start\``);
+      }
+      // INCREMENTAL: a fresh start begins after the last completed run's high-water mark,
+      // which DMS_CHKPNT keeps (PARAM1 says 'COMPLETED'), less the look-back window.
+      let start: string | null = keep ? current.checkpoint : null;
+      if (!keep && !input.fromStart && p.spec.loadmode === 'INCREMENTAL' && current?.checkpoint) {
+        if (current.keyColumns !== keyColumns) {
+          throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the high-water mark of the last completed run is over ${current.keyColumns}; reading from the start would load everything again`, `restore the key, or empty the target and load from the start with \`dms run ${mapref} --from-start\``);
         }
-        if (input.resume && !current && resumedCheckpoint !== null) {
-          throw new ConfigError(mapref, 'DMS_CHKPNT', `has no row for this mapping in "${p.schema}", though the run being resumed stopped at checkpoint ${resumedCheckpoint}; resuming would load everything again`, `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``);
-        }
-        // Resume only a checkpoint its unfinished owner left: a row whose owner completed
-        // (a later run failed before taking it over) belongs to a finished load.
-        const ownerCompleted = current ? (await metadata.run(current.prcid))?.status === 'PC' : false;
-        const keep = input.resume && current !== undefined && !ownerCompleted;
-        // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
-        // retry of this activity (same run) or any resume never truncates again.
-        if (!keep && p.spec.loadmode === 'TRUNCATE') await tx.truncate(p.schema, p.table);
-        if (keep && current.jobid !== input.jobid) {
-          throw new ConfigError(mapref, 'DMS_CHKPNT', `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`, `load from the start with \`dms run ${mapref} --from-start\``);
-        }
-        if (keep && current.checkpoint !== null && current.keyColumns !== keyColumns) {
-          throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the checkpoint to resume from is over ${current.keyColumns ?? 'another key'} (a unique index of the source may have changed)`, `restore the source's key, or load from the start with \`dms run ${mapref} --from-start\``);
-        }
-        // INCREMENTAL: a fresh start begins after the last completed run's high-water mark,
-        // which DMS_CHKPNT keeps (PARAM1 says 'COMPLETED'), less the look-back window.
-        let start: string | null = keep ? current.checkpoint : null;
-        if (!keep && !input.fromStart && p.spec.loadmode === 'INCREMENTAL' && current?.checkpoint) {
-          if (current.keyColumns !== keyColumns) {
-            throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the high-water mark of the last completed run is over ${current.keyColumns}; reading from the start would load everything again`, `restore the key, or empty the target and load from the start with \`dms run ${mapref} --from-start\``);
-          }
-          let after: string[] | null = decodeCheckpoint(current.checkpoint, p.keyed.key.length);
-          if (p.lookback) after = await p.source.keyBefore(p.keyed, after[0], p.lookback.window, p.lookback.type);
-          start = after === null ? null : encodeCheckpoint(after);
-          incrementalFrom = { mark: current.checkpoint, startsAfter: start };
-        }
-        const next: CheckpointRow = {
-          mapref,
-          prcid: input.prcid,
-          epoch: (current?.epoch ?? 0) + 1,
-          jobid: input.jobid,
-          keyColumns,
-          checkpoint: start,
-          lastRow: keep ? current.lastRow : null,
-          batches: keep ? current.batches : 0,
-          rows: keep ? current.rows : 0,
-        };
-        await tx.writeCheckpoint(p.schema, next);
-        return next;
-      });
-      const state = stateOf(row);
-      await metadata.mirrorCheckpoint(input.prcid, state);
-      await metadata.recordStrategy(input.prcid, p.strategy);
-      return {
-        epoch: row.epoch,
-        strategy: p.strategy,
-        batchSize: p.spec.bulklmt,
-        state,
-        keySummary: summary,
-        nullRows: p.spec.chkpntnulls === 'FIRST' && state.batches === 0 ? nulls : 0,
-        mirroredInBatch: p.sharesMetadata,
-        incrementalFrom,
-        warnings,
+        let after: string[] | null = decodeCheckpoint(current.checkpoint, p.keyed.key.length);
+        if (p.lookback) after = await p.source.keyBefore(p.keyed, after[0], p.lookback.window, p.lookback.type);
+        start = after === null ? null : encodeCheckpoint(after);
+        incrementalFrom = { mark: current.checkpoint, startsAfter: start };
+      }
+      const next: CheckpointRow = {
+        mapref,
+        prcid: input.prcid,
+        epoch: (current?.epoch ?? 0) + 1,
+        jobid: input.jobid,
+        keyColumns,
+        checkpoint: start,
+        lastRow: keep ? current.lastRow : null,
+        batches: keep ? current.batches : 0,
+        rows: keep ? current.rows : 0,
       };
-    }, { prcid: input.prcid, what: 'the start of the run' });
+      await tx.writeCheckpoint(p.schema, next);
+      return next;
+    });
+    const state = stateOf(row);
+    await metadata.mirrorCheckpoint(input.prcid, state);
+    await metadata.recordStrategy(input.prcid, p.strategy);
+    return {
+      epoch: row.epoch,
+      strategy: p.strategy,
+      batchSize: p.spec.bulklmt,
+      state,
+      keySummary: summary,
+      nullRows: p.spec.chkpntnulls === 'FIRST' && state.batches === 0 ? nulls : 0,
+      mirroredInBatch: p.sharesMetadata,
+      incrementalFrom,
+      warnings,
+      ...(retried ? { retried } : {}),
+    };
   }
 
   /**
@@ -509,60 +532,67 @@ export function createActivities(deps: ActivityDeps) {
    * single one) through keyBatch, ROWCOUNT through its cursor; at most input.maxBatches of
    * them, for at most the settings' slice of time, heartbeating between them.
    */
-  async function runBatch(input: BatchInput): Promise<BatchResult> {
-    const ctx = Context.current();
-    return classified(async () => {
-      const p = await plan(input.jobid);
-      // Heartbeats carry the last committed state: `dms status` and the Web UI's pending
-      // activity show it live, while the workflow hears of it when the slice ends.
-      const mirrors = mirrorQueue((state) => metadata.mirrorCheckpoint(input.prcid, state));
-      const live: Live = {
-        state: input.expected,
-        beat: () => ctx.heartbeat(live.state),
-        beatOrStop: () => {
-          live.beat();
-          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
-        },
-        mirror: (state) => mirrors.push(state),
-      };
-      live.beat();
-      const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: ctx.info.attempt };
-      // Long source queries (a sort, a count of ties) must not look like a dead worker.
-      const beat = setInterval(() => live.beat(), 1_000);
-      try {
-        const result = await slice();
-        // The state the workflow hears of must survive a crash of the target database.
-        await p.target.flushCommits(p.schema, input.mapref);
-        await mirrors.flush();
-        return result;
-      } finally {
-        clearInterval(beat);
-      }
+  async function runBatch(input: BatchInput, rowsAtStart?: number): Promise<BatchResult> {
+    return classified(() => slice(input, rowsAtStart), { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
+  }
 
-      async function slice(): Promise<BatchResult> {
+  /**
+   * The body of a batch activity: batches in a row from input.expected, then one flush that
+   * makes them durable, and the mirror into DMS_PRCLOG brought up to date.
+   */
+  async function slice(input: BatchInput, rowsAtStart?: number): Promise<BatchResult> {
+    const ctx = Context.current();
+    const p = await plan(input.jobid);
+    // Heartbeats carry the last committed state: `dms status` and the Web UI's pending
+    // activity show it live, while the workflow hears of it when the slice ends.
+    const mirrors = mirrorQueue((state) => metadata.mirrorCheckpoint(input.prcid, state));
+    const live: Live = {
+      state: input.expected,
+      beat: () => ctx.heartbeat(rowsAtStart === undefined ? live.state : { ...live.state, rowsAtStart }),
+      beatOrStop: () => {
+        live.beat();
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
+      },
+      mirror: (state) => mirrors.push(state),
+    };
+    const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: ctx.info.attempt };
+    const result = await heartbeating(
+      () => live.beat(),
+      async () => {
+        live.beat();
         if (p.strategy === 'ROWCOUNT') {
           await deps.faults?.('beforeLock', at);
           return rowcountSlice(input, p, at, live);
         }
-        // Batch after batch, each in its own fenced transaction, until the source ends, the
-        // slice's time is up or the workflow's budget of batches is spent.
-        const deadline = Date.now() + sliceMs;
-        const limit = input.maxBatches ?? 1;
-        let result = await keyBatch(input, p, input.expected, at, live);
-        let loaded = result.rowsInBatch;
-        let tie = { rows: result.tieRun, batch: result.state.batches };
-        for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
-          live.beatOrStop();
-          const next = await keyBatch(input, p, result.state, { ...at, batch: result.state.batches + 1 }, live);
-          // Another attempt of this run moved the checkpoint on: report where it is now.
-          if (next.alreadyCommitted) return { ...next, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
-          result = next;
-          loaded += next.rowsInBatch;
-          if (next.tieRun > tie.rows) tie = { rows: next.tieRun, batch: next.state.batches };
-        }
-        return { ...result, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
-      }
-    }, { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
+        return keySlice(input, p, at, live);
+      },
+    );
+    // The state the workflow hears of must survive a crash of the target database.
+    await p.target.flushCommits(p.schema, input.mapref);
+    await mirrors.flush();
+    return result;
+  }
+
+  /**
+   * KEY (and NONE) batch after batch, each in its own fenced transaction, until the source
+   * ends, the slice's time is up or the workflow's budget of batches is spent.
+   */
+  async function keySlice(input: BatchInput, p: JobPlan, at: { mapref: string; batch: number; attempt: number }, live: Live): Promise<BatchResult> {
+    const deadline = Date.now() + sliceMs;
+    const limit = input.maxBatches ?? 1;
+    let result = await keyBatch(input, p, input.expected, at, live);
+    let loaded = result.rowsInBatch;
+    let tie = { rows: result.tieRun, batch: result.state.batches };
+    for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
+      live.beatOrStop();
+      const next = await keyBatch(input, p, result.state, { ...at, batch: result.state.batches + 1 }, live);
+      // Another attempt of this run moved the checkpoint on: report where it is now.
+      if (next.alreadyCommitted) return { ...next, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
+      result = next;
+      loaded += next.rowsInBatch;
+      if (next.tieRun > tie.rows) tie = { rows: next.tieRun, batch: next.state.batches };
+    }
+    return { ...result, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
   }
 
   /**
@@ -614,7 +644,9 @@ export function createActivities(deps: ActivityDeps) {
           const p = await plan(run.jobid);
           await p.target.transaction(async (tx) => {
             const row = await tx.lockCheckpoint(p.schema, input.mapref);
-            if (row && row.prcid === input.prcid && row.epoch === input.epoch) {
+            // Epoch 0: the run failed before the workflow heard of its epoch (in its first
+            // activity); the row is still this run's if its prcid says so, one epoch a run.
+            if (row && row.prcid === input.prcid && (row.epoch === input.epoch || input.epoch === 0)) {
               state = stateOf(row);
               await tx.writeCheckpoint(p.schema, { ...row, epoch: row.epoch + 1 });
             }

@@ -55,6 +55,11 @@ export interface PrepareInput {
   resume: boolean;
   /** Ignore an INCREMENTAL mapping's high-water mark too. */
   fromStart: boolean;
+  /**
+   * Go straight on with the run's first slice of batches (as runBatch would, with this
+   * budget), so that no workflow task stands between the pre-flight and the first batch.
+   */
+  firstSlice?: { maxBatches: number };
 }
 
 export interface RunPlan {
@@ -73,6 +78,10 @@ export interface RunPlan {
   /** INCREMENTAL: the high-water mark of the last completed run this run starts after (less any look-back). */
   incrementalFrom: { mark: string; startsAfter: string | null } | null;
   warnings: string[];
+  /** This is a retry: the run had taken the checkpoint row over (and may have loaded) before. */
+  retried?: boolean;
+  /** What the first slice committed, when PrepareInput.firstSlice asked for one. */
+  firstSlice?: BatchResult;
 }
 
 export interface BatchInput {
@@ -112,6 +121,7 @@ export interface ResetInput {
 export interface FinishInput {
   mapref: string;
   prcid: number;
+  /** The run's ownership epoch; 0 when the run ended before the workflow learnt it. */
   epoch: number;
   status: 'PC' | 'FL' | 'CN';
   error: string | null;

@@ -48,7 +48,8 @@ const POLL_MS = 1000;
  */
 async function liveProgress(client: Client, handle: WorkflowHandle): Promise<Progress> {
   const [progress, description] = await Promise.all([handle.query<Progress>('progress'), handle.describe().catch(() => undefined)]);
-  const pending = description?.raw.pendingActivities?.find((a) => a.activityType?.name === 'runBatch');
+  // The first slice of a run is committed by its pre-flight activity (prepareRun).
+  const pending = description?.raw.pendingActivities?.find((a) => a.activityType?.name === 'runBatch' || a.activityType?.name === 'prepareRun');
   const payloads = pending?.heartbeatDetails?.payloads ?? [];
   let beat: Parameters<typeof withHeartbeat>[1];
   try {

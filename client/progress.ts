@@ -20,22 +20,34 @@ export function formatElapsed(startedAt: string, nowMs: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
+/** A batch activity's heartbeat details: its last committed state (see activities/index.ts). */
+export interface Heartbeat {
+  checkpoint: string | null;
+  batches: number;
+  rows: number;
+  /** Sent by the pre-flight activity's first slice: the run's rows when it began. */
+  rowsAtStart?: number;
+}
+
 /**
  * The workflow hears of committed batches when a batch activity hands back (a slice of
  * several seconds); the activity's heartbeat carries each commit at once. This takes the
  * fresher of the two: the query's figures, moved on to the heartbeat's committed state.
  */
-export function withHeartbeat(p: Progress, beat: { checkpoint: string | null; batches: number; rows: number } | undefined, nowMs: number): Progress {
+export function withHeartbeat(p: Progress, beat: Heartbeat | undefined, nowMs: number): Progress {
   if (!beat || typeof beat.batches !== 'number' || beat.batches <= p.batches) return p;
   const started = Date.parse(p.startedAt);
   const seconds = Number.isNaN(started) ? 0 : (nowMs - started) / 1000;
-  const rowsThisRun = beat.rows - (p.rowsAtStart ?? 0);
+  // The pre-flight activity's first slice knows where the run began before the workflow does.
+  const rowsAtStart = typeof beat.rowsAtStart === 'number' ? beat.rowsAtStart : p.rowsAtStart;
+  const rowsThisRun = beat.rows - (rowsAtStart ?? 0);
   return {
     ...p,
+    rowsAtStart,
     checkpoint: beat.checkpoint,
     batches: beat.batches,
     rowsLoaded: beat.rows,
-    rowsPerSecond: seconds > 0 && p.rowsAtStart !== undefined ? Math.round(rowsThisRun / seconds) : p.rowsPerSecond,
+    rowsPerSecond: seconds > 0 && rowsAtStart !== undefined ? Math.round(rowsThisRun / seconds) : p.rowsPerSecond,
   };
 }
 

@@ -17,6 +17,7 @@ import {
   defineSignal,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -25,9 +26,11 @@ import {
 import { DMS_MAPREF, DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
 import type { RetryPolicy } from '@temporalio/common';
 import type { DmsActivities } from '../activities';
-import type { BatchState, RunSettings } from '../activities/types';
+import type { BatchResult, BatchState, RunSettings } from '../activities/types';
 
 export const TASK_QUEUE = 'dms-etl';
+/** The patch under which prepareRun commits the first slice of batches too (0.3.0). */
+const FIRST_SLICE_IN_PREFLIGHT = 'first-slice-in-preflight';
 const NON_RETRYABLE = ['ConfigError', 'MappingBusyError', 'OwnershipLostError', 'DataError'];
 
 export interface DmsJobInput {
@@ -168,6 +171,8 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   // The Web UI lists and filters runs by these (registered by the dev-server script).
   upsertSearchAttributes([{ key: DMS_MAPREF, value: mapref }]);
 
+  /** What the pre-flight activity committed after preparing the run (since 0.3.0). */
+  let firstSlice: BatchResult | undefined;
   if (!run) {
     const claim = await control.startRun({ mapref, workflowId: info.workflowId, firstRunId: info.firstExecutionRunId, fromStart: input.fromStart ?? false }).catch((err: unknown) => {
       upsertSearchAttributes([{ key: DMS_STATUS, value: 'FL' }]);
@@ -176,12 +181,22 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
     upsertSearchAttributes([{ key: DMS_STATUS, value: 'IP' }]);
     if (claim.abandonedRun !== null) log.warn(`Took over mapping ${mapref} from run ${claim.abandonedRun}, whose workflow no longer runs`);
     try {
+      // Since 0.3.0 the pre-flight goes straight on with the first slice of batches, so it runs
+      // as a batch activity (heartbeats, cancel that waits for the rollback, batch retries).
+      const folded = patched(FIRST_SLICE_IN_PREFLIGHT);
       // Pre-flight reads the whole source once (the NULL-key count): it gets a batch's time.
-      const preflight = proxyActivities<DmsActivities>({
-        startToCloseTimeout: claim.settings.batchTimeoutMs,
-        retry: CONTROL_RETRY,
+      const preflight = folded
+        ? batchActivities(claim.settings)
+        : proxyActivities<DmsActivities>({ startToCloseTimeout: claim.settings.batchTimeoutMs, retry: CONTROL_RETRY });
+      const plan = await preflight.prepareRun({
+        mapref,
+        prcid: claim.prcid,
+        jobid: claim.jobid,
+        resume: claim.resumesRun !== null,
+        fromStart: input.fromStart ?? false,
+        ...(folded ? { firstSlice: { maxBatches: claim.settings.batchesPerExecution } } : {}),
       });
-      const plan = await preflight.prepareRun({ mapref, prcid: claim.prcid, jobid: claim.jobid, resume: claim.resumesRun !== null, fromStart: input.fromStart ?? false });
+      firstSlice = plan.firstSlice;
       strategy = plan.strategy;
       run = {
         prcid: claim.prcid,
@@ -202,6 +217,9 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       }
       if (plan.mirroredInBatch) log.info(`Mapping ${mapref}: the target is the metadata database; DMS_PRCLOG moves in each batch's transaction`);
       if (plan.nullRows > 0) log.info(`Loading ${plan.nullRows} rows with a NULL key first (CHKPNTNULLS = 'FIRST')`);
+      if (plan.retried && plan.state.batches > 0 && folded) {
+        log.info(`The pre-flight activity ran again (an earlier attempt failed or timed out); the checkpoint stands at batch ${plan.state.batches}, and the run goes on from there`);
+      }
       if (claim.resumesRun !== null && plan.state.checkpoint !== null) {
         log.info(`Resuming from checkpoint ${plan.state.checkpoint} (run ${claim.resumesRun}, ${plan.state.rows} rows loaded)`);
       } else {
@@ -231,8 +249,18 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       }
     }
   };
+  /** Takes in what a batch activity committed. */
+  const committedBy = (result: BatchResult) => {
+    current.state = result.state;
+    if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: current.state.rows }]);
+    if (result.tieRun > current.largestTieRun.rows) current.largestTieRun = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
+    if (result.alreadyCommitted) log.info(`Batch ${result.state.batches} was already committed by an earlier attempt; continuing after it`);
+    // A reset that arrived during the last slice goes on loading from its checkpoint.
+    return result.done && pendingResets.length === 0;
+  };
   try {
-    for (let n = 0; ; n++) {
+    let done = firstSlice ? committedBy(firstSlice) : false;
+    for (let n = firstSlice ? 1 : 0; !done; n++) {
       await applyResets();
       // One activity commits several batches; the history stays bounded by both counts.
       const committed = current.state.batches - batchesAtStart;
@@ -240,13 +268,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         handOver = true;
         break;
       }
-      const result = await batches.runBatch({ mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state, maxBatches: limit - committed });
-      current.state = result.state;
-      if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: current.state.rows }]);
-      if (result.tieRun > current.largestTieRun.rows) current.largestTieRun = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
-      if (result.alreadyCommitted) log.info(`Batch ${result.state.batches} was already committed by an earlier attempt; continuing after it`);
-      // A reset that arrived during the last slice goes on loading from its checkpoint.
-      if (result.done && pendingResets.length === 0) break;
+      done = committedBy(await batches.runBatch({ mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state, maxBatches: limit - committed }));
     }
     if (handOver) {
       await condition(allHandlersFinished);

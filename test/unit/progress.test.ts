@@ -26,6 +26,13 @@ describe('withHeartbeat', () => {
     expect(live).toMatchObject({ checkpoint: '180000', batches: 60, rowsLoaded: 60_000, rowsPerSecond: 5_500 });
   });
 
+  it('takes the run\'s starting rows from the pre-flight activity\'s heartbeat, before the workflow knows them', () => {
+    // A resume at 900,000 rows, still in the pre-flight activity's first slice.
+    const p = progress({ prcid: null, strategy: null, checkpoint: null, rowsLoaded: 0, batches: 0, rowsPerSecond: 0, rowsAtStart: 0 });
+    const live = withHeartbeat(p, { checkpoint: '910000', batches: 91, rows: 910_000, rowsAtStart: 900_000 }, START + 2_000);
+    expect(live).toMatchObject({ rowsLoaded: 910_000, batches: 91, rowsPerSecond: 5_000, rowsAtStart: 900_000 });
+  });
+
   it('keeps the query when the heartbeat is older, missing or not a state', () => {
     const p = progress();
     expect(withHeartbeat(p, { checkpoint: '3000', batches: 1, rows: 1_000 }, START)).toBe(p);
