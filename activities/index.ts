@@ -71,6 +71,14 @@ function ownedRow(row: CheckpointRow | undefined, input: Pick<BatchInput, 'mapre
   return row;
 }
 
+/** A run's first slice, committed by its pre-flight activity. */
+interface FirstSlice {
+  /** The run's rows when it began, for the rates `dms status` shows meanwhile. */
+  rowsAtStart: number;
+  /** The pre-flight left the state it took over to be mirrored into DMS_PRCLOG here. */
+  mirrorFirst: boolean;
+}
+
 /** Runs fn with a heartbeat every second: long source queries (a sort, a count) must not look like a dead worker. */
 async function heartbeating<T>(beat: () => void, fn: () => Promise<T>): Promise<T> {
   const timer = setInterval(beat, 1_000);
@@ -303,7 +311,7 @@ export function createActivities(deps: ActivityDeps) {
     const ctx = Context.current();
     const prepared = await classified(() => heartbeating(() => ctx.heartbeat(), () => prepare(input)), { prcid: input.prcid, what: 'the start of the run' });
     const batchInput = { mapref: input.mapref, prcid: input.prcid, epoch: prepared.epoch, jobid: input.jobid, expected: prepared.state, maxBatches: firstSlice.maxBatches };
-    return { ...prepared, firstSlice: await runBatch(batchInput, prepared.state.rows) };
+    return { ...prepared, firstSlice: await runBatch(batchInput, { rowsAtStart: prepared.state.rows, mirrorFirst: true }) };
   }
 
   async function prepare(input: PrepareInput): Promise<RunPlan> {
@@ -313,6 +321,7 @@ export function createActivities(deps: ActivityDeps) {
     const { summary, warnings } = await describeKey(p);
     const resumedCheckpoint = input.resume ? ((await metadata.run(input.prcid))?.param1 ?? null) : null;
     const keyColumns = JSON.stringify(p.keyed.key);
+    await metadata.recordStrategy(input.prcid, p.strategy);
     await p.target.ensureCheckpointTable(p.schema);
     let incrementalFrom: RunPlan['incrementalFrom'] = null;
     let retried = false;
@@ -369,8 +378,8 @@ export function createActivities(deps: ActivityDeps) {
       return next;
     });
     const state = stateOf(row);
-    await metadata.mirrorCheckpoint(input.prcid, state);
-    await metadata.recordStrategy(input.prcid, p.strategy);
+    // Before a first slice, that slice's mirror queue writes it, beside the first batch.
+    if (!input.firstSlice) await metadata.mirrorCheckpoint(input.prcid, state);
     return {
       epoch: row.epoch,
       strategy: p.strategy,
@@ -532,15 +541,15 @@ export function createActivities(deps: ActivityDeps) {
    * single one) through keyBatch, ROWCOUNT through its cursor; at most input.maxBatches of
    * them, for at most the settings' slice of time, heartbeating between them.
    */
-  async function runBatch(input: BatchInput, rowsAtStart?: number): Promise<BatchResult> {
-    return classified(() => slice(input, rowsAtStart), { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
+  async function runBatch(input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
+    return classified(() => slice(input, first), { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
   }
 
   /**
    * The body of a batch activity: batches in a row from input.expected, then one flush that
    * makes them durable, and the mirror into DMS_PRCLOG brought up to date.
    */
-  async function slice(input: BatchInput, rowsAtStart?: number): Promise<BatchResult> {
+  async function slice(input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
     const ctx = Context.current();
     const p = await plan(input.jobid);
     // Heartbeats carry the last committed state: `dms status` and the Web UI's pending
@@ -548,13 +557,14 @@ export function createActivities(deps: ActivityDeps) {
     const mirrors = mirrorQueue((state) => metadata.mirrorCheckpoint(input.prcid, state));
     const live: Live = {
       state: input.expected,
-      beat: () => ctx.heartbeat(rowsAtStart === undefined ? live.state : { ...live.state, rowsAtStart }),
+      beat: () => ctx.heartbeat(first ? { ...live.state, rowsAtStart: first.rowsAtStart } : live.state),
       beatOrStop: () => {
         live.beat();
         if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
       },
       mirror: (state) => mirrors.push(state),
     };
+    if (first?.mirrorFirst) live.mirror(input.expected);
     const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: ctx.info.attempt };
     const result = await heartbeating(
       () => live.beat(),

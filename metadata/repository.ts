@@ -29,8 +29,22 @@ export class Metadata {
     return new Metadata(pool);
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  /**
+   * Mirrors of PARAM1 commit without waiting for the disk: DMS_CHKPNT is the truth, and a
+   * mirror per batch would otherwise force a flush of the log per batch on this server.
+   */
+  private mirrors?: pg.Pool;
+
+  private mirrorPool(): pg.Pool {
+    if (!this.mirrors) {
+      this.mirrors = new pg.Pool({ ...this.pool.options, max: 2, options: '-c synchronous_commit=off', application_name: 'dms-etl mirror' });
+      this.mirrors.on('error', () => undefined);
+    }
+    return this.mirrors;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.pool.end(), this.mirrors?.end()]);
   }
 
   /** Creates or upgrades the metadata tables; safe to run any number of times. */
@@ -145,7 +159,7 @@ export class Metadata {
 
   async mirrorCheckpoint(prcid: number, state: { checkpoint: string | null; batches: number; rows: number }): Promise<void> {
     const { sql: text, values } = await this.mirrorStatement(prcid, state);
-    await this.pool.query(text, values);
+    await this.mirrorPool().query(text, values);
   }
 
   /** Records the strategy a run uses once AUTO is decided. */

@@ -505,7 +505,8 @@ function orderedCopyMover(source: PostgresSource, q: KeyedQuery, relation: strin
         async moveInto(tx, limit, onChunk) {
           const counts = { taken: 0, last: null as Buffer | null };
           const into = clientOf(tx).query(copyFrom(`COPY ${relation} (${list}) FROM STDIN`));
-          await pipeline(Readable.from(rows.take(limit, counts)), progressEvery(1 << 20, onChunk), into);
+          // Bytes, not objects: the stream holds one chunk ahead, not sixteen.
+          await pipeline(Readable.from(rows.take(limit, counts), { objectMode: false }), progressEvery(1 << 20, onChunk), into);
           if (into.rowCount !== counts.taken) throw new Error(`COPY took ${into.rowCount} rows where ${counts.taken} were sent`);
           finished = counts.taken < limit;
           return { rows: counts.taken, last: counts.last && decodeCopyTextRow(counts.last.toString('utf8')) };
