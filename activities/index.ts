@@ -514,14 +514,23 @@ export function createActivities(deps: ActivityDeps) {
       }
       // The batch ends at the key of its BULKLMT-th row, inclusive: rows sharing that key
       // travel together, so a non-unique key never splits (and never loses) a run of ties.
-      let upTo = await p.source.nthKey(p.keyed, after, p.spec.bulklmt);
-      const last = upTo === null;
-      upTo ??= await p.source.lastKey(p.keyed, after);
-      if (upTo === null) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
-      live.beatOrStop();
-      const n = p.mover
-        ? await p.mover.move(tx, after, upTo, live.beatOrStop)
-        : await writeRows(p, tx, p.source.readRange(p.keyed, after, upTo, chunkRows), live);
+      let upTo: string[] | null;
+      let last: boolean;
+      let n: number;
+      if (p.mover?.moveNext) {
+        // One statement finds the upper key and moves the batch.
+        const moved = await p.mover.moveNext(tx, after, p.spec.bulklmt);
+        if (moved === null) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
+        ({ upTo, rows: n } = moved);
+        last = !moved.more;
+      } else {
+        upTo = await p.source.nthKey(p.keyed, after, p.spec.bulklmt);
+        last = upTo === null;
+        upTo ??= await p.source.lastKey(p.keyed, after);
+        if (upTo === null) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
+        live.beatOrStop();
+        n = p.mover ? await p.mover.move(tx, after, upTo, live.beatOrStop) : await writeRows(p, tx, p.source.readRange(p.keyed, after, upTo, chunkRows), live);
+      }
       const tieRun = n > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
       const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };
       await saveCheckpoint(p, input.prcid, tx, next);

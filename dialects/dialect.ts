@@ -133,6 +133,13 @@ export interface RangeMover {
    * back with the checkpoint); calls onChunk as data flows (heartbeats); returns the count.
    */
   move(tx: TargetTransaction, after: KeyValue | null, upTo: KeyValue, onChunk?: () => void): Promise<number>;
+  /**
+   * Where the mover can also find the upper key itself (the key of the `limit`-th row after
+   * `after`, or the last key when fewer rows remain), the whole batch in one step: moves the
+   * rows up to and including that key and returns their count, the key, and whether rows
+   * remain after it; null when no row is left.
+   */
+  moveNext?(tx: TargetTransaction, after: KeyValue | null, limit: number): Promise<{ rows: number; upTo: KeyValue; more: boolean } | null>;
 }
 
 /**

@@ -34,6 +34,7 @@ import {
   keyBeforeSql,
   keyOrderProbeSql,
   LOOKBACK_TYPES,
+  nextBatchInsertSql,
   OFFSET_SETTING,
   orderedCopySql,
   orderedSql,
@@ -354,10 +355,13 @@ function clientOf(tx: TargetTransaction): pg.PoolClient {
   return tx.client;
 }
 
-/** Source and target are one database: each range is one INSERT ... SELECT inside it. */
+/**
+ * Source and target are one database: each range is one INSERT ... SELECT inside it; with one
+ * key column, the statement also finds the batch's upper key (nextBatchInsertSql).
+ */
 function inDatabaseMover(q: KeyedQuery, relation: string, columns: string[]): RangeMover {
   const list = columns.map(quotePostgresIdentifier).join(', ');
-  return {
+  const mover: RangeMover = {
     method: 'INSERT ... SELECT inside the database (source and target are one database)',
     async move(tx, after, upTo, onChunk) {
       // Bound values only; SRCQUERY stays a subquery, where PostgreSQL refuses data-modifying WITH.
@@ -365,6 +369,19 @@ function inDatabaseMover(q: KeyedQuery, relation: string, columns: string[]): Ra
       const result = await clientOf(tx).query(extended({ text, values: [...(after ?? []), ...upTo] }));
       onChunk?.();
       return result.rowCount ?? 0;
+    },
+  };
+  if (q.key.length !== 1) return mover;
+  return {
+    ...mover,
+    method: 'one INSERT ... SELECT a batch inside the database (source and target are one database)',
+    async moveNext(tx, after, limit) {
+      const text = nextBatchInsertSql(q.query, q.key[0], after !== null, relation, columns);
+      const { rows } = await clientOf(tx).query<{ n: string; upto: string | null; more: boolean | string }>(extended({ text, values: [...(after ?? []), limit - 1] }));
+      const [row] = rows;
+      if (!row || row.upto === null) return null;
+      // Values come back as text (the pool parses no type): a boolean reads 't' or 'f'.
+      return { rows: Number(row.n), upTo: [row.upto], more: row.more === true || row.more === 't' };
     },
   };
 }

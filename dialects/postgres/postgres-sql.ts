@@ -67,6 +67,34 @@ export function rangeSql(query: string, key: string[], hasAfter: boolean, select
   return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)} AND ${tuple(key)} <= ${upTo}`;
 }
 
+/**
+ * A whole batch inside one database, in one statement: the upper key is the n-th row's after
+ * the bound, or the last key when fewer rows remain ("more" tells which), and the rows up to
+ * and including it (ties stay whole) go into `relation`. One key column only, so that the
+ * upper bound is a scalar the btree can use. Parameters: [after?, n - 1]. Returns one row:
+ * n (rows moved), upto (null when no row is left), more.
+ */
+export function nextBatchInsertSql(query: string, key: string, hasAfter: boolean, relation: string, columns: string[]): string {
+  const k = [key];
+  const offset = `$${hasAfter ? 2 : 1}`;
+  const after = `${notNull(k)}${lowerBound(k, hasAfter)}`;
+  const list = columns.map(quotePostgresIdentifier).join(', ');
+  return [
+    'WITH dms_bound AS MATERIALIZED (',
+    `  (${sourceSubquery(query, `${col(key)} AS upto, true AS more`)}\nWHERE ${after}\nORDER BY ${col(key)}\nOFFSET ${offset} LIMIT 1)`,
+    '  UNION ALL',
+    `  (${sourceSubquery(query, `${col(key)}, false`)}\nWHERE ${after}\nORDER BY ${col(key)} DESC\nLIMIT 1)`,
+    // Both branches are cheap (one index probe each); the order picks the first when it exists.
+    '  ORDER BY more DESC LIMIT 1',
+    '), dms_moved AS (',
+    `  INSERT INTO ${relation} (${list})`,
+    `  ${sourceSubquery(query, columns.map(col).join(', '))}\nWHERE ${after} AND ${col(key)} <= (SELECT upto FROM dms_bound)`,
+    '  RETURNING 1',
+    ')',
+    'SELECT (SELECT count(*) FROM dms_moved) AS n, dms_bound.upto, dms_bound.more FROM (SELECT 1) AS dms_one LEFT JOIN dms_bound ON true',
+  ].join('\n');
+}
+
 /** The name of the setting that carries one bound of a COPY range. */
 export function boundSetting(bound: 'after' | 'upto', column: number): string {
   return `dms.${bound}_${column}`;

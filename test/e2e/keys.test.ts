@@ -198,3 +198,49 @@ describe('NULL keys', () => {
     await worker.kill();
   });
 });
+
+describe('source and target in one database', () => {
+  async function oneDatabase(table: string): Promise<void> {
+    await withClient(h.dbs.source, async (c) => {
+      await c.query(`CREATE TABLE ${table} (id bigint, ts timestamp, note text)`);
+      // 250 rows share each timestamp (the first group 249, the last one 1): 13 runs of ties.
+      await c.query(`INSERT INTO ${table} SELECT g, timestamp '2026-03-01' + (g / 250) * interval '1 hour', E'row\\t' || g FROM generate_series(1, 3000) g`);
+      await c.query(`CREATE INDEX ON ${table} (ts, id)`);
+      await c.query(`CREATE TABLE ${table}_copy (id bigint, ts timestamp, note text)`);
+    });
+  }
+
+  async function expectCopied(table: string) {
+    const source = await tableDigest(h.dbs.source, table, 'id');
+    expect(source.count).toBe(3000);
+    expect(await tableDigest(h.dbs.source, `${table}_copy`, 'id')).toEqual(source);
+  }
+
+  it('moves each batch in one INSERT … SELECT that finds its own upper key, keeping ties whole, through a kill', async () => {
+    await oneDatabase('onedb');
+    await registerMapping(h.dbs, { mapref: 'ONEDB', batchSize: 100, srcquery: 'SELECT * FROM onedb', trgtbnm: 'ONEDB_COPY', chkpntcolumn: 'TS', columns: { trgconid: 'SRC' } });
+    const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 4, action: 'kill' }] });
+    const handle = h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-ONEDB', args: [{ mapref: 'ONEDB' }] });
+    await first.waitFor(/fault: kill at beforeCommit of batch 4/);
+    await first.kill();
+    // Three whole runs of ties committed (249 + 250 + 250), the fourth rolled back.
+    expect(await checkpointRow(h.dbs.source, 'ONEDB')).toMatchObject({ batchcnt: 3, trgrows: 749 });
+    const second = await h.startWorker();
+    expect(await (await handle).result()).toMatchObject({ rows: 3000, batches: 13 });
+    await expectCopied('onedb');
+    expect(h.workerOutput()).toContain('Mapping ONEDB: ');
+    expect(h.workerOutput()).toContain('rows move by one INSERT ... SELECT a batch inside the database');
+    await second.kill();
+  });
+
+  it('moves a composite key range by range inside the database', async () => {
+    await oneDatabase('onedb2');
+    await registerMapping(h.dbs, { mapref: 'ONEDB2', batchSize: 100, srcquery: 'SELECT * FROM onedb2', trgtbnm: 'ONEDB2_COPY', chkpntcolumn: 'TS, ID', columns: { trgconid: 'SRC' } });
+    const worker = await h.startWorker();
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-ONEDB2', args: [{ mapref: 'ONEDB2' }] });
+    expect(await handle.result()).toMatchObject({ rows: 3000, batches: 30 });
+    await expectCopied('onedb2');
+    expect(h.workerOutput()).toContain('rows move by INSERT ... SELECT inside the database');
+    await worker.kill();
+  });
+});

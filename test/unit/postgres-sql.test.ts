@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCopyTextRow, encodeCopyText, escapeCopyValue, unescapeCopyValue } from '../../dialects/postgres/postgres-copy';
-import { copyRangeSql, countNullKeysSql, orderedCopySql, lastKeySql, nthKeySql, rangeSql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
+import { copyRangeSql, countNullKeysSql, nextBatchInsertSql, orderedCopySql, lastKeySql, nthKeySql, rangeSql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
 
 describe('keyset SQL', () => {
   it('finds the upper key of the next batch with bound parameters', () => {
@@ -55,6 +55,17 @@ describe('COPY range SQL (no bind parameters in COPY)', () => {
     const sql = copyRangeSql('SELECT * FROM t', ['ts'], ['timestamp with time zone'], false, ['ts']);
     expect(sql).not.toContain('dms.after_');
     expect(sql).toMatch(/dms_src\."ts" <= current_setting\('dms\.upto_0'\)::timestamp with time zone$/);
+  });
+});
+
+describe('a batch in one statement inside one database', () => {
+  it('finds the upper key (the n-th row, else the last) and inserts up to and including it, all bound', () => {
+    const sql = nextBatchInsertSql('SELECT * FROM t', 'ts', true, '"public"."c"', ['id', 'ts']);
+    expect(sql).toContain('dms_src."ts" > $1\nORDER BY dms_src."ts"\nOFFSET $2 LIMIT 1');
+    expect(sql).toContain('ORDER BY dms_src."ts" DESC\nLIMIT 1');
+    expect(sql).toContain('INSERT INTO "public"."c" ("id", "ts")');
+    expect(sql).toMatch(/dms_src\."ts" > \$1 AND dms_src\."ts" <= \(SELECT upto FROM dms_bound\)\n  RETURNING 1/);
+    expect(nextBatchInsertSql('SELECT * FROM t', 'ts', false, 'c', ['ts'])).toContain('OFFSET $1 LIMIT 1');
   });
 });
 
