@@ -75,8 +75,6 @@ function ownedRow(row: CheckpointRow | undefined, input: Pick<BatchInput, 'mapre
 interface FirstSlice {
   /** The run's rows when it began, for the rates `dms status` shows meanwhile. */
   rowsAtStart: number;
-  /** The pre-flight left the state it took over to be mirrored into DMS_PRCLOG here. */
-  mirrorFirst: boolean;
 }
 
 /** Runs fn with a heartbeat every second: long source queries (a sort, a count) must not look like a dead worker. */
@@ -311,7 +309,7 @@ export function createActivities(deps: ActivityDeps) {
     const ctx = Context.current();
     const prepared = await classified(() => heartbeating(() => ctx.heartbeat(), () => prepare(input)), { prcid: input.prcid, what: 'the start of the run' });
     const batchInput = { mapref: input.mapref, prcid: input.prcid, epoch: prepared.epoch, jobid: input.jobid, expected: prepared.state, maxBatches: firstSlice.maxBatches };
-    return { ...prepared, firstSlice: await runBatch(batchInput, { rowsAtStart: prepared.state.rows, mirrorFirst: true }) };
+    return { ...prepared, firstSlice: await runBatch(batchInput, { rowsAtStart: prepared.state.rows }) };
   }
 
   async function prepare(input: PrepareInput): Promise<RunPlan> {
@@ -375,11 +373,13 @@ export function createActivities(deps: ActivityDeps) {
         rows: keep ? current.rows : 0,
       };
       await tx.writeCheckpoint(p.schema, next);
+      // Mirrored before the takeover commits (the values are the ones it commits), so that
+      // a first slice's first batch follows the commit with nothing in between.
+      await metadata.mirrorCheckpoint(input.prcid, stateOf(next));
       return next;
     });
     const state = stateOf(row);
-    // Before a first slice, that slice's mirror queue writes it, beside the first batch.
-    if (!input.firstSlice) await metadata.mirrorCheckpoint(input.prcid, state);
+    if (retried) await metadata.mirrorCheckpoint(input.prcid, state);
     return {
       epoch: row.epoch,
       strategy: p.strategy,
@@ -573,7 +573,6 @@ export function createActivities(deps: ActivityDeps) {
       },
       mirror: (state) => mirrors.push(state),
     };
-    if (first?.mirrorFirst) live.mirror(input.expected);
     const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: ctx.info.attempt };
     const result = await heartbeating(
       () => live.beat(),
