@@ -15,7 +15,7 @@ import type { Metadata } from '../metadata/repository';
 import type { CheckpointRow, OrderedRows, RowBatch, TargetTransaction } from '../dialects';
 import type { DatabaseRegistry } from './databases';
 import { redactedMessage, toFailure } from './failures';
-import { checkNullKeys, describeKey, planMapping, type JobPlan } from './job-plan';
+import { checkNullKeys, describeKey, inOrder, planMapping, type JobPlan } from './job-plan';
 import type {
   BatchInput,
   BatchResult,
@@ -315,9 +315,9 @@ export function createActivities(deps: ActivityDeps) {
   async function prepare(input: PrepareInput): Promise<RunPlan> {
     const p = await plan(input.jobid, true);
     const { mapref } = input;
-    const nulls = await checkNullKeys(p);
-    const { summary, warnings } = await describeKey(p);
-    const resumedCheckpoint = input.resume ? ((await metadata.run(input.prcid))?.param1 ?? null) : null;
+    // Independent checks on both databases, at once.
+    const [nulls, { summary, warnings }, resumedRun] = await inOrder([checkNullKeys(p), describeKey(p), input.resume ? metadata.run(input.prcid) : Promise.resolve(undefined)]);
+    const resumedCheckpoint = resumedRun?.param1 ?? null;
     const keyColumns = JSON.stringify(p.keyed.key);
     await metadata.recordStrategy(input.prcid, p.strategy);
     await p.target.ensureCheckpointTable(p.schema);

@@ -75,13 +75,19 @@ export function compatibleTypes(source: ColumnInfo, target: ColumnInfo): boolean
   return source.category === target.category && ['N', 'D', 'T', 'B', 'S'].includes(source.category);
 }
 
+/** Awaits lookups made at once, failing with the first one's error in their order (not in time). */
+export async function inOrder<T extends readonly unknown[]>(lookups: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(lookups);
+  for (const result of settled) if (result.status === 'rejected') throw result.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 /** Checks a mapping against both databases and opens what its batches need. */
 export async function planMapping(metadata: Metadata, databases: DatabaseRegistry, spec: MappingSpec): Promise<JobPlan> {
   const { mapref } = spec;
   refuseUnsupported(spec);
 
-  const srcSpec = await metadata.connection(mapref, 'SRCCONID', spec.srcconid);
-  const trgSpec = await metadata.connection(mapref, 'TRGCONID', spec.trgconid);
+  const [srcSpec, trgSpec] = await inOrder([metadata.connection(mapref, 'SRCCONID', spec.srcconid), metadata.connection(mapref, 'TRGCONID', spec.trgconid)]);
   refusePasswordInUrl(mapref, 'SRCCONID', srcSpec.conid, srcSpec.url);
   refusePasswordInUrl(mapref, 'TRGCONID', trgSpec.conid, trgSpec.url);
   const srcDialect = databases.dialect(mapref, 'SRCCONID', srcSpec);
@@ -97,13 +103,14 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   const source = databases.source(mapref, srcSpec);
   const target = databases.target(mapref, trgSpec);
 
-  let description;
-  try {
-    description = await source.describeQuery(spec.srcquery);
-  } catch (err) {
-    if (isTransient(err) || !isSqlState((err as { code?: string }).code)) throw err;
-    throw new ConfigError(mapref, 'SRCQUERY', `fails on the source: ${redactedMessage(err as Error)}`, 'make SRCQUERY one read-only SELECT that runs on the source connection');
+  // Both databases at once; a failing SRCQUERY is reported first, as if asked first.
+  const [described, targetDescribed] = await Promise.allSettled([source.describeQuery(spec.srcquery), target.describeTable(schema, table)]);
+  if (described.status === 'rejected') {
+    const err = described.reason as Error & { code?: string };
+    if (isTransient(err) || !isSqlState(err.code)) throw err;
+    throw new ConfigError(mapref, 'SRCQUERY', `fails on the source: ${redactedMessage(err)}`, 'make SRCQUERY one read-only SELECT that runs on the source connection');
   }
+  const description = described.value;
   const sourceColumns = description.columns;
   const names = sourceColumns.map((c) => c.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
@@ -115,7 +122,8 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
       throw new ConfigError(mapref, 'CHKPNTCOLUMN', `is '${spec.chkpntcolumn}'; the column "${k}" (from ${keyParts[i]}) is not returned by SRCQUERY (it returns ${names.join(', ')})`, 'name columns that SRCQUERY selects, or select them');
     }
   });
-  const targetColumns = await target.describeTable(schema, table);
+  if (targetDescribed.status === 'rejected') throw targetDescribed.reason;
+  const targetColumns = targetDescribed.value;
   if (!targetColumns) {
     throw new ConfigError(mapref, 'TRGTBNM', `names the table "${schema}"."${table}", which does not exist on connection '${trgSpec.conid}'`, 'create the target table, or correct TRGSCHM / TRGTBNM');
   }

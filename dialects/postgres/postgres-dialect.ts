@@ -605,6 +605,13 @@ class PostgresTarget implements TargetDatabase {
   }
 
   async ensureCheckpointTable(schema: string): Promise<void> {
+    // Most runs find it complete: a catalog read, and no DDL, whose lock would queue behind
+    // (and then hold up) the open batch transactions of other mappings on this schema.
+    const { rows } = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname IN ('keycols', 'lastrow') AND NOT attisdropped`,
+      [checkpointTable(schema)],
+    );
+    if (Number(rows[0].n) === 2) return;
     try {
       await this.pool.query(
         `CREATE TABLE IF NOT EXISTS ${checkpointTable(schema)} (
