@@ -518,7 +518,7 @@ export function createActivities(deps: ActivityDeps) {
       let last: boolean;
       let n: number;
       if (p.mover?.moveNext) {
-        // One statement finds the upper key and moves the batch.
+        // The mover finds the upper key itself, on the target's own connection.
         const moved = await p.mover.moveNext(tx, after, p.spec.bulklmt);
         if (moved === null) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
         ({ upTo, rows: n } = moved);

@@ -134,10 +134,10 @@ export interface RangeMover {
    */
   move(tx: TargetTransaction, after: KeyValue | null, upTo: KeyValue, onChunk?: () => void): Promise<number>;
   /**
-   * Where the mover can also find the upper key itself (the key of the `limit`-th row after
-   * `after`, or the last key when fewer rows remain), the whole batch in one step: moves the
-   * rows up to and including that key and returns their count, the key, and whether rows
-   * remain after it; null when no row is left.
+   * Where the mover can also find the upper key itself, inside tx (the key of the `limit`-th
+   * row after `after`, or the last key when fewer rows remain), the whole batch in one call:
+   * moves the rows up to and including that key and returns their count, the key, and
+   * whether rows remain after it; null when no row is left.
    */
   moveNext?(tx: TargetTransaction, after: KeyValue | null, limit: number): Promise<{ rows: number; upTo: KeyValue; more: boolean } | null>;
 }

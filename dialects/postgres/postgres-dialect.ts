@@ -34,7 +34,7 @@ import {
   keyBeforeSql,
   keyOrderProbeSql,
   LOOKBACK_TYPES,
-  nextBatchInsertSql,
+  nextBoundSql,
   OFFSET_SETTING,
   orderedCopySql,
   orderedSql,
@@ -356,32 +356,30 @@ function clientOf(tx: TargetTransaction): pg.PoolClient {
 }
 
 /**
- * Source and target are one database: each range is one INSERT ... SELECT inside it; with one
- * key column, the statement also finds the batch's upper key (nextBatchInsertSql).
+ * Source and target are one database: each range is one INSERT ... SELECT inside it, its
+ * upper key found on the same connection just before (a RETURNING that reported it from the
+ * INSERT itself cost more than the second round trip).
  */
 function inDatabaseMover(q: KeyedQuery, relation: string, columns: string[]): RangeMover {
   const list = columns.map(quotePostgresIdentifier).join(', ');
-  const mover: RangeMover = {
-    method: 'INSERT ... SELECT inside the database (source and target are one database)',
-    async move(tx, after, upTo, onChunk) {
-      // Bound values only; SRCQUERY stays a subquery, where PostgreSQL refuses data-modifying WITH.
-      const text = `INSERT INTO ${relation} (${list})\n${rangeSql(q.query, q.key, after !== null, list)}`;
-      const result = await clientOf(tx).query(extended({ text, values: [...(after ?? []), ...upTo] }));
-      onChunk?.();
-      return result.rowCount ?? 0;
-    },
+  const move: RangeMover['move'] = async (tx, after, upTo, onChunk) => {
+    // Bound values only; SRCQUERY stays a subquery, where PostgreSQL refuses data-modifying WITH.
+    const text = `INSERT INTO ${relation} (${list})\n${rangeSql(q.query, q.key, after !== null, list)}`;
+    const result = await clientOf(tx).query(extended({ text, values: [...(after ?? []), ...upTo] }));
+    onChunk?.();
+    return result.rowCount ?? 0;
   };
-  if (q.key.length !== 1) return mover;
   return {
-    ...mover,
-    method: 'one INSERT ... SELECT a batch inside the database (source and target are one database)',
+    method: 'INSERT ... SELECT inside the database (source and target are one database)',
+    move,
     async moveNext(tx, after, limit) {
-      const text = nextBatchInsertSql(q.query, q.key[0], after !== null, relation, columns);
-      const { rows } = await clientOf(tx).query<{ n: string; upto: string | null; more: boolean | string }>(extended({ text, values: [...(after ?? []), limit - 1] }));
-      const [row] = rows;
-      if (!row || row.upto === null) return null;
+      const text = nextBoundSql(q.query, q.key, after !== null);
+      const { rows } = await clientOf(tx).query<Record<string, string>>(extended({ text, values: [...(after ?? []), limit - 1] }));
+      const [bound] = rows;
+      if (!bound) return null;
+      const upTo = q.key.map((_, i) => bound[`upto_${i}`]);
       // Values come back as text (the pool parses no type): a boolean reads 't' or 'f'.
-      return { rows: Number(row.n), upTo: [row.upto], more: row.more === true || row.more === 't' };
+      return { rows: await move(tx, after, upTo), upTo, more: bound.more === 't' };
     },
   };
 }

@@ -68,30 +68,20 @@ export function rangeSql(query: string, key: string[], hasAfter: boolean, select
 }
 
 /**
- * A whole batch inside one database, in one statement: the upper key is the n-th row's after
- * the bound, or the last key when fewer rows remain ("more" tells which), and the rows up to
- * and including it (ties stay whole) go into `relation`. One key column only, so that the
- * upper bound is a scalar the btree can use. Parameters: [after?, n - 1]. Returns one row:
- * n (rows moved), upto (null when no row is left), more.
+ * The upper key of the next batch in one query: the n-th row's key after the bound, else
+ * (fewer rows remain) the last key; `more` tells which. Parameters: [...after, n - 1].
+ * Returns upto_0..upto_k and more, or no row when no row is left.
  */
-export function nextBatchInsertSql(query: string, key: string, hasAfter: boolean, relation: string, columns: string[]): string {
-  const k = [key];
-  const offset = `$${hasAfter ? 2 : 1}`;
-  const after = `${notNull(k)}${lowerBound(k, hasAfter)}`;
-  const list = columns.map(quotePostgresIdentifier).join(', ');
+export function nextBoundSql(query: string, key: string[], hasAfter: boolean): string {
+  const offset = `$${(hasAfter ? key.length : 0) + 1}`;
+  const where = `${notNull(key)}${lowerBound(key, hasAfter)}`;
+  const keys = key.map((k, i) => `${col(k)} AS upto_${i}`).join(', ');
   return [
-    'WITH dms_bound AS MATERIALIZED (',
-    `  (${sourceSubquery(query, `${col(key)} AS upto, true AS more`)}\nWHERE ${after}\nORDER BY ${col(key)}\nOFFSET ${offset} LIMIT 1)`,
-    '  UNION ALL',
-    `  (${sourceSubquery(query, `${col(key)}, false`)}\nWHERE ${after}\nORDER BY ${col(key)} DESC\nLIMIT 1)`,
-    // Both branches are cheap (one index probe each); the order picks the first when it exists.
-    '  ORDER BY more DESC LIMIT 1',
-    '), dms_moved AS (',
-    `  INSERT INTO ${relation} (${list})`,
-    `  ${sourceSubquery(query, columns.map(col).join(', '))}\nWHERE ${after} AND ${col(key)} <= (SELECT upto FROM dms_bound)`,
-    '  RETURNING 1',
-    ')',
-    'SELECT (SELECT count(*) FROM dms_moved) AS n, dms_bound.upto, dms_bound.more FROM (SELECT 1) AS dms_one LEFT JOIN dms_bound ON true',
+    `(${sourceSubquery(query, `${keys}, true AS more`)}\nWHERE ${where}\nORDER BY ${keyList(key)}\nOFFSET ${offset} LIMIT 1)`,
+    'UNION ALL',
+    `(${sourceSubquery(query, `${keys}, false AS more`)}\nWHERE ${where}\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1)`,
+    // Both branches are one index probe each; the order picks the first when it exists.
+    'ORDER BY more DESC LIMIT 1',
   ].join('\n');
 }
 

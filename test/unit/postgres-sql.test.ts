@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCopyTextRow, encodeCopyText, escapeCopyValue, unescapeCopyValue } from '../../dialects/postgres/postgres-copy';
-import { copyRangeSql, countNullKeysSql, nextBatchInsertSql, orderedCopySql, lastKeySql, nthKeySql, rangeSql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
+import { copyRangeSql, countNullKeysSql, nextBoundSql, orderedCopySql, lastKeySql, nthKeySql, rangeSql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
 
 describe('keyset SQL', () => {
   it('finds the upper key of the next batch with bound parameters', () => {
@@ -58,14 +58,14 @@ describe('COPY range SQL (no bind parameters in COPY)', () => {
   });
 });
 
-describe('a batch in one statement inside one database', () => {
-  it('finds the upper key (the n-th row, else the last) and inserts up to and including it, all bound', () => {
-    const sql = nextBatchInsertSql('SELECT * FROM t', 'ts', true, '"public"."c"', ['id', 'ts']);
-    expect(sql).toContain('dms_src."ts" > $1\nORDER BY dms_src."ts"\nOFFSET $2 LIMIT 1');
-    expect(sql).toContain('ORDER BY dms_src."ts" DESC\nLIMIT 1');
-    expect(sql).toContain('INSERT INTO "public"."c" ("id", "ts")');
-    expect(sql).toMatch(/dms_src\."ts" > \$1 AND dms_src\."ts" <= \(SELECT upto FROM dms_bound\)\n  RETURNING 1/);
-    expect(nextBatchInsertSql('SELECT * FROM t', 'ts', false, 'c', ['ts'])).toContain('OFFSET $1 LIMIT 1');
+describe('the next batch\'s upper key inside one database', () => {
+  it('is the n-th key after the bound, else the last key, with bound parameters only', () => {
+    const sql = nextBoundSql('SELECT * FROM t', ['ts', 'id'], true);
+    expect(sql).toContain('AS upto_0, dms_src."id" AS upto_1, true AS more');
+    expect(sql).toContain('(dms_src."ts", dms_src."id") > ($1, $2)\nORDER BY dms_src."ts", dms_src."id"\nOFFSET $3 LIMIT 1)');
+    expect(sql).toContain('ORDER BY dms_src."ts" DESC, dms_src."id" DESC\nLIMIT 1)');
+    expect(sql.endsWith('ORDER BY more DESC LIMIT 1')).toBe(true);
+    expect(nextBoundSql('SELECT * FROM t', ['ts'], false)).toContain('OFFSET $1 LIMIT 1');
   });
 });
 
