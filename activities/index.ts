@@ -300,7 +300,8 @@ export function createActivities(deps: ActivityDeps) {
   /**
    * Validates the job against both databases, then makes this run the owner of the
    * mapping's checkpoint row in the target (a new ownership epoch), keeping the checkpoint
-   * on a resume and clearing it on a fresh start.
+   * on a resume and clearing it on a fresh start. With input.firstSlice (workflows since
+   * 0.3.0) it then commits the run's first slice of batches, as runBatch would.
    */
   async function prepareRun(input: PrepareInput): Promise<RunPlan> {
     const { firstSlice } = input;
