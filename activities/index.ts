@@ -310,7 +310,7 @@ export function createActivities(deps: ActivityDeps) {
     const ctx = Context.current();
     const prepared = await classified(() => heartbeating(() => ctx.heartbeat(), () => prepare(input)), { prcid: input.prcid, what: 'the start of the run' });
     const batchInput = { mapref: input.mapref, prcid: input.prcid, epoch: prepared.epoch, jobid: input.jobid, expected: prepared.state, maxBatches: firstSlice.maxBatches };
-    return { ...prepared, firstSlice: await runBatch(batchInput, { rowsAtStart: prepared.state.rows }) };
+    return { ...prepared, firstSlice: await slice(batchInput, { rowsAtStart: prepared.state.rows }) };
   }
 
   async function prepare(input: PrepareInput): Promise<RunPlan> {
@@ -548,18 +548,23 @@ export function createActivities(deps: ActivityDeps) {
 
   /**
    * Commits batches in a row, from the state the workflow expects: KEY batches (and NONE's
-   * single one) through keyBatch, ROWCOUNT through its cursor; at most input.maxBatches of
+   * single one) through keyBatch, ROWCOUNT through one ordered read; at most input.maxBatches of
    * them, for at most the settings' slice of time, heartbeating between them.
    */
-  async function runBatch(input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
-    return classified(() => slice(input, first), { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
+  async function runBatch(input: BatchInput): Promise<BatchResult> {
+    return slice(input);
   }
 
   /**
-   * The body of a batch activity: batches in a row from input.expected, then one flush that
-   * makes them durable, and the mirror into DMS_PRCLOG brought up to date.
+   * The body of a batch activity (runBatch, or prepareRun's first slice): batches in a row
+   * from input.expected, then one flush that makes them durable, and the mirror into
+   * DMS_PRCLOG brought up to date.
    */
-  async function slice(input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
+  function slice(input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
+    return classified(() => sliceBody(input, first), { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
+  }
+
+  async function sliceBody(input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
     const ctx = Context.current();
     const p = await plan(input.jobid);
     // Heartbeats carry the last committed state: `dms status` and the Web UI's pending

@@ -252,6 +252,9 @@ class PostgresSource implements SourceDatabase {
   }
 }
 
+/** DMS_CHKPNT's columns added since the table was first created (text, nullable). */
+const ADDED_CHECKPOINT_COLUMNS = ['keycols', 'lastrow'];
+
 function checkpointTable(schema: string): string {
   return `${quotePostgresIdentifier(schema)}.dms_chkpnt`;
 }
@@ -496,6 +499,7 @@ class CopyTextRows {
  */
 function orderedCopyMover(source: PostgresSource, q: KeyedQuery, relation: string, columns: string[]): OrderedMover {
   const list = columns.map(quotePostgresIdentifier).join(', ');
+  const valuesOf = (line: Buffer | null) => line && decodeCopyTextRow(line.toString('utf8'));
   return {
     method: 'text COPY from the source, split into batches of whole rows, piped into COPY on the target',
     async open(offset) {
@@ -515,7 +519,7 @@ function orderedCopyMover(source: PostgresSource, q: KeyedQuery, relation: strin
           const counts = { taken: 0, last: null as Buffer | null };
           for await (const _ of rows.take(1, counts));
           finished = counts.taken === 0;
-          return counts.last && decodeCopyTextRow(counts.last.toString('utf8'));
+          return valuesOf(counts.last);
         },
         async moveInto(tx, limit, onChunk) {
           const counts = { taken: 0, last: null as Buffer | null };
@@ -524,7 +528,7 @@ function orderedCopyMover(source: PostgresSource, q: KeyedQuery, relation: strin
           await pipeline(Readable.from(rows.take(limit, counts), { objectMode: false }), progressEvery(1 << 20, onChunk), into);
           if (into.rowCount !== counts.taken) throw new Error(`COPY took ${into.rowCount} rows where ${counts.taken} were sent`);
           finished = counts.taken < limit;
-          return { rows: counts.taken, last: counts.last && decodeCopyTextRow(counts.last.toString('utf8')) };
+          return { rows: counts.taken, last: valuesOf(counts.last) };
         },
         async close() {
           // A COPY stopped before its end leaves the connection mid-stream: never reuse it.
@@ -606,10 +610,10 @@ class PostgresTarget implements TargetDatabase {
     // Most runs find it complete: a catalog read, and no DDL, whose lock would queue behind
     // (and then hold up) the open batch transactions of other mappings on this schema.
     const { rows } = await this.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname IN ('keycols', 'lastrow') AND NOT attisdropped`,
-      [checkpointTable(schema)],
+      'SELECT count(*) AS n FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = ANY($2) AND NOT attisdropped',
+      [checkpointTable(schema), ADDED_CHECKPOINT_COLUMNS],
     );
-    if (Number(rows[0].n) === 2) return;
+    if (Number(rows[0].n) === ADDED_CHECKPOINT_COLUMNS.length) return;
     try {
       await this.pool.query(
         `CREATE TABLE IF NOT EXISTS ${checkpointTable(schema)} (
@@ -631,7 +635,7 @@ class PostgresTarget implements TargetDatabase {
       if (code !== '23505' && code !== '42P07') throw err;
     }
     // Columns added since the table was first created.
-    await this.pool.query(`ALTER TABLE ${checkpointTable(schema)} ADD COLUMN IF NOT EXISTS keycols text, ADD COLUMN IF NOT EXISTS lastrow text`);
+    await this.pool.query(`ALTER TABLE ${checkpointTable(schema)} ${ADDED_CHECKPOINT_COLUMNS.map((c) => `ADD COLUMN IF NOT EXISTS ${c} text`).join(', ')}`);
   }
 
   identity(): Promise<string | null> {
