@@ -7,8 +7,9 @@
 // It creates three databases (dms_bench_meta, dms_bench_src, dms_bench_tgt; dropped and
 // made anew), a fact table, a Temporal dev server and a worker (with a prebuilt workflow
 // bundle), then times each way of moving the table and checks the target exact (count and
-// md5 over every column of every row) after every run. Each figure is the median of its
-// runs. It prints a table, then one closing line of JSON with every figure and ratio.
+// md5 over every column of every row) after every run. Ways compared in a ratio run in
+// rounds, one run of each in turn. Each figure is the median of its runs. It prints a
+// table, then one closing line of JSON with every figure and ratio.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,12 +23,14 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { createActivities, type BatchState, type DmsActivities } from '../activities';
 import { DatabaseRegistry } from '../activities/databases';
+import { nextBoundSql, rangeSql } from '../dialects/postgres/postgres-sql';
 import { Metadata } from '../metadata/repository';
 import { freePort, startDevServer, type DevServer } from './temporal-dev';
 
 const ROOT = path.join(__dirname, '..');
 const PG_URL = (process.env.DMS_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/$/, '');
 const DB = { metadata: 'dms_bench_meta', source: 'dms_bench_src', target: 'dms_bench_tgt' };
+const COLUMN_NAMES = ['id', 'store_id', 'qty', 'amount', 'code', 'sold_at', 'note'];
 const COLUMNS = `id bigint PRIMARY KEY, store_id int NOT NULL, qty int, amount numeric(12,2), code char(8), sold_at timestamptz, note text`;
 
 const { values: flags } = parseArgs({
@@ -86,25 +89,37 @@ interface Figure {
 const figures: Figure[] = [];
 let sourceDigest = '';
 
+interface Measured {
+  name: string;
+  target: { db: string; table: string };
+  /** One run; one that returns a number reports its own time in seconds. */
+  run: (i: number) => Promise<number | void>;
+  note?: string;
+}
+
 /**
- * Times `run` RUNS times, emptying the target before and checking it exact after each; a
- * run that returns a number reports its own time in seconds.
+ * Times each of `ways` RUNS times, in rounds (one run of each, in turn), so that figures
+ * compared in a ratio are measured side by side and this machine's drift over minutes
+ * falls on all of them alike. The target is emptied before, and checked exact after,
+ * every run.
  */
-async function measure(name: string, target: { db: string; table: string }, run: (i: number) => Promise<number | void>, note?: string): Promise<Figure> {
-  const figure: Figure = { name, seconds: [], note };
+async function measureRounds(ways: Measured[]): Promise<Figure[]> {
+  const measured: Figure[] = ways.map((w) => ({ name: w.name, seconds: [], note: w.note }));
   for (let i = 0; i < RUNS; i++) {
-    await sql(target.db, `TRUNCATE ${target.table}`);
-    await sql(target.db, 'CHECKPOINT');
-    const t0 = performance.now();
-    const reported = await run(i);
-    const seconds = typeof reported === 'number' ? reported : (performance.now() - t0) / 1000;
-    const got = await digest(target.db, target.table);
-    if (got !== sourceDigest) throw new Error(`${name}: the target is not exact after run ${i + 1} (${got} against ${sourceDigest})`);
-    figure.seconds.push(seconds);
-    log(`   ${name}: run ${i + 1}/${RUNS} ${seconds.toFixed(2)} s, exact`);
+    for (const [k, way] of ways.entries()) {
+      await sql(way.target.db, `TRUNCATE ${way.target.table}`);
+      await sql(way.target.db, 'CHECKPOINT');
+      const t0 = performance.now();
+      const reported = await way.run(i);
+      const seconds = typeof reported === 'number' ? reported : (performance.now() - t0) / 1000;
+      const got = await digest(way.target.db, way.target.table);
+      if (got !== sourceDigest) throw new Error(`${way.name}: the target is not exact after run ${i + 1} (${got} against ${sourceDigest})`);
+      measured[k].seconds.push(seconds);
+      log(`   ${way.name}: run ${i + 1}/${RUNS} ${seconds.toFixed(2)} s, exact`);
+    }
   }
-  figures.push(figure);
-  return figure;
+  figures.push(...measured);
+  return measured;
 }
 
 async function createData(): Promise<void> {
@@ -148,6 +163,33 @@ async function copyPipe(): Promise<void> {
     await pipeline(out, into);
   } finally {
     await Promise.all([src.end(), tgt.end()]);
+  }
+}
+
+/**
+ * The floor of any load within one database in BULKLMT-row transactions: the statements the
+ * in-database mover runs for each batch (the batch's upper key, then the range's
+ * INSERT…SELECT; the same SQL text), each batch a transaction of its own that commits
+ * without waiting for the disk, and nothing else: no checkpoint, no fence, no Temporal.
+ */
+async function bareKeysetLoop(): Promise<void> {
+  const client = new pg.Client({ connectionString: url(DB.source) });
+  await client.connect();
+  const query = 'SELECT * FROM fact';
+  const list = COLUMN_NAMES.join(', ');
+  try {
+    let after: string[] = [];
+    for (;;) {
+      await client.query('BEGIN; SET LOCAL synchronous_commit = off');
+      const bound = await client.query<{ upto_0: string; more: boolean }>(nextBoundSql(query, ['id'], after.length > 0), [...after, BATCH - 1]);
+      const upTo = bound.rows[0];
+      if (upTo) await client.query(`INSERT INTO fact_copy (${list})\n${rangeSql(query, ['id'], after.length > 0, list)}`, [...after, upTo.upto_0]);
+      await client.query('COMMIT');
+      if (!upTo?.more) return;
+      after = [upTo.upto_0];
+    }
+  } finally {
+    await client.end();
   }
 }
 
@@ -323,18 +365,16 @@ async function main(): Promise<void> {
   const cross = { db: DB.target, table: 'fact' };
   const same = { db: DB.source, table: 'fact_copy' };
 
-  log('== baselines');
-  const pipe = await measure('binary COPY pipe', cross, copyPipe);
-  const insertSelect = await measure('in-server INSERT…SELECT', same, () => sql(DB.source, 'INSERT INTO fact_copy SELECT * FROM fact').then(() => undefined));
   const pgloader = which('pgloader');
   let pgl: Figure | null = null;
   if (pgloader) {
+    log('== pgloader');
     const figure: Figure = { name: 'pgloader', seconds: [], failed: 0 };
     for (let i = 0; i < RUNS; i++) {
       await sql(DB.target, 'TRUNCATE fact');
       const t0 = performance.now();
       try {
-        await pgloaderRun(pgloader, tmp, Math.max(120_000, 20_000 * secs(pipe)));
+        await pgloaderRun(pgloader, tmp, Math.max(120_000, ROWS / 20));
       } catch (err) {
         figure.failed! += 1;
         log(`   pgloader: run ${i + 1}/${RUNS} failed: ${String((err as Error).message).split('\n')[0]}`);
@@ -358,11 +398,7 @@ async function main(): Promise<void> {
     log('   pgloader: not installed (apt-get install pgloader), skipped');
   }
 
-  log('== the batch pipeline without Temporal (the activities called directly, in a process of their own)');
   const direct = new DirectPipeline();
-  const noTemporal = await measure('KEY pipeline without Temporal', cross, (i) => directInChild('BENCH_DIRECT', `bench-direct-${i}`));
-
-  log('== dms-etl through Temporal (dev server, one worker with a prebuilt workflow bundle)');
   const bundlePath = path.join(tmp, 'workflow-bundle.js');
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } });
   writeFileSync(bundlePath, code);
@@ -380,10 +416,25 @@ async function main(): Promise<void> {
     const run = (mapref: string, prefix: string) => async (i: number) => {
       await (await load(mapref, `${prefix}-${i}`)).result();
     };
-    const key = await measure('KEY through Temporal, cross-database', cross, run('BENCH_KEY', 'bench-key'));
+
+    log('== cross-database, in rounds: the binary COPY pipe (baseline), the batch pipeline without Temporal (the');
+    log('   activities called directly, in a process of their own), and dms-etl through Temporal (dev server, one');
+    log('   worker with a prebuilt workflow bundle)');
+    const [pipe, noTemporal, key, rowcount] = await measureRounds([
+      { name: 'binary COPY pipe', target: cross, run: copyPipe },
+      { name: 'KEY pipeline without Temporal', target: cross, run: (i) => directInChild('BENCH_DIRECT', `bench-direct-${i}`) },
+      { name: 'KEY through Temporal, cross-database', target: cross, run: run('BENCH_KEY', 'bench-key') },
+      { name: 'ROWCOUNT through Temporal, cross-database', target: cross, run: run('BENCH_ROWCOUNT', 'bench-rowcount') },
+    ]);
     const history = await historyEvents(client, 'bench-key-0');
-    const sameDb = await measure('KEY through Temporal, same database', same, run('BENCH_SAMEDB', 'bench-same'));
-    const rowcount = await measure('ROWCOUNT through Temporal, cross-database', cross, run('BENCH_ROWCOUNT', 'bench-rowcount'));
+
+    log('== one database, in rounds: in-server INSERT…SELECT (baseline), the bare keyset loop (the floor of any');
+    log('   load in BULKLMT-row transactions), and dms-etl through Temporal');
+    const [insertSelect, bareLoop, sameDb] = await measureRounds([
+      { name: 'in-server INSERT…SELECT', target: same, run: () => sql(DB.source, 'INSERT INTO fact_copy SELECT * FROM fact').then(() => undefined) },
+      { name: 'bare keyset loop, one database (no checkpoint, no Temporal)', target: same, run: bareKeysetLoop },
+      { name: 'KEY through Temporal, same database', target: same, run: run('BENCH_SAMEDB', 'bench-same') },
+    ]);
 
     log('== resume at 90%: the first committed batch after pre-flight (the new run taking the checkpoint row over)');
     const batches = Math.ceil(ROWS / BATCH);
@@ -443,6 +494,7 @@ async function main(): Promise<void> {
         keyCrossVsPgloader: pgl ? +(secs(pgl) / secs(key)).toFixed(3) : null,
         temporalOverhead: +(secs(key) / secs(noTemporal) - 1).toFixed(3),
         sameDbVsInsertSelect: +(secs(insertSelect) / secs(sameDb)).toFixed(3),
+        bareKeysetLoopVsInsertSelect: +(secs(insertSelect) / secs(bareLoop)).toFixed(3),
         rowcountVsKeyTime: +(secs(rowcount) / secs(key)).toFixed(3),
         resumeFirstBatchVsNormalBatch: +(resumeFirst / normalBatch).toFixed(3),
       },
@@ -474,6 +526,7 @@ async function main(): Promise<void> {
   log(`| KEY cross-database ÷ pgloader (throughput) | ${r.keyCrossVsPgloader ?? 'pgloader not run'} | ≥ 3: ${r.keyCrossVsPgloader === null ? 'n/a' : target(r.keyCrossVsPgloader >= 3)} |`);
   log(`| Temporal's overhead against the same pipeline without it | ${(r.temporalOverhead! * 100).toFixed(1)}% | ≤ 15%: ${target(r.temporalOverhead! <= 0.15)} |`);
   log(`| same database ÷ in-server INSERT…SELECT (throughput) | ${r.sameDbVsInsertSelect} | ≥ 0.8: ${target(r.sameDbVsInsertSelect! >= 0.8)} |`);
+  log(`| the bare keyset loop ÷ in-server INSERT…SELECT (throughput: the best a load in BULKLMT-row transactions reaches here) | ${r.bareKeysetLoopVsInsertSelect} | reference |`);
   log(`| ROWCOUNT time ÷ KEY time | ${r.rowcountVsKeyTime} | ≤ 1.5: ${target(r.rowcountVsKeyTime! <= 1.5)} |`);
   log(`| first batch after a resume at 90% ÷ a normal batch (after pre-flight ${res.preflightSeconds} s) | ${r.resumeFirstBatchVsNormalBatch} (${res.firstBatchSeconds} s vs ${res.normalBatchSeconds} s) | ≤ 1: ${target(r.resumeFirstBatchVsNormalBatch! <= 1)} |`);
   log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
