@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint } from '../common/checkpoint';
-import { ConfigError, MappingBusyError, OwnershipLostError } from '../common/errors';
+import { ConfigError, DuplicateKeyInBatchError, MappingBusyError, OwnershipLostError } from '../common/errors';
 import { parseMapping } from '../common/mapping';
 import { dmsPrclog } from '../migrations/schema';
 import type { Metadata } from '../metadata/repository';
@@ -132,10 +132,20 @@ function mirrorQueue(write: (state: BatchState) => Promise<void>) {
 }
 
 /** Loads streamed rows as LOADMODE says: appended (COPY) or merged on TRGKEYCOLS. */
-function writeRows(p: JobPlan, tx: TargetTransaction, rows: AsyncIterable<RowBatch>, live: Live): Promise<number> {
-  return p.upsertKey
-    ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, rows, live.beatOrStop)
-    : tx.load(p.schema, p.table, p.columns, rows, live.beatOrStop);
+async function writeRows(p: JobPlan, tx: TargetTransaction, rows: AsyncIterable<RowBatch>, live: Live): Promise<number> {
+  if (!p.upsertKey) return tx.load(p.schema, p.table, p.columns, rows, live.beatOrStop);
+  try {
+    return await tx.upsert(p.schema, p.table, p.columns, p.upsertKey, rows, live.beatOrStop);
+  } catch (err) {
+    if (!(err instanceof DuplicateKeyInBatchError)) throw err;
+    const key = err.key.join(', ');
+    throw new ConfigError(
+      p.spec.mapref,
+      'SRCQUERY',
+      `returns more than one row with the same TRGKEYCOLS (${key}) within one batch, and UPSERT cannot merge two source rows into one target row at once; the batch was rolled back`,
+      `make SRCQUERY return one row per (${key}), e.g. SELECT DISTINCT ON (${key}) … ORDER BY ${key}, <the column that picks the row to keep>; or set TRGKEYCOLS to columns that are unique in the source`,
+    );
+  }
 }
 
 /**

@@ -37,6 +37,18 @@ export class OwnershipLostError extends Error {
   }
 }
 
+/**
+ * Thrown by a target's UPSERT when one batch holds two rows with the same key: one merge
+ * statement cannot update a row twice. The activity turns it into a ConfigError naming the
+ * mapping.
+ */
+export class DuplicateKeyInBatchError extends Error {
+  constructor(readonly key: string[]) {
+    super(`one batch holds more than one row with the same (${key.join(', ')})`);
+    this.name = 'DuplicateKeyInBatchError';
+  }
+}
+
 /** Thrown when an environment variable is missing or malformed at start-up. */
 export class EnvError extends Error {
   constructor(message: string) {

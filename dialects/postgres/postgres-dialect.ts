@@ -24,6 +24,7 @@ import type {
   TargetTransaction,
   TransactionOptions,
 } from '../dialect';
+import { DuplicateKeyInBatchError } from '../../common/errors';
 import { parseIdentifier } from '../identifiers';
 import { decodeCopyTextRow, encodeCopyText } from './postgres-copy';
 import {
@@ -307,7 +308,14 @@ class PostgresTargetTransaction implements TargetTransaction {
     const list = columns.map(quotePostgresIdentifier).join(', ');
     const others = columns.filter((c) => !key.includes(c)).map(quotePostgresIdentifier);
     const action = others.length ? `DO UPDATE SET ${others.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
-    await this.client.query(`INSERT INTO ${target} (${list}) SELECT ${list} FROM dms_stage ON CONFLICT (${key.map(quotePostgresIdentifier).join(', ')}) ${action}`);
+    try {
+      await this.client.query(`INSERT INTO ${target} (${list}) SELECT ${list} FROM dms_stage ON CONFLICT (${key.map(quotePostgresIdentifier).join(', ')}) ${action}`);
+    } catch (err) {
+      // 21000 (cardinality violation): two staged rows share a key, so DO UPDATE would
+      // update one target row twice.
+      if ((err as { code?: string }).code === '21000') throw new DuplicateKeyInBatchError(key);
+      throw err;
+    }
     return staged;
   }
 

@@ -87,6 +87,34 @@ describe('permanent errors', () => {
   });
 });
 
+describe('UPSERT with duplicate keys in the source', () => {
+  it('fails at the batch that holds them, naming the mapping, the field and the fix; that batch moves no row', async () => {
+    await withClient(h.dbs.target, (c) =>
+      c.query(`CREATE TABLE t_dupkey (sale_id bigint PRIMARY KEY, store_id int, amount numeric(12,2), sold_at timestamptz, note text)`),
+    );
+    // The 1001st to 1005th keys (3003-3015) come twice: they fall in the third batch of 500,
+    // which keeps ties whole.
+    await registerMapping(h.dbs, {
+      mapref: 'DUPKEY',
+      batchSize: 500,
+      trgtbnm: 'T_DUPKEY',
+      srcquery: 'SELECT * FROM sales UNION ALL SELECT * FROM sales WHERE sale_id BETWEEN 3003 AND 3015',
+      columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' },
+    });
+    const message = await failureOf('DUPKEY');
+    expect(message).toMatch(
+      /^Mapping DUPKEY: SRCQUERY returns more than one row with the same TRGKEYCOLS \(sale_id\) within one batch, .* the batch was rolled back\. Fix: make SRCQUERY return one row per \(sale_id\), e\.g\. SELECT DISTINCT ON \(sale_id\)/,
+    );
+    // The two batches before it stay committed, exact; the third moved nothing.
+    expect(await count(h.dbs.target, 't_dupkey')).toBe(1000);
+    expect(await withClient(h.dbs.target, async (c) => (await c.query('SELECT min(sale_id)::int AS lo, max(sale_id)::int AS hi FROM t_dupkey')).rows[0])).toEqual({ lo: 3, hi: 3000 });
+    expect((await checkpointRow(h.dbs.target, 'DUPKEY'))!.batchcnt).toBe(2);
+    const [run] = await runs(h.dbs.metadata, 'DUPKEY');
+    expect(run.status).toBe('FL');
+    expect(run.lasterr).toBe(message);
+  });
+});
+
 describe('bad configuration fails before any row moves', () => {
   const cases: { name: string; mapping: Partial<Parameters<typeof registerMapping>[1]>; expected: RegExp }[] = [
     { name: 'a key column the query does not return', mapping: { chkpntcolumn: 'TRANSACTION_ID' }, expected: /^Mapping CFG\d+: CHKPNTCOLUMN is 'TRANSACTION_ID'; the column "transaction_id" \(from TRANSACTION_ID\) is not returned by SRCQUERY \(it returns sale_id, store_id, amount, sold_at, note\)\. Fix: / },
