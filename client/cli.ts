@@ -5,7 +5,7 @@ import { DatabaseRegistry } from '../activities/databases';
 import { redactedMessage } from '../activities/failures';
 import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan';
 import { ClientEnv, readEnv } from '../common/env';
-import { ConfigError, EnvError } from '../common/errors';
+import { ConfigError, EnvError, UnreachableError } from '../common/errors';
 import { Metadata } from '../metadata/repository';
 import type { DmsJobInput, DmsJobResult, Progress } from '../workflows';
 import { formatProgress, ProgressDisplay, withHeartbeat } from './progress';
@@ -136,7 +136,7 @@ export function buildProgram(): Command {
           for (const warning of warnings) console.log(`warning: ${warning}`);
           console.log(`Mapping ${mapref} is valid: ${plan.columns.length} columns into "${plan.schema}"."${plan.table}", ${spec.bulklmt} rows a batch`);
         } catch (err) {
-          if (err instanceof ConfigError) throw err;
+          if (err instanceof ConfigError || err instanceof UnreachableError) throw err;
           throw new EnvError(`Mapping ${mapref}: could not be checked: ${redactedMessage(err as Error)}`);
         } finally {
           await databases.close();
@@ -247,7 +247,7 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (err) {
     const e = err as Error;
-    const known = e instanceof ConfigError || e instanceof EnvError;
+    const known = e instanceof ConfigError || e instanceof EnvError || e instanceof UnreachableError;
     console.error(`dms: ${e.message}`);
     if (!known && process.env.DMS_DEBUG) console.error(e.stack);
     process.exitCode = 1;

@@ -49,6 +49,24 @@ export class DuplicateKeyInBatchError extends Error {
   }
 }
 
+/**
+ * Thrown when a connection's database is down or out of reach: retried (its `code`, the
+ * driver's, says so), and named, so DMS_PRCLOG.LASTERR and the CLI say which connection.
+ */
+export class UnreachableError extends Error {
+  constructor(
+    mapref: string,
+    field: string,
+    conid: string,
+    detail: string,
+    fix: string,
+    readonly code: string | undefined,
+  ) {
+    super(`Mapping ${mapref}: ${field} uses connection '${conid}', which cannot be reached: ${detail}. Fix: ${fix}`);
+    this.name = 'UnreachableError';
+  }
+}
+
 /** Thrown when an environment variable is missing or malformed at start-up. */
 export class EnvError extends Error {
   constructor(message: string) {

@@ -112,6 +112,16 @@ describe('dms CLI', () => {
     const bad = await dmsFails('mapping', 'validate', 'CLINOINDEX');
     expect(bad.stderr.trim()).toMatch(/^dms: Mapping CLINOINDEX: TRGTBNM names the table "public"."no_such", which does not exist on connection 'TGT'\. Fix: /);
     expect(await tableDigest(h.dbs.target, 'cli_copy', 'sale_id')).toEqual({ count: 0, md5: '' });
+
+    // A source database that is down (nothing listens on port 1): the message names the
+    // field and the connection.
+    await withClient(h.dbs.metadata, async (c) => {
+      await c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl) VALUES ('DOWN', 'POSTGRES', 'postgres://postgres@127.0.0.1:1/nowhere')`);
+      await c.query(`UPDATE dms_mapr SET trgtbnm = 'CLI_COPY', srcconid = 'DOWN' WHERE mapref = 'CLINOINDEX'`);
+    });
+    const down = await dmsFails('mapping', 'validate', 'CLINOINDEX');
+    expect(down.stderr.trim()).toMatch(/^dms: Mapping CLINOINDEX: SRCCONID uses connection 'DOWN', which cannot be reached: connect ECONNREFUSED 127\.0\.0\.1:1\. Fix: check that the database is up and reachable from the worker/);
+    expect(down.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('says which variable is missing', async () => {
