@@ -1,7 +1,7 @@
 // Classifies errors into retryable and non-retryable Temporal failures, and strips row
 // values from database messages before they reach Temporal or a log.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { NON_RETRYABLE_TYPES } from '../common/errors';
+import { ConfigError, NON_RETRYABLE_TYPES, UnreachableError } from '../common/errors';
 
 interface DriverError {
   code?: string;
@@ -61,6 +61,26 @@ export function isTransient(err: unknown): boolean {
   if (e?.code && TRANSIENT_NODE_CODES.has(e.code)) return true;
   const message = e?.message ?? '';
   return TRANSIENT_MESSAGES.some((re) => re.test(message));
+}
+
+/**
+ * What to throw when a connection's first query fails, naming the mapping's field and the
+ * connection: a database that is down or out of reach stays retryable (UnreachableError
+ * keeps the driver's code); anything else that stops the login (authentication, a database
+ * or host that does not exist, a missing password, TLS) is a ConfigError.
+ */
+export function connectionFailure(mapref: string, field: string, conid: string, err: unknown): Error {
+  const e = err as DriverError;
+  if (isTransient(err)) {
+    const fix = `check that the database is up and reachable from the worker, and CONURL of connection '${conid}' in DMS_DBCONDTLS`;
+    return new UnreachableError(mapref, field, conid, e?.message ?? String(err), fix, e?.code);
+  }
+  return new ConfigError(
+    mapref,
+    field,
+    `uses connection '${conid}', which the worker cannot log in to: ${redactedMessage(e)}`,
+    `correct CONURL (host, port, database, user) of connection '${conid}' in DMS_DBCONDTLS, or the password that its PWDENV names`,
+  );
 }
 
 /** Turns any error into the failure Temporal should see. */

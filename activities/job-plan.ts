@@ -1,12 +1,12 @@
 // Turns a mapping into what its batches need: open databases, resolved identifiers, the
 // effective key and the column list, all checked against both databases before any row
 // moves. Used at the start of every run and by `dms mapping validate`.
-import { ConfigError, UnreachableError } from '../common/errors';
+import { ConfigError } from '../common/errors';
 import type { MappingSpec } from '../common/mapping';
 import { IdentifierError, splitIdentifierList, type ColumnInfo, type Dialect, type KeyedQuery, type OrderedMover, type RangeMover, type SourceDatabase, type TargetDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
-import { isSqlState, isTransient, redactedMessage } from './failures';
+import { connectionFailure, isSqlState, isTransient, redactedMessage } from './failures';
 
 /** The strategy a run uses once AUTO is decided: KEY batches, or the whole load in one transaction. */
 export type EffectiveStrategy = 'KEY' | 'NONE' | 'ROWCOUNT';
@@ -83,31 +83,6 @@ export async function inOrder<T extends readonly unknown[]>(lookups: { [K in key
 }
 
 /** Checks a mapping against both databases and opens what its batches need. */
-/** SQLSTATEs of a connection refused for what CONURL (or PWDENV) says: no retry mends them. */
-const REFUSED_CONNECTION = [/^28/, /^3D000$/];
-const UNREACHABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
-
-/**
- * The first query on a connection: when the database cannot be reached or refuses the
- * login, the error names the mapping's field and connection. A refusal (authentication, a
- * database that does not exist) is a ConfigError; a database that is down or out of reach
- * stays retryable (its SQLSTATE or Node code is kept) and says so in DMS_PRCLOG.LASTERR.
- */
-async function reaching<T>(mapref: string, field: 'SRCCONID' | 'TRGCONID', conid: string, first: Promise<T>): Promise<T> {
-  try {
-    return await first;
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    const fix = `check that the database is up and reachable from the worker, and CONURL (and PWDENV) of connection '${conid}' in DMS_DBCONDTLS`;
-    if (isSqlState(e.code) && REFUSED_CONNECTION.some((re) => re.test(e.code!))) {
-      throw new ConfigError(mapref, field, `uses connection '${conid}', which refuses the worker: ${redactedMessage(e)}`, fix);
-    }
-    const unreachable = (e.code !== undefined && UNREACHABLE_NODE_CODES.has(e.code)) || (isSqlState(e.code) && /^(08|57P03)/.test(e.code)) || (!isSqlState(e.code) && isTransient(e));
-    if (!unreachable) throw err;
-    throw new UnreachableError(mapref, field, conid, e.message, fix, e.code);
-  }
-}
-
 export async function planMapping(metadata: Metadata, databases: DatabaseRegistry, spec: MappingSpec): Promise<JobPlan> {
   const { mapref } = spec;
   refuseUnsupported(spec);
@@ -128,11 +103,17 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   const source = databases.source(mapref, srcSpec);
   const target = databases.target(mapref, trgSpec);
 
-  // Both databases at once; a failing SRCQUERY is reported first, as if asked first.
-  const [described, targetDescribed] = await Promise.allSettled([
-    reaching(mapref, 'SRCCONID', srcSpec.conid, source.describeQuery(spec.srcquery)),
-    reaching(mapref, 'TRGCONID', trgSpec.conid, target.describeTable(schema, table)),
+  // A login that fails is named with its field and connection (the source's first).
+  await inOrder([
+    source.ping().catch((err: unknown) => {
+      throw connectionFailure(mapref, 'SRCCONID', srcSpec.conid, err);
+    }),
+    target.ping().catch((err: unknown) => {
+      throw connectionFailure(mapref, 'TRGCONID', trgSpec.conid, err);
+    }),
   ]);
+  // Both databases at once; a failing SRCQUERY is reported first, as if asked first.
+  const [described, targetDescribed] = await Promise.allSettled([source.describeQuery(spec.srcquery), target.describeTable(schema, table)]);
   if (described.status === 'rejected') {
     const err = described.reason as Error & { code?: string };
     if (isTransient(err) || !isSqlState(err.code)) throw err;

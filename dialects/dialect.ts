@@ -69,6 +69,8 @@ export interface KeyedQuery {
 
 /** A database opened for reading a mapping's source: every transaction is read-only. */
 export interface SourceDatabase {
+  /** Logs in (or takes a pooled session) and runs the least query: fails as connecting fails. */
+  ping(): Promise<void>;
   /** The columns the query returns, without reading any row. */
   describeQuery(query: string): Promise<QueryDescription>;
   /** The key of the n-th row (1-based) after `after` in key order, or null when fewer remain. */
@@ -166,6 +168,8 @@ export interface OrderedMover {
 }
 
 export interface TargetDatabase {
+  /** Logs in (or takes a pooled session) and runs the least query: fails as connecting fails. */
+  ping(): Promise<void>;
   /**
    * A mover of ROWCOUNT's ordered rows of `q` from `source` into schema.table (columns by
    * name), or null when this dialect has no faster path than decoded rows for that source.

@@ -113,6 +113,10 @@ async function typesOf(client: pg.Pool | pg.PoolClient, oids: number[]): Promise
 class PostgresSource implements SourceDatabase {
   constructor(readonly pool: pg.Pool) {}
 
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
   identity(): Promise<string> {
     return identityOf(this.pool);
   }
@@ -311,9 +315,10 @@ class PostgresTargetTransaction implements TargetTransaction {
     try {
       await this.client.query(`INSERT INTO ${target} (${list}) SELECT ${list} FROM dms_stage ON CONFLICT (${key.map(quotePostgresIdentifier).join(', ')}) ${action}`);
     } catch (err) {
-      // 21000 (cardinality violation): two staged rows share a key, so DO UPDATE would
-      // update one target row twice.
-      if ((err as { code?: string }).code === '21000') throw new DuplicateKeyInBatchError(key);
+      // 21000 from ON CONFLICT DO UPDATE itself (not, say, from a trigger's subquery): two
+      // staged rows share a key, so it would update one target row twice.
+      const e = err as { code?: string; routine?: string };
+      if (e.code === '21000' && e.routine === 'ExecOnConflictUpdate') throw new DuplicateKeyInBatchError(key);
       throw err;
     }
     return staged;
@@ -551,6 +556,10 @@ function orderedCopyMover(source: PostgresSource, q: KeyedQuery, relation: strin
 
 class PostgresTarget implements TargetDatabase {
   constructor(private readonly pool: pg.Pool) {}
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
 
   async orderedMover(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<OrderedMover | null> {
     if (!(source instanceof PostgresSource)) return null;

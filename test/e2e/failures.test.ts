@@ -103,7 +103,7 @@ describe('UPSERT with duplicate keys in the source', () => {
     });
     const message = await failureOf('DUPKEY');
     expect(message).toMatch(
-      /^Mapping DUPKEY: SRCQUERY returns more than one row with the same TRGKEYCOLS \(sale_id\) within one batch, .* the batch was rolled back\. Fix: make SRCQUERY return one row per \(sale_id\), e\.g\. SELECT DISTINCT ON \(sale_id\)/,
+      /^Mapping DUPKEY: SRCQUERY returns more than one row with the same TRGKEYCOLS \(sale_id\) within one batch, and a merge on TRGKEYCOLS cannot take two source rows into one target row at once; the batch was rolled back\. Fix: make SRCQUERY return one row per \(sale_id\), e\.g\. SELECT DISTINCT ON \(sale_id\)/,
     );
     // The two batches before it stay committed, exact; the third moved nothing.
     expect(await count(h.dbs.target, 't_dupkey')).toBe(1000);
@@ -125,7 +125,7 @@ describe('bad configuration fails before any row moves', () => {
     { name: 'a missing target schema', mapping: { columns: { trgschm: 'nowhere' } }, expected: /^Mapping CFG\d+: TRGTBNM names the table "nowhere"."t_cfg", which does not exist on connection 'TGT'/ },
     { name: 'an unknown connection', mapping: { columns: { srcconid: 'NOWHERE' } }, expected: /^Mapping CFG\d+: SRCCONID is 'NOWHERE', which is not in DMS_DBCONDTLS\. Fix: add the connection/ },
     { name: 'a password variable the worker lacks', mapping: { columns: { srcconid: 'SRCPW' } }, expected: /^Mapping CFG\d+: SRCCONID uses connection 'SRCPW', whose PWDENV names the environment variable DMS_TEST_NO_SUCH_PASSWORD, which is not set on the worker\. Fix: export DMS_TEST_NO_SUCH_PASSWORD/ },
-    { name: 'a connection to a database that does not exist', mapping: { columns: { trgconid: 'TGTNODB' } }, expected: /^Mapping CFG\d+: TRGCONID uses connection 'TGTNODB', which refuses the worker: database "dms_no_such_database" does not exist \[SQLSTATE 3D000\]\. Fix: check that the database is up and reachable from the worker, and CONURL \(and PWDENV\) of connection 'TGTNODB' in DMS_DBCONDTLS$/ },
+    { name: 'a connection to a database that does not exist', mapping: { columns: { trgconid: 'TGTNODB' } }, expected: /^Mapping CFG\d+: TRGCONID uses connection 'TGTNODB', which the worker cannot log in to: database "dms_no_such_database" does not exist \[SQLSTATE 3D000\]\. Fix: correct CONURL \(host, port, database, user\) of connection 'TGTNODB' in DMS_DBCONDTLS, or the password that its PWDENV names$/ },
     { name: 'a password inside CONURL', mapping: { columns: { trgconid: 'TGTSECRET' } }, expected: /^Mapping CFG\d+: TRGCONID uses connection 'TGTSECRET', whose CONURL contains a password\. Fix: remove the password from CONURL/ },
     { name: 'a database type this version cannot run', mapping: { columns: { srcconid: 'ORA' } }, expected: /^Mapping CFG\d+: SRCCONID uses connection 'ORA' of DBTYP 'ORACLE', which this version cannot run\. Fix: use a connection of DBTYP POSTGRES$/ },
     { name: 'UPSERT without a unique index on TRGKEYCOLS', mapping: { columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } }, expected: /^Mapping CFG\d+: TRGKEYCOLS is \(sale_id\), but the target table "public"."t_cfg" has no unique index on exactly those columns \(all NOT NULL\), which UPSERT needs to match rows\. Fix: create one/ },

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { isTransient, redactedMessage, toFailure } from '../../activities/failures';
+import { connectionFailure, isTransient, redactedMessage, toFailure } from '../../activities/failures';
 import { ConfigError, OwnershipLostError } from '../../common/errors';
 
 function pgError(code: string, message: string, extra: Record<string, string> = {}) {
@@ -27,6 +27,36 @@ describe('error classification', () => {
     const config = toFailure(new ConfigError('M', 'BULKLMT', 'is 0', 'set it')) as ApplicationFailure;
     expect(config).toMatchObject({ type: 'ConfigError', nonRetryable: true, message: 'Mapping M: BULKLMT is 0. Fix: set it' });
     expect((toFailure(new OwnershipLostError('M', 1, 'x')) as ApplicationFailure).nonRetryable).toBe(true);
+  });
+});
+
+describe('a connection that fails at login', () => {
+  const failureOf = (err: Error) => toFailure(connectionFailure('M', 'SRCCONID', 'SRC', err)) as ApplicationFailure;
+
+  it.each([
+    ['a database that is down', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
+    ['a host out of reach', Object.assign(new Error('connect ETIMEDOUT 10.0.0.9:5432'), { code: 'ETIMEDOUT' })],
+    ['a server starting up', pgError('57P03', 'the database system is starting up')],
+    ['a pool that cannot connect in time', new Error('timeout exceeded when trying to connect')],
+  ])('retries %s, naming the field and the connection', (_, err) => {
+    const failure = failureOf(err);
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.type).toBe('TransientError');
+    const named = `Mapping M: SRCCONID uses connection 'SRC', which cannot be reached: ${err.message}. Fix: check that the database is up`;
+    expect(failure.message.slice(0, named.length)).toBe(named);
+  });
+
+  it.each([
+    ['a wrong password', pgError('28P01', 'password authentication failed for user "etl"'), /password authentication failed for user "etl" \[SQLSTATE 28P01\]/],
+    ['a database that does not exist', pgError('3D000', 'database "nope" does not exist'), /database "nope" does not exist \[SQLSTATE 3D000\]/],
+    ['a host that does not exist', Object.assign(new Error('getaddrinfo ENOTFOUND db-hots'), { code: 'ENOTFOUND' }), /getaddrinfo ENOTFOUND db-hots/],
+    ['a password the server asks for and PWDENV does not give', new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string'), /client password must be a string/],
+  ])('fails at once on %s, naming the field, the connection and the fix', (_, err, detail) => {
+    const failure = failureOf(err);
+    expect(failure).toMatchObject({ type: 'ConfigError', nonRetryable: true });
+    expect(failure.message).toMatch(/^Mapping M: SRCCONID uses connection 'SRC', which the worker cannot log in to: /);
+    expect(failure.message).toMatch(detail);
+    expect(failure.message).toMatch(/\. Fix: correct CONURL \(host, port, database, user\) of connection 'SRC' in DMS_DBCONDTLS, or the password that its PWDENV names$/);
   });
 });
 
