@@ -132,20 +132,22 @@ function mirrorQueue(write: (state: BatchState) => Promise<void>) {
 }
 
 /** Loads streamed rows as LOADMODE says: appended (COPY) or merged on TRGKEYCOLS. */
-async function writeRows(p: JobPlan, tx: TargetTransaction, rows: AsyncIterable<RowBatch>, live: Live): Promise<number> {
-  if (!p.upsertKey) return tx.load(p.schema, p.table, p.columns, rows, live.beatOrStop);
-  try {
-    return await tx.upsert(p.schema, p.table, p.columns, p.upsertKey, rows, live.beatOrStop);
-  } catch (err) {
-    if (!(err instanceof DuplicateKeyInBatchError)) throw err;
-    const key = err.key.join(', ');
-    throw new ConfigError(
-      p.spec.mapref,
-      'SRCQUERY',
-      `returns more than one row with the same TRGKEYCOLS (${key}) within one batch, and a merge on TRGKEYCOLS cannot take two source rows into one target row at once; the batch was rolled back`,
-      `make SRCQUERY return one row per (${key}), e.g. SELECT DISTINCT ON (${key}) … ORDER BY ${key}, <the column that picks the row to keep>; or set TRGKEYCOLS to columns that are unique in the source`,
-    );
-  }
+function writeRows(p: JobPlan, tx: TargetTransaction, rows: AsyncIterable<RowBatch>, live: Live): Promise<number> {
+  return p.upsertKey
+    ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, rows, live.beatOrStop)
+    : tx.load(p.schema, p.table, p.columns, rows, live.beatOrStop);
+}
+
+/** A merge that met two rows with one key in its batch, as the mapping's error; others as they are. */
+function mappingErrorOf(p: JobPlan, err: unknown): unknown {
+  if (!(err instanceof DuplicateKeyInBatchError)) return err;
+  const key = err.key.join(', ');
+  return new ConfigError(
+    p.spec.mapref,
+    'SRCQUERY',
+    `returns more than one row with the same TRGKEYCOLS (${key}) within one batch, and a merge on TRGKEYCOLS cannot take two source rows into one target row at once; the batch was rolled back`,
+    `make SRCQUERY return one row per (${key}), e.g. SELECT DISTINCT ON (${key}) … ORDER BY ${key}, <the column that picks the row to keep>; or set TRGKEYCOLS to columns that are unique in the source`,
+  );
 }
 
 /**
@@ -600,7 +602,9 @@ export function createActivities(deps: ActivityDeps) {
         }
         return keySlice(input, p, at, live);
       },
-    );
+    ).catch((err: unknown) => {
+      throw mappingErrorOf(p, err);
+    });
     // The state the workflow hears of must survive a crash of the target database.
     await p.target.flushCommits(p.schema, input.mapref);
     await mirrors.flush();

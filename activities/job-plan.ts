@@ -181,7 +181,7 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   }
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
   const keyed = { query: spec.srcquery, key: strategy === 'ROWCOUNT' ? rowOrder : [...userKey, ...tieBreaker] };
-  const mover = strategy === 'KEY' && !upsertKey && target.rangeMover ? await target.rangeMover(source, keyed, schema, table, names) : null;
+  const mover = strategy === 'KEY' && target.rangeMover ? await target.rangeMover(source, keyed, schema, table, names, upsertKey) : null;
   const orderedMover = strategy === 'ROWCOUNT' && !upsertKey && target.orderedMover ? await target.orderedMover(source, keyed, schema, table, names) : null;
   return {
     mover,

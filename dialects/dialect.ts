@@ -176,10 +176,11 @@ export interface TargetDatabase {
    */
   orderedMover?(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<OrderedMover | null>;
   /**
-   * A mover of key ranges of `q` from `source` into schema.table (columns by name), or null
-   * when this dialect has no faster path than decoded rows for that source.
+   * A mover of key ranges of `q` from `source` into schema.table (columns by name; merged on
+   * upsertKey when given), or null when this dialect has no faster path than decoded rows
+   * for that source.
    */
-  rangeMover?(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<RangeMover | null>;
+  rangeMover?(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[], upsertKey?: string[] | null): Promise<RangeMover | null>;
   /** The table's columns, or undefined when it does not exist. */
   describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined>;
   /** The column sets of the table's unique indexes (the keys an UPSERT can match on). */

@@ -306,21 +306,9 @@ class PostgresTargetTransaction implements TargetTransaction {
   async upsert(schema: string, table: string, columns: string[], key: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
     const target = `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`;
     // Rows go to a stage first (COPY cannot resolve conflicts), then merge in one statement.
-    // One stage per transaction, shaped like this target (pooled sessions serve many mappings).
-    await this.client.query(`CREATE TEMP TABLE dms_stage (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`);
-    const staged = await this.copyInto('dms_stage', columns, chunks, onChunk);
-    const list = columns.map(quotePostgresIdentifier).join(', ');
-    const others = columns.filter((c) => !key.includes(c)).map(quotePostgresIdentifier);
-    const action = others.length ? `DO UPDATE SET ${others.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
-    try {
-      await this.client.query(`INSERT INTO ${target} (${list}) SELECT ${list} FROM dms_stage ON CONFLICT (${key.map(quotePostgresIdentifier).join(', ')}) ${action}`);
-    } catch (err) {
-      // 21000 from ON CONFLICT DO UPDATE itself (not, say, from a trigger's subquery): two
-      // staged rows share a key, so it would update one target row twice.
-      const e = err as { code?: string; routine?: string };
-      if (e.code === '21000' && e.routine === 'ExecOnConflictUpdate') throw new DuplicateKeyInBatchError(key);
-      throw err;
-    }
+    await createStage(this.client, target);
+    const staged = await this.copyInto(STAGE, columns, chunks, onChunk);
+    await mergeStage(this.client, target, columns, key);
     return staged;
   }
 
@@ -343,6 +331,33 @@ class PostgresTargetTransaction implements TargetTransaction {
 
   async execute(sql: string, values: unknown[]): Promise<void> {
     await this.client.query(sql, values);
+  }
+}
+
+/** The stage an UPSERT batch loads before it merges (COPY cannot resolve conflicts). */
+const STAGE = 'dms_stage';
+
+/**
+ * One stage per transaction, shaped like the target (pooled sessions serve many mappings):
+ * dropped at commit or rollback.
+ */
+async function createStage(client: pg.PoolClient, relation: string): Promise<void> {
+  await client.query(`CREATE TEMP TABLE ${STAGE} (LIKE ${relation} INCLUDING DEFAULTS) ON COMMIT DROP`);
+}
+
+/** Merges the stage into the target on `key`: its other columns updated, new keys inserted. */
+async function mergeStage(client: pg.PoolClient, relation: string, columns: string[], key: string[]): Promise<void> {
+  const list = columns.map(quotePostgresIdentifier).join(', ');
+  const others = columns.filter((c) => !key.includes(c)).map(quotePostgresIdentifier);
+  const action = others.length ? `DO UPDATE SET ${others.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
+  try {
+    await client.query(`INSERT INTO ${relation} (${list}) SELECT ${list} FROM ${STAGE} ON CONFLICT (${key.map(quotePostgresIdentifier).join(', ')}) ${action}`);
+  } catch (err) {
+    // 21000 from ON CONFLICT DO UPDATE itself (not, say, from a trigger's subquery): two
+    // staged rows share a key, so it would update one target row twice.
+    const e = err as { code?: string; routine?: string };
+    if (e.code === '21000' && e.routine === 'ExecOnConflictUpdate') throw new DuplicateKeyInBatchError(key);
+    throw err;
   }
 }
 
@@ -374,19 +389,23 @@ function clientOf(tx: TargetTransaction): pg.PoolClient {
 /**
  * Source and target are one database: each range is one INSERT ... SELECT inside it, its
  * upper key found on the same connection just before (a RETURNING that reported it from the
- * INSERT itself cost more than the second round trip).
+ * INSERT itself cost more than the second round trip). Merging on `upsertKey`, the range
+ * goes through the stage, which also counts the rows read.
  */
-function inDatabaseMover(q: KeyedQuery, relation: string, columns: string[]): RangeMover {
+function inDatabaseMover(q: KeyedQuery, relation: string, columns: string[], upsertKey: string[] | null): RangeMover {
   const list = columns.map(quotePostgresIdentifier).join(', ');
   const move: RangeMover['move'] = async (tx, after, upTo, onChunk) => {
+    const client = clientOf(tx);
+    if (upsertKey) await createStage(client, relation);
     // Bound values only; SRCQUERY stays a subquery, where PostgreSQL refuses data-modifying WITH.
-    const text = `INSERT INTO ${relation} (${list})\n${rangeSql(q.query, q.key, after !== null, list)}`;
-    const result = await clientOf(tx).query(extended({ text, values: [...(after ?? []), ...upTo] }));
+    const text = `INSERT INTO ${upsertKey ? STAGE : relation} (${list})\n${rangeSql(q.query, q.key, after !== null, list)}`;
+    const result = await client.query(extended({ text, values: [...(after ?? []), ...upTo] }));
+    if (upsertKey) await mergeStage(client, relation, columns, upsertKey);
     onChunk?.();
     return result.rowCount ?? 0;
   };
   return {
-    method: 'INSERT ... SELECT inside the database (source and target are one database)',
+    method: `INSERT ... SELECT inside the database (source and target are one database)${mergedOn(upsertKey)}`,
     move,
     async moveNext(tx, after, limit) {
       const text = nextBoundSql(q.query, q.key, after !== null);
@@ -400,18 +419,25 @@ function inDatabaseMover(q: KeyedQuery, relation: string, columns: string[]): Ra
   };
 }
 
+/** The mover's method, merging: for the run's log. */
+function mergedOn(upsertKey: string[] | null): string {
+  return upsertKey ? `, staged and merged on (${upsertKey.join(', ')})` : '';
+}
+
 /**
  * Another PostgreSQL database: the source's COPY output streams straight into the target's
  * COPY input (binary when every column has the same type on both sides, else text), never
  * decoded in the worker. COPY takes no bind parameters, so the range's bounds travel as
  * settings of the source's read-only session, set with bound values just before.
  */
-function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: string[], relation: string, columns: string[], binary: boolean): RangeMover {
+function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: string[], relation: string, columns: string[], binary: boolean, upsertKey: string[] | null): RangeMover {
   const list = columns.map(quotePostgresIdentifier).join(', ');
   const format = binary ? 'binary' : 'text';
   return {
-    method: `${format} COPY from the source piped into COPY on the target`,
+    method: `${format} COPY from the source piped into COPY on the target${mergedOn(upsertKey)}`,
     async move(tx, after, upTo, onChunk) {
+      // Merging, the stage has the target's columns and types, so the format holds for it too.
+      if (upsertKey) await createStage(clientOf(tx), relation);
       const client = await source.pool.connect();
       let broken: Error | undefined;
       try {
@@ -423,8 +449,9 @@ function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: string[]
         await client.query(extended({ text: `SELECT ${calls}`, values: names.flatMap((n, i) => [n, values[i]]) }));
         // SRCQUERY is checked to be one statement (extended protocol) by every run's pre-flight.
         const out = client.query(copyTo(`COPY (${copyRangeSql(q.query, q.key, keyTypes, after !== null, columns)}) TO STDOUT WITH (FORMAT ${format})`));
-        const into = clientOf(tx).query(copyFrom(`COPY ${relation} (${list}) FROM STDIN WITH (FORMAT ${format})`));
+        const into = clientOf(tx).query(copyFrom(`COPY ${upsertKey ? STAGE : relation} (${list}) FROM STDIN WITH (FORMAT ${format})`));
         await pipeline(out, progressEvery(1 << 20, onChunk), into);
+        if (upsertKey) await mergeStage(clientOf(tx), relation, columns, upsertKey);
         return into.rowCount ?? 0;
       } catch (err) {
         broken = err as Error; // the connection may be mid-COPY: never reuse it
@@ -566,11 +593,11 @@ class PostgresTarget implements TargetDatabase {
     return orderedCopyMover(source, q, `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`, columns);
   }
 
-  async rangeMover(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<RangeMover | null> {
+  async rangeMover(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[], upsertKey: string[] | null = null): Promise<RangeMover | null> {
     if (!(source instanceof PostgresSource)) return null;
     const relation = `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`;
     const [sourceId, targetId] = await Promise.all([source.identity(), this.identity()]);
-    if (sourceId === targetId && (await this.canRead(q.query))) return inDatabaseMover(q, relation, columns);
+    if (sourceId === targetId && (await this.canRead(q.query))) return inDatabaseMover(q, relation, columns, upsertKey);
     const sourceTypes = await source.columnTypes(q.query);
     const { rows } = await this.pool.query<{ name: string; oid: string }>(
       `SELECT a.attname AS name, a.atttypid AS oid FROM pg_attribute a
@@ -580,7 +607,7 @@ class PostgresTarget implements TargetDatabase {
     const targetTypes = new Map(rows.map((r) => [r.name, Number(r.oid)]));
     const binary = columns.every((c) => sourceTypes.get(c)?.oid === targetTypes.get(c));
     const keyTypes = q.key.map((k) => sourceTypes.get(k)?.name ?? 'text');
-    return copyPipeMover(source, q, keyTypes, relation, columns, binary);
+    return copyPipeMover(source, q, keyTypes, relation, columns, binary, upsertKey);
   }
 
   /** Whether this connection may read what SRCQUERY reads (planning checks privileges). */

@@ -233,6 +233,22 @@ describe('source and target in one database', () => {
     await second.kill();
   });
 
+  it('merges on TRGKEYCOLS inside the database: twice, and again after source updates, the target equals the source', async () => {
+    await oneDatabase('onedb3');
+    await withClient(h.dbs.source, (c) => c.query(`ALTER TABLE onedb3_copy ADD PRIMARY KEY (id)`));
+    await registerMapping(h.dbs, { mapref: 'ONEDB3', batchSize: 100, srcquery: 'SELECT * FROM onedb3', trgtbnm: 'ONEDB3_COPY', chkpntcolumn: 'TS', columns: { trgconid: 'SRC', loadmode: 'UPSERT', trgkeycols: 'ID' } });
+    const worker = await h.startWorker();
+    const run = async () => (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-ONEDB3', args: [{ mapref: 'ONEDB3' }] })).result();
+    expect(await run()).toMatchObject({ rows: 3000, batches: 13 });
+    expect(await run()).toMatchObject({ rows: 3000, batches: 13 });
+    await expectCopied('onedb3');
+    await withClient(h.dbs.source, (c) => c.query(`UPDATE onedb3 SET note = 'changed ' || id WHERE id % 7 = 0`));
+    await run();
+    await expectCopied('onedb3');
+    expect(h.workerOutput()).toContain('rows move by INSERT ... SELECT inside the database (source and target are one database), staged and merged on (id)');
+    await worker.kill();
+  });
+
   it('moves a composite key the same way', async () => {
     await oneDatabase('onedb2');
     await registerMapping(h.dbs, { mapref: 'ONEDB2', batchSize: 100, srcquery: 'SELECT * FROM onedb2', trgtbnm: 'ONEDB2_COPY', chkpntcolumn: 'TS, ID', columns: { trgconid: 'SRC' } });

@@ -185,6 +185,8 @@ describe('LOADMODE UPSERT', () => {
     await withClient(h.dbs.source, (c) => c.query(`UPDATE sales SET note = 'changed' WHERE sale_id % 7 = 0`));
     await (await start('UPSERT')).result();
     await expectExact('t_upsert');
+    // Between two PostgreSQL databases the rows travel by COPY into a stage, then merge.
+    expect(h.workerOutput()).toMatch(/Mapping UPSERT: .*rows move by (binary|text) COPY from the source piped into COPY on the target, staged and merged on \(sale_id\)/);
     await worker.kill();
   });
 });
