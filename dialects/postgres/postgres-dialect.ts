@@ -440,6 +440,7 @@ function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: string[]
       if (upsertKey) await createStage(clientOf(tx), relation);
       const client = await source.pool.connect();
       let broken: Error | undefined;
+      let rows: number;
       try {
         // Session settings (the session is read-only): each COPY sets every bound it reads,
         // in one round trip, and no transaction of its own is needed.
@@ -451,14 +452,16 @@ function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: string[]
         const out = client.query(copyTo(`COPY (${copyRangeSql(q.query, q.key, keyTypes, after !== null, columns)}) TO STDOUT WITH (FORMAT ${format})`));
         const into = clientOf(tx).query(copyFrom(`COPY ${upsertKey ? STAGE : relation} (${list}) FROM STDIN WITH (FORMAT ${format})`));
         await pipeline(out, progressEvery(1 << 20, onChunk), into);
-        if (upsertKey) await mergeStage(clientOf(tx), relation, columns, upsertKey);
-        return into.rowCount ?? 0;
+        rows = into.rowCount ?? 0;
       } catch (err) {
         broken = err as Error; // the connection may be mid-COPY: never reuse it
         throw err;
       } finally {
         client.release(broken);
       }
+      // The source's session is back in its pool before the merge, whatever the merge meets.
+      if (upsertKey) await mergeStage(clientOf(tx), relation, columns, upsertKey);
+      return rows;
     },
   };
 }
