@@ -36,7 +36,7 @@ export interface JobPlan {
   upsertKey: string[] | null;
   /** INCREMENTAL with CHKPNTLOOKBACK: the window and the type of the first key column. */
   lookback: { window: string; type: string } | null;
-  /** KEY appends: the dialect's way to move a range without decoding rows, if it has one. */
+  /** KEY: the dialect's way to move (or merge) a range without decoding rows, if it has one. */
   mover: RangeMover | null;
   /** ROWCOUNT appends: the dialect's way to move ordered rows without decoding them, if it has one. */
   orderedMover: OrderedMover | null;
@@ -103,17 +103,16 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   const source = databases.source(mapref, srcSpec);
   const target = databases.target(mapref, trgSpec);
 
-  // A login that fails is named with its field and connection (the source's first).
-  await inOrder([
-    source.ping().catch((err: unknown) => {
-      throw connectionFailure(mapref, 'SRCCONID', srcSpec.conid, err);
-    }),
-    target.ping().catch((err: unknown) => {
-      throw connectionFailure(mapref, 'TRGCONID', trgSpec.conid, err);
-    }),
+  // Both databases at once. A login that fails is named with its field and connection (the
+  // source's first); then a failing SRCQUERY is reported first, as if asked first.
+  const [sourceLogin, targetLogin, described, targetDescribed] = await Promise.allSettled([
+    source.ping(),
+    target.ping(),
+    source.describeQuery(spec.srcquery),
+    target.describeTable(schema, table),
   ]);
-  // Both databases at once; a failing SRCQUERY is reported first, as if asked first.
-  const [described, targetDescribed] = await Promise.allSettled([source.describeQuery(spec.srcquery), target.describeTable(schema, table)]);
+  if (sourceLogin.status === 'rejected') throw connectionFailure(mapref, 'SRCCONID', srcSpec.conid, sourceLogin.reason);
+  if (targetLogin.status === 'rejected') throw connectionFailure(mapref, 'TRGCONID', trgSpec.conid, targetLogin.reason);
   if (described.status === 'rejected') {
     const err = described.reason as Error & { code?: string };
     if (isTransient(err) || !isSqlState(err.code)) throw err;

@@ -38,9 +38,9 @@ export class OwnershipLostError extends Error {
 }
 
 /**
- * Thrown by a target's UPSERT when one batch holds two rows with the same key: one merge
- * statement cannot update a row twice. The activity turns it into a ConfigError naming the
- * mapping.
+ * Thrown by a target's merge on TRGKEYCOLS when one batch holds two rows with the same key:
+ * one merge statement cannot update a row twice. The batch activity turns it into a
+ * ConfigError naming the mapping.
  */
 export class DuplicateKeyInBatchError extends Error {
   constructor(readonly key: string[]) {
