@@ -2,6 +2,7 @@
 // values from database messages before they reach Temporal or a log.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ConfigError, NON_RETRYABLE_TYPES, UnreachableError } from '../common/errors';
+import { PasswordRequiredError, type ConnectionSpec } from '../dialects';
 
 interface DriverError {
   code?: string;
@@ -67,20 +68,29 @@ export function isTransient(err: unknown): boolean {
  * What to throw when a connection's first query fails, naming the mapping's field and the
  * connection: a database that is down or out of reach stays retryable (UnreachableError
  * keeps the driver's code); anything else that stops the login (authentication, a database
- * or host that does not exist, a missing password, TLS) is a ConfigError.
+ * or host that does not exist, a missing password, TLS) is a ConfigError, whose fix names
+ * the variable PWDENV names (never its value).
  */
-export function connectionFailure(mapref: string, field: string, conid: string, err: unknown): Error {
+export function connectionFailure(mapref: string, field: string, connection: Pick<ConnectionSpec, 'conid' | 'passwordEnv'>, err: unknown): Error {
+  const { conid, passwordEnv } = connection;
   const e = err as DriverError;
   if (isTransient(err)) {
     const fix = `check that the database is up and reachable from the worker, and CONURL of connection '${conid}' in DMS_DBCONDTLS`;
     return new UnreachableError(mapref, field, conid, e?.message ?? String(err), fix, e?.code);
   }
-  return new ConfigError(
-    mapref,
-    field,
-    `uses connection '${conid}', which the worker cannot log in to: ${redactedMessage(e)}`,
-    `correct CONURL (host, port, database, user) of connection '${conid}' in DMS_DBCONDTLS, or the password that its PWDENV names`,
-  );
+  const url = `correct CONURL (host, port, database, user) of connection '${conid}' in DMS_DBCONDTLS`;
+  if (err instanceof PasswordRequiredError) {
+    return new ConfigError(
+      mapref,
+      field,
+      `uses connection '${conid}', which the worker cannot log in to: the server asks for a password, and the connection's PWDENV is empty`,
+      `set PWDENV of connection '${conid}' in DMS_DBCONDTLS to the name of an environment variable that holds the password on the worker, or ${url}`,
+    );
+  }
+  const password = passwordEnv
+    ? `the password in ${passwordEnv} (the variable its PWDENV names) on the worker`
+    : `if the server asks for a password, set PWDENV of the connection to the name of a variable that holds it`;
+  return new ConfigError(mapref, field, `uses connection '${conid}', which the worker cannot log in to: ${redactedMessage(e)}`, `${url}, or ${password}`);
 }
 
 /** Turns any error into the failure Temporal should see. */

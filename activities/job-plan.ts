@@ -2,6 +2,7 @@
 // effective key and the column list, all checked against both databases before any row
 // moves. Used at the start of every run and by `dms mapping validate`.
 import { ConfigError } from '../common/errors';
+import { splitPassword } from '../common/url-password';
 import type { MappingSpec } from '../common/mapping';
 import { IdentifierError, splitIdentifierList, type ColumnInfo, type Dialect, type KeyedQuery, type OrderedMover, type RangeMover, type SourceDatabase, type TargetDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
@@ -56,10 +57,9 @@ function refuseUnsupported(spec: MappingSpec): void {
 }
 
 function refusePasswordInUrl(mapref: string, field: string, conid: string, url: string): void {
-  let password = '';
+  let password: string | undefined;
   try {
-    const parsed = new URL(url);
-    password = parsed.password || parsed.searchParams.get('password') || '';
+    password = splitPassword(url).password;
   } catch {
     throw new ConfigError(mapref, field, `uses connection '${conid}', whose CONURL is not a valid URL`, 'set CONURL to a URL such as postgres://user@host:5432/database');
   }
@@ -111,8 +111,8 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     source.describeQuery(spec.srcquery),
     target.describeTable(schema, table),
   ]);
-  if (sourceLogin.status === 'rejected') throw connectionFailure(mapref, 'SRCCONID', srcSpec.conid, sourceLogin.reason);
-  if (targetLogin.status === 'rejected') throw connectionFailure(mapref, 'TRGCONID', trgSpec.conid, targetLogin.reason);
+  if (sourceLogin.status === 'rejected') throw connectionFailure(mapref, 'SRCCONID', srcSpec, sourceLogin.reason);
+  if (targetLogin.status === 'rejected') throw connectionFailure(mapref, 'TRGCONID', trgSpec, targetLogin.reason);
   if (described.status === 'rejected') {
     const err = described.reason as Error & { code?: string };
     if (isTransient(err) || !isSqlState(err.code)) throw err;

@@ -6,15 +6,15 @@ import { redactedMessage } from '../activities/failures';
 import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan';
 import { ClientEnv, readEnv } from '../common/env';
 import { ConfigError, EnvError, UnreachableError } from '../common/errors';
-import { Metadata } from '../metadata/repository';
+import { openMetadata } from '../metadata/open-metadata';
+import type { Metadata } from '../metadata/repository';
 import type { DmsJobInput, DmsJobResult, Progress } from '../workflows';
 import { formatProgress, ProgressDisplay, withHeartbeat } from './progress';
 
 const WORKFLOW_TYPE = 'dmsJob';
 
 async function withMetadata<T>(fn: (metadata: Metadata) => Promise<T>): Promise<T> {
-  const env = readEnv(ClientEnv);
-  const metadata = Metadata.open(env.DMS_METADATA_URL);
+  const metadata = await openMetadata(readEnv(ClientEnv));
   try {
     return await fn(metadata);
   } finally {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EnvError } from './errors';
+import { splitPassword } from './url-password';
 
 const positiveInt = (name: string, fallback: number) =>
   z.coerce
@@ -20,36 +21,61 @@ const temporalEnv = {
   DMS_TASK_QUEUE: z.string().min(1).default('dms-etl'),
 };
 
-export const ClientEnv = z.object({
-  ...temporalEnv,
+const metadataEnv = {
   DMS_METADATA_URL: postgresUrl('DMS_METADATA_URL'),
-});
+  /** The metadata database's password, kept out of DMS_METADATA_URL. */
+  DMS_METADATA_PASSWORD: z.string().min(1, 'DMS_METADATA_PASSWORD is empty: unset it, or set it to the password of the user in DMS_METADATA_URL').optional(),
+};
 
-export const WorkerEnv = ClientEnv.extend({
-  /** First retry delay of a batch that failed with a transient error. */
-  DMS_RETRY_INITIAL_INTERVAL_MS: positiveInt('DMS_RETRY_INITIAL_INTERVAL_MS', 1_000),
-  DMS_RETRY_MAX_INTERVAL_MS: positiveInt('DMS_RETRY_MAX_INTERVAL_MS', 60_000),
-  DMS_RETRY_BACKOFF: z.coerce
-    .number({ error: 'DMS_RETRY_BACKOFF must be a number' })
-    .min(1, 'DMS_RETRY_BACKOFF must be at least 1')
-    .default(2),
-  /** Attempts of one batch before the run fails (transient errors only). */
-  DMS_RETRY_MAX_ATTEMPTS: positiveInt('DMS_RETRY_MAX_ATTEMPTS', 10),
-  /**
-   * A hard limit on one batch activity (which commits batches for at most half of it); a
-   * batch heartbeats, so a dead worker is noticed much sooner.
-   */
-  DMS_BATCH_TIMEOUT_MS: positiveInt('DMS_BATCH_TIMEOUT_MS', 3_600_000),
-  DMS_HEARTBEAT_TIMEOUT_MS: positiveInt('DMS_HEARTBEAT_TIMEOUT_MS', 60_000),
-  /** Committed batches per workflow execution before it continues as new. */
-  DMS_BATCHES_PER_EXECUTION: positiveInt('DMS_BATCHES_PER_EXECUTION', 1_000),
-  /** How long one batch activity keeps committing batches before it reports to the workflow. */
-  DMS_ACTIVITY_SLICE_MS: positiveInt('DMS_ACTIVITY_SLICE_MS', 5_000),
-  /** A workflow bundle built by `npm run bundle`; without it the worker bundles at start. */
-  DMS_WORKFLOW_BUNDLE: z.string().min(1).optional(),
-  /** How long a batch waits for a lock on the target before it fails and is retried. */
-  DMS_LOCK_TIMEOUT_MS: positiveInt('DMS_LOCK_TIMEOUT_MS', 30_000),
-});
+/** One password for the metadata database: in the URL or in DMS_METADATA_PASSWORD, not both. */
+function onePassword(env: { DMS_METADATA_URL: string; DMS_METADATA_PASSWORD?: string }, ctx: z.RefinementCtx): void {
+  if (env.DMS_METADATA_PASSWORD === undefined) return;
+  let inUrl = false;
+  try {
+    inUrl = splitPassword(env.DMS_METADATA_URL).password !== undefined;
+  } catch {
+    return; // the URL's own check reports it
+  }
+  if (inUrl) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DMS_METADATA_PASSWORD'],
+      message: 'DMS_METADATA_PASSWORD is set and DMS_METADATA_URL carries a password too: remove the password from DMS_METADATA_URL',
+    });
+  }
+}
+
+export const ClientEnv = z.object({ ...temporalEnv, ...metadataEnv }).superRefine(onePassword);
+
+export const WorkerEnv = z
+  .object({
+    ...temporalEnv,
+    ...metadataEnv,
+    /** First retry delay of a batch that failed with a transient error. */
+    DMS_RETRY_INITIAL_INTERVAL_MS: positiveInt('DMS_RETRY_INITIAL_INTERVAL_MS', 1_000),
+    DMS_RETRY_MAX_INTERVAL_MS: positiveInt('DMS_RETRY_MAX_INTERVAL_MS', 60_000),
+    DMS_RETRY_BACKOFF: z.coerce
+      .number({ error: 'DMS_RETRY_BACKOFF must be a number' })
+      .min(1, 'DMS_RETRY_BACKOFF must be at least 1')
+      .default(2),
+    /** Attempts of one batch before the run fails (transient errors only). */
+    DMS_RETRY_MAX_ATTEMPTS: positiveInt('DMS_RETRY_MAX_ATTEMPTS', 10),
+    /**
+     * A hard limit on one batch activity (which commits batches for at most half of it); a
+     * batch heartbeats, so a dead worker is noticed much sooner.
+     */
+    DMS_BATCH_TIMEOUT_MS: positiveInt('DMS_BATCH_TIMEOUT_MS', 3_600_000),
+    DMS_HEARTBEAT_TIMEOUT_MS: positiveInt('DMS_HEARTBEAT_TIMEOUT_MS', 60_000),
+    /** Committed batches per workflow execution before it continues as new. */
+    DMS_BATCHES_PER_EXECUTION: positiveInt('DMS_BATCHES_PER_EXECUTION', 1_000),
+    /** How long one batch activity keeps committing batches before it reports to the workflow. */
+    DMS_ACTIVITY_SLICE_MS: positiveInt('DMS_ACTIVITY_SLICE_MS', 5_000),
+    /** A workflow bundle built by `npm run bundle`; without it the worker bundles at start. */
+    DMS_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+    /** How long a batch waits for a lock on the target before it fails and is retried. */
+    DMS_LOCK_TIMEOUT_MS: positiveInt('DMS_LOCK_TIMEOUT_MS', 30_000),
+  })
+  .superRefine(onePassword);
 
 export type ClientEnv = z.output<typeof ClientEnv>;
 export type WorkerEnv = z.output<typeof WorkerEnv>;

@@ -9,6 +9,19 @@ export interface ConnectionSpec {
   url: string;
   /** Read from the environment variable named by DMS_DBCONDTLS.PWDENV, never stored. */
   password?: string;
+  /** That variable's name (PWDENV), for messages. */
+  passwordEnv?: string;
+}
+
+/**
+ * Thrown by a dialect when the server asks for a password and the connection has none
+ * (no PWDENV): a dialect never offers a password from anywhere else.
+ */
+export class PasswordRequiredError extends Error {
+  constructor() {
+    super('the server asks for a password, and the connection has none');
+    this.name = 'PasswordRequiredError';
+  }
 }
 
 export interface ColumnInfo {

@@ -9,6 +9,7 @@ import { dmsDbcondtls, dmsJob, dmsMapr, dmsPrclog, type JobRow, type RunRow } fr
 import { ConfigError } from '../common/errors';
 import { DEFINITION_FIELDS, parseMapping, sameDefinition, type MappingSpec } from '../common/mapping';
 import type { ConnectionSpec } from '../dialects';
+import { postgresPoolConfig } from '../dialects/postgres/postgres-connection';
 import { POSTGRES_IDENTITY, quotePostgresIdentifier } from '../dialects/postgres/postgres-dialect';
 
 export type MetadataDb = NodePgDatabase<typeof schema>;
@@ -18,15 +19,29 @@ export const MIGRATIONS_FOLDER = path.join(__dirname, '..', 'migrations', 'pg');
 
 export class Metadata {
   readonly db: MetadataDb;
+  readonly pool: pg.Pool;
 
-  constructor(readonly pool: pg.Pool) {
-    this.db = drizzle(pool, { schema });
+  private constructor(
+    private readonly url: string,
+    private readonly password: string | undefined,
+  ) {
+    this.pool = this.newPool({ max: 4, application_name: 'dms-etl metadata' });
+    this.db = drizzle(this.pool, { schema });
   }
 
-  static open(url: string): Metadata {
-    const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'dms-etl metadata' });
+  /**
+   * The metadata database at `url`. Its password is `password` (DMS_METADATA_PASSWORD) when
+   * given, else the URL's, else PGPASSWORD or ~/.pgpass, as libpq would.
+   */
+  static open(url: string, password?: string): Metadata {
+    return new Metadata(url, password);
+  }
+
+  /** Every pool is configured from the URL and password (node-postgres hides a pool's password from its options). */
+  private newPool(settings: pg.PoolConfig): pg.Pool {
+    const pool = new pg.Pool(postgresPoolConfig(this.url, { password: this.password, fallBack: true }, settings));
     pool.on('error', () => undefined);
-    return new Metadata(pool);
+    return pool;
   }
 
   /**
@@ -36,10 +51,7 @@ export class Metadata {
   private mirrors?: pg.Pool;
 
   private mirrorPool(): pg.Pool {
-    if (!this.mirrors) {
-      this.mirrors = new pg.Pool({ ...this.pool.options, max: 2, options: '-c synchronous_commit=off', application_name: 'dms-etl mirror' });
-      this.mirrors.on('error', () => undefined);
-    }
+    this.mirrors ??= this.newPool({ max: 2, options: '-c synchronous_commit=off', application_name: 'dms-etl mirror' });
     return this.mirrors;
   }
 
@@ -67,13 +79,15 @@ export class Metadata {
       throw new ConfigError(mapref, field, `is '${conid}', which is not in DMS_DBCONDTLS`, `add the connection (INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('${conid}', 'POSTGRES', 'postgres://user@host:5432/db', 'ENV_VAR_WITH_PASSWORD')) or point ${field} at an existing CONID`);
     }
     let password: string | undefined;
-    if (row.pwdenv && env) {
-      password = env[row.pwdenv];
-      if (password === undefined) {
-        throw new ConfigError(mapref, field, `uses connection '${conid}', whose PWDENV names the environment variable ${row.pwdenv}, which is not set on the worker`, `export ${row.pwdenv} in the worker's environment and restart it`);
+    const passwordEnv = row.pwdenv?.trim() || undefined;
+    if (passwordEnv && env) {
+      password = env[passwordEnv];
+      if (!password) {
+        const state = password === undefined ? 'which is not set on the worker' : 'which is empty on the worker';
+        throw new ConfigError(mapref, field, `uses connection '${conid}', whose PWDENV names the environment variable ${passwordEnv}, ${state}`, `export ${passwordEnv} with the password of connection '${conid}' in the worker's environment and restart it`);
       }
     }
-    return { conid: row.conid, dbtyp: row.dbtyp, url: row.conurl, password };
+    return { conid: row.conid, dbtyp: row.dbtyp, url: row.conurl, password, passwordEnv };
   }
 
   async mapping(mapref: string): Promise<MappingSpec> {

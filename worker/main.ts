@@ -8,7 +8,7 @@ import type { RunSettings } from '../activities/types';
 import { readEnv, WorkerEnv } from '../common/env';
 import { EnvError } from '../common/errors';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-import { Metadata } from '../metadata/repository';
+import { openMetadata } from '../metadata/open-metadata';
 
 export function settingsFrom(env: WorkerEnv): RunSettings {
   return {
@@ -34,7 +34,7 @@ export interface WorkerExtras {
 
 export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   const env = readEnv(WorkerEnv);
-  const metadata = Metadata.open(env.DMS_METADATA_URL);
+  const metadata = await openMetadata(env);
   const databases = new DatabaseRegistry({ lockTimeoutMs: env.DMS_LOCK_TIMEOUT_MS });
   let clientConnection: Connection | undefined;
   let connection: NativeConnection | undefined;

@@ -26,6 +26,7 @@ import type {
 } from '../dialect';
 import { DuplicateKeyInBatchError } from '../../common/errors';
 import { parseIdentifier } from '../identifiers';
+import { postgresPoolConfig } from './postgres-connection';
 import { decodeCopyTextRow, encodeCopyText } from './postgres-copy';
 import {
   boundSetting,
@@ -82,15 +83,15 @@ function poolFor(spec: ConnectionSpec, session: SessionOptions, readOnly: boolea
     `-c lock_timeout=${Math.floor(session.lockTimeoutMs)}`,
     ...(readOnly ? ['-c default_transaction_read_only=on'] : []),
   ];
-  const pool = new pg.Pool({
-    connectionString: spec.url,
-    password: spec.password,
-    options: options.join(' '),
-    types: asText,
-    max: 4,
-    idleTimeoutMillis: 30_000,
-    application_name: readOnly ? 'dms-etl source' : 'dms-etl target',
-  } as pg.PoolConfig);
+  const pool = new pg.Pool(
+    postgresPoolConfig(spec.url, { password: spec.password, fallBack: false }, {
+      options: options.join(' '),
+      types: asText,
+      max: 4,
+      idleTimeoutMillis: 30_000,
+      application_name: readOnly ? 'dms-etl source' : 'dms-etl target',
+    }),
+  );
   // An idle client that loses its connection must not crash the worker; the next query
   // on the pool gets a fresh connection and a real error if the server is gone.
   pool.on('error', () => undefined);

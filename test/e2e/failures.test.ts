@@ -5,10 +5,9 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointRow, createFactSource, createFactTarget, registerMapping, runs } from '../support/fact-load';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
-import { tableDigest, withClient } from '../support/postgres';
+import { conurlFor, PG_PASSWORD_ENV, tableDigest, urlFor, withClient } from '../support/postgres';
 import type { WorkerProcess } from '../support/worker-process';
 import { Metadata } from '../../metadata/repository';
-import { urlFor } from '../support/postgres';
 
 let h: Harness;
 let worker: WorkerProcess;
@@ -125,7 +124,7 @@ describe('bad configuration fails before any row moves', () => {
     { name: 'a missing target schema', mapping: { columns: { trgschm: 'nowhere' } }, expected: /^Mapping CFG\d+: TRGTBNM names the table "nowhere"."t_cfg", which does not exist on connection 'TGT'/ },
     { name: 'an unknown connection', mapping: { columns: { srcconid: 'NOWHERE' } }, expected: /^Mapping CFG\d+: SRCCONID is 'NOWHERE', which is not in DMS_DBCONDTLS\. Fix: add the connection/ },
     { name: 'a password variable the worker lacks', mapping: { columns: { srcconid: 'SRCPW' } }, expected: /^Mapping CFG\d+: SRCCONID uses connection 'SRCPW', whose PWDENV names the environment variable DMS_TEST_NO_SUCH_PASSWORD, which is not set on the worker\. Fix: export DMS_TEST_NO_SUCH_PASSWORD/ },
-    { name: 'a connection to a database that does not exist', mapping: { columns: { trgconid: 'TGTNODB' } }, expected: /^Mapping CFG\d+: TRGCONID uses connection 'TGTNODB', which the worker cannot log in to: database "dms_no_such_database" does not exist \[SQLSTATE 3D000\]\. Fix: correct CONURL \(host, port, database, user\) of connection 'TGTNODB' in DMS_DBCONDTLS, or the password that its PWDENV names$/ },
+    { name: 'a connection to a database that does not exist', mapping: { columns: { trgconid: 'TGTNODB' } }, expected: /^Mapping CFG\d+: TRGCONID uses connection 'TGTNODB', which the worker cannot log in to: database "dms_no_such_database" does not exist \[SQLSTATE 3D000\]\. Fix: correct CONURL \(host, port, database, user\) of connection 'TGTNODB' in DMS_DBCONDTLS, or (if the server asks for a password, set PWDENV|the password in DMS_TEST_PG_PASSWORD)/ },
     { name: 'a password inside CONURL', mapping: { columns: { trgconid: 'TGTSECRET' } }, expected: /^Mapping CFG\d+: TRGCONID uses connection 'TGTSECRET', whose CONURL contains a password\. Fix: remove the password from CONURL/ },
     { name: 'a database type this version cannot run', mapping: { columns: { srcconid: 'ORA' } }, expected: /^Mapping CFG\d+: SRCCONID uses connection 'ORA' of DBTYP 'ORACLE', which this version cannot run\. Fix: use a connection of DBTYP POSTGRES$/ },
     { name: 'UPSERT without a unique index on TRGKEYCOLS', mapping: { columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } }, expected: /^Mapping CFG\d+: TRGKEYCOLS is \(sale_id\), but the target table "public"."t_cfg" has no unique index on exactly those columns \(all NOT NULL\), which UPSERT needs to match rows\. Fix: create one/ },
@@ -147,8 +146,8 @@ describe('bad configuration fails before any row moves', () => {
            ('SRCPW', 'POSTGRES', $1, 'DMS_TEST_NO_SUCH_PASSWORD'),
            ('TGTSECRET', 'POSTGRES', 'postgres://postgres:hunter2@127.0.0.1:5432/x', NULL),
            ('ORA', 'ORACLE', 'oracle://scott@db:1521/ORCL', NULL),
-           ('TGTNODB', 'POSTGRES', $2, NULL)`,
-        [urlFor(h.dbs.source), urlFor(h.dbs.target).replace(/\/[^/]*$/, '/dms_no_such_database')],
+           ('TGTNODB', 'POSTGRES', $2, $3)`,
+        [conurlFor(h.dbs.source), conurlFor('dms_no_such_database'), PG_PASSWORD_ENV],
       ),
     );
   });

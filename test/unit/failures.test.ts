@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { connectionFailure, isTransient, redactedMessage, toFailure } from '../../activities/failures';
 import { ConfigError, OwnershipLostError } from '../../common/errors';
+import { PasswordRequiredError } from '../../dialects';
 
 function pgError(code: string, message: string, extra: Record<string, string> = {}) {
   return Object.assign(new Error(message), { code, ...extra });
@@ -31,7 +32,7 @@ describe('error classification', () => {
 });
 
 describe('a connection that fails at login', () => {
-  const failureOf = (err: Error) => toFailure(connectionFailure('M', 'SRCCONID', 'SRC', err)) as ApplicationFailure;
+  const failureOf = (err: Error, passwordEnv?: string) => toFailure(connectionFailure('M', 'SRCCONID', { conid: 'SRC', passwordEnv }, err)) as ApplicationFailure;
 
   it.each([
     ['a database that is down', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
@@ -50,13 +51,26 @@ describe('a connection that fails at login', () => {
     ['a wrong password', pgError('28P01', 'password authentication failed for user "etl"'), /password authentication failed for user "etl" \[SQLSTATE 28P01\]/],
     ['a database that does not exist', pgError('3D000', 'database "nope" does not exist'), /database "nope" does not exist \[SQLSTATE 3D000\]/],
     ['a host that does not exist', Object.assign(new Error('getaddrinfo ENOTFOUND db-hots'), { code: 'ENOTFOUND' }), /getaddrinfo ENOTFOUND db-hots/],
-    ['a password the server asks for and PWDENV does not give', new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string'), /client password must be a string/],
-  ])('fails at once on %s, naming the field, the connection and the fix', (_, err, detail) => {
-    const failure = failureOf(err);
+  ])('fails at once on %s, naming the field, the connection, PWDENV and the fix', (_, err, detail) => {
+    const failure = failureOf(err, 'SRC_PASSWORD');
     expect(failure).toMatchObject({ type: 'ConfigError', nonRetryable: true });
     expect(failure.message).toMatch(/^Mapping M: SRCCONID uses connection 'SRC', which the worker cannot log in to: /);
     expect(failure.message).toMatch(detail);
-    expect(failure.message).toMatch(/\. Fix: correct CONURL \(host, port, database, user\) of connection 'SRC' in DMS_DBCONDTLS, or the password that its PWDENV names$/);
+    expect(failure.message).toMatch(
+      /\. Fix: correct CONURL \(host, port, database, user\) of connection 'SRC' in DMS_DBCONDTLS, or the password in SRC_PASSWORD \(the variable its PWDENV names\) on the worker$/,
+    );
+  });
+
+  it('tells a connection without PWDENV that a server asking for a password needs one', () => {
+    expect(failureOf(pgError('28P01', 'password authentication failed for user "etl"')).message).toMatch(
+      /, or if the server asks for a password, set PWDENV of the connection to the name of a variable that holds it$/,
+    );
+    const failure = failureOf(new PasswordRequiredError());
+    expect(failure).toMatchObject({ type: 'ConfigError', nonRetryable: true });
+    expect(failure.message).toBe(
+      "Mapping M: SRCCONID uses connection 'SRC', which the worker cannot log in to: the server asks for a password, and the connection's PWDENV is empty. " +
+        "Fix: set PWDENV of connection 'SRC' in DMS_DBCONDTLS to the name of an environment variable that holds the password on the worker, or correct CONURL (host, port, database, user) of connection 'SRC' in DMS_DBCONDTLS",
+    );
   });
 });
 

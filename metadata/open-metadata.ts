@@ -1,0 +1,36 @@
+// Opens the metadata database named by the environment and logs in once, so that a wrong
+// URL or password is reported at start-up, naming the variables to fix.
+import { isTransient, redactedMessage } from '../activities/failures';
+import type { ClientEnv } from '../common/env';
+import { EnvError } from '../common/errors';
+import { splitPassword } from '../common/url-password';
+import { Metadata } from './repository';
+
+export async function openMetadata(env: Pick<ClientEnv, 'DMS_METADATA_URL' | 'DMS_METADATA_PASSWORD'>): Promise<Metadata> {
+  const metadata = Metadata.open(env.DMS_METADATA_URL, env.DMS_METADATA_PASSWORD);
+  try {
+    await metadata.pool.query('SELECT 1');
+    return metadata;
+  } catch (err) {
+    await metadata.close();
+    throw metadataLoginError(env.DMS_METADATA_URL, err);
+  }
+}
+
+/** Why the metadata database refused us, and what to set; never the password. */
+export function metadataLoginError(url: string, err: unknown): EnvError {
+  let shown: string;
+  try {
+    shown = splitPassword(url).url;
+  } catch {
+    shown = '(a URL that does not parse)';
+  }
+  const detail = redactedMessage(err as Error);
+  if (isTransient(err)) {
+    return new EnvError(`Cannot reach the metadata database at DMS_METADATA_URL=${shown}: ${detail}. Fix: start it, or point DMS_METADATA_URL at it`);
+  }
+  return new EnvError(
+    `Cannot log in to the metadata database at DMS_METADATA_URL=${shown}: ${detail}. ` +
+      'Fix: correct the user and database in DMS_METADATA_URL, and set DMS_METADATA_PASSWORD (or PGPASSWORD) to the password of its user',
+  );
+}
