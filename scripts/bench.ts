@@ -25,11 +25,16 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { createActivities, type BatchState, type DmsActivities } from '../activities';
 import { DatabaseRegistry } from '../activities/databases';
 import { nextBoundSql, quotePostgresIdentifier, rangeSql } from '../dialects/postgres/postgres-sql';
+import { splitPassword } from '../common/url-password';
 import { Metadata } from '../metadata/repository';
 import { freePort, startDevServer, type DevServer } from './temporal-dev';
 
 const ROOT = path.join(__dirname, '..');
 const PG_URL = (process.env.DMS_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/$/, '');
+// CONURL carries no password: a password in DMS_BENCH_PG_URL reaches the worker and the
+// pipeline without Temporal (both inherit this process's environment) as DMS_BENCH_PASSWORD.
+const { url: BARE_URL, password: PASSWORD } = splitPassword(PG_URL);
+if (PASSWORD) process.env.DMS_BENCH_PASSWORD = PASSWORD;
 const DB = { metadata: 'dms_bench_meta', source: 'dms_bench_src', target: 'dms_bench_tgt' };
 const COLUMN_NAMES = ['id', 'store_id', 'qty', 'amount', 'code', 'sold_at', 'note'];
 const COLUMNS = `id bigint PRIMARY KEY, store_id int NOT NULL, qty int, amount numeric(12,2), code char(8), sold_at timestamptz, note text`;
@@ -124,7 +129,7 @@ async function measureRounds(ways: Measured[]): Promise<Figure[]> {
 }
 
 async function createData(): Promise<void> {
-  log(`== databases on ${PG_URL}: ${Object.values(DB).join(', ')} (dropped and created anew)`);
+  log(`== databases on ${BARE_URL}: ${Object.values(DB).join(', ')} (dropped and created anew)`);
   for (const name of Object.values(DB)) {
     await sql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await sql('postgres', `CREATE DATABASE ${name}`);
@@ -232,7 +237,12 @@ async function registerMappings(): Promise<void> {
   const metadata = Metadata.open(url(DB.metadata));
   try {
     await metadata.migrate();
-    await sql(DB.metadata, `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl) VALUES ('SRC', 'POSTGRES', $1), ('TGT', 'POSTGRES', $2)`, [url(DB.source), url(DB.target)]);
+    const conurl = (db: string) => `${BARE_URL.replace(/\/$/, '')}/${db}`;
+    await sql(DB.metadata, `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('SRC', 'POSTGRES', $1, $3), ('TGT', 'POSTGRES', $2, $3)`, [
+      conurl(DB.source),
+      conurl(DB.target),
+      PASSWORD ? 'DMS_BENCH_PASSWORD' : null,
+    ]);
     const mappings = [
       ['BENCH_KEY', 'TGT', 'FACT', 'KEY', 'ID'],
       ['BENCH_SAMEDB', 'SRC', 'FACT_COPY', 'KEY', 'ID'],

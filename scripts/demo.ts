@@ -6,10 +6,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
+import { splitPassword } from '../common/url-password';
 import { freePort, startDevServer, type DevServer } from './temporal-dev';
 
 const ROOT = path.join(__dirname, '..');
 const PG_URL = (process.env.DMS_DEMO_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/$/, '');
+// CONURL and DMS_METADATA_URL carry no password: a password in DMS_DEMO_PG_URL reaches the
+// worker as DMS_DEMO_PASSWORD (named by PWDENV) and DMS_METADATA_PASSWORD.
+const { url: BARE_URL, password: PASSWORD } = splitPassword(PG_URL);
+const bareUrl = (database: string) => `${BARE_URL.replace(/\/$/, '')}/${database}`;
 const ROWS = Number(process.env.DMS_DEMO_ROWS ?? 100_000);
 const DB = { metadata: 'dms_demo_meta', source: 'dms_demo_src', target: 'dms_demo_tgt' };
 
@@ -42,7 +47,7 @@ function finished(child: ChildProcess): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  console.log(`== databases on ${PG_URL}: ${Object.values(DB).join(', ')} (dropped and created anew)`);
+  console.log(`== databases on ${BARE_URL}: ${Object.values(DB).join(', ')} (dropped and created anew)`);
   for (const name of Object.values(DB)) {
     await sql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await sql('postgres', `CREATE DATABASE ${name}`);
@@ -68,15 +73,17 @@ async function main(): Promise<void> {
   const env = {
     ...process.env,
     TEMPORAL_ADDRESS: address,
-    DMS_METADATA_URL: `${PG_URL}/${DB.metadata}`,
+    DMS_METADATA_URL: bareUrl(DB.metadata),
+    ...(PASSWORD ? { DMS_METADATA_PASSWORD: PASSWORD, DMS_DEMO_PASSWORD: PASSWORD } : {}),
   };
   let worker: ChildProcess | undefined;
   try {
     console.log('== dms migrate');
     if ((await finished(dms(['migrate'], env))) !== 0) throw new Error('dms migrate failed');
-    await sql(DB.metadata, `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl) VALUES ('DEMO_SRC', 'POSTGRES', $1), ('DEMO_TGT', 'POSTGRES', $2)`, [
-      `${PG_URL}/${DB.source}`,
-      `${PG_URL}/${DB.target}`,
+    await sql(DB.metadata, `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('DEMO_SRC', 'POSTGRES', $1, $3), ('DEMO_TGT', 'POSTGRES', $2, $3)`, [
+      bareUrl(DB.source),
+      bareUrl(DB.target),
+      PASSWORD ? 'DMS_DEMO_PASSWORD' : null,
     ]);
     await sql(
       DB.metadata,
@@ -109,8 +116,10 @@ async function main(): Promise<void> {
     await finished(dms(['status', 'DEMO_SALES'], env));
     if (!same) process.exitCode = 1;
     console.log(
-      `\nTo go on by hand: export DMS_METADATA_URL=${PG_URL}/${DB.metadata}; start \`npm run temporal\` and \`npx dms worker\`;` +
-        ` empty the target (psql ${PG_URL}/${DB.target} -c 'TRUNCATE sales_copy': a new run after a completed one loads everything again)` +
+      `\nTo go on by hand: export DMS_METADATA_URL=${bareUrl(DB.metadata)}` +
+        `${PASSWORD ? ' and DMS_METADATA_PASSWORD and DMS_DEMO_PASSWORD (the password of DMS_DEMO_PG_URL)' : ''};` +
+        ` start \`npm run temporal\` and \`npx dms worker\`;` +
+        ` empty the target (psql ${bareUrl(DB.target)} -c 'TRUNCATE sales_copy': a new run after a completed one loads everything again)` +
         ` and run \`npx dms run DEMO_SALES --wait\`.`,
     );
   } finally {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
 import { createFactSource, createFactTarget, registerMapping } from '../test/support/fact-load';
-import { createDatabases, urlFor } from '../test/support/postgres';
+import { createDatabases, PG_PASSWORD_VARIABLES, urlFor } from '../test/support/postgres';
 import { startWorker } from '../test/support/worker-process';
 import { freePort, startDevServer, temporalCli } from './temporal-dev';
 
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     DMS_METADATA_URL: urlFor(dbs.metadata),
     DMS_TASK_QUEUE: taskQueue,
     DMS_BATCHES_PER_EXECUTION: '4',
+    ...PG_PASSWORD_VARIABLES,
   });
   try {
     await createFactSource(dbs.source, 3000);

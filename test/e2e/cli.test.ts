@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startDevServer, temporalCli } from '../../scripts/temporal-dev';
 import { createFactSource, createFactTarget } from '../support/fact-load';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
-import { tableDigest, urlFor, withClient } from '../support/postgres';
+import { conurlFor, PG_PASSWORD_ENV, tableDigest, withClient } from '../support/postgres';
 import type { WorkerProcess } from '../support/worker-process';
 
 const run = promisify(execFile);
@@ -75,7 +75,11 @@ describe('dms CLI', () => {
     const { stdout } = await dms('migrate');
     expect(stdout).toContain('metadata tables are up to date');
     await withClient(h.dbs.metadata, (c) =>
-      c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl) VALUES ('SRC', 'POSTGRES', $1), ('TGT', 'POSTGRES', $2)`, [urlFor(h.dbs.source), urlFor(h.dbs.target)]),
+      c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('SRC', 'POSTGRES', $1, $3), ('TGT', 'POSTGRES', $2, $3)`, [
+        conurlFor(h.dbs.source),
+        conurlFor(h.dbs.target),
+        PG_PASSWORD_ENV,
+      ]),
     );
   });
 

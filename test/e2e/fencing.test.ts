@@ -7,7 +7,7 @@ import { createActivities, type BatchInput, type BatchResult, type DmsActivities
 import { DatabaseRegistry } from '../../activities/databases';
 import { Metadata } from '../../metadata/repository';
 import { checkpointRow, createFactSource, createFactTarget, registerMapping } from '../support/fact-load';
-import { createDatabases, tableDigest, urlFor, withClient, type TestDatabases } from '../support/postgres';
+import { createDatabases, PG_PASSWORD_VARIABLES, tableDigest, urlFor, withClient, type TestDatabases } from '../support/postgres';
 
 let dbs: TestDatabases;
 let metadata: Metadata;
@@ -16,6 +16,8 @@ let acts: DmsActivities;
 const env = new MockActivityEnvironment();
 
 beforeAll(async () => {
+  // The activities run in this process: they read PWDENV's variable from its environment.
+  Object.assign(process.env, PG_PASSWORD_VARIABLES);
   dbs = await createDatabases('fence');
   await createFactSource(dbs.source, 3000);
   await createFactTarget(dbs.target);

@@ -5,7 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointRow, createFactSource, createFactTarget, FACT_COLUMNS, registerMapping, runs } from '../support/fact-load';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
-import { tableDigest, urlFor, withClient } from '../support/postgres';
+import { conurlFor, PG_PASSWORD_ENV, tableDigest, withClient } from '../support/postgres';
 
 let h: Harness;
 const SMALL = 30_000;
@@ -152,7 +152,7 @@ describe('KEY load, exactly once', () => {
   it('mirrors DMS_PRCLOG inside each batch transaction when the target is the metadata database, through a kill', async () => {
     await withClient(h.dbs.metadata, async (c) => {
       await c.query(`CREATE TABLE t_same (${FACT_COLUMNS})`);
-      await c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl) VALUES ('META', 'POSTGRES', $1) ON CONFLICT DO NOTHING`, [urlFor(h.dbs.metadata)]);
+      await c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('META', 'POSTGRES', $1, $2) ON CONFLICT DO NOTHING`, [conurlFor(h.dbs.metadata), PG_PASSWORD_ENV]);
     });
     await registerMapping(h.dbs, { mapref: 'SAMEDB', batchSize: 500, srcquery: 'SELECT * FROM sales_small', trgtbnm: 'T_SAME', columns: { trgconid: 'META' } });
     const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 4, action: 'kill' }] });

@@ -1,7 +1,7 @@
 // A mapping over a fact table: source and target in different databases, metadata in a
 // third, as a user would set it up with plain SQL.
 import { Metadata } from '../../metadata/repository';
-import { urlFor, withClient, type TestDatabases } from './postgres';
+import { conurlFor, PG_PASSWORD_ENV, urlFor, withClient, type TestDatabases } from './postgres';
 
 export const FACT_COLUMNS = `
   sale_id bigint PRIMARY KEY,
@@ -46,9 +46,9 @@ export async function registerMapping(dbs: TestDatabases, options: MappingOption
     await metadata.migrate();
     await withClient(dbs.metadata, async (c) => {
       await c.query(
-        `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl) VALUES ('SRC', 'POSTGRES', $1), ('TGT', 'POSTGRES', $2)
+        `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('SRC', 'POSTGRES', $1, $3), ('TGT', 'POSTGRES', $2, $3)
          ON CONFLICT (conid) DO NOTHING`,
-        [urlFor(dbs.source), urlFor(dbs.target)],
+        [conurlFor(dbs.source), conurlFor(dbs.target), PG_PASSWORD_ENV],
       );
       const row: Record<string, string | number | null> = {
         mapref: options.mapref,

@@ -1,11 +1,26 @@
 // Throw-away PostgreSQL databases on the local server, one set per test file.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { splitPassword } from '../../common/url-password';
 
-export const PG_BASE_URL = process.env.DMS_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+export const PG_BASE_URL = (process.env.DMS_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/$/, '');
+const BASE = splitPassword(PG_BASE_URL);
 
+/** A database of the test server, as the tests themselves connect (with any password of DMS_TEST_PG_URL). */
 export function urlFor(database: string): string {
   return `${PG_BASE_URL}/${database}`;
+}
+
+/**
+ * The variable that hands DMS_TEST_PG_URL's password to workers (null when it has none):
+ * CONURL carries no password, so every test connection names this one in PWDENV.
+ */
+export const PG_PASSWORD_ENV = BASE.password ? 'DMS_TEST_PG_PASSWORD' : null;
+export const PG_PASSWORD_VARIABLES: Record<string, string> = BASE.password ? { DMS_TEST_PG_PASSWORD: BASE.password } : {};
+
+/** CONURL of a database of the test server: the URL without its password. */
+export function conurlFor(database: string): string {
+  return `${BASE.url.replace(/\/$/, '')}/${database}`;
 }
 
 export async function withClient<T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
