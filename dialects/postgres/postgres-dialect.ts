@@ -35,7 +35,7 @@ import {
   countNullKeysSql,
   keyBeforeSql,
   keyOrderProbeSql,
-  LOOKBACK_TYPES,
+  isLookbackType,
   nextBoundSql,
   OFFSET_SETTING,
   orderedCopySql,
@@ -54,6 +54,9 @@ export { quotePostgresIdentifier } from './postgres-sql';
 
 /** One database of one server instance, whatever the session's settings or the URL's host. */
 export const POSTGRES_IDENTITY = `current_database() || '@' || current_setting('port') || '@' || extract(epoch FROM pg_postmaster_start_time())::text`;
+
+/** PostgreSQL's FirstNormalObjectId: every oid below it is a built-in object, the same in every database. */
+const FIRST_NORMAL_OID = 16384;
 
 /** Settings that make every value's text form exact and independent of the server's defaults. */
 const SESSION_OPTIONS = [
@@ -103,12 +106,21 @@ async function identityOf(pool: pg.Pool): Promise<string> {
   return rows[0].id;
 }
 
-async function typesOf(client: pg.Pool | pg.PoolClient, oids: number[]): Promise<Map<number, { name: string; category: string }>> {
-  const { rows } = await client.query<{ oid: string; name: string; category: string }>(
-    'SELECT oid, format_type(oid, NULL) AS name, typcategory AS category FROM pg_type WHERE oid = ANY($1::oid[])',
-    [oids],
+/**
+ * The printed type of each result column, modifier included: format_type(oid, typmod) with
+ * the column's own typmod (-1 when it has none). Never format_type(oid, NULL), which names
+ * the SQL standard's default: `character` (that is, char(1)) for char(n), `bit` for bit(n),
+ * and a range bound cast to it would be cut to its first character.
+ */
+async function typesOf(client: pg.Pool | pg.PoolClient, fields: pg.FieldDef[]): Promise<{ name: string; category: string }[]> {
+  const { rows } = await client.query<{ name: string; category: string }>(
+    `SELECT format_type(f.oid, f.typmod) AS name, t.typcategory AS category
+       FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS f(oid, typmod, i)
+       JOIN pg_type t ON t.oid = f.oid
+      ORDER BY f.i`,
+    [fields.map((f) => f.dataTypeID), fields.map((f) => f.dataTypeModifier)],
   );
-  return new Map(rows.map((r) => [Number(r.oid), { name: r.name, category: r.category }]));
+  return rows;
 }
 
 class PostgresSource implements SourceDatabase {
@@ -125,21 +137,18 @@ class PostgresSource implements SourceDatabase {
   /** The query's result columns and their types, without reading a row. */
   private async fieldsOf(query: string) {
     const result = await this.pool.query(extended({ text: `${sourceSubquery(query)}\nLIMIT $1`, values: [0], rowMode: 'array' }));
-    return { fields: result.fields, types: await typesOf(this.pool, result.fields.map((f) => f.dataTypeID)) };
+    return { fields: result.fields, types: await typesOf(this.pool, result.fields) };
   }
 
-  /** The type (oid and printed name) of each returned column, without reading a row. */
+  /** The type (oid and printed name, modifier included) of each returned column, without reading a row. */
   async columnTypes(query: string): Promise<Map<string, { oid: number; name: string }>> {
     const { fields, types } = await this.fieldsOf(query);
-    return new Map(fields.map((f) => [f.name, { oid: f.dataTypeID, name: types.get(f.dataTypeID)?.name ?? 'text' }]));
+    return new Map(fields.map((f, i) => [f.name, { oid: f.dataTypeID, name: types[i].name }]));
   }
 
   async describeQuery(query: string): Promise<QueryDescription> {
     const { fields, types } = await this.fieldsOf(query);
-    const columns: ColumnInfo[] = fields.map((f) => {
-      const t = types.get(f.dataTypeID);
-      return { name: f.name, type: t?.name ?? `oid ${f.dataTypeID}`, category: t?.category ?? 'X' };
-    });
+    const columns: ColumnInfo[] = fields.map((f, i) => ({ name: f.name, type: types[i].name, category: types[i].category }));
     const uniqueKeys = await uniqueKeysOf(this.pool, query, fields);
     return { columns, uniqueKeys };
   }
@@ -167,7 +176,7 @@ class PostgresSource implements SourceDatabase {
   }
 
   supportsLookback(type: string): boolean {
-    return LOOKBACK_TYPES.includes(type);
+    return isLookbackType(type);
   }
 
   async unorderedColumns(query: string, columns: string[]): Promise<string[]> {
@@ -307,7 +316,7 @@ class PostgresTargetTransaction implements TargetTransaction {
   async upsert(schema: string, table: string, columns: string[], key: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
     const target = `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`;
     // Rows go to a stage first (COPY cannot resolve conflicts), then merge in one statement.
-    await createStage(this.client, target);
+    await createStage(this.client, target, columns);
     const staged = await this.copyInto(STAGE, columns, chunks, onChunk);
     await mergeStage(this.client, target, columns, key);
     return staged;
@@ -339,11 +348,14 @@ class PostgresTargetTransaction implements TargetTransaction {
 const STAGE = 'dms_stage';
 
 /**
- * One stage per transaction, shaped like the target (pooled sessions serve many mappings):
+ * One stage per transaction, of the mapped columns only, with the target's types (modifiers
+ * included) and nothing else: no NOT NULL, default, identity or generated column of the
+ * target's that the source does not fill. Pooled sessions serve many mappings, so it is
  * dropped at commit or rollback.
  */
-async function createStage(client: pg.PoolClient, relation: string): Promise<void> {
-  await client.query(`CREATE TEMP TABLE ${STAGE} (LIKE ${relation} INCLUDING DEFAULTS) ON COMMIT DROP`);
+async function createStage(client: pg.PoolClient, relation: string, columns: string[]): Promise<void> {
+  const list = columns.map(quotePostgresIdentifier).join(', ');
+  await client.query(`CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${list} FROM ${relation} WITH NO DATA`);
 }
 
 /** Merges the stage into the target on `key`: its other columns updated, new keys inserted. */
@@ -352,7 +364,9 @@ async function mergeStage(client: pg.PoolClient, relation: string, columns: stri
   const others = columns.filter((c) => !key.includes(c)).map(quotePostgresIdentifier);
   const action = others.length ? `DO UPDATE SET ${others.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
   try {
-    await client.query(`INSERT INTO ${relation} (${list}) SELECT ${list} FROM ${STAGE} ON CONFLICT (${key.map(quotePostgresIdentifier).join(', ')}) ${action}`);
+    // OVERRIDING SYSTEM VALUE: a key the source gives lands in a GENERATED ALWAYS identity
+    // column as it does with COPY.
+    await client.query(`INSERT INTO ${relation} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM ${STAGE} ON CONFLICT (${key.map(quotePostgresIdentifier).join(', ')}) ${action}`);
   } catch (err) {
     // 21000 from ON CONFLICT DO UPDATE itself (not, say, from a trigger's subquery): two
     // staged rows share a key, so it would update one target row twice.
@@ -397,7 +411,7 @@ function inDatabaseMover(q: KeyedQuery, relation: string, columns: string[], ups
   const list = columns.map(quotePostgresIdentifier).join(', ');
   const move: RangeMover['move'] = async (tx, after, upTo, onChunk) => {
     const client = clientOf(tx);
-    if (upsertKey) await createStage(client, relation);
+    if (upsertKey) await createStage(client, relation, columns);
     // Bound values only; SRCQUERY stays a subquery, where PostgreSQL refuses data-modifying WITH.
     const text = `INSERT INTO ${upsertKey ? STAGE : relation} (${list})\n${rangeSql(q.query, q.key, after !== null, list)}`;
     const result = await client.query(extended({ text, values: [...(after ?? []), ...upTo] }));
@@ -438,7 +452,7 @@ function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: string[]
     method: `${format} COPY from the source piped into COPY on the target${mergedOn(upsertKey)}`,
     async move(tx, after, upTo, onChunk) {
       // Merging, the stage has the target's columns and types, so the format holds for it too.
-      if (upsertKey) await createStage(clientOf(tx), relation);
+      if (upsertKey) await createStage(clientOf(tx), relation, columns);
       const client = await source.pool.connect();
       let broken: Error | undefined;
       let rows: number;
@@ -609,7 +623,13 @@ class PostgresTarget implements TargetDatabase {
       [relation],
     );
     const targetTypes = new Map(rows.map((r) => [r.name, Number(r.oid)]));
-    const binary = columns.every((c) => sourceTypes.get(c)?.oid === targetTypes.get(c));
+    // Binary COPY only where both sides are provably one type: the same built-in type (oids
+    // below FirstNormalObjectId are fixed; a user type's oid differs between databases, and
+    // an equal one may name another type).
+    const binary = columns.every((c) => {
+      const oid = sourceTypes.get(c)?.oid;
+      return oid !== undefined && oid < FIRST_NORMAL_OID && oid === targetTypes.get(c);
+    });
     const keyTypes = q.key.map((k) => sourceTypes.get(k)?.name ?? 'text');
     return copyPipeMover(source, q, keyTypes, relation, columns, binary, upsertKey);
   }

@@ -126,15 +126,20 @@ export function keyOrderProbeSql(query: string, key: string[]): string {
   return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}\nORDER BY ${keyList(key)}\nLIMIT 1`;
 }
 
-/** The date/time types a look-back window applies to (pasted as a cast: only these names). */
-export const LOOKBACK_TYPES = ['date', 'timestamp without time zone', 'timestamp with time zone'];
+/**
+ * Whether a look-back window applies to a type (as format_type prints it, precision
+ * included): date and timestamps. Only these names are ever pasted as a cast.
+ */
+export function isLookbackType(type: string): boolean {
+  return /^(date|timestamp(\([0-6]\))? with(out)? time zone)$/.test(type);
+}
 
 /**
  * The greatest key whose first column is at or before `$1 - $2` (a high-water mark minus a
  * look-back window): the bound after which an INCREMENTAL run re-reads.
  */
 export function keyBeforeSql(query: string, key: string[], type: string): string {
-  if (!LOOKBACK_TYPES.includes(type)) throw new Error(`no look-back over type ${type}`);
+  if (!isLookbackType(type)) throw new Error(`no look-back over type ${type}`);
   return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)} AND ${col(key[0])} <= $1::${type} - $2::interval\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
 }
 
