@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint } from '../common/checkpoint';
-import { ConfigError, DuplicateKeyInBatchError, MappingBusyError, OwnershipLostError } from '../common/errors';
+import { BatchCountError, ConfigError, DuplicateKeyInBatchError, MappingBusyError, OwnershipLostError } from '../common/errors';
 import { parseMapping } from '../common/mapping';
 import { dmsPrclog } from '../migrations/schema';
 import type { Metadata } from '../metadata/repository';
@@ -32,7 +32,7 @@ import type {
 export type * from './types';
 
 /** Places where a test may stall or kill an attempt. Only test workers pass an implementation. */
-export type FaultPoint = 'beforeLock' | 'beforeCommit' | 'afterCommit';
+export type FaultPoint = 'beforeLock' | 'beforeEndCheck' | 'beforeCommit' | 'afterCommit';
 export type FaultHook = (point: FaultPoint, at: { mapref: string; batch: number; attempt: number }) => Promise<void>;
 
 export interface ActivityDeps {
@@ -543,6 +543,17 @@ export function createActivities(deps: ActivityDeps) {
         if (upTo === null) return { state: stateOf(row), rowsInBatch: 0, done: true, alreadyCommitted: false, tieRun: 0 };
         live.beatOrStop();
         n = p.mover ? await p.mover.move(tx, after, upTo, live.beatOrStop) : await writeRows(p, tx, p.source.readRange(p.keyed, after, upTo, chunkRows), live);
+      }
+      // A range up to the BULKLMT-th key holds at least BULKLMT rows; the last range holds at
+      // least its upper key's row. A batch that moved fewer rolls back.
+      const least = last ? 1 : p.spec.bulklmt;
+      if (n < least) throw new BatchCountError(input.mapref, row.batches + 1, n, least, row.checkpoint, encodeCheckpoint(upTo));
+      // The run's end: one indexed look for rows after the final key (they arrived during the
+      // run); found, the run goes on and loads them before it completes.
+      if (last) await deps.faults?.('beforeEndCheck', at);
+      if (last && (await p.source.nthKey(p.keyed, upTo, 1)) !== null) {
+        last = false;
+        Context.current().log.info(`Mapping ${input.mapref}: rows arrived after key ${encodeCheckpoint(upTo)} during the run; loading them before the run completes`);
       }
       const tieRun = n > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
       const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };

@@ -67,6 +67,21 @@ export class UnreachableError extends Error {
   }
 }
 
+/**
+ * Thrown when a KEY batch moved fewer rows than its key range holds on the source (the
+ * range ends at the BULKLMT-th key, so it holds at least BULKLMT rows): the batch rolls back, so no checkpoint ever passes rows it did not load.
+ * Retried, since a source that changed between the two reads explains it too.
+ */
+export class BatchCountError extends Error {
+  constructor(mapref: string, batch: number, moved: number, least: number, after: string | null, upTo: string) {
+    super(
+      `Mapping ${mapref}: batch ${batch} moved ${moved} rows, but its key range (after ${after ?? 'the start'} up to ${upTo}) holds at least ${least} on the source; ` +
+        'the batch was rolled back and is retried. Fix: if this repeats, the source changes under the load or its key cannot be compared exactly: load it with CHKPNTSTRATEGY ROWCOUNT and report the key type',
+    );
+    this.name = 'BatchCountError';
+  }
+}
+
 /** Thrown when an environment variable is missing or malformed at start-up. */
 export class EnvError extends Error {
   constructor(message: string) {
