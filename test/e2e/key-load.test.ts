@@ -3,7 +3,7 @@
 // exact compare of the target with the source (count plus md5 over every column of every row).
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointRow, createFactSource, createFactTarget, FACT_COLUMNS, registerMapping, runs } from '../support/fact-load';
+import { checkpointRow, createFactSource, createFactTarget, FACT_TARGET_COLUMNS, registerMapping, runs } from '../support/fact-load';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
 import { conurlFor, PG_PASSWORD_ENV, tableDigest, withClient } from '../support/postgres';
 
@@ -113,16 +113,25 @@ describe('KEY load, exactly once', () => {
     await second.kill();
   });
 
-  it('does not reload a batch whose first attempt stalled past its start-to-close timeout', async () => {
+  it('does not reload a batch whose first attempt stalled past its start-to-close timeout: the fence refuses it when it wakes', async () => {
     const s = await scenario('STALL');
-    const worker = await h.startWorker({ faults: [{ point: 'beforeLock', batch: 4, attempt: 1, action: 'stall', ms: 7000 }] });
+    // Batch 4's first attempt sleeps 12 s before it locks anything. Temporal times it out after
+    // 4 s; a second attempt loads batch 4 and the run completes while the first still sleeps.
+    const worker = await h.startWorker({ faults: [{ point: 'beforeLock', batch: 4, attempt: 1, action: 'stall', ms: 12_000 }] });
     const handle = await s.start();
-    await handle.result();
-    // The zombie attempt wakes after the run went on without it: it must write nothing.
+    const result = await handle.result();
+    expect(result).toMatchObject({ rows: SMALL, batches: SMALL / 500 });
+    expect(worker.output()).not.toMatch(/fault: stall end at beforeLock of batch 4 attempt 1/);
+    const ended = await checkpointRow(h.dbs.target, 'STALL');
+
+    // The zombie attempt wakes after the run ended: the ownership fence refuses it, and it
+    // writes nothing (the target has no primary key, so a batch loaded twice would show).
     await worker.waitFor(/fault: stall end at beforeLock of batch 4 attempt 1/, 30_000);
-    await new Promise((r) => setTimeout(r, 500));
+    const [run] = await runs(h.dbs.metadata, 'STALL');
+    await worker.waitFor(new RegExp(`Run ${run.prcid} of mapping STALL no longer owns the mapping \\(the checkpoint row now belongs to run ${run.prcid}, epoch ${ended!.epoch}\\); it wrote nothing`), 10_000);
+    expect(await checkpointRow(h.dbs.target, 'STALL')).toEqual(ended);
     await s.expectExact();
-    expect((await runs(h.dbs.metadata, 'STALL')).map((r) => r.status)).toEqual(['PC']);
+    expect(await runs(h.dbs.metadata, 'STALL')).toMatchObject([{ status: 'PC', param1: 'COMPLETED', trgrows: SMALL, batchcnt: SMALL / 500 }]);
     await worker.kill();
   });
 
@@ -151,7 +160,7 @@ describe('KEY load, exactly once', () => {
 
   it('mirrors DMS_PRCLOG inside each batch transaction when the target is the metadata database, through a kill', async () => {
     await withClient(h.dbs.metadata, async (c) => {
-      await c.query(`CREATE TABLE t_same (${FACT_COLUMNS})`);
+      await c.query(`CREATE TABLE t_same (${FACT_TARGET_COLUMNS})`);
       await c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('META', 'POSTGRES', $1, $2) ON CONFLICT DO NOTHING`, [conurlFor(h.dbs.metadata), PG_PASSWORD_ENV]);
     });
     await registerMapping(h.dbs, { mapref: 'SAMEDB', batchSize: 500, srcquery: 'SELECT * FROM sales_small', trgtbnm: 'T_SAME', columns: { trgconid: 'META' } });

@@ -148,7 +148,7 @@ describe('operating a load with the Temporal CLI', () => {
 
   it('moves a running load back with `temporal workflow signal --name resetCheckpoint`, refusing a value that is not a key', async () => {
     const table = 't_opsignal';
-    await createFactTarget(h.dbs.target, table);
+    await createFactTarget(h.dbs.target, table, { primaryKey: true });
     // UPSERT: reloading rows merges them, so the target stays exact after going back.
     await registerMapping(h.dbs, { mapref: 'OPSIGNAL', batchSize: BATCH, trgtbnm: table.toUpperCase(), columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } });
     const worker = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 20, action: 'stall', ms: 3000 }] });

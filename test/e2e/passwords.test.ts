@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Metadata } from '../../metadata/repository';
 import { temporalCli } from '../../scripts/temporal-dev';
-import { FACT_COLUMNS } from '../support/fact-load';
+import { FACT_COLUMNS, FACT_TARGET_COLUMNS } from '../support/fact-load';
 import { failureOf, openHarness, waitUntil, type Harness } from '../support/harness';
 import { startPasswordServer, type PasswordServer } from '../support/password-postgres';
 
@@ -19,7 +19,6 @@ const DMS = path.join(__dirname, '..', '..', 'bin', 'dms.js');
 const ROWS = 100_000;
 const secret = () => `pw-${randomBytes(9).toString('hex')}`;
 const PASSWORDS = { meta: secret(), src: secret(), tgt: secret(), wrong: secret() };
-const NO_KEY_COLUMNS = FACT_COLUMNS.replace('PRIMARY KEY', 'NOT NULL');
 
 let pg: PasswordServer;
 let h: Harness;
@@ -38,7 +37,7 @@ async function runsOf(mapref: string) {
 }
 
 async function addMapping(mapref: string, srcconid: string, trgconid: string, table: string): Promise<void> {
-  await pg.admin('dms_tgt', (c) => c.query(`CREATE TABLE ${table} (${NO_KEY_COLUMNS}); ALTER TABLE ${table} OWNER TO dms_tgt`));
+  await pg.admin('dms_tgt', (c) => c.query(`CREATE TABLE ${table} (${FACT_TARGET_COLUMNS}); ALTER TABLE ${table} OWNER TO dms_tgt`));
   await pg.admin('dms_meta', (c) =>
     c.query(
       `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, loadmode, bulklmt, chkpntstrategy, chkpntcolumn, chkpntenabled)

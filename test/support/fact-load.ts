@@ -25,8 +25,15 @@ export async function createFactSource(source: string, rows: number, table = 'sa
   });
 }
 
-export async function createFactTarget(target: string, table = 'sales_copy'): Promise<void> {
-  await withClient(target, (c) => c.query(`CREATE TABLE ${table} (${FACT_COLUMNS})`));
+/**
+ * The fact table's columns for a target: no primary key, so a batch loaded twice shows as
+ * extra rows (a key would turn it into a constraint error that an exact compare never sees).
+ */
+export const FACT_TARGET_COLUMNS = FACT_COLUMNS.replace('PRIMARY KEY', 'NOT NULL');
+
+/** Creates a target for the fact table: without a primary key unless a merge needs one. */
+export async function createFactTarget(target: string, table = 'sales_copy', opts: { primaryKey?: boolean } = {}): Promise<void> {
+  await withClient(target, (c) => c.query(`CREATE TABLE ${table} (${opts.primaryKey ? FACT_COLUMNS : FACT_TARGET_COLUMNS})`));
 }
 
 export interface MappingOptions {
