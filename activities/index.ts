@@ -140,6 +140,15 @@ function writeRows(p: JobPlan, tx: TargetTransaction, rows: AsyncIterable<RowBat
 
 /** A merge that met two rows with one key in its batch, as the mapping's error; others as they are. */
 function mappingErrorOf(p: JobPlan, err: unknown): unknown {
+  if ((err as { code?: string })?.code === '25006') {
+    // read_only_sql_transaction: SRCQUERY always reads in a read-only session.
+    return new ConfigError(
+      p.spec.mapref,
+      'SRCQUERY',
+      `tried to change data (${redactedMessage(err as Error)}): SRCQUERY always runs read-only, also when source and target are one database, so a function it calls may not write; or the target connection is a read-only server`,
+      'call only functions that read (STABLE or IMMUTABLE) in SRCQUERY and do any writing outside the load; or point TRGCONID at a server that accepts writes',
+    );
+  }
   if (!(err instanceof DuplicateKeyInBatchError)) return err;
   const key = err.key.join(', ');
   return new ConfigError(

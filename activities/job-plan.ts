@@ -147,6 +147,12 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     }
   }
 
+  // In one database, a query that reads its own target would read rows the run has just
+  // written (or, with TRUNCATE, find its source emptied).
+  const reads = target.sameDatabaseReads ? await target.sameDatabaseReads(source, spec.srcquery) : undefined;
+  if (reads?.some((r) => r.schema === schema && r.table === table)) {
+    throw new ConfigError(mapref, 'SRCQUERY', `reads the target table "${schema}"."${table}" itself (source and target are one database): the load would read rows it has just written, or with LOADMODE 'TRUNCATE' empty its own source`, 'load into another table (then rename it), or copy the source rows into a table of their own first and read that');
+  }
   const { strategy, reason, userKey } = chooseStrategy(spec, named, description.uniqueKeys);
   if (spec.loadmode === 'INCREMENTAL' && strategy !== 'KEY') {
     throw new ConfigError(mapref, 'LOADMODE', "is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is NONE", "set CHKPNTSTRATEGY = 'KEY' (or 'AUTO') with CHKPNTCOLUMN, or use LOADMODE 'TRUNCATE' for a full reload");

@@ -194,6 +194,11 @@ export interface TargetDatabase {
    * for that source.
    */
   rangeMover?(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[], upsertKey?: string[] | null): Promise<RangeMover | null>;
+  /**
+   * When `source` is this very database: the tables SRCQUERY reads (views followed), so a
+   * mapping that would read its own target is refused; undefined when it is another database.
+   */
+  sameDatabaseReads?(source: SourceDatabase, query: string): Promise<{ schema: string; table: string }[] | undefined>;
   /** The table's columns, or undefined when it does not exist. */
   describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined>;
   /** The column sets of the table's unique indexes (the keys an UPSERT can match on). */

@@ -402,6 +402,34 @@ function clientOf(tx: TargetTransaction): pg.PoolClient {
 }
 
 /**
+ * What a query's plan reads and calls, from EXPLAIN (VERBOSE): the tables it scans (through
+ * views, subqueries and partitions alike) and the names of the functions its expressions call.
+ */
+async function planOf(pool: pg.Pool, query: string): Promise<{ relations: { schema: string; table: string }[]; functions: string[] }> {
+  const { rows } = await pool.query<{ 'QUERY PLAN': unknown }>(extended({ text: `EXPLAIN (VERBOSE, FORMAT JSON) ${sourceSubquery(query)}` }));
+  const relations = new Map<string, { schema: string; table: string }>();
+  const functions = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (typeof node === 'string') {
+      // Names before an opening parenthesis, plain or quoted, schema-qualified or not.
+      for (const m of node.matchAll(/(?:^|[^\w$".])(?:(?:[a-z_][\w$]*|"(?:[^"]|"")+")\.)?([a-z_][\w$]*|"(?:[^"]|"")+")\(/gi)) {
+        const name = m[1].startsWith('"') ? m[1].slice(1, -1).replace(/""/g, '"') : m[1].toLowerCase();
+        functions.add(name);
+      }
+      return;
+    }
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const n = node as Record<string, unknown>;
+    if (typeof n['Relation Name'] === 'string' && typeof n.Schema === 'string') relations.set(`${n.Schema}.${n['Relation Name']}`, { schema: n.Schema, table: n['Relation Name'] });
+    Object.values(n).forEach(walk);
+  };
+  const plan = rows[0]['QUERY PLAN'];
+  walk(typeof plan === 'string' ? JSON.parse(plan) : plan);
+  return { relations: [...relations.values()], functions: [...functions] };
+}
+
+/**
  * Source and target are one database: each range is one INSERT ... SELECT inside it, its
  * upper key found on the same connection just before (a RETURNING that reported it from the
  * INSERT itself cost more than the second round trip). Merging on `upsertKey`, the range
@@ -615,7 +643,14 @@ class PostgresTarget implements TargetDatabase {
     if (!(source instanceof PostgresSource)) return null;
     const relation = `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`;
     const [sourceId, targetId] = await Promise.all([source.identity(), this.identity()]);
-    if (sourceId === targetId && (await this.canRead(q.query))) return inDatabaseMover(q, relation, columns, upsertKey);
+    let sameDatabase = '';
+    if (sourceId === targetId && (await this.canRead(q.query))) {
+      // Inside the target's read-write transaction, SRCQUERY could write: only a query that
+      // calls no volatile function runs there; any other reads in a read-only session.
+      const volatile = await this.volatileFunctions(q.query);
+      if (volatile.length === 0) return inDatabaseMover(q, relation, columns, upsertKey);
+      sameDatabase = ` (source and target are one database, but SRCQUERY calls the volatile function${volatile.length > 1 ? 's' : ''} ${volatile.join(', ')}, so it runs in a read-only session, as from another database)`;
+    }
     const sourceTypes = await source.columnTypes(q.query);
     const { rows } = await this.pool.query<{ name: string; oid: string }>(
       `SELECT a.attname AS name, a.atttypid AS oid FROM pg_attribute a
@@ -631,7 +666,29 @@ class PostgresTarget implements TargetDatabase {
       return oid !== undefined && oid < FIRST_NORMAL_OID && oid === targetTypes.get(c);
     });
     const keyTypes = q.key.map((k) => sourceTypes.get(k)?.name ?? 'text');
-    return copyPipeMover(source, q, keyTypes, relation, columns, binary, upsertKey);
+    const mover = copyPipeMover(source, q, keyTypes, relation, columns, binary, upsertKey);
+    return sameDatabase ? { ...mover, method: mover.method + sameDatabase } : mover;
+  }
+
+  async sameDatabaseReads(source: SourceDatabase, query: string): Promise<{ schema: string; table: string }[] | undefined> {
+    if (!(source instanceof PostgresSource)) return undefined;
+    const [sourceId, targetId] = await Promise.all([source.identity(), this.identity()]);
+    if (sourceId !== targetId) return undefined;
+    return (await planOf(source.pool, query)).relations;
+  }
+
+  /**
+   * The volatile functions SRCQUERY may call, views and inlined functions followed: every
+   * name called in its plan's expressions that names a volatile function (an overloaded name
+   * counts if any of its functions is volatile: a wrong guess only costs speed).
+   */
+  private async volatileFunctions(query: string): Promise<string[]> {
+    const { functions } = await planOf(this.pool, query);
+    const { rows } = await this.pool.query<{ name: string }>(
+      `SELECT DISTINCT p.oid::regprocedure::text AS name FROM pg_proc p WHERE p.proname = ANY($1::text[]) AND p.provolatile = 'v' ORDER BY 1`,
+      [functions],
+    );
+    return rows.map((r) => r.name);
   }
 
   /** Whether this connection may read what SRCQUERY reads (planning checks privileges). */

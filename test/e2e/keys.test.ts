@@ -249,6 +249,51 @@ describe('source and target in one database', () => {
     await worker.kill();
   });
 
+  it('keeps SRCQUERY read-only: a function that writes fails the run with nothing written, and one that writes where it may writes nothing', async () => {
+    await oneDatabase('onedbw');
+    await withClient(h.dbs.source, async (c) => {
+      await c.query('CREATE TABLE onedbw_audit (id bigint)');
+      await c.query(`CREATE FUNCTION onedbw_audited(k bigint) RETURNS bigint VOLATILE LANGUAGE plpgsql AS $$ BEGIN INSERT INTO onedbw_audit VALUES (k); RETURN k; END $$`);
+      // Writes only inside a read-write transaction: harmless to every read-only session.
+      await c.query(`CREATE FUNCTION onedbw_noted(k bigint) RETURNS bigint VOLATILE LANGUAGE plpgsql AS $$
+        BEGIN IF current_setting('transaction_read_only') = 'off' THEN INSERT INTO onedbw_audit VALUES (k); END IF; RETURN k; END $$`);
+    });
+    const worker = await h.startWorker();
+    const audited = async () => withClient(h.dbs.source, async (c) => Number((await c.query('SELECT count(*) AS n FROM onedbw_audit')).rows[0].n));
+
+    await registerMapping(h.dbs, { mapref: 'ONEDBW', batchSize: 100, srcquery: 'SELECT onedbw_audited(id) AS id, ts, note FROM onedbw', trgtbnm: 'ONEDBW_COPY', chkpntcolumn: 'TS', columns: { trgconid: 'SRC' } });
+    const writes = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-ONEDBW', args: [{ mapref: 'ONEDBW' }] });
+    expect(await failureOf(writes)).toMatch(/^Mapping ONEDBW: SRCQUERY tried to change data \(cannot execute INSERT in a read-only transaction \[SQLSTATE 25006\]\): SRCQUERY always runs read-only, .* Fix: call only functions that read/);
+    expect(await audited()).toBe(0);
+    expect((await tableDigest(h.dbs.source, 'onedbw_copy', 'id')).count).toBe(0);
+
+    // Inside the target's transaction this one would write a row per source row.
+    await registerMapping(h.dbs, { mapref: 'ONEDBN', batchSize: 100, srcquery: 'SELECT onedbw_noted(id) AS id, ts, note FROM onedbw', trgtbnm: 'ONEDBW_COPY', chkpntcolumn: 'TS', columns: { trgconid: 'SRC' } });
+    const noted = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-ONEDBN', args: [{ mapref: 'ONEDBN' }] });
+    expect(await noted.result()).toMatchObject({ rows: 3000 });
+    await expectCopied('onedbw');
+    expect(await audited()).toBe(0);
+    expect(h.workerOutput()).toContain('SRCQUERY calls the volatile function onedbw_noted(bigint), so it runs in a read-only session');
+    await worker.kill();
+  });
+
+  it('refuses a SRCQUERY that reads its own target table, directly or through a view, before any row moves', async () => {
+    await oneDatabase('onedbs');
+    await withClient(h.dbs.source, (c) => c.query('CREATE VIEW onedbs_view AS SELECT * FROM onedbs WHERE id > 0'));
+    const worker = await h.startWorker();
+    for (const [mapref, srcquery] of [['ONEDBS', 'SELECT * FROM onedbs'], ['ONEDBV', 'SELECT * FROM onedbs_view']]) {
+      await registerMapping(h.dbs, { mapref, batchSize: 100, srcquery, trgtbnm: 'ONEDBS', chkpntcolumn: 'TS', columns: { trgconid: 'SRC', loadmode: 'TRUNCATE' } });
+      const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
+      expect(await failureOf(handle)).toBe(
+        `Mapping ${mapref}: SRCQUERY reads the target table "public"."onedbs" itself (source and target are one database): the load would read rows it has just written, or with LOADMODE 'TRUNCATE' empty its own source. ` +
+          'Fix: load into another table (then rename it), or copy the source rows into a table of their own first and read that',
+      );
+    }
+    // TRUNCATE never ran: the table still holds every row.
+    expect((await tableDigest(h.dbs.source, 'onedbs', 'id')).count).toBe(3000);
+    await worker.kill();
+  });
+
   it('moves a composite key the same way', async () => {
     await oneDatabase('onedb2');
     await registerMapping(h.dbs, { mapref: 'ONEDB2', batchSize: 100, srcquery: 'SELECT * FROM onedb2', trgtbnm: 'ONEDB2_COPY', chkpntcolumn: 'TS, ID', columns: { trgconid: 'SRC' } });
