@@ -1,4 +1,4 @@
-// The `dms` command line: migrate, job sync, worker, run, status.
+// The `dms` command line: migrate, job sync, mapping validate, worker, run, cancel, status, verify.
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Command } from 'commander';
 import { DatabaseRegistry } from '../activities/databases';
@@ -10,6 +10,7 @@ import { openMetadata } from '../metadata/open-metadata';
 import type { Metadata } from '../metadata/repository';
 import type { DmsJobInput, DmsJobResult, Progress } from '../workflows';
 import { formatProgress, ProgressDisplay, withHeartbeat } from './progress';
+import { formatReport, verifyCaveats, verifyMapping } from './verify';
 
 const WORKFLOW_TYPE = 'dmsJob';
 
@@ -83,6 +84,12 @@ function watchProgress(client: Client, handle: WorkflowHandle): () => void {
   };
 }
 
+function positiveInteger(option: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new EnvError(`${option} takes a whole number of at least 1, not '${value}'`);
+  return n;
+}
+
 function innermost(err: unknown): string {
   let e = err as { message?: string; cause?: unknown };
   while (e?.cause) e = e.cause as typeof e;
@@ -138,6 +145,37 @@ export function buildProgram(): Command {
         } catch (err) {
           if (err instanceof ConfigError || err instanceof UnreachableError) throw err;
           throw new EnvError(`Mapping ${mapref}: could not be checked: ${redactedMessage(err as Error)}`);
+        } finally {
+          await databases.close();
+        }
+      }),
+    );
+
+  program
+    .command('verify <MAPREF>')
+    .description("compare the mapping's target with its source, range by key range (exit 1 when any range differs)")
+    .option('--ranges <n>', 'how many key ranges to compare', '16')
+    .option('--checksum', 'compare a digest of every mapped column too, not only the counts (both databases of one kind)')
+    .option('--show <n>', 'how many differing ranges to name', '10')
+    .action((mapref: string, opts: { ranges: string; checksum?: boolean; show: string }) =>
+      withMetadata(async (metadata) => {
+        const ranges = positiveInteger('--ranges', opts.ranges);
+        const show = positiveInteger('--show', opts.show);
+        const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
+        try {
+          const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : undefined;
+          const { plan, report } = await verifyMapping(metadata, databases, mapref, { ranges, checksum: !!opts.checksum, show }, progress);
+          if (progress) process.stderr.write('\r\x1b[K');
+          const [latest] = await metadata.latestRuns(mapref, 1);
+          for (const caveat of verifyCaveats(plan, latest?.status)) console.log(`note: ${caveat}`);
+          const what = opts.checksum ? 'row counts and a digest of every mapped column' : 'row counts';
+          const key = plan.strategy === 'NONE' ? [] : plan.keyed.key;
+          console.log(`Mapping ${mapref}: compared ${what}${key.length ? ` by key (${key.join(', ')})` : ''}, source ${plan.spec.srcconid} with target ${plan.spec.trgconid} "${plan.schema}"."${plan.table}"`);
+          for (const line of formatReport(report, key, show)) console.log(line);
+          if (report.differing.length > 0) process.exitCode = 1;
+        } catch (err) {
+          if (err instanceof ConfigError || err instanceof UnreachableError) throw err;
+          throw new EnvError(`Mapping ${mapref}: could not be verified: ${redactedMessage(err as Error)}`);
         } finally {
           await databases.close();
         }

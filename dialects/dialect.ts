@@ -112,6 +112,21 @@ export interface SourceDatabase {
   countKey(q: KeyedQuery, key: KeyValue): Promise<number>;
   /** Whether the database reads the key order from an index rather than sorting the source. */
   keyOrderUsesIndex(q: KeyedQuery): Promise<boolean>;
+  /**
+   * For `dms verify`: the rows of one key range (or of the whole query when q.key is empty)
+   * and, given `columns`, an order-free digest of their values, comparable between two
+   * databases of this dialect (null where the dialect has none). Reads in the database only.
+   */
+  summarize(q: KeyedQuery, range: KeyRange, columns: string[] | null): Promise<RangeSummary>;
+}
+
+/** Keys after `after` up to and including `upTo` (a null bound is open), or the rows with a NULL key. */
+export type KeyRange = { after: KeyValue | null; upTo: KeyValue | null } | { nullKeys: true };
+
+export interface RangeSummary {
+  rows: number;
+  /** An order-free digest of the rows' values; never a value itself. */
+  digest: string | null;
 }
 
 /** Work done inside one target transaction. */

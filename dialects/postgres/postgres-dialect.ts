@@ -12,10 +12,12 @@ import type {
   ConnectionSpec,
   Dialect,
   KeyedQuery,
+  KeyRange,
   KeyValue,
   OrderedMover,
   QueryDescription,
   RangeMover,
+  RangeSummary,
   RowBatch,
   RowCursor,
   SessionOptions,
@@ -47,6 +49,7 @@ import {
   quotePostgresIdentifier,
   rangeSql,
   sourceSubquery,
+  summarySql,
 } from './postgres-sql';
 import { uniqueIndexes, uniqueKeysOf } from './postgres-unique-keys';
 
@@ -254,6 +257,13 @@ class PostgresSource implements SourceDatabase {
   async countKey(q: KeyedQuery, key: KeyValue): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(extended({ text: countKeySql(q.query, q.key), values: key }));
     return Number(rows[0].n);
+  }
+
+  async summarize(q: KeyedQuery, range: KeyRange, columns: string[] | null): Promise<RangeSummary> {
+    const shape = 'nullKeys' in range ? 'nullKeys' : { hasAfter: range.after !== null, hasUpTo: range.upTo !== null };
+    const values = 'nullKeys' in range ? [] : [...(range.after ?? []), ...(range.upTo ?? [])];
+    const { rows } = await this.pool.query<{ n: string; digest: string | null }>(extended({ text: summarySql(q.query, q.key, shape, columns), values }));
+    return { rows: Number(rows[0].n), digest: rows[0].digest };
   }
 
   async keyOrderUsesIndex(q: KeyedQuery): Promise<boolean> {

@@ -163,3 +163,21 @@ export function orderedCopySql(query: string, order: string[]): string {
 export function orderProbeSql(query: string, column: string): string {
   return `EXPLAIN ${sourceSubquery(query)}\nORDER BY ${col(column)}`;
 }
+
+/**
+ * `dms verify`'s look at one key range: its row count and, with `columns`, an order-free
+ * digest of those columns' values (the sum of the first 64 bits of each row's md5, so rows
+ * may come in any order). Parameters: [...after, ...upTo] for the bounds present; with
+ * `nullKeys`, the rows with a NULL in a key column instead. With no key: every row.
+ */
+export function summarySql(query: string, key: string[], range: { hasAfter: boolean; hasUpTo: boolean } | 'nullKeys', columns: string[] | null): string {
+  const digest = columns ? `coalesce(sum(('x' || left(md5(ROW(${columns.map(col).join(', ')})::text), 16))::bit(64)::bigint::numeric), 0)::text` : 'NULL::text';
+  const where: string[] = [];
+  if (range === 'nullKeys') where.push(anyNull(key));
+  else if (key.length > 0) {
+    where.push(notNull(key));
+    if (range.hasAfter) where.push(`${tuple(key)} > ${params(key.length, 1)}`);
+    if (range.hasUpTo) where.push(`${tuple(key)} <= ${params(key.length, (range.hasAfter ? key.length : 0) + 1)}`);
+  }
+  return `${sourceSubquery(query, `count(*) AS n, ${digest} AS digest`)}${where.length ? `\nWHERE ${where.join(' AND ')}` : ''}`;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCopyTextRow, encodeCopyText, escapeCopyValue, unescapeCopyValue } from '../../dialects/postgres/postgres-copy';
-import { copyRangeSql, countNullKeysSql, nextBoundSql, orderedCopySql, lastKeySql, nthKeySql, rangeSql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
+import { copyRangeSql, countNullKeysSql, nextBoundSql, orderedCopySql, lastKeySql, nthKeySql, rangeSql, summarySql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
 
 describe('keyset SQL', () => {
   it('finds the upper key of the next batch with bound parameters', () => {
@@ -29,6 +29,15 @@ describe('keyset SQL', () => {
     const sql = rangeSql('SELECT * FROM t -- all of it', ['id'], true);
     expect(sql.split('\n')[1]).toBe('SELECT * FROM t -- all of it');
     expect(sql).toContain('\nWHERE dms_src."id" IS NOT NULL');
+  });
+
+  it("numbers verify's range bounds after the bounds present, and counts the whole query without a key", () => {
+    expect(summarySql('SELECT * FROM o', ['region', 'id'], { hasAfter: false, hasUpTo: true }, null)).toMatch(/WHERE dms_src\."region" IS NOT NULL AND dms_src\."id" IS NOT NULL AND \(dms_src\."region", dms_src\."id"\) <= \(\$1, \$2\)$/);
+    expect(summarySql('SELECT * FROM o', ['id'], { hasAfter: true, hasUpTo: true }, null)).toMatch(/dms_src\."id" > \$1 AND dms_src\."id" <= \$2$/);
+    expect(summarySql('SELECT * FROM o', ['id'], { hasAfter: true, hasUpTo: false }, null)).toMatch(/dms_src\."id" > \$1$/);
+    expect(summarySql('SELECT * FROM o', ['a', 'b'], 'nullKeys', null)).toMatch(/WHERE dms_src\."a" IS NULL OR dms_src\."b" IS NULL$/);
+    expect(summarySql('SELECT * FROM o', [], { hasAfter: false, hasUpTo: false }, null)).toBe('SELECT count(*) AS n, NULL::text AS digest FROM (\nSELECT * FROM o\n) AS dms_src');
+    expect(summarySql('SELECT * FROM o', ['id'], { hasAfter: false, hasUpTo: false }, ['id', 'note'])).toContain('md5(ROW(dms_src."id", dms_src."note")::text)');
   });
 
   it('drops trailing semicolons', () => {
