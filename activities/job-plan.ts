@@ -52,10 +52,6 @@ function resolve(dialect: Dialect, mapref: string, field: string, raw: string, f
   }
 }
 
-function refuseUnsupported(spec: MappingSpec): void {
-  const { mapref } = spec;
-}
-
 function refusePasswordInUrl(mapref: string, field: string, conid: string, url: string): void {
   let password: string | undefined;
   try {
@@ -85,7 +81,6 @@ export async function inOrder<T extends readonly unknown[]>(lookups: { [K in key
 /** Checks a mapping against both databases and opens what its batches need. */
 export async function planMapping(metadata: Metadata, databases: DatabaseRegistry, spec: MappingSpec): Promise<JobPlan> {
   const { mapref } = spec;
-  refuseUnsupported(spec);
 
   const [srcSpec, trgSpec] = await inOrder([metadata.connection(mapref, 'SRCCONID', spec.srcconid), metadata.connection(mapref, 'TRGCONID', spec.trgconid)]);
   refusePasswordInUrl(mapref, 'SRCCONID', srcSpec.conid, srcSpec.url);

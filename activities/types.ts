@@ -40,7 +40,6 @@ export interface StartRunInput {
 export interface RunClaim {
   prcid: number;
   jobid: number;
-  jobVersion: number;
   /** The unfinished run this one resumes, or null for a fresh start. */
   resumesRun: number | null;
   /** A run left 'IP' by a workflow that no longer runs, marked 'FL' by this start. */
@@ -67,7 +66,6 @@ export interface RunPlan {
   epoch: number;
   /** The effective strategy (AUTO decided); DMS_PRCLOG.CHKPNTSTRATEGY records it. */
   strategy: 'KEY' | 'NONE' | 'ROWCOUNT';
-  batchSize: number;
   state: BatchState;
   /** The key the run orders by, and whether it is unique (for the run's log). */
   keySummary: string;

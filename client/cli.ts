@@ -5,7 +5,7 @@ import { DatabaseRegistry } from '../activities/databases';
 import { redactedMessage } from '../activities/failures';
 import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan';
 import { ClientEnv, readEnv } from '../common/env';
-import { ConfigError, EnvError, UnreachableError } from '../common/errors';
+import { ConfigError, EnvError, innermostMessage, UnreachableError } from '../common/errors';
 import { openMetadata } from '../metadata/open-metadata';
 import type { Metadata } from '../metadata/repository';
 import type { DmsJobInput, DmsJobResult, Progress } from '../workflows';
@@ -88,12 +88,6 @@ function positiveInteger(option: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new EnvError(`${option} takes a whole number of at least 1, not '${value}'`);
   return n;
-}
-
-function innermost(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown };
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }
 
 export function buildProgram(): Command {
@@ -217,7 +211,7 @@ export function buildProgram(): Command {
         try {
           result = (await handle.result()) as DmsJobResult;
         } catch (err) {
-          if (err instanceof WorkflowFailedError) throw new EnvError(`${mapref}: run failed: ${innermost(err)}`);
+          if (err instanceof WorkflowFailedError) throw new EnvError(`${mapref}: run failed: ${innermostMessage(err)}`);
           throw err;
         } finally {
           stopWatching();

@@ -4,7 +4,7 @@
 import type { DatabaseRegistry } from '../activities/databases';
 import { planMapping, type JobPlan } from '../activities/job-plan';
 import { ConfigError } from '../common/errors';
-import { encodeCheckpoint } from '../common/checkpoint';
+import { encodeCheckpoint } from '../checkpoint';
 import type { KeyedQuery, KeyRange, KeyValue, RangeSummary, SourceDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 

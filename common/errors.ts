@@ -92,3 +92,14 @@ export class EnvError extends Error {
 
 /** Failure type names that are never retried. */
 export const NON_RETRYABLE_TYPES = ['ConfigError', 'MappingBusyError', 'OwnershipLostError', 'DataError'];
+
+/**
+ * The innermost message of an error and its causes: a failed workflow wraps the failed
+ * activity, which wraps the activity's own error, whose message is the one a user needs.
+ * Pure (no I/O), so the workflow bundle uses it too.
+ */
+export function innermostMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}

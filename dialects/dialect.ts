@@ -2,6 +2,10 @@
 // each database lives in its own folder (dialects/postgres, later mariadb, oracle), so a
 // new database never requires touching workflows or activities.
 
+import type { CheckpointRow } from '../checkpoint/row';
+
+export type { CheckpointRow };
+
 /** How to reach a database: the connection's URL carries no password. */
 export interface ConnectionSpec {
   conid: string;
@@ -44,22 +48,6 @@ export interface QueryDescription {
 
 /** A key value: one text value per key column, as the database prints it. */
 export type KeyValue = string[];
-
-/** The last committed key; null before the first batch. */
-export interface CheckpointRow {
-  mapref: string;
-  prcid: number;
-  epoch: number;
-  jobid: number;
-  /** The key columns the checkpoint is over (JSON array), null before the first batch. */
-  keyColumns: string | null;
-  /** The last committed key (see common/checkpoint.ts), null before the first batch. */
-  checkpoint: string | null;
-  /** ROWCOUNT: a digest of the last loaded row, to see on resume that the source kept its order. */
-  lastRow: string | null;
-  batches: number;
-  rows: number;
-}
 
 /** A chunk of rows, every value in the database's text form (or null). Never leaves the worker. */
 export interface RowBatch {

@@ -6,7 +6,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from '../migrations/schema';
 import { dmsDbcondtls, dmsJob, dmsMapr, dmsPrclog, type JobRow, type RunRow } from '../migrations/schema';
-import { ConfigError } from '../common/errors';
+import { ConfigError, MappingBusyError } from '../common/errors';
 import { DEFINITION_FIELDS, parseMapping, sameDefinition, type MappingSpec } from '../common/mapping';
 import type { ConnectionSpec } from '../dialects';
 import { postgresPoolConfig } from '../dialects/postgres/postgres-connection';
@@ -132,6 +132,74 @@ export class Metadata {
         .values({ mapref: spec.mapref, version: (current?.version ?? 0) + 1, ...definition, curflg: 'Y' })
         .returning();
       return { job, changed: true };
+    });
+  }
+
+  /**
+   * Claims a mapping for a run: opens its DMS_PRCLOG row ('IP'), resuming the latest run when
+   * it did not complete. A start that finds another active run writes nothing and fails
+   * naming its workflow; an active run whose workflow no longer runs is marked abandoned
+   * ('FL') and taken over. Idempotent: a retry of the same workflow's start finds its own run.
+   */
+  async claimRun(
+    input: { mapref: string; workflowId: string; firstRunId: string; fromStart: boolean },
+    isWorkflowRunning: (workflowId: string, firstRunId: string | null) => Promise<boolean>,
+  ): Promise<{ prcid: number; jobid: number; resumesRun: number | null; abandonedRun: number | null }> {
+    return this.transaction(async (tx) => {
+    const { mapref } = input;
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${'dms-run:' + mapref}))`);
+    const job = await this.currentJob(mapref);
+    if (!job) {
+      throw new ConfigError(mapref, 'MAPREF', 'has no job in DMS_JOB', `run \`dms job sync ${mapref}\` to validate the mapping and create its job`);
+    }
+    const [active] = await tx
+      .select()
+      .from(dmsPrclog)
+      .where(and(eq(dmsPrclog.mapref, mapref), eq(dmsPrclog.status, 'IP')));
+    if (active && active.wfid === input.workflowId && active.wfrunid === input.firstRunId) {
+      return { prcid: active.prcid, jobid: active.jobid ?? job.jobid, resumesRun: active.resumedfrom, abandonedRun: null };
+    }
+    let abandonedRun: number | null = null;
+    if (active) {
+      // One workflow id runs once at a time, so an active row of our own id is stale.
+      const otherRuns =
+        active.wfid !== null && active.wfid !== input.workflowId && (await isWorkflowRunning(active.wfid, active.wfrunid));
+      if (otherRuns) throw new MappingBusyError(mapref, active.prcid, active.wfid!);
+      await tx
+        .update(dmsPrclog)
+        .set({
+          status: 'FL',
+          enddt: new Date(),
+          recupdt: new Date(),
+          lasterr: `abandoned: workflow ${active.wfid ?? '?'} no longer runs; taken over by workflow ${input.workflowId}`,
+        })
+        .where(eq(dmsPrclog.prcid, active.prcid));
+      abandonedRun = active.prcid;
+    }
+    const [latest] = await tx.select().from(dmsPrclog).where(eq(dmsPrclog.mapref, mapref)).orderBy(desc(dmsPrclog.prcid)).limit(1);
+    const resume = !input.fromStart && latest !== undefined && latest.status !== 'PC';
+    if (resume && latest.jobid !== job.jobid) {
+      throw new ConfigError(
+        mapref,
+        'DMS_JOB',
+        `changed since run ${latest.prcid} stopped unfinished (job ${latest.jobid} then, job ${job.jobid} version ${job.version} now); resuming would mix two definitions`,
+        `restore the mapping and sync it again to resume, or load from the start with \`dms run ${mapref} --from-start\` (input {"mapref":"${mapref}","fromStart":true}) after emptying the target table`,
+      );
+    }
+    const [run] = await tx
+      .insert(dmsPrclog)
+      .values({
+        mapref,
+        jobid: job.jobid,
+        status: 'IP',
+        sessionid: input.workflowId,
+        wfid: input.workflowId,
+        wfrunid: input.firstRunId,
+        resumedfrom: resume ? latest.prcid : null,
+        param1: resume ? latest.param1 : null,
+      })
+      .returning();
+    return { prcid: run.prcid, jobid: job.jobid, resumesRun: run.resumedfrom, abandonedRun };
     });
   }
 

@@ -26,12 +26,12 @@ import {
 import { DMS_MAPREF, DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
 import type { RetryPolicy } from '@temporalio/common';
 import type { DmsActivities } from '../activities';
+// Pure data, no I/O: safe in the workflow bundle.
+import { innermostMessage, NON_RETRYABLE_TYPES } from '../common/errors';
 import type { BatchResult, BatchState, RunSettings } from '../activities/types';
 
-export const TASK_QUEUE = 'dms-etl';
 /** The patch under which prepareRun commits the first slice of batches too (0.3.0). */
 const FIRST_SLICE_IN_PREFLIGHT = 'first-slice-in-preflight';
-const NON_RETRYABLE = ['ConfigError', 'MappingBusyError', 'OwnershipLostError', 'DataError'];
 
 export interface DmsJobInput {
   mapref: string;
@@ -46,7 +46,6 @@ interface CarriedRun {
   strategy: string;
   jobid: number;
   epoch: number;
-  batchSize: number;
   settings: RunSettings;
   state: BatchState;
   startedAtMs: number;
@@ -97,7 +96,7 @@ function refusedReset(err: unknown): boolean {
 }
 
 /** Retries of the activities that start, prepare and end a run. */
-const CONTROL_RETRY: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE };
+const CONTROL_RETRY: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
 
 const control = proxyActivities<DmsActivities>({ startToCloseTimeout: '2 minutes', retry: CONTROL_RETRY });
 
@@ -111,7 +110,7 @@ function batchActivities(settings: RunSettings) {
       maximumInterval: settings.retry.maximumIntervalMs,
       backoffCoefficient: settings.retry.backoffCoefficient,
       maximumAttempts: settings.retry.maximumAttempts,
-      nonRetryableErrorTypes: NON_RETRYABLE,
+      nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
     },
   });
 }
@@ -125,13 +124,6 @@ function checkInput(input: unknown): DmsJobInput {
     throw ApplicationFailure.nonRetryable('dmsJob input field fromStart must be true or false', 'ConfigError');
   }
   return candidate as DmsJobInput;
-}
-
-function errorText(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  // Activity failures wrap the activity's own error: report the innermost message.
-  while (e && e.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }
 
 export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
@@ -203,7 +195,6 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         strategy: plan.strategy,
         jobid: claim.jobid,
         epoch: plan.epoch,
-        batchSize: plan.batchSize,
         settings: claim.settings,
         state: plan.state,
         startedAtMs: Date.now(),
@@ -245,7 +236,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         log.info(`Checkpoint reset to ${to ?? '(the start)'} by signal resetCheckpoint; loading goes on from there`);
       } catch (err) {
         if (!refusedReset(err)) throw err;
-        log.warn(`Signal resetCheckpoint refused: ${errorText(err)}`);
+        log.warn(`Signal resetCheckpoint refused: ${innermostMessage(err)}`);
       }
     }
   };
@@ -293,6 +284,6 @@ async function endRun(mapref: string, prcid: number, epoch: number, err: unknown
   const cancelled = isCancellation(err);
   upsertSearchAttributes([{ key: DMS_STATUS, value: cancelled ? 'CN' : 'FL' }]);
   await CancellationScope.nonCancellable(() =>
-    control.finishRun({ mapref, prcid, epoch, status: cancelled ? 'CN' : 'FL', error: cancelled ? 'cancelled' : errorText(err), state }),
+    control.finishRun({ mapref, prcid, epoch, status: cancelled ? 'CN' : 'FL', error: cancelled ? 'cancelled' : innermostMessage(err), state }),
   );
 }

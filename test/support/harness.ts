@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { innermostMessage } from '../../common/errors';
 import { freePort, startDevServer, type DevServer } from '../../scripts/temporal-dev';
 import { createDatabases, PG_PASSWORD_VARIABLES, urlFor, type TestDatabases } from './postgres';
 import { startWorker, type WorkerProcess } from './worker-process';
@@ -82,10 +83,6 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
 export async function failureOf(handle: { result(): Promise<unknown> }): Promise<string | undefined> {
   return handle.result().then(
     () => undefined,
-    (err: unknown) => {
-      let e = err as { message?: string; cause?: unknown };
-      while (e.cause) e = e.cause as typeof e;
-      return e.message;
-    },
+    (err: unknown) => innermostMessage(err),
   );
 }

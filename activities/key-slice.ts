@@ -1,0 +1,130 @@
+// KEY (and NONE, and CHKPNTNULLS FIRST's NULL-key phase) batches: each one fenced in its own
+// target transaction, from the locked checkpoint to the key of its BULKLMT-th row, checked
+// for its count and, at the run's end, for rows that arrived meanwhile.
+import { Context } from '@temporalio/activity';
+import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint, ownedRow, sameState, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
+import { BatchCountError, ConfigError } from '../common/errors';
+import { alreadyCommitted, committed } from './batch-result';
+import type { JobPlan } from './job-plan';
+import type { Live } from './live';
+import type { BatchPlace, RunContext } from './run-context';
+import { chunkRowsOf, INSIDE_SLICE, writeRows } from './target-writes';
+import type { BatchInput, BatchResult, BatchState } from './types';
+
+/**
+ * KEY (and NONE) batch after batch, each in its own fenced transaction, until the source
+ * ends, the slice's time is up or the workflow's budget of batches is spent.
+ */
+export async function keySlice(ctx: RunContext, input: BatchInput, p: JobPlan, at: BatchPlace, live: Live): Promise<BatchResult> {
+  const deadline = Date.now() + ctx.sliceMs;
+  const limit = input.maxBatches ?? 1;
+  let result = await keyBatch(ctx, input, p, input.expected, at, live);
+  let loaded = result.rowsInBatch;
+  let tie = { rows: result.tieRun, batch: result.state.batches };
+  for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
+    live.beatOrStop();
+    const next = await keyBatch(ctx, input, p, result.state, { ...at, batch: result.state.batches + 1 }, live);
+    // Another attempt of this run moved the checkpoint on: report where it is now.
+    if (next.alreadyCommitted) return { ...next, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
+    result = next;
+    loaded += next.rowsInBatch;
+    if (next.tieRun > tie.rows) tie = { rows: next.tieRun, batch: next.state.batches };
+  }
+  return { ...result, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
+}
+
+/**
+ * One KEY (or NONE, or NULL-key phase) batch, fenced: in one target transaction, lock the
+ * checkpoint row, check that this run still owns it and that it holds the expected state,
+ * read the next rows after the checkpoint, load them, advance the checkpoint; then mirror
+ * it into DMS_PRCLOG.
+ */
+export async function keyBatch(
+  ctx: RunContext,
+  input: BatchInput,
+  p: JobPlan,
+  expected: BatchState,
+  at: BatchPlace,
+  live: Live,
+): Promise<BatchResult> {
+  await ctx.deps.faults?.('beforeLock', at);
+  const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
+    const row = ownedRow(await tx.lockCheckpoint(p.schema, input.mapref), input);
+    if (!sameState(row, expected)) {
+      // An earlier attempt committed this batch before its completion reached Temporal.
+      return alreadyCommitted(stateOf(row));
+    }
+    if (row.keyColumns !== JSON.stringify(p.keyed.key)) {
+      // The checkpoint was taken over another key (the source's unique keys changed since).
+      ctx.plans.delete(input.jobid);
+      throw new ConfigError(input.mapref, 'CHKPNTCOLUMN', `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`, `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
+    }
+    const chunkRows = chunkRowsOf(p);
+    if (p.strategy === 'NONE') {
+      // The whole load in this one transaction: a retry after a crash starts clean.
+      if (row.batches > 0) return committed(stateOf(row), 0, true);
+      const n = await writeRows(p, tx, p.source.readAll(p.spec.srcquery, chunkRows), live);
+      const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
+      await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
+      await ctx.deps.faults?.('beforeCommit', at);
+      live.beatOrStop();
+      return committed(stateOf(next), n, true);
+    }
+    if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0) {
+      // Phase one: the rows no keyset can select, all in this one transaction.
+      const n = await writeRows(p, tx, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows), live);
+      const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
+      await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
+      live.beatOrStop();
+      return committed(stateOf(next), n, false);
+    }
+    let after: string[] | null = null;
+    try {
+      after = row.checkpoint === null ? null : decodeCheckpoint(row.checkpoint, p.keyed.key.length);
+    } catch (err) {
+      if (!(err instanceof CheckpointFormatError)) throw err;
+      throw new ConfigError(input.mapref, 'DMS_CHKPNT', err.message, `correct the checkpoint, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
+    }
+    // The batch ends at the key of its BULKLMT-th row, inclusive: rows sharing that key
+    // travel together, so a non-unique key never splits (and never loses) a run of ties.
+    let upTo: string[] | null;
+    let last: boolean;
+    let n: number;
+    if (p.mover?.moveNext) {
+      // The mover finds the upper key itself, on the target's own connection.
+      const moved = await p.mover.moveNext(tx, after, p.spec.bulklmt);
+      if (moved === null) return committed(stateOf(row), 0, true);
+      ({ upTo, rows: n } = moved);
+      last = !moved.more;
+    } else {
+      upTo = await p.source.nthKey(p.keyed, after, p.spec.bulklmt);
+      last = upTo === null;
+      upTo ??= await p.source.lastKey(p.keyed, after);
+      if (upTo === null) return committed(stateOf(row), 0, true);
+      live.beatOrStop();
+      n = p.mover ? await p.mover.move(tx, after, upTo, live.beatOrStop) : await writeRows(p, tx, p.source.readRange(p.keyed, after, upTo, chunkRows), live);
+    }
+    // A range up to the BULKLMT-th key holds at least BULKLMT rows; the last range holds at
+    // least its upper key's row. A batch that moved fewer rolls back.
+    const least = last ? 1 : p.spec.bulklmt;
+    if (n < least) throw new BatchCountError(input.mapref, row.batches + 1, n, least, row.checkpoint, encodeCheckpoint(upTo));
+    // The run's end: one indexed look for rows after the final key (they arrived during the
+    // run); found, the run goes on and loads them before it completes.
+    if (last) await ctx.deps.faults?.('beforeEndCheck', at);
+    if (last && (await p.source.nthKey(p.keyed, upTo, 1)) !== null) {
+      last = false;
+      Context.current().log.info(`Mapping ${input.mapref}: rows arrived after key ${encodeCheckpoint(upTo)} during the run; loading them before the run completes`);
+    }
+    const tieRun = n > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
+    const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };
+    await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
+    await ctx.deps.faults?.('beforeCommit', at);
+    live.beatOrStop();
+    return committed(stateOf(next), n, last, tieRun);
+  }, INSIDE_SLICE);
+  live.state = result.state;
+  await ctx.deps.faults?.('afterCommit', at);
+  // Also after an already committed batch: its attempt may have died before mirroring it.
+  if (!p.sharesMetadata) live.mirror(result.state);
+  return result;
+}

@@ -1,0 +1,23 @@
+// A batch activity's live state: what it has committed so far, heartbeated to Temporal (which
+// shows it in `dms status` and the Web UI) and mirrored into DMS_PRCLOG as it goes.
+import type { BatchState } from './types';
+
+/** Runs fn with a heartbeat every second: long source queries (a sort, a count) must not look like a dead worker. */
+export async function heartbeating<T>(beat: () => void, fn: () => Promise<T>): Promise<T> {
+  const timer = setInterval(beat, 1_000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** What a batch activity has committed so far, sent with each heartbeat. */
+export interface Live {
+  state: BatchState;
+  beat(): void;
+  /** Heartbeats, then stops the batch in flight (its transaction rolls back) if the run was cancelled. */
+  beatOrStop(): void;
+  /** Mirrors a committed state into DMS_PRCLOG (see mirrorQueue). */
+  mirror(state: BatchState): void;
+}

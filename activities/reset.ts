@@ -1,0 +1,43 @@
+// Signal resetCheckpoint's activity: moves a running KEY load's checkpoint, under the same
+// fence as a batch.
+import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint, ownedRow, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
+import { ConfigError } from '../common/errors';
+import { redactedMessage } from './failures';
+import { classified, planFor, type RunContext } from './run-context';
+import type { BatchState, ResetInput } from './types';
+
+/**
+ * Moves a running KEY load's checkpoint (signal resetCheckpoint): to the start, or to a
+ * key the user gives, checked against the key's columns and types on the source. The
+ * counts of batches and rows go on counting what the run loads, reloads included.
+ */
+export async function resetCheckpoint(ctx: RunContext, input: ResetInput): Promise<BatchState> {
+  return classified(ctx, async () => {
+    const { mapref } = input;
+    const p = await planFor(ctx, input.jobid);
+    const fix = `send {"to": "<key>"} with the key as DMS_PRCLOG.PARAM1 shows it (a JSON array for a key of several columns), or {} for the start`;
+    if (p.strategy !== 'KEY') {
+      throw new ConfigError(mapref, 'resetCheckpoint', `cannot move the checkpoint of a ${p.strategy} run: only KEY runs have a key to go on from`, `cancel the run and load from the start with \`dms run ${mapref} --from-start\``);
+    }
+    let key: string[] | null = null;
+    if (input.to !== null) {
+      try {
+        key = decodeCheckpoint(input.to, p.keyed.key.length);
+        await p.source.nthKey(p.keyed, key, 1); // the database parses the values as the key's types
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (!(err instanceof CheckpointFormatError) && !code?.startsWith('22')) throw err;
+        const why = err instanceof CheckpointFormatError ? err.message : `is not a value of the key (${p.keyed.key.join(', ')}): ${redactedMessage(err as Error)}`;
+        throw new ConfigError(mapref, 'resetCheckpoint', `got "to": ${JSON.stringify(input.to)}, which ${why}`, fix);
+      }
+    }
+    const state = await p.target.transaction(async (tx) => {
+      const row = ownedRow(await tx.lockCheckpoint(p.schema, mapref), input);
+      const next: CheckpointRow = { ...row, checkpoint: key === null ? null : encodeCheckpoint(key) };
+      await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
+      return stateOf(next);
+    });
+    if (!p.sharesMetadata) await ctx.metadata.mirrorCheckpoint(input.prcid, state);
+    return state;
+  }, { prcid: input.prcid, what: 'the checkpoint reset' });
+}

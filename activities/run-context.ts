@@ -1,0 +1,79 @@
+// What every activity of one worker shares: its dependencies, the job plans it has checked,
+// the length of a slice, and the wrapper that turns any error into a classified failure.
+import { CancelledFailure } from '@temporalio/common';
+import { parseMapping } from '../common/mapping';
+import type { Metadata } from '../metadata/repository';
+import type { DatabaseRegistry } from './databases';
+import { toFailure } from './failures';
+import { planMapping, type JobPlan } from './job-plan';
+import type { RunSettings } from './types';
+
+/** Places where a test may stall or kill an attempt. Only test workers pass an implementation. */
+export type FaultPoint = 'beforeLock' | 'beforeEndCheck' | 'beforeCommit' | 'afterCommit';
+export type FaultHook = (point: FaultPoint, at: BatchPlace) => Promise<void>;
+
+/** Which batch an attempt is at, for fault points and logs. */
+export interface BatchPlace {
+  mapref: string;
+  batch: number;
+  attempt: number;
+}
+
+export interface ActivityDeps {
+  metadata: Metadata;
+  databases: DatabaseRegistry;
+  settings: RunSettings;
+  /** Whether a workflow (of the chain that began with firstRunId) is still running. */
+  isWorkflowRunning(workflowId: string, firstRunId: string | null): Promise<boolean>;
+  faults?: FaultHook;
+}
+
+export interface RunContext {
+  deps: ActivityDeps;
+  metadata: Metadata;
+  /** Job plans, checked against both databases once per worker (and at every run start). */
+  plans: Map<number, JobPlan>;
+  /** How long one batch activity keeps committing batches. */
+  sliceMs: number;
+}
+
+/** How long one batch activity keeps committing batches when the settings do not say. */
+const DEFAULT_SLICE_MS = 5_000;
+
+export function createRunContext(deps: ActivityDeps): RunContext {
+  // A slice ends well inside the activity's start-to-close timeout, which covers all of it.
+  const sliceMs = Math.min(deps.settings.sliceMs ?? DEFAULT_SLICE_MS, deps.settings.batchTimeoutMs / 2);
+  return { deps, metadata: deps.metadata, plans: new Map(), sliceMs };
+}
+
+function isRetryable(failure: Error): boolean {
+  return !(failure as { nonRetryable?: boolean }).nonRetryable && !(failure instanceof CancelledFailure);
+}
+
+/**
+ * Runs an activity body, turning every error into a classified, redacted failure; a
+ * retryable one of a run is shown in DMS_PRCLOG.LASTERR while Temporal retries it.
+ */
+export async function classified<T>(ctx: RunContext, fn: () => Promise<T>, retrying?: { prcid: number; what: string }): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const failure = toFailure(err);
+    if (retrying && isRetryable(failure)) {
+      // Best effort: the metadata database may be what is failing.
+      await ctx.metadata.recordError(retrying.prcid, `retrying ${retrying.what}: ${failure.message}`).catch(() => undefined);
+    }
+    throw failure;
+  }
+}
+
+/** A job's plan, checked against both databases once per worker (and at every run start). */
+export async function planFor(ctx: RunContext, jobid: number, fresh = false): Promise<JobPlan> {
+  const cached = fresh ? undefined : ctx.plans.get(jobid);
+  if (cached) return cached;
+  const job = await ctx.metadata.job(jobid);
+  if (!job) throw new Error(`job ${jobid} does not exist`);
+  const p = await planMapping(ctx.metadata, ctx.deps.databases, parseMapping(job));
+  ctx.plans.set(jobid, p);
+  return p;
+}

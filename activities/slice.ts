@@ -1,0 +1,95 @@
+// A batch activity's body (runBatch, and prepareRun's first slice): batches in a row from the
+// state the workflow expects, for at most a slice of time, heartbeating between them; then one
+// flush that makes them all durable, and DMS_PRCLOG's mirror brought up to date.
+// The activity type keeps its first name, runBatch: histories of runs in flight name it.
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import { mirrorQueue } from '../checkpoint';
+import { ConfigError, DuplicateKeyInBatchError } from '../common/errors';
+import { redactedMessage } from './failures';
+import type { JobPlan } from './job-plan';
+import { keySlice } from './key-slice';
+import { heartbeating, type Live } from './live';
+import { rowcountSlice } from './rowcount-slice';
+import { classified, planFor, type RunContext } from './run-context';
+import type { BatchInput, BatchResult } from './types';
+
+/** A run's first slice, committed by its pre-flight activity. */
+export interface FirstSlice {
+  /** The run's rows when it began, for the rates `dms status` shows meanwhile. */
+  rowsAtStart: number;
+}
+
+/** A merge that met two rows with one key in its batch, as the mapping's error; others as they are. */
+function mappingErrorOf(p: JobPlan, err: unknown): unknown {
+  if ((err as { code?: string })?.code === '25006') {
+    // read_only_sql_transaction: SRCQUERY always reads in a read-only session.
+    return new ConfigError(
+      p.spec.mapref,
+      'SRCQUERY',
+      `tried to change data (${redactedMessage(err as Error)}): SRCQUERY always runs read-only, also when source and target are one database, so a function it calls may not write; or the target connection is a read-only server`,
+      'call only functions that read (STABLE or IMMUTABLE) in SRCQUERY and do any writing outside the load; or point TRGCONID at a server that accepts writes',
+    );
+  }
+  if (!(err instanceof DuplicateKeyInBatchError)) return err;
+  const key = err.key.join(', ');
+  return new ConfigError(
+    p.spec.mapref,
+    'SRCQUERY',
+    `returns more than one row with the same TRGKEYCOLS (${key}) within one batch, and a merge on TRGKEYCOLS cannot take two source rows into one target row at once; the batch was rolled back`,
+    `make SRCQUERY return one row per (${key}), e.g. SELECT DISTINCT ON (${key}) … ORDER BY ${key}, <the column that picks the row to keep>; or set TRGKEYCOLS to columns that are unique in the source`,
+  );
+}
+
+/**
+ * Commits batches in a row, from the state the workflow expects: KEY batches (and NONE's
+ * single one) through keyBatch, ROWCOUNT through one ordered read; at most input.maxBatches of
+ * them, for at most the settings' slice of time, heartbeating between them.
+ */
+export async function runBatch(ctx: RunContext, input: BatchInput): Promise<BatchResult> {
+  return runSlice(ctx, input);
+}
+
+/**
+ * The body of a batch activity (runBatch, or prepareRun's first slice): batches in a row
+ * from input.expected, then one flush that makes them durable, and the mirror into
+ * DMS_PRCLOG brought up to date.
+ */
+export function runSlice(ctx: RunContext, input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
+  return classified(ctx, () => sliceBody(ctx, input, first), { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
+}
+
+async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
+  const activity = Context.current();
+  const p = await planFor(ctx, input.jobid);
+  // Heartbeats carry the last committed state: `dms status` and the Web UI's pending
+  // activity show it live, while the workflow hears of it when the slice ends.
+  const mirrors = mirrorQueue((state) => ctx.metadata.mirrorCheckpoint(input.prcid, state));
+  const live: Live = {
+    state: input.expected,
+    beat: () => activity.heartbeat(first ? { ...live.state, rowsAtStart: first.rowsAtStart } : live.state),
+    beatOrStop: () => {
+      live.beat();
+      if (activity.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
+    },
+    mirror: (state) => mirrors.push(state),
+  };
+  const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: activity.info.attempt };
+  const result = await heartbeating(
+    () => live.beat(),
+    async () => {
+      live.beat();
+      if (p.strategy === 'ROWCOUNT') {
+        await ctx.deps.faults?.('beforeLock', at);
+        return rowcountSlice(ctx, input, p, at, live);
+      }
+      return keySlice(ctx, input, p, at, live);
+    },
+  ).catch((err: unknown) => {
+    throw mappingErrorOf(p, err);
+  });
+  // The state the workflow hears of must survive a crash of the target database.
+  await p.target.flushCommits(p.schema, input.mapref);
+  await mirrors.flush();
+  return result;
+}

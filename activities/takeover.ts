@@ -1,0 +1,108 @@
+// A run's pre-flight (prepareRun): the job checked against both databases, then the mapping's
+// checkpoint row in the target taken over by this run (a new ownership epoch), keeping the
+// checkpoint on a resume and clearing it on a fresh start; then the run's first slice.
+import { Context } from '@temporalio/activity';
+import { decodeCheckpoint, encodeCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
+import { ConfigError, OwnershipLostError } from '../common/errors';
+import { checkNullKeys, describeKey, inOrder } from './job-plan';
+import { heartbeating } from './live';
+import { classified, planFor, type RunContext } from './run-context';
+import { runSlice } from './slice';
+import type { PrepareInput, RunPlan } from './types';
+
+/**
+ * Validates the job against both databases, then makes this run the owner of the
+ * mapping's checkpoint row in the target (a new ownership epoch), keeping the checkpoint
+ * on a resume and clearing it on a fresh start. With input.firstSlice (workflows since
+ * 0.3.0) it then commits the run's first slice of batches, as runBatch would.
+ */
+export async function prepareRun(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
+  const { firstSlice } = input;
+  if (!firstSlice) return classified(ctx, () => prepare(ctx, input), { prcid: input.prcid, what: 'the start of the run' });
+  // The first slice of batches follows in the same activity, with no workflow task between.
+  const activity = Context.current();
+  const prepared = await classified(ctx, () => heartbeating(() => activity.heartbeat(), () => prepare(ctx, input)), { prcid: input.prcid, what: 'the start of the run' });
+  const batchInput = { mapref: input.mapref, prcid: input.prcid, epoch: prepared.epoch, jobid: input.jobid, expected: prepared.state, maxBatches: firstSlice.maxBatches };
+  return { ...prepared, firstSlice: await runSlice(ctx, batchInput, { rowsAtStart: prepared.state.rows }) };
+}
+
+async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
+  const p = await planFor(ctx, input.jobid, true);
+  const { mapref } = input;
+  // Independent checks on both databases, at once.
+  const [nulls, { summary, warnings }, resumedRun] = await inOrder([checkNullKeys(p), describeKey(p), input.resume ? ctx.metadata.run(input.prcid) : Promise.resolve(undefined)]);
+  const resumedCheckpoint = resumedRun?.param1 ?? null;
+  const keyColumns = JSON.stringify(p.keyed.key);
+  await ctx.metadata.recordStrategy(input.prcid, p.strategy);
+  await p.target.ensureCheckpointTable(p.schema);
+  let incrementalFrom: RunPlan['incrementalFrom'] = null;
+  let retried = false;
+  const row = await p.target.transaction(async (tx) => {
+    const current = await tx.lockCheckpoint(p.schema, mapref);
+    if (current && current.prcid === input.prcid) {
+      retried = true; // a retry of this activity: the run owns the row already
+      return current;
+    }
+    if (current && current.prcid > input.prcid) {
+      // A late attempt of an older run must never reset a newer run's checkpoint.
+      throw new OwnershipLostError(mapref, input.prcid, `run ${current.prcid} took the mapping over since`);
+    }
+    if (input.resume && !current && resumedCheckpoint !== null) {
+      throw new ConfigError(mapref, 'DMS_CHKPNT', `has no row for this mapping in "${p.schema}", though the run being resumed stopped at checkpoint ${resumedCheckpoint}; resuming would load everything again`, `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``);
+    }
+    // Resume only a checkpoint its unfinished owner left: a row whose owner completed
+    // (a later run failed before taking it over) belongs to a finished load.
+    const ownerCompleted = current ? (await ctx.metadata.run(current.prcid))?.status === 'PC' : false;
+    const keep = input.resume && current !== undefined && !ownerCompleted;
+    // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
+    // retry of this activity (same run) or any resume never truncates again.
+    if (!keep && p.spec.loadmode === 'TRUNCATE') await tx.truncate(p.schema, p.table);
+    if (keep && current.jobid !== input.jobid) {
+      throw new ConfigError(mapref, 'DMS_CHKPNT', `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`, `load from the start with \`dms run ${mapref} --from-start\``);
+    }
+    if (keep && current.checkpoint !== null && current.keyColumns !== keyColumns) {
+      throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the checkpoint to resume from is over ${current.keyColumns ?? 'another key'} (a unique index of the source may have changed)`, `restore the source's key, or load from the start with \`dms run ${mapref} --from-start\``);
+    }
+    // INCREMENTAL: a fresh start begins after the last completed run's high-water mark,
+    // which DMS_CHKPNT keeps (PARAM1 says 'COMPLETED'), less the look-back window.
+    let start: string | null = keep ? current.checkpoint : null;
+    if (!keep && !input.fromStart && p.spec.loadmode === 'INCREMENTAL' && current?.checkpoint) {
+      if (current.keyColumns !== keyColumns) {
+        throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the high-water mark of the last completed run is over ${current.keyColumns}; reading from the start would load everything again`, `restore the key, or empty the target and load from the start with \`dms run ${mapref} --from-start\``);
+      }
+      let after: string[] | null = decodeCheckpoint(current.checkpoint, p.keyed.key.length);
+      if (p.lookback) after = await p.source.keyBefore(p.keyed, after[0], p.lookback.window, p.lookback.type);
+      start = after === null ? null : encodeCheckpoint(after);
+      incrementalFrom = { mark: current.checkpoint, startsAfter: start };
+    }
+    const next: CheckpointRow = {
+      mapref,
+      prcid: input.prcid,
+      epoch: (current?.epoch ?? 0) + 1,
+      jobid: input.jobid,
+      keyColumns,
+      checkpoint: start,
+      lastRow: keep ? current.lastRow : null,
+      batches: keep ? current.batches : 0,
+      rows: keep ? current.rows : 0,
+    };
+    await tx.writeCheckpoint(p.schema, next);
+    // Mirrored before the takeover commits (the values are the ones it commits), so that
+    // a first slice's first batch follows the commit with nothing in between.
+    await ctx.metadata.mirrorCheckpoint(input.prcid, stateOf(next));
+    return next;
+  });
+  const state = stateOf(row);
+  if (retried) await ctx.metadata.mirrorCheckpoint(input.prcid, state);
+  return {
+    epoch: row.epoch,
+    strategy: p.strategy,
+    state,
+    keySummary: summary,
+    nullRows: p.spec.chkpntnulls === 'FIRST' && state.batches === 0 ? nulls : 0,
+    mirroredInBatch: p.sharesMetadata,
+    incrementalFrom,
+    warnings,
+    ...(retried ? { retried } : {}),
+  };
+}

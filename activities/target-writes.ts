@@ -1,0 +1,25 @@
+// How a batch writes into the target: its rows as LOADMODE says, read a bounded chunk at a
+// time, in a transaction whose commit may wait for the slice's end to become durable.
+import type { RowBatch, TargetTransaction } from '../dialects';
+import type { JobPlan } from './job-plan';
+import type { Live } from './live';
+
+/** Loads streamed rows as LOADMODE says: appended (COPY) or merged on TRGKEYCOLS. */
+export function writeRows(p: JobPlan, tx: TargetTransaction, rows: AsyncIterable<RowBatch>, live: Live): Promise<number> {
+  return p.upsertKey
+    ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, rows, live.beatOrStop)
+    : tx.load(p.schema, p.table, p.columns, rows, live.beatOrStop);
+}
+
+/**
+ * The batches of a slice commit without waiting for the disk, and the slice's end makes them
+ * all durable at once (flushCommits) before the workflow hears of them. A crash of the target
+ * database in between takes back whole batches, rows and checkpoint together; the next
+ * attempt finds the checkpoint there and goes on from it, so nothing is lost or doubled.
+ */
+export const INSIDE_SLICE = { flushLater: true };
+
+/** Rows a streamed read holds in memory at once. */
+export function chunkRowsOf(p: JobPlan): number {
+  return Math.min(p.spec.bulklmt, 2000);
+}
