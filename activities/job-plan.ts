@@ -179,6 +179,15 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
       throw new ConfigError(mapref, 'SRCQUERY', `returns ${unordered.map((c) => `"${c}"`).join(', ')}, whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order`, 'cast those columns in SRCQUERY (e.g. payload::text AS payload), or set CHKPNTCOLUMN to a key and use KEY');
     }
   }
+  if (strategy === 'KEY') {
+    // A keyset needs a total order on the key: a type without one (json, point, xml) is
+    // refused here, before any row moves.
+    const unordered = await source.unorderedColumns(spec.srcquery, userKey);
+    if (unordered.length > 0) {
+      const types = unordered.map((c) => `"${c}" (${sourceColumns.find((s) => s.name === c)!.type})`).join(', ');
+      throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names ${types}, whose type has no order, so batches cannot be cut by key ranges`, 'key the mapping on columns with an order (numbers, text, dates, uuid), cast the column in SRCQUERY (e.g. payload::text AS payload_key), or use ROWCOUNT');
+    }
+  }
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
   const keyed = { query: spec.srcquery, key: strategy === 'ROWCOUNT' ? rowOrder : [...userKey, ...tieBreaker] };
   const mover = strategy === 'KEY' && target.rangeMover ? await target.rangeMover(source, keyed, schema, table, names, upsertKey) : null;
