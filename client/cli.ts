@@ -1,43 +1,16 @@
-// The `dms` command line: migrate, job sync, mapping validate, worker, run, cancel, status, verify.
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+// The `dms` command line: migrate, job sync, mapping validate, worker, run, cancel, status,
+// verify, and the schedule commands (schedule.ts).
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Command } from 'commander';
 import { DatabaseRegistry } from '../activities/databases';
 import { redactedMessage } from '../activities/failures';
 import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan';
-import { ClientEnv, readEnv } from '../common/env';
 import { ConfigError, EnvError, innermostMessage, UnreachableError } from '../common/errors';
-import { openMetadata } from '../metadata/open-metadata';
-import type { Metadata } from '../metadata/repository';
 import type { DmsJobInput, DmsJobResult, Progress } from '../workflows';
+import { WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor, dmsSearchAttributes } from './connections';
 import { formatProgress, ProgressDisplay, withHeartbeat } from './progress';
+import { addScheduleCommands } from './schedule';
 import { formatReport, verifyCaveats, verifyMapping } from './verify';
-
-const WORKFLOW_TYPE = 'dmsJob';
-
-async function withMetadata<T>(fn: (metadata: Metadata) => Promise<T>): Promise<T> {
-  const metadata = await openMetadata(readEnv(ClientEnv));
-  try {
-    return await fn(metadata);
-  } finally {
-    await metadata.close();
-  }
-}
-
-async function withTemporal<T>(fn: (client: Client, env: ClientEnv) => Promise<T>): Promise<T> {
-  const env = readEnv(ClientEnv);
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS }).catch((err: Error) => {
-    throw new EnvError(`Cannot reach Temporal at TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS}: ${err.message}. Start it with \`npm run temporal\` or set TEMPORAL_ADDRESS.`);
-  });
-  try {
-    return await fn(new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }), env);
-  } finally {
-    await connection.close();
-  }
-}
-
-export function workflowIdFor(mapref: string): string {
-  return `dms-${mapref}`;
-}
 
 /** How often `dms run --wait` asks the workflow for its progress. */
 const POLL_MS = 1000;
@@ -176,6 +149,8 @@ export function buildProgram(): Command {
       }),
     );
 
+  addScheduleCommands(program);
+
   program
     .command('worker')
     .description('run a worker for task queue dms-etl (config from the environment; stops on SIGINT/SIGTERM)')
@@ -197,7 +172,7 @@ export function buildProgram(): Command {
         const workflowId = opts.workflowId ?? workflowIdFor(mapref);
         const input: DmsJobInput = { mapref, ...(opts.fromStart ? { fromStart: true } : {}) };
         const handle = await client.workflow
-          .start(WORKFLOW_TYPE, { taskQueue: env.DMS_TASK_QUEUE, workflowId, args: [input] })
+          .start(WORKFLOW_TYPE, { taskQueue: env.DMS_TASK_QUEUE, workflowId, args: [input], typedSearchAttributes: dmsSearchAttributes(mapref) })
           .catch((err) => {
             if (err instanceof WorkflowExecutionAlreadyStartedError) {
               throw new EnvError(`Workflow ${workflowId} is already running; watch it with \`dms status ${mapref}\``);
