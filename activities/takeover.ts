@@ -2,12 +2,13 @@
 // checkpoint row in the target taken over by this run (a new ownership epoch), keeping the
 // checkpoint on a resume and clearing it on a fresh start; then the run's first slice.
 import { Context } from '@temporalio/activity';
-import { decodeCheckpoint, encodeCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, readParam1, stateOf, type CheckpointRow } from '../checkpoint';
 import { ConfigError, OwnershipLostError } from '../common/errors';
 import { checkNullKeys, describeKey, inOrder } from './job-plan';
 import { heartbeating } from './live';
 import { classified, planFor, type RunContext } from './run-context';
 import { runSlice } from './slice';
+import type { RunRow } from '../migrations/schema';
 import type { PrepareInput, RunPlan } from './types';
 
 /**
@@ -53,7 +54,13 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     // Resume only a checkpoint its unfinished owner left: a row whose owner completed
     // (a later run failed before taking it over) belongs to a finished load.
     const ownerCompleted = current ? (await ctx.metadata.run(current.prcid))?.status === 'PC' : false;
-    const keep = input.resume && current !== undefined && !ownerCompleted;
+    const resumable = input.resume && current !== undefined && !ownerCompleted;
+    const byHand = resumable ? handEdit(mapref, p.schema, resumedRun, current) : 'none';
+    if (byHand === 'cleared') {
+      Context.current().log.info(`Mapping ${mapref}: the checkpoint of run ${resumedRun!.resumedfrom ?? resumedRun!.prcid} was cleared (DMS_PRCLOG.PARAM1 set to NULL); loading from the start, as a fresh start`);
+    }
+    const keep = resumable && byHand !== 'cleared';
+    const fromStart = input.fromStart || byHand === 'cleared';
     // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
     // retry of this activity (same run) or any resume never truncates again.
     if (!keep && p.spec.loadmode === 'TRUNCATE') await tx.truncate(p.schema, p.table);
@@ -66,7 +73,7 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     // INCREMENTAL: a fresh start begins after the last completed run's high-water mark,
     // which DMS_CHKPNT keeps (PARAM1 says 'COMPLETED'), less the look-back window.
     let start: string | null = keep ? current.checkpoint : null;
-    if (!keep && !input.fromStart && p.spec.loadmode === 'INCREMENTAL' && current?.checkpoint) {
+    if (!keep && !fromStart && p.spec.loadmode === 'INCREMENTAL' && current?.checkpoint) {
       if (current.keyColumns !== keyColumns) {
         throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the high-water mark of the last completed run is over ${current.keyColumns}; reading from the start would load everything again`, `restore the key, or empty the target and load from the start with \`dms run ${mapref} --from-start\``);
       }
@@ -87,6 +94,9 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
       rows: keep ? current.rows : 0,
     };
     await tx.writeCheckpoint(p.schema, next);
+    // A claim that meant to resume copied the resumed run's PARAM1 and counters; a run that
+    // starts over after all counts from zero (the mirror never moves counters backwards).
+    if (input.resume && !keep) await ctx.metadata.restartRun(input.prcid);
     // Mirrored before the takeover commits (the values are the ones it commits), so that
     // a first slice's first batch follows the commit with nothing in between.
     await ctx.metadata.mirrorCheckpoint(input.prcid, stateOf(next));
@@ -105,4 +115,17 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     warnings,
     ...(retried ? { retried } : {}),
   };
+}
+
+/** Refuses a PARAM1 set by hand to another checkpoint; tells a cleared one. */
+function handEdit(mapref: string, schema: string, resumed: RunRow | undefined, current: CheckpointRow): 'none' | 'cleared' {
+  const read = resumed ? readParam1(resumed, current) : 'mirror';
+  if (read === 'mirror') return 'none';
+  if (read === 'cleared') return 'cleared';
+  throw new ConfigError(
+    mapref,
+    'DMS_PRCLOG.PARAM1',
+    `of run ${resumed!.resumedfrom ?? resumed!.prcid} was set by hand to '${resumed!.param1}', but a resume goes on from the checkpoint in "${schema}".dms_chkpnt, '${current.checkpoint}', which PARAM1 only mirrors`,
+    `to resume after '${resumed!.param1}', run \`dms checkpoint reset ${mapref} --to '${resumed!.param1}'\`; to load from the start, set PARAM1 to NULL or run \`dms checkpoint reset ${mapref}\`; to resume where the load stopped, set PARAM1 back to '${current.checkpoint}'`,
+  );
 }

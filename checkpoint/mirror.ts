@@ -49,3 +49,16 @@ export function mirrorQueue(write: (state: BatchState) => Promise<void>) {
     },
   };
 }
+
+/**
+ * What an unfinished run's PARAM1 says about the checkpoint row. PARAM1 is written with the
+ * batch count it belongs to, so a PARAM1 behind the row has a smaller BATCHCNT (the worker
+ * died between a commit and its mirror): that is the mirror lagging, and the row is the truth.
+ * NULL where the row has a key is the earlier implementation's "clear checkpoint" runbook (or
+ * `dms checkpoint reset` to the start): load from the start. Any other value was set by hand.
+ */
+export function readParam1(run: { param1: string | null; batchcnt: number }, row: Pick<CheckpointRow, 'checkpoint' | 'batches'>): 'mirror' | 'cleared' | 'edited' {
+  if (run.param1 === row.checkpoint) return 'mirror';
+  if (run.param1 === null) return run.batchcnt > 0 && row.checkpoint !== null ? 'cleared' : 'mirror';
+  return run.batchcnt < row.batches ? 'mirror' : 'edited';
+}

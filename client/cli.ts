@@ -1,5 +1,5 @@
 // The `dms` command line: migrate, job sync, mapping validate, worker, run, cancel, status,
-// verify, and the schedule commands (schedule.ts).
+// verify, and the schedule (schedule.ts) and checkpoint (checkpoint.ts) commands.
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Command } from 'commander';
 import { DatabaseRegistry } from '../activities/databases';
@@ -9,6 +9,7 @@ import { ConfigError, EnvError, innermostMessage, UnreachableError } from '../co
 import type { DmsJobInput, DmsJobResult, Progress } from '../workflows';
 import { WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor, dmsSearchAttributes } from './connections';
 import { formatProgress, ProgressDisplay, withHeartbeat } from './progress';
+import { addCheckpointCommands } from './checkpoint';
 import { addScheduleCommands } from './schedule';
 import { formatReport, verifyCaveats, verifyMapping } from './verify';
 
@@ -150,6 +151,7 @@ export function buildProgram(): Command {
     );
 
   addScheduleCommands(program);
+  addCheckpointCommands(program);
 
   program
     .command('worker')

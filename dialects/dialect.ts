@@ -206,6 +206,8 @@ export interface TargetDatabase {
   describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined>;
   /** The column sets of the table's unique indexes (the keys an UPSERT can match on). */
   uniqueKeys(schema: string, table: string): Promise<string[][]>;
+  /** The mapping's checkpoint row as it stands, without a lock (undefined: none, or no DMS_CHKPNT). */
+  readCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined>;
   /** Creates DMS_CHKPNT in the schema when it is missing. */
   ensureCheckpointTable(schema: string): Promise<void>;
   /**

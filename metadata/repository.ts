@@ -196,7 +196,9 @@ export class Metadata {
         wfid: input.workflowId,
         wfrunid: input.firstRunId,
         resumedfrom: resume ? latest.prcid : null,
+        // The state resumed from, as the run it resumes left it (PARAM1 with its batch count).
         param1: resume ? latest.param1 : null,
+        ...(resume ? { batchcnt: latest.batchcnt, srcrows: latest.srcrows, trgrows: latest.trgrows } : {}),
       })
       .returning();
     return { prcid: run.prcid, jobid: job.jobid, resumesRun: run.resumedfrom, abandonedRun };
@@ -242,6 +244,49 @@ export class Metadata {
   async mirrorCheckpoint(prcid: number, state: { checkpoint: string | null; batches: number; rows: number }): Promise<void> {
     const { sql: text, values } = await this.mirrorStatement(prcid, state);
     await this.mirrorPool().query(text, values);
+  }
+
+  /**
+   * Records a checkpoint reset made while the mapping does not run (`dms checkpoint reset`):
+   * a run row 'CN' that loaded nothing, whose PARAM1 is the new checkpoint (NULL: the start)
+   * with the counters the checkpoint had, for the next run to resume from. `move` takes the
+   * target's checkpoint row over for that run inside this transaction: both commit, or
+   * neither. Returns the active run instead when there is one.
+   */
+  async recordCheckpointReset(
+    reset: { mapref: string; jobid: number; param1: string | null; batches: number; rows: number; note: string },
+    move: (prcid: number) => Promise<void>,
+  ): Promise<{ prcid: number } | { active: RunRow }> {
+    return this.transaction(async (tx) => {
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${'dms-run:' + reset.mapref}))`);
+      const [active] = await tx
+        .select()
+        .from(dmsPrclog)
+        .where(and(eq(dmsPrclog.mapref, reset.mapref), eq(dmsPrclog.status, 'IP')));
+      if (active) return { active };
+      const [row] = await tx
+        .insert(dmsPrclog)
+        .values({
+          mapref: reset.mapref,
+          jobid: reset.jobid,
+          status: 'CN',
+          sessionid: 'dms checkpoint reset',
+          enddt: new Date(),
+          param1: reset.param1,
+          batchcnt: reset.batches,
+          srcrows: reset.rows,
+          trgrows: reset.rows,
+          lasterr: reset.note,
+        })
+        .returning({ prcid: dmsPrclog.prcid });
+      await move(row.prcid);
+      return { prcid: row.prcid };
+    });
+  }
+
+  /** A run that was claimed as a resume but starts over: PARAM1 and its counters from zero. */
+  async restartRun(prcid: number): Promise<void> {
+    await this.db.update(dmsPrclog).set({ param1: null, batchcnt: 0, srcrows: 0, trgrows: 0, recupdt: new Date() }).where(eq(dmsPrclog.prcid, prcid));
   }
 
   /** Records the strategy a run uses once AUTO is decided. */

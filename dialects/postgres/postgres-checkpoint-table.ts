@@ -46,10 +46,19 @@ export async function createOrUpgradeCheckpointTable(pool: pg.Pool, schema: stri
 }
 
 /** Reads a mapping's checkpoint row, locked until the transaction ends; undefined if it has none. */
-export async function lockCheckpointRow(client: pg.PoolClient, schema: string, mapref: string): Promise<CheckpointRow | undefined> {
+export function lockCheckpointRow(client: pg.PoolClient, schema: string, mapref: string): Promise<CheckpointRow | undefined> {
+  return readCheckpointRow(client, schema, mapref, ' FOR UPDATE');
+}
+
+/** Reads a mapping's checkpoint row (locked with `lock`); undefined if it has none or the table is missing. */
+export async function readCheckpointRow(client: pg.PoolClient | pg.Pool, schema: string, mapref: string, lock = ''): Promise<CheckpointRow | undefined> {
+  if (!lock) {
+    const { rows: exists } = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [checkpointTable(schema)]);
+    if (!exists[0].t) return undefined;
+  }
   const { rows } = await client.query<Record<string, string | null>>(
     `SELECT mapref, prcid, epoch, jobid, keycols, chkpnt, lastrow, batchcnt, trgrows FROM ${checkpointTable(schema)}
-      WHERE mapref = $1 FOR UPDATE`,
+      WHERE mapref = $1${lock}`,
     [mapref],
   );
   const row = rows[0];

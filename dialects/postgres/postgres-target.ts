@@ -1,8 +1,8 @@
 // The target side: its tables described, batches run in transactions, DMS_CHKPNT kept, and
 // for a PostgreSQL source the mover chosen (in the database, or COPY from another).
 import type pg from 'pg';
-import type { ColumnInfo, KeyedQuery, OrderedMover, RangeMover, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
-import { checkpointTable, createOrUpgradeCheckpointTable } from './postgres-checkpoint-table';
+import type { CheckpointRow, ColumnInfo, KeyedQuery, OrderedMover, RangeMover, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
+import { checkpointTable, createOrUpgradeCheckpointTable, readCheckpointRow } from './postgres-checkpoint-table';
 import { copyPipeMover } from './postgres-copy-pipe-mover';
 import { inDatabaseMover } from './postgres-in-database-mover';
 import { orderedCopyMover } from './postgres-ordered-copy-mover';
@@ -118,6 +118,10 @@ export class PostgresTarget implements TargetDatabase {
     const byNum = new Map(cols.map((c) => [Number(c.attnum), c.name]));
     // NOT NULL only: rows with a NULL key never conflict, so they would be inserted again.
     return (await uniqueIndexes(this.pool, rows[0].oid, true)).map((nums) => nums.map((n) => byNum.get(n) ?? `#${n}`));
+  }
+
+  readCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined> {
+    return readCheckpointRow(this.pool, schema, mapref);
   }
 
   ensureCheckpointTable(schema: string): Promise<void> {
