@@ -211,6 +211,25 @@ export function buildProgram(): Command {
       ),
     );
 
+  for (const [verb, description, done] of [
+    ['pause', "pause the mapping's active run between two batch activities: the run stays 'IP', holding no database session", 'it stops after the batch activity in flight commits'],
+    ['resume', "let the mapping's paused run go on from its checkpoint", 'it goes on from its checkpoint'],
+  ] as const) {
+    program
+      .command(`${verb} <MAPREF>`)
+      .description(description)
+      .action((mapref: string) =>
+        withMetadata((metadata) =>
+          withTemporal(async (client) => {
+            const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === 'IP');
+            if (!active?.wfid) throw new EnvError(`${mapref} has no active run to ${verb} (see \`dms status ${mapref}\`)`);
+            await client.workflow.getHandle(active.wfid).signal(verb);
+            console.log(`${verb} sent to workflow ${active.wfid} (run ${active.prcid}); ${done}`);
+          }),
+        ),
+      );
+  }
+
   program
     .command('status <MAPREF>')
     .description('show the latest runs of a mapping from DMS_PRCLOG')

@@ -53,7 +53,8 @@ export function withHeartbeat(p: Progress, beat: Heartbeat | undefined, nowMs: n
 
 /** One plain line (logs, `dms status`). */
 export function formatProgress(p: Progress, nowMs: number): string {
-  return `${p.mapref}: ${p.rowsLoaded} rows in ${p.batches} batches, ${p.rowsPerSecond} rows/s, checkpoint ${p.checkpoint ?? '(start)'}, ${formatElapsed(p.startedAt, nowMs)} elapsed`;
+  const state = p.paused ? ', paused (signal resume, or `dms resume`, to go on)' : '';
+  return `${p.mapref}: ${p.rowsLoaded} rows in ${p.batches} batches, ${p.rowsPerSecond} rows/s, checkpoint ${p.checkpoint ?? '(start)'}, ${formatElapsed(p.startedAt, nowMs)} elapsed${state}`;
 }
 
 /**
@@ -68,6 +69,7 @@ export function renderProgressLine(p: Progress, nowMs: number, frame: number, co
     formatElapsed(p.startedAt, nowMs),
     `checkpoint ${p.checkpoint ?? '(start)'}`,
   ];
+  if (p.paused) parts.unshift('paused');
   const line = `${p.mapref} ${SPINNER[frame % SPINNER.length]} ${parts.join(' · ')}`;
   const width = columns && columns > 1 ? columns - 1 : Infinity;
   if (line.length <= width) return line;

@@ -1,6 +1,6 @@
 // Records real workflow histories for the replay test (test/replay.test.ts): a run cancelled
 // mid-way, and the run that resumes it across several continue-as-new boundaries (with a
-// resetCheckpoint signal it refuses). Run it
+// resetCheckpoint signal it refuses, a pause and a resume). Run it
 // once per released version (`npm run record-histories`) and commit what it writes; the
 // test run only replays them, so a non-deterministic change to workflows/ fails CI.
 import { writeFileSync } from 'node:fs';
@@ -61,6 +61,10 @@ async function main(): Promise<void> {
     // A resetCheckpoint signal the run refuses (not a key): the handler and the refusal replay too.
     await new Promise((r) => setTimeout(r, 300));
     await second.signal('resetCheckpoint', { to: 'not a key' });
+    // Since 0.4.0: a pause between batches, and the resume.
+    await second.signal('pause');
+    await new Promise((r) => setTimeout(r, 1000));
+    await second.signal('resume');
     await second.result();
     await saveChain('resumed', second.firstExecutionRunId);
     console.log(`histories written to ${path.relative(process.cwd(), OUT)}`);

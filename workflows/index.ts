@@ -32,6 +32,8 @@ import type { BatchResult, BatchState, RunSettings } from '../activities/types';
 
 /** The patch under which prepareRun commits the first slice of batches too (0.3.0). */
 const FIRST_SLICE_IN_PREFLIGHT = 'first-slice-in-preflight';
+/** The patch under which a run takes signals pause and resume (0.4.0). */
+const PAUSE_RESUME = 'pause-resume';
 
 export interface DmsJobInput {
   mapref: string;
@@ -54,6 +56,8 @@ interface CarriedRun {
   largestTieRun: { rows: number; batch: number };
   /** resetCheckpoint signals received but not yet applied when the execution handed over. */
   pendingResets?: (string | null)[];
+  /** Paused by signal when the execution handed over (since 0.4.0). */
+  paused?: boolean;
 }
 
 export interface DmsJobResult {
@@ -75,6 +79,8 @@ export interface Progress {
   startedAt: string;
   /** Rows the run had already loaded when it started (a resume), for rates. */
   rowsAtStart?: number;
+  /** Paused by signal pause, waiting for signal resume (since 0.4.0). */
+  paused?: boolean;
 }
 
 export const progressQuery = defineQuery<Progress>('progress');
@@ -90,6 +96,15 @@ export interface ResetCheckpointRequest {
  * (or --input '{}' for the start). A request that cannot apply is logged and ignored.
  */
 export const resetCheckpointSignal = defineSignal<[ResetCheckpointRequest?]>('resetCheckpoint');
+
+/**
+ * Stops a running load between batch activities without ending it: the batch in flight
+ * commits, the run stays 'IP' (DmsStatus PAUSED) and holds no database session until resume.
+ *   temporal workflow signal --workflow-id dms-SALES --name pause
+ */
+export const pauseSignal = defineSignal('pause');
+/** Lets a paused load go on from its checkpoint. */
+export const resumeSignal = defineSignal('resume');
 
 function refusedReset(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ConfigError';
@@ -146,6 +161,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       rowsPerSecond: elapsed > 0 ? Math.round(rowsThisRun / elapsed) : 0,
       startedAt: new Date(run?.startedAtMs ?? info.startTime.getTime()).toISOString(),
       rowsAtStart: run?.rowsAtStart ?? 0,
+      ...(paused ? { paused } : {}),
     };
   });
 
@@ -159,6 +175,14 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       log.warn(`Signal resetCheckpoint ignored: "to" must be a key (text) or absent for the start, got ${JSON.stringify(to)}`);
     }
   });
+
+  // Since 0.4.0: an execution recorded before it replays without these handlers (a run
+  // started before the upgrade takes the signals from its next execution on).
+  let paused = run?.paused ?? false;
+  if (patched(PAUSE_RESUME)) {
+    setHandler(pauseSignal, () => void (paused = true));
+    setHandler(resumeSignal, () => void (paused = false));
+  }
 
   // The Web UI lists and filters runs by these (registered by the dev-server script).
   upsertSearchAttributes([{ key: DMS_MAPREF, value: mapref }]);
@@ -240,6 +264,17 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       }
     }
   };
+  /** Waits while paused, between two batch activities; resetCheckpoint signals still apply. */
+  const whilePaused = async () => {
+    log.info(`Mapping ${mapref}: paused after batch ${current.state.batches} (checkpoint ${current.state.checkpoint ?? '(the start)'}); signal resume to go on`);
+    upsertSearchAttributes([{ key: DMS_STATUS, value: 'PAUSED' }]);
+    while (paused) {
+      await condition(() => !paused || pendingResets.length > 0);
+      await applyResets();
+    }
+    upsertSearchAttributes([{ key: DMS_STATUS, value: 'IP' }]);
+    log.info(`Mapping ${mapref}: resumed after batch ${current.state.batches}`);
+  };
   /** Takes in what a batch activity committed. */
   const committedBy = (result: BatchResult) => {
     current.state = result.state;
@@ -252,6 +287,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   try {
     let done = firstSlice ? committedBy(firstSlice) : false;
     for (let n = firstSlice ? 1 : 0; !done; n++) {
+      if (paused) await whilePaused();
       await applyResets();
       // One activity commits several batches; the history stays bounded by both counts.
       const committed = current.state.batches - batchesAtStart;
@@ -263,7 +299,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
     }
     if (handOver) {
       await condition(allHandlersFinished);
-      return await continueAsNew<typeof dmsJob>({ mapref, carried: { ...current, pendingResets: [...pendingResets] } });
+      return await continueAsNew<typeof dmsJob>({ mapref, carried: { ...current, pendingResets: [...pendingResets], paused: paused || undefined } });
     }
     await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: 'PC', error: null, state: current.state });
     upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }]);

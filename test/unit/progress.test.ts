@@ -140,5 +140,7 @@ describe('ProgressDisplay', () => {
 describe('formatProgress', () => {
   it('is the plain line `dms status` prints', () => {
     expect(formatProgress(progress(), START + 61_000)).toBe('SALES: 45000 rows in 45 batches, 12345 rows/s, checkpoint 135000, 1:01 elapsed');
+    expect(formatProgress(progress({ paused: true }), START + 61_000)).toBe('SALES: 45000 rows in 45 batches, 12345 rows/s, checkpoint 135000, 1:01 elapsed, paused (signal resume, or `dms resume`, to go on)');
+    expect(renderProgressLine(progress({ paused: true }), START, 0)).toMatch(/^SALES \S paused · 45,000 rows/);
   });
 });
