@@ -117,6 +117,32 @@ describe('dms schedule', () => {
     await worker.kill();
   });
 
+  it('fires at the same moment as `dms run`: exactly one runs, and the other is refused naming it', async () => {
+    await createFactTarget(h.dbs.target, 't_schrace');
+    await registerMapping(h.dbs, { mapref: 'SCHRACE', batchSize: 1000, trgtbnm: 'T_SCHRACE' });
+    // Batch 2 holds its transaction 3 s: whichever start wins is still running when the other claims.
+    const worker = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 2, action: 'stall', ms: 3000 }] });
+    expect((await dms('schedule', 'create', 'SCHRACE', '--cron', '0 0 1 1 *')).code).toBe(0);
+    const [, direct] = await Promise.all([dms('schedule', 'trigger', 'SCHRACE'), dms('run', 'SCHRACE', '--wait')]);
+    await waitUntil('one completed run', async () => (await completedRuns('SCHRACE')).length === 1, 60_000, 250);
+    await waitUntil('both workflows closed', async () => {
+      const open: string[] = [];
+      for await (const w of h.client.workflow.list({ query: 'DmsMapref="SCHRACE" AND ExecutionStatus="Running"' })) open.push(w.workflowId);
+      return open.length === 0;
+    }, 30_000, 250);
+    const log = await runs(h.dbs.metadata, 'SCHRACE');
+    expect(log).toMatchObject([{ status: 'PC', trgrows: ROWS }]);
+    await expectExact('t_schrace');
+    // The loser wrote nothing and named the winner: the dms run, or the scheduled run.
+    const failures: string[] = [];
+    for await (const w of h.client.workflow.list({ query: 'DmsMapref="SCHRACE" AND ExecutionStatus="Failed"' })) failures.push(w.workflowId);
+    expect(failures).toHaveLength(1);
+    if (failures[0] === 'dms-SCHRACE') expect(direct.stderr).toContain(`Mapping SCHRACE is busy: run ${log[0].prcid} of workflow ${log[0].wfid} is still running`);
+    else expect(direct.code).toBe(0);
+    await dms('schedule', 'delete', 'SCHRACE');
+    await worker.kill();
+  });
+
   it('warns of a cron time that daylight saving skips or repeats, and refuses bad options with one clear line', async () => {
     await registerMapping(h.dbs, { mapref: 'SCHDST', batchSize: 1000, trgtbnm: 'T_SCHED' });
     const berlin = await dms('schedule', 'create', 'SCHDST', '--cron', '30 2 * * *', '--timezone', 'Europe/Berlin', '--paused');
