@@ -24,7 +24,12 @@ export class DatabaseRegistry {
 
   target(mapref: string, spec: ConnectionSpec): TargetDatabase {
     const dialect = this.dialect(mapref, 'TRGCONID', spec);
-    return cached(this.targets, spec, () => dialect.openTarget(spec, this.session));
+    const open = dialect.openTarget?.bind(dialect);
+    if (!open) {
+      const targets = SUPPORTED_DBTYPS.filter((t) => dialectFor(t)?.openTarget);
+      throw new ConfigError(mapref, 'TRGCONID', `uses connection '${spec.conid}' of DBTYP '${spec.dbtyp}', which this version can read from but not yet load into`, `load into a connection of DBTYP ${targets.join(', ')}`);
+    }
+    return cached(this.targets, spec, () => open(spec, this.session));
   }
 
   async close(): Promise<void> {

@@ -236,6 +236,8 @@ export interface TransactionOptions {
 export interface Dialect {
   /** The DMS_DBCONDTLS.DBTYP value this dialect serves. */
   readonly dbtyp: string;
+  /** Other DBTYP values that name the same database (MYSQL for MARIADB). */
+  readonly aliases?: string[];
   /**
    * Resolves a name written in metadata the way the database resolves it: unquoted names
    * fold (PostgreSQL: lower case), "quoted" names are taken as written. Throws
@@ -244,7 +246,8 @@ export interface Dialect {
   resolveIdentifier(raw: string): string;
   quoteIdentifier(name: string): string;
   openSource(spec: ConnectionSpec, options: SessionOptions): SourceDatabase & Closeable;
-  openTarget(spec: ConnectionSpec, options: SessionOptions): TargetDatabase & Closeable;
+  /** Absent where the dialect cannot be loaded into yet: such a TRGCONID is refused. */
+  openTarget?(spec: ConnectionSpec, options: SessionOptions): TargetDatabase & Closeable;
 }
 
 export interface SessionOptions {

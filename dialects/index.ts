@@ -1,17 +1,18 @@
 import type { Dialect } from './dialect';
+import { mariadbDialect } from './mariadb/mariadb-dialect';
 import { postgresDialect } from './postgres/postgres-dialect';
 
 export * from './dialect';
 export { IdentifierError, splitIdentifierList } from './identifiers';
 
-const DIALECTS: Dialect[] = [postgresDialect];
+const DIALECTS: Dialect[] = [postgresDialect, mariadbDialect];
 
 /** The DBTYP values this version can run. */
-export const SUPPORTED_DBTYPS = DIALECTS.map((d) => d.dbtyp);
+export const SUPPORTED_DBTYPS = DIALECTS.flatMap((d) => [d.dbtyp, ...(d.aliases ?? [])]);
 
 /** The dialect for a DMS_DBCONDTLS.DBTYP value ('POSTGRES', ...), or undefined. */
 export function dialectFor(dbtyp: string): Dialect | undefined {
   const wanted = dbtyp.trim().toUpperCase();
   // 'POSTGRESQL' is what people also write; accept it as the same database.
-  return DIALECTS.find((d) => d.dbtyp === wanted || (d.dbtyp === 'POSTGRES' && wanted === 'POSTGRESQL'));
+  return DIALECTS.find((d) => d.dbtyp === wanted || d.aliases?.includes(wanted));
 }

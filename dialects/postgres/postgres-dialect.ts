@@ -14,6 +14,8 @@ export { quotePostgresIdentifier } from './postgres-sql';
 
 export const postgresDialect: Dialect = {
   dbtyp: 'POSTGRES',
+  // POSTGRESQL is what people also write.
+  aliases: ['POSTGRESQL'],
   resolveIdentifier: (raw) => parseIdentifier(raw, (n) => n.toLowerCase(), 63),
   quoteIdentifier: quotePostgresIdentifier,
   openSource: (spec, session) => new PostgresSource(poolFor(spec, session, true)),

@@ -28,7 +28,7 @@ beforeAll(async () => {
   });
   const spec = (db: string) => ({ conid: db, dbtyp: 'POSTGRES', url: urlFor(db) });
   source = postgresDialect.openSource(spec(dbs.source), { lockTimeoutMs: 5_000 });
-  target = postgresDialect.openTarget(spec(dbs.target), { lockTimeoutMs: 5_000 });
+  target = postgresDialect.openTarget!(spec(dbs.target), { lockTimeoutMs: 5_000 });
   await createFactTarget(dbs.target, 'sales_copy');
   await withClient(dbs.target, (c) => c.query(`CREATE TABLE odd (id int, b bytea, arr text[], j jsonb, t text, n numeric, ts timestamptz, iv interval)`));
 });

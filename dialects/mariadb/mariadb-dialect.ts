@@ -1,0 +1,17 @@
+// MariaDB and MySQL (DBTYP MARIADB or MYSQL), through mysql2. So far a source only: loading
+// into MariaDB is refused before any row moves, naming TRGCONID. Its parts are in the
+// mariadb-*.ts files named for them.
+import type { Dialect } from '../dialect';
+import { parseIdentifier } from '../identifiers';
+import { mariadbPool } from './mariadb-connection';
+import { MariaDbSource } from './mariadb-source';
+import { quoteMariaDbIdentifier } from './mariadb-sql';
+
+export const mariadbDialect: Dialect = {
+  dbtyp: 'MARIADB',
+  aliases: ['MYSQL'],
+  // Unquoted names fold to lower case, as most MariaDB schemas write them; "quoted" ones stay.
+  resolveIdentifier: (raw) => parseIdentifier(raw, (n) => n.toLowerCase(), 64),
+  quoteIdentifier: quoteMariaDbIdentifier,
+  openSource: (spec) => new MariaDbSource(mariadbPool(spec.url, spec.password, { connectionLimit: 4 }), spec.password !== undefined),
+};

@@ -1,0 +1,47 @@
+// mysql2's errors as the rest of dms-etl reads a database error: `code` a five-character
+// SQLSTATE (connection errors keep Node's code), so that activities/failures.ts classifies it
+// as it classifies PostgreSQL's, and a message without row values. MariaDB quotes the
+// offending value in data and constraint errors ("Duplicate entry '…' for key", "Incorrect
+// integer value: '…' for column"): every single-quoted part of those is removed here.
+// Identifiers stay, since MariaDB quotes them with backticks.
+
+/** mysql2 error numbers worth retrying: lock wait timeout, deadlock, lost or refused connections. */
+const TRANSIENT_ERRNOS = new Map<number, string>([
+  [1205, '40001'], // lock wait timeout: retried, as a serialization failure is
+  [1213, '40001'], // deadlock
+  [2002, '08001'],
+  [2003, '08001'],
+  [2006, '08006'],
+  [2013, '08006'],
+]);
+
+interface MysqlError extends Error {
+  code?: string;
+  errno?: number;
+  sqlState?: string;
+  sqlMessage?: string;
+}
+
+export class MariaDbError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly errno: number | undefined,
+  ) {
+    super(message);
+    this.name = 'MariaDbError';
+  }
+}
+
+export function mariadbError(err: unknown): unknown {
+  const e = err as MysqlError;
+  if (!(e instanceof Error) || e instanceof MariaDbError || (e.errno === undefined && e.sqlState === undefined)) return err;
+  // A refused connection or login keeps its own code: failures.ts knows Node's and the login errors.
+  if (e.code && /^E[A-Z]+$/.test(e.code) && !e.code.startsWith('ER_')) return err;
+  const mapped = e.errno !== undefined ? TRANSIENT_ERRNOS.get(e.errno) : undefined;
+  const state = mapped ?? (e.sqlState && e.sqlState !== 'HY000' ? e.sqlState : undefined);
+  let message = e.sqlMessage ?? e.message;
+  if (state && (state.startsWith('22') || state.startsWith('23'))) message = message.replace(/'(?:[^'\\]|\\.|'')*'/g, '(value)');
+  const converted = new MariaDbError(message, state ?? e.code, e.errno);
+  return converted;
+}

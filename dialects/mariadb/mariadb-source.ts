@@ -1,0 +1,224 @@
+// The source side on MariaDB/MySQL: a mapping's SRCQUERY described, its keys found, and its
+// rows read as text (mariadb-values.ts). Every read of rows is one consistent snapshot (START
+// TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY) streamed with backpressure: memory holds one
+// chunk, whatever the range's size.
+import type { FieldPacket, Pool, PoolConnection, QueryOptions, RowDataPacket } from 'mysql2';
+import type { ColumnInfo, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
+import { loginError } from './mariadb-connection';
+import { mariadbError } from './mariadb-errors';
+import * as sql from './mariadb-sql';
+import { typeOf } from './mariadb-types';
+import { textTypeCast, toText } from './mariadb-values';
+
+interface Described {
+  fields: FieldPacket[];
+  parts: Map<string, sql.KeyPart>;
+}
+
+export class MariaDbSource implements SourceDatabase {
+  private readonly described = new Map<string, Promise<Described>>();
+
+  constructor(
+    readonly pool: Pool,
+    private readonly passwordOffered: boolean,
+  ) {}
+
+  /** The pool's promise API, every error converted (mariadb-errors.ts). */
+  private get db() {
+    const promised = this.pool.promise();
+    return {
+      query: <T extends RowDataPacket[]>(options: string | QueryOptions, values?: unknown[]) =>
+        (promised.query(typeof options === 'string' ? { sql: options, values } : options) as Promise<[T, FieldPacket[]]>).catch((err: unknown) => {
+          throw mariadbError(err);
+        }),
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.pool
+      .promise()
+      .query('SELECT 1')
+      .catch((err: unknown) => {
+        throw loginError(err, this.passwordOffered);
+      });
+  }
+
+  /** The query's columns without reading a row (cached per query text). */
+  private fieldsOf(query: string): Promise<Described> {
+    let found = this.described.get(query);
+    if (!found) {
+      found = this.db.query({ sql: `${sql.sourceSubquery(query)}\nLIMIT 0` }).then(([, fields]) => {
+        const list = fields as FieldPacket[];
+        return { fields: list, parts: new Map(list.map((f) => [f.name, { name: f.name, cast: typeOf(f).cast }])) };
+      });
+      found.catch(() => this.described.delete(query));
+      this.described.set(query, found);
+    }
+    return found;
+  }
+
+  private async keyParts(q: Pick<KeyedQuery, 'query' | 'key'>): Promise<sql.KeyPart[]> {
+    const { parts } = await this.fieldsOf(q.query);
+    return q.key.map((k) => parts.get(k) ?? { name: k, cast: null });
+  }
+
+  async describeQuery(query: string): Promise<QueryDescription> {
+    const { fields } = await this.fieldsOf(query);
+    const columns: ColumnInfo[] = fields.map((f) => {
+      const t = typeOf(f);
+      return { name: f.name, type: t.name, category: t.category };
+    });
+    return { columns, uniqueKeys: await this.uniqueKeysOf(fields) };
+  }
+
+  /**
+   * Unique keys of the one table every returned column comes from (its primary key and unique
+   * indexes whose columns are all NOT NULL and all returned), under the returned names.
+   */
+  private async uniqueKeysOf(fields: FieldPacket[]): Promise<string[][]> {
+    const tables = new Set(fields.map((f) => `${f.db ?? f.schema ?? ''}.${f.orgTable}`));
+    if (tables.size !== 1 || fields.some((f) => !f.orgTable || !f.orgName)) return [];
+    const byOrigin = new Map(fields.map((f) => [f.orgName.toLowerCase(), f.name]));
+    const [rows] = await this.db.query<RowDataPacket[]>(
+      `SELECT s.INDEX_NAME AS idx, s.COLUMN_NAME AS col, c.IS_NULLABLE AS nullable
+         FROM information_schema.STATISTICS s
+         JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME
+        WHERE s.TABLE_SCHEMA = ? AND s.TABLE_NAME = ? AND s.NON_UNIQUE = 0
+        ORDER BY s.INDEX_NAME = 'PRIMARY' DESC, s.INDEX_NAME, s.SEQ_IN_INDEX`,
+      [fields[0].db ?? fields[0].schema, fields[0].orgTable],
+    );
+    const indexes = new Map<string, { cols: string[]; ok: boolean }>();
+    for (const r of rows) {
+      const entry = indexes.get(r.idx) ?? { cols: [], ok: true };
+      const returned = byOrigin.get(String(r.col).toLowerCase());
+      if (!returned || r.nullable !== 'NO') entry.ok = false;
+      else entry.cols.push(returned);
+      indexes.set(r.idx, entry);
+    }
+    return [...indexes.values()].filter((i) => i.ok).map((i) => i.cols);
+  }
+
+  private async oneKey(text: string, values: unknown[]): Promise<KeyValue | null> {
+    const [rows, fields] = await this.db.query<RowDataPacket[]>({ sql: text, values, rowsAsArray: true, typeCast: textTypeCast });
+    const row = rows[0] as unknown as unknown[] | undefined;
+    return row ? (toText(row, fields) as string[]) : null;
+  }
+
+  async nthKey(q: KeyedQuery, after: KeyValue | null, n: number): Promise<KeyValue | null> {
+    const key = await this.keyParts(q);
+    return this.oneKey(sql.nthKeySql(q.query, key, after !== null), [...(after ? sql.expandValues(after) : []), n - 1]);
+  }
+
+  async lastKey(q: KeyedQuery, after: KeyValue | null): Promise<KeyValue | null> {
+    const key = await this.keyParts(q);
+    return this.oneKey(sql.lastKeySql(q.query, key, after !== null), after ? sql.expandValues(after) : []);
+  }
+
+  async *readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {
+    const key = await this.keyParts(q);
+    yield* this.stream(sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }), [...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)], chunkRows);
+  }
+
+  keyBefore(): Promise<KeyValue | null> {
+    return Promise.reject(new Error('CHKPNTLOOKBACK is not supported on a MariaDB source yet'));
+  }
+
+  supportsLookback(): boolean {
+    return false;
+  }
+
+  async unorderedColumns(query: string, columns: string[]): Promise<string[]> {
+    const { fields } = await this.fieldsOf(query);
+    return columns.filter((c) => fields.find((f) => f.name === c)?.columnType === 255); // GEOMETRY
+  }
+
+  async openOrdered(query: string, order: string[], offset: number): Promise<RowCursor> {
+    const chunks = this.stream(sql.orderedSql(query, order), [offset], 1000)[Symbol.asyncIterator]();
+    let buffered: (string | null)[][] = [];
+    let ended = false;
+    return {
+      read: async (rows) => {
+        while (buffered.length < rows && !ended) {
+          const next = await chunks.next();
+          if (next.done) ended = true;
+          else buffered = buffered.concat(next.value.rows);
+        }
+        return buffered.splice(0, rows);
+      },
+      close: async () => {
+        await chunks.return?.();
+      },
+    };
+  }
+
+  readAll(query: string, chunkRows: number): AsyncIterable<RowBatch> {
+    return this.stream(sql.sourceSubquery(query), [], chunkRows);
+  }
+
+  async *readNullKeys(q: KeyedQuery, chunkRows: number): AsyncIterable<RowBatch> {
+    yield* this.stream(sql.nullKeysSql(q.query, await this.keyParts(q)), [], chunkRows);
+  }
+
+  /**
+   * Streams a query's rows in chunks, in one consistent read-only snapshot on a session of its
+   * own; the stream pauses while a chunk is being loaded (backpressure).
+   */
+  private async *stream(text: string, values: unknown[], chunkRows: number): AsyncIterable<RowBatch> {
+    const connection = await new Promise<PoolConnection>((resolve, reject) => this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c))));
+    let broken: unknown;
+    try {
+      await connection.promise().query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      const query = connection.query({ sql: text, values, rowsAsArray: true, typeCast: textTypeCast });
+      let fields: FieldPacket[] = [];
+      query.on('fields', (f: FieldPacket[]) => (fields = f));
+      const rows = query.stream({ highWaterMark: Math.max(16, chunkRows) });
+      let chunk: (string | null)[][] = [];
+      for await (const row of rows) {
+        chunk.push(toText(row as unknown[], fields));
+        if (chunk.length >= chunkRows) {
+          yield { columns: fields.map((f) => f.name), rows: chunk };
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) yield { columns: fields.map((f) => f.name), rows: chunk };
+      await connection.promise().query('COMMIT');
+    } catch (err) {
+      broken = err;
+      throw mariadbError(err);
+    } finally {
+      // A session left mid-stream (an early return, an error) is not reused.
+      if (broken !== undefined) connection.destroy();
+      else connection.release();
+    }
+  }
+
+  private async count(text: string, values: unknown[]): Promise<number> {
+    const [rows] = await this.db.query<RowDataPacket[]>({ sql: text, values });
+    return Number(rows[0].n);
+  }
+
+  async countNullKeys(q: KeyedQuery): Promise<number> {
+    return this.count(sql.countNullKeysSql(q.query, await this.keyParts(q)), []);
+  }
+
+  async countKey(q: KeyedQuery, key: KeyValue): Promise<number> {
+    return this.count(sql.countKeySql(q.query, await this.keyParts(q)), key);
+  }
+
+  async keyOrderUsesIndex(q: KeyedQuery): Promise<boolean> {
+    const [rows] = await this.db.query<RowDataPacket[]>(sql.keyOrderProbeSql(q.query, await this.keyParts(q)));
+    return !/filesort/i.test(JSON.stringify(rows[0]));
+  }
+
+  async summarize(q: KeyedQuery, range: KeyRange, columns: string[] | null): Promise<RangeSummary> {
+    const key = await this.keyParts(q);
+    const shape = 'nullKeys' in range ? 'nullKeys' : { hasAfter: range.after !== null, hasUpTo: range.upTo !== null };
+    const values = 'nullKeys' in range ? [] : [...(range.after ? sql.expandValues(range.after) : []), ...(range.upTo ? sql.expandValues(range.upTo) : [])];
+    const [rows] = await this.db.query<RowDataPacket[]>({ sql: sql.summarySql(q.query, key, shape, columns), values });
+    return { rows: Number(rows[0].n), digest: rows[0].digest === null ? null : String(rows[0].digest) };
+  }
+
+  close(): Promise<void> {
+    return this.pool.promise().end();
+  }
+}

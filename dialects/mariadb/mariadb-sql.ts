@@ -1,0 +1,106 @@
+// SQL text for MariaDB, built from resolved identifiers only: every value is a bound `?`.
+// A key of several columns is compared in the expanded form (a > ?) OR (a = ? AND b > ?),
+// since MariaDB uses an index only for = and IN row comparisons. Each bound is cast to its
+// column's type (see mariadb-types.ts).
+
+export function quoteMariaDbIdentifier(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+export function sourceSubquery(query: string, select = '*'): string {
+  // Newlines keep a trailing line comment in the user's query from swallowing our SQL.
+  return `SELECT ${select} FROM (\n${query.replace(/[\s;]+$/, '')}\n) AS dms_src`;
+}
+
+/** A key column and the cast of its bounds (null: none). */
+export interface KeyPart {
+  name: string;
+  cast: string | null;
+}
+
+const col = (name: string) => `dms_src.${quoteMariaDbIdentifier(name)}`;
+const bound = (part: KeyPart) => (part.cast ? `CAST(? AS ${part.cast})` : '?');
+
+function keyList(key: KeyPart[], direction = ''): string {
+  return key.map((k) => `${col(k.name)}${direction}`).join(', ');
+}
+
+export function notNull(key: KeyPart[]): string {
+  return key.map((k) => `${col(k.name)} IS NOT NULL`).join(' AND ');
+}
+
+export function anyNull(key: KeyPart[]): string {
+  return key.map((k) => `${col(k.name)} IS NULL`).join(' OR ');
+}
+
+/**
+ * key > bound, expanded: (a > ?) OR (a = ? AND b > ?) OR … Its values, in order, come from
+ * expandValues.
+ */
+export function greaterThan(key: KeyPart[]): string {
+  const terms = key.map((part, i) => [...key.slice(0, i).map((p) => `${col(p.name)} = ${bound(p)}`), `${col(part.name)} > ${bound(part)}`].join(' AND '));
+  return `(${terms.map((t) => `(${t})`).join(' OR ')})`;
+}
+
+/** The values greaterThan binds for a key value: each prefix, then the column itself. */
+export function expandValues(value: string[]): string[] {
+  return value.flatMap((_, i) => value.slice(0, i + 1));
+}
+
+/** The key of the n-th row after the bound. Values: [...expandValues(after), n - 1]. */
+export function nthKeySql(query: string, key: KeyPart[], hasAfter: boolean): string {
+  const after = hasAfter ? ` AND ${greaterThan(key)}` : '';
+  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${after}\nORDER BY ${keyList(key)}\nLIMIT 1 OFFSET ?`;
+}
+
+/** The greatest key after the bound. Values: expandValues(after). */
+export function lastKeySql(query: string, key: KeyPart[], hasAfter: boolean): string {
+  const after = hasAfter ? ` AND ${greaterThan(key)}` : '';
+  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${after}\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
+}
+
+/**
+ * The rows after `after` up to and including `upTo` (key <= upTo as NOT key > upTo: keys are
+ * NOT NULL here). Values: [...expandValues(after), ...expandValues(upTo)].
+ */
+export function rangeSql(query: string, key: KeyPart[], range: { hasAfter: boolean; hasUpTo: boolean }, select = '*'): string {
+  const where = [notNull(key)];
+  if (range.hasAfter) where.push(greaterThan(key));
+  if (range.hasUpTo) where.push(`NOT ${greaterThan(key)}`);
+  return `${sourceSubquery(query, select)}\nWHERE ${where.join(' AND ')}`;
+}
+
+/** How many rows share one key value. Values: the key. */
+export function countKeySql(query: string, key: KeyPart[]): string {
+  return `${sourceSubquery(query, 'count(*) AS n')}\nWHERE ${key.map((k) => `${col(k.name)} = ${bound(k)}`).join(' AND ')}`;
+}
+
+export function countNullKeysSql(query: string, key: KeyPart[]): string {
+  return `${sourceSubquery(query, 'count(*) AS n')}\nWHERE ${anyNull(key)}`;
+}
+
+export function nullKeysSql(query: string, key: KeyPart[]): string {
+  return `${sourceSubquery(query)}\nWHERE ${anyNull(key)}`;
+}
+
+/** Every row in a total order over `order`, skipping the first ? rows. */
+export function orderedSql(query: string, order: string[]): string {
+  return `${sourceSubquery(query)}\nORDER BY ${order.map(col).join(', ')}\nLIMIT 18446744073709551615 OFFSET ?`;
+}
+
+/** The first batch's key query, to see in its plan whether MariaDB sorts (filesort) or reads an index. */
+export function keyOrderProbeSql(query: string, key: KeyPart[]): string {
+  return `EXPLAIN FORMAT=JSON ${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}\nORDER BY ${keyList(key)}\nLIMIT 1`;
+}
+
+/**
+ * `dms verify`'s look at a range: its count and an order-free digest of `columns` (the sum of
+ * the first 64 bits of each row's MD5 over JSON_ARRAY of its values).
+ */
+export function summarySql(query: string, key: KeyPart[], range: { hasAfter: boolean; hasUpTo: boolean } | 'nullKeys', columns: string[] | null): string {
+  const digest = columns ? `CAST(COALESCE(SUM(CAST(CONV(LEFT(MD5(JSON_ARRAY(${columns.map(col).join(', ')})), 16), 16, 10) AS DECIMAL(65,0))), 0) AS CHAR)` : 'NULL';
+  const select = `count(*) AS n, ${digest} AS digest`;
+  if (range === 'nullKeys') return `${sourceSubquery(query, select)}\nWHERE ${anyNull(key)}`;
+  if (key.length === 0) return sourceSubquery(query, select);
+  return rangeSql(query, key, range, select);
+}

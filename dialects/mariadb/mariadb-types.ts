@@ -1,0 +1,59 @@
+// MariaDB column types, from a result's column metadata: the name for messages, the type
+// family the compatibility check compares, and the cast a key bound needs so that MariaDB
+// compares it as the column's type (a string bound against an integer column would be
+// compared as a double, losing BIGINT precision).
+import type { FieldPacket } from 'mysql2';
+
+const UNSIGNED = 32;
+const BINARY_CHARSET = 63;
+
+interface TypeInfo {
+  name: string;
+  /** The same letters as PostgreSQL's typcategory: N numeric, S string, D date/time, V bit, U other. */
+  category: string;
+  /** How a key bound is cast to compare as this type; null: compared as given. */
+  cast: string | null;
+}
+
+function flags(field: FieldPacket): number {
+  return typeof field.flags === 'number' ? field.flags : 0;
+}
+
+export function typeOf(field: FieldPacket): TypeInfo {
+  const unsigned = (flags(field) & UNSIGNED) !== 0;
+  const binary = field.characterSet === BINARY_CHARSET;
+  const integer = (name: string): TypeInfo => ({ name: `${name}${unsigned ? ' unsigned' : ''}`, category: 'N', cast: unsigned ? 'UNSIGNED' : 'SIGNED' });
+  const decimals = field.decimals > 0 && field.decimals < 31 ? field.decimals : 0;
+  switch (field.columnType) {
+    case 1: return integer('tinyint');
+    case 2: return integer('smallint');
+    case 9: return integer('mediumint');
+    case 3: return integer('int');
+    case 8: return integer('bigint');
+    case 13: return { name: 'year', category: 'N', cast: 'UNSIGNED' };
+    case 0:
+    case 246: {
+      const precision = (field.columnLength ?? 0) - (decimals > 0 ? 1 : 0) - (unsigned ? 0 : 1);
+      return { name: `decimal(${precision},${decimals})`, category: 'N', cast: 'DECIMAL(65,30)' };
+    }
+    case 4: return { name: 'float', category: 'N', cast: 'DOUBLE' };
+    case 5: return { name: 'double', category: 'N', cast: 'DOUBLE' };
+    case 10:
+    case 14: return { name: 'date', category: 'D', cast: 'DATE' };
+    case 12: return { name: `datetime(${decimals})`, category: 'D', cast: 'DATETIME(6)' };
+    case 7: return { name: `timestamp(${decimals})`, category: 'D', cast: 'DATETIME(6)' };
+    case 11: return { name: `time(${decimals})`, category: 'D', cast: 'TIME(6)' };
+    case 16: return { name: `bit(${field.columnLength ?? 1})`, category: 'V', cast: null };
+    case 245: return { name: 'json', category: 'U', cast: null };
+    case 247: return { name: 'enum', category: 'S', cast: null };
+    case 248: return { name: 'set', category: 'S', cast: null };
+    case 249:
+    case 250:
+    case 251:
+    case 252: return binary ? { name: 'blob', category: 'U', cast: null } : { name: 'text', category: 'S', cast: null };
+    case 15:
+    case 253: return binary ? { name: 'varbinary', category: 'U', cast: null } : { name: 'varchar', category: 'S', cast: null };
+    case 254: return binary ? { name: 'binary', category: 'U', cast: null } : { name: 'char', category: 'S', cast: null };
+    default: return { name: field.typeName?.toLowerCase() ?? `type ${field.columnType}`, category: 'U', cast: null };
+  }
+}

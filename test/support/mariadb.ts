@@ -1,0 +1,69 @@
+// Throw-away MariaDB databases on the local server, each with a user of its own that logs in
+// with a password (as a production server asks), one set per test file.
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+
+/** The server the tests administer (root, as installed here; DMS_TEST_MARIADB_URL to change). */
+const ADMIN = new URL(process.env.DMS_TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306');
+
+export interface TestMariaDb {
+  database: string;
+  user: string;
+  password: string;
+  /** CONURL for DMS_DBCONDTLS: the URL without the password. */
+  conurl: string;
+  /** Runs statements as the database's own user, in that database. */
+  query<T = unknown>(sql: string, values?: unknown[]): Promise<T>;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(fn: (c: mysql.Connection) => Promise<T>, database?: string): Promise<T> {
+  const c = await mysql.createConnection({
+    host: ADMIN.hostname,
+    port: Number(ADMIN.port || 3306),
+    user: decodeURIComponent(ADMIN.username || 'root'),
+    password: decodeURIComponent(ADMIN.password),
+    multipleStatements: true,
+    ...(database ? { database } : {}),
+  });
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+export async function createMariaDb(label: string): Promise<TestMariaDb> {
+  const suffix = randomBytes(3).toString('hex');
+  const database = `dmst_${label}_${suffix}`;
+  const user = `dmst_${suffix}`;
+  const password = `pw-${randomBytes(9).toString('hex')}`;
+  await admin((c) =>
+    c.query(
+      `CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+       CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY '${password}';
+       CREATE USER '${user}'@'localhost' IDENTIFIED BY '${password}';
+       GRANT ALL ON \`${database}\`.* TO '${user}'@'127.0.0.1';
+       GRANT ALL ON \`${database}\`.* TO '${user}'@'localhost';`,
+    ),
+  );
+  const conurl = `mysql://${user}@${ADMIN.hostname}:${ADMIN.port || 3306}/${database}`;
+  return {
+    database,
+    user,
+    password,
+    conurl,
+    async query<T>(sql: string, values?: unknown[]) {
+      const c = await mysql.createConnection({ host: ADMIN.hostname, port: Number(ADMIN.port || 3306), user, password, database, multipleStatements: true, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+      try {
+        await c.query(`SET time_zone = '+00:00'`);
+        const [rows] = await c.query(sql, values);
+        return rows as T;
+      } finally {
+        await c.end();
+      }
+    },
+    drop: () =>
+      admin((c) => c.query(`DROP DATABASE IF EXISTS \`${database}\`; DROP USER IF EXISTS '${user}'@'127.0.0.1'; DROP USER IF EXISTS '${user}'@'localhost';`)).then(() => undefined),
+  };
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { mariadbError } from '../../dialects/mariadb/mariadb-errors';
+import { expandValues, greaterThan, nthKeySql, quoteMariaDbIdentifier, rangeSql } from '../../dialects/mariadb/mariadb-sql';
+
+describe('MariaDB keyset SQL', () => {
+  const key = [
+    { name: 'region', cast: null },
+    { name: 'id', cast: 'UNSIGNED' },
+  ];
+
+  it('compares a composite key in the expanded form an index serves, each bound cast to its column', () => {
+    expect(greaterThan(key)).toBe('((dms_src.`region` > ?) OR (dms_src.`region` = ? AND dms_src.`id` > CAST(? AS UNSIGNED)))');
+    expect(expandValues(['eu', '42'])).toEqual(['eu', 'eu', '42']);
+  });
+
+  it('reads up to and including the upper key, and finds the n-th key with bound offsets', () => {
+    expect(rangeSql('SELECT * FROM t', key, { hasAfter: true, hasUpTo: true })).toMatch(/AND \(\(dms_src.`region` > \?\) OR .*\) AND NOT \(\(dms_src.`region` > \?\) OR/);
+    expect(nthKeySql('SELECT * FROM t -- all', [{ name: 'id', cast: 'SIGNED' }], false)).toBe(
+      'SELECT dms_src.`id` FROM (\nSELECT * FROM t -- all\n) AS dms_src\nWHERE dms_src.`id` IS NOT NULL\nORDER BY dms_src.`id`\nLIMIT 1 OFFSET ?',
+    );
+  });
+
+  it('quotes identifiers with backticks, doubling any inside', () => {
+    expect(quoteMariaDbIdentifier('we`ird')).toBe('`we``ird`');
+  });
+});
+
+describe('MariaDB errors', () => {
+  const mysqlError = (errno: number, sqlState: string, sqlMessage: string) => Object.assign(new Error(sqlMessage), { errno, sqlState, sqlMessage, code: 'ER_X' });
+
+  it('removes the values MariaDB quotes in data and constraint errors, keeping identifiers', () => {
+    const dup = mariadbError(mysqlError(1062, '23000', "Duplicate entry 'alice@example.com' for key 'email'")) as Error & { code: string };
+    expect(dup.message).toBe('Duplicate entry (value) for key (value)');
+    expect(dup.code).toBe('23000');
+    const bad = mariadbError(mysqlError(1366, '22007', "Incorrect integer value: 'abc' for column `db`.`t`.`n` at row 1")) as Error;
+    expect(bad.message).toBe('Incorrect integer value: (value) for column `db`.`t`.`n` at row 1');
+  });
+
+  it('retries lock wait timeouts and deadlocks, and keeps a syntax error as SQL', () => {
+    expect((mariadbError(mysqlError(1205, 'HY000', 'Lock wait timeout exceeded')) as { code: string }).code).toBe('40001');
+    expect((mariadbError(mysqlError(1213, '40001', 'Deadlock found')) as { code: string }).code).toBe('40001');
+    expect((mariadbError(mysqlError(1064, '42000', 'You have an error in your SQL syntax')) as { code: string }).code).toBe('42000');
+  });
+});
