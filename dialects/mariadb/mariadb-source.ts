@@ -68,14 +68,37 @@ export class MariaDbSource implements SourceDatabase {
       const t = typeOf(f);
       return { name: f.name, type: t.name, category: t.category };
     });
-    return { columns, uniqueKeys: await this.uniqueKeysOf(fields) };
+    return { columns, uniqueKeys: await this.uniqueKeysOf(query) };
+  }
+
+  /**
+   * The query's columns with their origins (table and column): from a prepared statement of the
+   * query itself, which runs nothing (wrapped in a subquery, each column's origin would be the
+   * subquery's alias).
+   */
+  private async originsOf(query: string): Promise<FieldPacket[]> {
+    const connection = await new Promise<PoolConnection>((resolve, reject) => this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c))));
+    try {
+      return await new Promise<FieldPacket[]>((resolve) =>
+        connection.prepare(query.replace(/[\s;]+$/, ''), (err, statement) => {
+          if (err) return resolve([]);
+          const columns = ((statement as unknown as { columns?: FieldPacket[] }).columns ?? []);
+          statement.close();
+          resolve(columns);
+        }),
+      );
+    } finally {
+      connection.release();
+    }
   }
 
   /**
    * Unique keys of the one table every returned column comes from (its primary key and unique
    * indexes whose columns are all NOT NULL and all returned), under the returned names.
    */
-  private async uniqueKeysOf(fields: FieldPacket[]): Promise<string[][]> {
+  private async uniqueKeysOf(query: string): Promise<string[][]> {
+    const fields = await this.originsOf(query);
+    if (fields.length === 0) return [];
     const tables = new Set(fields.map((f) => `${f.db ?? f.schema ?? ''}.${f.orgTable}`));
     if (tables.size !== 1 || fields.some((f) => !f.orgTable || !f.orgName)) return [];
     const byOrigin = new Map(fields.map((f) => [f.orgName.toLowerCase(), f.name]));

@@ -107,6 +107,32 @@ describe('MariaDB as a source', () => {
     await worker.kill();
   });
 
+  it('loads with AUTO (the primary key found in information_schema), ROWCOUNT through a worker SIGKILL, and NONE, each exactly', async () => {
+    const worker = await h.startWorker();
+    await target('t_mdb_auto');
+    await registerMapping(h.dbs, { mapref: 'MDBAUTO', batchSize: 1500, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_MDB_AUTO', columns: { srcconid: 'MDB', chkpntstrategy: 'AUTO', chkpntcolumn: null } });
+    expect(await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBAUTO', args: [{ mapref: 'MDBAUTO' }] })).result()).toMatchObject({ rows: ROWS });
+    expect(h.workerOutput()).toContain('AUTO: KEY on (sale_id), the unique key of the one table SRCQUERY reads');
+    expect(await postgresRows('t_mdb_auto')).toEqual(await mariadbRows('sales'));
+
+    await target('t_mdb_none');
+    await registerMapping(h.dbs, { mapref: 'MDBNONE', batchSize: 1000, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_MDB_NONE', columns: { srcconid: 'MDB', chkpntstrategy: 'NONE', chkpntcolumn: null, chkpntenabled: 'N' } });
+    expect(await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBNONE', args: [{ mapref: 'MDBNONE' }] })).result()).toMatchObject({ rows: ROWS });
+    expect(await postgresRows('t_mdb_none')).toEqual(await mariadbRows('sales'));
+    await worker.kill();
+
+    await target('t_mdb_rc');
+    await registerMapping(h.dbs, { mapref: 'MDBRC', batchSize: 1000, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_MDB_RC', columns: { srcconid: 'MDB', chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null } });
+    const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 6, action: 'kill' }] });
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBRC', args: [{ mapref: 'MDBRC' }] });
+    await first.waitFor(/fault: kill at beforeCommit of batch 6/);
+    await first.kill();
+    const second = await h.startWorker();
+    expect(await handle.result()).toMatchObject({ rows: ROWS, batches: ROWS / 1000 });
+    expect(await postgresRows('t_mdb_rc')).toEqual(await mariadbRows('sales'));
+    await second.kill();
+  });
+
   it("keys on BIGINT UNSIGNED values near 2^64 exactly", async () => {
     await target('t_mdb_big');
     await registerMapping(h.dbs, { mapref: 'MDBBIG', batchSize: 900, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_MDB_BIG', chkpntcolumn: 'BIG', columns: { srcconid: 'MDB' } });
