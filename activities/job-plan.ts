@@ -67,6 +67,7 @@ function refusePasswordInUrl(mapref: string, field: string, conid: string, url: 
 /** Whether the target column can take the source column's values in their text form. */
 export function compatibleTypes(source: ColumnInfo, target: ColumnInfo): boolean {
   if (source.type === target.type) return true;
+  if (source.family && source.family === target.family) return true;
   if (target.category === 'S') return true; // string columns take any value's text
   return source.category === target.category && ['N', 'D', 'T', 'B', 'S'].includes(source.category);
 }

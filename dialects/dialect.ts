@@ -35,6 +35,11 @@ export interface ColumnInfo {
   type: string;
   /** A coarse type family for compatibility checks (PostgreSQL's typcategory: N, S, D, B, ...). */
   category: string;
+  /**
+   * An engine-neutral family where the categories of two engines do not meet: bytes (bytea,
+   * BLOB, VARBINARY) and JSON. Columns of one family are compatible whatever their names.
+   */
+  family?: 'bytes' | 'json';
 }
 
 export interface QueryDescription {

@@ -66,7 +66,7 @@ export class MariaDbSource implements SourceDatabase {
     const { fields } = await this.fieldsOf(query);
     const columns: ColumnInfo[] = fields.map((f) => {
       const t = typeOf(f);
-      return { name: f.name, type: t.name, category: t.category };
+      return { name: f.name, type: t.name, category: t.category, ...(t.family ? { family: t.family } : {}) };
     });
     return { columns, uniqueKeys: await this.uniqueKeysOf(query) };
   }

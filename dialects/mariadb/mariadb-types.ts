@@ -9,6 +9,8 @@ const BINARY_CHARSET = 63;
 
 interface TypeInfo {
   name: string;
+  /** See ColumnInfo.family. */
+  family?: 'bytes' | 'json';
   /** The same letters as PostgreSQL's typcategory: N numeric, S string, D date/time, V bit, U other. */
   category: string;
   /** How a key bound is cast to compare as this type; null: compared as given. */
@@ -20,6 +22,13 @@ function flags(field: FieldPacket): number {
 }
 
 export function typeOf(field: FieldPacket): TypeInfo {
+  const info = baseTypeOf(field);
+  // MariaDB's JSON is LONGTEXT with a check; the extended metadata says it is JSON.
+  if (field.extendedFormat === 'json') return { name: 'json', category: 'U', cast: null, family: 'json' };
+  return info.category === 'U' && /blob|binary/.test(info.name) ? { ...info, family: 'bytes' } : info;
+}
+
+function baseTypeOf(field: FieldPacket): TypeInfo {
   const unsigned = (flags(field) & UNSIGNED) !== 0;
   const binary = field.characterSet === BINARY_CHARSET;
   const integer = (name: string): TypeInfo => ({ name: `${name}${unsigned ? ' unsigned' : ''}`, category: 'N', cast: unsigned ? 'UNSIGNED' : 'SIGNED' });

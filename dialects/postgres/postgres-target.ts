@@ -92,7 +92,8 @@ export class PostgresTarget implements TargetDatabase {
 
   async describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined> {
     const { rows } = await this.pool.query<ColumnInfo>(
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory AS category
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory AS category,
+              CASE WHEN t.typname = 'bytea' THEN 'bytes' WHEN t.typname IN ('json', 'jsonb') THEN 'json' END AS family
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -102,7 +103,7 @@ export class PostgresTarget implements TargetDatabase {
         ORDER BY a.attnum`,
       [schema, table],
     );
-    return rows.length === 0 ? undefined : rows;
+    return rows.length === 0 ? undefined : rows.map(({ family, ...c }) => (family ? { ...c, family } : c));
   }
 
   async uniqueKeys(schema: string, table: string): Promise<string[][]> {

@@ -19,7 +19,7 @@ async function mariadbRows(table: string): Promise<string[]> {
   const rows = await m.query<{ t: string }[]>(
     `SELECT CONCAT_WS('|', sale_id, region, IFNULL(amount, '<null>'), IFNULL(big, '<null>'),
             IFNULL(DATE_FORMAT(sold_at, '%Y-%m-%d %H:%i:%s.%f'), '<null>'), IFNULL(day, '<null>'),
-            IFNULL(note, '<null>'), IFNULL(LPAD(BIN(flags), 5, '0'), '<null>')) AS t
+            IFNULL(note, '<null>'), IFNULL(LPAD(BIN(flags), 5, '0'), '<null>'), IFNULL(payload, '<null>'), IFNULL(LOWER(HEX(raw)), '<null>')) AS t
        FROM ${table} ORDER BY sale_id`,
   );
   return rows.map((r) => r.t);
@@ -30,7 +30,7 @@ async function postgresRows(table: string): Promise<string[]> {
     const { rows } = await c.query<{ t: string }>(
       `SELECT concat_ws('|', sale_id, region, coalesce(amount::text, '<null>'), coalesce(big::text, '<null>'),
               coalesce(to_char(sold_at, 'YYYY-MM-DD HH24:MI:SS.US'), '<null>'), coalesce(day::text, '<null>'),
-              coalesce(note, '<null>'), coalesce(flags::text, '<null>')) AS t
+              coalesce(note, '<null>'), coalesce(flags::text, '<null>'), coalesce(payload::text, '<null>'), coalesce(encode(raw, 'hex'), '<null>')) AS t
          FROM ${table} ORDER BY sale_id`,
     );
     return rows.map((r) => r.t);
@@ -40,7 +40,7 @@ async function postgresRows(table: string): Promise<string[]> {
 async function target(table: string): Promise<void> {
   // No key: a batch loaded twice would show.
   await withClient(h.dbs.target, (c) =>
-    c.query(`CREATE TABLE ${table} (sale_id numeric(20) NOT NULL, region varchar(8) NOT NULL, amount numeric(65,30), big numeric(20), sold_at timestamp(6), day date, note text, flags bit(5))`),
+    c.query(`CREATE TABLE ${table} (sale_id numeric(20) NOT NULL, region varchar(8) NOT NULL, amount numeric(65,30), big numeric(20), sold_at timestamp(6), day date, note text, flags bit(5), payload json, raw bytea)`),
   );
 }
 
@@ -57,6 +57,8 @@ beforeAll(async () => {
       day DATE,
       note VARCHAR(100),
       flags BIT(5),
+      payload JSON,
+      raw VARBINARY(16),
       KEY region_sale (region, sale_id)
     ) ENGINE=InnoDB;
     INSERT INTO sales
@@ -66,7 +68,9 @@ beforeAll(async () => {
            TIMESTAMP'2026-01-01 00:00:00.000001' + INTERVAL seq * 1001 MICROSECOND,
            DATE'2000-02-29' + INTERVAL seq DAY,
            CASE seq % 10 WHEN 0 THEN NULL WHEN 1 THEN '' ELSE CONCAT('n', seq, ' 𝄞 ünï\\ttab') END,
-           seq % 32
+           seq % 32,
+           JSON_OBJECT('seq', seq, 's', CONCAT('x', seq)),
+           IF(seq % 13 = 0, NULL, UNHEX(LPAD(HEX(seq), 8, '0')))
       FROM seq_1_to_${ROWS};`);
   const metadata = Metadata.open(urlFor(h.dbs.metadata));
   await metadata.migrate().finally(() => metadata.close());

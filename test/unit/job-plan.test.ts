@@ -12,6 +12,10 @@ describe('type compatibility of source and target columns', () => {
     [t('boolean', 'B'), t('integer', 'N'), false],
     [t('integer[]', 'A'), t('integer[]', 'A'), true],
     [t('integer[]', 'A'), t('text[]', 'A'), false],
+    // Across engines: one neutral family, whatever the names.
+    [{ ...t('varbinary', 'U'), family: 'bytes' as const }, { ...t('bytea', 'U'), family: 'bytes' as const }, true],
+    [{ ...t('json', 'U'), family: 'json' as const }, { ...t('jsonb', 'U'), family: 'json' as const }, true],
+    [{ ...t('json', 'U'), family: 'json' as const }, { ...t('bytea', 'U'), family: 'bytes' as const }, false],
   ])('%o into %o: %s', (source, target, ok) => {
     expect(compatibleTypes(source, target)).toBe(ok);
   });
