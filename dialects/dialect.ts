@@ -1,6 +1,8 @@
 // The glue between dms-etl and one kind of database. Activities talk only to these types;
-// each database lives in its own folder (dialects/postgres, later mariadb, oracle), so a
-// new database never requires touching workflows or activities.
+// each database lives in its own folder (dialects/postgres, dialects/mariadb, later oracle).
+// The aim is that a new database never requires touching workflows or activities. Not yet
+// met: activities/job-plan.ts still compares PostgreSQL's type categories (ColumnInfo), and
+// activities/failures.ts reads SQLSTATE codes that other dialects map their errors onto.
 
 import type { CheckpointRow } from '../checkpoint/row';
 

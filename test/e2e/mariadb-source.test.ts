@@ -20,7 +20,8 @@ async function mariadbRows(table: string): Promise<string[]> {
   const rows = await m.query<{ t: string }[]>(
     `SELECT CONCAT_WS('|', sale_id, region, IFNULL(amount, '<null>'), IFNULL(big, '<null>'),
             IFNULL(DATE_FORMAT(sold_at, '%Y-%m-%d %H:%i:%s.%f'), '<null>'), IFNULL(day, '<null>'),
-            IFNULL(note, '<null>'), IFNULL(LPAD(BIN(flags), 5, '0'), '<null>'), IFNULL(payload, '<null>'), IFNULL(LOWER(HEX(raw)), '<null>')) AS t
+            IFNULL(note, '<null>'), IFNULL(LPAD(BIN(flags), 5, '0'), '<null>'), IFNULL(payload, '<null>'), IFNULL(LOWER(HEX(raw)), '<null>'),
+            IFNULL(DATE_FORMAT(at_time, '%H:%i:%s.%f'), '<null>'), IFNULL(yr, '<null>'), IFNULL(mood, '<null>'), IFNULL(tags, '<null>')) AS t
        FROM ${table} ORDER BY sale_id`,
   );
   return rows.map((r) => r.t);
@@ -31,7 +32,8 @@ async function postgresRows(table: string): Promise<string[]> {
     const { rows } = await c.query<{ t: string }>(
       `SELECT concat_ws('|', sale_id, region, coalesce(amount::text, '<null>'), coalesce(big::text, '<null>'),
               coalesce(to_char(sold_at, 'YYYY-MM-DD HH24:MI:SS.US'), '<null>'), coalesce(day::text, '<null>'),
-              coalesce(note, '<null>'), coalesce(flags::text, '<null>'), coalesce(payload::text, '<null>'), coalesce(encode(raw, 'hex'), '<null>')) AS t
+              coalesce(note, '<null>'), coalesce(flags::text, '<null>'), coalesce(payload::text, '<null>'), coalesce(encode(raw, 'hex'), '<null>'),
+              coalesce(to_char(timestamp '2000-01-01' + at_time, 'HH24:MI:SS.US'), '<null>'), coalesce(yr::text, '<null>'), coalesce(mood, '<null>'), coalesce(tags, '<null>')) AS t
          FROM ${table} ORDER BY sale_id`,
     );
     return rows.map((r) => r.t);
@@ -41,7 +43,7 @@ async function postgresRows(table: string): Promise<string[]> {
 async function target(table: string): Promise<void> {
   // No key: a batch loaded twice would show.
   await withClient(h.dbs.target, (c) =>
-    c.query(`CREATE TABLE ${table} (sale_id numeric(20) NOT NULL, region varchar(8) NOT NULL, amount numeric(65,30), big numeric(20), sold_at timestamp(6), day date, note text, flags bit(5), payload json, raw bytea)`),
+    c.query(`CREATE TABLE ${table} (sale_id numeric(20) NOT NULL, region varchar(8) NOT NULL, amount numeric(65,30), big numeric(20), sold_at timestamp(6), day date, note text, flags bit(5), payload json, raw bytea, at_time time(6), yr int, mood text, tags text)`),
   );
 }
 
@@ -60,6 +62,10 @@ beforeAll(async () => {
       flags BIT(5),
       payload JSON,
       raw VARBINARY(16),
+      at_time TIME(6),
+      yr YEAR,
+      mood ENUM('sad', 'ok', 'happy'),
+      tags SET('a', 'b', 'c'),
       KEY region_sale (region, sale_id)
     ) ENGINE=InnoDB;
     INSERT INTO sales
@@ -71,7 +77,11 @@ beforeAll(async () => {
            CASE seq % 10 WHEN 0 THEN NULL WHEN 1 THEN '' ELSE CONCAT('n', seq, ' 𝄞 ünï\\ttab') END,
            seq % 32,
            JSON_OBJECT('seq', seq, 's', CONCAT('x', seq)),
-           IF(seq % 13 = 0, NULL, UNHEX(LPAD(HEX(seq), 8, '0')))
+           IF(seq % 13 = 0, NULL, UNHEX(LPAD(HEX(seq), 8, '0'))),
+           SEC_TO_TIME(seq * 4 + 0.000001 * (seq % 1000)),
+           1901 + seq % 255,
+           ELT(1 + seq % 3, 'sad', 'ok', 'happy'),
+           ELT(1 + seq % 4, '', 'a', 'a,c', 'a,b,c')
       FROM seq_1_to_${ROWS};`);
   const metadata = Metadata.open(urlFor(h.dbs.metadata));
   await metadata.migrate().finally(() => metadata.close());
