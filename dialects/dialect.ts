@@ -30,6 +30,8 @@ export class PasswordRequiredError extends Error {
   }
 }
 
+export type TypeFamily = 'bytes' | 'json' | 'boolean';
+
 export interface ColumnInfo {
   /** The column's name as the database stores it (already folded). */
   name: string;
@@ -39,9 +41,10 @@ export interface ColumnInfo {
   category: string;
   /**
    * An engine-neutral family where the categories of two engines do not meet: bytes (bytea,
-   * BLOB, VARBINARY) and JSON. Columns of one family are compatible whatever their names.
+   * BLOB, VARBINARY), JSON, and booleans (PostgreSQL's boolean, MariaDB's TINYINT(1)).
+   * Columns of one family are compatible whatever their names.
    */
-  family?: 'bytes' | 'json';
+  family?: TypeFamily;
 }
 
 export interface QueryDescription {

@@ -37,11 +37,17 @@ export function mariadbPoolOptions(url: string, password: string | undefined, se
   };
 }
 
-/** A pool whose every new session is pinned first (the statement is queued before any other). */
-export function mariadbPool(url: string, password: string | undefined, settings: mysql.PoolOptions = {}): mysql.Pool {
+/**
+ * A pool whose every new session is pinned first (the statement is queued before any other),
+ * with `lockTimeoutMs` as how long a statement waits for a row lock or a table's metadata lock
+ * before failing (a retryable error), when given.
+ */
+export function mariadbPool(url: string, password: string | undefined, settings: mysql.PoolOptions = {}, lockTimeoutMs?: number): mysql.Pool {
   const pool = mysql.createPool(mariadbPoolOptions(url, password, settings));
+  const seconds = lockTimeoutMs === undefined ? undefined : Math.max(1, Math.ceil(lockTimeoutMs / 1000));
+  const session = seconds === undefined ? MARIADB_SESSION : `${MARIADB_SESSION}, innodb_lock_wait_timeout = ${seconds}, lock_wait_timeout = ${seconds}`;
   pool.on('connection', (connection) => {
-    connection.query(MARIADB_SESSION);
+    connection.query(session);
   });
   return pool;
 }

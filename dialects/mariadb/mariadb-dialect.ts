@@ -1,10 +1,10 @@
-// MariaDB and MySQL (DBTYP MARIADB or MYSQL), through mysql2. So far a source only: loading
-// into MariaDB is refused before any row moves, naming TRGCONID. Its parts are in the
-// mariadb-*.ts files named for them.
+// MariaDB and MySQL (DBTYP MARIADB or MYSQL), through mysql2, as a source and as a target. Its
+// parts are in the mariadb-*.ts files named for them.
 import type { Dialect } from '../dialect';
 import { parseIdentifier } from '../identifiers';
 import { mariadbPool } from './mariadb-connection';
 import { MariaDbSource } from './mariadb-source';
+import { MariaDbTarget } from './mariadb-target';
 import { quoteMariaDbIdentifier } from './mariadb-sql';
 
 export const mariadbDialect: Dialect = {
@@ -14,4 +14,5 @@ export const mariadbDialect: Dialect = {
   resolveIdentifier: (raw) => parseIdentifier(raw, (n) => n.toLowerCase(), 64),
   quoteIdentifier: quoteMariaDbIdentifier,
   openSource: (spec) => new MariaDbSource(mariadbPool(spec.url, spec.password, { connectionLimit: 4 }), spec.password !== undefined),
+  openTarget: (spec, session) => new MariaDbTarget(mariadbPool(spec.url, spec.password, { connectionLimit: 4 }, session.lockTimeoutMs), spec.password !== undefined, session.lockTimeoutMs),
 };

@@ -45,3 +45,21 @@ export function mariadbError(err: unknown): unknown {
   const converted = new MariaDbError(message, state ?? e.code, e.errno);
   return converted;
 }
+
+/** MariaDB's warnings about a row, by the SQLSTATE class the same error would have. */
+const CONSTRAINT_WARNINGS = new Set([1048, 1062, 1216, 1452, 4025]);
+
+/**
+ * The first warning of a LOAD DATA that warned (see mariadb-target.ts), as a data error
+ * (22000) or a constraint error (23000): the column named, the values removed.
+ */
+export function loadWarningError(warning: { Level: string; Code: number; Message: string } | undefined, count: number): MariaDbError {
+  if (!warning) return new MariaDbError(`the load raised ${count} warning(s), which MariaDB no longer lists`, '22000', undefined);
+  // Names of columns and keys keep their text (as backticks); every other quoted part goes.
+  const named = warning.Message.replace(/(column|key) '([^']*)'/g, (_, what: string, name: string) => `${what} \`${name}\``);
+  // No ': ' left, after which a data error's message would be cut (activities/failures.ts).
+  const message = named.replace(/'(?:[^'\\]|\\.|'')*'/g, '(value)').replace(/: /g, ' ');
+  const others = count > 1 ? ` (and ${count - 1} more warning${count > 2 ? 's' : ''})` : '';
+  const state = CONSTRAINT_WARNINGS.has(Number(warning.Code)) ? '23000' : '22000';
+  return new MariaDbError(`${message}${others} [MariaDB ${warning.Code}]`, state, Number(warning.Code));
+}

@@ -3,6 +3,7 @@
 // compares it as the column's type (a string bound against an integer column would be
 // compared as a double, losing BIGINT precision).
 import type { FieldPacket } from 'mysql2';
+import type { TypeFamily } from '../dialect';
 
 const UNSIGNED = 32;
 const BINARY_CHARSET = 63;
@@ -10,7 +11,7 @@ const BINARY_CHARSET = 63;
 interface TypeInfo {
   name: string;
   /** See ColumnInfo.family. */
-  family?: 'bytes' | 'json';
+  family?: TypeFamily;
   /** The same letters as PostgreSQL's typcategory: N numeric, S string, D date/time, V bit, U other. */
   category: string;
   /** How a key bound is cast to compare as this type; null: compared as given. */
@@ -25,7 +26,10 @@ export function typeOf(field: FieldPacket): TypeInfo {
   const info = baseTypeOf(field);
   // MariaDB's JSON is LONGTEXT with a check; the extended metadata says it is JSON.
   if (field.extendedFormat === 'json') return { name: 'json', category: 'U', cast: null, family: 'json' };
-  return info.category === 'U' && /blob|binary/.test(info.name) ? { ...info, family: 'bytes' } : info;
+  if (info.category === 'U' && /blob|binary/.test(info.name)) return { ...info, family: 'bytes' };
+  // TINYINT(1) is how MariaDB writes BOOLEAN.
+  if (field.columnType === 1 && field.columnLength === 1) return { ...info, family: 'boolean' };
+  return info;
 }
 
 function baseTypeOf(field: FieldPacket): TypeInfo {
@@ -65,4 +69,34 @@ function baseTypeOf(field: FieldPacket): TypeInfo {
     case 254: return binary ? { name: 'binary', category: 'U', cast: null } : { name: 'char', category: 'S', cast: null };
     default: return { name: field.typeName?.toLowerCase() ?? `type ${field.columnType}`, category: 'U', cast: null };
   }
+}
+
+/** A target column as information_schema.COLUMNS describes it. */
+export interface TableColumn {
+  name: string;
+  /** DATA_TYPE: the type's bare name (int, varchar, datetime, ...). */
+  dataType: string;
+  /** COLUMN_TYPE: the type as declared (tinyint(1), bit(5), decimal(12,2) unsigned, ...). */
+  columnType: string;
+}
+
+const NUMERIC = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'decimal', 'float', 'double', 'year']);
+const DATE_TIME = new Set(['date', 'datetime', 'timestamp', 'time']);
+const BYTES_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+
+/**
+ * A target column's type in the terms the compatibility check compares (see typeOf). A
+ * TINYINT(1) is MariaDB's BOOLEAN, of the family 'boolean'; JSON is LONGTEXT to
+ * information_schema, a string that takes any text.
+ */
+export function tableColumnInfo(c: TableColumn): { name: string; type: string; category: string; family?: TypeFamily } {
+  const type = c.columnType.toLowerCase();
+  const dataType = c.dataType.toLowerCase();
+  if (/^tinyint\(1\)/.test(type)) return { name: c.name, type, category: 'N', family: 'boolean' };
+  if (NUMERIC.has(dataType)) return { name: c.name, type, category: 'N' };
+  if (DATE_TIME.has(dataType)) return { name: c.name, type, category: 'D' };
+  if (BYTES_TYPES.has(dataType)) return { name: c.name, type, category: 'U', family: 'bytes' };
+  if (dataType === 'bit') return { name: c.name, type, category: 'V' };
+  if (/char|text|enum|set/.test(dataType)) return { name: c.name, type, category: 'S' };
+  return { name: c.name, type, category: 'U' };
 }

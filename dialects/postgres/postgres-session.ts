@@ -2,7 +2,7 @@
 // exact and which read every value as text (so keys and timestamps never pass through a
 // JavaScript number or Date), and what either side asks of its session (identity, types).
 import pg from 'pg';
-import type { ConnectionSpec, SessionOptions } from '../dialect';
+import type { ConnectionSpec, SessionOptions, TypeFamily } from '../dialect';
 import { postgresPoolConfig } from './postgres-connection';
 
 /** One database of one server instance, whatever the session's settings or the URL's host. */
@@ -62,10 +62,10 @@ export async function identityOf(pool: pg.Pool): Promise<string> {
  * the SQL standard's default: `character` (that is, char(1)) for char(n), `bit` for bit(n),
  * and a range bound cast to it would be cut to its first character.
  */
-export async function typesOf(client: pg.Pool | pg.PoolClient, fields: pg.FieldDef[]): Promise<{ name: string; category: string; family: 'bytes' | 'json' | null }[]> {
-  const { rows } = await client.query<{ name: string; category: string; family: 'bytes' | 'json' | null }>(
+export async function typesOf(client: pg.Pool | pg.PoolClient, fields: pg.FieldDef[]): Promise<{ name: string; category: string; family: TypeFamily | null }[]> {
+  const { rows } = await client.query<{ name: string; category: string; family: TypeFamily | null }>(
     `SELECT format_type(f.oid, f.typmod) AS name, t.typcategory AS category,
-            CASE WHEN t.typname = 'bytea' THEN 'bytes' WHEN t.typname IN ('json', 'jsonb') THEN 'json' END AS family
+            CASE WHEN t.typname = 'bytea' THEN 'bytes' WHEN t.typname IN ('json', 'jsonb') THEN 'json' WHEN t.typname = 'bool' THEN 'boolean' END AS family
        FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS f(oid, typmod, i)
        JOIN pg_type t ON t.oid = f.oid
       ORDER BY f.i`,

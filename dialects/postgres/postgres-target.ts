@@ -93,7 +93,7 @@ export class PostgresTarget implements TargetDatabase {
   async describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined> {
     const { rows } = await this.pool.query<ColumnInfo>(
       `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory AS category,
-              CASE WHEN t.typname = 'bytea' THEN 'bytes' WHEN t.typname IN ('json', 'jsonb') THEN 'json' END AS family
+              CASE WHEN t.typname = 'bytea' THEN 'bytes' WHEN t.typname IN ('json', 'jsonb') THEN 'json' WHEN t.typname = 'bool' THEN 'boolean' END AS family
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace

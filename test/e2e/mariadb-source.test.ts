@@ -4,10 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointRow, registerMapping, runs } from '../support/fact-load';
 import { failureOf, openHarness, type Harness } from '../support/harness';
-import { createMariaDb, type TestMariaDb } from '../support/mariadb';
+import { createMariaDb, registerMariaDbConnection, type TestMariaDb } from '../support/mariadb';
 import { expandValues, rangeSql } from '../../dialects/mariadb/mariadb-sql';
-import { Metadata } from '../../metadata/repository';
-import { urlFor, withClient } from '../support/postgres';
+import { withClient } from '../support/postgres';
 
 const ROWS = 20_000;
 const PASSWORD_ENV = 'DMS_TEST_MARIADB_PASSWORD';
@@ -83,9 +82,7 @@ beforeAll(async () => {
            ELT(1 + seq % 3, 'sad', 'ok', 'happy'),
            ELT(1 + seq % 4, '', 'a', 'a,c', 'a,b,c')
       FROM seq_1_to_${ROWS};`);
-  const metadata = Metadata.open(urlFor(h.dbs.metadata));
-  await metadata.migrate().finally(() => metadata.close());
-  await withClient(h.dbs.metadata, (c) => c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDB', 'MARIADB', $1, $2)`, [m.conurl, PASSWORD_ENV]));
+  await registerMariaDbConnection(h.dbs.metadata, m, PASSWORD_ENV);
 });
 
 afterAll(async () => {
@@ -171,11 +168,11 @@ describe('MariaDB as a source', () => {
     await worker.kill();
   });
 
-  it('refuses a MariaDB target, a wrong password and NULL keys, each before any row moves', async () => {
+  it('refuses a missing MariaDB target table, a wrong password and NULL keys, each before any row moves', async () => {
     const worker = await h.startWorker();
-    await registerMapping(h.dbs, { mapref: 'MDBTGT', batchSize: 100, srcquery: 'SELECT * FROM sales', trgtbnm: 'SALES', columns: { trgconid: 'MDB', trgschm: m.database } });
+    await registerMapping(h.dbs, { mapref: 'MDBTGT', batchSize: 100, srcquery: 'SELECT * FROM sales', trgtbnm: 'SALES_MISSING', columns: { trgconid: 'MDB', trgschm: m.database } });
     expect(await failureOf(await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBTGT', args: [{ mapref: 'MDBTGT' }] }))).toMatch(
-      /^Mapping MDBTGT: TRGCONID uses connection 'MDB' of DBTYP 'MARIADB', which this version can read from but not yet load into\. Fix: load into a connection of DBTYP POSTGRES/,
+      new RegExp(`^Mapping MDBTGT: TRGTBNM names the table "${m.database}"\\."sales_missing", which does not exist on connection 'MDB'\\. Fix: create the target table`),
     );
     await worker.kill();
     await withClient(h.dbs.metadata, (c) => c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDBWRONG', 'MYSQL', $1, 'DMS_TEST_WRONG')`, [m.conurl]));

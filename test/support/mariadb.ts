@@ -2,6 +2,8 @@
 // with a password (as a production server asks), one set per test file.
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
+import { Metadata } from '../../metadata/repository';
+import { urlFor, withClient } from './postgres';
 
 /** The server the tests administer (root, as installed here; DMS_TEST_MARIADB_URL to change). */
 const ADMIN = new URL(process.env.DMS_TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306');
@@ -66,4 +68,14 @@ export async function createMariaDb(label: string): Promise<TestMariaDb> {
     drop: () =>
       admin((c) => c.query(`DROP DATABASE IF EXISTS \`${database}\`; DROP USER IF EXISTS '${user}'@'127.0.0.1'; DROP USER IF EXISTS '${user}'@'localhost';`)).then(() => undefined),
   };
+}
+
+/**
+ * Migrates the metadata database and registers `m` in it as connection MDB (DBTYP MARIADB),
+ * its password in the worker's variable `passwordEnv`.
+ */
+export async function registerMariaDbConnection(metadataDatabase: string, m: TestMariaDb, passwordEnv: string): Promise<void> {
+  const metadata = Metadata.open(urlFor(metadataDatabase));
+  await metadata.migrate().finally(() => metadata.close());
+  await withClient(metadataDatabase, (c) => c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDB', 'MARIADB', $1, $2)`, [m.conurl, passwordEnv]));
 }

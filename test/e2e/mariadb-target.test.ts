@@ -1,0 +1,228 @@
+// MariaDB as a target, end to end: PostgreSQL as the source, the real MariaDB server (a user
+// with a password from PWDENV) as the target, a real Temporal dev server and worker. Each load
+// ends in a value-by-value compare through a canonical text computed on each side. Targets
+// have no primary key unless a merge needs one, so a batch loaded twice shows as extra rows.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mysql from 'mysql2/promise';
+import { DuplicateKeyInBatchError } from '../../common/errors';
+import type { CheckpointRow, RowBatch } from '../../dialects';
+import { mariadbDialect } from '../../dialects/mariadb/mariadb-dialect';
+import { settleTruncate, truncateLockName } from '../../dialects/mariadb/mariadb-checkpoint-table';
+import type { MariaDbTargetTransaction } from '../../dialects/mariadb/mariadb-target';
+import { registerMapping, runs } from '../support/fact-load';
+import { failureOf, openHarness, type Harness } from '../support/harness';
+import { createMariaDb, registerMariaDbConnection, type TestMariaDb } from '../support/mariadb';
+import { withClient } from '../support/postgres';
+
+const ROWS = 20_000;
+const PASSWORD_ENV = 'DMS_TEST_MARIADB_PASSWORD';
+
+let h: Harness;
+let m: TestMariaDb;
+
+const TARGET_COLUMNS = `sale_id BIGINT NOT NULL, amount DECIMAL(38,10), note TEXT, sold_at DATETIME(6), local_at DATETIME(6), day DATE,
+  at_time TIME(6), paid BOOLEAN, raw VARBINARY(16), payload JSON, flags BIT(5), uid CHAR(36), big BIGINT UNSIGNED`;
+
+/** Each row as one text, the same on both sides: NULL apart from '', every digit and microsecond kept. */
+async function postgresRows(table: string): Promise<string[]> {
+  return withClient(h.dbs.source, async (c) => {
+    await c.query(`SET TimeZone = 'UTC'`);
+    const { rows } = await c.query<{ t: string }>(
+      `SELECT concat_ws('|', sale_id, coalesce(amount::text, '<null>'), coalesce(note, '<null>'),
+              coalesce(to_char(sold_at, 'YYYY-MM-DD HH24:MI:SS.US'), '<null>'), coalesce(to_char(local_at, 'YYYY-MM-DD HH24:MI:SS.US'), '<null>'),
+              coalesce(day::text, '<null>'), coalesce(to_char(timestamp '2000-01-01' + at_time, 'HH24:MI:SS.US'), '<null>'),
+              coalesce(paid::int::text, '<null>'), coalesce(encode(raw, 'hex'), '<null>'), coalesce(payload::text, '<null>'),
+              coalesce(flags::text, '<null>'), coalesce(uid::text, '<null>'), coalesce(big::text, '<null>')) AS t
+         FROM ${table} ORDER BY sale_id`,
+    );
+    return rows.map((r) => r.t);
+  });
+}
+
+async function mariadbRows(table: string): Promise<string[]> {
+  const rows = await m.query<{ t: string }[]>(
+    `SELECT CONCAT_WS('|', sale_id, IFNULL(amount, '<null>'), IFNULL(note, '<null>'),
+            IFNULL(DATE_FORMAT(sold_at, '%Y-%m-%d %H:%i:%s.%f'), '<null>'), IFNULL(DATE_FORMAT(local_at, '%Y-%m-%d %H:%i:%s.%f'), '<null>'),
+            IFNULL(day, '<null>'), IFNULL(DATE_FORMAT(at_time, '%H:%i:%s.%f'), '<null>'),
+            IFNULL(paid, '<null>'), IFNULL(LOWER(HEX(raw)), '<null>'), IFNULL(payload, '<null>'),
+            IFNULL(LPAD(BIN(flags), 5, '0'), '<null>'), IFNULL(uid, '<null>'), IFNULL(big, '<null>')) AS t
+       FROM ${table} ORDER BY sale_id`,
+  );
+  return rows.map((r) => r.t);
+}
+
+async function checkpointOf(mapref: string): Promise<{ batchcnt: number; trgrows: number; chkpnt: string | null; trncpend: string | null } | undefined> {
+  const rows = await m.query<{ batchcnt: string; trgrows: string; chkpnt: string | null; trncpend: string | null }[]>(`SELECT batchcnt, trgrows, chkpnt, trncpend FROM dms_chkpnt WHERE mapref = ?`, [mapref]);
+  return rows[0] ? { ...rows[0], batchcnt: Number(rows[0].batchcnt), trgrows: Number(rows[0].trgrows) } : undefined;
+}
+
+async function start(mapref: string) {
+  return h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
+}
+
+async function mapping(mapref: string, table: string, columns: Record<string, string | number | null> = {}, srcquery = 'SELECT * FROM sales'): Promise<void> {
+  await registerMapping(h.dbs, { mapref, batchSize: 1000, srcquery, trgtbnm: table, columns: { trgconid: 'MDB', trgschm: m.database, ...columns } });
+}
+
+beforeAll(async () => {
+  m = await createMariaDb('tgt');
+  h = await openHarness('mdbt', { [PASSWORD_ENV]: m.password });
+  await withClient(h.dbs.source, async (c) => {
+    await c.query(`CREATE TABLE sales (sale_id bigint PRIMARY KEY, amount numeric(38,10), note text, sold_at timestamptz(6), local_at timestamp(6), day date,
+      at_time time(6), paid boolean, raw bytea, payload jsonb, flags bit(5), uid uuid, big numeric(20,0))`);
+    await c.query(
+      `INSERT INTO sales
+       SELECT g * 3, round(g * 1.0001234567, 10) * CASE WHEN g % 2 = 0 THEN -1 ELSE 1 END,
+              CASE g % 10 WHEN 0 THEN NULL WHEN 1 THEN '' WHEN 2 THEN E'\\\\N' ELSE 'n' || g || E' 𝄞 ünï\\ttab\\nline\\\\back' END,
+              timestamptz '2026-01-01 00:00:00.000001+00' + g * interval '1001 microseconds' * 1000,
+              timestamp '1999-12-31 23:59:59.999999' + g * interval '1 day',
+              date '2000-02-29' + g,
+              time '00:00:00' + g * interval '4.000001 seconds',
+              CASE g % 3 WHEN 0 THEN NULL WHEN 1 THEN true ELSE false END,
+              CASE WHEN g % 13 = 0 THEN NULL WHEN g % 13 = 1 THEN ''::bytea ELSE decode(lpad(to_hex(g), 8, '0'), 'hex') END,
+              jsonb_build_object('seq', g, 's', 'x' || g),
+              (g % 32)::bit(5),
+              md5(g::text)::uuid,
+              18446744073709551615 - g
+         FROM generate_series(1, $1) g`,
+      [ROWS],
+    );
+  });
+  await registerMariaDbConnection(h.dbs.metadata, m, PASSWORD_ENV);
+});
+
+afterAll(async () => {
+  await h?.close();
+  await m?.drop();
+});
+
+describe('MariaDB as a target', () => {
+  it('loads KEY from PostgreSQL exactly, value by value, through a worker SIGKILL', async () => {
+    await m.query(`CREATE TABLE t_key (${TARGET_COLUMNS}) ENGINE=InnoDB`);
+    await mapping('MDBTKEY', 'T_KEY');
+    const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 6, action: 'kill' }] });
+    const handle = await start('MDBTKEY');
+    await first.waitFor(/fault: kill at beforeCommit of batch 6/);
+    await first.kill();
+    expect(await checkpointOf('MDBTKEY')).toMatchObject({ batchcnt: 5, trgrows: 5000, chkpnt: '15000' });
+    const second = await h.startWorker();
+    expect(await handle.result()).toMatchObject({ rows: ROWS, batches: ROWS / 1000 });
+    const source = await postgresRows('sales');
+    expect(source).toHaveLength(ROWS);
+    expect(await mariadbRows('t_key')).toEqual(source);
+    expect(await runs(h.dbs.metadata, 'MDBTKEY')).toMatchObject([{ status: 'PC', trgrows: ROWS }]);
+    await second.kill();
+  });
+
+  it('merges UPSERT with ON DUPLICATE KEY UPDATE: twice, then after source updates and inserts, the target equals the source', async () => {
+    await withClient(h.dbs.source, (c) => c.query(`CREATE TABLE sales_up AS SELECT * FROM sales; ALTER TABLE sales_up ADD PRIMARY KEY (sale_id)`));
+    await m.query(`CREATE TABLE t_up (${TARGET_COLUMNS}, PRIMARY KEY (sale_id)) ENGINE=InnoDB`);
+    await mapping('MDBTUP', 'T_UP', { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' }, 'SELECT * FROM sales_up');
+    const worker = await h.startWorker();
+    await (await start('MDBTUP')).result();
+    await (await start('MDBTUP')).result();
+    expect(await mariadbRows('t_up')).toEqual(await postgresRows('sales_up'));
+    await withClient(h.dbs.source, (c) =>
+      c.query(`UPDATE sales_up SET note = 'changed', amount = -amount, paid = NOT paid, raw = '\\xdeadbeef' WHERE sale_id % 7 = 0;
+               INSERT INTO sales_up (sale_id, note) SELECT sale_id + 1, 'new' FROM sales_up WHERE sale_id % 11 = 0`),
+    );
+    await (await start('MDBTUP')).result();
+    const source = await postgresRows('sales_up');
+    expect(source.length).toBeGreaterThan(ROWS);
+    expect(await mariadbRows('t_up')).toEqual(source);
+    await worker.kill();
+  });
+
+  it('TRUNCATE empties the target on a fresh start only: a kill mid-run keeps the batches committed before it', async () => {
+    await m.query(`CREATE TABLE t_trunc (${TARGET_COLUMNS}) ENGINE=InnoDB`);
+    await m.query(`INSERT INTO t_trunc (sale_id) SELECT seq FROM seq_1_to_50`);
+    await mapping('MDBTTRUNC', 'T_TRUNC', { loadmode: 'TRUNCATE' });
+    const first = await h.startWorker({ faults: [{ point: 'afterCommit', batch: 3, action: 'kill' }] });
+    const handle = await start('MDBTTRUNC');
+    await first.waitFor(/fault: kill at afterCommit of batch 3/);
+    await first.kill();
+    // The rows that were there are gone; the three committed batches stay.
+    expect(await m.query<{ n: string }[]>(`SELECT COUNT(*) AS n FROM t_trunc`)).toEqual([{ n: '3000' }]);
+    const second = await h.startWorker();
+    await handle.result();
+    const source = await postgresRows('sales');
+    expect(await mariadbRows('t_trunc')).toEqual(source);
+    // A new run after a completed one is a fresh start: it truncates again, no duplicates.
+    await (await start('MDBTTRUNC')).result();
+    expect(await mariadbRows('t_trunc')).toEqual(source);
+    expect(await checkpointOf('MDBTTRUNC')).toMatchObject({ trgrows: ROWS, trncpend: null });
+    await second.kill();
+  });
+
+  it('refuses a value that does not fit its column as a data error naming the column, with no row loaded', async () => {
+    await m.query(`CREATE TABLE t_narrow (${TARGET_COLUMNS.replace('note TEXT', 'note VARCHAR(5)')}) ENGINE=InnoDB`);
+    await mapping('MDBTNARROW', 'T_NARROW');
+    const worker = await h.startWorker();
+    const failure = await failureOf(await start('MDBTNARROW'));
+    expect(failure).toMatch(/Data truncated for column `note` at row \d+/);
+    // No value of the row reaches Temporal: the first notes that do not fit are 'n3 …'.
+    expect(failure).not.toMatch(/n3|𝄞|ünï/);
+    expect(await m.query<{ n: string }[]>(`SELECT COUNT(*) AS n FROM t_narrow`)).toEqual([{ n: '0' }]);
+    await worker.kill();
+  });
+});
+
+describe('TRUNCATE, which commits on its own in MariaDB', () => {
+  it('is owed by the committed reset when it could not follow, paid before the next rows load, and never paid twice', async () => {
+    const target = mariadbDialect.openTarget!({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 1000 });
+    const holder = await mysql.createConnection({ uri: m.conurl, password: m.password });
+    try {
+      await m.query(`CREATE TABLE t_debt (id INT NOT NULL) ENGINE=InnoDB`);
+      await m.query(`INSERT INTO t_debt SELECT seq FROM seq_1_to_10`);
+      await target.ensureCheckpointTable(m.database);
+      const row: CheckpointRow = { mapref: 'DEBT', prcid: 1, epoch: 1, jobid: 1, keyColumns: '["id"]', checkpoint: null, lastRow: null, batches: 0, rows: 0 };
+      // A crash between the reset's commit and the truncate: here, the truncate's lock is held elsewhere.
+      await holder.query('SELECT GET_LOCK(?, 0)', [truncateLockName(m.database, 'DEBT')]);
+      await expect(
+        target.transaction(async (tx) => {
+          await tx.lockCheckpoint(m.database, 'DEBT');
+          await tx.truncate(m.database, 't_debt');
+          await tx.writeCheckpoint(m.database, row);
+        }),
+      ).rejects.toThrow(/truncate lock/);
+      expect(await checkpointOf('DEBT')).toMatchObject({ batchcnt: 0, trncpend: JSON.stringify({ schema: m.database, table: 't_debt' }) });
+      expect(await m.query(`SELECT COUNT(*) AS n FROM t_debt`)).toEqual([{ n: '10' }]);
+      await holder.query('SELECT RELEASE_LOCK(?)', [truncateLockName(m.database, 'DEBT')]);
+
+      // The next batch pays the debt before its rows load.
+      async function* rows(): AsyncIterable<RowBatch> {
+        yield { columns: ['id'], rows: [['101'], ['102'], ['103']] };
+      }
+      await target.transaction(async (tx) => {
+        expect(await tx.lockCheckpoint(m.database, 'DEBT')).toMatchObject({ batches: 0 });
+        expect(await tx.load(m.database, 't_debt', ['id'], rows())).toBe(3);
+        await tx.writeCheckpoint(m.database, { ...row, batches: 1, rows: 3, checkpoint: '103' });
+      });
+      expect(await m.query(`SELECT id FROM t_debt ORDER BY id`)).toEqual([{ id: 101 }, { id: 102 }, { id: 103 }]);
+      expect(await checkpointOf('DEBT')).toMatchObject({ batchcnt: 1, trncpend: null });
+
+      // An attempt that saw the debt before it was paid, and comes to pay it late, finds it paid.
+      await target.transaction(async (tx) => settleTruncate((tx as MariaDbTargetTransaction).connection, m.database, 'DEBT', 1000));
+      expect(await m.query(`SELECT COUNT(*) AS n FROM t_debt`)).toEqual([{ n: '3' }]);
+    } finally {
+      await holder.end();
+      await target.close();
+    }
+  });
+});
+
+describe('UPSERT on MariaDB', () => {
+  it('refuses two rows of one key in a batch (ON DUPLICATE KEY UPDATE would apply both), merging none', async () => {
+    const target = mariadbDialect.openTarget!({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 1000 });
+    try {
+      await m.query(`CREATE TABLE t_dup (id INT NOT NULL PRIMARY KEY, v TEXT) ENGINE=InnoDB`);
+      async function* rows(): AsyncIterable<RowBatch> {
+        yield { columns: ['id', 'v'], rows: [['1', 'a'], ['2', 'b'], ['1', 'c']] };
+      }
+      await expect(target.transaction((tx) => tx.upsert(m.database, 't_dup', ['id', 'v'], ['id'], rows()))).rejects.toBeInstanceOf(DuplicateKeyInBatchError);
+      expect(await m.query(`SELECT COUNT(*) AS n FROM t_dup`)).toEqual([{ n: '0' }]);
+    } finally {
+      await target.close();
+    }
+  });
+});
