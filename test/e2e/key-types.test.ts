@@ -185,10 +185,12 @@ describe('UPSERT into a target with columns the source does not fill', () => {
 describe('every batch checks its own count', () => {
   it('rolls back a batch that moved fewer rows than its range holds, and never commits past them', async () => {
     // A source whose rows differ between the read that finds the upper key and the one that
-    // moves the range (here at random): some batch moves fewer than BULKLMT rows.
+    // moves the range (here at random): each batch moves fewer than BULKLMT rows about half
+    // the time. Enough batches (about 40) that a run with no refused batch (about 2^-39)
+    // never happens: with few, a run could end before one was refused.
     await withClient(h.dbs.source, async (c) => {
       await c.query(`CREATE TABLE s_shrink (k int PRIMARY KEY, v text)`);
-      await c.query(`INSERT INTO s_shrink SELECT g, 'v' || g FROM generate_series(1, ${ROWS}) g`);
+      await c.query(`INSERT INTO s_shrink SELECT g, 'v' || g FROM generate_series(1, 40000) g`);
     });
     await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE t_shrink (k int, v text)`));
     await registerMapping(h.dbs, { mapref: 'SHRINK', batchSize: 500, srcquery: 'SELECT k, v FROM s_shrink WHERE random() < 0.5', trgtbnm: 'T_SHRINK', chkpntcolumn: 'K' });
