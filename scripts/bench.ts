@@ -9,7 +9,9 @@
 // bundle), then times each way of moving the table and checks the target exact (count and
 // md5 over every column of every row) after every run. The ways the throughput ratios
 // compare (all but pgloader, which runs first on its own) run in rounds, one run of each in
-// turn. Each figure is the median of its runs. It prints a table, then one closing line of
+// turn. With MariaDB reachable (DMS_BENCH_MARIADB_URL, root on 127.0.0.1:3306 by default), it
+// also moves the same table between MariaDB and PostgreSQL both ways (scripts/bench-mariadb.ts).
+// Each figure is the median of its runs. It prints a table, then one closing line of
 // JSON with every figure and ratio.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { DatabaseRegistry } from '../activities/databases';
 import { nextBoundSql, quotePostgresIdentifier, rangeSql } from '../dialects/postgres/postgres-sql';
 import { splitPassword } from '../common/url-password';
 import { Metadata } from '../metadata/repository';
+import { MARIADB_MAPPINGS, mariadbRounds, prepareMariaDb, type MariaDbBenchContext, type MariaDbBenchResult } from './bench-mariadb';
 import { freePort, startDevServer, type DevServer } from './temporal-dev';
 
 const ROOT = path.join(__dirname, '..');
@@ -85,7 +88,7 @@ async function digest(db: string, table: string): Promise<string> {
   return `${r.n}:${r.md5}`;
 }
 
-interface Figure {
+export interface Figure {
   name: string;
   seconds: number[];
   note?: string;
@@ -95,9 +98,25 @@ interface Figure {
 const figures: Figure[] = [];
 let sourceDigest = '';
 
-interface Measured {
+/** Where a way loads: how to empty it before a run, and whether it is exact after one. */
+export interface BenchTarget {
+  empty(): Promise<void>;
+  /** The target's digest, and the one it must equal. */
+  check(): Promise<{ got: string; expected: string }>;
+}
+
+/** A PostgreSQL table of the bench, checked against the source's digest. */
+const pgTarget = (db: string, table: string): BenchTarget => ({
+  async empty() {
+    await sql(db, `TRUNCATE ${table}`);
+    await sql(db, 'CHECKPOINT');
+  },
+  check: async () => ({ got: await digest(db, table), expected: sourceDigest }),
+});
+
+export interface Measured {
   name: string;
-  target: { db: string; table: string };
+  target: BenchTarget;
   /** One run; one that returns a number reports its own time in seconds. */
   run: (i: number) => Promise<number | void>;
   note?: string;
@@ -113,13 +132,12 @@ async function measureRounds(ways: Measured[]): Promise<Figure[]> {
   const measured: Figure[] = ways.map((w) => ({ name: w.name, seconds: [], note: w.note }));
   for (let i = 0; i < RUNS; i++) {
     for (const [k, way] of ways.entries()) {
-      await sql(way.target.db, `TRUNCATE ${way.target.table}`);
-      await sql(way.target.db, 'CHECKPOINT');
+      await way.target.empty();
       const t0 = performance.now();
       const reported = await way.run(i);
       const seconds = typeof reported === 'number' ? reported : (performance.now() - t0) / 1000;
-      const got = await digest(way.target.db, way.target.table);
-      if (got !== sourceDigest) throw new Error(`${way.name}: the target is not exact after run ${i + 1} (${got} against ${sourceDigest})`);
+      const { got, expected } = await way.target.check();
+      if (got !== expected) throw new Error(`${way.name}: the target is not exact after run ${i + 1} (${got} against ${expected})`);
       measured[k].seconds.push(seconds);
       log(`   ${way.name}: run ${i + 1}/${RUNS} ${seconds.toFixed(2)} s, exact`);
     }
@@ -250,18 +268,37 @@ async function registerMappings(): Promise<void> {
       ['BENCH_DIRECT', 'TGT', 'FACT', 'KEY', 'ID'],
       ['BENCH_RESUME', 'TGT', 'FACT', 'KEY', 'ID'],
     ];
-    for (const [mapref, trgconid, table, strategy, key] of mappings) {
-      await sql(
-        DB.metadata,
-        `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, loadmode, bulklmt, chkpntstrategy, chkpntcolumn, chkpntenabled)
-         VALUES ($1, 'SRC', 'SELECT * FROM fact', $2, 'PUBLIC', $3, 'APPEND', $4, $5, $6, 'Y')`,
-        [mapref, trgconid, table, BATCH, strategy, key],
-      );
-      await metadata.syncJob(await metadata.mapping(mapref!));
-    }
+    for (const [mapref, trgconid, table, strategy, key] of mappings) await addMapping(metadata, mapref!, 'SRC', trgconid!, 'PUBLIC', table!, strategy!, key);
   } finally {
     await metadata.close();
   }
+}
+
+async function addMapping(metadata: Metadata, mapref: string, srcconid: string, trgconid: string, trgschm: string, table: string, strategy: string, key: string | null): Promise<void> {
+  await sql(
+    DB.metadata,
+    `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, loadmode, bulklmt, chkpntstrategy, chkpntcolumn, chkpntenabled)
+     VALUES ($1, $2, 'SELECT * FROM fact', $3, $4, $5, 'APPEND', $6, $7, $8, 'Y')`,
+    [mapref, srcconid, trgconid, trgschm, table, BATCH, strategy, key],
+  );
+  await metadata.syncJob(await metadata.mapping(mapref));
+}
+
+/** MariaDB's database, table and mappings (scripts/bench-mariadb.ts); false when MariaDB cannot be reached. */
+async function registerMariaDb(ctx: MariaDbBenchContext): Promise<boolean> {
+  try {
+    await prepareMariaDb(ctx);
+  } catch (err) {
+    log(`   MariaDB: ${(err as Error).message.split('\n')[0]}; its figures are skipped (set DMS_BENCH_MARIADB_URL)`);
+    return false;
+  }
+  const metadata = Metadata.open(url(DB.metadata));
+  try {
+    for (const [mapref, srcconid, trgconid, trgschm, table] of MARIADB_MAPPINGS) await addMapping(metadata, mapref, srcconid, trgconid, trgschm, table, 'KEY', 'ID');
+  } finally {
+    await metadata.close();
+  }
+  return true;
 }
 
 /** The same activities the worker runs, called directly: the pipeline without Temporal. */
@@ -373,8 +410,10 @@ async function main(): Promise<void> {
   await createData();
   await registerMappings();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'dms-bench-'));
-  const cross = { db: DB.target, table: 'fact' };
-  const same = { db: DB.source, table: 'fact_copy' };
+  const cross = pgTarget(DB.target, 'fact');
+  const same = pgTarget(DB.source, 'fact_copy');
+  const mariadbCtx: MariaDbBenchContext = { rows: ROWS, batch: BATCH, pgUrl: url, sql, db: DB, crossTarget: cross, log, tmp };
+  const withMariaDb = await registerMariaDb(mariadbCtx);
 
   const pgloader = which('pgloader');
   let pgl: Figure | null = null;
@@ -447,6 +486,12 @@ async function main(): Promise<void> {
       { name: 'KEY through Temporal, same database', target: same, run: run('BENCH_SAMEDB', 'bench-same') },
     ]);
 
+    let mdb: MariaDbBenchResult | null = null;
+    if (withMariaDb) {
+      mdb = await mariadbRounds(mariadbCtx, measureRounds, run, { binary: pgloader, runs: RUNS });
+      if (mdb.pgloader) figures.push(mdb.pgloader);
+    }
+
     log('== resume at 90%: the first committed batch after pre-flight (the new run taking the checkpoint row over)');
     const batches = Math.ceil(ROWS / BATCH);
     const at90 = Math.floor(batches * 0.9);
@@ -509,7 +554,9 @@ async function main(): Promise<void> {
         sameDbVsBareKeysetLoop: +(secs(bareLoop) / secs(sameDb)).toFixed(3),
         rowcountVsKeyTime: +(secs(rowcount) / secs(key)).toFixed(3),
         resumeFirstBatchVsNormalBatch: +(resumeFirst / normalBatch).toFixed(3),
+        ...Object.fromEntries((mdb?.ratios ?? []).map((m) => [m.key, m.value])),
       },
+      mariadbRatios: mdb?.ratios ?? null,
     });
   } finally {
     await direct.close();
@@ -542,6 +589,9 @@ async function main(): Promise<void> {
   log(`| same database ÷ the bare keyset loop (throughput: what checkpoints, fences and Temporal cost) | ${r.sameDbVsBareKeysetLoop} | reference |`);
   log(`| ROWCOUNT time ÷ KEY time | ${r.rowcountVsKeyTime} | ≤ 1.5: ${target(r.rowcountVsKeyTime! <= 1.5)} |`);
   log(`| first batch after a resume at 90% ÷ a normal batch (after pre-flight ${res.preflightSeconds} s) | ${r.resumeFirstBatchVsNormalBatch} (${res.firstBatchSeconds} s vs ${res.normalBatchSeconds} s) | ≤ 1: ${target(r.resumeFirstBatchVsNormalBatch! <= 1)} |`);
+  for (const m of (out.mariadbRatios as MariaDbBenchResult['ratios'] | null) ?? []) {
+    log(`| ${m.label} | ${m.value ?? 'not run'} | ${m.target}${m.met === null ? (m.target === 'reference' ? '' : ': n/a') : `: ${target(m.met)}`} |`);
+  }
   log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
   log(`| history of one KEY load | ${hist.events} events in ${hist.executions} execution(s), largest ${hist.largest} | bounded |`);
   log('');
