@@ -4,7 +4,7 @@
 import { ConfigError } from '../common/errors';
 import { splitPassword } from '../common/url-password';
 import type { MappingSpec } from '../common/mapping';
-import { IdentifierError, splitIdentifierList, type ColumnInfo, type Dialect, type KeyedQuery, type OrderedMover, type RangeMover, type SourceDatabase, type TargetDatabase } from '../dialects';
+import { IdentifierError, splitIdentifierList, type ColumnInfo, type Dialect, type KeyedQuery, type OrderedMover, type RangeMover, type SourceDatabase, type SqlHints, type TargetDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
 import { connectionFailure, isSqlState, isTransient, redactedMessage } from './failures';
@@ -37,6 +37,8 @@ export interface JobPlan {
   upsertKey: string[] | null;
   /** INCREMENTAL with CHKPNTLOOKBACK: the window and the type of the first key column. */
   lookback: { window: string; type: string } | null;
+  /** Fix hints in the source's SQL (SRCQUERY runs there). */
+  hints: SqlHints;
   /** KEY: the dialect's way to move (or merge) a range without decoding rows, if it has one. */
   mover: RangeMover | null;
   /** ROWCOUNT appends: the dialect's way to move ordered rows without decoding them, if it has one. */
@@ -67,9 +69,8 @@ function refusePasswordInUrl(mapref: string, field: string, conid: string, url: 
 /** Whether the target column can take the source column's values in their text form. */
 export function compatibleTypes(source: ColumnInfo, target: ColumnInfo): boolean {
   if (source.type === target.type) return true;
-  if (source.family && source.family === target.family) return true;
-  if (target.category === 'S') return true; // string columns take any value's text
-  return source.category === target.category && ['N', 'D', 'T', 'B', 'S'].includes(source.category);
+  if (target.family === 'string') return true; // string columns take any value's text
+  return source.family === target.family && source.family !== 'other';
 }
 
 /** Awaits lookups made at once, failing with the first one's error in their order (not in time). */
@@ -139,7 +140,9 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   for (const column of sourceColumns) {
     const into = targetByName.get(column.name)!;
     if (!compatibleTypes(column, into)) {
-      throw new ConfigError(mapref, 'SRCQUERY', `returns "${column.name}" as ${column.type}, but the target column "${schema}"."${table}"."${column.name}" is ${into.type}`, `cast it in SRCQUERY (e.g. ${column.name}::${into.type} AS ${column.name}) or change the target column's type`);
+      // The cast runs in SRCQUERY, on the source: an example in its SQL, to the target's type where both are one engine.
+      const example = srcDialect === trgDialect ? ` (e.g. ${srcDialect.hints.cast(column.name, into.type)} AS ${column.name})` : '';
+      throw new ConfigError(mapref, 'SRCQUERY', `returns "${column.name}" as ${column.type}, but the target column "${schema}"."${table}"."${column.name}" is ${into.type}`, `cast it in SRCQUERY to a type the target column takes${example}, or change the target column's type`);
     }
   }
 
@@ -177,7 +180,7 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   if (strategy === 'ROWCOUNT') {
     const unordered = await source.unorderedColumns(spec.srcquery, rowOrder);
     if (unordered.length > 0) {
-      throw new ConfigError(mapref, 'SRCQUERY', `returns ${unordered.map((c) => `"${c}"`).join(', ')}, whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order`, 'cast those columns in SRCQUERY (e.g. payload::text AS payload), or set CHKPNTCOLUMN to a key and use KEY');
+      throw new ConfigError(mapref, 'SRCQUERY', `returns ${unordered.map((c) => `"${c}"`).join(', ')}, whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order`, `cast those columns in SRCQUERY (e.g. ${srcDialect.hints.cast('payload', 'text')} AS payload), or set CHKPNTCOLUMN to a key and use KEY`);
     }
   }
   if (strategy === 'KEY') {
@@ -186,7 +189,7 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     const unordered = await source.unorderedColumns(spec.srcquery, userKey);
     if (unordered.length > 0) {
       const types = unordered.map((c) => `"${c}" (${sourceColumns.find((s) => s.name === c)!.type})`).join(', ');
-      throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names ${types}, whose type has no order, so batches cannot be cut by key ranges`, 'key the mapping on columns with an order (numbers, text, dates, uuid), cast the column in SRCQUERY (e.g. payload::text AS payload_key), or use ROWCOUNT');
+      throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names ${types}, whose type has no order, so batches cannot be cut by key ranges`, `key the mapping on columns with an order (numbers, text, dates, uuid), cast the column in SRCQUERY (e.g. ${srcDialect.hints.cast('payload', 'text')} AS payload_key), or use ROWCOUNT`);
     }
   }
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
@@ -194,6 +197,7 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   const mover = strategy === 'KEY' && target.rangeMover ? await target.rangeMover(source, keyed, schema, table, names, upsertKey) : null;
   const orderedMover = strategy === 'ROWCOUNT' && !upsertKey && target.orderedMover ? await target.orderedMover(source, keyed, schema, table, names) : null;
   return {
+    hints: srcDialect.hints,
     mover,
     orderedMover,
     sharesMetadata: targetIdentity !== null && targetIdentity === metadataIdentity.id,

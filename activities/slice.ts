@@ -37,7 +37,7 @@ function mappingErrorOf(p: JobPlan, err: unknown): unknown {
     p.spec.mapref,
     'SRCQUERY',
     `returns more than one row with the same TRGKEYCOLS (${key}) within one batch, and a merge on TRGKEYCOLS cannot take two source rows into one target row at once; the batch was rolled back`,
-    `make SRCQUERY return one row per (${key}), e.g. SELECT DISTINCT ON (${key}) … ORDER BY ${key}, <the column that picks the row to keep>; or set TRGKEYCOLS to columns that are unique in the source`,
+    `make SRCQUERY return one row per (${key}), e.g. ${p.hints.oneRowPerKey(key)}; or set TRGKEYCOLS to columns that are unique in the source`,
   );
 }
 

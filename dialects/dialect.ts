@@ -1,8 +1,8 @@
 // The glue between dms-etl and one kind of database. Activities talk only to these types;
 // each database lives in its own folder (dialects/postgres, dialects/mariadb, later oracle).
-// The aim is that a new database never requires touching workflows or activities. Not yet
-// met: activities/job-plan.ts still compares PostgreSQL's type categories (ColumnInfo), and
-// activities/failures.ts reads SQLSTATE codes that other dialects map their errors onto.
+// A new database never requires touching workflows or activities: types meet in a neutral
+// family (TypeFamily), values in one text form (RowBatch), and errors in SQLSTATE codes that
+// each dialect maps its driver's errors onto (activities/failures.ts classifies them).
 
 import type { CheckpointRow } from '../checkpoint/row';
 
@@ -30,21 +30,19 @@ export class PasswordRequiredError extends Error {
   }
 }
 
-export type TypeFamily = 'bytes' | 'json' | 'boolean';
+/**
+ * An engine-neutral family of types, for the check that a target column can take a source
+ * column's values (activities/job-plan.ts): each dialect sorts its own types into these.
+ */
+export type TypeFamily = 'number' | 'string' | 'datetime' | 'timespan' | 'boolean' | 'bits' | 'bytes' | 'json' | 'other';
 
 export interface ColumnInfo {
   /** The column's name as the database stores it (already folded). */
   name: string;
   /** The database's own name of the type, for messages. */
   type: string;
-  /** A coarse type family for compatibility checks (PostgreSQL's typcategory: N, S, D, B, ...). */
-  category: string;
-  /**
-   * An engine-neutral family where the categories of two engines do not meet: bytes (bytea,
-   * BLOB, VARBINARY), JSON, and booleans (PostgreSQL's boolean, MariaDB's TINYINT(1)).
-   * Columns of one family are compatible whatever their names.
-   */
-  family?: TypeFamily;
+  /** The type's family: columns of one family (but 'other') are compatible whatever their names. */
+  family: TypeFamily;
 }
 
 export interface QueryDescription {
@@ -59,7 +57,14 @@ export interface QueryDescription {
 /** A key value: one text value per key column, as the database prints it. */
 export type KeyValue = string[];
 
-/** A chunk of rows, every value in the database's text form (or null). Never leaves the worker. */
+/**
+ * A chunk of rows, every value a text (or null), in the form every dialect writes and reads
+ * (docs/type-mapping.md): integers and decimals with every digit, floating point in the
+ * shortest text that reads back the same; dates YYYY-MM-DD; times and
+ * timestamps with their microseconds, in UTC, a zoned one ending in +00; bytes as \x and
+ * lower-case hex; bits as a string of 0 and 1; booleans as t/f or 1/0; JSON as its text;
+ * '' apart from null. Never leaves the worker.
+ */
 export interface RowBatch {
   columns: string[];
   rows: (string | null)[][];
@@ -255,9 +260,18 @@ export interface Dialect {
    */
   resolveIdentifier(raw: string): string;
   quoteIdentifier(name: string): string;
+  /** Fix hints in this database's SQL, for a user to write into SRCQUERY. */
+  readonly hints: SqlHints;
   openSource(spec: ConnectionSpec, options: SessionOptions): SourceDatabase & Closeable;
   /** Absent where the dialect cannot be loaded into yet: such a TRGCONID is refused. */
   openTarget?(spec: ConnectionSpec, options: SessionOptions): TargetDatabase & Closeable;
+}
+
+export interface SqlHints {
+  /** `expr` cast to `type` ('text': this database's text type). */
+  cast(expr: string, type: string): string;
+  /** A query that keeps one row per value of `key` (a column list). */
+  oneRowPerKey(key: string): string;
 }
 
 export interface SessionOptions {

@@ -3,6 +3,7 @@
 // password beside a URL must never be replaced by the URL's missing one), and every session
 // pinned to settings that make values exact: UTC, strict SQL mode, utf8mb4.
 import mysql from 'mysql2';
+import type { Pool as PromisePool, RowDataPacket } from 'mysql2/promise';
 import { PasswordRequiredError } from '../dialect';
 
 /** Settings every session starts with, whatever the server's defaults. */
@@ -38,16 +39,18 @@ export function mariadbPoolOptions(url: string, password: string | undefined, se
 }
 
 /**
- * A pool whose every new session is pinned first (the statement is queued before any other),
- * with `lockTimeoutMs` as how long a statement waits for a row lock or a table's metadata lock
- * before failing (a retryable error), when given.
+ * A pool whose every new session is pinned first (the statements are queued before any other):
+ * a source's sessions read only (every statement, also one outside a transaction, such as the
+ * search for a batch's upper key: a stored function SRCQUERY calls can never write), a
+ * target's wait `lockTimeoutMs` for a row lock or a table's metadata lock before failing (a
+ * retryable error).
  */
-export function mariadbPool(url: string, password: string | undefined, settings: mysql.PoolOptions = {}, lockTimeoutMs?: number): mysql.Pool {
+export function mariadbPool(url: string, password: string | undefined, settings: mysql.PoolOptions, session: { readOnly: true } | { lockTimeoutMs: number }): mysql.Pool {
   const pool = mysql.createPool(mariadbPoolOptions(url, password, settings));
-  const seconds = lockTimeoutMs === undefined ? undefined : Math.max(1, Math.ceil(lockTimeoutMs / 1000));
-  const session = seconds === undefined ? MARIADB_SESSION : `${MARIADB_SESSION}, innodb_lock_wait_timeout = ${seconds}, lock_wait_timeout = ${seconds}`;
+  const wait = 'readOnly' in session ? 0 : Math.max(1, Math.ceil(session.lockTimeoutMs / 1000));
+  const statements = 'readOnly' in session ? [MARIADB_SESSION, 'SET SESSION TRANSACTION READ ONLY'] : [`${MARIADB_SESSION}, innodb_lock_wait_timeout = ${wait}, lock_wait_timeout = ${wait}`];
   pool.on('connection', (connection) => {
-    connection.query(session);
+    for (const statement of statements) connection.query(statement);
   });
   return pool;
 }
@@ -57,4 +60,10 @@ export function loginError(err: unknown, offered: boolean): unknown {
   const code = (err as { code?: string }).code;
   if (!offered && code === 'ER_ACCESS_DENIED_ERROR' && /using password: NO/.test((err as Error).message)) return new PasswordRequiredError();
   return err;
+}
+
+/** The server a pool reaches (its @@server_uid and port) and its sessions' default database. */
+export async function whereAmI(pool: Pick<PromisePool, 'query'>): Promise<{ server: string; database: string | null }> {
+  const [rows] = await pool.query<RowDataPacket[]>('SELECT @@server_uid AS uid, @@port AS port, DATABASE() AS db');
+  return { server: `${rows[0].uid}@${rows[0].port}`, database: rows[0].db };
 }

@@ -13,6 +13,11 @@ export const mariadbDialect: Dialect = {
   // Unquoted names fold to lower case, as most MariaDB schemas write them; "quoted" ones stay.
   resolveIdentifier: (raw) => parseIdentifier(raw, (n) => n.toLowerCase(), 64),
   quoteIdentifier: quoteMariaDbIdentifier,
-  openSource: (spec) => new MariaDbSource(mariadbPool(spec.url, spec.password, { connectionLimit: 4 }), spec.password !== undefined),
-  openTarget: (spec, session) => new MariaDbTarget(mariadbPool(spec.url, spec.password, { connectionLimit: 4 }, session.lockTimeoutMs), spec.password !== undefined, session.lockTimeoutMs),
+  hints: {
+    // CAST takes only some type names in MariaDB: CHAR for any text.
+    cast: (expr, type) => `CAST(${expr} AS ${type === 'text' ? 'CHAR' : type})`,
+    oneRowPerKey: (key) => `SELECT * FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY <the column that picks the row to keep>) AS dms_rn FROM …) t WHERE dms_rn = 1`,
+  },
+  openSource: (spec) => new MariaDbSource(mariadbPool(spec.url, spec.password, { connectionLimit: 4 }, { readOnly: true }), spec.password !== undefined),
+  openTarget: (spec, session) => new MariaDbTarget(mariadbPool(spec.url, spec.password, { connectionLimit: 4 }, { lockTimeoutMs: session.lockTimeoutMs }), spec.password !== undefined, session.lockTimeoutMs),
 };

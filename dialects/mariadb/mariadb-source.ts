@@ -4,7 +4,7 @@
 // chunk, whatever the range's size.
 import type { FieldPacket, Pool, PoolConnection, QueryOptions, RowDataPacket } from 'mysql2';
 import type { ColumnInfo, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
-import { loginError } from './mariadb-connection';
+import { loginError, whereAmI } from './mariadb-connection';
 import { mariadbError } from './mariadb-errors';
 import * as sql from './mariadb-sql';
 import { typeOf } from './mariadb-types';
@@ -34,6 +34,11 @@ export class MariaDbSource implements SourceDatabase {
     };
   }
 
+  /** The server (the same text for every connection to one server) and the session's database. */
+  async whereAmI(): Promise<{ server: string; database: string | null }> {
+    return whereAmI(this.pool.promise());
+  }
+
   async ping(): Promise<void> {
     await this.pool
       .promise()
@@ -57,7 +62,8 @@ export class MariaDbSource implements SourceDatabase {
     return found;
   }
 
-  private async keyParts(q: Pick<KeyedQuery, 'query' | 'key'>): Promise<sql.KeyPart[]> {
+  /** The key columns with the casts their bounds need. */
+  async keyParts(q: Pick<KeyedQuery, 'query' | 'key'>): Promise<sql.KeyPart[]> {
     const { parts } = await this.fieldsOf(q.query);
     return q.key.map((k) => parts.get(k) ?? { name: k, cast: null });
   }
@@ -66,7 +72,7 @@ export class MariaDbSource implements SourceDatabase {
     const { fields } = await this.fieldsOf(query);
     const columns: ColumnInfo[] = fields.map((f) => {
       const t = typeOf(f);
-      return { name: f.name, type: t.name, category: t.category, ...(t.family ? { family: t.family } : {}) };
+      return { name: f.name, type: t.name, family: t.family };
     });
     return { columns, uniqueKeys: await this.uniqueKeysOf(query) };
   }

@@ -18,6 +18,10 @@ export const postgresDialect: Dialect = {
   aliases: ['POSTGRESQL'],
   resolveIdentifier: (raw) => parseIdentifier(raw, (n) => n.toLowerCase(), 63),
   quoteIdentifier: quotePostgresIdentifier,
+  hints: {
+    cast: (expr, type) => `${expr}::${type}`,
+    oneRowPerKey: (key) => `SELECT DISTINCT ON (${key}) … ORDER BY ${key}, <the column that picks the row to keep>`,
+  },
   openSource: (spec, session) => new PostgresSource(poolFor(spec, session, true)),
   openTarget: (spec, session) => new PostgresTarget(poolFor(spec, session, false)),
 };

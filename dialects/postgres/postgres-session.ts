@@ -5,6 +5,10 @@ import pg from 'pg';
 import type { ConnectionSpec, SessionOptions, TypeFamily } from '../dialect';
 import { postgresPoolConfig } from './postgres-connection';
 
+/** A PostgreSQL type's TypeFamily, from pg_type `t` (its typcategory, and the types that need a family of their own). */
+export const FAMILY = `CASE WHEN t.typname = 'bytea' THEN 'bytes' WHEN t.typname IN ('json', 'jsonb') THEN 'json' WHEN t.typname = 'bool' THEN 'boolean'
+   ELSE CASE t.typcategory WHEN 'N' THEN 'number' WHEN 'S' THEN 'string' WHEN 'D' THEN 'datetime' WHEN 'T' THEN 'timespan' WHEN 'V' THEN 'bits' ELSE 'other' END END AS family`;
+
 /** One database of one server instance, whatever the session's settings or the URL's host. */
 export const POSTGRES_IDENTITY = `current_database() || '@' || current_setting('port') || '@' || extract(epoch FROM pg_postmaster_start_time())::text`;
 
@@ -62,10 +66,9 @@ export async function identityOf(pool: pg.Pool): Promise<string> {
  * the SQL standard's default: `character` (that is, char(1)) for char(n), `bit` for bit(n),
  * and a range bound cast to it would be cut to its first character.
  */
-export async function typesOf(client: pg.Pool | pg.PoolClient, fields: pg.FieldDef[]): Promise<{ name: string; category: string; family: TypeFamily | null }[]> {
-  const { rows } = await client.query<{ name: string; category: string; family: TypeFamily | null }>(
-    `SELECT format_type(f.oid, f.typmod) AS name, t.typcategory AS category,
-            CASE WHEN t.typname = 'bytea' THEN 'bytes' WHEN t.typname IN ('json', 'jsonb') THEN 'json' WHEN t.typname = 'bool' THEN 'boolean' END AS family
+export async function typesOf(client: pg.Pool | pg.PoolClient, fields: pg.FieldDef[]): Promise<{ name: string; family: TypeFamily }[]> {
+  const { rows } = await client.query<{ name: string; family: TypeFamily }>(
+    `SELECT format_type(f.oid, f.typmod) AS name, ${FAMILY}
        FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS f(oid, typmod, i)
        JOIN pg_type t ON t.oid = f.oid
       ORDER BY f.i`,

@@ -46,7 +46,7 @@ export class PostgresSource implements SourceDatabase {
 
   async describeQuery(query: string): Promise<QueryDescription> {
     const { fields, types } = await this.fieldsOf(query);
-    const columns: ColumnInfo[] = fields.map((f, i) => ({ name: f.name, type: types[i].name, category: types[i].category, ...(types[i].family ? { family: types[i].family! } : {}) }));
+    const columns: ColumnInfo[] = fields.map((f, i) => ({ name: f.name, type: types[i].name, family: types[i].family }));
     const uniqueKeys = await uniqueKeysOf(this.pool, query, fields);
     return { columns, uniqueKeys };
   }

@@ -7,7 +7,7 @@ import { copyPipeMover } from './postgres-copy-pipe-mover';
 import { inDatabaseMover } from './postgres-in-database-mover';
 import { orderedCopyMover } from './postgres-ordered-copy-mover';
 import { planOf } from './postgres-plan';
-import { extended, identityOf } from './postgres-session';
+import { extended, FAMILY, identityOf } from './postgres-session';
 import { PostgresSource } from './postgres-source';
 import { quotePostgresIdentifier, sourceSubquery } from './postgres-sql';
 import { PostgresTargetTransaction } from './postgres-target-transaction';
@@ -92,8 +92,7 @@ export class PostgresTarget implements TargetDatabase {
 
   async describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined> {
     const { rows } = await this.pool.query<ColumnInfo>(
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory AS category,
-              CASE WHEN t.typname = 'bytea' THEN 'bytes' WHEN t.typname IN ('json', 'jsonb') THEN 'json' WHEN t.typname = 'bool' THEN 'boolean' END AS family
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, ${FAMILY}
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -103,7 +102,7 @@ export class PostgresTarget implements TargetDatabase {
         ORDER BY a.attnum`,
       [schema, table],
     );
-    return rows.length === 0 ? undefined : rows.map(({ family, ...c }) => (family ? { ...c, family } : c));
+    return rows.length === 0 ? undefined : rows;
   }
 
   async uniqueKeys(schema: string, table: string): Promise<string[][]> {

@@ -170,7 +170,7 @@ describe('MariaDB as a source', () => {
 
   it('refuses a missing MariaDB target table, a wrong password and NULL keys, each before any row moves', async () => {
     const worker = await h.startWorker();
-    await registerMapping(h.dbs, { mapref: 'MDBTGT', batchSize: 100, srcquery: 'SELECT * FROM sales', trgtbnm: 'SALES_MISSING', columns: { trgconid: 'MDB', trgschm: m.database } });
+    await registerMapping(h.dbs, { mapref: 'MDBTGT', batchSize: 100, srcquery: 'SELECT * FROM sales', trgtbnm: 'SALES_MISSING', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database } });
     expect(await failureOf(await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBTGT', args: [{ mapref: 'MDBTGT' }] }))).toMatch(
       new RegExp(`^Mapping MDBTGT: TRGTBNM names the table "${m.database}"\\."sales_missing", which does not exist on connection 'MDB'\\. Fix: create the target table`),
     );
@@ -188,6 +188,11 @@ describe('MariaDB as a source', () => {
     await registerMapping(h.dbs, { mapref: 'MDBNULLS', batchSize: 100, srcquery: 'SELECT * FROM nullkeys', trgtbnm: 'T_MDB_NULLS', chkpntcolumn: 'K', columns: { srcconid: 'MDB' } });
     expect(await failureOf(await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBNULLS', args: [{ mapref: 'MDBNULLS' }] }))).toMatch(
       /^Mapping MDBNULLS: CHKPNTCOLUMN has NULL values: 10 source row\(s\) have NULL in "k"/,
+    );
+    // A SRCQUERY MariaDB cannot run: its own message, named as SRCQUERY's, not retried.
+    await registerMapping(h.dbs, { mapref: 'MDBBADSQL', batchSize: 100, srcquery: 'SELECT k, nope FROM nullkeys', trgtbnm: 'T_MDB_NULLS', chkpntcolumn: 'K', columns: { srcconid: 'MDB' } });
+    expect(await failureOf(await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBBADSQL', args: [{ mapref: 'MDBBADSQL' }] }))).toMatch(
+      /^Mapping MDBBADSQL: SRCQUERY fails on the source: Unknown column 'nope' in '[^']+' \[SQLSTATE 42S22\]\. Fix: make SRCQUERY one read-only SELECT/,
     );
     const moved = await withClient(h.dbs.target, async (c) => Number((await c.query('SELECT (SELECT count(*) FROM t_mdb_wrong) + (SELECT count(*) FROM t_mdb_nulls) AS n')).rows[0].n));
     expect(moved).toBe(0);

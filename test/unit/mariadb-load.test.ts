@@ -31,16 +31,16 @@ describe('LOAD DATA into MariaDB', () => {
 });
 
 describe('type families across engines', () => {
-  const pgBoolean = { name: 'paid', type: 'boolean', category: 'B', family: 'boolean' as const };
+  const pgBoolean = { name: 'paid', type: 'boolean', family: 'boolean' as const };
   it("takes PostgreSQL's boolean into MariaDB's BOOLEAN (TINYINT(1)), but not into another integer", () => {
     expect(compatibleTypes(pgBoolean, tableColumnInfo({ name: 'paid', dataType: 'tinyint', columnType: 'tinyint(1)' }))).toBe(true);
     expect(compatibleTypes(pgBoolean, tableColumnInfo({ name: 'paid', dataType: 'int', columnType: 'int(11)' }))).toBe(false);
   });
 
   it('takes bytes into bytes and JSON into MariaDB JSON (a text to information_schema)', () => {
-    const bytea = { name: 'raw', type: 'bytea', category: 'U', family: 'bytes' as const };
+    const bytea = { name: 'raw', type: 'bytea', family: 'bytes' as const };
     expect(compatibleTypes(bytea, tableColumnInfo({ name: 'raw', dataType: 'blob', columnType: 'blob' }))).toBe(true);
     expect(compatibleTypes(bytea, tableColumnInfo({ name: 'raw', dataType: 'int', columnType: 'int(11)' }))).toBe(false);
-    expect(compatibleTypes({ name: 'j', type: 'jsonb', category: 'U', family: 'json' }, tableColumnInfo({ name: 'j', dataType: 'longtext', columnType: 'longtext' }))).toBe(true);
+    expect(compatibleTypes({ name: 'j', type: 'jsonb', family: 'json' }, tableColumnInfo({ name: 'j', dataType: 'longtext', columnType: 'longtext' }))).toBe(true);
   });
 });
