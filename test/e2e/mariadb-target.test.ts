@@ -8,9 +8,9 @@ import { DuplicateKeyInBatchError } from '../../common/errors';
 import type { CheckpointRow, RowBatch } from '../../dialects';
 import { mariadbDialect } from '../../dialects/mariadb/mariadb-dialect';
 import { settleTruncate, truncateLockName } from '../../dialects/mariadb/mariadb-checkpoint-table';
-import type { MariaDbTargetTransaction } from '../../dialects/mariadb/mariadb-target';
+import { connectionOf } from '../../dialects/mariadb/mariadb-target-transaction';
 import { registerMapping, runs } from '../support/fact-load';
-import { failureOf, openHarness, type Harness } from '../support/harness';
+import { failureOf, openHarness, waitUntil, type Harness } from '../support/harness';
 import { createMariaDb, registerMariaDbConnection, type TestMariaDb } from '../support/mariadb';
 import { withClient } from '../support/postgres';
 
@@ -167,6 +167,97 @@ describe('MariaDB as a target', () => {
   });
 });
 
+describe('MariaDB to MariaDB', () => {
+  const COLUMNS = `id BIGINT UNSIGNED NOT NULL, amount DECIMAL(65,30), at DATETIME(6), t TIME(6), yr YEAR, flag BOOLEAN, bits BIT(5),
+    raw VARBINARY(8), doc JSON, mood ENUM('sad', 'ok'), tags SET('a', 'b'), note TEXT`;
+  /** Each row as one text, every value exact, NULL apart from ''. */
+  const rowsOf = async (table: string) =>
+    (
+      await m.query<{ r: string }[]>(
+        `SELECT CONCAT_WS('|', id, IFNULL(amount, '~'), IFNULL(DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f'), '~'), IFNULL(t, '~'), IFNULL(yr, '~'), IFNULL(flag, '~'),
+                IFNULL(BIN(bits), '~'), IFNULL(HEX(raw), '~'), IFNULL(doc, '~'), IFNULL(mood, '~'), IFNULL(tags, '~'), IFNULL(note, '~')) AS r FROM ${table} ORDER BY id`,
+      )
+    ).map((x) => x.r);
+
+  beforeAll(async () => {
+    await m.query(`CREATE TABLE m_src (${COLUMNS}, PRIMARY KEY (id)) ENGINE=InnoDB;
+      INSERT INTO m_src SELECT 18446744073709551615 - seq, CAST(CONCAT(seq, '.', LPAD(seq, 30, '9')) AS DECIMAL(65,30)), TIMESTAMP'2026-01-01 00:00:00.000001' + INTERVAL seq SECOND,
+        SEC_TO_TIME(seq + 0.000001 * seq), 1901 + seq % 255, seq % 2, seq % 32, IF(seq % 7 = 0, '', UNHEX(LPAD(HEX(seq), 6, '0'))), JSON_OBJECT('n', seq),
+        ELT(1 + seq % 2, 'sad', 'ok'), ELT(1 + seq % 3, '', 'a', 'a,b'), CASE seq % 5 WHEN 0 THEN NULL WHEN 1 THEN '' ELSE CONCAT('n', seq, ' 𝄞\\t\\\\') END
+        FROM seq_1_to_5000`);
+  });
+
+  it('moves each range with one INSERT … SELECT on the server, exactly, through a worker SIGKILL', async () => {
+    await m.query(`CREATE TABLE t_same (${COLUMNS}) ENGINE=InnoDB`);
+    await registerMapping(h.dbs, { mapref: 'MDBSAME', batchSize: 1000, srcquery: 'SELECT * FROM m_src', trgtbnm: 'T_SAME', chkpntcolumn: 'ID', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database } });
+    const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 3, action: 'kill' }] });
+    const handle = await start('MDBSAME');
+    await first.waitFor(/fault: kill at beforeCommit of batch 3/);
+    await first.kill();
+    const second = await h.startWorker();
+    expect(await handle.result()).toMatchObject({ rows: 5000, batches: 5 });
+    expect(await rowsOf('t_same')).toEqual(await rowsOf('m_src'));
+    expect(h.workerOutput()).toContain(`rows move by one INSERT … SELECT per batch from database ${m.database}, on the same MariaDB server`);
+    await second.kill();
+  });
+
+  it('merges UPSERT through the worker (LOAD DATA into a stage), MariaDB values exact', async () => {
+    await m.query(`CREATE TABLE t_same_up (${COLUMNS}, PRIMARY KEY (id)) ENGINE=InnoDB`);
+    await registerMapping(h.dbs, { mapref: 'MDBSAMEUP', batchSize: 1000, srcquery: 'SELECT * FROM m_src', trgtbnm: 'T_SAME_UP', chkpntcolumn: 'ID', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database, loadmode: 'UPSERT', trgkeycols: 'ID' } });
+    const worker = await h.startWorker();
+    await (await start('MDBSAMEUP')).result();
+    await m.query(`UPDATE m_src SET note = 'changed', flag = NOT flag WHERE id % 3 = 0`);
+    await (await start('MDBSAMEUP')).result();
+    expect(await rowsOf('t_same_up')).toEqual(await rowsOf('m_src'));
+    await worker.kill();
+  });
+
+  it('never lets a stored function that SRCQUERY calls write: refused in the read-only source session, never run inside the write transaction', async () => {
+    await m.query(`CREATE TABLE touched (n INT) ENGINE=InnoDB;
+      CREATE FUNCTION touch() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO touched VALUES (1); RETURN 1; END`);
+    await m.query(`CREATE TABLE t_touch (${COLUMNS}) ENGINE=InnoDB`);
+    await registerMapping(h.dbs, { mapref: 'MDBTOUCH', batchSize: 1000, srcquery: 'SELECT * FROM m_src WHERE touch() = 1', trgtbnm: 'T_TOUCH', chkpntcolumn: 'ID', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database } });
+    const worker = await h.startWorker();
+    // Refused where it first runs, in the checks before any row moves: every source session reads only.
+    expect(await failureOf(await start('MDBTOUCH'))).toMatch(/^Mapping MDBTOUCH: SRCQUERY fails on the source: Cannot execute statement in a READ ONLY transaction \[SQLSTATE 25006\]/);
+    expect(await m.query(`SELECT (SELECT COUNT(*) FROM touched) + (SELECT COUNT(*) FROM t_touch) AS n`)).toEqual([{ n: '0' }]);
+    await worker.kill();
+  });
+
+  it('moves rows through the worker when SRCQUERY reads a view (which may call a function), exactly', async () => {
+    await m.query(`CREATE VIEW v_src AS SELECT * FROM m_src; CREATE TABLE t_view (${COLUMNS}) ENGINE=InnoDB`);
+    await registerMapping(h.dbs, { mapref: 'MDBVIEW', batchSize: 1000, srcquery: 'SELECT * FROM v_src', trgtbnm: 'T_VIEW', chkpntcolumn: 'ID', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database } });
+    const worker = await h.startWorker();
+    await (await start('MDBVIEW')).result();
+    expect(await rowsOf('t_view')).toEqual(await rowsOf('m_src'));
+    const planned = worker.output().split('\n').find((line) => line.includes('Mapping MDBVIEW:') && line.includes('KEY on'));
+    expect(planned).toBeDefined();
+    expect(planned).not.toContain('INSERT … SELECT');
+    await worker.kill();
+  });
+
+  it('refuses a SRCQUERY that reads its own target table, before any row moves', async () => {
+    await registerMapping(h.dbs, { mapref: 'MDBSELF', batchSize: 1000, srcquery: 'SELECT s.* FROM m_src s JOIN t_same t ON t.id = s.id', trgtbnm: 'T_SAME', chkpntcolumn: 'ID', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database, loadmode: 'TRUNCATE' } });
+    const worker = await h.startWorker();
+    expect(await failureOf(await start('MDBSELF'))).toMatch(/^Mapping MDBSELF: SRCQUERY reads the target table "[^"]+"\."t_same" itself/);
+    expect(await m.query(`SELECT COUNT(*) AS n FROM t_same`)).toEqual([{ n: '5000' }]);
+    await worker.kill();
+  });
+});
+
+describe('a MariaDB target that cannot be reached', () => {
+  it('is retried, each attempt naming TRGCONID and the connection, until the server is back or the run is stopped', async () => {
+    await withClient(h.dbs.metadata, (c) => c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDBDOWN', 'MARIADB', 'mysql://nobody@127.0.0.1:1/nowhere', $1)`, [PASSWORD_ENV]));
+    await registerMapping(h.dbs, { mapref: 'MDBTDOWN', batchSize: 1000, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_KEY', columns: { trgconid: 'MDBDOWN', trgschm: 'nowhere' } });
+    const worker = await h.startWorker();
+    const handle = await start('MDBTDOWN');
+    await waitUntil('two failed attempts', async () => (h.workerOutput().match(/Mapping MDBTDOWN: TRGCONID uses connection 'MDBDOWN', which cannot be reached: connect ECONNREFUSED 127\.0\.0\.1:1/g) ?? []).length >= 2);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    await handle.terminate('test: seen');
+    await worker.kill();
+  });
+});
+
 describe('TRUNCATE, which commits on its own in MariaDB', () => {
   it('is owed by the committed reset when it could not follow, paid before the next rows load, and never paid twice', async () => {
     const target = mariadbDialect.openTarget!({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 1000 });
@@ -202,7 +293,7 @@ describe('TRUNCATE, which commits on its own in MariaDB', () => {
       expect(await checkpointOf('DEBT')).toMatchObject({ batchcnt: 1, trncpend: null });
 
       // An attempt that saw the debt before it was paid, and comes to pay it late, finds it paid.
-      await target.transaction(async (tx) => settleTruncate((tx as MariaDbTargetTransaction).connection, m.database, 'DEBT', 1000));
+      await target.transaction(async (tx) => settleTruncate(connectionOf(tx), m.database, 'DEBT', 1000));
       expect(await m.query(`SELECT COUNT(*) AS n FROM t_debt`)).toEqual([{ n: '3' }]);
     } finally {
       await holder.end();

@@ -1,0 +1,127 @@
+// One batch's transaction on a MariaDB target: the mapping's checkpoint row locked and written
+// (mariadb-checkpoint-table.ts), and the batch's rows loaded by LOAD DATA LOCAL INFILE from a
+// stream (mariadb-load.ts), into the table or through a stage to be merged.
+//
+// LOAD DATA LOCAL cannot stop the client's stream part way, so MariaDB turns every error about
+// a row into a warning and goes on: a value cut to fit, a zero date, a duplicate key skipped.
+// A load that ends with a warning is therefore an error here, and its transaction rolls back.
+import { Readable } from 'node:stream';
+import type { Pool, PoolConnection, QueryOptions, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { DuplicateKeyInBatchError } from '../../common/errors';
+import { encodeTabText } from '../tab-text';
+import type { CheckpointRow, RowBatch, TargetTransaction } from '../dialect';
+import { readCheckpointRow, settleTruncate, writeCheckpointRow, type OwedTruncate } from './mariadb-checkpoint-table';
+import { loadWarningError, mariadbError } from './mariadb-errors';
+import { loadDataSql } from './mariadb-load';
+import { quoteMariaDbIdentifier } from './mariadb-sql';
+import type { TableColumn } from './mariadb-types';
+
+/** The stage an UPSERT batch loads before it merges (LOAD DATA cannot update a row). */
+const STAGE = 'dms_stage';
+
+export const relationOf = (schema: string, table: string) => `${quoteMariaDbIdentifier(schema)}.${quoteMariaDbIdentifier(table)}`;
+
+/** Runs a statement, its error converted (mariadb-errors.ts). */
+export async function run<T = ResultSetHeader>(db: Pick<Pool, 'query'> | Pick<PoolConnection, 'query'>, options: string | QueryOptions, values?: unknown[]): Promise<T> {
+  try {
+    const [result] = await db.query(typeof options === 'string' ? { sql: options, values } : options);
+    return result as T;
+  } catch (err) {
+    throw mariadbError(err);
+  }
+}
+
+export class MariaDbTargetTransaction implements TargetTransaction {
+  /** A statement that writes has run: a truncate owed can no longer be paid in here. */
+  private wrote = false;
+  private owed: OwedTruncate | null = null;
+  /** The checkpoint row written here owes a truncate, to be paid after the commit. */
+  owes: { schema: string; mapref: string } | null = null;
+
+  constructor(
+    readonly connection: PoolConnection,
+    private readonly columnsOf: (schema: string, table: string) => Promise<TableColumn[]>,
+    private readonly lockTimeoutMs: number,
+  ) {}
+
+  async lockCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined> {
+    for (let round = 0; ; round++) {
+      const read = await readCheckpointRow(this.connection, schema, mapref, ' FOR UPDATE').catch((err: unknown) => Promise.reject(mariadbError(err)));
+      if (!read?.owed) return read?.row;
+      // A reset committed, and its truncate did not follow (a crash in between): pay it now,
+      // before any row of this transaction loads.
+      if (this.wrote || round >= 3) throw new Error(`the checkpoint row of mapping ${mapref} still owes a truncate of ${read.owed.schema}.${read.owed.table}`);
+      await run(this.connection, 'COMMIT');
+      await settleTruncate(this.connection, schema, mapref, this.lockTimeoutMs).catch((err: unknown) => Promise.reject(mariadbError(err)));
+      await run(this.connection, 'START TRANSACTION');
+    }
+  }
+
+  async writeCheckpoint(schema: string, row: CheckpointRow): Promise<void> {
+    this.wrote = true;
+    await writeCheckpointRow(this.connection, schema, row, this.owed).catch((err: unknown) => Promise.reject(mariadbError(err)));
+    this.owes = this.owed ? { schema, mapref: row.mapref } : null;
+  }
+
+  async load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+    const described = await this.columnsOf(schema, table);
+    return this.loadInto(relationOf(schema, table), columns, described, chunks, onChunk);
+  }
+
+  async upsert(schema: string, table: string, columns: string[], key: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+    const relation = relationOf(schema, table);
+    const described = await this.columnsOf(schema, table);
+    const list = columns.map(quoteMariaDbIdentifier).join(', ');
+    // A temporary table neither commits nor outlives the session; pooled sessions serve many
+    // mappings, so it is dropped as soon as it has been merged.
+    await run(this.connection, `DROP TEMPORARY TABLE IF EXISTS ${STAGE}`);
+    await run(this.connection, `CREATE TEMPORARY TABLE ${STAGE} AS SELECT ${list} FROM ${relation} LIMIT 0`);
+    try {
+      const staged = await this.loadInto(STAGE, columns, described, chunks, onChunk);
+      const keys = key.map(quoteMariaDbIdentifier).join(', ');
+      // ON DUPLICATE KEY UPDATE would apply two staged rows of one key one after the other.
+      const twice = await run<RowDataPacket[]>(this.connection, `SELECT 1 FROM ${STAGE} GROUP BY ${keys} HAVING COUNT(*) > 1 LIMIT 1`);
+      if (twice.length > 0) throw new DuplicateKeyInBatchError(key);
+      const others = columns.filter((c) => !key.includes(c)).map(quoteMariaDbIdentifier);
+      const updates = others.length ? others.map((c) => `${c} = VALUES(${c})`) : [`${quoteMariaDbIdentifier(key[0])} = ${quoteMariaDbIdentifier(key[0])}`];
+      await run(this.connection, `INSERT INTO ${relation} (${list}) SELECT ${list} FROM ${STAGE} ON DUPLICATE KEY UPDATE ${updates.join(', ')}`);
+      return staged;
+    } finally {
+      await this.connection.query(`DROP TEMPORARY TABLE IF EXISTS ${STAGE}`).catch(() => undefined);
+    }
+  }
+
+  private async loadInto(relation: string, columns: string[], described: TableColumn[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+    this.wrote = true;
+    async function* text(): AsyncGenerator<Buffer> {
+      for await (const chunk of chunks) {
+        for (const part of encodeTabText(chunk.rows)) yield Buffer.from(part, 'utf8');
+        onChunk?.();
+      }
+    }
+    const stream = Readable.from(text());
+    const header = await run(this.connection, { sql: loadDataSql(relation, columns, new Map(described.map((c) => [c.name, c]))), infileStreamFactory: () => stream } as QueryOptions);
+    if (header.warningStatus > 0) {
+      const warnings = await run<RowDataPacket[]>(this.connection, `SHOW WARNINGS LIMIT 1`);
+      throw loadWarningError(warnings[0] as { Level: string; Code: number; Message: string } | undefined, header.warningStatus);
+    }
+    return header.affectedRows;
+  }
+
+  async truncate(schema: string, table: string): Promise<void> {
+    // Paid after the commit that resets the checkpoint (see mariadb-checkpoint-table.ts).
+    this.wrote = true;
+    this.owed = { schema, table };
+  }
+
+  async execute(sql: string, values: unknown[]): Promise<void> {
+    this.wrote = true;
+    await run(this.connection, sql, values);
+  }
+}
+
+/** The connection of a MariaDB target transaction, on which a mover runs its statements. */
+export function connectionOf(tx: TargetTransaction): PoolConnection {
+  if (!(tx instanceof MariaDbTargetTransaction)) throw new Error('a MariaDB range mover needs a MariaDB target transaction');
+  return tx.connection;
+}
