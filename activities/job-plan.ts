@@ -96,6 +96,8 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   if (repeated) throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names the column "${repeated}" twice`, 'name each key column once');
   const schema = resolve(trgDialect, mapref, 'TRGSCHM', spec.trgschm, 'name the target schema, plain (PUBLIC) or double-quoted');
   const table = resolve(trgDialect, mapref, 'TRGTBNM', spec.trgtbnm, 'name the target table, plain (SALES_FACT) or double-quoted');
+  // Names in messages as each database writes them.
+  const inTarget = (...parts: string[]) => parts.map((p) => trgDialect.quoteIdentifier(p)).join('.');
 
   const source = databases.source(mapref, srcSpec);
   const target = databases.target(mapref, trgSpec);
@@ -130,19 +132,19 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   if (targetDescribed.status === 'rejected') throw targetDescribed.reason;
   const targetColumns = targetDescribed.value;
   if (!targetColumns) {
-    throw new ConfigError(mapref, 'TRGTBNM', `names the table "${schema}"."${table}", which does not exist on connection '${trgSpec.conid}'`, 'create the target table, or correct TRGSCHM / TRGTBNM');
+    throw new ConfigError(mapref, 'TRGTBNM', `names the table ${inTarget(schema, table)}, which does not exist on connection '${trgSpec.conid}'`, 'create the target table, or correct TRGSCHM / TRGTBNM');
   }
   const targetByName = new Map(targetColumns.map((c) => [c.name, c]));
   const missing = names.filter((n) => !targetByName.has(n));
   if (missing.length > 0) {
-    throw new ConfigError(mapref, 'SRCQUERY', `returns ${missing.map((m) => `"${m}"`).join(', ')}, which the target table "${schema}"."${table}" does not have`, 'add the columns to the target table, or rename them in SRCQUERY with AS to match target columns');
+    throw new ConfigError(mapref, 'SRCQUERY', `returns ${missing.map((m) => inTarget(m)).join(', ')}, which the target table ${inTarget(schema, table)} does not have`, 'add the columns to the target table, or rename them in SRCQUERY with AS to match target columns');
   }
   for (const column of sourceColumns) {
     const into = targetByName.get(column.name)!;
     if (!compatibleTypes(column, into)) {
       // The cast runs in SRCQUERY, on the source: an example in its SQL, to the target's type where both are one engine.
       const example = srcDialect === trgDialect ? ` (e.g. ${srcDialect.hints.cast(column.name, into.type)} AS ${column.name})` : '';
-      throw new ConfigError(mapref, 'SRCQUERY', `returns "${column.name}" as ${column.type}, but the target column "${schema}"."${table}"."${column.name}" is ${into.type}`, `cast it in SRCQUERY to a type the target column takes${example}, or change the target column's type`);
+      throw new ConfigError(mapref, 'SRCQUERY', `returns ${srcDialect.quoteIdentifier(column.name)} as ${column.type}, but the target column ${inTarget(schema, table, column.name)} is ${into.type}`, `cast it in SRCQUERY to a type the target column takes${example}, or change the target column's type`);
     }
   }
 
@@ -150,7 +152,7 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   // written (or, with TRUNCATE, find its source emptied).
   const reads = target.sameDatabaseReads ? await target.sameDatabaseReads(source, spec.srcquery) : undefined;
   if (reads?.some((r) => r.schema === schema && r.table === table)) {
-    throw new ConfigError(mapref, 'SRCQUERY', `reads the target table "${schema}"."${table}" itself (source and target are one database): the load would read rows it has just written, or with LOADMODE 'TRUNCATE' empty its own source`, 'load into another table (then rename it), or copy the source rows into a table of their own first and read that');
+    throw new ConfigError(mapref, 'SRCQUERY', `reads the target table ${inTarget(schema, table)} itself (source and target are one database): the load would read rows it has just written, or with LOADMODE 'TRUNCATE' empty its own source`, 'load into another table (then rename it), or copy the source rows into a table of their own first and read that');
   }
   const { strategy, reason, userKey } = chooseStrategy(spec, named, description.uniqueKeys);
   if (spec.loadmode === 'INCREMENTAL' && strategy !== 'KEY') {
@@ -228,7 +230,14 @@ async function resolveUpsertKey(spec: MappingSpec, dialect: Dialect, target: Tar
   }
   const same = (a: string[], b: string[]) => a.length === b.length && a.every((c) => b.includes(c));
   if (!(await target.uniqueKeys(schema, table)).some((u) => same(u, key))) {
-    throw new ConfigError(mapref, 'TRGKEYCOLS', `is (${key.join(', ')}), but the target table "${schema}"."${table}" has no unique index on exactly those columns (all NOT NULL), which UPSERT needs to match rows`, `create one (CREATE UNIQUE INDEX ON ${schema}.${table} (${key.join(', ')})) or correct TRGKEYCOLS`);
+    const q = (name: string) => dialect.quoteIdentifier(name);
+    const columnList = key.map(q).join(', ');
+    throw new ConfigError(
+      mapref,
+      'TRGKEYCOLS',
+      `is (${key.join(', ')}), but the target table ${q(schema)}.${q(table)} has no unique index on exactly those columns (all NOT NULL), which UPSERT needs to match rows`,
+      `create one (CREATE UNIQUE INDEX ${q(`${table}_upsert_key`)} ON ${q(schema)}.${q(table)} (${columnList})) or correct TRGKEYCOLS`,
+    );
   }
   return key;
 }

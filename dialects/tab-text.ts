@@ -3,18 +3,24 @@
 // (text format) and MariaDB's LOAD DATA (FIELDS ESCAPED BY '\\') both read it the same way.
 
 const SPECIAL = /[\\\t\n\r]/g;
+const HAS_SPECIAL = /[\\\t\n\r]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const escape = (ch: string) => ESCAPES[ch];
 
 export function escapeTabValue(value: string | null): string {
   if (value === null) return '\\N';
-  return value.replace(SPECIAL, (ch) => ESCAPES[ch]);
+  // Most values have nothing to escape: a test is cheaper than a replace.
+  return HAS_SPECIAL.test(value) ? value.replace(SPECIAL, escape) : value;
 }
 
 /** Yields the text of the rows in chunks of about 64 KiB. */
 export function* encodeTabText(rows: Iterable<(string | null)[]>): Generator<string> {
   let chunk = '';
   for (const row of rows) {
-    chunk += row.map(escapeTabValue).join('\t') + '\n';
+    // One string built a value at a time: no array per row.
+    let line = '';
+    for (let i = 0; i < row.length; i++) line += (i === 0 ? '' : '\t') + escapeTabValue(row[i]);
+    chunk += line + '\n';
     if (chunk.length >= 65_536) {
       yield chunk;
       chunk = '';

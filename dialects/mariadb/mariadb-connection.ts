@@ -28,11 +28,12 @@ export function mariadbPoolOptions(url: string, password: string | undefined, se
     ...(database ? { database } : {}),
     ...settings,
     password: password ?? '',
-    // Every value as the server's text: exact decimals, big integers and microseconds.
+    // Every value as the server's text: exact decimals, big integers, microseconds and JSON.
     supportBigNumbers: true,
     bigNumberStrings: true,
     dateStrings: true,
     decimalNumbers: false,
+    jsonStrings: true,
     charset: 'utf8mb4_bin',
     timezone: 'Z',
   };

@@ -8,7 +8,9 @@ import { loginError, whereAmI } from './mariadb-connection';
 import { mariadbError } from './mariadb-errors';
 import * as sql from './mariadb-sql';
 import { typeOf } from './mariadb-types';
-import { textTypeCast, toText } from './mariadb-values';
+import { uniqueKeysOfTable, type Rows } from './mariadb-unique-keys';
+import { chunksOf } from '../chunks';
+import { rowReader, textTypeCast } from './mariadb-values';
 
 interface Described {
   fields: FieldPacket[];
@@ -108,29 +110,14 @@ export class MariaDbSource implements SourceDatabase {
     const tables = new Set(fields.map((f) => `${f.db ?? f.schema ?? ''}.${f.orgTable}`));
     if (tables.size !== 1 || fields.some((f) => !f.orgTable || !f.orgName)) return [];
     const byOrigin = new Map(fields.map((f) => [f.orgName.toLowerCase(), f.name]));
-    const [rows] = await this.db.query<RowDataPacket[]>(
-      `SELECT s.INDEX_NAME AS idx, s.COLUMN_NAME AS col, c.IS_NULLABLE AS nullable
-         FROM information_schema.STATISTICS s
-         JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME
-        WHERE s.TABLE_SCHEMA = ? AND s.TABLE_NAME = ? AND s.NON_UNIQUE = 0
-        ORDER BY s.INDEX_NAME = 'PRIMARY' DESC, s.INDEX_NAME, s.SEQ_IN_INDEX`,
-      [fields[0].db ?? fields[0].schema, fields[0].orgTable],
-    );
-    const indexes = new Map<string, { cols: string[]; ok: boolean }>();
-    for (const r of rows) {
-      const entry = indexes.get(r.idx) ?? { cols: [], ok: true };
-      const returned = byOrigin.get(String(r.col).toLowerCase());
-      if (!returned || r.nullable !== 'NO') entry.ok = false;
-      else entry.cols.push(returned);
-      indexes.set(r.idx, entry);
-    }
-    return [...indexes.values()].filter((i) => i.ok).map((i) => i.cols);
+    const rows: Rows = async (text, values) => (await this.db.query<RowDataPacket[]>(text, values))[0];
+    return uniqueKeysOfTable(rows, (fields[0].db ?? fields[0].schema) as string, fields[0].orgTable, (column) => byOrigin.get(column.toLowerCase()));
   }
 
   private async oneKey(text: string, values: unknown[]): Promise<KeyValue | null> {
     const [rows, fields] = await this.db.query<RowDataPacket[]>({ sql: text, values, rowsAsArray: true, typeCast: textTypeCast });
     const row = rows[0] as unknown as unknown[] | undefined;
-    return row ? (toText(row, fields) as string[]) : null;
+    return row ? (rowReader(fields)(row) as string[]) : null;
   }
 
   async nthKey(q: KeyedQuery, after: KeyValue | null, n: number): Promise<KeyValue | null> {
@@ -194,30 +181,27 @@ export class MariaDbSource implements SourceDatabase {
    */
   private async *stream(text: string, values: unknown[], chunkRows: number): AsyncIterable<RowBatch> {
     const connection = await new Promise<PoolConnection>((resolve, reject) => this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c))));
-    let broken: unknown;
+    let finished = false;
     try {
       await connection.promise().query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
       const query = connection.query({ sql: text, values, rowsAsArray: true, typeCast: textTypeCast });
-      let fields: FieldPacket[] = [];
-      query.on('fields', (f: FieldPacket[]) => (fields = f));
-      const rows = query.stream({ highWaterMark: Math.max(16, chunkRows) });
-      let chunk: (string | null)[][] = [];
-      for await (const row of rows) {
-        chunk.push(toText(row as unknown[], fields));
-        if (chunk.length >= chunkRows) {
-          yield { columns: fields.map((f) => f.name), rows: chunk };
-          chunk = [];
-        }
+      let columns: string[] = [];
+      let read: (row: unknown[]) => (string | null)[] = () => [];
+      query.on('fields', (fields: FieldPacket[]) => {
+        columns = fields.map((f) => f.name);
+        read = rowReader(fields);
+      });
+      for await (const rows of chunksOf(query.stream({ highWaterMark: Math.max(16, chunkRows) }), chunkRows, (row: unknown[]) => read(row))) {
+        yield { columns, rows };
       }
-      if (chunk.length > 0) yield { columns: fields.map((f) => f.name), rows: chunk };
       await connection.promise().query('COMMIT');
+      finished = true;
     } catch (err) {
-      broken = err;
       throw mariadbError(err);
     } finally {
       // A session left mid-stream (an early return, an error) is not reused.
-      if (broken !== undefined) connection.destroy();
-      else connection.release();
+      if (finished) connection.release();
+      else connection.destroy();
     }
   }
 

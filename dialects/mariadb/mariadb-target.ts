@@ -13,10 +13,13 @@ import { MariaDbSource } from './mariadb-source';
 import { MariaDbTargetTransaction, relationOf, run } from './mariadb-target-transaction';
 import { quoteMariaDbIdentifier } from './mariadb-sql';
 import { tableColumnInfo, type TableColumn } from './mariadb-types';
+import { uniqueKeysOfTable } from './mariadb-unique-keys';
 
 export class MariaDbTarget implements TargetDatabase {
   private readonly pool: Pool;
   private readonly tables = new Map<string, Promise<TableColumn[]>>();
+  /** sameServer's answer per source (asked by planning twice: own-target check, then the mover). */
+  private readonly servers = new WeakMap<SourceDatabase, Promise<{ sourceDatabase: string | null; targetDatabase: string | null } | undefined>>();
 
   constructor(
     pool: mysql.Pool,
@@ -33,10 +36,15 @@ export class MariaDbTarget implements TargetDatabase {
   }
 
   /** Whether `source` reaches this very server, and the databases both sessions start in. */
-  private async sameServer(source: SourceDatabase): Promise<{ sourceDatabase: string | null; targetDatabase: string | null } | undefined> {
-    if (!(source instanceof MariaDbSource)) return undefined;
-    const [from, into] = await Promise.all([source.whereAmI(), whereAmI(this.pool)]);
-    return from.server === into.server ? { sourceDatabase: from.database, targetDatabase: into.database } : undefined;
+  private sameServer(source: SourceDatabase): Promise<{ sourceDatabase: string | null; targetDatabase: string | null } | undefined> {
+    if (!(source instanceof MariaDbSource)) return Promise.resolve(undefined);
+    let answer = this.servers.get(source);
+    if (!answer) {
+      answer = Promise.all([source.whereAmI(), whereAmI(this.pool)]).then(([from, into]) => (from.server === into.server ? { sourceDatabase: from.database, targetDatabase: into.database } : undefined));
+      answer.catch(() => this.servers.delete(source));
+      this.servers.set(source, answer);
+    }
+    return answer;
   }
 
   async sameDatabaseReads(source: SourceDatabase, query: string): Promise<{ schema: string; table: string }[] | undefined> {
@@ -98,25 +106,8 @@ export class MariaDbTarget implements TargetDatabase {
     return columns.length === 0 ? undefined : columns.map(tableColumnInfo);
   }
 
-  async uniqueKeys(schema: string, table: string): Promise<string[][]> {
-    const rows = await run<RowDataPacket[]>(
-      this.pool,
-      `SELECT s.INDEX_NAME AS idx, s.COLUMN_NAME AS col, c.IS_NULLABLE AS nullable
-         FROM information_schema.STATISTICS s
-         JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME
-        WHERE s.TABLE_SCHEMA = ? AND s.TABLE_NAME = ? AND s.NON_UNIQUE = 0
-        ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX`,
-      [schema, table],
-    );
-    const indexes = new Map<string, { cols: string[]; ok: boolean }>();
-    for (const r of rows) {
-      const entry = indexes.get(r.idx) ?? { cols: [], ok: true };
-      // NOT NULL only: rows with a NULL key never conflict, so they would be inserted again.
-      if (r.nullable !== 'NO') entry.ok = false;
-      entry.cols.push(String(r.col));
-      indexes.set(r.idx, entry);
-    }
-    return [...indexes.values()].filter((i) => i.ok).map((i) => i.cols);
+  uniqueKeys(schema: string, table: string): Promise<string[][]> {
+    return uniqueKeysOfTable((text, values) => run<RowDataPacket[]>(this.pool, text, values), schema, table);
   }
 
   async readCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined> {

@@ -1,28 +1,38 @@
 // MariaDB values as the text the rest of dms-etl moves (RowBatch): the server's own text for
-// numbers, decimals and dates (exact: read as text, never as a JavaScript number or Date),
-// bytes as PostgreSQL's hex form (\x...), BIT(n) as a string of n bits, NULL as null. A zero
-// date has no value anywhere else and is refused, naming the column.
+// numbers, decimals and dates (exact: read as text, never as a JavaScript Date or a rounded
+// number), bytes as PostgreSQL's hex form (\x...), BIT(n) as a string of n bits, NULL as null.
+// A zero date has no value anywhere else and is refused, naming the column.
+//
+// mysql2 parses most values as they should be with the pool's options (mariadb-connection.ts:
+// decimals, big integers, dates and JSON as text; integers that fit as numbers, whose text is
+// exact). textTypeCast takes over only where its parse is not exact: FLOAT and DOUBLE, which
+// it would make JavaScript numbers, and GEOMETRY, which it would make objects. Each column's
+// conversion to text is chosen once per result (rowReader), not once per value.
 import type { FieldPacket, TypeCast } from 'mysql2';
+import { MariaDbError } from './mariadb-errors';
 
-/** Column types whose values come as bytes from the protocol (text or binary by charset). */
-const BYTES = new Set(['TINY_BLOB', 'MEDIUM_BLOB', 'LONG_BLOB', 'BLOB', 'VAR_STRING', 'STRING', 'BIT', 'GEOMETRY']);
 const BINARY_CHARSET = 63;
+const BIT = 16;
+const DATE_TYPES = new Set([7, 10, 12, 14]); // TIMESTAMP, DATE, DATETIME, NEWDATE
 
-export class ZeroDateError extends Error {
+/** A zero date, as a data error (SQLSTATE 22007, invalid datetime) naming its column. */
+export class ZeroDateError extends MariaDbError {
   constructor(readonly column: string) {
-    super(`column ${column} holds the zero date 0000-00-00, which no other database has`);
-    this.name = 'ZeroDateError';
+    super(`column ${column} holds the zero date 0000-00-00, which no other database has; select it as NULL or as a real date in SRCQUERY`, '22007', undefined);
   }
 }
 
-/** Reads every value as text, or as bytes where the charset decides (see toText). */
-export const textTypeCast: TypeCast = (field) => {
-  if (BYTES.has(field.type)) return field.buffer();
-  const text = field.string();
-  if (text !== null && (field.type === 'DATE' || field.type === 'DATETIME' || field.type === 'TIMESTAMP' || field.type === 'NEWDATE') && text.startsWith('0000-00-00')) {
-    throw new ZeroDateError(field.name);
+/** FLOAT and DOUBLE as the server's text, GEOMETRY as its bytes; every other type as mysql2 parses it. */
+export const textTypeCast: TypeCast = (field, next) => {
+  switch (field.type) {
+    case 'FLOAT':
+    case 'DOUBLE':
+      return field.string();
+    case 'GEOMETRY':
+      return field.buffer();
+    default:
+      return next();
   }
-  return text;
 };
 
 function bits(bytes: Buffer, length: number): string {
@@ -31,13 +41,34 @@ function bits(bytes: Buffer, length: number): string {
   return out.slice(out.length - length);
 }
 
-/** A row read with textTypeCast, as text values, by each column's metadata. */
-export function toText(row: unknown[], fields: FieldPacket[]): (string | null)[] {
-  return row.map((value, i) => {
-    if (value === null || value === undefined) return null;
-    if (!Buffer.isBuffer(value)) return String(value);
-    const field = fields[i];
-    if (field.columnType === 16) return bits(value, field.columnLength ?? value.length * 8); // BIT(n)
-    return field.characterSet === BINARY_CHARSET ? `\\x${value.toString('hex')}` : value.toString('utf8');
-  });
+type ValueText = (value: unknown) => string | null;
+
+/** How one column's values (as textTypeCast leaves them) become text. */
+function valueText(field: FieldPacket): ValueText {
+  if (field.columnType === BIT) return (v) => (v === null ? null : bits(v as Buffer, field.columnLength ?? (v as Buffer).length * 8));
+  if (DATE_TYPES.has(field.columnType ?? -1)) {
+    return (v) => {
+      if (v === null) return null;
+      const text = v as string;
+      if (text.startsWith('0000-00-00')) throw new ZeroDateError(field.name);
+      return text;
+    };
+  }
+  const binary = field.characterSet === BINARY_CHARSET;
+  return (v) => {
+    if (v === null || v === undefined) return null;
+    if (typeof v === 'string') return v;
+    if (Buffer.isBuffer(v)) return binary ? `\\x${v.toString('hex')}` : v.toString('utf8');
+    return String(v);
+  };
+}
+
+/** Turns a result's rows (read with textTypeCast and rowsAsArray) into text values. */
+export function rowReader(fields: FieldPacket[]): (row: unknown[]) => (string | null)[] {
+  const columns = fields.map(valueText);
+  return (row) => {
+    const out = new Array<string | null>(columns.length);
+    for (let i = 0; i < columns.length; i++) out[i] = columns[i](row[i]);
+    return out;
+  };
 }

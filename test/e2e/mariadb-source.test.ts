@@ -172,7 +172,7 @@ describe('MariaDB as a source', () => {
     const worker = await h.startWorker();
     await registerMapping(h.dbs, { mapref: 'MDBTGT', batchSize: 100, srcquery: 'SELECT * FROM sales', trgtbnm: 'SALES_MISSING', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database } });
     expect(await failureOf(await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBTGT', args: [{ mapref: 'MDBTGT' }] }))).toMatch(
-      new RegExp(`^Mapping MDBTGT: TRGTBNM names the table "${m.database}"\\."sales_missing", which does not exist on connection 'MDB'\\. Fix: create the target table`),
+      new RegExp(`^Mapping MDBTGT: TRGTBNM names the table \`${m.database}\`\\.\`sales_missing\`, which does not exist on connection 'MDB'\\. Fix: create the target table`),
     );
     await worker.kill();
     await withClient(h.dbs.metadata, (c) => c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDBWRONG', 'MYSQL', $1, 'DMS_TEST_WRONG')`, [m.conurl]));
@@ -194,7 +194,16 @@ describe('MariaDB as a source', () => {
     expect(await failureOf(await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBBADSQL', args: [{ mapref: 'MDBBADSQL' }] }))).toMatch(
       /^Mapping MDBBADSQL: SRCQUERY fails on the source: Unknown column 'nope' in '[^']+' \[SQLSTATE 42S22\]\. Fix: make SRCQUERY one read-only SELECT/,
     );
-    const moved = await withClient(h.dbs.target, async (c) => Number((await c.query('SELECT (SELECT count(*) FROM t_mdb_wrong) + (SELECT count(*) FROM t_mdb_nulls) AS n')).rows[0].n));
+    // A zero date (only a lax sql_mode lets one in) has no value in PostgreSQL: refused, the
+    // column named, not retried, and the batch that read it rolled back.
+    await m.query(`SET SESSION sql_mode = ''; CREATE TABLE zerodates (k INT PRIMARY KEY, d DATE); INSERT INTO zerodates SELECT seq, IF(seq = 70, '0000-00-00', DATE'2020-01-01' + INTERVAL seq DAY) FROM seq_1_to_300;`);
+    await withClient(h.dbs.target, (c) => c.query('CREATE TABLE t_mdb_zero (k int, d date)'));
+    await registerMapping(h.dbs, { mapref: 'MDBZERO', batchSize: 100, srcquery: 'SELECT * FROM zerodates', trgtbnm: 'T_MDB_ZERO', chkpntcolumn: 'K', columns: { srcconid: 'MDB' } });
+    const zero = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBZERO', args: [{ mapref: 'MDBZERO' }] });
+    expect(await failureOf(zero)).toMatch(/column d holds the zero date 0000-00-00, which no other database has; select it as NULL or as a real date in SRCQUERY/);
+    const failed = await zero.result().then(() => undefined, (err: { cause?: { cause?: unknown } }) => err.cause?.cause);
+    expect(failed).toMatchObject({ type: 'DataError', nonRetryable: true });
+    const moved = await withClient(h.dbs.target, async (c) => Number((await c.query('SELECT (SELECT count(*) FROM t_mdb_wrong) + (SELECT count(*) FROM t_mdb_nulls) + (SELECT count(*) FROM t_mdb_zero) AS n')).rows[0].n));
     expect(moved).toBe(0);
     await wrong.kill();
   });

@@ -239,7 +239,7 @@ describe('MariaDB to MariaDB', () => {
   it('refuses a SRCQUERY that reads its own target table, before any row moves', async () => {
     await registerMapping(h.dbs, { mapref: 'MDBSELF', batchSize: 1000, srcquery: 'SELECT s.* FROM m_src s JOIN t_same t ON t.id = s.id', trgtbnm: 'T_SAME', chkpntcolumn: 'ID', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database, loadmode: 'TRUNCATE' } });
     const worker = await h.startWorker();
-    expect(await failureOf(await start('MDBSELF'))).toMatch(/^Mapping MDBSELF: SRCQUERY reads the target table "[^"]+"\."t_same" itself/);
+    expect(await failureOf(await start('MDBSELF'))).toMatch(/^Mapping MDBSELF: SRCQUERY reads the target table `[^`]+`\.`t_same` itself/);
     expect(await m.query(`SELECT COUNT(*) AS n FROM t_same`)).toEqual([{ n: '5000' }]);
     await worker.kill();
   });

@@ -1,0 +1,47 @@
+// A readable stream of objects (a driver's rows) read in chunks: the objects the stream has
+// buffered are taken synchronously, so a chunk costs one await rather than one per row, and
+// the stream stays paused (backpressure) while the consumer works on a chunk.
+import type { Readable } from 'node:stream';
+
+/** Chunks of `size` mapped objects (the last may be smaller); a throw from `map` ends the read. */
+export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item: T) => U): AsyncGenerator<U[]> {
+  let failure: { error: unknown } | null = null;
+  let ended = false;
+  const onError = (error: unknown) => (failure ??= { error });
+  const onEnd = () => (ended = true);
+  stream.on('error', onError);
+  stream.on('end', onEnd);
+  try {
+    let chunk: U[] = [];
+    for (;;) {
+      let item: T | null;
+      while ((item = stream.read() as T | null) !== null) {
+        chunk.push(map(item));
+        if (chunk.length >= size) {
+          yield chunk;
+          chunk = [];
+        }
+      }
+      if (failure) throw (failure as { error: unknown }).error;
+      if (ended || stream.readableEnded) break;
+      if (stream.destroyed) throw new Error('the stream closed before its end');
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          stream.off('readable', wake);
+          stream.off('end', wake);
+          stream.off('error', wake);
+          stream.off('close', wake);
+          resolve();
+        };
+        stream.on('readable', wake);
+        stream.on('end', wake);
+        stream.on('error', wake);
+        stream.on('close', wake);
+      });
+    }
+    if (chunk.length > 0) yield chunk;
+  } finally {
+    stream.off('error', onError);
+    stream.off('end', onEnd);
+  }
+}

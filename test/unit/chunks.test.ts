@@ -1,0 +1,70 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { chunksOf } from '../../dialects/chunks';
+
+/** A stream of 0..n-1 that records how far it has been read ahead, with an error at `failAt`. */
+function numbers(n: number, opts: { highWaterMark?: number; failAt?: number } = {}) {
+  const seen = { produced: 0 };
+  let next = 0;
+  const stream = new Readable({
+    objectMode: true,
+    highWaterMark: opts.highWaterMark ?? 16,
+    read() {
+      // Asynchronous, as a driver's rows arrive.
+      setImmediate(() => {
+        if (next === opts.failAt) return this.destroy(new Error(`lost at ${next}`));
+        if (next >= n) return this.push(null);
+        seen.produced = next + 1;
+        this.push(next++);
+      });
+    },
+  });
+  return { stream, seen };
+}
+
+async function collect<T>(it: AsyncIterable<T[]>): Promise<T[][]> {
+  const out: T[][] = [];
+  for await (const chunk of it) out.push(chunk);
+  return out;
+}
+
+describe('chunksOf', () => {
+  it('cuts a stream into chunks of the size asked, the last one smaller, every item mapped once', async () => {
+    const chunks = await collect(chunksOf(numbers(25).stream, 10, (x: number) => x * 2));
+    expect(chunks.map((c) => c.length)).toEqual([10, 10, 5]);
+    expect(chunks.flat()).toEqual(Array.from({ length: 25 }, (_, i) => i * 2));
+  });
+
+  it('yields nothing for an empty stream, and a chunk exactly full only once', async () => {
+    expect(await collect(chunksOf(numbers(0).stream, 10, (x: number) => x))).toEqual([]);
+    expect((await collect(chunksOf(numbers(20).stream, 10, (x: number) => x))).map((c) => c.length)).toEqual([10, 10]);
+  });
+
+  it('reads no further ahead than the stream buffers while a chunk is being used (backpressure)', async () => {
+    const { stream, seen } = numbers(10_000, { highWaterMark: 8 });
+    const it = chunksOf(stream, 5, (x: number) => x)[Symbol.asyncIterator]();
+    await it.next();
+    await new Promise((r) => setTimeout(r, 50));
+    // Five taken, at most the buffer's eight and the one being pushed beyond.
+    expect(seen.produced).toBeLessThanOrEqual(5 + 8 + 1);
+    await it.return?.(undefined);
+  });
+
+  it("ends in the stream's error, after the chunks read before it", async () => {
+    const got: number[][] = [];
+    await expect(
+      (async () => {
+        for await (const c of chunksOf(numbers(100, { failAt: 23 }).stream, 10, (x: number) => x)) got.push(c);
+      })(),
+    ).rejects.toThrow('lost at 23');
+    expect(got.map((c) => c.length)).toEqual([10, 10]);
+  });
+
+  it("ends in the map's error (a value refused)", async () => {
+    const refuse = (x: number) => {
+      if (x === 7) throw new Error('refused 7');
+      return x;
+    };
+    await expect(collect(chunksOf(numbers(50).stream, 10, refuse))).rejects.toThrow('refused 7');
+  });
+});
