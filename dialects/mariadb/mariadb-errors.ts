@@ -33,9 +33,24 @@ export class MariaDbError extends Error {
   }
 }
 
+/**
+ * The server's refusals of LOAD DATA LOCAL INFILE, by which rows load into MariaDB: 1148
+ * (ER_NOT_ALLOWED_COMMAND) and 4166 (ER_LOAD_INFILE_CAPABILITY_DISABLED), both when the
+ * server's local_infile is OFF.
+ */
+const LOCAL_INFILE_REFUSED = new Set([1148, 4166]);
+
 export function mariadbError(err: unknown): unknown {
   const e = err as MysqlError;
   if (!(e instanceof Error) || e instanceof MariaDbError || (e.errno === undefined && e.sqlState === undefined)) return err;
+  if (e.errno !== undefined && LOCAL_INFILE_REFUSED.has(e.errno)) {
+    // Not retried (a setting of the server), and said in words a DBA can act on.
+    return new MariaDbError(
+      `the target server refuses LOAD DATA LOCAL INFILE, by which dms-etl loads rows into MariaDB (its local_infile is OFF); a DBA can turn it on with SET GLOBAL local_infile = ON, and local_infile = ON in the server's configuration [MariaDB ${e.errno}]`,
+      '42000',
+      e.errno,
+    );
+  }
   // A refused connection or login keeps its own code: failures.ts knows Node's and the login errors.
   if (e.code && /^E[A-Z]+$/.test(e.code) && !e.code.startsWith('ER_')) return err;
   const mapped = e.errno !== undefined ? TRANSIENT_ERRNOS.get(e.errno) : undefined;

@@ -79,3 +79,8 @@ export async function registerMariaDbConnection(metadataDatabase: string, m: Tes
   await metadata.migrate().finally(() => metadata.close());
   await withClient(metadataDatabase, (c) => c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDB', 'MARIADB', $1, $2)`, [m.conurl, passwordEnv]));
 }
+
+/** Turns the server's local_infile on or off (a global setting: for a test that restores it). */
+export async function setLocalInfile(on: boolean): Promise<void> {
+  await admin((c) => c.query(`SET GLOBAL local_infile = ${on ? 1 : 0}`));
+}

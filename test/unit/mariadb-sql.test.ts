@@ -40,5 +40,11 @@ describe('MariaDB errors', () => {
     expect((mariadbError(mysqlError(1205, 'HY000', 'Lock wait timeout exceeded')) as { code: string }).code).toBe('40001');
     expect((mariadbError(mysqlError(1213, '40001', 'Deadlock found')) as { code: string }).code).toBe('40001');
     expect((mariadbError(mysqlError(1064, '42000', 'You have an error in your SQL syntax')) as { code: string }).code).toBe('42000');
+    // LOAD DATA LOCAL refused by a server whose local_infile is OFF: what to set, not retried.
+    for (const [errno, state] of [[1148, '42000'], [4166, 'HY000']] as const) {
+      const refused = mariadbError(mysqlError(errno, state, 'The used command is not allowed with this MariaDB version')) as Error & { code: string };
+      expect(refused.code).toBe('42000');
+      expect(refused.message).toMatch(/refuses LOAD DATA LOCAL INFILE.*SET GLOBAL local_infile = ON/);
+    }
   });
 });
