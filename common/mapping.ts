@@ -8,6 +8,8 @@ export const LOAD_MODES = ['APPEND', 'UPSERT', 'TRUNCATE', 'INCREMENTAL'] as con
 export const STRATEGIES = ['AUTO', 'KEY', 'ROWCOUNT', 'PYTHON', 'NONE'] as const;
 export const NULL_POLICIES = ['FAIL', 'FIRST'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
+/** The most key ranges one mapping loads at once (each is a child workflow with its own batches). */
+export const MAX_PARTITIONS = 64;
 
 const upper = (v: unknown) => (typeof v === 'string' ? v.trim().toUpperCase() : v);
 const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);
@@ -25,6 +27,7 @@ const FIELDS = {
   chkpntstrategy: [STRATEGIES.join(', '), `set CHKPNTSTRATEGY to one of ${STRATEGIES.join(', ')}`],
   chkpntenabled: ["'Y' or 'N'", "set CHKPNTENABLED to 'Y' or 'N'"],
   chkpntnulls: ["'FAIL' or 'FIRST'", "set CHKPNTNULLS to 'FAIL' (refuse NULL keys) or 'FIRST' (load them before the keyed batches)"],
+  partitions: [`a number of key ranges from 1 to ${MAX_PARTITIONS}`, 'set PARTITIONS to the number of key ranges to load at once, or 1'],
 } as const;
 
 const required = (field: keyof typeof FIELDS) =>
@@ -62,10 +65,21 @@ export const MappingSchema = z
       (v) => upper(v ?? 'FAIL'),
       z.enum(NULL_POLICIES, { error: (i) => `is '${i.input}'; it must be ${FIELDS.chkpntnulls[0]}` }),
     ),
+    partitions: z.preprocess(
+      (v) => (v === undefined || v === null || v === '' ? 1 : v),
+      z.coerce
+        .number({ error: `must be ${FIELDS.partitions[0]}` })
+        .int(`must be ${FIELDS.partitions[0]}`)
+        .min(1, `must be ${FIELDS.partitions[0]}`)
+        .max(MAX_PARTITIONS, `must be ${FIELDS.partitions[0]}`),
+    ),
   })
   .superRefine((m, ctx) => {
     if (m.chkpntstrategy === 'KEY' && !m.chkpntcolumn) {
       ctx.addIssue({ code: 'custom', path: ['chkpntcolumn'], message: "is empty but CHKPNTSTRATEGY is 'KEY'" });
+    }
+    if (m.partitions > 1 && m.chkpntstrategy !== 'KEY' && m.chkpntstrategy !== 'AUTO') {
+      ctx.addIssue({ code: 'custom', path: ['partitions'], message: `is ${m.partitions}, but CHKPNTSTRATEGY is '${m.chkpntstrategy}': only a KEY load splits into key ranges` });
     }
     if (m.chkpntlookback && m.loadmode !== 'INCREMENTAL') {
       ctx.addIssue({ code: 'custom', path: ['chkpntlookback'], message: "is set but LOADMODE is not 'INCREMENTAL'" });
@@ -136,6 +150,7 @@ export const DEFINITION_FIELDS = [
   'chkpntenabled',
   'chkpntnulls',
   'chkpntlookback',
+  'partitions',
 ] as const satisfies readonly (keyof MappingSpec)[];
 
 export function sameDefinition(a: MappingSpec, b: MappingSpec): boolean {

@@ -45,6 +45,8 @@ const mappingColumns = () => ({
   chkpntnulls: varchar('chkpntnulls', { length: 10 }).notNull().default('FAIL'),
   /** INCREMENTAL on a date/time key: re-read this much before the high-water mark (e.g. '15 minutes'). */
   chkpntlookback: varchar('chkpntlookback', { length: 64 }),
+  /** Key ranges loaded at once (a KEY load); 1 loads the mapping as one sequence of batches. */
+  partitions: integer('partitions').notNull().default(1),
 });
 
 /** What to load. */

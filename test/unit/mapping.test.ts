@@ -32,6 +32,25 @@ describe('mapping validation', () => {
     expect(parseMapping(good)).toMatchObject({ loadmode: 'APPEND', bulklmt: 1000, chkpntstrategy: 'KEY' });
   });
 
+  it('takes PARTITIONS as 1 when unset, and a KEY or AUTO mapping with more', () => {
+    expect(parseMapping(good).partitions).toBe(1);
+    expect(parseMapping({ ...good, partitions: null }).partitions).toBe(1);
+    expect(parseMapping({ ...good, partitions: '8' }).partitions).toBe(8);
+    expect(parseMapping({ ...good, chkpntstrategy: 'AUTO', chkpntcolumn: null, partitions: 4 }).partitions).toBe(4);
+  });
+
+  it.each([
+    [{ partitions: 0 }, /^PARTITIONS must be a number of key ranges from 1 to 64/],
+    [{ partitions: 65 }, /^PARTITIONS must be a number of key ranges from 1 to 64/],
+    [{ partitions: 2.5 }, /^PARTITIONS must be a number of key ranges from 1 to 64/],
+    [{ partitions: 4, chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null }, /^PARTITIONS is 4, but CHKPNTSTRATEGY is 'ROWCOUNT': only a KEY load splits into key ranges/],
+    [{ partitions: 2, chkpntstrategy: 'NONE', chkpntcolumn: null }, /^PARTITIONS is 2, but CHKPNTSTRATEGY is 'NONE'/],
+  ])('refuses PARTITIONS %o', (change, message) => {
+    const err = problem(change);
+    expect(err.field).toBe('PARTITIONS');
+    expect(`${err.field} ${err.problem}`).toMatch(message);
+  });
+
   it('accepts PYTHON, the earlier name of ROWCOUNT', () => {
     expect(parseMapping({ ...good, chkpntstrategy: 'PYTHON', chkpntcolumn: null }).chkpntstrategy).toBe('PYTHON');
   });
