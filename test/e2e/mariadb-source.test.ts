@@ -110,13 +110,19 @@ describe('MariaDB as a source', () => {
     await second.kill();
   });
 
-  it('loads a composite key (region, sale_id) exactly, ties of region split by sale_id', async () => {
+  it('loads a composite key (region, sale_id) exactly through a worker SIGKILL, ties of region split by sale_id', async () => {
     await target('t_mdb_comp');
     await registerMapping(h.dbs, { mapref: 'MDBCOMP', batchSize: 700, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_MDB_COMP', chkpntcolumn: 'REGION, SALE_ID', columns: { srcconid: 'MDB' } });
-    const worker = await h.startWorker();
-    expect(await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBCOMP', args: [{ mapref: 'MDBCOMP' }] })).result()).toMatchObject({ rows: ROWS, batches: Math.ceil(ROWS / 700) });
+    const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 9, action: 'kill' }] });
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBCOMP', args: [{ mapref: 'MDBCOMP' }] });
+    await first.waitFor(/fault: kill at beforeCommit of batch 9/);
+    await first.kill();
+    // Killed with batch 9 uncommitted: the checkpoint is batch 8's composite key.
+    expect(await checkpointRow(h.dbs.target, 'MDBCOMP')).toMatchObject({ batchcnt: 8, trgrows: 5600 });
+    const second = await h.startWorker();
+    expect(await handle.result()).toMatchObject({ rows: ROWS, batches: Math.ceil(ROWS / 700) });
     expect(await postgresRows('t_mdb_comp')).toEqual(await mariadbRows('sales'));
-    await worker.kill();
+    await second.kill();
   });
 
   it('reads a composite key range through the index: the expanded form, as MariaDB plans it', async () => {
@@ -132,7 +138,7 @@ describe('MariaDB as a source', () => {
     expect(table).toMatchObject({ table_name: 'sales', access_type: 'range', key: 'region_sale', used_key_parts: ['region', 'sale_id'] });
   });
 
-  it('loads with AUTO (the primary key found in information_schema), ROWCOUNT through a worker SIGKILL, and NONE, each exactly', async () => {
+  it('loads with AUTO (the primary key found in information_schema), then NONE and ROWCOUNT each through a worker SIGKILL, each exactly', async () => {
     const worker = await h.startWorker();
     await target('t_mdb_auto');
     await registerMapping(h.dbs, { mapref: 'MDBAUTO', batchSize: 1500, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_MDB_AUTO', columns: { srcconid: 'MDB', chkpntstrategy: 'AUTO', chkpntcolumn: null } });
@@ -140,11 +146,20 @@ describe('MariaDB as a source', () => {
     expect(h.workerOutput()).toContain('AUTO: KEY on (sale_id), the unique key of the one table SRCQUERY reads');
     expect(await postgresRows('t_mdb_auto')).toEqual(await mariadbRows('sales'));
 
+    await worker.kill();
+
+    // NONE: the whole load in one transaction; a kill before its commit leaves nothing, and the retry loads it all once.
     await target('t_mdb_none');
     await registerMapping(h.dbs, { mapref: 'MDBNONE', batchSize: 1000, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_MDB_NONE', columns: { srcconid: 'MDB', chkpntstrategy: 'NONE', chkpntcolumn: null, chkpntenabled: 'N' } });
-    expect(await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBNONE', args: [{ mapref: 'MDBNONE' }] })).result()).toMatchObject({ rows: ROWS });
+    const doomed = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 1, action: 'kill' }] });
+    const none = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBNONE', args: [{ mapref: 'MDBNONE' }] });
+    await doomed.waitFor(/fault: kill at beforeCommit of batch 1/);
+    await doomed.kill();
+    expect(await withClient(h.dbs.target, async (c) => Number((await c.query('SELECT count(*) AS n FROM t_mdb_none')).rows[0].n))).toBe(0);
+    const after = await h.startWorker();
+    expect(await none.result()).toMatchObject({ rows: ROWS });
     expect(await postgresRows('t_mdb_none')).toEqual(await mariadbRows('sales'));
-    await worker.kill();
+    await after.kill();
 
     await target('t_mdb_rc');
     await registerMapping(h.dbs, { mapref: 'MDBRC', batchSize: 1000, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_MDB_RC', columns: { srcconid: 'MDB', chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null } });
