@@ -10,6 +10,7 @@ import type { Live } from './live';
 import type { BatchPlace, RunContext } from './run-context';
 import { chunkRowsOf, INSIDE_SLICE, writeRows } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
+import type { KeyValue } from '../dialects';
 
 /**
  * KEY (and NONE) batch after batch, each in its own fenced transaction, until the source
@@ -18,12 +19,13 @@ import type { BatchInput, BatchResult, BatchState } from './types';
 export async function keySlice(ctx: RunContext, input: BatchInput, p: JobPlan, at: BatchPlace, live: Live): Promise<BatchResult> {
   const deadline = Date.now() + ctx.sliceMs;
   const limit = input.maxBatches ?? 1;
-  let result = await keyBatch(ctx, input, p, input.expected, at, live);
+  const lookahead: Lookahead = { next: null };
+  let result = await keyBatch(ctx, input, p, input.expected, at, live, lookahead);
   let loaded = result.rowsInBatch;
   let tie = { rows: result.tieRun, batch: result.state.batches };
   for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
     live.beatOrStop();
-    const next = await keyBatch(ctx, input, p, result.state, { ...at, batch: result.state.batches + 1 }, live);
+    const next = await keyBatch(ctx, input, p, result.state, { ...at, batch: result.state.batches + 1 }, live, lookahead);
     // Another attempt of this run moved the checkpoint on: report where it is now.
     if (next.alreadyCommitted) return { ...next, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
     result = next;
@@ -31,6 +33,32 @@ export async function keySlice(ctx: RunContext, input: BatchInput, p: JobPlan, a
     if (next.tieRun > tie.rows) tie = { rows: next.tieRun, batch: next.state.batches };
   }
   return { ...result, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
+}
+
+/**
+ * The next batch's upper key, asked of the source (on a session of its own) while the batch
+ * before it loads, so that the round trip and the source's walk over BULKLMT keys overlap
+ * the load instead of following it. It is used only by a batch that starts exactly where the
+ * asking batch ended (the checkpoint it committed); any other batch asks afresh. The answer
+ * is what asking at that moment would give: the two queries were never in one snapshot.
+ */
+export interface Lookahead {
+  next: { after: string; key: Promise<KeyValue | null> } | null;
+}
+
+export function upperKey(p: JobPlan, after: KeyValue | null, checkpoint: string | null, lookahead: Lookahead | undefined): Promise<KeyValue | null> {
+  const ahead = lookahead?.next;
+  if (lookahead) lookahead.next = null;
+  if (ahead && ahead.after === checkpoint) return ahead.key;
+  return p.source.nthKey(p.keyed, after, p.spec.bulklmt);
+}
+
+export function askAhead(p: JobPlan, upTo: KeyValue, lookahead: Lookahead | undefined): void {
+  if (!lookahead) return;
+  const key = p.source.nthKey(p.keyed, upTo, p.spec.bulklmt);
+  // An answer no batch waits for (the slice ended, the batch failed) must not crash the worker.
+  key.catch(() => undefined);
+  lookahead.next = { after: encodeCheckpoint(upTo), key };
 }
 
 /**
@@ -46,6 +74,7 @@ export async function keyBatch(
   expected: BatchState,
   at: BatchPlace,
   live: Live,
+  lookahead?: Lookahead,
 ): Promise<BatchResult> {
   await ctx.deps.faults?.('beforeLock', at);
   const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
@@ -97,10 +126,11 @@ export async function keyBatch(
       ({ upTo, rows: n } = moved);
       last = !moved.more;
     } else {
-      upTo = await p.source.nthKey(p.keyed, after, p.spec.bulklmt);
+      upTo = await upperKey(p, after, row.checkpoint, lookahead);
       last = upTo === null;
       upTo ??= await p.source.lastKey(p.keyed, after);
       if (upTo === null) return committed(stateOf(row), 0, true);
+      if (!last) askAhead(p, upTo, lookahead);
       live.beatOrStop();
       n = p.mover ? await p.mover.move(tx, after, upTo, live.beatOrStop) : await writeRows(p, tx, p.source.readRange(p.keyed, after, upTo, chunkRows), live);
     }
