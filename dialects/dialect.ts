@@ -68,6 +68,12 @@ export type KeyValue = string[];
 export interface RowBatch {
   columns: string[];
   rows: (string | null)[][];
+  /**
+   * Per column: true where no value can hold a tab, newline, carriage return or backslash
+   * (numbers, dates and times, bits), so that a text encoder need not look into it. Absent:
+   * every value is looked into.
+   */
+  plain?: boolean[];
 }
 
 /** An open, ordered read of the source; close it in finally. */

@@ -13,13 +13,19 @@ export function escapeTabValue(value: string | null): string {
   return HAS_SPECIAL.test(value) ? value.replace(SPECIAL, escape) : value;
 }
 
-/** Yields the text of the rows in chunks of about 64 KiB. */
-export function* encodeTabText(rows: Iterable<(string | null)[]>): Generator<string> {
+/**
+ * Yields the text of the rows in chunks of about 64 KiB. Values of the columns `plain` marks
+ * (RowBatch.plain) are written as they are, without a look for characters to escape.
+ */
+export function* encodeTabText(rows: Iterable<(string | null)[]>, plain: boolean[] = []): Generator<string> {
   let chunk = '';
   for (const row of rows) {
     // One string built a value at a time: no array per row.
     let line = '';
-    for (let i = 0; i < row.length; i++) line += (i === 0 ? '' : '\t') + escapeTabValue(row[i]);
+    for (let i = 0; i < row.length; i++) {
+      const value = row[i];
+      line += (i === 0 ? '' : '\t') + (value !== null && plain[i] ? value : escapeTabValue(value));
+    }
     chunk += line + '\n';
     if (chunk.length >= 65_536) {
       yield chunk;

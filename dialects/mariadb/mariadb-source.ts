@@ -3,7 +3,7 @@
 // TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY) streamed with backpressure: memory holds one
 // chunk, whatever the range's size.
 import type { FieldPacket, Pool, PoolConnection, QueryOptions, RowDataPacket } from 'mysql2';
-import type { ColumnInfo, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
+import type { ColumnInfo, TypeFamily, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
 import { loginError, whereAmI } from './mariadb-connection';
 import { mariadbError } from './mariadb-errors';
 import * as sql from './mariadb-sql';
@@ -11,6 +11,9 @@ import { typeOf } from './mariadb-types';
 import { uniqueKeysOfTable, type Rows } from './mariadb-unique-keys';
 import { chunksOf } from '../chunks';
 import { rowReader, textTypeCast } from './mariadb-values';
+
+/** Type families whose text never holds a tab, newline, carriage return or backslash (RowBatch.plain). */
+const PLAIN_FAMILIES = new Set<TypeFamily>(['number', 'datetime', 'boolean', 'bits']);
 
 interface Described {
   fields: FieldPacket[];
@@ -186,13 +189,15 @@ export class MariaDbSource implements SourceDatabase {
       await connection.promise().query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
       const query = connection.query({ sql: text, values, rowsAsArray: true, typeCast: textTypeCast });
       let columns: string[] = [];
+      let plain: boolean[] = [];
       let read: (row: unknown[]) => (string | null)[] = () => [];
       query.on('fields', (fields: FieldPacket[]) => {
         columns = fields.map((f) => f.name);
+        plain = fields.map((f) => PLAIN_FAMILIES.has(typeOf(f).family));
         read = rowReader(fields);
       });
       for await (const rows of chunksOf(query.stream({ highWaterMark: Math.max(16, chunkRows) }), chunkRows, (row: unknown[]) => read(row))) {
-        yield { columns, rows };
+        yield { columns, rows, plain };
       }
       await connection.promise().query('COMMIT');
       finished = true;

@@ -39,7 +39,7 @@ export class PostgresTargetTransaction implements TargetTransaction {
     const copy = this.client.query(copyFrom(`COPY ${relation} (${list}) FROM STDIN`));
     async function* text(): AsyncGenerator<string> {
       for await (const chunk of chunks) {
-        yield* encodeCopyText(chunk.rows);
+        yield* encodeCopyText(chunk.rows, chunk.plain);
         onChunk?.();
       }
     }

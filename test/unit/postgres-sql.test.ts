@@ -92,6 +92,13 @@ describe('COPY text encoding', () => {
     expect(decodeCopyTextRow(line.slice(0, -1))).toEqual(row);
   });
 
+  it("writes the columns a batch marks plain as they are (the source vouches for them), NULL still as \\N", () => {
+    const rows = [['12', 'a\tb', '2026-01-01 00:00:00'], [null, null, '\\']];
+    // Column 2 is not plain: escaped. Columns 1 and 3 are taken as the source gave them.
+    expect([...encodeCopyText(rows, [true, false, true])].join('')).toBe('12\ta\\tb\t2026-01-01 00:00:00\n\\N\t\\N\t\\\n');
+    expect([...encodeCopyText(rows)].join('')).toBe('12\ta\\tb\t2026-01-01 00:00:00\n\\N\t\\N\t\\\\\n');
+  });
+
   it('reads every escape COPY may write: \b \f \v, octal and hex bytes, any other escaped character as itself', () => {
     expect(unescapeCopyValue('\\b\\f\\v')).toBe('\b\f\v');
     expect(unescapeCopyValue('\\101\\x42\\q\\x')).toBe('ABqx');
