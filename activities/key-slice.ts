@@ -10,8 +10,7 @@ import type { Live } from './live';
 import type { BatchPlace, RunContext } from './run-context';
 import { chunkRowsOf, INSIDE_SLICE, writeRows } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
-import type { KeyValue, RowBatch } from '../dialects';
-import { prime, type Primed } from './read-ahead';
+import type { KeyValue } from '../dialects';
 
 /**
  * KEY (and NONE) batch after batch, each in its own fenced transaction, until the source
@@ -20,82 +19,46 @@ import { prime, type Primed } from './read-ahead';
 export async function keySlice(ctx: RunContext, input: BatchInput, p: JobPlan, at: BatchPlace, live: Live): Promise<BatchResult> {
   const deadline = Date.now() + ctx.sliceMs;
   const limit = input.maxBatches ?? 1;
-  const lookahead = newLookahead();
-  try {
-    let result = await keyBatch(ctx, input, p, input.expected, at, live, lookahead);
-    let loaded = result.rowsInBatch;
-    let tie = { rows: result.tieRun, batch: result.state.batches };
-    for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
-      live.beatOrStop();
-      const next = await keyBatch(ctx, input, p, result.state, { ...at, batch: result.state.batches + 1 }, live, lookahead);
-      // Another attempt of this run moved the checkpoint on: report where it is now.
-      if (next.alreadyCommitted) return { ...next, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
-      result = next;
-      loaded += next.rowsInBatch;
-      if (next.tieRun > tie.rows) tie = { rows: next.tieRun, batch: next.state.batches };
-    }
-    return { ...result, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
-  } finally {
-    await closeLookahead(lookahead);
+  const lookahead: Lookahead = { next: null };
+  let result = await keyBatch(ctx, input, p, input.expected, at, live, lookahead);
+  let loaded = result.rowsInBatch;
+  let tie = { rows: result.tieRun, batch: result.state.batches };
+  for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
+    live.beatOrStop();
+    const next = await keyBatch(ctx, input, p, result.state, { ...at, batch: result.state.batches + 1 }, live, lookahead);
+    // Another attempt of this run moved the checkpoint on: report where it is now.
+    if (next.alreadyCommitted) return { ...next, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
+    result = next;
+    loaded += next.rowsInBatch;
+    if (next.tieRun > tie.rows) tie = { rows: next.tieRun, batch: next.state.batches };
   }
+  return { ...result, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
 }
 
 /**
- * The next batch, asked of the source while the batch before it loads: its upper key (on a
- * session of its own), then the read of its rows, started (primed: activities/read-ahead.ts)
- * so that the source runs the query and sends the first rows while the batch before is still
- * being written and committed. The round trips and the source's work overlap the load
- * instead of following it.
- *
- * Only a batch that starts exactly where the asking batch ended (the checkpoint it committed)
- * uses them; any other batch asks afresh. The key and the rows are what asking at that moment
- * would give: as before, the upper key and the rows were never read in one snapshot (the
- * batch's count check covers that). Every read primed in a slice is closed when the slice
- * ends, read or not, so that none holds a source session.
+ * The next batch's upper key, asked of the source (on a session of its own) while the batch
+ * before it loads, so that the round trip and the source's walk over BULKLMT keys overlap
+ * the load instead of following it. It is used only by a batch that starts exactly where the
+ * asking batch ended (the checkpoint it committed); any other batch asks afresh. The answer
+ * is what asking at that moment would give: the two queries were never in one snapshot.
  */
 export interface Lookahead {
-  next: { after: string; key: Promise<KeyValue | null>; rows: Promise<Primed<RowBatch> | null> } | null;
-  /** Every read primed (or about to be) in this slice, to close at its end. */
-  primed: Promise<Primed<RowBatch> | null>[];
-  closed: boolean;
+  next: { after: string; key: Promise<KeyValue | null> } | null;
 }
 
-export function newLookahead(): Lookahead {
-  return { next: null, primed: [], closed: false };
-}
-
-const NOTHING_PRIMED: Promise<Primed<RowBatch> | null> = Promise.resolve(null);
-
-/** The batch's upper key, and the read of its rows when one was primed for exactly it. */
-export function upperKey(p: JobPlan, after: KeyValue | null, checkpoint: string | null, lookahead: Lookahead | undefined): { key: Promise<KeyValue | null>; rows: Promise<Primed<RowBatch> | null> } {
+export function upperKey(p: JobPlan, after: KeyValue | null, checkpoint: string | null, lookahead: Lookahead | undefined): Promise<KeyValue | null> {
   const ahead = lookahead?.next;
   if (lookahead) lookahead.next = null;
-  if (ahead && ahead.after === checkpoint) return { key: ahead.key, rows: ahead.rows };
-  return { key: p.source.nthKey(p.keyed, after, p.spec.bulklmt), rows: NOTHING_PRIMED };
+  if (ahead && ahead.after === checkpoint) return ahead.key;
+  return p.source.nthKey(p.keyed, after, p.spec.bulklmt);
 }
 
-/** Asks for the batch after `upTo`: its upper key, then (given chunkRows) the read of its rows. */
-export function askAhead(p: JobPlan, upTo: KeyValue, lookahead: Lookahead | undefined, chunkRows?: number): void {
-  if (!lookahead || lookahead.closed) return;
+export function askAhead(p: JobPlan, upTo: KeyValue, lookahead: Lookahead | undefined): void {
+  if (!lookahead) return;
   const key = p.source.nthKey(p.keyed, upTo, p.spec.bulklmt);
   // An answer no batch waits for (the slice ended, the batch failed) must not crash the worker.
   key.catch(() => undefined);
-  const rows =
-    chunkRows === undefined
-      ? NOTHING_PRIMED
-      : key.then(
-          (next) => (next === null || lookahead.closed ? null : prime(p.source.readRange(p.keyed, upTo, next, chunkRows))),
-          () => null,
-        );
-  lookahead.primed.push(rows);
-  lookahead.next = { after: encodeCheckpoint(upTo), key, rows };
-}
-
-/** Ends every primed read nobody took (each releases its session). */
-export async function closeLookahead(lookahead: Lookahead): Promise<void> {
-  lookahead.closed = true;
-  lookahead.next = null;
-  await Promise.all(lookahead.primed.map(async (rows) => (await rows)?.close()));
+  lookahead.next = { after: encodeCheckpoint(upTo), key };
 }
 
 /**
@@ -163,15 +126,13 @@ export async function keyBatch(
       ({ upTo, rows: n } = moved);
       last = !moved.more;
     } else {
-      const upper = upperKey(p, after, row.checkpoint, lookahead);
-      upTo = await upper.key;
+      upTo = await upperKey(p, after, row.checkpoint, lookahead);
       last = upTo === null;
       upTo ??= await p.source.lastKey(p.keyed, after);
       if (upTo === null) return committed(stateOf(row), 0, true);
-      if (!last) askAhead(p, upTo, lookahead, p.mover ? undefined : chunkRows);
+      if (!last) askAhead(p, upTo, lookahead);
       live.beatOrStop();
-      if (p.mover) n = await p.mover.move(tx, after, upTo, live.beatOrStop);
-      else n = await writeRows(p, tx, (await upper.rows) ?? p.source.readRange(p.keyed, after, upTo, chunkRows), live);
+      n = p.mover ? await p.mover.move(tx, after, upTo, live.beatOrStop) : await writeRows(p, tx, p.source.readRange(p.keyed, after, upTo, chunkRows), live);
     }
     // A range up to the BULKLMT-th key holds at least BULKLMT rows; the last range holds at
     // least its upper key's row. A batch that moved fewer rolls back.
