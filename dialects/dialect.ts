@@ -95,10 +95,13 @@ export interface SourceDatabase {
   ping(): Promise<void>;
   /** The columns the query returns, without reading any row. */
   describeQuery(query: string): Promise<QueryDescription>;
-  /** The key of the n-th row (1-based) after `after` in key order, or null when fewer remain. */
-  nthKey(q: KeyedQuery, after: KeyValue | null, n: number): Promise<KeyValue | null>;
-  /** The greatest key after `after`, or null when no row remains. */
-  lastKey(q: KeyedQuery, after: KeyValue | null): Promise<KeyValue | null>;
+  /**
+   * The key of the n-th row (1-based) after `after` in key order, or null when fewer remain;
+   * with `upTo` (a partition's end), among the keys up to and including it only.
+   */
+  nthKey(q: KeyedQuery, after: KeyValue | null, n: number, upTo?: KeyValue | null): Promise<KeyValue | null>;
+  /** The greatest key after `after` (and up to `upTo` when given), or null when no row remains. */
+  lastKey(q: KeyedQuery, after: KeyValue | null, upTo?: KeyValue | null): Promise<KeyValue | null>;
   /** Streams the rows with after < key <= upTo, in chunks of at most chunkRows. */
   readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch>;
   /**

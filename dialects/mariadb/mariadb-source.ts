@@ -123,14 +123,14 @@ export class MariaDbSource implements SourceDatabase {
     return row ? (rowReader(fields)(row) as string[]) : null;
   }
 
-  async nthKey(q: KeyedQuery, after: KeyValue | null, n: number): Promise<KeyValue | null> {
+  async nthKey(q: KeyedQuery, after: KeyValue | null, n: number, upTo: KeyValue | null = null): Promise<KeyValue | null> {
     const key = await this.keyParts(q);
-    return this.oneKey(sql.nthKeySql(q.query, key, after !== null), [...(after ? sql.expandValues(after) : []), n - 1]);
+    return this.oneKey(sql.nthKeySql(q.query, key, after !== null, upTo !== null), [...(after ? sql.expandValues(after) : []), ...(upTo ? sql.expandValues(upTo) : []), n - 1]);
   }
 
-  async lastKey(q: KeyedQuery, after: KeyValue | null): Promise<KeyValue | null> {
+  async lastKey(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null = null): Promise<KeyValue | null> {
     const key = await this.keyParts(q);
-    return this.oneKey(sql.lastKeySql(q.query, key, after !== null), after ? sql.expandValues(after) : []);
+    return this.oneKey(sql.lastKeySql(q.query, key, after !== null, upTo !== null), [...(after ? sql.expandValues(after) : []), ...(upTo ? sql.expandValues(upTo) : [])]);
   }
 
   async *readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {

@@ -47,16 +47,22 @@ export function expandValues(value: string[]): string[] {
   return value.flatMap((_, i) => value.slice(0, i + 1));
 }
 
-/** The key of the n-th row after the bound. Values: [...expandValues(after), n - 1]. */
-export function nthKeySql(query: string, key: KeyPart[], hasAfter: boolean): string {
-  const after = hasAfter ? ` AND ${greaterThan(key)}` : '';
-  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${after}\nORDER BY ${keyList(key)}\nLIMIT 1 OFFSET ?`;
+/** Keys after the lower bound and up to `upTo` (as NOT key > upTo: keys are NOT NULL here). */
+function bounds(key: KeyPart[], hasAfter: boolean, hasUpTo: boolean): string {
+  return `${hasAfter ? ` AND ${greaterThan(key)}` : ''}${hasUpTo ? ` AND NOT ${greaterThan(key)}` : ''}`;
 }
 
-/** The greatest key after the bound. Values: expandValues(after). */
-export function lastKeySql(query: string, key: KeyPart[], hasAfter: boolean): string {
-  const after = hasAfter ? ` AND ${greaterThan(key)}` : '';
-  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${after}\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
+/**
+ * The key of the n-th row after the bound (and up to `upTo`, a partition's end, when given).
+ * Values: [...expandValues(after), ...expandValues(upTo), n - 1].
+ */
+export function nthKeySql(query: string, key: KeyPart[], hasAfter: boolean, hasUpTo = false): string {
+  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${bounds(key, hasAfter, hasUpTo)}\nORDER BY ${keyList(key)}\nLIMIT 1 OFFSET ?`;
+}
+
+/** The greatest key after the bound (and up to `upTo`). Values: [...expandValues(after), ...expandValues(upTo)]. */
+export function lastKeySql(query: string, key: KeyPart[], hasAfter: boolean, hasUpTo = false): string {
+  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${bounds(key, hasAfter, hasUpTo)}\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
 }
 
 /**

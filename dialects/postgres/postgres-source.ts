@@ -57,12 +57,12 @@ export class PostgresSource implements SourceDatabase {
     return row ? (row as string[]) : null;
   }
 
-  nthKey(q: KeyedQuery, after: KeyValue | null, n: number): Promise<KeyValue | null> {
-    return this.oneKey(nthKeySql(q.query, q.key, after !== null), [...(after ?? []), n - 1]);
+  nthKey(q: KeyedQuery, after: KeyValue | null, n: number, upTo: KeyValue | null = null): Promise<KeyValue | null> {
+    return this.oneKey(nthKeySql(q.query, q.key, after !== null, upTo !== null), [...(after ?? []), ...(upTo ?? []), n - 1]);
   }
 
-  lastKey(q: KeyedQuery, after: KeyValue | null): Promise<KeyValue | null> {
-    return this.oneKey(lastKeySql(q.query, q.key, after !== null), after ?? []);
+  lastKey(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null = null): Promise<KeyValue | null> {
+    return this.oneKey(lastKeySql(q.query, q.key, after !== null, upTo !== null), [...(after ?? []), ...(upTo ?? [])]);
   }
 
   readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {

@@ -44,18 +44,23 @@ function lowerBound(key: string[], hasAfter: boolean): string {
   return hasAfter ? ` AND ${tuple(key)} > ${params(key.length, 1)}` : '';
 }
 
-/**
- * The key of the n-th row after the bound, in key order: the upper end of the next batch.
- * Parameters: [...after, n - 1].
- */
-export function nthKeySql(query: string, key: string[], hasAfter: boolean): string {
-  const offset = `$${(hasAfter ? key.length : 0) + 1}`;
-  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)}\nORDER BY ${keyList(key)}\nOFFSET ${offset} LIMIT 1`;
+/** Rows up to and including `upTo`: its parameters follow the lower bound's. */
+function upperBound(key: string[], hasAfter: boolean, hasUpTo: boolean): string {
+  return hasUpTo ? ` AND ${tuple(key)} <= ${params(key.length, (hasAfter ? key.length : 0) + 1)}` : '';
 }
 
-/** The greatest key after the bound. Parameters: [...after]. */
-export function lastKeySql(query: string, key: string[], hasAfter: boolean): string {
-  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)}\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
+/**
+ * The key of the n-th row after the bound (and up to `upTo`, a partition's end, when given),
+ * in key order: the upper end of the next batch. Parameters: [...after, ...upTo, n - 1].
+ */
+export function nthKeySql(query: string, key: string[], hasAfter: boolean, hasUpTo = false): string {
+  const offset = `$${(hasAfter ? key.length : 0) + (hasUpTo ? key.length : 0) + 1}`;
+  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)}${upperBound(key, hasAfter, hasUpTo)}\nORDER BY ${keyList(key)}\nOFFSET ${offset} LIMIT 1`;
+}
+
+/** The greatest key after the bound (and up to `upTo` when given). Parameters: [...after, ...upTo]. */
+export function lastKeySql(query: string, key: string[], hasAfter: boolean, hasUpTo = false): string {
+  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)}${upperBound(key, hasAfter, hasUpTo)}\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
 }
 
 /**

@@ -90,6 +90,21 @@ describe('split points', () => {
     expect(await splitPoints(pgSource, { query: 'SELECT * FROM few WHERE false', key: ['k'] }, 4)).toEqual({ points: [], rows: 0 });
   });
 
+  it.each([
+    ['PostgreSQL', () => pgSource],
+    ['MariaDB', () => mdbSource],
+  ])("finds a batch's upper key inside a partition: the n-th key up to the partition's end, else its last key (%s)", async (_, source) => {
+    const q = { query: 'SELECT * FROM ties', key: ['k'] };
+    // The partition (2500, 3000] holds keys 2501..2999 once and 3000 4,001 times.
+    expect(await source().nthKey(q, ['2500'], 400, ['3000'])).toEqual(['2900']);
+    expect(await source().nthKey(q, ['2500'], 600, ['3000'])).toEqual(['3000']);
+    expect(await source().nthKey(q, ['2500'], 4501, ['3000'])).toBeNull();
+    expect(await source().lastKey(q, ['2500'], ['2999'])).toEqual(['2999']);
+    expect(await source().lastKey(q, null, ['0'])).toBeNull();
+    // Unbounded, as before.
+    expect(await source().nthKey(q, ['2500'], 4501)).toEqual(['3001']);
+  });
+
   it('splits after a bound (a resumed or incremental run), on a composite key', async () => {
     const q = { query: 'SELECT * FROM pair', key: ['a', 'b'] };
     const after = ['b', '0'];

@@ -20,6 +20,13 @@ describe('MariaDB keyset SQL', () => {
     );
   });
 
+  it("bounds the upper key by a partition's end, as NOT greater than it, its values after the lower bound's", () => {
+    const key = [{ name: 'id', cast: 'SIGNED' }];
+    expect(nthKeySql('SELECT * FROM t', key, true, true)).toBe(
+      'SELECT dms_src.`id` FROM (\nSELECT * FROM t\n) AS dms_src\nWHERE dms_src.`id` IS NOT NULL AND ((dms_src.`id` > CAST(? AS SIGNED))) AND NOT ((dms_src.`id` > CAST(? AS SIGNED)))\nORDER BY dms_src.`id`\nLIMIT 1 OFFSET ?',
+    );
+  });
+
   it('quotes identifiers with backticks, doubling any inside', () => {
     expect(quoteMariaDbIdentifier('we`ird')).toBe('`we``ird`');
   });

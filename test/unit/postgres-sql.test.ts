@@ -10,6 +10,14 @@ describe('keyset SQL', () => {
     expect(nthKeySql('SELECT 1 AS k', ['k'], false)).toBe('SELECT dms_src."k" FROM (\nSELECT 1 AS k\n) AS dms_src\nWHERE dms_src."k" IS NOT NULL\nORDER BY dms_src."k"\nOFFSET $1 LIMIT 1');
   });
 
+  it("bounds the upper key by a partition's end: its parameters after the lower bound's, the offset last", () => {
+    expect(nthKeySql('SELECT * FROM o', ['region', 'id'], true, true)).toBe(
+      'SELECT dms_src."region", dms_src."id" FROM (\nSELECT * FROM o\n) AS dms_src\nWHERE dms_src."region" IS NOT NULL AND dms_src."id" IS NOT NULL AND (dms_src."region", dms_src."id") > ($1, $2) AND (dms_src."region", dms_src."id") <= ($3, $4)\nORDER BY dms_src."region", dms_src."id"\nOFFSET $5 LIMIT 1',
+    );
+    expect(nthKeySql('SELECT * FROM s', ['k'], false, true)).toContain('WHERE dms_src."k" IS NOT NULL AND dms_src."k" <= $1\nORDER BY dms_src."k"\nOFFSET $2 LIMIT 1');
+    expect(lastKeySql('SELECT * FROM s', ['k'], true, true)).toContain('AND dms_src."k" > $1 AND dms_src."k" <= $2\nORDER BY dms_src."k" DESC\nLIMIT 1');
+  });
+
   it('compares composite keys as rows, which a btree index serves', () => {
     expect(rangeSql('SELECT * FROM o', ['region', 'id'], true)).toBe(
       'SELECT * FROM (\nSELECT * FROM o\n) AS dms_src\nWHERE dms_src."region" IS NOT NULL AND dms_src."id" IS NOT NULL AND (dms_src."region", dms_src."id") > ($1, $2) AND (dms_src."region", dms_src."id") <= ($3, $4)',
