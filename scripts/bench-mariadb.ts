@@ -61,6 +61,11 @@ async function bench<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
   }
 }
 
+/** Drops the bench's MariaDB database and its user. */
+export async function dropMariaDb(): Promise<void> {
+  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${DATABASE}; DROP USER IF EXISTS '${USER}'@'127.0.0.1'; DROP USER IF EXISTS '${USER}'@'localhost';`));
+}
+
 /**
  * The MariaDB database, its user (a password, set in this process's environment for the
  * worker), the fact table with the source's values, and the mappings. Before the worker starts.

@@ -2,10 +2,10 @@
 // on the same data and server. Never part of the test suite.
 //
 //   npm run bench                       1,000,000 rows, 5 runs of each figure
-//   npm run bench -- --rows 10000000    or --large for the same; --runs N; --batch N
+//   npm run bench -- --rows 10000000    or --large for the same; --runs N; --batch N; --keep
 //
 // It creates three databases (dms_bench_meta, dms_bench_src, dms_bench_tgt; dropped and
-// made anew), a fact table, a Temporal dev server and a worker (with a prebuilt workflow
+// made anew, and dropped at the end unless --keep), a fact table, a Temporal dev server and a worker (with a prebuilt workflow
 // bundle), then times each way of moving the table and checks the target exact (count and
 // md5 over every column of every row) after every run. The ways the throughput ratios
 // compare (all but pgloader, which runs first on its own) run in rounds, one run of each in
@@ -29,7 +29,7 @@ import { DatabaseRegistry } from '../activities/databases';
 import { nextBoundSql, quotePostgresIdentifier, rangeSql } from '../dialects/postgres/postgres-sql';
 import { splitPassword } from '../common/url-password';
 import { Metadata } from '../metadata/repository';
-import { MARIADB_MAPPINGS, mariadbRounds, prepareMariaDb, type MariaDbBenchContext, type MariaDbBenchResult } from './bench-mariadb';
+import { dropMariaDb, MARIADB_MAPPINGS, mariadbRounds, prepareMariaDb, type MariaDbBenchContext, type MariaDbBenchResult } from './bench-mariadb';
 import { freePort, startDevServer, type DevServer } from './temporal-dev';
 
 const ROOT = path.join(__dirname, '..');
@@ -48,6 +48,8 @@ const { values: flags } = parseArgs({
     large: { type: 'boolean', default: false },
     runs: { type: 'string', default: '5' },
     batch: { type: 'string', default: '10000' },
+    // Keep the bench's databases (and MariaDB's user) at the end, e.g. to profile a load on them.
+    keep: { type: 'boolean', default: false },
     // Internal: run the pipeline without Temporal in a process of its own, like a worker.
     'direct-child': { type: 'string' },
     'workflow-id': { type: 'string' },
@@ -567,6 +569,11 @@ async function main(): Promise<void> {
     await connection?.close();
     await server?.stop();
     rmSync(tmp, { recursive: true, force: true });
+    if (!flags.keep) {
+      for (const name of Object.values(DB)) await sql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      if (withMariaDb) await dropMariaDb();
+      log(`== the bench's databases dropped (--keep keeps them)`);
+    }
   }
 
   const r = out.ratios as Record<string, number | null>;
