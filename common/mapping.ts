@@ -112,6 +112,15 @@ export const MappingSchema = z
 
 export type MappingSpec = z.output<typeof MappingSchema>;
 
+const SECONDS: Record<string, number> = { second: 1, minute: 60, hour: 3600, day: 86_400, week: 604_800 };
+
+/** A CHKPNTLOOKBACK window ('15 minutes', '1 day 2 hours', as validated above) in seconds. */
+export function lookbackSeconds(window: string): number {
+  let total = 0;
+  for (const [, n, unit] of window.toLowerCase().matchAll(/(\d+) ?(second|minute|hour|day|week)s?/g)) total += Number(n) * SECONDS[unit];
+  return total;
+}
+
 const FIXES: Record<string, string> = {
   ...Object.fromEntries(Object.entries(FIELDS).map(([k, v]) => [k, v[1]])),
   chkpntcolumn: 'set CHKPNTCOLUMN to the source column that orders the rows (e.g. TRANSACTION_ID)',

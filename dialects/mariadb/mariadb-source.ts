@@ -9,6 +9,7 @@ import { mariadbError } from './mariadb-errors';
 import * as sql from './mariadb-sql';
 import { typeOf } from './mariadb-types';
 import { uniqueKeysOfTable, type Rows } from './mariadb-unique-keys';
+import { lookbackSeconds } from '../../common/mapping';
 import { chunksOf } from '../chunks';
 import { rowReader, textTypeCast } from './mariadb-values';
 
@@ -138,12 +139,12 @@ export class MariaDbSource implements SourceDatabase {
     yield* this.stream(sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }), [...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)], chunkRows);
   }
 
-  keyBefore(): Promise<KeyValue | null> {
-    return Promise.reject(new Error('CHKPNTLOOKBACK is not supported on a MariaDB source yet'));
+  async keyBefore(q: KeyedQuery, from: string, window: string): Promise<KeyValue | null> {
+    return this.oneKey(sql.keyBeforeSql(q.query, await this.keyParts(q)), [from, lookbackSeconds(window)]);
   }
 
-  supportsLookback(): boolean {
-    return false;
+  supportsLookback(type: string): boolean {
+    return sql.isLookbackType(type);
   }
 
   async unorderedColumns(query: string, columns: string[]): Promise<string[]> {

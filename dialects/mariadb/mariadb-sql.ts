@@ -76,6 +76,19 @@ export function rangeSql(query: string, key: KeyPart[], range: { hasAfter: boole
   return `${sourceSubquery(query, select)}\nWHERE ${where.join(' AND ')}`;
 }
 
+/** First key columns a look-back window can go back on (type names as mariadb-types.ts gives them). */
+export function isLookbackType(type: string): boolean {
+  return /^(date|datetime\(\d\)|timestamp\(\d\))$/.test(type);
+}
+
+/**
+ * The greatest key whose first column is at or before a high-water mark minus a look-back
+ * window: the bound after which an INCREMENTAL run re-reads. Values: [mark, window in seconds].
+ */
+export function keyBeforeSql(query: string, key: KeyPart[]): string {
+  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)} AND ${col(key[0].name)} <= CAST(? AS DATETIME(6)) - INTERVAL ? SECOND\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
+}
+
 /** How many rows share one key value. Values: the key. */
 export function countKeySql(query: string, key: KeyPart[]): string {
   return `${sourceSubquery(query, 'count(*) AS n')}\nWHERE ${key.map((k) => `${col(k.name)} = ${bound(k)}`).join(' AND ')}`;

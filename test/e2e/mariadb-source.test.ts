@@ -173,6 +173,25 @@ describe('MariaDB as a source', () => {
     await second.kill();
   });
 
+  it('re-reads a CHKPNTLOOKBACK window on a DATETIME(6) key and merges, catching a row that committed late', async () => {
+    await m.query(`CREATE TABLE events (id INT PRIMARY KEY, at DATETIME(6) NOT NULL, v VARCHAR(10));
+      INSERT INTO events SELECT seq, TIMESTAMP'2026-01-01 00:00:00.000001' + INTERVAL seq MINUTE, CONCAT('e', seq) FROM seq_1_to_100;`);
+    await withClient(h.dbs.target, (c) => c.query('CREATE TABLE t_mdb_events (id bigint PRIMARY KEY, at timestamp(6) NOT NULL, v text)'));
+    await registerMapping(h.dbs, { mapref: 'MDBLOOK', batchSize: 40, srcquery: 'SELECT * FROM events', trgtbnm: 'T_MDB_EVENTS', chkpntcolumn: 'AT', columns: { srcconid: 'MDB', loadmode: 'INCREMENTAL', chkpntlookback: '30 minutes', trgkeycols: 'ID' } });
+    const worker = await h.startWorker();
+    const start = () => h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-MDBLOOK-${Date.now()}`, args: [{ mapref: 'MDBLOOK' }] });
+    expect(await (await start()).result()).toMatchObject({ rows: 100 });
+    // A row stamped 10 minutes before the high-water mark commits only now, with a new row.
+    await m.query(`INSERT INTO events VALUES (1001, TIMESTAMP'2026-01-01 01:30:00.000001', 'late'), (1002, TIMESTAMP'2026-01-01 01:41:00.000001', 'new')`);
+    // The mark is minute 100; the window goes back to minute 70: rows 71..100 again, the late one and the new one.
+    expect(await (await start()).result()).toMatchObject({ rows: 32 });
+    const source = await m.query<{ r: string }[]>(`SELECT CONCAT_WS('|', id, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f'), v) AS r FROM events ORDER BY id`);
+    const target = await withClient(h.dbs.target, async (c) => (await c.query<{ r: string }>(`SELECT concat_ws('|', id, to_char(at, 'YYYY-MM-DD HH24:MI:SS.US'), v) AS r FROM t_mdb_events ORDER BY id`)).rows);
+    expect(target.map((t) => t.r)).toEqual(source.map((s) => s.r));
+    expect(source).toHaveLength(102);
+    await worker.kill();
+  });
+
   it("keys on BIGINT UNSIGNED values near 2^64 exactly", async () => {
     await target('t_mdb_big');
     await registerMapping(h.dbs, { mapref: 'MDBBIG', batchSize: 900, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_MDB_BIG', chkpntcolumn: 'BIG', columns: { srcconid: 'MDB' } });

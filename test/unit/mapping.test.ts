@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../common/errors';
-import { parseMapping, sameDefinition } from '../../common/mapping';
+import { lookbackSeconds, parseMapping, sameDefinition } from '../../common/mapping';
 
 const good = {
   mapref: 'SALES',
@@ -49,6 +49,13 @@ describe('mapping validation', () => {
     const err = problem(change);
     expect(err.field).toBe('PARTITIONS');
     expect(`${err.field} ${err.problem}`).toMatch(message);
+  });
+
+  it('reads a look-back window in seconds, for sources that take it as a number', () => {
+    expect(lookbackSeconds('15 minutes')).toBe(900);
+    expect(lookbackSeconds('1 day 2 hours')).toBe(93_600);
+    expect(lookbackSeconds('1 week 30 seconds')).toBe(604_830);
+    expect(lookbackSeconds('2Hours')).toBe(7200);
   });
 
   it('accepts PYTHON, the earlier name of ROWCOUNT', () => {
