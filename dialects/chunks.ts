@@ -6,11 +6,9 @@ import type { Readable } from 'node:stream';
 /** Chunks of `size` mapped objects (the last may be smaller); a throw from `map` ends the read. */
 export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item: T) => U): AsyncGenerator<U[]> {
   let failure: { error: unknown } | null = null;
-  let ended = false;
+  // Also keeps an error while the consumer holds a chunk from being an unhandled 'error'.
   const onError = (error: unknown) => (failure ??= { error });
-  const onEnd = () => (ended = true);
   stream.on('error', onError);
-  stream.on('end', onEnd);
   try {
     let chunk: U[] = [];
     for (;;) {
@@ -23,7 +21,7 @@ export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item
         }
       }
       if (failure) throw (failure as { error: unknown }).error;
-      if (ended || stream.readableEnded) break;
+      if (stream.readableEnded) break;
       if (stream.destroyed) throw new Error('the stream closed before its end');
       await new Promise<void>((resolve) => {
         const wake = () => {
@@ -42,6 +40,5 @@ export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item
     if (chunk.length > 0) yield chunk;
   } finally {
     stream.off('error', onError);
-    stream.off('end', onEnd);
   }
 }

@@ -70,10 +70,7 @@ export function lastKeySql(query: string, key: KeyPart[], hasAfter: boolean, has
  * NOT NULL here). Values: [...expandValues(after), ...expandValues(upTo)].
  */
 export function rangeSql(query: string, key: KeyPart[], range: { hasAfter: boolean; hasUpTo: boolean }, select = '*'): string {
-  const where = [notNull(key)];
-  if (range.hasAfter) where.push(greaterThan(key));
-  if (range.hasUpTo) where.push(`NOT ${greaterThan(key)}`);
-  return `${sourceSubquery(query, select)}\nWHERE ${where.join(' AND ')}`;
+  return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${bounds(key, range.hasAfter, range.hasUpTo)}`;
 }
 
 /** First key columns a look-back window can go back on (type names as mariadb-types.ts gives them). */

@@ -68,8 +68,7 @@ export function lastKeySql(query: string, key: string[], hasAfter: boolean, hasU
  * sharing the upper key always travel together. Parameters: [...after, ...upTo].
  */
 export function rangeSql(query: string, key: string[], hasAfter: boolean, select = '*'): string {
-  const upTo = params(key.length, (hasAfter ? key.length : 0) + 1);
-  return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)} AND ${tuple(key)} <= ${upTo}`;
+  return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)}${upperBound(key, hasAfter, true)}`;
 }
 
 /**
