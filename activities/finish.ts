@@ -1,7 +1,8 @@
 // A run's end (finishRun): its ownership of the checkpoint row released, and its status and
 // PARAM1 written to DMS_PRCLOG.
 import { Context } from '@temporalio/activity';
-import { stateOf } from '../checkpoint';
+import { decodeRangeMeta, partitionsParam1, stateOf, type CheckpointRow } from '../checkpoint';
+import { lockRanges } from './ranges';
 import { toFailure } from './failures';
 import { classified, planFor, type RunContext } from './run-context';
 import type { FinishInput } from './types';
@@ -13,6 +14,7 @@ import type { FinishInput } from './types';
 export async function finishRun(ctx: RunContext, input: FinishInput): Promise<void> {
   return classified(ctx, async () => {
     let state = input.state;
+    let param1: string | null = input.status === 'PC' ? 'COMPLETED' : state.checkpoint;
     const run = await ctx.metadata.run(input.prcid);
     if (run?.jobid) {
       try {
@@ -23,7 +25,26 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
           // activity); the row is still this run's if its prcid says so, one epoch a run.
           if (row && row.prcid === input.prcid && (row.epoch === input.epoch || input.epoch === 0)) {
             state = stateOf(row);
-            await tx.writeCheckpoint(p.schema, { ...row, epoch: row.epoch + 1 });
+            let released: CheckpointRow = { ...row, epoch: row.epoch + 1 };
+            const ranges = input.partitioned ? await lockRanges(p, tx, row) : [];
+            if (ranges.length > 0) {
+              // Every range's row moves to the new epoch too: an attempt still loading a range is fenced.
+              for (const range of ranges) await tx.writeCheckpoint(p.schema, { ...range, epoch: row.epoch + 1 });
+              state = { checkpoint: row.checkpoint, batches: row.batches, rows: row.rows };
+              for (const range of ranges) state = { ...state, batches: state.batches + range.batches, rows: state.rows + range.rows };
+              const done = ranges.filter((r) => decodeRangeMeta(r.lastRow)?.done).length;
+              if (input.status === 'PC') {
+                // The high-water mark an INCREMENTAL run starts after: the last range's last key.
+                const mark = ranges[ranges.length - 1].checkpoint ?? row.checkpoint;
+                state = { ...state, checkpoint: mark };
+                released = { ...released, checkpoint: mark, batches: state.batches, rows: state.rows };
+              } else {
+                param1 = partitionsParam1(done, ranges.length);
+              }
+            } else if (input.status !== 'PC') {
+              param1 = state.checkpoint;
+            }
+            await tx.writeCheckpoint(p.schema, released);
           }
         });
       } catch (err) {
@@ -31,7 +52,6 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
         Context.current().log.warn('could not release the checkpoint row', { mapref: input.mapref, error: toFailure(err).message });
       }
     }
-    const param1 = input.status === 'PC' ? 'COMPLETED' : state.checkpoint;
     await ctx.metadata.endRun(input.prcid, input.status, param1, input.error, state);
   });
 }

@@ -159,9 +159,6 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     if (strategy !== 'KEY') {
       throw new ConfigError(mapref, 'PARTITIONS', `is ${spec.partitions}, but the strategy is ${strategy} (${reason}): only a KEY load splits into key ranges`, 'set CHKPNTCOLUMN to a key (CHKPNTSTRATEGY KEY), or set PARTITIONS to 1');
     }
-    // The parent and child workflows that load the ranges (issue 15) are not built yet: say so
-    // rather than load as one sequence while the mapping asks for ranges.
-    throw new ConfigError(mapref, 'PARTITIONS', `is ${spec.partitions}, but this version loads a mapping as one sequence of batches: partitioned loads are not available yet`, 'set PARTITIONS to 1');
   }
   if (spec.loadmode === 'INCREMENTAL' && strategy !== 'KEY') {
     throw new ConfigError(mapref, 'LOADMODE', "is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is NONE", "set CHKPNTSTRATEGY = 'KEY' (or 'AUTO') with CHKPNTCOLUMN, or use LOADMODE 'TRUNCATE' for a full reload");

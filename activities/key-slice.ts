@@ -2,7 +2,7 @@
 // target transaction, from the locked checkpoint to the key of its BULKLMT-th row, checked
 // for its count and, at the run's end, for rows that arrived meanwhile.
 import { Context } from '@temporalio/activity';
-import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint, ownedRow, sameState, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
+import { CheckpointFormatError, decodeCheckpoint, decodeRangeMeta, encodeCheckpoint, encodeRangeMeta, ownedRow, partitionRowKey, sameState, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
 import { BatchCountError, ConfigError } from '../common/errors';
 import { alreadyCommitted, committed } from './batch-result';
 import type { JobPlan } from './job-plan';
@@ -46,16 +46,17 @@ export interface Lookahead {
   next: { after: string; key: Promise<KeyValue | null> } | null;
 }
 
-export function upperKey(p: JobPlan, after: KeyValue | null, checkpoint: string | null, lookahead: Lookahead | undefined): Promise<KeyValue | null> {
+export function upperKey(p: JobPlan, after: KeyValue | null, checkpoint: string | null, lookahead: Lookahead | undefined, bound: KeyValue | null = null): Promise<KeyValue | null> {
   const ahead = lookahead?.next;
   if (lookahead) lookahead.next = null;
   if (ahead && ahead.after === checkpoint) return ahead.key;
-  return p.source.nthKey(p.keyed, after, p.spec.bulklmt);
+  return p.source.nthKey(p.keyed, after, p.spec.bulklmt, bound);
 }
 
-export function askAhead(p: JobPlan, upTo: KeyValue, lookahead: Lookahead | undefined): void {
+/** Asks for the key that ends the batch after `upTo` (within a key range's `bound`, if any). */
+export function askAhead(p: JobPlan, upTo: KeyValue, lookahead: Lookahead | undefined, bound: KeyValue | null = null): void {
   if (!lookahead) return;
-  const key = p.source.nthKey(p.keyed, upTo, p.spec.bulklmt);
+  const key = p.source.nthKey(p.keyed, upTo, p.spec.bulklmt, bound);
   // An answer no batch waits for (the slice ended, the batch failed) must not crash the worker.
   key.catch(() => undefined);
   lookahead.next = { after: encodeCheckpoint(upTo), key };
@@ -65,7 +66,8 @@ export function askAhead(p: JobPlan, upTo: KeyValue, lookahead: Lookahead | unde
  * One KEY (or NONE, or NULL-key phase) batch, fenced: in one target transaction, lock the
  * checkpoint row, check that this run still owns it and that it holds the expected state,
  * read the next rows after the checkpoint, load them, advance the checkpoint; then mirror
- * it into DMS_PRCLOG.
+ * it into DMS_PRCLOG. A batch of a partitioned run does the same on its key range's row
+ * (`<MAPREF>#p<k>`), and never reads past the range's end.
  */
 export async function keyBatch(
   ctx: RunContext,
@@ -77,8 +79,9 @@ export async function keyBatch(
   lookahead?: Lookahead,
 ): Promise<BatchResult> {
   await ctx.deps.faults?.('beforeLock', at);
+  const range = input.partition;
   const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
-    const row = ownedRow(await tx.lockCheckpoint(p.schema, input.mapref), input);
+    const row = ownedRow(await tx.lockCheckpoint(p.schema, range ? partitionRowKey(input.mapref, range.k) : input.mapref), input);
     if (!sameState(row, expected)) {
       // An earlier attempt committed this batch before its completion reached Temporal.
       return alreadyCommitted(stateOf(row));
@@ -89,7 +92,13 @@ export async function keyBatch(
       throw new ConfigError(input.mapref, 'CHKPNTCOLUMN', `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`, `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
     }
     const chunkRows = chunkRowsOf(p);
-    if (p.strategy === 'NONE') {
+    const meta = range ? decodeRangeMeta(row.lastRow) : undefined;
+    if (range && !meta) {
+      throw new ConfigError(input.mapref, 'DMS_CHKPNT', `row ${partitionRowKey(input.mapref, range.k)} does not say where its key range ends (column lastrow was changed)`, `load from the start with \`dms run ${input.mapref} --from-start\``);
+    }
+    // A complete range: nothing to read (a resume never reads it again).
+    if (meta?.done) return committed(stateOf(row), 0, true);
+    if (p.strategy === 'NONE' && !range) {
       // The whole load in this one transaction: a retry after a crash starts clean.
       if (row.batches > 0) return committed(stateOf(row), 0, true);
       const n = await writeRows(p, tx, p.source.readAll(p.spec.srcquery, chunkRows), live);
@@ -99,7 +108,7 @@ export async function keyBatch(
       live.beatOrStop();
       return committed(stateOf(next), n, true);
     }
-    if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0) {
+    if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0 && !range) {
       // Phase one: the rows no keyset can select, all in this one transaction.
       const n = await writeRows(p, tx, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows), live);
       const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
@@ -119,18 +128,25 @@ export async function keyBatch(
     let upTo: string[] | null;
     let last: boolean;
     let n: number;
-    if (p.mover?.moveNext) {
+    /** The key range's last key: no batch of the range reads past it. */
+    const bound = meta?.upTo ? decodeCheckpoint(meta.upTo, p.keyed.key.length) : null;
+    const nothingLeft = async () => {
+      // A range says so in its row, so that no later batch (or resume) reads it again.
+      if (meta) await tx.writeCheckpoint(p.schema, { ...row, lastRow: encodeRangeMeta({ upTo: meta.upTo, done: true }) });
+      return committed(stateOf(row), 0, true);
+    };
+    if (p.mover?.moveNext && bound === null) {
       // The mover finds the upper key itself, on the target's own connection.
       const moved = await p.mover.moveNext(tx, after, p.spec.bulklmt);
-      if (moved === null) return committed(stateOf(row), 0, true);
+      if (moved === null) return nothingLeft();
       ({ upTo, rows: n } = moved);
       last = !moved.more;
     } else {
-      upTo = await upperKey(p, after, row.checkpoint, lookahead);
+      upTo = await upperKey(p, after, row.checkpoint, lookahead, bound);
       last = upTo === null;
-      upTo ??= await p.source.lastKey(p.keyed, after);
-      if (upTo === null) return committed(stateOf(row), 0, true);
-      if (!last) askAhead(p, upTo, lookahead);
+      upTo ??= await p.source.lastKey(p.keyed, after, bound);
+      if (upTo === null) return nothingLeft();
+      if (!last) askAhead(p, upTo, lookahead, bound);
       live.beatOrStop();
       n = p.mover ? await p.mover.move(tx, after, upTo, live.beatOrStop) : await writeRows(p, tx, p.source.readRange(p.keyed, after, upTo, chunkRows), live);
     }
@@ -141,13 +157,16 @@ export async function keyBatch(
     // The run's end: one indexed look for rows after the final key (they arrived during the
     // run); found, the run goes on and loads them before it completes.
     if (last) await ctx.deps.faults?.('beforeEndCheck', at);
-    if (last && (await p.source.nthKey(p.keyed, upTo, 1)) !== null) {
+    if (last && (await p.source.nthKey(p.keyed, upTo, 1, bound)) !== null) {
       last = false;
       Context.current().log.info(`Mapping ${input.mapref}: rows arrived after key ${encodeCheckpoint(upTo)} during the run; loading them before the run completes`);
     }
     const tieRun = n > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
     const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };
-    await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
+    if (meta) next.lastRow = encodeRangeMeta({ upTo: meta.upTo, done: last });
+    // A range's progress goes to DMS_PRCPART after the commit, never to the run's one
+    // DMS_PRCLOG row inside it: ranges loading at once must not queue behind its lock.
+    await saveCheckpoint(ctx.metadata, { schema: p.schema, sharesMetadata: p.sharesMetadata && !range }, input.prcid, tx, next);
     await ctx.deps.faults?.('beforeCommit', at);
     live.beatOrStop();
     return committed(stateOf(next), n, last, tieRun);
@@ -155,6 +174,6 @@ export async function keyBatch(
   live.state = result.state;
   await ctx.deps.faults?.('afterCommit', at);
   // Also after an already committed batch: its attempt may have died before mirroring it.
-  if (!p.sharesMetadata) live.mirror(result.state);
+  if (!p.sharesMetadata || range) live.mirror(result.state);
   return result;
 }

@@ -17,6 +17,8 @@ export interface BatchPlace {
   mapref: string;
   batch: number;
   attempt: number;
+  /** The key range of a partitioned run. */
+  partition?: number;
 }
 
 export interface ActivityDeps {

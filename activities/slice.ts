@@ -64,7 +64,9 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
   const p = await planFor(ctx, input.jobid);
   // Heartbeats carry the last committed state: `dms status` and the Web UI's pending
   // activity show it live, while the workflow hears of it when the slice ends.
-  const mirrors = mirrorQueue((state) => ctx.metadata.mirrorCheckpoint(input.prcid, state));
+  const range = input.partition;
+  // A key range's progress goes to its own DMS_PRCPART row, the run's PARAM1 to neither.
+  const mirrors = mirrorQueue((state) => (range ? ctx.metadata.mirrorRange(input.prcid, range.k, state, false) : ctx.metadata.mirrorCheckpoint(input.prcid, state)));
   const live: Live = {
     state: input.expected,
     beat: () => activity.heartbeat(first ? { ...live.state, rowsAtStart: first.rowsAtStart } : live.state),
@@ -74,7 +76,7 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
     },
     mirror: (state) => mirrors.push(state),
   };
-  const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: activity.info.attempt };
+  const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: activity.info.attempt, ...(range ? { partition: range.k } : {}) };
   const result = await heartbeating(
     () => live.beat(),
     async () => {
@@ -91,5 +93,8 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
   // The state the workflow hears of must survive a crash of the target database.
   await p.target.flushCommits(p.schema, input.mapref);
   await mirrors.flush();
+  // A range complete: DMS_PRCPART says so, and DMS_PRCLOG counts it.
+  if (range && result.done) await ctx.metadata.mirrorRange(input.prcid, range.k, result.state, true);
+  else if (range) await ctx.metadata.sumRanges(input.prcid);
   return result;
 }

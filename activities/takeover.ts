@@ -2,14 +2,15 @@
 // checkpoint row in the target taken over by this run (a new ownership epoch), keeping the
 // checkpoint on a resume and clearing it on a fresh start; then the run's first slice.
 import { Context } from '@temporalio/activity';
-import { decodeCheckpoint, encodeCheckpoint, readParam1, stateOf, type CheckpointRow } from '../checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, isPartitionsParam1, readParam1, stateOf, type CheckpointRow } from '../checkpoint';
 import { ConfigError, OwnershipLostError } from '../common/errors';
 import { checkNullKeys, describeKey, inOrder } from './job-plan';
 import { heartbeating } from './live';
+import { takeRanges } from './ranges';
 import { classified, planFor, type RunContext } from './run-context';
 import { runSlice } from './slice';
 import type { RunRow } from '../migrations/schema';
-import type { PrepareInput, RunPlan } from './types';
+import type { PrepareInput, RangeState, RunPlan } from './types';
 
 /**
  * Validates the job against both databases, then makes this run the owner of the
@@ -24,6 +25,19 @@ export async function prepareRun(ctx: RunContext, input: PrepareInput): Promise<
   const activity = Context.current();
   const prepared = await classified(ctx, () => heartbeating(() => activity.heartbeat(), () => prepare(ctx, input)), { prcid: input.prcid, what: 'the start of the run' });
   const batchInput = { mapref: input.mapref, prcid: input.prcid, epoch: prepared.epoch, jobid: input.jobid, expected: prepared.state, maxBatches: firstSlice.maxBatches };
+  if (prepared.partitions) {
+    // The key ranges load in child workflows. What happens once per run stays here: the
+    // NULL-key phase (CHKPNTNULLS = 'FIRST'), a batch of the run's own row.
+    const nullPhase = (await planFor(ctx, input.jobid)).spec.chkpntnulls === 'FIRST' && prepared.state.batches === 0;
+    if (!nullPhase) return prepared;
+    const phase = await runSlice(ctx, { ...batchInput, maxBatches: 1 }, { rowsAtStart: prepared.state.rows });
+    // Row 0 of DMS_PRCPART counts the phase, and DMS_PRCLOG sums it with the ranges.
+    await classified(ctx, async () => {
+      await ctx.metadata.mirrorRange(input.prcid, 0, phase.state, false);
+      await ctx.metadata.sumRanges(input.prcid);
+    });
+    return { ...prepared, state: phase.state };
+  }
   return { ...prepared, firstSlice: await runSlice(ctx, batchInput, { rowsAtStart: prepared.state.rows }) };
 }
 
@@ -38,10 +52,12 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
   await p.target.ensureCheckpointTable(p.schema);
   let incrementalFrom: RunPlan['incrementalFrom'] = null;
   let retried = false;
+  let ranges: RangeState[] | undefined;
   const row = await p.target.transaction(async (tx) => {
     const current = await tx.lockCheckpoint(p.schema, mapref);
     if (current && current.prcid === input.prcid) {
       retried = true; // a retry of this activity: the run owns the row already
+      if (p.spec.partitions > 1) ranges = await takeRanges(p, tx, current, { owner: current, keep: true });
       return current;
     }
     if (current && current.prcid > input.prcid) {
@@ -55,7 +71,7 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     // (a later run failed before taking it over) belongs to a finished load.
     const ownerCompleted = current ? (await ctx.metadata.run(current.prcid))?.status === 'PC' : false;
     const resumable = input.resume && current !== undefined && !ownerCompleted;
-    const byHand = resumable ? handEdit(mapref, p.schema, resumedRun, current) : 'none';
+    const byHand = resumable ? handEdit(mapref, p.schema, resumedRun, current, p.spec.partitions > 1) : 'none';
     if (byHand === 'cleared') {
       Context.current().log.info(`Mapping ${mapref}: the checkpoint of run ${resumedRun!.resumedfrom ?? resumedRun!.prcid} was cleared (DMS_PRCLOG.PARAM1 set to NULL); loading from the start, as a fresh start`);
     }
@@ -93,17 +109,22 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
       batches: keep ? current.batches : 0,
       rows: keep ? current.rows : 0,
     };
+    if (p.spec.partitions > 1) {
+      // The key ranges are split (or, on a resume, taken over) in this same transaction.
+      ranges = await takeRanges(p, tx, next, { owner: current, keep });
+    }
     await tx.writeCheckpoint(p.schema, next);
     // A claim that meant to resume copied the resumed run's PARAM1 and counters; a run that
     // starts over after all counts from zero (the mirror never moves counters backwards).
     if (input.resume && !keep) await ctx.metadata.restartRun(input.prcid);
     // Mirrored before the takeover commits (the values are the ones it commits), so that
     // a first slice's first batch follows the commit with nothing in between.
-    await ctx.metadata.mirrorCheckpoint(input.prcid, stateOf(next));
+    if (!ranges) await ctx.metadata.mirrorCheckpoint(input.prcid, stateOf(next));
     return next;
   });
   const state = stateOf(row);
-  if (retried) await ctx.metadata.mirrorCheckpoint(input.prcid, state);
+  if (ranges) await ctx.metadata.recordRanges(input.prcid, state, ranges);
+  else if (retried) await ctx.metadata.mirrorCheckpoint(input.prcid, state);
   return {
     epoch: row.epoch,
     strategy: p.strategy,
@@ -114,11 +135,23 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     incrementalFrom,
     warnings,
     ...(retried ? { retried } : {}),
+    ...(ranges ? { partitions: ranges } : {}),
   };
 }
 
 /** Refuses a PARAM1 set by hand to another checkpoint; tells a cleared one. */
-function handEdit(mapref: string, schema: string, resumed: RunRow | undefined, current: CheckpointRow): 'none' | 'cleared' {
+function handEdit(mapref: string, schema: string, resumed: RunRow | undefined, current: CheckpointRow, partitioned: boolean): 'none' | 'cleared' {
+  if (partitioned && resumed) {
+    // A partitioned run's PARAM1 counts its complete ranges; NULL is still "load from the start".
+    if (resumed.param1 === null) return resumed.batchcnt > 0 ? 'cleared' : 'none';
+    if (isPartitionsParam1(resumed.param1) || resumed.param1 === current.checkpoint) return 'none';
+    throw new ConfigError(
+      mapref,
+      'DMS_PRCLOG.PARAM1',
+      `of run ${resumed.resumedfrom ?? resumed.prcid} was set by hand to '${resumed.param1}', but the mapping loads in key ranges (PARTITIONS > 1), each with its own checkpoint in "${schema}".dms_chkpnt, so one checkpoint cannot say where to go on`,
+      `to resume where each range stopped, set PARAM1 back to what the run wrote ('PARTITIONS <complete>/<ranges>'); to load from the start, set PARAM1 to NULL or run \`dms run ${mapref} --from-start\``,
+    );
+  }
   const read = resumed ? readParam1(resumed, current) : 'mirror';
   if (read === 'mirror') return 'none';
   if (read === 'cleared') return 'cleared';

@@ -80,6 +80,29 @@ export interface RunPlan {
   retried?: boolean;
   /** What the first slice committed, when PrepareInput.firstSlice asked for one. */
   firstSlice?: BatchResult;
+  /**
+   * A partitioned run (DMS_MAPR.PARTITIONS > 1): its key ranges, complete ones included. The
+   * run's own state is then what its NULL-key phase loaded; the ranges load the rest.
+   */
+  partitions?: RangeState[];
+}
+
+/** One key range of a partitioned run, as its checkpoint row in the target holds it. */
+export interface RangeState {
+  /** 1-based. */
+  k: number;
+  /** The range's first key is after this one (null: from the start). */
+  after: string | null;
+  /** The range's last key, inclusive (null: the last range, open above). */
+  upTo: string | null;
+  state: BatchState;
+  done: boolean;
+}
+
+/** Which key range a batch of a partitioned run loads. */
+export interface RangeRef {
+  k: number;
+  upTo: string | null;
 }
 
 export interface BatchInput {
@@ -91,6 +114,8 @@ export interface BatchInput {
   expected: BatchState;
   /** How many batches this activity may commit in a row (1 when absent). */
   maxBatches?: number;
+  /** A partitioned run: the range whose checkpoint row this batch advances. */
+  partition?: RangeRef;
 }
 
 export interface BatchResult {
@@ -124,4 +149,6 @@ export interface FinishInput {
   status: 'PC' | 'FL' | 'CN';
   error: string | null;
   state: BatchState;
+  /** A partitioned run: its ranges' rows are fenced and summed too. */
+  partitioned?: boolean;
 }

@@ -8,3 +8,4 @@ export * from './codec';
 export * from './fence';
 export * from './mirror';
 export * from './row';
+export * from './partition';

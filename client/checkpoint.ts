@@ -104,6 +104,9 @@ export function addCheckpointCommands(program: Command): void {
           if (plan.strategy !== 'KEY') {
             throw new ConfigError(mapref, 'CHKPNTSTRATEGY', `is ${plan.strategy} for this mapping: only KEY loads have a key to go on from`, `load from the start with \`dms run ${mapref} --from-start\``);
           }
+          if (plan.spec.partitions > 1) {
+            throw new ConfigError(mapref, 'PARTITIONS', `is ${plan.spec.partitions}: the mapping loads in key ranges, each with its own checkpoint, so there is no one checkpoint to move`, `load from the start with \`dms run ${mapref} --from-start\` (empty the target first unless LOADMODE is TRUNCATE or UPSERT)`);
+          }
           const to = opts.to === undefined ? null : encodeCheckpoint(await checkedKey(plan, opts.to));
           const [latest] = await metadata.latestRuns(mapref, 1);
           if (latest?.status === 'IP') {

@@ -6,9 +6,9 @@ import { DatabaseRegistry } from '../activities/databases';
 import { redactedMessage } from '../activities/failures';
 import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan';
 import { ConfigError, EnvError, innermostMessage, UnreachableError } from '../common/errors';
-import type { DmsJobInput, DmsJobResult, Progress } from '../workflows';
+import type { DmsJobInput, DmsJobResult, Progress, RangeProgress } from '../workflows';
 import { WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor, dmsSearchAttributes } from './connections';
-import { formatProgress, ProgressDisplay, withHeartbeat } from './progress';
+import { formatProgress, ProgressDisplay, withHeartbeat, withRanges } from './progress';
 import { addCheckpointCommands } from './checkpoint';
 import { addScheduleCommands } from './schedule';
 import { formatReport, verifyCaveats, verifyMapping } from './verify';
@@ -32,7 +32,15 @@ async function liveProgress(client: Client, handle: WorkflowHandle): Promise<Pro
   } catch {
     beat = undefined; // details of another version: the query alone will do
   }
-  return withHeartbeat(progress, beat, Date.now());
+  const live = withHeartbeat(progress, beat, Date.now());
+  return live.partitions ? withRanges(live, await Promise.all(live.partitions.map((r) => liveRange(client, r)))) : live;
+}
+
+/** A key range still loading, as its own workflow reports it (the run's figures otherwise). */
+async function liveRange(client: Client, range: RangeProgress): Promise<RangeProgress> {
+  if (range.status !== 'IP') return range;
+  const live = await liveProgress(client, client.workflow.getHandle(range.workflowId)).catch(() => undefined);
+  return live && live.batches >= range.batches ? { ...range, checkpoint: live.checkpoint, rowsLoaded: live.rowsLoaded, batches: live.batches } : range;
 }
 
 /**
@@ -249,6 +257,22 @@ export function buildProgram(): Command {
             (err: Error) => `running as workflow ${active.wfid}; its progress is not available (${err.message})`,
           );
           console.log(line);
+        }
+        const ranges = await metadata.ranges(runs[0].prcid);
+        if (ranges.length > 0) {
+          console.log(`run ${runs[0].prcid} loads in ${ranges.length - 1} key ranges (DMS_PRCPART):`);
+          console.table(
+            ranges.map((r) => ({
+              range: r.partno === 0 ? 'NULL keys' : r.partno,
+              after: r.partno === 0 ? '' : (r.afterkey ?? '(start)'),
+              upTo: r.partno === 0 ? '' : (r.uptokey ?? '(end)'),
+              status: r.status,
+              checkpoint: r.param1 ?? '',
+              rows: r.trgrows,
+              batches: r.batchcnt,
+              workflow: r.partno === 0 ? '' : (r.wfid ?? ''),
+            })),
+          );
         }
         console.table(
           runs.map((r) => ({

@@ -5,7 +5,7 @@
 //
 // No total is known while a load runs (the source is never counted up front), so the
 // display shows counts and rates, never a percentage.
-import type { Progress } from '../workflows';
+import type { Progress, RangeProgress } from '../workflows';
 
 const SPINNER = ['|', '/', '-', '\\'];
 const numbers = new Intl.NumberFormat('en-US');
@@ -51,10 +51,36 @@ export function withHeartbeat(p: Progress, beat: Heartbeat | undefined, nowMs: n
   };
 }
 
+/**
+ * A partitioned run's progress with its ranges' live figures (each from its own workflow):
+ * the run's rows and batches move on by what the ranges committed since the run heard of them.
+ */
+export function withRanges(p: Progress, live: RangeProgress[]): Progress {
+  const known = p.partitions ?? [];
+  const more = (pick: (r: RangeProgress) => number) => live.reduce((n, r, i) => n + Math.max(0, pick(r) - (known[i] ? pick(known[i]) : 0)), 0);
+  const rowsLoaded = p.rowsLoaded + more((r) => r.rowsLoaded);
+  const started = Date.parse(p.startedAt);
+  const seconds = Number.isNaN(started) ? 0 : (Date.now() - started) / 1000;
+  return {
+    ...p,
+    rowsLoaded,
+    batches: p.batches + more((r) => r.batches),
+    rowsPerSecond: seconds > 0 ? Math.round((rowsLoaded - (p.rowsAtStart ?? 0)) / seconds) : p.rowsPerSecond,
+    partitions: live,
+  };
+}
+
+/** Where a run stands: its checkpoint, or a partitioned run's ranges. */
+function position(p: Progress): string {
+  if (!p.partitions) return `checkpoint ${p.checkpoint ?? '(start)'}`;
+  const done = p.partitions.filter((r) => r.status === 'PC').length;
+  return `${done}/${p.partitions.length} key ranges complete`;
+}
+
 /** One plain line (logs, `dms status`). */
 export function formatProgress(p: Progress, nowMs: number): string {
   const state = p.paused ? ', paused (signal resume, or `dms resume`, to go on)' : '';
-  return `${p.mapref}: ${p.rowsLoaded} rows in ${p.batches} batches, ${p.rowsPerSecond} rows/s, checkpoint ${p.checkpoint ?? '(start)'}, ${formatElapsed(p.startedAt, nowMs)} elapsed${state}`;
+  return `${p.mapref}: ${p.rowsLoaded} rows in ${p.batches} batches, ${p.rowsPerSecond} rows/s, ${position(p)}, ${formatElapsed(p.startedAt, nowMs)} elapsed${state}`;
 }
 
 /**
@@ -67,7 +93,7 @@ export function renderProgressLine(p: Progress, nowMs: number, frame: number, co
     `${numbers.format(p.batches)} batches`,
     `${numbers.format(p.rowsPerSecond)} rows/s`,
     formatElapsed(p.startedAt, nowMs),
-    `checkpoint ${p.checkpoint ?? '(start)'}`,
+    position(p),
   ];
   if (p.paused) parts.unshift('paused');
   const line = `${p.mapref} ${SPINNER[frame % SPINNER.length]} ${parts.join(' · ')}`;

@@ -72,6 +72,11 @@ export const WorkerEnv = z
     DMS_ACTIVITY_SLICE_MS: positiveInt('DMS_ACTIVITY_SLICE_MS', 5_000),
     /** A workflow bundle built by `npm run bundle`; without it the worker bundles at start. */
     DMS_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+    /**
+     * Batch activities one worker runs at once (the key ranges of partitioned loads, and
+     * loads of different mappings); each database pool holds twice as many sessions.
+     */
+    DMS_MAX_CONCURRENT_BATCHES: positiveInt('DMS_MAX_CONCURRENT_BATCHES', 4),
     /** How long a batch waits for a lock on the target before it fails and is retried. */
     DMS_LOCK_TIMEOUT_MS: positiveInt('DMS_LOCK_TIMEOUT_MS', 30_000),
   })

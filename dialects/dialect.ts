@@ -286,6 +286,11 @@ export interface SqlHints {
 export interface SessionOptions {
   /** How long a statement waits for a lock before failing (a retryable error). */
   lockTimeoutMs: number;
+  /**
+   * Sessions a pool may open to one database (4 when absent): a worker's batches at once
+   * (DMS_MAX_CONCURRENT_BATCHES) each take a session of the target and one or two of the source.
+   */
+  poolSize?: number;
 }
 
 export interface Closeable {

@@ -1,11 +1,13 @@
-// Reads and writes of the metadata database (DMS_DBCONDTLS, DMS_MAPR, DMS_JOB, DMS_PRCLOG).
+// Reads and writes of the metadata database (DMS_DBCONDTLS, DMS_MAPR, DMS_JOB, DMS_PRCLOG,
+// DMS_PRCPART).
 import path from 'node:path';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from '../migrations/schema';
-import { dmsDbcondtls, dmsJob, dmsMapr, dmsPrclog, type JobRow, type RunRow } from '../migrations/schema';
+import { dmsDbcondtls, dmsJob, dmsMapr, dmsPrclog, dmsPrcpart, type JobRow, type PartitionRow, type RunRow } from '../migrations/schema';
+import { partitionWorkflowId } from '../checkpoint/partition';
 import { ConfigError, MappingBusyError } from '../common/errors';
 import { DEFINITION_FIELDS, parseMapping, sameDefinition, type MappingSpec } from '../common/mapping';
 import type { ConnectionSpec } from '../dialects';
@@ -13,6 +15,8 @@ import { postgresPoolConfig } from '../dialects/postgres/postgres-connection';
 import { POSTGRES_IDENTITY, quotePostgresIdentifier } from '../dialects/postgres/postgres-dialect';
 
 export type MetadataDb = NodePgDatabase<typeof schema>;
+type BatchCounts = { checkpoint: string | null; batches: number; rows: number };
+
 export type RunStatus = 'IP' | 'PC' | 'FL' | 'CN';
 
 export const MIGRATIONS_FOLDER = path.join(__dirname, '..', 'migrations', 'pg');
@@ -282,6 +286,69 @@ export class Metadata {
       await move(row.prcid);
       return { prcid: row.prcid };
     });
+  }
+
+  /**
+   * Records a partitioned run's key ranges in DMS_PRCPART (rows 1..N; row 0 holds what the
+   * run loaded before its ranges, the NULL-key phase) and sums them into DMS_PRCLOG.
+   * Idempotent: a retried pre-flight writes the same rows again.
+   */
+  async recordRanges(prcid: number, own: BatchCounts, ranges: { k: number; after: string | null; upTo: string | null; state: BatchCounts; done: boolean }[]): Promise<void> {
+    const run = await this.run(prcid);
+    const rows = [
+      { prcid, partno: 0, afterkey: null, uptokey: null, status: 'PC', param1: own.checkpoint, batchcnt: own.batches, trgrows: own.rows, wfid: run?.wfid ?? null },
+      ...ranges.map((r) => ({
+        prcid,
+        partno: r.k,
+        afterkey: r.after,
+        uptokey: r.upTo,
+        status: r.done ? 'PC' : 'IP',
+        param1: r.state.checkpoint,
+        batchcnt: r.state.batches,
+        trgrows: r.state.rows,
+        wfid: run?.wfid ? partitionWorkflowId(run.wfid, r.k) : null,
+      })),
+    ];
+    await this.transaction(async (tx) => {
+      await tx.delete(dmsPrcpart).where(eq(dmsPrcpart.prcid, prcid));
+      await tx.insert(dmsPrcpart).values(rows);
+    });
+    await this.sumRanges(prcid);
+  }
+
+  /**
+   * Mirrors a range's committed state into DMS_PRCPART (never backwards), and with `done`
+   * marks it complete and sums the ranges into the run's DMS_PRCLOG row.
+   */
+  async mirrorRange(prcid: number, k: number, state: BatchCounts, done: boolean): Promise<void> {
+    const { schema } = await this.identity();
+    await this.mirrorPool().query(
+      `UPDATE ${quotePostgresIdentifier(schema)}.dms_prcpart
+          SET param1 = $3, batchcnt = $4, trgrows = $5, status = CASE WHEN $6 THEN 'PC' ELSE status END, recupdt = now()
+        WHERE prcid = $1 AND partno = $2 AND batchcnt <= $4`,
+      [prcid, k, state.checkpoint, state.batches, state.rows, done],
+    );
+    if (done) await this.sumRanges(prcid);
+  }
+
+  /** DMS_PRCLOG of a partitioned run: PARAM1 'PARTITIONS <complete>/<N>', counters summed over its ranges. */
+  async sumRanges(prcid: number): Promise<void> {
+    const { schema } = await this.identity();
+    const s = quotePostgresIdentifier(schema);
+    await this.mirrorPool().query(
+      `UPDATE ${s}.dms_prclog l
+          SET param1 = 'PARTITIONS ' || t.done || '/' || t.n, batchcnt = t.batches, srcrows = t.rows, trgrows = t.rows, lasterr = NULL, recupdt = now()
+         FROM (SELECT count(*) FILTER (WHERE partno > 0 AND status = 'PC') AS done, count(*) FILTER (WHERE partno > 0) AS n,
+                      sum(batchcnt) AS batches, sum(trgrows) AS rows
+                 FROM ${s}.dms_prcpart WHERE prcid = $1) t
+        WHERE l.prcid = $1 AND l.status = 'IP' AND t.n > 0`,
+      [prcid],
+    );
+  }
+
+  /** A partitioned run's key ranges (row 0: what it loaded before them), in order; empty for any other run. */
+  async ranges(prcid: number): Promise<PartitionRow[]> {
+    return this.db.select().from(dmsPrcpart).where(eq(dmsPrcpart.prcid, prcid)).orderBy(dmsPrcpart.partno);
   }
 
   /** A run that was claimed as a resume but starts over: PARAM1 and its counters from zero. */

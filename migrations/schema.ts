@@ -106,7 +106,37 @@ export const dmsPrclog = pgTable(
   ],
 );
 
+/**
+ * One row per key range of a partitioned run (DMS_MAPR.PARTITIONS > 1): its bounds, status and
+ * progress. It mirrors the range's checkpoint row in the target's DMS_CHKPNT (keyed
+ * `<MAPREF>#p<k>`), which is the truth; a resume copies the ranges into its own run's rows.
+ */
+export const dmsPrcpart = pgTable(
+  'dms_prcpart',
+  {
+    prcid: bigint('prcid', { mode: 'number' }).notNull(),
+    partno: integer('partno').notNull(),
+    /** The range runs after this key (NULL: from the start) up to and including UPTOKEY. */
+    afterkey: text('afterkey'),
+    /** NULL: the last range, open above. */
+    uptokey: text('uptokey'),
+    /** IP while the range loads, PC once it is complete. */
+    status: varchar('status', { length: 2 }).notNull().default('IP'),
+    param1: text('param1'),
+    batchcnt: bigint('batchcnt', { mode: 'number' }).notNull().default(0),
+    trgrows: bigint('trgrows', { mode: 'number' }).notNull().default(0),
+    wfid: varchar('wfid', { length: 300 }),
+    reccrdt: created(),
+    recupdt: updated(),
+  },
+  (t) => [
+    uniqueIndex('dms_prcpart_pk').on(t.prcid, t.partno),
+    check('dms_prcpart_status_ck', sql`status IN ('IP', 'PC')`),
+  ],
+);
+
 export type DbConnectionRow = typeof dmsDbcondtls.$inferSelect;
 export type MappingRow = typeof dmsMapr.$inferSelect;
 export type JobRow = typeof dmsJob.$inferSelect;
 export type RunRow = typeof dmsPrclog.$inferSelect;
+export type PartitionRow = typeof dmsPrcpart.$inferSelect;

@@ -35,7 +35,8 @@ export interface WorkerExtras {
 export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   const env = readEnv(WorkerEnv);
   const metadata = await openMetadata(env);
-  const databases = new DatabaseRegistry({ lockTimeoutMs: env.DMS_LOCK_TIMEOUT_MS });
+  // A batch holds a target session and reads the source on one or two: room for every batch at once.
+  const databases = new DatabaseRegistry({ lockTimeoutMs: env.DMS_LOCK_TIMEOUT_MS, poolSize: Math.max(4, 2 * env.DMS_MAX_CONCURRENT_BATCHES) });
   let clientConnection: Connection | undefined;
   let connection: NativeConnection | undefined;
   try {
@@ -69,6 +70,8 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
       ...(env.DMS_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: env.DMS_WORKFLOW_BUNDLE } } : { workflowsPath: require.resolve('../workflows') }),
       // A batch activity learns of a cancel from a heartbeat's answer: ask at least this often.
       maxHeartbeatThrottleInterval: '500 ms',
+      // Every activity of dms-etl is a batch or a short control step against the databases.
+      maxConcurrentActivityTaskExecutions: env.DMS_MAX_CONCURRENT_BATCHES,
     };
     const worker = await Worker.create(options);
     console.log(`dms worker: polling task queue ${env.DMS_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);

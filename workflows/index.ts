@@ -5,7 +5,6 @@
 //   temporal workflow start --type dmsJob --task-queue dms-etl \
 //     --workflow-id dms-SALES --input '{"mapref":"SALES"}'
 import {
-  ActivityCancellationType,
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
@@ -13,8 +12,6 @@ import {
   condition,
   ContinueAsNew,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   isCancellation,
   log,
   patched,
@@ -24,11 +21,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { DMS_MAPREF, DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
-import type { RetryPolicy } from '@temporalio/common';
 import type { DmsActivities } from '../activities';
 // Pure data, no I/O: safe in the workflow bundle.
-import { innermostMessage, NON_RETRYABLE_TYPES } from '../common/errors';
-import type { BatchResult, BatchState, RunSettings } from '../activities/types';
+import { innermostMessage } from '../common/errors';
+import type { BatchResult, BatchState, RangeState, RunSettings } from '../activities/types';
+import { batchActivities, control, CONTROL_RETRY } from './proxies';
+import { loadRanges, rangeProgress, sumOf } from './ranges';
+import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress, type RangeProgress } from './handlers';
+
+export { dmsPartition } from './partition';
+export * from './handlers';
 
 /** The patch under which prepareRun commits the first slice of batches too (0.3.0). */
 const FIRST_SLICE_IN_PREFLIGHT = 'first-slice-in-preflight';
@@ -68,67 +70,10 @@ export interface DmsJobResult {
   batches: number;
 }
 
-export interface Progress {
-  mapref: string;
-  prcid: number | null;
-  strategy: string | null;
-  checkpoint: string | null;
-  rowsLoaded: number;
-  batches: number;
-  rowsPerSecond: number;
-  startedAt: string;
-  /** Rows the run had already loaded when it started (a resume), for rates. */
-  rowsAtStart?: number;
-  /** Paused by signal pause, waiting for signal resume (since 0.4.0). */
-  paused?: boolean;
-}
-
-export const progressQuery = defineQuery<Progress>('progress');
-
-/** Input of signal resetCheckpoint: the key to go on from (PARAM1's text form); absent or null for the start. */
-export interface ResetCheckpointRequest {
-  to?: string | number | null;
-}
-
-/**
- * Moves a running KEY load's checkpoint, between batches:
- *   temporal workflow signal --workflow-id dms-SALES --name resetCheckpoint --input '{"to":"150000"}'
- * (or --input '{}' for the start). A request that cannot apply is logged and ignored.
- */
-export const resetCheckpointSignal = defineSignal<[ResetCheckpointRequest?]>('resetCheckpoint');
-
-/**
- * Stops a running load between batch activities without ending it: the batch in flight
- * commits, the run stays 'IP' (DmsStatus PAUSED) and holds no database session until resume.
- *   temporal workflow signal --workflow-id dms-SALES --name pause
- */
-export const pauseSignal = defineSignal('pause');
-/** Lets a paused load go on from its checkpoint. */
-export const resumeSignal = defineSignal('resume');
-
 function refusedReset(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ConfigError';
 }
 
-/** Retries of the activities that start, prepare and end a run. */
-const CONTROL_RETRY: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
-
-const control = proxyActivities<DmsActivities>({ startToCloseTimeout: '2 minutes', retry: CONTROL_RETRY });
-
-function batchActivities(settings: RunSettings) {
-  return proxyActivities<DmsActivities>({
-    startToCloseTimeout: settings.batchTimeoutMs,
-    heartbeatTimeout: settings.heartbeatTimeoutMs,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: settings.retry.initialIntervalMs,
-      maximumInterval: settings.retry.maximumIntervalMs,
-      backoffCoefficient: settings.retry.backoffCoefficient,
-      maximumAttempts: settings.retry.maximumAttempts,
-      nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-    },
-  });
-}
 
 function checkInput(input: unknown): DmsJobInput {
   const candidate = input as Partial<DmsJobInput> | undefined;
@@ -148,8 +93,26 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   let run = input.carried;
   let strategy: string | null = run?.strategy ?? null;
 
+  /** A partitioned run's key ranges, as the run last heard of them. */
+  let ranged: RangeProgress[] | undefined;
   setHandler(progressQuery, (): Progress => {
     const elapsed = run ? (Date.now() - run.startedAtMs) / 1000 : 0;
+    if (run && ranged) {
+      const sum = sumOf(run.state, ranged);
+      return {
+        mapref,
+        prcid: run.prcid,
+        strategy,
+        checkpoint: null,
+        rowsLoaded: sum.rows,
+        batches: sum.batches,
+        rowsPerSecond: elapsed > 0 ? Math.round((sum.rows - run.rowsAtStart) / elapsed) : 0,
+        startedAt: new Date(run.startedAtMs).toISOString(),
+        rowsAtStart: run.rowsAtStart,
+        partitions: ranged,
+        ...(paused ? { paused } : {}),
+      };
+    }
     const rowsThisRun = run ? run.state.rows - run.rowsAtStart : 0;
     return {
       mapref,
@@ -169,7 +132,9 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   const pendingResets: (string | null)[] = [...(run?.pendingResets ?? [])];
   setHandler(resetCheckpointSignal, (request) => {
     const to = request?.to;
-    if (to === undefined || to === null || typeof to === 'string' || typeof to === 'number') {
+    if (ranged) {
+      log.warn(`Signal resetCheckpoint refused: mapping ${mapref} loads in key ranges (PARTITIONS > 1), each with its own checkpoint; cancel the run and load from the start instead`);
+    } else if (to === undefined || to === null || typeof to === 'string' || typeof to === 'number') {
       pendingResets.push(to === undefined || to === null ? null : String(to));
     } else {
       log.warn(`Signal resetCheckpoint ignored: "to" must be a key (text) or absent for the start, got ${JSON.stringify(to)}`);
@@ -189,6 +154,8 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
 
   /** What the pre-flight activity committed after preparing the run (since 0.3.0). */
   let firstSlice: BatchResult | undefined;
+  /** A partitioned run's key ranges, as the pre-flight split (or took them over). */
+  let ranges: RangeState[] | undefined;
   if (!run) {
     const claim = await control.startRun({ mapref, workflowId: info.workflowId, firstRunId: info.firstExecutionRunId, fromStart: input.fromStart ?? false }).catch((err: unknown) => {
       upsertSearchAttributes([{ key: DMS_STATUS, value: 'FL' }]);
@@ -213,6 +180,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         ...(folded ? { firstSlice: { maxBatches: claim.settings.batchesPerExecution } } : {}),
       });
       firstSlice = plan.firstSlice;
+      ranges = plan.partitions;
       strategy = plan.strategy;
       run = {
         prcid: claim.prcid,
@@ -235,7 +203,11 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       if (plan.retried && plan.state.batches > 0 && folded) {
         log.info(`The pre-flight activity ran again (an earlier attempt failed or timed out); the checkpoint stands at batch ${plan.state.batches}, and the run goes on from there`);
       }
-      if (claim.resumesRun !== null && plan.state.checkpoint !== null) {
+      if (ranges) {
+        const left = ranges.filter((r) => !r.done).length;
+        const resumed = claim.resumesRun !== null ? ` (resuming run ${claim.resumesRun}: ${ranges.length - left} complete, not read again)` : '';
+        log.info(`Mapping ${mapref}: ${ranges.length} key ranges, ${left} to load at once${resumed}: ${ranges.map((r) => `${r.k}: after ${r.after ?? '(the start)'} up to ${r.upTo ?? '(the end)'}`).join('; ')}`);
+      } else if (claim.resumesRun !== null && plan.state.checkpoint !== null) {
         log.info(`Resuming from checkpoint ${plan.state.checkpoint} (run ${claim.resumesRun}, ${plan.state.rows} rows loaded)`);
       } else {
         log.info(`Starting mapping ${mapref} from the beginning (run ${claim.prcid}, strategy ${plan.strategy})`);
@@ -247,6 +219,31 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   }
 
   const current = run;
+  if (ranges) {
+    // The ranges load in child workflows; signal resetCheckpoint does not apply to them.
+    ranged = rangeProgress(info.workflowId, ranges);
+    const refuseResets = () => {
+      for (const to of pendingResets.splice(0)) {
+        log.warn(`Signal resetCheckpoint (to ${to ?? 'the start'}) refused: mapping ${mapref} loads in key ranges (PARTITIONS > 1), each with its own checkpoint; cancel the run and load from the start instead`);
+      }
+    };
+    refuseResets();
+    let state = current.state;
+    try {
+      const outcome = await loadRanges({ mapref, prcid: current.prcid, jobid: current.jobid, epoch: current.epoch, settings: current.settings, workflowId: info.workflowId }, ranges, ranged, () => paused);
+      state = sumOf(current.state, ranged);
+      await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: 'PC', error: null, state, partitioned: true });
+      upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }, { key: DMS_ROWS_LOADED, value: state.rows }]);
+      log.info(`Mapping ${mapref} completed: ${state.rows} rows in ${state.batches} batches over ${ranges.length} key ranges`);
+      if (outcome.largestTieRun.rows > 0) {
+        log.info(`Largest run of equal keys kept in one batch: ${outcome.largestTieRun.rows} rows (range ${outcome.largestTieRun.k}, batch ${outcome.largestTieRun.batch})`);
+      }
+      return { mapref, prcid: current.prcid, status: 'PC', rows: state.rows, batches: state.batches };
+    } catch (err) {
+      await endRun(mapref, current.prcid, current.epoch, err, sumOf(current.state, ranged), true);
+      throw err;
+    }
+  }
   const batches = batchActivities(current.settings);
   const limit = current.settings.batchesPerExecution;
   const batchesAtStart = current.state.batches;
@@ -316,10 +313,10 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
 }
 
 /** Marks the run 'CN' or 'FL', even while the workflow itself is being cancelled. */
-async function endRun(mapref: string, prcid: number, epoch: number, err: unknown, state: BatchState): Promise<void> {
+async function endRun(mapref: string, prcid: number, epoch: number, err: unknown, state: BatchState, partitioned?: boolean): Promise<void> {
   const cancelled = isCancellation(err);
   upsertSearchAttributes([{ key: DMS_STATUS, value: cancelled ? 'CN' : 'FL' }]);
   await CancellationScope.nonCancellable(() =>
-    control.finishRun({ mapref, prcid, epoch, status: cancelled ? 'CN' : 'FL', error: cancelled ? 'cancelled' : innermostMessage(err), state }),
+    control.finishRun({ mapref, prcid, epoch, status: cancelled ? 'CN' : 'FL', error: cancelled ? 'cancelled' : innermostMessage(err), state, ...(partitioned ? { partitioned } : {}) }),
   );
 }

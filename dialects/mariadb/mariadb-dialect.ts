@@ -18,6 +18,6 @@ export const mariadbDialect: Dialect = {
     cast: (expr, type) => `CAST(${expr} AS ${type === 'text' ? 'CHAR' : type})`,
     oneRowPerKey: (key) => `SELECT * FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY <the column that picks the row to keep>) AS dms_rn FROM …) t WHERE dms_rn = 1`,
   },
-  openSource: (spec) => new MariaDbSource(mariadbPool(spec.url, spec.password, { connectionLimit: 4 }, { readOnly: true }), spec.password !== undefined),
-  openTarget: (spec, session) => new MariaDbTarget(mariadbPool(spec.url, spec.password, { connectionLimit: 4 }, { lockTimeoutMs: session.lockTimeoutMs }), spec.password !== undefined, session.lockTimeoutMs),
+  openSource: (spec, session) => new MariaDbSource(mariadbPool(spec.url, spec.password, { connectionLimit: session.poolSize ?? 4 }, { readOnly: true }), spec.password !== undefined),
+  openTarget: (spec, session) => new MariaDbTarget(mariadbPool(spec.url, spec.password, { connectionLimit: session.poolSize ?? 4 }, { lockTimeoutMs: session.lockTimeoutMs }), spec.password !== undefined, session.lockTimeoutMs),
 };

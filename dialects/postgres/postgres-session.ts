@@ -44,7 +44,7 @@ export function poolFor(spec: ConnectionSpec, session: SessionOptions, readOnly:
     postgresPoolConfig(spec.url, { password: spec.password, fallBack: false }, {
       options: options.join(' '),
       types: asText,
-      max: 4,
+      max: session.poolSize ?? 4,
       idleTimeoutMillis: 30_000,
       application_name: readOnly ? 'dms-etl source' : 'dms-etl target',
     }),

@@ -137,7 +137,6 @@ describe('bad configuration fails before any row moves', () => {
     { name: 'a data-modifying SRCQUERY', mapping: { srcquery: 'WITH d AS (DELETE FROM sales RETURNING *) SELECT * FROM d' }, expected: /^Mapping CFG\d+: SRCQUERY fails on the source: WITH clause containing a data-modifying statement .*Fix: / },
     { name: 'a locking SRCQUERY', mapping: { srcquery: 'SELECT * FROM sales FOR UPDATE' }, expected: /^Mapping CFG\d+: SRCQUERY fails on the source: cannot execute SELECT FOR UPDATE in a read-only transaction \[SQLSTATE 25006\]\. Fix: / },
     { name: 'PARTITIONS where AUTO finds no key', mapping: { srcquery: 'SELECT s.* FROM sales s JOIN sales t USING (sale_id)', columns: { chkpntstrategy: 'AUTO', chkpntcolumn: null, partitions: 4 } }, expected: /^Mapping CFG\d+: PARTITIONS is 4, but the strategy is ROWCOUNT \(.+\): only a KEY load splits into key ranges\. Fix: set CHKPNTCOLUMN to a key/ },
-    { name: 'PARTITIONS on a KEY load (not built yet)', mapping: { columns: { partitions: 4 } }, expected: /^Mapping CFG\d+: PARTITIONS is 4, but this version loads a mapping as one sequence of batches: partitioned loads are not available yet\. Fix: set PARTITIONS to 1/ },
     { name: 'a SRCQUERY that is not SQL', mapping: { srcquery: 'sales please' }, expected: /^Mapping CFG\d+: SRCQUERY fails on the source: syntax error at or near .*\[SQLSTATE 42601\]\. Fix: / },
   ];
 

@@ -1,7 +1,9 @@
 // A real dms worker with test-only fault points, configured by DMS_TEST_FAULTS (JSON):
 //   [{"point":"afterCommit","batch":3,"action":"kill"},
 //    {"point":"beforeLock","batch":4,"attempt":1,"action":"stall","ms":6000}]
+// A fault with "once": <file> fires in one worker only, the first to create that file.
 // `dms worker` never loads this file, so no normal run can trigger a fault.
+import { closeSync, openSync } from 'node:fs';
 import type { FaultHook, FaultPoint } from '../../activities';
 import { runWorker } from '../../worker/main';
 
@@ -9,17 +11,32 @@ interface Fault {
   point: FaultPoint;
   batch: number;
   attempt?: number;
+  /** Only in this key range of a partitioned run. */
+  partition?: number;
+  /** A file: the fault fires only where it can create it, so once among all workers of a test. */
+  once?: string;
   action: 'kill' | 'stall';
   ms?: number;
 }
 
 const faults: Fault[] = JSON.parse(process.env.DMS_TEST_FAULTS ?? '[]');
 
+function claimOnce(file: string): boolean {
+  try {
+    closeSync(openSync(file, 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const hook: FaultHook = async (point, at) => {
   for (const f of faults) {
     if (f.point !== point || f.batch !== at.batch || (f.attempt !== undefined && f.attempt !== at.attempt)) continue;
+    if (f.partition !== undefined && f.partition !== at.partition) continue;
+    if (f.once !== undefined && !claimOnce(f.once)) continue;
     if (f.action === 'kill') {
-      console.log(`fault: kill at ${point} of batch ${at.batch}`);
+      console.log(`fault: kill at ${point} of batch ${at.batch}${at.partition ? ` of range ${at.partition}` : ''}`);
       process.kill(process.pid, 'SIGKILL');
     }
     console.log(`fault: stall start at ${point} of batch ${at.batch} attempt ${at.attempt}`);

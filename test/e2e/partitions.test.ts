@@ -1,0 +1,175 @@
+// Partitioned KEY loads (DMS_MAPR.PARTITIONS > 1), end to end: the run's workflow splits the
+// key into ranges and loads each in a child workflow, on two worker processes; one of them is
+// killed mid-run. A cancel and a resume read only the unfinished ranges. TRUNCATE and UPSERT
+// load in ranges too. Every load ends in an exact compare with a target without a primary key
+// (but the merge's), so a range or batch loaded twice shows as extra rows.
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFactSource, createFactTarget, registerMapping, runs } from '../support/fact-load';
+import { openHarness, waitUntil, type Harness } from '../support/harness';
+import { tableDigest, withClient } from '../support/postgres';
+
+const DMS = path.join(__dirname, '..', '..', 'bin', 'dms.js');
+let h: Harness;
+
+beforeAll(async () => {
+  // A few batches per execution: every range continues as new several times.
+  h = await openHarness('partitions', { DMS_BATCHES_PER_EXECUTION: '3', DMS_ACTIVITY_SLICE_MS: '200' });
+  await createFactSource(h.dbs.source, 30_000);
+});
+
+afterAll(async () => {
+  if (process.env.DMS_TEST_DEBUG) console.log(h?.workerOutput());
+  await h?.close();
+});
+
+interface RangeRow {
+  partno: number;
+  status: string;
+  afterkey: string | null;
+  uptokey: string | null;
+  batchcnt: number;
+  trgrows: number;
+  wfid: string | null;
+}
+
+async function rangesOf(prcid: number): Promise<RangeRow[]> {
+  return withClient(h.dbs.metadata, async (c) => {
+    const { rows } = await c.query(`SELECT partno, status, afterkey, uptokey, batchcnt, trgrows, wfid FROM dms_prcpart WHERE prcid = $1 ORDER BY partno`, [prcid]);
+    return rows.map((r) => ({ ...r, batchcnt: Number(r.batchcnt), trgrows: Number(r.trgrows) }));
+  });
+}
+
+/** The target's checkpoint rows of a mapping's ranges, by range. */
+async function rangeRows(mapref: string): Promise<{ mapref: string; batchcnt: number; trgrows: number; epoch: number; lastrow: string }[]> {
+  return withClient(h.dbs.target, async (c) => {
+    const { rows } = await c.query(`SELECT mapref, batchcnt, trgrows, epoch, lastrow FROM dms_chkpnt WHERE mapref LIKE $1 ORDER BY mapref`, [`${mapref}#p%`]);
+    return rows.map((r) => ({ ...r, batchcnt: Number(r.batchcnt), trgrows: Number(r.trgrows), epoch: Number(r.epoch) }));
+  });
+}
+
+/** How many workflow executions match a visibility query. */
+async function executions(query: string): Promise<number> {
+  let n = 0;
+  for await (const _ of h.client.workflow.list({ query })) n++;
+  return n;
+}
+
+async function expectExact(sourceTable: string, targetTable: string, key: string) {
+  const source = await tableDigest(h.dbs.source, sourceTable, key);
+  expect(source.count).toBeGreaterThan(0);
+  expect(await tableDigest(h.dbs.target, targetTable, key)).toEqual(source);
+}
+
+describe('a partitioned load on a non-unique key', () => {
+  it('loads 4 ranges on two workers, one killed mid-run, exactly once', async () => {
+    // grp has runs of 40 equal keys and one run of 4,000: no unique key breaks the ties.
+    await withClient(h.dbs.source, async (c) => {
+      await c.query(`CREATE TABLE ticks (id bigint, grp int, payload text)`);
+      await c.query(`INSERT INTO ticks SELECT g, CASE WHEN g BETWEEN 8001 AND 12000 THEN 200 ELSE g / 40 END, 'tick ' || g FROM generate_series(1, 24000) g`);
+    });
+    await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE ticks (id bigint, grp int, payload text)`));
+    await registerMapping(h.dbs, { mapref: 'TICKS', batchSize: 500, srcquery: 'SELECT * FROM ticks', trgtbnm: 'TICKS', chkpntcolumn: 'GRP', columns: { partitions: 4 } });
+
+    // Whichever worker runs range 2's third batch first dies before it commits; the retry runs on the other.
+    const fault = { point: 'beforeCommit', batch: 3, partition: 2, action: 'kill', once: path.join(mkdtempSync(path.join(os.tmpdir(), 'dms-fault-')), 'fired') };
+    const workers = [await h.startWorker({ faults: [fault] }), await h.startWorker({ faults: [fault] })];
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-TICKS', args: [{ mapref: 'TICKS' }] });
+    const result = await handle.result();
+    expect(h.workerOutput()).toContain('fault: kill at beforeCommit of batch 3 of range 2');
+    expect(workers.filter((w) => w.child.signalCode === 'SIGKILL')).toHaveLength(1);
+
+    await expectExact('ticks', 'ticks', 'id');
+    expect(result).toMatchObject({ status: 'PC', rows: 24000 });
+    const [run] = await runs(h.dbs.metadata, 'TICKS');
+    expect(run).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: 24000 });
+    const ranges = await rangesOf(run.prcid);
+    // Row 0 is the run's own (the NULL-key phase); 4 ranges follow, each complete.
+    expect(ranges.map((r) => [r.partno, r.status, r.wfid])).toEqual([
+      [0, 'PC', 'dms-TICKS'],
+      [1, 'PC', 'dms-TICKS-p1'],
+      [2, 'PC', 'dms-TICKS-p2'],
+      [3, 'PC', 'dms-TICKS-p3'],
+      [4, 'PC', 'dms-TICKS-p4'],
+    ]);
+    expect(ranges.reduce((n, r) => n + r.trgrows, 0)).toBe(24000);
+    // Ranges meet at split points; the run of 4,000 equal keys lies whole in one range.
+    expect(ranges.slice(1).map((r) => r.afterkey)).toEqual([null, ranges[1].uptokey, ranges[2].uptokey, ranges[3].uptokey]);
+    expect(ranges[4].uptokey).toBeNull();
+    expect(ranges.slice(1).map((r) => r.uptokey)).not.toContain('200');
+    expect(h.workerOutput()).toMatch(/Largest run of equal keys kept in one batch: 4001 rows \(range 2, batch \d+\)/);
+    // Each range continued as new (3 batches an execution), and the Web UI lists all five workflows under one filter.
+    expect(await executions(`WorkflowId = 'dms-TICKS-p1'`)).toBeGreaterThan(1);
+    let listed = 0;
+    for await (const w of h.client.workflow.list({ query: `DmsMapref = 'TICKS' AND DmsStatus = 'PC'` })) if (w.workflowId.startsWith('dms-TICKS')) listed++;
+    expect(listed).toBeGreaterThanOrEqual(5);
+    // The run's end moved every range row to a new epoch: a late attempt would be fenced out.
+    const rows = await rangeRows('TICKS');
+    expect(new Set(rows.map((r) => r.epoch)).size).toBe(1);
+    await Promise.all(workers.map((w) => w.kill()));
+  });
+});
+
+describe('cancel and resume', () => {
+  it('resumes only the unfinished ranges, from their own checkpoints', async () => {
+    await createFactTarget(h.dbs.target, 'sales_resume');
+    await registerMapping(h.dbs, { mapref: 'RESUME', batchSize: 900, trgtbnm: 'SALES_RESUME', columns: { partitions: 3 } });
+    // Range 3 stalls in its second batch until the cancel comes; ranges 1 and 2 complete meanwhile.
+    const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 2, partition: 3, action: 'stall', ms: 8_000 }] });
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-RESUME', args: [{ mapref: 'RESUME' }] });
+    const started = await waitUntil('the run', async () => (await runs(h.dbs.metadata, 'RESUME')).find((r) => r.status === 'IP'));
+    await waitUntil('ranges 1 and 2 complete', async () => (await rangesOf(started.prcid)).filter((r) => r.partno > 0 && r.status === 'PC').length === 2);
+    await first.waitFor(/fault: stall start at beforeCommit of batch 2/);
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    await first.kill('SIGKILL');
+    const resumedAt = new Date().toISOString();
+    const [cancelled] = await runs(h.dbs.metadata, 'RESUME');
+    expect(cancelled).toMatchObject({ status: 'CN', param1: 'PARTITIONS 2/3' });
+    const before = await rangeRows('RESUME');
+    expect(before.map((r) => JSON.parse(r.lastrow).done)).toEqual([true, true, false]);
+    // Range 3's second batch rolled back with the cancel.
+    expect(before[2].batchcnt).toBe(1);
+
+    await h.startWorker();
+    const { stdout } = await promisify(execFile)(process.execPath, [DMS, 'run', 'RESUME', '--wait'], { env: { ...process.env, ...h.workerEnv } });
+    expect(stdout).toContain('completed');
+    await expectExact('sales', 'sales_resume', 'sale_id');
+    const after = await rangeRows('RESUME');
+    // Complete ranges were not read again: their checkpoints did not move, and no workflow ran them.
+    expect(after.slice(0, 2).map((r) => [r.batchcnt, r.trgrows])).toEqual(before.slice(0, 2).map((r) => [r.batchcnt, r.trgrows]));
+    expect(after[2].batchcnt).toBeGreaterThan(before[2].batchcnt);
+    expect(await executions(`WorkflowId = 'dms-RESUME-p1' AND StartTime > '${resumedAt}'`)).toBe(0);
+    expect(await executions(`WorkflowId = 'dms-RESUME-p3' AND StartTime > '${resumedAt}'`)).toBeGreaterThan(0);
+    const [, resumed] = await runs(h.dbs.metadata, 'RESUME');
+    expect(resumed).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: 30000, resumedfrom: String(cancelled.prcid) });
+    expect(h.workerOutput()).toMatch(/3 key ranges, 1 to load at once \(resuming run \d+: 2 complete, not read again\)/);
+  });
+});
+
+describe('load modes in ranges', () => {
+  it('TRUNCATE empties the target once, before the ranges load', async () => {
+    await createFactTarget(h.dbs.target, 'sales_trunc');
+    await withClient(h.dbs.target, (c) => c.query(`INSERT INTO sales_trunc (sale_id, store_id) SELECT g, 1 FROM generate_series(1, 500) g`));
+    await registerMapping(h.dbs, { mapref: 'TRUNC', batchSize: 2000, trgtbnm: 'SALES_TRUNC', columns: { partitions: 2, loadmode: 'TRUNCATE' } });
+    for (const n of [1, 2]) {
+      const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-TRUNC-${n}`, args: [{ mapref: 'TRUNC' }] });
+      await handle.result();
+      await expectExact('sales', 'sales_trunc', 'sale_id');
+    }
+  });
+
+  it('UPSERT merges every range into the rows the target already has', async () => {
+    await createFactTarget(h.dbs.target, 'sales_merge', { primaryKey: true });
+    // Stale versions of a third of the rows, and none of the rest.
+    await withClient(h.dbs.target, (c) => c.query(`INSERT INTO sales_merge (sale_id, store_id, note) SELECT g * 3, -1, 'stale' FROM generate_series(1, 30000, 3) g`));
+    await registerMapping(h.dbs, { mapref: 'MERGE', batchSize: 2000, trgtbnm: 'SALES_MERGE', columns: { partitions: 4, loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } });
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MERGE', args: [{ mapref: 'MERGE' }] });
+    await handle.result();
+    await expectExact('sales', 'sales_merge', 'sale_id');
+  });
+});

@@ -1,0 +1,106 @@
+// dmsPartition: one key range of a partitioned run (DMS_MAPR.PARTITIONS > 1), started by the
+// run's own workflow (dmsJob) as a child, with the id `<run's workflow id>-p<k>`. It runs the
+// batch loop of an ordinary run over its range, and continues as new on its own so that its
+// history stays bounded. The run's workflow claims, prepares and ends the run; a range only
+// loads. Deterministic code only.
+import {
+  allHandlersFinished,
+  condition,
+  ContinueAsNew,
+  continueAsNew,
+  isCancellation,
+  log,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { BatchState, RangeRef, RunSettings } from '../activities/types';
+import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress } from './handlers';
+import { batchActivities } from './proxies';
+import { DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
+
+export interface DmsPartitionInput {
+  mapref: string;
+  prcid: number;
+  jobid: number;
+  /** The run's ownership epoch, which every range row carries. */
+  epoch: number;
+  settings: RunSettings;
+  range: RangeRef;
+  /** The range's committed state to go on from. */
+  state: BatchState;
+  /** Set when the range continues as new. */
+  startedAtMs?: number;
+  rowsAtStart?: number;
+  paused?: boolean;
+  largestTieRun?: { rows: number; batch: number };
+}
+
+export interface DmsPartitionResult {
+  k: number;
+  state: BatchState;
+  largestTieRun: { rows: number; batch: number };
+}
+
+export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartitionResult> {
+  const { mapref, prcid, jobid, epoch, settings, range } = input;
+  const startedAtMs = input.startedAtMs ?? Date.now();
+  let state = input.state;
+  const rowsAtStart = input.rowsAtStart ?? state.rows;
+  let paused = input.paused ?? false;
+  let tie = input.largestTieRun ?? { rows: 0, batch: 0 };
+
+  setHandler(progressQuery, (): Progress => {
+    const elapsed = (Date.now() - startedAtMs) / 1000;
+    return {
+      mapref,
+      prcid,
+      strategy: 'KEY',
+      checkpoint: state.checkpoint,
+      rowsLoaded: state.rows,
+      batches: state.batches,
+      rowsPerSecond: elapsed > 0 ? Math.round((state.rows - rowsAtStart) / elapsed) : 0,
+      startedAt: new Date(startedAtMs).toISOString(),
+      rowsAtStart,
+      partition: range.k,
+      ...(paused ? { paused } : {}),
+    };
+  });
+  // The run's workflow passes its pause and resume on to every range.
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(resetCheckpointSignal, () => {
+    log.warn(`Signal resetCheckpoint refused: range ${range.k} of mapping ${mapref} belongs to a partitioned run, whose ranges keep their own checkpoints; cancel the run and load from the start instead`);
+  });
+
+  const batches = batchActivities(settings);
+  const limit = settings.batchesPerExecution;
+  const batchesAtStart = state.batches;
+  try {
+    for (let n = 0; ; n++) {
+      if (paused) {
+        upsertSearchAttributes([{ key: DMS_STATUS, value: 'PAUSED' }]);
+        await condition(() => !paused);
+        upsertSearchAttributes([{ key: DMS_STATUS, value: 'IP' }]);
+      }
+      const committed = state.batches - batchesAtStart;
+      if (n >= limit || committed >= limit || workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        return await continueAsNew<typeof dmsPartition>({ ...input, state, startedAtMs, rowsAtStart, paused: paused || undefined, largestTieRun: tie });
+      }
+      const result = await batches.runBatch({ mapref, prcid, epoch, jobid, expected: state, maxBatches: limit - committed, partition: range });
+      state = result.state;
+      if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: state.rows }]);
+      if (result.tieRun > tie.rows) tie = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
+      if (result.alreadyCommitted) log.info(`Range ${range.k}: batch ${state.batches} was already committed by an earlier attempt; continuing after it`);
+      if (result.done) break;
+    }
+    upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }]);
+    log.info(`Mapping ${mapref}, range ${range.k} complete: ${state.rows} rows in ${state.batches} batches`);
+    return { k: range.k, state, largestTieRun: tie };
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
+    upsertSearchAttributes([{ key: DMS_STATUS, value: isCancellation(err) ? 'CN' : 'FL' }]);
+    throw err;
+  }
+}

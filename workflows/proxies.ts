@@ -1,0 +1,28 @@
+// The activity stubs of dms-etl's workflows: short control steps, and batch activities
+// (heartbeats, a cancel that waits for the rollback, the run's retry settings).
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import type { DmsActivities } from '../activities';
+import type { RunSettings } from '../activities/types';
+// Pure data, no I/O: safe in the workflow bundle.
+import { NON_RETRYABLE_TYPES } from '../common/errors';
+
+/** Retries of the activities that start, prepare and end a run. */
+export const CONTROL_RETRY: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
+
+export const control = proxyActivities<DmsActivities>({ startToCloseTimeout: '2 minutes', retry: CONTROL_RETRY });
+
+export function batchActivities(settings: RunSettings) {
+  return proxyActivities<DmsActivities>({
+    startToCloseTimeout: settings.batchTimeoutMs,
+    heartbeatTimeout: settings.heartbeatTimeoutMs,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: settings.retry.initialIntervalMs,
+      maximumInterval: settings.retry.maximumIntervalMs,
+      backoffCoefficient: settings.retry.backoffCoefficient,
+      maximumAttempts: settings.retry.maximumAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+    },
+  });
+}
