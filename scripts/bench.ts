@@ -253,6 +253,27 @@ async function pgloaderRun(binary: string, dir: string, limitMs: number): Promis
   }
 }
 
+/**
+ * `pgcopydb copy table-data` (Debian's package) on the same table, when it is installed; the
+ * target table exists, as copy table-data expects. Its work folder is made anew each run.
+ */
+async function pgcopydbRun(binary: string, dir: string, i: number): Promise<void> {
+  const filters = path.join(dir, 'pgcopydb.filters');
+  writeFileSync(filters, '[include-only-table]\npublic.fact\n');
+  const work = path.join(dir, `pgcopydb-${i}`);
+  const args = ['copy', 'table-data', '--source', url(DB.source), '--target', url(DB.target), '--dir', work, '--filters', filters, '--table-jobs', '4'];
+  const child = spawn(binary, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(PASSWORD ? { PGPASSWORD: PASSWORD } : {}) } });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  rmSync(work, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`pgcopydb: exit code ${code}: ${output.split('\n').filter((l) => /ERROR|FATAL/.test(l)).slice(0, 3).join(' ')}`);
+}
+
+/** Key ranges of the partitioned bench mappings (DMS_MAPR.PARTITIONS). */
+const PARTITION_COUNTS = [2, 4];
+
 async function registerMappings(): Promise<void> {
   const metadata = Metadata.open(url(DB.metadata));
   try {
@@ -271,17 +292,18 @@ async function registerMappings(): Promise<void> {
       ['BENCH_RESUME', 'TGT', 'FACT', 'KEY', 'ID'],
     ];
     for (const [mapref, trgconid, table, strategy, key] of mappings) await addMapping(metadata, mapref!, 'SRC', trgconid!, 'PUBLIC', table!, strategy!, key);
+    for (const n of PARTITION_COUNTS) await addMapping(metadata, `BENCH_P${n}`, 'SRC', 'TGT', 'PUBLIC', 'FACT', 'KEY', 'ID', n);
   } finally {
     await metadata.close();
   }
 }
 
-async function addMapping(metadata: Metadata, mapref: string, srcconid: string, trgconid: string, trgschm: string, table: string, strategy: string, key: string | null): Promise<void> {
+async function addMapping(metadata: Metadata, mapref: string, srcconid: string, trgconid: string, trgschm: string, table: string, strategy: string, key: string | null, partitions = 1): Promise<void> {
   await sql(
     DB.metadata,
-    `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, loadmode, bulklmt, chkpntstrategy, chkpntcolumn, chkpntenabled)
-     VALUES ($1, $2, 'SELECT * FROM fact', $3, $4, $5, 'APPEND', $6, $7, $8, 'Y')`,
-    [mapref, srcconid, trgconid, trgschm, table, BATCH, strategy, key],
+    `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, loadmode, bulklmt, chkpntstrategy, chkpntcolumn, chkpntenabled, partitions)
+     VALUES ($1, $2, 'SELECT * FROM fact', $3, $4, $5, 'APPEND', $6, $7, $8, 'Y', $9)`,
+    [mapref, srcconid, trgconid, trgschm, table, BATCH, strategy, key, partitions],
   );
   await metadata.syncJob(await metadata.mapping(mapref));
 }
@@ -488,6 +510,22 @@ async function main(): Promise<void> {
       { name: 'KEY through Temporal, same database', target: same, run: run('BENCH_SAMEDB', 'bench-same') },
     ]);
 
+    log('== partitioned KEY, in rounds: the binary COPY pipe and pgcopydb copy table-data (baselines), and');
+    log(`   PARTITIONS 1 (the KEY load above), ${PARTITION_COUNTS.join(' and ')} through Temporal, one worker`);
+    const pgcopydb = which('pgcopydb');
+    if (!pgcopydb) log('   pgcopydb: not installed (apt-get install pgcopydb), skipped');
+    const partitionWays = await measureRounds([
+      { name: 'binary COPY pipe (partitions round)', target: cross, run: copyPipe },
+      ...(pgcopydb ? [{ name: 'pgcopydb copy table-data', target: cross, run: (i: number) => pgcopydbRun(pgcopydb, tmp, i) }] : []),
+      { name: 'KEY PARTITIONS 1 through Temporal', target: cross, run: run('BENCH_KEY', 'bench-p1') },
+      ...PARTITION_COUNTS.map((n) => ({ name: `KEY PARTITIONS ${n} through Temporal`, target: cross, run: run(`BENCH_P${n}`, `bench-p${n}`) })),
+    ]);
+    const pipeP = partitionWays[0];
+    const copydb = pgcopydb ? partitionWays[1] : null;
+    const byPartitions = partitionWays.slice(pgcopydb ? 2 : 1);
+    const rangeHistory = await historyEvents(client, `bench-p${PARTITION_COUNTS[PARTITION_COUNTS.length - 1]}-0-p1`);
+    const parentHistory = await historyEvents(client, `bench-p${PARTITION_COUNTS[PARTITION_COUNTS.length - 1]}-0`);
+
     let mdb: MariaDbBenchResult | null = null;
     if (withMariaDb) {
       mdb = await mariadbRounds(mariadbCtx, measureRounds, run, { binary: pgloader, runs: RUNS });
@@ -547,6 +585,7 @@ async function main(): Promise<void> {
       resume: { preflightSeconds: +median(resumes.map((r) => r.preflight)).toFixed(3), firstBatchSeconds: +resumeFirst.toFixed(3), normalBatchSeconds: +normalBatch.toFixed(3) },
       workerPeakRssMiB: rss,
       history: history,
+      partitionHistories: { run: parentHistory, range: rangeHistory },
       ratios: {
         keyCrossVsCopyPipe: +(secs(pipe) / secs(key)).toFixed(3),
         keyCrossVsPgloader: pgl ? +(secs(pgl) / secs(key)).toFixed(3) : null,
@@ -557,6 +596,9 @@ async function main(): Promise<void> {
         rowcountVsKeyTime: +(secs(rowcount) / secs(key)).toFixed(3),
         resumeFirstBatchVsNormalBatch: +(resumeFirst / normalBatch).toFixed(3),
         ...Object.fromEntries((mdb?.ratios ?? []).map((m) => [m.key, m.value])),
+        ...Object.fromEntries(byPartitions.map((f, i) => [`partitions${[1, ...PARTITION_COUNTS][i]}VsCopyPipe`, +(secs(pipeP) / secs(f)).toFixed(3)])),
+        ...Object.fromEntries(byPartitions.map((f, i) => [`partitions${[1, ...PARTITION_COUNTS][i]}VsPgcopydb`, copydb ? +(secs(copydb) / secs(f)).toFixed(3) : null])),
+        ...Object.fromEntries(byPartitions.slice(1).map((f, i) => [`partitions${PARTITION_COUNTS[i]}SpeedUp`, +(secs(byPartitions[0]) / secs(f)).toFixed(3)])),
       },
       mariadbRatios: mdb?.ratios ?? null,
     });
@@ -599,8 +641,16 @@ async function main(): Promise<void> {
   for (const m of (out.mariadbRatios as MariaDbBenchResult['ratios'] | null) ?? []) {
     log(`| ${m.label} | ${m.value ?? 'not run'} | ${m.target}${m.met === null ? (m.target === 'reference' ? '' : ': n/a') : `: ${target(m.met)}`} |`);
   }
+  for (const n of [1, ...PARTITION_COUNTS]) {
+    const best = n === Math.max(...PARTITION_COUNTS);
+    log(`| KEY PARTITIONS ${n} ÷ binary COPY pipe (throughput) | ${r[`partitions${n}VsCopyPipe`]} | ${best ? `≥ 1.0: ${target(r[`partitions${n}VsCopyPipe`]! >= 1)}` : 'reference'} |`);
+    log(`| KEY PARTITIONS ${n} ÷ pgcopydb copy table-data (throughput) | ${r[`partitions${n}VsPgcopydb`] ?? 'pgcopydb not run'} | ${best ? `≥ 1.2 at 10M rows: ${r[`partitions${n}VsPgcopydb`] === null ? 'n/a' : target(r[`partitions${n}VsPgcopydb`]! >= 1.2)}` : 'reference'} |`);
+    if (n > 1) log(`| KEY PARTITIONS ${n} ÷ PARTITIONS 1 (speed-up) | ${r[`partitions${n}SpeedUp`]} | reference |`);
+  }
   log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
   log(`| history of one KEY load | ${hist.events} events in ${hist.executions} execution(s), largest ${hist.largest} | bounded |`);
+  const ph = out.partitionHistories as { run: typeof hist; range: typeof hist };
+  log(`| history of a partitioned load: the run / its range 1 | ${ph.run.events} events in ${ph.run.executions} / ${ph.range.events} events in ${ph.range.executions} execution(s), largest ${ph.run.largest} / ${ph.range.largest} | bounded |`);
   log('');
   console.log(JSON.stringify(out));
 }
