@@ -2,7 +2,7 @@
 // workflow (dmsPartition) per unfinished range, all at once. A range that fails cancels the
 // others, and the run fails once they have stopped (each rolls back its batch in flight);
 // a cancel of the run reaches every range the same way. Deterministic code only.
-import { CancellationScope, condition, isCancellation, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, startChild, upsertSearchAttributes, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { partitionWorkflowId } from '../common/partition-ids';
 import type { BatchState, RangeState, RunSettings } from '../activities/types';
 import { pauseSignal, resumeSignal, type RangeProgress } from './handlers';
@@ -56,6 +56,7 @@ export async function loadRanges(run: RangedRun, ranges: RangeState[], progress:
       await condition(() => over || isPaused() !== relayed);
       if (over) return;
       relayed = isPaused();
+      upsertSearchAttributes([{ key: DMS_STATUS, value: relayed ? 'PAUSED' : 'IP' }]);
       for (const handle of handles.values()) await handle.signal(relayed ? pauseSignal : resumeSignal).catch(() => undefined);
     }
   })().catch(() => undefined);
@@ -70,15 +71,18 @@ export async function loadRanges(run: RangedRun, ranges: RangeState[], progress:
         .map(async (r) => {
           const entry = progress.find((p) => p.k === r.k)!;
           try {
+            // A range starts paused if the run is; a change while it starts is sent once it has.
+            const startedPaused = isPaused();
             const handle = await startChild(dmsPartition, {
               workflowId: entry.workflowId,
-              args: [{ mapref: run.mapref, prcid: run.prcid, jobid: run.jobid, epoch: run.epoch, settings: run.settings, range: { k: r.k, upTo: r.upTo }, state: r.state, paused: relayed || undefined }],
+              args: [{ mapref: run.mapref, prcid: run.prcid, jobid: run.jobid, epoch: run.epoch, settings: run.settings, range: { k: r.k, upTo: r.upTo }, state: r.state, paused: startedPaused || undefined }],
               typedSearchAttributes: [
                 { key: DMS_MAPREF, value: run.mapref },
                 { key: DMS_STATUS, value: 'IP' },
               ],
             });
             handles.set(r.k, handle);
+            if (isPaused() !== startedPaused) await handle.signal(isPaused() ? pauseSignal : resumeSignal).catch(() => undefined);
             const result: DmsPartitionResult = await handle.result();
             Object.assign(entry, { checkpoint: result.state.checkpoint, rowsLoaded: result.state.rows, batches: result.state.batches, status: 'PC' });
             if (result.largestTieRun.rows > largestTieRun.rows) largestTieRun = { ...result.largestTieRun, k: r.k };

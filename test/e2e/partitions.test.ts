@@ -151,6 +151,38 @@ describe('cancel and resume', () => {
   });
 });
 
+describe('signals', () => {
+  it('passes pause and resume on to the ranges, and refuses resetCheckpoint', async () => {
+    await createFactTarget(h.dbs.target, 'sales_pause');
+    await registerMapping(h.dbs, { mapref: 'PAUSE', batchSize: 500, trgtbnm: 'SALES_PAUSE', columns: { partitions: 2 } });
+    const worker = await h.startWorker();
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-PAUSE', args: [{ mapref: 'PAUSE' }] });
+    await handle.signal('pause');
+    // The run and both its ranges say so in the Web UI.
+    await waitUntil('the run and both ranges paused', async () => (await executions(`DmsMapref = 'PAUSE' AND DmsStatus = 'PAUSED'`)) === 3);
+    const paused = await rangeRows('PAUSE');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await rangeRows('PAUSE')).toEqual(paused);
+    expect(paused.every((r) => JSON.parse(r.lastrow).done === false)).toBe(true);
+    const progress = await handle.query<{ paused?: boolean; partitions?: { k: number; workflowId: string }[] }>('progress');
+    expect(progress.paused).toBe(true);
+    expect(progress.partitions?.map((r) => r.workflowId)).toEqual(['dms-PAUSE-p1', 'dms-PAUSE-p2']);
+
+    await handle.signal('resetCheckpoint', { to: '300' });
+    const reset = await promisify(execFile)(process.execPath, [DMS, 'checkpoint', 'reset', 'PAUSE', '--to', '300'], { env: { ...process.env, ...h.workerEnv } }).then(
+      () => undefined,
+      (e: { stderr: string }) => e.stderr,
+    );
+    expect(reset).toMatch(/^dms: Mapping PAUSE: PARTITIONS is 2: the mapping loads in key ranges, each with its own checkpoint, so there is no one checkpoint to move\. Fix: load from the start/);
+
+    await handle.signal('resume');
+    await handle.result();
+    await expectExact('sales', 'sales_pause', 'sale_id');
+    expect(h.workerOutput()).toContain('Signal resetCheckpoint refused: mapping PAUSE loads in key ranges (PARTITIONS > 1)');
+    await worker.kill();
+  });
+});
+
 describe('load modes in ranges', () => {
   it('TRUNCATE empties the target once, before the ranges load', async () => {
     await createFactTarget(h.dbs.target, 'sales_trunc');
