@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFactSource, createFactTarget, registerMapping, runs } from '../support/fact-load';
-import { openHarness, waitUntil, type Harness } from '../support/harness';
-import { tableDigest, withClient } from '../support/postgres';
+import { createFactSource, createFactTarget, FACT_TARGET_COLUMNS, registerMapping, runs } from '../support/fact-load';
+import { failureOf, openHarness, waitUntil, type Harness } from '../support/harness';
+import { conurlFor, PG_PASSWORD_ENV, tableDigest, withClient } from '../support/postgres';
 
 const DMS = path.join(__dirname, '..', '..', 'bin', 'dms.js');
 let h: Harness;
@@ -148,6 +148,58 @@ describe('cancel and resume', () => {
     const [, resumed] = await runs(h.dbs.metadata, 'RESUME');
     expect(resumed).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: 30000, resumedfrom: String(cancelled.prcid) });
     expect(h.workerOutput()).toMatch(/3 key ranges, 1 to load at once \(resuming run \d+: 2 complete, not read again\)/);
+  });
+});
+
+describe('a range that fails', () => {
+  it('fails the run once the other ranges have stopped, each at a committed batch', async () => {
+    // The target refuses one row near the end of the key: only the last range meets it.
+    await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE sales_refuse (${FACT_TARGET_COLUMNS}, CHECK (sale_id <> 87000))`));
+    await registerMapping(h.dbs, { mapref: 'REFUSE', batchSize: 300, trgtbnm: 'SALES_REFUSE', columns: { partitions: 3 } });
+    const worker = await h.startWorker();
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-REFUSE', args: [{ mapref: 'REFUSE' }] });
+    expect(await failureOf(handle)).toMatch(/violates check constraint "sales_refuse_sale_id_check"/);
+    const [run] = await runs(h.dbs.metadata, 'REFUSE');
+    expect(run).toMatchObject({ status: 'FL' });
+    expect(run.param1).toMatch(/^PARTITIONS [0-2]\/3$/);
+    expect(run.lasterr).toMatch(/violates check constraint/);
+    // Every range stopped at a committed batch: the target holds exactly what their checkpoints say.
+    const rows = await rangeRows('REFUSE');
+    const [{ n }] = await withClient(h.dbs.target, async (c) => (await c.query(`SELECT count(*)::int AS n FROM sales_refuse`)).rows);
+    expect(n).toBe(rows.reduce((sum, r) => sum + r.trgrows, 0));
+    expect(JSON.parse(rows[2].lastrow).done).toBe(false);
+    // No range workflow is left running.
+    expect(await executions(`DmsMapref = 'REFUSE' AND ExecutionStatus = 'Running'`)).toBe(0);
+    await worker.kill();
+  });
+});
+
+describe('target and metadata in one database', () => {
+  it('commits range batches while the run\'s DMS_PRCLOG row is locked', async () => {
+    await withClient(h.dbs.metadata, (c) => c.query(`CREATE TABLE sales_meta (${FACT_TARGET_COLUMNS})`));
+    await registerMapping(h.dbs, { mapref: 'SHARED', batchSize: 50, trgtbnm: 'SALES_META', columns: { partitions: 3, trgconid: 'META' } });
+    await withClient(h.dbs.metadata, (c) => c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('META', 'POSTGRES', $1, $2)`, [conurlFor(h.dbs.metadata), PG_PASSWORD_ENV]));
+    // Long slices: a range commits batch after batch inside one activity.
+    const worker = await h.startWorker({ env: { DMS_ACTIVITY_SLICE_MS: '20000', DMS_BATCHES_PER_EXECUTION: '1000' } });
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-SHARED', args: [{ mapref: 'SHARED' }] });
+    const committed = async () =>
+      withClient(h.dbs.metadata, async (c) => {
+        if (!(await c.query(`SELECT to_regclass('public.dms_chkpnt') AS t`)).rows[0].t) return 0;
+        return Number((await c.query(`SELECT coalesce(sum(batchcnt), 0) AS n FROM dms_chkpnt WHERE mapref LIKE 'SHARED#p%'`)).rows[0].n);
+      });
+    await waitUntil('the ranges loading', async () => (await committed()) >= 3, 60_000, 20);
+    await withClient(h.dbs.metadata, async (c) => {
+      await c.query('BEGIN');
+      await c.query(`SELECT 1 FROM dms_prclog WHERE mapref = 'SHARED' AND status = 'IP' FOR UPDATE`);
+      const before = await committed();
+      await new Promise((r) => setTimeout(r, 1500));
+      // Batches went on committing while the run's row was locked: none waits for it.
+      expect(await committed()).toBeGreaterThan(before + 3);
+      await c.query('COMMIT');
+    });
+    await handle.result();
+    expect(await tableDigest(h.dbs.metadata, 'sales_meta', 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
+    await worker.kill();
   });
 });
 
