@@ -77,9 +77,6 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     }
     const keep = resumable && byHand !== 'cleared';
     const fromStart = input.fromStart || byHand === 'cleared';
-    // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
-    // retry of this activity (same run) or any resume never truncates again.
-    if (!keep && p.spec.loadmode === 'TRUNCATE') await tx.truncate(p.schema, p.table);
     if (keep && current.jobid !== input.jobid) {
       throw new ConfigError(mapref, 'DMS_CHKPNT', `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`, `load from the start with \`dms run ${mapref} --from-start\``);
     }
@@ -113,6 +110,11 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
       // The key ranges are split (or, on a resume, taken over) in this same transaction.
       ranges = await takeRanges(p, tx, next, { owner: current, keep });
     }
+    // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
+    // retry of this activity (same run) or any resume never truncates again. It comes last
+    // but the run's own row: where a dialect pays it after the commit (MariaDB), only that
+    // row owes it, never a range's.
+    if (!keep && p.spec.loadmode === 'TRUNCATE') await tx.truncate(p.schema, p.table);
     await tx.writeCheckpoint(p.schema, next);
     // A claim that meant to resume copied the resumed run's PARAM1 and counters; a run that
     // starts over after all counts from zero (the mirror never moves counters backwards).

@@ -125,6 +125,20 @@ describe('MariaDB as a source', () => {
     await second.kill();
   });
 
+  it('loads a composite key in 3 key ranges at once, each bounded by its end', async () => {
+    await target('t_mdb_parts');
+    await registerMapping(h.dbs, { mapref: 'MDBPARTS', batchSize: 800, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_MDB_PARTS', chkpntcolumn: 'REGION, SALE_ID', columns: { srcconid: 'MDB', partitions: 3 } });
+    const worker = await h.startWorker();
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBPARTS', args: [{ mapref: 'MDBPARTS' }] });
+    expect(await handle.result()).toMatchObject({ rows: ROWS });
+    expect(await postgresRows('t_mdb_parts')).toEqual(await mariadbRows('sales'));
+    // The split points are composite keys of rows, as MariaDB prints them.
+    const ranges = await withClient(h.dbs.metadata, async (c) => (await c.query(`SELECT partno, uptokey, trgrows FROM dms_prcpart WHERE partno > 0 ORDER BY partno`)).rows);
+    expect(ranges.map((r) => r.uptokey)).toEqual([expect.stringMatching(/^\["\w+","\d+"\]$/), expect.stringMatching(/^\["\w+","\d+"\]$/), null]);
+    expect(ranges.reduce((n, r) => n + Number(r.trgrows), 0)).toBe(ROWS);
+    await worker.kill();
+  });
+
   it('reads a composite key range through the index: the expanded form, as MariaDB plans it', async () => {
     const key = [
       { name: 'region', cast: null },

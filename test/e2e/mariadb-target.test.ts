@@ -154,6 +154,22 @@ describe('MariaDB as a target', () => {
     await second.kill();
   });
 
+  it('loads TRUNCATE in 3 key ranges at once: the target emptied once, by the run, and never again by a range', async () => {
+    await m.query(`CREATE TABLE t_parts (${TARGET_COLUMNS}) ENGINE=InnoDB`);
+    await m.query(`INSERT INTO t_parts (sale_id) SELECT seq FROM seq_1_to_50`);
+    await mapping('MDBTPARTS', 'T_PARTS', { loadmode: 'TRUNCATE', partitions: 3 });
+    const worker = await h.startWorker();
+    const source = await postgresRows('sales');
+    for (let n = 0; n < 2; n++) {
+      await (await start('MDBTPARTS')).result();
+      expect(await mariadbRows('t_parts')).toEqual(source);
+    }
+    // Only the run's own row ever owes the truncate, and it was paid.
+    const owing = await m.query<{ mapref: string }[]>(`SELECT mapref FROM dms_chkpnt WHERE mapref LIKE 'MDBTPARTS%' AND trncpend IS NOT NULL`);
+    expect(owing).toEqual([]);
+    await worker.kill();
+  });
+
   it('refuses a value that does not fit its column as a data error naming the column, with no row loaded', async () => {
     await m.query(`CREATE TABLE t_narrow (${TARGET_COLUMNS.replace('note TEXT', 'note VARCHAR(5)')}) ENGINE=InnoDB`);
     await mapping('MDBTNARROW', 'T_NARROW');
