@@ -33,7 +33,7 @@ async function liveProgress(client: Client, handle: WorkflowHandle): Promise<Pro
     beat = undefined; // details of another version: the query alone will do
   }
   const live = withHeartbeat(progress, beat, Date.now());
-  return live.partitions ? withRanges(live, await Promise.all(live.partitions.map((r) => liveRange(client, r)))) : live;
+  return live.partitions ? withRanges(live, await Promise.all(live.partitions.map((r) => liveRange(client, r))), Date.now()) : live;
 }
 
 /** A key range still loading, as its own workflow reports it (the run's figures otherwise). */

@@ -55,12 +55,12 @@ export function withHeartbeat(p: Progress, beat: Heartbeat | undefined, nowMs: n
  * A partitioned run's progress with its ranges' live figures (each from its own workflow):
  * the run's rows and batches move on by what the ranges committed since the run heard of them.
  */
-export function withRanges(p: Progress, live: RangeProgress[]): Progress {
+export function withRanges(p: Progress, live: RangeProgress[], nowMs: number): Progress {
   const known = p.partitions ?? [];
   const more = (pick: (r: RangeProgress) => number) => live.reduce((n, r, i) => n + Math.max(0, pick(r) - (known[i] ? pick(known[i]) : 0)), 0);
   const rowsLoaded = p.rowsLoaded + more((r) => r.rowsLoaded);
   const started = Date.parse(p.startedAt);
-  const seconds = Number.isNaN(started) ? 0 : (Date.now() - started) / 1000;
+  const seconds = Number.isNaN(started) ? 0 : (nowMs - started) / 1000;
   return {
     ...p,
     rowsLoaded,

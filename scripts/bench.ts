@@ -409,6 +409,17 @@ function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   });
 }
 
+/** CPU time in seconds so far: the whole machine's busy time, and one process's own. */
+function cpuSeconds(pid: number): { machine: number; worker: number } {
+  // Both in clock ticks of 1/100 s (USER_HZ on Linux).
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const idle = fields[3] + (fields[4] ?? 0);
+  const machine = fields.slice(0, 8).reduce((a, b) => a + b, 0) - idle;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return { machine: machine / 100, worker: (after[11] + after[12]) / 100 };
+}
+
 /** The largest resident set the process has had (VmHWM), in MiB. */
 function peakRssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
@@ -435,7 +446,7 @@ const rate = (f: Figure) => Math.round(ROWS / secs(f));
  * Partitioned KEY loads (PARTITIONS 1, 2, 4) in rounds with the binary COPY pipe and pgcopydb:
  * their figures, ratios, and the histories of the run and of its range 1.
  */
-async function partitionRounds(client: Client, run: (mapref: string, prefix: string) => (i: number) => Promise<void>, tmp: string, cross: BenchTarget) {
+async function partitionRounds(client: Client, run: (mapref: string, prefix: string) => (i: number) => Promise<void>, tmp: string, cross: BenchTarget, workerPid: number) {
   log('== partitioned KEY, in rounds: the binary COPY pipe and pgcopydb copy table-data (baselines), and');
   log(`   PARTITIONS 1 (the KEY load above), ${PARTITION_COUNTS.join(' and ')} through Temporal, one worker`);
   const pgcopydb = which('pgcopydb');
@@ -457,11 +468,49 @@ async function partitionRounds(client: Client, run: (mapref: string, prefix: str
     ...Object.fromEntries(byPartitions.map((f, i) => [`partitions${[1, ...PARTITION_COUNTS][i]}VsPgcopydb`, copydb ? +(secs(copydb) / secs(f)).toFixed(3) : null])),
     ...Object.fromEntries(byPartitions.slice(1).map((f, i) => [`partitions${PARTITION_COUNTS[i]}SpeedUp`, +(secs(byPartitions[0]) / secs(f)).toFixed(3)])),
   };
-  return { ratios, histories: { run: parentHistory, range: rangeHistory } };
+  // Where the CPU goes: one more run of each partition count, with the machine's and the
+  // worker's CPU time read from /proc before and after. On this machine the databases, the
+  // worker and Temporal share its cores; the model below says what more cores would give.
+  log(`== where the CPU goes: one more run of each, CPU time from /proc (${os.cpus().length} cores)`);
+  const cpu: Record<string, { wall: number; machine: number; worker: number }> = {};
+  for (const n of [1, ...PARTITION_COUNTS]) {
+    await cross.empty();
+    const before = cpuSeconds(workerPid);
+    const t0 = performance.now();
+    await run(n === 1 ? 'BENCH_KEY' : `BENCH_P${n}`, `bench-cpu-p${n}`)(0);
+    const wall = (performance.now() - t0) / 1000;
+    const after = cpuSeconds(workerPid);
+    const { got, expected } = await cross.check();
+    if (got !== expected) throw new Error(`PARTITIONS ${n}: the target is not exact after the CPU run`);
+    cpu[`p${n}`] = { wall: +wall.toFixed(2), machine: +(after.machine - before.machine).toFixed(2), worker: +(after.worker - before.worker).toFixed(2) };
+    const c = cpu[`p${n}`];
+    log(`   PARTITIONS ${n}: ${c.wall} s, the machine busy ${c.machine} core-s (${(c.machine / c.wall).toFixed(2)} of ${os.cpus().length} cores), the worker ${c.worker} core-s, the databases and the rest ${(c.machine - c.worker).toFixed(2)} core-s`);
+  }
+  return { ratios, histories: { run: parentHistory, range: rangeHistory }, cpu };
+}
+
+type PartitionCpu = Record<string, { wall: number; machine: number; worker: number }>;
+
+/**
+ * A measured model of more cores: N ranges on C cores take at least the CPU they used here
+ * spread over C cores, and at least one range's share of the single stream (PARTITIONS 1's
+ * time over N); against the COPY pipe's time, which more cores do not shorten (one stream).
+ */
+function modelLines(cpu: PartitionCpu, pipeSeconds: number): string[] {
+  const lines: string[] = [];
+  for (const n of PARTITION_COUNTS) {
+    const c = cpu[`p${n}`];
+    const p1 = cpu.p1;
+    if (!c || !p1) continue;
+    const at = (cores: number) => Math.max(c.machine / cores, p1.wall / n);
+    const ratios = [2, 4, 8].map((cores) => `${cores} cores ${(pipeSeconds / at(cores)).toFixed(2)}`).join(', ');
+    lines.push(`| model, at most: KEY PARTITIONS ${n} ÷ binary COPY pipe on more cores (from ${c.machine} core-s here, the worker's ${c.worker}) | ${ratios} | model |`);
+  }
+  return lines;
 }
 
 /** The partitioned loads' lines of the ratio table. */
-function logPartitionRatios(r: Record<string, number | null>, target: (ok: boolean) => string): void {
+function logPartitionRatios(r: Record<string, number | null>, target: (ok: boolean) => string, cpu?: PartitionCpu, pipeSeconds?: number): void {
   // The targets apply to the fastest partition count on this machine.
   const fastest = PARTITION_COUNTS.reduce((a, b) => ((r[`partitions${b}VsCopyPipe`] ?? 0) > (r[`partitions${a}VsCopyPipe`] ?? 0) ? b : a));
   for (const n of [1, ...PARTITION_COUNTS]) {
@@ -470,6 +519,7 @@ function logPartitionRatios(r: Record<string, number | null>, target: (ok: boole
     log(`| KEY PARTITIONS ${n} ÷ pgcopydb copy table-data (throughput) | ${r[`partitions${n}VsPgcopydb`] ?? 'pgcopydb not run'} | ${best ? `≥ 1.2 at 10M rows: ${r[`partitions${n}VsPgcopydb`] === null ? 'n/a' : target(r[`partitions${n}VsPgcopydb`]! >= 1.2)}` : 'reference'} |`);
     if (n > 1) log(`| KEY PARTITIONS ${n} ÷ PARTITIONS 1 (speed-up) | ${r[`partitions${n}SpeedUp`]} | reference |`);
   }
+  if (cpu && pipeSeconds) for (const line of modelLines(cpu, pipeSeconds)) log(line);
 }
 
 async function main(): Promise<void> {
@@ -540,7 +590,7 @@ async function main(): Promise<void> {
     };
 
     if (PARTITIONS_ONLY) {
-      const partitioned = await partitionRounds(client, run, tmp, cross);
+      const partitioned = await partitionRounds(client, run, tmp, cross, worker.pid!);
       Object.assign(out, {
         rows: ROWS,
         batch: BATCH,
@@ -550,6 +600,7 @@ async function main(): Promise<void> {
         rowsPerSecond: Object.fromEntries(figures.map((f) => [f.name, rate(f)])),
         workerPeakRssMiB: peakRssMiB(worker.pid!),
         partitionHistories: partitioned.histories,
+        partitionCpu: partitioned.cpu,
         ratios: partitioned.ratios,
       });
     } else {
@@ -572,7 +623,7 @@ async function main(): Promise<void> {
         { name: 'KEY through Temporal, same database', target: same, run: run('BENCH_SAMEDB', 'bench-same') },
       ]);
 
-      const partitioned = await partitionRounds(client, run, tmp, cross);
+      const partitioned = await partitionRounds(client, run, tmp, cross, worker.pid!);
 
       let mdb: MariaDbBenchResult | null = null;
       if (withMariaDb) {
@@ -634,6 +685,7 @@ async function main(): Promise<void> {
         workerPeakRssMiB: rss,
         history: history,
         partitionHistories: partitioned.histories,
+        partitionCpu: partitioned.cpu,
         ratios: {
           keyCrossVsCopyPipe: +(secs(pipe) / secs(key)).toFixed(3),
           keyCrossVsPgloader: pgl ? +(secs(pgl) / secs(key)).toFixed(3) : null,
@@ -681,7 +733,7 @@ async function main(): Promise<void> {
   const partitionHistoryLine = () =>
     log(`| history of a partitioned load: the run / its range 1 | ${ph.run.events} events in ${ph.run.executions} / ${ph.range.events} events in ${ph.range.executions} execution(s), largest ${ph.run.largest} / ${ph.range.largest} | bounded |`);
   if (PARTITIONS_ONLY) {
-    logPartitionRatios(r, target);
+    logPartitionRatios(r, target, out.partitionCpu as PartitionCpu, (out.seconds as Record<string, number>)['binary COPY pipe (partitions round)']);
     log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
     partitionHistoryLine();
     log('');
@@ -699,7 +751,7 @@ async function main(): Promise<void> {
   for (const m of (out.mariadbRatios as MariaDbBenchResult['ratios'] | null) ?? []) {
     log(`| ${m.label} | ${m.value ?? 'not run'} | ${m.target}${m.met === null ? (m.target === 'reference' ? '' : ': n/a') : `: ${target(m.met)}`} |`);
   }
-  logPartitionRatios(r, target);
+  logPartitionRatios(r, target, out.partitionCpu as PartitionCpu, (out.seconds as Record<string, number>)['binary COPY pipe (partitions round)']);
   log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
   log(`| history of one KEY load | ${hist.events} events in ${hist.executions} execution(s), largest ${hist.largest} | bounded |`);
   partitionHistoryLine();

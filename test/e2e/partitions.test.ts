@@ -148,6 +148,10 @@ describe('cancel and resume', () => {
     const [, resumed] = await runs(h.dbs.metadata, 'RESUME');
     expect(resumed).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: 30000, resumedfrom: String(cancelled.prcid) });
     expect(h.workerOutput()).toMatch(/3 key ranges, 1 to load at once \(resuming run \d+: 2 complete, not read again\)/);
+    // `dms status` shows the run's ranges.
+    const status = (await promisify(execFile)(process.execPath, [DMS, 'status', 'RESUME'], { env: { ...process.env, ...h.workerEnv } })).stdout;
+    expect(status).toContain(`run ${resumed.prcid} loads in 3 key ranges (DMS_PRCPART):`);
+    expect(status).toMatch(/dms-RESUME-p3/);
   });
 });
 

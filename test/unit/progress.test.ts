@@ -1,7 +1,7 @@
 // The progress display of `dms run --wait`: pure formatting and throttling.
 import { describe, expect, it } from 'vitest';
-import { formatElapsed, formatProgress, nextPlainLine, ProgressDisplay, renderProgressLine, withHeartbeat } from '../../client/progress';
-import type { Progress } from '../../workflows';
+import { formatElapsed, formatProgress, nextPlainLine, ProgressDisplay, renderProgressLine, withHeartbeat, withRanges } from '../../client/progress';
+import type { Progress, RangeProgress } from '../../workflows';
 
 const START = Date.parse('2026-03-01T10:00:00.000Z');
 
@@ -18,6 +18,27 @@ function progress(over: Partial<Progress> = {}): Progress {
     ...over,
   };
 }
+
+describe('a partitioned run', () => {
+  const range = (k: number, over: Partial<RangeProgress> = {}): RangeProgress => ({ k, workflowId: `dms-SALES-p${k}`, upTo: k === 2 ? null : '50000', checkpoint: null, rowsLoaded: 0, batches: 0, status: 'IP', ...over });
+  const known = [range(1, { rowsLoaded: 10_000, batches: 10, status: 'PC' }), range(2, { rowsLoaded: 2_000, batches: 2 })];
+  const run = progress({ checkpoint: null, rowsLoaded: 12_000, batches: 12, rowsAtStart: 0, partitions: known });
+
+  it("moves the run's figures on by what each range committed since the run heard of it", () => {
+    const live = withRanges(run, [known[0], range(2, { rowsLoaded: 8_000, batches: 8, checkpoint: '57000' })], START + 10_000);
+    expect(live).toMatchObject({ rowsLoaded: 18_000, batches: 18, rowsPerSecond: 1_800 });
+    expect(live.partitions?.[1]).toMatchObject({ checkpoint: '57000', rowsLoaded: 8_000 });
+  });
+
+  it('never moves back on a range that reports less than the run knows', () => {
+    expect(withRanges(run, [range(1), range(2)], START + 10_000)).toMatchObject({ rowsLoaded: 12_000, batches: 12 });
+  });
+
+  it('says how many ranges are complete where a run would show its checkpoint', () => {
+    expect(formatProgress(run, START + 65_000)).toBe('SALES: 12000 rows in 12 batches, 12345 rows/s, 1/2 key ranges complete, 1:05 elapsed');
+    expect(renderProgressLine(run, START + 65_000, 0)).toContain('· 1/2 key ranges complete');
+  });
+});
 
 describe('withHeartbeat', () => {
   it('moves the query on to what the batch activity has committed since the workflow last heard', () => {
