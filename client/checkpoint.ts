@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { DatabaseRegistry } from '../activities/databases';
 import { redactedMessage } from '../activities/failures';
 import { planMapping, type JobPlan } from '../activities/job-plan';
-import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint, readParam1, type CheckpointRow } from '../checkpoint';
+import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint, isPartitionsParam1, readParam1, type CheckpointRow } from '../checkpoint';
 import { ConfigError, EnvError } from '../common/errors';
 import type { Metadata } from '../metadata/repository';
 import type { RunRow } from '../migrations/schema';
@@ -21,6 +21,7 @@ export function nextRunOf(latest: RunRow | undefined, row: CheckpointRow | undef
     if (loadmode === 'INCREMENTAL' && row?.checkpoint) return `the next run reads the rows after the high-water mark '${row.checkpoint}'`;
     return `the next run ${fresh}`;
   }
+  if (isPartitionsParam1(latest.param1)) return `the next run resumes the key ranges of run ${latest.prcid} (${latest.param1} complete), each from its own checkpoint`;
   switch (readParam1(latest, row)) {
     case 'cleared':
       return `the next run loads from the start, as a fresh start (PARAM1 of run ${latest.prcid} was cleared)${loadmode === 'TRUNCATE' ? ': it truncates the target first' : ''}`;

@@ -1,0 +1,48 @@
+// A partitioned run's rows in DMS_CHKPNT (checkpoint/partition.ts): what LASTROW holds for
+// the run and for each range, read back strictly; and PARAM1 while the run loads.
+import { describe, expect, it } from 'vitest';
+import { decodeRangeMeta, encodeRangeMeta, encodeSplitMeta, isPartitionsParam1, partitionRowKey, partitionsParam1, partitionWorkflowId, splitOf } from '../../checkpoint';
+import { nextRunOf } from '../../client/checkpoint';
+import type { RunRow } from '../../migrations/schema';
+
+describe('range rows', () => {
+  it('keep their end and whether they are complete, an open end included', () => {
+    for (const meta of [{ upTo: '150', done: false }, { upTo: '["EU","100765"]', done: true }, { upTo: null, done: false }]) {
+      expect(decodeRangeMeta(encodeRangeMeta(meta))).toEqual(meta);
+    }
+  });
+
+  it('are told apart from a ROWCOUNT digest or a changed LASTROW', () => {
+    for (const lastRow of [null, 'a1b2c3', '{"upTo":150,"done":false}', '{"upTo":"1"}', '[1]', '{not json']) {
+      expect(decodeRangeMeta(lastRow)).toBeUndefined();
+    }
+  });
+
+  it("are keyed by the mapping and range, and their workflows by the run's", () => {
+    expect(partitionRowKey('SALES', 3)).toBe('SALES#p3');
+    expect(partitionWorkflowId('dms-SALES', 3)).toBe('dms-SALES-p3');
+  });
+});
+
+describe("the run's own row", () => {
+  it('says how many ranges the run split into; a run that did not split says nothing', () => {
+    expect(splitOf({ lastRow: encodeSplitMeta(4) })).toBe(4);
+    for (const lastRow of [null, 'a1b2c3', '{"partitions":0}', '{"partitions":"4"}', encodeRangeMeta({ upTo: null, done: true })]) {
+      expect(splitOf({ lastRow })).toBeUndefined();
+    }
+  });
+});
+
+describe('PARAM1 of a partitioned run', () => {
+  it('reads PARTITIONS <complete>/<N>, which no checkpoint looks like', () => {
+    expect(partitionsParam1(2, 4)).toBe('PARTITIONS 2/4');
+    expect(isPartitionsParam1('PARTITIONS 2/4')).toBe(true);
+    for (const param1 of [null, '150', 'COMPLETED', 'PARTITIONS', 'PARTITIONS 2/4 ', '["PARTITIONS 2/4"]']) expect(isPartitionsParam1(param1)).toBe(false);
+  });
+
+  it('makes `dms checkpoint show` say the next run resumes the ranges, not that PARAM1 was edited', () => {
+    const latest = { prcid: 7, mapref: 'SALES', status: 'CN', param1: 'PARTITIONS 2/4', batchcnt: 30 } as RunRow;
+    const row = { mapref: 'SALES', prcid: 7, epoch: 3, jobid: 1, keyColumns: '["id"]', checkpoint: null, lastRow: encodeSplitMeta(4), batches: 0, rows: 0 };
+    expect(nextRunOf(latest, row, 'CN', 'APPEND')).toBe('the next run resumes the key ranges of run 7 (PARTITIONS 2/4 complete), each from its own checkpoint');
+  });
+});
