@@ -228,10 +228,9 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       }
     };
     refuseResets();
-    let state = current.state;
     try {
       const outcome = await loadRanges({ mapref, prcid: current.prcid, jobid: current.jobid, epoch: current.epoch, settings: current.settings, workflowId: info.workflowId }, ranges, ranged, () => paused);
-      state = sumOf(current.state, ranged);
+      const state = sumOf(current.state, ranged);
       await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: 'PC', error: null, state, partitioned: true });
       upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }, { key: DMS_ROWS_LOADED, value: state.rows }]);
       log.info(`Mapping ${mapref} completed: ${state.rows} rows in ${state.batches} batches over ${ranges.length} key ranges`);

@@ -135,7 +135,7 @@ describe('cancel and resume', () => {
     // Range 3's second batch rolled back with the cancel.
     expect(before[2].batchcnt).toBe(1);
 
-    await h.startWorker();
+    const second = await h.startWorker();
     const { stdout } = await promisify(execFile)(process.execPath, [DMS, 'run', 'RESUME', '--wait'], { env: { ...process.env, ...h.workerEnv } });
     expect(stdout).toContain('completed');
     await expectExact('sales', 'sales_resume', 'sale_id');
@@ -152,6 +152,7 @@ describe('cancel and resume', () => {
     const status = (await promisify(execFile)(process.execPath, [DMS, 'status', 'RESUME'], { env: { ...process.env, ...h.workerEnv } })).stdout;
     expect(status).toContain(`run ${resumed.prcid} loads in 3 key ranges (DMS_PRCPART):`);
     expect(status).toMatch(/dms-RESUME-p3/);
+    await second.kill();
   });
 });
 
@@ -244,11 +245,13 @@ describe('load modes in ranges', () => {
     await createFactTarget(h.dbs.target, 'sales_trunc');
     await withClient(h.dbs.target, (c) => c.query(`INSERT INTO sales_trunc (sale_id, store_id) SELECT g, 1 FROM generate_series(1, 500) g`));
     await registerMapping(h.dbs, { mapref: 'TRUNC', batchSize: 2000, trgtbnm: 'SALES_TRUNC', columns: { partitions: 2, loadmode: 'TRUNCATE' } });
+    const worker = await h.startWorker();
     for (const n of [1, 2]) {
       const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-TRUNC-${n}`, args: [{ mapref: 'TRUNC' }] });
       await handle.result();
       await expectExact('sales', 'sales_trunc', 'sale_id');
     }
+    await worker.kill();
   });
 
   it('UPSERT merges every range into the rows the target already has', async () => {
@@ -256,8 +259,11 @@ describe('load modes in ranges', () => {
     // Stale versions of a third of the rows, and none of the rest.
     await withClient(h.dbs.target, (c) => c.query(`INSERT INTO sales_merge (sale_id, store_id, note) SELECT g * 3, -1, 'stale' FROM generate_series(1, 30000, 3) g`));
     await registerMapping(h.dbs, { mapref: 'MERGE', batchSize: 2000, trgtbnm: 'SALES_MERGE', columns: { partitions: 4, loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } });
+    // A worker that runs 2 batches at a time: 4 ranges take turns on it.
+    const narrow = await h.startWorker({ env: { DMS_MAX_CONCURRENT_BATCHES: '2' } });
     const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MERGE', args: [{ mapref: 'MERGE' }] });
     await handle.result();
     await expectExact('sales', 'sales_merge', 'sale_id');
+    await narrow.kill();
   });
 });

@@ -4,7 +4,12 @@ import { ClientEnv, readEnv, WorkerEnv } from '../../common/env';
 describe('environment', () => {
   it('applies the documented defaults', () => {
     const env = readEnv(WorkerEnv, { DMS_METADATA_URL: 'postgres://u@h/db' });
-    expect(env).toMatchObject({ TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPACE: 'default', DMS_TASK_QUEUE: 'dms-etl', DMS_RETRY_MAX_ATTEMPTS: 10 });
+    expect(env).toMatchObject({ TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPACE: 'default', DMS_TASK_QUEUE: 'dms-etl', DMS_RETRY_MAX_ATTEMPTS: 10, DMS_MAX_CONCURRENT_BATCHES: 4 });
+  });
+
+  it('takes a whole number of concurrent batches, at least 1', () => {
+    expect(readEnv(WorkerEnv, { DMS_METADATA_URL: 'postgres://u@h/db', DMS_MAX_CONCURRENT_BATCHES: '16' }).DMS_MAX_CONCURRENT_BATCHES).toBe(16);
+    expect(() => readEnv(WorkerEnv, { DMS_METADATA_URL: 'postgres://u@h/db', DMS_MAX_CONCURRENT_BATCHES: '0' })).toThrow(/DMS_MAX_CONCURRENT_BATCHES must be greater than 0/);
   });
 
   it('names the variable that is missing', () => {
