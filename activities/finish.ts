@@ -9,13 +9,18 @@ import type { FinishInput } from './types';
 
 /**
  * Ends a run: releases its ownership (a new epoch fences any attempt still running) and
- * sets DMS_PRCLOG's status; PARAM1 becomes 'COMPLETED' or keeps the checkpoint.
+ * sets DMS_PRCLOG's status; PARAM1 becomes 'COMPLETED' or keeps the checkpoint (a
+ * partitioned run's: `PARTITIONS <complete>/<N>`).
  */
 export async function finishRun(ctx: RunContext, input: FinishInput): Promise<void> {
   return classified(ctx, async () => {
     let state = input.state;
-    let param1: string | null = input.status === 'PC' ? 'COMPLETED' : state.checkpoint;
     const run = await ctx.metadata.run(input.prcid);
+    // A run that split (DMS_PRCPART has its ranges), also when it failed before the workflow knew.
+    const recorded = (await ctx.metadata.ranges(input.prcid)).filter((r) => r.partno > 0);
+    const partitioned = input.partitioned === true || recorded.length > 0;
+    let param1: string | null =
+      input.status === 'PC' ? 'COMPLETED' : recorded.length > 0 ? partitionsParam1(recorded.filter((r) => r.status === 'PC').length, recorded.length) : state.checkpoint;
     if (run?.jobid) {
       try {
         const p = await planFor(ctx, run.jobid);
@@ -26,7 +31,8 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
           if (row && row.prcid === input.prcid && (row.epoch === input.epoch || input.epoch === 0)) {
             state = stateOf(row);
             let released: CheckpointRow = { ...row, epoch: row.epoch + 1 };
-            const ranges = input.partitioned ? await lockRanges(p, tx, row) : [];
+            // The run's own row says whether it split, also when the workflow never heard of it.
+            const ranges = await lockRanges(p, tx, row);
             if (ranges.length > 0) {
               // Every range's row moves to the new epoch too: an attempt still loading a range is fenced.
               for (const range of ranges) await tx.writeCheckpoint(p.schema, { ...range, epoch: row.epoch + 1 });
@@ -48,6 +54,8 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
           }
         });
       } catch (err) {
+        // A partitioned run's high-water mark is written only here: it completes once written.
+        if (partitioned && input.status === 'PC') throw err;
         // The target may be why the run failed; the next run's takeover fences it anyway.
         Context.current().log.warn('could not release the checkpoint row', { mapref: input.mapref, error: toFailure(err).message });
       }

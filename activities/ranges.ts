@@ -65,6 +65,22 @@ export async function takeRanges(p: JobPlan, tx: TargetTransaction, run: Checkpo
   return ranges;
 }
 
+/**
+ * Fences the range rows of the row's earlier owner from range `from` on (all of them when
+ * the new run does not split, those past its ranges when it splits into fewer): each moves to
+ * the new run and epoch, marked complete, so that an attempt of the earlier run still in
+ * flight anywhere finds its range taken and writes nothing.
+ */
+export async function retireRanges(p: Pick<JobPlan, 'schema' | 'spec'>, tx: TargetTransaction, owner: CheckpointRow | undefined, run: CheckpointRow, from: number): Promise<void> {
+  const split = splitOf(owner) ?? 0;
+  for (let k = from; k <= split; k++) {
+    const row = await tx.lockCheckpoint(p.schema, partitionRowKey(p.spec.mapref, k));
+    if (!row || (row.prcid === run.prcid && row.epoch === run.epoch)) continue;
+    const meta = decodeRangeMeta(row.lastRow);
+    await tx.writeCheckpoint(p.schema, { ...row, prcid: run.prcid, epoch: run.epoch, lastRow: encodeRangeMeta({ upTo: meta?.upTo ?? null, done: true }) });
+  }
+}
+
 /** The range rows of a partitioned run that owns `run` (its LASTROW says how many), locked in tx. */
 export async function lockRanges(p: Pick<JobPlan, 'schema'>, tx: TargetTransaction, run: CheckpointRow): Promise<CheckpointRow[]> {
   const rows: CheckpointRow[] = [];

@@ -4,7 +4,7 @@
 // The activity type keeps its first name, runBatch: histories of runs in flight name it.
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import { mirrorQueue } from '../checkpoint';
+import { mirrorQueue, partitionRowKey } from '../checkpoint';
 import { ConfigError, DuplicateKeyInBatchError } from '../common/errors';
 import { redactedMessage } from './failures';
 import type { JobPlan } from './job-plan';
@@ -91,7 +91,7 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
     throw mappingErrorOf(p, err);
   });
   // The state the workflow hears of must survive a crash of the target database.
-  await p.target.flushCommits(p.schema, input.mapref);
+  await p.target.flushCommits(p.schema, range ? partitionRowKey(input.mapref, range.k) : input.mapref);
   await mirrors.flush();
   // A range complete: DMS_PRCPART says so, and DMS_PRCLOG counts it.
   if (range && result.done) await ctx.metadata.mirrorRange(input.prcid, range.k, result.state, true);

@@ -6,7 +6,7 @@ import { decodeCheckpoint, encodeCheckpoint, isPartitionsParam1, readParam1, sta
 import { ConfigError, OwnershipLostError } from '../common/errors';
 import { checkNullKeys, describeKey, inOrder } from './job-plan';
 import { heartbeating } from './live';
-import { takeRanges } from './ranges';
+import { retireRanges, takeRanges } from './ranges';
 import { classified, planFor, type RunContext } from './run-context';
 import { runSlice } from './slice';
 import type { RunRow } from '../migrations/schema';
@@ -110,6 +110,8 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
       // The key ranges are split (or, on a resume, taken over) in this same transaction.
       ranges = await takeRanges(p, tx, next, { owner: current, keep });
     }
+    // Range rows of an earlier partitioned run that this run does not take over are fenced.
+    await retireRanges(p, tx, current, next, (ranges?.length ?? 0) + 1);
     // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
     // retry of this activity (same run) or any resume never truncates again. It comes last
     // but the run's own row: where a dialect pays it after the commit (MariaDB), only that
@@ -142,10 +144,12 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
 }
 
 /** Refuses a PARAM1 set by hand to another checkpoint; tells a cleared one. */
-function handEdit(mapref: string, schema: string, resumed: RunRow | undefined, current: CheckpointRow, partitioned: boolean): 'none' | 'cleared' {
+export function handEdit(mapref: string, schema: string, resumed: RunRow | undefined, current: CheckpointRow, partitioned: boolean): 'none' | 'cleared' {
   if (partitioned && resumed) {
     // A partitioned run's PARAM1 counts its complete ranges; NULL is still "load from the start".
-    if (resumed.param1 === null) return resumed.batchcnt > 0 ? 'cleared' : 'none';
+    // NULL with only the run's own batches (the NULL-key phase) is a mirror that had not
+    // caught up yet, not a hand edit: resumed, never loaded twice.
+    if (resumed.param1 === null) return resumed.batchcnt > current.batches ? 'cleared' : 'none';
     if (isPartitionsParam1(resumed.param1) || resumed.param1 === current.checkpoint) return 'none';
     throw new ConfigError(
       mapref,

@@ -254,6 +254,66 @@ describe('load modes in ranges', () => {
     await worker.kill();
   });
 
+  it('INCREMENTAL goes on after the last range\'s last key, and splits only the new rows', async () => {
+    await withClient(h.dbs.source, async (c) => {
+      await c.query(`CREATE TABLE inc_src (id bigint PRIMARY KEY, v text)`);
+      await c.query(`INSERT INTO inc_src SELECT g, 'v' || g FROM generate_series(1, 9000) g`);
+    });
+    await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE inc_src (id bigint, v text)`));
+    await registerMapping(h.dbs, { mapref: 'INC', batchSize: 700, srcquery: 'SELECT * FROM inc_src', trgtbnm: 'INC_SRC', chkpntcolumn: 'ID', columns: { partitions: 3, loadmode: 'INCREMENTAL' } });
+    const worker = await h.startWorker();
+    await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-INC-1', args: [{ mapref: 'INC' }] })).result();
+    await expectExact('inc_src', 'inc_src', 'id');
+    await withClient(h.dbs.source, (c) => c.query(`INSERT INTO inc_src SELECT g, 'v' || g FROM generate_series(9001, 12000) g`));
+    await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-INC-2', args: [{ mapref: 'INC' }] })).result();
+    // No row twice (the target has no key), none missing.
+    await expectExact('inc_src', 'inc_src', 'id');
+    const [, second] = await runs(h.dbs.metadata, 'INC');
+    expect(second).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: 3000 });
+    const ranges = (await rangesOf(second.prcid)).slice(1);
+    expect(ranges[0].afterkey).toBe('9000');
+    expect(ranges.reduce((n, r) => n + r.trgrows, 0)).toBe(3000);
+    await worker.kill();
+  });
+
+  it("loads NULL-key rows once, in the run's own first batch, before the ranges (CHKPNTNULLS = 'FIRST')", async () => {
+    await withClient(h.dbs.source, async (c) => {
+      await c.query(`CREATE TABLE nul_src (id bigint, v text NOT NULL)`);
+      await c.query(`INSERT INTO nul_src SELECT CASE WHEN g % 25 = 0 THEN NULL ELSE g END, 'v' || g FROM generate_series(1, 5000) g`);
+    });
+    await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE nul_src (id bigint, v text NOT NULL)`));
+    await registerMapping(h.dbs, { mapref: 'NULS', batchSize: 400, srcquery: 'SELECT * FROM nul_src', trgtbnm: 'NUL_SRC', chkpntcolumn: 'ID', columns: { partitions: 2, chkpntnulls: 'FIRST' } });
+    const worker = await h.startWorker();
+    await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-NULS', args: [{ mapref: 'NULS' }] })).result();
+    await expectExact('nul_src', 'nul_src', 'v');
+    const [run] = await runs(h.dbs.metadata, 'NULS');
+    expect((await rangesOf(run.prcid))[0]).toMatchObject({ partno: 0, trgrows: 200, batchcnt: 1 });
+    await worker.kill();
+  });
+
+  it('fences the ranges of an earlier run that a new run does not take over', async () => {
+    await createFactTarget(h.dbs.target, 'sales_fewer');
+    await registerMapping(h.dbs, { mapref: 'FEWER', batchSize: 3000, trgtbnm: 'SALES_FEWER', columns: { partitions: 4, loadmode: 'TRUNCATE' } });
+    const worker = await h.startWorker();
+    const env = { env: { ...process.env, ...h.workerEnv } };
+    for (const [n, partitions] of [[1, 4], [2, 2], [3, 1]]) {
+      if (n > 1) {
+        await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_mapr SET partitions = $1 WHERE mapref = 'FEWER'`, [partitions]));
+        await promisify(execFile)(process.execPath, [DMS, 'job', 'sync', 'FEWER'], env);
+      }
+      await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-FEWER-${n}`, args: [{ mapref: 'FEWER' }] })).result();
+      await expectExact('sales', 'sales_fewer', 'sale_id');
+      // No range row is left to the first run: an attempt of it still in flight writes nothing.
+      // A row the latest run does not load was moved on and marked complete.
+      const all = await runs(h.dbs.metadata, 'FEWER');
+      const rows = await withClient(h.dbs.target, async (c) => (await c.query(`SELECT mapref, prcid, lastrow FROM dms_chkpnt WHERE mapref LIKE 'FEWER#p%' ORDER BY mapref`)).rows);
+      expect(rows).toHaveLength(4);
+      if (n > 1) expect(rows.filter((r) => Number(r.prcid) === all[0].prcid)).toEqual([]);
+      expect(rows.filter((r) => Number(r.prcid) !== all[all.length - 1].prcid && !JSON.parse(r.lastrow).done)).toEqual([]);
+    }
+    await worker.kill();
+  });
+
   it('UPSERT merges every range into the rows the target already has', async () => {
     await createFactTarget(h.dbs.target, 'sales_merge', { primaryKey: true });
     // Stale versions of a third of the rows, and none of the rest.

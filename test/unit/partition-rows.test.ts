@@ -2,6 +2,7 @@
 // the run and for each range, read back strictly; and PARAM1 while the run loads.
 import { describe, expect, it } from 'vitest';
 import { decodeRangeMeta, encodeRangeMeta, encodeSplitMeta, isPartitionsParam1, partitionRowKey, partitionsParam1, partitionWorkflowId, splitOf } from '../../checkpoint';
+import { handEdit } from '../../activities/takeover';
 import { nextRunOf } from '../../client/checkpoint';
 import type { RunRow } from '../../migrations/schema';
 
@@ -44,5 +45,24 @@ describe('PARAM1 of a partitioned run', () => {
     const latest = { prcid: 7, mapref: 'SALES', status: 'CN', param1: 'PARTITIONS 2/4', batchcnt: 30 } as RunRow;
     const row = { mapref: 'SALES', prcid: 7, epoch: 3, jobid: 1, keyColumns: '["id"]', checkpoint: null, lastRow: encodeSplitMeta(4), batches: 0, rows: 0 };
     expect(nextRunOf(latest, row, 'CN', 'APPEND')).toBe('the next run resumes the key ranges of run 7 (PARTITIONS 2/4 complete), each from its own checkpoint');
+  });
+});
+
+describe('a resume of a partitioned run, by its PARAM1', () => {
+  const row = { mapref: 'SALES', prcid: 7, epoch: 3, jobid: 1, keyColumns: '["id"]', checkpoint: null, lastRow: encodeSplitMeta(4), batches: 1, rows: 200 };
+  const run = (param1: string | null, batchcnt: number) => ({ prcid: 7, resumedfrom: null, param1, batchcnt }) as RunRow;
+
+  it('goes on per range from PARTITIONS <complete>/<N>', () => {
+    expect(handEdit('SALES', 'public', run('PARTITIONS 2/4', 30), row, true)).toBe('none');
+  });
+
+  it('takes NULL for "load from the start" only once the ranges had loaded; before, it is a mirror not caught up', () => {
+    expect(handEdit('SALES', 'public', run(null, 30), row, true)).toBe('cleared');
+    // Only the NULL-key phase (the run's own batch) had committed: resumed, never loaded twice.
+    expect(handEdit('SALES', 'public', run(null, 1), row, true)).toBe('none');
+  });
+
+  it('refuses any other PARAM1, naming what to set', () => {
+    expect(() => handEdit('SALES', 'public', run('150', 30), row, true)).toThrow(/PARAM1 of run 7 was set by hand to '150', but the mapping loads in key ranges/);
   });
 });
