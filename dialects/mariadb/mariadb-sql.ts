@@ -3,6 +3,8 @@
 // since MariaDB uses an index only for = and IN row comparisons. Each bound is cast to its
 // column's type (see mariadb-types.ts).
 
+import { expandedGreaterThan, expandValues } from '../expanded-key';
+
 export function quoteMariaDbIdentifier(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }
@@ -38,14 +40,10 @@ export function anyNull(key: KeyPart[]): string {
  * expandValues.
  */
 export function greaterThan(key: KeyPart[]): string {
-  const terms = key.map((part, i) => [...key.slice(0, i).map((p) => `${col(p.name)} = ${bound(p)}`), `${col(part.name)} > ${bound(part)}`].join(' AND '));
-  return `(${terms.map((t) => `(${t})`).join(' OR ')})`;
+  return expandedGreaterThan(key, (p) => col(p.name), bound);
 }
 
-/** The values greaterThan binds for a key value: each prefix, then the column itself. */
-export function expandValues(value: string[]): string[] {
-  return value.flatMap((_, i) => value.slice(0, i + 1));
-}
+export { expandValues };
 
 /** Keys after the lower bound and up to `upTo` (as NOT key > upTo: keys are NOT NULL here). */
 function bounds(key: KeyPart[], hasAfter: boolean, hasUpTo: boolean): string {

@@ -1,0 +1,80 @@
+// Oracle's types as dms-etl sorts them (dialect.ts's TypeFamily), and how a key column of each
+// type is read as text and bound back from it, exactly: NUMBER through its own text, DATE with
+// its time of day, TIMESTAMP with nine fractional digits, a zoned one in UTC, RAW as hex.
+// Type names are node-oracledb's `dbTypeName` in a query's metadata (NUMBER, VARCHAR2, DATE,
+// TIMESTAMP, TIMESTAMP WITH TIME ZONE, …), with no precision.
+import type { TypeFamily } from '../dialect';
+
+const FAMILIES: [RegExp, TypeFamily][] = [
+  [/^(NUMBER|FLOAT|BINARY_FLOAT|BINARY_DOUBLE|BINARY_INTEGER)$/, 'number'],
+  [/^(VARCHAR2|NVARCHAR2|CHAR|NCHAR|CLOB|NCLOB|LONG)$/, 'string'],
+  [/^(DATE|TIMESTAMP|TIMESTAMP WITH TIME ZONE|TIMESTAMP WITH LOCAL TIME ZONE)$/, 'datetime'],
+  [/^INTERVAL /, 'timespan'],
+  [/^(RAW|LONG RAW|BLOB)$/, 'bytes'],
+  [/^JSON$/, 'json'],
+  [/^BOOLEAN$/, 'boolean'],
+];
+
+export function oracleFamily(typeName: string): TypeFamily {
+  return FAMILIES.find(([re]) => re.test(typeName))?.[1] ?? 'other';
+}
+
+/** Types a key cannot be ordered or compared by (ORA-00932 for LOBs and JSON). */
+export function isOrderable(typeName: string): boolean {
+  return !/^(CLOB|NCLOB|BLOB|LONG|LONG RAW|JSON|BFILE)$/.test(typeName) && oracleFamily(typeName) !== 'other';
+}
+
+const DATE_FORMAT = `'YYYY-MM-DD HH24:MI:SS'`;
+const TIMESTAMP_FORMAT = `'YYYY-MM-DD HH24:MI:SS.FF9'`;
+
+/**
+ * A key column's value as the text its checkpoint keeps, read in SQL (`expr` is the column):
+ * the one form that keyBind turns back into the same value.
+ */
+export function keyRead(typeName: string, expr: string): string {
+  switch (typeName) {
+    case 'DATE':
+      return `TO_CHAR(${expr}, ${DATE_FORMAT})`;
+    case 'TIMESTAMP':
+      return `TO_CHAR(${expr}, ${TIMESTAMP_FORMAT})`;
+    case 'TIMESTAMP WITH TIME ZONE':
+    case 'TIMESTAMP WITH LOCAL TIME ZONE':
+      // In UTC, as every timestamp with a zone travels (docs/type-mapping.md).
+      return `TO_CHAR(SYS_EXTRACT_UTC(${expr}), ${TIMESTAMP_FORMAT}) || '+00'`;
+    case 'RAW':
+      return `LOWER(RAWTOHEX(${expr}))`;
+    case 'NUMBER':
+    case 'FLOAT':
+    case 'BINARY_FLOAT':
+    case 'BINARY_DOUBLE':
+      // TM9: every digit, no padding, no exponent below 64 digits. It writes 0.5 as .5, which
+      // only goes back to this database (TO_NUMBER reads it), never into a row.
+      return `TO_CHAR(${expr}, 'TM9')`;
+    default:
+      return expr;
+  }
+}
+
+/** A bound key value (`bind` is its placeholder, text) as the column's type, to compare with it. */
+export function keyBind(typeName: string, bind: string): string {
+  switch (typeName) {
+    case 'DATE':
+      return `TO_DATE(${bind}, ${DATE_FORMAT})`;
+    case 'TIMESTAMP':
+      return `TO_TIMESTAMP(${bind}, ${TIMESTAMP_FORMAT})`;
+    case 'TIMESTAMP WITH TIME ZONE':
+    case 'TIMESTAMP WITH LOCAL TIME ZONE':
+      return `TO_TIMESTAMP_TZ(${bind}, 'YYYY-MM-DD HH24:MI:SS.FF9TZH')`;
+    case 'RAW':
+      return `HEXTORAW(${bind})`;
+    case 'NUMBER':
+    case 'FLOAT':
+      return `TO_NUMBER(${bind})`;
+    case 'BINARY_FLOAT':
+      return `TO_BINARY_FLOAT(${bind})`;
+    case 'BINARY_DOUBLE':
+      return `TO_BINARY_DOUBLE(${bind})`;
+    default:
+      return bind;
+  }
+}
