@@ -2,6 +2,7 @@
 // buffered are taken synchronously, so a chunk costs one await rather than one per row, and
 // the stream stays paused (backpressure) while the consumer works on a chunk.
 import type { Readable } from 'node:stream';
+import type { RowBatch, RowCursor } from './dialect';
 
 /** Chunks of `size` mapped objects (the last may be smaller); a throw from `map` ends the read. */
 export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item: T) => U): AsyncGenerator<U[]> {
@@ -41,4 +42,26 @@ export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item
   } finally {
     stream.off('error', onError);
   }
+}
+
+/**
+ * A cursor over a stream of chunks (ROWCOUNT's one ordered read): read(n) takes the next n rows
+ * (fewer only at the end), pulling chunks as needed; close() ends the stream early.
+ */
+export function cursorOver(chunks: AsyncIterator<RowBatch>): RowCursor {
+  let buffered: (string | null)[][] = [];
+  let ended = false;
+  return {
+    read: async (rows) => {
+      while (buffered.length < rows && !ended) {
+        const next = await chunks.next();
+        if (next.done) ended = true;
+        else buffered = buffered.concat(next.value.rows);
+      }
+      return buffered.splice(0, rows);
+    },
+    close: async () => {
+      await chunks.return?.();
+    },
+  };
 }

@@ -1,11 +1,12 @@
 import type { Dialect } from './dialect';
 import { mariadbDialect } from './mariadb/mariadb-dialect';
+import { oracleDialect } from './oracle/oracle-dialect';
 import { postgresDialect } from './postgres/postgres-dialect';
 
 export * from './dialect';
 export { IdentifierError, splitIdentifierList } from './identifiers';
 
-const DIALECTS: Dialect[] = [postgresDialect, mariadbDialect];
+const DIALECTS: Dialect[] = [postgresDialect, mariadbDialect, oracleDialect];
 
 /** The DBTYP values this version can run. */
 export const SUPPORTED_DBTYPS = DIALECTS.flatMap((d) => [d.dbtyp, ...(d.aliases ?? [])]);

@@ -10,7 +10,7 @@ import * as sql from './mariadb-sql';
 import { typeOf } from './mariadb-types';
 import { uniqueKeysOfTable, type Rows } from './mariadb-unique-keys';
 import { lookbackSeconds } from '../../common/mapping';
-import { chunksOf } from '../chunks';
+import { chunksOf, cursorOver } from '../chunks';
 import { rowReader, textTypeCast } from './mariadb-values';
 
 /** Type families whose text never holds a tab, newline, carriage return or backslash (RowBatch.plain). */
@@ -154,21 +154,7 @@ export class MariaDbSource implements SourceDatabase {
 
   async openOrdered(query: string, order: string[], offset: number): Promise<RowCursor> {
     const chunks = this.stream(sql.orderedSql(query, order), [offset], 1000)[Symbol.asyncIterator]();
-    let buffered: (string | null)[][] = [];
-    let ended = false;
-    return {
-      read: async (rows) => {
-        while (buffered.length < rows && !ended) {
-          const next = await chunks.next();
-          if (next.done) ended = true;
-          else buffered = buffered.concat(next.value.rows);
-        }
-        return buffered.splice(0, rows);
-      },
-      close: async () => {
-        await chunks.return?.();
-      },
-    };
+    return cursorOver(chunks);
   }
 
   readAll(query: string, chunkRows: number): AsyncIterable<RowBatch> {

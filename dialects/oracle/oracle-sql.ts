@@ -3,7 +3,7 @@
 // several columns is compared in the expanded form, since Oracle has no row-value comparison
 // (ORA-01796). Keys are read as text and bound back through their type (oracle-types.ts).
 import { expandedGreaterThan } from '../expanded-key';
-import { keyBind, keyRead } from './oracle-types';
+import { driverFetched, keyBind, keyRead, valueRead } from './oracle-types';
 
 export function quoteOracleIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -104,3 +104,59 @@ export function orderedSql(query: string, order: string[], offset: number): stri
   const skip = offset > 0 ? `\nOFFSET :k1 ROWS` : '';
   return `${sourceSubquery(query)}\nORDER BY ${order.map(col).join(', ')}${skip}`;
 }
+
+/** A returned column and its type's name. */
+export interface Column {
+  name: string;
+  type: string;
+}
+
+/** Every returned column in RowBatch's text form, under its own name (LOBs as they are, for the driver). */
+export function rowSelect(columns: Column[]): string {
+  return columns.map((c) => `${driverFetched(c.type) ? col(c.name) : valueRead(c.type, col(c.name))} AS ${quoteOracleIdentifier(c.name)}`).join(', ');
+}
+
+/** The query's columns without a row. */
+export function describeSql(query: string): string {
+  return `${sourceSubquery(query)}\nWHERE 1 = 0`;
+}
+
+/**
+ * The greatest key whose first column is at or before a high-water mark minus a look-back
+ * window: the bound after which an INCREMENTAL run re-reads. Values: [mark, window in seconds].
+ */
+export function keyBeforeSql(query: string, key: KeyPart[]): string {
+  const first = key[0];
+  const mark = `${keyBind(first.type, ':k1')} - NUMTODSINTERVAL(:k2, 'SECOND')`;
+  return `${sourceSubquery(query, keyColumns(key))}\nWHERE ${notNull(key)} AND ${col(first.name)} <= ${mark}\nORDER BY ${keyOrder(key, ' DESC')}\nFETCH FIRST 1 ROWS ONLY`;
+}
+
+/** The count of a range of keys (or of the rows with a NULL key). Values as rangeSql's. */
+export function countSql(query: string, key: KeyPart[], range: { hasAfter: boolean; hasUpTo: boolean } | 'nullKeys'): string {
+  if (range === 'nullKeys') return nullKeysSql(query, key, true);
+  if (key.length === 0) return sourceSubquery(query, 'COUNT(*) AS "N"');
+  return rangeSql(query, key, range, 'COUNT(*) AS "N"');
+}
+
+/** The first batch's key query, explained, to see whether Oracle sorts or reads the key's index. */
+export function keyOrderProbeSql(statementId: string, query: string, key: KeyPart[]): string {
+  return `EXPLAIN PLAN SET STATEMENT_ID = '${statementId.replace(/'/g, "''")}' FOR\n${sourceSubquery(query, keyColumns(key))}\nWHERE ${notNull(key)}\nORDER BY ${keyOrder(key)}\nFETCH FIRST 1 ROWS ONLY`;
+}
+
+/** Whether the explained plan sorts. Values: [statement id]. */
+export const PLAN_SORTS_SQL = `SELECT COUNT(*) AS "N" FROM PLAN_TABLE WHERE STATEMENT_ID = :k1 AND OPERATION = 'SORT' AND OPTIONS LIKE 'ORDER BY%'`;
+
+/**
+ * The primary key and unique constraints or indexes of owner.table whose columns are all NOT
+ * NULL, one row per column in order. Values: [owner, table].
+ */
+export const UNIQUE_KEYS_SQL = `SELECT k.KEY_NAME, k.COLUMN_NAME, k.PRIMARY_KEY, c.NULLABLE
+  FROM (SELECT cc.CONSTRAINT_NAME AS KEY_NAME, cc.COLUMN_NAME, cc.POSITION AS POS, CASE WHEN ac.CONSTRAINT_TYPE = 'P' THEN 1 ELSE 0 END AS PRIMARY_KEY
+          FROM ALL_CONSTRAINTS ac JOIN ALL_CONS_COLUMNS cc ON cc.OWNER = ac.OWNER AND cc.CONSTRAINT_NAME = ac.CONSTRAINT_NAME
+         WHERE ac.OWNER = :k1 AND ac.TABLE_NAME = :k2 AND ac.CONSTRAINT_TYPE IN ('P', 'U') AND ac.STATUS = 'ENABLED'
+        UNION ALL
+        SELECT ic.INDEX_NAME, ic.COLUMN_NAME, ic.COLUMN_POSITION, 0
+          FROM ALL_INDEXES ai JOIN ALL_IND_COLUMNS ic ON ic.INDEX_OWNER = ai.OWNER AND ic.INDEX_NAME = ai.INDEX_NAME
+         WHERE ai.TABLE_OWNER = :k3 AND ai.TABLE_NAME = :k4 AND ai.UNIQUENESS = 'UNIQUE') k
+  JOIN ALL_TAB_COLUMNS c ON c.OWNER = :k5 AND c.TABLE_NAME = :k6 AND c.COLUMN_NAME = k.COLUMN_NAME
+ ORDER BY k.PRIMARY_KEY DESC, k.KEY_NAME, k.POS`;

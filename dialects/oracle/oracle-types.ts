@@ -78,3 +78,37 @@ export function keyBind(typeName: string, bind: string): string {
       return bind;
   }
 }
+
+/** Types whose values come through the driver, not as SQL text: LOBs (CLOB as text, BLOB as bytes). */
+export function driverFetched(typeName: string): 'string' | 'buffer' | null {
+  if (/^(CLOB|NCLOB|LONG)$/.test(typeName)) return 'string';
+  if (/^(BLOB|LONG RAW)$/.test(typeName)) return 'buffer';
+  return null;
+}
+
+/**
+ * A column's value in RowBatch's text form (dialect.ts), read in SQL (`expr` is the column):
+ * numbers with every digit, DATE with its time, timestamps with nine fractional digits (a
+ * zoned one in UTC, ending in +00), RAW as \x and lower-case hex, JSON as its text, BOOLEAN as
+ * t/f. Text types and LOBs come as they are.
+ */
+export function valueRead(typeName: string, expr: string): string {
+  switch (typeName) {
+    case 'RAW':
+      return `CASE WHEN ${expr} IS NOT NULL THEN '\\x' || LOWER(RAWTOHEX(${expr})) END`;
+    case 'JSON':
+      return `JSON_SERIALIZE(${expr})`;
+    case 'BOOLEAN':
+      return `CASE WHEN ${expr} THEN 't' WHEN NOT ${expr} THEN 'f' END`;
+    case 'INTERVAL DAY TO SECOND':
+    case 'INTERVAL YEAR TO MONTH':
+      return `TO_CHAR(${expr})`;
+    default:
+      return keyRead(typeName, expr);
+  }
+}
+
+/** Types whose text never holds a tab, newline, carriage return or backslash (RowBatch.plain). */
+export function isPlain(typeName: string): boolean {
+  return ['number', 'datetime', 'boolean', 'timespan'].includes(oracleFamily(typeName));
+}

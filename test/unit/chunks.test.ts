@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { chunksOf } from '../../dialects/chunks';
+import { chunksOf, cursorOver } from '../../dialects/chunks';
 
 /** A stream of 0..n-1 that records how far it has been read ahead, with an error at `failAt`. */
 function numbers(n: number, opts: { highWaterMark?: number; failAt?: number } = {}) {
@@ -66,5 +66,26 @@ describe('chunksOf', () => {
       return x;
     };
     await expect(collect(chunksOf(numbers(50).stream, 10, refuse))).rejects.toThrow('refused 7');
+  });
+});
+
+describe('a cursor over chunks', () => {
+  it('reads across chunk boundaries, fewer rows only at the end, and ends the stream when closed early', async () => {
+    let returned = false;
+    async function* batches() {
+      try {
+        for (const rows of [[['1'], ['2'], ['3']], [['4']], [['5'], ['6']]]) yield { columns: ['id'], rows };
+      } finally {
+        returned = true;
+      }
+    }
+    const cursor = cursorOver(batches());
+    expect(await cursor.read(2)).toEqual([['1'], ['2']]);
+    expect(await cursor.read(3)).toEqual([['3'], ['4'], ['5']]);
+    await cursor.close();
+    expect(returned).toBe(true);
+    const whole = cursorOver(batches());
+    expect(await whole.read(10)).toEqual([['1'], ['2'], ['3'], ['4'], ['5'], ['6']]);
+    expect(await whole.read(10)).toEqual([]);
   });
 });

@@ -1,0 +1,20 @@
+// Oracle (DBTYP ORACLE), through node-oracledb in thin mode (no Instant Client). So far a
+// source only: a mapping that loads into Oracle is refused, naming the DBTYPs it can load into.
+// Never run against an Oracle server here: its SQL, values and errors are proven by unit tests
+// (test/unit/oracle-*.test.ts), and README's Oracle section says what that leaves unverified.
+import type { Dialect } from '../dialect';
+import { resolveOracleIdentifier } from './oracle-names';
+import { OraclePool } from './oracle-pool';
+import { OracleSource } from './oracle-source';
+import { quoteOracleIdentifier } from './oracle-sql';
+
+export const oracleDialect: Dialect = {
+  dbtyp: 'ORACLE',
+  resolveIdentifier: resolveOracleIdentifier,
+  quoteIdentifier: quoteOracleIdentifier,
+  hints: {
+    cast: (expr, type) => `CAST(${expr} AS ${type === 'text' ? 'VARCHAR2(4000)' : type})`,
+    oneRowPerKey: (key) => `SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY <the column that picks the row to keep>) AS dms_rn FROM … t) WHERE dms_rn = 1`,
+  },
+  openSource: (spec, session) => new OracleSource(new OraclePool(spec.url, spec.password, session.poolSize ?? 4)),
+};
