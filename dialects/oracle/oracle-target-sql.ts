@@ -1,0 +1,101 @@
+// SQL text for Oracle as a target (issue 16; the target itself is not built yet): DMS_CHKPNT's
+// DDL and its reads and writes, the fenced lock, and the statements that load a batch's text
+// values into typed columns (one executeMany per chunk, every bind a string). Every value is a
+// bind; names are resolved identifiers, quoted.
+import { quoteOracleIdentifier as q } from './oracle-sql';
+
+/** DMS_CHKPNT in `schema` (a DBA may create it from this text: docs/oracle.md). */
+export function checkpointTableDdl(schema: string): string {
+  return `CREATE TABLE ${q(schema)}."DMS_CHKPNT" (
+  "MAPREF" VARCHAR2(128) NOT NULL PRIMARY KEY,
+  "PRCID" NUMBER(19) NOT NULL,
+  "EPOCH" NUMBER(19) NOT NULL,
+  "JOBID" NUMBER(19) NOT NULL,
+  "KEYCOLS" VARCHAR2(4000),
+  "CHKPNT" VARCHAR2(4000),
+  "LASTROW" VARCHAR2(4000),
+  "BATCHCNT" NUMBER(19) DEFAULT 0 NOT NULL,
+  "TRGROWS" NUMBER(19) DEFAULT 0 NOT NULL,
+  "TRNCPEND" VARCHAR2(4000),
+  "RECUPDT" TIMESTAMP(6) DEFAULT SYSTIMESTAMP NOT NULL
+)`;
+}
+
+const COLUMNS = `"MAPREF", "PRCID", "EPOCH", "JOBID", "KEYCOLS", "CHKPNT", "LASTROW", "BATCHCNT", "TRGROWS", "TRNCPEND"`;
+
+/**
+ * A mapping's checkpoint row, locked for the batch's transaction: a lock held elsewhere (a
+ * zombie attempt, a user) is waited for at most `waitSeconds`, then ORA-30006 (retried).
+ * Values: [mapref].
+ */
+export function lockCheckpointSql(schema: string, waitSeconds: number): string {
+  return `SELECT ${COLUMNS} FROM ${q(schema)}."DMS_CHKPNT" WHERE "MAPREF" = :k1 FOR UPDATE WAIT ${Math.max(1, Math.ceil(waitSeconds))}`;
+}
+
+/** Inserts or replaces a mapping's row. Values: the ten columns, in COLUMNS' order. */
+export function writeCheckpointSql(schema: string): string {
+  const source = COLUMNS.split(', ').map((c, i) => `:k${i + 1} AS ${c}`).join(', ');
+  const set = COLUMNS.split(', ').filter((c) => c !== '"MAPREF"').map((c) => `t.${c} = s.${c}`).join(', ');
+  return `MERGE INTO ${q(schema)}."DMS_CHKPNT" t USING (SELECT ${source} FROM DUAL) s ON (t."MAPREF" = s."MAPREF")
+WHEN MATCHED THEN UPDATE SET ${set}, t."RECUPDT" = SYSTIMESTAMP
+WHEN NOT MATCHED THEN INSERT (${COLUMNS}) VALUES (${COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')})`;
+}
+
+/** A target column and its type's name (node-oracledb's dbTypeName, or ALL_TAB_COLUMNS.DATA_TYPE). */
+export interface TargetColumn {
+  name: string;
+  type: string;
+}
+
+/**
+ * A bind (text in RowBatch's form) as the target column's type: numbers through TO_NUMBER,
+ * dates and timestamps through their ISO formats (a zoned value's +00 read as its zone), bytes
+ * from \x hex, the rest as they are.
+ */
+export function valueBind(type: string, bind: string): string {
+  switch (type.replace(/\(\d+\)/g, '')) {
+    case 'NUMBER':
+    case 'FLOAT':
+      return `TO_NUMBER(${bind})`;
+    case 'BINARY_FLOAT':
+      return `TO_BINARY_FLOAT(${bind})`;
+    case 'BINARY_DOUBLE':
+      return `TO_BINARY_DOUBLE(${bind})`;
+    case 'DATE':
+      return `TO_DATE(SUBSTR(${bind}, 1, 19), 'YYYY-MM-DD HH24:MI:SS')`;
+    case 'TIMESTAMP':
+      return `TO_TIMESTAMP(${bind}, 'YYYY-MM-DD HH24:MI:SS.FF9')`;
+    case 'TIMESTAMP WITH TIME ZONE':
+    case 'TIMESTAMP WITH LOCAL TIME ZONE':
+      return `TO_TIMESTAMP_TZ(${bind}, 'YYYY-MM-DD HH24:MI:SS.FF9TZH')`;
+    case 'RAW':
+    case 'BLOB':
+      return `HEXTORAW(SUBSTR(${bind}, 3))`;
+    default:
+      return bind;
+  }
+}
+
+/** One row's INSERT, for executeMany over a chunk. Values: one string per column, in order. */
+export function insertSql(schema: string, table: string, columns: TargetColumn[]): string {
+  const names = columns.map((c) => q(c.name)).join(', ');
+  const values = columns.map((c, i) => valueBind(c.type, `:k${i + 1}`)).join(', ');
+  return `INSERT INTO ${q(schema)}.${q(table)} (${names}) VALUES (${values})`;
+}
+
+/**
+ * One row's MERGE on `key` (LOADMODE UPSERT), for executeMany over a chunk: a row whose key
+ * matches replaces it, any other is inserted. Two rows with one key in a batch are found in
+ * the worker before this runs (as on the other engines). Values: one string per column.
+ */
+export function mergeSql(schema: string, table: string, columns: TargetColumn[], key: string[]): string {
+  const source = columns.map((c, i) => `${valueBind(c.type, `:k${i + 1}`)} AS ${q(c.name)}`).join(', ');
+  const on = key.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
+  const rest = columns.filter((c) => !key.includes(c.name));
+  const update = rest.length ? `\nWHEN MATCHED THEN UPDATE SET ${rest.map((c) => `t.${q(c.name)} = s.${q(c.name)}`).join(', ')}` : '';
+  return `MERGE INTO ${q(schema)}.${q(table)} t USING (SELECT ${source} FROM DUAL) s ON (${on})${update}
+WHEN NOT MATCHED THEN INSERT (${columns.map((c) => q(c.name)).join(', ')}) VALUES (${columns.map((c) => `s.${q(c.name)}`).join(', ')})`;
+}
+
+/** The target table's columns and types. Values: [owner, table]. */
+export const TABLE_COLUMNS_SQL = `SELECT "COLUMN_NAME", "DATA_TYPE" FROM ALL_TAB_COLUMNS WHERE "OWNER" = :k1 AND "TABLE_NAME" = :k2 ORDER BY "COLUMN_ID"`;
