@@ -3,6 +3,7 @@
 // values into typed columns (one executeMany per chunk, every bind a string). Every value is a
 // bind; names are resolved identifiers, quoted.
 import { quoteOracleIdentifier as q } from './oracle-sql';
+import { keyBind } from './oracle-types';
 
 /** DMS_CHKPNT in `schema` (a DBA may create it from this text: docs/oracle.md). */
 export function checkpointTableDdl(schema: string): string {
@@ -53,26 +54,16 @@ export interface TargetColumn {
  * from \x hex, the rest as they are.
  */
 export function valueBind(type: string, bind: string): string {
-  switch (type.replace(/\(\d+\)/g, '')) {
-    case 'NUMBER':
-    case 'FLOAT':
-      return `TO_NUMBER(${bind})`;
-    case 'BINARY_FLOAT':
-      return `TO_BINARY_FLOAT(${bind})`;
-    case 'BINARY_DOUBLE':
-      return `TO_BINARY_DOUBLE(${bind})`;
+  const bare = type.replace(/\(\d+\)/g, '');
+  switch (bare) {
     case 'DATE':
       return `TO_DATE(SUBSTR(${bind}, 1, 19), 'YYYY-MM-DD HH24:MI:SS')`;
-    case 'TIMESTAMP':
-      return `TO_TIMESTAMP(${bind}, 'YYYY-MM-DD HH24:MI:SS.FF9')`;
-    case 'TIMESTAMP WITH TIME ZONE':
-    case 'TIMESTAMP WITH LOCAL TIME ZONE':
-      return `TO_TIMESTAMP_TZ(${bind}, 'YYYY-MM-DD HH24:MI:SS.FF9TZH')`;
     case 'RAW':
     case 'BLOB':
       return `HEXTORAW(SUBSTR(${bind}, 3))`;
     default:
-      return bind;
+      // As a key's text is bound back: numbers, timestamps (a zoned one by its +00), text.
+      return keyBind(bare, bind);
   }
 }
 
