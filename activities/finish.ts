@@ -24,6 +24,7 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
     if (run?.jobid) {
       try {
         const p = await planFor(ctx, run.jobid);
+        await ctx.deps.faults?.('beforeRelease', { mapref: input.mapref, batch: 0, attempt: Context.current().info.attempt });
         await p.target.transaction(async (tx) => {
           const row = await tx.lockCheckpoint(p.schema, input.mapref);
           // Epoch 0: the run failed before the workflow heard of its epoch (in its first

@@ -9,7 +9,7 @@ import { planMapping, type JobPlan } from './job-plan';
 import type { RunSettings } from './types';
 
 /** Places where a test may stall or kill an attempt. Only test workers pass an implementation. */
-export type FaultPoint = 'beforeLock' | 'beforeEndCheck' | 'beforeCommit' | 'afterCommit';
+export type FaultPoint = 'beforeLock' | 'beforeEndCheck' | 'beforeCommit' | 'afterCommit' | 'beforeRelease';
 export type FaultHook = (point: FaultPoint, at: BatchPlace) => Promise<void>;
 
 /** Which batch an attempt is at, for fault points and logs. */

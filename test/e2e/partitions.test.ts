@@ -261,10 +261,14 @@ describe('load modes in ranges', () => {
     });
     await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE inc_src (id bigint, v text)`));
     await registerMapping(h.dbs, { mapref: 'INC', batchSize: 700, srcquery: 'SELECT * FROM inc_src', trgtbnm: 'INC_SRC', chkpntcolumn: 'ID', columns: { partitions: 3, loadmode: 'INCREMENTAL' } });
-    const worker = await h.startWorker();
+    // The first run's end loses the target once: its high-water mark must still be written.
+    const worker = await h.startWorker({ faults: [{ point: 'beforeRelease', batch: 0, attempt: 1, action: 'fail' }] });
     await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-INC-1', args: [{ mapref: 'INC' }] })).result();
+    expect(worker.output()).toContain('fault: fail at beforeRelease');
     await expectExact('inc_src', 'inc_src', 'id');
     await withClient(h.dbs.source, (c) => c.query(`INSERT INTO inc_src SELECT g, 'v' || g FROM generate_series(9001, 12000) g`));
+    await worker.kill();
+    const clean = await h.startWorker();
     await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-INC-2', args: [{ mapref: 'INC' }] })).result();
     // No row twice (the target has no key), none missing.
     await expectExact('inc_src', 'inc_src', 'id');
@@ -273,7 +277,7 @@ describe('load modes in ranges', () => {
     const ranges = (await rangesOf(second.prcid)).slice(1);
     expect(ranges[0].afterkey).toBe('9000');
     expect(ranges.reduce((n, r) => n + r.trgrows, 0)).toBe(3000);
-    await worker.kill();
+    await clean.kill();
   });
 
   it("loads NULL-key rows once, in the run's own first batch, before the ranges (CHKPNTNULLS = 'FIRST')", async () => {

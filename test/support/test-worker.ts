@@ -1,6 +1,7 @@
 // A real dms worker with test-only fault points, configured by DMS_TEST_FAULTS (JSON):
 //   [{"point":"afterCommit","batch":3,"action":"kill"},
-//    {"point":"beforeLock","batch":4,"attempt":1,"action":"stall","ms":6000}]
+//    {"point":"beforeLock","batch":4,"attempt":1,"action":"stall","ms":6000},
+//    {"point":"beforeRelease","batch":0,"attempt":1,"action":"fail"}]   (a lost target connection)
 // A fault with "once": <file> fires in one worker only, the first to create that file.
 // `dms worker` never loads this file, so no normal run can trigger a fault.
 import { closeSync, openSync } from 'node:fs';
@@ -15,7 +16,7 @@ interface Fault {
   partition?: number;
   /** A file: the fault fires only where it can create it, so once among all workers of a test. */
   once?: string;
-  action: 'kill' | 'stall';
+  action: 'kill' | 'stall' | 'fail';
   ms?: number;
 }
 
@@ -35,6 +36,10 @@ const hook: FaultHook = async (point, at) => {
     if (f.point !== point || f.batch !== at.batch || (f.attempt !== undefined && f.attempt !== at.attempt)) continue;
     if (f.partition !== undefined && f.partition !== at.partition) continue;
     if (f.once !== undefined && !claimOnce(f.once)) continue;
+    if (f.action === 'fail') {
+      console.log(`fault: fail at ${point} of batch ${at.batch} attempt ${at.attempt}`);
+      throw Object.assign(new Error('fault: the target connection was lost'), { code: '08006' });
+    }
     if (f.action === 'kill') {
       console.log(`fault: kill at ${point} of batch ${at.batch}${at.partition ? ` of range ${at.partition}` : ''}`);
       process.kill(process.pid, 'SIGKILL');
