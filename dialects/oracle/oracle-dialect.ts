@@ -1,11 +1,11 @@
-// Oracle (DBTYP ORACLE), through node-oracledb in thin mode (no Instant Client). So far a
-// source only: a mapping that loads into Oracle is refused, naming the DBTYPs it can load into.
-// Never run against an Oracle server here: its SQL, values and errors are proven by unit tests
+// Oracle (DBTYP ORACLE), through node-oracledb in thin mode (no Instant Client), as a source
+// and as a target. Never run against an Oracle server here: its SQL, values and errors are proven by unit tests
 // (test/unit/oracle-*.test.ts), and README's Oracle section says what that leaves unverified.
 import type { Dialect } from '../dialect';
 import { resolveOracleIdentifier } from './oracle-names';
 import { OraclePool } from './oracle-pool';
 import { OracleSource } from './oracle-source';
+import { OracleTarget } from './oracle-target';
 import { quoteOracleIdentifier } from './oracle-sql';
 
 export const oracleDialect: Dialect = {
@@ -17,4 +17,5 @@ export const oracleDialect: Dialect = {
     oneRowPerKey: (key) => `SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY <the column that picks the row to keep>) AS dms_rn FROM … t) WHERE dms_rn = 1`,
   },
   openSource: (spec, session) => new OracleSource(new OraclePool(spec.url, spec.password, session.poolSize ?? 4)),
+  openTarget: (spec, session) => new OracleTarget(new OraclePool(spec.url, spec.password, session.poolSize ?? 4), session.lockTimeoutMs),
 };

@@ -8,11 +8,13 @@ import { lookbackSeconds } from '../../common/mapping';
 import type { ColumnInfo, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
 import { cursorOver } from '../chunks';
 import { expandValues } from '../expanded-key';
+import { memoized } from '../memoized';
 import { oracleError } from './oracle-errors';
 import type { OraclePool } from './oracle-pool';
 import * as sql from './oracle-sql';
 import { driverFetched, isOrderable, isPlain, oracleFamily } from './oracle-types';
 import { singleTable } from './oracle-single-table';
+import { whereAmI } from './oracle-where';
 
 type Bind = string | number;
 
@@ -38,22 +40,23 @@ export class OracleSource implements SourceDatabase {
 
   constructor(private readonly pool: OraclePool) {}
 
+  /** The database (its unique name and container) and the session's current schema. */
+  whereAmI(): Promise<{ database: string; schema: string }> {
+    return this.pool.with((c) => whereAmI(c));
+  }
+
   async ping(): Promise<void> {
     await this.pool.with((c) => c.execute('SELECT 1 FROM DUAL'));
   }
 
   /** The query's columns and their types, without reading a row (cached per query text). */
   private columnsOf(query: string): Promise<sql.Column[]> {
-    let found = this.described.get(query);
-    if (!found) {
-      found = this.pool.with(async (c) => {
+    return memoized(this.described, query, () =>
+      this.pool.with(async (c) => {
         const result = await c.execute(sql.describeSql(query), [], { outFormat: oracledb.OUT_FORMAT_ARRAY });
         return (result.metaData ?? []).map((m) => ({ name: m.name, type: m.dbTypeName ?? 'UNKNOWN' }));
-      });
-      found.catch(() => this.described.delete(query));
-      this.described.set(query, found);
-    }
-    return found;
+      }),
+    );
   }
 
   private async keyParts(q: Pick<KeyedQuery, 'query' | 'key'>): Promise<sql.KeyPart[]> {

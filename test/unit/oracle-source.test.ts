@@ -7,46 +7,10 @@ import { describe, expect, it } from 'vitest';
 import oracledb from 'oracledb';
 import { lobFetch, OracleSource } from '../../dialects/oracle/oracle-source';
 import { singleTable } from '../../dialects/oracle/oracle-single-table';
-import type { OraclePool } from '../../dialects/oracle/oracle-pool';
+import { fakeOraclePool } from '../support/oracle-fake';
 import { rowSelect, UNIQUE_KEYS_SQL, keyBeforeSql } from '../../dialects/oracle/oracle-sql';
 
-interface Call {
-  sql: string;
-  binds: unknown[];
-  options?: Record<string, unknown>;
-}
-
-/** A pool whose sessions answer from `answer` and record every call; `closed` notes each close's drop flag. */
-function fakePool(answer: (sql: string, binds: unknown[]) => { metaData?: { name: string; dbTypeName: string }[]; rows?: unknown[][]; resultSet?: unknown[][] }) {
-  const calls: Call[] = [];
-  const closed: boolean[] = [];
-  const connection = {
-    execute: async (sql: string, binds: unknown[] = [], options?: Record<string, unknown>) => {
-      calls.push({ sql, binds, options });
-      const a = answer(sql, binds);
-      if (a.resultSet) {
-        const rows = [...a.resultSet];
-        return { resultSet: { getRows: async (n: number) => rows.splice(0, n), close: async () => calls.push({ sql: '(result set closed)', binds: [] }) } };
-      }
-      return { metaData: a.metaData, rows: a.rows };
-    },
-    commit: async () => void calls.push({ sql: '(commit)', binds: [] }),
-    rollback: async () => void calls.push({ sql: '(rollback)', binds: [] }),
-    close: async (o: { drop: boolean }) => void closed.push(o.drop),
-  };
-  const pool = {
-    connection: async () => connection,
-    with: async <T>(fn: (c: typeof connection) => Promise<T>) => {
-      try {
-        return await fn(connection);
-      } finally {
-        closed.push(false);
-      }
-    },
-    close: async () => undefined,
-  } as unknown as OraclePool;
-  return { pool, calls, closed };
-}
+const fakePool = fakeOraclePool;
 
 const META = [
   { name: 'ID', dbTypeName: 'NUMBER' },
