@@ -588,16 +588,20 @@ async function main(): Promise<void> {
     const run = (mapref: string, prefix: string) => async (i: number) => {
       await (await load(mapref, `${prefix}-${i}`)).result();
     };
+    /** What every bench's JSON starts with: its settings and the figures measured. */
+    const measured = () => ({
+      rows: ROWS,
+      batch: BATCH,
+      runs: RUNS,
+      machine,
+      seconds: Object.fromEntries(figures.map((f) => [f.name, +secs(f).toFixed(3)])),
+      rowsPerSecond: Object.fromEntries(figures.map((f) => [f.name, rate(f)])),
+    });
 
     if (PARTITIONS_ONLY) {
       const partitioned = await partitionRounds(client, run, tmp, cross, worker.pid!);
       Object.assign(out, {
-        rows: ROWS,
-        batch: BATCH,
-        runs: RUNS,
-        machine,
-        seconds: Object.fromEntries(figures.map((f) => [f.name, +secs(f).toFixed(3)])),
-        rowsPerSecond: Object.fromEntries(figures.map((f) => [f.name, rate(f)])),
+        ...measured(),
         workerPeakRssMiB: peakRssMiB(worker.pid!),
         partitionHistories: partitioned.histories,
         partitionCpu: partitioned.cpu,
@@ -674,12 +678,7 @@ async function main(): Promise<void> {
       const normalBatch = secs(key) / batches;
       const resumeFirst = median(resumes.map((r) => r.firstBatch));
       Object.assign(out, {
-        rows: ROWS,
-        batch: BATCH,
-        runs: RUNS,
-        machine,
-        seconds: Object.fromEntries(figures.map((f) => [f.name, +secs(f).toFixed(3)])),
-        rowsPerSecond: Object.fromEntries(figures.map((f) => [f.name, rate(f)])),
+        ...measured(),
         pgloaderFailedRuns: pgl?.failed ?? (pgloader ? RUNS : null),
         resume: { preflightSeconds: +median(resumes.map((r) => r.preflight)).toFixed(3), firstBatchSeconds: +resumeFirst.toFixed(3), normalBatchSeconds: +normalBatch.toFixed(3) },
         workerPeakRssMiB: rss,
