@@ -114,8 +114,8 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     await retireRanges(p, tx, current, next, (ranges?.length ?? 0) + 1);
     // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
     // retry of this activity (same run) or any resume never truncates again. It comes last
-    // but the run's own row: where a dialect pays it after the commit (MariaDB), only that
-    // row owes it, never a range's.
+    // but the run's own row: where a dialect pays it after the commit (its TRUNCATE commits on
+    // its own), only that row owes it, never a range's.
     if (!keep && p.spec.loadmode === 'TRUNCATE') await tx.truncate(p.schema, p.table);
     await tx.writeCheckpoint(p.schema, next);
     // A claim that meant to resume copied the resumed run's PARAM1 and counters; a run that

@@ -128,7 +128,7 @@ export class OracleSource implements SourceDatabase {
 
   async openOrdered(query: string, order: string[], offset: number): Promise<RowCursor> {
     const columns = await this.columnsOf(query);
-    const text = sql.orderedSql(query, order, offset).replace(/^SELECT \* FROM/, `SELECT ${sql.rowSelect(columns)} FROM`);
+    const text = sql.orderedSql(query, order, offset, sql.rowSelect(columns));
     const chunks = this.stream(text, offset > 0 ? [offset] : [], columns, 1000)[Symbol.asyncIterator]();
     return cursorOver(chunks);
   }
@@ -140,8 +140,7 @@ export class OracleSource implements SourceDatabase {
 
   async *readNullKeys(q: KeyedQuery, chunkRows: number): AsyncIterable<RowBatch> {
     const [key, columns] = await Promise.all([this.keyParts(q), this.columnsOf(q.query)]);
-    const text = sql.nullKeysSql(q.query, key).replace(/^SELECT \* FROM/, `SELECT ${sql.rowSelect(columns)} FROM`);
-    yield* this.stream(text, [], columns, chunkRows);
+    yield* this.stream(sql.nullKeysSql(q.query, key, sql.rowSelect(columns)), [], columns, chunkRows);
   }
 
   /**

@@ -91,18 +91,18 @@ export function countKeySql(query: string, key: KeyPart[]): string {
   return `${sourceSubquery(query, 'COUNT(*) AS "N"')}\nWHERE ${key.map((k) => `${col(k.name)} = ${keyBind(k.type, binds.next())}`).join(' AND ')}`;
 }
 
-/** The rows with a NULL in any key column (CHKPNTNULLS), and their count. */
-export function nullKeysSql(query: string, key: KeyPart[], count = false): string {
-  return `${sourceSubquery(query, count ? 'COUNT(*) AS "N"' : '*')}\nWHERE ${anyNull(key)}`;
+/** The rows with a NULL in any key column (CHKPNTNULLS), as `select` reads them. */
+export function nullKeysSql(query: string, key: KeyPart[], select = '*'): string {
+  return `${sourceSubquery(query, select)}\nWHERE ${anyNull(key)}`;
 }
 
 /**
  * ROWCOUNT's rows in their total order from an offset on (one ordered read a slice).
  * Values: [offset], or none from the start.
  */
-export function orderedSql(query: string, order: string[], offset: number): string {
+export function orderedSql(query: string, order: string[], offset: number, select = '*'): string {
   const skip = offset > 0 ? `\nOFFSET :k1 ROWS` : '';
-  return `${sourceSubquery(query)}\nORDER BY ${order.map(col).join(', ')}${skip}`;
+  return `${sourceSubquery(query, select)}\nORDER BY ${order.map(col).join(', ')}${skip}`;
 }
 
 /** A returned column and its type's name. */
@@ -133,7 +133,7 @@ export function keyBeforeSql(query: string, key: KeyPart[]): string {
 
 /** The count of a range of keys (or of the rows with a NULL key). Values as rangeSql's. */
 export function countSql(query: string, key: KeyPart[], range: { hasAfter: boolean; hasUpTo: boolean } | 'nullKeys'): string {
-  if (range === 'nullKeys') return nullKeysSql(query, key, true);
+  if (range === 'nullKeys') return nullKeysSql(query, key, 'COUNT(*) AS "N"');
   if (key.length === 0) return sourceSubquery(query, 'COUNT(*) AS "N"');
   return rangeSql(query, key, range, 'COUNT(*) AS "N"');
 }

@@ -30,7 +30,12 @@ const COLUMNS = `"MAPREF", "PRCID", "EPOCH", "JOBID", "KEYCOLS", "CHKPNT", "LAST
  * Values: [mapref].
  */
 export function lockCheckpointSql(schema: string, waitSeconds: number): string {
-  return `SELECT ${COLUMNS} FROM ${q(schema)}."DMS_CHKPNT" WHERE "MAPREF" = :k1 FOR UPDATE WAIT ${Math.max(1, Math.ceil(waitSeconds))}`;
+  return `${readCheckpointSql(schema)} FOR UPDATE WAIT ${Math.max(1, Math.ceil(waitSeconds))}`;
+}
+
+/** A mapping's checkpoint row as it stands, unlocked. Values: [mapref]. */
+export function readCheckpointSql(schema: string): string {
+  return `SELECT ${COLUMNS} FROM ${q(schema)}."DMS_CHKPNT" WHERE "MAPREF" = :k1`;
 }
 
 /** Inserts or replaces a mapping's row. Values: the ten columns, in COLUMNS' order. */

@@ -13,7 +13,7 @@ import { memoized } from '../memoized';
 import { oracleError } from './oracle-errors';
 import type { OraclePool } from './oracle-pool';
 import { quoteOracleIdentifier as q, UNIQUE_KEYS_SQL } from './oracle-sql';
-import { checkpointTableDdl, insertSql, lockCheckpointSql, mergeSql, TABLE_COLUMNS_SQL, writeCheckpointSql, type TargetColumn } from './oracle-target-sql';
+import { checkpointTableDdl, insertSql, lockCheckpointSql, mergeSql, readCheckpointSql, TABLE_COLUMNS_SQL, writeCheckpointSql, type TargetColumn } from './oracle-target-sql';
 import { oracleFamily } from './oracle-types';
 import { singleTable } from './oracle-single-table';
 import { OracleSource } from './oracle-source';
@@ -37,7 +37,7 @@ function rowOf(r: Row): { row: CheckpointRow; owed: OwedTruncate | null } {
 const ARRAY = { outFormat: oracledb.OUT_FORMAT_ARRAY };
 
 async function readRow(connection: oracledb.Connection, schema: string, mapref: string, waitSeconds: number | null): Promise<{ row: CheckpointRow; owed: OwedTruncate | null } | undefined> {
-  const text = waitSeconds === null ? lockCheckpointSql(schema, 1).replace(/ FOR UPDATE WAIT \d+$/, '') : lockCheckpointSql(schema, waitSeconds);
+  const text = waitSeconds === null ? readCheckpointSql(schema) : lockCheckpointSql(schema, waitSeconds);
   const rows = (await connection.execute<Row>(text, [mapref], ARRAY)).rows ?? [];
   return rows[0] ? rowOf(rows[0]) : undefined;
 }

@@ -27,56 +27,41 @@ export function isOrderable(typeName: string): boolean {
 const DATE_FORMAT = `'YYYY-MM-DD HH24:MI:SS'`;
 const TIMESTAMP_FORMAT = `'YYYY-MM-DD HH24:MI:SS.FF9'`;
 
+/** How a key column's value goes to text in SQL (`read`) and back from a bound text (`bind`). */
+interface KeyText {
+  read: (expr: string) => string;
+  bind: (bind: string) => string;
+}
+
+// TM9: every digit, no padding, no exponent below 64 digits. It writes 0.5 as .5, which only
+// goes back to this database (TO_NUMBER reads it), never into a row.
+const number = (convert: string): KeyText => ({ read: (e) => `TO_CHAR(${e}, 'TM9')`, bind: (b) => `${convert}(${b})` });
+// In UTC, as every timestamp with a zone travels (docs/type-mapping.md).
+const zoned: KeyText = { read: (e) => `TO_CHAR(SYS_EXTRACT_UTC(${e}), ${TIMESTAMP_FORMAT}) || '+00'`, bind: (b) => `TO_TIMESTAMP_TZ(${b}, 'YYYY-MM-DD HH24:MI:SS.FF9TZH')` };
+
+const KEY_TEXT: Record<string, KeyText> = {
+  DATE: { read: (e) => `TO_CHAR(${e}, ${DATE_FORMAT})`, bind: (b) => `TO_DATE(${b}, ${DATE_FORMAT})` },
+  TIMESTAMP: { read: (e) => `TO_CHAR(${e}, ${TIMESTAMP_FORMAT})`, bind: (b) => `TO_TIMESTAMP(${b}, ${TIMESTAMP_FORMAT})` },
+  'TIMESTAMP WITH TIME ZONE': zoned,
+  'TIMESTAMP WITH LOCAL TIME ZONE': zoned,
+  RAW: { read: (e) => `LOWER(RAWTOHEX(${e}))`, bind: (b) => `HEXTORAW(${b})` },
+  NUMBER: number('TO_NUMBER'),
+  FLOAT: number('TO_NUMBER'),
+  BINARY_FLOAT: number('TO_BINARY_FLOAT'),
+  BINARY_DOUBLE: number('TO_BINARY_DOUBLE'),
+};
+
 /**
  * A key column's value as the text its checkpoint keeps, read in SQL (`expr` is the column):
- * the one form that keyBind turns back into the same value.
+ * the one form that keyBind turns back into the same value. Text types are taken as they are.
  */
 export function keyRead(typeName: string, expr: string): string {
-  switch (typeName) {
-    case 'DATE':
-      return `TO_CHAR(${expr}, ${DATE_FORMAT})`;
-    case 'TIMESTAMP':
-      return `TO_CHAR(${expr}, ${TIMESTAMP_FORMAT})`;
-    case 'TIMESTAMP WITH TIME ZONE':
-    case 'TIMESTAMP WITH LOCAL TIME ZONE':
-      // In UTC, as every timestamp with a zone travels (docs/type-mapping.md).
-      return `TO_CHAR(SYS_EXTRACT_UTC(${expr}), ${TIMESTAMP_FORMAT}) || '+00'`;
-    case 'RAW':
-      return `LOWER(RAWTOHEX(${expr}))`;
-    case 'NUMBER':
-    case 'FLOAT':
-    case 'BINARY_FLOAT':
-    case 'BINARY_DOUBLE':
-      // TM9: every digit, no padding, no exponent below 64 digits. It writes 0.5 as .5, which
-      // only goes back to this database (TO_NUMBER reads it), never into a row.
-      return `TO_CHAR(${expr}, 'TM9')`;
-    default:
-      return expr;
-  }
+  return KEY_TEXT[typeName]?.read(expr) ?? expr;
 }
 
 /** A bound key value (`bind` is its placeholder, text) as the column's type, to compare with it. */
 export function keyBind(typeName: string, bind: string): string {
-  switch (typeName) {
-    case 'DATE':
-      return `TO_DATE(${bind}, ${DATE_FORMAT})`;
-    case 'TIMESTAMP':
-      return `TO_TIMESTAMP(${bind}, ${TIMESTAMP_FORMAT})`;
-    case 'TIMESTAMP WITH TIME ZONE':
-    case 'TIMESTAMP WITH LOCAL TIME ZONE':
-      return `TO_TIMESTAMP_TZ(${bind}, 'YYYY-MM-DD HH24:MI:SS.FF9TZH')`;
-    case 'RAW':
-      return `HEXTORAW(${bind})`;
-    case 'NUMBER':
-    case 'FLOAT':
-      return `TO_NUMBER(${bind})`;
-    case 'BINARY_FLOAT':
-      return `TO_BINARY_FLOAT(${bind})`;
-    case 'BINARY_DOUBLE':
-      return `TO_BINARY_DOUBLE(${bind})`;
-    default:
-      return bind;
-  }
+  return KEY_TEXT[typeName]?.bind(bind) ?? bind;
 }
 
 /** Types whose values come through the driver, not as SQL text: LOBs (CLOB as text, BLOB as bytes). */
