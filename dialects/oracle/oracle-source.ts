@@ -59,7 +59,8 @@ export class OracleSource implements SourceDatabase {
     );
   }
 
-  private async keyParts(q: Pick<KeyedQuery, 'query' | 'key'>): Promise<sql.KeyPart[]> {
+  /** The key's columns with their types (the in-database mover binds its bounds with them). */
+  async keyParts(q: Pick<KeyedQuery, 'query' | 'key'>): Promise<sql.KeyPart[]> {
     const columns = await this.columnsOf(q.query);
     return q.key.map((k) => ({ name: k, type: columns.find((c) => c.name === k)?.type ?? 'VARCHAR2' }));
   }

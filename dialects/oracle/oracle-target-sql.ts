@@ -1,4 +1,4 @@
-// SQL text for Oracle as a target (issue 16; the target itself is not built yet): DMS_CHKPNT's
+// SQL text for Oracle as a target: DMS_CHKPNT's
 // DDL and its reads and writes, the fenced lock, and the statements that load a batch's text
 // values into typed columns (one executeMany per chunk, every bind a string). Every value is a
 // bind; names are resolved identifiers, quoted.

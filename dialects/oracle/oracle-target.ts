@@ -8,16 +8,17 @@
 import oracledb from 'oracledb';
 import type { CheckpointRow } from '../../checkpoint/row';
 import { DuplicateKeyInBatchError } from '../../common/errors';
-import type { ColumnInfo, RowBatch, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
+import type { ColumnInfo, KeyedQuery, RangeMover, RowBatch, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
 import { memoized } from '../memoized';
 import { oracleError } from './oracle-errors';
 import type { OraclePool } from './oracle-pool';
-import { quoteOracleIdentifier as q, UNIQUE_KEYS_SQL } from './oracle-sql';
+import { quoteOracleIdentifier as q, sourceSubquery, UNIQUE_KEYS_SQL } from './oracle-sql';
 import { checkpointTableDdl, insertSql, lockCheckpointSql, mergeSql, readCheckpointSql, TABLE_COLUMNS_SQL, writeCheckpointSql, type TargetColumn } from './oracle-target-sql';
 import { oracleFamily } from './oracle-types';
 import { singleTable } from './oracle-single-table';
 import { OracleSource } from './oracle-source';
 import { whereAmI } from './oracle-where';
+import { inDatabaseMover, movableInDatabase, schemaSwitch, type InsertSelectTransaction, type ReadAs } from './oracle-in-database';
 
 /** A truncate a takeover owes the table, paid after its commit. */
 interface OwedTruncate {
@@ -74,7 +75,7 @@ function keyGuard(columns: string[], key: string[]) {
   };
 }
 
-export class OracleTransaction implements TargetTransaction {
+export class OracleTransaction implements InsertSelectTransaction {
   /** A statement that writes has run: a truncate owed can no longer be paid in here. */
   private wrote = false;
   private owed: OwedTruncate | null = null;
@@ -142,6 +143,16 @@ export class OracleTransaction implements TargetTransaction {
   async execute(sql: string, values: unknown[]): Promise<void> {
     this.wrote = true;
     await this.connection.execute(sql, values as oracledb.BindParameters);
+  }
+
+  /** One INSERT … SELECT (oracle-in-database.ts), reading as the source's schema when `as` says so. */
+  async insertSelect(text: string, binds: string[], as: ReadAs | null): Promise<number> {
+    this.wrote = true;
+    if (as) await this.connection.execute(schemaSwitch(as.readAs));
+    // A failed statement fails the transaction, whose session is then dropped (OracleTarget.transaction).
+    const result = await this.connection.execute(text, binds);
+    if (as) await this.connection.execute(schemaSwitch(as.home));
+    return result.rowsAffected ?? 0;
   }
 }
 
@@ -215,6 +226,35 @@ export class OracleTarget implements TargetDatabase {
     if (from.database !== into.database) return undefined;
     const table = singleTable(query);
     return table ? [{ schema: table.owner ?? from.schema, table: table.name }] : [];
+  }
+
+  /**
+   * From an Oracle source in this very database, into a table not merged on a key: one
+   * INSERT … SELECT per range (oracle-in-database.ts), when SRCQUERY is plain enough to run
+   * inside a transaction that writes and the target's user may run it. Otherwise null: rows
+   * travel through the worker.
+   */
+  async rangeMover(source: SourceDatabase, query: KeyedQuery, schema: string, table: string, columns: string[], upsertKey: string[] | null = null): Promise<RangeMover | null> {
+    if (!(source instanceof OracleSource) || upsertKey || !movableInDatabase(query.query)) return null;
+    const [from, into] = await Promise.all([source.whereAmI(), this.pool.with((c) => whereAmI(c))]);
+    if (from.database !== into.database) return null;
+    const as: ReadAs | null = from.schema === into.schema ? null : { readAs: from.schema, home: into.schema };
+    if (!(await this.canRun(query.query, as))) return null;
+    return inDatabaseMover(source, query, `${q(schema)}.${q(table)}`, columns, as);
+  }
+
+  /** Whether the target's user may run SRCQUERY as the source reads it (a session that fails is dropped). */
+  private async canRun(query: string, as: ReadAs | null): Promise<boolean> {
+    try {
+      await this.pool.with(async (c) => {
+        if (as) await c.execute(schemaSwitch(as.readAs));
+        await c.execute(`${sourceSubquery(query)}\nWHERE 1 = 0`);
+        if (as) await c.execute(schemaSwitch(as.home));
+      });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Never the metadata database (a PostgreSQL one). */

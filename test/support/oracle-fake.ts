@@ -10,6 +10,8 @@ export interface FakeAnswer {
   /** Rows served through a result set. */
   resultSet?: unknown[][];
   error?: Error & { errorNum?: number; code?: string };
+  /** What a statement that writes reports. */
+  rowsAffected?: number;
 }
 
 export interface FakeCall {
@@ -39,7 +41,7 @@ export function fakeOraclePool(answer: (sql: string, binds: unknown[]) => FakeAn
         const rows = [...a.resultSet];
         return { resultSet: { getRows: async (n: number) => rows.splice(0, n), close: async () => note({ sql: '(result set closed)', binds: [] }, '(result set closed)') } };
       }
-      return { metaData: a.metaData, rows: a.rows ?? [] };
+      return { metaData: a.metaData, rows: a.rows ?? [], rowsAffected: a.rowsAffected };
     },
     executeMany: async (sql: string, rows: unknown[][], options: Record<string, unknown>) => {
       note({ sql, binds: rows, options }, `(executeMany ${rows.length})`);

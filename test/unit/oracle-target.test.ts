@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import oracledb from 'oracledb';
 import { DuplicateKeyInBatchError } from '../../common/errors';
 import { OracleTarget } from '../../dialects/oracle/oracle-target';
+import { OracleSource } from '../../dialects/oracle/oracle-source';
 import { fakeOraclePool } from '../support/oracle-fake';
 import type { RowBatch } from '../../dialects';
 
@@ -111,5 +112,57 @@ describe('the Oracle target', () => {
       { name: 'AT', type: 'TIMESTAMP(6)', family: 'datetime' },
     ]);
     expect(await target.uniqueKeys('DWH', 'SALES')).toEqual([['ID']]);
+  });
+
+  describe('from an Oracle source in the same database', () => {
+    /** A source whose user is `schema`, in database DB1/FREEPDB1 unless told. */
+    function source(schema: string, database = 'DB1/FREEPDB1') {
+      return new OracleSource(
+        fakePool((sql) => (sql.includes('USERENV') ? { rows: [[database, schema]] } : sql.includes('WHERE 1 = 0') ? { metaData: [{ name: 'ID', dbTypeName: 'NUMBER' }, { name: 'NOTE', dbTypeName: 'VARCHAR2' }] } : {})).pool,
+      );
+    }
+    const key = { query: 'SELECT * FROM SALES', key: ['ID'] };
+
+    it("moves each range with one INSERT … SELECT in the batch's transaction, reading as the source's schema", async () => {
+      const { pool, calls, log } = fakePool((sql) =>
+        sql.includes('USERENV') ? { rows: [['DB1/FREEPDB1', 'ETL']] } : sql.includes('FOR UPDATE WAIT') ? { rows: [ROW] } : sql.startsWith('INSERT') ? { rowsAffected: 250 } : {},
+      );
+      const target = new OracleTarget(pool, 30_000);
+      const mover = await target.rangeMover(source('APP'), key, 'DWH', 'SALES', ['ID', 'NOTE']);
+      expect(mover?.method).toMatch(/INSERT … SELECT per batch inside the Oracle database/);
+      // Planning probed, as the source's user would read it, whether the target's user may run SRCQUERY.
+      expect(log.slice(1)).toEqual(['ALTER SESSION SET CURRENT_SCHEMA', 'SELECT * FROM (', 'ALTER SESSION SET CURRENT_SCHEMA']);
+      log.length = 0;
+      calls.length = 0;
+      const moved = await target.transaction(async (tx) => {
+        const row = await tx.lockCheckpoint('DWH', 'SALES');
+        const n = await mover!.move(tx, ['100'], ['350']);
+        await tx.writeCheckpoint('DWH', { ...row!, checkpoint: '350' });
+        return n;
+      });
+      expect(moved).toBe(250);
+      expect(calls.map((c) => c.sql).filter((t) => t.startsWith('ALTER') || t.startsWith('INSERT'))).toEqual([
+        'ALTER SESSION SET CURRENT_SCHEMA = "APP"',
+        'INSERT INTO "DWH"."SALES" ("ID", "NOTE")\nSELECT dms_src."ID", dms_src."NOTE" FROM (\nSELECT * FROM SALES\n) dms_src\nWHERE dms_src."ID" IS NOT NULL AND ((dms_src."ID" > TO_NUMBER(:k1))) AND NOT ((dms_src."ID" > TO_NUMBER(:k2)))',
+        'ALTER SESSION SET CURRENT_SCHEMA = "ETL"',
+      ]);
+      expect(calls.find((c) => c.sql.startsWith('INSERT'))?.binds).toEqual(['100', '350']);
+      expect(log.at(-1)).toBe('(commit)');
+    });
+
+    it('switches no schema when both users are one; takes the worker path for another database, a merge, a query that calls anything, or a query the target may not run', async () => {
+      const same = fakePool((sql) => (sql.includes('USERENV') ? { rows: [['DB1/FREEPDB1', 'APP']] } : {}));
+      expect(await new OracleTarget(same.pool, 30_000).rangeMover(source('APP'), key, 'DWH', 'SALES', ['ID', 'NOTE'])).not.toBeNull();
+      expect(same.log.filter((l) => l.startsWith('ALTER'))).toEqual([]);
+      const target = new OracleTarget(same.pool, 30_000);
+      expect(await target.rangeMover(source('APP', 'DB2/ORCLPDB'), key, 'DWH', 'SALES', ['ID', 'NOTE'])).toBeNull();
+      expect(await target.rangeMover(source('APP'), key, 'DWH', 'SALES', ['ID', 'NOTE'], ['ID'])).toBeNull();
+      expect(await target.rangeMover(source('APP'), { ...key, query: 'SELECT * FROM SALES WHERE audit_pkg.seen(ID) = 1' }, 'DWH', 'SALES', ['ID', 'NOTE'])).toBeNull();
+      expect(await target.rangeMover(source('APP'), { ...key, query: 'SELECT s.ID, s.NOTE FROM SALES s JOIN X ON 1 = 1' }, 'DWH', 'SALES', ['ID', 'NOTE'])).toBeNull();
+      const denied = fakePool((sql) => (sql.includes('USERENV') ? { rows: [['DB1/FREEPDB1', 'ETL']] } : sql.includes('WHERE 1 = 0') ? { error: Object.assign(new Error('ORA-00942: table or view does not exist'), { errorNum: 942 }) } : {}));
+      expect(await new OracleTarget(denied.pool, 30_000).rangeMover(source('APP'), key, 'DWH', 'SALES', ['ID', 'NOTE'])).toBeNull();
+      // The session that switched schema and failed is dropped, never reused as another user's.
+      expect(denied.closed.at(-1)).toBe(true);
+    });
   });
 });
