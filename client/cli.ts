@@ -140,10 +140,10 @@ export function buildProgram(): Command {
         const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
         try {
           const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : undefined;
-          const { plan, report } = await verifyMapping(metadata, databases, mapref, { ranges, checksum: !!opts.checksum, show }, progress);
+          const { plan, report, emptyIsNull } = await verifyMapping(metadata, databases, mapref, { ranges, checksum: !!opts.checksum, show }, progress);
           if (progress) process.stderr.write('\r\x1b[K');
           const [latest] = await metadata.latestRuns(mapref, 1);
-          for (const caveat of verifyCaveats(plan, latest?.status)) console.log(`note: ${caveat}`);
+          for (const caveat of verifyCaveats(plan, latest?.status, emptyIsNull)) console.log(`note: ${caveat}`);
           const what = opts.checksum ? 'row counts and a digest of every mapped column' : 'row counts';
           const key = plan.strategy === 'NONE' ? [] : plan.keyed.key;
           console.log(`Mapping ${mapref}: compared ${what}${key.length ? ` by key (${key.join(', ')})` : ''}, source ${plan.spec.srcconid} with target ${plan.spec.trgconid} "${plan.schema}"."${plan.table}"`);

@@ -31,10 +31,18 @@ export interface VerifyReport {
   differing: RangeReport[];
 }
 
-/** Where the comparison cannot mean "equal" for this mapping, and why (printed before it). */
-export function verifyCaveats(plan: JobPlan, latestStatus: string | undefined): string[] {
+/**
+ * Where the comparison cannot mean "equal" for this mapping, and why (printed before it).
+ * `emptyIsNull`: the target stores '' as NULL and the source does not (Oracle from another engine).
+ */
+export function verifyCaveats(plan: JobPlan, latestStatus: string | undefined, emptyIsNull = false): string[] {
   const { mapref, loadmode } = plan.spec;
   const caveats: string[] = [];
+  if (emptyIsNull) {
+    caveats.push(
+      `Mapping ${mapref}: the target (TRGCONID ${plan.spec.trgconid}) stores '' as NULL and the source does not: source rows with '' in a key column (${plan.keyed.key.join(', ') || 'none'}) are counted among the target's NULL-key rows (range NULL), so those two ranges differ by that many rows without a row being lost (docs/type-mapping.md)`,
+    );
+  }
   if (loadmode === 'INCREMENTAL') {
     caveats.push(`Mapping ${mapref}: LOADMODE is 'INCREMENTAL', which loads only rows after the last high-water mark: the target equals the source only if rows are never deleted from the source, nor updated in it below the mark`);
   }
@@ -106,12 +114,14 @@ export async function verifyMapping(
   mapref: string,
   options: VerifyOptions,
   onProgress: (line: string) => void = () => {},
-): Promise<{ plan: JobPlan; report: VerifyReport }> {
+): Promise<{ plan: JobPlan; report: VerifyReport; emptyIsNull: boolean }> {
   const spec = await metadata.mapping(mapref);
   const plan = await planMapping(metadata, databases, spec);
   const [srcSpec, trgSpec] = await Promise.all([metadata.connection(mapref, 'SRCCONID', spec.srcconid), metadata.connection(mapref, 'TRGCONID', spec.trgconid)]);
   const dialect = databases.dialect(mapref, 'TRGCONID', trgSpec);
-  if (options.checksum && databases.dialect(mapref, 'SRCCONID', srcSpec) !== dialect) {
+  const sourceDialect = databases.dialect(mapref, 'SRCCONID', srcSpec);
+  const emptyIsNull = !!dialect.emptyStringIsNull && !sourceDialect.emptyStringIsNull;
+  if (options.checksum && sourceDialect !== dialect) {
     throw new ConfigError(mapref, 'TRGCONID', `uses connection '${trgSpec.conid}' of DBTYP '${trgSpec.dbtyp}', and SRCCONID one of DBTYP '${srcSpec.dbtyp}': --checksum compares values only between two databases of one kind`, 'run `dms verify` without --checksum to compare the row counts of each key range');
   }
   // The target read as a source: the mapped columns of the target table, in the same order.
@@ -138,5 +148,5 @@ export async function verifyMapping(
     const [source, target] = await Promise.all([plan.source.summarize(sourceQuery, nullKeys, columns), targetReader.summarize(targetQuery, nullKeys, columns)]);
     if (source.rows > 0 || target.rows > 0) reports.unshift({ index: 0, range: nullKeys, source, target });
   }
-  return { plan, report: { mapref, ranges: reports, differing: reports.filter((r) => differs(r.source, r.target)) } };
+  return { plan, report: { mapref, ranges: reports, differing: reports.filter((r) => differs(r.source, r.target)) }, emptyIsNull };
 }

@@ -271,6 +271,8 @@ export interface Dialect {
   quoteIdentifier(name: string): string;
   /** Fix hints in this database's SQL, for a user to write into SRCQUERY. */
   readonly hints: SqlHints;
+  /** The database stores '' as NULL (Oracle): a '' loaded into it arrives as NULL. */
+  readonly emptyStringIsNull?: boolean;
   openSource(spec: ConnectionSpec, options: SessionOptions): SourceDatabase & Closeable;
   /** Absent where the dialect cannot be loaded into yet: such a TRGCONID is refused. */
   openTarget?(spec: ConnectionSpec, options: SessionOptions): TargetDatabase & Closeable;

@@ -12,6 +12,7 @@ export const oracleDialect: Dialect = {
   dbtyp: 'ORACLE',
   resolveIdentifier: resolveOracleIdentifier,
   quoteIdentifier: quoteOracleIdentifier,
+  emptyStringIsNull: true,
   hints: {
     cast: (expr, type) => `CAST(${expr} AS ${type === 'text' ? 'VARCHAR2(4000)' : type})`,
     oneRowPerKey: (key) => `SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY <the column that picks the row to keep>) AS dms_rn FROM … t) WHERE dms_rn = 1`,
