@@ -1,11 +1,19 @@
 // Oracle's target SQL (dialects/oracle/oracle-target-sql.ts), proven by its text and binds: the
 // Oracle target itself is not built yet, and no Oracle server runs here.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkpointTableDdl, insertSql, lockCheckpointSql, mergeSql, valueBind, writeCheckpointSql } from '../../dialects/oracle/oracle-target-sql';
 
 const placeholders = (sql: string) => [...sql.matchAll(/:k\d+/g)].map((m) => m[0]);
 
 describe('DMS_CHKPNT on Oracle', () => {
+  it('is created by exactly the DDL docs/oracle.md gives DBAs', () => {
+    const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'oracle.md'), 'utf8');
+    const block = /```sql\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    expect(block.replace(/^ {4}/gm, '').trim()).toBe(checkpointTableDdl('ETL'));
+  });
+
   it('has the columns every dialect keeps, in the target schema', () => {
     const ddl = checkpointTableDdl('DWH');
     expect(ddl).toMatch(/^CREATE TABLE "DWH"."DMS_CHKPNT" \(/);
