@@ -171,7 +171,7 @@ export async function keyBatch(
     live.beatOrStop();
     return committed(stateOf(next), n, last, tieRun);
   }, INSIDE_SLICE);
-  live.state = result.state;
+  live.committed(result.state);
   await ctx.deps.faults?.('afterCommit', at);
   // Also after an already committed batch: its attempt may have died before mirroring it.
   if (!p.sharesMetadata || range) live.mirror(result.state);

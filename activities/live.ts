@@ -15,6 +15,8 @@ export async function heartbeating<T>(beat: () => void, fn: () => Promise<T>): P
 /** What a batch activity has committed so far, sent with each heartbeat. */
 export interface Live {
   state: BatchState;
+  /** A batch (or several, found committed) moved the state here: counted in the metrics, then kept. */
+  committed(state: BatchState): void;
   beat(): void;
   /** Heartbeats, then stops the batch in flight (its transaction rolls back) if the run was cancelled. */
   beatOrStop(): void;

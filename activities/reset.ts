@@ -39,5 +39,5 @@ export async function resetCheckpoint(ctx: RunContext, input: ResetInput): Promi
     });
     if (!p.sharesMetadata) await ctx.metadata.mirrorCheckpoint(input.prcid, state);
     return state;
-  }, { prcid: input.prcid, what: 'the checkpoint reset' });
+  }, { prcid: input.prcid, mapref: input.mapref, what: 'the checkpoint reset' });
 }

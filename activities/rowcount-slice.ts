@@ -105,7 +105,7 @@ export async function rowcountSlice(
       await ctx.deps.faults?.('afterCommit', at);
       if (!p.sharesMetadata) live.mirror(stateOf(next));
       row = next;
-      live.state = stateOf(next);
+      live.committed(stateOf(next));
       loaded += moved;
       batchesDone += 1;
       live.beat();

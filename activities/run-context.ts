@@ -6,6 +6,7 @@ import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
 import { toFailure } from './failures';
 import { planMapping, type JobPlan } from './job-plan';
+import type { DmsMetrics } from './metrics';
 import type { RunSettings } from './types';
 
 /** Places where a test may stall or kill an attempt. Only test workers pass an implementation. */
@@ -28,6 +29,8 @@ export interface ActivityDeps {
   /** Whether a workflow (of the chain that began with firstRunId) is still running. */
   isWorkflowRunning(workflowId: string, firstRunId: string | null): Promise<boolean>;
   faults?: FaultHook;
+  /** Where batches and retries are counted (NO_METRICS when absent). */
+  metrics?: DmsMetrics;
 }
 
 export interface RunContext {
@@ -56,12 +59,13 @@ function isRetryable(failure: Error): boolean {
  * Runs an activity body, turning every error into a classified, redacted failure; a
  * retryable one of a run is shown in DMS_PRCLOG.LASTERR while Temporal retries it.
  */
-export async function classified<T>(ctx: RunContext, fn: () => Promise<T>, retrying?: { prcid: number; what: string }): Promise<T> {
+export async function classified<T>(ctx: RunContext, fn: () => Promise<T>, retrying?: { prcid: number; mapref: string; what: string }): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const failure = toFailure(err);
     if (retrying && isRetryable(failure)) {
+      ctx.deps.metrics?.attemptFailed(retrying.mapref, (failure as { type?: string }).type ?? failure.name);
       // Best effort: the metadata database may be what is failing.
       await ctx.metadata.recordError(retrying.prcid, `retrying ${retrying.what}: ${failure.message}`).catch(() => undefined);
     }

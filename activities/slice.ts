@@ -56,7 +56,7 @@ export async function runBatch(ctx: RunContext, input: BatchInput): Promise<Batc
  * DMS_PRCLOG brought up to date.
  */
 export function runSlice(ctx: RunContext, input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
-  return classified(ctx, () => sliceBody(ctx, input, first), { prcid: input.prcid, what: `batch ${input.expected.batches + 1}` });
+  return classified(ctx, () => sliceBody(ctx, input, first), { prcid: input.prcid, mapref: input.mapref, what: `batch ${input.expected.batches + 1}` });
 }
 
 async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
@@ -67,6 +67,7 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
   const range = input.partition;
   // A key range's progress goes to its own DMS_PRCPART row, the run's PARAM1 to neither.
   const mirrors = mirrorQueue((state) => (range ? ctx.metadata.mirrorRange(input.prcid, range.k, state, false) : ctx.metadata.mirrorCheckpoint(input.prcid, state)));
+  let since = Date.now();
   const live: Live = {
     state: input.expected,
     beat: () => activity.heartbeat(first ? { ...live.state, rowsAtStart: first.rowsAtStart } : live.state),
@@ -75,6 +76,12 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
       if (activity.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
     },
     mirror: (state) => mirrors.push(state),
+    committed(state) {
+      const now = Date.now();
+      if (state.batches > live.state.batches) ctx.deps.metrics?.batchCommitted(input.mapref, state.rows - live.state.rows, (now - since) / 1000);
+      since = now;
+      live.state = state;
+    },
   };
   const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: activity.info.attempt, ...(range ? { partition: range.k } : {}) };
   const result = await heartbeating(

@@ -20,10 +20,10 @@ import type { PrepareInput, RangeState, RunPlan } from './types';
  */
 export async function prepareRun(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
   const { firstSlice } = input;
-  if (!firstSlice) return classified(ctx, () => prepare(ctx, input), { prcid: input.prcid, what: 'the start of the run' });
+  if (!firstSlice) return classified(ctx, () => prepare(ctx, input), { prcid: input.prcid, mapref: input.mapref, what: 'the start of the run' });
   // The first slice of batches follows in the same activity, with no workflow task between.
   const activity = Context.current();
-  const prepared = await classified(ctx, () => heartbeating(() => activity.heartbeat(), () => prepare(ctx, input)), { prcid: input.prcid, what: 'the start of the run' });
+  const prepared = await classified(ctx, () => heartbeating(() => activity.heartbeat(), () => prepare(ctx, input)), { prcid: input.prcid, mapref: input.mapref, what: 'the start of the run' });
   const batchInput = { mapref: input.mapref, prcid: input.prcid, epoch: prepared.epoch, jobid: input.jobid, expected: prepared.state, maxBatches: firstSlice.maxBatches };
   if (prepared.partitions) {
     // The key ranges load in child workflows. What happens once per run stays here: the

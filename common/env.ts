@@ -79,6 +79,13 @@ export const WorkerEnv = z
     DMS_MAX_CONCURRENT_BATCHES: positiveInt('DMS_MAX_CONCURRENT_BATCHES', 4),
     /** How long a batch waits for a lock on the target before it fails and is retried. */
     DMS_LOCK_TIMEOUT_MS: positiveInt('DMS_LOCK_TIMEOUT_MS', 30_000),
+    /** host:port where the worker serves Prometheus metrics at /metrics; off when unset. */
+    DMS_METRICS_ADDRESS: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'DMS_METRICS_ADDRESS must be host:port, e.g. 127.0.0.1:9464 (or 0.0.0.0:9464 to be scraped from other machines)')
+      .optional(),
+    /** text: readable lines (the default); json: one JSON object per line, for a log collector. */
+    DMS_LOG_FORMAT: z.enum(['text', 'json'], { error: "DMS_LOG_FORMAT must be 'text' or 'json'" }).default('text'),
   })
   .superRefine(onePassword);
 

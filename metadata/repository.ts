@@ -214,6 +214,21 @@ export class Metadata {
     return row;
   }
 
+  /**
+   * Per mapping with runs: how many are active (status IP, one at most) and when the last
+   * completed one ended; for the worker's gauges (worker/metrics.ts).
+   */
+  async runGauges(): Promise<{ mapref: string; active: number; lastCompleted: Date | null }[]> {
+    return this.db
+      .select({
+        mapref: dmsPrclog.mapref,
+        active: sql<number>`count(*) FILTER (WHERE ${dmsPrclog.status} = 'IP')`.mapWith(Number),
+        lastCompleted: sql<Date | null>`max(${dmsPrclog.enddt}) FILTER (WHERE ${dmsPrclog.status} = 'PC')`.mapWith((v: string | Date | null) => (v === null ? null : new Date(v))),
+      })
+      .from(dmsPrclog)
+      .groupBy(dmsPrclog.mapref);
+  }
+
   async latestRuns(mapref: string, limit: number): Promise<RunRow[]> {
     return this.db.select().from(dmsPrclog).where(eq(dmsPrclog.mapref, mapref)).orderBy(desc(dmsPrclog.prcid)).limit(limit);
   }

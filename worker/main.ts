@@ -9,6 +9,13 @@ import { readEnv, WorkerEnv } from '../common/env';
 import { EnvError } from '../common/errors';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { openMetadata } from '../metadata/open-metadata';
+import { meteredWith } from '../activities/metrics';
+import { activityLogFields } from './log-fields';
+import { watchRuns } from './metrics';
+import { installRuntime } from './runtime';
+
+/** The workflows' log fields (workflows/log-fields.ts), a module of the workflow bundle. */
+export const WORKFLOW_LOG_FIELDS = require.resolve('../workflows/log-fields');
 
 export function settingsFrom(env: WorkerEnv): RunSettings {
   return {
@@ -34,7 +41,12 @@ export interface WorkerExtras {
 
 export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   const env = readEnv(WorkerEnv);
+  // Before any connection: the runtime's logger and metrics exporter are fixed at install.
+  const runtime = installRuntime(env);
+  // The worker's own lines: on stdout as they always were, or as JSON lines like every other.
+  const say = env.DMS_LOG_FORMAT === 'json' ? (line: string) => runtime.logger.info(line) : (line: string) => console.log(line);
   const metadata = await openMetadata(env);
+  const stopWatching = env.DMS_METRICS_ADDRESS ? watchRuns(runtime.metricMeter, metadata) : () => undefined;
   // A batch holds a target session and reads the source on one or two: room for every batch at once.
   const databases = new DatabaseRegistry({ lockTimeoutMs: env.DMS_LOCK_TIMEOUT_MS, poolSize: Math.max(4, 2 * env.DMS_MAX_CONCURRENT_BATCHES) });
   let clientConnection: Connection | undefined;
@@ -49,6 +61,7 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
       databases,
       settings: settingsFrom(env),
       faults: extras.faults,
+      ...(env.DMS_METRICS_ADDRESS ? { metrics: meteredWith(runtime.metricMeter) } : {}),
       async isWorkflowRunning(workflowId, firstRunId) {
         try {
           const description = await client.workflow.getHandle(workflowId).describe();
@@ -72,15 +85,19 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
       maxHeartbeatThrottleInterval: '500 ms',
       // Every activity of dms-etl is a batch or a short control step against the databases.
       maxConcurrentActivityTaskExecutions: env.DMS_MAX_CONCURRENT_BATCHES,
+      // Each log line names its mapping, run, range and batch (a prebuilt bundle has the workflows' part built in).
+      interceptors: { activity: [activityLogFields], workflowModules: [WORKFLOW_LOG_FIELDS] },
     };
     const worker = await Worker.create(options);
-    console.log(`dms worker: polling task queue ${env.DMS_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
+    say(`dms worker: polling task queue ${env.DMS_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
+    if (env.DMS_METRICS_ADDRESS) say(`dms worker: Prometheus metrics at http://${env.DMS_METRICS_ADDRESS}/metrics`);
     extras.onReady?.();
     // The SDK's runtime shuts the worker down gracefully on SIGINT and SIGTERM: activities
     // in flight are cancelled (their transactions roll back), then run() resolves.
     await worker.run();
-    console.log('dms worker: stopped');
+    say('dms worker: stopped');
   } finally {
+    stopWatching();
     await databases.close();
     await metadata.close();
     await connection?.close();

@@ -12,6 +12,18 @@ describe('environment', () => {
     expect(() => readEnv(WorkerEnv, { DMS_METADATA_URL: 'postgres://u@h/db', DMS_MAX_CONCURRENT_BATCHES: '0' })).toThrow(/DMS_MAX_CONCURRENT_BATCHES must be greater than 0/);
   });
 
+  it('takes a metrics address as host:port and a log format of text or json, both off by default', () => {
+    const base = { DMS_METADATA_URL: 'postgres://u@h/db' };
+    expect(readEnv(WorkerEnv, base).DMS_METRICS_ADDRESS).toBeUndefined();
+    expect(readEnv(WorkerEnv, base).DMS_LOG_FORMAT).toBe('text');
+    for (const address of ['127.0.0.1:9464', '0.0.0.0:9464', 'worker-1.example.com:9464', '[::1]:9464']) {
+      expect(readEnv(WorkerEnv, { ...base, DMS_METRICS_ADDRESS: address }).DMS_METRICS_ADDRESS).toBe(address);
+    }
+    expect(() => readEnv(WorkerEnv, { ...base, DMS_METRICS_ADDRESS: 'http://127.0.0.1:9464/metrics' })).toThrow(/DMS_METRICS_ADDRESS must be host:port, e\.g\. 127\.0\.0\.1:9464/);
+    expect(readEnv(WorkerEnv, { ...base, DMS_LOG_FORMAT: 'json' }).DMS_LOG_FORMAT).toBe('json');
+    expect(() => readEnv(WorkerEnv, { ...base, DMS_LOG_FORMAT: 'xml' })).toThrow(/DMS_LOG_FORMAT must be 'text' or 'json'/);
+  });
+
   it('names the variable that is missing', () => {
     expect(() => readEnv(ClientEnv, {})).toThrow(/DMS_METADATA_URL is not set/);
   });

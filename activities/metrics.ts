@@ -1,0 +1,34 @@
+// dms-etl's own metrics, recorded through the Temporal SDK's metric meter: with
+// DMS_METRICS_ADDRESS set, the runtime's Prometheus exporter serves them at /metrics beside the
+// SDK's worker metrics (worker/metrics.ts). Labels are mapping names and error classes only,
+// never a value.
+import type { MetricMeter } from '@temporalio/common';
+
+export interface DmsMetrics {
+  /** A batch committed `rows` rows, `seconds` after the one before it (or its slice's start). */
+  batchCommitted(mapref: string, rows: number, seconds: number): void;
+  /** An attempt failed with an error Temporal will retry, of this class (TransientError, UnexpectedError, …). */
+  attemptFailed(mapref: string, errorClass: string): void;
+}
+
+export const NO_METRICS: DmsMetrics = {
+  batchCommitted: () => undefined,
+  attemptFailed: () => undefined,
+};
+
+export function meteredWith(meter: MetricMeter): DmsMetrics {
+  const rows = meter.createCounter('dms_rows_loaded', 'rows', 'Rows committed into targets');
+  const batches = meter.createCounter('dms_batches_committed', 'batches', 'Batches committed, each with its checkpoint');
+  const seconds = meter.createHistogram('dms_batch_duration', 'float', 's', 'Seconds from one committed batch (or the start of its slice) to the commit of the next');
+  const retries = meter.createCounter('dms_attempt_retries', 'attempts', 'Batch attempts failed with an error that is retried, by error class');
+  return {
+    batchCommitted(mapref, n, s) {
+      rows.add(n, { mapref });
+      batches.add(1, { mapref });
+      seconds.record(s, { mapref });
+    },
+    attemptFailed(mapref, errorClass) {
+      retries.add(1, { mapref, error_class: errorClass });
+    },
+  };
+}
