@@ -199,6 +199,15 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
       throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names ${types}, whose type has no order, so batches cannot be cut by key ranges`, `key the mapping on columns with an order (numbers, text, dates, uuid), cast the column in SRCQUERY (e.g. ${srcDialect.hints.cast('payload', 'text')} AS payload_key), or use ROWCOUNT`);
     }
   }
+  if (spec.rejectlmt > 0) {
+    // Quarantine needs savepoints and DMS_REJECT on the target, and a batch cut by key.
+    if (!target.ensureRejectTable) {
+      throw new ConfigError(mapref, 'REJECTLMT', `is ${spec.rejectlmt}, but the target (connection '${trgSpec.conid}', DBTYP ${trgSpec.dbtyp}) cannot quarantine rows yet`, 'set REJECTLMT to 0 (a bad row then fails the run), or load into a PostgreSQL target');
+    }
+    if (strategy === 'ROWCOUNT') {
+      throw new ConfigError(mapref, 'REJECTLMT', `is ${spec.rejectlmt}, but the load resolves to ROWCOUNT, which cannot quarantine rows yet`, 'key the mapping (CHKPNTCOLUMN with CHKPNTSTRATEGY KEY), or set REJECTLMT to 0');
+    }
+  }
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
   const keyed = { query: spec.srcquery, key: strategy === 'ROWCOUNT' ? rowOrder : [...userKey, ...tieBreaker] };
   const mover = strategy === 'KEY' && target.rangeMover ? await target.rangeMover(source, keyed, schema, table, names, upsertKey) : null;

@@ -8,7 +8,8 @@ import { alreadyCommitted, committed } from './batch-result';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 import type { BatchPlace, RunContext } from './run-context';
-import { chunkRowsOf, INSIDE_SLICE, writeRows } from './target-writes';
+import { rejectsFor, REFUSED, type Quarantine } from './rejects';
+import { chunkRowsOf, INSIDE_SLICE } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
 import type { KeyValue } from '../dialects';
 
@@ -80,6 +81,7 @@ export async function keyBatch(
 ): Promise<BatchResult> {
   await ctx.deps.faults?.('beforeLock', at);
   const range = input.partition;
+  let quarantined: Quarantine | undefined;
   const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
     const row = ownedRow(await tx.lockCheckpoint(p.schema, range ? partitionRowKey(input.mapref, range.k) : input.mapref), input);
     if (!sameState(row, expected)) {
@@ -92,6 +94,8 @@ export async function keyBatch(
       throw new ConfigError(input.mapref, 'CHKPNTCOLUMN', `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`, `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
     }
     const chunkRows = chunkRowsOf(p);
+    // REJECTLMT: rows the target refuses are quarantined in DMS_REJECT, in this transaction.
+    const quarantine = (quarantined = rejectsFor(p, tx, live, { prcid: input.prcid, batch: row.batches + 1 }));
     const meta = range ? decodeRangeMeta(row.lastRow) : undefined;
     if (range && !meta) {
       throw new ConfigError(input.mapref, 'DMS_CHKPNT', `row ${partitionRowKey(input.mapref, range.k)} does not say where its key range ends (column lastrow was changed)`, `load from the start with \`dms run ${input.mapref} --from-start\``);
@@ -101,7 +105,7 @@ export async function keyBatch(
     if (p.strategy === 'NONE' && !range) {
       // The whole load in this one transaction: a retry after a crash starts clean.
       if (row.batches > 0) return committed(stateOf(row), 0, true);
-      const n = await writeRows(p, tx, p.source.readAll(p.spec.srcquery, chunkRows), live);
+      const { loaded: n } = await quarantine.settle(await quarantine.load(p.source.readAll(p.spec.srcquery, chunkRows)));
       const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
       await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
       await ctx.deps.faults?.('beforeCommit', at);
@@ -110,7 +114,7 @@ export async function keyBatch(
     }
     if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0 && !range) {
       // Phase one: the rows no keyset can select, all in this one transaction.
-      const n = await writeRows(p, tx, p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows), live);
+      const { loaded: n } = await quarantine.settle(await quarantine.load(p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows)));
       const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
       await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
       live.beatOrStop();
@@ -125,9 +129,11 @@ export async function keyBatch(
     }
     // The batch ends at the key of its BULKLMT-th row, inclusive: rows sharing that key
     // travel together, so a non-unique key never splits (and never loses) a run of ties.
-    let upTo: string[] | null;
-    let last: boolean;
-    let n: number;
+    let upTo: string[] | null = null;
+    let last = false;
+    let n = 0;
+    /** Rows the batch took from the source: loaded, and rejected into DMS_REJECT. */
+    let taken = 0;
     /** The key range's last key: no batch of the range reads past it. */
     const bound = meta?.upTo ? decodeCheckpoint(meta.upTo, p.keyed.key.length) : null;
     const nothingLeft = async () => {
@@ -135,25 +141,35 @@ export async function keyBatch(
       if (meta) await tx.writeCheckpoint(p.schema, { ...row, lastRow: encodeRangeMeta({ upTo: meta.upTo, done: true }) });
       return committed(stateOf(row), 0, true);
     };
+    let moved = false;
     if (p.mover?.moveNext && bound === null) {
       // The mover finds the upper key itself, on the target's own connection.
-      const moved = await p.mover.moveNext(tx, after, p.spec.bulklmt);
-      if (moved === null) return nothingLeft();
-      ({ upTo, rows: n } = moved);
-      last = !moved.more;
-    } else {
+      const next = await quarantine.mover(() => p.mover!.moveNext!(tx, after, p.spec.bulklmt));
+      if (next === null) return nothingLeft();
+      if (next !== REFUSED) {
+        ({ upTo, rows: n } = next);
+        last = !next.more;
+        taken = n;
+        moved = true;
+      }
+    }
+    if (!moved) {
       upTo = await upperKey(p, after, row.checkpoint, lookahead, bound);
       last = upTo === null;
       upTo ??= await p.source.lastKey(p.keyed, after, bound);
       if (upTo === null) return nothingLeft();
       if (!last) askAhead(p, upTo, lookahead, bound);
       live.beatOrStop();
-      n = p.mover ? await p.mover.move(tx, after, upTo, live.beatOrStop) : await writeRows(p, tx, p.source.readRange(p.keyed, after, upTo, chunkRows), live);
+      const stop = upTo;
+      const byMover = p.mover ? await quarantine.mover(() => p.mover!.move(tx, after, stop, live.beatOrStop)) : REFUSED;
+      if (byMover !== REFUSED) n = taken = byMover;
+      else ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(p.source.readRange(p.keyed, after, stop, chunkRows))));
     }
+    if (upTo === null) return nothingLeft();
     // A range up to the BULKLMT-th key holds at least BULKLMT rows; the last range holds at
     // least its upper key's row. A batch that moved fewer rolls back.
     const least = last ? 1 : p.spec.bulklmt;
-    if (n < least) throw new BatchCountError(input.mapref, row.batches + 1, n, least, row.checkpoint, encodeCheckpoint(upTo));
+    if (taken < least) throw new BatchCountError(input.mapref, row.batches + 1, taken, least, row.checkpoint, encodeCheckpoint(upTo));
     // The run's end: one indexed look for rows after the final key (they arrived during the
     // run); found, the run goes on and loads them before it completes.
     if (last) await ctx.deps.faults?.('beforeEndCheck', at);
@@ -161,7 +177,7 @@ export async function keyBatch(
       last = false;
       Context.current().log.info(`Mapping ${input.mapref}: rows arrived after key ${encodeCheckpoint(upTo)} during the run; loading them before the run completes`);
     }
-    const tieRun = n > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
+    const tieRun = taken > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
     const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };
     if (meta) next.lastRow = encodeRangeMeta({ upTo: meta.upTo, done: last });
     // A range's progress goes to DMS_PRCPART after the commit, never to the run's one
@@ -172,6 +188,7 @@ export async function keyBatch(
     return committed(stateOf(next), n, last, tieRun);
   }, INSIDE_SLICE);
   live.committed(result.state);
+  if (quarantined?.rejected) ctx.deps.metrics?.rowsRejected(input.mapref, quarantined.rejected);
   await ctx.deps.faults?.('afterCommit', at);
   // Also after an already committed batch: its attempt may have died before mirroring it.
   if (!p.sharesMetadata || range) live.mirror(result.state);

@@ -9,11 +9,14 @@ export interface DmsMetrics {
   batchCommitted(mapref: string, rows: number, seconds: number): void;
   /** An attempt failed with an error Temporal will retry, of this class (TransientError, UnexpectedError, …). */
   attemptFailed(mapref: string, errorClass: string): void;
+  /** A committed batch put `rows` rows into DMS_REJECT (REJECTLMT). */
+  rowsRejected(mapref: string, rows: number): void;
 }
 
 export const NO_METRICS: DmsMetrics = {
   batchCommitted: () => undefined,
   attemptFailed: () => undefined,
+  rowsRejected: () => undefined,
 };
 
 export function meteredWith(meter: MetricMeter): DmsMetrics {
@@ -21,6 +24,7 @@ export function meteredWith(meter: MetricMeter): DmsMetrics {
   const batches = meter.createCounter('dms_batches_committed', 'batches', 'Batches committed, each with its checkpoint');
   const seconds = meter.createHistogram('dms_batch_duration', 'float', 's', 'Seconds from one committed batch (or the start of its slice) to the commit of the next');
   const retries = meter.createCounter('dms_attempt_retries', 'attempts', 'Batch attempts failed with an error that is retried, by error class');
+  const rejected = meter.createCounter('dms_rows_rejected', 'rows', 'Rows committed into DMS_REJECT instead of the target (REJECTLMT)');
   return {
     batchCommitted(mapref, n, s) {
       rows.add(n, { mapref });
@@ -29,6 +33,9 @@ export function meteredWith(meter: MetricMeter): DmsMetrics {
     },
     attemptFailed(mapref, errorClass) {
       retries.add(1, { mapref, error_class: errorClass });
+    },
+    rowsRejected(mapref, n) {
+      rejected.add(n, { mapref });
     },
   };
 }

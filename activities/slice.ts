@@ -83,6 +83,10 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
       live.state = state;
     },
   };
+  // DMS_PRCLOG counts the run's rejects as DMS_REJECT holds them (REJECTLMT): set, not added, so twice is harmless.
+  const recordRejects = async () => {
+    if (p.spec.rejectlmt > 0 && p.target.countRejects) await ctx.metadata.recordRejects(input.prcid, await p.target.countRejects(p.schema, input.mapref, input.prcid));
+  };
   const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: activity.info.attempt, ...(range ? { partition: range.k } : {}) };
   const result = await heartbeating(
     () => live.beat(),
@@ -94,12 +98,15 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
       }
       return keySlice(ctx, input, p, at, live);
     },
-  ).catch((err: unknown) => {
+  ).catch(async (err: unknown) => {
+    // The batches committed before the one that failed (over REJECTLMT, say) keep their rejects.
+    await recordRejects().catch(() => undefined);
     throw mappingErrorOf(p, err);
   });
   // The state the workflow hears of must survive a crash of the target database.
   await p.target.flushCommits(p.schema, range ? partitionRowKey(input.mapref, range.k) : input.mapref);
   await mirrors.flush();
+  await recordRejects();
   // A range complete: DMS_PRCPART says so, and DMS_PRCLOG counts it.
   if (range && result.done) await ctx.metadata.mirrorRange(input.prcid, range.k, result.state, true);
   else if (range) await ctx.metadata.sumRanges(input.prcid);

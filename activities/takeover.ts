@@ -4,6 +4,7 @@
 import { Context } from '@temporalio/activity';
 import { decodeCheckpoint, encodeCheckpoint, isPartitionsParam1, readParam1, stateOf, type CheckpointRow } from '../checkpoint';
 import { ConfigError, OwnershipLostError } from '../common/errors';
+import { parseMapping, sameLoad } from '../common/mapping';
 import { checkNullKeys, describeKey, inOrder } from './job-plan';
 import { heartbeating } from './live';
 import { retireRanges, takeRanges } from './ranges';
@@ -50,6 +51,7 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
   const keyColumns = JSON.stringify(p.keyed.key);
   await ctx.metadata.recordStrategy(input.prcid, p.strategy);
   await p.target.ensureCheckpointTable(p.schema);
+  if (p.spec.rejectlmt > 0) await p.target.ensureRejectTable!(p.schema);
   let incrementalFrom: RunPlan['incrementalFrom'] = null;
   let retried = false;
   let ranges: RangeState[] | undefined;
@@ -77,7 +79,8 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     }
     const keep = resumable && byHand !== 'cleared';
     const fromStart = input.fromStart || byHand === 'cleared';
-    if (keep && current.jobid !== input.jobid) {
+    const then = keep && current.jobid !== input.jobid ? await ctx.metadata.job(current.jobid) : undefined;
+    if (keep && current.jobid !== input.jobid && !(then && sameLoad(parseMapping(then), p.spec))) {
       throw new ConfigError(mapref, 'DMS_CHKPNT', `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`, `load from the start with \`dms run ${mapref} --from-start\``);
     }
     if (keep && current.checkpoint !== null && current.keyColumns !== keyColumns) {

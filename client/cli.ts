@@ -10,6 +10,7 @@ import type { DmsJobInput, DmsJobResult, Progress, RangeProgress } from '../work
 import { WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor, dmsSearchAttributes } from './connections';
 import { formatProgress, ProgressDisplay, withHeartbeat, withRanges } from './progress';
 import { addCheckpointCommands } from './checkpoint';
+import { addRejectsCommand } from './rejects';
 import { addScheduleCommands } from './schedule';
 import { formatReport, verifyCaveats, verifyMapping } from './verify';
 
@@ -160,6 +161,7 @@ export function buildProgram(): Command {
 
   addScheduleCommands(program);
   addCheckpointCommands(program);
+  addRejectsCommand(program);
 
   program
     .command('worker')
@@ -283,6 +285,7 @@ export function buildProgram(): Command {
             param1: r.param1 ?? '',
             rows: r.trgrows,
             batches: r.batchcnt,
+            ...(runs.some((x) => x.rejrows > 0) ? { rejected: r.rejrows } : {}),
             workflow: r.wfid ?? '',
             error: r.lasterr ?? '',
           })),

@@ -28,6 +28,7 @@ const FIELDS = {
   chkpntenabled: ["'Y' or 'N'", "set CHKPNTENABLED to 'Y' or 'N'"],
   chkpntnulls: ["'FAIL' or 'FIRST'", "set CHKPNTNULLS to 'FAIL' (refuse NULL keys) or 'FIRST' (load them before the keyed batches)"],
   partitions: [`a number of key ranges from 1 to ${MAX_PARTITIONS}`, 'set PARTITIONS to the number of key ranges to load at once, or 1'],
+  rejectlmt: ['a whole number of rows from 0', 'set REJECTLMT to the most rows a run may reject into DMS_REJECT, or 0 to fail the run on the first bad row'],
 } as const;
 
 const required = (field: keyof typeof FIELDS) =>
@@ -72,6 +73,10 @@ export const MappingSchema = z
         .int(`must be ${FIELDS.partitions[0]}`)
         .min(1, `must be ${FIELDS.partitions[0]}`)
         .max(MAX_PARTITIONS, `must be ${FIELDS.partitions[0]}`),
+    ),
+    rejectlmt: z.preprocess(
+      (v) => (v === undefined || v === null || v === '' ? 0 : v),
+      z.coerce.number({ error: `must be ${FIELDS.rejectlmt[0]}` }).int(`must be ${FIELDS.rejectlmt[0]}`).min(0, `must be ${FIELDS.rejectlmt[0]}`),
     ),
   })
   .superRefine((m, ctx) => {
@@ -160,8 +165,20 @@ export const DEFINITION_FIELDS = [
   'chkpntnulls',
   'chkpntlookback',
   'partitions',
+  'rejectlmt',
 ] as const satisfies readonly (keyof MappingSpec)[];
 
 export function sameDefinition(a: MappingSpec, b: MappingSpec): boolean {
   return DEFINITION_FIELDS.every((f) => a[f] === b[f]);
+}
+
+/**
+ * Fields that may change between a run that stopped unfinished and the run that resumes it:
+ * they decide how bad rows are handled, not which rows load, in what order, or where.
+ */
+export const RESUME_SAFE_FIELDS: readonly (typeof DEFINITION_FIELDS)[number][] = ['rejectlmt'];
+
+/** Whether a run of `b` may resume a run of `a`: the same definition but for RESUME_SAFE_FIELDS. */
+export function sameLoad(a: MappingSpec, b: MappingSpec): boolean {
+  return DEFINITION_FIELDS.every((f) => RESUME_SAFE_FIELDS.includes(f) || a[f] === b[f]);
 }

@@ -160,6 +160,41 @@ export interface TargetTransaction {
   truncate(schema: string, table: string): Promise<void>;
   /** Runs one statement with bound values (the DMS_PRCLOG mirror, where it shares the database). */
   execute(sql: string, values: unknown[]): Promise<void>;
+  /**
+   * Runs fn inside a savepoint: when fn throws, the transaction is back where it was before
+   * fn, and the error is rethrown (REJECTLMT isolates bad rows this way). Absent where the
+   * dialect cannot quarantine rows yet.
+   */
+  withSavepoint?<T>(fn: () => Promise<T>): Promise<T>;
+  /** Writes rows the target refused into the schema's DMS_REJECT, inside this transaction. */
+  reject?(schema: string, rows: RejectedRow[]): Promise<void>;
+  /** How many rows run `prcid` of `mapref` has rejected so far (DMS_REJECT, as this transaction sees it). */
+  countRejects?(schema: string, mapref: string, prcid: number): Promise<number>;
+}
+
+/**
+ * A row the target refused (DMS_MAPR.REJECTLMT), kept in the target's DMS_REJECT: it never
+ * leaves the worker for Temporal or a log.
+ */
+export interface RejectedRow {
+  mapref: string;
+  prcid: number;
+  batch: number;
+  /** The row's key values, as a JSON array of texts (null: the mapping has no key). */
+  key: string | null;
+  /** The database's error code (SQLSTATE). */
+  code: string | null;
+  /** The database's message, with any value it quoted removed. */
+  message: string;
+  /** The column the database named, where it named one. */
+  column: string | null;
+  /** The row's values: one JSON object of column name → text (RowBatch's form), null as null. */
+  values: string;
+}
+
+/** A rejected row as `dms rejects` lists it. */
+export interface RejectListing extends RejectedRow {
+  at: Date;
 }
 
 /**
@@ -234,6 +269,12 @@ export interface TargetDatabase {
   readCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined>;
   /** Creates DMS_CHKPNT in the schema when it is missing. */
   ensureCheckpointTable(schema: string): Promise<void>;
+  /** Creates DMS_REJECT in the schema when it is missing (absent: the dialect cannot quarantine rows yet). */
+  ensureRejectTable?(schema: string): Promise<void>;
+  /** Rows run `prcid` (every run: null) of `mapref` rejected, oldest first, at most `limit`; none without DMS_REJECT. */
+  rejects?(schema: string, mapref: string, prcid: number | null, limit: number): Promise<RejectListing[]>;
+  /** How many rows run `prcid` of `mapref` has rejected (0 without DMS_REJECT). */
+  countRejects?(schema: string, mapref: string, prcid: number): Promise<number>;
   /**
    * A text equal to the metadata database's identity exactly when both are the same
    * PostgreSQL database (see metadata/repository.ts); null where that cannot be.

@@ -9,7 +9,7 @@ import * as schema from '../migrations/schema';
 import { dmsDbcondtls, dmsJob, dmsMapr, dmsPrclog, dmsPrcpart, type JobRow, type PartitionRow, type RunRow } from '../migrations/schema';
 import { partitionWorkflowId } from '../checkpoint/partition';
 import { ConfigError, MappingBusyError } from '../common/errors';
-import { DEFINITION_FIELDS, parseMapping, sameDefinition, type MappingSpec } from '../common/mapping';
+import { DEFINITION_FIELDS, parseMapping, sameDefinition, sameLoad, type MappingSpec } from '../common/mapping';
 import type { ConnectionSpec } from '../dialects';
 import { postgresPoolConfig } from '../dialects/postgres/postgres-connection';
 import { POSTGRES_IDENTITY, quotePostgresIdentifier } from '../dialects/postgres/postgres-dialect';
@@ -182,7 +182,9 @@ export class Metadata {
     }
     const [latest] = await tx.select().from(dmsPrclog).where(eq(dmsPrclog.mapref, mapref)).orderBy(desc(dmsPrclog.prcid)).limit(1);
     const resume = !input.fromStart && latest !== undefined && latest.status !== 'PC';
-    if (resume && latest.jobid !== job.jobid) {
+    // A new job version that changes only how bad rows are handled (REJECTLMT) may resume.
+    const [then] = resume && latest.jobid !== job.jobid && latest.jobid !== null ? await tx.select().from(dmsJob).where(eq(dmsJob.jobid, latest.jobid)) : [];
+    if (resume && latest.jobid !== job.jobid && !(then && sameLoad(parseMapping(then), parseMapping(job)))) {
       throw new ConfigError(
         mapref,
         'DMS_JOB',
@@ -377,6 +379,11 @@ export class Metadata {
   }
 
   /** Shows the error a run is retrying after. */
+  /** Sets how many rows the run has rejected (counted in the target's DMS_REJECT: setting it twice is harmless). */
+  async recordRejects(prcid: number, rows: number): Promise<void> {
+    await this.db.update(dmsPrclog).set({ rejrows: rows, recupdt: new Date() }).where(eq(dmsPrclog.prcid, prcid));
+  }
+
   async recordError(prcid: number, message: string): Promise<void> {
     await this.db
       .update(dmsPrclog)

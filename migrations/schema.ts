@@ -47,6 +47,8 @@ const mappingColumns = () => ({
   chkpntlookback: varchar('chkpntlookback', { length: 64 }),
   /** Key ranges loaded at once (a KEY load); 1 loads the mapping as one sequence of batches. */
   partitions: integer('partitions').notNull().default(1),
+  /** The most rows one run may reject into the target's DMS_REJECT; 0: a bad row fails the run. */
+  rejectlmt: integer('rejectlmt').notNull().default(0),
 });
 
 /** What to load. */
@@ -92,6 +94,8 @@ export const dmsPrclog = pgTable(
     srcrows: bigint('srcrows', { mode: 'number' }).notNull().default(0),
     trgrows: bigint('trgrows', { mode: 'number' }).notNull().default(0),
     batchcnt: bigint('batchcnt', { mode: 'number' }).notNull().default(0),
+    /** Rows the run rejected into the target's DMS_REJECT (REJECTLMT). */
+    rejrows: bigint('rejrows', { mode: 'number' }).notNull().default(0),
     lasterr: text('lasterr'),
     wfid: varchar('wfid', { length: 300 }),
     wfrunid: varchar('wfrunid', { length: 64 }),

@@ -9,12 +9,13 @@ import { Readable } from 'node:stream';
 import type { Pool, PoolConnection, QueryOptions, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { DuplicateKeyInBatchError } from '../../common/errors';
 import { encodeTabText } from '../tab-text';
-import type { CheckpointRow, RowBatch, TargetTransaction } from '../dialect';
+import type { CheckpointRow, RejectedRow, RowBatch, TargetTransaction } from '../dialect';
 import { readCheckpointRow, settleTruncate, writeCheckpointRow, type OwedTruncate } from './mariadb-checkpoint-table';
 import { loadWarningError, mariadbError } from './mariadb-errors';
 import { loadDataSql } from './mariadb-load';
 import { quoteMariaDbIdentifier } from './mariadb-sql';
 import type { TableColumn } from './mariadb-types';
+import { countRejectRows, insertRejects } from './mariadb-reject-table';
 
 /** The stage an UPSERT batch loads before it merges (LOAD DATA cannot update a row). */
 const STAGE = 'dms_stage';
@@ -117,6 +118,31 @@ export class MariaDbTargetTransaction implements TargetTransaction {
   async execute(sql: string, values: unknown[]): Promise<void> {
     this.wrote = true;
     await run(this.connection, sql, values);
+  }
+
+  private savepoints = 0;
+
+  async withSavepoint<T>(fn: () => Promise<T>): Promise<T> {
+    const name = `dms_sp_${++this.savepoints}`;
+    await run(this.connection, `SAVEPOINT ${name}`);
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      await run(this.connection, `ROLLBACK TO SAVEPOINT ${name}`);
+      throw err;
+    }
+    await run(this.connection, `RELEASE SAVEPOINT ${name}`);
+    return result;
+  }
+
+  async reject(schema: string, rows: RejectedRow[]): Promise<void> {
+    this.wrote = true;
+    await insertRejects(this.connection, schema, rows).catch((err: unknown) => Promise.reject(mariadbError(err)));
+  }
+
+  countRejects(schema: string, mapref: string, prcid: number): Promise<number> {
+    return countRejectRows(this.connection, schema, mapref, prcid);
   }
 }
 

@@ -4,7 +4,8 @@
 // (mariadb-same-server.ts).
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type mysql from 'mysql2';
-import type { CheckpointRow, ColumnInfo, KeyedQuery, RangeMover, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
+import type { CheckpointRow, ColumnInfo, KeyedQuery, RangeMover, RejectListing, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
+import { countRejectRows, createRejectTable, listRejectRows } from './mariadb-reject-table';
 import { createCheckpointTable, readCheckpointRow, settleTruncate } from './mariadb-checkpoint-table';
 import { loginError, whereAmI } from './mariadb-connection';
 import { mariadbError } from './mariadb-errors';
@@ -64,6 +65,18 @@ export class MariaDbTarget implements TargetDatabase {
     if (!same?.sourceDatabase || upsertKey || !(source instanceof MariaDbSource)) return null;
     if (!(await safeInsideWrites(this.pool, q.query)) || !(await this.canRead(same.sourceDatabase, q.query))) return null;
     return inServerMover(source, q, same.sourceDatabase, same.targetDatabase, relationOf(schema, table), columns);
+  }
+
+  ensureRejectTable(schema: string): Promise<void> {
+    return createRejectTable(this.pool, schema);
+  }
+
+  rejects(schema: string, mapref: string, prcid: number | null, limit: number): Promise<RejectListing[]> {
+    return listRejectRows(this.pool, schema, mapref, prcid, limit);
+  }
+
+  countRejects(schema: string, mapref: string, prcid: number): Promise<number> {
+    return countRejectRows(this.pool, schema, mapref, prcid);
   }
 
   /** Whether this connection's user may run SRCQUERY in the source's database (planning checks privileges). */

@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { CheckpointRow, RowBatch, TargetTransaction } from '../dialect';
+import type { CheckpointRow, RejectedRow, RowBatch, TargetTransaction } from '../dialect';
+import { countRejectRows, insertRejects } from './postgres-reject-table';
 import { lockCheckpointRow, writeCheckpointRow } from './postgres-checkpoint-table';
 import { encodeCopyText } from './postgres-copy';
 import { quotePostgresIdentifier } from './postgres-sql';
@@ -31,6 +32,8 @@ export class PostgresTargetTransaction implements TargetTransaction {
     await createStage(this.client, target, columns);
     const staged = await this.copyInto(STAGE, columns, chunks, onChunk);
     await mergeStage(this.client, target, columns, key);
+    // Gone now, not at the commit: a batch that isolates bad rows (REJECTLMT) merges chunk by chunk.
+    await this.client.query(`DROP TABLE ${STAGE}`);
     return staged;
   }
 
@@ -53,6 +56,30 @@ export class PostgresTargetTransaction implements TargetTransaction {
 
   async execute(sql: string, values: unknown[]): Promise<void> {
     await this.client.query(sql, values);
+  }
+
+  private savepoints = 0;
+
+  async withSavepoint<T>(fn: () => Promise<T>): Promise<T> {
+    const name = `dms_sp_${++this.savepoints}`;
+    await this.client.query(`SAVEPOINT ${name}`);
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      throw err;
+    }
+    await this.client.query(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  }
+
+  reject(schema: string, rows: RejectedRow[]): Promise<void> {
+    return insertRejects(this.client, schema, rows);
+  }
+
+  countRejects(schema: string, mapref: string, prcid: number): Promise<number> {
+    return countRejectRows(this.client, schema, mapref, prcid);
   }
 }
 

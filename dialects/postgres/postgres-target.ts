@@ -1,7 +1,7 @@
 // The target side: its tables described, batches run in transactions, DMS_CHKPNT kept, and
 // for a PostgreSQL source the mover chosen (in the database, or COPY from another).
 import type pg from 'pg';
-import type { CheckpointRow, ColumnInfo, KeyedQuery, OrderedMover, RangeMover, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
+import type { CheckpointRow, ColumnInfo, KeyedQuery, OrderedMover, RangeMover, RejectListing, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
 import { checkpointTable, createOrUpgradeCheckpointTable, readCheckpointRow } from './postgres-checkpoint-table';
 import { copyPipeMover } from './postgres-copy-pipe-mover';
 import { inDatabaseMover } from './postgres-in-database-mover';
@@ -11,6 +11,7 @@ import { extended, FAMILY, identityOf } from './postgres-session';
 import { PostgresSource } from './postgres-source';
 import { quotePostgresIdentifier, sourceSubquery } from './postgres-sql';
 import { PostgresTargetTransaction } from './postgres-target-transaction';
+import { countRejectRows, createRejectTable, listRejectRows, rejectTable } from './postgres-reject-table';
 import { uniqueIndexes } from './postgres-unique-keys';
 
 /** PostgreSQL's FirstNormalObjectId: every oid below it is a built-in object, the same in every database. */
@@ -126,6 +127,24 @@ export class PostgresTarget implements TargetDatabase {
 
   ensureCheckpointTable(schema: string): Promise<void> {
     return createOrUpgradeCheckpointTable(this.pool, schema);
+  }
+
+  ensureRejectTable(schema: string): Promise<void> {
+    return createRejectTable(this.pool, schema);
+  }
+
+  async rejects(schema: string, mapref: string, prcid: number | null, limit: number): Promise<RejectListing[]> {
+    if (!(await this.hasRejectTable(schema))) return [];
+    return listRejectRows(this.pool, schema, mapref, prcid, limit);
+  }
+
+  async countRejects(schema: string, mapref: string, prcid: number): Promise<number> {
+    return (await this.hasRejectTable(schema)) ? countRejectRows(this.pool, schema, mapref, prcid) : 0;
+  }
+
+  private async hasRejectTable(schema: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [rejectTable(schema)]);
+    return rows[0].found !== null;
   }
 
   identity(): Promise<string | null> {

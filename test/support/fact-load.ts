@@ -104,9 +104,9 @@ export async function checkpointRow(target: string, mapref: string): Promise<Che
 export async function runs(metadata: string, mapref: string) {
   return withClient(metadata, async (c) => {
     const { rows } = await c.query(
-      `SELECT prcid, status, param1, batchcnt, trgrows, lasterr, wfid, resumedfrom FROM dms_prclog WHERE mapref = $1 ORDER BY prcid`,
+      `SELECT prcid, status, param1, batchcnt, trgrows, rejrows, lasterr, wfid, resumedfrom FROM dms_prclog WHERE mapref = $1 ORDER BY prcid`,
       [mapref],
     );
-    return rows.map((r) => ({ ...r, prcid: Number(r.prcid), batchcnt: Number(r.batchcnt), trgrows: Number(r.trgrows) }));
+    return rows.map((r) => ({ ...r, prcid: Number(r.prcid), batchcnt: Number(r.batchcnt), trgrows: Number(r.trgrows), rejrows: Number(r.rejrows) }));
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../common/errors';
-import { lookbackSeconds, parseMapping, sameDefinition } from '../../common/mapping';
+import { lookbackSeconds, parseMapping, sameDefinition, sameLoad } from '../../common/mapping';
 
 const good = {
   mapref: 'SALES',
@@ -94,5 +94,16 @@ describe('mapping validation', () => {
     const a = parseMapping(good);
     expect(sameDefinition(a, parseMapping({ ...good, loadmode: 'APPEND' }))).toBe(true);
     expect(sameDefinition(a, parseMapping({ ...good, bulklmt: 10 }))).toBe(false);
+  });
+
+  it('takes REJECTLMT as a whole number from 0 (0 when unset), a change a resumed run may carry', () => {
+    expect(parseMapping(good).rejectlmt).toBe(0);
+    expect(parseMapping({ ...good, rejectlmt: '25' }).rejectlmt).toBe(25);
+    expect(problem({ rejectlmt: -1 }).message).toMatch(/^Mapping SALES: REJECTLMT must be a whole number of rows from 0\. Fix: set REJECTLMT to the most rows a run may reject/);
+    const a = parseMapping(good);
+    const raised = parseMapping({ ...good, rejectlmt: 100 });
+    expect(sameDefinition(a, raised)).toBe(false);
+    expect(sameLoad(a, raised)).toBe(true);
+    expect(sameLoad(a, parseMapping({ ...good, rejectlmt: 100, bulklmt: 10 }))).toBe(false);
   });
 });
