@@ -200,18 +200,16 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     }
   }
   if (spec.rejectlmt > 0) {
-    // Quarantine needs savepoints and DMS_REJECT on the target, and a batch cut by key.
+    // Quarantine needs savepoints and DMS_REJECT on the target.
     if (!target.ensureRejectTable) {
       throw new ConfigError(mapref, 'REJECTLMT', `is ${spec.rejectlmt}, but the target (connection '${trgSpec.conid}', DBTYP ${trgSpec.dbtyp}) cannot quarantine rows yet`, 'set REJECTLMT to 0 (a bad row then fails the run), or load into a PostgreSQL target');
-    }
-    if (strategy === 'ROWCOUNT') {
-      throw new ConfigError(mapref, 'REJECTLMT', `is ${spec.rejectlmt}, but the load resolves to ROWCOUNT, which cannot quarantine rows yet`, 'key the mapping (CHKPNTCOLUMN with CHKPNTSTRATEGY KEY), or set REJECTLMT to 0');
     }
   }
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
   const keyed = { query: spec.srcquery, key: strategy === 'ROWCOUNT' ? rowOrder : [...userKey, ...tieBreaker] };
   const mover = strategy === 'KEY' && target.rangeMover ? await target.rangeMover(source, keyed, schema, table, names, upsertKey) : null;
-  const orderedMover = strategy === 'ROWCOUNT' && !upsertKey && target.orderedMover ? await target.orderedMover(source, keyed, schema, table, names) : null;
+  // With REJECTLMT, ROWCOUNT reads decoded rows: a refused batch of a piped read could not be read again.
+  const orderedMover = strategy === 'ROWCOUNT' && !upsertKey && spec.rejectlmt === 0 && target.orderedMover ? await target.orderedMover(source, keyed, schema, table, names) : null;
   return {
     hints: srcDialect.hints,
     mover,

@@ -95,7 +95,7 @@ export async function keyBatch(
     }
     const chunkRows = chunkRowsOf(p);
     // REJECTLMT: rows the target refuses are quarantined in DMS_REJECT, in this transaction.
-    const quarantine = (quarantined = rejectsFor(p, tx, live, { prcid: input.prcid, batch: row.batches + 1 }));
+    const quarantine = (quarantined = rejectsFor(p, tx, live, { prcid: input.prcid, batch: row.batches + 1, range: range !== undefined }, async () => ctx.deps.faults?.('isolating', at)));
     const meta = range ? decodeRangeMeta(row.lastRow) : undefined;
     if (range && !meta) {
       throw new ConfigError(input.mapref, 'DMS_CHKPNT', `row ${partitionRowKey(input.mapref, range.k)} does not say where its key range ends (column lastrow was changed)`, `load from the start with \`dms run ${input.mapref} --from-start\``);

@@ -71,6 +71,7 @@ export async function loadIsolating(
   chunks: AsyncIterable<RowBatch>,
   live: Live,
   where: { prcid: number; batch: number },
+  onReject?: () => Promise<void>,
 ): Promise<{ loaded: number; rejected: RejectedRow[] }> {
   const withSavepoint = tx.withSavepoint!.bind(tx);
   const rejected: RejectedRow[] = [];
@@ -82,6 +83,7 @@ export async function loadIsolating(
       if (!isRowError(err)) throw err;
       if (batch.rows.length === 1) {
         rejected.push(rejectOf(p, where, batch.columns, batch.rows[0], err));
+        await onReject?.();
         return;
       }
       const half = Math.ceil(batch.rows.length / 2);
@@ -111,7 +113,8 @@ export interface Quarantine {
   settle(result: { loaded: number; rejected: RejectedRow[] }): Promise<{ loaded: number; taken: number }>;
 }
 
-export function rejectsFor(p: JobPlan, tx: TargetTransaction, live: Live, where: { prcid: number; batch: number }): Quarantine {
+/** `onReject` runs after each row found bad, before the batch commits (a test's fault point). */
+export function rejectsFor(p: JobPlan, tx: TargetTransaction, live: Live, where: { prcid: number; batch: number; range?: boolean }, onReject?: () => Promise<void>): Quarantine {
   const on = p.spec.rejectlmt > 0;
   const q: Quarantine = {
     rejected: 0,
@@ -126,10 +129,13 @@ export function rejectsFor(p: JobPlan, tx: TargetTransaction, live: Live, where:
     },
     async load(chunks) {
       if (!on) return { loaded: await writeRows(p, tx, chunks, live), rejected: [] };
-      return loadIsolating(p, tx, chunks, live, where);
+      return loadIsolating(p, tx, chunks, live, where, onReject);
     },
     async settle(result) {
       if (result.rejected.length > 0) {
+        // A key range's batch takes the run's own checkpoint row too, until it commits: ranges
+        // that reject at once then count one after the other, and never pass the limit together.
+        if (where.range) await tx.lockCheckpoint(p.schema, p.spec.mapref);
         const total = (await tx.countRejects!(p.schema, p.spec.mapref, where.prcid)) + result.rejected.length;
         if (total > p.spec.rejectlmt) throw rejectLimitError(p, where.prcid, total);
         await tx.reject!(p.schema, result.rejected);

@@ -9,6 +9,7 @@ import { alreadyCommitted, committed } from './batch-result';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 import type { BatchPlace, RunContext } from './run-context';
+import { rejectsFor, type Quarantine } from './rejects';
 import { chunkRowsOf, INSIDE_SLICE, writeRows } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
 
@@ -20,8 +21,11 @@ function digestRow(row: (string | null)[]): string {
 /** ROWCOUNT slices are this many times longer: each one skips the committed rows again. */
 const ROWCOUNT_SLICES = 20;
 
-/** ROWCOUNT's ordered rows read and loaded decoded, where the dialect has no mover for them. */
-async function decodedRows(p: JobPlan, offset: number, live: Live): Promise<OrderedRows> {
+/**
+ * ROWCOUNT's ordered rows read and loaded decoded, where the dialect has no mover for them (or
+ * REJECTLMT is set): `write` loads a batch's rows into the transaction.
+ */
+async function decodedRows(p: JobPlan, offset: number, write: (tx: TargetTransaction, rows: AsyncIterable<RowBatch>) => Promise<unknown>): Promise<OrderedRows> {
   const cursor = await p.source.openOrdered(p.spec.srcquery, p.keyed.key, offset);
   const chunkRows = chunkRowsOf(p);
   return {
@@ -42,7 +46,7 @@ async function decodedRows(p: JobPlan, offset: number, live: Live): Promise<Orde
           if (rows.length < wanted) return;
         }
       }
-      await writeRows(p, tx, batchRows(), live);
+      await write(tx, batchRows());
       return { rows: taken, last };
     },
     close: () => cursor.close(),
@@ -70,7 +74,11 @@ export async function rowcountSlice(
   if (!start.current) return alreadyCommitted(stateOf(start.row));
   let row = start.row;
   const offset = Math.max(0, row.rows - 1);
-  const source = p.orderedMover ? await p.orderedMover.open(offset) : await decodedRows(p, offset, live);
+  // REJECTLMT: each batch's quarantine (rows the target refuses go to DMS_REJECT, and still
+  // count as taken: the checkpoint is the number of source rows behind it).
+  let quarantine: Quarantine | undefined;
+  const write = async (tx: TargetTransaction, rows: AsyncIterable<RowBatch>) => (quarantine ? quarantine.settle(await quarantine.load(rows)) : writeRows(p, tx, rows, live));
+  const source = p.orderedMover ? await p.orderedMover.open(offset) : await decodedRows(p, offset, write);
   try {
     if (row.rows > 0) {
       const previous = await source.next();
@@ -90,6 +98,7 @@ export async function rowcountSlice(
       const next = await p.target.transaction(async (tx) => {
         const f = await fence(tx, expected);
         if (!f.current) return undefined; // another attempt of this run moved on: stop here
+        quarantine = p.spec.rejectlmt > 0 ? rejectsFor(p, tx, live, { prcid: input.prcid, batch: f.row.batches + 1 }, async () => ctx.deps.faults?.('isolating', at)) : undefined;
         const batch = await source.moveInto(tx, p.spec.bulklmt, live.beatOrStop);
         moved = batch.rows;
         if (batch.rows === 0) return null; // the source ended with the last batch
@@ -106,6 +115,7 @@ export async function rowcountSlice(
       if (!p.sharesMetadata) live.mirror(stateOf(next));
       row = next;
       live.committed(stateOf(next));
+      if (quarantine?.rejected) ctx.deps.metrics?.rowsRejected(input.mapref, quarantine.rejected);
       loaded += moved;
       batchesDone += 1;
       live.beat();

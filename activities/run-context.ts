@@ -10,7 +10,7 @@ import type { DmsMetrics } from './metrics';
 import type { RunSettings } from './types';
 
 /** Places where a test may stall or kill an attempt. Only test workers pass an implementation. */
-export type FaultPoint = 'beforeLock' | 'beforeEndCheck' | 'beforeCommit' | 'afterCommit' | 'beforeRelease';
+export type FaultPoint = 'beforeLock' | 'beforeEndCheck' | 'isolating' | 'beforeCommit' | 'afterCommit' | 'beforeRelease';
 export type FaultHook = (point: FaultPoint, at: BatchPlace) => Promise<void>;
 
 /** Which batch an attempt is at, for fault points and logs. */

@@ -140,6 +140,34 @@ describe('REJECTLMT', () => {
     await worker.kill();
   });
 
+  it('quarantines with ROWCOUNT too, exactly, through a SIGKILL in the middle of isolating a batch', async () => {
+    await target('items_r');
+    await registerMapping(h.dbs, { mapref: 'REJ_R', batchSize: 1000, srcquery: 'SELECT * FROM items', trgtbnm: 'ITEMS_R', columns: { rejectlmt: 20, chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null } });
+    // Batch 2 finds its first bad row (1001), and the worker dies before it looks for the next.
+    const first = await h.startWorker({ faults: [{ point: 'isolating', batch: 2, action: 'kill' }] });
+    const handle = await start('REJ_R', 1);
+    await first.waitFor(/fault: kill at isolating of batch 2/);
+    await first.kill();
+    const second = await h.startWorker();
+    // ROWCOUNT counts the source rows it took, rejected ones included: its checkpoint is that count.
+    expect(await handle.result()).toMatchObject({ rows: ROWS });
+    expect(await targetRows('items_r')).toEqual(await goodRows());
+    expect((await rejects('REJ_R')).map((r) => r.key)).toEqual(BAD);
+    expect((await runs(h.dbs.metadata, 'REJ_R'))[0]).toMatchObject({ status: 'PC', rejrows: BAD.length });
+    await second.kill();
+  });
+
+  it('quarantines in a partitioned run (PARTITIONS 2), whose ranges count against one limit', async () => {
+    await target('items_p');
+    await registerMapping(h.dbs, { mapref: 'REJ_P', batchSize: 1000, srcquery: 'SELECT * FROM items', trgtbnm: 'ITEMS_P', chkpntcolumn: 'ID', columns: { rejectlmt: BAD.length, partitions: 2 } });
+    const worker = await h.startWorker();
+    expect(await (await start('REJ_P', 1)).result()).toMatchObject({ rows: ROWS - BAD.length });
+    expect(await targetRows('items_p')).toEqual(await goodRows());
+    expect((await rejects('REJ_P')).map((r) => r.key)).toEqual(BAD);
+    expect((await runs(h.dbs.metadata, 'REJ_P'))[0]).toMatchObject({ status: 'PC', rejrows: BAD.length });
+    await worker.kill();
+  });
+
   it('quarantines with LOADMODE UPSERT too, and a second run merges the same good rows again without a new reject beyond its own', async () => {
     await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE items_u (id bigint PRIMARY KEY, note varchar(10), amount int CHECK (amount >= 0))`));
     await registerMapping(h.dbs, { mapref: 'REJ_U', batchSize: 1000, srcquery: 'SELECT * FROM items', trgtbnm: 'ITEMS_U', chkpntcolumn: 'ID', columns: { rejectlmt: 20, loadmode: 'UPSERT', trgkeycols: 'ID' } });

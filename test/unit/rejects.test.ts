@@ -21,6 +21,7 @@ function plan(rejectlmt: number): JobPlan {
 function fakeTransaction(bad: Set<string>, code = '23514') {
   const loaded: string[] = [];
   const written: unknown[] = [];
+  const locked: string[] = [];
   let statements = 0;
   const tx = {
     async load(_s: string, _t: string, _c: string[], chunks: AsyncIterable<RowBatch>) {
@@ -46,8 +47,12 @@ function fakeTransaction(bad: Set<string>, code = '23514') {
     async countRejects() {
       return written.length;
     },
+    async lockCheckpoint(_s: string, mapref: string) {
+      locked.push(mapref);
+      return undefined;
+    },
   } as unknown as TargetTransaction;
-  return { tx, loaded, written, statements: () => statements };
+  return { tx, loaded, written, locked, statements: () => statements };
 }
 
 async function* chunksOf(ids: number[], size: number): AsyncIterable<RowBatch> {
@@ -104,5 +109,15 @@ describe('the run limit', () => {
       /^Mapping SALES: REJECTLMT is 4, and run 9 would reject 5 rows: .* Fix: see the rejected rows with `dms rejects SALES --run 9`/,
     );
     expect(written).toHaveLength(2);
+  });
+
+  it("has a key range's batch lock the run's own checkpoint row before it counts, so that ranges count one after the other", async () => {
+    const { tx, locked } = fakeTransaction(new Set(['2']));
+    const plain = rejectsFor(plan(4), tx, live, { prcid: 9, batch: 1 });
+    await plain.settle(await plain.load(chunksOf([1, 2], 2)));
+    expect(locked).toEqual([]);
+    const ranged = rejectsFor(plan(4), tx, live, { prcid: 9, batch: 1, range: true });
+    await ranged.settle(await ranged.load(chunksOf([1, 2], 2)));
+    expect(locked).toEqual(['SALES']);
   });
 });
