@@ -40,7 +40,7 @@ export function addRejectsCommand(program: Command): void {
           const connection = await metadata.connection(mapref, 'TRGCONID', spec.trgconid);
           const dialect = databases.dialect(mapref, 'TRGCONID', connection);
           const target = databases.target(mapref, connection);
-          if (!target.rejects) throw new ConfigError(mapref, 'TRGCONID', `uses connection '${connection.conid}' of DBTYP ${connection.dbtyp}, which cannot quarantine rows yet`, 'nothing to list: REJECTLMT works on PostgreSQL targets');
+          if (!target.rejects) throw new ConfigError(mapref, 'TRGCONID', `uses connection '${connection.conid}' of DBTYP ${connection.dbtyp}, which cannot quarantine rows yet`, 'nothing to list: REJECTLMT works on PostgreSQL, MariaDB and Oracle targets');
           const rows = await target.rejects(dialect.resolveIdentifier(spec.trgschm), mapref, run, limit);
           for (const line of formatRejects(mapref, rows, { values: !!opts.values, limit, run })) console.log(line);
         } catch (err) {

@@ -8,7 +8,8 @@
 import oracledb from 'oracledb';
 import type { CheckpointRow } from '../../checkpoint/row';
 import { DuplicateKeyInBatchError } from '../../common/errors';
-import type { ColumnInfo, KeyedQuery, RangeMover, RowBatch, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
+import type { ColumnInfo, KeyedQuery, RangeMover, RejectedRow, RejectListing, RowBatch, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
+import { countRejectsSql, insertRejectSql, listingOf, listRejectsSql, REJECT_BIND_DEFS, REJECT_TABLE_EXISTS_SQL, rejectBinds, rejectTableDdl } from './oracle-reject-table';
 import { memoized } from '../memoized';
 import { oracleError } from './oracle-errors';
 import type { OraclePool } from './oracle-pool';
@@ -145,6 +146,32 @@ export class OracleTransaction implements InsertSelectTransaction {
     await this.connection.execute(sql, values as oracledb.BindParameters);
   }
 
+  private savepoints = 0;
+
+  /** Oracle has no RELEASE SAVEPOINT: a savepoint that served stays until the transaction ends. */
+  async withSavepoint<T>(fn: () => Promise<T>): Promise<T> {
+    const name = `DMS_SP_${++this.savepoints}`;
+    await this.connection.execute(`SAVEPOINT ${name}`);
+    try {
+      return await fn();
+    } catch (err) {
+      await this.connection.execute(`ROLLBACK TO SAVEPOINT ${name}`);
+      // With its SQLSTATE, so that a refused row is told from any other error (activities/rejects.ts).
+      throw oracleError(err);
+    }
+  }
+
+  async reject(schema: string, rows: RejectedRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    this.wrote = true;
+    await this.connection.executeMany(insertRejectSql(schema), rejectBinds(rows) as oracledb.BindParameters[], { bindDefs: REJECT_BIND_DEFS, autoCommit: false });
+  }
+
+  async countRejects(schema: string, mapref: string, prcid: number): Promise<number> {
+    const rows = (await this.connection.execute<[number]>(countRejectsSql(schema), [mapref, prcid], ARRAY)).rows ?? [];
+    return Number(rows[0]?.[0] ?? 0);
+  }
+
   /** One INSERT … SELECT (oracle-in-database.ts), reading as the source's schema when `as` says so. */
   async insertSelect(text: string, binds: string[], as: ReadAs | null): Promise<number> {
     this.wrote = true;
@@ -203,6 +230,31 @@ export class OracleTarget implements TargetDatabase {
 
   async readCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined> {
     return this.pool.with(async (c) => ((await this.hasCheckpointTable(c, schema)) ? (await readRow(c, schema, mapref, null))?.row : undefined));
+  }
+
+  async ensureRejectTable(schema: string): Promise<void> {
+    await this.pool.with(async (c) => {
+      if (((await c.execute(REJECT_TABLE_EXISTS_SQL, [schema], ARRAY)).rows ?? []).length > 0) return;
+      // Two runs may race to create it: ORA-00955 (name already used) means the other won.
+      await c.execute(rejectTableDdl(schema)).catch((err: { errorNum?: number }) => {
+        if (err.errorNum !== 955) throw err;
+      });
+    });
+  }
+
+  async rejects(schema: string, mapref: string, prcid: number | null, limit: number): Promise<RejectListing[]> {
+    return this.pool.with(async (c) => {
+      if (((await c.execute(REJECT_TABLE_EXISTS_SQL, [schema], ARRAY)).rows ?? []).length === 0) return [];
+      const result = await c.execute<unknown[]>(listRejectsSql(schema), [mapref, prcid, prcid, limit], { ...ARRAY, fetchInfo: { ROWVALS: { type: oracledb.STRING } } });
+      return (result.rows ?? []).map(listingOf);
+    });
+  }
+
+  async countRejects(schema: string, mapref: string, prcid: number): Promise<number> {
+    return this.pool.with(async (c) => {
+      if (((await c.execute(REJECT_TABLE_EXISTS_SQL, [schema], ARRAY)).rows ?? []).length === 0) return 0;
+      return Number(((await c.execute<[number]>(countRejectsSql(schema), [mapref, prcid], ARRAY)).rows ?? [])[0]?.[0] ?? 0);
+    });
   }
 
   async ensureCheckpointTable(schema: string): Promise<void> {

@@ -45,6 +45,8 @@ export function fakeOraclePool(answer: (sql: string, binds: unknown[]) => FakeAn
     },
     executeMany: async (sql: string, rows: unknown[][], options: Record<string, unknown>) => {
       note({ sql, binds: rows, options }, `(executeMany ${rows.length})`);
+      const a = answer(sql, rows);
+      if (a.error) throw a.error;
       many.push({ sql, binds: rows, options });
       return { rowsAffected: rows.length };
     },

@@ -9,6 +9,7 @@ import type { Live } from '../../activities/live';
 import { isRowError, loadIsolating, rejectsFor } from '../../activities/rejects';
 import type { RowBatch, TargetTransaction } from '../../dialects';
 import { rejectTableDdl as mariadbRejectTableDdl } from '../../dialects/mariadb/mariadb-reject-table';
+import { rejectTableDdl as oracleRejectTableDdl } from '../../dialects/oracle/oracle-reject-table';
 import { rejectTableDdl } from '../../dialects/postgres/postgres-reject-table';
 
 const live: Live = { state: { checkpoint: null, batches: 0, rows: 0 }, committed: () => undefined, beat: () => undefined, beatOrStop: () => undefined, mirror: () => undefined };
@@ -90,10 +91,10 @@ describe('loadIsolating', () => {
 });
 
 describe('DMS_REJECT', () => {
-  it('is created by exactly the DDL docs/rejects.md gives DBAs, on PostgreSQL and on MariaDB', () => {
+  it('is created by exactly the DDL docs/rejects.md gives DBAs, on PostgreSQL, MariaDB and Oracle', () => {
     const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'rejects.md'), 'utf8');
     const ddl = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1].trim()).filter((b) => b.startsWith('CREATE TABLE'));
-    expect(ddl).toEqual([rejectTableDdl('dwh'), mariadbRejectTableDdl('dwh')]);
+    expect(ddl).toEqual([rejectTableDdl('dwh'), mariadbRejectTableDdl('dwh'), oracleRejectTableDdl('DWH')]);
   });
 });
 
