@@ -1,15 +1,18 @@
 // Metrics and machine-readable logs, end to end: a worker with DMS_METRICS_ADDRESS and
-// DMS_LOG_FORMAT=json runs a real load (PostgreSQL to PostgreSQL, a stall and a retried
-// failure on the way). /metrics is scraped while the load runs; the worker's output is parsed
-// line by line.
+// DMS_LOG_FORMAT=json runs a real load (PostgreSQL to PostgreSQL, with a stall, a retried
+// failure, and rows the target's CHECK refuses, quarantined under REJECTLMT). /metrics is
+// scraped while the load runs; the worker's output is parsed line by line.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/temporal-dev';
 import { createFactSource, createFactTarget, registerMapping } from '../support/fact-load';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
+import { withClient } from '../support/postgres';
 
 const ROWS = 12_000;
+/** Rows the target's CHECK (store_id <> 42) refuses, quarantined under REJECTLMT, among the first `n`. */
+const refused = (n: number) => Array.from({ length: n }, (_, i) => i + 1).filter((g) => g % 97 === 42).length;
 let h: Harness;
 let address: string;
 
@@ -39,7 +42,8 @@ beforeAll(async () => {
   h = await openHarness('metrics', { DMS_METRICS_ADDRESS: address, DMS_LOG_FORMAT: 'json' });
   await createFactSource(h.dbs.source, ROWS);
   await createFactTarget(h.dbs.target);
-  await registerMapping(h.dbs, { mapref: 'METERED', batchSize: 1000 });
+  await withClient(h.dbs.target, (c) => c.query(`ALTER TABLE sales_copy ADD CONSTRAINT store_ck CHECK (store_id <> 42)`));
+  await registerMapping(h.dbs, { mapref: 'METERED', batchSize: 1000, columns: { rejectlmt: 1000 } });
 });
 
 afterAll(async () => {
@@ -58,16 +62,18 @@ describe('a worker with DMS_METRICS_ADDRESS and DMS_LOG_FORMAT=json', () => {
     // Mid-load: batch 7 stalls, with batches 1–6 committed.
     await worker.waitFor(/fault: stall start at beforeLock of batch 7/);
     const during = await scrape();
-    expect(sample(during, 'dms_rows_loaded_total', { mapref: 'METERED' })).toBe(6000);
+    expect(sample(during, 'dms_rows_loaded_total', { mapref: 'METERED' })).toBe(6000 - refused(6000));
+    expect(sample(during, 'dms_rows_rejected_total', { mapref: 'METERED' })).toBe(refused(6000));
     expect(sample(during, 'dms_batches_committed_total', { mapref: 'METERED' })).toBe(6);
     expect(sample(during, 'dms_attempt_retries_total', { mapref: 'METERED', error_class: 'TransientError' })).toBe(1);
     // The SDK's own worker metrics, from the same exporter.
     expect([...during.keys()].some((k) => k.startsWith('temporal_worker_task_slots_used'))).toBe(true);
     expect(await waitUntil('the active-run gauge', async () => sample(await scrape(), 'dms_active_runs', { mapref: 'METERED' }) === 1, 15_000)).toBe(true);
 
-    expect(await handle.result()).toMatchObject({ rows: ROWS });
+    expect(await handle.result()).toMatchObject({ rows: ROWS - refused(ROWS) });
     const after = await scrape();
-    expect(sample(after, 'dms_rows_loaded_total', { mapref: 'METERED' })).toBe(ROWS);
+    expect(sample(after, 'dms_rows_loaded_total', { mapref: 'METERED' })).toBe(ROWS - refused(ROWS));
+    expect(sample(after, 'dms_rows_rejected_total', { mapref: 'METERED' })).toBe(refused(ROWS));
     expect(sample(after, 'dms_batches_committed_total', { mapref: 'METERED' })).toBe(12);
     expect(sample(after, 'dms_batch_duration_count', { mapref: 'METERED' })).toBe(12);
     // Batch 7 waited 3 s: one batch sits above the 2.5 s bucket.
