@@ -10,6 +10,7 @@ import type { DmsJobInput, DmsJobResult, Progress, RangeProgress } from '../work
 import { WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor, dmsSearchAttributes } from './connections';
 import { formatProgress, ProgressDisplay, withHeartbeat, withRanges } from './progress';
 import { addCheckpointCommands } from './checkpoint';
+import { addCatalogCommands, printTable } from './catalog';
 import { addRejectsCommand } from './rejects';
 import { addScheduleCommands } from './schedule';
 import { formatReport, verifyCaveats, verifyMapping } from './verify';
@@ -102,9 +103,9 @@ export function buildProgram(): Command {
       }),
     );
 
-  program
-    .command('mapping')
-    .description('mappings (DMS_MAPR)')
+  const mapping = program.command('mapping').description('mappings (DMS_MAPR)');
+  addCatalogCommands(mapping, program);
+  mapping
     .command('validate <MAPREF>')
     .description('check a mapping against its databases, as every run does before any row moves')
     .action((mapref: string) =>
@@ -244,11 +245,20 @@ export function buildProgram(): Command {
     .command('status <MAPREF>')
     .description('show the latest runs of a mapping from DMS_PRCLOG')
     .option('-n, --limit <n>', 'number of runs', '10')
-    .action((mapref: string, opts: { limit: string }) =>
+    .option('--json', 'print the runs (and key ranges) as JSON, for scripts')
+    .addHelpText('after', '\nExample:\n  $ dms status SALES_FACT_LOAD --limit 3')
+    .action((mapref: string, opts: { limit: string; json?: boolean }) =>
       withMetadata(async (metadata) => {
-        const runs = await metadata.latestRuns(mapref, Math.max(1, Number(opts.limit) || 10));
+        const runs = await metadata.latestRuns(mapref, positiveInteger('--limit', opts.limit));
         if (runs.length === 0) {
-          console.log(`no runs of ${mapref} yet`);
+          await metadata.mapping(mapref); // an unknown mapping is an error, with the close names
+          if (opts.json) console.log('[]');
+          else console.log(`Mapping ${mapref}: no runs yet (start one with \`dms run ${mapref}\`)`);
+          return;
+        }
+        if (opts.json) {
+          const ranges = await metadata.ranges(runs[0].prcid);
+          console.log(JSON.stringify({ runs, ranges }, null, 2));
           return;
         }
         const active = runs.find((r) => r.status === 'IP' && r.wfid);
@@ -263,7 +273,7 @@ export function buildProgram(): Command {
         const ranges = await metadata.ranges(runs[0].prcid);
         if (ranges.length > 0) {
           console.log(`run ${runs[0].prcid} loads in ${ranges.length - 1} key ranges (DMS_PRCPART):`);
-          console.table(
+          printTable(
             ranges.map((r) => ({
               range: r.partno === 0 ? 'NULL keys' : r.partno,
               after: r.partno === 0 ? '' : (r.afterkey ?? '(start)'),
@@ -274,9 +284,10 @@ export function buildProgram(): Command {
               batches: r.batchcnt,
               workflow: r.partno === 0 ? '' : (r.wfid ?? ''),
             })),
+            false,
           );
         }
-        console.table(
+        printTable(
           runs.map((r) => ({
             prcid: r.prcid,
             status: r.status,
@@ -289,6 +300,7 @@ export function buildProgram(): Command {
             workflow: r.wfid ?? '',
             error: r.lasterr ?? '',
           })),
+          false,
         );
       }),
     );

@@ -8,6 +8,7 @@ import pg from 'pg';
 import * as schema from '../migrations/schema';
 import { dmsDbcondtls, dmsJob, dmsMapr, dmsPrclog, dmsPrcpart, type JobRow, type PartitionRow, type RunRow } from '../migrations/schema';
 import { partitionWorkflowId } from '../checkpoint/partition';
+import { didYouMean } from '../common/close-names';
 import { ConfigError, MappingBusyError } from '../common/errors';
 import { DEFINITION_FIELDS, parseMapping, sameDefinition, sameLoad, type MappingSpec } from '../common/mapping';
 import type { ConnectionSpec } from '../dialects';
@@ -97,9 +98,34 @@ export class Metadata {
   async mapping(mapref: string): Promise<MappingSpec> {
     const [row] = await this.db.select().from(dmsMapr).where(eq(dmsMapr.mapref, mapref));
     if (!row) {
-      throw new ConfigError(mapref, 'MAPREF', 'is not in DMS_MAPR', `insert the mapping into dms_mapr, or check the spelling (mapping names are case-sensitive)`);
+      const known = (await this.db.select({ mapref: dmsMapr.mapref }).from(dmsMapr)).map((r) => r.mapref);
+      throw new ConfigError(mapref, 'MAPREF', 'is not in DMS_MAPR', `${didYouMean(mapref, known)}\`dms mapping list\` lists the mappings (names are case-sensitive); add one with \`dms mapping apply <file.yaml>\``);
     }
     return parseMapping(row);
+  }
+
+  /** Every mapping as DMS_MAPR holds it (unchecked: a row may not parse), by name. */
+  async mappings(): Promise<(typeof dmsMapr.$inferSelect)[]> {
+    return this.db.select().from(dmsMapr).orderBy(dmsMapr.mapref);
+  }
+
+  /** Upserts connections and mappings (`dms mapping apply`) in one transaction: all or nothing. */
+  async applyCatalog(connections: { conid: string; dbtyp: string; conurl: string; pwdenv?: string | null }[], mappings: MappingSpec[]): Promise<void> {
+    await this.transaction(async (tx) => {
+      for (const c of connections) {
+        const values = { dbtyp: c.dbtyp, conurl: c.conurl, pwdenv: c.pwdenv ?? null };
+        await tx.insert(dmsDbcondtls).values({ conid: c.conid, ...values }).onConflictDoUpdate({ target: dmsDbcondtls.conid, set: { ...values, recupdt: new Date() } });
+      }
+      for (const m of mappings) {
+        const values = Object.fromEntries(DEFINITION_FIELDS.map((f) => [f, m[f]]));
+        await tx.insert(dmsMapr).values({ mapref: m.mapref, ...values }).onConflictDoUpdate({ target: dmsMapr.mapref, set: { ...values, recupdt: new Date() } });
+      }
+    });
+  }
+
+  /** Every connection, by name (CONURL carries no password: a password in it is refused everywhere). */
+  async connections(): Promise<(typeof dmsDbcondtls.$inferSelect)[]> {
+    return this.db.select().from(dmsDbcondtls).orderBy(dmsDbcondtls.conid);
   }
 
   async currentJob(mapref: string): Promise<JobRow | undefined> {

@@ -1,6 +1,8 @@
 // The `dms` command line and the Temporal CLI, as a user runs them, against a real worker
 // started with `dms worker`.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,8 +145,66 @@ describe('dms CLI', () => {
     expect(stdout).toMatch(/CLI: completed, 25000 rows in 13 batches/);
     await expectExact('cli_copy');
     const status = (await dms('status', 'CLI')).stdout;
-    expect(status).toMatch(/'PC'/);
-    expect(status).toMatch(/'COMPLETED'/);
+    // A drawn table: a header row, then one row a run.
+    expect(status).toMatch(/│ prcid +│ status +│ started +│/);
+    expect(status).toMatch(/│ \d+ +│ PC +│ .*│ COMPLETED +│ 25000 +│ 13 +│/);
+    expect(status).not.toContain('(index)');
+    const json = JSON.parse((await dms('status', 'CLI', '--json')).stdout) as { runs: { status: string; param1: string; trgrows: number }[] };
+    expect(json.runs[0]).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: 25000 });
+  });
+
+  it('calls an unknown mapping an error, with the close names; a known one without runs is not', async () => {
+    const unknown = await dmsFails('status', 'CLl');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toMatch(/^dms: Mapping CLl: MAPREF is not in DMS_MAPR\. Fix: did you mean 'CLI'\? `dms mapping list` lists the mappings/);
+    expect((await dms('status', 'CLINOINDEX')).stdout.trim()).toBe('Mapping CLINOINDEX: no runs yet (start one with `dms run CLINOINDEX`)');
+  });
+
+  it('lists and shows mappings and connections, and tests a connection as the worker logs in', async () => {
+    const list = (await dms('mapping', 'list')).stdout;
+    expect(list).toMatch(/│ CLI +│ SRC +│ TGT: public\.cli_copy +│ KEY +│ SALE_ID +│ APPEND +│ 2000 +│/);
+    expect((JSON.parse((await dms('mapping', 'list', '--json')).stdout) as { mapref: string }[]).map((m) => m.mapref)).toEqual(['CLI', 'CLIBAD', 'CLINOINDEX']);
+    expect(JSON.parse((await dms('mapping', 'show', 'CLI', '--json')).stdout)).toMatchObject({ mapref: 'CLI', bulklmt: 2000, chkpntcolumn: 'SALE_ID', rejectlmt: 0 });
+    expect((await dms('connection', 'list')).stdout).toMatch(/│ DOWN +│ POSTGRES +│ postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere +│/);
+    expect((await dms('connection', 'test', 'SRC')).stdout.trim()).toBe('connection SRC (POSTGRES): logged in and ran a query');
+    expect((await dmsFails('connection', 'test', 'DOWN')).stderr.trim()).toMatch(/^dms: Connection DOWN: uses connection 'DOWN', which cannot be reached: connect ECONNREFUSED/);
+    expect((await dmsFails('connection', 'test', 'SCR')).stderr.trim()).toMatch(/^dms: Connection SCR is not in DMS_DBCONDTLS\. Fix: did you mean 'SRC'\?/);
+  });
+
+  it('applies mappings and connections from a YAML file, in one transaction, with a dry run first', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'dms-apply-')), 'mappings.yaml');
+    writeFileSync(
+      file,
+      `connections:
+  - { conid: SRC2, dbtyp: postgres, conurl: "${conurlFor(h.dbs.source)}", pwdenv: ${PG_PASSWORD_ENV ?? 'null'} }
+mappings:
+  - MAPREF: YAML_LOAD
+    SRCCONID: SRC2
+    SRCQUERY: SELECT * FROM sales
+    TRGCONID: TGT
+    TRGSCHM: PUBLIC
+    TRGTBNM: CLI_COPY
+    BULKLMT: 5000
+    CHKPNTSTRATEGY: KEY
+    CHKPNTCOLUMN: SALE_ID
+  - { mapref: CLI, srcconid: SRC, srcquery: SELECT * FROM sales, trgconid: TGT, trgschm: public, trgtbnm: cli_copy, bulklmt: 2000, chkpntstrategy: KEY, chkpntcolumn: SALE_ID, rejectlmt: 10 }
+`,
+    );
+    const dry = (await dms('mapping', 'apply', file, '--dry-run')).stdout.trim().split('\n');
+    expect(dry).toEqual(['would add connection SRC2 (POSTGRES)', 'would add mapping YAML_LOAD (SRC2 → TGT.CLI_COPY)', 'would change mapping CLI: REJECTLMT 0 → 10', 'dry run: nothing written (2 mapping(s) would change)']);
+    expect((await dmsFails('mapping', 'show', 'YAML_LOAD')).stderr).toMatch(/MAPREF is not in DMS_MAPR/);
+    const applied = (await dms('mapping', 'apply', file)).stdout;
+    expect(applied).toMatch(/job \d+ \(version 1\) created for YAML_LOAD/);
+    expect(applied).toMatch(/job \d+ \(version 3\) created for CLI/);
+    expect(JSON.parse((await dms('mapping', 'show', 'YAML_LOAD', '--json')).stdout)).toMatchObject({ srcconid: 'SRC2', bulklmt: 5000, loadmode: 'APPEND' });
+    expect((await dms('mapping', 'apply', file, '--dry-run')).stdout).toContain('mapping YAML_LOAD unchanged');
+    // A bad file changes nothing: every problem named with its place, no partial write.
+    writeFileSync(file, `connections:\n  - { conid: BAD, dbtyp: DB2, conurl: "postgres://u:secret@h/db" }\nmappings:\n  - { mapref: YAML_LOAD, bulklmt: 0 }\n`);
+    const bad = (await dmsFails('mapping', 'apply', file)).stderr;
+    expect(bad).toContain('connections.0.dbtyp: must be one of POSTGRES');
+    expect(bad).toContain('connections.0.conurl: carries a password: remove it');
+    expect(bad).not.toContain('secret');
+    expect((await dms('connection', 'list', '--json')).stdout).not.toContain('BAD');
   });
 
   it("answers the earlier implementation's monitoring queries verbatim", async () => {
