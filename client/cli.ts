@@ -165,6 +165,24 @@ export function buildProgram(): Command {
   addRejectsCommand(program);
 
   program
+    .command('dev')
+    .description('start the whole local stack: an embedded PostgreSQL for the metadata tables, the Temporal dev server with its Web UI, and a worker (Ctrl-C stops them)')
+    .addHelpText('after', '\nExample (then, in another terminal, every dms command finds the stack):\n  $ npx dms dev\n  $ npx dms mapping apply mappings.yaml && npx dms run SALES_FACT_LOAD --wait')
+    .action(async () => {
+      const { startDevStack, devDir } = require('./dev-stack') as typeof import('./dev-stack');
+      const { stack, stop } = await startDevStack((line) => console.log(`dev: ${line}`));
+      console.log(`dev: ready. Addresses written to ${devDir()}/dev.json, where every \`dms\` command without DMS_METADATA_URL finds them.`);
+      console.log(`dev: Web UI ${stack.webUi}; in another terminal: npx dms mapping apply <file.yaml>, npx dms run <MAPREF> --wait, npx dms status <MAPREF>. Ctrl-C stops everything.`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      console.log('dev: stopping the worker, the Temporal dev server and PostgreSQL');
+      await stop();
+      console.log('dev: stopped');
+    });
+
+  program
     .command('worker')
     .description('run a worker for task queue dms-etl (config from the environment; stops on SIGINT/SIGTERM)')
     .action(async () => {

@@ -7,6 +7,7 @@ import { EnvError } from '../common/errors';
 import { openMetadata } from '../metadata/open-metadata';
 import type { Metadata } from '../metadata/repository';
 import { DMS_MAPREF } from '../workflows/search-attributes';
+import { runningDevStack } from './dev-stack';
 
 export const WORKFLOW_TYPE = 'dmsJob';
 
@@ -19,8 +20,23 @@ export function dmsSearchAttributes(mapref: string): SearchAttributePair[] {
   return [{ key: DMS_MAPREF, value: mapref }];
 }
 
+/**
+ * The environment a command runs with: without DMS_METADATA_URL, the running dev stack's
+ * addresses (`dms dev`), and when none runs, an error that says what to start or set.
+ */
+export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
+  if (env.DMS_METADATA_URL === undefined) {
+    const dev = runningDevStack(env);
+    if (!dev) {
+      throw new EnvError('DMS_METADATA_URL is not set, and no dev stack runs here. Fix: start one with `npm run dev` (or `npx dms dev`) in another terminal, or set DMS_METADATA_URL to your metadata database (postgres://user@host:5432/db)');
+    }
+    return readEnv(ClientEnv, { ...env, DMS_METADATA_URL: dev.metadataUrl, DMS_METADATA_PASSWORD: dev.metadataPassword, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS ?? dev.temporalAddress });
+  }
+  return readEnv(ClientEnv, env);
+}
+
 export async function withMetadata<T>(fn: (metadata: Metadata) => Promise<T>): Promise<T> {
-  const metadata = await openMetadata(readEnv(ClientEnv));
+  const metadata = await openMetadata(clientEnv());
   try {
     return await fn(metadata);
   } finally {
@@ -29,7 +45,7 @@ export async function withMetadata<T>(fn: (metadata: Metadata) => Promise<T>): P
 }
 
 export async function withTemporal<T>(fn: (client: Client, env: ClientEnv) => Promise<T>): Promise<T> {
-  const env = readEnv(ClientEnv);
+  const env = clientEnv();
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS }).catch((err: Error) => {
     throw new EnvError(`Cannot reach Temporal at TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS}: ${err.message}. Start it with \`npm run temporal\` or set TEMPORAL_ADDRESS.`);
   });
