@@ -1,0 +1,23 @@
+// `npm run demo` as a newcomer runs it, with a small --rows: on its own embedded PostgreSQL
+// and Temporal dev server, the worker SIGKILLed part way, the run resumed, the target verified.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+describe('npm run demo', () => {
+  it('loads through a crash and a resume, and ends verified, exit 0', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.DMS_DEMO_PG_URL;
+    delete env.TEMPORAL_ADDRESS;
+    env.TEMPORAL_ADDRESS = '127.0.0.1:1'; // nothing answers there: the demo starts its own dev server
+    const { stdout } = await run(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, '..', '..', 'scripts', 'demo.ts'), '--rows', '60000'], { env, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 });
+    expect(stdout).toContain('== PostgreSQL: an embedded server of the demo’s own');
+    expect(stdout).toMatch(/== the worker was killed \(SIGKILL\) with \d+ batches committed, checkpoint \["2026-11-01 /);
+    expect(stdout).toMatch(/== run \d+: status PC, 60000 rows in 60 batches, through one crash/);
+    expect(stdout).toContain('the target equals the source in all 16 ranges (source 60000 rows, target 60000 rows)');
+    expect(stdout).toMatch(/== the target equals the source: 60000 rows, md5 over every row ([0-9a-f]{32}) \(source \1\)/);
+  });
+});
