@@ -63,6 +63,37 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
+/**
+ * An embedded PostgreSQL (client/dev-postgres.ts) in a process of its own and in its own
+ * process group, so that a terminal's Ctrl-C reaches only whoever started it; resolves once it
+ * accepts connections. stop() ends it (and its server) and waits.
+ */
+export async function spawnEmbeddedPostgres(settings: { dataDir: string; port: number; password: string }): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'dev-postgres.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, DMS_DEV_PG: JSON.stringify(settings) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const stop = () => stopChild(child, 'SIGTERM');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        if (/^ready$/m.test(out)) resolve();
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', () => reject(new Error(out.trim() || 'the embedded PostgreSQL stopped before it was ready')));
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { stop };
+}
+
 export interface StartedStack {
   stack: DevStack;
   stop(): Promise<void>;
@@ -85,25 +116,9 @@ export async function startDevStack(say: (line: string) => void, env: NodeJS.Pro
   };
   try {
     say(`PostgreSQL (embedded): ${existsSync(path.join(dataDir, 'PG_VERSION')) ? 'starting' : 'creating'} its data in ${dataDir}`);
-    // A process of its own, in its own process group: Ctrl-C reaches the stack, which stops
-    // the worker first and PostgreSQL last.
-    const postgres = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'dev-postgres.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, DMS_DEV_PG: JSON.stringify({ dataDir, port, password }) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    stops.push(() => stopChild(postgres, 'SIGTERM'));
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        if (/^ready$/m.test(out)) resolve();
-      };
-      postgres.stdout!.on('data', onData);
-      postgres.stderr!.on('data', onData);
-      postgres.once('exit', () => reject(new Error(out.trim() || 'the embedded PostgreSQL stopped before it was ready')));
-    });
+    // Ctrl-C reaches the stack, which stops the worker first and PostgreSQL last.
+    const postgres = await spawnEmbeddedPostgres({ dataDir, port, password });
+    stops.push(postgres.stop);
     const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
     await admin.connect();
     try {

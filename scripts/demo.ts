@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { Command } from 'commander';
 import pg from 'pg';
+import { spawnEmbeddedPostgres } from '../client/dev-stack';
 import { splitPassword } from '../common/url-password';
 import { freePort, startDevServer, type DevServer } from './temporal-dev';
 
@@ -33,39 +34,21 @@ function finished(child: ChildProcess): Promise<number> {
   });
 }
 
-/** An embedded PostgreSQL of its own (client/dev-postgres.ts), in a temporary folder removed at the end. */
+/** An embedded PostgreSQL of its own (as the dev stack's), in a temporary folder removed at the end. */
 async function embeddedPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-demo-pg-'));
   // As root, PostgreSQL runs as the system user postgres, which must reach its folder.
   if (process.getuid?.() === 0) chmodSync(dir, 0o755);
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'client', 'dev-postgres.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, DMS_DEV_PG: JSON.stringify({ dataDir: path.join(dir, 'pg'), port, password }) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await finished(child);
-    }
+  const postgres = await spawnEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port, password }).catch((err: unknown) => {
     rmSync(dir, { recursive: true, force: true });
-  };
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (/^ready$/m.test(out)) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', () => reject(new Error(out.trim() || 'the embedded PostgreSQL stopped before it was ready')));
-  }).catch(async (err) => {
-    await stop();
     throw err;
   });
+  const stop = async () => {
+    await postgres.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
   return { url: `postgres://postgres:${password}@127.0.0.1:${port}`, stop };
 }
 
