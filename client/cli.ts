@@ -74,6 +74,38 @@ function positiveInteger(option: string, value: string): number {
   return n;
 }
 
+/** An example for each command's --help (the commands that give their own keep theirs). */
+const EXAMPLES: Record<string, string> = {
+  migrate: 'DMS_METADATA_URL=postgres://etl@meta-host:5432/dms dms migrate',
+  'job sync': 'dms job sync SALES_FACT_LOAD',
+  'mapping validate': 'dms mapping validate SALES_FACT_LOAD',
+  verify: 'dms verify SALES_FACT_LOAD --ranges 32 --checksum',
+  worker: 'DMS_METRICS_ADDRESS=0.0.0.0:9464 dms worker',
+  run: 'dms run SALES_FACT_LOAD --wait        (dms run SALES_FACT_LOAD --from-start to reload)',
+  cancel: 'dms cancel SALES_FACT_LOAD',
+  pause: 'dms pause SALES_FACT_LOAD',
+  resume: 'dms resume SALES_FACT_LOAD',
+  'checkpoint show': 'dms checkpoint show SALES_FACT_LOAD',
+  'checkpoint reset': "dms checkpoint reset SALES_FACT_LOAD --to '[\"410000\"]'",
+  'schedule create': 'dms schedule create SALES_FACT_LOAD --cron "0 2 * * *" --timezone Europe/Berlin',
+  'schedule update': 'dms schedule update SALES_FACT_LOAD --every 6h',
+  'schedule list': 'dms schedule list',
+  'schedule describe': 'dms schedule describe SALES_FACT_LOAD',
+  'schedule pause': 'dms schedule pause SALES_FACT_LOAD --note "source maintenance"',
+  'schedule unpause': 'dms schedule unpause SALES_FACT_LOAD',
+  'schedule trigger': 'dms schedule trigger SALES_FACT_LOAD',
+  'schedule delete': 'dms schedule delete SALES_FACT_LOAD',
+  rejects: 'dms rejects SALES_FACT_LOAD --run 42 --values',
+};
+
+/** The commands that run something (no subcommands), each with its path ('schedule create'). */
+export function leafCommands(command: Command, prefix = ''): { path: string; command: Command }[] {
+  return command.commands.flatMap((c) => {
+    const path = `${prefix}${prefix ? ' ' : ''}${c.name()}`;
+    return c.commands.length > 0 ? leafCommands(c, path) : [{ path, command: c }];
+  });
+}
+
 export function buildProgram(): Command {
   const program = new Command('dms')
     .description('dms-etl: run DMS mappings as Temporal workflows, exactly once')
@@ -323,6 +355,9 @@ export function buildProgram(): Command {
       }),
     );
 
+  for (const { path, command } of leafCommands(program)) {
+    if (EXAMPLES[path]) command.addHelpText('after', `\nExample:\n  $ ${EXAMPLES[path]}`);
+  }
   return program;
 }
 
