@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { inject } from 'vitest';
 import { innermostMessage } from '../../common/errors';
 import { freePort, startDevServer, type DevServer } from '../../scripts/temporal-dev';
 import { createDatabases, PG_PASSWORD_VARIABLES, urlFor, type TestDatabases } from './postgres';
@@ -42,6 +43,8 @@ export async function openHarness(label: string, workerEnv: Record<string, strin
     DMS_METADATA_URL: urlFor(dbs.metadata),
     DMS_TASK_QUEUE: taskQueue,
     DMS_HEARTBEAT_TIMEOUT_MS: '10000',
+    // Built once per test run; a worker that bundles at its start costs seconds of CPU.
+    DMS_WORKFLOW_BUNDLE: inject('workflowBundle'),
     DMS_RETRY_INITIAL_INTERVAL_MS: '200',
     ...PG_PASSWORD_VARIABLES,
     ...workerEnv,
