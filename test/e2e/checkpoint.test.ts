@@ -111,6 +111,7 @@ describe('dms checkpoint', () => {
     await worker.waitFor(/fault: stall start at beforeCommit of batch 6 attempt \d+/, 30_000);
     const [active] = await runs(h.dbs.metadata, 'CKSIG');
     const reset = await dms('checkpoint', 'reset', 'CKSIG', '--to', '3000');
+    expect(reset.stderr).toBe('');
     expect(reset.stdout).toContain(`sent resetCheckpoint to workflow dms-CKSIG (run ${active.prcid}): it moves the checkpoint to '3000' between two batch activities`);
     expect(reset.stdout).toContain("the load merges the rows after '3000' again: idempotent, reloaded rows replace themselves");
     const result = await handle.result();
