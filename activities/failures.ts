@@ -39,6 +39,12 @@ export function isSqlState(code: string | undefined): code is string {
  * offending value, so every quoted part is removed; other classes quote only names. The
  * driver's `detail` (which can hold a whole row) is never used.
  */
+/** Where in a bulk load's input the database placed an error (its `where`: line, and column when named). */
+export function copyPlaceOf(err: Pick<DriverError, 'where'>): { line: string; column: string | undefined } | null {
+  const m = err.where ? /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(err.where) : null;
+  return m ? { line: m[1], column: m[2] } : null;
+}
+
 export function redactedMessage(err: DriverError): string {
   let message = err.message ?? String(err);
   const code = err.code;
@@ -50,8 +56,8 @@ export function redactedMessage(err: DriverError): string {
     const kept = (cut >= 0 ? message.slice(0, cut) : message).replace(/"[\s\S]*"/, '(value)');
     message = code === 'P0001' ? 'raised by a trigger or function: (message redacted)' : `${kept}: (value redacted)`;
   }
-  const copyPlace = err.where ? /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(err.where) : null;
-  if (copyPlace) message += ` (COPY line ${copyPlace[1]}${copyPlace[2] ? `, column ${copyPlace[2]}` : ''})`;
+  const copyPlace = copyPlaceOf(err);
+  if (copyPlace) message += ` (COPY line ${copyPlace.line}${copyPlace.column ? `, column ${copyPlace.column}` : ''})`;
   else if (err.column) message += ` (column ${err.column})`;
   return isSqlState(code) ? `${message} [SQLSTATE ${code}]` : message;
 }

@@ -202,7 +202,7 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   if (spec.rejectlmt > 0) {
     // Quarantine needs savepoints and DMS_REJECT on the target.
     if (!target.ensureRejectTable) {
-      throw new ConfigError(mapref, 'REJECTLMT', `is ${spec.rejectlmt}, but the target (connection '${trgSpec.conid}', DBTYP ${trgSpec.dbtyp}) cannot quarantine rows yet`, 'set REJECTLMT to 0 (a bad row then fails the run), or load into PostgreSQL, MariaDB or Oracle');
+      throw new ConfigError(mapref, 'REJECTLMT', `is ${spec.rejectlmt}, but the target (connection '${trgSpec.conid}', DBTYP ${trgSpec.dbtyp}) cannot quarantine rows yet`, 'set REJECTLMT to 0 (a bad row then fails the run), or load into a target of another DBTYP');
     }
   }
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);

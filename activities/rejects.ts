@@ -9,7 +9,7 @@
 // about log2(chunk) failed statements, not a reload of the batch per row.
 import { ConfigError } from '../common/errors';
 import type { RejectedRow, RowBatch, TargetTransaction } from '../dialects';
-import { isSqlState, redactedMessage } from './failures';
+import { copyPlaceOf, isSqlState, redactedMessage } from './failures';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 import { writeRows } from './target-writes';
@@ -44,9 +44,9 @@ async function* one(batch: RowBatch): AsyncIterable<RowBatch> {
 function rejectOf(p: JobPlan, where: { prcid: number; batch: number }, columns: string[], row: (string | null)[], err: unknown): RejectedRow {
   const e = err as { code?: string; column?: string; where?: string };
   const keyAt = p.keyed.key.map((k) => columns.indexOf(k));
-  const copyColumn = e.where ? /COPY [^,]+, line \d+, column ([^:]+)/.exec(e.where)?.[1] : undefined;
+  const copyColumn = copyPlaceOf(e)?.column;
   const message = redactedMessage(e as Parameters<typeof redactedMessage>[0]);
-  // MariaDB and Oracle name the column in the message only (MariaDB: column `note`).
+  // Some databases name the column in the message only (column `note`).
   const named = /\bcolumn [`"]([^`"]+)[`"]/.exec(message)?.[1];
   return {
     mapref: p.spec.mapref,
