@@ -25,7 +25,10 @@ export function orderedCopyMover(source: PostgresSource, q: KeyedQuery, relation
     async open(offset) {
       const client = await source.pool.connect();
       try {
-        await client.query(extended({ text: 'SELECT set_config($1, $2, false)', values: [OFFSET_SETTING, String(offset)] }));
+        // COPY takes no bind parameters: the offset goes in as a setting local to a read-only
+        // transaction that lasts as long as the COPY, ended in close().
+        await client.query('BEGIN READ ONLY');
+        await client.query(extended({ text: 'SELECT set_config($1, $2, true)', values: [OFFSET_SETTING, String(offset)] }));
       } catch (err) {
         client.release(err as Error);
         throw err;
@@ -52,8 +55,9 @@ export function orderedCopyMover(source: PostgresSource, q: KeyedQuery, relation
         },
         async close() {
           // A COPY stopped before its end leaves the connection mid-stream: never reuse it.
-          const broken = finished ? undefined : new Error('COPY closed before its end');
+          let broken = finished ? undefined : new Error('COPY closed before its end');
           await rows.close().catch(() => undefined);
+          if (!broken) broken = await client.query('COMMIT').then(() => undefined, (err: Error) => err);
           client.release(broken);
         },
       };

@@ -39,6 +39,20 @@ afterAll(async () => {
   await dbs?.drop();
 });
 
+/** The dms.* settings each idle session of the source's pool still holds (COPY's bounds must not outlive their transaction). */
+async function leftoverSettings(): Promise<string[]> {
+  const pool = (source as unknown as { pool: import('pg').Pool }).pool;
+  const clients = await Promise.all(Array.from({ length: pool.idleCount }, () => pool.connect()));
+  try {
+    const found = await Promise.all(
+      clients.map(async (c) => (await c.query<{ v: string }>(`SELECT concat_ws('|', current_setting('dms.offset', true), current_setting('dms.after_0', true), current_setting('dms.upto_0', true)) AS v`)).rows[0].v),
+    );
+    return found.filter((v) => v.replace(/\|/g, '') !== '');
+  } finally {
+    for (const c of clients) c.release();
+  }
+}
+
 async function cursorRows(query: string, order: string[], offset: number): Promise<(string | null)[][]> {
   const cursor = await source.openOrdered(query, order, offset);
   try {
@@ -53,6 +67,18 @@ async function moverOf(query: string, order: string[], table: string, columns: s
   expect(mover).not.toBeNull();
   return mover!;
 }
+
+describe('KEY ranges through COPY', () => {
+  it('moves a range with its bounds in settings that end with the COPY\'s transaction', async () => {
+    await withClient(dbs.target, (c) => c.query('CREATE TABLE sales_range AS SELECT * FROM sales_copy WITH NO DATA'));
+    const columns = ['sale_id', 'store_id', 'amount', 'sold_at', 'note'];
+    const mover = await target.rangeMover!(source, { query: 'SELECT * FROM sales', key: ['sale_id'] }, 'public', 'sales_range', columns);
+    expect(mover).not.toBeNull();
+    const moved = await target.transaction((tx) => mover!.move(tx, ['3000'], ['3600']));
+    expect(moved).toBe(await withClient(dbs.source, async (c) => Number((await c.query(`SELECT count(*) AS n FROM sales WHERE sale_id > 3000 AND sale_id <= 3600`)).rows[0].n)));
+    expect(await leftoverSettings()).toEqual([]);
+  });
+});
 
 describe('ROWCOUNT through COPY', () => {
   it('reads every value as the decoded cursor does: escapes, NULL, the text \\N, bytea, arrays, json, unicode', async () => {
@@ -91,6 +117,7 @@ describe('ROWCOUNT through COPY', () => {
     } finally {
       await rows.close();
     }
+    expect(await leftoverSettings()).toEqual([]);
     const loaded = await tableDigest(dbs.target, 'sales_copy', 'sale_id');
     expect(loaded.count).toBe(ROWS - committed);
     await withClient(dbs.target, async (c) => {
