@@ -161,7 +161,7 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     }
   }
   if (spec.loadmode === 'INCREMENTAL' && strategy !== 'KEY') {
-    throw new ConfigError(mapref, 'LOADMODE', "is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is NONE", "set CHKPNTSTRATEGY = 'KEY' (or 'AUTO') with CHKPNTCOLUMN, or use LOADMODE 'TRUNCATE' for a full reload");
+    throw new ConfigError(mapref, 'LOADMODE', `is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is ${strategy}`, "set CHKPNTSTRATEGY = 'KEY' (or 'AUTO') with CHKPNTCOLUMN, or use LOADMODE 'TRUNCATE' for a full reload");
   }
   if (spec.loadmode === 'INCREMENTAL' && spec.chkpntnulls === 'FIRST') {
     throw new ConfigError(mapref, 'CHKPNTNULLS', "is 'FIRST', which would load the NULL-key rows again on every INCREMENTAL run", "set CHKPNTNULLS = 'FAIL' and filter NULL keys out in SRCQUERY, or use another LOADMODE");
