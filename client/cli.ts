@@ -8,6 +8,7 @@ import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan'
 import { ConfigError, EnvError, innermostMessage, UnreachableError } from '../common/errors';
 import type { DmsJobInput, DmsJobResult, Progress, RangeProgress } from '../workflows';
 import { WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor, dmsSearchAttributes } from './connections';
+import { estimateRun } from './estimate';
 import { formatProgress, ProgressDisplay, withHeartbeat, withRanges } from './progress';
 import { addCheckpointCommands } from './checkpoint';
 import { addCatalogCommands, printTable } from './catalog';
@@ -50,13 +51,29 @@ async function liveRange(client: Client, range: RangeProgress): Promise<RangePro
  * fails (no worker yet, the workflow between two runs of a continue-as-new) is skipped
  * silently and asked again at the next tick.
  */
-function watchProgress(client: Client, handle: WorkflowHandle): () => void {
+function watchProgress(client: Client, handle: WorkflowHandle, mapref: string): () => void {
   const display = new ProgressDisplay(process.stdout);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let estimating = false;
+  const numbers = new Intl.NumberFormat('en-US');
   const poll = async () => {
     const p = await client.connection.withDeadline(Date.now() + 5000, () => liveProgress(client, handle)).catch(() => null);
     if (stopped) return;
+    // Once, from the first reading that knows where the run began (the workflow's, or the first
+    // slice's heartbeat: the workflow hears of the run only when that slice hands back).
+    if (p && (p.prcid !== null || p.rowsAtStart !== undefined) && !estimating) {
+      estimating = true;
+      void estimateRun(mapref, p).then((found) => {
+        if (stopped) return;
+        if ('rows' in found) {
+          display.note(`${mapref}: about ${numbers.format(found.rows)} rows in all, estimated from the source's statistics (the % and ETA are estimates)`);
+          display.setEstimate(found.rows);
+        } else {
+          display.note(`${mapref}: no estimate of the rows to load, so no % or ETA: ${found.reason}`);
+        }
+      });
+    }
     display.tick(p);
     timer = setTimeout(() => void poll(), POLL_MS);
   };
@@ -244,7 +261,7 @@ export function buildProgram(): Command {
           });
         console.log(`started workflow ${workflowId} (run ${handle.firstExecutionRunId}) on task queue ${env.DMS_TASK_QUEUE}`);
         if (!opts.wait) return;
-        const stopWatching = watchProgress(client, handle);
+        const stopWatching = watchProgress(client, handle, mapref);
         let result: DmsJobResult;
         try {
           result = (await handle.result()) as DmsJobResult;

@@ -3,8 +3,12 @@
 //
 //   SALES / 45,000 rows · 45 batches · 12,345 rows/s · 0:03:12 · checkpoint 135000
 //
-// No total is known while a load runs (the source is never counted up front), so the
-// display shows counts and rates, never a percentage.
+// The source is never counted up front. Where its database's statistics give an estimate of
+// the rows still to come (client/estimate.ts), a bar shows a percentage and an ETA, both
+// marked as estimates; without one, the line shows counts and rates only.
+//
+//   SALES [=========---------------] 37% · 45,000 of ~120,000 rows (estimated) · ETA 0:06 · …
+import { SingleBar } from 'cli-progress';
 import type { Progress, RangeProgress } from '../workflows';
 
 const SPINNER = ['|', '/', '-', '\\'];
@@ -13,7 +17,12 @@ const numbers = new Intl.NumberFormat('en-US');
 /** Time since the run started, as m:ss or h:mm:ss. */
 export function formatElapsed(startedAt: string, nowMs: number): string {
   const started = Date.parse(startedAt);
-  const total = Number.isNaN(started) ? 0 : Math.max(0, Math.floor((nowMs - started) / 1000));
+  return formatSeconds(Number.isNaN(started) ? 0 : (nowMs - started) / 1000);
+}
+
+/** A duration as m:ss or h:mm:ss. */
+export function formatSeconds(seconds: number): string {
+  const total = Math.max(0, Math.floor(seconds));
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = String(total % 60).padStart(2, '0');
@@ -70,6 +79,30 @@ export function withRanges(p: Progress, live: RangeProgress[], nowMs: number): P
   };
 }
 
+/** A running load measured against the estimated rows it will have loaded when it ends. */
+export interface EstimatedShare {
+  /** The estimate, raised to the rows loaded where the statistics were short. */
+  total: number;
+  /** Whole percent done, at most 99 while the run goes on. */
+  percent: number;
+  /** Seconds left at the run's rate; null before it has a rate. */
+  etaSeconds: number | null;
+}
+
+export function estimatedShare(p: Progress, estimate: number): EstimatedShare {
+  const total = Math.max(Math.round(estimate), p.rowsLoaded);
+  const percent = total > 0 ? Math.min(99, Math.floor((p.rowsLoaded / total) * 100)) : 99;
+  const etaSeconds = p.rowsPerSecond > 0 ? Math.ceil((total - p.rowsLoaded) / p.rowsPerSecond) : null;
+  return { total, percent, etaSeconds };
+}
+
+/** `~37% of an estimated 120000 rows, ETA 0:06`: every figure said to be an estimate. */
+function estimateText(p: Progress, estimate: number, format: (n: number) => string): string {
+  const share = estimatedShare(p, estimate);
+  const eta = share.etaSeconds === null ? 'ETA unknown' : `ETA ${formatSeconds(share.etaSeconds)}`;
+  return `~${share.percent}% of an estimated ${format(share.total)} rows, ${eta}`;
+}
+
 /** Where a run stands: its checkpoint, or a partitioned run's ranges. */
 function position(p: Progress): string {
   if (!p.partitions) return `checkpoint ${p.checkpoint ?? '(start)'}`;
@@ -77,10 +110,11 @@ function position(p: Progress): string {
   return `${done}/${p.partitions.length} key ranges complete`;
 }
 
-/** One plain line (logs, `dms status`). */
-export function formatProgress(p: Progress, nowMs: number): string {
+/** One plain line (logs, `dms status`), with the estimated share where there is an estimate. */
+export function formatProgress(p: Progress, nowMs: number, estimate: number | null = null): string {
   const state = p.paused ? ', paused (signal resume, or `dms resume`, to go on)' : '';
-  return `${p.mapref}: ${p.rowsLoaded} rows in ${p.batches} batches, ${p.rowsPerSecond} rows/s, ${position(p)}, ${formatElapsed(p.startedAt, nowMs)} elapsed${state}`;
+  const share = estimate === null ? '' : `, ${estimateText(p, estimate, String)}`;
+  return `${p.mapref}: ${p.rowsLoaded} rows in ${p.batches} batches, ${p.rowsPerSecond} rows/s, ${position(p)}, ${formatElapsed(p.startedAt, nowMs)} elapsed${share}${state}`;
 }
 
 /**
@@ -112,11 +146,28 @@ export interface PlainState {
  * The plain line to print now, or null: only when the load moved since the last line, and
  * at most one line every `everyMs`, so that logs stay readable.
  */
-export function nextPlainLine(last: PlainState | null, p: Progress, nowMs: number, everyMs = 5000): { line: string; state: PlainState } | null {
+export function nextPlainLine(last: PlainState | null, p: Progress, nowMs: number, everyMs = 5000, estimate: number | null = null): { line: string; state: PlainState } | null {
   const key = `${p.prcid}|${p.rowsLoaded}|${p.batches}|${p.checkpoint}`;
   if (last && (key === last.key || nowMs - last.at < everyMs)) return null;
-  return { line: formatProgress(p, nowMs), state: { at: nowMs, key } };
+  return { line: formatProgress(p, nowMs, estimate), state: { at: nowMs, key } };
 }
+
+/** The words beside the bar: the figures cli-progress does not know (its own % would reach 100). */
+export function barPayload(p: Progress, estimate: number, nowMs: number): Record<string, string> {
+  const share = estimatedShare(p, estimate);
+  return {
+    mapref: p.mapref,
+    percent: String(share.percent),
+    rows: numbers.format(p.rowsLoaded),
+    estimate: numbers.format(share.total),
+    left: share.etaSeconds === null ? 'unknown' : formatSeconds(share.etaSeconds),
+    rate: numbers.format(p.rowsPerSecond),
+    elapsed: formatElapsed(p.startedAt, nowMs),
+    position: p.paused ? `paused · ${position(p)}` : position(p),
+  };
+}
+
+const BAR_FORMAT = '{mapref} [{bar}] {percent}% · {rows} of ~{estimate} rows (estimated) · ETA {left} · {rate} rows/s · {elapsed} · {position}';
 
 /** Where the display writes: process.stdout, or a fake in tests. */
 export interface ProgressOutput {
@@ -125,27 +176,49 @@ export interface ProgressOutput {
   write(text: string): unknown;
 }
 
-/** Shows progress as it arrives: redrawn in place on a terminal, as throttled lines elsewhere. */
+/**
+ * Shows progress as it arrives: redrawn in place on a terminal (a bar, once an estimate is
+ * known), as throttled lines elsewhere.
+ */
 export class ProgressDisplay {
   private last: Progress | null = null;
   private frame = 0;
   private plain: PlainState | null = null;
   private drawn = false;
+  private estimate: number | null = null;
+  private bar: SingleBar | null = null;
 
   constructor(
     private readonly out: ProgressOutput,
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The estimated rows the run will have loaded when it ends (client/estimate.ts). */
+  setEstimate(rows: number): void {
+    this.estimate = rows;
+  }
+
+  /** A line of its own above the display (which is drawn again at the next tick). */
+  note(line: string): void {
+    if (this.bar) {
+      this.bar.stop();
+      this.bar = null;
+    }
+    this.out.write(`${this.drawn ? '\r\x1b[2K' : ''}${line}\n`);
+    this.drawn = false;
+  }
+
   /** A fresh reading from the query, or null when the query failed (the clock still moves). */
   tick(p: Progress | null): void {
     if (p) this.last = p;
     if (!this.last) return;
-    if (this.out.isTTY) {
+    if (this.out.isTTY && this.estimate !== null) {
+      this.drawBar(this.last, this.estimate);
+    } else if (this.out.isTTY) {
       this.out.write(`\r\x1b[2K${renderProgressLine(this.last, this.now(), this.frame++, this.out.columns)}`);
       this.drawn = true;
     } else if (p) {
-      const next = nextPlainLine(this.plain, p, this.now());
+      const next = nextPlainLine(this.plain, p, this.now(), 5000, this.estimate);
       if (next) {
         this.plain = next.state;
         this.out.write(`${next.line}\n`);
@@ -153,8 +226,34 @@ export class ProgressDisplay {
     }
   }
 
-  /** Clears the redrawn line, so that what follows starts on a clean line. */
+  private drawBar(p: Progress, estimate: number): void {
+    const payload = barPayload(p, estimate, this.now());
+    const total = Math.max(1, estimatedShare(p, estimate).total);
+    if (!this.bar) {
+      if (this.drawn) this.out.write('\r\x1b[2K');
+      this.drawn = false;
+      this.bar = new SingleBar({
+        stream: this.out as NodeJS.WritableStream,
+        format: BAR_FORMAT,
+        barsize: 24,
+        linewrap: false,
+        clearOnComplete: true,
+        gracefulExit: false,
+        fps: 4,
+      });
+      this.bar.start(total, p.rowsLoaded, payload);
+      return;
+    }
+    this.bar.setTotal(total);
+    this.bar.update(p.rowsLoaded, payload);
+  }
+
+  /** Clears the redrawn line or bar, so that what follows starts on a clean line. */
   clear(): void {
+    if (this.bar) {
+      this.bar.stop(); // clearOnComplete: the bar's line is cleared
+      this.bar = null;
+    }
     if (this.drawn) this.out.write('\r\x1b[2K');
     this.drawn = false;
   }

@@ -125,6 +125,12 @@ export interface SourceDatabase {
   /** Whether the database reads the key order from an index rather than sorting the source. */
   keyOrderUsesIndex(q: KeyedQuery): Promise<boolean>;
   /**
+   * The database's own estimate, from its statistics and without reading the rows, of how
+   * many rows the query returns after `after` in key order (every row when q.key is empty or
+   * `after` is null); null where the dialect cannot tell. For progress bars only.
+   */
+  estimateRows(q: KeyedQuery, after: KeyValue | null): Promise<number | null>;
+  /**
    * For `dms verify`: the rows of one key range (or of the whole query when q.key is empty)
    * and, given `columns`, an order-free digest of their values, comparable between two
    * databases of this dialect (null where the dialect has none). Reads in the database only.

@@ -134,6 +134,13 @@ export class MariaDbSource implements SourceDatabase {
     return this.oneKey(sql.lastKeySql(q.query, key, after !== null, upTo !== null), [...(after ? sql.expandValues(after) : []), ...(upTo ? sql.expandValues(upTo) : [])]);
   }
 
+  async estimateRows(q: KeyedQuery, after: KeyValue | null): Promise<number | null> {
+    const key = await this.keyParts(q);
+    const bounded = after !== null && key.length > 0;
+    const [rows] = await this.db.query<RowDataPacket[]>(sql.estimateSql(q.query, key, bounded), bounded ? sql.expandValues(after) : []);
+    return sql.estimateOfExplain(rows as { id?: unknown; rows?: unknown; filtered?: unknown }[]);
+  }
+
   async *readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {
     const key = await this.keyParts(q);
     yield* this.stream(sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }), [...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)], chunkRows);

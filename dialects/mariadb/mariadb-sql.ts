@@ -51,6 +51,25 @@ function bounds(key: KeyPart[], hasAfter: boolean, hasUpTo: boolean): string {
 }
 
 /**
+ * The rows after the bound (every row without a key or a bound), explained: the optimizer's
+ * estimate from statistics, no row read. Values: [...expandValues(after)].
+ */
+export function estimateSql(query: string, key: KeyPart[], hasAfter: boolean): string {
+  const where = key.length > 0 ? `\nWHERE ${notNull(key)}${bounds(key, hasAfter, false)}` : '';
+  return `EXPLAIN ${sourceSubquery(query, '1')}${where}`;
+}
+
+/**
+ * The estimate from EXPLAIN's rows: the outer select's tables (id 1) joined, each one's rows
+ * times the share its condition keeps where EXPLAIN gives it; null when there is no such row.
+ */
+export function estimateOfExplain(rows: { id?: unknown; rows?: unknown; filtered?: unknown }[]): number | null {
+  const outer = rows.filter((r) => Number(r.id) === 1);
+  if (outer.length === 0 || outer.some((r) => r.rows === null || r.rows === undefined || !Number.isFinite(Number(r.rows)))) return null;
+  return Math.round(outer.reduce((n, r) => n * Number(r.rows) * (r.filtered === undefined || r.filtered === null ? 1 : Number(r.filtered) / 100), 1));
+}
+
+/**
  * The key of the n-th row after the bound (and up to `upTo`, a partition's end, when given).
  * Values: [...expandValues(after), ...expandValues(upTo), n - 1].
  */

@@ -203,6 +203,23 @@ export class OracleSource implements SourceDatabase {
     });
   }
 
+  /**
+   * Only a whole query's estimate: a bound would have to be explained with bind variables,
+   * which has not been tried on a server yet, so a run with a checkpoint gets none.
+   */
+  async estimateRows(q: KeyedQuery, after: KeyValue | null): Promise<number | null> {
+    if (after !== null && q.key.length > 0) return null;
+    const id = `dms-${randomUUID()}`.slice(0, 30);
+    return this.pool.with(async (c) => {
+      await c.execute(sql.estimateProbeSql(id, q.query));
+      const rows = (await c.execute<[unknown]>(sql.PLAN_ROWS_SQL, [id], { outFormat: oracledb.OUT_FORMAT_ARRAY })).rows ?? [];
+      await c.execute(`DELETE FROM PLAN_TABLE WHERE STATEMENT_ID = :k1`, [id]);
+      await c.commit();
+      const n = Number(rows[0]?.[0]);
+      return rows.length > 0 && rows[0][0] !== null && Number.isFinite(n) ? n : null;
+    });
+  }
+
   /** `dms verify`'s count of a range; Oracle gives no digest comparable with another database's. */
   async summarize(q: KeyedQuery, range: KeyRange, _columns: string[] | null): Promise<RangeSummary> {
     const key = await this.keyParts(q);

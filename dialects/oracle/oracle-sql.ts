@@ -143,6 +143,14 @@ export function keyOrderProbeSql(statementId: string, query: string, key: KeyPar
   return `EXPLAIN PLAN SET STATEMENT_ID = '${statementId.replace(/'/g, "''")}' FOR\n${sourceSubquery(query, keyColumns(key))}\nWHERE ${notNull(key)}\nORDER BY ${keyOrder(key)}\nFETCH FIRST 1 ROWS ONLY`;
 }
 
+/** Every row of the query, explained: the optimizer's estimate of their number. */
+export function estimateProbeSql(statementId: string, query: string): string {
+  return `EXPLAIN PLAN SET STATEMENT_ID = '${statementId.replace(/'/g, "''")}' FOR\n${sourceSubquery(query, '1')}`;
+}
+
+/** The explained plan's estimated rows (its top line). Values: [statement id]. */
+export const PLAN_ROWS_SQL = `SELECT CARDINALITY AS "N" FROM PLAN_TABLE WHERE STATEMENT_ID = :k1 AND ID = 0`;
+
 /** Whether the explained plan sorts. Values: [statement id]. */
 export const PLAN_SORTS_SQL = `SELECT COUNT(*) AS "N" FROM PLAN_TABLE WHERE STATEMENT_ID = :k1 AND OPERATION = 'SORT' AND OPTIONS LIKE 'ORDER BY%'`;
 

@@ -7,6 +7,7 @@ import { asText, extended, identityOf, typesOf } from './postgres-session';
 import {
   countKeySql,
   countNullKeysSql,
+  estimateSql,
   keyBeforeSql,
   keyOrderProbeSql,
   isLookbackType,
@@ -20,6 +21,7 @@ import {
   summarySql,
 } from './postgres-sql';
 import { uniqueKeysOf } from './postgres-unique-keys';
+import { expandValues } from '../expanded-key';
 
 export class PostgresSource implements SourceDatabase {
   constructor(readonly pool: pg.Pool) {}
@@ -165,6 +167,15 @@ export class PostgresSource implements SourceDatabase {
     const { rows } = await this.pool.query<{ 'QUERY PLAN': string }>(extended({ text: `EXPLAIN (FORMAT JSON) ${keyOrderProbeSql(q.query, q.key)}` }));
     const plan = JSON.stringify(JSON.parse(rows[0]['QUERY PLAN']));
     return !/"Node Type":"(Sort|Incremental Sort)"/.test(plan);
+  }
+
+  async estimateRows(q: KeyedQuery, after: KeyValue | null): Promise<number | null> {
+    const bounded = after !== null && q.key.length > 0;
+    const { rows } = await this.pool.query<{ 'QUERY PLAN': unknown }>(extended({ text: estimateSql(q.query, q.key, bounded), values: bounded ? expandValues(after) : [] }));
+    const raw = rows[0]['QUERY PLAN'];
+    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan?: { 'Plan Rows'?: unknown } }[];
+    const estimate = plan[0]?.Plan?.['Plan Rows'];
+    return typeof estimate === 'number' && Number.isFinite(estimate) ? estimate : null;
   }
 
   close(): Promise<void> {

@@ -1,5 +1,6 @@
 // SQL text for PostgreSQL, built from resolved identifiers only: every value is a bound
 // parameter ($1, $2, ...), never part of the text.
+import { expandedGreaterThan } from '../expanded-key';
 
 export function quotePostgresIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -56,6 +57,19 @@ function upperBound(key: string[], hasAfter: boolean, hasUpTo: boolean): string 
 export function nthKeySql(query: string, key: string[], hasAfter: boolean, hasUpTo = false): string {
   const offset = `$${(hasAfter ? key.length : 0) + (hasUpTo ? key.length : 0) + 1}`;
   return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)}${upperBound(key, hasAfter, hasUpTo)}\nORDER BY ${keyList(key)}\nOFFSET ${offset} LIMIT 1`;
+}
+
+/**
+ * The planner's estimate of the rows after the bound (every row without a key or a bound), as
+ * EXPLAIN prints it: statistics only, no row read. The bound is written in the expanded form,
+ * (a > $1) OR (a = $2 AND b > $3): the planner judges a row comparison by its first column
+ * only. Parameters: expandValues(after).
+ */
+export function estimateSql(query: string, key: string[], hasAfter: boolean): string {
+  let n = 0;
+  const bound = hasAfter ? ` AND ${expandedGreaterThan(key, col, () => `$${++n}`)}` : '';
+  const where = key.length > 0 ? `\nWHERE ${notNull(key)}${bound}` : '';
+  return `EXPLAIN (FORMAT JSON) ${sourceSubquery(query, '1')}${where}`;
 }
 
 /** The greatest key after the bound (and up to `upTo` when given). Parameters: [...after, ...upTo]. */

@@ -15,6 +15,13 @@ describe('npm run demo', () => {
     env.TEMPORAL_ADDRESS = '127.0.0.1:1'; // nothing answers there: the demo starts its own dev server
     const { stdout } = await run(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, '..', '..', 'scripts', 'demo.ts'), '--rows', '60000'], { env, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 });
     expect(stdout).toContain('== PostgreSQL: an embedded server of the demo’s own');
+    // The source's statistics give the run's size, so the progress shows a share and an ETA
+    // (the lines themselves: test/unit/progress.test.ts; 60,000 rows load too fast to show many).
+    const estimate = /DEMO_SALES: about ([\d,]+) rows in all, estimated from the source's statistics/.exec(stdout);
+    expect(estimate, stdout).not.toBeNull();
+    const rows = Number(estimate![1].replace(/,/g, ''));
+    expect(rows).toBeGreaterThan(30_000);
+    expect(rows).toBeLessThan(120_000);
     expect(stdout).toMatch(/== the worker was killed \(SIGKILL\) with \d+ batches committed, checkpoint \["2026-11-01 /);
     expect(stdout).toMatch(/== run \d+: status PC, 60000 rows in 60 batches, through one crash/);
     expect(stdout).toContain('the target equals the source in all 16 ranges (source 60000 rows, target 60000 rows)');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mariadbError } from '../../dialects/mariadb/mariadb-errors';
-import { expandValues, greaterThan, nthKeySql, quoteMariaDbIdentifier, rangeSql } from '../../dialects/mariadb/mariadb-sql';
+import { estimateOfExplain, estimateSql, expandValues, greaterThan, nthKeySql, quoteMariaDbIdentifier, rangeSql } from '../../dialects/mariadb/mariadb-sql';
 
 describe('MariaDB keyset SQL', () => {
   const key = [
@@ -29,6 +29,28 @@ describe('MariaDB keyset SQL', () => {
 
   it('quotes identifiers with backticks, doubling any inside', () => {
     expect(quoteMariaDbIdentifier('we`ird')).toBe('`we``ird`');
+  });
+});
+
+describe("MariaDB's row estimate", () => {
+  it('explains the rows after the bound, every value bound', () => {
+    const key = [
+      { name: 'region', cast: null },
+      { name: 'id', cast: 'UNSIGNED' },
+    ];
+    expect(estimateSql('SELECT * FROM sales;', key, true)).toBe(
+      'EXPLAIN SELECT 1 FROM (\nSELECT * FROM sales\n) AS dms_src\nWHERE dms_src.`region` IS NOT NULL AND dms_src.`id` IS NOT NULL AND ((dms_src.`region` > ?) OR (dms_src.`region` = ? AND dms_src.`id` > CAST(? AS UNSIGNED)))',
+    );
+    expect(estimateSql('SELECT * FROM sales', [], false)).toBe('EXPLAIN SELECT 1 FROM (\nSELECT * FROM sales\n) AS dms_src');
+  });
+
+  it("reads the outer select's tables from EXPLAIN: rows times the share kept, joined; none without them", () => {
+    expect(estimateOfExplain([{ id: 1, rows: 25235 }])).toBe(25235);
+    expect(estimateOfExplain([{ id: 1, rows: 1000, filtered: 50 }, { id: 1, rows: 3, filtered: 100 }])).toBe(1500);
+    // A materialized subquery: the outer select reads <derived2>, whose rows stand for the query's.
+    expect(estimateOfExplain([{ id: 1, rows: 7 }, { id: 2, rows: 50470 }])).toBe(7);
+    expect(estimateOfExplain([{ id: 2, rows: 10 }])).toBeNull();
+    expect(estimateOfExplain([{ id: 1, rows: null }])).toBeNull();
   });
 });
 

@@ -134,4 +134,18 @@ describe("Oracle's key order", () => {
     expect(calls.filter((c) => c.binds[0] === id).map((c) => c.sql.split(' ')[0])).toEqual(['SELECT', 'DELETE']);
     expect(calls[calls.length - 1].sql).toBe('(commit)');
   });
+
+  it("estimates a whole query's rows from its explained plan's top line, then removes the plan; none past a checkpoint", async () => {
+    const { pool, calls } = fakePool((sql) => (sql.includes('FROM PLAN_TABLE WHERE') ? { rows: [[120000]] } : { rows: [] }));
+    const source = new OracleSource(pool);
+    expect(await source.estimateRows({ query: 'SELECT * FROM sales', key: ['ID'] }, null)).toBe(120000);
+    const explained = calls.find((c) => c.sql.startsWith('EXPLAIN PLAN'))!;
+    expect(explained.sql).toMatch(/^EXPLAIN PLAN SET STATEMENT_ID = 'dms-[^']+' FOR\nSELECT 1 FROM \(\nSELECT \* FROM sales\n\) dms_src$/);
+    const id = /STATEMENT_ID = '([^']+)'/.exec(explained.sql)![1];
+    expect(calls.filter((c) => c.binds[0] === id).map((c) => c.sql)).toEqual([`SELECT CARDINALITY AS "N" FROM PLAN_TABLE WHERE STATEMENT_ID = :k1 AND ID = 0`, 'DELETE FROM PLAN_TABLE WHERE STATEMENT_ID = :k1']);
+    // Past a checkpoint Oracle would have to explain bind variables: untried, so no estimate and no statement.
+    const sent = calls.length;
+    expect(await source.estimateRows({ query: 'SELECT * FROM sales', key: ['ID'] }, ['5'])).toBeNull();
+    expect(calls.length).toBe(sent);
+  });
 });

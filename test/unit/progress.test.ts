@@ -1,6 +1,6 @@
 // The progress display of `dms run --wait`: pure formatting and throttling.
 import { describe, expect, it } from 'vitest';
-import { formatElapsed, formatProgress, nextPlainLine, ProgressDisplay, renderProgressLine, withHeartbeat, withRanges } from '../../client/progress';
+import { estimatedShare, formatElapsed, formatProgress, nextPlainLine, ProgressDisplay, renderProgressLine, withHeartbeat, withRanges } from '../../client/progress';
 import type { Progress, RangeProgress } from '../../workflows';
 
 const START = Date.parse('2026-03-01T10:00:00.000Z');
@@ -155,6 +155,48 @@ describe('ProgressDisplay', () => {
       'SALES: 0 rows in 0 batches, 12345 rows/s, checkpoint 0, 0:00 elapsed\n',
       'SALES: 6000 rows in 6 batches, 12345 rows/s, checkpoint 18000, 0:06 elapsed\n',
     ]);
+  });
+});
+
+describe('against an estimate of the rows', () => {
+  it('gives the share done and the time left at the run\'s rate, never 100% while running', () => {
+    expect(estimatedShare(progress(), 120_000)).toEqual({ total: 120_000, percent: 37, etaSeconds: 7 });
+    // Statistics that were short: the total is raised to what has loaded, the share stops at 99%.
+    expect(estimatedShare(progress({ rowsLoaded: 130_000 }), 120_000)).toEqual({ total: 130_000, percent: 99, etaSeconds: 0 });
+    expect(estimatedShare(progress({ rowsPerSecond: 0 }), 120_000).etaSeconds).toBeNull();
+    expect(estimatedShare(progress({ rowsLoaded: 0 }), 0)).toEqual({ total: 0, percent: 99, etaSeconds: 0 });
+  });
+
+  it('adds the share and the ETA, each marked as an estimate, to the plain line', () => {
+    expect(formatProgress(progress(), START + 61_000, 120_000)).toBe('SALES: 45000 rows in 45 batches, 12345 rows/s, checkpoint 135000, 1:01 elapsed, ~37% of an estimated 120000 rows, ETA 0:07');
+    expect(formatProgress(progress({ rowsPerSecond: 0 }), START, 7_200_000)).toContain('~0% of an estimated 7200000 rows, ETA unknown');
+  });
+
+  it('draws a bar on a terminal once the estimate is known, and clears it at the end', () => {
+    let now = START;
+    const written: string[] = [];
+    const display = new ProgressDisplay({ isTTY: true, columns: 200, write: (t: string) => written.push(t) }, () => now);
+    display.tick(progress());
+    expect(written.join('')).toContain('SALES | 45,000 rows'); // no estimate yet: the spinner line
+    written.length = 0;
+    display.note('SALES: about 120,000 rows in all');
+    display.setEstimate(120_000);
+    now += 1000;
+    display.tick(progress({ rowsLoaded: 60_000 }));
+    const drawn = written.join('');
+    expect(drawn).toContain('SALES: about 120,000 rows in all\n');
+    expect(drawn).toMatch(/SALES \[=+-+\] 50% · 60,000 of ~120,000 rows \(estimated\) · ETA 0:05 · 12,345 rows\/s · 0:01 · checkpoint 135000/);
+    written.length = 0;
+    display.clear();
+    expect(written.join('')).toMatch(/\x1b\[[02]?K/); // the bar's line cleared
+  });
+
+  it('puts the estimate in the throttled plain lines when stdout is not a terminal', () => {
+    const written: string[] = [];
+    const display = new ProgressDisplay({ isTTY: false, write: (t: string) => written.push(t) }, () => START);
+    display.setEstimate(90_000);
+    display.tick(progress());
+    expect(written).toEqual(['SALES: 45000 rows in 45 batches, 12345 rows/s, checkpoint 135000, 0:00 elapsed, ~50% of an estimated 90000 rows, ETA 0:04\n']);
   });
 });
 
