@@ -233,7 +233,7 @@ export function buildProgram(): Command {
 
   program
     .command('worker')
-    .description('run a worker for task queue dms-etl (config from the environment; stops on SIGINT/SIGTERM)')
+    .description('run a worker for the task queue DMS_TASK_QUEUE (dms-etl by default; config from the environment; stops on SIGINT/SIGTERM)')
     .action(async () => {
       // Loaded only here: the worker side (native SDK core) is not needed by other commands.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
