@@ -8,6 +8,7 @@ import { openMetadata } from '../metadata/open-metadata';
 import type { Metadata } from '../metadata/repository';
 import { DMS_MAPREF } from '../workflows/search-attributes';
 import { runningDevStack } from './dev-stack';
+import { TOUR_PASSWORD_ENV } from './dev-tour';
 
 export const WORKFLOW_TYPE = 'dmsJob';
 
@@ -30,6 +31,9 @@ export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
     if (!dev) {
       throw new EnvError('DMS_METADATA_URL is not set, and no dev stack runs here. Fix: start one with `npm run dev` (or `npx dms dev`) in another terminal, or set DMS_METADATA_URL to your metadata database (postgres://user@host:5432/db)');
     }
+    // The tour's connections (client/dev-tour.ts) name the stack's password: commands that
+    // open them (dms verify, connection test, run --wait's estimate) read it there.
+    env[TOUR_PASSWORD_ENV] ??= dev.metadataPassword;
     return readEnv(ClientEnv, { ...env, DMS_METADATA_URL: dev.metadataUrl, DMS_METADATA_PASSWORD: dev.metadataPassword, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS ?? dev.temporalAddress });
   }
   return readEnv(ClientEnv, env);

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { Metadata } from '../metadata/repository';
 import { freePort, startDevServer, type DevServer } from '../scripts/temporal-dev';
+import { prepareTour, TOUR_PASSWORD_ENV } from './dev-tour';
 
 const ROOT = path.join(__dirname, '..');
 /** The database the metadata tables live in, on the embedded server. */
@@ -131,13 +132,14 @@ export async function startDevStack(say: (line: string) => void, env: NodeJS.Pro
     const metadata = Metadata.open(metadataUrl, password);
     await metadata.migrate().finally(() => metadata.close());
     say(`PostgreSQL (embedded): ${metadataUrl} (metadata tables migrated)`);
+    await prepareTour(port, password, DATABASE, (line) => say(`PostgreSQL (embedded): ${line}`));
 
     const temporal: DevServer = await startDevServer({ port: await freePort(), uiPort: await freePort(), dbFilename: path.join(dir, 'temporal.db'), quiet: true });
     stops.push(() => temporal.stop());
     const webUi = temporal.uiAddress ?? '';
     say(`Temporal dev server: ${temporal.address}, Web UI ${webUi}`);
 
-    const workerEnv = { ...process.env, DMS_METADATA_URL: metadataUrl, DMS_METADATA_PASSWORD: password, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace };
+    const workerEnv = { ...process.env, DMS_METADATA_URL: metadataUrl, DMS_METADATA_PASSWORD: password, [TOUR_PASSWORD_ENV]: password, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace };
     const worker: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin', 'dms.js'), 'worker'], { cwd: ROOT, env: workerEnv, stdio: ['ignore', 'inherit', 'inherit'] });
     stops.push(() => stopChild(worker, 'SIGTERM'));
     const stack: DevStack = { pid: process.pid, metadataUrl, metadataPassword: password, temporalAddress: temporal.address, webUi };
