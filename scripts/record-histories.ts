@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
 import { createFactSource, createFactTarget, registerMapping } from '../test/support/fact-load';
-import { waitUntil } from '../test/support/harness';
+import { waitUntil } from '../test/support/wait';
 import { createDatabases, PG_PASSWORD_VARIABLES, urlFor, withClient } from '../test/support/postgres';
 import { startWorker } from '../test/support/worker-process';
 import { freePort, startDevServer, temporalCli } from './temporal-dev';

@@ -9,6 +9,8 @@ import { innermostMessage } from '../../common/errors';
 import { freePort, startDevServer, type DevServer } from '../../scripts/temporal-dev';
 import { createDatabases, PG_PASSWORD_VARIABLES, urlFor, type TestDatabases } from './postgres';
 import { startWorker, type WorkerProcess } from './worker-process';
+// Outside vitest too (scripts/record-histories.ts): waitUntil lives where vitest is not imported.
+export { waitUntil } from './wait';
 
 export interface Harness {
   server: DevServer;
@@ -70,16 +72,6 @@ export async function openHarness(label: string, workerEnv: Record<string, strin
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** The message of the error that failed a workflow (its innermost cause), or undefined if it completed. */
