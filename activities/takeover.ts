@@ -135,6 +135,7 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
   return {
     epoch: row.epoch,
     strategy: p.strategy,
+    loadMode: p.spec.loadmode,
     state,
     keySummary: summary,
     nullRows: p.spec.chkpntnulls === 'FIRST' && state.batches === 0 ? nulls : 0,

@@ -66,6 +66,8 @@ export interface RunPlan {
   epoch: number;
   /** The effective strategy (AUTO decided); DMS_PRCLOG.CHKPNTSTRATEGY records it. */
   strategy: 'KEY' | 'NONE' | 'ROWCOUNT';
+  /** DMS_MAPR.LOADMODE, for the run's details in the Web UI (since 0.6.0). */
+  loadMode?: string;
   state: BatchState;
   /** The key the run orders by, and whether it is unique (for the run's log). */
   keySummary: string;

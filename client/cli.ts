@@ -7,6 +7,7 @@ import { redactedMessage } from '../activities/failures';
 import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan';
 import { ConfigError, EnvError, innermostMessage, UnreachableError } from '../common/errors';
 import type { DmsJobInput, DmsJobResult, Progress, RangeProgress } from '../workflows';
+import { runSummary } from '../workflows/details';
 import { WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor, dmsSearchAttributes } from './connections';
 import { estimateRun } from './estimate';
 import { formatProgress, ProgressDisplay, withHeartbeat, withRanges } from './progress';
@@ -251,8 +252,10 @@ export function buildProgram(): Command {
       withTemporal(async (client, env) => {
         const workflowId = opts.workflowId ?? workflowIdFor(mapref);
         const input: DmsJobInput = { mapref, ...(opts.fromStart ? { fromStart: true } : {}) };
+        // The Web UI's list and the run's page show what the run loads (an unknown mapping stops here).
+        const staticSummary = runSummary(await withMetadata((metadata) => metadata.mapping(mapref)));
         const handle = await client.workflow
-          .start(WORKFLOW_TYPE, { taskQueue: env.DMS_TASK_QUEUE, workflowId, args: [input], typedSearchAttributes: dmsSearchAttributes(mapref) })
+          .start(WORKFLOW_TYPE, { taskQueue: env.DMS_TASK_QUEUE, workflowId, args: [input], typedSearchAttributes: dmsSearchAttributes(mapref), staticSummary })
           .catch((err) => {
             if (err instanceof WorkflowExecutionAlreadyStartedError) {
               throw new EnvError(`Workflow ${workflowId} is already running; watch it with \`dms status ${mapref}\``);

@@ -8,6 +8,7 @@ import { EnvError } from '../common/errors';
 import type { RunRow } from '../migrations/schema';
 import { dmsSearchAttributes, WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor } from './connections';
 import { dstClashes, knownTimeZone } from './cron-dst';
+import { runSummary } from '../workflows/details';
 
 export function scheduleIdFor(mapref: string): string {
   return `dms-schedule-${mapref}`;
@@ -121,6 +122,7 @@ export function addScheduleCommands(program: Command): void {
                 taskQueue: env.DMS_TASK_QUEUE,
                 args: [{ mapref }],
                 typedSearchAttributes: dmsSearchAttributes(mapref),
+                staticSummary: runSummary(await metadata.mapping(mapref)),
               },
               policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: durationMs(opts.catchupWindow)! },
               memo: { mapref, ...timing },

@@ -16,6 +16,7 @@ import {
   log,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -25,7 +26,9 @@ import type { DmsActivities } from '../activities';
 // Pure data, no I/O: safe in the workflow bundle.
 import { innermostMessage } from '../common/errors';
 import type { BatchResult, BatchState, RangeState, RunSettings } from '../activities/types';
-import { batchActivities, control, CONTROL_RETRY } from './proxies';
+import { batchActivities, batchOptions, control, CONTROL_RETRY } from './proxies';
+import { ACTIVITY_SUMMARIES_PATCH } from './patches';
+import { currentDetails, grouped, HANDLER_DESCRIPTIONS, sliceSummary, type RunView } from './details';
 import { loadRanges, rangeProgress, sumOf } from './ranges';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress, type RangeProgress } from './handlers';
 
@@ -60,6 +63,9 @@ interface CarriedRun {
   pendingResets?: (string | null)[];
   /** Paused by signal when the execution handed over (since 0.4.0). */
   paused?: boolean;
+  /** DMS_MAPR.LOADMODE and where a resumed run went on from, for the Web UI (since 0.6.0). */
+  loadMode?: string;
+  resumedFrom?: { run: number; checkpoint: string | null };
 }
 
 export interface DmsJobResult {
@@ -95,7 +101,8 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
 
   /** A partitioned run's key ranges, as the run last heard of them. */
   let ranged: RangeProgress[] | undefined;
-  setHandler(progressQuery, (): Progress => {
+  /** Where the run stands now: the progress query's answer, and the Web UI's details. */
+  const progressNow = (): Progress => {
     const elapsed = run ? (Date.now() - run.startedAtMs) / 1000 : 0;
     if (run && ranged) {
       const sum = sumOf(run.state, ranged);
@@ -126,7 +133,15 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       rowsAtStart: run?.rowsAtStart ?? 0,
       ...(paused ? { paused } : {}),
     };
-  });
+  };
+  setHandler(progressQuery, progressNow, { description: HANDLER_DESCRIPTIONS.progress });
+
+  /** The run's page in the Web UI: its current details, set as the run moves (no command, no history). */
+  const showDetails = (outcome?: string) => {
+    const p = progressNow();
+    const view: RunView = { ...p, paused: p.paused ?? false, loadMode: run?.loadMode ?? null, ...(run?.resumedFrom ? { resumedFrom: run.resumedFrom } : {}), ...(outcome ? { outcome } : {}) };
+    setCurrentDetails(currentDetails(view));
+  };
 
   // Signals wait here until the loop is between two batch activities.
   const pendingResets: (string | null)[] = [...(run?.pendingResets ?? [])];
@@ -139,15 +154,18 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
     } else {
       log.warn(`Signal resetCheckpoint ignored: "to" must be a key (text) or absent for the start, got ${JSON.stringify(to)}`);
     }
-  });
+  }, { description: HANDLER_DESCRIPTIONS.resetCheckpoint });
 
   // Since 0.4.0: an execution recorded before it replays without these handlers (a run
   // started before the upgrade takes the signals from its next execution on).
   let paused = run?.paused ?? false;
   if (patched(PAUSE_RESUME)) {
-    setHandler(pauseSignal, () => void (paused = true));
-    setHandler(resumeSignal, () => void (paused = false));
+    setHandler(pauseSignal, () => void ((paused = true), showDetails()), { description: HANDLER_DESCRIPTIONS.pause });
+    setHandler(resumeSignal, () => void ((paused = false), showDetails()), { description: HANDLER_DESCRIPTIONS.resume });
   }
+  showDetails();
+  // Since 0.6.0: batch activities carry a summary of where their slice starts.
+  const summaries = patched(ACTIVITY_SUMMARIES_PATCH);
 
   // The Web UI lists and filters runs by these (registered by the dev-server script).
   upsertSearchAttributes([{ key: DMS_MAPREF, value: mapref }]);
@@ -171,14 +189,20 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       const preflight = folded
         ? batchActivities(claim.settings)
         : proxyActivities<DmsActivities>({ startToCloseTimeout: claim.settings.batchTimeoutMs, retry: CONTROL_RETRY });
-      const plan = await preflight.prepareRun({
+      // The run's clock starts before the pre-flight, whose first slice loads rows too.
+      const startedAtMs = Date.now();
+      const prepareInput = {
         mapref,
         prcid: claim.prcid,
         jobid: claim.jobid,
         resume: claim.resumesRun !== null,
         fromStart: input.fromStart ?? false,
         ...(folded ? { firstSlice: { maxBatches: claim.settings.batchesPerExecution } } : {}),
-      });
+      };
+      const plan =
+        folded && summaries
+          ? await preflight.prepareRun.executeWithOptions({ ...batchOptions(claim.settings), summary: `checks the mapping, then ${claim.resumesRun === null ? 'the first batches' : `goes on with run ${claim.resumesRun}`}` }, [prepareInput])
+          : await preflight.prepareRun(prepareInput);
       firstSlice = plan.firstSlice;
       ranges = plan.partitions;
       strategy = plan.strategy;
@@ -189,9 +213,11 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         epoch: plan.epoch,
         settings: claim.settings,
         state: plan.state,
-        startedAtMs: Date.now(),
+        startedAtMs,
         rowsAtStart: plan.state.rows,
         largestTieRun: { rows: 0, batch: 0 },
+        ...(plan.loadMode ? { loadMode: plan.loadMode } : {}),
+        ...(claim.resumesRun !== null && !plan.partitions ? { resumedFrom: { run: claim.resumesRun, checkpoint: plan.state.checkpoint } } : {}),
       };
       log.info(`Mapping ${mapref}: ${plan.keySummary}`);
       for (const warning of plan.warnings) log.warn(warning);
@@ -213,6 +239,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         log.info(`Starting mapping ${mapref} from the beginning (run ${claim.prcid}, strategy ${plan.strategy})`);
       }
     } catch (err) {
+      showDetails(outcomeOf(err));
       await endRun(mapref, claim.prcid, 0, err, { checkpoint: null, batches: 0, rows: 0 });
       throw err;
     }
@@ -222,6 +249,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   if (ranges) {
     // The ranges load in child workflows; signal resetCheckpoint does not apply to them.
     ranged = rangeProgress(info.workflowId, ranges);
+    showDetails();
     const refuseResets = () => {
       for (const to of pendingResets.splice(0)) {
         log.warn(`Signal resetCheckpoint (to ${to ?? 'the start'}) refused: mapping ${mapref} loads in key ranges (PARTITIONS > 1), each with its own checkpoint; cancel the run and load from the start instead`);
@@ -229,16 +257,18 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
     };
     refuseResets();
     try {
-      const outcome = await loadRanges({ mapref, prcid: current.prcid, jobid: current.jobid, epoch: current.epoch, settings: current.settings, workflowId: info.workflowId }, ranges, ranged, () => paused);
+      const outcome = await loadRanges({ mapref, prcid: current.prcid, jobid: current.jobid, epoch: current.epoch, settings: current.settings, workflowId: info.workflowId }, ranges, ranged, () => paused, () => showDetails());
       const state = sumOf(current.state, ranged);
       await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: 'PC', error: null, state, partitioned: true });
       upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }, { key: DMS_ROWS_LOADED, value: state.rows }]);
       log.info(`Mapping ${mapref} completed: ${state.rows} rows in ${state.batches} batches over ${ranges.length} key ranges`);
+      showDetails(`completed: ${grouped(state.rows)} rows in ${grouped(state.batches)} batches over ${ranges.length} key ranges`);
       if (outcome.largestTieRun.rows > 0) {
         log.info(`Largest run of equal keys kept in one batch: ${outcome.largestTieRun.rows} rows (range ${outcome.largestTieRun.k}, batch ${outcome.largestTieRun.batch})`);
       }
       return { mapref, prcid: current.prcid, status: 'PC', rows: state.rows, batches: state.batches };
     } catch (err) {
+      showDetails(outcomeOf(err));
       await endRun(mapref, current.prcid, current.epoch, err, sumOf(current.state, ranged), true);
       throw err;
     }
@@ -264,11 +294,13 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   const whilePaused = async () => {
     log.info(`Mapping ${mapref}: paused after batch ${current.state.batches} (checkpoint ${current.state.checkpoint ?? '(the start)'}); signal resume to go on`);
     upsertSearchAttributes([{ key: DMS_STATUS, value: 'PAUSED' }]);
+    showDetails();
     while (paused) {
       await condition(() => !paused || pendingResets.length > 0);
       await applyResets();
     }
     upsertSearchAttributes([{ key: DMS_STATUS, value: 'IP' }]);
+    showDetails();
     log.info(`Mapping ${mapref}: resumed after batch ${current.state.batches}`);
   };
   /** Takes in what a batch activity committed. */
@@ -277,6 +309,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
     if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: current.state.rows }]);
     if (result.tieRun > current.largestTieRun.rows) current.largestTieRun = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
     if (result.alreadyCommitted) log.info(`Batch ${result.state.batches} was already committed by an earlier attempt; continuing after it`);
+    showDetails();
     // A reset that arrived during the last slice goes on loading from its checkpoint.
     return result.done && pendingResets.length === 0;
   };
@@ -291,7 +324,12 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         handOver = true;
         break;
       }
-      done = committedBy(await batches.runBatch({ mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state, maxBatches: limit - committed }));
+      const batchInput = { mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state, maxBatches: limit - committed };
+      done = committedBy(
+        summaries
+          ? await batches.runBatch.executeWithOptions({ ...batchOptions(current.settings), summary: sliceSummary(current.state.batches, current.state.checkpoint) }, [batchInput])
+          : await batches.runBatch(batchInput),
+      );
     }
     if (handOver) {
       await condition(allHandlersFinished);
@@ -300,15 +338,22 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
     await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: 'PC', error: null, state: current.state });
     upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }]);
     log.info(`Mapping ${mapref} completed: ${current.state.rows} rows in ${current.state.batches} batches`);
+    showDetails(`completed: ${grouped(current.state.rows)} rows in ${grouped(current.state.batches)} batches`);
     if (current.largestTieRun.rows > 0) {
       log.info(`Largest run of equal keys kept in one batch: ${current.largestTieRun.rows} rows (batch ${current.largestTieRun.batch})`);
     }
     return { mapref, prcid: current.prcid, status: 'PC', rows: current.state.rows, batches: current.state.batches };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
+    showDetails(outcomeOf(err));
     await endRun(mapref, current.prcid, current.epoch, err, current.state);
     throw err;
   }
+}
+
+/** How a run that stops on err ends, in its details: the error is the one its history holds. */
+function outcomeOf(err: unknown): string {
+  return isCancellation(err) ? 'cancelled' : `failed: ${innermostMessage(err).split('\n')[0]}`;
 }
 
 /** Marks the run 'CN' or 'FL', even while the workflow itself is being cancelled. */

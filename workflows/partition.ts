@@ -10,13 +10,17 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BatchState, RangeRef, RunSettings } from '../activities/types';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress } from './handlers';
-import { batchActivities } from './proxies';
+import { ACTIVITY_SUMMARIES_PATCH } from './patches';
+import { batchActivities, batchOptions } from './proxies';
+import { currentDetails, HANDLER_DESCRIPTIONS, sliceSummary } from './details';
 import { DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
 
 export interface DmsPartitionInput {
@@ -50,7 +54,7 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
   let paused = input.paused ?? false;
   let tie = input.largestTieRun ?? { rows: 0, batch: 0 };
 
-  setHandler(progressQuery, (): Progress => {
+  const progressNow = (): Progress => {
     const elapsed = (Date.now() - startedAtMs) / 1000;
     return {
       mapref,
@@ -65,13 +69,22 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
       partition: range.k,
       ...(paused ? { paused } : {}),
     };
-  });
+  };
+  setHandler(progressQuery, progressNow, { description: HANDLER_DESCRIPTIONS.progress });
+  /** The range's page in the Web UI (current details: no command, no history). */
+  const showDetails = (outcome?: string) => {
+    const p = progressNow();
+    setCurrentDetails(currentDetails({ ...p, paused, loadMode: null, ...(outcome ? { outcome } : {}) }));
+  };
   // The run's workflow passes its pause and resume on to every range.
-  setHandler(pauseSignal, () => void (paused = true));
-  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(pauseSignal, () => void ((paused = true), showDetails()), { description: HANDLER_DESCRIPTIONS.pause });
+  setHandler(resumeSignal, () => void ((paused = false), showDetails()), { description: HANDLER_DESCRIPTIONS.resume });
   setHandler(resetCheckpointSignal, () => {
     log.warn(`Signal resetCheckpoint refused: range ${range.k} of mapping ${mapref} belongs to a partitioned run, whose ranges keep their own checkpoints; cancel the run and load from the start instead`);
-  });
+  }, { description: 'Refused here: a key range of a partitioned run keeps its own checkpoint; cancel the run and load from the start instead.' });
+  showDetails();
+  // Since 0.6.0: batch activities carry a summary of where their slice starts.
+  const summaries = patched(ACTIVITY_SUMMARIES_PATCH);
 
   const batches = batchActivities(settings);
   const limit = settings.batchesPerExecution;
@@ -80,6 +93,7 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
     for (let n = 0; ; n++) {
       if (paused) {
         upsertSearchAttributes([{ key: DMS_STATUS, value: 'PAUSED' }]);
+        showDetails();
         await condition(() => !paused);
         upsertSearchAttributes([{ key: DMS_STATUS, value: 'IP' }]);
       }
@@ -88,8 +102,12 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
         await condition(allHandlersFinished);
         return await continueAsNew<typeof dmsPartition>({ ...input, state, startedAtMs, rowsAtStart, paused: paused || undefined, largestTieRun: tie });
       }
-      const result = await batches.runBatch({ mapref, prcid, epoch, jobid, expected: state, maxBatches: limit - committed, partition: range });
+      const batchInput = { mapref, prcid, epoch, jobid, expected: state, maxBatches: limit - committed, partition: range };
+      const result = summaries
+        ? await batches.runBatch.executeWithOptions({ ...batchOptions(settings), summary: `range ${range.k}: ${sliceSummary(state.batches, state.checkpoint)}` }, [batchInput])
+        : await batches.runBatch(batchInput);
       state = result.state;
+      showDetails();
       if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: state.rows }]);
       if (result.tieRun > tie.rows) tie = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
       if (result.alreadyCommitted) log.info(`Range ${range.k}: batch ${state.batches} was already committed by an earlier attempt; continuing after it`);
@@ -97,9 +115,11 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
     }
     upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }]);
     log.info(`Mapping ${mapref}, range ${range.k} complete: ${state.rows} rows in ${state.batches} batches`);
+    showDetails('complete');
     return { k: range.k, state, largestTieRun: tie };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
+    showDetails(isCancellation(err) ? 'cancelled' : 'failed');
     upsertSearchAttributes([{ key: DMS_STATUS, value: isCancellation(err) ? 'CN' : 'FL' }]);
     throw err;
   }

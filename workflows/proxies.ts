@@ -1,7 +1,7 @@
 // The activity stubs of dms-etl's workflows: short control steps, and batch activities
 // (heartbeats, a cancel that waits for the rollback, the run's retry settings).
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
+import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import type { DmsActivities } from '../activities';
 import type { RunSettings } from '../activities/types';
 // Pure data, no I/O: safe in the workflow bundle.
@@ -13,7 +13,12 @@ export const CONTROL_RETRY: RetryPolicy = { initialInterval: '1 second', maximum
 export const control = proxyActivities<DmsActivities>({ startToCloseTimeout: '2 minutes', retry: CONTROL_RETRY });
 
 export function batchActivities(settings: RunSettings) {
-  return proxyActivities<DmsActivities>({
+  return proxyActivities<DmsActivities>(batchOptions(settings));
+}
+
+/** The batch activities' options (with a summary added at a call, for the Web UI). */
+export function batchOptions(settings: RunSettings): ActivityOptions {
+  return {
     startToCloseTimeout: settings.batchTimeoutMs,
     heartbeatTimeout: settings.heartbeatTimeoutMs,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -24,5 +29,5 @@ export function batchActivities(settings: RunSettings) {
       maximumAttempts: settings.retry.maximumAttempts,
       nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
     },
-  });
+  };
 }

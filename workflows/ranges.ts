@@ -44,9 +44,10 @@ export function sumOf(own: BatchState, progress: RangeProgress[]): BatchState {
 /**
  * Loads the unfinished ranges in child workflows and waits for all of them, updating
  * `progress` as each ends. Throws the first failure (or the cancel) once every range has
- * stopped; pause and resume (as isPaused says) are passed on to the ranges.
+ * stopped; pause and resume (as isPaused says) are passed on to the ranges. onChange is
+ * called as a range ends (the run's details in the Web UI).
  */
-export async function loadRanges(run: RangedRun, ranges: RangeState[], progress: RangeProgress[], isPaused: () => boolean): Promise<{ largestTieRun: { rows: number; batch: number; k: number } }> {
+export async function loadRanges(run: RangedRun, ranges: RangeState[], progress: RangeProgress[], isPaused: () => boolean, onChange: () => void = () => undefined): Promise<{ largestTieRun: { rows: number; batch: number; k: number } }> {
   const handles = new Map<number, ChildWorkflowHandle<typeof dmsPartition>>();
   let relayed = false;
   let over = false;
@@ -86,8 +87,10 @@ export async function loadRanges(run: RangedRun, ranges: RangeState[], progress:
             const result: DmsPartitionResult = await handle.result();
             Object.assign(entry, { checkpoint: result.state.checkpoint, rowsLoaded: result.state.rows, batches: result.state.batches, status: 'PC' });
             if (result.largestTieRun.rows > largestTieRun.rows) largestTieRun = { ...result.largestTieRun, k: r.k };
+            onChange();
           } catch (err) {
             entry.status = isCancellation(err) ? 'CN' : 'FL';
+            onChange();
             if (failure === undefined) {
               failure = err;
               // The other ranges stop too: each rolls back its batch in flight.

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointRow, createFactSource, createFactTarget, registerMapping, runs } from '../support/fact-load';
 import { failureOf, openHarness, waitUntil, type Harness } from '../support/harness';
-import { tableDigest } from '../support/postgres';
+import { tableDigest, withClient } from '../support/postgres';
+import { grouped } from '../../workflows/details';
 
 const run = promisify(execFile);
 const DMS = path.join(__dirname, '..', '..', 'bin', 'dms.js');
@@ -56,6 +57,22 @@ describe('pause and resume', () => {
     expect((await runs(h.dbs.metadata, 'PAUSE'))[0].status).toBe('IP');
     expect((await dms('status', 'PAUSE')).stdout).toContain('paused (signal resume, or `dms resume`, to go on)');
     await waitUntil('DmsStatus PAUSED', async () => (await pausedRuns('PAUSE')) === 1, 10_000, 200);
+
+    // The run's page in the Web UI: its current details and its handlers, read as the UI reads them.
+    type Metadata = { currentDetails?: string; definition?: { signalDefinitions?: { name: string; description?: string }[] } };
+    const meta = await handle.query<Metadata>('__temporal_workflow_metadata');
+    const details = meta.currentDetails ?? '';
+    expect(details).toContain(`**PAUSE** · KEY · APPEND · run ${active.prcid} (DMS_PRCLOG)`);
+    expect(details).toContain(`${grouped(paused.trgrows)} rows in ${paused.batchcnt} batches`);
+    expect(details).toContain(`- checkpoint \`${paused.chkpnt}\``);
+    expect(details).toContain('**paused**');
+    // Keys only: no value of another column, neither the last loaded row's nor any note.
+    const last = await withClient(h.dbs.source, (c) => c.query(`SELECT amount::text, sold_at::text, note FROM sales WHERE sale_id = $1`, [paused.chkpnt]));
+    for (const value of Object.values(last.rows[0] as Record<string, string | null>)) if (value) expect(details).not.toContain(value);
+    expect(details).not.toMatch(/note \d/);
+    const signals = meta.definition?.signalDefinitions ?? [];
+    expect(signals.find((d) => d.name === 'resetCheckpoint')?.description).toContain('{"to": "150000"}');
+    expect(signals.map((d) => d.name)).toEqual(expect.arrayContaining(['pause', 'resume', 'resetCheckpoint']));
 
     // A worker killed while the run is paused: a new worker replays it, and it stays paused.
     await first.kill('SIGKILL');

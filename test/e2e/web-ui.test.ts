@@ -1,22 +1,31 @@
-// The browser check: a real load on a real dev server, then headless Chromium (Debian's
-// package, driven by playwright-core) opens the server's Temporal Web UI, filters the
-// workflows by the search attribute DmsMapref, finds the run, and saves a screenshot to
-// test-artifacts/web-ui.png.
+// The browser check: real loads on a real dev server, then headless Chromium (Debian's
+// package, driven by playwright-core) opens the server's Temporal Web UI. It filters the
+// workflows by the search attribute DmsMapref and finds the run (screenshot
+// test-artifacts/web-ui.png); then, on the page of a load paused part way, it reads the run's
+// summary and current details (rows and checkpoint as DMS_CHKPNT holds them), the batch
+// activities' summaries, and the signals the UI offers with their descriptions
+// (test-artifacts/web-ui-run.png, web-ui-signal.png).
 //
 // Chromium is /usr/bin/chromium, or DMS_CHROMIUM. Without it the check is skipped locally
 // (with a message) but fails in CI (CI=true), where .ci/run installs it.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFactSource, createFactTarget, registerMapping, runs } from '../support/fact-load';
+import { checkpointRow, createFactSource, createFactTarget, registerMapping, runs } from '../support/fact-load';
+import { grouped } from '../../workflows/details';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
 import { tableDigest } from '../support/postgres';
 
 const CHROMIUM = process.env.DMS_CHROMIUM || '/usr/bin/chromium';
 const IN_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const SCREENSHOT = path.join(__dirname, '..', '..', 'test-artifacts', 'web-ui.png');
+const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
+const SCREENSHOT = path.join(ARTIFACTS, 'web-ui.png');
+const DMS = path.join(__dirname, '..', '..', 'bin', 'dms.js');
+const run = promisify(execFile);
 const ROWS = 20_000;
 
 if (!HAVE_CHROMIUM && !IN_CI) {
@@ -29,7 +38,8 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the Temporal Web UI', () => {
 
   beforeAll(async () => {
     if (!HAVE_CHROMIUM) throw new Error(`no Chromium at ${CHROMIUM}: CI installs it with apt-get (.ci/run); set DMS_CHROMIUM to use another`);
-    h = await openHarness('webui', {}, { webUi: true });
+    // Short slices: the paused load has run batch activities of its own, with their summaries.
+    h = await openHarness('webui', { DMS_ACTIVITY_SLICE_MS: '300' }, { webUi: true });
     await createFactSource(h.dbs.source, ROWS);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -95,5 +105,63 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the Temporal Web UI', () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
     await page.close();
+  });
+
+  it("shows a running load's summary, current details and activity summaries, and offers its signals with their input", async () => {
+    const mapref = 'UI_LIVE';
+    await createFactTarget(h.dbs.target, 't_ui_live');
+    await registerMapping(h.dbs, { mapref, batchSize: 500, trgtbnm: 'T_UI_LIVE' });
+    // Batch 3 waits past the slice's time, so that the pre-flight activity hands over and batch
+    // activities follow; batch 20 waits before its commit, so that the pause arrives mid-load.
+    const worker = await h.startWorker({
+      faults: [
+        { point: 'beforeCommit', batch: 3, action: 'stall', ms: 500 },
+        { point: 'beforeCommit', batch: 20, action: 'stall', ms: 1500 },
+      ],
+    });
+    const dms = (...args: string[]) => run(process.execPath, [DMS, ...args], { env: { ...process.env, ...h.workerEnv } });
+    // Started as a user starts it: `dms run` sets the static summary.
+    await dms('run', mapref);
+    await worker.waitFor(/fault: stall start at beforeCommit of batch 20/);
+    await dms('pause', mapref);
+    await waitUntil('the pause', async () => new RegExp(`Mapping ${mapref}: paused after batch \\d+`).test(h.workerOutput()), 30_000, 100);
+    const at = (await checkpointRow(h.dbs.target, mapref))!;
+    const handle = h.client.workflow.getHandle(`dms-${mapref}`);
+    const { runId } = await handle.describe();
+
+    const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+    // A running workflow's page keeps polling: wait for its parts, not for a quiet network.
+    await page.goto(new URL(`/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-${mapref}/${runId}/user-metadata`, h.server.uiAddress!).toString());
+    // The summary and the current details are Markdown, each rendered in a frame of its own.
+    const frames = () => page.locator('iframe[title="output"]');
+    await expect.poll(() => frames().count(), { timeout: 30_000 }).toBe(2);
+    const summary = await page.frameLocator('iframe[title="output"]').first().locator('body').innerText();
+    const details = await page.frameLocator('iframe[title="output"]').last().locator('body').innerText();
+    expect(summary).toContain(`${mapref}: SRC → PUBLIC.T_UI_LIVE (KEY on SALE_ID)`);
+    expect(details).toContain(`${mapref} · KEY · APPEND · run ${at.prcid} (DMS_PRCLOG)`);
+    expect(details).toContain(`${grouped(at.trgrows)} rows in ${at.batchcnt} batches`);
+    expect(details).toContain(`checkpoint ${at.chkpnt}`);
+    expect(details).toContain('paused: signal resume');
+    // The timeline's activities say where each slice started.
+    await expect.poll(async () => (await page.innerText('body')).match(/batches from \d+, after key \d+/g)?.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await page.innerText('body')).toContain('checks the mapping, then the first batches');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-run.png'), fullPage: true });
+
+    // More Actions → Send a Signal lists the run's signals, each with its input format.
+    await page.getByRole('button', { name: 'More Actions' }).first().click();
+    await page.getByRole('menuitem', { name: /Send a Signal/ }).click();
+    await page.locator('[data-testid="signal-select-button"]:visible').click();
+    const offered = page.getByRole('option', { name: /resetCheckpoint/ }).first();
+    await expect.poll(() => offered.count(), { timeout: 10_000 }).toBe(1);
+    expect(await offered.innerText()).toContain('Input: {"to": "150000"}');
+    for (const name of ['pause', 'resume']) expect(await page.getByRole('option', { name: new RegExp(`^${name}`) }).count()).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-signal.png'), fullPage: true });
+    await page.close();
+
+    await dms('resume', mapref);
+    expect((await handle.result()).rows).toBe(ROWS);
+    expect(await tableDigest(h.dbs.target, 't_ui_live', 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
+    await worker.kill();
   });
 });
