@@ -64,6 +64,8 @@ describe('dms schedule', () => {
     // The search attribute is in the start event itself, as the schedule's action set it.
     const history = await h.client.workflow.getHandle(done[0].wfid!).fetchHistory();
     expect(Object.keys(history.events![0].workflowExecutionStartedEventAttributes!.searchAttributes!.indexedFields!)).toContain('DmsMapref');
+    // So is the summary the Web UI shows (a JSON string payload).
+    expect(await h.client.workflow.getHandle(done[0].wfid!).describe().then((d) => d.staticSummary())).toBe('SCHED: SRC → PUBLIC.T_SCHED (KEY on SALE_ID)');
     const listed: string[] = [];
     for await (const w of h.client.workflow.list({ query: 'DmsMapref="SCHED"' })) listed.push(w.workflowId);
     expect(listed.length).toBeGreaterThanOrEqual(2);
