@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 /** The files that need a MariaDB server (test/support/mariadb.ts). */
 const NEEDS_MARIADB = ['engine-mariadb', 'estimates', 'mariadb-source', 'mariadb-target', 'rejects', 'split-points'].map((name) => `test/e2e/${name}.test.ts`);
 
+/** Lane A: the MariaDB files and others, about half of the suite's time (see below). */
+const LANE_A = [...NEEDS_MARIADB, ...['failures', 'modes', 'demo', 'dev', 'checkpoint', 'cli'].map((name) => `test/e2e/${name}.test.ts`)];
+
 const IN_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
 
 /** Null when the tests' MariaDB answers, else why not. */
@@ -24,17 +27,23 @@ export default defineConfig(async () => {
   if (missing) {
     console.warn(`tests: ${missing}; skipped ${NEEDS_MARIADB.length} files that need it (install mariadb-server, or set DMS_TEST_MARIADB_URL)`);
   }
+  const excluded = ['**/node_modules/**', ...(missing ? NEEDS_MARIADB : [])];
+  const lane = { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false };
   return {
     test: {
-      include: ['test/**/*.test.ts'],
-      exclude: ['**/node_modules/**', ...(missing ? NEEDS_MARIADB : [])],
       // One workflow bundle for every test worker, and the tests' PostgreSQL (test/support/global-setup.ts).
       globalSetup: ['test/support/global-setup.ts'],
-      // End-to-end files each start a Temporal dev server and worker processes: on a
-      // 2-core machine they run one after another.
-      fileParallelism: false,
       testTimeout: 180_000,
       hookTimeout: 120_000,
+      maxWorkers: 2,
+      // End-to-end files each start a Temporal dev server and worker processes. On a 2-core
+      // machine two files run at once, one from each lane, each lane one file after another.
+      // Every file that needs MariaDB is in lane A: mariadb-target.test.ts turns the server's
+      // global local_infile off and on again, which no other MariaDB file may see.
+      projects: [
+        { test: { ...lane, name: 'lane-a', include: LANE_A, exclude: excluded } },
+        { test: { ...lane, name: 'lane-b', include: ['test/**/*.test.ts'], exclude: [...excluded, ...LANE_A] } },
+      ],
     },
   };
 });
