@@ -27,8 +27,7 @@ import type { DmsActivities } from '../activities';
 import { innermostMessage } from '../common/errors';
 import type { BatchResult, BatchState, RangeState, RunSettings } from '../activities/types';
 import { batchActivities, batchOptions, control, CONTROL_RETRY } from './proxies';
-import { ACTIVITY_SUMMARIES_PATCH } from './patches';
-import { currentDetails, grouped, HANDLER_DESCRIPTIONS, sliceSummary, type RunView } from './details';
+import { ACTIVITY_SUMMARIES_PATCH, currentDetails, grouped, HANDLER_DESCRIPTIONS, sliceSummary, type RunView } from './details';
 import { loadRanges, rangeProgress, sumOf } from './ranges';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress, type RangeProgress } from './handlers';
 

@@ -18,9 +18,8 @@ import {
 } from '@temporalio/workflow';
 import type { BatchState, RangeRef, RunSettings } from '../activities/types';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress } from './handlers';
-import { ACTIVITY_SUMMARIES_PATCH } from './patches';
 import { batchActivities, batchOptions } from './proxies';
-import { currentDetails, HANDLER_DESCRIPTIONS, sliceSummary } from './details';
+import { ACTIVITY_SUMMARIES_PATCH, currentDetails, HANDLER_DESCRIPTIONS, sliceSummary } from './details';
 import { DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
 
 export interface DmsPartitionInput {
