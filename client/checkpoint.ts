@@ -2,6 +2,7 @@
 // do, and moving its checkpoint by hand: by signal while it runs, and while it does not, in
 // the target's DMS_CHKPNT (fenced like a takeover: a new epoch) with the reset recorded in
 // DMS_PRCLOG, so that the next run resumes from it.
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { DatabaseRegistry } from '../activities/databases';
 import { redactedMessage } from '../activities/failures';
@@ -113,7 +114,14 @@ export function addCheckpointCommands(program: Command): void {
           if (latest?.status === 'IP') {
             await withTemporal(async (client) => {
               const handle = client.workflow.getHandle(latest.wfid ?? '');
-              const running = latest.wfid ? (await handle.describe().catch(() => undefined))?.status.name === 'RUNNING' : false;
+              // Only a workflow Temporal does not know is gone; any other error is shown as it is.
+              const described = latest.wfid
+                ? await handle.describe().catch((err: unknown) => {
+                    if (err instanceof WorkflowNotFoundError) return undefined;
+                    throw new EnvError(`${mapref}: could not ask Temporal whether workflow ${latest.wfid} runs: ${(err as Error).message.split('\n')[0]}`);
+                  })
+                : undefined;
+              const running = described?.status.name === 'RUNNING';
               if (!running) {
                 throw new EnvError(`${mapref}: run ${latest.prcid} is marked running, but its workflow ${latest.wfid ?? '?'} no longer runs; start the mapping (\`dms run ${mapref}\` takes that run over and resumes it) and reset it while it runs`);
               }
