@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { ClientEnv, readEnv } from '../common/env';
 import { EnvError } from '../common/errors';
+import { temporalConnectError, temporalTarget } from '../common/temporal-config';
 import { openMetadata } from '../metadata/open-metadata';
 import type { Metadata } from '../metadata/repository';
 import { DMS_MAPREF } from '../workflows/search-attributes';
@@ -34,7 +35,9 @@ export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
     // The tour's connections (client/dev-tour.ts) name the stack's password: commands that
     // open them (dms verify, connection test, run --wait's estimate) read it there.
     env[TOUR_PASSWORD_ENV] ??= dev.metadataPassword;
-    return readEnv(ClientEnv, { ...env, DMS_METADATA_URL: dev.metadataUrl, DMS_METADATA_PASSWORD: dev.metadataPassword, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS ?? dev.temporalAddress });
+    // The stack's Temporal, unless the environment (or a config profile) names another.
+    if (env.TEMPORAL_ADDRESS === undefined && env.TEMPORAL_PROFILE === undefined) env.TEMPORAL_ADDRESS = dev.temporalAddress;
+    return readEnv(ClientEnv, { ...env, DMS_METADATA_URL: dev.metadataUrl, DMS_METADATA_PASSWORD: dev.metadataPassword });
   }
   return readEnv(ClientEnv, env);
 }
@@ -50,11 +53,12 @@ export async function withMetadata<T>(fn: (metadata: Metadata) => Promise<T>): P
 
 export async function withTemporal<T>(fn: (client: Client, env: ClientEnv) => Promise<T>): Promise<T> {
   const env = clientEnv();
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS }).catch((err: Error) => {
-    throw new EnvError(`Cannot reach Temporal at TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS}: ${err.message}. Start it with \`npm run temporal\` or set TEMPORAL_ADDRESS.`);
+  const target = temporalTarget();
+  const connection = await Connection.connect({ ...target.options, connectTimeout: 10_000 }).catch(async (err: unknown) => {
+    throw await temporalConnectError(target, err);
   });
   try {
-    return await fn(new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }), env);
+    return await fn(new Client({ connection, namespace: target.namespace }), env);
   } finally {
     await connection.close();
   }

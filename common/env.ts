@@ -15,9 +15,9 @@ const postgresUrl = (name: string) =>
     .min(1, `${name} is empty: point it at the metadata database, e.g. postgres://postgres@127.0.0.1:5432/dms`)
     .refine((v) => v === '' || /^postgres(ql)?:\/\//.test(v), `${name} must be a postgres:// URL`);
 
+// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key and profiles are read by the SDK's own
+// loader (common/temporal-config.ts); only dms-etl's own variable is checked here.
 const temporalEnv = {
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   DMS_TASK_QUEUE: z.string().min(1).default('dms-etl'),
 };
 

@@ -7,6 +7,7 @@ import { DatabaseRegistry } from '../activities/databases';
 import type { RunSettings } from '../activities/types';
 import { readEnv, WorkerEnv } from '../common/env';
 import { EnvError } from '../common/errors';
+import { temporalConnectError, temporalTarget } from '../common/temporal-config';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { openMetadata } from '../metadata/open-metadata';
 import { meteredWith } from '../activities/metrics';
@@ -41,6 +42,7 @@ export interface WorkerExtras {
 
 export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   const env = readEnv(WorkerEnv);
+  const temporal = temporalTarget();
   // Before any connection: the runtime's logger and metrics exporter are fixed at install.
   const runtime = installRuntime(env);
   // The worker's own lines: on stdout as they always were, or as JSON lines like every other.
@@ -52,10 +54,14 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   let clientConnection: Connection | undefined;
   let connection: NativeConnection | undefined;
   try {
-    clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-    connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-    const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
-    await checkSearchAttributes(clientConnection, env.TEMPORAL_NAMESPACE);
+    clientConnection = await Connection.connect({ ...temporal.options, connectTimeout: 10_000 }).catch(async (err: unknown) => {
+      throw await temporalConnectError(temporal, err);
+    });
+    connection = await NativeConnection.connect(temporal.options).catch(async (err: unknown) => {
+      throw await temporalConnectError(temporal, err);
+    });
+    const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
+    await checkSearchAttributes(clientConnection, temporal.namespace);
     const activities = createActivities({
       metadata,
       databases,
@@ -76,7 +82,7 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
     });
     const options: WorkerOptions = {
       connection,
-      namespace: env.TEMPORAL_NAMESPACE,
+      namespace: temporal.namespace,
       taskQueue: env.DMS_TASK_QUEUE,
       activities,
       // A prebuilt bundle (`npm run bundle`) spares each worker webpack's time and memory.
@@ -89,7 +95,7 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
       interceptors: { activity: [activityLogFields], workflowModules: [WORKFLOW_LOG_FIELDS] },
     };
     const worker = await Worker.create(options);
-    say(`dms worker: polling task queue ${env.DMS_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS} (namespace ${env.TEMPORAL_NAMESPACE})`);
+    say(`dms worker: polling task queue ${env.DMS_TASK_QUEUE} on ${temporal.describe} (namespace ${temporal.namespace})`);
     if (env.DMS_METRICS_ADDRESS) say(`dms worker: Prometheus metrics at http://${env.DMS_METRICS_ADDRESS}/metrics`);
     extras.onReady?.();
     // The SDK's runtime shuts the worker down gracefully on SIGINT and SIGTERM: activities

@@ -4,7 +4,7 @@ import { ClientEnv, readEnv, WorkerEnv } from '../../common/env';
 describe('environment', () => {
   it('applies the documented defaults', () => {
     const env = readEnv(WorkerEnv, { DMS_METADATA_URL: 'postgres://u@h/db' });
-    expect(env).toMatchObject({ TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPACE: 'default', DMS_TASK_QUEUE: 'dms-etl', DMS_RETRY_MAX_ATTEMPTS: 10, DMS_MAX_CONCURRENT_BATCHES: 4 });
+    expect(env).toMatchObject({ DMS_TASK_QUEUE: 'dms-etl', DMS_RETRY_MAX_ATTEMPTS: 10, DMS_MAX_CONCURRENT_BATCHES: 4 });
   });
 
   it('takes a whole number of concurrent batches, at least 1', () => {
