@@ -35,11 +35,11 @@ export default defineConfig(async () => {
       globalSetup: ['test/support/global-setup.ts'],
       testTimeout: 180_000,
       hookTimeout: 120_000,
-      maxWorkers: 2,
-      // End-to-end files each start a Temporal dev server and worker processes. On a 2-core
-      // machine two files run at once, one from each lane, each lane one file after another.
-      // Every file that needs MariaDB is in lane A: mariadb-target.test.ts turns the server's
-      // global local_infile off and on again, which no other MariaDB file may see.
+      // End-to-end files each start a Temporal dev server and worker processes, one file after
+      // another in each lane. `npm test` (scripts/test-lanes.ts) runs the two lanes in two
+      // vitest processes at once; vitest alone (`npx vitest run`) runs them one after the
+      // other. Every file that needs MariaDB is in lane A: mariadb-target.test.ts turns the
+      // server's global local_infile off and on again, which no other MariaDB file may see.
       projects: [
         { test: { ...lane, name: 'lane-a', include: LANE_A, exclude: excluded } },
         { test: { ...lane, name: 'lane-b', include: ['test/**/*.test.ts'], exclude: [...excluded, ...LANE_A] } },
