@@ -107,6 +107,12 @@ describe('dms checkpoint', () => {
   it('moves a running load by signal (UPSERT: idempotent)', async () => {
     await createFactTarget(h.dbs.target, 't_cksig', { primaryKey: true });
     await registerMapping(h.dbs, { mapref: 'CKSIG', batchSize: 1000, trgtbnm: 'T_CKSIG', columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } });
+    // The reset must land while the run loads: `dms checkpoint reset` takes a few seconds on a
+    // busy machine (a node process, the mapping planned), longer than the other tests' 1.5 s
+    // stall, after which the rest of the load ends at once. This run's batch 6 waits 6 s (the
+    // heartbeat timeout is 10 s).
+    await worker.kill();
+    worker = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 6, action: 'stall', ms: 6000 }] });
     const handle = await start('CKSIG');
     await worker.waitFor(/fault: stall start at beforeCommit of batch 6 attempt \d+/, 30_000);
     const [active] = await runs(h.dbs.metadata, 'CKSIG');

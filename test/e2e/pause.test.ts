@@ -42,8 +42,9 @@ describe('pause and resume', () => {
   it('pauses between batches, stays paused through a worker SIGKILL, and resumes to an exact target', async () => {
     await createFactTarget(h.dbs.target, 't_pause');
     await registerMapping(h.dbs, { mapref: 'PAUSE', batchSize: 500, trgtbnm: 'T_PAUSE' });
-    // Batch 10 waits 2 s before its commit: the pause arrives while it is in flight.
-    const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 10, action: 'stall', ms: 2000 }] });
+    // Batch 10 waits 6 s before its commit: the pause (a `dms` process, slow on a busy
+    // machine) arrives while it is in flight.
+    const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 10, action: 'stall', ms: 6000 }] });
     const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-PAUSE', args: [{ mapref: 'PAUSE' }] });
     await first.waitFor(/fault: stall start at beforeCommit of batch 10/);
     const [active] = await runs(h.dbs.metadata, 'PAUSE');
@@ -93,7 +94,8 @@ describe('pause and resume', () => {
   it('cancels a paused run: it ends CN with its checkpoint, and `dms pause` without a run says so', async () => {
     await createFactTarget(h.dbs.target, 't_pausecn');
     await registerMapping(h.dbs, { mapref: 'PAUSECN', batchSize: 500, trgtbnm: 'T_PAUSECN' });
-    const worker = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 6, action: 'stall', ms: 1500 }] });
+    // Long enough for `dms pause` to land during batch 6 on a busy machine.
+    const worker = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 6, action: 'stall', ms: 6000 }] });
     const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-PAUSECN', args: [{ mapref: 'PAUSECN' }] });
     await worker.waitFor(/fault: stall start at beforeCommit of batch 6/);
     await dms('pause', 'PAUSECN');

@@ -97,8 +97,9 @@ describe('dms schedule', () => {
     // No key on the target: a second load of the same rows would show.
     await createFactTarget(h.dbs.target, 't_schbusy');
     await registerMapping(h.dbs, { mapref: 'SCHBUSY', batchSize: 1000, trgtbnm: 'T_SCHBUSY' });
-    // Batch 2 holds its transaction open for 4 s: the run is active meanwhile.
-    const worker = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 2, action: 'stall', ms: 4000 }] });
+    // Batch 2 holds its transaction open for 8 s: the run is active meanwhile, through two
+    // `dms` commands that take seconds each on a busy machine (the heartbeat timeout is 10 s).
+    const worker = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 2, action: 'stall', ms: 8000 }] });
     // Once a year: only triggers run it here.
     expect((await dms('schedule', 'create', 'SCHBUSY', '--cron', '0 0 1 1 *')).code).toBe(0);
     expect((await dms('schedule', 'trigger', 'SCHBUSY')).stdout).toContain('schedule dms-schedule-SCHBUSY triggered');

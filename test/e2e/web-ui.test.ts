@@ -112,11 +112,12 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the Temporal Web UI', () => {
     await createFactTarget(h.dbs.target, 't_ui_live');
     await registerMapping(h.dbs, { mapref, batchSize: 500, trgtbnm: 'T_UI_LIVE' });
     // Batch 3 waits past the slice's time, so that the pre-flight activity hands over and batch
-    // activities follow; batch 20 waits before its commit, so that the pause arrives mid-load.
+    // activities follow; batch 20 waits 6 s before its commit, so that the pause (a `dms`
+    // process, slow on a busy machine) arrives mid-load.
     const worker = await h.startWorker({
       faults: [
         { point: 'beforeCommit', batch: 3, action: 'stall', ms: 500 },
-        { point: 'beforeCommit', batch: 20, action: 'stall', ms: 1500 },
+        { point: 'beforeCommit', batch: 20, action: 'stall', ms: 6000 },
       ],
     });
     const dms = (...args: string[]) => run(process.execPath, [DMS, ...args], { env: { ...process.env, ...h.workerEnv } });
