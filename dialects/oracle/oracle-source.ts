@@ -191,16 +191,9 @@ export class OracleSource implements SourceDatabase {
   }
 
   async keyOrderUsesIndex(q: KeyedQuery): Promise<boolean> {
-    const id = `dms-${randomUUID()}`.slice(0, 30);
     const key = await this.keyParts(q);
-    return this.pool.with(async (c) => {
-      await c.execute(sql.keyOrderProbeSql(id, q.query, key));
-      const sorts = (await c.execute<[number]>(sql.PLAN_SORTS_SQL, [id], { outFormat: oracledb.OUT_FORMAT_ARRAY })).rows ?? [];
-      // PLAN_TABLE keeps a session's plans until it ends: this one goes now.
-      await c.execute(`DELETE FROM PLAN_TABLE WHERE STATEMENT_ID = :k1`, [id]);
-      await c.commit();
-      return Number(sorts[0]?.[0] ?? 0) === 0;
-    });
+    const sorts = await this.explained((id) => sql.keyOrderProbeSql(id, q.query, key), sql.PLAN_SORTS_SQL);
+    return Number(sorts[0]?.[0] ?? 0) === 0;
   }
 
   /**
@@ -209,14 +202,21 @@ export class OracleSource implements SourceDatabase {
    */
   async estimateRows(q: KeyedQuery, after: KeyValue | null): Promise<number | null> {
     if (after !== null && q.key.length > 0) return null;
+    const rows = await this.explained((id) => sql.estimateProbeSql(id, q.query), sql.PLAN_ROWS_SQL);
+    const n = Number(rows[0]?.[0]);
+    return rows.length > 0 && rows[0][0] !== null && Number.isFinite(n) ? n : null;
+  }
+
+  /** Explains a statement under a statement id of its own, reads its plan with `read`, then removes the plan. */
+  private explained(probe: (statementId: string) => string, read: string): Promise<unknown[][]> {
     const id = `dms-${randomUUID()}`.slice(0, 30);
     return this.pool.with(async (c) => {
-      await c.execute(sql.estimateProbeSql(id, q.query));
-      const rows = (await c.execute<[unknown]>(sql.PLAN_ROWS_SQL, [id], { outFormat: oracledb.OUT_FORMAT_ARRAY })).rows ?? [];
+      await c.execute(probe(id));
+      const rows = (await c.execute<unknown[]>(read, [id], { outFormat: oracledb.OUT_FORMAT_ARRAY })).rows ?? [];
+      // PLAN_TABLE keeps a session's plans until it ends: this one goes now.
       await c.execute(`DELETE FROM PLAN_TABLE WHERE STATEMENT_ID = :k1`, [id]);
       await c.commit();
-      const n = Number(rows[0]?.[0]);
-      return rows.length > 0 && rows[0][0] !== null && Number.isFinite(n) ? n : null;
+      return rows;
     });
   }
 
