@@ -8,11 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { z } from 'zod';
 import { Metadata } from '../metadata/repository';
 import { freePort, startDevServer, type DevServer } from '../scripts/temporal-dev';
-import { prepareTour, TOUR_PASSWORD_ENV } from './dev-tour';
+import { ensureDatabases, prepareTour, TOUR_PASSWORD_ENV } from './dev-tour';
 
 const ROOT = path.join(__dirname, '..');
 /** The database the metadata tables live in, on the embedded server. */
@@ -120,14 +119,7 @@ export async function startDevStack(say: (line: string) => void, env: NodeJS.Pro
     // Ctrl-C reaches the stack, which stops the worker first and PostgreSQL last.
     const postgres = await spawnEmbeddedPostgres({ dataDir, port, password });
     stops.push(postgres.stop);
-    const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
-    await admin.connect();
-    try {
-      const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-      if (!rowCount) await admin.query(`CREATE DATABASE ${DATABASE}`);
-    } finally {
-      await admin.end();
-    }
+    await ensureDatabases(port, password, [DATABASE]);
     const metadataUrl = `postgres://postgres@127.0.0.1:${port}/${DATABASE}`;
     const metadata = Metadata.open(metadataUrl, password);
     await metadata.migrate().finally(() => metadata.close());

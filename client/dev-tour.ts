@@ -3,7 +3,7 @@
 // (TOUR_SRC, TOUR_TGT) that examples/tour.yaml's mapping names. The tables are made once and
 // kept with the stack's data; the connections are written at every start, since the server's
 // port changes. Their password is the stack's, handed to the worker and to `dms` commands in
-// TOUR_PASSWORD_ENV.
+// TOUR_PASSWORD_ENV. ensureDatabases makes the stack's metadata database too.
 import pg from 'pg';
 
 export const TOUR_PASSWORD_ENV = 'DMS_DEV_PG_PASSWORD';
@@ -19,14 +19,19 @@ async function withDatabase<T>(port: number, password: string, database: string,
   }
 }
 
-/** Makes the sample where it is missing and points its connections at this start's port. */
-export async function prepareTour(port: number, password: string, metadataDatabase: string, say: (line: string) => void): Promise<void> {
+/** Creates the databases of the stack's PostgreSQL that do not exist yet (its metadata's, the tour's). */
+export async function ensureDatabases(port: number, password: string, names: string[]): Promise<void> {
   await withDatabase(port, password, 'postgres', async (c) => {
-    for (const name of ['tour_src', 'tour_tgt']) {
+    for (const name of names) {
       const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
       if (!rowCount) await c.query(`CREATE DATABASE ${name}`);
     }
   });
+}
+
+/** Makes the sample where it is missing and points its connections at this start's port. */
+export async function prepareTour(port: number, password: string, metadataDatabase: string, say: (line: string) => void): Promise<void> {
+  await ensureDatabases(port, password, ['tour_src', 'tour_tgt']);
   const columns = 'store_id int NOT NULL, sale_no bigint NOT NULL, sold_at timestamp NOT NULL, amount numeric(12,2), note text';
   await withDatabase(port, password, 'tour_src', async (c) => {
     await c.query(`CREATE TABLE IF NOT EXISTS sales (${columns}, PRIMARY KEY (store_id, sale_no))`);
