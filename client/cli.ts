@@ -10,7 +10,7 @@ import type { DmsJobInput, DmsJobResult, Progress, RangeProgress } from '../work
 import { runSummary } from '../workflows/details';
 import { WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor, dmsSearchAttributes } from './connections';
 import { estimateRun } from './estimate';
-import { formatProgress, ProgressDisplay, withHeartbeat, withRanges } from './progress';
+import { estimateNote, formatProgress, ProgressDisplay, withHeartbeat, withRanges } from './progress';
 import { addCheckpointCommands } from './checkpoint';
 import { addCatalogCommands, printTable } from './catalog';
 import { addRejectsCommand } from './rejects';
@@ -57,7 +57,6 @@ function watchProgress(client: Client, handle: WorkflowHandle, mapref: string): 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let estimating = false;
-  const numbers = new Intl.NumberFormat('en-US');
   const poll = async () => {
     const p = await client.connection.withDeadline(Date.now() + 5000, () => liveProgress(client, handle)).catch(() => null);
     if (stopped) return;
@@ -67,12 +66,8 @@ function watchProgress(client: Client, handle: WorkflowHandle, mapref: string): 
       estimating = true;
       void estimateRun(mapref, p).then((found) => {
         if (stopped) return;
-        if ('rows' in found) {
-          display.note(`${mapref}: about ${numbers.format(found.rows)} rows in all, estimated from the source's statistics (the % and ETA are estimates)`);
-          display.setEstimate(found.rows);
-        } else {
-          display.note(`${mapref}: no estimate of the rows to load, so no % or ETA: ${found.reason}`);
-        }
+        display.note(estimateNote(mapref, found));
+        if ('rows' in found) display.setEstimate(found.rows);
       });
     }
     display.tick(p);

@@ -103,6 +103,13 @@ function estimateText(p: Progress, estimate: number, format: (n: number) => stri
   return `~${share.percent}% of an estimated ${format(share.total)} rows, ${eta}`;
 }
 
+/** The line printed once the estimate is known, or once it is known there is none. */
+export function estimateNote(mapref: string, found: { rows: number } | { reason: string }): string {
+  return 'rows' in found
+    ? `${mapref}: about ${numbers.format(found.rows)} rows in all, estimated from the source's statistics (the % and ETA are estimates)`
+    : `${mapref}: no estimate of the rows to load, so no % or ETA: ${found.reason}`;
+}
+
 /** Where a run stands: its checkpoint, or a partitioned run's ranges. */
 function position(p: Progress): string {
   if (!p.partitions) return `checkpoint ${p.checkpoint ?? '(start)'}`;
