@@ -26,7 +26,7 @@ import type { DmsActivities } from '../activities';
 // Pure data, no I/O: safe in the workflow bundle.
 import { innermostMessage } from '../common/errors';
 import type { BatchResult, BatchState, RangeState, RunSettings } from '../activities/types';
-import { batchActivities, batchOptions, control, CONTROL_RETRY } from './proxies';
+import { batchActivities, control, CONTROL_RETRY, summarized } from './proxies';
 import { ACTIVITY_SUMMARIES_PATCH, currentDetails, grouped, HANDLER_DESCRIPTIONS, sliceSummary, type RunView } from './details';
 import { loadRanges, rangeProgress, sumOf } from './ranges';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress, type RangeProgress } from './handlers';
@@ -198,10 +198,8 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         fromStart: input.fromStart ?? false,
         ...(folded ? { firstSlice: { maxBatches: claim.settings.batchesPerExecution } } : {}),
       };
-      const plan =
-        folded && summaries
-          ? await preflight.prepareRun.executeWithOptions({ ...batchOptions(claim.settings), summary: `checks the mapping, then ${claim.resumesRun === null ? 'the first batches' : `goes on with run ${claim.resumesRun}`}` }, [prepareInput])
-          : await preflight.prepareRun(prepareInput);
+      const summary = folded && summaries ? `checks the mapping, then ${claim.resumesRun === null ? 'the first batches' : `goes on with run ${claim.resumesRun}`}` : null;
+      const plan = await summarized(preflight.prepareRun, claim.settings, summary, prepareInput);
       firstSlice = plan.firstSlice;
       ranges = plan.partitions;
       strategy = plan.strategy;
@@ -324,11 +322,8 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         break;
       }
       const batchInput = { mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state, maxBatches: limit - committed };
-      done = committedBy(
-        summaries
-          ? await batches.runBatch.executeWithOptions({ ...batchOptions(current.settings), summary: sliceSummary(current.state.batches, current.state.checkpoint) }, [batchInput])
-          : await batches.runBatch(batchInput),
-      );
+      const summary = summaries ? sliceSummary(current.state.batches, current.state.checkpoint) : null;
+      done = committedBy(await summarized(batches.runBatch, current.settings, summary, batchInput));
     }
     if (handOver) {
       await condition(allHandlersFinished);

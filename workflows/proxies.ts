@@ -1,6 +1,6 @@
 // The activity stubs of dms-etl's workflows: short control steps, and batch activities
 // (heartbeats, a cancel that waits for the rollback, the run's retry settings).
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import type { DmsActivities } from '../activities';
 import type { RunSettings } from '../activities/types';
@@ -17,7 +17,7 @@ export function batchActivities(settings: RunSettings) {
 }
 
 /** The batch activities' options (with a summary added at a call, for the Web UI). */
-export function batchOptions(settings: RunSettings): ActivityOptions {
+function batchOptions(settings: RunSettings): ActivityOptions {
   return {
     startToCloseTimeout: settings.batchTimeoutMs,
     heartbeatTimeout: settings.heartbeatTimeoutMs,
@@ -30,4 +30,13 @@ export function batchOptions(settings: RunSettings): ActivityOptions {
       nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
     },
   };
+}
+
+/**
+ * Calls a batch activity, with a summary for the Web UI's event timeline when one is given
+ * (runs under the patch ACTIVITY_SUMMARIES_PATCH; null keeps the call as histories before it
+ * recorded it).
+ */
+export function summarized<A extends unknown[], R>(activity: ActivityFunctionWithOptions<(...args: A) => Promise<R>>, settings: RunSettings, summary: string | null, ...args: A): Promise<R> {
+  return summary === null ? activity(...args) : activity.executeWithOptions({ ...batchOptions(settings), summary }, args);
 }
