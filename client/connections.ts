@@ -1,10 +1,10 @@
 // What every `dms` command opens: the metadata database and the Temporal client, from the
 // environment, each closed when the command ends; and the names runs are started under.
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { ClientEnv, readEnv } from '../common/env';
 import { EnvError } from '../common/errors';
-import { temporalConnectError, temporalTarget } from '../common/temporal-config';
+import { connectClient, temporalTarget } from '../common/temporal-config';
 import { openMetadata } from '../metadata/open-metadata';
 import type { Metadata } from '../metadata/repository';
 import { DMS_MAPREF } from '../workflows/search-attributes';
@@ -54,9 +54,7 @@ export async function withMetadata<T>(fn: (metadata: Metadata) => Promise<T>): P
 export async function withTemporal<T>(fn: (client: Client, env: ClientEnv) => Promise<T>): Promise<T> {
   const env = clientEnv();
   const target = temporalTarget();
-  const connection = await Connection.connect({ ...target.options, connectTimeout: 10_000 }).catch(async (err: unknown) => {
-    throw await temporalConnectError(target, err);
-  });
+  const connection = await connectClient(target);
   try {
     return await fn(new Client({ connection, namespace: target.namespace }), env);
   } finally {

@@ -6,6 +6,7 @@
 // exactly as the Temporal CLI does. Without any of them: the dev server on 127.0.0.1:7233.
 import net from 'node:net';
 import tls from 'node:tls';
+import { Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { EnvError } from './errors';
@@ -94,4 +95,11 @@ export async function temporalConnectError(target: TemporalTarget, err: unknown)
       ? 'check TEMPORAL_ADDRESS (and TEMPORAL_API_KEY or the client certificate the cluster expects)'
       : 'start it with `npm run temporal` (or `npm run dev`), or set TEMPORAL_ADDRESS (and TEMPORAL_TLS, TEMPORAL_API_KEY for a cluster or Temporal Cloud)';
   return new EnvError(`Cannot reach Temporal at ${target.describe}: ${cause}. Fix: ${hint}`);
+}
+
+/** A client connection to the target (the CLI's, and the worker's own client), failing in one line. */
+export function connectClient(target: TemporalTarget): Promise<Connection> {
+  return Connection.connect({ ...target.options, connectTimeout: 10_000 }).catch(async (err: unknown) => {
+    throw await temporalConnectError(target, err);
+  });
 }

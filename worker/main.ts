@@ -7,7 +7,7 @@ import { DatabaseRegistry } from '../activities/databases';
 import type { RunSettings } from '../activities/types';
 import { readEnv, WorkerEnv } from '../common/env';
 import { EnvError } from '../common/errors';
-import { temporalConnectError, temporalTarget } from '../common/temporal-config';
+import { connectClient, temporalConnectError, temporalTarget } from '../common/temporal-config';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { openMetadata } from '../metadata/open-metadata';
 import { meteredWith } from '../activities/metrics';
@@ -54,9 +54,7 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   let clientConnection: Connection | undefined;
   let connection: NativeConnection | undefined;
   try {
-    clientConnection = await Connection.connect({ ...temporal.options, connectTimeout: 10_000 }).catch(async (err: unknown) => {
-      throw await temporalConnectError(temporal, err);
-    });
+    clientConnection = await connectClient(temporal);
     connection = await NativeConnection.connect(temporal.options).catch(async (err: unknown) => {
       throw await temporalConnectError(temporal, err);
     });
