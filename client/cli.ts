@@ -94,6 +94,7 @@ const EXAMPLES: Record<string, string> = {
   'mapping validate': 'dms mapping validate SALES_FACT_LOAD',
   verify: 'dms verify SALES_FACT_LOAD --ranges 32 --checksum',
   worker: 'DMS_METRICS_ADDRESS=0.0.0.0:9464 dms worker',
+  'codec-server': 'DMS_PAYLOAD_KEYS=k1:… DMS_CODEC_AUTH="Bearer …" dms codec-server --listen 127.0.0.1:8081 --origin https://temporal-ui.example.com',
   run: 'dms run SALES_FACT_LOAD --wait        (dms run SALES_FACT_LOAD --from-start to reload)',
   cancel: 'dms cancel SALES_FACT_LOAD',
   pause: 'dms pause SALES_FACT_LOAD',
@@ -238,6 +239,27 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('codec-server')
+    .description('serve the payload codec (DMS_PAYLOAD_KEYS) to the Temporal Web UI and CLI, so encrypted histories read in plain text there; with DMS_CODEC_AUTH set, every call must carry that Authorization header')
+    .option('--listen <host:port>', 'where to listen', '127.0.0.1:8081')
+    .option('--origin <url...>', 'Web UI origins allowed to call it from a browser', ['http://localhost:8233', 'http://127.0.0.1:8233'])
+    .action(async (opts: { listen: string; origin: string[] }) => {
+      const { startCodecServer } = require('./codec-server') as typeof import('./codec-server');
+      const at = opts.listen.lastIndexOf(':');
+      const port = Number(opts.listen.slice(at + 1));
+      if (at < 1 || !Number.isInteger(port) || port < 0 || port > 65535) throw new EnvError(`--listen takes host:port, e.g. 127.0.0.1:8081, not '${opts.listen}'`);
+      const authorization = process.env.DMS_CODEC_AUTH || undefined;
+      const server = await startCodecServer({ host: opts.listen.slice(0, at).replace(/^\[|\]$/g, ''), port, origins: opts.origin, authorization });
+      console.log(`dms codec-server: ${server.url} for the Web UI at ${opts.origin.join(', ')}${authorization ? '; calls must carry DMS_CODEC_AUTH as their Authorization header' : '; no Authorization asked (set DMS_CODEC_AUTH to ask for one)'}`);
+      console.log(`dms codec-server: in the Web UI, set the codec endpoint to ${server.url}; on the Temporal CLI, add --codec-endpoint ${server.url}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
+    });
+
+  program
     .command('run <MAPREF>')
     .description('start the mapping as workflow dms-<MAPREF>')
     .option('--wait', 'wait for the run to end, printing its progress')
@@ -376,12 +398,18 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The SDK's words for a sealed payload read without the keys, said the way an operator can act on. */
+function sealedWithoutKeys(err: Error): Error {
+  if (!/Unknown encoding: binary\/encrypted/.test(err?.message ?? '') || process.env.DMS_PAYLOAD_KEYS) return err;
+  return new EnvError('Temporal holds this workflow\'s payloads encrypted (binary/encrypted), and DMS_PAYLOAD_KEYS is not set here. Fix: set DMS_PAYLOAD_KEYS as the workers have it');
+}
+
 /** Runs the CLI; known errors print their message alone, never a bare stack trace. */
 export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    const e = err as Error;
+    const e = sealedWithoutKeys(err as Error);
     const known = e instanceof ConfigError || e instanceof EnvError || e instanceof UnreachableError;
     console.error(`dms: ${e.message}`);
     if (!known && process.env.DMS_DEBUG) console.error(e.stack);

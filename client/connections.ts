@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { ClientEnv, readEnv } from '../common/env';
 import { EnvError } from '../common/errors';
+import { dataConverterFrom } from '../common/payload-codec';
 import { connectClient, temporalTarget } from '../common/temporal-config';
 import { openMetadata } from '../metadata/open-metadata';
 import type { Metadata } from '../metadata/repository';
@@ -54,9 +55,11 @@ export async function withMetadata<T>(fn: (metadata: Metadata) => Promise<T>): P
 export async function withTemporal<T>(fn: (client: Client, env: ClientEnv) => Promise<T>): Promise<T> {
   const env = clientEnv();
   const target = temporalTarget();
+  // With DMS_PAYLOAD_KEYS, what the command sends is sealed and what it reads is opened.
+  const dataConverter = dataConverterFrom();
   const connection = await connectClient(target);
   try {
-    return await fn(new Client({ connection, namespace: target.namespace }), env);
+    return await fn(new Client({ connection, namespace: target.namespace, dataConverter }), env);
   } finally {
     await connection.close();
   }

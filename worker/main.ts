@@ -1,12 +1,14 @@
 // Starts a dms-etl worker: reads and checks its environment, opens the metadata database
 // and Temporal, serves task queue dms-etl until SIGINT/SIGTERM, then closes every pool.
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type FaultHook } from '../activities';
 import { DatabaseRegistry } from '../activities/databases';
 import type { RunSettings } from '../activities/types';
 import { readEnv, WorkerEnv } from '../common/env';
 import { EnvError } from '../common/errors';
+import { checkBundle, dataConverterFrom } from '../common/payload-codec';
 import { connectClient, temporalConnectError, temporalTarget } from '../common/temporal-config';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { openMetadata } from '../metadata/open-metadata';
@@ -43,6 +45,10 @@ export interface WorkerExtras {
 export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   const env = readEnv(WorkerEnv);
   const temporal = temporalTarget();
+  // DMS_PAYLOAD_KEYS: every payload sealed (common/payload-codec.ts); a prebuilt bundle must agree.
+  const dataConverter = dataConverterFrom();
+  const bundleCode = env.DMS_WORKFLOW_BUNDLE ? readBundle(env.DMS_WORKFLOW_BUNDLE) : undefined;
+  if (bundleCode !== undefined) checkBundle(bundleCode, dataConverter !== undefined, env.DMS_WORKFLOW_BUNDLE!);
   // Before any connection: the runtime's logger and metrics exporter are fixed at install.
   const runtime = installRuntime(env);
   // The worker's own lines: on stdout as they always were, or as JSON lines like every other.
@@ -58,7 +64,7 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
     connection = await NativeConnection.connect(temporal.options).catch(async (err: unknown) => {
       throw await temporalConnectError(temporal, err);
     });
-    const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
+    const client = new Client({ connection: clientConnection, namespace: temporal.namespace, dataConverter });
     await checkSearchAttributes(clientConnection, temporal.namespace);
     const activities = createActivities({
       metadata,
@@ -84,7 +90,8 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
       taskQueue: env.DMS_TASK_QUEUE,
       activities,
       // A prebuilt bundle (`npm run bundle`) spares each worker webpack's time and memory.
-      ...(env.DMS_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: env.DMS_WORKFLOW_BUNDLE } } : { workflowsPath: require.resolve('../workflows') }),
+      ...(bundleCode !== undefined ? { workflowBundle: { code: bundleCode } } : { workflowsPath: require.resolve('../workflows') }),
+      ...(dataConverter ? { dataConverter } : {}),
       // A batch activity learns of a cancel from a heartbeat's answer: ask at least this often.
       maxHeartbeatThrottleInterval: '500 ms',
       // Every activity of dms-etl is a batch or a short control step against the databases.
@@ -106,6 +113,14 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
     await metadata.close();
     await connection?.close();
     await clientConnection?.close();
+  }
+}
+
+function readBundle(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new EnvError(`Cannot read DMS_WORKFLOW_BUNDLE (${file}): ${(err as Error).message}. Fix: build it with \`npm run bundle\`, or unset DMS_WORKFLOW_BUNDLE`);
   }
 }
 
