@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 const NEEDS_MARIADB = ['engine-mariadb', 'estimates', 'mariadb-source', 'mariadb-target', 'rejects', 'split-points'].map((name) => `test/e2e/${name}.test.ts`);
 
 /** Lane A: the MariaDB files and others, about half of the suite's time (see below). */
-const LANE_A = [...NEEDS_MARIADB, ...['failures', 'modes', 'demo', 'dev', 'checkpoint', 'cli'].map((name) => `test/e2e/${name}.test.ts`)];
+const LANE_A = [...NEEDS_MARIADB, ...['failures', 'modes', 'demo', 'dev', 'checkpoint', 'cli', 'payload-encryption'].map((name) => `test/e2e/${name}.test.ts`)];
 
 const IN_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
 

@@ -28,6 +28,8 @@ const DevServerConfig = z.object({
    * it (the server's system.enableActivityEagerExecution), saving a round trip per activity.
    */
   eagerActivities: z.boolean().default(true),
+  /** The Web UI's codec server (`dms codec-server`), for payloads sealed with DMS_PAYLOAD_KEYS. */
+  uiCodecEndpoint: z.string().url().optional(),
 });
 export type DevServerConfig = z.input<typeof DevServerConfig>;
 
@@ -88,6 +90,7 @@ export async function startDevServer(options: DevServerConfig = {}): Promise<Dev
   if (config.eagerActivities) args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   if (config.headless) args.push('--headless');
   else if (config.uiPort) args.push('--ui-port', String(config.uiPort));
+  if (config.uiCodecEndpoint && !config.headless) args.push('--ui-codec-endpoint', config.uiCodecEndpoint);
   if (config.dbFilename) {
     mkdirSync(path.dirname(config.dbFilename), { recursive: true });
     args.push('--db-filename', config.dbFilename);

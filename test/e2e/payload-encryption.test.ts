@@ -2,18 +2,19 @@
 // mapping in plain text (inputs, results, heartbeats, summaries, signals, failure messages),
 // while `dms` reads everything back; `dms codec-server` opens the history for the Temporal
 // CLI and Web UI; after a key rotation, old histories still open and still replay.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AesGcmCodec, ENCODED_FAILURES, parsePayloadKeys } from '../../common/payload-codec';
-import { temporalCli } from '../../scripts/temporal-dev';
+import { freePort, temporalCli } from '../../scripts/temporal-dev';
 import { registerMapping } from '../support/fact-load';
-import { openHarness, type Harness } from '../support/harness';
+import { openHarness, waitUntil, type Harness } from '../support/harness';
 import { tableDigest, withClient } from '../support/postgres';
 import { startWorker, type WorkerProcess } from '../support/worker-process';
 
@@ -26,9 +27,12 @@ const NEW = `k1:${randomBytes(32).toString('base64')}`;
 /** Every key value starts so; nothing else in a history does. */
 const MARK = 'ckpt-';
 const ROWS = 3000;
+const CHROMIUM = process.env.DMS_CHROMIUM || '/usr/bin/chromium';
+const IN_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
 let h: Harness;
 let bundle: string;
 const workers: WorkerProcess[] = [];
+let uiCodec: ChildProcess | undefined;
 
 const dms = (env: Record<string, string>, ...args: string[]) =>
   run(process.execPath, [DMS, ...args], { env: { ...process.env, ...h.workerEnv, ...env } }).then(
@@ -73,6 +77,21 @@ function keyIds(history: unknown[]): Set<string> {
   return ids;
 }
 
+/** `dms codec-server` as an operator starts it; resolves with the URL it prints. */
+function startCodecServer(listen: string, env: Record<string, string>, ...args: string[]): { child: ChildProcess; url: Promise<string> } {
+  const child = execFile(process.execPath, [DMS, 'codec-server', '--listen', listen, ...args], { env: { ...process.env, DMS_PAYLOAD_KEYS: `${NEW},${OLD}`, ...env } });
+  const url = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /codec-server: (http:\/\/\S+) for/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`codec-server exited ${code}: ${out}`)));
+  });
+  return { child, url };
+}
+
 async function createSource(table: string): Promise<void> {
   await withClient(h.dbs.source, (c) =>
     c.query(
@@ -89,7 +108,10 @@ async function encryptedWorker(keys: string): Promise<WorkerProcess> {
 }
 
 beforeAll(async () => {
-  h = await openHarness('codec');
+  // The dev server's Web UI calls a codec server, as an operator would set it up.
+  const codecPort = await freePort();
+  h = await openHarness('codec', {}, { webUi: true, uiCodecEndpoint: `http://127.0.0.1:${codecPort}` });
+  uiCodec = startCodecServer(`127.0.0.1:${codecPort}`, {}, '--origin', h.server.uiAddress!).child;
   // A bundle made as `npm run bundle` makes it with DMS_PAYLOAD_KEYS set.
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(ROOT, 'workflows', 'index.ts'),
@@ -109,6 +131,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+  uiCodec?.kill('SIGTERM');
   await h?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -158,17 +181,9 @@ describe('encrypted payloads', () => {
     await worker.kill();
 
     const auth = `Bearer ${randomBytes(8).toString('hex')}`;
-    const codec = execFile(process.execPath, [DMS, 'codec-server', '--listen', '127.0.0.1:0'], { env: { ...process.env, DMS_PAYLOAD_KEYS: `${NEW},${OLD}`, DMS_CODEC_AUTH: auth } });
+    const codec = startCodecServer('127.0.0.1:0', { DMS_CODEC_AUTH: auth });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        codec.stdout!.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /codec-server: (http:\/\/\S+) for/.exec(out);
-          if (m) resolve(m[1]);
-        });
-        codec.once('exit', (code) => reject(new Error(`codec-server exited ${code}: ${out}`)));
-      });
+      const url = await codec.url;
       const viaCodec = (workflowId: string) => plainText(shown(workflowId, '--codec-endpoint', url, '--codec-auth', auth));
       expect(viaCodec('dms-ENC')).toContain(`${MARK}003000`);
       const rotated = shown('dms-ENC2');
@@ -176,7 +191,7 @@ describe('encrypted payloads', () => {
       expect(plainText(rotated)).not.toContain(MARK);
       expect(viaCodec('dms-ENC2')).toContain(`${MARK}003000`);
     } finally {
-      codec.kill('SIGTERM');
+      codec.child.kill('SIGTERM');
     }
 
     // Replay of the k0 history: with the old key still listed it replays; dropped, it cannot be read.
@@ -190,6 +205,28 @@ describe('encrypted payloads', () => {
       );
     await expect(replay(`${NEW},${OLD}`)).resolves.toBeUndefined();
     await expect(replay(NEW)).rejects.toThrow(/k0, which DMS_PAYLOAD_KEYS does not list/);
+  });
+
+  it.skipIf(!existsSync(CHROMIUM) && !IN_CI)('the Web UI shows the sealed history in plain text through `dms codec-server`', async () => {
+    const { runId } = await h.client.workflow.getHandle('dms-ENC').describe();
+    await waitUntil('the Web UI', () => fetch(h.server.uiAddress!).then((r) => r.ok, () => false), 30_000, 250);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const artifacts = path.join(ROOT, 'test-artifacts');
+      mkdirSync(artifacts, { recursive: true });
+      // The summary `dms run` set, sealed in the history, opened by the codec server for the browser.
+      await page.goto(new URL(`/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-ENC/${runId}/user-metadata`, h.server.uiAddress!).toString());
+      await expect.poll(() => page.locator('iframe[title="output"]').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+      await expect.poll(() => page.frameLocator('iframe[title="output"]').first().locator('body').innerText(), { timeout: 30_000 }).toContain('ENC: SRC → PUBLIC.ENC_TGT (KEY on K)');
+      await page.screenshot({ path: path.join(artifacts, 'web-ui-codec.png'), fullPage: true });
+      // The events' payloads: the batch activities' results, in the JSON they were written in.
+      await page.goto(new URL(`/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-ENC/${runId}/history`, h.server.uiAddress!).toString());
+      await expect.poll(async () => (await page.innerText('body')).match(/\{"epoch":\d+,"strategy":"KEY"/g)?.length ?? 0, { timeout: 30_000 }).toBeGreaterThan(0);
+      await page.screenshot({ path: path.join(artifacts, 'web-ui-codec-history.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 
   it('a worker refuses a prebuilt bundle that disagrees with DMS_PAYLOAD_KEYS, in one line', async () => {

@@ -27,13 +27,15 @@ export interface Harness {
 export interface HarnessOptions {
   /** Serve the dev server's Web UI on a free loopback port (server.uiAddress); headless otherwise. */
   webUi?: boolean;
+  /** With webUi: the codec server the Web UI calls for payloads (`dms codec-server`). */
+  uiCodecEndpoint?: string;
   /** Databases the test made elsewhere (pass DMS_METADATA_URL in workerEnv); else three on the local server. */
   databases?: TestDatabases;
 }
 
 export async function openHarness(label: string, workerEnv: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-temporal-'));
-  const ui = options.webUi ? { headless: false, uiPort: await freePort() } : { headless: true };
+  const ui = options.webUi ? { headless: false, uiPort: await freePort(), uiCodecEndpoint: options.uiCodecEndpoint } : { headless: true };
   const server = await startDevServer({ port: await freePort(), ...ui, quiet: true, dbFilename: path.join(dir, 'dev.db') });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
