@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../common/errors';
-import { dialectFor, SUPPORTED_DBTYPS, type Closeable, type ConnectionSpec, type Dialect, type SessionOptions, type SourceDatabase, type TargetDatabase } from '../dialects';
+import { urlFailure } from './failures';
+import { ConnectionUrlError, dialectFor, SUPPORTED_DBTYPS, type Closeable, type ConnectionSpec, type Dialect, type SessionOptions, type SourceDatabase, type TargetDatabase } from '../dialects';
 
 /** Opens each connection once per worker and keeps its pool; closes them all at shutdown. */
 export class DatabaseRegistry {
@@ -19,7 +20,7 @@ export class DatabaseRegistry {
 
   source(mapref: string, spec: ConnectionSpec): SourceDatabase {
     const dialect = this.dialect(mapref, 'SRCCONID', spec);
-    return cached(this.sources, spec, () => dialect.openSource(spec, this.session));
+    return cached(this.sources, spec, () => opened(mapref, 'SRCCONID', spec, () => dialect.openSource(spec, this.session)));
   }
 
   target(mapref: string, spec: ConnectionSpec): TargetDatabase {
@@ -29,7 +30,7 @@ export class DatabaseRegistry {
       const targets = SUPPORTED_DBTYPS.filter((t) => dialectFor(t)?.openTarget);
       throw new ConfigError(mapref, 'TRGCONID', `uses connection '${spec.conid}' of DBTYP '${spec.dbtyp}', which this version can read from but not yet load into`, `load into a connection of DBTYP ${targets.join(', ')}`);
     }
-    return cached(this.targets, spec, () => open(spec, this.session));
+    return cached(this.targets, spec, () => opened(mapref, 'TRGCONID', spec, () => open(spec, this.session)));
   }
 
   async close(): Promise<void> {
@@ -37,6 +38,16 @@ export class DatabaseRegistry {
     this.sources.clear();
     this.targets.clear();
     await Promise.allSettled(all.map((db) => db.close()));
+  }
+}
+
+/** A pool opened for a connection; a CONURL the dialect cannot use is a ConfigError naming the connection. */
+function opened<T>(mapref: string, field: string, spec: ConnectionSpec, open: () => T): T {
+  try {
+    return open();
+  } catch (err) {
+    if (err instanceof ConnectionUrlError) throw urlFailure(mapref, field, spec.conid, err);
+    throw err;
   }
 }
 

@@ -2,7 +2,7 @@
 // values from database messages before they reach Temporal or a log.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ConfigError, NON_RETRYABLE_TYPES, UnreachableError } from '../common/errors';
-import { PasswordRequiredError, type ConnectionSpec } from '../dialects';
+import { ConnectionUrlError, dialectFor, PasswordRequiredError, tlsProblemOf, type ConnectionSpec } from '../dialects';
 
 interface DriverError {
   code?: string;
@@ -62,6 +62,46 @@ export function redactedMessage(err: DriverError): string {
   return isSqlState(code) ? `${message} [SQLSTATE ${code}]` : message;
 }
 
+/** insufficient_privilege: PostgreSQL's 42501, and MariaDB's and Oracle's refusals mapped onto it. */
+export const INSUFFICIENT_PRIVILEGE = '42501';
+
+/**
+ * The GRANT that would have let a refused statement run, from the database's message where it
+ * names the privilege and the object (PostgreSQL: `permission denied for table sales`;
+ * MariaDB: `INSERT command denied to user 'etl'@'%' for table `dwh`.`sales``), to `grantee`;
+ * null where the message names no object (Oracle's ORA-01031).
+ */
+export function grantFor(err: Pick<DriverError, 'message'>, grantee: string, reading = false): string | null {
+  const message = err.message ?? '';
+  const pg = /permission denied for (table|view|materialized view|sequence|schema|database) (\S+)/.exec(message);
+  if (pg) {
+    const [, kind, name] = pg;
+    if (kind === 'schema') return `GRANT USAGE ON SCHEMA ${name} TO ${grantee}`;
+    if (kind === 'database') return `GRANT CONNECT ON DATABASE ${name} TO ${grantee}`;
+    if (kind === 'sequence') return `GRANT USAGE ON SEQUENCE ${name} TO ${grantee}`;
+    // A read-only source needs SELECT only; elsewhere PostgreSQL does not say which privilege.
+    return reading ? `GRANT SELECT ON ${name} TO ${grantee}` : null;
+  }
+  // MariaDB names the account (user and host) it refused: the grant goes to that one.
+  const maria = /^(\w+(?:,\s*\w+)*) command denied to user ('[^']*'@'[^']*') for table (`[^`]*`(?:\.`[^`]*`)?|'[^']*')/.exec(message);
+  if (maria) return `GRANT ${maria[1].toUpperCase()} ON ${maria[3].replace(/'/g, '`')} TO ${maria[2]}`;
+  return null;
+}
+
+/** The user a connection's URL logs in as, for messages and GRANTs ('' where it names none). */
+export function loginUserOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).username);
+  } catch {
+    return '';
+  }
+}
+
+/** A CONURL setting refused before any connection is made, naming the connection, the parameter and the fix. */
+export function urlFailure(mapref: string, field: string, conid: string, err: ConnectionUrlError): ConfigError {
+  return new ConfigError(mapref, field, `uses connection '${conid}', whose CONURL ${err.problem}`, `in CONURL of connection '${conid}' in DMS_DBCONDTLS, ${err.fix}`);
+}
+
 export function isTransient(err: unknown): boolean {
   const e = err as DriverError & { errno?: unknown };
   if (isSqlState(e?.code)) return isTransientSqlState(e.code);
@@ -77,9 +117,16 @@ export function isTransient(err: unknown): boolean {
  * or host that does not exist, a missing password, TLS) is a ConfigError, whose fix names
  * the variable PWDENV names (never its value).
  */
-export function connectionFailure(mapref: string, field: string, connection: Pick<ConnectionSpec, 'conid' | 'passwordEnv'>, err: unknown): Error {
+export function connectionFailure(mapref: string, field: string, connection: Pick<ConnectionSpec, 'conid' | 'passwordEnv'> & { dbtyp?: string }, err: unknown): Error {
   const { conid, passwordEnv } = connection;
   const e = err as DriverError;
+  if (err instanceof ConfigError) return err;
+  if (err instanceof ConnectionUrlError) return urlFailure(mapref, field, conid, err);
+  const tls = tlsProblemOf(err);
+  if (tls) {
+    const fix = (connection.dbtyp && dialectFor(connection.dbtyp)?.tlsFix?.(tls)) || 'correct its TLS parameters';
+    return new ConfigError(mapref, field, `uses connection '${conid}', whose TLS handshake failed: ${e?.message ?? String(err)}`, `in CONURL of connection '${conid}' in DMS_DBCONDTLS, ${fix}`);
+  }
   if (isTransient(err)) {
     const fix = `check that the database is up and reachable from the worker, and CONURL of connection '${conid}' in DMS_DBCONDTLS`;
     return new UnreachableError(mapref, field, conid, e?.message ?? String(err), fix, e?.code);
@@ -108,6 +155,12 @@ export function toFailure(err: unknown): Error {
   }
   if (isTransient(err)) {
     return ApplicationFailure.create({ type: 'TransientError', message: redactedMessage(e), nonRetryable: false });
+  }
+  if (e?.code === INSUFFICIENT_PRIVILEGE) {
+    // Not retried (a grant is missing, which no retry brings), and said with the fix.
+    const grant = grantFor(e, 'the user of the connection that ran it');
+    const fix = grant ? `a DBA runs ${grant}` : 'a DBA grants the user of the connection that ran it what dms-etl needs on the object the message names';
+    return ApplicationFailure.create({ type: 'DataError', message: `${redactedMessage(e)}. Fix: ${fix}, then run the mapping again`, nonRetryable: true });
   }
   if (isSqlState(e?.code)) {
     // Bad data, constraint violations, SQL errors, a target that no longer matches.

@@ -7,7 +7,7 @@ import type { MappingSpec } from '../common/mapping';
 import { IdentifierError, splitIdentifierList, type ColumnInfo, type Dialect, type KeyedQuery, type OrderedMover, type RangeMover, type SourceDatabase, type SqlHints, type TargetDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
-import { connectionFailure, isSqlState, isTransient, redactedMessage } from './failures';
+import { connectionFailure, grantFor, INSUFFICIENT_PRIVILEGE, isSqlState, isTransient, loginUserOf, redactedMessage } from './failures';
 
 /** The strategy a run uses once AUTO is decided: KEY batches, or the whole load in one transaction. */
 export type EffectiveStrategy = 'KEY' | 'NONE' | 'ROWCOUNT';
@@ -115,6 +115,17 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   if (described.status === 'rejected') {
     const err = described.reason as Error & { code?: string };
     if (isTransient(err) || !isSqlState(err.code)) throw err;
+    if (err.code === INSUFFICIENT_PRIVILEGE) {
+      // The source's user may not read what SRCQUERY reads: say what to grant, to whom.
+      const user = loginUserOf(srcSpec.url);
+      const grant = grantFor(err, user || '<its user>', true);
+      throw new ConfigError(
+        mapref,
+        'SRCQUERY',
+        `cannot be read by the user ${user ? `${user} ` : ''}of connection '${srcSpec.conid}': ${redactedMessage(err)}`,
+        `${grant ? `a DBA runs ${grant}; ` : ''}the source's user needs SELECT on every table and view SRCQUERY reads, and USAGE on their schemas (nothing more)`,
+      );
+    }
     throw new ConfigError(mapref, 'SRCQUERY', `fails on the source: ${redactedMessage(err)}`, 'make SRCQUERY one read-only SELECT that runs on the source connection');
   }
   const description = described.value;
@@ -203,6 +214,20 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
     // Quarantine needs savepoints and DMS_REJECT on the target.
     if (!target.ensureRejectTable) {
       throw new ConfigError(mapref, 'REJECTLMT', `is ${spec.rejectlmt}, but the target (connection '${trgSpec.conid}', DBTYP ${trgSpec.dbtyp}) cannot quarantine rows yet`, 'set REJECTLMT to 0 (a bad row then fails the run), or load into a target of another DBTYP');
+    }
+  }
+  if (target.missingPrivileges) {
+    // Every privilege the load will use on the target, before any row moves (a run would
+    // otherwise fail only at the statement that needs it, part way).
+    const needs = { merge: upsertKey !== null, truncate: spec.loadmode === 'TRUNCATE', rejects: spec.rejectlmt > 0 };
+    const { user, missing } = await target.missingPrivileges(schema, table, needs);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        mapref,
+        'TRGCONID',
+        `uses connection '${trgSpec.conid}', whose user ${user} lacks ${missing.map((m) => `${m.what} (${m.why})`).join('; ')}`,
+        `a DBA runs ${missing.map((m) => m.grant).join('; ')}`,
+      );
     }
   }
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);

@@ -217,10 +217,13 @@ Example:
         const spec = { conid, dbtyp: row.dbtyp, url: row.conurl, password, passwordEnv };
         const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
         try {
-          await databases.source(conid, spec).ping().catch((err: unknown) => {
-            const failure = connectionFailure(conid, 'CONID', spec, err);
-            throw new EnvError(`Connection ${conid}: ${failure.message.replace(/^Mapping \S+: CONID /, '')}`);
-          });
+          // A CONURL the dialect refuses throws as the pool opens: reported as a failed login is.
+          await Promise.resolve()
+            .then(() => databases.source(conid, spec).ping())
+            .catch((err: unknown) => {
+              const failure = connectionFailure(conid, 'CONID', spec, err);
+              throw new EnvError(`Connection ${conid}: ${failure.message.replace(/^Mapping \S+: (SRC)?CONID /, '')}`);
+            });
           console.log(`connection ${conid} (${row.dbtyp}): logged in and ran a query`);
         } finally {
           await databases.close();

@@ -31,6 +31,51 @@ export class PasswordRequiredError extends Error {
 }
 
 /**
+ * A CONURL (or DMS_METADATA_URL) setting a dialect cannot use as written: what is wrong, naming
+ * the parameter, and what to write instead. Thrown before any connection is made; the caller
+ * adds which connection it is.
+ */
+export class ConnectionUrlError extends Error {
+  constructor(
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`${problem}. Fix: ${fix}`);
+    this.name = 'ConnectionUrlError';
+  }
+}
+
+/** Why a TLS handshake failed: a certificate not signed by a trusted CA, one for another host, out of its dates, or a server without TLS. */
+export type TlsProblem = 'untrusted' | 'hostname' | 'expired' | 'no-tls';
+
+/** Node's (OpenSSL's) codes for a server certificate that does not chain to a trusted CA. */
+const UNTRUSTED_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_CHAIN_TOO_LONG',
+  'INVALID_CA',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'CERT_REJECTED',
+]);
+
+/** The TLS problem behind a driver's connection error, if it is one. */
+export function tlsProblemOf(err: unknown): TlsProblem | undefined {
+  const e = err as { code?: string; message?: string } | undefined;
+  const code = e?.code ?? '';
+  if (UNTRUSTED_CODES.has(code)) return 'untrusted';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'hostname';
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return 'expired';
+  // node-postgres (a message only) and mysql2, when the client asks for TLS and the server has none.
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT' || e?.message === 'The server does not support SSL connections') return 'no-tls';
+  return undefined;
+}
+
+/**
  * An engine-neutral family of types, for the check that a target column can take a source
  * column's values (activities/job-plan.ts): each dialect sorts its own types into these.
  */
@@ -248,9 +293,35 @@ export interface OrderedMover {
   open(offset: number): Promise<OrderedRows>;
 }
 
+/** What a load does on the target, for the privileges it needs there. */
+export interface TargetNeeds {
+  /** LOADMODE UPSERT, or INCREMENTAL with a look-back: rows merge through a temporary stage. */
+  merge: boolean;
+  /** LOADMODE TRUNCATE: a fresh start empties the table. */
+  truncate: boolean;
+  /** REJECTLMT > 0: refused rows go to DMS_REJECT. */
+  rejects: boolean;
+}
+
+/** A privilege a load needs on the target that the target's user lacks. */
+export interface MissingPrivilege {
+  /** The privilege and its object, as the database names them: `INSERT on table "public"."sales"`. */
+  what: string;
+  /** What the load needs it for: `to load rows`. */
+  why: string;
+  /** The statement a DBA runs to grant it. */
+  grant: string;
+}
+
 export interface TargetDatabase {
   /** Logs in (or takes a pooled session) and runs the least query: fails as connecting fails. */
   ping(): Promise<void>;
+  /**
+   * The privileges a load into schema.table needs that this connection's user lacks (none:
+   * []), checked before any row moves; absent where the dialect cannot tell, so that a
+   * missing one shows only as the database's own error when it is used.
+   */
+  missingPrivileges?(schema: string, table: string, needs: TargetNeeds): Promise<{ user: string; missing: MissingPrivilege[] }>;
   /**
    * A mover of ROWCOUNT's ordered rows of `q` from `source` into schema.table (columns by
    * name), or null when this dialect has no faster path than decoded rows for that source.
@@ -320,6 +391,11 @@ export interface Dialect {
   readonly hints: SqlHints;
   /** The database stores '' as NULL (Oracle): a '' loaded into it arrives as NULL. */
   readonly emptyStringIsNull?: boolean;
+  /**
+   * What to change in CONURL when a login fails on TLS (`problem`), in this database's
+   * parameter names, as a clause that follows "in CONURL of connection 'X', ".
+   */
+  tlsFix?(problem: TlsProblem): string;
   openSource(spec: ConnectionSpec, options: SessionOptions): SourceDatabase & Closeable;
   /** Absent where the dialect cannot be loaded into yet: such a TRGCONID is refused. */
   openTarget?(spec: ConnectionSpec, options: SessionOptions): TargetDatabase & Closeable;

@@ -2,7 +2,7 @@
 // parts are in the mariadb-*.ts files named for them.
 import type { Dialect } from '../dialect';
 import { parseIdentifier } from '../identifiers';
-import { mariadbPool } from './mariadb-connection';
+import { mariadbPool, mariadbTlsFix } from './mariadb-connection';
 import { MariaDbSource } from './mariadb-source';
 import { MariaDbTarget } from './mariadb-target';
 import { quoteMariaDbIdentifier } from './mariadb-sql';
@@ -18,6 +18,7 @@ export const mariadbDialect: Dialect = {
     cast: (expr, type) => `CAST(${expr} AS ${type === 'text' ? 'CHAR' : type})`,
     oneRowPerKey: (key) => `SELECT * FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY <the column that picks the row to keep>) AS dms_rn FROM …) t WHERE dms_rn = 1`,
   },
+  tlsFix: mariadbTlsFix,
   openSource: (spec, session) => new MariaDbSource(mariadbPool(spec.url, spec.password, { connectionLimit: session.poolSize ?? 4 }, { readOnly: true }), spec.password !== undefined),
   openTarget: (spec, session) => new MariaDbTarget(mariadbPool(spec.url, spec.password, { connectionLimit: session.poolSize ?? 4 }, { lockTimeoutMs: session.lockTimeoutMs }), spec.password !== undefined, session.lockTimeoutMs),
 };

@@ -34,6 +34,14 @@ export class MariaDbError extends Error {
 }
 
 /**
+ * A privilege the user lacks: 1142 (ER_TABLEACCESS_DENIED_ERROR: `INSERT command denied to
+ * user … for table …`), 1143 (a column's), 1227 (ER_SPECIFIC_ACCESS_DENIED_ERROR), 1370 (a
+ * routine's). MariaDB's SQLSTATE for them is 42000, which says nothing a fix can use; as
+ * 42501, insufficient_privilege, they are named as such and never retried (failures.ts).
+ */
+const PRIVILEGE_ERRNOS = new Set([1142, 1143, 1227, 1370]);
+
+/**
  * The server's refusals of LOAD DATA LOCAL INFILE, by which rows load into MariaDB: 1148
  * (ER_NOT_ALLOWED_COMMAND) and 4166 (ER_LOAD_INFILE_CAPABILITY_DISABLED), both when the
  * server's local_infile is OFF.
@@ -53,7 +61,7 @@ export function mariadbError(err: unknown): unknown {
   }
   // A refused connection or login keeps its own code: failures.ts knows Node's and the login errors.
   if (e.code && /^E[A-Z]+$/.test(e.code) && !e.code.startsWith('ER_')) return err;
-  const mapped = e.errno !== undefined ? TRANSIENT_ERRNOS.get(e.errno) : undefined;
+  const mapped = e.errno !== undefined ? (TRANSIENT_ERRNOS.get(e.errno) ?? (PRIVILEGE_ERRNOS.has(e.errno) ? '42501' : undefined)) : undefined;
   const state = mapped ?? (e.sqlState && e.sqlState !== 'HY000' ? e.sqlState : undefined);
   let message = e.sqlMessage ?? e.message;
   if (state && (state.startsWith('22') || state.startsWith('23'))) message = message.replace(/'(?:[^'\\]|\\.|'')*'/g, '(value)');

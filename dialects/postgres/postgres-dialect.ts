@@ -4,6 +4,7 @@
 // target, movers, stage, checkpoint table) is in the postgres-*.ts file named for it.
 import type { Dialect } from '../dialect';
 import { parseIdentifier } from '../identifiers';
+import { postgresTlsFix } from './postgres-connection';
 import { poolFor } from './postgres-session';
 import { PostgresSource } from './postgres-source';
 import { quotePostgresIdentifier } from './postgres-sql';
@@ -22,6 +23,7 @@ export const postgresDialect: Dialect = {
     cast: (expr, type) => `${expr}::${type}`,
     oneRowPerKey: (key) => `SELECT DISTINCT ON (${key}) … ORDER BY ${key}, <the column that picks the row to keep>`,
   },
+  tlsFix: postgresTlsFix,
   openSource: (spec, session) => new PostgresSource(poolFor(spec, session, true)),
   openTarget: (spec, session) => new PostgresTarget(poolFor(spec, session, false)),
 };

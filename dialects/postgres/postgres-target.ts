@@ -1,7 +1,7 @@
 // The target side: its tables described, batches run in transactions, DMS_CHKPNT kept, and
 // for a PostgreSQL source the mover chosen (in the database, or COPY from another).
 import type pg from 'pg';
-import type { CheckpointRow, ColumnInfo, KeyedQuery, OrderedMover, RangeMover, RejectListing, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
+import type { CheckpointRow, ColumnInfo, KeyedQuery, MissingPrivilege, OrderedMover, RangeMover, RejectListing, SourceDatabase, TargetDatabase, TargetNeeds, TargetTransaction, TransactionOptions } from '../dialect';
 import { checkpointTable, createOrUpgradeCheckpointTable, readCheckpointRow } from './postgres-checkpoint-table';
 import { copyPipeMover } from './postgres-copy-pipe-mover';
 import { inDatabaseMover } from './postgres-in-database-mover';
@@ -22,6 +22,62 @@ export class PostgresTarget implements TargetDatabase {
 
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
+  }
+
+  /**
+   * The privileges a load needs that this user lacks, from the catalogs (has_*_privilege,
+   * which count grants to PUBLIC and to roles the user inherits): USAGE on the schema, INSERT
+   * on the table (SELECT and UPDATE too to merge, with TEMPORARY on the database for the stage;
+   * TRUNCATE for LOADMODE TRUNCATE), SELECT, INSERT, UPDATE on DMS_CHKPNT (SELECT, INSERT on
+   * DMS_REJECT), or CREATE on the schema where either is still missing.
+   */
+  async missingPrivileges(schema: string, table: string, needs: TargetNeeds): Promise<{ user: string; missing: MissingPrivilege[] }> {
+    const q = quotePostgresIdentifier;
+    const { rows: [me] } = await this.pool.query<{ usr: string; db: string; usage: string; create: string; temp: string }>(
+      `SELECT current_user AS usr, current_database() AS db, has_schema_privilege(n.oid, 'USAGE')::int AS usage,
+              has_schema_privilege(n.oid, 'CREATE')::int AS create, has_database_privilege(current_database(), 'TEMPORARY')::int AS temp
+         FROM pg_namespace n WHERE n.nspname = $1`,
+      [schema],
+    );
+    if (!me) return { user: '', missing: [] }; // no such schema: describeTable has said so
+    const user = me.usr;
+    const to = ` TO ${q(user)}`;
+    if (me.usage !== '1') {
+      return { user, missing: [{ what: `USAGE on schema ${q(schema)}`, why: 'to reach the target table', grant: `GRANT USAGE ON SCHEMA ${q(schema)}${to}` }] };
+    }
+    // Table privileges by table, read without resolving a name (which would need USAGE).
+    const tables = [table, 'dms_chkpnt', ...(needs.rejects ? ['dms_reject'] : [])];
+    const { rows } = await this.pool.query<{ name: string; sel: string; ins: string; upd: string; trn: string }>(
+      `SELECT c.relname AS name, has_table_privilege(c.oid, 'SELECT')::int AS sel, has_table_privilege(c.oid, 'INSERT')::int AS ins,
+              has_table_privilege(c.oid, 'UPDATE')::int AS upd, has_table_privilege(c.oid, 'TRUNCATE')::int AS trn
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
+      [schema, tables],
+    );
+    const held = new Map(rows.map((r) => [r.name, new Set([r.sel === '1' && 'SELECT', r.ins === '1' && 'INSERT', r.upd === '1' && 'UPDATE', r.trn === '1' && 'TRUNCATE'].filter(Boolean))]));
+    const missing: MissingPrivilege[] = [];
+    const onTable = (name: string, wanted: string[], why: string) => {
+      const lacking = wanted.filter((p) => !held.get(name)?.has(p));
+      const relation = `${q(schema)}.${q(name)}`;
+      if (lacking.length) missing.push({ what: `${lacking.join(', ')} on table ${relation}`, why, grant: `GRANT ${lacking.join(', ')} ON ${relation}${to}` });
+    };
+    onTable(table, ['INSERT'], 'to load rows');
+    if (needs.merge) onTable(table, ['SELECT', 'UPDATE'], 'to merge rows on TRGKEYCOLS');
+    if (needs.truncate) onTable(table, ['TRUNCATE'], "to empty it at a fresh start (LOADMODE 'TRUNCATE')");
+    if (needs.merge && me.temp !== '1') {
+      missing.push({ what: `TEMPORARY on database ${q(me.db)}`, why: 'for the temporary stage rows merge through', grant: `GRANT TEMPORARY ON DATABASE ${q(me.db)}${to}` });
+    }
+    const create = (name: string) => {
+      if (me.create !== '1') {
+        missing.push({ what: `CREATE on schema ${q(schema)}`, why: `to create ${name}, which does not exist yet (or a DBA creates it ahead, then grants on it)`, grant: `GRANT CREATE ON SCHEMA ${q(schema)}${to}` });
+      }
+    };
+    if (held.has('dms_chkpnt')) onTable('dms_chkpnt', ['SELECT', 'INSERT', 'UPDATE'], 'to keep the checkpoint');
+    else create('dms_chkpnt');
+    if (needs.rejects) {
+      if (held.has('dms_reject')) onTable('dms_reject', ['SELECT', 'INSERT'], 'to keep rejected rows (REJECTLMT)');
+      else if (held.has('dms_chkpnt')) create('dms_reject'); // else CREATE is asked for already
+    }
+    return { user, missing };
   }
 
   async orderedMover(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<OrderedMover | null> {

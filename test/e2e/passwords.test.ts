@@ -8,11 +8,10 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Metadata } from '../../metadata/repository';
 import { temporalCli } from '../../scripts/temporal-dev';
 import { FACT_COLUMNS, FACT_TARGET_COLUMNS } from '../support/fact-load';
 import { failureOf, openHarness, waitUntil, type Harness } from '../support/harness';
-import { startPasswordServer, type PasswordServer } from '../support/password-postgres';
+import { addMappingRow, factMappingRow, migrateMetadata, startPasswordServer, type PasswordServer } from '../support/password-postgres';
 
 const run = promisify(execFile);
 const DMS = path.join(__dirname, '..', '..', 'bin', 'dms.js');
@@ -38,19 +37,7 @@ async function runsOf(mapref: string) {
 
 async function addMapping(mapref: string, srcconid: string, trgconid: string, table: string): Promise<void> {
   await pg.admin('dms_tgt', (c) => c.query(`CREATE TABLE ${table} (${FACT_TARGET_COLUMNS}); ALTER TABLE ${table} OWNER TO dms_tgt`));
-  await pg.admin('dms_meta', (c) =>
-    c.query(
-      `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, loadmode, bulklmt, chkpntstrategy, chkpntcolumn, chkpntenabled)
-       VALUES ($1, $2, 'SELECT * FROM sales', $3, 'PUBLIC', $4, 'APPEND', 1000, 'KEY', 'SALE_ID', 'Y')`,
-      [mapref, srcconid, trgconid, table.toUpperCase()],
-    ),
-  );
-  const metadata = Metadata.open(metadataUrl, PASSWORDS.meta);
-  try {
-    await metadata.syncJob(await metadata.mapping(mapref));
-  } finally {
-    await metadata.close();
-  }
+  await addMappingRow(pg, 'dms_meta', factMappingRow(mapref, table, { srcconid, trgconid }), metadataUrl, PASSWORDS.meta);
 }
 
 function start(mapref: string) {
@@ -97,12 +84,7 @@ beforeAll(async () => {
     );
   });
   metadataUrl = pg.urlFor('dms_meta', 'dms_meta');
-  const metadata = Metadata.open(metadataUrl, PASSWORDS.meta);
-  try {
-    await metadata.migrate();
-  } finally {
-    await metadata.close();
-  }
+  await migrateMetadata(metadataUrl, PASSWORDS.meta);
   await pg.admin('dms_meta', (c) =>
     c.query(
       `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES

