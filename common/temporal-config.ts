@@ -88,13 +88,31 @@ function splitAddress(address: string): [string, number] {
 
 /** One line for a connection to Temporal that failed: where, how, the cause, and what to check. */
 export async function temporalConnectError(target: TemporalTarget, err: unknown): Promise<EnvError> {
-  const cause = (await tlsDiagnosis(target)) ?? ((err as Error)?.message ?? String(err)).split('\n')[0];
+  // Reached, and refused: UNAUTHENTICATED (16) or PERMISSION_DENIED (7), as a wrong, expired or
+  // revoked API key or client certificate is.
+  const first = ((err as Error)?.message ?? String(err)).split('\n')[0];
+  const refusal = refusedBy(err);
+  if (refusal) {
+    return new EnvError(
+      `Temporal at ${target.describe} refused the credentials: ${refusal}. Fix: check TEMPORAL_API_KEY (a key that is current and may use namespace ${target.namespace}), or the client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH/KEY_PATH) the cluster expects`,
+    );
+  }
+  const cause = (await tlsDiagnosis(target)) ?? first;
   const hint = /certificate|self[- ]signed|unknown ca|handshake|tls|ssl/i.test(cause)
     ? 'set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the CA that signed the server certificate, TEMPORAL_TLS_SERVER_NAME to the name it is issued to, and TEMPORAL_TLS_CLIENT_CERT_PATH/KEY_PATH for mTLS'
     : target.options.tls
       ? 'check TEMPORAL_ADDRESS (and TEMPORAL_API_KEY or the client certificate the cluster expects)'
       : 'start it with `npm run temporal` (or `npm run dev`), or set TEMPORAL_ADDRESS (and TEMPORAL_TLS, TEMPORAL_API_KEY for a cluster or Temporal Cloud)';
   return new EnvError(`Cannot reach Temporal at ${target.describe}: ${cause}. Fix: ${hint}`);
+}
+
+/** The gRPC refusal (UNAUTHENTICATED, PERMISSION_DENIED) in an error or its causes, in one line. */
+function refusedBy(err: unknown): string | null {
+  for (let e = err as { code?: unknown; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    const line = (e.message ?? '').split('\n')[0];
+    if (e.code === 16 || e.code === 7 || /\b(UNAUTHENTICATED|PERMISSION_DENIED)\b/.test(line)) return line;
+  }
+  return null;
 }
 
 /** A client connection to the target (the CLI's, and the worker's own client), failing in one line. */

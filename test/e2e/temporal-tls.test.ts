@@ -4,6 +4,7 @@
 // and `dms run --wait` connect through it with the CA, and fail in one clear line without it.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,10 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-tls-'));
 let h: Harness;
 let proxy: tls.Server;
 let proxyAddress: string;
+/** A frontend that refuses every call as unauthenticated, as a cluster does a wrong API key. */
+let refusing: http2.Http2SecureServer;
+let refusingAddress: string;
+const authorizations: string[] = [];
 const sockets = new Set<net.Socket>();
 
 /** A CA, and a certificate it signs for 127.0.0.1 and localhost. */
@@ -50,12 +55,24 @@ beforeAll(async () => {
   proxy.on('tlsClientError', () => undefined); // a client refusing the certificate: the test reads its side
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   proxyAddress = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+  refusing = http2.createSecureServer({ key: readFileSync(path.join(dir, 'server.key')), cert: readFileSync(path.join(dir, 'server.pem')), ALPNProtocols: ['h2'] });
+  refusing.on('stream', (stream, headers) => {
+    authorizations.push(String(headers.authorization ?? ''));
+    stream.on('data', () => undefined);
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '16', 'grpc-message': 'Request unauthorized.' }));
+    stream.end();
+  });
+  refusing.on('session', (session) => session.on('error', () => undefined));
+  await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+  refusingAddress = `127.0.0.1:${(refusing.address() as net.AddressInfo).port}`;
 });
 
 afterAll(async () => {
   // Connections that clients keep open would hold close() up: they end here.
   for (const s of sockets) s.destroy();
   await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+  await new Promise<void>((resolve) => (refusing ? refusing.close(() => resolve()) : resolve()));
   await h?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -96,6 +113,24 @@ describe('Temporal over TLS', () => {
       (err: Error) => err.message,
     );
     expect(worker).toMatch(new RegExp(`Cannot reach Temporal at ${proxyAddress} \\(TLS\\): .+\\. Fix: set TEMPORAL_TLS_SERVER_CA_CERT_PATH`));
+    expect(worker).not.toMatch(/^\s+at /m);
+  });
+
+  it('a refused API key ends in one line that names TEMPORAL_API_KEY, for the CLI and the worker, and the key never shows', async () => {
+    const env = { ...throughTls(true), TEMPORAL_ADDRESS: refusingAddress, TEMPORAL_API_KEY: 'wrong-key-3f9a' };
+    const cli = await dms(env, 'run', 'TLS_LOAD');
+    expect(cli.code).toBe(1);
+    expect(cli.stderr.trim().split('\n')).toHaveLength(1);
+    expect(cli.stderr).toMatch(new RegExp(`^dms: Temporal at ${refusingAddress} \\(TLS, an API key\\) refused the credentials: .*unauthorized.*\\. Fix: check TEMPORAL_API_KEY`, 'i'));
+    expect(cli.stderr).not.toContain('wrong-key-3f9a');
+    // The key went to the server as Temporal Cloud takes it.
+    expect(authorizations).toContain('Bearer wrong-key-3f9a');
+    const worker = await h.startWorker({ env, cli: true }).then(
+      () => '',
+      (err: Error) => err.message,
+    );
+    expect(worker).toMatch(new RegExp(`Temporal at ${refusingAddress} \\(TLS, an API key\\) refused the credentials: .*\\. Fix: check TEMPORAL_API_KEY`, 'i'));
+    expect(worker).not.toContain('wrong-key-3f9a');
     expect(worker).not.toMatch(/^\s+at /m);
   });
 });
