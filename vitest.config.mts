@@ -1,11 +1,17 @@
 import mysql from 'mysql2/promise';
 import { defineConfig } from 'vitest/config';
 
-/** The files that need a MariaDB server (test/support/mariadb.ts). */
-const NEEDS_MARIADB = ['engine-mariadb', 'estimates', 'mariadb-source', 'mariadb-target', 'rejects', 'split-points'].map((name) => `test/e2e/${name}.test.ts`);
+/** The files that use the tests' MariaDB server (test/support/mariadb.ts). */
+const ON_MARIADB = ['engine-mariadb', 'estimates', 'mariadb-least-privilege', 'mariadb-source', 'mariadb-target', 'rejects', 'split-points'].map((name) => `test/e2e/${name}.test.ts`);
 
-/** Lane A: the MariaDB files and others, about half of the suite's time (see below). */
-const LANE_A = [...NEEDS_MARIADB, ...['failures', 'modes', 'demo', 'dev', 'checkpoint', 'cli', 'payload-encryption'].map((name) => `test/e2e/${name}.test.ts`)];
+/**
+ * The files that need MariaDB installed: those above, and mariadb-tls.test.ts, which starts a
+ * MariaDB server of its own (with TLS) from the same installation.
+ */
+const NEEDS_MARIADB = [...ON_MARIADB, 'test/e2e/mariadb-tls.test.ts'];
+
+/** Lane A: the files on the tests' MariaDB server and others, about half of the suite's time (see below). */
+const LANE_A = [...ON_MARIADB, ...['failures', 'modes', 'demo', 'dev', 'checkpoint', 'cli', 'payload-encryption'].map((name) => `test/e2e/${name}.test.ts`)];
 
 const IN_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
 
@@ -38,8 +44,9 @@ export default defineConfig(async () => {
       // End-to-end files each start a Temporal dev server and worker processes, one file after
       // another in each lane. `npm test` (scripts/test-lanes.ts) runs the two lanes in two
       // vitest processes at once; vitest alone (`npx vitest run`) runs them one after the
-      // other. Every file that needs MariaDB is in lane A: mariadb-target.test.ts turns the
-      // server's global local_infile off and on again, which no other MariaDB file may see.
+      // other. Every file on the tests' MariaDB server is in lane A: mariadb-target.test.ts turns
+      // the server's global local_infile off and on again, which no other MariaDB file may see
+      // (mariadb-tls.test.ts, on a server of its own, runs in lane B).
       projects: [
         { test: { ...lane, name: 'lane-a', include: LANE_A, exclude: excluded } },
         { test: { ...lane, name: 'lane-b', include: ['test/**/*.test.ts'], exclude: [...excluded, ...LANE_A] } },

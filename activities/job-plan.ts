@@ -123,7 +123,7 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
         mapref,
         'SRCQUERY',
         `cannot be read by the user ${user ? `${user} ` : ''}of connection '${srcSpec.conid}': ${redactedMessage(err)}`,
-        `${grant ? `a DBA runs ${grant}; ` : ''}the source's user needs SELECT on every table and view SRCQUERY reads, and USAGE on their schemas (nothing more)`,
+        `${grant ? `a DBA runs ${grant}; ` : ''}the source's user needs ${srcDialect.hints.sourceGrants} (nothing more)`,
       );
     }
     throw new ConfigError(mapref, 'SRCQUERY', `fails on the source: ${redactedMessage(err)}`, 'make SRCQUERY one read-only SELECT that runs on the source connection');

@@ -406,6 +406,8 @@ export interface SqlHints {
   cast(expr: string, type: string): string;
   /** A query that keeps one row per value of `key` (a column list). */
   oneRowPerKey(key: string): string;
+  /** What a source's user needs to read SRCQUERY, in this database's terms. */
+  readonly sourceGrants: string;
 }
 
 export interface SessionOptions {

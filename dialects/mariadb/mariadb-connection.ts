@@ -142,9 +142,32 @@ export function mariadbPool(url: string, password: string | undefined, settings:
   return pool;
 }
 
-/** A login refused because no password was offered, as the shared PasswordRequiredError. */
+/**
+ * Node's codes of the certificate checks that fail a TLS handshake, by Node's message for each:
+ * mysql2 replaces the code of such an error with its own HANDSHAKE_SSL_ERROR, and keeps the
+ * message.
+ */
+const HANDSHAKE_MESSAGES: [RegExp, string][] = [
+  [/^self[- ]signed certificate in certificate chain$/, 'SELF_SIGNED_CERT_IN_CHAIN'],
+  [/^self[- ]signed certificate$/, 'DEPTH_ZERO_SELF_SIGNED_CERT'],
+  [/^unable to verify the first certificate$/, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+  [/^unable to get local issuer certificate$/, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'],
+  [/^unable to get issuer certificate$/, 'UNABLE_TO_GET_ISSUER_CERT'],
+  [/^certificate has expired$/, 'CERT_HAS_EXPIRED'],
+  [/^certificate is not yet valid$/, 'CERT_NOT_YET_VALID'],
+  [/^Hostname\/IP does not match certificate's altnames/, 'ERR_TLS_CERT_ALTNAME_INVALID'],
+];
+
+/**
+ * A login refused because no password was offered, as the shared PasswordRequiredError; a TLS
+ * handshake that failed a certificate check, with Node's code again (tlsProblemOf reads it).
+ */
 export function loginError(err: unknown, offered: boolean): unknown {
   const code = (err as { code?: string }).code;
+  if (code === 'HANDSHAKE_SSL_ERROR' && err instanceof Error) {
+    const node = HANDSHAKE_MESSAGES.find(([message]) => message.test(err.message));
+    if (node) return Object.assign(err, { code: node[1] });
+  }
   if (!offered && code === 'ER_ACCESS_DENIED_ERROR' && /using password: NO/.test((err as Error).message)) return new PasswordRequiredError();
   return err;
 }

@@ -17,6 +17,7 @@ export const mariadbDialect: Dialect = {
     // CAST takes only some type names in MariaDB: CHAR for any text.
     cast: (expr, type) => `CAST(${expr} AS ${type === 'text' ? 'CHAR' : type})`,
     oneRowPerKey: (key) => `SELECT * FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY <the column that picks the row to keep>) AS dms_rn FROM …) t WHERE dms_rn = 1`,
+    sourceGrants: 'SELECT on every table and view SRCQUERY reads',
   },
   tlsFix: mariadbTlsFix,
   openSource: (spec, session) => new MariaDbSource(mariadbPool(spec.url, spec.password, { connectionLimit: session.poolSize ?? 4 }, { readOnly: true }), spec.password !== undefined),

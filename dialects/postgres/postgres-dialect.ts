@@ -22,6 +22,7 @@ export const postgresDialect: Dialect = {
   hints: {
     cast: (expr, type) => `${expr}::${type}`,
     oneRowPerKey: (key) => `SELECT DISTINCT ON (${key}) … ORDER BY ${key}, <the column that picks the row to keep>`,
+    sourceGrants: 'SELECT on every table and view SRCQUERY reads, and USAGE on their schemas',
   },
   tlsFix: postgresTlsFix,
   openSource: (spec, session) => new PostgresSource(poolFor(spec, session, true)),

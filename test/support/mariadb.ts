@@ -6,7 +6,7 @@ import { Metadata } from '../../metadata/repository';
 import { urlFor, withClient } from './postgres';
 
 /** The server the tests administer (root, as installed here; DMS_TEST_MARIADB_URL to change). */
-const ADMIN = new URL(process.env.DMS_TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306');
+export const ADMIN = new URL(process.env.DMS_TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306');
 
 export interface TestMariaDb {
   database: string;
@@ -19,7 +19,8 @@ export interface TestMariaDb {
   drop(): Promise<void>;
 }
 
-async function admin<T>(fn: (c: mysql.Connection) => Promise<T>, database?: string): Promise<T> {
+/** Runs `fn` on a session of the server's administrator (multiple statements allowed), in `database` if given. */
+export async function admin<T>(fn: (c: mysql.Connection) => Promise<T>, database?: string): Promise<T> {
   const c = await mysql.createConnection({
     host: ADMIN.hostname,
     port: Number(ADMIN.port || 3306),

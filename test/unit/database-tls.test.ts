@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DatabaseRegistry } from '../../activities/databases';
 import { connectionFailure, toFailure } from '../../activities/failures';
 import { ConnectionUrlError } from '../../dialects';
-import { mariadbPoolOptions } from '../../dialects/mariadb/mariadb-connection';
+import { loginError, mariadbPoolOptions } from '../../dialects/mariadb/mariadb-connection';
 import { oraclePoolSettings } from '../../dialects/oracle/oracle-connection';
 import { libpqClientConfig, postgresPoolConfig } from '../../dialects/postgres/postgres-connection';
 import { metadataLoginError } from '../../metadata/open-metadata';
@@ -216,6 +216,17 @@ describe('TLS failures, named with the connection and the fix, never retried', (
     const failure = toFailure(connectionFailure('M', 'SRCCONID', { conid: 'SRC', dbtyp }, Object.assign(new Error(message), { code }))) as ApplicationFailure;
     expect(failure).toMatchObject({ type: 'ConfigError', nonRetryable: true });
     expect(failure.message).toMatch(new RegExp(`^Mapping M: SRCCONID uses connection 'SRC', whose TLS handshake failed: ${message.replace(/[()/]/g, '\\$&')}\\. Fix: in CONURL of connection 'SRC' in DMS_DBCONDTLS, `));
+    expect(failure.message).toContain(fix);
+  });
+
+  it.each([
+    ['self-signed certificate in certificate chain', "set ssl-ca to the file of the CA that signed the server's certificate"],
+    ["Hostname/IP does not match certificate's altnames: IP: 10.0.0.9 is not in the cert's list: 127.0.0.1", 'or use ssl-mode=VERIFY_CA'],
+  ])('MARIADB as mysql2 reports it (its own code HANDSHAKE_SSL_ERROR, Node\'s message): %s', (message, fix) => {
+    const mysql2 = Object.assign(new Error(message), { code: 'HANDSHAKE_SSL_ERROR', fatal: true });
+    const failure = toFailure(connectionFailure('M', 'TRGCONID', { conid: 'DWH', dbtyp: 'MARIADB' }, loginError(mysql2, true))) as ApplicationFailure;
+    expect(failure).toMatchObject({ type: 'ConfigError', nonRetryable: true });
+    expect(failure.message).toContain(`Mapping M: TRGCONID uses connection 'DWH', whose TLS handshake failed: ${message}. Fix: in CONURL of connection 'DWH' in DMS_DBCONDTLS, `);
     expect(failure.message).toContain(fix);
   });
 
