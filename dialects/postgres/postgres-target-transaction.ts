@@ -40,9 +40,11 @@ export class PostgresTargetTransaction implements TargetTransaction {
   private async copyInto(relation: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
     const list = columns.map(quotePostgresIdentifier).join(', ');
     const copy = this.client.query(copyFrom(`COPY ${relation} (${list}) FROM STDIN`));
-    async function* text(): AsyncGenerator<string> {
+    async function* text(): AsyncGenerator<string | Buffer> {
       for await (const chunk of chunks) {
-        yield* encodeCopyText(chunk.rows, chunk.plain);
+        // Rows a source read as tab text are COPY's text format already.
+        if (chunk.tabText) yield chunk.tabText;
+        else yield* encodeCopyText(chunk.rows, chunk.plain);
         onChunk?.();
       }
     }
