@@ -86,10 +86,9 @@ export async function loadIsolating(
         await onReject?.();
         return;
       }
-      // Each half as values alone: a source's tab text (RowBatch.tabText) holds the whole chunk.
       const half = Math.ceil(batch.rows.length / 2);
-      await attempt({ columns: batch.columns, plain: batch.plain, rows: batch.rows.slice(0, half) });
-      await attempt({ columns: batch.columns, plain: batch.plain, rows: batch.rows.slice(half) });
+      await attempt({ ...batch, rows: batch.rows.slice(0, half) });
+      await attempt({ ...batch, rows: batch.rows.slice(half) });
     }
   };
   for await (const chunk of chunks) {

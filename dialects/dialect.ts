@@ -119,12 +119,6 @@ export interface RowBatch {
    * every value is looked into.
    */
   plain?: boolean[];
-  /**
-   * The same rows already written as tab text (../tab-text.ts), by a source that reads them
-   * straight from its driver's bytes into it (MariaDB). Targets that load tab text (COPY, LOAD
-   * DATA) send it as it is; `rows` is then decoded from it only when something asks for it.
-   */
-  tabText?: Buffer;
 }
 
 /** An open, ordered read of the source; close it in finally. */

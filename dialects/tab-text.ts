@@ -1,7 +1,6 @@
 // Rows as tab-separated text: one line a row, a tab between values, \N for NULL, and backslash
 // escapes for the characters that would otherwise end a value or a row. PostgreSQL's COPY
 // (text format) and MariaDB's LOAD DATA (FIELDS ESCAPED BY '\\') both read it the same way.
-import type { RowBatch } from './dialect';
 
 const SPECIAL = /[\\\t\n\r]/g;
 const HAS_SPECIAL = /[\\\t\n\r]/;
@@ -34,33 +33,4 @@ export function* encodeTabText(rows: Iterable<(string | null)[]>, plain: boolean
     }
   }
   if (chunk) yield chunk;
-}
-
-const UNESCAPES: Record<string, string> = { '\\': '\\', t: '\t', n: '\n', r: '\r' };
-
-/** One value of tab text back to its text (or null): the inverse of escapeTabValue. */
-export function unescapeTabValue(field: string): string | null {
-  if (field === '\\N') return null;
-  if (!field.includes('\\')) return field;
-  return field.replace(/\\([^])/g, (_, e: string) => UNESCAPES[e] ?? e);
-}
-
-/** Rows of tab text (whole lines, each ending in a newline) back to their values. */
-export function decodeTabText(text: Buffer): (string | null)[][] {
-  const lines = text.toString('utf8').split('\n');
-  lines.pop(); // after the last newline
-  return lines.map((line) => line.split('\t').map(unescapeTabValue));
-}
-
-/** A RowBatch of rows read as tab text: `rows` is decoded from it once, on first use. */
-export function tabTextBatch(columns: string[], plain: boolean[], tabText: Buffer): RowBatch {
-  let rows: (string | null)[][] | undefined;
-  return {
-    columns,
-    plain,
-    tabText,
-    get rows() {
-      return (rows ??= decodeTabText(tabText));
-    },
-  };
 }

@@ -2,7 +2,7 @@
 // rows read as text (mariadb-values.ts). Every read of rows is one consistent snapshot (START
 // TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY) streamed with backpressure: memory holds one
 // chunk, whatever the range's size.
-import type { FieldPacket, Pool, PoolConnection, QueryOptions, RowDataPacket, TypeCast } from 'mysql2';
+import type { FieldPacket, Pool, PoolConnection, QueryOptions, RowDataPacket } from 'mysql2';
 import type { ColumnInfo, TypeFamily, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
 import { loginError, whereAmI } from './mariadb-connection';
 import { mariadbError } from './mariadb-errors';
@@ -11,8 +11,7 @@ import { typeOf } from './mariadb-types';
 import { uniqueKeysOfTable, type Rows } from './mariadb-unique-keys';
 import { lookbackSeconds } from '../../common/mapping';
 import { chunksOf, cursorOver } from '../chunks';
-import { rowReader, TabTextSink, textTypeCast } from './mariadb-values';
-import { tabTextBatch } from '../tab-text';
+import { rowReader, textTypeCast } from './mariadb-values';
 
 /** Type families whose text never holds a tab, newline, carriage return or backslash (RowBatch.plain). */
 const PLAIN_FAMILIES = new Set<TypeFamily>(['number', 'datetime', 'boolean', 'bits']);
@@ -144,7 +143,7 @@ export class MariaDbSource implements SourceDatabase {
 
   async *readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {
     const key = await this.keyParts(q);
-    yield* this.streamTabText(sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }), [...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)], chunkRows);
+    yield* this.stream(sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }), [...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)], chunkRows);
   }
 
   async keyBefore(q: KeyedQuery, from: string, window: string): Promise<KeyValue | null> {
@@ -166,56 +165,33 @@ export class MariaDbSource implements SourceDatabase {
   }
 
   readAll(query: string, chunkRows: number): AsyncIterable<RowBatch> {
-    return this.streamTabText(sql.sourceSubquery(query), [], chunkRows);
+    return this.stream(sql.sourceSubquery(query), [], chunkRows);
   }
 
   async *readNullKeys(q: KeyedQuery, chunkRows: number): AsyncIterable<RowBatch> {
     yield* this.stream(sql.nullKeysSql(q.query, await this.keyParts(q)), [], chunkRows);
   }
 
-  /** Streams a query's rows in chunks of their values (stream()). */
-  private stream(text: string, values: unknown[], chunkRows: number): AsyncIterable<RowBatch> {
-    let read: (row: unknown[]) => (string | null)[] = () => [];
-    return this.snapshotRead(text, values, chunkRows, textTypeCast, (fields) => (read = rowReader(fields)), (columns, plain, rows: unknown[][]) => ({ columns, plain, rows: rows.map(read) }));
-  }
-
   /**
-   * Streams a query's rows in chunks written straight from the driver's bytes as tab text
-   * (RowBatch.tabText; TabTextSink), the text COPY and LOAD DATA read, without a string per value.
-   */
-  private streamTabText(text: string, values: unknown[], chunkRows: number): AsyncIterable<RowBatch> {
-    const sink = new TabTextSink();
-    return this.snapshotRead(text, values, chunkRows, sink.typeCast, (fields) => sink.forFields(fields), (columns, plain, rows: unknown[][]) =>
-      tabTextBatch(columns, plain, sink.take(rows[rows.length - 1][columns.length - 1] as number)),
-    );
-  }
-
-  /**
-   * Reads a query's rows in chunks, in one consistent read-only snapshot on a session of its
+   * Streams a query's rows in chunks, in one consistent read-only snapshot on a session of its
    * own; the stream pauses while a chunk is being loaded (backpressure).
    */
-  private async *snapshotRead(
-    text: string,
-    values: unknown[],
-    chunkRows: number,
-    typeCast: TypeCast,
-    onFields: (fields: FieldPacket[]) => void,
-    batch: (columns: string[], plain: boolean[], rows: unknown[][]) => RowBatch,
-  ): AsyncIterable<RowBatch> {
+  private async *stream(text: string, values: unknown[], chunkRows: number): AsyncIterable<RowBatch> {
     const connection = await new Promise<PoolConnection>((resolve, reject) => this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c))));
     let finished = false;
     try {
       await connection.promise().query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-      const query = connection.query({ sql: text, values, rowsAsArray: true, typeCast });
+      const query = connection.query({ sql: text, values, rowsAsArray: true, typeCast: textTypeCast });
       let columns: string[] = [];
       let plain: boolean[] = [];
+      let read: (row: unknown[]) => (string | null)[] = () => [];
       query.on('fields', (fields: FieldPacket[]) => {
         columns = fields.map((f) => f.name);
         plain = fields.map((f) => PLAIN_FAMILIES.has(typeOf(f).family));
-        onFields(fields);
+        read = rowReader(fields);
       });
-      for await (const rows of chunksOf(query.stream({ highWaterMark: Math.max(16, chunkRows) }), chunkRows, (row: unknown[]) => row)) {
-        yield batch(columns, plain, rows);
+      for await (const rows of chunksOf(query.stream({ highWaterMark: Math.max(16, chunkRows) }), chunkRows, (row: unknown[]) => read(row))) {
+        yield { columns, rows, plain };
       }
       await connection.promise().query('COMMIT');
       finished = true;

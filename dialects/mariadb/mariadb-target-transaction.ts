@@ -96,8 +96,7 @@ export class MariaDbTargetTransaction implements TargetTransaction {
     this.wrote = true;
     async function* text(): AsyncGenerator<Buffer> {
       for await (const chunk of chunks) {
-        if (chunk.tabText) yield chunk.tabText;
-        else for (const part of encodeTabText(chunk.rows, chunk.plain)) yield Buffer.from(part, 'utf8');
+        for (const part of encodeTabText(chunk.rows, chunk.plain)) yield Buffer.from(part, 'utf8');
         onChunk?.();
       }
     }

@@ -40,11 +40,9 @@ export class PostgresTargetTransaction implements TargetTransaction {
   private async copyInto(relation: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
     const list = columns.map(quotePostgresIdentifier).join(', ');
     const copy = this.client.query(copyFrom(`COPY ${relation} (${list}) FROM STDIN`));
-    async function* text(): AsyncGenerator<string | Buffer> {
+    async function* text(): AsyncGenerator<string> {
       for await (const chunk of chunks) {
-        // Rows a source read as tab text are COPY's text format already.
-        if (chunk.tabText) yield chunk.tabText;
-        else yield* encodeCopyText(chunk.rows, chunk.plain);
+        yield* encodeCopyText(chunk.rows, chunk.plain);
         onChunk?.();
       }
     }
