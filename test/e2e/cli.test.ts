@@ -1,11 +1,11 @@
 // The `dms` command line and the Temporal CLI, as a user runs them, against a real worker
 // started with `dms worker`.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { freePort, startDevServer, temporalCli } from '../../scripts/temporal-dev';
 import { createFactSource, createFactTarget } from '../support/fact-load';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
@@ -172,7 +172,9 @@ describe('dms CLI', () => {
   });
 
   it('applies mappings and connections from a YAML file, in one transaction, with a dry run first', async () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'dms-apply-')), 'mappings.yaml');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-apply-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'mappings.yaml');
     writeFileSync(
       file,
       `connections:

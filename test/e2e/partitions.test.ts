@@ -4,11 +4,11 @@
 // load in ranges too. Every load ends in an exact compare with a target without a primary key
 // (but the merge's), so a range or batch loaded twice shows as extra rows.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createFactSource, createFactTarget, FACT_TARGET_COLUMNS, registerMapping, runs } from '../support/fact-load';
 import { failureOf, openHarness, waitUntil, type Harness } from '../support/harness';
 import { conurlFor, PG_PASSWORD_ENV, tableDigest, withClient } from '../support/postgres';
@@ -76,7 +76,9 @@ describe('a partitioned load on a non-unique key', () => {
     await registerMapping(h.dbs, { mapref: 'TICKS', batchSize: 500, srcquery: 'SELECT * FROM ticks', trgtbnm: 'TICKS', chkpntcolumn: 'GRP', columns: { partitions: 4 } });
 
     // Whichever worker runs range 2's third batch first dies before it commits; the retry runs on the other.
-    const fault = { point: 'beforeCommit', batch: 3, partition: 2, action: 'kill', once: path.join(mkdtempSync(path.join(os.tmpdir(), 'dms-fault-')), 'fired') };
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-fault-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const fault = { point: 'beforeCommit', batch: 3, partition: 2, action: 'kill', once: path.join(dir, 'fired') };
     const workers = [await h.startWorker({ faults: [fault] }), await h.startWorker({ faults: [fault] })];
     const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-TICKS', args: [{ mapref: 'TICKS' }] });
     const result = await handle.result();
