@@ -3,11 +3,12 @@
 // metadata URLs say sslmode=verify-full with that CA ends exact, over encrypted sessions only
 // (pg_stat_ssl); a connection that trusts another CA is refused at once, naming it and the fix.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestCertificates } from '../support/certificates';
 import { FACT_COLUMNS, FACT_TARGET_COLUMNS } from '../support/fact-load';
 import { failureOf, openHarness, type Harness } from '../support/harness';
 import { addMappingRow, factMappingRow, migrateMetadata, startPasswordServer, type PasswordServer } from '../support/password-postgres';
@@ -24,19 +25,9 @@ let h: Harness | undefined;
 let metadataUrl: string;
 const verified = (url: string, ca = file('ca.pem')) => `${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`;
 
-/** A CA, a server certificate it signs for 127.0.0.1 and localhost, and another CA that signed nothing here. */
+/** The test's certificates, the server's key owned by the user PostgreSQL runs as (postgres, when the test runs as root). */
 function makeCertificates(): void {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=dms-etl test CA');
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '2', '-subj', '/CN=dms-etl another CA');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
-  // The server reads its key and certificate as the user it runs as (postgres, when the test
-  // runs as root), and refuses a key that others may read.
-  chmodSync(dir, 0o755);
-  chmodSync(file('server.pem'), 0o644);
-  chmodSync(file('server.key'), 0o600);
+  makeTestCertificates(dir);
   if (process.getuid?.() === 0) {
     const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(file('server.key'), id('-u'), id('-g'));

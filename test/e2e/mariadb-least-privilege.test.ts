@@ -12,7 +12,7 @@ import { Metadata } from '../../metadata/repository';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFactSource, registerMapping, runs } from '../support/fact-load';
 import { failureOf, openHarness, type Harness } from '../support/harness';
-import { ADMIN, admin } from '../support/mariadb';
+import { ADMIN, admin, mariadbFactRowsSql, postgresFactRows } from '../support/mariadb';
 import { urlFor, withClient } from '../support/postgres';
 
 const ROWS = 20_000;
@@ -62,24 +62,8 @@ function asAdmin<T>(database: string, sql: string, values?: unknown[]): Promise<
 
 /** Every row of a MariaDB table as one text (NULL apart from '', every digit and microsecond kept), in key order. */
 async function mariadbRows(database: string, table: string): Promise<string[]> {
-  const rows = await asAdmin<{ t: string }[]>(
-    database,
-    `SELECT CONCAT_WS('|', sale_id, store_id, IFNULL(amount, '<null>'), IFNULL(DATE_FORMAT(sold_at, '%Y-%m-%d %H:%i:%s.%f'), '<null>'), IFNULL(note, '<null>')) AS t
-       FROM \`${table}\` ORDER BY sale_id, t`,
-  );
+  const rows = await asAdmin<{ t: string }[]>(database, mariadbFactRowsSql(table));
   return rows.map((r) => r.t);
-}
-
-/** The same text of a PostgreSQL table's rows (sold_at in UTC). */
-async function postgresRows(database: string, table: string): Promise<string[]> {
-  return withClient(database, async (c) => {
-    await c.query(`SET TimeZone = 'UTC'`);
-    const { rows } = await c.query<{ t: string }>(
-      `SELECT concat_ws('|', sale_id, store_id, coalesce(amount::text, '<null>'), coalesce(to_char(sold_at, 'YYYY-MM-DD HH24:MI:SS.US'), '<null>'), coalesce(note, '<null>')) AS t
-         FROM ${table} ORDER BY sale_id, t`,
-    );
-    return rows.map((r) => r.t);
-  });
 }
 
 async function mapping(mapref: string, columns: Record<string, string | number>, srcquery = 'SELECT * FROM sales'): Promise<void> {
@@ -221,7 +205,7 @@ describe('least privilege on MariaDB', () => {
   it('loads PostgreSQL to MariaDB exactly with INSERT on the table only', async () => {
     await mapping('LPM_FROM_PG', { srcconid: 'SRC', trgconid: 'MTGT', trgschm: TGT_DB, trgtbnm: 't_from_pg' });
     expect((await (await start('LPM_FROM_PG')).result()).rows).toBe(ROWS);
-    const source = await postgresRows(h.dbs.source, 'sales');
+    const source = await postgresFactRows(h.dbs.source, 'sales');
     expect(source).toHaveLength(ROWS);
     expect(await mariadbRows(TGT_DB, 't_from_pg')).toEqual(source);
   });
@@ -229,7 +213,7 @@ describe('least privilege on MariaDB', () => {
   it('loads MariaDB to PostgreSQL exactly with SELECT on the source table only', async () => {
     await mapping('LPM_TO_PG', { srcconid: 'MSRC', trgconid: 'TGT', trgtbnm: 'T_TO_PG' });
     expect((await (await start('LPM_TO_PG')).result()).rows).toBe(ROWS);
-    expect(await postgresRows(h.dbs.target, 't_to_pg')).toEqual(await mariadbRows(SRC_DB, 'sales'));
+    expect(await postgresFactRows(h.dbs.target, 't_to_pg')).toEqual(await mariadbRows(SRC_DB, 'sales'));
   });
 
   it('fails at once, naming the grant, when the target user lacks INSERT on the table, and loads no row', async () => {

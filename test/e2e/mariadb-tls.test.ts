@@ -6,7 +6,7 @@
 // naming it and the fix, and moves no row.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,8 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mariadbPool } from '../../dialects/mariadb/mariadb-connection';
 import { Metadata } from '../../metadata/repository';
 import { freePort } from '../../scripts/temporal-dev';
+import { makeTestCertificates } from '../support/certificates';
 import { createFactSource, registerMapping, runs } from '../support/fact-load';
 import { failureOf, openHarness, type Harness } from '../support/harness';
+import { mariadbFactRowsSql, postgresFactRows } from '../support/mariadb';
 import { urlFor, withClient } from '../support/postgres';
 
 const run = promisify(execFile);
@@ -37,19 +39,6 @@ let port: number;
 let h: Harness | undefined;
 
 const conurl = (database: string, ca = file('ca.pem')) => `mysql://${USER}@127.0.0.1:${port}/${database}?ssl-mode=VERIFY_IDENTITY&ssl-ca=${encodeURIComponent(ca)}`;
-
-/** A CA, a server certificate it signs for 127.0.0.1 and localhost, and another CA that signed nothing here. */
-function makeCertificates(): void {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=dms-etl test CA');
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '2', '-subj', '/CN=dms-etl another CA');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
-  chmodSync(dir, 0o755);
-  for (const name of ['ca.pem', 'server.pem']) chmodSync(file(name), 0o644);
-  chmodSync(file('server.key'), 0o600);
-}
 
 /** The system user mariadbd runs as when the test runs as root (it refuses to run as root). */
 function mysqlIds(): { uid: number; gid: number } {
@@ -130,24 +119,8 @@ async function stopServer(): Promise<void> {
 
 /** Every row of a MariaDB table of the TLS server as one text (NULL apart from '', every digit and microsecond kept), in key order. */
 async function mariadbRows(database: string, table: string): Promise<string[]> {
-  const rows = await admin<{ t: string }[]>(
-    `SELECT CONCAT_WS('|', sale_id, store_id, IFNULL(amount, '<null>'), IFNULL(DATE_FORMAT(sold_at, '%Y-%m-%d %H:%i:%s.%f'), '<null>'), IFNULL(note, '<null>')) AS t
-       FROM \`${table}\` ORDER BY sale_id, t`,
-    database,
-  );
+  const rows = await admin<{ t: string }[]>(mariadbFactRowsSql(table), database);
   return rows.map((r) => r.t);
-}
-
-/** The same text of a PostgreSQL table's rows (sold_at in UTC). */
-async function postgresRows(database: string, table: string): Promise<string[]> {
-  return withClient(database, async (c) => {
-    await c.query(`SET TimeZone = 'UTC'`);
-    const { rows } = await c.query<{ t: string }>(
-      `SELECT concat_ws('|', sale_id, store_id, coalesce(amount::text, '<null>'), coalesce(to_char(sold_at, 'YYYY-MM-DD HH24:MI:SS.US'), '<null>'), coalesce(note, '<null>')) AS t
-         FROM ${table} ORDER BY sale_id, t`,
-    );
-    return rows.map((r) => r.t);
-  });
 }
 
 const start = (mapref: string) => h!.client.workflow.start('dmsJob', { taskQueue: h!.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
@@ -161,7 +134,7 @@ async function mostAttempts(mapref: string): Promise<number> {
 const FACT = `sale_id BIGINT NOT NULL, store_id INT NOT NULL, amount DECIMAL(12,2), sold_at DATETIME(6), note TEXT`;
 
 beforeAll(async () => {
-  makeCertificates();
+  makeTestCertificates(dir);
   await startServer();
   // A user the server admits over TLS only: a session of it that is not encrypted cannot exist.
   await admin(
@@ -211,8 +184,8 @@ describe('TLS to MariaDB', () => {
     expect((await (await start('TLSINTO')).result()).rows).toBe(ROWS);
     const source = await mariadbRows('dms_src', 'sales');
     expect(source).toHaveLength(ROWS);
-    expect(await postgresRows(h!.dbs.target, 't_from')).toEqual(source);
-    const pgSource = await postgresRows(h!.dbs.source, 'sales');
+    expect(await postgresFactRows(h!.dbs.target, 't_from')).toEqual(source);
+    const pgSource = await postgresFactRows(h!.dbs.source, 'sales');
     expect(pgSource).toHaveLength(ROWS);
     expect(await mariadbRows('dms_tgt', 't_into')).toEqual(pgSource);
 

@@ -2,8 +2,8 @@
 // read by @temporalio/envconfig): the dev server has no TLS of its own, so a TLS-terminating
 // proxy with a certificate from a CA this test makes (openssl) stands in front of it. A worker
 // and `dms run --wait` connect through it with the CA, and fail in one clear line without it.
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestCertificates } from '../support/certificates';
 import { createFactSource, createFactTarget, registerMapping } from '../support/fact-load';
 import { openHarness, type Harness } from '../support/harness';
 import { tableDigest } from '../support/postgres';
@@ -27,17 +28,8 @@ let refusingAddress: string;
 const authorizations: string[] = [];
 const sockets = new Set<net.Socket>();
 
-/** A CA, and a certificate it signs for 127.0.0.1 and localhost. */
-function makeCertificates(): void {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=dms-etl test CA');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
-}
-
 beforeAll(async () => {
-  makeCertificates();
+  makeTestCertificates(dir);
   h = await openHarness('tls');
   await createFactSource(h.dbs.source, 5000);
   const [host, port] = [h.server.address.split(':')[0], Number(h.server.address.split(':')[1])];

@@ -85,3 +85,24 @@ export async function registerMariaDbConnection(metadataDatabase: string, m: Tes
 export async function setLocalInfile(on: boolean): Promise<void> {
   await admin((c) => c.query(`SET GLOBAL local_infile = ${on ? 1 : 0}`));
 }
+
+/**
+ * A fact table's rows (sale_id, store_id, amount, sold_at, note) as one text each, NULL apart
+ * from '', every digit and microsecond kept, in key order: on MariaDB this query, on
+ * PostgreSQL postgresFactRows, so that a load either way compares value by value.
+ */
+export const mariadbFactRowsSql = (table: string) =>
+  `SELECT CONCAT_WS('|', sale_id, store_id, IFNULL(amount, '<null>'), IFNULL(DATE_FORMAT(sold_at, '%Y-%m-%d %H:%i:%s.%f'), '<null>'), IFNULL(note, '<null>')) AS t
+     FROM \`${table}\` ORDER BY sale_id, t`;
+
+/** The same text of a PostgreSQL table's rows (sold_at in UTC). */
+export async function postgresFactRows(database: string, table: string): Promise<string[]> {
+  return withClient(database, async (c) => {
+    await c.query(`SET TimeZone = 'UTC'`);
+    const { rows } = await c.query<{ t: string }>(
+      `SELECT concat_ws('|', sale_id, store_id, coalesce(amount::text, '<null>'), coalesce(to_char(sold_at, 'YYYY-MM-DD HH24:MI:SS.US'), '<null>'), coalesce(note, '<null>')) AS t
+         FROM ${table} ORDER BY sale_id, t`,
+    );
+    return rows.map((r) => r.t);
+  });
+}
