@@ -2,14 +2,9 @@
 // values from database messages before they reach Temporal or a log.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ConfigError, NON_RETRYABLE_TYPES, UnreachableError } from '../common/errors';
-import { ConnectionUrlError, dialectFor, PasswordRequiredError, tlsProblemOf, type ConnectionSpec } from '../dialects';
+import { ConnectionUrlError, dialectFor, PasswordRequiredError, readDatabaseError, tlsProblemOf, type ConnectionSpec, type DriverErrorShape } from '../dialects';
 
-interface DriverError {
-  code?: string;
-  message?: string;
-  column?: string;
-  where?: string;
-}
+type DriverError = DriverErrorShape;
 
 /** SQLSTATEs worth retrying: connection loss, serialization, resources, shutdown, locks. */
 export function isTransientSqlState(code: string): boolean {
@@ -28,36 +23,38 @@ export function isTransientSqlState(code: string): boolean {
 }
 
 const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-const TRANSIENT_MESSAGES = [/Connection terminated/i, /connection timeout/i, /Client has encountered a connection error/i, /timeout exceeded when trying to connect/i];
 
 export function isSqlState(code: string | undefined): code is string {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
 }
 
-/**
- * A database error's message without row values. Data exceptions (class 22) quote the
- * offending value, so every quoted part is removed; other classes quote only names. The
- * driver's `detail` (which can hold a whole row) is never used.
- */
-/** Where in a bulk load's input the database placed an error (its `where`: line, and column when named). */
-export function copyPlaceOf(err: Pick<DriverError, 'where'>): { line: string; column: string | undefined } | null {
-  const m = err.where ? /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(err.where) : null;
-  return m ? { line: m[1], column: m[2] } : null;
+/** Where in a bulk load's input the database placed an error (its line, and its column when named), as its dialect reads it. */
+export function copyPlaceOf(err: unknown): { line: string; column: string | undefined } | null {
+  const place = readDatabaseError(err).place;
+  return place ? { line: place.line, column: place.column } : null;
 }
 
+/**
+ * A database error's message without row values. Data exceptions (class 22) quote the
+ * offending value, so every quoted part is removed; other classes quote only names. A message
+ * its dialect says may hold anything (a trigger's RAISE) is withheld. The driver's `detail`
+ * (which can hold a whole row) is never used.
+ */
 export function redactedMessage(err: DriverError): string {
   let message = err.message ?? String(err);
   const code = err.code;
-  if (isSqlState(code) && (code.startsWith('22') || code === 'P0001')) {
-    // Data exceptions print the offending value after ': ' (quotes inside it unescaped);
-    // a RAISE in a trigger or function may print anything. Keep only what comes before.
+  const reading = readDatabaseError(err);
+  if (reading.withheld) message = reading.withheld;
+  else if (isSqlState(code) && code.startsWith('22')) {
+    // Data exceptions print the offending value after ': ' (quotes inside it unescaped).
+    // Keep only what comes before.
     const cut = message.indexOf(': ');
     // Some (22003: value "3000000000" is out of range) quote the value with no ': ' at all.
     const kept = (cut >= 0 ? message.slice(0, cut) : message).replace(/"[\s\S]*"/, '(value)');
-    message = code === 'P0001' ? 'raised by a trigger or function: (message redacted)' : `${kept}: (value redacted)`;
+    message = `${kept}: (value redacted)`;
   }
-  const copyPlace = copyPlaceOf(err);
-  if (copyPlace) message += ` (COPY line ${copyPlace.line}${copyPlace.column ? `, column ${copyPlace.column}` : ''})`;
+  const place = reading.place;
+  if (place) message += ` (COPY line ${place.line}${place.column ? `, column ${place.column}` : ''})`;
   else if (err.column) message += ` (column ${err.column})`;
   return isSqlState(code) ? `${message} [SQLSTATE ${code}]` : message;
 }
@@ -66,26 +63,13 @@ export function redactedMessage(err: DriverError): string {
 export const INSUFFICIENT_PRIVILEGE = '42501';
 
 /**
- * The GRANT that would have let a refused statement run, from the database's message where it
- * names the privilege and the object (PostgreSQL: `permission denied for table sales`;
- * MariaDB: `INSERT command denied to user 'etl'@'%' for table `dwh`.`sales``), to `grantee`;
- * null where the message names no object (Oracle's ORA-01031).
+ * The GRANT that would have let a refused statement run, as the dialect of the database that
+ * refused it reads its message: to `grantee` where the message names no account (MariaDB's
+ * does); `reading`: the statement only read. Null where the message names no object (Oracle's
+ * ORA-01031).
  */
-export function grantFor(err: Pick<DriverError, 'message'>, grantee: string, reading = false): string | null {
-  const message = err.message ?? '';
-  const pg = /permission denied for (table|view|materialized view|sequence|schema|database) (\S+)/.exec(message);
-  if (pg) {
-    const [, kind, name] = pg;
-    if (kind === 'schema') return `GRANT USAGE ON SCHEMA ${name} TO ${grantee}`;
-    if (kind === 'database') return `GRANT CONNECT ON DATABASE ${name} TO ${grantee}`;
-    if (kind === 'sequence') return `GRANT USAGE ON SEQUENCE ${name} TO ${grantee}`;
-    // A read-only source needs SELECT only; elsewhere PostgreSQL does not say which privilege.
-    return reading ? `GRANT SELECT ON ${name} TO ${grantee}` : null;
-  }
-  // MariaDB names the account (user and host) it refused: the grant goes to that one.
-  const maria = /^(\w+(?:,\s*\w+)*) command denied to user ('[^']*'@'[^']*') for table (`[^`]*`(?:\.`[^`]*`)?|'[^']*')/.exec(message);
-  if (maria) return `GRANT ${maria[1].toUpperCase()} ON ${maria[3].replace(/'/g, '`')} TO ${maria[2]}`;
-  return null;
+export function grantFor(err: DriverError, grantee: string, reading = false): string | null {
+  return readDatabaseError(err).grant?.(grantee, reading) ?? null;
 }
 
 /** The user a connection's URL logs in as, for messages and GRANTs ('' where it names none). */
@@ -106,8 +90,8 @@ export function isTransient(err: unknown): boolean {
   const e = err as DriverError & { errno?: unknown };
   if (isSqlState(e?.code)) return isTransientSqlState(e.code);
   if (e?.code && TRANSIENT_NODE_CODES.has(e.code)) return true;
-  const message = e?.message ?? '';
-  return TRANSIENT_MESSAGES.some((re) => re.test(message));
+  // A driver that reports a lost connection by message only: its dialect knows the words.
+  return readDatabaseError(err).transient === true;
 }
 
 /**

@@ -4,7 +4,7 @@
 import { ConfigError } from '../common/errors';
 import { splitPassword } from '../common/url-password';
 import type { MappingSpec } from '../common/mapping';
-import { IdentifierError, splitIdentifierList, type ColumnInfo, type Dialect, type KeyedQuery, type OrderedMover, type RangeMover, type SourceDatabase, type SqlHints, type TargetDatabase } from '../dialects';
+import { dialectFor, IdentifierError, splitIdentifierList, type ColumnInfo, type ConnectionSpec, type Dialect, type KeyedQuery, type OrderedMover, type RangeMover, type SourceDatabase, type SqlHints, type TargetDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
 import { connectionFailure, grantFor, INSUFFICIENT_PRIVILEGE, isSqlState, isTransient, loginUserOf, redactedMessage } from './failures';
@@ -54,12 +54,13 @@ function resolve(dialect: Dialect, mapref: string, field: string, raw: string, f
   }
 }
 
-function refusePasswordInUrl(mapref: string, field: string, conid: string, url: string): void {
+function refusePasswordInUrl(mapref: string, field: string, { conid, dbtyp, url }: ConnectionSpec): void {
   let password: string | undefined;
   try {
     password = splitPassword(url).password;
   } catch {
-    throw new ConfigError(mapref, field, `uses connection '${conid}', whose CONURL is not a valid URL`, 'set CONURL to a URL such as postgres://user@host:5432/database');
+    const example = dialectFor(dbtyp)?.urlExample ?? 'scheme://user@host:port/database';
+    throw new ConfigError(mapref, field, `uses connection '${conid}', whose CONURL is not a valid URL`, `set CONURL to a URL such as ${example}`);
   }
   if (password) {
     throw new ConfigError(mapref, field, `uses connection '${conid}', whose CONURL contains a password`, 'remove the password from CONURL and name an environment variable that holds it in PWDENV');
@@ -85,8 +86,8 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   const { mapref } = spec;
 
   const [srcSpec, trgSpec] = await inOrder([metadata.connection(mapref, 'SRCCONID', spec.srcconid), metadata.connection(mapref, 'TRGCONID', spec.trgconid)]);
-  refusePasswordInUrl(mapref, 'SRCCONID', srcSpec.conid, srcSpec.url);
-  refusePasswordInUrl(mapref, 'TRGCONID', trgSpec.conid, trgSpec.url);
+  refusePasswordInUrl(mapref, 'SRCCONID', srcSpec);
+  refusePasswordInUrl(mapref, 'TRGCONID', trgSpec);
   const srcDialect = databases.dialect(mapref, 'SRCCONID', srcSpec);
   const trgDialect = databases.dialect(mapref, 'TRGCONID', trgSpec);
 

@@ -1,8 +1,10 @@
 // The glue between dms-etl and one kind of database. Activities talk only to these types;
-// each database lives in its own folder (dialects/postgres, dialects/mariadb, later oracle).
+// each database lives in its own folder (dialects/postgres, dialects/mariadb, dialects/oracle).
 // A new database never requires touching workflows or activities: types meet in a neutral
 // family (TypeFamily), values in one text form (RowBatch), and errors in SQLSTATE codes that
-// each dialect maps its driver's errors onto (activities/failures.ts classifies them).
+// each dialect maps its driver's errors onto (activities/failures.ts classifies them), with
+// what only the driver's own message forms tell (a GRANT to suggest, a line of bulk input)
+// read by the dialect (Dialect.readError).
 
 import type { CheckpointRow } from '../checkpoint/row';
 
@@ -73,6 +75,31 @@ export function tlsProblemOf(err: unknown): TlsProblem | undefined {
   // node-postgres (a message only) and mysql2, when the client asks for TLS and the server has none.
   if (code === 'HANDSHAKE_NO_SSL_SUPPORT' || e?.message === 'The server does not support SSL connections') return 'no-tls';
   return undefined;
+}
+
+/** The fields a database error may carry, whichever driver raised it. */
+export interface DriverErrorShape {
+  /** A SQLSTATE (each dialect maps its driver's errors onto them), or Node's code (ECONNRESET). */
+  code?: string;
+  message?: string;
+  column?: string;
+  where?: string;
+}
+
+/** What a dialect reads in one of its driver's errors (Dialect.readError). */
+export interface ErrorReading {
+  /** A connection lost or refused that the driver reports by message only: retried. */
+  transient?: boolean;
+  /** Where in a bulk load's input the database placed the error: the line, and the column where named. */
+  place?: { line: string; column?: string };
+  /** The message may say anything (a trigger's or function's own text): shown as this instead. */
+  withheld?: string;
+  /**
+   * The GRANT that would let the refused statement run, to `grantee` where the database did
+   * not name the account itself; `reading`: the statement only read. Null where the message
+   * names no object.
+   */
+  grant?(grantee: string, reading: boolean): string | null;
 }
 
 /**
@@ -396,6 +423,14 @@ export interface Dialect {
    * parameter names, as a clause that follows "in CONURL of connection 'X', ".
    */
   tlsFix?(problem: TlsProblem): string;
+  /** A CONURL of this database, for messages: postgres://user@host:5432/database. */
+  readonly urlExample: string;
+  /**
+   * What this dialect reads in an error of its own driver beyond its SQLSTATE; undefined for
+   * an error it does not recognise (activities/failures.ts asks every dialect, and each knows
+   * only its own driver's forms, so at most one answers).
+   */
+  readError?(err: DriverErrorShape): ErrorReading | undefined;
   openSource(spec: ConnectionSpec, options: SessionOptions): SourceDatabase & Closeable;
   /** Absent where the dialect cannot be loaded into yet: such a TRGCONID is refused. */
   openTarget?(spec: ConnectionSpec, options: SessionOptions): TargetDatabase & Closeable;

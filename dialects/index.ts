@@ -1,4 +1,4 @@
-import type { Dialect } from './dialect';
+import type { Dialect, DriverErrorShape, ErrorReading } from './dialect';
 import { mariadbDialect } from './mariadb/mariadb-dialect';
 import { oracleDialect } from './oracle/oracle-dialect';
 import { postgresDialect } from './postgres/postgres-dialect';
@@ -16,4 +16,17 @@ export function dialectFor(dbtyp: string): Dialect | undefined {
   const wanted = dbtyp.trim().toUpperCase();
   // 'POSTGRESQL' is what people also write; accept it as the same database.
   return DIALECTS.find((d) => d.dbtyp === wanted || d.aliases?.includes(wanted));
+}
+
+/**
+ * What the dialects read in an error beyond its SQLSTATE (Dialect.readError): each knows only
+ * its own driver's forms, so the first that recognises the error answers; {} when none does.
+ */
+export function readDatabaseError(err: unknown): ErrorReading {
+  const shape = (err ?? {}) as DriverErrorShape;
+  for (const dialect of DIALECTS) {
+    const reading = dialect.readError?.(shape);
+    if (reading) return reading;
+  }
+  return {};
 }

@@ -3,6 +3,7 @@
 import type { Dialect } from '../dialect';
 import { parseIdentifier } from '../identifiers';
 import { mariadbPool, mariadbTlsFix } from './mariadb-connection';
+import { readMariadbError } from './mariadb-errors';
 import { MariaDbSource } from './mariadb-source';
 import { MariaDbTarget } from './mariadb-target';
 import { quoteMariaDbIdentifier } from './mariadb-sql';
@@ -20,6 +21,8 @@ export const mariadbDialect: Dialect = {
     sourceGrants: 'SELECT on every table and view SRCQUERY reads',
   },
   tlsFix: mariadbTlsFix,
+  urlExample: 'mysql://user@host:3306/database',
+  readError: readMariadbError,
   openSource: (spec, session) => new MariaDbSource(mariadbPool(spec.url, spec.password, { connectionLimit: session.poolSize ?? 4 }, { readOnly: true }), spec.password !== undefined),
   openTarget: (spec, session) => new MariaDbTarget(mariadbPool(spec.url, spec.password, { connectionLimit: session.poolSize ?? 4 }, { lockTimeoutMs: session.lockTimeoutMs }), spec.password !== undefined, session.lockTimeoutMs),
 };

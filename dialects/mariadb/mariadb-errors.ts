@@ -4,6 +4,7 @@
 // offending value in data and constraint errors ("Duplicate entry '…' for key", "Incorrect
 // integer value: '…' for column"): every single-quoted part of those is removed here.
 // Identifiers stay, since MariaDB quotes them with backticks.
+import type { ErrorReading } from '../dialect';
 
 /** mysql2 error numbers worth retrying: lock wait timeout, deadlock, lost or refused connections. */
 const TRANSIENT_ERRNOS = new Map<number, string>([
@@ -27,10 +28,27 @@ export class MariaDbError extends Error {
     message: string,
     readonly code: string | undefined,
     readonly errno: number | undefined,
+    /** For a refused privilege on a table: the GRANT to the account MariaDB named. */
+    readonly grant?: string,
   ) {
     super(message);
     this.name = 'MariaDbError';
   }
+}
+
+/**
+ * The GRANT a 1142 names: `INSERT command denied to user 'etl'@'10.0.0.5' for table `dwh`.`sales``
+ * gives GRANT INSERT ON `dwh`.`sales` TO 'etl'@'10.0.0.5' (the account as the server saw it).
+ */
+function grantNamedBy(message: string): string | undefined {
+  const denied = /^(\w+(?:,\s*\w+)*) command denied to user ('[^']*'@'[^']*') for table (`[^`]*`(?:\.`[^`]*`)?|'[^']*')/.exec(message);
+  return denied ? `GRANT ${denied[1].toUpperCase()} ON ${denied[3].replace(/'/g, '`')} TO ${denied[2]}` : undefined;
+}
+
+/** What activities/failures.ts cannot read from a MariaDbError's SQLSTATE alone (Dialect.readError). */
+export function readMariadbError(err: unknown): ErrorReading | undefined {
+  const grant = err instanceof MariaDbError ? err.grant : undefined;
+  return grant ? { grant: () => grant } : undefined;
 }
 
 /**
@@ -65,8 +83,7 @@ export function mariadbError(err: unknown): unknown {
   const state = mapped ?? (e.sqlState && e.sqlState !== 'HY000' ? e.sqlState : undefined);
   let message = e.sqlMessage ?? e.message;
   if (state && (state.startsWith('22') || state.startsWith('23'))) message = message.replace(/'(?:[^'\\]|\\.|'')*'/g, '(value)');
-  const converted = new MariaDbError(message, state ?? e.code, e.errno);
-  return converted;
+  return new MariaDbError(message, state ?? e.code, e.errno, state === '42501' ? grantNamedBy(message) : undefined);
 }
 
 /** MariaDB's warnings about a row, by the SQLSTATE class the same error would have. */

@@ -25,6 +25,7 @@ export const oracleDialect: Dialect = {
       expired: "the server's certificate is out of its dates: renew it on the server",
       'no-tls': 'point the port at the TCPS listener, or leave protocol=tcps out to connect without TLS',
     })[problem],
+  urlExample: 'oracle://user@host:1521/SERVICE',
   openSource: (spec, session) => new OracleSource(new OraclePool(spec.url, spec.password, session.poolSize ?? 4)),
   openTarget: (spec, session) => new OracleTarget(new OraclePool(spec.url, spec.password, session.poolSize ?? 4), session.lockTimeoutMs),
 };

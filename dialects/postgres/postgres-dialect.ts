@@ -5,6 +5,7 @@
 import type { Dialect } from '../dialect';
 import { parseIdentifier } from '../identifiers';
 import { postgresTlsFix } from './postgres-connection';
+import { readPostgresError } from './postgres-errors';
 import { poolFor } from './postgres-session';
 import { PostgresSource } from './postgres-source';
 import { quotePostgresIdentifier } from './postgres-sql';
@@ -25,6 +26,8 @@ export const postgresDialect: Dialect = {
     sourceGrants: 'SELECT on every table and view SRCQUERY reads, and USAGE on their schemas',
   },
   tlsFix: postgresTlsFix,
+  urlExample: 'postgres://user@host:5432/database',
+  readError: readPostgresError,
   openSource: (spec, session) => new PostgresSource(poolFor(spec, session, true)),
   openTarget: (spec, session) => new PostgresTarget(poolFor(spec, session, false)),
 };

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { connectionFailure, grantFor, isTransient, redactedMessage, toFailure } from '../../activities/failures';
 import { mariadbError } from '../../dialects/mariadb/mariadb-errors';
+import { oracleError } from '../../dialects/oracle/oracle-errors';
 import { ConfigError, OwnershipLostError } from '../../common/errors';
 import { PasswordRequiredError } from '../../dialects';
 
@@ -45,9 +46,11 @@ describe('a missing privilege (SQLSTATE 42501)', () => {
   });
 
   it('names the GRANT for a read, and for what MariaDB refused', () => {
-    expect(grantFor({ message: 'permission denied for table sales' }, 'etl', true)).toBe('GRANT SELECT ON sales TO etl');
-    expect(grantFor({ message: 'permission denied for view v_sales' }, 'etl', true)).toBe('GRANT SELECT ON v_sales TO etl');
-    expect(grantFor({ message: 'ORA-01031: insufficient privileges' }, 'etl', true)).toBeNull();
+    expect(grantFor(pgError('42501', 'permission denied for table sales'), 'etl', true)).toBe('GRANT SELECT ON sales TO etl');
+    expect(grantFor(pgError('42501', 'permission denied for view v_sales'), 'etl', true)).toBe('GRANT SELECT ON v_sales TO etl');
+    // Which privilege a write lacked, PostgreSQL does not say.
+    expect(grantFor(pgError('42501', 'permission denied for table sales'), 'etl', false)).toBeNull();
+    expect(grantFor(oracleError(Object.assign(new Error('ORA-01031: insufficient privileges'), { code: 'ORA-01031', errorNum: 1031 })) as Error, 'etl', true)).toBeNull();
     const maria = mariadbError(Object.assign(new Error('x'), { errno: 1142, sqlState: '42000', code: 'ER_TABLEACCESS_DENIED_ERROR', sqlMessage: "INSERT command denied to user 'etl'@'localhost' for table `dwh`.`sales`" }));
     const failure = toFailure(maria) as ApplicationFailure;
     expect(failure).toMatchObject({ type: 'DataError', nonRetryable: true });
