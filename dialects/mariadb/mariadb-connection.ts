@@ -11,6 +11,7 @@ import mysql from 'mysql2';
 import type { Pool as PromisePool, RowDataPacket } from 'mysql2/promise';
 import { didYouMean } from '../../common/close-names';
 import { ConnectionUrlError, PasswordRequiredError, type TlsProblem } from '../dialect';
+import { noteAccount } from './mariadb-errors';
 
 /** Settings every session starts with, whatever the server's defaults. */
 export const MARIADB_SESSION = `SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', NAMES utf8mb4 COLLATE utf8mb4_bin`;
@@ -138,6 +139,10 @@ export function mariadbPool(url: string, password: string | undefined, settings:
   const statements = 'readOnly' in session ? [MARIADB_SESSION, 'SET SESSION TRANSACTION READ ONLY'] : [`${MARIADB_SESSION}, innodb_lock_wait_timeout = ${wait}, lock_wait_timeout = ${wait}`];
   pool.on('connection', (connection) => {
     for (const statement of statements) connection.query(statement);
+    // The account this session is, for the GRANT a refusal suggests (mariadb-errors.ts).
+    connection.query<RowDataPacket[]>('SELECT USER() AS seen, CURRENT_USER() AS account', (err, rows) => {
+      if (!err && rows[0]) noteAccount(String(rows[0].seen), String(rows[0].account));
+    });
   });
   return pool;
 }

@@ -37,12 +37,34 @@ export class MariaDbError extends Error {
 }
 
 /**
+ * The accounts sessions logged in as, by the user and client host MariaDB's messages name
+ * (USER(): 'etl@10.0.0.5' → CURRENT_USER(): 'etl@%'), noted as each session starts
+ * (mariadb-connection.ts): a GRANT must name the account, which a refusal does not.
+ */
+const ACCOUNTS = new Map<string, string>();
+
+export function noteAccount(seen: string, account: string): void {
+  ACCOUNTS.set(seen, account);
+}
+
+/** 'etl@%' as a GRANT names it: 'etl'@'%'. */
+function quotedAccount(account: string): string {
+  const at = account.lastIndexOf('@');
+  const quote = (part: string) => `'${part.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+  return `${quote(account.slice(0, at))}@${quote(account.slice(at + 1))}`;
+}
+
+/**
  * The GRANT a 1142 names: `INSERT command denied to user 'etl'@'10.0.0.5' for table `dwh`.`sales``
- * gives GRANT INSERT ON `dwh`.`sales` TO 'etl'@'10.0.0.5' (the account as the server saw it).
+ * gives GRANT INSERT ON `dwh`.`sales` TO 'etl'@'%' when the session logged in as the account
+ * 'etl'@'%' (the message names the client's host, not the account's).
  */
 function grantNamedBy(message: string): string | undefined {
-  const denied = /^(\w+(?:,\s*\w+)*) command denied to user ('[^']*'@'[^']*') for table (`[^`]*`(?:\.`[^`]*`)?|'[^']*')/.exec(message);
-  return denied ? `GRANT ${denied[1].toUpperCase()} ON ${denied[3].replace(/'/g, '`')} TO ${denied[2]}` : undefined;
+  const denied = /^(\w+(?:,\s*\w+)*) command denied to user '([^']*)'@'([^']*)' for table (`[^`]*`(?:\.`[^`]*`)?|'[^']*')/.exec(message);
+  if (!denied) return undefined;
+  const [, privilege, user, host, table] = denied;
+  const account = ACCOUNTS.get(`${user}@${host}`) ?? `${user}@${host}`;
+  return `GRANT ${privilege.toUpperCase()} ON ${table.replace(/'/g, '`')} TO ${quotedAccount(account)}`;
 }
 
 /** What activities/failures.ts cannot read from a MariaDbError's SQLSTATE alone (Dialect.readError). */

@@ -7,7 +7,7 @@
 // by value; a user missing one grant fails the run at once, not retried, with an error naming
 // the grant to run, and no row moves.
 import { randomBytes } from 'node:crypto';
-import type mysql from 'mysql2/promise';
+import type { RowDataPacket } from 'mysql2/promise';
 import { Metadata } from '../../metadata/repository';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFactSource, registerMapping, runs } from '../support/fact-load';
@@ -45,11 +45,13 @@ const FACT = `sale_id BIGINT NOT NULL, store_id INT NOT NULL, amount DECIMAL(12,
 
 let h: Harness;
 /**
- * The host of the users' accounts: the worker's address as the server sees it. MariaDB's
- * "command denied" names the user at that address (not an account's pattern such as '%'), so
- * the GRANT an error suggests reaches these accounts as written.
+ * The host of the users' accounts: any ('%'), as ETL accounts usually are. MariaDB's "command
+ * denied" names the user at the worker's address, not the account, so the GRANT an error
+ * suggests must name the account the session logged in as (CURRENT_USER()) to run as written.
  */
-let CLIENT: string;
+const CLIENT = '%';
+/** The worker's address as the server sees it, which MariaDB's refusals name. */
+let SEEN: string;
 
 /** Runs SQL as the server's administrator in `database`. */
 function asAdmin<T>(database: string, sql: string, values?: unknown[]): Promise<T> {
@@ -100,7 +102,7 @@ async function dropAll(): Promise<void> {
 }
 
 beforeAll(async () => {
-  CLIENT = await admin(async (c) => (await c.query<mysql.RowDataPacket[]>(`SELECT SUBSTRING_INDEX(USER(), '@', -1) AS host`))[0][0].host as string);
+  SEEN = await admin(async (c) => (await c.query<RowDataPacket[]>(`SELECT SUBSTRING_INDEX(USER(), '@', -1) AS host`))[0][0].host as string);
   h = await openHarness('mdblp', { DMS_LP_SRC_PASSWORD: PASSWORDS.src, DMS_LP_TGT_PASSWORD: PASSWORDS.tgt });
   await admin((c) =>
     c.query(
@@ -220,7 +222,7 @@ describe('least privilege on MariaDB', () => {
     await mapping('LPM_NO_INSERT', mariadbToMariadb('t_no_insert'));
     const message = await failureOf(await start('LPM_NO_INSERT'));
     expect(message).toBe(
-      `INSERT command denied to user '${TGT_USER}'@'${CLIENT}' for table \`${TGT_DB}\`.\`t_no_insert\` [SQLSTATE 42501]. ` +
+      `INSERT command denied to user '${TGT_USER}'@'${SEEN}' for table \`${TGT_DB}\`.\`t_no_insert\` [SQLSTATE 42501]. ` +
         `Fix: a DBA runs GRANT INSERT ON \`${TGT_DB}\`.\`t_no_insert\` TO '${TGT_USER}'@'${CLIENT}', then run the mapping again`,
     );
     expect(await mariadbRows(TGT_DB, 't_no_insert')).toEqual([]);
@@ -238,7 +240,7 @@ describe('least privilege on MariaDB', () => {
     await mapping('LPM_NO_DROP', mariadbToMariadb('t_no_drop', { loadmode: 'TRUNCATE' }));
     const message = await failureOf(await start('LPM_NO_DROP'));
     expect(message).toBe(
-      `DROP command denied to user '${TGT_USER}'@'${CLIENT}' for table \`${TGT_DB}\`.\`t_no_drop\` [SQLSTATE 42501]. ` +
+      `DROP command denied to user '${TGT_USER}'@'${SEEN}' for table \`${TGT_DB}\`.\`t_no_drop\` [SQLSTATE 42501]. ` +
         `Fix: a DBA runs GRANT DROP ON \`${TGT_DB}\`.\`t_no_drop\` TO '${TGT_USER}'@'${CLIENT}', then run the mapping again`,
     );
     expect(await mariadbRows(TGT_DB, 't_no_drop')).toEqual(before);
@@ -254,7 +256,7 @@ describe('least privilege on MariaDB', () => {
     await mapping('LPM_NO_SELECT', mariadbToMariadb('t_hidden'), 'SELECT * FROM sales_hidden');
     const message = await failureOf(await start('LPM_NO_SELECT'));
     expect(message).toBe(
-      `Mapping LPM_NO_SELECT: SRCQUERY cannot be read by the user ${SRC_USER} of connection 'MSRC': SELECT command denied to user '${SRC_USER}'@'${CLIENT}' for table \`${SRC_DB}\`.\`sales_hidden\` [SQLSTATE 42501]. ` +
+      `Mapping LPM_NO_SELECT: SRCQUERY cannot be read by the user ${SRC_USER} of connection 'MSRC': SELECT command denied to user '${SRC_USER}'@'${SEEN}' for table \`${SRC_DB}\`.\`sales_hidden\` [SQLSTATE 42501]. ` +
         `Fix: a DBA runs GRANT SELECT ON \`${SRC_DB}\`.\`sales_hidden\` TO '${SRC_USER}'@'${CLIENT}'; the source's user needs SELECT on every table and view SRCQUERY reads (nothing more)`,
     );
     expect(await mariadbRows(TGT_DB, 't_hidden')).toEqual([]);

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { connectionFailure, grantFor, isTransient, redactedMessage, toFailure } from '../../activities/failures';
-import { mariadbError } from '../../dialects/mariadb/mariadb-errors';
+import { mariadbError, noteAccount } from '../../dialects/mariadb/mariadb-errors';
 import { oracleError } from '../../dialects/oracle/oracle-errors';
 import { ConfigError, OwnershipLostError } from '../../common/errors';
 import { PasswordRequiredError } from '../../dialects';
@@ -57,6 +57,17 @@ describe('a missing privilege (SQLSTATE 42501)', () => {
     expect(failure.message).toBe(
       "INSERT command denied to user 'etl'@'localhost' for table `dwh`.`sales` [SQLSTATE 42501]. Fix: a DBA runs GRANT INSERT ON `dwh`.`sales` TO 'etl'@'localhost', then run the mapping again",
     );
+  });
+});
+
+describe("MariaDB's GRANT names the account, not the address it saw", () => {
+  it('uses the account a session logged in as (CURRENT_USER()), noted when the session started', () => {
+    const refused = (user: string, host: string) =>
+      mariadbError(Object.assign(new Error('x'), { errno: 1142, sqlState: '42000', sqlMessage: `INSERT command denied to user '${user}'@'${host}' for table \`dwh\`.\`sales\`` }));
+    noteAccount('etl_ro@10.0.0.5', 'etl_ro@%');
+    expect(grantFor(refused('etl_ro', '10.0.0.5') as Error, 'ignored')).toBe("GRANT INSERT ON `dwh`.`sales` TO 'etl_ro'@'%'");
+    // An address no session of this worker came from: the message's own account.
+    expect(grantFor(refused('etl', '10.0.0.9') as Error, 'ignored')).toBe("GRANT INSERT ON `dwh`.`sales` TO 'etl'@'10.0.0.9'");
   });
 });
 
