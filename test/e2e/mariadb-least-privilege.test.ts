@@ -41,6 +41,22 @@ CREATE TABLE IF NOT EXISTS \`${TGT_DB}\`.dms_chkpnt (
   recupdt TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
 
+/** DMS_REJECT as a DBA creates it ahead (docs/rejects.md, "DMS_REJECT's DDL"). */
+const REJECT_DDL = `
+CREATE TABLE IF NOT EXISTS \`${TGT_DB}\`.dms_reject (
+  rejid BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  mapref VARCHAR(128) NOT NULL,
+  prcid BIGINT NOT NULL,
+  batchno BIGINT NOT NULL,
+  keyvals TEXT,
+  errcode VARCHAR(16),
+  errmsg TEXT NOT NULL,
+  errcol VARCHAR(128),
+  rowvals JSON NOT NULL,
+  reccrdt TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  KEY dms_reject_run_idx (mapref, prcid)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+
 const FACT = `sale_id BIGINT NOT NULL, store_id INT NOT NULL, amount DECIMAL(12,2), sold_at DATETIME(6), note TEXT`;
 
 let h: Harness;
@@ -120,6 +136,7 @@ beforeAll(async () => {
      SELECT seq * 3, seq % 97, (seq % 100000) / 100, TIMESTAMP'2026-01-01 00:00:00.123456' + INTERVAL seq SECOND,
             CASE WHEN seq % 10 = 0 THEN NULL WHEN seq % 10 = 1 THEN '' ELSE CONCAT('note ', seq, '\\twith a tab é 𝄞\\\\') END
        FROM seq_1_to_${ROWS};
+     CREATE VIEW sales_kept AS SELECT * FROM sales WHERE store_id <> 13;
      CREATE TABLE sales_hidden LIKE sales;
      INSERT INTO sales_hidden SELECT * FROM sales LIMIT 10;
      GRANT SELECT ON \`${SRC_DB}\`.sales TO '${SRC_USER}'@'${CLIENT}';`,
@@ -127,6 +144,8 @@ beforeAll(async () => {
   await asAdmin(
     TGT_DB,
     `${CHECKPOINT_DDL};
+     ${REJECT_DDL};
+     CREATE TABLE t_rejects (${FACT}, CONSTRAINT no_store_13 CHECK (store_id <> 13)) ENGINE=InnoDB;
      CREATE TABLE t_append (${FACT}) ENGINE=InnoDB;
      CREATE TABLE t_truncate (${FACT}) ENGINE=InnoDB;
      CREATE TABLE t_upsert (${FACT}, PRIMARY KEY (sale_id)) ENGINE=InnoDB;
@@ -140,6 +159,8 @@ beforeAll(async () => {
      -- The target's grants (docs/security.md), and nothing more.
      GRANT SELECT, INSERT, UPDATE ON \`${TGT_DB}\`.dms_chkpnt TO '${TGT_USER}'@'${CLIENT}';
      GRANT INSERT ON \`${TGT_DB}\`.t_append TO '${TGT_USER}'@'${CLIENT}';
+     GRANT INSERT ON \`${TGT_DB}\`.t_rejects TO '${TGT_USER}'@'${CLIENT}';
+     GRANT SELECT, INSERT ON \`${TGT_DB}\`.dms_reject TO '${TGT_USER}'@'${CLIENT}';
      GRANT INSERT ON \`${TGT_DB}\`.t_from_pg TO '${TGT_USER}'@'${CLIENT}';
      GRANT INSERT ON \`${TGT_DB}\`.t_hidden TO '${TGT_USER}'@'${CLIENT}';
      GRANT INSERT, DROP ON \`${TGT_DB}\`.t_truncate TO '${TGT_USER}'@'${CLIENT}';
@@ -181,6 +202,8 @@ describe('least privilege on MariaDB', () => {
         `GRANT CREATE TEMPORARY TABLES ON \`${TGT_DB}\`.* TO \`${TGT_USER}\`@\`${CLIENT}\``,
         `GRANT SELECT, INSERT, UPDATE ON \`${TGT_DB}\`.\`dms_chkpnt\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
         `GRANT INSERT ON \`${TGT_DB}\`.\`t_append\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
+        `GRANT INSERT ON \`${TGT_DB}\`.\`t_rejects\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
+        `GRANT SELECT, INSERT ON \`${TGT_DB}\`.\`dms_reject\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
         `GRANT INSERT ON \`${TGT_DB}\`.\`t_from_pg\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
         `GRANT INSERT ON \`${TGT_DB}\`.\`t_hidden\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
         `GRANT INSERT, DROP ON \`${TGT_DB}\`.\`t_truncate\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
@@ -202,6 +225,18 @@ describe('least privilege on MariaDB', () => {
     expect(source).toHaveLength(ROWS);
     expect(await mariadbRows(TGT_DB, table)).toEqual(source);
     expect((await runs(h.dbs.metadata, mapref)).map((r) => [r.status, r.param1, r.trgrows, r.rejrows, r.lasterr])).toEqual([['PC', 'COMPLETED', ROWS, 0, null]]);
+  });
+
+  it('keeps rejected rows in a DMS_REJECT a DBA created, with SELECT and INSERT on it', async () => {
+    await mapping('LPM_REJECTS', mariadbToMariadb('t_rejects', { rejectlmt: '1000' }));
+    await (await start('LPM_REJECTS')).result();
+    const kept = await mariadbRows(SRC_DB, 'sales_kept');
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(ROWS);
+    expect(await mariadbRows(TGT_DB, 't_rejects')).toEqual(kept);
+    const [{ n }] = await asAdmin<{ n: number }[]>(TGT_DB, `SELECT count(*) AS n FROM dms_reject WHERE mapref = 'LPM_REJECTS'`);
+    expect(Number(n)).toBe(ROWS - kept.length);
+    expect((await runs(h.dbs.metadata, 'LPM_REJECTS')).map((r) => [r.status, r.trgrows, r.rejrows])).toEqual([['PC', kept.length, ROWS - kept.length]]);
   });
 
   it('loads PostgreSQL to MariaDB exactly with INSERT on the table only', async () => {
