@@ -4,6 +4,7 @@
 //   npm run bench                       1,000,000 rows, 5 runs of each figure
 //   npm run bench -- --rows 10000000    or --large for the same; --runs N; --batch N; --keep
 //   npm run bench -- --large --only partitions    the partitioned loads and their baselines alone
+//   npm run bench -- --only mariadb     the MariaDB rounds alone (both ways, pgloader among them)
 //
 // It creates three databases (dms_bench_meta, dms_bench_src, dms_bench_tgt; dropped and
 // made anew, and dropped at the end unless --keep), a fact table, a Temporal dev server and a worker (with a prebuilt workflow
@@ -51,15 +52,17 @@ const { values: flags } = parseArgs({
     batch: { type: 'string', default: '10000' },
     // Keep the bench's databases (and MariaDB's user) at the end, e.g. to profile a load on them.
     keep: { type: 'boolean', default: false },
-    // Only one section: 'partitions' (the partitioned loads and their baselines, e.g. at 10M rows).
+    // Only one section: 'partitions' (the partitioned loads and their baselines, e.g. at 10M rows),
+    // or 'mariadb' (the MariaDB rounds).
     only: { type: 'string' },
     // Internal: run the pipeline without Temporal in a process of its own, like a worker.
     'direct-child': { type: 'string' },
     'workflow-id': { type: 'string' },
   },
 });
-if (flags.only !== undefined && flags.only !== 'partitions') throw new Error(`--only takes 'partitions', not '${flags.only}'`);
+if (flags.only !== undefined && !['partitions', 'mariadb'].includes(flags.only)) throw new Error(`--only takes 'partitions' or 'mariadb', not '${flags.only}'`);
 const PARTITIONS_ONLY = flags.only === 'partitions';
+const MARIADB_ONLY = flags.only === 'mariadb';
 const ROWS = flags.large ? 10_000_000 : Number(flags.rows ?? 1_000_000);
 const RUNS = Number(flags.runs);
 const BATCH = Number(flags.batch);
@@ -582,7 +585,11 @@ async function main(): Promise<void> {
       rowsPerSecond: Object.fromEntries(figures.map((f) => [f.name, rate(f)])),
     });
 
-    if (PARTITIONS_ONLY) {
+    if (MARIADB_ONLY) {
+      if (!withMariaDb) throw new Error('--only mariadb: MariaDB is not reachable (set DMS_BENCH_MARIADB_URL)');
+      const mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader);
+      Object.assign(out, { ...measured(), workerPeakRssMiB: peakRssMiB(worker.pid!), mariadbRatios: mdb.ratios });
+    } else if (PARTITIONS_ONLY) {
       const partitioned = await partitionRounds(client, run, tmp, cross, worker.pid!);
       Object.assign(out, {
         ...measured(),
@@ -716,6 +723,18 @@ async function main(): Promise<void> {
   const ph = out.partitionHistories as { run: typeof hist; range: typeof hist };
   const partitionHistoryLine = () =>
     log(`| history of a partitioned load: the run / its range 1 | ${ph.run.events} events in ${ph.run.executions} / ${ph.range.events} events in ${ph.range.executions} execution(s), largest ${ph.run.largest} / ${ph.range.largest} | bounded |`);
+  const mariadbLines = () => {
+    for (const m of (out.mariadbRatios as MariaDbBenchResult['ratios'] | null) ?? []) {
+      log(`| ${m.label} | ${m.value ?? 'not run'} | ${m.target}${m.met === null ? (m.target === 'reference' ? '' : ': n/a') : `: ${target(m.met)}`} |`);
+    }
+  };
+  if (MARIADB_ONLY) {
+    mariadbLines();
+    log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
+    log('');
+    console.log(JSON.stringify(out));
+    return;
+  }
   if (PARTITIONS_ONLY) {
     logPartitionRatios(r, target, out.partitionCpu as PartitionCpu, (out.seconds as Record<string, number>)['binary COPY pipe (partitions round)']);
     log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
@@ -732,9 +751,7 @@ async function main(): Promise<void> {
   log(`| same database ÷ the bare keyset loop (throughput: what checkpoints, fences and Temporal cost) | ${r.sameDbVsBareKeysetLoop} | reference |`);
   log(`| ROWCOUNT time ÷ KEY time | ${r.rowcountVsKeyTime} | ≤ 1.5: ${target(r.rowcountVsKeyTime! <= 1.5)} |`);
   log(`| first batch after a resume at 90% ÷ a normal batch (after pre-flight ${res.preflightSeconds} s) | ${r.resumeFirstBatchVsNormalBatch} (${res.firstBatchSeconds} s vs ${res.normalBatchSeconds} s) | ≤ 1: ${target(r.resumeFirstBatchVsNormalBatch! <= 1)} |`);
-  for (const m of (out.mariadbRatios as MariaDbBenchResult['ratios'] | null) ?? []) {
-    log(`| ${m.label} | ${m.value ?? 'not run'} | ${m.target}${m.met === null ? (m.target === 'reference' ? '' : ': n/a') : `: ${target(m.met)}`} |`);
-  }
+  mariadbLines();
   logPartitionRatios(r, target, out.partitionCpu as PartitionCpu, (out.seconds as Record<string, number>)['binary COPY pipe (partitions round)']);
   log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
   log(`| history of one KEY load | ${hist.events} events in ${hist.executions} execution(s), largest ${hist.largest} | bounded |`);
