@@ -144,7 +144,13 @@ export async function planMapping(metadata: Metadata, databases: DatabaseRegistr
   if (targetDescribed.status === 'rejected') throw targetDescribed.reason;
   const targetColumns = targetDescribed.value;
   if (!targetColumns) {
-    throw new ConfigError(mapref, 'TRGTBNM', `names the table ${inTarget(schema, table)}, which does not exist on connection '${trgSpec.conid}'`, 'create the target table, or correct TRGSCHM / TRGTBNM');
+    const hidden = trgDialect.hints.hiddenTable?.(loginUserOf(trgSpec.url));
+    throw new ConfigError(
+      mapref,
+      'TRGTBNM',
+      `names the table ${inTarget(schema, table)}, which does not exist on connection '${trgSpec.conid}'`,
+      `create the target table, or correct TRGSCHM / TRGTBNM${hidden ? `; ${hidden}` : ''}`,
+    );
   }
   const targetByName = new Map(targetColumns.map((c) => [c.name, c]));
   const missing = names.filter((n) => !targetByName.has(n));

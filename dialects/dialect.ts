@@ -443,6 +443,12 @@ export interface SqlHints {
   oneRowPerKey(key: string): string;
   /** What a source's user needs to read SRCQUERY, in this database's terms. */
   readonly sourceGrants: string;
+  /**
+   * Why a target table that exists may look missing, as a clause a fix can end with: the
+   * database hides a table from a user who holds no privilege on it (MariaDB). Absent where
+   * a table is seen whatever its grants.
+   */
+  hiddenTable?(user: string): string;
 }
 
 export interface SessionOptions {

@@ -153,6 +153,7 @@ beforeAll(async () => {
      CREATE TABLE t_no_insert (${FACT}) ENGINE=InnoDB;
      CREATE TABLE t_no_drop (${FACT}) ENGINE=InnoDB;
      CREATE TABLE t_hidden (${FACT}) ENGINE=InnoDB;
+     CREATE TABLE t_no_grant (${FACT}) ENGINE=InnoDB;
      INSERT INTO t_truncate SELECT -seq, 1, 1.00, NOW(6), 'stale' FROM seq_1_to_50;
      INSERT INTO t_no_drop SELECT -seq, 1, 1.00, NOW(6), 'stale' FROM seq_1_to_50;
      INSERT INTO t_upsert SELECT seq * 3, 0, 0.00, NOW(6), 'to be replaced' FROM seq_1_to_500;
@@ -285,6 +286,16 @@ describe('least privilege on MariaDB', () => {
     await asAdmin(TGT_DB, grantIn(message));
     await (await start('LPM_NO_DROP')).result();
     expect(await mariadbRows(TGT_DB, 't_no_drop')).toEqual(await mariadbRows(SRC_DB, 'sales'));
+  });
+
+  it('says, for a target table the user holds no privilege on, that MariaDB hides it', async () => {
+    await mapping('LPM_NO_GRANT', mariadbToMariadb('t_no_grant'));
+    const message = await failureOf(await start('LPM_NO_GRANT'));
+    expect(message).toBe(
+      `Mapping LPM_NO_GRANT: TRGTBNM names the table \`${TGT_DB}\`.\`t_no_grant\`, which does not exist on connection 'MTGT'. ` +
+        `Fix: create the target table, or correct TRGSCHM / TRGTBNM; if it exists, the user ${TGT_USER} holds no privilege on it, and MariaDB hides such a table: grant what the load mode needs (docs/security.md)`,
+    );
+    expect(await mostAttempts('LPM_NO_GRANT')).toBe(1);
   });
 
   it('refuses a source user without SELECT on what SRCQUERY reads, naming the grant, before any row moves', async () => {
