@@ -587,8 +587,8 @@ async function main(): Promise<void> {
 
     if (MARIADB_ONLY) {
       if (!withMariaDb) throw new Error('--only mariadb: MariaDB is not reachable (set DMS_BENCH_MARIADB_URL)');
-      const mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader);
-      Object.assign(out, { ...measured(), workerPeakRssMiB: peakRssMiB(worker.pid!), mariadbRatios: mdb.ratios });
+      const mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader, () => cpuSeconds(worker!.pid!));
+      Object.assign(out, { ...measured(), workerPeakRssMiB: peakRssMiB(worker.pid!), mariadbCpu: mdb.cpu ?? null, mariadbRatios: mdb.ratios });
     } else if (PARTITIONS_ONLY) {
       const partitioned = await partitionRounds(client, run, tmp, cross, worker.pid!);
       Object.assign(out, {
@@ -624,7 +624,7 @@ async function main(): Promise<void> {
 
       let mdb: MariaDbBenchResult | null = null;
       if (withMariaDb) {
-        mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader);
+        mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader, () => cpuSeconds(worker!.pid!));
       }
 
       log('== resume at 90%: the first committed batch after pre-flight (the new run taking the checkpoint row over)');
@@ -689,6 +689,7 @@ async function main(): Promise<void> {
           ...Object.fromEntries((mdb?.ratios ?? []).map((m) => [m.key, m.value])),
           ...partitioned.ratios,
         },
+        mariadbCpu: mdb?.cpu ?? null,
         mariadbRatios: mdb?.ratios ?? null,
       });
     }
