@@ -2,9 +2,7 @@
 // values from database messages before they reach Temporal or a log.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ConfigError, NON_RETRYABLE_TYPES, UnreachableError } from '../common/errors';
-import { ConnectionUrlError, dialectFor, PasswordRequiredError, readDatabaseError, tlsProblemOf, type ConnectionSpec, type DriverErrorShape } from '../dialects';
-
-type DriverError = DriverErrorShape;
+import { ConnectionUrlError, dialectFor, isSqlState, PasswordRequiredError, readDatabaseError, tlsProblemOf, type ConnectionSpec, type DriverErrorShape as DriverError } from '../dialects';
 
 /** SQLSTATEs worth retrying: connection loss, serialization, resources, shutdown, locks. */
 export function isTransientSqlState(code: string): boolean {
@@ -24,14 +22,11 @@ export function isTransientSqlState(code: string): boolean {
 
 const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
-export function isSqlState(code: string | undefined): code is string {
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-}
+export { isSqlState };
 
 /** Where in a bulk load's input the database placed an error (its line, and its column when named), as its dialect reads it. */
-export function copyPlaceOf(err: unknown): { line: string; column: string | undefined } | null {
-  const place = readDatabaseError(err).place;
-  return place ? { line: place.line, column: place.column } : null;
+export function copyPlaceOf(err: unknown): { line: string; column?: string } | null {
+  return readDatabaseError(err).place ?? null;
 }
 
 /**

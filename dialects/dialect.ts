@@ -77,6 +77,11 @@ export function tlsProblemOf(err: unknown): TlsProblem | undefined {
   return undefined;
 }
 
+/** Whether `code` is a SQLSTATE (five digits or capitals), the code every dialect's errors carry. */
+export function isSqlState(code: string | undefined): code is string {
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+}
+
 /** The fields a database error may carry, whichever driver raised it. */
 export interface DriverErrorShape {
   /** A SQLSTATE (each dialect maps its driver's errors onto them), or Node's code (ECONNRESET). */

@@ -1,7 +1,7 @@
 // What node-postgres's errors say beyond their SQLSTATE (Dialect.readError): the connection
 // losses it reports by message only, the place COPY names in `where`, a RAISE's text that may
 // quote anything, and the object a `permission denied` names, for the GRANT to suggest.
-import type { DriverErrorShape, ErrorReading } from '../dialect';
+import { isSqlState, type DriverErrorShape, type ErrorReading } from '../dialect';
 
 /** node-postgres's and pg-pool's messages for a connection lost or not made in time (they carry no code). */
 const CONNECTION_LOST = [/Connection terminated/i, /connection timeout/i, /Client has encountered a connection error/i, /timeout exceeded when trying to connect/i];
@@ -9,12 +9,9 @@ const CONNECTION_LOST = [/Connection terminated/i, /connection timeout/i, /Clien
 /** `permission denied for table sales`: the kind of object and its name, as PostgreSQL prints them. */
 const PERMISSION_DENIED = /permission denied for (table|view|materialized view|sequence|schema|database) (\S+)/;
 
-const SQLSTATE = /^[0-9A-Z]{5}$/;
-
 export function readPostgresError(err: DriverErrorShape): ErrorReading | undefined {
   const message = err.message ?? '';
-  const hasState = typeof err.code === 'string' && SQLSTATE.test(err.code);
-  if (!hasState) return CONNECTION_LOST.some((re) => re.test(message)) ? { transient: true } : undefined;
+  if (!isSqlState(err.code)) return CONNECTION_LOST.some((re) => re.test(message)) ? { transient: true } : undefined;
   const reading: ErrorReading = {};
   // COPY FROM STDIN places a bad value: `COPY sales_fact, line 7, column amount: "x"`.
   const copy = err.where ? /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(err.where) : null;
