@@ -9,13 +9,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { decodeCopyTextRow } from '../dialects/postgres/postgres-copy';
-import type { BenchTarget, Figure, Measured } from './bench';
+import type { BenchTarget, CpuRun, Figure, Measured } from './bench';
 
 const ADMIN = new URL(process.env.DMS_BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306');
 const DATABASE = 'dms_bench_mdb';
@@ -204,7 +203,7 @@ function pgloaderFromMariaDb(ctx: MariaDbBenchContext, binary: string, limitMs: 
 
 export interface MariaDbBenchResult {
   /** One more KEY run MariaDB → PostgreSQL with CPU time read from /proc (absent: not measured). */
-  cpu?: { wall: number; machine: number; worker: number };
+  cpu?: CpuRun;
   ratios: { label: string; key: string; value: number | null; target: string; met: boolean | null }[];
 }
 
@@ -217,8 +216,8 @@ export async function mariadbRounds(
   measureRounds: (ways: Measured[]) => Promise<Figure[]>,
   run: (mapref: string, prefix: string) => (i: number) => Promise<void>,
   pgloader: string | null,
-  /** CPU seconds so far: the machine's busy time and the worker's own. */
-  cpuSeconds?: () => { machine: number; worker: number },
+  /** One more run of a load with its CPU time measured (bench.ts's cpuRun). */
+  cpuRun?: (label: string, target: BenchTarget, load: () => Promise<void>) => Promise<CpuRun>,
 ): Promise<MariaDbBenchResult> {
   ctx.log('== MariaDB → PostgreSQL, in rounds: `mariadb --batch | psql \\copy` and pgloader (baselines), and KEY through Temporal');
   const [pipeIn, keyIn, pgloaderFigure] = await measureRounds([
@@ -229,24 +228,7 @@ export async function mariadbRounds(
       : []),
   ]);
   const pgl = pgloaderFigure?.seconds.length ? pgloaderFigure : null;
-  let cpu: MariaDbBenchResult['cpu'];
-  if (cpuSeconds) {
-    // Where the CPU goes: whether the load waits (the machine idle part of the time) or the
-    // cores are full, and how much of it is the worker's own.
-    await ctx.crossTarget.empty();
-    const before = cpuSeconds();
-    const t0 = performance.now();
-    await run('BENCH_MDB_TO_PG', 'bench-mdb-to-pg-cpu')(0);
-    const wall = (performance.now() - t0) / 1000;
-    const after = cpuSeconds();
-    const { got, expected } = await ctx.crossTarget.check();
-    if (got !== expected) throw new Error('MariaDB → PostgreSQL: the target is not exact after the CPU run');
-    cpu = { wall: +wall.toFixed(2), machine: +(after.machine - before.machine).toFixed(2), worker: +(after.worker - before.worker).toFixed(2) };
-    const cores = os.cpus().length;
-    ctx.log(
-      `   where the CPU goes, one more KEY run: ${cpu.wall} s, the machine busy ${cpu.machine} core-s (${(cpu.machine / cpu.wall).toFixed(2)} of ${cores} cores), the worker ${cpu.worker} core-s, the databases and the rest ${(cpu.machine - cpu.worker).toFixed(2)} core-s`,
-    );
-  }
+  const cpu = await cpuRun?.('where the CPU goes, one more KEY run', ctx.crossTarget, () => run('BENCH_MDB_TO_PG', 'bench-mdb-to-pg-cpu')(0));
 
   ctx.log('== PostgreSQL → MariaDB, in rounds: `psql \\copy` to a file then `mariadb` LOAD DATA (baseline), multi-row INSERTs');
   ctx.log('   (the load the MariaDB target does not use, for reference), and KEY through Temporal (LOAD DATA from a stream)');

@@ -435,6 +435,31 @@ function cpuSeconds(pid: number): { machine: number; worker: number } {
   return { machine: machine / 100, worker: (after[11] + after[12]) / 100 };
 }
 
+export interface CpuRun {
+  wall: number;
+  machine: number;
+  worker: number;
+}
+
+/**
+ * One more run of `load` into `target`, with the machine's and the worker's CPU time read
+ * from /proc before and after, logged as `label`: whether the load waits (part of the time the
+ * machine idles) or the cores are full, and how much of it is the worker's own.
+ */
+async function cpuRun(workerPid: number, label: string, target: BenchTarget, load: () => Promise<void>): Promise<CpuRun> {
+  await target.empty();
+  const before = cpuSeconds(workerPid);
+  const t0 = performance.now();
+  await load();
+  const wall = (performance.now() - t0) / 1000;
+  const after = cpuSeconds(workerPid);
+  const { got, expected } = await target.check();
+  if (got !== expected) throw new Error(`${label}: the target is not exact after the CPU run`);
+  const c = { wall: +wall.toFixed(2), machine: +(after.machine - before.machine).toFixed(2), worker: +(after.worker - before.worker).toFixed(2) };
+  log(`   ${label}: ${c.wall} s, the machine busy ${c.machine} core-s (${(c.machine / c.wall).toFixed(2)} of ${os.cpus().length} cores), the worker ${c.worker} core-s, the databases and the rest ${(c.machine - c.worker).toFixed(2)} core-s`);
+  return c;
+}
+
 /** The largest resident set the process has had (VmHWM), in MiB. */
 function peakRssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
@@ -487,19 +512,9 @@ async function partitionRounds(client: Client, run: (mapref: string, prefix: str
   // worker's CPU time read from /proc before and after. On this machine the databases, the
   // worker and Temporal share its cores; the model below says what more cores would give.
   log(`== where the CPU goes: one more run of each, CPU time from /proc (${os.cpus().length} cores)`);
-  const cpu: Record<string, { wall: number; machine: number; worker: number }> = {};
+  const cpu: Record<string, CpuRun> = {};
   for (const n of [1, ...PARTITION_COUNTS]) {
-    await cross.empty();
-    const before = cpuSeconds(workerPid);
-    const t0 = performance.now();
-    await run(n === 1 ? 'BENCH_KEY' : `BENCH_P${n}`, `bench-cpu-p${n}`)(0);
-    const wall = (performance.now() - t0) / 1000;
-    const after = cpuSeconds(workerPid);
-    const { got, expected } = await cross.check();
-    if (got !== expected) throw new Error(`PARTITIONS ${n}: the target is not exact after the CPU run`);
-    cpu[`p${n}`] = { wall: +wall.toFixed(2), machine: +(after.machine - before.machine).toFixed(2), worker: +(after.worker - before.worker).toFixed(2) };
-    const c = cpu[`p${n}`];
-    log(`   PARTITIONS ${n}: ${c.wall} s, the machine busy ${c.machine} core-s (${(c.machine / c.wall).toFixed(2)} of ${os.cpus().length} cores), the worker ${c.worker} core-s, the databases and the rest ${(c.machine - c.worker).toFixed(2)} core-s`);
+    cpu[`p${n}`] = await cpuRun(workerPid, `PARTITIONS ${n}`, cross, () => run(n === 1 ? 'BENCH_KEY' : `BENCH_P${n}`, `bench-cpu-p${n}`)(0));
   }
   return { ratios, histories: { run: parentHistory, range: rangeHistory }, cpu };
 }
@@ -553,9 +568,6 @@ async function main(): Promise<void> {
   const pgloader = PARTITIONS_ONLY ? null : which('pgloader');
   if (PARTITIONS_ONLY) log('   --only partitions: pgloader, MariaDB and the other sections skipped');
   else if (!pgloader) log('   pgloader: not installed (apt-get install pgloader), skipped');
-  /** pgloader, as a way in the rounds it is compared in (none when it is not installed). */
-  const pgloaderWay = (name: string, target: BenchTarget, load: (binary: string) => Promise<void>): Measured[] =>
-    pgloader ? [{ name, target, run: () => load(pgloader), mayFail: true }] : [];
 
   const direct = new DirectPipeline();
   const bundlePath = path.join(tmp, 'workflow-bundle.js');
@@ -587,7 +599,7 @@ async function main(): Promise<void> {
 
     if (MARIADB_ONLY) {
       if (!withMariaDb) throw new Error('--only mariadb: MariaDB is not reachable (set DMS_BENCH_MARIADB_URL)');
-      const mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader, () => cpuSeconds(worker!.pid!));
+      const mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader, (label, target, load) => cpuRun(worker!.pid!, label, target, load));
       Object.assign(out, { ...measured(), workerPeakRssMiB: peakRssMiB(worker.pid!), mariadbCpu: mdb.cpu ?? null, mariadbRatios: mdb.ratios });
     } else if (PARTITIONS_ONLY) {
       const partitioned = await partitionRounds(client, run, tmp, cross, worker.pid!);
@@ -607,7 +619,7 @@ async function main(): Promise<void> {
         { name: 'KEY pipeline without Temporal', target: cross, run: (i) => directInChild('BENCH_DIRECT', `bench-direct-${i}`) },
         { name: 'KEY through Temporal, cross-database', target: cross, run: run('BENCH_KEY', 'bench-key') },
         { name: 'ROWCOUNT through Temporal, cross-database', target: cross, run: run('BENCH_ROWCOUNT', 'bench-rowcount') },
-        ...pgloaderWay('pgloader', cross, (binary) => pgloaderRun(binary, tmp, Math.max(120_000, ROWS / 20))),
+        ...(pgloader ? [{ name: 'pgloader', target: cross, run: () => pgloaderRun(pgloader, tmp, Math.max(120_000, ROWS / 20)), mayFail: true }] : []),
       ]);
       const pgl = pgloaderFigure?.seconds.length ? pgloaderFigure : null;
       const history = await historyEvents(client, 'bench-key-0');
@@ -624,7 +636,7 @@ async function main(): Promise<void> {
 
       let mdb: MariaDbBenchResult | null = null;
       if (withMariaDb) {
-        mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader, () => cpuSeconds(worker!.pid!));
+        mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader, (label, target, load) => cpuRun(worker!.pid!, label, target, load));
       }
 
       log('== resume at 90%: the first committed batch after pre-flight (the new run taking the checkpoint row over)');
