@@ -12,7 +12,7 @@ import { Metadata } from '../../metadata/repository';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFactSource, registerMapping, runs } from '../support/fact-load';
 import { failureOf, openHarness, type Harness } from '../support/harness';
-import { ADMIN, admin, mariadbFactRowsSql, postgresFactRows } from '../support/mariadb';
+import { ADMIN, admin, documentedDdl, mariadbFactRowsSql, postgresFactRows } from '../support/mariadb';
 import { urlFor, withClient } from '../support/postgres';
 
 const ROWS = 20_000;
@@ -25,37 +25,9 @@ const secret = () => `pw-${randomBytes(9).toString('hex')}`;
 const PASSWORDS = { src: secret(), tgt: secret() };
 const HOST = `${ADMIN.hostname}:${ADMIN.port || 3306}`;
 
-/** DMS_CHKPNT as a DBA creates it ahead (docs/mariadb.md, "DMS_CHKPNT in the target"). */
-const CHECKPOINT_DDL = `
-CREATE TABLE IF NOT EXISTS \`${TGT_DB}\`.dms_chkpnt (
-  mapref VARCHAR(128) NOT NULL PRIMARY KEY,
-  prcid BIGINT NOT NULL,
-  epoch BIGINT NOT NULL,
-  jobid BIGINT NOT NULL,
-  keycols TEXT,
-  chkpnt TEXT,
-  lastrow TEXT,
-  batchcnt BIGINT NOT NULL DEFAULT 0,
-  trgrows BIGINT NOT NULL DEFAULT 0,
-  trncpend TEXT,
-  recupdt TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
-
-/** DMS_REJECT as a DBA creates it ahead (docs/rejects.md, "DMS_REJECT's DDL"). */
-const REJECT_DDL = `
-CREATE TABLE IF NOT EXISTS \`${TGT_DB}\`.dms_reject (
-  rejid BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  mapref VARCHAR(128) NOT NULL,
-  prcid BIGINT NOT NULL,
-  batchno BIGINT NOT NULL,
-  keyvals TEXT,
-  errcode VARCHAR(16),
-  errmsg TEXT NOT NULL,
-  errcol VARCHAR(128),
-  rowvals JSON NOT NULL,
-  reccrdt TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
-  KEY dms_reject_run_idx (mapref, prcid)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+/** DMS_CHKPNT and DMS_REJECT as a DBA creates them ahead, from the DDL the docs give. */
+const CHECKPOINT_DDL = documentedDdl('mariadb.md', 'dms_chkpnt', TGT_DB);
+const REJECT_DDL = documentedDdl('rejects.md', 'dms_reject', TGT_DB);
 
 const FACT = `sale_id BIGINT NOT NULL, store_id INT NOT NULL, amount DECIMAL(12,2), sold_at DATETIME(6), note TEXT`;
 

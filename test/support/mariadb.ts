@@ -1,6 +1,8 @@
 // Throw-away MariaDB databases on the local server, each with a user of its own that logs in
 // with a password (as a production server asks), one set per test file.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { Metadata } from '../../metadata/repository';
 import { urlFor, withClient } from './postgres';
@@ -105,4 +107,15 @@ export async function postgresFactRows(database: string, table: string): Promise
     );
     return rows.map((r) => r.t);
   });
+}
+
+/**
+ * The `CREATE TABLE IF NOT EXISTS `dwh`.<table>` block a doc hands a DBA (docs/<file>), for
+ * the database `database`: a test that creates the table from it proves the text as written.
+ */
+export function documentedDdl(file: string, table: string, database: string): string {
+  const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', file), 'utf8');
+  const block = new RegExp(`\`\`\`sql\\n(CREATE TABLE IF NOT EXISTS \`dwh\`\\.${table} \\([\\s\\S]*?)\\n\`\`\``).exec(doc)?.[1];
+  if (!block) throw new Error(`docs/${file} holds no CREATE TABLE for ${table}`);
+  return block.replace('`dwh`', `\`${database}\``);
 }
