@@ -2,7 +2,7 @@
 // values from database messages before they reach Temporal or a log.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ConfigError, NON_RETRYABLE_TYPES, UnreachableError } from '../common/errors';
-import { ConnectionUrlError, dialectFor, isSqlState, PasswordRequiredError, readDatabaseError, tlsProblemOf, type ConnectionSpec, type DriverErrorShape as DriverError } from '../dialects';
+import { ConnectionUrlError, dialectFor, isSqlState, PasswordRequiredError, readDatabaseError, tlsProblemOf, type ConnectionSpec, type DriverErrorShape as DriverError, type ErrorReading } from '../dialects';
 
 /** SQLSTATEs worth retrying: connection loss, serialization, resources, shutdown, locks. */
 export function isTransientSqlState(code: string): boolean {
@@ -24,8 +24,8 @@ const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT',
 
 export { isSqlState };
 
-/** Where in a bulk load's input the database placed an error (its line, and its column when named), as its dialect reads it. */
-export function copyPlaceOf(err: unknown): { line: string; column?: string } | null {
+/** Where in a bulk load's input the database placed an error, as its dialect reads it. */
+export function inputPlaceOf(err: unknown): ErrorReading['place'] | null {
   return readDatabaseError(err).place ?? null;
 }
 
@@ -49,7 +49,7 @@ export function redactedMessage(err: DriverError): string {
     message = `${kept}: (value redacted)`;
   }
   const place = reading.place;
-  if (place) message += ` (COPY line ${place.line}${place.column ? `, column ${place.column}` : ''})`;
+  if (place) message += ` (${place.text})`;
   else if (err.column) message += ` (column ${err.column})`;
   return isSqlState(code) ? `${message} [SQLSTATE ${code}]` : message;
 }

@@ -9,7 +9,7 @@
 // about log2(chunk) failed statements, not a reload of the batch per row.
 import { ConfigError } from '../common/errors';
 import type { RejectedRow, RowBatch, TargetTransaction } from '../dialects';
-import { copyPlaceOf, isSqlState, redactedMessage } from './failures';
+import { inputPlaceOf, isSqlState, redactedMessage } from './failures';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 import { writeRows } from './target-writes';
@@ -44,7 +44,7 @@ async function* one(batch: RowBatch): AsyncIterable<RowBatch> {
 function rejectOf(p: JobPlan, where: { prcid: number; batch: number }, columns: string[], row: (string | null)[], err: unknown): RejectedRow {
   const e = err as { code?: string; column?: string; where?: string };
   const keyAt = p.keyed.key.map((k) => columns.indexOf(k));
-  const copyColumn = copyPlaceOf(e)?.column;
+  const placeColumn = inputPlaceOf(e)?.column;
   const message = redactedMessage(e as Parameters<typeof redactedMessage>[0]);
   // Some databases name the column in the message only (column `note`).
   const named = /\bcolumn [`"]([^`"]+)[`"]/.exec(message)?.[1];
@@ -55,7 +55,7 @@ function rejectOf(p: JobPlan, where: { prcid: number; batch: number }, columns: 
     key: keyAt.length > 0 && keyAt.every((i) => i >= 0) ? JSON.stringify(keyAt.map((i) => row[i])) : null,
     code: e.code ?? null,
     message,
-    column: e.column ?? copyColumn ?? named ?? null,
+    column: e.column ?? placeColumn ?? named ?? null,
     values: JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, row[i]]))),
   };
 }

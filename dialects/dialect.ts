@@ -95,8 +95,11 @@ export interface DriverErrorShape {
 export interface ErrorReading {
   /** A connection lost or refused that the driver reports by message only: retried. */
   transient?: boolean;
-  /** Where in a bulk load's input the database placed the error: the line, and the column where named. */
-  place?: { line: string; column?: string };
+  /**
+   * Where in a bulk load's input the database placed the error, as a message says it
+   * (`COPY line 3, column note`), and the column where it names one.
+   */
+  place?: { text: string; column?: string };
   /** The message may say anything (a trigger's or function's own text): shown as this instead. */
   withheld?: string;
   /**

@@ -15,7 +15,7 @@ export function readPostgresError(err: DriverErrorShape): ErrorReading | undefin
   const reading: ErrorReading = {};
   // COPY FROM STDIN places a bad value: `COPY sales_fact, line 7, column amount: "x"`.
   const copy = err.where ? /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(err.where) : null;
-  if (copy) reading.place = { line: copy[1], column: copy[2] };
+  if (copy) reading.place = { text: `COPY line ${copy[1]}${copy[2] ? `, column ${copy[2]}` : ''}`, column: copy[2] };
   // A RAISE in a trigger or function may print anything, values included.
   if (err.code === 'P0001') reading.withheld = 'raised by a trigger or function: (message redacted)';
   const denied = err.code === '42501' ? PERMISSION_DENIED.exec(message) : null;
