@@ -11,7 +11,7 @@ import { typeOf } from './mariadb-types';
 import { uniqueKeysOfTable, type Rows } from './mariadb-unique-keys';
 import { lookbackSeconds } from '../../common/mapping';
 import { chunksOf, cursorOver } from '../chunks';
-import { rowReader, textTypeCast } from './mariadb-values';
+import { needsTextCast, rowReader, textTypeCast } from './mariadb-values';
 
 /** Type families whose text never holds a tab, newline, carriage return or backslash (RowBatch.plain). */
 const PLAIN_FAMILIES = new Set<TypeFamily>(['number', 'datetime', 'boolean', 'bits']);
@@ -143,7 +143,7 @@ export class MariaDbSource implements SourceDatabase {
 
   async *readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {
     const key = await this.keyParts(q);
-    yield* this.stream(sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }), [...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)], chunkRows);
+    yield* this.stream(q.query, sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }), [...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)], chunkRows);
   }
 
   async keyBefore(q: KeyedQuery, from: string, window: string): Promise<KeyValue | null> {
@@ -160,38 +160,50 @@ export class MariaDbSource implements SourceDatabase {
   }
 
   async openOrdered(query: string, order: string[], offset: number): Promise<RowCursor> {
-    const chunks = this.stream(sql.orderedSql(query, order), [offset], 1000)[Symbol.asyncIterator]();
+    const chunks = this.stream(query, sql.orderedSql(query, order), [offset], 1000)[Symbol.asyncIterator]();
     return cursorOver(chunks);
   }
 
   readAll(query: string, chunkRows: number): AsyncIterable<RowBatch> {
-    return this.stream(sql.sourceSubquery(query), [], chunkRows);
+    return this.stream(query, sql.sourceSubquery(query), [], chunkRows);
   }
 
   async *readNullKeys(q: KeyedQuery, chunkRows: number): AsyncIterable<RowBatch> {
-    yield* this.stream(sql.nullKeysSql(q.query, await this.keyParts(q)), [], chunkRows);
+    yield* this.stream(q.query, sql.nullKeysSql(q.query, await this.keyParts(q)), [], chunkRows);
   }
 
   /**
-   * Streams a query's rows in chunks, in one consistent read-only snapshot on a session of its
-   * own; the stream pauses while a chunk is being loaded (backpressure).
+   * Streams the rows of `text` (a query over SRCQUERY `query`, with its columns) in chunks, in
+   * one consistent read-only snapshot on a session of its own; the stream pauses while a chunk
+   * is being loaded (backpressure).
    */
-  private async *stream(text: string, values: unknown[], chunkRows: number): AsyncIterable<RowBatch> {
+  private async *stream(query: string, text: string, values: unknown[], chunkRows: number): AsyncIterable<RowBatch> {
+    // The cast, chosen by the columns described once per query text (fieldsOf).
+    const cast = needsTextCast((await this.fieldsOf(query)).fields);
     const connection = await new Promise<PoolConnection>((resolve, reject) => this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c))));
     let finished = false;
     try {
       await connection.promise().query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-      const query = connection.query({ sql: text, values, rowsAsArray: true, typeCast: textTypeCast });
+      const rows = connection.query({ sql: text, values, rowsAsArray: true, ...(cast ? { typeCast: textTypeCast } : {}) });
       let columns: string[] = [];
       let plain: boolean[] = [];
       let read: (row: unknown[]) => (string | null)[] = () => [];
-      query.on('fields', (fields: FieldPacket[]) => {
+      rows.on('fields', (fields: FieldPacket[]) => {
+        if (!cast && needsTextCast(fields)) {
+          // The query's columns changed since they were described: a FLOAT read without the
+          // cast would not be the server's text. Described afresh on the retry.
+          this.described.delete(query);
+          read = () => {
+            throw new Error(`the columns of the source query changed while the worker ran (one is now FLOAT, DOUBLE or GEOMETRY); the batch is read again`);
+          };
+          return;
+        }
         columns = fields.map((f) => f.name);
         plain = fields.map((f) => PLAIN_FAMILIES.has(typeOf(f).family));
         read = rowReader(fields);
       });
-      for await (const rows of chunksOf(query.stream({ highWaterMark: Math.max(16, chunkRows) }), chunkRows, (row: unknown[]) => read(row))) {
-        yield { columns, rows, plain };
+      for await (const chunk of chunksOf(rows.stream({ highWaterMark: Math.max(16, chunkRows) }), chunkRows, (row: unknown[]) => read(row))) {
+        yield { columns, rows: chunk, plain };
       }
       await connection.promise().query('COMMIT');
       finished = true;

@@ -6,6 +6,7 @@ import { checkpointRow, registerMapping, runs } from '../support/fact-load';
 import { failureOf, openHarness, type Harness } from '../support/harness';
 import { createMariaDb, registerMariaDbConnection, type TestMariaDb } from '../support/mariadb';
 import { expandValues, rangeSql } from '../../dialects/mariadb/mariadb-sql';
+import { mariadbDialect } from '../../dialects/mariadb/mariadb-dialect';
 import { withClient } from '../support/postgres';
 
 const ROWS = 20_000;
@@ -214,6 +215,34 @@ describe('MariaDB as a source', () => {
     expect(await postgresRows('t_mdb_big')).toEqual(await mariadbRows('sales'));
     expect((await runs(h.dbs.metadata, 'MDBBIG'))[0].param1).toBe('COMPLETED');
     await worker.kill();
+  });
+
+  it('reads FLOAT and DOUBLE as the server writes them, also when a column becomes one after the query was described', async () => {
+    const source = mariadbDialect.openSource({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 5_000 });
+    const read = async (query: string) => {
+      const rows: (string | null)[][] = [];
+      for await (const chunk of source.readAll(query, 100)) rows.push(...chunk.rows);
+      return rows;
+    };
+    try {
+      await m.query(`CREATE TABLE floats (k INT PRIMARY KEY, f FLOAT, d DOUBLE);
+        INSERT INTO floats VALUES (1, 1.1, 0.1), (2, 3.40282e38, 1.7976931348623157e308), (3, -0.000001, -2.2250738585072014e-308), (4, NULL, 123456789.123456789)`);
+      // As JavaScript numbers, 3.40282e38 would read 3.40282e+38.
+      expect(await read('SELECT * FROM floats ORDER BY k')).toEqual(
+        (await m.query<{ k: string; f: string | null; d: string }[]>('SELECT k, CONCAT(f) AS f, CONCAT(d) AS d FROM floats ORDER BY k')).map((r) => [String(r.k), r.f, r.d]),
+      );
+      expect((await read('SELECT f FROM floats WHERE k = 2'))[0]).toEqual(['3.40282e38']);
+      // Described (and cached) with an INT column, read without the cast; then the column
+      // becomes FLOAT: the next read fails rather than load an inexact value, the one after it
+      // describes the query afresh.
+      await m.query('CREATE TABLE shifty (k INT PRIMARY KEY, v INT); INSERT INTO shifty VALUES (1, 1)');
+      expect(await read('SELECT * FROM shifty')).toEqual([['1', '1']]);
+      await m.query('ALTER TABLE shifty MODIFY v FLOAT; UPDATE shifty SET v = 3.40282e38');
+      await expect(read('SELECT * FROM shifty')).rejects.toThrow(/the columns of the source query changed while the worker ran/);
+      expect(await read('SELECT * FROM shifty')).toEqual([['1', '3.40282e38']]);
+    } finally {
+      await source.close();
+    }
   });
 
   it('refuses a missing MariaDB target table, a wrong password and NULL keys, each before any row moves', async () => {
