@@ -11,7 +11,7 @@ import type { BatchPlace, RunContext } from './run-context';
 import { rejectsFor, REFUSED, type Quarantine } from './rejects';
 import { chunkRowsOf, INSIDE_SLICE } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
-import type { KeyValue } from '../dialects';
+import type { KeyCursor, KeyValue } from '../dialects';
 
 /**
  * KEY (and NONE) batch after batch, each in its own fenced transaction, until the source
@@ -21,19 +21,62 @@ export async function keySlice(ctx: RunContext, input: BatchInput, p: JobPlan, a
   const deadline = Date.now() + ctx.sliceMs;
   const limit = input.maxBatches ?? 1;
   const lookahead: Lookahead = { next: null };
-  let result = await keyBatch(ctx, input, p, input.expected, at, live, lookahead);
-  let loaded = result.rowsInBatch;
-  let tie = { rows: result.tieRun, batch: result.state.batches };
-  for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
-    live.beatOrStop();
-    const next = await keyBatch(ctx, input, p, result.state, { ...at, batch: result.state.batches + 1 }, live, lookahead);
-    // Another attempt of this run moved the checkpoint on: report where it is now.
-    if (next.alreadyCommitted) return { ...next, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
-    result = next;
-    loaded += next.rowsInBatch;
-    if (next.tieRun > tie.rows) tie = { rows: next.tieRun, batch: next.state.batches };
+  const reading: Reading = { cursor: null };
+  try {
+    let result = await keyBatch(ctx, input, p, input.expected, at, live, lookahead, reading);
+    let loaded = result.rowsInBatch;
+    let tie = { rows: result.tieRun, batch: result.state.batches };
+    for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
+      live.beatOrStop();
+      const next = await keyBatch(ctx, input, p, result.state, { ...at, batch: result.state.batches + 1 }, live, lookahead, reading);
+      // Another attempt of this run moved the checkpoint on: report where it is now.
+      if (next.alreadyCommitted) return { ...next, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
+      result = next;
+      loaded += next.rowsInBatch;
+      if (next.tieRun > tie.rows) tie = { rows: next.tieRun, batch: next.state.batches };
+    }
+    return { ...result, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
+  } finally {
+    await dropCursor(reading);
   }
-  return { ...result, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
+}
+
+/**
+ * A slice's key cursor (SourceDatabase.openKeyCursor): one read of the source, in key order
+ * and in one snapshot, that the slice's batches take their rows from in turn, each ending at
+ * the key of its last row. It serves a batch only where the last one it served ended, which
+ * is the checkpoint that batch committed; any other batch (the first, one after a failure or
+ * after another attempt) opens it afresh at its own checkpoint. A cursor that has no row left
+ * is dropped unread: whether rows arrived since its snapshot is asked afresh.
+ */
+export interface Reading {
+  cursor: { at: string | null; open: KeyCursor } | null;
+  /** The source would sort the rows for a cursor (or has none): each batch reads its range. */
+  unavailable?: boolean;
+}
+
+async function dropCursor(reading: Reading): Promise<void> {
+  const open = reading.cursor?.open;
+  reading.cursor = null;
+  await open?.close();
+}
+
+/** The slice's cursor at `checkpoint`, opened there if need be; null: read the range instead. */
+async function cursorAt(p: JobPlan, reading: Reading, checkpoint: string | null, after: KeyValue | null, bound: KeyValue | null, chunkRows: number): Promise<KeyCursor | null> {
+  if (reading.cursor && reading.cursor.at !== checkpoint) await dropCursor(reading);
+  if (!reading.cursor) {
+    // Only where keys are all different: a batch of BULKLMT rows then never splits equal keys.
+    if (reading.unavailable || !p.unique || p.mover || !p.source.openKeyCursor) return null;
+    const open = await p.source.openKeyCursor(p.keyed, after, bound, chunkRows);
+    if (!open) {
+      reading.unavailable = true;
+      return null;
+    }
+    reading.cursor = { at: checkpoint, open };
+  }
+  if (await reading.cursor.open.ready()) return reading.cursor.open;
+  await dropCursor(reading);
+  return null;
 }
 
 /**
@@ -78,6 +121,7 @@ export async function keyBatch(
   at: BatchPlace,
   live: Live,
   lookahead?: Lookahead,
+  reading?: Reading,
 ): Promise<BatchResult> {
   await ctx.deps.faults?.('beforeLock', at);
   const range = input.partition;
@@ -152,6 +196,17 @@ export async function keyBatch(
         taken = n;
         moved = true;
       }
+    }
+    const cursor = !moved && reading ? await cursorAt(p, reading, row.checkpoint, after, bound, chunkRows) : null;
+    if (cursor) {
+      ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(cursor.take(p.spec.bulklmt))));
+      if (taken !== cursor.taken) throw new Error(`the batch took ${taken} of the ${cursor.taken} rows read for it`);
+      upTo = cursor.at;
+      // Its snapshot has no row left: the run's end (rows that arrived since are looked for below).
+      last = !(await cursor.ready());
+      if (last) await dropCursor(reading!);
+      else reading!.cursor!.at = encodeCheckpoint(upTo!);
+      moved = true;
     }
     if (!moved) {
       upTo = await upperKey(p, after, row.checkpoint, lookahead, bound);

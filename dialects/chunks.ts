@@ -2,7 +2,7 @@
 // buffered are taken synchronously, so a chunk costs one await rather than one per row, and
 // the stream stays paused (backpressure) while the consumer works on a chunk.
 import type { Readable } from 'node:stream';
-import type { RowBatch, RowCursor } from './dialect';
+import type { KeyCursor, KeyValue, RowBatch, RowCursor } from './dialect';
 
 /** Chunks of `size` mapped objects (the last may be smaller); a throw from `map` ends the read. */
 export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item: T) => U): AsyncGenerator<U[]> {
@@ -59,6 +59,63 @@ export function cursorOver(chunks: AsyncIterator<RowBatch>): RowCursor {
         else buffered = buffered.concat(next.value.rows);
       }
       return buffered.splice(0, rows);
+    },
+    close: async () => {
+      await chunks.return?.();
+    },
+  };
+}
+
+/**
+ * A key cursor over a stream of chunks in key order (SourceDatabase.openKeyCursor): take(n)
+ * yields whole chunks and splits the one that crosses n, keeping its rest for the next take;
+ * `at` is the key (the columns `key` names) of the last row yielded.
+ */
+export function keyCursorOver(chunks: AsyncIterator<RowBatch>, key: string[], after: KeyValue | null): KeyCursor {
+  let rest: RowBatch | null = null;
+  let ended = false;
+  let at = after;
+  let taken = 0;
+  let positions: number[] | null = null;
+  const keyOf = (chunk: RowBatch, row: (string | null)[]): KeyValue => {
+    positions ??= key.map((name) => {
+      const i = chunk.columns.indexOf(name);
+      const found = i >= 0 ? i : chunk.columns.findIndex((c) => c.toLowerCase() === name.toLowerCase());
+      if (found < 0) throw new Error(`the key column ${name} is not among the rows' columns`);
+      return found;
+    });
+    return positions.map((i) => row[i] as string);
+  };
+  const ready = async (): Promise<boolean> => {
+    while (!rest?.rows.length && !ended) {
+      const next = await chunks.next();
+      if (next.done) ended = true;
+      else rest = next.value;
+    }
+    return Boolean(rest?.rows.length);
+  };
+  return {
+    ready,
+    get at() {
+      return at;
+    },
+    get taken() {
+      return taken;
+    },
+    async *take(rows) {
+      taken = 0;
+      while (taken < rows && (await ready())) {
+        let chunk = rest!;
+        rest = null;
+        if (chunk.rows.length > rows - taken) {
+          rest = { ...chunk, rows: chunk.rows.slice(rows - taken) };
+          chunk = { ...chunk, rows: chunk.rows.slice(0, rows - taken) };
+        }
+        // Counted before it is handed on: a load that stops inside the chunk fails its batch.
+        taken += chunk.rows.length;
+        at = keyOf(chunk, chunk.rows[chunk.rows.length - 1]);
+        yield chunk;
+      }
     },
     close: async () => {
       await chunks.return?.();

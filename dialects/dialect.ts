@@ -163,6 +163,22 @@ export interface RowCursor {
   close(): Promise<void>;
 }
 
+/**
+ * The rows after a key in key order, read in one snapshot and taken batch by batch (KEY on a
+ * unique key): a batch takes the next BULKLMT rows and ends at the last one's key, without
+ * asking the source where that is or starting a query of its own.
+ */
+export interface KeyCursor {
+  /** Whether a row is left in the cursor's snapshot (it reads ahead one chunk to know). */
+  ready(): Promise<boolean>;
+  /** The next `rows` rows (fewer only at the end), in chunks. */
+  take(rows: number): AsyncIterable<RowBatch>;
+  /** The key of the last row taken, and how many rows the last take yielded. */
+  readonly at: KeyValue | null;
+  readonly taken: number;
+  close(): Promise<void>;
+}
+
 /** The source query and the columns that order it. */
 export interface KeyedQuery {
   query: string;
@@ -184,6 +200,12 @@ export interface SourceDatabase {
   lastKey(q: KeyedQuery, after: KeyValue | null, upTo?: KeyValue | null): Promise<KeyValue | null>;
   /** Streams the rows with after < key <= upTo, in chunks of at most chunkRows. */
   readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch>;
+  /**
+   * A cursor over the rows with after < key (<= upTo, if given) in key order, for a key whose
+   * values are all different; null when the database would sort the rows for it rather than
+   * read an index. Optional: without it, each batch asks for its upper key and reads its range.
+   */
+  openKeyCursor?(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null, chunkRows: number): Promise<KeyCursor | null>;
   /**
    * The greatest key whose first column lies at or before `from` minus `window` (an
    * interval such as '15 minutes'); null when none. Only for date/time first columns.

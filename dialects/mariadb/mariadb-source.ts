@@ -3,14 +3,14 @@
 // TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY) streamed with backpressure: memory holds one
 // chunk, whatever the range's size.
 import type { FieldPacket, Pool, PoolConnection, QueryOptions, RowDataPacket } from 'mysql2';
-import type { ColumnInfo, TypeFamily, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
+import type { ColumnInfo, TypeFamily, KeyCursor, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
 import { loginError, whereAmI } from './mariadb-connection';
 import { mariadbError } from './mariadb-errors';
 import * as sql from './mariadb-sql';
 import { typeOf } from './mariadb-types';
 import { uniqueKeysOfTable, type Rows } from './mariadb-unique-keys';
 import { lookbackSeconds } from '../../common/mapping';
-import { chunksOf, cursorOver } from '../chunks';
+import { chunksOf, cursorOver, keyCursorOver } from '../chunks';
 import { needsTextCast, rowReader, textTypeCast } from './mariadb-values';
 
 /** Type families whose text never holds a tab, newline, carriage return or backslash (RowBatch.plain). */
@@ -144,6 +144,16 @@ export class MariaDbSource implements SourceDatabase {
   async *readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {
     const key = await this.keyParts(q);
     yield* this.stream(q.query, sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }), [...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)], chunkRows);
+  }
+
+  async openKeyCursor(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null, chunkRows: number): Promise<KeyCursor | null> {
+    const key = await this.keyParts(q);
+    const text = sql.keyCursorSql(q.query, key, { hasAfter: after !== null, hasUpTo: upTo !== null });
+    const values = [...(after ? sql.expandValues(after) : []), ...(upTo ? sql.expandValues(upTo) : [])];
+    // A key order the server sorts (filesort) would sort every row left at each slice's start.
+    const [plan] = await this.db.query<RowDataPacket[]>(`EXPLAIN FORMAT=JSON ${text}`, values);
+    if (/filesort/i.test(JSON.stringify(plan[0]))) return null;
+    return keyCursorOver(this.stream(q.query, text, values, chunkRows)[Symbol.asyncIterator](), q.key, after);
   }
 
   async keyBefore(q: KeyedQuery, from: string, window: string): Promise<KeyValue | null> {

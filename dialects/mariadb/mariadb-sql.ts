@@ -90,6 +90,14 @@ export function rangeSql(query: string, key: KeyPart[], range: { hasAfter: boole
   return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${bounds(key, range.hasAfter, range.hasUpTo)}`;
 }
 
+/**
+ * The rows after `after` (up to `upTo`, when given) in key order: a KEY cursor's one read.
+ * Values: [...expandValues(after), ...expandValues(upTo)].
+ */
+export function keyCursorSql(query: string, key: KeyPart[], range: { hasAfter: boolean; hasUpTo: boolean }): string {
+  return `${rangeSql(query, key, range)}\nORDER BY ${keyList(key)}`;
+}
+
 /** First key columns a look-back window can go back on (type names as mariadb-types.ts gives them). */
 export function isLookbackType(type: string): boolean {
   return /^(date|datetime\(\d\)|timestamp\(\d\))$/.test(type);

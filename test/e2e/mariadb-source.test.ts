@@ -207,6 +207,39 @@ describe('MariaDB as a source', () => {
     await worker.kill();
   });
 
+  it('takes the batches of a slice from one ordered read, and still loads rows that arrived after its snapshot', async () => {
+    await m.query('CREATE TABLE grow (k INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO grow SELECT seq, CONCAT(\'v\', seq) FROM seq_1_to_1000');
+    await withClient(h.dbs.target, (c) => c.query('CREATE TABLE t_mdb_grow (k int, v text)'));
+    await registerMapping(h.dbs, { mapref: 'MDBGROW', batchSize: 50, srcquery: 'SELECT * FROM grow', trgtbnm: 'T_MDB_GROW', chkpntcolumn: 'K', columns: { srcconid: 'MDB' } });
+    const selects = async () => Number((await m.query<{ Value: string }[]>("SHOW GLOBAL STATUS LIKE 'Com_select'"))[0].Value);
+    // Batch 20 is the last of the 1,000 rows; 100 rows arrive after the cursor's snapshot, before the run's end check.
+    const worker = await h.startWorker({ faults: [{ point: 'beforeEndCheck', batch: 20, attempt: 1, action: 'stall', ms: 1500 }] });
+    const before = await selects();
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBGROW', args: [{ mapref: 'MDBGROW' }] });
+    await worker.waitFor(/fault: stall start at beforeEndCheck of batch 20/);
+    const read = (await selects()) - before;
+    await m.query("INSERT INTO grow SELECT seq, CONCAT('late ', seq) FROM seq_1001_to_1100");
+    expect(await handle.result()).toMatchObject({ rows: 1100, batches: 22 });
+    expect(worker.output()).toContain('Mapping MDBGROW: rows arrived after key 1000 during the run; loading them before the run completes');
+    const [rows, loaded] = [await m.query<{ r: string }[]>("SELECT CONCAT(k, '|', v) AS r FROM grow ORDER BY k"), await withClient(h.dbs.target, async (c) => (await c.query<{ r: string }>("SELECT k || '|' || v AS r FROM t_mdb_grow ORDER BY k")).rows)];
+    expect(loaded.map((x) => x.r)).toEqual(rows.map((x) => x.r));
+    // A query for each batch's upper key and one for its rows would be 40 for 20 batches; the
+    // planning's queries and the slices' cursors are fewer than 20.
+    expect(read).toBeLessThan(20);
+    await worker.kill();
+    // A key order MariaDB would sort (filesort) rather than read from an index: no cursor, each
+    // batch reads its own range, as before.
+    const source = mariadbDialect.openSource({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 5_000 });
+    try {
+      expect(await source.openKeyCursor!({ query: 'SELECT * FROM grow', key: ['v', 'k'] }, null, null, 100)).toBeNull();
+      const cursor = await source.openKeyCursor!({ query: 'SELECT * FROM grow', key: ['k'] }, ['1090'], null, 100);
+      expect(await cursor!.ready()).toBe(true);
+      await cursor!.close();
+    } finally {
+      await source.close();
+    }
+  });
+
   it("keys on BIGINT UNSIGNED values near 2^64 exactly", async () => {
     await target('t_mdb_big');
     await registerMapping(h.dbs, { mapref: 'MDBBIG', batchSize: 900, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_MDB_BIG', chkpntcolumn: 'BIG', columns: { srcconid: 'MDB' } });

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { chunksOf, cursorOver } from '../../dialects/chunks';
+import { chunksOf, cursorOver, keyCursorOver } from '../../dialects/chunks';
+import type { RowBatch } from '../../dialects';
 
 /** A stream of 0..n-1 that records how far it has been read ahead, with an error at `failAt`. */
 function numbers(n: number, opts: { highWaterMark?: number; failAt?: number } = {}) {
@@ -87,5 +88,62 @@ describe('a cursor over chunks', () => {
     const whole = cursorOver(batches());
     expect(await whole.read(10)).toEqual([['1'], ['2'], ['3'], ['4'], ['5'], ['6']]);
     expect(await whole.read(10)).toEqual([]);
+  });
+});
+
+describe('keyCursorOver', () => {
+  /** Chunks of rows [region, k, v] in key order (region, k), `per` rows a chunk; records closing. */
+  function rows(n: number, per: number) {
+    const state = { closed: false, pulled: 0 };
+    async function* chunks(): AsyncGenerator<RowBatch> {
+      try {
+        for (let i = 0; i < n; i += per) {
+          state.pulled++;
+          const rows = Array.from({ length: Math.min(per, n - i) }, (_, j) => ['eu', String(i + j + 1), `v${i + j + 1}`]);
+          yield { columns: ['REGION', 'k', 'v'], rows, plain: [false, true, false] };
+        }
+      } finally {
+        state.closed = true;
+      }
+    }
+    return { chunks: chunks(), state };
+  }
+
+  async function take(cursor: ReturnType<typeof keyCursorOver>, n: number): Promise<string[]> {
+    const out: string[] = [];
+    for await (const chunk of cursor.take(n)) out.push(...chunk.rows.map((r) => r[1]!));
+    return out;
+  }
+
+  it('hands out the rows batch by batch, splitting a chunk at the batch size, each ending at its last key', async () => {
+    const { chunks, state } = rows(25, 10);
+    const cursor = keyCursorOver(chunks, ['region', 'k'], ['eu', '0']);
+    expect(cursor.at).toEqual(['eu', '0']);
+    expect(await take(cursor, 7)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect([cursor.at, cursor.taken]).toEqual([['eu', '7'], 7]);
+    expect(await take(cursor, 7)).toEqual(['8', '9', '10', '11', '12', '13', '14']);
+    expect(await cursor.ready()).toBe(true);
+    expect(await take(cursor, 20)).toHaveLength(11);
+    expect([cursor.at, cursor.taken]).toEqual([['eu', '25'], 11]);
+    expect(await cursor.ready()).toBe(false);
+    expect(await take(cursor, 5)).toEqual([]);
+    expect([cursor.at, cursor.taken]).toEqual([['eu', '25'], 0]);
+    expect(state.pulled).toBe(3);
+  });
+
+  it('reads one chunk ahead to know whether a row is left, and closes its read early', async () => {
+    const { chunks, state } = rows(100, 10);
+    const cursor = keyCursorOver(chunks, ['k'], null);
+    expect(await cursor.ready()).toBe(true);
+    expect(state.pulled).toBe(1);
+    expect(await take(cursor, 10)).toHaveLength(10);
+    expect(state.pulled).toBe(1);
+    await cursor.close();
+    expect(state.closed).toBe(true);
+  });
+
+  it('fails on a key column the rows do not have', async () => {
+    const cursor = keyCursorOver(rows(5, 5).chunks, ['nope'], null);
+    await expect(take(cursor, 5)).rejects.toThrow('the key column nope is not among the rows\' columns');
   });
 });
