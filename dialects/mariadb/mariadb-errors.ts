@@ -67,8 +67,13 @@ function grantNamedBy(message: string): string | undefined {
   return `GRANT ${privilege.toUpperCase()} ON ${table.replace(/'/g, '`')} TO ${quotedAccount(account)}`;
 }
 
-/** What activities/failures.ts cannot read from a MariaDbError's SQLSTATE alone (Dialect.readError). */
+/**
+ * What activities/failures.ts cannot read from a MariaDbError's SQLSTATE alone (Dialect.readError):
+ * the GRANT a refusal needs, and a session the server closed, which mysql2 reports by its own
+ * code alone (PROTOCOL_CONNECTION_LOST: no errno, no SQLSTATE), retried as a lost connection.
+ */
 export function readMariadbError(err: unknown): ErrorReading | undefined {
+  if ((err as MysqlError | null)?.code === 'PROTOCOL_CONNECTION_LOST') return { transient: true };
   const grant = err instanceof MariaDbError ? err.grant : undefined;
   return grant ? { grant: () => grant } : undefined;
 }

@@ -24,6 +24,11 @@ describe('error classification', () => {
   it('retries lost connections reported by the driver or the OS', () => {
     expect(isTransient(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(true);
     expect(isTransient(new Error('Connection terminated unexpectedly'))).toBe(true);
+    // mysql2, for a session the server closed: its own code, no errno and no SQLSTATE.
+    const closed = mariadbError(Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }));
+    expect(isTransient(closed)).toBe(true);
+    expect(toFailure(closed)).toMatchObject({ type: 'TransientError', nonRetryable: false });
+    expect(isTransient(Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_SEQUENCE_TIMEOUT' }))).toBe(false);
   });
 
   it('never retries configuration errors or lost ownership', () => {
