@@ -10,3 +10,13 @@ export function splitPassword(url: string): { url: string; password?: string } {
   parsed.searchParams.delete('password');
   return { url: parsed.toString(), password };
 }
+
+/**
+ * The URL with its database (the path) set to `database`, its parameters (sslmode, options, …)
+ * kept: the scripts that take one server's URL reach each of their databases this way.
+ */
+export function urlForDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}

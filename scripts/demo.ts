@@ -14,7 +14,8 @@ import { Connection } from '@temporalio/client';
 import { Command } from 'commander';
 import pg from 'pg';
 import { spawnEmbeddedPostgres } from '../client/dev-stack';
-import { splitPassword } from '../common/url-password';
+import { splitPassword, urlForDatabase } from '../common/url-password';
+import { postgresPoolConfig } from '../dialects/postgres/postgres-connection';
 import { freePort, startDevServer, type DevServer } from './temporal-dev';
 
 const ROOT = path.join(__dirname, '..');
@@ -79,9 +80,10 @@ async function main(): Promise<void> {
     // CONURL and DMS_METADATA_URL carry no password: it reaches the worker as DMS_DEMO_PASSWORD
     // (named by PWDENV) and DMS_METADATA_PASSWORD, as a user would set it up.
     const { url: bare, password } = splitPassword(pgUrl);
-    const bareUrl = (database: string) => `${bare.replace(/\/$/, '')}/${database}`;
+    const bareUrl = (database: string) => urlForDatabase(bare, database);
     const sql = async (database: string, text: string, values: unknown[] = []) => {
-      const client = new pg.Client({ connectionString: `${pgUrl}/${database}` });
+      // sslmode and its files with libpq's meaning, as the worker reads them.
+      const client = new pg.Client(postgresPoolConfig(bareUrl(database), { password, fallBack: true }));
       await client.connect();
       try {
         return await client.query(text, values);

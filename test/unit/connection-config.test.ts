@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { ClientEnv, readEnv } from '../../common/env';
-import { splitPassword } from '../../common/url-password';
+import { splitPassword, urlForDatabase } from '../../common/url-password';
 import { PasswordRequiredError } from '../../dialects';
 import { postgresPoolConfig } from '../../dialects/postgres/postgres-connection';
 
@@ -54,6 +54,12 @@ describe('passwords in URLs', () => {
     expect(splitPassword('postgres://etl:s%3Acret@h:5432/db?sslmode=require')).toEqual({ url: 'postgres://etl@h:5432/db?sslmode=require', password: 's:cret' });
     expect(splitPassword('postgres://etl@h/db?password=x&sslmode=require')).toEqual({ url: 'postgres://etl@h/db?sslmode=require', password: 'x' });
     expect(splitPassword('postgres://etl@h/db')).toEqual({ url: 'postgres://etl@h/db' });
+  });
+
+  it('points a server URL at one of its databases, keeping its parameters', () => {
+    expect(urlForDatabase('postgres://etl@h:5432/?sslmode=require&sslrootcert=/ca.pem', 'dms_demo_src')).toBe('postgres://etl@h:5432/dms_demo_src?sslmode=require&sslrootcert=/ca.pem');
+    expect(urlForDatabase('postgres://etl@h:5432/postgres', 'dms_demo_meta')).toBe('postgres://etl@h:5432/dms_demo_meta');
+    expect(urlForDatabase('postgres://etl@h', 'd')).toBe('postgres://etl@h/d');
   });
 
   it('takes the metadata password from DMS_METADATA_PASSWORD, but not from both it and the URL', () => {
