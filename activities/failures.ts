@@ -67,6 +67,19 @@ export function grantFor(err: DriverError, grantee: string, reading = false): st
   return readDatabaseError(err).grant?.(grantee, reading) ?? null;
 }
 
+/**
+ * A database error's message without row values (redactedMessage) and, for a missing
+ * privilege, the fix: the GRANT where the dialect reads one from the message, then `rerun`
+ * (what the user runs again: the mapping, `dms verify`, …).
+ */
+export function messageWithFix(err: DriverError, rerun: string): string {
+  const message = redactedMessage(err);
+  if (err.code !== INSUFFICIENT_PRIVILEGE) return message;
+  const grant = grantFor(err, 'the user of the connection that ran it');
+  const fix = grant ? `a DBA runs ${grant}` : 'a DBA grants the user of the connection that ran it what dms-etl needs on the object the message names';
+  return `${message}. Fix: ${fix}, then ${rerun}`;
+}
+
 /** The user a connection's URL logs in as, for messages and GRANTs ('' where it names none). */
 export function loginUserOf(url: string): string {
   try {
@@ -137,9 +150,7 @@ export function toFailure(err: unknown): Error {
   }
   if (e?.code === INSUFFICIENT_PRIVILEGE) {
     // Not retried (a grant is missing, which no retry brings), and said with the fix.
-    const grant = grantFor(e, 'the user of the connection that ran it');
-    const fix = grant ? `a DBA runs ${grant}` : 'a DBA grants the user of the connection that ran it what dms-etl needs on the object the message names';
-    return ApplicationFailure.create({ type: 'DataError', message: `${redactedMessage(e)}. Fix: ${fix}, then run the mapping again`, nonRetryable: true });
+    return ApplicationFailure.create({ type: 'DataError', message: messageWithFix(e, 'run the mapping again'), nonRetryable: true });
   }
   if (isSqlState(e?.code)) {
     // Bad data, constraint violations, SQL errors, a target that no longer matches.

@@ -3,7 +3,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Command } from 'commander';
 import { DatabaseRegistry } from '../activities/databases';
-import { redactedMessage } from '../activities/failures';
+import { messageWithFix } from '../activities/failures';
 import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan';
 import { ConfigError, EnvError, innermostMessage, UnreachableError } from '../common/errors';
 import type { DmsJobInput, DmsJobResult, Progress, RangeProgress } from '../workflows';
@@ -168,7 +168,7 @@ export function buildProgram(): Command {
           console.log(`Mapping ${mapref} is valid: ${plan.columns.length} columns into "${plan.schema}"."${plan.table}", ${spec.bulklmt} rows a batch`);
         } catch (err) {
           if (err instanceof ConfigError || err instanceof UnreachableError) throw err;
-          throw new EnvError(`Mapping ${mapref}: could not be checked: ${redactedMessage(err as Error)}`);
+          throw new EnvError(`Mapping ${mapref}: could not be checked: ${messageWithFix(err as Error, 'run dms mapping validate again')}`);
         } finally {
           await databases.close();
         }
@@ -199,7 +199,7 @@ export function buildProgram(): Command {
           if (report.differing.length > 0) process.exitCode = 1;
         } catch (err) {
           if (err instanceof ConfigError || err instanceof UnreachableError) throw err;
-          throw new EnvError(`Mapping ${mapref}: could not be verified: ${redactedMessage(err as Error)}`);
+          throw new EnvError(`Mapping ${mapref}: could not be verified: ${messageWithFix(err as Error, 'run dms verify again')}`);
         } finally {
           await databases.close();
         }

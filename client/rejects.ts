@@ -3,7 +3,7 @@
 // with --values. They are read from the target, where they stay: never through Temporal.
 import type { Command } from 'commander';
 import { DatabaseRegistry } from '../activities/databases';
-import { redactedMessage } from '../activities/failures';
+import { messageWithFix } from '../activities/failures';
 import { ConfigError, EnvError } from '../common/errors';
 import type { RejectListing } from '../dialects';
 import { withMetadata } from './connections';
@@ -45,7 +45,7 @@ export function addRejectsCommand(program: Command): void {
           for (const line of formatRejects(mapref, rows, { values: !!opts.values, limit, run })) console.log(line);
         } catch (err) {
           if (err instanceof ConfigError || err instanceof EnvError) throw err;
-          throw new EnvError(`Mapping ${mapref}: its rejected rows could not be read: ${redactedMessage(err as Error)}`);
+          throw new EnvError(`Mapping ${mapref}: its rejected rows could not be read: ${messageWithFix(err as Error, 'run dms rejects again')}`);
         } finally {
           await databases.close();
         }

@@ -6,7 +6,10 @@
 // APPEND, TRUNCATE and UPSERT, PostgreSQL to MariaDB and MariaDB to PostgreSQL end exact, value
 // by value; a user missing one grant fails the run at once, not retried, with an error naming
 // the grant to run, and no row moves.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { RowDataPacket } from 'mysql2/promise';
 import { Metadata } from '../../metadata/repository';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +71,15 @@ function grantIn(message: string | undefined): string {
   const grant = /a DBA runs (GRANT .*?), then run the mapping again$/.exec(message ?? '')?.[1];
   if (!grant) throw new Error(`no GRANT in: ${message}`);
   return grant;
+}
+
+/** `dms verify` as the worker's users: its exit code and output, whether it succeeds or not. */
+async function verify(mapref: string): Promise<{ code: number; out: string }> {
+  const dms = path.join(__dirname, '..', '..', 'bin', 'dms.js');
+  return promisify(execFile)(process.execPath, [dms, 'verify', mapref], { env: { ...process.env, ...h.workerEnv } }).then(
+    ({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+  );
 }
 
 function start(mapref: string) {
@@ -218,12 +230,25 @@ describe('least privilege on MariaDB', () => {
     const source = await postgresFactRows(h.dbs.source, 'sales');
     expect(source).toHaveLength(ROWS);
     expect(await mariadbRows(TGT_DB, 't_from_pg')).toEqual(source);
+    // dms verify reads the target too: without SELECT it names the grant, which then lets it run.
+    const refused = await verify('LPM_FROM_PG');
+    expect(refused.code).not.toBe(0);
+    const grant = /a DBA runs (GRANT SELECT ON .*?), then run/.exec(refused.out)?.[1];
+    expect(grant, refused.out).toBe(`GRANT SELECT ON \`${TGT_DB}\`.\`t_from_pg\` TO '${TGT_USER}'@'${CLIENT}'`);
+    await asAdmin(TGT_DB, grant!);
+    const verified = await verify('LPM_FROM_PG');
+    expect(verified.out).toContain(`the target equals the source in all`);
+    expect(verified.code).toBe(0);
   });
 
   it('loads MariaDB to PostgreSQL exactly with SELECT on the source table only', async () => {
     await mapping('LPM_TO_PG', { srcconid: 'MSRC', trgconid: 'TGT', trgtbnm: 'T_TO_PG' });
     expect((await (await start('LPM_TO_PG')).result()).rows).toBe(ROWS);
     expect(await postgresFactRows(h.dbs.target, 't_to_pg')).toEqual(await mariadbRows(SRC_DB, 'sales'));
+    // dms verify counts the source's ranges with the same SELECT.
+    const verified = await verify('LPM_TO_PG');
+    expect(verified.out).toContain(`(source ${ROWS} rows, target ${ROWS} rows)`);
+    expect(verified.code).toBe(0);
   });
 
   it('fails at once, naming the grant, when the target user lacks INSERT on the table, and loads no row', async () => {
