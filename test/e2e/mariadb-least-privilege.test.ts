@@ -3,9 +3,10 @@
 // users with passwords that hold exactly the grants docs/security.md lists for MariaDB and
 // nothing more. The admin created DMS_CHKPNT in the target beforehand, with the DDL of
 // docs/mariadb.md. The metadata stays in the harness's PostgreSQL. Loads MariaDB to MariaDB in
-// APPEND, TRUNCATE and UPSERT, PostgreSQL to MariaDB and MariaDB to PostgreSQL end exact, value
-// by value; a user missing one grant fails the run at once, not retried, with an error naming
-// the grant to run, and no row moves.
+// APPEND, TRUNCATE, UPSERT, REJECTLMT and INCREMENTAL with a look-back, PostgreSQL to MariaDB
+// and MariaDB to PostgreSQL end exact, value by value, and `dms verify` agrees; a user missing
+// one grant fails the run at once, not retried, with an error naming the grant to run, and no
+// row moves.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -133,6 +134,7 @@ beforeAll(async () => {
      CREATE TABLE t_append (${FACT}) ENGINE=InnoDB;
      CREATE TABLE t_truncate (${FACT}) ENGINE=InnoDB;
      CREATE TABLE t_upsert (${FACT}, PRIMARY KEY (sale_id)) ENGINE=InnoDB;
+     CREATE TABLE t_lookback (${FACT}, PRIMARY KEY (sale_id)) ENGINE=InnoDB;
      CREATE TABLE t_from_pg (${FACT}) ENGINE=InnoDB;
      CREATE TABLE t_no_insert (${FACT}) ENGINE=InnoDB;
      CREATE TABLE t_no_drop (${FACT}) ENGINE=InnoDB;
@@ -150,6 +152,7 @@ beforeAll(async () => {
      GRANT INSERT ON \`${TGT_DB}\`.t_hidden TO '${TGT_USER}'@'${CLIENT}';
      GRANT INSERT, DROP ON \`${TGT_DB}\`.t_truncate TO '${TGT_USER}'@'${CLIENT}';
      GRANT SELECT, INSERT, UPDATE ON \`${TGT_DB}\`.t_upsert TO '${TGT_USER}'@'${CLIENT}';
+     GRANT SELECT, INSERT, UPDATE ON \`${TGT_DB}\`.t_lookback TO '${TGT_USER}'@'${CLIENT}';
      GRANT CREATE TEMPORARY TABLES ON \`${TGT_DB}\`.* TO '${TGT_USER}'@'${CLIENT}';
      -- One grant short each: t_no_insert has SELECT only (as for dms verify), t_no_drop lacks DROP.
      GRANT SELECT ON \`${TGT_DB}\`.t_no_insert TO '${TGT_USER}'@'${CLIENT}';
@@ -304,5 +307,21 @@ describe('least privilege on MariaDB', () => {
     );
     expect(await mariadbRows(TGT_DB, 't_hidden')).toEqual([]);
     expect(await mostAttempts('LPM_NO_SELECT')).toBe(1);
+  });
+
+  it('re-reads a look-back window and merges it with SELECT, INSERT, UPDATE and CREATE TEMPORARY TABLES', async () => {
+    await mapping('LPM_LOOKBACK', mariadbToMariadb('t_lookback', { chkpntcolumn: 'SOLD_AT', loadmode: 'INCREMENTAL', chkpntlookback: '30 minutes', trgkeycols: 'SALE_ID' }));
+    expect((await (await start('LPM_LOOKBACK')).result()).rows).toBe(ROWS);
+    // One row stamped 10 minutes before the high-water mark commits only now, with one after it.
+    await asAdmin(SRC_DB, `INSERT INTO sales SELECT 1000001, 1, 1.00, MAX(sold_at) - INTERVAL 10 MINUTE, 'late' FROM sales`);
+    await asAdmin(SRC_DB, `INSERT INTO sales SELECT 1000002, 2, 2.00, MAX(sold_at) + INTERVAL 1 MINUTE, 'new' FROM sales`);
+    try {
+      const second = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-LPM_LOOKBACK-2', args: [{ mapref: 'LPM_LOOKBACK' }] });
+      // The window's 30 minutes of rows again (1,800 of them, and the late one), and the new one.
+      expect((await second.result()).rows).toBe(1802);
+      expect(await mariadbRows(TGT_DB, 't_lookback')).toEqual(await mariadbRows(SRC_DB, 'sales'));
+    } finally {
+      await asAdmin(SRC_DB, 'DELETE FROM sales WHERE sale_id > 1000000');
+    }
   });
 });
