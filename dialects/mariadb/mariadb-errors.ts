@@ -59,12 +59,21 @@ function quotedAccount(account: string): string {
  * gives GRANT INSERT ON `dwh`.`sales` TO 'etl'@'%' when the session logged in as the account
  * 'etl'@'%' (the message names the client's host, not the account's).
  */
+/** What dms-etl does with its own tables in the target database. */
+const OWN_TABLES = new Map([
+  ['dms_chkpnt', 'SELECT, INSERT, UPDATE'],
+  ['dms_reject', 'SELECT, INSERT'],
+]);
+
 function grantNamedBy(message: string): string | undefined {
   const denied = /^(\w+(?:,\s*\w+)*) command denied to user '([^']*)'@'([^']*)' for table (`[^`]*`(?:\.`[^`]*`)?|'[^']*')/.exec(message);
   if (!denied) return undefined;
   const [, privilege, user, host, table] = denied;
   const account = ACCOUNTS.get(`${user}@${host}`) ?? `${user}@${host}`;
-  return `GRANT ${privilege.toUpperCase()} ON ${table.replace(/'/g, '`')} TO ${quotedAccount(account)}`;
+  // dms-etl's own tables: all it needs on them at once. MariaDB gives a table's creator no
+  // privilege on it, so a user that created DMS_CHKPNT is refused each of them in turn.
+  const own = OWN_TABLES.get(/`?(\w+)`?$/.exec(table)?.[1]?.toLowerCase() ?? '');
+  return `GRANT ${own ?? privilege.toUpperCase()} ON ${table.replace(/'/g, '`')} TO ${quotedAccount(account)}`;
 }
 
 /**

@@ -23,6 +23,8 @@ const ROWS = 20_000;
 const suffix = randomBytes(3).toString('hex');
 const SRC_DB = `dmst_lpsrc_${suffix}`;
 const TGT_DB = `dmst_lptgt_${suffix}`;
+/** A second target database, where the target user may CREATE and no DBA made DMS_CHKPNT. */
+const CREATE_DB = `dmst_lpcre_${suffix}`;
 const SRC_USER = `lps_${suffix}`;
 const TGT_USER = `lpt_${suffix}`;
 const secret = () => `pw-${randomBytes(9).toString('hex')}`;
@@ -96,7 +98,7 @@ async function mostAttempts(mapref: string): Promise<number> {
 async function dropAll(): Promise<void> {
   await admin((c) =>
     c.query(
-      `DROP DATABASE IF EXISTS \`${SRC_DB}\`; DROP DATABASE IF EXISTS \`${TGT_DB}\`;
+      `DROP DATABASE IF EXISTS \`${SRC_DB}\`; DROP DATABASE IF EXISTS \`${TGT_DB}\`; DROP DATABASE IF EXISTS \`${CREATE_DB}\`;
        DROP USER IF EXISTS '${SRC_USER}'@'${CLIENT}'; DROP USER IF EXISTS '${TGT_USER}'@'${CLIENT}';`,
     ),
   );
@@ -109,6 +111,7 @@ beforeAll(async () => {
     c.query(
       `CREATE DATABASE \`${SRC_DB}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
        CREATE DATABASE \`${TGT_DB}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+       CREATE DATABASE \`${CREATE_DB}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
        CREATE USER '${SRC_USER}'@'${CLIENT}' IDENTIFIED BY '${PASSWORDS.src}';
        CREATE USER '${TGT_USER}'@'${CLIENT}' IDENTIFIED BY '${PASSWORDS.tgt}';`,
     ),
@@ -158,6 +161,12 @@ beforeAll(async () => {
      GRANT SELECT ON \`${TGT_DB}\`.t_no_insert TO '${TGT_USER}'@'${CLIENT}';
      GRANT INSERT ON \`${TGT_DB}\`.t_no_drop TO '${TGT_USER}'@'${CLIENT}';`,
   );
+  await asAdmin(
+    CREATE_DB,
+    `CREATE TABLE t_created (${FACT}) ENGINE=InnoDB;
+     GRANT CREATE ON \`${CREATE_DB}\`.* TO '${TGT_USER}'@'${CLIENT}';
+     GRANT INSERT ON \`${CREATE_DB}\`.t_created TO '${TGT_USER}'@'${CLIENT}';`,
+  );
   await createFactSource(h.dbs.source, ROWS);
   await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE t_to_pg (sale_id bigint NOT NULL, store_id int NOT NULL, amount numeric(12,2), sold_at timestamp(6), note text)`));
   // Metadata (PostgreSQL): the two MariaDB connections beside the harness's (registerMapping adds those).
@@ -198,6 +207,9 @@ describe('least privilege on MariaDB', () => {
         `GRANT SELECT, INSERT, UPDATE ON \`${TGT_DB}\`.\`t_upsert\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
         `GRANT SELECT ON \`${TGT_DB}\`.\`t_no_insert\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
         `GRANT INSERT ON \`${TGT_DB}\`.\`t_no_drop\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
+        `GRANT SELECT, INSERT, UPDATE ON \`${TGT_DB}\`.\`t_lookback\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
+        `GRANT CREATE ON \`${CREATE_DB}\`.* TO \`${TGT_USER}\`@\`${CLIENT}\``,
+        `GRANT INSERT ON \`${CREATE_DB}\`.\`t_created\` TO \`${TGT_USER}\`@\`${CLIENT}\``,
       ].sort(),
     );
   });
@@ -307,6 +319,19 @@ describe('least privilege on MariaDB', () => {
     );
     expect(await mariadbRows(TGT_DB, 't_hidden')).toEqual([]);
     expect(await mostAttempts('LPM_NO_SELECT')).toBe(1);
+  });
+
+  it('creates DMS_CHKPNT with CREATE on the database, then names at once all it needs on it', async () => {
+    await mapping('LPM_CREATE', { srcconid: 'MSRC', trgconid: 'MTGT', trgschm: CREATE_DB, trgtbnm: 't_created' });
+    const message = await failureOf(await start('LPM_CREATE'));
+    // MariaDB gives a table's creator no privilege on it: one GRANT for all three, not three runs.
+    const grant = grantIn(message);
+    expect(grant).toBe(`GRANT SELECT, INSERT, UPDATE ON \`${CREATE_DB}\`.\`dms_chkpnt\` TO '${TGT_USER}'@'${CLIENT}'`);
+    expect(await mariadbRows(CREATE_DB, 't_created')).toEqual([]);
+    await asAdmin(CREATE_DB, grant);
+    const again = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-LPM_CREATE-2', args: [{ mapref: 'LPM_CREATE' }] });
+    expect((await again.result()).rows).toBe(ROWS);
+    expect(await mariadbRows(CREATE_DB, 't_created')).toEqual(await mariadbRows(SRC_DB, 'sales'));
   });
 
   it('re-reads a look-back window and merges it with SELECT, INSERT, UPDATE and CREATE TEMPORARY TABLES', async () => {

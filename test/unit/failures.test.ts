@@ -62,6 +62,10 @@ describe('a missing privilege (SQLSTATE 42501)', () => {
     expect(failure.message).toBe(
       "INSERT command denied to user 'etl'@'localhost' for table `dwh`.`sales` [SQLSTATE 42501]. Fix: a DBA runs GRANT INSERT ON `dwh`.`sales` TO 'etl'@'localhost', then run the mapping again",
     );
+    // dms-etl's own tables: everything it needs on them, in one GRANT.
+    const own = (table: string) => mariadbError(Object.assign(new Error('x'), { errno: 1142, sqlState: '42000', sqlMessage: `SELECT command denied to user 'etl'@'localhost' for table \`dwh\`.\`${table}\`` })) as Error;
+    expect(grantFor(own('dms_chkpnt'), 'etl')).toBe("GRANT SELECT, INSERT, UPDATE ON `dwh`.`dms_chkpnt` TO 'etl'@'localhost'");
+    expect(grantFor(own('dms_reject'), 'etl')).toBe("GRANT SELECT, INSERT ON `dwh`.`dms_reject` TO 'etl'@'localhost'");
   });
 });
 
