@@ -202,9 +202,12 @@ export async function keyBatch(
       ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(cursor.take(p.spec.bulklmt))));
       if (taken !== cursor.taken) throw new Error(`the batch took ${taken} of the ${cursor.taken} rows read for it`);
       upTo = cursor.at;
-      // Its snapshot has no row left: the run's end (rows that arrived since are looked for below).
-      last = !(await cursor.ready());
-      if (last) await dropCursor(reading!);
+      // Its snapshot has no row left: the run's end (rows that arrived since are looked for
+      // below). A failure reading ahead belongs to the next batch's rows, not to this batch:
+      // the cursor is dropped and the next batch reads its own range (and meets it there).
+      const more = await cursor.ready().catch(() => null);
+      last = more === false;
+      if (more !== true) await dropCursor(reading!);
       else reading!.cursor!.at = encodeCheckpoint(upTo!);
       moved = true;
     }

@@ -66,10 +66,13 @@ export function cursorOver(chunks: AsyncIterator<RowBatch>): RowCursor {
   };
 }
 
+const sameKey = (a: KeyValue, b: KeyValue) => a.length === b.length && a.every((v, i) => v === b[i]);
+
 /**
  * A key cursor over a stream of chunks in key order (SourceDatabase.openKeyCursor): take(n)
- * yields whole chunks and splits the one that crosses n, keeping its rest for the next take;
- * `at` is the key (the columns `key` names) of the last row yielded.
+ * yields whole chunks and splits the one that crosses n (after any rows that share the n-th
+ * row's key), keeping its rest for the next take; `at` is the key (the columns `key` names)
+ * of the last row yielded.
  */
 export function keyCursorOver(chunks: AsyncIterator<RowBatch>, key: string[], after: KeyValue | null): KeyCursor {
   let rest: RowBatch | null = null;
@@ -104,17 +107,22 @@ export function keyCursorOver(chunks: AsyncIterator<RowBatch>, key: string[], af
     },
     async *take(rows) {
       taken = 0;
-      while (taken < rows && (await ready())) {
-        let chunk = rest!;
-        rest = null;
-        if (chunk.rows.length > rows - taken) {
-          rest = { ...chunk, rows: chunk.rows.slice(rows - taken) };
-          chunk = { ...chunk, rows: chunk.rows.slice(0, rows - taken) };
+      while (await ready()) {
+        const chunk = rest!;
+        let count = Math.min(chunk.rows.length, Math.max(0, rows - taken));
+        // Rows with the key of the batch's last row stay in the batch: a checkpoint never falls
+        // between equal keys, even where a key thought unique repeats (a join, say).
+        const last = count > 0 ? keyOf(chunk, chunk.rows[count - 1]) : at;
+        if (taken + count >= rows && last) {
+          while (count < chunk.rows.length && sameKey(keyOf(chunk, chunk.rows[count]), last)) count++;
         }
+        if (count === 0) return;
+        const part = count < chunk.rows.length ? { ...chunk, rows: chunk.rows.slice(0, count) } : chunk;
+        rest = count < chunk.rows.length ? { ...chunk, rows: chunk.rows.slice(count) } : null;
         // Counted before it is handed on: a load that stops inside the chunk fails its batch.
-        taken += chunk.rows.length;
-        at = keyOf(chunk, chunk.rows[chunk.rows.length - 1]);
-        yield chunk;
+        taken += count;
+        at = keyOf(part, part.rows[count - 1]);
+        yield part;
       }
     },
     close: async () => {

@@ -21,6 +21,23 @@ interface Described {
   parts: Map<string, sql.KeyPart>;
 }
 
+/** Integers, YEAR, DECIMAL, DATE, DATETIME and TIMESTAMP; and CHAR/VARCHAR (not ENUM, SET or binary). */
+const CURSOR_NUMBERS_AND_DATES = new Set([1, 2, 3, 8, 9, 13, 0, 246, 10, 14, 12, 7]);
+const CURSOR_STRINGS = new Set([15, 253, 254]);
+const ENUM_OR_SET = 256 | 2048;
+
+/**
+ * Whether a key column may order a KEY cursor: its text, bound as the next read's lower bound,
+ * must compare as ORDER BY sorts it. An ENUM sorts by its position in the type but compares
+ * as text; a FLOAT's text is not its stored value; a binary key's text is its hex form. Such
+ * keys read each batch's range as before.
+ */
+function cursorKeyType(field: FieldPacket | undefined): boolean {
+  if (!field || field.columnType === undefined) return false;
+  if (CURSOR_NUMBERS_AND_DATES.has(field.columnType)) return true;
+  return CURSOR_STRINGS.has(field.columnType) && typeof field.flags === 'number' && (field.flags & ENUM_OR_SET) === 0 && field.characterSet !== 63;
+}
+
 export class MariaDbSource implements SourceDatabase {
   private readonly described = new Map<string, Promise<Described>>();
 
@@ -147,6 +164,9 @@ export class MariaDbSource implements SourceDatabase {
   }
 
   async openKeyCursor(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null, chunkRows: number): Promise<KeyCursor | null> {
+    // Only keys whose text, bound again, compares as the column orders (cursorKeyType).
+    const { fields } = await this.fieldsOf(q.query);
+    if (!q.key.every((k) => cursorKeyType(fields.find((f) => f.name === k)))) return null;
     const key = await this.keyParts(q);
     const text = sql.keyCursorSql(q.query, key, { hasAfter: after !== null, hasUpTo: upTo !== null });
     const values = [...(after ? sql.expandValues(after) : []), ...(upTo ? sql.expandValues(upTo) : [])];

@@ -232,12 +232,47 @@ describe('MariaDB as a source', () => {
     const source = mariadbDialect.openSource({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 5_000 });
     try {
       expect(await source.openKeyCursor!({ query: 'SELECT * FROM grow', key: ['v', 'k'] }, null, null, 100)).toBeNull();
+      // Keys whose text, bound again, would not compare as ORDER BY sorts them: no cursor either.
+      // Each a primary key, which InnoDB reads in order (no filesort): refused for its type alone.
+      await m.query(`CREATE TABLE enumkeys (e ENUM('b', 'a', 'c') PRIMARY KEY); INSERT INTO enumkeys VALUES ('b'), ('a');
+        CREATE TABLE floatkeys (f FLOAT PRIMARY KEY); INSERT INTO floatkeys VALUES (1.1), (2.2);
+        CREATE TABLE binkeys (b VARBINARY(8) PRIMARY KEY); INSERT INTO binkeys VALUES (0x01), (0x02);
+        CREATE TABLE strkeys (s VARCHAR(8) PRIMARY KEY); INSERT INTO strkeys VALUES ('x'), ('y');`);
+      for (const [table, key] of [['enumkeys', 'e'], ['floatkeys', 'f'], ['binkeys', 'b']]) {
+        expect(await source.openKeyCursor!({ query: `SELECT * FROM ${table}`, key: [key] }, null, null, 100), key).toBeNull();
+      }
+      const strings = await source.openKeyCursor!({ query: 'SELECT * FROM strkeys', key: ['s'] }, null, null, 100);
+      expect(strings).not.toBeNull();
+      await strings!.close();
       const cursor = await source.openKeyCursor!({ query: 'SELECT * FROM grow', key: ['k'] }, ['1090'], null, 100);
       expect(await cursor!.ready()).toBe(true);
       await cursor!.close();
     } finally {
       await source.close();
     }
+  });
+
+  it('keeps repeated keys in one batch where a join repeats the rows of a keyed table, through a worker SIGKILL', async () => {
+    await m.query(`CREATE TABLE keyed (k INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO keyed SELECT seq, CONCAT('v', seq) FROM seq_1_to_100;
+      CREATE TABLE pairs (k INT NOT NULL, n INT NOT NULL, PRIMARY KEY (k, n)); INSERT INTO pairs SELECT seq, 1 FROM seq_1_to_100; INSERT INTO pairs SELECT seq, 2 FROM seq_1_to_100;`);
+    await withClient(h.dbs.target, (c) => c.query('CREATE TABLE t_mdb_twice (k int, v text)'));
+    // Every row of keyed twice (its columns all come from keyed, whose key k is unique): batches of 3 rows
+    // would end between two rows of one key; a resume after such a batch would skip the second.
+    const twice = 'SELECT g.* FROM keyed g JOIN pairs d ON d.k = g.k';
+    await registerMapping(h.dbs, { mapref: 'MDBTWICE', batchSize: 3, srcquery: twice, trgtbnm: 'T_MDB_TWICE', chkpntcolumn: 'K', columns: { srcconid: 'MDB' } });
+    const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 4, action: 'kill' }] });
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MDBTWICE', args: [{ mapref: 'MDBTWICE' }] });
+    await first.waitFor(/fault: kill at beforeCommit of batch 4/);
+    await first.kill();
+    // Three batches of 4 rows (2 keys each): the checkpoint at key 6.
+    expect(await checkpointRow(h.dbs.target, 'MDBTWICE')).toMatchObject({ batchcnt: 3, trgrows: 12, chkpnt: '6' });
+    const second = await h.startWorker();
+    expect(await handle.result()).toMatchObject({ rows: 200 });
+    const loaded = await withClient(h.dbs.target, async (c) => (await c.query<{ r: string }>("SELECT k || '|' || v AS r FROM t_mdb_twice ORDER BY k, v")).rows.map((x) => x.r));
+    const source = (await m.query<{ r: string }[]>(`SELECT CONCAT(k, '|', v) AS r FROM (${twice}) s ORDER BY k, v`)).map((x) => x.r);
+    expect(source).toHaveLength(200);
+    expect(loaded).toEqual(source);
+    await second.kill();
   });
 
   it("keys on BIGINT UNSIGNED values near 2^64 exactly", async () => {

@@ -137,9 +137,30 @@ describe('keyCursorOver', () => {
     expect(await cursor.ready()).toBe(true);
     expect(state.pulled).toBe(1);
     expect(await take(cursor, 10)).toHaveLength(10);
-    expect(state.pulled).toBe(1);
+    // It looked at the next chunk's first row, for a key equal to the batch's last.
+    expect(state.pulled).toBe(2);
     await cursor.close();
     expect(state.closed).toBe(true);
+  });
+
+  it('keeps rows that share the last key in the batch, across chunks, where a key thought unique repeats', async () => {
+    async function* chunks(): AsyncGenerator<RowBatch> {
+      const row = (k: number, v: string) => ['eu', String(k), v];
+      yield { columns: ['region', 'k', 'v'], rows: [row(1, 'a'), row(2, 'a'), row(2, 'b')], plain: [] };
+      yield { columns: ['region', 'k', 'v'], rows: [row(2, 'c'), row(3, 'a'), row(3, 'b')], plain: [] };
+      yield { columns: ['region', 'k', 'v'], rows: [row(4, 'a')], plain: [] };
+    }
+    const cursor = keyCursorOver(chunks(), ['k'], null);
+    const batch = async (n: number) => {
+      const out: string[] = [];
+      for await (const chunk of cursor.take(n)) out.push(...chunk.rows.map((r) => `${r[1]}${r[2]}`));
+      return out;
+    };
+    expect(await batch(2)).toEqual(['1a', '2a', '2b', '2c']);
+    expect([cursor.at, cursor.taken]).toEqual([['2'], 4]);
+    expect(await batch(1)).toEqual(['3a', '3b']);
+    expect(await batch(5)).toEqual(['4a']);
+    expect(await cursor.ready()).toBe(false);
   });
 
   it('fails on a key column the rows do not have', async () => {
