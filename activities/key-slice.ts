@@ -65,7 +65,7 @@ async function dropCursor(reading: Reading): Promise<void> {
 async function cursorAt(p: JobPlan, reading: Reading, checkpoint: string | null, after: KeyValue | null, bound: KeyValue | null, chunkRows: number): Promise<KeyCursor | null> {
   if (reading.cursor && reading.cursor.at !== checkpoint) await dropCursor(reading);
   if (!reading.cursor) {
-    // Only where keys are all different: a batch of BULKLMT rows then never splits equal keys.
+    // Only where keys are thought unique (take() still keeps any repeated key whole).
     if (reading.unavailable || !p.unique || p.mover || !p.source.openKeyCursor) return null;
     const open = await p.source.openKeyCursor(p.keyed, after, bound, chunkRows);
     if (!open) {

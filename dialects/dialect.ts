@@ -171,7 +171,7 @@ export interface RowCursor {
 export interface KeyCursor {
   /** Whether a row is left in the cursor's snapshot (it reads ahead one chunk to know). */
   ready(): Promise<boolean>;
-  /** The next `rows` rows (fewer only at the end), in chunks. */
+  /** The next `rows` rows (fewer only at the end; more where rows share the last one's key), in chunks. */
   take(rows: number): AsyncIterable<RowBatch>;
   /** The key of the last row taken, and how many rows the last take yielded. */
   readonly at: KeyValue | null;
@@ -201,9 +201,9 @@ export interface SourceDatabase {
   /** Streams the rows with after < key <= upTo, in chunks of at most chunkRows. */
   readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch>;
   /**
-   * A cursor over the rows with after < key (<= upTo, if given) in key order, for a key whose
-   * values are all different; null when the database would sort the rows for it rather than
-   * read an index. Optional: without it, each batch asks for its upper key and reads its range.
+   * A cursor over the rows with after < key (<= upTo, if given) in key order, for a key thought
+   * unique; null when the database would sort the rows for it rather than read an index, or
+   * when a key column's text would not compare as the column sorts. Optional: without it, each batch asks for its upper key and reads its range.
    */
   openKeyCursor?(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null, chunkRows: number): Promise<KeyCursor | null>;
   /**
