@@ -2,81 +2,16 @@
 // connections and mappings and upserts them into DMS_DBCONDTLS and DMS_MAPR in one transaction
 // (then syncs each changed mapping's job), with --dry-run to see what would change; and the
 // list/show/test commands that read them back.
-import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { DatabaseRegistry } from '../activities/databases';
 import { connectionFailure } from '../activities/failures';
 import { didYouMean } from '../common/close-names';
 import { ConfigError, EnvError } from '../common/errors';
 import { DEFINITION_FIELDS, parseMapping, type MappingSpec } from '../common/mapping';
-import { splitPassword } from '../common/url-password';
-import { dialectFor, SUPPORTED_DBTYPS } from '../dialects';
 import type { Metadata } from '../metadata/repository';
+import { readCatalog, type ConnectionEntry } from './catalog-file';
 import { withMetadata } from './connections';
-
-const Connection = z.object({
-  conid: z.string().min(1).max(64),
-  dbtyp: z.string().refine((v) => dialectFor(v) !== undefined, { message: `must be one of ${SUPPORTED_DBTYPS.join(', ')}` }),
-  conurl: z
-    .string()
-    .min(1)
-    .superRefine((v, ctx) => {
-      try {
-        if (splitPassword(v).password) ctx.addIssue({ code: 'custom', message: 'carries a password: remove it, and name the variable that holds it in pwdenv' });
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'is not a URL such as postgres://user@host:5432/database' });
-      }
-    }),
-  pwdenv: z.string().min(1).max(128).nullish(),
-});
-export type ConnectionEntry = z.output<typeof Connection>;
-
-const CatalogFile = z.object({
-  connections: z.array(Connection).default([]),
-  // Each mapping is checked by the same rules as `dms job sync` (common/mapping.ts).
-  mappings: z.array(z.record(z.string(), z.unknown())).default([]),
-});
-
-/** DMS_MAPR's column defaults, for the fields a file leaves out. */
-const MAPR_DEFAULTS = { loadmode: 'APPEND', bulklmt: 1000, chkpntstrategy: 'AUTO', chkpntenabled: 'Y', chkpntnulls: 'FAIL', partitions: 1, rejectlmt: 0, trgkeycols: null, chkpntcolumn: null, chkpntlookback: null };
-
-/** Keys as users write them (SRCQUERY or srcquery): the columns' own lower-case names. */
-function lowerKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(lowerKeys);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.toLowerCase(), lowerKeys(v)]));
-  return value;
-}
-
-/** Reads and checks a catalog file; every problem named with its place in the file. */
-export function readCatalog(path: string, text = readFileSync(path, 'utf8')): { connections: ConnectionEntry[]; mappings: MappingSpec[] } {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new EnvError(`${path}: is not YAML (or JSON): ${(err as Error).message.split('\n')[0]}`);
-  }
-  const parsed = CatalogFile.safeParse(lowerKeys(raw ?? {}));
-  if (!parsed.success) {
-    throw new EnvError(`${path}:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
-  }
-  const mappings = parsed.data.mappings.map((m, i) => {
-    if (typeof m.mapref !== 'string' || !m.mapref) throw new EnvError(`${path}: mappings.${i}.mapref: is missing`);
-    try {
-      return parseMapping({ ...MAPR_DEFAULTS, ...m, mapref: m.mapref });
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      throw new EnvError(`${path}: mappings.${i} (${m.mapref}).${err.field.toLowerCase()}: ${err.problem}`);
-    }
-  });
-  for (const [what, names] of [['connection', parsed.data.connections.map((c) => c.conid)], ['mapping', mappings.map((m) => m.mapref)]] as const) {
-    const twice = names.find((n, i) => names.indexOf(n) !== i);
-    if (twice) throw new EnvError(`${path}: ${what} ${twice} is given twice`);
-  }
-  return { connections: parsed.data.connections.map((c) => ({ ...c, dbtyp: c.dbtyp.trim().toUpperCase() })), mappings };
-}
 
 /** What applying would change: one line an entry, and which mappings changed. */
 export function catalogChanges(
