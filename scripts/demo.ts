@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { Command } from 'commander';
 import pg from 'pg';
-import { spawnEmbeddedPostgres } from '../client/dev-stack';
+import { startEmbeddedPostgres } from '../client/embedded-postgres';
 import { splitPassword, urlForDatabase } from '../common/url-password';
 import { postgresPoolConfig } from '../dialects/postgres/postgres-connection';
 import { freePort, startDevServer, type DevServer } from './temporal-dev';
@@ -35,16 +35,16 @@ function finished(child: ChildProcess): Promise<number> {
   });
 }
 
-/** An embedded PostgreSQL of its own (as the dev stack's), in a temporary folder removed at the end. */
+/** An embedded PostgreSQL of its own (as the dev stack's), in a temporary folder removed at the end; or one line of why not and what to do. */
 async function embeddedPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-demo-pg-'));
   // As root, PostgreSQL runs as the system user postgres, which must reach its folder.
   if (process.getuid?.() === 0) chmodSync(dir, 0o755);
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
-  const postgres = await spawnEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port, password }).catch((err: unknown) => {
+  const postgres = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port, password }).catch((err: Error) => {
     rmSync(dir, { recursive: true, force: true });
-    throw err;
+    throw new Error(`${err.message}. Fix: set DMS_DEMO_PG_URL to a PostgreSQL server of yours where the demo may create databases (postgres://user@host:5432)`);
   });
   const stop = async () => {
     await postgres.stop();

