@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { distance } from 'fastest-levenshtein';
 import { EnvError } from './errors';
 import { splitPassword } from './url-password';
 
@@ -98,4 +99,46 @@ export function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv =
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new EnvError(`Invalid environment:\n${lines.join('\n')}`);
+}
+
+/**
+ * Every DMS_* variable dms-etl reads: the worker's and the commands' settings above, and those
+ * that single commands read (the payload keys, the codec server, the dev stack and the demo).
+ */
+export const KNOWN_VARIABLES: readonly string[] = [
+  ...Object.keys(WorkerEnv.shape),
+  'DMS_PAYLOAD_KEYS',
+  'DMS_CODEC_AUTH',
+  'DMS_DEBUG',
+  'DMS_DEV_DIR',
+  'DMS_DEV_PG',
+  'DMS_DEV_PG_PASSWORD',
+  'DMS_DEMO_PG_URL',
+  'DMS_DEMO_ROWS',
+  'DMS_DEMO_PASSWORD',
+  'DMS_CHROMIUM',
+  'DMS_FROM_SOURCES',
+];
+
+/** The test suite's and the bench's own variables (DMS_TEST_PG_URL, DMS_BENCH_PG_URL, ...). */
+const OWN_PREFIXES = ['DMS_TEST_', 'DMS_BENCH_'];
+
+/**
+ * A warning for each DMS_* variable that nothing reads, with the nearest known one: a
+ * misspelt setting would otherwise leave its default in force without a word. A name ending
+ * in _PASSWORD is taken for a connection's PWDENV unless it is close to a known variable.
+ */
+export function unknownVariableWarnings(env: NodeJS.ProcessEnv = process.env): string[] {
+  const warnings: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('DMS_') || KNOWN_VARIABLES.includes(name) || OWN_PREFIXES.some((p) => name.startsWith(p))) continue;
+    // A typo is a few edits away; DMS_SALES_PASSWORD is not a misspelt DMS_DEMO_PASSWORD.
+    const [nearest] = KNOWN_VARIABLES.map((k) => ({ k, d: distance(name, k) }))
+      .filter(({ d }) => d <= 3)
+      .sort((a, b) => a.d - b.d)
+      .map(({ k }) => k);
+    if (nearest === undefined && name.endsWith('_PASSWORD')) continue;
+    warnings.push(`${name} is set, but dms-etl reads no such variable${nearest ? `; did you mean ${nearest}?` : ` (it reads ${KNOWN_VARIABLES.join(', ')})`}`);
+  }
+  return warnings;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClientEnv, readEnv, WorkerEnv } from '../../common/env';
+import { ClientEnv, readEnv, unknownVariableWarnings, WorkerEnv } from '../../common/env';
 
 describe('environment', () => {
   it('applies the documented defaults', () => {
@@ -31,5 +31,18 @@ describe('environment', () => {
   it('names the variable that is malformed', () => {
     expect(() => readEnv(WorkerEnv, { DMS_METADATA_URL: 'postgres://u@h/db', DMS_RETRY_MAX_ATTEMPTS: 'many' })).toThrow(/DMS_RETRY_MAX_ATTEMPTS: DMS_RETRY_MAX_ATTEMPTS must be a whole number/);
     expect(() => readEnv(ClientEnv, { DMS_METADATA_URL: 'mysql://x' })).toThrow(/DMS_METADATA_URL must be a postgres:\/\/ URL/);
+  });
+
+  it.each([
+    ['a misspelt setting', { DMS_BATCH_TIMOUT_MS: '5' }, ['DMS_BATCH_TIMOUT_MS is set, but dms-etl reads no such variable; did you mean DMS_BATCH_TIMEOUT_MS?']],
+    ['a misspelt password variable', { DMS_METADATA_PASWORD: 'x' }, ['DMS_METADATA_PASWORD is set, but dms-etl reads no such variable; did you mean DMS_METADATA_PASSWORD?']],
+    ['a connection password (a PWDENV)', { DMS_SALES_PASSWORD: 'x' }, []],
+    ['the known ones, and the tests’ own', { DMS_TASK_QUEUE: 'q', DMS_PAYLOAD_KEYS: 'k', DMS_TEST_PG_URL: 'u', PATH: '/bin' }, []],
+  ])('warns of an unknown DMS_* variable: %s', (_, env, warnings) => {
+    expect(unknownVariableWarnings(env)).toEqual(warnings);
+  });
+
+  it('lists the variables it reads when none is close', () => {
+    expect(unknownVariableWarnings({ DMS_COLOUR: 'blue' })[0]).toMatch(/^DMS_COLOUR is set, but dms-etl reads no such variable \(it reads DMS_TASK_QUEUE, DMS_METADATA_URL, /);
   });
 });
