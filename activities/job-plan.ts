@@ -82,7 +82,7 @@ export async function inOrder<T extends readonly unknown[]>(lookups: { [K in key
 }
 
 /** Checks a mapping against both databases and opens what its batches need. */
-export async function planMapping(metadata: Metadata, databases: DatabaseRegistry, spec: MappingSpec): Promise<JobPlan> {
+export async function planMapping(metadata: Pick<Metadata, 'connection' | 'identity'>, databases: DatabaseRegistry, spec: MappingSpec): Promise<JobPlan> {
   const { mapref } = spec;
 
   const [srcSpec, trgSpec] = await inOrder([metadata.connection(mapref, 'SRCCONID', spec.srcconid), metadata.connection(mapref, 'TRGCONID', spec.trgconid)]);

@@ -1,17 +1,17 @@
-// Mappings and connections as code: `dms mapping apply <file.yaml>` checks a file of
-// connections and mappings and upserts them into DMS_DBCONDTLS and DMS_MAPR in one transaction
-// (then syncs each changed mapping's job), with --dry-run to see what would change; and the
-// list/show/test commands that read them back.
-import Table from 'cli-table3';
-import type { Command } from 'commander';
+// Mappings and connections as code: `dms mapping apply <file.yaml>` reads a file of
+// connections and mappings strictly (catalog-file.ts), checks each mapping against its
+// databases as a run would (unless --no-validate), and only then upserts them into
+// DMS_DBCONDTLS and DMS_MAPR in one transaction (and syncs each changed mapping's job), with
+// --dry-run to see what would change; and the list/show/test commands that read them back.
 import { DatabaseRegistry } from '../activities/databases';
 import { connectionFailure } from '../activities/failures';
 import { didYouMean } from '../common/close-names';
 import { ConfigError, EnvError } from '../common/errors';
 import { DEFINITION_FIELDS, parseMapping, type MappingSpec } from '../common/mapping';
-import type { Metadata } from '../metadata/repository';
 import { readCatalog, type ConnectionEntry } from './catalog-file';
 import { withMetadata } from './connections';
+import { checkLines, checkMapping, cliConnections } from './jobs';
+import { count, formatOf, printRecord, printRows } from './output';
 
 /** What applying would change: one line an entry, and which mappings changed. */
 export function catalogChanges(
@@ -42,127 +42,96 @@ export function catalogChanges(
   return { lines, changed };
 }
 
-async function apply(metadata: Metadata, path: string, dryRun: boolean): Promise<void> {
-  const file = readCatalog(path);
-  const known = new Set([...file.connections.map((c) => c.conid), ...(await metadata.connections()).map((c) => c.conid)]);
-  for (const m of file.mappings) {
-    for (const [field, conid] of [['SRCCONID', m.srcconid], ['TRGCONID', m.trgconid]] as const) {
-      if (!known.has(conid)) throw new ConfigError(m.mapref, field, `is '${conid}', which is neither in DMS_DBCONDTLS nor in ${path}`, `${didYouMean(conid, [...known])}add the connection under connections: in ${path}`);
+export function apply(path: string, opts: { dryRun: boolean; validate: boolean }): Promise<void> {
+  return withMetadata(async (metadata) => {
+    const file = readCatalog(path);
+    const known = new Set([...file.connections.map((c) => c.conid), ...(await metadata.connections()).map((c) => c.conid)]);
+    for (const m of file.mappings) {
+      for (const [field, conid] of [['SRCCONID', m.srcconid], ['TRGCONID', m.trgconid]] as const) {
+        if (!known.has(conid)) throw new ConfigError(m.mapref, field, `is '${conid}', which is neither in DMS_DBCONDTLS nor in ${path}`, `${didYouMean(conid, [...known])}add the connection under connections: in ${path}`);
+      }
     }
-  }
-  const { lines, changed } = catalogChanges(file, { connections: await metadata.connections(), mappings: await metadata.mappings() });
-  for (const line of lines) console.log(dryRun && /^(add|change) /.test(line) ? `would ${line}` : line);
-  if (dryRun) {
-    console.log(`dry run: nothing written (${changed.length} mapping(s) would change)`);
-    return;
-  }
-  await metadata.applyCatalog(file.connections, file.mappings);
-  for (const mapref of changed) {
-    const { job, changed: synced } = await metadata.syncJob(await metadata.mapping(mapref));
-    console.log(synced ? `job ${job.jobid} (version ${job.version}) created for ${mapref}` : `job ${job.jobid} of ${mapref} is up to date`);
-  }
-  console.log(`${path}: applied (${file.connections.length} connection(s), ${file.mappings.length} mapping(s))`);
-}
-
-/** A table drawn by cli-table3, or the rows as JSON for scripts. */
-export function printTable(rows: Record<string, unknown>[], json: boolean): void {
-  if (json) {
-    console.log(JSON.stringify(rows, null, 2));
-    return;
-  }
-  if (rows.length === 0) return;
-  const head = Object.keys(rows[0]);
-  const table = new Table({ head, style: { head: [], border: [] } });
-  for (const row of rows) table.push(head.map((h) => (row[h] === null || row[h] === undefined ? '' : String(row[h]))));
-  console.log(table.toString());
-}
-
-export function addCatalogCommands(mapping: Command, program: Command): void {
-  mapping
-    .command('apply <file>')
-    .description('upsert the connections and mappings of a YAML (or JSON) file into DMS_DBCONDTLS and DMS_MAPR, in one transaction, and sync their jobs')
-    .option('--dry-run', 'show what would change, and write nothing')
-    .addHelpText('after', `
-Example file (keys as the columns, in either case):
-  connections:
-    - { conid: SALES_SRC, dbtyp: POSTGRES, conurl: "postgres://etl@src-host:5432/sales", pwdenv: SALES_SRC_PASSWORD }
-  mappings:
-    - mapref: SALES_FACT_LOAD
-      srcconid: SALES_SRC
-      srcquery: SELECT * FROM sales_fact
-      trgconid: DWH
-      trgschm: PUBLIC
-      trgtbnm: SALES_FACT
-      bulklmt: 10000
-      chkpntstrategy: KEY
-      chkpntcolumn: TRANSACTION_ID
-
-Example:
-  $ dms mapping apply mappings.yaml --dry-run`)
-    .action((file: string, opts: { dryRun?: boolean }) => withMetadata((metadata) => apply(metadata, file, !!opts.dryRun)));
-
-  mapping
-    .command('list')
-    .description('list the mappings in DMS_MAPR')
-    .option('--json', 'print JSON, for scripts')
-    .addHelpText('after', '\nExample:\n  $ dms mapping list --json')
-    .action((opts: { json?: boolean }) =>
-      withMetadata(async (metadata) => {
-        const rows = (await metadata.mappings()).map((m) => ({ mapref: m.mapref, source: m.srcconid, target: `${m.trgconid}: ${m.trgschm}.${m.trgtbnm}`, strategy: m.chkpntstrategy, key: m.chkpntcolumn, loadmode: m.loadmode, bulklmt: m.bulklmt }));
-        if (rows.length === 0 && !opts.json) console.log('no mappings in DMS_MAPR yet: add some with `dms mapping apply <file.yaml>`');
-        printTable(rows, !!opts.json);
-      }),
-    );
-
-  mapping
-    .command('show <MAPREF>')
-    .description('show one mapping, every field, as `dms mapping apply` takes it')
-    .option('--json', 'print JSON, for scripts')
-    .addHelpText('after', '\nExample:\n  $ dms mapping show SALES_FACT_LOAD')
-    .action((mapref: string, opts: { json?: boolean }) =>
-      withMetadata(async (metadata) => {
-        const spec = await metadata.mapping(mapref);
-        const fields = Object.fromEntries([['mapref', spec.mapref], ...DEFINITION_FIELDS.map((f) => [f, spec[f]])]);
-        if (opts.json) console.log(JSON.stringify(fields, null, 2));
-        else printTable(Object.entries(fields).map(([field, value]) => ({ field: field.toUpperCase(), value })), false);
-      }),
-    );
-
-  const connection = program.command('connection').description('connections (DMS_DBCONDTLS)');
-  connection
-    .command('list')
-    .description('list the connections in DMS_DBCONDTLS (CONURL never holds a password)')
-    .option('--json', 'print JSON, for scripts')
-    .addHelpText('after', '\nExample:\n  $ dms connection list')
-    .action((opts: { json?: boolean }) =>
-      withMetadata(async (metadata) => printTable((await metadata.connections()).map((c) => ({ conid: c.conid, dbtyp: c.dbtyp, conurl: c.conurl, pwdenv: c.pwdenv })), !!opts.json)),
-    );
-  connection
-    .command('test <CONID>')
-    .description("log in to a connection as the worker would (its password from the variable PWDENV names) and run the least query")
-    .addHelpText('after', '\nExample:\n  $ DWH_PASSWORD=… dms connection test DWH')
-    .action((conid: string) =>
-      withMetadata(async (metadata) => {
-        const all = await metadata.connections();
-        const row = all.find((c) => c.conid === conid);
-        if (!row) throw new EnvError(`Connection ${conid} is not in DMS_DBCONDTLS. Fix: ${didYouMean(conid, all.map((c) => c.conid))}\`dms connection list\` lists them`);
-        const passwordEnv = row.pwdenv?.trim() || undefined;
-        const password = passwordEnv ? process.env[passwordEnv] : undefined;
-        if (passwordEnv && !password) throw new EnvError(`Connection ${conid}: its PWDENV names ${passwordEnv}, which is ${password === undefined ? 'not set' : 'empty'} here. Fix: export ${passwordEnv} with the connection's password, as on the worker`);
-        const spec = { conid, dbtyp: row.dbtyp, url: row.conurl, password, passwordEnv };
-        const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
+    const { lines, changed } = catalogChanges(file, { connections: await metadata.connections(), mappings: await metadata.mappings() });
+    if (opts.validate) {
+      // Each mapping as a run would check it before any row moves: a file that holds one
+      // that cannot run saves nothing (and each failure is said once).
+      const connections = cliConnections(metadata, file.connections);
+      const failures: string[] = [];
+      for (const m of file.mappings) {
         try {
-          // A CONURL the dialect refuses throws as the pool opens: reported as a failed login is.
-          await Promise.resolve()
-            .then(() => databases.source(conid, spec).ping())
-            .catch((err: unknown) => {
-              const failure = connectionFailure(conid, 'CONID', spec, err);
-              throw new EnvError(`Connection ${conid}: ${failure.message.replace(/^Mapping \S+: (SRC)?CONID /, '')}`);
-            });
-          console.log(`connection ${conid} (${row.dbtyp}): logged in and ran a query`);
-        } finally {
-          await databases.close();
+          const check = await checkMapping(connections, m);
+          for (const line of checkLines(check)) console.log(line);
+        } catch (err) {
+          failures.push((err as Error).message);
         }
-      }),
-    );
+      }
+      if (failures.length > 0) {
+        const what = failures.length === 1 ? 'a mapping that cannot run' : `${failures.length} mappings that cannot run`;
+        throw new EnvError(`${failures.join('\n')}\n${path}: nothing was saved: the file holds ${what} (fix it, or apply with --no-validate to save it unchecked)`);
+      }
+    }
+    for (const line of lines) console.log(opts.dryRun && /^(add|change) /.test(line) ? `would ${line}` : line);
+    if (opts.dryRun) {
+      console.log(`dry run: nothing written (${changed.length} mapping(s) would change)`);
+      return;
+    }
+    await metadata.applyCatalog(file.connections, file.mappings);
+    for (const mapref of changed) {
+      const { job, changed: synced } = await metadata.syncJob(await metadata.mapping(mapref));
+      console.log(synced ? `job ${job.jobid} (version ${job.version}) created for ${mapref}` : `job ${job.jobid} of ${mapref} is up to date`);
+    }
+    console.log(`${path}: applied (${file.connections.length} connection(s), ${file.mappings.length} mapping(s))${opts.validate ? '' : ', not checked against their databases (--no-validate)'}`);
+  });
+}
+
+export function listMappings(opts: { output?: string; json?: boolean }): Promise<void> {
+  return withMetadata(async (metadata) => {
+    const format = formatOf(opts);
+    const rows = (await metadata.mappings()).map((m) => ({ mapref: m.mapref, source: m.srcconid, target: `${m.trgconid}: ${m.trgschm}.${m.trgtbnm}`, strategy: m.chkpntstrategy, key: m.chkpntcolumn, loadmode: m.loadmode, bulklmt: format === 'text' ? count(m.bulklmt) : m.bulklmt }));
+    printRows(rows, format, { shrink: 'target', empty: 'no mappings in DMS_MAPR yet: add some with `dms mapping apply <file.yaml>`' });
+  });
+}
+
+export function showMapping(mapref: string, opts: { output?: string; json?: boolean }): Promise<void> {
+  return withMetadata(async (metadata) => {
+    const spec = await metadata.mapping(mapref);
+    const fields = Object.fromEntries([['mapref', spec.mapref], ...DEFINITION_FIELDS.map((f) => [f, spec[f]])]);
+    const format = formatOf(opts);
+    printRecord(format === 'text' ? Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.toUpperCase(), v])) : fields, format);
+  });
+}
+
+export function listConnections(opts: { output?: string; json?: boolean }): Promise<void> {
+  return withMetadata(async (metadata) =>
+    printRows(
+      (await metadata.connections()).map((c) => ({ conid: c.conid, dbtyp: c.dbtyp, conurl: c.conurl, pwdenv: c.pwdenv })),
+      formatOf(opts),
+      { shrink: 'conurl', empty: 'no connections in DMS_DBCONDTLS yet: add some with `dms mapping apply <file.yaml>`' },
+    ),
+  );
+}
+
+export function testConnection(conid: string): Promise<void> {
+  return withMetadata(async (metadata) => {
+    const all = await metadata.connections();
+    const row = all.find((c) => c.conid === conid);
+    if (!row) throw new EnvError(`Connection ${conid} is not in DMS_DBCONDTLS. Fix: ${didYouMean(conid, all.map((c) => c.conid))}\`dms connection list\` lists them`);
+    const passwordEnv = row.pwdenv?.trim() || undefined;
+    const password = passwordEnv ? process.env[passwordEnv] : undefined;
+    if (passwordEnv && !password) throw new EnvError(`Connection ${conid}: its PWDENV names ${passwordEnv}, which is ${password === undefined ? 'not set' : 'empty'} here. Fix: export ${passwordEnv} with the connection's password, as on the worker`);
+    const spec = { conid, dbtyp: row.dbtyp, url: row.conurl, password, passwordEnv };
+    const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
+    try {
+      // A CONURL the dialect refuses throws as the pool opens: reported as a failed login is.
+      await Promise.resolve()
+        .then(() => databases.source(conid, spec).ping())
+        .catch((err: unknown) => {
+          const failure = connectionFailure(conid, 'CONID', spec, err);
+          throw new EnvError(`Connection ${conid}: ${failure.message.replace(/^Mapping \S+: (SRC)?CONID /, '')}`);
+        });
+      console.log(`connection ${conid} (${row.dbtyp}): logged in and ran a query`);
+    } finally {
+      await databases.close();
+    }
+  });
 }

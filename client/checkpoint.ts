@@ -3,7 +3,6 @@
 // the target's DMS_CHKPNT (fenced like a takeover: a new epoch) with the reset recorded in
 // DMS_PRCLOG, so that the next run resumes from it.
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { Command } from 'commander';
 import { DatabaseRegistry } from '../activities/databases';
 import { redactedMessage } from '../activities/failures';
 import { planMapping, type JobPlan } from '../activities/job-plan';
@@ -12,6 +11,7 @@ import { ConfigError, EnvError } from '../common/errors';
 import type { Metadata } from '../metadata/repository';
 import type { RunRow } from '../migrations/schema';
 import { withMetadata, withTemporal } from './connections';
+import { count, formatOf } from './output';
 
 /** What the next run of a mapping will do, from its latest run and its checkpoint row. */
 export function nextRunOf(latest: RunRow | undefined, row: CheckpointRow | undefined, ownerStatus: string | undefined, loadmode: string): string {
@@ -72,87 +72,92 @@ async function withPlan<T>(metadata: Metadata, mapref: string, fn: (plan: JobPla
   }
 }
 
-export function addCheckpointCommands(program: Command): void {
-  const checkpoint = program.command('checkpoint').description("a mapping's checkpoint (DMS_CHKPNT in the target): show it, or move it");
+export function show(mapref: string, opts: { output?: string; json?: boolean }): Promise<void> {
+  const format = formatOf(opts);
+  return withMetadata((metadata) =>
+    withPlan(metadata, mapref, async (plan) => {
+      const row = await plan.target.readCheckpoint(plan.schema, mapref);
+      const [latest] = await metadata.latestRuns(mapref, 1);
+      const owner = row ? await metadata.run(row.prcid) : undefined;
+      const next = nextRunOf(latest, row, owner?.status, plan.spec.loadmode);
+      if (format !== 'text') {
+        const record = {
+          mapref,
+          checkpoint: row?.checkpoint ?? null,
+          keyColumns: row?.keyColumns ? (JSON.parse(row.keyColumns) as string[]) : null,
+          batches: row?.batches ?? 0,
+          rows: row?.rows ?? 0,
+          owner: row ? { prcid: row.prcid, status: owner?.status ?? null, epoch: row.epoch } : null,
+          latestRun: latest ? { prcid: latest.prcid, status: latest.status, param1: latest.param1, lasterr: latest.lasterr } : null,
+          next,
+        };
+        console.log(format === 'json' ? JSON.stringify(record, null, 2) : JSON.stringify(record));
+        return;
+      }
+      if (!row) console.log(`Mapping ${mapref}: no checkpoint in "${plan.schema}".dms_chkpnt yet`);
+      else {
+        const at = row.checkpoint === null ? 'at the start' : `'${row.checkpoint}'`;
+        const over = row.keyColumns ? ` over ${(JSON.parse(row.keyColumns) as string[]).join(', ')}` : '';
+        console.log(`Mapping ${mapref}: checkpoint ${at}${over}, after ${count(row.batches)} batches and ${count(row.rows)} rows; owned by run ${row.prcid}${owner ? ` (${owner.status})` : ''}, epoch ${row.epoch}`);
+      }
+      if (latest) console.log(`latest run ${latest.prcid}: ${latest.status}, PARAM1 ${latest.param1 === null ? 'NULL' : `'${latest.param1}'`}${latest.lasterr ? `, ${latest.lasterr}` : ''}`);
+      console.log(next);
+    }),
+  );
+}
 
-  checkpoint
-    .command('show <MAPREF>')
-    .description('the checkpoint, its owner run and epoch, and what the next run will do')
-    .action((mapref: string) =>
-      withMetadata((metadata) =>
-        withPlan(metadata, mapref, async (plan) => {
-          const row = await plan.target.readCheckpoint(plan.schema, mapref);
-          const [latest] = await metadata.latestRuns(mapref, 1);
-          const owner = row ? await metadata.run(row.prcid) : undefined;
-          if (!row) console.log(`Mapping ${mapref}: no checkpoint in "${plan.schema}".dms_chkpnt yet`);
-          else {
-            const at = row.checkpoint === null ? 'at the start' : `'${row.checkpoint}'`;
-            const over = row.keyColumns ? ` over ${JSON.parse(row.keyColumns).join(', ')}` : '';
-            console.log(`Mapping ${mapref}: checkpoint ${at}${over}, after ${row.batches} batches and ${row.rows} rows; owned by run ${row.prcid}${owner ? ` (${owner.status})` : ''}, epoch ${row.epoch}`);
+export function reset(mapref: string, opts: { to?: string }): Promise<void> {
+  return withMetadata((metadata) =>
+    withPlan(metadata, mapref, async (plan) => {
+      if (plan.strategy !== 'KEY') {
+        throw new ConfigError(mapref, 'CHKPNTSTRATEGY', `is ${plan.strategy} for this mapping: only KEY loads have a key to go on from`, `load from the start with \`dms run ${mapref} --from-start\``);
+      }
+      if (plan.spec.partitions > 1) {
+        throw new ConfigError(mapref, 'PARTITIONS', `is ${plan.spec.partitions}: the mapping loads in key ranges, each with its own checkpoint, so there is no one checkpoint to move`, `load from the start with \`dms run ${mapref} --from-start\` (empty the target first unless LOADMODE is TRUNCATE or UPSERT)`);
+      }
+      const to = opts.to === undefined ? null : encodeCheckpoint(await checkedKey(plan, opts.to));
+      const [latest] = await metadata.latestRuns(mapref, 1);
+      if (latest?.status === 'IP') {
+        await withTemporal(async (client) => {
+          const handle = client.workflow.getHandle(latest.wfid ?? '');
+          // Only a workflow Temporal does not know is gone; any other error is shown as it is.
+          const described = latest.wfid
+            ? await handle.describe().catch((err: unknown) => {
+                if (err instanceof WorkflowNotFoundError) return undefined;
+                throw new EnvError(`${mapref}: could not ask Temporal whether workflow ${latest.wfid} runs: ${(err as Error).message.split('\n')[0]}`);
+              })
+            : undefined;
+          const running = described?.status.name === 'RUNNING';
+          if (!running) {
+            throw new EnvError(`${mapref}: run ${latest.prcid} is marked running, but its workflow ${latest.wfid ?? '?'} no longer runs; start the mapping (\`dms run ${mapref}\` takes that run over and resumes it) and reset it while it runs`);
           }
-          if (latest) console.log(`latest run ${latest.prcid}: ${latest.status}, PARAM1 ${latest.param1 === null ? 'NULL' : `'${latest.param1}'`}${latest.lasterr ? `, ${latest.lasterr}` : ''}`);
-          console.log(nextRunOf(latest, row, owner?.status, plan.spec.loadmode));
+          await handle.signal('resetCheckpoint', to === null ? {} : { to });
+          console.log(`sent resetCheckpoint to workflow ${latest.wfid} (run ${latest.prcid}): it moves the checkpoint ${to === null ? 'to the start' : `to '${to}'`} between two batch activities`);
+          console.log(resetMeaning(plan, to, true));
+        });
+        return;
+      }
+      const row = await plan.target.readCheckpoint(plan.schema, mapref);
+      if (!row || (row.batches === 0 && row.checkpoint === null && to === null)) {
+        console.log(`Mapping ${mapref}: nothing to reset, no batch has committed; the next run starts from the beginning`);
+        return;
+      }
+      const job = await metadata.currentJob(mapref);
+      if (!job) throw new EnvError(`${mapref} has no job in DMS_JOB; create it with \`dms job sync ${mapref}\``);
+      const note = to === null ? 'checkpoint reset to the start with dms checkpoint reset: the next run loads from the start' : `checkpoint reset to '${to}' with dms checkpoint reset: the next run resumes after it`;
+      const result = await metadata.recordCheckpointReset({ mapref, jobid: job.jobid, param1: to, batches: row.batches, rows: row.rows, note }, (prcid) =>
+        plan.target.transaction(async (tx) => {
+          const locked = await tx.lockCheckpoint(plan.schema, mapref);
+          if (!locked) throw new EnvError(`${mapref}: the checkpoint row vanished from "${plan.schema}".dms_chkpnt meanwhile; nothing was reset`);
+          // A new epoch, as a takeover makes: an attempt of an earlier run still in flight is fenced out.
+          await tx.writeCheckpoint(plan.schema, { ...locked, prcid, epoch: locked.epoch + 1, jobid: job.jobid, checkpoint: to ?? locked.checkpoint });
         }),
-      ),
-    );
-
-  checkpoint
-    .command('reset <MAPREF>')
-    .description('move the checkpoint: to a key with --to, else to the start (by signal while the mapping runs)')
-    .option('--to <key>', "the key to go on after, as DMS_PRCLOG.PARAM1 shows it (a JSON array for several columns)")
-    .action((mapref: string, opts: { to?: string }) =>
-      withMetadata((metadata) =>
-        withPlan(metadata, mapref, async (plan) => {
-          if (plan.strategy !== 'KEY') {
-            throw new ConfigError(mapref, 'CHKPNTSTRATEGY', `is ${plan.strategy} for this mapping: only KEY loads have a key to go on from`, `load from the start with \`dms run ${mapref} --from-start\``);
-          }
-          if (plan.spec.partitions > 1) {
-            throw new ConfigError(mapref, 'PARTITIONS', `is ${plan.spec.partitions}: the mapping loads in key ranges, each with its own checkpoint, so there is no one checkpoint to move`, `load from the start with \`dms run ${mapref} --from-start\` (empty the target first unless LOADMODE is TRUNCATE or UPSERT)`);
-          }
-          const to = opts.to === undefined ? null : encodeCheckpoint(await checkedKey(plan, opts.to));
-          const [latest] = await metadata.latestRuns(mapref, 1);
-          if (latest?.status === 'IP') {
-            await withTemporal(async (client) => {
-              const handle = client.workflow.getHandle(latest.wfid ?? '');
-              // Only a workflow Temporal does not know is gone; any other error is shown as it is.
-              const described = latest.wfid
-                ? await handle.describe().catch((err: unknown) => {
-                    if (err instanceof WorkflowNotFoundError) return undefined;
-                    throw new EnvError(`${mapref}: could not ask Temporal whether workflow ${latest.wfid} runs: ${(err as Error).message.split('\n')[0]}`);
-                  })
-                : undefined;
-              const running = described?.status.name === 'RUNNING';
-              if (!running) {
-                throw new EnvError(`${mapref}: run ${latest.prcid} is marked running, but its workflow ${latest.wfid ?? '?'} no longer runs; start the mapping (\`dms run ${mapref}\` takes that run over and resumes it) and reset it while it runs`);
-              }
-              await handle.signal('resetCheckpoint', to === null ? {} : { to });
-              console.log(`sent resetCheckpoint to workflow ${latest.wfid} (run ${latest.prcid}): it moves the checkpoint ${to === null ? 'to the start' : `to '${to}'`} between two batch activities`);
-              console.log(resetMeaning(plan, to, true));
-            });
-            return;
-          }
-          const row = await plan.target.readCheckpoint(plan.schema, mapref);
-          if (!row || (row.batches === 0 && row.checkpoint === null && to === null)) {
-            console.log(`Mapping ${mapref}: nothing to reset, no batch has committed; the next run starts from the beginning`);
-            return;
-          }
-          const job = await metadata.currentJob(mapref);
-          if (!job) throw new EnvError(`${mapref} has no job in DMS_JOB; create it with \`dms job sync ${mapref}\``);
-          const note = to === null ? 'checkpoint reset to the start with dms checkpoint reset: the next run loads from the start' : `checkpoint reset to '${to}' with dms checkpoint reset: the next run resumes after it`;
-          const result = await metadata.recordCheckpointReset({ mapref, jobid: job.jobid, param1: to, batches: row.batches, rows: row.rows, note }, (prcid) =>
-            plan.target.transaction(async (tx) => {
-              const locked = await tx.lockCheckpoint(plan.schema, mapref);
-              if (!locked) throw new EnvError(`${mapref}: the checkpoint row vanished from "${plan.schema}".dms_chkpnt meanwhile; nothing was reset`);
-              // A new epoch, as a takeover makes: an attempt of an earlier run still in flight is fenced out.
-              await tx.writeCheckpoint(plan.schema, { ...locked, prcid, epoch: locked.epoch + 1, jobid: job.jobid, checkpoint: to ?? locked.checkpoint });
-            }),
-          );
-          if ('active' in result) {
-            throw new EnvError(`${mapref}: run ${result.active.prcid} started meanwhile; run \`dms checkpoint reset ${mapref}\` again to reset it by signal`);
-          }
-          console.log(`Mapping ${mapref}: checkpoint reset ${to === null ? 'to the start' : `to '${to}'`}, recorded as run ${result.prcid} ('CN') in DMS_PRCLOG`);
-          console.log(resetMeaning(plan, to, false));
-        }),
-      ),
-    );
+      );
+      if ('active' in result) {
+        throw new EnvError(`${mapref}: run ${result.active.prcid} started meanwhile; run \`dms checkpoint reset ${mapref}\` again to reset it by signal`);
+      }
+      console.log(`Mapping ${mapref}: checkpoint reset ${to === null ? 'to the start' : `to '${to}'`}, recorded as run ${result.prcid} ('CN') in DMS_PRCLOG`);
+      console.log(resetMeaning(plan, to, false));
+    }),
+  );
 }

@@ -99,3 +99,19 @@ export async function startCodecServer(options: CodecServerOptions, env: NodeJS.
       }),
   };
 }
+
+/** `dms codec-server`: serves until SIGINT or SIGTERM. */
+export async function codecServerCommand(opts: { listen: string; origin: string[] }): Promise<void> {
+  const at = opts.listen.lastIndexOf(':');
+  const port = Number(opts.listen.slice(at + 1));
+  if (at < 1 || !Number.isInteger(port) || port < 0 || port > 65535) throw new EnvError(`--listen takes host:port, e.g. 127.0.0.1:8081, not '${opts.listen}'`);
+  const authorization = process.env.DMS_CODEC_AUTH || undefined;
+  const server = await startCodecServer({ host: opts.listen.slice(0, at).replace(/^\[|\]$/g, ''), port, origins: opts.origin, authorization });
+  console.log(`dms codec-server: ${server.url} for the Web UI at ${opts.origin.join(', ')}${authorization ? '; calls must carry DMS_CODEC_AUTH as their Authorization header' : '; no Authorization asked (set DMS_CODEC_AUTH to ask for one)'}`);
+  console.log(`dms codec-server: in the Web UI, set the codec endpoint to ${server.url}; on the Temporal CLI, add --codec-endpoint ${server.url}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+}

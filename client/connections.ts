@@ -52,12 +52,13 @@ export async function withMetadata<T>(fn: (metadata: Metadata) => Promise<T>): P
   }
 }
 
-export async function withTemporal<T>(fn: (client: Client, env: ClientEnv) => Promise<T>): Promise<T> {
+/** Runs fn with a Temporal client; `connectTimeoutMs` for a command that answers without Temporal when it is slow. */
+export async function withTemporal<T>(fn: (client: Client, env: ClientEnv) => Promise<T>, connectTimeoutMs?: number): Promise<T> {
   const env = clientEnv();
   const target = temporalTarget();
   // With DMS_PAYLOAD_KEYS, what the command sends is sealed and what it reads is opened.
   const dataConverter = dataConverterFrom();
-  const connection = await connectClient(target);
+  const connection = await connectClient(target, connectTimeoutMs);
   try {
     return await fn(new Client({ connection, namespace: target.namespace, dataConverter }), env);
   } finally {

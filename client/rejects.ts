@@ -1,12 +1,12 @@
 // `dms rejects <MAPREF>`: the rows a mapping's runs rejected into the target's DMS_REJECT
 // (REJECTLMT): run, batch, key, the database's code, column and message; the row's values only
 // with --values. They are read from the target, where they stay: never through Temporal.
-import type { Command } from 'commander';
 import { DatabaseRegistry } from '../activities/databases';
 import { messageWithFix } from '../activities/failures';
 import { ConfigError, EnvError } from '../common/errors';
 import type { RejectListing } from '../dialects';
 import { withMetadata } from './connections';
+import { formatOf, printRows } from './output';
 
 /** The listing's lines: one a rejected row, then a count. */
 export function formatRejects(mapref: string, rows: RejectListing[], options: { values: boolean; limit: number; run: number | null }): string[] {
@@ -21,34 +21,32 @@ export function formatRejects(mapref: string, rows: RejectListing[], options: { 
   return [...lines, `Mapping ${mapref}: ${rows.length} rejected rows of ${which}${more}`];
 }
 
-export function addRejectsCommand(program: Command): void {
-  program
-    .command('rejects <MAPREF>')
-    .description("list the rows the mapping's runs rejected into the target's DMS_REJECT (REJECTLMT)")
-    .option('--run <prcid>', 'only the rows of this run (DMS_PRCLOG.PRCID)')
-    .option('--values', "also print each row's values (they stay in the target database otherwise)")
-    .option('-n, --limit <n>', 'at most this many rows', '100')
-    .action((mapref: string, opts: { run?: string; values?: boolean; limit: string }) =>
-      withMetadata(async (metadata) => {
-        const run = opts.run === undefined ? null : Number(opts.run);
-        if (run !== null && !(Number.isInteger(run) && run > 0)) throw new EnvError(`--run must be a run's PRCID (a whole number), not '${opts.run}'`);
-        const limit = Number(opts.limit);
-        if (!(Number.isInteger(limit) && limit > 0)) throw new EnvError(`--limit must be a whole number greater than 0, not '${opts.limit}'`);
-        const spec = await metadata.mapping(mapref);
-        const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
-        try {
-          const connection = await metadata.connection(mapref, 'TRGCONID', spec.trgconid);
-          const dialect = databases.dialect(mapref, 'TRGCONID', connection);
-          const target = databases.target(mapref, connection);
-          if (!target.rejects) throw new ConfigError(mapref, 'TRGCONID', `uses connection '${connection.conid}' of DBTYP ${connection.dbtyp}, which cannot quarantine rows yet`, 'nothing to list: REJECTLMT works on PostgreSQL, MariaDB and Oracle targets');
-          const rows = await target.rejects(dialect.resolveIdentifier(spec.trgschm), mapref, run, limit);
-          for (const line of formatRejects(mapref, rows, { values: !!opts.values, limit, run })) console.log(line);
-        } catch (err) {
-          if (err instanceof ConfigError || err instanceof EnvError) throw err;
-          throw new EnvError(`Mapping ${mapref}: its rejected rows could not be read: ${messageWithFix(err as Error, 'run dms rejects again')}`);
-        } finally {
-          await databases.close();
-        }
-      }),
-    );
+export function rejectsCommand(mapref: string, opts: { run?: string; values?: boolean; limit: string; output?: string; json?: boolean }): Promise<void> {
+  const format = formatOf(opts);
+  return withMetadata(async (metadata) => {
+    const run = opts.run === undefined ? null : Number(opts.run);
+    if (run !== null && !(Number.isInteger(run) && run > 0)) throw new EnvError(`--run must be a run's PRCID (a whole number), not '${opts.run}'`);
+    const limit = Number(opts.limit);
+    if (!(Number.isInteger(limit) && limit > 0)) throw new EnvError(`--limit must be a whole number greater than 0, not '${opts.limit}'`);
+    const spec = await metadata.mapping(mapref);
+    const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
+    try {
+      const connection = await metadata.connection(mapref, 'TRGCONID', spec.trgconid);
+      const dialect = databases.dialect(mapref, 'TRGCONID', connection);
+      const target = databases.target(mapref, connection);
+      if (!target.rejects) throw new ConfigError(mapref, 'TRGCONID', `uses connection '${connection.conid}' of DBTYP ${connection.dbtyp}, which cannot quarantine rows yet`, 'nothing to list: REJECTLMT works on PostgreSQL, MariaDB and Oracle targets');
+      const rows = await target.rejects(dialect.resolveIdentifier(spec.trgschm), mapref, run, limit);
+      if (format !== 'text') {
+        // The values only with --values, as in text: they stay in the target database otherwise.
+        printRows(rows.map(({ values, ...rest }) => (opts.values ? { ...rest, values } : rest)), format);
+        return;
+      }
+      for (const line of formatRejects(mapref, rows, { values: !!opts.values, limit, run })) console.log(line);
+    } catch (err) {
+      if (err instanceof ConfigError || err instanceof EnvError) throw err;
+      throw new EnvError(`Mapping ${mapref}: its rejected rows could not be read: ${messageWithFix(err as Error, 'run dms rejects again')}`);
+    } finally {
+      await databases.close();
+    }
+  });
 }

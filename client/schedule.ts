@@ -3,12 +3,12 @@
 // explicitly, UTC unless a zone is given. Each scheduled run is a `dmsJob` like any other:
 // the database's one-run-a-mapping guard stands between it and a `dms run` of the same mapping.
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleHandle, type ScheduleSpec } from '@temporalio/client';
-import type { Command } from 'commander';
 import { EnvError } from '../common/errors';
 import type { RunRow } from '../migrations/schema';
 import { dmsSearchAttributes, WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor } from './connections';
 import { dstClashes, knownTimeZone } from './cron-dst';
 import { runSummary } from '../workflows/details';
+import { formatOf, printRows } from './output';
 
 export function scheduleIdFor(mapref: string): string {
   return `dms-schedule-${mapref}`;
@@ -20,8 +20,6 @@ export interface ScheduleTiming {
   every?: string;
   timezone: string;
 }
-
-const DEFAULT_CATCHUP = '1h';
 
 /** A duration such as 90s, 30m, 6h or 1d, in milliseconds; null when it is not one. */
 export function durationMs(text: string): number | null {
@@ -89,167 +87,146 @@ function recentRunLine(takenAt: Date, workflowId: string, run: RunRow | undefine
   return `  ${takenAt.toISOString()}  ${workflowId}  ${outcome}`;
 }
 
-export function addScheduleCommands(program: Command): void {
-  const schedule = program.command('schedule').description('nightly loads on Temporal Schedules (one schedule a mapping, id dms-schedule-<MAPREF>)');
+type ListOptions = { output?: string; json?: boolean };
 
-  schedule
-    .command('create <MAPREF>')
-    .description('create the schedule of a mapping: --cron and/or --every, in UTC unless --timezone')
-    .option('--cron <expr>', 'cron expression, five fields (e.g. "0 2 * * *")')
-    .option('--every <duration>', 'an interval (e.g. 6h, 30m)')
-    .option('--timezone <zone>', 'IANA time zone of the cron times', 'UTC')
-    .option('--catchup-window <duration>', 'after an outage of Temporal, a run missed by at most this long still runs, once', DEFAULT_CATCHUP)
-    .option('--paused', 'create it paused')
-    .action((mapref: string, opts: { cron?: string; every?: string; timezone: string; catchupWindow: string; paused?: boolean }) =>
-      withMetadata((metadata) =>
-        withTemporal(async (client, env) => {
-          if (!opts.cron && !opts.every) throw new EnvError('dms schedule create needs --cron "<expr>" or --every <duration> (or both)');
-          const timing: ScheduleTiming = { cron: opts.cron, every: opts.every, timezone: opts.timezone };
-          checkTiming(timing);
-          if (durationMs(opts.catchupWindow) === null) throw new EnvError(`--catchup-window takes a duration such as 1h, not "${opts.catchupWindow}"`);
-          if (!(await metadata.currentJob(mapref))) {
-            throw new EnvError(`${mapref} has no job in DMS_JOB; validate the mapping and create it with \`dms job sync ${mapref}\` first`);
-          }
-          const handle = await client.schedule
-            .create({
-              scheduleId: scheduleIdFor(mapref),
-              spec: specOf(timing),
-              action: {
-                type: 'startWorkflow',
-                workflowType: WORKFLOW_TYPE,
-                // Temporal adds the time of each run to this id; the database keeps one run a mapping.
-                workflowId: workflowIdFor(mapref),
-                taskQueue: env.DMS_TASK_QUEUE,
-                args: [{ mapref }],
-                typedSearchAttributes: dmsSearchAttributes(mapref),
-                staticSummary: runSummary(await metadata.mapping(mapref)),
-              },
-              policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: durationMs(opts.catchupWindow)! },
-              memo: { mapref, ...timing },
-              state: opts.paused ? { paused: true, note: 'created paused with dms schedule create --paused' } : {},
-            })
-            .catch((err: Error) => {
-              if (err instanceof ScheduleAlreadyRunning) throw new EnvError(`${mapref} already has a schedule (${scheduleIdFor(mapref)}); change it with \`dms schedule update ${mapref}\``);
-              throw new EnvError(`Temporal refused the schedule of ${mapref}: ${err.message}`);
-            });
-          const { info } = await handle.describe();
-          console.log(`created schedule ${handle.scheduleId}: ${describeTiming(timing)}, overlap SKIP, catch-up window ${opts.catchupWindow}${opts.paused ? ', paused' : ''}`);
-          console.log(`next runs: ${info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()).join(', ') || '(none)'}`);
-          for (const warning of dstWarnings(timing, new Date())) console.log(`warning: ${warning}`);
-        }),
-      ),
-    );
-
-  schedule
-    .command('update <MAPREF>')
-    .description('change when a schedule runs (the options given replace the ones set)')
-    .option('--cron <expr>', 'cron expression, five fields')
-    .option('--every <duration>', 'an interval (e.g. 6h)')
-    .option('--timezone <zone>', 'IANA time zone of the cron times')
-    .option('--catchup-window <duration>', 'the catch-up window')
-    .action((mapref: string, opts: { cron?: string; every?: string; timezone?: string; catchupWindow?: string }) =>
-      withTemporal(async (client) => {
-        checkTiming(opts);
-        if (opts.catchupWindow !== undefined && durationMs(opts.catchupWindow) === null) throw new EnvError(`--catchup-window takes a duration such as 1h, not "${opts.catchupWindow}"`);
-        const { handle, description } = await existing(client, mapref);
-        const before = timingOf(description);
-        const replacesWhen = opts.cron !== undefined || opts.every !== undefined;
-        const timing: ScheduleTiming = {
-          cron: replacesWhen ? opts.cron : before.cron,
-          every: replacesWhen ? opts.every : before.every,
-          timezone: opts.timezone ?? before.timezone,
-        };
-        await handle.update((previous) => ({
-          ...previous,
+export function create(mapref: string, opts: { cron?: string; every?: string; timezone: string; catchupWindow: string; paused?: boolean }): Promise<void> {
+  return withMetadata((metadata) =>
+    withTemporal(async (client, env) => {
+      if (!opts.cron && !opts.every) throw new EnvError('dms schedule create needs --cron "<expr>" or --every <duration> (or both)');
+      const timing: ScheduleTiming = { cron: opts.cron, every: opts.every, timezone: opts.timezone };
+      checkTiming(timing);
+      if (durationMs(opts.catchupWindow) === null) throw new EnvError(`--catchup-window takes a duration such as 1h, not "${opts.catchupWindow}"`);
+      if (!(await metadata.currentJob(mapref))) {
+        throw new EnvError(`${mapref} has no job in DMS_JOB; validate the mapping and create it with \`dms job sync ${mapref}\` first`);
+      }
+      const handle = await client.schedule
+        .create({
+          scheduleId: scheduleIdFor(mapref),
           spec: specOf(timing),
-          policies: { ...previous.policies, ...(opts.catchupWindow ? { catchupWindow: durationMs(opts.catchupWindow)! } : {}) },
-          memo: { ...(previous.memo ?? {}), mapref, ...timing },
-        }));
-        console.log(`updated schedule ${handle.scheduleId}: ${describeTiming(timing)}`);
-        for (const warning of dstWarnings(timing, new Date())) console.log(`warning: ${warning}`);
-      }),
-    );
+          action: {
+            type: 'startWorkflow',
+            workflowType: WORKFLOW_TYPE,
+            // Temporal adds the time of each run to this id; the database keeps one run a mapping.
+            workflowId: workflowIdFor(mapref),
+            taskQueue: env.DMS_TASK_QUEUE,
+            args: [{ mapref }],
+            typedSearchAttributes: dmsSearchAttributes(mapref),
+            staticSummary: runSummary(await metadata.mapping(mapref)),
+          },
+          policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: durationMs(opts.catchupWindow)! },
+          memo: { mapref, ...timing },
+          state: opts.paused ? { paused: true, note: 'created paused with dms schedule create --paused' } : {},
+        })
+        .catch((err: Error) => {
+          if (err instanceof ScheduleAlreadyRunning) throw new EnvError(`${mapref} already has a schedule (${scheduleIdFor(mapref)}); change it with \`dms schedule update ${mapref}\``);
+          throw new EnvError(`Temporal refused the schedule of ${mapref}: ${err.message}`);
+        });
+      const { info } = await handle.describe();
+      console.log(`created schedule ${handle.scheduleId}: ${describeTiming(timing)}, overlap SKIP, catch-up window ${opts.catchupWindow}${opts.paused ? ', paused' : ''}`);
+      console.log(`next runs: ${info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()).join(', ') || '(none)'}`);
+      for (const warning of dstWarnings(timing, new Date())) console.log(`warning: ${warning}`);
+    }),
+  );
+}
 
-  schedule
-    .command('list')
-    .description('the schedules of dms-etl, with their next run')
-    .action(() =>
-      withTemporal(async (client) => {
-        let n = 0;
-        for await (const summary of client.schedule.list()) {
-          if (!summary.scheduleId.startsWith('dms-schedule-')) continue;
-          const timing = (summary.memo ?? {}) as Partial<ScheduleTiming> & { mapref?: string };
-          const mapref = timing.mapref ?? summary.scheduleId.slice('dms-schedule-'.length);
-          const when = timing.timezone ? describeTiming(timing as ScheduleTiming) : '(made outside dms)';
-          console.log(`${summary.scheduleId}  ${mapref}  ${when}  ${summary.state.paused ? 'paused' : `next ${summary.info.nextActionTimes[0]?.toISOString() ?? '-'}`}`);
-          n += 1;
-        }
-        if (n === 0) console.log('no schedules yet; create one with `dms schedule create <MAPREF> --cron "0 2 * * *"`');
-      }),
-    );
+export function update(mapref: string, opts: { cron?: string; every?: string; timezone?: string; catchupWindow?: string }): Promise<void> {
+  return withTemporal(async (client) => {
+    checkTiming(opts);
+    if (opts.catchupWindow !== undefined && durationMs(opts.catchupWindow) === null) throw new EnvError(`--catchup-window takes a duration such as 1h, not "${opts.catchupWindow}"`);
+    const { handle, description } = await existing(client, mapref);
+    const before = timingOf(description);
+    const replacesWhen = opts.cron !== undefined || opts.every !== undefined;
+    const timing: ScheduleTiming = {
+      cron: replacesWhen ? opts.cron : before.cron,
+      every: replacesWhen ? opts.every : before.every,
+      timezone: opts.timezone ?? before.timezone,
+    };
+    await handle.update((previous) => ({
+      ...previous,
+      spec: specOf(timing),
+      policies: { ...previous.policies, ...(opts.catchupWindow ? { catchupWindow: durationMs(opts.catchupWindow)! } : {}) },
+      memo: { ...(previous.memo ?? {}), mapref, ...timing },
+    }));
+    console.log(`updated schedule ${handle.scheduleId}: ${describeTiming(timing)}`);
+    for (const warning of dstWarnings(timing, new Date())) console.log(`warning: ${warning}`);
+  });
+}
 
-  schedule
-    .command('describe <MAPREF>')
-    .description('when a schedule runs, its next runs, and its last runs with their DMS_PRCLOG status')
-    .action((mapref: string) =>
-      withMetadata((metadata) =>
-        withTemporal(async (client) => {
-          const { handle, description } = await existing(client, mapref);
-          const { state, info, policies } = description;
-          console.log(`schedule ${handle.scheduleId} runs mapping ${mapref}: ${describeTiming(timingOf(description))}`);
-          console.log(`overlap ${policies.overlap}, catch-up window ${Math.round(policies.catchupWindow / 1000)}s`);
-          console.log(state.paused ? `paused${state.note ? `: ${state.note}` : ''}` : 'active');
-          console.log(`next runs: ${info.nextActionTimes.slice(0, 5).map((t) => t.toISOString()).join(', ') || '(none)'}`);
-          console.log(`runs taken ${info.numActionsTaken}, skipped while one ran ${info.numActionsSkippedOverlap}, missed the catch-up window ${info.numActionsMissedCatchupWindow}`);
-          const runs = await metadata.latestRuns(mapref, 100);
-          const recent = info.recentActions.slice(-10);
-          if (recent.length > 0) console.log('last runs:');
-          for (const action of recent) {
-            const workflowId = action.action.workflow.workflowId;
-            console.log(recentRunLine(action.takenAt, workflowId, runs.find((r) => r.wfid === workflowId)));
-          }
-        }),
-      ),
-    );
+export function list(opts: ListOptions): Promise<void> {
+  const format = formatOf(opts);
+  return withTemporal(async (client) => {
+    const rows: Record<string, unknown>[] = [];
+    for await (const summary of client.schedule.list()) {
+      if (!summary.scheduleId.startsWith('dms-schedule-')) continue;
+      const timing = (summary.memo ?? {}) as Partial<ScheduleTiming> & { mapref?: string };
+      const mapref = timing.mapref ?? summary.scheduleId.slice('dms-schedule-'.length);
+      const when = timing.timezone ? describeTiming(timing as ScheduleTiming) : '(made outside dms)';
+      const next = summary.info.nextActionTimes[0]?.toISOString() ?? null;
+      rows.push(format === 'text' ? { schedule: summary.scheduleId, mapref, when, next: summary.state.paused ? 'paused' : (next ?? '-') } : { schedule: summary.scheduleId, mapref, cron: timing.cron ?? null, every: timing.every ?? null, timezone: timing.timezone ?? null, paused: summary.state.paused, next });
+    }
+    printRows(rows, format, { shrink: 'when', empty: 'no schedules yet; create one with `dms schedule create <MAPREF> --cron "0 2 * * *"`' });
+  });
+}
 
-  for (const [verb, description] of [
-    ['pause', 'pause a schedule: no new runs until unpause (a running load goes on)'],
-    ['unpause', 'let a paused schedule run again'],
-  ] as const) {
-    schedule
-      .command(`${verb} <MAPREF>`)
-      .description(description)
-      .option('--note <text>', 'why, shown by describe and in the Web UI')
-      .action((mapref: string, opts: { note?: string }) =>
-        withTemporal(async (client) => {
-          const { handle } = await existing(client, mapref);
-          const note = opts.note ?? `${verb}d with dms schedule ${verb}`;
-          await (verb === 'pause' ? handle.pause(note) : handle.unpause(note));
-          console.log(`schedule ${handle.scheduleId} ${verb}d`);
-        }),
-      );
-  }
+export function describe(mapref: string, opts: ListOptions): Promise<void> {
+  const format = formatOf(opts);
+  return withMetadata((metadata) =>
+    withTemporal(async (client) => {
+      const { handle, description } = await existing(client, mapref);
+      const { state, info, policies } = description;
+      const runs = await metadata.latestRuns(mapref, 100);
+      const recent = info.recentActions.slice(-10).map((action) => ({ takenAt: action.takenAt, workflowId: action.action.workflow.workflowId, run: runs.find((r) => r.wfid === action.action.workflow.workflowId) }));
+      if (format !== 'text') {
+        const record = {
+          schedule: handle.scheduleId,
+          mapref,
+          ...timingOf(description),
+          overlap: policies.overlap,
+          catchupWindowSeconds: Math.round(policies.catchupWindow / 1000),
+          paused: state.paused,
+          note: state.note ?? null,
+          nextRuns: info.nextActionTimes.slice(0, 5).map((t) => t.toISOString()),
+          taken: info.numActionsTaken,
+          skippedOverlap: info.numActionsSkippedOverlap,
+          missedCatchupWindow: info.numActionsMissedCatchupWindow,
+          recent: recent.map((r) => ({ takenAt: r.takenAt.toISOString(), workflowId: r.workflowId, prcid: r.run?.prcid ?? null, status: r.run?.status ?? null, rows: r.run?.trgrows ?? null })),
+        };
+        console.log(format === 'json' ? JSON.stringify(record, null, 2) : JSON.stringify(record));
+        return;
+      }
+      console.log(`schedule ${handle.scheduleId} runs mapping ${mapref}: ${describeTiming(timingOf(description))}`);
+      console.log(`overlap ${policies.overlap}, catch-up window ${Math.round(policies.catchupWindow / 1000)}s`);
+      console.log(state.paused ? `paused${state.note ? `: ${state.note}` : ''}` : 'active');
+      console.log(`next runs: ${info.nextActionTimes.slice(0, 5).map((t) => t.toISOString()).join(', ') || '(none)'}`);
+      console.log(`runs taken ${info.numActionsTaken}, skipped while one ran ${info.numActionsSkippedOverlap}, missed the catch-up window ${info.numActionsMissedCatchupWindow}`);
+      if (recent.length > 0) console.log('last runs:');
+      for (const r of recent) console.log(recentRunLine(r.takenAt, r.workflowId, r.run));
+    }),
+  );
+}
 
-  schedule
-    .command('trigger <MAPREF>')
-    .description('run the schedule now, unless its last run is still running (overlap SKIP)')
-    .action((mapref: string) =>
-      withTemporal(async (client) => {
-        const { handle } = await existing(client, mapref);
-        // The SDK's trigger() allows overlaps unless told otherwise.
-        await handle.trigger(ScheduleOverlapPolicy.SKIP);
-        console.log(`schedule ${handle.scheduleId} triggered (skipped by Temporal if its last run is still running)`);
-      }),
-    );
+export function pauseOrUnpause(verb: 'pause' | 'unpause', mapref: string, opts: { note?: string }): Promise<void> {
+  return withTemporal(async (client) => {
+    const { handle } = await existing(client, mapref);
+    const note = opts.note ?? `${verb}d with dms schedule ${verb}`;
+    await (verb === 'pause' ? handle.pause(note) : handle.unpause(note));
+    console.log(`schedule ${handle.scheduleId} ${verb}d`);
+  });
+}
 
-  schedule
-    .command('delete <MAPREF>')
-    .description('delete a schedule (a running load goes on)')
-    .action((mapref: string) =>
-      withTemporal(async (client) => {
-        const { handle } = await existing(client, mapref);
-        await handle.delete();
-        console.log(`schedule ${handle.scheduleId} deleted`);
-      }),
-    );
+export function trigger(mapref: string): Promise<void> {
+  return withTemporal(async (client) => {
+    const { handle } = await existing(client, mapref);
+    // The SDK's trigger() allows overlaps unless told otherwise.
+    await handle.trigger(ScheduleOverlapPolicy.SKIP);
+    console.log(`schedule ${handle.scheduleId} triggered (skipped by Temporal if its last run is still running)`);
+  });
+}
+
+export function remove(mapref: string): Promise<void> {
+  return withTemporal(async (client) => {
+    const { handle } = await existing(client, mapref);
+    await handle.delete();
+    console.log(`schedule ${handle.scheduleId} deleted`);
+  });
 }

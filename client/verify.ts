@@ -1,12 +1,15 @@
 // `dms verify <MAPREF>`: compares a load's target with its source, range by key range, the
 // way AWS DMS's data validation does. Every count and digest is computed in the databases:
 // the worker's memory holds the split keys only, and only keys are ever printed.
-import type { DatabaseRegistry } from '../activities/databases';
+import { DatabaseRegistry } from '../activities/databases';
+import { messageWithFix } from '../activities/failures';
 import { planMapping, type JobPlan } from '../activities/job-plan';
-import { ConfigError } from '../common/errors';
+import { ConfigError, EnvError, UnreachableError } from '../common/errors';
 import { encodeCheckpoint } from '../checkpoint';
 import type { KeyedQuery, KeyRange, KeyValue, RangeSummary, SourceDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
+import { withMetadata } from './connections';
+import { formatOf } from './output';
 
 export interface VerifyOptions {
   /** How many key ranges to compare (the source's rows split about evenly). */
@@ -149,4 +152,49 @@ export async function verifyMapping(
     if (source.rows > 0 || target.rows > 0) reports.unshift({ index: 0, range: nullKeys, source, target });
   }
   return { plan, report: { mapref, ranges: reports, differing: reports.filter((r) => differs(r.source, r.target)) }, emptyIsNull };
+}
+
+function positiveInteger(option: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new EnvError(`${option} takes a whole number of at least 1, not '${value}'`);
+  return n;
+}
+
+/** `dms verify <MAPREF>`: the report, and exit code 1 when any range differs. */
+export function verifyCommand(mapref: string, opts: { ranges: string; checksum?: boolean; show: string; output?: string; json?: boolean }): Promise<void> {
+  const format = formatOf(opts);
+  return withMetadata(async (metadata) => {
+    const ranges = positiveInteger('--ranges', opts.ranges);
+    const show = positiveInteger('--show', opts.show);
+    const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
+    try {
+      const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : undefined;
+      const { plan, report, emptyIsNull } = await verifyMapping(metadata, databases, mapref, { ranges, checksum: !!opts.checksum, show }, progress);
+      if (progress) process.stderr.write('\r\x1b[K');
+      const [latest] = await metadata.latestRuns(mapref, 1);
+      const caveats = verifyCaveats(plan, latest?.status, emptyIsNull);
+      const key = plan.strategy === 'NONE' ? [] : plan.keyed.key;
+      if (report.differing.length > 0) process.exitCode = 1;
+      if (format !== 'text') {
+        const rows = report.ranges.map((r) => ({ range: r.index === 0 ? 'NULL' : r.index, ...('nullKeys' in r.range ? {} : { after: r.range.after, upTo: r.range.upTo }), source: r.source.rows, target: r.target.rows, equal: !differs(r.source, r.target) }));
+        const verdict = { mapref, key, checksum: !!opts.checksum, equal: report.differing.length === 0, sourceRows: sum(report, 'source'), targetRows: sum(report, 'target'), caveats };
+        if (format === 'json') console.log(JSON.stringify({ ...verdict, ranges: rows }, null, 2));
+        else for (const row of rows) console.log(JSON.stringify(row));
+        return;
+      }
+      for (const caveat of caveats) console.log(`note: ${caveat}`);
+      const what = opts.checksum ? 'row counts and a digest of every mapped column' : 'row counts';
+      console.log(`Mapping ${mapref}: compared ${what}${key.length ? ` by key (${key.join(', ')})` : ''}, source ${plan.spec.srcconid} with target ${plan.spec.trgconid} "${plan.schema}"."${plan.table}"`);
+      for (const line of formatReport(report, key, show)) console.log(line);
+    } catch (err) {
+      if (err instanceof ConfigError || err instanceof UnreachableError) throw err;
+      throw new EnvError(`Mapping ${mapref}: could not be verified: ${messageWithFix(err as Error, 'run dms verify again')}`);
+    } finally {
+      await databases.close();
+    }
+  });
+}
+
+function sum(report: VerifyReport, side: 'source' | 'target'): number {
+  return report.ranges.reduce((n, r) => n + r[side].rows, 0);
 }

@@ -116,8 +116,8 @@ function refusedBy(err: unknown): string | null {
 }
 
 /** A client connection to the target (the CLI's, and the worker's own client), failing in one line. */
-export function connectClient(target: TemporalTarget): Promise<Connection> {
-  return Connection.connect({ ...target.options, connectTimeout: 10_000 }).catch(async (err: unknown) => {
+export function connectClient(target: TemporalTarget, connectTimeoutMs = 10_000): Promise<Connection> {
+  return Connection.connect({ ...target.options, connectTimeout: connectTimeoutMs }).catch(async (err: unknown) => {
     throw await temporalConnectError(target, err);
   });
 }

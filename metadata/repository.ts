@@ -83,16 +83,7 @@ export class Metadata {
     if (!row) {
       throw new ConfigError(mapref, field, `is '${conid}', which is not in DMS_DBCONDTLS`, `add the connection (INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('${conid}', 'POSTGRES', 'postgres://user@host:5432/db', 'ENV_VAR_WITH_PASSWORD')) or point ${field} at an existing CONID`);
     }
-    let password: string | undefined;
-    const passwordEnv = row.pwdenv?.trim() || undefined;
-    if (passwordEnv && env) {
-      password = env[passwordEnv];
-      if (!password) {
-        const state = password === undefined ? 'which is not set on the worker' : 'which is empty on the worker';
-        throw new ConfigError(mapref, field, `uses connection '${conid}', whose PWDENV names the environment variable ${passwordEnv}, ${state}`, `export ${passwordEnv} with the password of connection '${conid}' in the worker's environment and restart it`);
-      }
-    }
-    return { conid: row.conid, dbtyp: row.dbtyp, url: row.conurl, password, passwordEnv };
+    return connectionSpecOf(mapref, field, row, env);
   }
 
   async mapping(mapref: string): Promise<MappingSpec> {
@@ -432,4 +423,27 @@ export class Metadata {
       .returning({ prcid: dmsPrclog.prcid });
     return rows.length > 0;
   }
+}
+
+/**
+ * A DMS_DBCONDTLS row as a connection to open: its password read from the variable PWDENV
+ * names (unless env is null), which must then be set.
+ */
+export function connectionSpecOf(
+  mapref: string,
+  field: 'SRCCONID' | 'TRGCONID',
+  row: { conid: string; dbtyp: string; conurl: string; pwdenv?: string | null },
+  env: NodeJS.ProcessEnv | null = process.env,
+  where: { here: string; fix: string } = { here: 'on the worker', fix: "in the worker's environment and restart it" },
+): ConnectionSpec {
+  let password: string | undefined;
+  const passwordEnv = row.pwdenv?.trim() || undefined;
+  if (passwordEnv && env) {
+    password = env[passwordEnv];
+    if (!password) {
+      const state = `which is ${password === undefined ? 'not set' : 'empty'} ${where.here}`;
+      throw new ConfigError(mapref, field, `uses connection '${row.conid}', whose PWDENV names the environment variable ${passwordEnv}, ${state}`, `export ${passwordEnv} with the password of connection '${row.conid}' ${where.fix}`);
+    }
+  }
+  return { conid: row.conid, dbtyp: row.dbtyp, url: row.conurl, password, passwordEnv };
 }

@@ -106,7 +106,7 @@ describe('dms CLI', () => {
   it('validates a mapping against its databases, with warnings, before any run', async () => {
     const ok = await dms('mapping', 'validate', 'CLI');
     expect(ok.stdout).toContain("Mapping CLI: CHKPNTSTRATEGY is 'KEY': KEY on (sale_id); key (sale_id) is unique");
-    expect(ok.stdout).toContain('Mapping CLI is valid: 5 columns into "public"."cli_copy", 2000 rows a batch');
+    expect(ok.stdout).toContain('Mapping CLI is valid: 5 columns into "public"."cli_copy", 2,000 rows a batch');
     expect(ok.stdout).not.toContain('warning');
 
     await insertMapping('CLINOINDEX', 'cli_copy', `'STORE_ID'`);
@@ -142,15 +142,21 @@ describe('dms CLI', () => {
     worker = await h.startWorker({ cli: true });
     const { stdout } = await dms('run', 'CLI', '--wait');
     expect(stdout).toMatch(/started workflow dms-CLI/);
-    expect(stdout).toMatch(/CLI: completed, 25000 rows in 13 batches/);
+    // The last line: rows, batches, how long and how fast, numbers written one way.
+    expect(stdout).toMatch(/\nCLI: completed run \d+: 25,000 rows in 13 batches, \d+:\d\d, [\d,]+ rows\/s\n$/);
+    expect(stdout).toMatch(/CLI: run \d+ loads from the start/);
     await expectExact('cli_copy');
     const status = (await dms('status', 'CLI')).stdout;
-    // A drawn table: a header row, then one row a run.
-    expect(status).toMatch(/│ prcid +│ status +│ started +│/);
-    expect(status).toMatch(/│ \d+ +│ PC +│ .*│ COMPLETED +│ 25000 +│ 13 +│/);
-    expect(status).not.toContain('(index)');
-    const json = JSON.parse((await dms('status', 'CLI', '--json')).stdout) as { runs: { status: string; param1: string; trgrows: number }[] };
-    expect(json.runs[0]).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: 25000 });
+    // Aligned columns under a header, statuses in words, one number format.
+    expect(status).toMatch(/^run +status +started +took +rows +batches +checkpoint \/ error\n\d+ +completed +\d{4}-\d\d-\d\d \d\d:\d\d +\d+:\d\d +25,000 +13\n$/);
+    for (const json of [(await dms('status', 'CLI', '--json')).stdout, (await dms('status', 'CLI', '-o', 'json')).stdout]) {
+      expect((JSON.parse(json) as { runs: unknown[] }).runs[0]).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: 25000 });
+    }
+    const lines = (await dms('status', 'CLI', '-o', 'jsonl')).stdout.trim().split('\n');
+    expect(JSON.parse(lines[0])).toMatchObject({ mapref: 'CLI', status: 'PC', trgrows: 25000 });
+    // Cut to the terminal's width (COLUMNS where there is no terminal).
+    const narrow = await run(process.execPath, [DMS, 'status', 'CLI'], { env: { ...process.env, ...h.workerEnv, COLUMNS: '72' } });
+    expect(narrow.stdout.split('\n').every((l) => l.length < 72)).toBe(true);
   });
 
   it('calls an unknown mapping an error, with the close names; a known one without runs is not', async () => {
@@ -162,10 +168,10 @@ describe('dms CLI', () => {
 
   it('lists and shows mappings and connections, and tests a connection as the worker logs in', async () => {
     const list = (await dms('mapping', 'list')).stdout;
-    expect(list).toMatch(/│ CLI +│ SRC +│ TGT: public\.cli_copy +│ KEY +│ SALE_ID +│ APPEND +│ 2000 +│/);
+    expect(list).toMatch(/^CLI +SRC +TGT: public\.cli_copy +KEY +SALE_ID +APPEND +2,000$/m);
     expect((JSON.parse((await dms('mapping', 'list', '--json')).stdout) as { mapref: string }[]).map((m) => m.mapref)).toEqual(['CLI', 'CLIBAD', 'CLINOINDEX']);
     expect(JSON.parse((await dms('mapping', 'show', 'CLI', '--json')).stdout)).toMatchObject({ mapref: 'CLI', bulklmt: 2000, chkpntcolumn: 'SALE_ID', rejectlmt: 0 });
-    expect((await dms('connection', 'list')).stdout).toMatch(/│ DOWN +│ POSTGRES +│ postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere +│/);
+    expect((await dms('connection', 'list')).stdout).toMatch(/^DOWN +POSTGRES +postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere$/m);
     expect((await dms('connection', 'test', 'SRC')).stdout.trim()).toBe('connection SRC (POSTGRES): logged in and ran a query');
     expect((await dmsFails('connection', 'test', 'DOWN')).stderr.trim()).toMatch(/^dms: Connection DOWN: uses connection 'DOWN', which cannot be reached: connect ECONNREFUSED/);
     expect((await dmsFails('connection', 'test', 'SCR')).stderr.trim()).toMatch(/^dms: Connection SCR is not in DMS_DBCONDTLS\. Fix: did you mean 'SRC'\?/);
@@ -192,7 +198,13 @@ mappings:
   - { mapref: CLI, srcconid: SRC, srcquery: SELECT * FROM sales, trgconid: TGT, trgschm: public, trgtbnm: cli_copy, bulklmt: 2000, chkpntstrategy: KEY, chkpntcolumn: SALE_ID, rejectlmt: 10 }
 `,
     );
-    const dry = (await dms('mapping', 'apply', file, '--dry-run')).stdout.trim().split('\n');
+    const checked = (await dms('mapping', 'apply', file, '--dry-run')).stdout.trim().split('\n');
+    // Each mapping checked against its databases first, as a run checks it.
+    expect(checked.filter((l) => l.startsWith('Mapping '))).toEqual([
+      expect.stringMatching(/^Mapping YAML_LOAD: CHKPNTSTRATEGY is 'KEY': KEY on \(sale_id\); key \(sale_id\) is unique/),
+      expect.stringMatching(/^Mapping CLI: CHKPNTSTRATEGY is 'KEY': KEY on \(sale_id\); key \(sale_id\) is unique/),
+    ]);
+    const dry = checked.filter((l) => !l.startsWith('Mapping '));
     expect(dry).toEqual(['would add connection SRC2 (POSTGRES)', 'would add mapping YAML_LOAD (SRC2 → TGT.CLI_COPY)', 'would change mapping CLI: REJECTLMT 0 → 10', 'dry run: nothing written (2 mapping(s) would change)']);
     expect((await dmsFails('mapping', 'show', 'YAML_LOAD')).stderr).toMatch(/MAPREF is not in DMS_MAPR/);
     const applied = (await dms('mapping', 'apply', file)).stdout;
@@ -207,6 +219,40 @@ mappings:
     expect(bad).toContain('connections.0.conurl: carries a password: remove it');
     expect(bad).not.toContain('secret');
     expect((await dms('connection', 'list', '--json')).stdout).not.toContain('BAD');
+  });
+
+  it.each([
+    ['a column that is not there', { chkpntcolumn: 'SALE_IDD' }, /^dms: Mapping APPLYBAD: CHKPNTCOLUMN is 'SALE_IDD'; the column "sale_idd" \(from SALE_IDD\) is not returned by SRCQUERY/],
+    ['a target key that is not there', { loadmode: 'UPSERT', trgkeycols: 'NO_SUCH' }, /^dms: Mapping APPLYBAD: TRGKEYCOLS /],
+    ['a query that does not parse', { srcquery: 'SELEC * FROM sales' }, /^dms: Mapping APPLYBAD: SRCQUERY .*syntax error/],
+    ['a password variable not set here', { srcconid: 'SRCPWENV' }, /^dms: Mapping APPLYBAD: SRCCONID uses connection 'SRCPWENV', whose PWDENV names the environment variable DMS_TEST_UNSET_PASSWORD, which is not set here, where dms runs\. Fix: export DMS_TEST_UNSET_PASSWORD/],
+  ])('refuses to save a mapping that cannot run (%s), saying why once; --no-validate saves it', async (_, change, message) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-apply-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'bad.yaml');
+    const mapping = { mapref: 'APPLYBAD', srcconid: 'SRC', srcquery: 'SELECT * FROM sales', trgconid: 'TGT', trgschm: 'public', trgtbnm: 'cli_copy', chkpntstrategy: 'KEY', chkpntcolumn: 'SALE_ID', ...change };
+    const connection = `{ conid: SRCPWENV, dbtyp: POSTGRES, conurl: "${conurlFor(h.dbs.source)}", pwdenv: DMS_TEST_UNSET_PASSWORD }`;
+    writeFileSync(file, `connections:\n  - ${connection}\nmappings:\n  - ${JSON.stringify(mapping)}\n`);
+    const { stderr } = await dmsFails('mapping', 'apply', file);
+    expect(stderr).toMatch(message);
+    expect(stderr.match(/Mapping APPLYBAD:/g)).toHaveLength(1);
+    expect(stderr).toContain(`${file}: nothing was saved: the file holds a mapping that cannot run (fix it, or apply with --no-validate to save it unchecked)`);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect((await dmsFails('mapping', 'show', 'APPLYBAD')).stderr).toMatch(/MAPREF is not in DMS_MAPR/);
+    expect((await dms('mapping', 'apply', file, '--no-validate')).stdout).toMatch(/applied \(1 connection\(s\), 1 mapping\(s\)\), not checked against their databases \(--no-validate\)/);
+    await withClient(h.dbs.metadata, async (c) => {
+      await c.query(`DELETE FROM dms_job WHERE mapref = 'APPLYBAD'`);
+      await c.query(`DELETE FROM dms_mapr WHERE mapref = 'APPLYBAD'`);
+    });
+  });
+
+  it('refuses a misspelt key in a mapping file, naming its line and the key meant, and saves nothing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-apply-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'typo.yaml');
+    writeFileSync(file, `mappings:\n  - mapref: TYPO\n    srcconid: SRC\n    srcquery: SELECT * FROM sales\n    trgconid: TGT\n    trgschm: public\n    trgtbnm: cli_copy\n    loadmod: TRUNCATE\n    chkpntstrategy: NONE\n`);
+    expect((await dmsFails('mapping', 'apply', file)).stderr).toBe(`dms: ${file}:8: mappings.0 (TYPO): unknown key 'loadmod' (did you mean 'loadmode'?). Nothing was saved\n`);
+    expect((await dmsFails('mapping', 'show', 'TYPO')).stderr).toMatch(/MAPREF is not in DMS_MAPR/);
   });
 
   it("answers the earlier implementation's monitoring queries verbatim", async () => {
@@ -256,7 +302,7 @@ FETCH FIRST 10 ROWS ONLY;`),
       return Number(rows[0]?.batchcnt ?? 0) >= 5;
     });
     const status = (await dms('status', 'CLICANCEL')).stdout;
-    expect(status).toMatch(/^running: CLICANCEL: \d+ rows in \d+ batches, \d+ rows\/s, checkpoint \d+/);
+    expect(status).toMatch(/^CLICANCEL: run \d+ is running as workflow dms-CLICANCEL: [\d,]+ rows · [\d,]+ batches · [\d,]+ rows\/s · \d+:\d\d · checkpoint \d+\n/);
     const listed = await run(temporalCli(), ['workflow', 'list', '--address', h.server.address, '--query', 'DmsMapref="CLICANCEL"']);
     expect(listed.stdout).toContain('dms-CLICANCEL');
 

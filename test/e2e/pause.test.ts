@@ -56,8 +56,9 @@ describe('pause and resume', () => {
     expect(paused.batchcnt).toBeGreaterThanOrEqual(10);
     expect(paused.batchcnt).toBeLessThan(ROWS / 500);
     expect((await runs(h.dbs.metadata, 'PAUSE'))[0].status).toBe('IP');
-    expect((await dms('status', 'PAUSE')).stdout).toContain('paused (signal resume, or `dms resume`, to go on)');
     await waitUntil('DmsStatus PAUSED', async () => (await pausedRuns('PAUSE')) === 1, 10_000, 200);
+    // `dms status` reads that search attribute beside DMS_PRCLOG.
+    expect((await dms('status', 'PAUSE')).stdout).toContain('paused (signal resume, or `dms resume`, to go on)');
 
     // The run's page in the Web UI: its current details and its handlers, read as the UI reads them.
     type Metadata = { currentDetails?: string; definition?: { signalDefinitions?: { name: string; description?: string }[] } };

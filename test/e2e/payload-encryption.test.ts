@@ -140,7 +140,7 @@ describe('encrypted payloads', () => {
   it('without DMS_PAYLOAD_KEYS nothing changes, and the key values show (so the checks below can fail)', async () => {
     const plain = await h.startWorker();
     const result = await dms({}, 'run', 'ENC_PLAIN', '--wait');
-    expect(result.stdout).toMatch(/ENC_PLAIN: completed, 3000 rows in 6 batches/);
+    expect(result.stdout).toMatch(/ENC_PLAIN: completed run \d+: 3,000 rows in 6 batches/);
     const history = shown('dms-ENC_PLAIN');
     expect(plainText(history)).toContain(`${MARK}003000`);
     expect(keyIds(history)).toEqual(new Set());
@@ -152,7 +152,7 @@ describe('encrypted payloads', () => {
     const result = await dms({ DMS_PAYLOAD_KEYS: OLD }, 'run', 'ENC', '--wait');
     expect(result.stderr).toBe('');
     // The CLI read the progress query's answers (sealed) back: rows, batches and the checkpoint.
-    expect(result.stdout).toMatch(/ENC: completed, 3000 rows in 6 batches/);
+    expect(result.stdout).toMatch(/ENC: completed run \d+: 3,000 rows in 6 batches/);
     expect(await tableDigest(h.dbs.target, 'enc_tgt', 'k')).toEqual(await tableDigest(h.dbs.source, 'enc_src', 'k'));
     const history = shown('dms-ENC');
     expect(plainText(history)).not.toContain(MARK);
@@ -177,7 +177,7 @@ describe('encrypted payloads', () => {
   it('after a rotation, new payloads use the new key; `dms codec-server` opens old and new for the Temporal CLI; old histories replay', async () => {
     const worker = await encryptedWorker(`${NEW},${OLD}`);
     const result = await dms({ DMS_PAYLOAD_KEYS: `${NEW},${OLD}` }, 'run', 'ENC2', '--wait');
-    expect(result.stdout).toMatch(/ENC2: completed, 3000 rows in 6 batches/);
+    expect(result.stdout).toMatch(/ENC2: completed run \d+: 3,000 rows in 6 batches/);
     await worker.kill();
 
     const auth = `Bearer ${randomBytes(8).toString('hex')}`;

@@ -71,7 +71,7 @@ describe('dms schedule', () => {
     expect(listed.length).toBeGreaterThanOrEqual(2);
 
     expect((await dms('schedule', 'pause', 'SCHED', '--note', 'test: quiet')).stdout).toContain('schedule dms-schedule-SCHED paused');
-    expect((await dms('schedule', 'list')).stdout).toMatch(/^dms-schedule-SCHED {2}SCHED {2}every 3s in UTC {2}paused$/m);
+    expect((await dms('schedule', 'list')).stdout).toMatch(/^dms-schedule-SCHED +SCHED +every 3s in UTC +paused$/m);
     const { stdout: temporalList } = await temporal('schedule', 'list');
     expect(temporalList).toContain('dms-schedule-SCHED');
     // Paused: no new runs; a trigger through the Temporal CLI runs one anyway.

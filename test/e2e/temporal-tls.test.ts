@@ -89,7 +89,7 @@ describe('Temporal over TLS', () => {
     expect(worker.output()).toContain(`polling task queue ${h.taskQueue} on ${proxyAddress} (TLS)`);
     const result = await dms(throughTls(true), 'run', 'TLS_LOAD', '--wait');
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/TLS_LOAD: completed, 5000 rows in 5 batches/);
+    expect(result.stdout).toMatch(/TLS_LOAD: completed run \d+: 5,000 rows in 5 batches/);
     expect(await tableDigest(h.dbs.target, 't_tls', 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
     await worker.kill();
   });
