@@ -326,8 +326,10 @@ export async function describeKey(plan: JobPlan): Promise<{ summary: string; war
   const summary = `${plan.strategyReason}; ${keySummary}${transfer}`;
   const warnings: string[] = [];
   if (!(await plan.source.keyOrderUsesIndex(plan.keyed))) {
+    const columns = plan.keyed.key.join(', ');
     warnings.push(
-      `Mapping ${plan.spec.mapref}: the source database cannot read SRCQUERY in key order (${plan.keyed.key.join(', ')}) from an index, so every batch sorts the source; create an index on those columns for large tables`,
+      `Mapping ${plan.spec.mapref}: the source database cannot read SRCQUERY in key order (${columns}) from an index, so every batch sorts the source, which is slow on a large table. ` +
+        `Fix: create an index over (${columns}) on the table SRCQUERY reads (CREATE INDEX ON <table> (${columns})), or set CHKPNTCOLUMN to a unique column that has an index`,
     );
   }
   return { summary, warnings };

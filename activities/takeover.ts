@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { decodeCheckpoint, encodeCheckpoint, isPartitionsParam1, readParam1, stateOf, type CheckpointRow } from '../checkpoint';
 import { ConfigError, OwnershipLostError } from '../common/errors';
 import { parseMapping, sameLoad } from '../common/mapping';
+import { estimateTotal } from './estimate';
 import { checkNullKeys, describeKey, inOrder } from './job-plan';
 import { heartbeating } from './live';
 import { retireRanges, takeRanges } from './ranges';
@@ -132,7 +133,10 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
   const state = stateOf(row);
   if (ranges) await ctx.metadata.recordRanges(input.prcid, state, ranges);
   else if (retried) await ctx.metadata.mirrorCheckpoint(input.prcid, state);
+  // For the Web UI's % and ETA only: a source that cannot estimate never stops a run.
+  const estimatedRows = await estimateTotal(p, { checkpoint: state.checkpoint, rowsLoaded: state.rows, partitions: ranges }).catch(() => null);
   return {
+    estimatedRows,
     epoch: row.epoch,
     strategy: p.strategy,
     loadMode: p.spec.loadmode,

@@ -78,6 +78,11 @@ export interface RunPlan {
   /** INCREMENTAL: the high-water mark of the last completed run this run starts after (less any look-back). */
   incrementalFrom: { mark: string; startsAfter: string | null } | null;
   warnings: string[];
+  /**
+   * The rows the run will have loaded when it ends, estimated from the source's statistics,
+   * for the Web UI's % and ETA (since 0.7.0); null where the source gives no estimate.
+   */
+  estimatedRows?: number | null;
   /** This is a retry: the run had taken the checkpoint row over (and may have loaded) before. */
   retried?: boolean;
   /** What the first slice committed, when PrepareInput.firstSlice asked for one. */

@@ -2,15 +2,13 @@
 // environment, each closed when the command ends; and the names runs are started under.
 import { Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
+import { withDevStack } from '../common/dev-stack-file';
 import { ClientEnv, readEnv } from '../common/env';
-import { EnvError } from '../common/errors';
 import { dataConverterFrom } from '../common/payload-codec';
 import { connectClient, temporalTarget } from '../common/temporal-config';
 import { openMetadata } from '../metadata/open-metadata';
 import type { Metadata } from '../metadata/repository';
 import { DMS_MAPREF } from '../workflows/search-attributes';
-import { runningDevStack } from './dev-stack';
-import { TOUR_PASSWORD_ENV } from './dev-tour';
 
 export const WORKFLOW_TYPE = 'dmsJob';
 
@@ -28,19 +26,7 @@ export function dmsSearchAttributes(mapref: string): SearchAttributePair[] {
  * addresses (`dms dev`), and when none runs, an error that says what to start or set.
  */
 export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
-  if (env.DMS_METADATA_URL === undefined) {
-    const dev = runningDevStack(env);
-    if (!dev) {
-      throw new EnvError('DMS_METADATA_URL is not set, and no dev stack runs here. Fix: start one with `npm run dev` (or `npx dms dev`) in another terminal, or set DMS_METADATA_URL to your metadata database (postgres://user@host:5432/db)');
-    }
-    // The tour's connections (client/dev-tour.ts) name the stack's password: commands that
-    // open them (dms verify, connection test, run --wait's estimate) read it there.
-    env[TOUR_PASSWORD_ENV] ??= dev.metadataPassword;
-    // The stack's Temporal, unless the environment (or a config profile) names another.
-    if (env.TEMPORAL_ADDRESS === undefined && env.TEMPORAL_PROFILE === undefined) env.TEMPORAL_ADDRESS = dev.temporalAddress;
-    return readEnv(ClientEnv, { ...env, DMS_METADATA_URL: dev.metadataUrl, DMS_METADATA_PASSWORD: dev.metadataPassword });
-  }
-  return readEnv(ClientEnv, env);
+  return readEnv(ClientEnv, withDevStack(env));
 }
 
 export async function withMetadata<T>(fn: (metadata: Metadata) => Promise<T>): Promise<T> {

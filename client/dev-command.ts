@@ -1,6 +1,7 @@
 // `dms dev` (`npm run dev`): starts the dev stack (dev-stack.ts), says where it listens, and
 // stops it on Ctrl-C.
-import { devDir, startDevStack } from './dev-stack';
+import { devDir } from '../common/dev-stack-file';
+import { startDevStack } from './dev-stack';
 
 export async function devCommand(): Promise<void> {
   const { stack, stop } = await startDevStack((line) => console.log(`dev: ${line}`));

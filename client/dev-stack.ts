@@ -9,44 +9,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { EnvError } from '../common/errors';
 import { Metadata } from '../metadata/repository';
 import { freePort, startDevServer, type DevServer } from '../scripts/temporal-dev';
-import { ensureDatabases, prepareTour, TOUR_PASSWORD_ENV } from './dev-tour';
+import { devDir, runningDevStack, TOUR_PASSWORD_ENV, type DevStack } from '../common/dev-stack-file';
+import { ensureDatabases, prepareTour } from './dev-tour';
 import { reachableDataDir, startEmbeddedPostgres } from './embedded-postgres';
 
 const ROOT = path.join(__dirname, '..');
 /** The database the metadata tables live in, on the embedded server. */
 const DATABASE = 'dms';
-
-/** Where the dev stack keeps its state: DMS_DEV_DIR, else .dms/ in the checkout. */
-export function devDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.DMS_DEV_DIR ?? path.join(ROOT, '.dms'));
-}
-
-const DevFile = z.object({
-  pid: z.number().int(),
-  metadataUrl: z.string(),
-  metadataPassword: z.string(),
-  temporalAddress: z.string(),
-  webUi: z.string(),
-});
-export type DevStack = z.output<typeof DevFile>;
-
-/** The running dev stack's addresses, or undefined when none runs (no file, or its process is gone). */
-export function runningDevStack(env: NodeJS.ProcessEnv = process.env): DevStack | undefined {
-  const file = path.join(devDir(env), 'dev.json');
-  if (!existsSync(file)) return undefined;
-  const parsed = DevFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) return undefined;
-  try {
-    process.kill(parsed.data.pid, 0);
-  } catch {
-    return undefined; // left behind by a stack that was killed
-  }
-  return parsed.data;
-}
 
 /** The embedded server's superuser password: made once, kept beside its data (mode 600). */
 function passwordIn(dir: string): string {
@@ -64,6 +36,46 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
     child.once('exit', () => resolve());
     child.kill(signal);
   });
+}
+
+/** How many times in a row a worker may exit soon after its start before the stack stops starting another. */
+const QUICK_EXITS = 5;
+/** A worker that ran at least this long before it exited counts as a fresh start. */
+const QUICK_MS = 30_000;
+
+/**
+ * The stack's worker (`dms worker`), started again when it exits (a crash, a kill, an out of
+ * memory), each time said; one that keeps exiting at once is left stopped, with why.
+ */
+function keepWorker(env: NodeJS.ProcessEnv, say: (line: string) => void): { stop(): Promise<void> } {
+  let child: ChildProcess;
+  let stopping = false;
+  let quick = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const start = () => {
+    const startedAt = Date.now();
+    child = spawn(process.execPath, [path.join(ROOT, 'bin', 'dms.js'), 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    say(`worker: started (pid ${child.pid})`);
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      quick = Date.now() - startedAt < QUICK_MS ? quick + 1 : 1;
+      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      if (quick >= QUICK_EXITS) {
+        say(`worker: ${how}, the ${QUICK_EXITS}th time in a row soon after its start; not starting another. Fix what its output above says, then restart \`npm run dev\``);
+        return;
+      }
+      say(`worker: ${how}; starting another in a second (loads go on from their last committed batch)`);
+      timer = setTimeout(start, 1000);
+    });
+  };
+  start();
+  return {
+    stop: () => {
+      stopping = true;
+      clearTimeout(timer);
+      return stopChild(child, 'SIGTERM');
+    },
+  };
 }
 
 export interface StartedStack {
@@ -110,8 +122,8 @@ export async function startDevStack(say: (line: string) => void, env: NodeJS.Pro
     say(`Temporal dev server: ${temporal.address}, Web UI ${webUi}`);
 
     const workerEnv = { ...process.env, DMS_METADATA_URL: metadataUrl, DMS_METADATA_PASSWORD: password, [TOUR_PASSWORD_ENV]: password, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace };
-    const worker: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin', 'dms.js'), 'worker'], { cwd: ROOT, env: workerEnv, stdio: ['ignore', 'inherit', 'inherit'] });
-    stops.push(() => stopChild(worker, 'SIGTERM'));
+    const worker = keepWorker(workerEnv, say);
+    stops.push(() => worker.stop());
     const stack: DevStack = { pid: process.pid, metadataUrl, metadataPassword: password, temporalAddress: temporal.address, webUi };
     writeFileSync(path.join(dir, 'dev.json'), JSON.stringify(stack, null, 2), { mode: 0o600 });
     return { stack, stop };

@@ -10,6 +10,9 @@
 //   SALES [=========---------------] 37% · 45,000 of ~120,000 rows (estimated) · ETA 0:06 · …
 import { SingleBar } from 'cli-progress';
 import type { Progress, RangeProgress } from '../workflows';
+import { estimatedShare, formatSeconds } from '../workflows/details';
+
+export { estimatedShare, formatSeconds };
 
 const SPINNER = ['|', '/', '-', '\\'];
 const numbers = new Intl.NumberFormat('en-US');
@@ -18,15 +21,6 @@ const numbers = new Intl.NumberFormat('en-US');
 export function formatElapsed(startedAt: string, nowMs: number): string {
   const started = Date.parse(startedAt);
   return formatSeconds(Number.isNaN(started) ? 0 : (nowMs - started) / 1000);
-}
-
-/** A duration as m:ss or h:mm:ss. */
-export function formatSeconds(seconds: number): string {
-  const total = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
 /** A batch activity's heartbeat details: its last committed state (see activities/index.ts). */
@@ -79,23 +73,6 @@ export function withRanges(p: Progress, live: RangeProgress[], nowMs: number): P
   };
 }
 
-/** A running load measured against the estimated rows it will have loaded when it ends. */
-export interface EstimatedShare {
-  /** The estimate, raised to the rows loaded where the statistics were short. */
-  total: number;
-  /** Whole percent done, at most 99 while the run goes on. */
-  percent: number;
-  /** Seconds left at the run's rate; null before it has a rate. */
-  etaSeconds: number | null;
-}
-
-export function estimatedShare(p: Progress, estimate: number): EstimatedShare {
-  const total = Math.max(Math.round(estimate), p.rowsLoaded);
-  const percent = total > 0 ? Math.min(99, Math.floor((p.rowsLoaded / total) * 100)) : 99;
-  const etaSeconds = p.rowsPerSecond > 0 ? Math.ceil((total - p.rowsLoaded) / p.rowsPerSecond) : null;
-  return { total, percent, etaSeconds };
-}
-
 /** `~37% of an estimated 120000 rows, ETA 0:06`: every figure said to be an estimate. */
 function estimateText(p: Progress, estimate: number, format: (n: number) => string): string {
   const share = estimatedShare(p, estimate);
@@ -120,8 +97,8 @@ function position(p: Progress): string {
 /** One plain line (logs, `dms status`), with the estimated share where there is an estimate. */
 export function formatProgress(p: Progress, nowMs: number, estimate: number | null = null): string {
   const state = p.paused ? ', paused (signal resume, or `dms resume`, to go on)' : '';
-  const share = estimate === null ? '' : `, ${estimateText(p, estimate, String)}`;
-  return `${p.mapref}: ${p.rowsLoaded} rows in ${p.batches} batches, ${p.rowsPerSecond} rows/s, ${position(p)}, ${formatElapsed(p.startedAt, nowMs)} elapsed${share}${state}`;
+  const share = estimate === null ? '' : `, ${estimateText(p, estimate, numbers.format)}`;
+  return `${p.mapref}: ${numbers.format(p.rowsLoaded)} rows in ${numbers.format(p.batches)} batches, ${numbers.format(p.rowsPerSecond)} rows/s, ${position(p)}, ${formatElapsed(p.startedAt, nowMs)} elapsed${share}${state}`;
 }
 
 /**

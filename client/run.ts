@@ -11,7 +11,7 @@ import type { Metadata } from '../metadata/repository';
 import type { DmsJobInput, DmsJobResult, Progress, RangeProgress } from '../workflows';
 import { runSummary } from '../workflows/details';
 import { dmsSearchAttributes, WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor } from './connections';
-import { estimateTotal } from './estimate';
+import { estimateTotal } from '../activities/estimate';
 import { cliConnections } from './jobs';
 import { count, formatOf, type Format } from './output';
 import { noWorkerLine } from './pollers';
@@ -119,6 +119,12 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
         waitingSaid = false;
       }
       void tellStart(p.prcid, p.rowsAtStart);
+      if (!ctx.estimate && !estimating && p.estimatedRows !== undefined) {
+        // Not planned from here (`dms watch`, or a source out of this terminal's reach): the worker's estimate.
+        estimating = true;
+        display.note(estimateNote(mapref, { rows: p.estimatedRows }));
+        display.setEstimate(p.estimatedRows);
+      }
       if (ctx.estimate && !estimating && (p.prcid !== null || p.rowsAtStart !== undefined)) {
         estimating = true;
         void ctx.estimate(p).then(

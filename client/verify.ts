@@ -9,7 +9,7 @@ import { encodeCheckpoint } from '../checkpoint';
 import type { KeyedQuery, KeyRange, KeyValue, RangeSummary, SourceDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import { withMetadata } from './connections';
-import { formatOf } from './output';
+import { count, formatOf } from './output';
 
 export interface VerifyOptions {
   /** How many key ranges to compare (the source's rows split about evenly). */
@@ -70,13 +70,13 @@ function describeRange(r: RangeReport, key: string[]): string {
 export function formatReport(report: VerifyReport, key: string[], show: number): string[] {
   const lines: string[] = [];
   for (const r of report.differing.slice(0, show)) {
-    const what = r.source.rows !== r.target.rows ? `source ${r.source.rows} rows, target ${r.target.rows} rows` : `${r.source.rows} rows on each side, whose values differ`;
+    const what = r.source.rows !== r.target.rows ? `source ${count(r.source.rows)} rows, target ${count(r.target.rows)} rows` : `${count(r.source.rows)} rows on each side, whose values differ`;
     lines.push(`  range ${r.index === 0 ? 'NULL' : r.index}: ${describeRange(r, key)}: ${what}`);
   }
   if (report.differing.length > show) lines.push(`  … and ${report.differing.length - show} more`);
   const sourceRows = report.ranges.reduce((n, r) => n + r.source.rows, 0);
   const targetRows = report.ranges.reduce((n, r) => n + r.target.rows, 0);
-  const counted = `${report.ranges.length} ranges (source ${sourceRows} rows, target ${targetRows} rows)`;
+  const counted = `${report.ranges.length} ranges (source ${count(sourceRows)} rows, target ${count(targetRows)} rows)`;
   lines.push(
     report.differing.length === 0
       ? `Mapping ${report.mapref}: the target equals the source in all ${counted}`

@@ -193,14 +193,14 @@ async function main(): Promise<void> {
     }
     if ((await finished(run)) !== 0) throw new Error('dms run failed');
     const { rows: [log] } = await sql(DB.metadata, `SELECT prcid, status, trgrows, batchcnt FROM dms_prclog WHERE mapref = 'DEMO_SALES' ORDER BY prcid DESC LIMIT 1`);
-    console.log(`== run ${log.prcid}: status ${log.status}, ${log.trgrows} rows in ${log.batchcnt} batches${killedAt ? ', through one crash' : ' (the load ended before the worker could be killed)'}`);
+    console.log(`== run ${log.prcid}: status ${log.status}, ${Number(log.trgrows).toLocaleString('en')} rows in ${Number(log.batchcnt).toLocaleString('en')} batches${killedAt ? ', through one crash' : ' (the load ended before the worker could be killed)'}`);
 
     console.log('== dms verify DEMO_SALES');
     const verified = (await finished(dms(['verify', 'DEMO_SALES']))) === 0;
     const digest = `SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY store_id, sale_no)) AS md5 FROM %s t`;
     const [src, tgt] = await Promise.all([sql(DB.source, digest.replace('%s', 'sales')), sql(DB.target, digest.replace('%s', 'sales_copy'))]);
     exact = verified && src.rows[0].n === tgt.rows[0].n && src.rows[0].md5 === tgt.rows[0].md5;
-    console.log(`== the target ${exact ? 'equals' : 'DIFFERS FROM'} the source: ${tgt.rows[0].n} rows, md5 over every row ${tgt.rows[0].md5} (source ${src.rows[0].md5}): nothing lost, nothing twice`);
+    console.log(`== the target ${exact ? 'equals' : 'DIFFERS FROM'} the source: ${Number(tgt.rows[0].n).toLocaleString('en')} rows, md5 over every row ${tgt.rows[0].md5} (source ${src.rows[0].md5}): nothing lost, nothing twice`);
     console.log('== dms status DEMO_SALES');
     await finished(dms(['status', 'DEMO_SALES']));
     console.log(

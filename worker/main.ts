@@ -6,6 +6,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type FaultHook } from '../activities';
 import { DatabaseRegistry } from '../activities/databases';
 import type { RunSettings } from '../activities/types';
+import { devDir, withDevStack } from '../common/dev-stack-file';
 import { readEnv, WorkerEnv } from '../common/env';
 import { EnvError } from '../common/errors';
 import { checkBundle, dataConverterFrom } from '../common/payload-codec';
@@ -43,7 +44,9 @@ export interface WorkerExtras {
 }
 
 export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
-  const env = readEnv(WorkerEnv);
+  // Without DMS_METADATA_URL, a running dev stack's (`npm run dev`), as every dms command.
+  const fromDevStack = process.env.DMS_METADATA_URL === undefined;
+  const env = readEnv(WorkerEnv, withDevStack(process.env));
   const temporal = temporalTarget();
   // DMS_PAYLOAD_KEYS: every payload sealed (common/payload-codec.ts); a prebuilt bundle must agree.
   const dataConverter = dataConverterFrom();
@@ -101,6 +104,7 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
     };
     const worker = await Worker.create(options);
     say(`dms worker: polling task queue ${env.DMS_TASK_QUEUE} on ${temporal.describe} (namespace ${temporal.namespace})`);
+    if (fromDevStack) say(`dms worker: on the dev stack that ${devDir()}/dev.json names (metadata ${env.DMS_METADATA_URL})`);
     if (env.DMS_METRICS_ADDRESS) say(`dms worker: Prometheus metrics at http://${env.DMS_METRICS_ADDRESS}/metrics`);
     extras.onReady?.();
     // The SDK's runtime shuts the worker down gracefully on SIGINT and SIGTERM: activities

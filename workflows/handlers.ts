@@ -33,6 +33,8 @@ export interface Progress {
   partitions?: RangeProgress[];
   /** A key range's workflow: which range it loads. */
   partition?: number;
+  /** The rows the run will have loaded when it ends, estimated from the source's statistics (since 0.7.0). */
+  estimatedRows?: number;
 }
 
 export const progressQuery = defineQuery<Progress>('progress');

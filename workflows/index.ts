@@ -27,7 +27,7 @@ import type { DmsActivities } from '../activities';
 import { innermostMessage } from '../common/errors';
 import type { BatchResult, BatchState, RangeState, RunSettings } from '../activities/types';
 import { batchActivities, control, CONTROL_RETRY, summarized } from './proxies';
-import { ACTIVITY_SUMMARIES_PATCH, currentDetails, grouped, HANDLER_DESCRIPTIONS, sliceSummary, type RunView } from './details';
+import { ACTIVITY_SUMMARIES_PATCH, currentDetails, grouped, HANDLER_DESCRIPTIONS, progressText, sliceSummary, type RunView } from './details';
 import { loadRanges, rangeProgress, sumOf } from './ranges';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress, type RangeProgress } from './handlers';
 
@@ -65,6 +65,8 @@ interface CarriedRun {
   /** DMS_MAPR.LOADMODE and where a resumed run went on from, for the Web UI (since 0.6.0). */
   loadMode?: string;
   resumedFrom?: { run: number; checkpoint: string | null };
+  /** The rows the run will have loaded when it ends, estimated by the pre-flight (since 0.7.0). */
+  estimatedRows?: number;
 }
 
 export interface DmsJobResult {
@@ -117,6 +119,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         rowsAtStart: run.rowsAtStart,
         partitions: ranged,
         ...(paused ? { paused } : {}),
+        ...(run.estimatedRows !== undefined ? { estimatedRows: run.estimatedRows } : {}),
       };
     }
     const rowsThisRun = run ? run.state.rows - run.rowsAtStart : 0;
@@ -131,6 +134,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       startedAt: new Date(run?.startedAtMs ?? info.startTime.getTime()).toISOString(),
       rowsAtStart: run?.rowsAtStart ?? 0,
       ...(paused ? { paused } : {}),
+      ...(run?.estimatedRows !== undefined ? { estimatedRows: run.estimatedRows } : {}),
     };
   };
   setHandler(progressQuery, progressNow, { description: HANDLER_DESCRIPTIONS.progress });
@@ -214,6 +218,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         rowsAtStart: plan.state.rows,
         largestTieRun: { rows: 0, batch: 0 },
         ...(plan.loadMode ? { loadMode: plan.loadMode } : {}),
+        ...(typeof plan.estimatedRows === 'number' ? { estimatedRows: plan.estimatedRows } : {}),
         ...(claim.resumesRun !== null && !plan.partitions ? { resumedFrom: { run: claim.resumesRun, checkpoint: plan.state.checkpoint } } : {}),
       };
       log.info(`Mapping ${mapref}: ${plan.keySummary}`);
@@ -322,7 +327,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
         break;
       }
       const batchInput = { mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state, maxBatches: limit - committed };
-      const summary = summaries ? sliceSummary(current.state.batches, current.state.checkpoint) : null;
+      const summary = summaries ? sliceSummary(current.state.batches, current.state.checkpoint, progressText(progressNow())) : null;
       done = committedBy(await summarized(batches.runBatch, current.settings, summary, batchInput));
     }
     if (handOver) {

@@ -19,7 +19,7 @@ import {
 import type { BatchState, RangeRef, RunSettings } from '../activities/types';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress } from './handlers';
 import { batchActivities, summarized } from './proxies';
-import { ACTIVITY_SUMMARIES_PATCH, currentDetails, HANDLER_DESCRIPTIONS, sliceSummary } from './details';
+import { ACTIVITY_SUMMARIES_PATCH, currentDetails, HANDLER_DESCRIPTIONS, progressText, sliceSummary } from './details';
 import { DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
 
 export interface DmsPartitionInput {
@@ -102,7 +102,7 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
         return await continueAsNew<typeof dmsPartition>({ ...input, state, startedAtMs, rowsAtStart, paused: paused || undefined, largestTieRun: tie });
       }
       const batchInput = { mapref, prcid, epoch, jobid, expected: state, maxBatches: limit - committed, partition: range };
-      const result = await summarized(batches.runBatch, settings, summaries ? `range ${range.k}: ${sliceSummary(state.batches, state.checkpoint)}` : null, batchInput);
+      const result = await summarized(batches.runBatch, settings, summaries ? `range ${range.k}: ${sliceSummary(state.batches, state.checkpoint, progressText(progressNow()))}` : null, batchInput);
       state = result.state;
       showDetails();
       if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: state.rows }]);

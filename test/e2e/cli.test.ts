@@ -1,6 +1,6 @@
 // The `dms` command line and the Temporal CLI, as a user runs them, against a real worker
 // started with `dms worker`.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -138,8 +138,34 @@ describe('dms CLI', () => {
     expect(err?.stderr).toMatch(/DMS_METADATA_URL is empty/);
   });
 
-  it('runs a load with `dms run --wait` on a `dms worker`, and shows it with `dms status`', async () => {
+  it('says within seconds that no worker polls, shows the waiting run in `dms status`, says how to come back on Ctrl-C, and `dms watch` follows the run to its end', async () => {
+    await createFactTarget(h.dbs.target, 'cli_wait');
+    await insertMapping('CLIWAIT', 'cli_wait');
+    await dms('job', 'sync', 'CLIWAIT');
+    // No worker polls this file's task queue yet.
+    const child = spawn(process.execPath, [DMS, 'run', 'CLIWAIT', '--wait'], { env: { ...process.env, ...h.workerEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const started = Date.now();
+    await waitUntil('the line saying no worker polls', async () => /no worker polls task queue dms-etl-cli/.test(out), 30_000, 100);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(out).toContain('CLIWAIT: no worker polls task queue dms-etl-cli, so workflow dms-CLIWAIT waits for one: start it with `dms worker`');
+    expect((await dms('status', 'CLIWAIT')).stdout).toMatch(/^CLIWAIT: workflow dms-CLIWAIT started at \d{4}-\d\d-\d\d \d\d:\d\d UTC and no worker has picked it up yet: no worker polls task queue dms-etl-cli/);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(out).toContain('CLIWAIT: stopped watching; the load goes on as workflow dms-CLIWAIT. `dms watch CLIWAIT` to follow it again, `dms cancel CLIWAIT` to stop it');
+
     worker = await h.startWorker({ cli: true });
+    const watched = (await dms('watch', 'CLIWAIT')).stdout;
+    expect(watched).toMatch(/^watching workflow dms-CLIWAIT\n/);
+    expect(watched).toMatch(/\nCLIWAIT: completed run \d+: 25,000 rows in 25 batches, \d+:\d\d, [\d,]+ rows\/s\n$/);
+    expect(await tableDigest(h.dbs.target, 'cli_wait', 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
+    expect((await dmsFails('watch', 'CLIWAIT')).stderr).toMatch(/^dms: CLIWAIT has no running load to watch; its latest run \d+ ended PC at /);
+  });
+
+  it('runs a load with `dms run --wait` on a `dms worker`, and shows it with `dms status`', async () => {
     const { stdout } = await dms('run', 'CLI', '--wait');
     expect(stdout).toMatch(/started workflow dms-CLI/);
     // The last line: rows, batches, how long and how fast, numbers written one way.
@@ -159,6 +185,26 @@ describe('dms CLI', () => {
     expect(narrow.stdout.split('\n').every((l) => l.length < 72)).toBe(true);
   });
 
+  it('warns of a key the source cannot read in order from an index, with the fix, at apply and at run', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-apply-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    await createFactTarget(h.dbs.target, 'cli_slow');
+    const file = path.join(dir, 'slow.yaml');
+    writeFileSync(file, `mappings:\n  - { mapref: CLISLOW, srcconid: SRC, srcquery: SELECT * FROM sales, trgconid: TGT, trgschm: public, trgtbnm: cli_slow, bulklmt: 5000, chkpntstrategy: KEY, chkpntcolumn: STORE_ID }\n`);
+    const warning = 'warning: Mapping CLISLOW: the source database cannot read SRCQUERY in key order (store_id, sale_id) from an index, so every batch sorts the source, which is slow on a large table. Fix: create an index over (store_id, sale_id) on the table SRCQUERY reads (CREATE INDEX ON <table> (store_id, sale_id)), or set CHKPNTCOLUMN to a unique column that has an index';
+    expect((await dms('mapping', 'apply', file)).stdout).toContain(warning);
+    const ran = await dms('run', 'CLISLOW', '--wait');
+    expect(ran.stderr).toContain(warning);
+    expect(ran.stdout).toMatch(/CLISLOW: completed run \d+: 25,000 rows/);
+    // A key read from an index gets no warning.
+    await createFactTarget(h.dbs.target, 'cli_fast');
+    await insertMapping('CLIFAST', 'cli_fast');
+    await dms('job', 'sync', 'CLIFAST');
+    const keyed = await dms('run', 'CLIFAST', '--wait');
+    expect(keyed.stderr).not.toContain('warning');
+    expect(keyed.stdout).toMatch(/CLIFAST: completed run \d+: 25,000 rows/);
+  });
+
   it('calls an unknown mapping an error, with the close names; a known one without runs is not', async () => {
     const unknown = await dmsFails('status', 'CLl');
     expect(unknown.code).toBe(1);
@@ -169,7 +215,7 @@ describe('dms CLI', () => {
   it('lists and shows mappings and connections, and tests a connection as the worker logs in', async () => {
     const list = (await dms('mapping', 'list')).stdout;
     expect(list).toMatch(/^CLI +SRC +TGT: public\.cli_copy +KEY +SALE_ID +APPEND +2,000$/m);
-    expect((JSON.parse((await dms('mapping', 'list', '--json')).stdout) as { mapref: string }[]).map((m) => m.mapref)).toEqual(['CLI', 'CLIBAD', 'CLINOINDEX']);
+    expect((JSON.parse((await dms('mapping', 'list', '--json')).stdout) as { mapref: string }[]).map((m) => m.mapref)).toEqual(['CLI', 'CLIBAD', 'CLIFAST', 'CLINOINDEX', 'CLISLOW', 'CLIWAIT']);
     expect(JSON.parse((await dms('mapping', 'show', 'CLI', '--json')).stdout)).toMatchObject({ mapref: 'CLI', bulklmt: 2000, chkpntcolumn: 'SALE_ID', rejectlmt: 0 });
     expect((await dms('connection', 'list')).stdout).toMatch(/^DOWN +POSTGRES +postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere$/m);
     expect((await dms('connection', 'test', 'SRC')).stdout.trim()).toBe('connection SRC (POSTGRES): logged in and ran a query');
@@ -314,6 +360,13 @@ FETCH FIRST 10 ROWS ONLY;`),
     const cancelled = await run(temporalCli(), ['workflow', 'list', '--address', h.server.address, '--query', 'DmsMapref="CLICANCEL" AND DmsStatus="CN"']);
     expect(cancelled.stdout).toContain('dms-CLICANCEL');
     expect((await dmsFails('cancel', 'CLICANCEL')).stderr).toMatch(/^dms: CLICANCEL has no active run to cancel/);
+
+    // The next run resumes, and says from which run and checkpoint; its last line counts what it loaded itself.
+    const resumed = (await dms('run', 'CLICANCEL', '--wait')).stdout;
+    const stoppedAt = rows[0] as { param1: string; trgrows: string };
+    expect(resumed).toMatch(new RegExp(`CLICANCEL: run \\d+ resumes run \\d+ from checkpoint '${stoppedAt.param1}', with ${Number(stoppedAt.trgrows).toLocaleString('en')} rows already loaded`));
+    expect(resumed).toMatch(new RegExp(`CLICANCEL: completed run \\d+: 25,000 rows in 5,000 batches, \\d+:\\d\\d, [\\d,]+ rows/s; ${(25_000 - Number(stoppedAt.trgrows)).toLocaleString('en')} of them by this run, which resumed run \\d+`));
+    await expectExact('cli_cancel');
   });
 
   it('stops the worker gracefully on SIGTERM', async () => {

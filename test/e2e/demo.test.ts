@@ -51,8 +51,8 @@ describe('npm run demo', () => {
     expect(rows).toBeGreaterThan(30_000);
     expect(rows).toBeLessThan(120_000);
     expect(stdout).toMatch(/== the worker was killed \(SIGKILL\) with \d+ batches committed, checkpoint \["2026-11-01 /);
-    expect(stdout).toMatch(/== run \d+: status PC, 60000 rows in 60 batches, through one crash/);
-    expect(stdout).toContain('the target equals the source in all 16 ranges (source 60000 rows, target 60000 rows)');
-    expect(stdout).toMatch(/== the target equals the source: 60000 rows, md5 over every row ([0-9a-f]{32}) \(source \1\)/);
+    expect(stdout).toMatch(/== run \d+: status PC, 60,000 rows in 60 batches, through one crash/);
+    expect(stdout).toContain('the target equals the source in all 16 ranges (source 60,000 rows, target 60,000 rows)');
+    expect(stdout).toMatch(/== the target equals the source: 60,000 rows, md5 over every row ([0-9a-f]{32}) \(source \1\)/);
   });
 });

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFactSource, createFactTarget } from '../support/fact-load';
 import { conurlFor, createDatabases, PG_PASSWORD_ENV, PG_PASSWORD_VARIABLES, tableDigest, type TestDatabases } from '../support/postgres';
+import { waitUntil } from '../support/wait';
 
 const run = promisify(execFile);
 const DMS = path.join(__dirname, '..', '..', 'bin', 'dms.js');
@@ -87,14 +88,36 @@ mappings:
 
       // The README's tour: the stack's own sample, its mapping applied from examples/tour.yaml.
       expect(out).toMatch(/the tour's sample: tour_src\.sales \(200,000 rows\)/);
-      expect((await dms('mapping', 'apply', path.join(__dirname, '..', '..', 'examples', 'tour.yaml'))).stdout).toMatch(/job \d+ \(version 1\) created for TOUR_SALES/);
+      const applied = await dms('mapping', 'apply', path.join(__dirname, '..', '..', 'examples', 'tour.yaml'));
+      expect(applied.stdout).toMatch(/job \d+ \(version 1\) created for TOUR_SALES/);
+      // The tour's key is read in order from an index: no slow-key warning, at apply or at run.
+      expect(applied.stdout).toMatch(/^Mapping TOUR_SALES: CHKPNTSTRATEGY is 'KEY'/m);
+      expect(`${applied.stdout}${applied.stderr}`).not.toContain('warning');
       expect((await dms('connection', 'test', 'TOUR_SRC')).stdout).toMatch(/TOUR_SRC/);
-      const tour = (await dms('run', 'TOUR_SALES', '--wait')).stdout;
+
+      // The stack's worker, killed, is started again, and says so.
+      const [, pid] = /dev: worker: started \(pid (\d+)\)/.exec(out) ?? [];
+      process.kill(Number(pid), 'SIGKILL');
+      await waitUntil('a new worker', async () => /dev: worker: was killed \(SIGKILL\); starting another/.test(out) && (out.match(/dev: worker: started/g) ?? []).length === 2, 30_000, 100);
+      // `dms worker` in another terminal finds the stack as every other command does.
+      const second = spawn(process.execPath, [DMS, 'worker'], { env: shell(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let secondOut = '';
+      second.stdout!.on('data', (d: Buffer) => (secondOut += d.toString()));
+      second.stderr!.on('data', (d: Buffer) => (secondOut += d.toString()));
+      await waitUntil('the second worker', async () => /polling task queue dms-etl/.test(secondOut), 60_000, 100);
+      expect(secondOut).toContain(`dms worker: on the dev stack that ${dir}/dev.json names`);
+      const secondExit = new Promise<number | null>((resolve) => second.once('exit', (code) => resolve(code)));
+      second.kill('SIGTERM');
+      expect(await secondExit).toBe(0);
+
+      const ran = await dms('run', 'TOUR_SALES', '--wait');
+      expect(ran.stderr).not.toContain('warning');
+      const tour = ran.stdout;
       expect(tour).toMatch(/TOUR_SALES: completed run \d+: 200,000 rows in 40 batches/);
       const estimate = /TOUR_SALES: about ([\d,]+) rows in all, estimated from the source's statistics/.exec(tour);
       expect(estimate, tour).not.toBeNull();
       expect(Math.abs(Number(estimate![1].replace(/,/g, '')) - 200_000)).toBeLessThan(20_000);
-      expect((await dms('verify', 'TOUR_SALES')).stdout).toContain('the target equals the source in all 16 ranges (source 200000 rows, target 200000 rows)');
+      expect((await dms('verify', 'TOUR_SALES')).stdout).toContain('the target equals the source in all 16 ranges (source 200,000 rows, target 200,000 rows)');
     } finally {
       stack.kill('SIGINT');
     }

@@ -3,7 +3,7 @@
 // plus the source's estimate of what lies beyond its checkpoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseRegistry } from '../../activities/databases';
-import { estimateTotal } from '../../client/estimate';
+import { estimateTotal } from '../../activities/estimate';
 import type { SourceDatabase } from '../../dialects/dialect';
 import type { Progress } from '../../workflows';
 import { createMariaDb, type TestMariaDb } from '../support/mariadb';

@@ -262,7 +262,7 @@ describe('least privilege on MariaDB', () => {
     expect(await postgresFactRows(h.dbs.target, 't_to_pg')).toEqual(await mariadbRows(SRC_DB, 'sales'));
     // dms verify counts the source's ranges with the same SELECT.
     const verified = await verify('LPM_TO_PG');
-    expect(verified.out).toContain(`(source ${ROWS} rows, target ${ROWS} rows)`);
+    expect(verified.out).toContain(`(source ${ROWS.toLocaleString('en')} rows, target ${ROWS.toLocaleString('en')} rows)`);
     expect(verified.code).toBe(0);
   });
 

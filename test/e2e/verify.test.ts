@@ -46,7 +46,7 @@ describe('dms verify', () => {
     const counts = await verify('VERIFY', '--ranges', '8');
     expect(counts.code).toBe(0);
     expect(counts.stdout).toContain('Mapping VERIFY: compared row counts by key (sale_id), source SRC with target TGT "public"."t_verify"');
-    expect(counts.stdout).toContain(`Mapping VERIFY: the target equals the source in all 8 ranges (source ${ROWS} rows, target ${ROWS} rows)`);
+    expect(counts.stdout).toContain(`Mapping VERIFY: the target equals the source in all 8 ranges (source ${ROWS.toLocaleString('en')} rows, target ${ROWS.toLocaleString('en')} rows)`);
     // APPEND says what "equal" assumes.
     expect(counts.stdout).toContain("note: Mapping VERIFY: LOADMODE is 'APPEND'");
     const digests = await verify('VERIFY', '--ranges', '8', '--checksum');
@@ -65,15 +65,15 @@ describe('dms verify', () => {
     });
     const counts = await verify('VERIFY', '--ranges', '8');
     expect(counts.code).toBe(1);
-    expect(counts.stdout).toContain('  range 2: keys after 7500 up to 15000: source 2500 rows, target 2499 rows');
-    expect(counts.stdout).toContain('  range 8: keys after 52500 to the last key: source 2500 rows, target 2501 rows');
+    expect(counts.stdout).toContain('  range 2: keys after 7500 up to 15000: source 2,500 rows, target 2,499 rows');
+    expect(counts.stdout).toContain('  range 8: keys after 52500 to the last key: source 2,500 rows, target 2,501 rows');
     expect(counts.stdout).not.toContain('range 4');
-    expect(counts.stdout).toContain(`Mapping VERIFY: the target differs from the source in 2 of 8 ranges (source ${ROWS} rows, target ${ROWS} rows)`);
+    expect(counts.stdout).toContain(`Mapping VERIFY: the target differs from the source in 2 of 8 ranges (source ${ROWS.toLocaleString('en')} rows, target ${ROWS.toLocaleString('en')} rows)`);
 
     const digests = await verify('VERIFY', '--ranges', '8', '--checksum', '--show', '2');
     expect(digests.code).toBe(1);
-    expect(digests.stdout).toContain('  range 2: keys after 7500 up to 15000: source 2500 rows, target 2499 rows');
-    expect(digests.stdout).toContain('  range 4: keys after 22500 up to 30000: 2500 rows on each side, whose values differ');
+    expect(digests.stdout).toContain('  range 2: keys after 7500 up to 15000: source 2,500 rows, target 2,499 rows');
+    expect(digests.stdout).toContain('  range 4: keys after 22500 up to 30000: 2,500 rows on each side, whose values differ');
     expect(digests.stdout).toContain('  … and 1 more');
     expect(digests.stdout).toContain('the target differs from the source in 3 of 8 ranges');
     expectKeysOnly(digests);

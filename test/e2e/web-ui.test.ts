@@ -143,9 +143,20 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the Temporal Web UI', () => {
     expect(details).toContain(`${grouped(at.trgrows)} rows in ${at.batchcnt} batches`);
     expect(details).toContain(`checkpoint ${at.chkpnt}`);
     expect(details).toContain('paused: signal resume');
+    // The share and ETA against the source's estimate (the pre-flight's), as `dms run --wait` shows them.
+    expect(details).toMatch(/~\d+% of an estimated [\d,]+ rows, ETA (\d+:\d\d|unknown)/);
     // The timeline's activities say where each slice started.
     await expect.poll(async () => (await page.innerText('body')).match(/batches from \d+, after key \d+/g)?.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await page.innerText('body')).toContain('checks the mapping, then the first batches');
+
+    // The default tab (the event history) shows where the run stood at each slice: rows, rate, % and ETA.
+    await page.goto(new URL(`/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-${mapref}/${runId}/history`, h.server.uiAddress!).toString());
+    const progressLine = /[\d,]+ rows · [\d,]+ rows\/s · ~\d+% of ~[\d,]+ · ETA (\d+:\d\d|unknown) · batches from \d+, after key \d+/;
+    await expect.poll(async () => progressLine.test(await page.innerText('body')), { timeout: 30_000 }).toBe(true);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-history.png'), fullPage: true });
+    await page.goto(new URL(`/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-${mapref}/${runId}/user-metadata`, h.server.uiAddress!).toString());
+    await expect.poll(() => frames().count(), { timeout: 30_000 }).toBe(2);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-run.png'), fullPage: true });
 

@@ -2,7 +2,7 @@
 // handler descriptions. Pure text; the details of real runs are read back in
 // test/e2e/pause.test.ts and test/e2e/web-ui.test.ts.
 import { describe, expect, it } from 'vitest';
-import { currentDetails, grouped, HANDLER_DESCRIPTIONS, keyText, runSummary, sliceSummary, type RunView } from '../../workflows/details';
+import { currentDetails, grouped, HANDLER_DESCRIPTIONS, keyText, progressText, runSummary, sliceSummary, type RunView } from '../../workflows/details';
 
 const view = (over: Partial<RunView> = {}): RunView => ({
   mapref: 'SALES_FACT_LOAD',
@@ -75,6 +75,21 @@ describe('summaries and descriptions', () => {
   it("say where a batch activity's slice starts", () => {
     expect(sliceSummary(40, '410000')).toBe('batches from 41, after key 410000');
     expect(sliceSummary(0, null)).toBe('batches from 1, after key (the start)');
+  });
+
+  it.each([
+    ['no estimate: rows and rate', { rowsLoaded: 400_000, rowsPerSecond: 80_000 }, '400,000 rows · 80,000 rows/s'],
+    ['an estimate: its share and the time left', { rowsLoaded: 400_000, rowsPerSecond: 80_000, estimatedRows: 1_000_000 }, '400,000 rows · 80,000 rows/s · ~40% of ~1,000,000 · ETA 0:08'],
+    ['no rate yet', { rowsLoaded: 0, rowsPerSecond: 0, estimatedRows: 1_000_000 }, '0 rows · 0 rows/s · ~0% of ~1,000,000 · ETA unknown'],
+    ['an estimate short of the rows loaded', { rowsLoaded: 1_200, rowsPerSecond: 100, estimatedRows: 1_000 }, '1,200 rows · 100 rows/s · ~99% of ~1,200 · ETA 0:00'],
+  ])("give the event history's summary where the run stands: %s", (_, v, text) => {
+    expect(progressText(v)).toBe(text);
+    expect(sliceSummary(40, '410000', progressText(v))).toBe(`${text} · batches from 41, after key 410000`);
+  });
+
+  it('give the share and ETA in the details while the run goes on, not once it ended', () => {
+    expect(currentDetails(view({ estimatedRows: 90_000 }))).toContain('- ~50% of an estimated 90,000 rows, ETA 0:04');
+    expect(currentDetails(view({ estimatedRows: 90_000, outcome: 'completed' }))).not.toContain('estimated');
   });
 
   it('describe every signal and query with its input', () => {

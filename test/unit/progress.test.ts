@@ -35,7 +35,7 @@ describe('a partitioned run', () => {
   });
 
   it('says how many ranges are complete where a run would show its checkpoint', () => {
-    expect(formatProgress(run, START + 65_000)).toBe('SALES: 12000 rows in 12 batches, 12345 rows/s, 1/2 key ranges complete, 1:05 elapsed');
+    expect(formatProgress(run, START + 65_000)).toBe('SALES: 12,000 rows in 12 batches, 12,345 rows/s, 1/2 key ranges complete, 1:05 elapsed');
     expect(renderProgressLine(run, START + 65_000, 0)).toContain('· 1/2 key ranges complete');
   });
 });
@@ -104,7 +104,7 @@ describe('renderProgressLine', () => {
 describe('nextPlainLine', () => {
   it('prints the first reading at once', () => {
     const first = nextPlainLine(null, progress(), START);
-    expect(first?.line).toBe('SALES: 45000 rows in 45 batches, 12345 rows/s, checkpoint 135000, 0:00 elapsed');
+    expect(first?.line).toBe('SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 0:00 elapsed');
   });
 
   it('prints at most one line every 5 s, and only when the load moved', () => {
@@ -113,7 +113,7 @@ describe('nextPlainLine', () => {
     expect(nextPlainLine(first.state, moved, START + 4_999)).toBeNull();
     expect(nextPlainLine(first.state, progress(), START + 60_000)).toBeNull();
     const second = nextPlainLine(first.state, moved, START + 5_000);
-    expect(second?.line).toBe('SALES: 46000 rows in 46 batches, 12345 rows/s, checkpoint 138000, 0:05 elapsed');
+    expect(second?.line).toBe('SALES: 46,000 rows in 46 batches, 12,345 rows/s, checkpoint 138000, 0:05 elapsed');
     expect(second?.state.at).toBe(START + 5_000);
   });
 });
@@ -152,8 +152,8 @@ describe('ProgressDisplay', () => {
     }
     display.clear();
     expect(written).toEqual([
-      'SALES: 0 rows in 0 batches, 12345 rows/s, checkpoint 0, 0:00 elapsed\n',
-      'SALES: 6000 rows in 6 batches, 12345 rows/s, checkpoint 18000, 0:06 elapsed\n',
+      'SALES: 0 rows in 0 batches, 12,345 rows/s, checkpoint 0, 0:00 elapsed\n',
+      'SALES: 6,000 rows in 6 batches, 12,345 rows/s, checkpoint 18000, 0:06 elapsed\n',
     ]);
   });
 });
@@ -168,8 +168,8 @@ describe('against an estimate of the rows', () => {
   });
 
   it('adds the share and the ETA, each marked as an estimate, to the plain line', () => {
-    expect(formatProgress(progress(), START + 61_000, 120_000)).toBe('SALES: 45000 rows in 45 batches, 12345 rows/s, checkpoint 135000, 1:01 elapsed, ~37% of an estimated 120000 rows, ETA 0:07');
-    expect(formatProgress(progress({ rowsPerSecond: 0 }), START, 7_200_000)).toContain('~0% of an estimated 7200000 rows, ETA unknown');
+    expect(formatProgress(progress(), START + 61_000, 120_000)).toBe('SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 1:01 elapsed, ~37% of an estimated 120,000 rows, ETA 0:07');
+    expect(formatProgress(progress({ rowsPerSecond: 0 }), START, 7_200_000)).toContain('~0% of an estimated 7,200,000 rows, ETA unknown');
   });
 
   it('draws a bar on a terminal once the estimate is known, and clears it at the end', () => {
@@ -196,14 +196,14 @@ describe('against an estimate of the rows', () => {
     const display = new ProgressDisplay({ isTTY: false, write: (t: string) => written.push(t) }, () => START);
     display.setEstimate(90_000);
     display.tick(progress());
-    expect(written).toEqual(['SALES: 45000 rows in 45 batches, 12345 rows/s, checkpoint 135000, 0:00 elapsed, ~50% of an estimated 90000 rows, ETA 0:04\n']);
+    expect(written).toEqual(['SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 0:00 elapsed, ~50% of an estimated 90,000 rows, ETA 0:04\n']);
   });
 });
 
 describe('formatProgress', () => {
   it('is the plain line `dms status` prints', () => {
-    expect(formatProgress(progress(), START + 61_000)).toBe('SALES: 45000 rows in 45 batches, 12345 rows/s, checkpoint 135000, 1:01 elapsed');
-    expect(formatProgress(progress({ paused: true }), START + 61_000)).toBe('SALES: 45000 rows in 45 batches, 12345 rows/s, checkpoint 135000, 1:01 elapsed, paused (signal resume, or `dms resume`, to go on)');
+    expect(formatProgress(progress(), START + 61_000)).toBe('SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 1:01 elapsed');
+    expect(formatProgress(progress({ paused: true }), START + 61_000)).toBe('SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 1:01 elapsed, paused (signal resume, or `dms resume`, to go on)');
     expect(renderProgressLine(progress({ paused: true }), START, 0)).toMatch(/^SALES \S paused · 45,000 rows/);
   });
 });
