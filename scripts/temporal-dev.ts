@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { unknownKeys, unknownKeyText } from '../common/unknown-keys';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 const ROOT = path.join(__dirname, '..');
@@ -120,9 +121,16 @@ export async function startDevServer(options: DevServerConfig = {}): Promise<Dev
   return { address, uiAddress: config.headless ? null : `http://${config.ip}:${config.uiPort ?? config.port + 1000}`, namespace: config.namespace, process: child, stop };
 }
 
-export function readDevConfig(file = path.join(ROOT, 'temporal-dev.yml')): DevServerConfig {
-  const raw = parse(readFileSync(file, 'utf8')) as DevServerConfig;
-  return { ...raw, dbFilename: raw.dbFilename ? path.resolve(ROOT, raw.dbFilename) : undefined };
+/** Reads temporal-dev.yml strictly: a key the dev server does not take is an error naming the nearest one. */
+export function readDevConfig(file = path.join(ROOT, 'temporal-dev.yml'), text = readFileSync(file, 'utf8')): DevServerConfig {
+  const raw = (parse(text) ?? {}) as Record<string, unknown>;
+  const known = Object.keys(DevServerConfig.shape);
+  const unknown = unknownKeys(raw, known);
+  if (unknown.length > 0) throw new Error(`${file}: ${unknown.map((u) => unknownKeyText(u, known)).join('; ')}`);
+  const parsed = DevServerConfig.safeParse(raw);
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const config = raw as DevServerConfig;
+  return { ...config, dbFilename: config.dbFilename ? path.resolve(ROOT, config.dbFilename) : undefined };
 }
 
 async function main(): Promise<void> {

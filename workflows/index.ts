@@ -30,6 +30,7 @@ import { batchActivities, control, CONTROL_RETRY, summarized } from './proxies';
 import { ACTIVITY_SUMMARIES_PATCH, currentDetails, grouped, HANDLER_DESCRIPTIONS, progressText, sliceSummary, type RunView } from './details';
 import { loadRanges, rangeProgress, sumOf } from './ranges';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress, type RangeProgress } from './handlers';
+import { unknownKeys, unknownKeyText } from '../common/unknown-keys';
 
 export { dmsPartition } from './partition';
 export * from './handlers';
@@ -82,10 +83,18 @@ function refusedReset(err: unknown): boolean {
 }
 
 
+/** The keys of dmsJob's input a user may give (`carried` is the workflow's own, at continue-as-new). */
+const INPUT_KEYS = ['mapref', 'fromStart'];
+
 function checkInput(input: unknown): DmsJobInput {
   const candidate = input as Partial<DmsJobInput> | undefined;
   if (!candidate || typeof candidate.mapref !== 'string' || candidate.mapref.trim() === '') {
     throw ApplicationFailure.nonRetryable('dmsJob input must be {"mapref": "<MAPREF>"}, e.g. --input \'{"mapref":"SALES_FACT_LOAD"}\'', 'ConfigError');
+  }
+  // A misspelt key ("fromstart") would otherwise be ignored: the load would not do what was asked.
+  const unknown = unknownKeys(candidate, [...INPUT_KEYS, 'carried']).map((u) => unknownKeyText({ ...u, nearest: u.nearest === 'carried' ? undefined : u.nearest }, INPUT_KEYS));
+  if (unknown.length > 0) {
+    throw ApplicationFailure.nonRetryable(`dmsJob input has ${unknown.join('; ')}; it takes {"mapref": "<MAPREF>", "fromStart": true}, fromStart optional`, 'ConfigError');
   }
   if (candidate.fromStart !== undefined && typeof candidate.fromStart !== 'boolean') {
     throw ApplicationFailure.nonRetryable('dmsJob input field fromStart must be true or false', 'ConfigError');
@@ -150,7 +159,11 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   const pendingResets: (string | null)[] = [...(run?.pendingResets ?? [])];
   setHandler(resetCheckpointSignal, (request) => {
     const to = request?.to;
-    if (ranged) {
+    // A misspelt "to" ({"too": "5"}) must not move the checkpoint to the start.
+    const unknown = request && typeof request === 'object' ? unknownKeys(request, ['to']) : [];
+    if (unknown.length > 0) {
+      log.warn(`Signal resetCheckpoint ignored: its input has ${unknown.map((u) => unknownKeyText(u, ['to'])).join('; ')}; it takes {"to": "<key>"}, or {} for the start`);
+    } else if (ranged) {
       log.warn(`Signal resetCheckpoint refused: mapping ${mapref} loads in key ranges (PARTITIONS > 1), each with its own checkpoint; cancel the run and load from the start instead`);
     } else if (to === undefined || to === null || typeof to === 'string' || typeof to === 'number') {
       pendingResets.push(to === undefined || to === null ? null : String(to));

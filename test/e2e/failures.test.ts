@@ -214,8 +214,13 @@ describe('bad configuration fails before any row moves', () => {
     expect(await count(h.dbs.target, 't_cfg')).toBe(0);
   });
 
-  it('refuses an input without a mapref', async () => {
-    expect(await failureOf('NOINPUT', { map: 'x' })).toMatch(/dmsJob input must be \{"mapref": "<MAPREF>"\}/);
+  it.each([
+    ['without a mapref', 'NOINPUT', { map: 'x' }, /^dmsJob input must be \{"mapref": "<MAPREF>"\}/],
+    ['with a misspelt key', 'MISSPELT', { mapref: 'MISSPELT', fromstart: true }, /^dmsJob input has unknown key 'fromstart' \(did you mean 'fromStart'\?\); it takes \{"mapref": "<MAPREF>", "fromStart": true\}/],
+    ['with a key far from any', 'FARKEY', { mapref: 'FARKEY', colour: 'blue' }, /^dmsJob input has unknown key 'colour' \(known keys: mapref, fromStart\)/],
+  ])('refuses an input %s, writing no run', async (_, mapref, input, message) => {
+    expect(await failureOf(mapref, input)).toMatch(message);
+    expect(await runs(h.dbs.metadata, mapref)).toEqual([]);
   });
 
   it('keeps the worker serving after all that', async () => {

@@ -155,6 +155,8 @@ describe('operating a load with the Temporal CLI', () => {
     const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-OPSIGNAL', args: [{ mapref: 'OPSIGNAL' }] });
     await worker.waitFor(/fault: stall start at beforeCommit of batch 20/);
     await temporal('signal', '--workflow-id', 'dms-OPSIGNAL', '--name', 'resetCheckpoint', '--input', '{"to":"abc"}');
+    // A misspelt key is no reset to the start.
+    await temporal('signal', '--workflow-id', 'dms-OPSIGNAL', '--name', 'resetCheckpoint', '--input', '{"too":"30000"}');
     // sale_id 30000 ends batch 10 (keys are 3, 6, 9, ...): batches 11 onwards load again.
     await temporal('signal', '--workflow-id', 'dms-OPSIGNAL', '--name', 'resetCheckpoint', '--input', '{"to":"30000"}');
     const result = await handle.result();
@@ -168,6 +170,8 @@ describe('operating a load with the Temporal CLI', () => {
     const out = h.workerOutput();
     expect(out).toMatch(/Signal resetCheckpoint refused: Mapping OPSIGNAL: resetCheckpoint got "to": "abc", which is not a value of the key \(sale_id\)/);
     expect(out).toContain('Checkpoint reset to 30000 by signal resetCheckpoint');
+    expect(out).toContain(`Signal resetCheckpoint ignored: its input has unknown key 'too' (did you mean 'to'?); it takes {"to": "<key>"}, or {} for the start`);
+    expect(out).not.toContain('Checkpoint reset to (the start)');
     await worker.kill();
   });
 });

@@ -12,11 +12,18 @@ function runtimeImports(source: string): string[] {
   return [...source.matchAll(/^import\s+(type\s+)?[^;]*?from\s+'([^']+)'/gms)].filter((m) => !m[1]).map((m) => m[2]);
 }
 
-/** A module of ../common/ that imports nothing at run time (pure data and functions) may be shared. */
+/** Packages of pure functions (no I/O, clock or randomness) that shared modules may use. */
+const PURE_PACKAGES = ['fastest-levenshtein'];
+
+/**
+ * A module of ../common/ that is pure (data and functions, no clock, randomness or process)
+ * and imports at run time only such modules and PURE_PACKAGES may be shared.
+ */
 function pureCommonModule(from: string): boolean {
   if (!/^\.\.\/common\/[\w-]+$/.test(from)) return false;
   const source = readFileSync(path.join(DIR, `${from}.ts`), 'utf8');
-  return runtimeImports(source).length === 0 && !/\brequire\(|process\.|Math\.random|Date\.now/.test(source);
+  const sameFolder = (i: string) => i.startsWith('./') && pureCommonModule(`../common/${i.slice(2)}`);
+  return runtimeImports(source).every((i) => PURE_PACKAGES.includes(i) || sameFolder(i)) && !/\brequire\(|process\.|Math\.random|Date\.now/.test(source);
 }
 
 describe('workflows/', () => {
