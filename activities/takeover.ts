@@ -136,7 +136,6 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
   // For the Web UI's % and ETA only: a source that cannot estimate never stops a run.
   const estimatedRows = await estimateTotal(p, { checkpoint: state.checkpoint, rowsLoaded: state.rows, partitions: ranges }).catch(() => null);
   return {
-    estimatedRows,
     epoch: row.epoch,
     strategy: p.strategy,
     loadMode: p.spec.loadmode,
@@ -146,6 +145,7 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     mirroredInBatch: p.sharesMetadata,
     incrementalFrom,
     warnings,
+    estimatedRows,
     ...(retried ? { retried } : {}),
     ...(ranges ? { partitions: ranges } : {}),
   };

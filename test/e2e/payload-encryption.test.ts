@@ -170,6 +170,8 @@ describe('encrypted payloads', () => {
     const result = await dms({ DMS_PAYLOAD_KEYS: OLD }, 'run', 'ENC_BAD', '--wait');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('ckpt_missing_col');
+    // Said once: not also as the reason for a missing estimate.
+    expect(`${result.stdout}${result.stderr}`.match(/Mapping ENC_BAD:/g)).toHaveLength(1);
     expect(plainText(shown('dms-ENC_BAD'))).not.toContain('ckpt_missing_col');
     await worker.kill();
   });
