@@ -51,7 +51,8 @@ function build() {
     logLevel: 'silent',
   });
   const inputs = {};
-  for (const file of [...Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/')), INSTALLED]) inputs[file] = stamp(file);
+  const installed = fs.existsSync(path.join(ROOT, INSTALLED)) ? [INSTALLED] : [];
+  for (const file of [...Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/')), ...installed]) inputs[file] = stamp(file);
   // Renamed into place, so that a dms started meanwhile reads a whole file or the last one.
   fs.renameSync(path.join(tmp, 'encoded-failures.js'), path.join(DIST, 'encoded-failures.js'));
   fs.renameSync(path.join(tmp, 'dms-cli.js'), BUNDLE);
