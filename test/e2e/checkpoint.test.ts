@@ -67,7 +67,7 @@ describe('dms checkpoint', () => {
     await cancelledAtBatch5('CKAPP');
     const [cancelled] = await runs(h.dbs.metadata, 'CKAPP');
     const shown = (await dms('checkpoint', 'show', 'CKAPP')).stdout;
-    expect(shown).toContain(`Mapping CKAPP: checkpoint '15000' over sale_id, after 5 batches and 5000 rows; owned by run ${cancelled.prcid} (CN), epoch 2`);
+    expect(shown).toContain(`Mapping CKAPP: checkpoint '15000' over sale_id, after 5 batches and 5,000 rows; owned by run ${cancelled.prcid} (CN), epoch 2`);
     expect(shown).toContain(`the next run resumes run ${cancelled.prcid} after '15000'`);
 
     const bad = await dms('checkpoint', 'reset', 'CKAPP', '--to', 'abc');

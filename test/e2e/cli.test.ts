@@ -148,6 +148,7 @@ describe('dms CLI', () => {
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
     const started = Date.now();
     await waitUntil('the line saying no worker polls', async () => /no worker polls task queue dms-etl-cli/.test(out), 30_000, 100);
     expect(Date.now() - started).toBeLessThan(15_000);
