@@ -159,11 +159,48 @@ export function postgresTlsFix(problem: TlsProblem): string {
 }
 
 /**
- * A client that closes its socket when its login fails on this side (no password to give):
- * node-postgres leaves it open, and the server waits for the password until its
- * authentication_timeout (a minute by default), holding up the worker's exit all that time.
+ * Every client of every pool dms-etl opens (source, target, metadata, its mirror, COPY
+ * streams, cursors, estimates, verify), with two differences from node-postgres's own:
+ *
+ * - It always listens for its own 'error' event. node-postgres emits one when the server
+ *   cuts the session (a restart, a failover: `terminating connection due to administrator
+ *   command`), and its pool listens only while the client is idle: a client checked out for a
+ *   batch's transaction, a COPY or a cursor had no listener, so the event ended the worker
+ *   process. The query in flight (or the next one) still fails with the error, so the batch
+ *   it belongs to fails as a lost connection and is retried; the event needs nothing more.
+ * - It closes its socket when its login fails on this side (no password to give):
+ *   node-postgres leaves it open, and the server waits for the password until its
+ *   authentication_timeout (a minute by default), holding up the worker's exit all that time.
  */
 class ClosingClient extends pg.Client {
+  /** The error the server ended this session with, for what the next query says. */
+  private lostWith?: Error & { code?: string };
+
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', (err: Error) => (this.lostWith = err));
+    // A query after the loss fails with node-postgres's "Client has encountered a connection
+    // error and is not queryable"; it says instead why the session ended (and keeps its SQLSTATE,
+    // 57P01 for a restart), for the worker's log and DMS_PRCLOG.LASTERR.
+    const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+    this.query = ((...args: unknown[]) => {
+      const submittable = args[0] as { submit?: unknown; handleError?: (err: Error, connection: unknown) => void } | undefined;
+      if (this.lostWith && typeof submittable?.submit === 'function' && typeof submittable.handleError === 'function') {
+        const handle = submittable.handleError.bind(submittable);
+        submittable.handleError = (err, connection) => handle(this.explained(err), connection);
+      }
+      const callback = args.at(-1);
+      if (typeof callback === 'function') args[args.length - 1] = (err: Error | null, result: unknown) => callback(err && this.explained(err), result);
+      const result = query(...args);
+      return result instanceof Promise ? result.catch((err: Error) => Promise.reject(this.explained(err))) : result;
+    }) as typeof this.query;
+  }
+
+  private explained(err: Error): Error {
+    if (!this.lostWith || !/is not queryable/.test(err.message)) return err;
+    return Object.assign(new Error(`the database ended this session: ${this.lostWith.message}`), { code: this.lostWith.code ?? '08006' });
+  }
+
   override connect(): Promise<pg.Client>;
   override connect(callback: (err: Error) => void): void;
   override connect(callback?: (err: Error) => void): Promise<pg.Client> | void {

@@ -19,6 +19,8 @@ export interface PasswordServer {
   admin<T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T>;
   /** Creates a login role with this password, owning a new database of the same name. */
   createUserDatabase(name: string, password: string): Promise<void>;
+  /** A fast shutdown (every session cut, as `pg_ctl restart -m fast` does), then a start on the same port and data. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,7 +33,7 @@ export async function startPasswordServer({ flags = [] }: PasswordServerOptions 
   const port = await freePort();
   const superPassword = randomBytes(12).toString('hex');
   const dataDir = path.join(os.tmpdir(), `dms-pg-${randomBytes(4).toString('hex')}`);
-  const server = await startEmbeddedPostgres({ dataDir, port, password: superPassword, flags }).catch((err: Error) => {
+  let server = await startEmbeddedPostgres({ dataDir, port, password: superPassword, flags }).catch((err: Error) => {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   });
@@ -55,6 +57,10 @@ export async function startPasswordServer({ flags = [] }: PasswordServerOptions 
         await c.query(`CREATE ROLE ${name} LOGIN PASSWORD ${pg.escapeLiteral(password)}`);
         await c.query(`CREATE DATABASE ${name} OWNER ${name}`);
       });
+    },
+    async restart() {
+      await server.stop();
+      server = await startEmbeddedPostgres({ dataDir, port, password: superPassword, flags });
     },
     async stop() {
       await server.stop();
