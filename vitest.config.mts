@@ -5,10 +5,11 @@ import { defineConfig } from 'vitest/config';
 const ON_MARIADB = ['engine-mariadb', 'estimates', 'mariadb-least-privilege', 'mariadb-source', 'mariadb-target', 'rejects', 'split-points'].map((name) => `test/e2e/${name}.test.ts`);
 
 /**
- * The files that need MariaDB installed: those above, and mariadb-tls.test.ts, which starts a
- * MariaDB server of its own (with TLS) from the same installation.
+ * The files that need MariaDB installed: those above, and mariadb-tls.test.ts and
+ * mariadb-restarts.test.ts, which start MariaDB servers of their own (with TLS; to restart
+ * one) from the same installation (test/support/mariadb-server.ts).
  */
-const NEEDS_MARIADB = [...ON_MARIADB, 'test/e2e/mariadb-tls.test.ts'];
+const NEEDS_MARIADB = [...ON_MARIADB, 'test/e2e/mariadb-tls.test.ts', 'test/e2e/mariadb-restarts.test.ts'];
 
 /** Lane A: the files on the tests' MariaDB server and others, about half of the suite's time (see below). */
 const LANE_A = [...ON_MARIADB, ...['failures', 'modes', 'demo', 'dev', 'checkpoint', 'cli', 'payload-encryption'].map((name) => `test/e2e/${name}.test.ts`)];

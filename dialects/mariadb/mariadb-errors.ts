@@ -79,10 +79,14 @@ function grantNamedBy(message: string): string | undefined {
 /**
  * What activities/failures.ts cannot read from a MariaDbError's SQLSTATE alone (Dialect.readError):
  * the GRANT a refusal needs, and a session the server closed, which mysql2 reports by its own
- * code alone (PROTOCOL_CONNECTION_LOST: no errno, no SQLSTATE), retried as a lost connection.
+ * code alone (PROTOCOL_CONNECTION_LOST: no errno, no SQLSTATE), or, for a command given to a
+ * session already lost, by a fatal error with no code at all ("Can't add new command when
+ * connection is in closed state"): both retried as a lost connection.
  */
 export function readMariadbError(err: unknown): ErrorReading | undefined {
-  if ((err as MysqlError | null)?.code === 'PROTOCOL_CONNECTION_LOST') return { transient: true };
+  const e = err as (MysqlError & { fatal?: boolean }) | null;
+  if (e?.code === 'PROTOCOL_CONNECTION_LOST') return { transient: true };
+  if (e?.fatal === true && e.errno === undefined && /in closed state/.test(e.message ?? '')) return { transient: true };
   const grant = err instanceof MariaDbError ? err.grant : undefined;
   return grant ? { grant: () => grant } : undefined;
 }

@@ -4,9 +4,9 @@
 // into it with ssl-mode=VERIFY_IDENTITY and that CA end exact, value by value, over sessions
 // the server reports encrypted; a connection that trusts another CA fails the run at once,
 // naming it and the fix, and moves no row.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,11 +14,11 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mariadbPool } from '../../dialects/mariadb/mariadb-connection';
 import { Metadata } from '../../metadata/repository';
-import { freePort } from '../../scripts/temporal-dev';
 import { makeTestCertificates } from '../support/certificates';
 import { createFactSource, registerMapping, runs } from '../support/fact-load';
 import { failureOf, openHarness, type Harness } from '../support/harness';
 import { mariadbFactRowsSql, postgresFactRows } from '../support/mariadb';
+import { startOwnMariaDb, type OwnMariaDb } from '../support/mariadb-server';
 import { urlFor, withClient } from '../support/postgres';
 
 const run = promisify(execFile);
@@ -27,94 +27,17 @@ const ROWS = 3000;
 const USER = 'tls_etl';
 const PASSWORD = `pw-${randomBytes(9).toString('hex')}`;
 const PASSWORD_ENV = 'DMS_TEST_MARIADB_TLS_PASSWORD';
-/** The server binaries, wherever the package put them (sbin is not on every user's PATH). */
-const PATH = [process.env.PATH, '/usr/sbin', '/usr/local/sbin', '/usr/local/mysql/bin'].filter(Boolean).join(':');
-
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-mdbtls-'));
 const file = (name: string) => path.join(dir, name);
-const asRoot = process.getuid?.() === 0;
-let server: ChildProcess | undefined;
-let serverLog = '';
+let server: OwnMariaDb | undefined;
 let port: number;
 let h: Harness | undefined;
 
 const conurl = (database: string, ca = file('ca.pem')) => `mysql://${USER}@127.0.0.1:${port}/${database}?ssl-mode=VERIFY_IDENTITY&ssl-ca=${encodeURIComponent(ca)}`;
 
-/** The system user mariadbd runs as when the test runs as root (it refuses to run as root). */
-function mysqlIds(): { uid: number; gid: number } {
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'mysql'], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
-
-/** Runs SQL as the server's root, over its Unix socket. */
-async function admin<T>(sql: string, database?: string): Promise<T> {
-  const c = await mysql.createConnection({ socketPath: file('data/s.sock'), user: 'root', multipleStatements: true, ...(database ? { database } : {}) });
-  try {
-    await c.query(`SET time_zone = '+00:00'`);
-    const [rows] = await c.query(sql);
-    return rows as T;
-  } finally {
-    await c.end();
-  }
-}
-
-/** Starts mariadbd on a new data directory with TLS on, and waits until it accepts connections. */
-async function startServer(): Promise<void> {
-  const data = file('data');
-  mkdirSync(data);
-  const user = asRoot ? ['--user=mysql'] : [];
-  if (asRoot) {
-    const { uid, gid } = mysqlIds();
-    chownSync(data, uid, gid);
-    chownSync(file('server.key'), uid, gid);
-  }
-  const env = { ...process.env, PATH };
-  execFileSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...user], { env, stdio: 'pipe' });
-  port = await freePort();
-  server = spawn(
-    'mariadbd',
-    [
-      '--no-defaults',
-      `--datadir=${data}`,
-      // In the data directory, which the server's user may write.
-      `--socket=${file('data/s.sock')}`,
-      `--pid-file=${file('data/mariadbd.pid')}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      '--skip-networking=0',
-      '--skip-name-resolve',
-      '--innodb-buffer-pool-size=32M',
-      '--performance-schema=ON',
-      `--ssl-ca=${file('ca.pem')}`,
-      `--ssl-cert=${file('server.pem')}`,
-      `--ssl-key=${file('server.key')}`,
-      ...user,
-    ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  server.stdout!.on('data', (d: Buffer) => (serverLog += d.toString()));
-  server.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (server.exitCode !== null || server.signalCode !== null) throw new Error(`mariadbd exited (${server.exitCode ?? server.signalCode}):\n${serverLog}`);
-    try {
-      await admin('SELECT 1');
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`mariadbd did not accept connections within 60 s (${(err as Error).message}):\n${serverLog}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
-
-async function stopServer(): Promise<void> {
-  const child = server;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const late = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(late);
+/** Runs SQL as the server's root. */
+function admin<T>(sql: string, database?: string): Promise<T> {
+  return server!.admin<T>(sql, database);
 }
 
 /** Every row of a MariaDB table of the TLS server as one text (NULL apart from '', every digit and microsecond kept), in key order. */
@@ -135,7 +58,11 @@ const FACT = `sale_id BIGINT NOT NULL, store_id INT NOT NULL, amount DECIMAL(12,
 
 beforeAll(async () => {
   makeTestCertificates(dir);
-  await startServer();
+  server = await startOwnMariaDb(dir, {
+    flags: ['--performance-schema=ON', `--ssl-ca=${file('ca.pem')}`, `--ssl-cert=${file('server.pem')}`, `--ssl-key=${file('server.key')}`],
+    ownedFiles: [file('server.key')],
+  });
+  port = server.port;
   // A user the server admits over TLS only: a session of it that is not encrypted cannot exist.
   await admin(
     `CREATE DATABASE dms_src CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
@@ -170,7 +97,7 @@ afterAll(async () => {
   try {
     await h?.close();
   } finally {
-    await stopServer();
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

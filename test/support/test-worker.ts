@@ -44,9 +44,9 @@ const hook: FaultHook = async (point, at) => {
       console.log(`fault: kill at ${point} of batch ${at.batch}${at.partition ? ` of range ${at.partition}` : ''}`);
       process.kill(process.pid, 'SIGKILL');
     }
-    console.log(`fault: stall start at ${point} of batch ${at.batch} attempt ${at.attempt}`);
+    console.log(`fault: stall start at ${point} of batch ${at.batch} attempt ${at.attempt} of ${at.mapref}`);
     await new Promise((r) => setTimeout(r, f.ms ?? 5000));
-    console.log(`fault: stall end at ${point} of batch ${at.batch} attempt ${at.attempt}`);
+    console.log(`fault: stall end at ${point} of batch ${at.batch} attempt ${at.attempt} of ${at.mapref}`);
   }
 };
 

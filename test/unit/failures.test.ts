@@ -28,6 +28,10 @@ describe('error classification', () => {
     const closed = mariadbError(Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }));
     expect(isTransient(closed)).toBe(true);
     expect(toFailure(closed)).toMatchObject({ type: 'TransientError', nonRetryable: false });
+    // mysql2, for a command given to a session already lost (a server restart): fatal, and no code at all.
+    const lost = mariadbError(Object.assign(new Error("Can't add new command when connection is in closed state"), { fatal: true }));
+    expect(isTransient(lost)).toBe(true);
+    expect(toFailure(lost)).toMatchObject({ type: 'TransientError', nonRetryable: false });
     expect(isTransient(Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_SEQUENCE_TIMEOUT' }))).toBe(false);
   });
 
