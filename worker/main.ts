@@ -17,6 +17,7 @@ import { meteredWith } from '../activities/metrics';
 import { activityLogFields } from './log-fields';
 import { watchRuns } from './metrics';
 import { installRuntime } from './runtime';
+import { catchStrayErrors } from './stray-errors';
 
 /** The workflows' log fields (workflows/log-fields.ts), a module of the workflow bundle. */
 export const WORKFLOW_LOG_FIELDS = require.resolve('../workflows/log-fields');
@@ -56,6 +57,9 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   const runtime = installRuntime(env);
   // The worker's own lines: on stdout as they always were, or as JSON lines like every other.
   const say = env.DMS_LOG_FORMAT === 'json' ? (line: string) => runtime.logger.info(line) : (line: string) => console.log(line);
+  // A driver's stray error (an unheard 'error' event, an unhandled rejection) is logged and
+  // counted, and the worker goes on: every other load on it with it.
+  const stray = catchStrayErrors(say, env.DMS_METRICS_ADDRESS ? runtime.metricMeter : undefined);
   const metadata = await openMetadata(env);
   const stopWatching = env.DMS_METRICS_ADDRESS ? watchRuns(runtime.metricMeter, metadata) : () => undefined;
   // A batch holds a target session and reads the source on one or two: room for every batch at once.
@@ -113,6 +117,7 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
     say('dms worker: stopped');
   } finally {
     stopWatching();
+    stray.remove();
     await databases.close();
     await metadata.close();
     await connection?.close();

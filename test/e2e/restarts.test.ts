@@ -5,6 +5,7 @@
 // the target, the other the metadata, so that each can go down alone.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/temporal-dev';
 import { FACT_COLUMNS, FACT_TARGET_COLUMNS } from '../support/fact-load';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
 import { addMappingRow, factMappingRow, migrateMetadata, startPasswordServer, type PasswordServer } from '../support/password-postgres';
@@ -161,5 +162,22 @@ describe('a database server restarted under running loads', () => {
     expect(worker.output()).toMatch(/terminating connection due to administrator command|Connection terminated unexpectedly/);
     const source = await digest('sales');
     for (const mapref of [key, parts]) expect(await digest(`${mapref.toLowerCase()}_t`), mapref).toEqual(source);
+  });
+
+  it('a stray driver error that no code waits for (an unheard socket error) is logged and counted, and the worker goes on', async () => {
+    await worker?.kill();
+    const mapref = 'RS_STRAY';
+    await addMapping(mapref, 'rs_stray_t');
+    const metrics = `127.0.0.1:${await freePort()}`;
+    const stray = await h.startWorker({ env: { DMS_METRICS_ADDRESS: metrics }, faults: [{ point: 'beforeCommit', batch: 3, action: 'stray' }] });
+    const pid = stray.child.pid;
+    expect((await (await start(mapref)).result()).rows).toBe(ROWS);
+    expect(await digest('rs_stray_t')).toEqual(await digest('sales'));
+    expect(stray.child.exitCode).toBeNull();
+    expect(stray.child.pid).toBe(pid);
+    expect(stray.output()).toMatch(/dms worker: caught a database error no code was waiting for \(an unheard 'error' event\): read ECONNRESET; the worker goes on/);
+    const scraped = await (await fetch(`http://${metrics}/metrics`)).text();
+    expect(scraped).toMatch(/^dms_worker_stray_errors_total\{[^}]*kind="event"[^}]*\} 1$/m);
+    await stray.kill();
   });
 });
