@@ -184,8 +184,10 @@ class ClosingClient extends pg.Client {
     // 57P01 for a restart), for the worker's log and DMS_PRCLOG.LASTERR.
     const query = this.query.bind(this) as (...args: unknown[]) => unknown;
     this.query = ((...args: unknown[]) => {
+      // Before any loss (every batch's case), node-postgres's own query, with nothing around it.
+      if (!this.lostWith) return query(...args);
       const submittable = args[0] as { submit?: unknown; handleError?: (err: Error, connection: unknown) => void } | undefined;
-      if (this.lostWith && typeof submittable?.submit === 'function' && typeof submittable.handleError === 'function') {
+      if (typeof submittable?.submit === 'function' && typeof submittable.handleError === 'function') {
         const handle = submittable.handleError.bind(submittable);
         submittable.handleError = (err, connection) => handle(this.explained(err), connection);
       }
