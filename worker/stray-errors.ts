@@ -34,6 +34,8 @@ export interface StrayErrors {
  */
 export function catchStrayErrors(say: (line: string) => void, meter?: MetricMeter, proc: NodeJS.EventEmitter = process, exit: (code: number) => void = (code) => process.exit(code)): StrayErrors {
   const counter = meter?.createCounter('dms_worker_stray_errors', 'errors', 'Errors no code was waiting for (a driver\'s unheard event, an unhandled rejection), by kind; the worker went on');
+  // Served at 0 from the start, so that an alert on its rate has a series before the first one.
+  for (const kind of ['event', 'rejection']) counter?.add(0, { kind });
   const onError = (err: unknown, kind: 'event' | 'rejection') => {
     const text = err instanceof Error ? redactedMessage(err) : String(err);
     if (isDatabaseError(err)) {

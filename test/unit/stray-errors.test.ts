@@ -25,6 +25,7 @@ describe('stray errors', () => {
     ["mysql2's lost connection", 'uncaughtException', Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' }), 'event'],
   ])('logs and counts %s, and the worker goes on', (_, event, err, kind) => {
     const { proc, said, counted, exits } = installed();
+    counted.length = 0; // the two series set at 0 at install
     proc.emit(event, err);
     expect(exits).toEqual([]);
     expect(counted).toEqual([{ kind }]);
@@ -38,6 +39,7 @@ describe('stray errors', () => {
     ['a rejection with no error at all', 'nope'],
   ])('exits on %s, saying why', (_, err) => {
     const { proc, said, counted, exits } = installed();
+    counted.length = 0;
     proc.emit('unhandledRejection', err);
     expect(exits).toEqual([1]);
     expect(counted).toEqual([]);
@@ -48,6 +50,10 @@ describe('stray errors', () => {
     const { proc, said } = installed();
     proc.emit('uncaughtException', Object.assign(new Error('invalid input syntax for type integer: "s3cr3t-value"'), { code: '22P02' }));
     expect(said[0]).not.toContain('s3cr3t-value');
+  });
+
+  it('serves both series at 0 from the start', () => {
+    expect(installed().counted).toEqual([{ kind: 'event' }, { kind: 'rejection' }]);
   });
 
   it('removes its handlers when the worker stops', () => {
