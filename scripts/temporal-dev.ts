@@ -82,9 +82,24 @@ async function waitUntilServing(address: string, namespace: string, child: Child
 
 export async function startDevServer(options: DevServerConfig = {}): Promise<DevServer> {
   const config = DevServerConfig.parse(options);
+  // The HTTP API's and metrics' ports are picked here, free a moment before the server binds
+  // them: another process (a connection's own local port) may take one meanwhile. Such a clash
+  // of one of these ports gets fresh ones; a clash of the ports the caller chose does not.
+  for (let attempt = 1; ; attempt++) {
+    const own = [await freePort(config.ip), await freePort(config.ip)];
+    try {
+      return await startOnce(config, own[0], own[1]);
+    } catch (err) {
+      const clash = /listen(?:ing)? [^\n]*?:(\d+): bind: address already in use/.exec((err as Error).message);
+      if (attempt >= 3 || !clash || !own.includes(Number(clash[1]))) throw err;
+    }
+  }
+}
+
+async function startOnce(config: z.output<typeof DevServerConfig>, httpPort: number, metricsPort: number): Promise<DevServer> {
   const cli = temporalCli();
   const args = ['server', 'start-dev', '--ip', config.ip, '--port', String(config.port), '--namespace', config.namespace, '--log-level', config.logLevel];
-  args.push('--http-port', String(await freePort(config.ip)), '--metrics-port', String(await freePort(config.ip)));
+  args.push('--http-port', String(httpPort), '--metrics-port', String(metricsPort));
   if (config.searchAttributes) {
     for (const { name, type } of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=${type}`);
   }
