@@ -10,12 +10,26 @@ import readline from 'node:readline';
 
 const VITEST = path.join(__dirname, '..', 'node_modules', 'vitest', 'vitest.mjs');
 
-function vitest(args: string[], prefix: string | null): Promise<number> {
+// Where a lane reports its failures (vitest's "Failed Tests" section and the FAIL lines), kept
+// to be printed again after both lanes end: with two lanes interleaved, a failure printed in
+// the middle of the other lane's output is easy to miss in a CI log's tail.
+const FAILURE_START = /Failed Tests|Failed Suites|Unhandled Errors?/;
+const FAILURE_LINE = /^\s*(FAIL|×|❯ .*\(\d+ tests? \| \d+ failed)/;
+const KEPT_LINES = 300;
+
+function vitest(args: string[], prefix: string | null, failures: string[] = []): Promise<number> {
   const child = spawn(process.execPath, [VITEST, 'run', ...args], { stdio: prefix ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
   if (prefix) {
+    let inFailures = false;
     for (const stream of [child.stdout!, child.stderr!]) {
       const out = stream === child.stdout ? process.stdout : process.stderr;
-      readline.createInterface({ input: stream }).on('line', (line) => out.write(`${prefix}${line}\n`));
+      readline.createInterface({ input: stream }).on('line', (line) => {
+        out.write(`${prefix}${line}\n`);
+        // eslint-disable-next-line no-control-regex
+        const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
+        if (FAILURE_START.test(plain)) inFailures = true;
+        if ((inFailures || FAILURE_LINE.test(plain)) && failures.length < KEPT_LINES) failures.push(`${prefix}${line}`);
+      });
     }
   }
   // A signal to this script (Ctrl-C) reaches the lanes too; each stops its own servers.
@@ -30,7 +44,16 @@ async function main(): Promise<void> {
     return;
   }
   const started = Date.now();
-  const codes = await Promise.all([vitest(['--project', 'lane-a'], '[a] '), vitest(['--project', 'lane-b'], '[b] ')]);
+  const failures: [string[], string[]] = [[], []];
+  const codes = await Promise.all([
+    vitest(['--project', 'lane-a'], '[a] ', failures[0]),
+    vitest(['--project', 'lane-b'], '[b] ', failures[1]),
+  ]);
+  for (const [i, lane] of ['a', 'b'].entries()) {
+    if (codes[i] === 0 || failures[i].length === 0) continue;
+    console.log(`\n== lane ${lane} failed; what it reported (also above, among the other lane's lines):`);
+    for (const line of failures[i]) console.log(line);
+  }
   const seconds = Math.round((Date.now() - started) / 1000);
   console.log(`tests: lane a ${codes[0] === 0 ? 'passed' : 'FAILED'}, lane b ${codes[1] === 0 ? 'passed' : 'FAILED'}, ${seconds} s in all`);
   process.exitCode = codes.some((c) => c !== 0) ? 1 : 0;
