@@ -27,6 +27,8 @@ export interface JobPlan {
   unique: boolean;
   /** The query and its effective key: userKey followed by tieBreaker. */
   keyed: KeyedQuery;
+  /** The source's type of each column of keyed.key, for messages. */
+  keyTypes: string[];
   schema: string;
   table: string;
   /** Source columns, in the query's order; each exists in the target table. */
@@ -237,8 +239,23 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
       );
     }
   }
-  const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
   const keyed = { query: spec.srcquery, key: strategy === 'ROWCOUNT' ? rowOrder : [...userKey, ...tieBreaker] };
+  if (strategy === 'KEY' && source.inexactKeyColumns) {
+    // A key the source sorts one way and compares another would cut batches that skip or
+    // repeat rows: refused before any row moves (the checkpoint's proof would stop it later).
+    const inexact = await source.inexactKeyColumns(spec.srcquery, keyed.key);
+    if (inexact.length > 0) {
+      const { column, type, why } = inexact[0];
+      const field = userKey.includes(column) ? 'CHKPNTCOLUMN' : 'CHKPNTCOLUMN (with the unique key that breaks its ties)';
+      throw new ConfigError(
+        mapref,
+        field,
+        `orders the source by ${inexact.map((c) => `"${c.column}" (${c.type})`).join(', ')}: ${why}`,
+        `key the mapping on another column, or return the key in SRCQUERY as a type that compares as it sorts and key on that (e.g. ${srcDialect.hints.cast(column, 'text')} AS ${column}_key for its text order, or ${column} + 0 AS ${column}_pos for its position)`,
+      );
+    }
+  }
+  const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
   const mover = strategy === 'KEY' && target.rangeMover ? await target.rangeMover(source, keyed, schema, table, names, upsertKey) : null;
   // With REJECTLMT, ROWCOUNT reads decoded rows: a refused batch of a piped read could not be read again.
   const orderedMover = strategy === 'ROWCOUNT' && !upsertKey && spec.rejectlmt === 0 && target.orderedMover ? await target.orderedMover(source, keyed, schema, table, names) : null;
@@ -258,6 +275,7 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
     tieBreaker,
     unique: Boolean(unique || breaker),
     keyed,
+    keyTypes: keyed.key.map((k) => sourceColumns.find((c) => c.name === k)?.type ?? 'type unknown'),
     schema,
     table,
     columns: names,

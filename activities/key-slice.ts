@@ -3,8 +3,9 @@
 // for its count and, at the run's end, for rows that arrived meanwhile.
 import { Context } from '@temporalio/activity';
 import { CheckpointFormatError, decodeCheckpoint, decodeRangeMeta, encodeCheckpoint, encodeRangeMeta, ownedRow, partitionRowKey, sameState, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
-import { BatchCountError, ConfigError } from '../common/errors';
+import { BatchCountError, CheckpointProofError, ConfigError } from '../common/errors';
 import { alreadyCommitted, committed } from './batch-result';
+import { proofProblem, rangeProof } from './checkpoint-proof';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 import type { BatchPlace, RunContext } from './run-context';
@@ -39,6 +40,11 @@ export async function keySlice(ctx: RunContext, input: BatchInput, p: JobPlan, a
   } finally {
     await dropCursor(reading);
   }
+}
+
+/** The key's columns and their types, for messages. */
+function keyDescription(p: JobPlan): string {
+  return p.keyed.key.map((k, i) => `${k} (${p.keyTypes[i] ?? 'type unknown'})`).join(', ');
 }
 
 /**
@@ -224,6 +230,14 @@ export async function keyBatch(
       else ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(p.source.readRange(p.keyed, after, stop, chunkRows))));
     }
     if (upTo === null) return nothingLeft();
+    // The checkpoint proves itself before it moves: bound back as the next read binds it, it
+    // selects this batch's last row, after the batch's lower bound, and the source counts
+    // exactly the rows taken up to it. First, so that a key the source cannot compare as it
+    // sorts fails here, never retried, rather than as a short batch retried again and again.
+    // Asked after the rows were read: a row that a write put inside the range since is one
+    // the next batch would never read, and fails the proof too.
+    const problem = proofProblem(await rangeProof(p, after, upTo), taken, after, upTo);
+    if (problem !== null) throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), problem);
     // A range up to the BULKLMT-th key holds at least BULKLMT rows; the last range holds at
     // least its upper key's row. A batch that moved fewer rolls back.
     const least = last ? 1 : p.spec.bulklmt;

@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { mirrorQueue, partitionRowKey } from '../checkpoint';
-import { ConfigError, DuplicateKeyInBatchError } from '../common/errors';
+import { ConfigError, DuplicateKeyInBatchError, KeyCollisionError } from '../common/errors';
 import { redactedMessage } from './failures';
 import type { JobPlan } from './job-plan';
 import { keySlice } from './key-slice';
@@ -29,6 +29,15 @@ function mappingErrorOf(p: JobPlan, err: unknown): unknown {
       'SRCQUERY',
       `tried to change data (${redactedMessage(err as Error)}): SRCQUERY always runs read-only, also when source and target are one database, so a function it calls may not write; or the target connection is a read-only server`,
       'call only functions that read (STABLE or IMMUTABLE) in SRCQUERY and do any writing outside the load; or point TRGCONID at a server that accepts writes',
+    );
+  }
+  if (err instanceof KeyCollisionError) {
+    const key = err.key.join(', ');
+    return new ConfigError(
+      p.spec.mapref,
+      'TRGKEYCOLS',
+      `(${key}): the source row with key ${JSON.stringify(err.incoming)} would overwrite the target row with key ${JSON.stringify(err.existing)}, which the target's comparison calls equal (a case- or accent-insensitive collation, or trailing spaces ignored) though the source keeps them apart; the batch was rolled back`,
+      `give the target's key columns a collation that compares bytes (on MariaDB, e.g. ALTER TABLE ... MODIFY ${err.key[0]} VARCHAR(n) COLLATE utf8mb4_nopad_bin), or make SRCQUERY return keys the target tells apart`,
     );
   }
   if (!(err instanceof DuplicateKeyInBatchError)) return err;

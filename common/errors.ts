@@ -50,6 +50,23 @@ export class DuplicateKeyInBatchError extends Error {
 }
 
 /**
+ * Thrown by a target's merge on TRGKEYCOLS when a batch's row has a key the target compares
+ * equal to a target row's key with other bytes (a case- or accent-insensitive collation,
+ * trailing spaces): merging would overwrite the row of another source key. The batch activity
+ * turns it into a ConfigError naming the mapping and both keys.
+ */
+export class KeyCollisionError extends Error {
+  constructor(
+    readonly key: string[],
+    readonly incoming: string[],
+    readonly existing: string[],
+  ) {
+    super(`the key (${key.join(', ')}) ${JSON.stringify(incoming)} of a source row matches the target row with key ${JSON.stringify(existing)}`);
+    this.name = 'KeyCollisionError';
+  }
+}
+
+/**
  * Thrown when a connection's database is down or out of reach: retried (its `code`, the
  * driver's, says so), and named, so DMS_PRCLOG.LASTERR and the CLI say which connection.
  */
@@ -82,6 +99,26 @@ export class BatchCountError extends Error {
   }
 }
 
+/**
+ * Thrown when a KEY batch's checkpoint fails its proof (activities/checkpoint-proof.ts): bound
+ * back as the next read binds it, it would not resume exactly after the batch's last row. The
+ * batch rolls back; never retried, since a key the source cannot compare exactly fails again.
+ */
+export class CheckpointProofError extends Error {
+  constructor(
+    readonly mapref: string,
+    readonly batch: number,
+    readonly key: string,
+    readonly problem: string,
+  ) {
+    super(
+      `Mapping ${mapref}: CHKPNTCOLUMN ${key}: batch ${batch} ${problem}. The batch was rolled back: none of its rows was loaded and the checkpoint did not move. ` +
+        'Fix: key the mapping on columns the source compares exactly (an integer, a date, a string in a binary collation), or CAST the key in SRCQUERY to such a type and set CHKPNTCOLUMN to it, or use CHKPNTSTRATEGY ROWCOUNT; if the source was written to behind the checkpoint during the run, run the mapping again',
+    );
+    this.name = 'CheckpointProofError';
+  }
+}
+
 /** Thrown when an environment variable is missing or malformed at start-up. */
 export class EnvError extends Error {
   constructor(message: string) {
@@ -91,7 +128,7 @@ export class EnvError extends Error {
 }
 
 /** Failure type names that are never retried. */
-export const NON_RETRYABLE_TYPES = ['ConfigError', 'MappingBusyError', 'OwnershipLostError', 'DataError'];
+export const NON_RETRYABLE_TYPES = ['ConfigError', 'MappingBusyError', 'OwnershipLostError', 'DataError', 'CheckpointProofError'];
 
 /**
  * The innermost message of an error and its causes: a failed workflow wraps the failed

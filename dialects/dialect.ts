@@ -213,6 +213,12 @@ export interface SourceDatabase {
   keyBefore(q: KeyedQuery, from: string, window: string, type: string): Promise<KeyValue | null>;
   /** Whether keyBefore can work on a first key column of this type. */
   supportsLookback(type: string): boolean;
+  /**
+   * The key columns whose type the database does not compare the way it sorts (MariaDB's ENUM
+   * and SET sort by position, compare as text), each with why: a KEY load over them is refused
+   * at planning. Absent where every orderable type compares as it sorts.
+   */
+  inexactKeyColumns?(query: string, key: string[]): Promise<{ column: string; type: string; why: string }[]>;
   /** The returned columns whose type has no total order (ROWCOUNT cannot sort by them). */
   unorderedColumns(query: string, columns: string[]): Promise<string[]>;
   /** A cursor over every row in `order`, after skipping `offset` rows in the database. */
@@ -224,6 +230,12 @@ export interface SourceDatabase {
   countNullKeys(q: KeyedQuery): Promise<number>;
   /** How many rows share one key value. */
   countKey(q: KeyedQuery, key: KeyValue): Promise<number>;
+  /**
+   * A KEY checkpoint's proof (activities/checkpoint-proof.ts), in one query with every bound
+   * bound as the batch reads bind it: the rows with after < key <= upTo, and how many of those
+   * have key = upTo.
+   */
+  proveRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue): Promise<{ rows: number; atUpTo: number }>;
   /** Whether the database reads the key order from an index rather than sorting the source. */
   keyOrderUsesIndex(q: KeyedQuery): Promise<boolean>;
   /**

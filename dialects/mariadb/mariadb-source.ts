@@ -25,6 +25,7 @@ interface Described {
 const CURSOR_NUMBERS_AND_DATES = new Set([1, 2, 3, 8, 9, 13, 0, 246, 10, 14, 12, 7]);
 const CURSOR_STRINGS = new Set([15, 253, 254]);
 const ENUM_OR_SET = 256 | 2048;
+const BINARY_CHARSET = 63;
 
 /**
  * Whether a key column may order a KEY cursor: its text, bound as the next read's lower bound,
@@ -77,7 +78,7 @@ export class MariaDbSource implements SourceDatabase {
     if (!found) {
       found = this.db.query({ sql: `${sql.sourceSubquery(query)}\nLIMIT 0` }).then(([, fields]) => {
         const list = fields as FieldPacket[];
-        return { fields: list, parts: new Map(list.map((f) => [f.name, { name: f.name, cast: typeOf(f).cast }])) };
+        return { fields: list, parts: new Map(list.map((f) => [f.name, { name: f.name, cast: typeOf(f).cast, key: typeOf(f).key }])) };
       });
       found.catch(() => this.described.delete(query));
       this.described.set(query, found);
@@ -184,13 +185,26 @@ export class MariaDbSource implements SourceDatabase {
     return sql.isLookbackType(type);
   }
 
+  async inexactKeyColumns(query: string, key: string[]): Promise<{ column: string; type: string; why: string }[]> {
+    const { fields } = await this.fieldsOf(query);
+    return key.flatMap((column) => {
+      const field = fields.find((f) => f.name === column);
+      const t = field ? typeOf(field) : undefined;
+      return t?.inexact ? [{ column, type: t.name, why: t.inexact }] : [];
+    });
+  }
+
   async unorderedColumns(query: string, columns: string[]): Promise<string[]> {
     const { fields } = await this.fieldsOf(query);
     return columns.filter((c) => fields.find((f) => f.name === c)?.columnType === 255); // GEOMETRY
   }
 
   async openOrdered(query: string, order: string[], offset: number): Promise<RowCursor> {
-    const chunks = this.stream(query, sql.orderedSql(query, order), [offset], 1000)[Symbol.asyncIterator]();
+    // Ordered by every column (no unique key known): text columns then by their bytes, so that
+    // rows their collation calls equal come in one order in every query.
+    const { fields } = await this.fieldsOf(query);
+    const bytes = fields.length === order.length ? fields.filter((f) => f.characterSet !== BINARY_CHARSET && ['string', 'json'].includes(typeOf(f).family)).map((f) => f.name) : [];
+    const chunks = this.stream(query, sql.orderedSql(query, order, bytes), [offset], 1000)[Symbol.asyncIterator]();
     return cursorOver(chunks);
   }
 
@@ -257,6 +271,12 @@ export class MariaDbSource implements SourceDatabase {
 
   async countKey(q: KeyedQuery, key: KeyValue): Promise<number> {
     return this.count(sql.countKeySql(q.query, await this.keyParts(q)), key);
+  }
+
+  async proveRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue): Promise<{ rows: number; atUpTo: number }> {
+    const key = await this.keyParts(q);
+    const [rows] = await this.db.query<RowDataPacket[]>({ sql: sql.proveRangeSql(q.query, key, after !== null), values: [...upTo, ...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)] });
+    return { rows: Number(rows[0].n), atUpTo: Number(rows[0].at) };
   }
 
   async keyOrderUsesIndex(q: KeyedQuery): Promise<boolean> {

@@ -14,17 +14,29 @@ export function sourceSubquery(query: string, select = '*'): string {
   return `SELECT ${select} FROM (\n${query.replace(/[\s;]+$/, '')}\n) AS dms_src`;
 }
 
-/** A key column and the cast of its bounds (null: none). */
+/** A key column, the cast of its bounds (null: none) and how its values travel (mariadb-types.ts). */
 export interface KeyPart {
   name: string;
   cast: string | null;
+  key?: 'bytes' | 'float' | 'bits';
 }
 
 const col = (name: string) => `dms_src.${quoteMariaDbIdentifier(name)}`;
-const bound = (part: KeyPart) => (part.cast ? `CAST(? AS ${part.cast})` : '?');
+
+/** A bound as the key's own type: bytes from RowBatch's \x hex, bits from their 0s and 1s, the rest cast as the column's type. */
+function bound(part: KeyPart): string {
+  if (part.key === 'bytes') return 'UNHEX(SUBSTRING(?, 3))';
+  if (part.key === 'bits') return 'CAST(CONV(?, 2, 10) AS UNSIGNED)';
+  return part.cast ? `CAST(? AS ${part.cast})` : '?';
+}
 
 function keyList(key: KeyPart[], direction = ''): string {
   return key.map((k) => `${col(k.name)}${direction}`).join(', ');
+}
+
+/** The key's columns as a key query returns them: a FLOAT as the DOUBLE it holds, every digit of it. */
+function keySelect(key: KeyPart[]): string {
+  return key.map((k) => (k.key === 'float' ? `CAST(${col(k.name)} AS DOUBLE) AS ${quoteMariaDbIdentifier(k.name)}` : col(k.name))).join(', ');
 }
 
 export function notNull(key: KeyPart[]): string {
@@ -74,12 +86,12 @@ export function estimateOfExplain(rows: { id?: unknown; rows?: unknown; filtered
  * Values: [...expandValues(after), ...expandValues(upTo), n - 1].
  */
 export function nthKeySql(query: string, key: KeyPart[], hasAfter: boolean, hasUpTo = false): string {
-  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${bounds(key, hasAfter, hasUpTo)}\nORDER BY ${keyList(key)}\nLIMIT 1 OFFSET ?`;
+  return `${sourceSubquery(query, keySelect(key))}\nWHERE ${notNull(key)}${bounds(key, hasAfter, hasUpTo)}\nORDER BY ${keyList(key)}\nLIMIT 1 OFFSET ?`;
 }
 
 /** The greatest key after the bound (and up to `upTo`). Values: [...expandValues(after), ...expandValues(upTo)]. */
 export function lastKeySql(query: string, key: KeyPart[], hasAfter: boolean, hasUpTo = false): string {
-  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}${bounds(key, hasAfter, hasUpTo)}\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
+  return `${sourceSubquery(query, keySelect(key))}\nWHERE ${notNull(key)}${bounds(key, hasAfter, hasUpTo)}\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
 }
 
 /**
@@ -108,12 +120,22 @@ export function isLookbackType(type: string): boolean {
  * window: the bound after which an INCREMENTAL run re-reads. Values: [mark, window in seconds].
  */
 export function keyBeforeSql(query: string, key: KeyPart[]): string {
-  return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)} AND ${col(key[0].name)} <= CAST(? AS DATETIME(6)) - INTERVAL ? SECOND\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
+  return `${sourceSubquery(query, keySelect(key))}\nWHERE ${notNull(key)} AND ${col(key[0].name)} <= CAST(? AS DATETIME(6)) - INTERVAL ? SECOND\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
 }
 
 /** How many rows share one key value. Values: the key. */
 export function countKeySql(query: string, key: KeyPart[]): string {
   return `${sourceSubquery(query, 'count(*) AS n')}\nWHERE ${key.map((k) => `${col(k.name)} = ${bound(k)}`).join(' AND ')}`;
+}
+
+/**
+ * A checkpoint's proof: the rows after `after` up to `upTo`, and how many of them have key =
+ * upTo, every bound bound as rangeSql binds it. Values: [...upTo, ...expandValues(after),
+ * ...expandValues(upTo)].
+ */
+export function proveRangeSql(query: string, key: KeyPart[], hasAfter: boolean): string {
+  const at = `COALESCE(SUM(${key.map((k) => `${col(k.name)} = ${bound(k)}`).join(' AND ')}), 0)`;
+  return rangeSql(query, key, { hasAfter, hasUpTo: true }, `COUNT(*) AS n, ${at} AS at`);
 }
 
 export function countNullKeysSql(query: string, key: KeyPart[]): string {
@@ -124,9 +146,14 @@ export function nullKeysSql(query: string, key: KeyPart[]): string {
   return `${sourceSubquery(query)}\nWHERE ${anyNull(key)}`;
 }
 
-/** Every row in a total order over `order`, skipping the first ? rows. */
-export function orderedSql(query: string, order: string[]): string {
-  return `${sourceSubquery(query)}\nORDER BY ${order.map(col).join(', ')}\nLIMIT 18446744073709551615 OFFSET ?`;
+/**
+ * Every row in a total order over `order`, then over the bytes of the `bytes` columns (text
+ * under a collation that calls different bytes equal: case, accents, trailing spaces), skipping
+ * the first ? rows.
+ */
+export function orderedSql(query: string, order: string[], bytes: string[] = []): string {
+  const list = [...order.map(col), ...bytes.map((c) => `CAST(${col(c)} AS BINARY)`)];
+  return `${sourceSubquery(query)}\nORDER BY ${list.join(', ')}\nLIMIT 18446744073709551615 OFFSET ?`;
 }
 
 /** The first batch's key query, to see in its plan whether MariaDB sorts (filesort) or reads an index. */

@@ -13,6 +13,15 @@ interface TypeInfo {
   family: TypeFamily;
   /** How a key bound is cast to compare as this type; null: compared as given. */
   cast: string | null;
+  /**
+   * How a key of this type travels exactly: 'bytes', bound from RowBatch's \x hex back into
+   * bytes; 'float', read as a DOUBLE (FLOAT's own text has six digits, not its stored value)
+   * and bound as one, which the server compares with the FLOAT exactly; 'bits', bound from its
+   * string of 0 and 1 as the number the BIT holds (a string would compare as text).
+   */
+  key?: 'bytes' | 'float' | 'bits';
+  /** Why a key of this type cannot be compared the way it sorts (refused at planning); absent: it can. */
+  inexact?: string;
 }
 
 function flags(field: FieldPacket): number {
@@ -26,6 +35,17 @@ export function typeOf(field: FieldPacket): TypeInfo {
   // TINYINT(1) is how MariaDB writes BOOLEAN.
   if (field.columnType === 1 && field.columnLength === 1) return { ...info, family: 'boolean' };
   return info;
+}
+
+const ENUM_FLAG = 256;
+const SET_FLAG = 2048;
+const ENUM_OR_SET_WHY = 'MariaDB sorts an ENUM or SET by its position in the type but compares a bound as text, so batches cut by it would skip or repeat rows';
+
+/** CHAR and VARCHAR, and the ENUM and SET columns the protocol sends as strings with a flag. */
+function stringOrEnum(field: FieldPacket, name: string): TypeInfo {
+  if (flags(field) & ENUM_FLAG) return { name: 'enum', family: 'string', cast: null, inexact: ENUM_OR_SET_WHY };
+  if (flags(field) & SET_FLAG) return { name: 'set', family: 'string', cast: null, inexact: ENUM_OR_SET_WHY };
+  return { name, family: 'string', cast: null };
 }
 
 function baseTypeOf(field: FieldPacket): TypeInfo {
@@ -42,27 +62,31 @@ function baseTypeOf(field: FieldPacket): TypeInfo {
     case 13: return { name: 'year', family: 'number', cast: 'UNSIGNED' };
     case 0:
     case 246: {
-      const precision = (field.columnLength ?? 0) - (decimals > 0 ? 1 : 0) - (unsigned ? 0 : 1);
-      return { name: `decimal(${precision},${decimals})`, family: 'number', cast: 'DECIMAL(65,30)' };
+      // A bound in the column's own precision and scale (up to 65 digits, 38 decimals): a
+      // wider or narrower DECIMAL would round or clip a key that fills the column.
+      const scale = Math.min(Math.max(field.decimals ?? 0, 0), 38);
+      const precision = Math.min(Math.max((field.columnLength ?? 0) - (scale > 0 ? 1 : 0) - (unsigned ? 0 : 1), 1), 65);
+      return { name: `decimal(${precision},${scale})${unsigned ? ' unsigned' : ''}`, family: 'number', cast: `DECIMAL(${Math.max(precision, scale)},${scale})` };
     }
-    case 4: return { name: 'float', family: 'number', cast: 'DOUBLE' };
+    case 4: return { name: 'float', family: 'number', cast: 'DOUBLE', key: 'float' };
     case 5: return { name: 'double', family: 'number', cast: 'DOUBLE' };
     case 10:
     case 14: return { name: 'date', family: 'datetime', cast: 'DATE' };
     case 12: return { name: `datetime(${decimals})`, family: 'datetime', cast: 'DATETIME(6)' };
     case 7: return { name: `timestamp(${decimals})`, family: 'datetime', cast: 'DATETIME(6)' };
     case 11: return { name: `time(${decimals})`, family: 'datetime', cast: 'TIME(6)' };
-    case 16: return { name: `bit(${field.columnLength ?? 1})`, family: 'bits', cast: null };
+    case 16: return { name: `bit(${field.columnLength ?? 1})`, family: 'bits', cast: null, key: 'bits' };
     case 245: return { name: 'json', family: 'json', cast: null };
-    case 247: return { name: 'enum', family: 'string', cast: null };
-    case 248: return { name: 'set', family: 'string', cast: null };
+    case 247: return { name: 'enum', family: 'string', cast: null, inexact: ENUM_OR_SET_WHY };
+    case 248: return { name: 'set', family: 'string', cast: null, inexact: ENUM_OR_SET_WHY };
     case 249:
     case 250:
     case 251:
     case 252: return binary ? { name: 'blob', family: 'bytes', cast: null } : { name: 'text', family: 'string', cast: null };
     case 15:
-    case 253: return binary ? { name: 'varbinary', family: 'bytes', cast: null } : { name: 'varchar', family: 'string', cast: null };
-    case 254: return binary ? { name: 'binary', family: 'bytes', cast: null } : { name: 'char', family: 'string', cast: null };
+    case 253: return binary ? { name: 'varbinary', family: 'bytes', cast: null, key: 'bytes' } : stringOrEnum(field, 'varchar');
+    case 254: return binary ? { name: 'binary', family: 'bytes', cast: null, key: 'bytes' } : stringOrEnum(field, 'char');
+    case 255: return { name: 'geometry', family: 'other', cast: null, inexact: 'a spatial type has no order a key can follow' };
     default: return { name: field.typeName?.toLowerCase() ?? `type ${field.columnType}`, family: 'other', cast: null };
   }
 }

@@ -21,7 +21,7 @@ const TCPS_PARAMETERS = ['wallet_location', 'ssl_server_dn_match', 'ssl_server_c
 
 /**
  * Session settings every connection starts with, whatever the database's defaults: '.' as the
- * decimal mark, ISO dates and timestamps (nine fractional digits), and UTC.
+ * decimal mark, ISO dates and timestamps (nine fractional digits), UTC, and binary text order.
  */
 export const ORACLE_SESSION = [
   `ALTER SESSION SET NLS_NUMERIC_CHARACTERS = '.,'`,
@@ -29,6 +29,10 @@ export const ORACLE_SESSION = [
   `ALTER SESSION SET NLS_TIMESTAMP_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF9'`,
   `ALTER SESSION SET NLS_TIMESTAMP_TZ_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF9TZH:TZM'`,
   `ALTER SESSION SET TIME_ZONE = '+00:00'`,
+  // Binary comparison and sort: a linguistic NLS_SORT with binary > would cut KEY batches that
+  // skip or repeat rows, and a linguistic NLS_COMP would let MERGE match keys the worker keeps apart.
+  `ALTER SESSION SET NLS_SORT = BINARY`,
+  `ALTER SESSION SET NLS_COMP = BINARY`,
 ];
 
 export interface OraclePoolSettings {

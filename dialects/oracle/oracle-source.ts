@@ -12,7 +12,7 @@ import { memoized } from '../memoized';
 import { oracleError } from './oracle-errors';
 import type { OraclePool } from './oracle-pool';
 import * as sql from './oracle-sql';
-import { driverFetched, isOrderable, isPlain, oracleFamily } from './oracle-types';
+import { driverFetched, inexactKeyType, isOrderable, isPlain, oracleFamily } from './oracle-types';
 import { singleTable } from './oracle-single-table';
 import { whereAmI } from './oracle-where';
 
@@ -122,6 +122,15 @@ export class OracleSource implements SourceDatabase {
     return /^(DATE|TIMESTAMP)$/.test(type);
   }
 
+  async inexactKeyColumns(query: string, key: string[]): Promise<{ column: string; type: string; why: string }[]> {
+    const described = await this.columnsOf(query);
+    return key.flatMap((column) => {
+      const type = described.find((d) => d.name === column)?.type ?? 'UNKNOWN';
+      const why = inexactKeyType(type);
+      return why ? [{ column, type, why }] : [];
+    });
+  }
+
   async unorderedColumns(query: string, columns: string[]): Promise<string[]> {
     const described = await this.columnsOf(query);
     return columns.filter((c) => !isOrderable(described.find((d) => d.name === c)?.type ?? 'UNKNOWN'));
@@ -218,6 +227,12 @@ export class OracleSource implements SourceDatabase {
       await c.commit();
       return rows;
     });
+  }
+
+  async proveRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue): Promise<{ rows: number; atUpTo: number }> {
+    const key = await this.keyParts(q);
+    const rows = await this.pool.with(async (c) => (await c.execute<[string | number, string | number | null]>(sql.proveRangeSql(q.query, key, after !== null), [...upTo, ...rangeValues(after, upTo)], { outFormat: oracledb.OUT_FORMAT_ARRAY })).rows ?? []);
+    return { rows: Number(rows[0][0]), atUpTo: Number(rows[0][1] ?? 0) };
   }
 
   /** `dms verify`'s count of a range; Oracle gives no digest comparable with another database's. */

@@ -85,6 +85,18 @@ export function rangeSql(query: string, key: KeyPart[], range: { hasAfter: boole
   return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${bounds(key, binds, range.hasAfter, range.hasUpTo)}`;
 }
 
+/**
+ * A checkpoint's proof: the rows after `after` up to `upTo`, and how many of them have key =
+ * upTo, every bound bound as rangeSql binds it. Values: [...upTo, ...expandValues(after),
+ * ...expandValues(upTo)].
+ */
+export function proveRangeSql(query: string, key: KeyPart[], hasAfter: boolean): string {
+  const binds = new Binds();
+  const at = `SUM(CASE WHEN ${key.map((k) => `${col(k.name)} = ${keyBind(k.type, binds.next())}`).join(' AND ')} THEN 1 ELSE 0 END)`;
+  const select = `COUNT(*) AS "N", ${at} AS "AT"`;
+  return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${bounds(key, binds, hasAfter, true)}`;
+}
+
 /** How many rows share one key value. Values: the key's values, in order. */
 export function countKeySql(query: string, key: KeyPart[]): string {
   const binds = new Binds();

@@ -63,6 +63,11 @@ export function valueBind(type: string, bind: string): string {
   switch (bare) {
     case 'DATE':
       return `TO_DATE(SUBSTR(${bind}, 1, 19), 'YYYY-MM-DD HH24:MI:SS')`;
+    case 'TIMESTAMP':
+      return `TO_TIMESTAMP(${bind}, 'YYYY-MM-DD HH24:MI:SS.FF9')`;
+    case 'TIMESTAMP WITH TIME ZONE':
+    case 'TIMESTAMP WITH LOCAL TIME ZONE':
+      return `TO_TIMESTAMP_TZ(${bind}, 'YYYY-MM-DD HH24:MI:SS.FF9TZH')`;
     case 'RAW':
     case 'BLOB':
       return `HEXTORAW(SUBSTR(${bind}, 3))`;
@@ -95,3 +100,23 @@ WHEN NOT MATCHED THEN INSERT (${columns.map((c) => q(c.name)).join(', ')}) VALUE
 
 /** The target table's columns and types. Values: [owner, table]. */
 export const TABLE_COLUMNS_SQL = `SELECT "COLUMN_NAME", "DATA_TYPE" FROM ALL_TAB_COLUMNS WHERE "OWNER" = :k1 AND "TABLE_NAME" = :k2 ORDER BY "COLUMN_ID"`;
+
+/**
+ * A checkpoint as DMS_CHKPNT.CHKPNT keeps it on Oracle, which stores '' as NULL: a key whose one
+ * value is '' (from a PostgreSQL or MariaDB source) would read back as "no checkpoint", and the
+ * next batch would find the row changed and then start over. A text that is empty or begins
+ * with the marker (U+001E, which no key text begins with in practice) is kept with the marker in
+ * front; every other text as it is, so rows written before keep their meaning.
+ */
+const MARKER = '\u001e';
+
+export function storedCheckpoint(checkpoint: string | null): string | null {
+  if (checkpoint === null) return null;
+  return checkpoint === '' || checkpoint.startsWith(MARKER) ? `${MARKER}${checkpoint}` : checkpoint;
+}
+
+/** The checkpoint a stored DMS_CHKPNT.CHKPNT holds (storedCheckpoint undone). */
+export function checkpointOf(stored: string | null): string | null {
+  if (stored === null) return null;
+  return stored.startsWith(MARKER) ? stored.slice(1) : stored;
+}

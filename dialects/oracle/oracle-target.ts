@@ -14,7 +14,7 @@ import { memoized } from '../memoized';
 import { oracleError } from './oracle-errors';
 import type { OraclePool } from './oracle-pool';
 import { quoteOracleIdentifier as q, sourceSubquery, UNIQUE_KEYS_SQL } from './oracle-sql';
-import { checkpointTableDdl, insertSql, lockCheckpointSql, mergeSql, readCheckpointSql, TABLE_COLUMNS_SQL, writeCheckpointSql, type TargetColumn } from './oracle-target-sql';
+import { checkpointOf, checkpointTableDdl, insertSql, lockCheckpointSql, mergeSql, readCheckpointSql, storedCheckpoint, TABLE_COLUMNS_SQL, writeCheckpointSql, type TargetColumn } from './oracle-target-sql';
 import { oracleFamily } from './oracle-types';
 import { singleTable } from './oracle-single-table';
 import { OracleSource } from './oracle-source';
@@ -31,7 +31,7 @@ type Row = [string, string | number, string | number, string | number, string | 
 
 function rowOf(r: Row): { row: CheckpointRow; owed: OwedTruncate | null } {
   return {
-    row: { mapref: r[0], prcid: Number(r[1]), epoch: Number(r[2]), jobid: Number(r[3]), keyColumns: r[4], checkpoint: r[5], lastRow: r[6], batches: Number(r[7]), rows: Number(r[8]) },
+    row: { mapref: r[0], prcid: Number(r[1]), epoch: Number(r[2]), jobid: Number(r[3]), keyColumns: r[4], checkpoint: checkpointOf(r[5]), lastRow: r[6], batches: Number(r[7]), rows: Number(r[8]) },
     owed: r[9] ? (JSON.parse(r[9]) as OwedTruncate) : null,
   };
 }
@@ -45,7 +45,7 @@ async function readRow(connection: oracledb.Connection, schema: string, mapref: 
 }
 
 async function writeRow(connection: oracledb.Connection, schema: string, row: CheckpointRow, owed: OwedTruncate | null): Promise<void> {
-  await connection.execute(writeCheckpointSql(schema), [row.mapref, row.prcid, row.epoch, row.jobid, row.keyColumns, row.checkpoint, row.lastRow, row.batches, row.rows, owed ? JSON.stringify(owed) : null]);
+  await connection.execute(writeCheckpointSql(schema), [row.mapref, row.prcid, row.epoch, row.jobid, row.keyColumns, storedCheckpoint(row.checkpoint), row.lastRow, row.batches, row.rows, owed ? JSON.stringify(owed) : null]);
 }
 
 /**

@@ -34,7 +34,7 @@ export function orderedCopyMover(source: PostgresSource, q: KeyedQuery, relation
         throw err;
       }
       // SRCQUERY is checked to be one statement (extended protocol) by every run's pre-flight.
-      const out = client.query(copyTo(`COPY (${orderedCopySql(q.query, q.key)}) TO STDOUT`));
+      const out = client.query(copyTo(`COPY (${orderedCopySql(q.query, q.key, q.key.length === columns.length)}) TO STDOUT`));
       const rows = new CopyTextRows(out);
       let finished = false;
       return {

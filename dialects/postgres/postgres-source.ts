@@ -13,6 +13,7 @@ import {
   isLookbackType,
   orderedSql,
   orderProbeSql,
+  proveRangeSql,
   lastKeySql,
   nthKeySql,
   nullKeysSql,
@@ -93,8 +94,9 @@ export class PostgresSource implements SourceDatabase {
   }
 
   async openOrdered(query: string, order: string[], offset: number): Promise<RowCursor> {
+    const everyColumn = (await this.fieldsOf(query)).fields.length === order.length;
     const client = await this.pool.connect();
-    const cursor = client.query(new Cursor<(string | null)[]>(orderedSql(query, order), [offset], { rowMode: 'array', types: asText }));
+    const cursor = client.query(new Cursor<(string | null)[]>(orderedSql(query, order, everyColumn), [offset], { rowMode: 'array', types: asText }));
     let broken: Error | undefined;
     return {
       read: (rows) =>
@@ -154,6 +156,11 @@ export class PostgresSource implements SourceDatabase {
   async countKey(q: KeyedQuery, key: KeyValue): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(extended({ text: countKeySql(q.query, q.key), values: key }));
     return Number(rows[0].n);
+  }
+
+  async proveRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue): Promise<{ rows: number; atUpTo: number }> {
+    const { rows } = await this.pool.query<{ n: string; at: string }>(extended({ text: proveRangeSql(q.query, q.key, after !== null), values: [...(after ?? []), ...upTo] }));
+    return { rows: Number(rows[0].n), atUpTo: Number(rows[0].at) };
   }
 
   async summarize(q: KeyedQuery, range: KeyRange, columns: string[] | null): Promise<RangeSummary> {

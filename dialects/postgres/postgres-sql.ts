@@ -139,6 +139,15 @@ export function countKeySql(query: string, key: string[]): string {
   return `${sourceSubquery(query, 'count(*) AS n')}\nWHERE ${tuple(key)} = ${params(key.length, 1)}`;
 }
 
+/**
+ * A checkpoint's proof: the rows after `after` up to `upTo`, and how many of them have key =
+ * upTo, both as rangeSql binds its bounds. Parameters: [...after, ...upTo].
+ */
+export function proveRangeSql(query: string, key: string[], hasAfter: boolean): string {
+  const at = `count(*) FILTER (WHERE ${tuple(key)} = ${params(key.length, (hasAfter ? key.length : 0) + 1)})`;
+  return rangeSql(query, key, hasAfter, `count(*) AS n, ${at} AS at`);
+}
+
 /** The first batch's key query, to see whether the database reads it from an index. */
 export function keyOrderProbeSql(query: string, key: string[]): string {
   return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)}\nORDER BY ${keyList(key)}\nLIMIT 1`;
@@ -161,9 +170,19 @@ export function keyBeforeSql(query: string, key: string[], type: string): string
   return `${sourceSubquery(query, keyList(key))}\nWHERE ${notNull(key)} AND ${col(key[0])} <= $1::${type} - $2::interval\nORDER BY ${keyList(key, ' DESC')}\nLIMIT 1`;
 }
 
-/** Every row in a total order over `order`, skipping the first $1 (once per attempt). */
-export function orderedSql(query: string, order: string[]): string {
-  return `${sourceSubquery(query)}\nORDER BY ${keyList(order)}\nOFFSET $1`;
+/**
+ * ROWCOUNT's order: `order`, and where it is every column (no unique key is known), then each
+ * row's text in the bytes' order. Rows a collation, a type (citext, numeric's 1.0 and 1.00)
+ * or a nondeterministic collation calls equal but whose bytes differ would otherwise come in
+ * a different order from one query to the next, and a resume would skip or repeat them.
+ */
+function rowOrderList(order: string[], everyColumn: boolean): string {
+  return `${keyList(order)}${everyColumn ? ', dms_src::text COLLATE "C"' : ''}`;
+}
+
+/** Every row in a total order over `order` (see rowOrderList), skipping the first $1 (once per attempt). */
+export function orderedSql(query: string, order: string[], everyColumn = false): string {
+  return `${sourceSubquery(query)}\nORDER BY ${rowOrderList(order, everyColumn)}\nOFFSET $1`;
 }
 
 /** The name of the setting that carries ROWCOUNT's offset into COPY. */
@@ -173,8 +192,8 @@ export const OFFSET_SETTING = 'dms.offset';
  * orderedSql for COPY (...) TO STDOUT, which takes no bind parameters: the offset is read
  * from a setting, set with a bound value just before on the same session.
  */
-export function orderedCopySql(query: string, order: string[]): string {
-  return `${sourceSubquery(query)}\nORDER BY ${keyList(order)}\nOFFSET current_setting('${OFFSET_SETTING}')::bigint`;
+export function orderedCopySql(query: string, order: string[], everyColumn = false): string {
+  return `${sourceSubquery(query)}\nORDER BY ${rowOrderList(order, everyColumn)}\nOFFSET current_setting('${OFFSET_SETTING}')::bigint`;
 }
 
 /** Plans (never runs) an ORDER BY on one column: fails when its type has no ordering. */

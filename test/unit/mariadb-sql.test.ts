@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mariadbError } from '../../dialects/mariadb/mariadb-errors';
-import { estimateOfExplain, estimateSql, expandValues, greaterThan, nthKeySql, quoteMariaDbIdentifier, rangeSql } from '../../dialects/mariadb/mariadb-sql';
+import { estimateOfExplain, estimateSql, expandValues, greaterThan, nthKeySql, orderedSql, proveRangeSql, quoteMariaDbIdentifier, rangeSql } from '../../dialects/mariadb/mariadb-sql';
 
 describe('MariaDB keyset SQL', () => {
   const key = [
@@ -25,6 +25,26 @@ describe('MariaDB keyset SQL', () => {
     expect(nthKeySql('SELECT * FROM t', key, true, true)).toBe(
       'SELECT dms_src.`id` FROM (\nSELECT * FROM t\n) AS dms_src\nWHERE dms_src.`id` IS NOT NULL AND ((dms_src.`id` > CAST(? AS SIGNED))) AND NOT ((dms_src.`id` > CAST(? AS SIGNED)))\nORDER BY dms_src.`id`\nLIMIT 1 OFFSET ?',
     );
+  });
+
+  it('binds a binary key as the bytes of its \\x hex, and reads a FLOAT key as the DOUBLE it holds', () => {
+    expect(greaterThan([{ name: 'raw', cast: null, key: 'bytes' }])).toBe('((dms_src.`raw` > UNHEX(SUBSTRING(?, 3))))');
+    expect(nthKeySql('SELECT * FROM t', [{ name: 'f', cast: 'DOUBLE', key: 'float' }], true)).toBe(
+      'SELECT CAST(dms_src.`f` AS DOUBLE) AS `f` FROM (\nSELECT * FROM t\n) AS dms_src\nWHERE dms_src.`f` IS NOT NULL AND ((dms_src.`f` > CAST(? AS DOUBLE)))\nORDER BY dms_src.`f`\nLIMIT 1 OFFSET ?',
+    );
+  });
+
+  it("proves a checkpoint in one query, the upper key's binds first (they come first in the text)", () => {
+    const sql = proveRangeSql('SELECT * FROM t', [{ name: 'raw', cast: null, key: 'bytes' }], true);
+    expect(sql).toBe(
+      'SELECT COUNT(*) AS n, COALESCE(SUM(dms_src.`raw` = UNHEX(SUBSTRING(?, 3))), 0) AS at FROM (\nSELECT * FROM t\n) AS dms_src\n' +
+        'WHERE dms_src.`raw` IS NOT NULL AND ((dms_src.`raw` > UNHEX(SUBSTRING(?, 3)))) AND NOT ((dms_src.`raw` > UNHEX(SUBSTRING(?, 3))))',
+    );
+  });
+
+  it("orders ROWCOUNT's rows by every column, then by the bytes of the text columns", () => {
+    expect(orderedSql('SELECT * FROM t', ['t', 'g'], ['t'])).toMatch(/ORDER BY dms_src.`t`, dms_src.`g`, CAST\(dms_src.`t` AS BINARY\)\nLIMIT/);
+    expect(orderedSql('SELECT * FROM t', ['id'])).toMatch(/ORDER BY dms_src.`id`\nLIMIT/);
   });
 
   it('quotes identifiers with backticks, doubling any inside', () => {

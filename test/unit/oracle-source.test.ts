@@ -116,7 +116,7 @@ describe("Oracle's row and look-back SQL", () => {
   });
 
   it('goes back a window of seconds from the mark on a DATE key', () => {
-    expect(keyBeforeSql('SELECT * FROM t', [{ name: 'AT', type: 'DATE' }])).toContain(`WHERE dms_src."AT" IS NOT NULL AND dms_src."AT" <= TO_DATE(:k1, 'YYYY-MM-DD HH24:MI:SS') - NUMTODSINTERVAL(:k2, 'SECOND')`);
+    expect(keyBeforeSql('SELECT * FROM t', [{ name: 'AT', type: 'DATE' }])).toContain(`WHERE dms_src."AT" IS NOT NULL AND dms_src."AT" <= TO_DATE(:k1, 'SYYYY-MM-DD HH24:MI:SS') - NUMTODSINTERVAL(:k2, 'SECOND')`);
   });
 });
 

@@ -2,7 +2,7 @@
 // runs here. Binds are numbered in the order of the text, as node-oracledb binds an array.
 import { describe, expect, it } from 'vitest';
 import { expandValues } from '../../dialects/expanded-key';
-import { countKeySql, lastKeySql, nthKeySql, orderedSql, quoteOracleIdentifier, rangeSql } from '../../dialects/oracle/oracle-sql';
+import { countKeySql, lastKeySql, nthKeySql, orderedSql, proveRangeSql, quoteOracleIdentifier, rangeSql } from '../../dialects/oracle/oracle-sql';
 import { resolveOracleIdentifier } from '../../dialects/oracle/oracle-names';
 
 const Q = 'SELECT * FROM sales_fact';
@@ -40,8 +40,8 @@ describe('Oracle key SQL', () => {
     const range = rangeSql(Q, [at], { hasAfter: true, hasUpTo: true });
     expect(range).toBe(
       `SELECT * FROM (\nSELECT * FROM sales_fact\n) dms_src\nWHERE dms_src."SOLD_AT" IS NOT NULL` +
-        ` AND ((dms_src."SOLD_AT" > TO_TIMESTAMP(:k1, 'YYYY-MM-DD HH24:MI:SS.FF9')))` +
-        ` AND NOT ((dms_src."SOLD_AT" > TO_TIMESTAMP(:k2, 'YYYY-MM-DD HH24:MI:SS.FF9')))`,
+        ` AND ((dms_src."SOLD_AT" > TO_TIMESTAMP(:k1, 'SYYYY-MM-DD HH24:MI:SS.FF9')))` +
+        ` AND NOT ((dms_src."SOLD_AT" > TO_TIMESTAMP(:k2, 'SYYYY-MM-DD HH24:MI:SS.FF9')))`,
     );
   });
 
@@ -67,5 +67,15 @@ describe('Oracle names', () => {
     expect(() => resolveOracleIdentifier('"a""b"')).toThrow(/double quote/);
     expect(() => resolveOracleIdentifier(`"${'x'.repeat(129)}"`)).toThrow(/longer than 128 bytes/);
     expect(() => resolveOracleIdentifier('sales; drop')).toThrow(/not a valid identifier/);
+  });
+});
+
+describe("Oracle's checkpoint proof", () => {
+  it('counts the range and its rows at the upper key in one query, the upper key bound first', () => {
+    const sql = proveRangeSql('SELECT * FROM t', [{ name: 'ID', type: 'NUMBER' }], true);
+    expect(sql).toBe(
+      `SELECT COUNT(*) AS "N", SUM(CASE WHEN dms_src."ID" = TO_NUMBER(:k1) THEN 1 ELSE 0 END) AS "AT" FROM (\nSELECT * FROM t\n) dms_src\n` +
+        `WHERE dms_src."ID" IS NOT NULL AND ((dms_src."ID" > TO_NUMBER(:k2))) AND NOT ((dms_src."ID" > TO_NUMBER(:k3)))`,
+    );
   });
 });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkpointTableDdl, insertSql, lockCheckpointSql, mergeSql, valueBind, writeCheckpointSql } from '../../dialects/oracle/oracle-target-sql';
+import { checkpointOf, checkpointTableDdl, storedCheckpoint, insertSql, lockCheckpointSql, mergeSql, valueBind, writeCheckpointSql } from '../../dialects/oracle/oracle-target-sql';
 
 const placeholders = (sql: string) => [...sql.matchAll(/:k\d+/g)].map((m) => m[0]);
 
@@ -60,5 +60,24 @@ describe('loading text values into typed Oracle columns', () => {
     );
     // A table of key columns only has nothing to update.
     expect(mergeSql('DWH', 'K', [{ name: 'ID', type: 'NUMBER' }], ['ID'])).not.toContain('WHEN MATCHED');
+  });
+});
+
+describe("Oracle's DMS_CHKPNT.CHKPNT, where '' is NULL", () => {
+  it.each([
+    { name: "a key whose one value is ''", checkpoint: '' },
+    { name: 'a text that begins with the marker', checkpoint: '\u001eabc' },
+    { name: 'a plain key', checkpoint: '42' },
+    { name: 'a composite key', checkpoint: '["",""]' },
+    { name: 'no checkpoint', checkpoint: null },
+  ])('keeps $name apart from no checkpoint, and reads it back as it was', ({ checkpoint }) => {
+    const stored = storedCheckpoint(checkpoint);
+    // Oracle keeps '' as NULL: only no checkpoint may be stored as '' or NULL.
+    if (checkpoint !== null) expect(stored).not.toBe('');
+    expect(checkpointOf(stored === '' ? null : stored)).toBe(checkpoint);
+  });
+
+  it('keeps a plain checkpoint as it is, so rows written before read the same', () => {
+    expect(storedCheckpoint('2026-01-01 00:00:00')).toBe('2026-01-01 00:00:00');
   });
 });

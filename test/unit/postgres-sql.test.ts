@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCopyTextRow, encodeCopyText, escapeCopyValue, unescapeCopyValue } from '../../dialects/postgres/postgres-copy';
-import { copyRangeSql, countNullKeysSql, nextBoundSql, orderedCopySql, lastKeySql, nthKeySql, rangeSql, summarySql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
+import { copyRangeSql, countNullKeysSql, nextBoundSql, orderedCopySql, orderedSql, proveRangeSql, lastKeySql, nthKeySql, rangeSql, summarySql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
 
 describe('keyset SQL', () => {
   it('finds the upper key of the next batch with bound parameters', () => {
@@ -117,6 +117,20 @@ describe('COPY text encoding', () => {
     expect(orderedCopySql('SELECT * FROM t', ['a', 'b'])).toBe(
       `SELECT * FROM (\nSELECT * FROM t\n) AS dms_src\nORDER BY dms_src."a", dms_src."b"\nOFFSET current_setting('dms.offset')::bigint`,
     );
+  });
+
+  it("proves a checkpoint in one query: the range's rows and those of them at its upper key, bound as the range binds them", () => {
+    expect(proveRangeSql('SELECT * FROM t', ['a', 'b'], true)).toBe(
+      'SELECT count(*) AS n, count(*) FILTER (WHERE (dms_src."a", dms_src."b") = ($3, $4)) AS at FROM (\nSELECT * FROM t\n) AS dms_src\n' +
+        'WHERE dms_src."a" IS NOT NULL AND dms_src."b" IS NOT NULL AND (dms_src."a", dms_src."b") > ($1, $2) AND (dms_src."a", dms_src."b") <= ($3, $4)',
+    );
+    expect(proveRangeSql('SELECT * FROM t', ['id'], false)).toMatch(/FILTER \(WHERE dms_src."id" = \$1\).*WHERE dms_src."id" IS NOT NULL AND dms_src."id" <= \$1$/s);
+  });
+
+  it("orders ROWCOUNT's rows by every column, then by each row's text in bytes' order, so rows a collation calls equal keep one order", () => {
+    expect(orderedCopySql('SELECT * FROM t', ['a', 'b'], true)).toMatch(/ORDER BY dms_src."a", dms_src."b", dms_src::text COLLATE "C"\nOFFSET/);
+    expect(orderedSql('SELECT * FROM t', ['a'], true)).toMatch(/ORDER BY dms_src."a", dms_src::text COLLATE "C"\nOFFSET \$1$/);
+    expect(orderedSql('SELECT * FROM t', ['id'])).toMatch(/ORDER BY dms_src."id"\nOFFSET \$1$/);
   });
 
   it('writes one line per row and splits large batches into chunks', () => {
