@@ -6,7 +6,7 @@ import { messageWithFix } from '../activities/failures';
 import { planMapping, type JobPlan } from '../activities/job-plan';
 import { ConfigError, EnvError, UnreachableError } from '../common/errors';
 import { encodeCheckpoint } from '../checkpoint';
-import type { KeyedQuery, KeyRange, KeyValue, RangeSummary, SourceDatabase } from '../dialects';
+import type { ColumnInfo, KeyedQuery, KeyRange, KeyValue, RangeSummary, SourceDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import { withMetadata } from './connections';
 import { count, formatOf } from './output';
@@ -32,6 +32,36 @@ export interface VerifyReport {
   mapref: string;
   ranges: RangeReport[];
   differing: RangeReport[];
+  /**
+   * Where ranges differ: the whole table compared on both sides, and the key's types there.
+   * Equal as a whole while ranges differ, the two databases compare the key differently (a
+   * collation that orders case, accents or trailing spaces otherwise): rows lie in other
+   * ranges on the target, and the whole table is the comparison that gives the right answer.
+   */
+  whole?: { source: RangeSummary; target: RangeSummary; sourceTypes: string[]; targetTypes: string[]; orderMayDiffer: boolean };
+}
+
+/**
+ * Whether the two databases may compare a key differently, so that a row lies in one range on
+ * the source and in another on the target: a key column of another family on each side, or a
+ * text key in two kinds of database (their collations differ: case, accents, trailing spaces)
+ * or of two types.
+ */
+export function orderMayDiffer(source: ColumnInfo[], target: ColumnInfo[], sameDialect: boolean): boolean {
+  return source.some((s, i) => {
+    const t = target[i];
+    if (!t || s.family !== t.family) return true;
+    return s.family === 'string' && (!sameDialect || s.type !== t.type);
+  });
+}
+
+/**
+ * Whether the ranges differ only where the two databases may place rows in other ranges, the
+ * whole table being equal: then the whole table is the comparison that can be trusted.
+ */
+export function keyOrderDiffers(report: VerifyReport): boolean {
+  const w = report.whole;
+  return report.differing.length > 0 && w !== undefined && w.orderMayDiffer && !differs(w.source, w.target) && report.differing.every((r) => !('nullKeys' in r.range));
 }
 
 /**
@@ -77,6 +107,16 @@ export function formatReport(report: VerifyReport, key: string[], show: number):
   const sourceRows = report.ranges.reduce((n, r) => n + r.source.rows, 0);
   const targetRows = report.ranges.reduce((n, r) => n + r.target.rows, 0);
   const counted = `${report.ranges.length} ranges (source ${count(sourceRows)} rows, target ${count(targetRows)} rows)`;
+  if (keyOrderDiffers(report)) {
+    const w = report.whole!;
+    const types = key.map((k, i) => `${k}: ${w.sourceTypes[i] ?? '?'} on the source, ${w.targetTypes[i] ?? '?'} on the target`).join('; ');
+    const digest = w.source.digest !== null ? ', with equal digests' : '';
+    lines.push(
+      `Mapping ${report.mapref}: ${report.differing.length} of ${report.ranges.length} ranges differ, but the source and the target may compare the key differently (${types}; a collation or type that orders case, accents or trailing spaces otherwise), so a row can lie in one range on the source and in another on the target: the ranges cannot tell`,
+      `Mapping ${report.mapref}: compared as a whole instead, the target equals the source (${count(w.source.rows)} rows on each side${digest})`,
+    );
+    return lines;
+  }
   lines.push(
     report.differing.length === 0
       ? `Mapping ${report.mapref}: the target equals the source in all ${counted}`
@@ -151,7 +191,20 @@ export async function verifyMapping(
     const [source, target] = await Promise.all([plan.source.summarize(sourceQuery, nullKeys, columns), targetReader.summarize(targetQuery, nullKeys, columns)]);
     if (source.rows > 0 || target.rows > 0) reports.unshift({ index: 0, range: nullKeys, source, target });
   }
-  return { plan, report: { mapref, ranges: reports, differing: reports.filter((r) => differs(r.source, r.target)) }, emptyIsNull };
+  const report: VerifyReport = { mapref, ranges: reports, differing: reports.filter((r) => differs(r.source, r.target)) };
+  if (report.differing.length > 0 && key.length > 0) {
+    // Ranges differ: is it the rows, or where each side puts them? The whole table tells.
+    const [source, target, sourceDescription, targetDescription] = await Promise.all([
+      plan.source.summarize(sourceQuery, everything, columns),
+      targetReader.summarize(targetQuery, everything, columns),
+      plan.source.describeQuery(spec.srcquery),
+      targetReader.describeQuery(targetQuery.query),
+    ]);
+    const columnsOf = (described: ColumnInfo[]) => key.map((k) => described.find((c) => c.name === k) ?? { name: k, type: '?', family: 'other' as const });
+    const [sourceKey, targetKey] = [columnsOf(sourceDescription.columns), columnsOf(targetDescription.columns)];
+    report.whole = { source, target, sourceTypes: sourceKey.map((c) => c.type), targetTypes: targetKey.map((c) => c.type), orderMayDiffer: orderMayDiffer(sourceKey, targetKey, sourceDialect === dialect) };
+  }
+  return { plan, report, emptyIsNull };
 }
 
 function positiveInteger(option: string, value: string): number {
@@ -174,10 +227,10 @@ export function verifyCommand(mapref: string, opts: { ranges: string; checksum?:
       const [latest] = await metadata.latestRuns(mapref, 1);
       const caveats = verifyCaveats(plan, latest?.status, emptyIsNull);
       const key = plan.strategy === 'NONE' ? [] : plan.keyed.key;
-      if (report.differing.length > 0) process.exitCode = 1;
+      if (report.differing.length > 0 && !keyOrderDiffers(report)) process.exitCode = 1;
       if (format !== 'text') {
         const rows = report.ranges.map((r) => ({ range: r.index === 0 ? 'NULL' : r.index, ...('nullKeys' in r.range ? {} : { after: r.range.after, upTo: r.range.upTo }), source: r.source.rows, target: r.target.rows, equal: !differs(r.source, r.target) }));
-        const verdict = { mapref, key, checksum: !!opts.checksum, equal: report.differing.length === 0, sourceRows: sum(report, 'source'), targetRows: sum(report, 'target'), caveats };
+        const verdict = { mapref, key, checksum: !!opts.checksum, equal: report.differing.length === 0 || keyOrderDiffers(report), ...(keyOrderDiffers(report) ? { comparedWhole: 'the source and the target compare the key differently' } : {}), sourceRows: sum(report, 'source'), targetRows: sum(report, 'target'), caveats };
         if (format === 'json') console.log(JSON.stringify({ ...verdict, ranges: rows }, null, 2));
         else for (const row of rows) console.log(JSON.stringify(row));
         return;

@@ -7,7 +7,7 @@
 // A load that ends with a warning is therefore an error here, and its transaction rolls back.
 import { Readable } from 'node:stream';
 import type { Pool, PoolConnection, QueryOptions, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { DuplicateKeyInBatchError } from '../../common/errors';
+import { DuplicateKeyInBatchError, KeyCollisionError } from '../../common/errors';
 import { encodeTabText } from '../tab-text';
 import type { CheckpointRow, RejectedRow, RowBatch, TargetTransaction } from '../dialect';
 import { readCheckpointRow, settleTruncate, writeCheckpointRow, type OwedTruncate } from './mariadb-checkpoint-table';
@@ -83,6 +83,18 @@ export class MariaDbTargetTransaction implements TargetTransaction {
       // ON DUPLICATE KEY UPDATE would apply two staged rows of one key one after the other.
       const twice = await run<RowDataPacket[]>(this.connection, `SELECT 1 FROM ${STAGE} GROUP BY ${keys} HAVING COUNT(*) > 1 LIMIT 1`);
       if (twice.length > 0) throw new DuplicateKeyInBatchError(key);
+      // A staged row whose key the target's collation calls equal to a target row's key with
+      // other bytes ('key7' and 'KEY7' under a _ci collation, 'a' and 'a ' under PAD SPACE)
+      // would overwrite a row of another source key: the merge would leave a row that is in
+      // no source row.
+      const on = key.map((k) => `t.${quoteMariaDbIdentifier(k)} = s.${quoteMariaDbIdentifier(k)}`).join(' AND ');
+      const sameBytes = key.map((k) => `CAST(t.${quoteMariaDbIdentifier(k)} AS BINARY) = CAST(s.${quoteMariaDbIdentifier(k)} AS BINARY)`).join(' AND ');
+      const select = key.map((k, i) => `s.${quoteMariaDbIdentifier(k)} AS s${i}, t.${quoteMariaDbIdentifier(k)} AS t${i}`).join(', ');
+      const clash = await run<RowDataPacket[]>(this.connection, `SELECT ${select} FROM ${STAGE} s JOIN ${relation} t ON ${on} WHERE NOT (${sameBytes}) LIMIT 1`);
+      if (clash.length > 0) {
+        const keyOf = (side: 's' | 't') => key.map((_, i) => String(clash[0][`${side}${i}`]));
+        throw new KeyCollisionError(key, keyOf('s'), keyOf('t'));
+      }
       const others = columns.filter((c) => !key.includes(c)).map(quoteMariaDbIdentifier);
       const updates = others.length ? others.map((c) => `${c} = VALUES(${c})`) : [`${quoteMariaDbIdentifier(key[0])} = ${quoteMariaDbIdentifier(key[0])}`];
       await run(this.connection, `INSERT INTO ${relation} (${list}) SELECT ${list} FROM ${STAGE} ON DUPLICATE KEY UPDATE ${updates.join(', ')}`);
