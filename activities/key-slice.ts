@@ -232,16 +232,22 @@ export async function keyBatch(
     if (upTo === null) return nothingLeft();
     // The checkpoint proves itself before it moves: bound back as the next read binds it, it
     // selects this batch's last row, after the batch's lower bound, and the source counts
-    // exactly the rows taken up to it. First, so that a key the source cannot compare as it
-    // sorts fails here, never retried, rather than as a short batch retried again and again.
-    // Asked after the rows were read: a row that a write put inside the range since is one
-    // the next batch would never read, and fails the proof too.
-    const problem = proofProblem(await rangeProof(p, after, upTo), taken, after, upTo);
-    if (problem !== null) throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), problem);
+    // exactly the rows taken up to it. Asked after the rows were read (a row that a write put
+    // inside the range since is one the next batch would never read, and fails the proof
+    // too), answered while the checkpoint row is written, and checked before the batch's
+    // count: a key the source cannot compare as it sorts fails, never retried, rather than as
+    // a short batch retried again and again.
+    const proof = rangeProof(p, after, upTo);
+    proof.catch(() => undefined);
+    const stop = upTo;
     // A range up to the BULKLMT-th key holds at least BULKLMT rows; the last range holds at
     // least its upper key's row. A batch that moved fewer rolls back.
     const least = last ? 1 : p.spec.bulklmt;
-    if (taken < least) throw new BatchCountError(input.mapref, row.batches + 1, taken, least, row.checkpoint, encodeCheckpoint(upTo));
+    const proven = async () => {
+      const problem = proofProblem(await proof, taken, after, stop);
+      if (problem !== null) throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), problem);
+      if (taken < least) throw new BatchCountError(input.mapref, row.batches + 1, taken, least, row.checkpoint, encodeCheckpoint(stop));
+    };
     // The run's end: one indexed look for rows after the final key (they arrived during the
     // run); found, the run goes on and loads them before it completes.
     if (last) await ctx.deps.faults?.('beforeEndCheck', at);
@@ -255,6 +261,7 @@ export async function keyBatch(
     // A range's progress goes to DMS_PRCPART after the commit, never to the run's one
     // DMS_PRCLOG row inside it: ranges loading at once must not queue behind its lock.
     await saveCheckpoint(ctx.metadata, { schema: p.schema, sharesMetadata: p.sharesMetadata && !range }, input.prcid, tx, next);
+    await proven();
     await ctx.deps.faults?.('beforeCommit', at);
     live.beatOrStop();
     return committed(stateOf(next), n, last, tieRun);
