@@ -37,9 +37,10 @@ export async function createOrUpgradeCheckpointTable(pool: pg.Pool, schema: stri
        )`,
     );
   } catch (err) {
-    // Two workers creating it at once: the loser sees a duplicate; the table exists.
+    // Two sessions creating it at once: the loser sees a duplicate (of the table's name, or of
+    // its row type: 42710, "type … already exists"); the table exists.
     const code = (err as { code?: string }).code;
-    if (code !== '23505' && code !== '42P07') throw err;
+    if (code !== '23505' && code !== '42P07' && code !== '42710') throw err;
   }
   // Columns added since the table was first created.
   await pool.query(`ALTER TABLE ${checkpointTable(schema)} ${ADDED_CHECKPOINT_COLUMNS.map((c) => `ADD COLUMN IF NOT EXISTS ${c} text`).join(', ')}`);

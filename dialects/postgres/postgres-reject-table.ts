@@ -31,9 +31,10 @@ export async function createRejectTable(pool: pg.Pool, schema: string): Promise<
     await pool.query(rejectTableDdl(schema));
     await pool.query(`CREATE INDEX IF NOT EXISTS dms_reject_run_idx ON ${rejectTable(schema)} (mapref, prcid)`);
   } catch (err) {
-    // Two workers creating it at once: the loser sees a duplicate; the table exists.
+    // Two sessions creating it at once: the loser sees a duplicate (of the table's name, or of
+    // its row type: 42710, "type … already exists"); the table exists.
     const code = (err as { code?: string }).code;
-    if (code !== '23505' && code !== '42P07') throw err;
+    if (code !== '23505' && code !== '42P07' && code !== '42710') throw err;
   }
 }
 
