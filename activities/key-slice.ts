@@ -239,15 +239,9 @@ export async function keyBatch(
     // a short batch retried again and again.
     const proof = rangeProof(p, after, upTo);
     proof.catch(() => undefined);
-    const stop = upTo;
     // A range up to the BULKLMT-th key holds at least BULKLMT rows; the last range holds at
     // least its upper key's row. A batch that moved fewer rolls back.
     const least = last ? 1 : p.spec.bulklmt;
-    const proven = async () => {
-      const problem = proofProblem(await proof, taken, after, stop);
-      if (problem !== null) throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), problem);
-      if (taken < least) throw new BatchCountError(input.mapref, row.batches + 1, taken, least, row.checkpoint, encodeCheckpoint(stop));
-    };
     // The run's end: one indexed look for rows after the final key (they arrived during the
     // run); found, the run goes on and loads them before it completes.
     if (last) await ctx.deps.faults?.('beforeEndCheck', at);
@@ -261,7 +255,9 @@ export async function keyBatch(
     // A range's progress goes to DMS_PRCPART after the commit, never to the run's one
     // DMS_PRCLOG row inside it: ranges loading at once must not queue behind its lock.
     await saveCheckpoint(ctx.metadata, { schema: p.schema, sharesMetadata: p.sharesMetadata && !range }, input.prcid, tx, next);
-    await proven();
+    const problem = proofProblem(await proof, taken, after, upTo);
+    if (problem !== null) throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), problem);
+    if (taken < least) throw new BatchCountError(input.mapref, row.batches + 1, taken, least, row.checkpoint, next.checkpoint!);
     await ctx.deps.faults?.('beforeCommit', at);
     live.beatOrStop();
     return committed(stateOf(next), n, last, tieRun);

@@ -25,7 +25,6 @@ interface Described {
 const CURSOR_NUMBERS_AND_DATES = new Set([1, 2, 3, 8, 9, 13, 0, 246, 10, 14, 12, 7]);
 const CURSOR_STRINGS = new Set([15, 253, 254]);
 const ENUM_OR_SET = 256 | 2048;
-const BINARY_CHARSET = 63;
 
 /**
  * Whether a key column may order a KEY cursor: its text, bound as the next read's lower bound,
@@ -78,7 +77,10 @@ export class MariaDbSource implements SourceDatabase {
     if (!found) {
       found = this.db.query({ sql: `${sql.sourceSubquery(query)}\nLIMIT 0` }).then(([, fields]) => {
         const list = fields as FieldPacket[];
-        return { fields: list, parts: new Map(list.map((f) => [f.name, { name: f.name, cast: typeOf(f).cast, key: typeOf(f).key }])) };
+        return { fields: list, parts: new Map(list.map((f) => {
+          const { cast, key } = typeOf(f);
+          return [f.name, { name: f.name, cast, key }];
+        })) };
       });
       found.catch(() => this.described.delete(query));
       this.described.set(query, found);
@@ -203,7 +205,7 @@ export class MariaDbSource implements SourceDatabase {
     // Ordered by every column (no unique key known): text columns then by their bytes, so that
     // rows their collation calls equal come in one order in every query.
     const { fields } = await this.fieldsOf(query);
-    const bytes = fields.length === order.length ? fields.filter((f) => f.characterSet !== BINARY_CHARSET && ['string', 'json'].includes(typeOf(f).family)).map((f) => f.name) : [];
+    const bytes = fields.length === order.length ? fields.filter((f) => ['string', 'json'].includes(typeOf(f).family)).map((f) => f.name) : [];
     const chunks = this.stream(query, sql.orderedSql(query, order, bytes), [offset], 1000)[Symbol.asyncIterator]();
     return cursorOver(chunks);
   }
