@@ -6,9 +6,11 @@
 // float printed short, bytes bound as text, an ENUM that sorts by position and compares as
 // text) fails one of the two, and the batch rolls back before its checkpoint moves, whatever
 // the type and whichever path moved its rows. Checked on every batch, in the source, after the
-// batch's read.
-import { encodeCheckpoint } from '../checkpoint';
+// batch's read. A checkpoint no batch of this version proved (one a user gives to move it, one
+// an older version wrote) proves itself where a read opens at it: it selects its own row.
+import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
 import type { KeyValue } from '../dialects';
+import { redactedMessage } from './failures';
 import type { JobPlan } from './job-plan';
 
 /** What the source says of a batch's bounds, bound the way the next read binds them. */
@@ -35,3 +37,58 @@ export function proofProblem(proof: RangeProof, taken: number, after: KeyValue |
   }
   return null;
 }
+
+/**
+ * What a read opening at a checkpoint learns of it. 'proven': the greatest source key up to
+ * the checkpoint, bound back the way the read binds it, is the checkpoint itself as the worker
+ * reads keys (its row is there, and the source compares the key's value equal to itself).
+ * 'gone': no source row has it, nor reads as it on either side of the bound (the row was
+ * deleted since; the proof the checkpoint had when it was committed or moved to stands).
+ * Otherwise the problem: the bound selects rows the worker reads as another key, or its own
+ * row is there and the bound does not select it.
+ */
+export async function openingProof(p: Pick<JobPlan, 'source' | 'keyed'>, at: KeyValue): Promise<'proven' | 'gone' | string> {
+  const text = encodeCheckpoint(at);
+  const upTo = await p.source.lastKey(p.keyed, null, at);
+  if (upTo !== null && encodeCheckpoint(upTo) === text) return 'proven';
+  const [equal, next] = await Promise.all([p.source.countKey(p.keyed, at), p.source.nthKey(p.keyed, at, 1)]);
+  const twin = [upTo, next].find((k) => k !== null && encodeCheckpoint(k) === text);
+  if (equal === 0 && !twin) return 'gone';
+  const selects = equal > 0 ? `selects ${equal} row(s) whose key the worker reads as ${encodeCheckpoint(upTo!)}` : 'selects no row, though a source row has that key';
+  return `opened at key ${text}, which, bound back into the source's comparison the way the read binds it, ${selects}: the source does not compare the key's value as the worker reads it, so the read would not start right after the checkpoint's row`;
+}
+
+/**
+ * A key a user gives to move a checkpoint to (signal resetCheckpoint, `dms checkpoint reset
+ * --to`): its columns as the key's, the database's parse of each as the key column's type,
+ * and the key of a source row, proven as a read opening at it proves it (the load goes on
+ * after that row). Returns the key as the worker reads it. Throws ResetKeyError for the
+ * caller to name its own field and fix.
+ */
+export async function checkedResetKey(p: Pick<JobPlan, 'source' | 'keyed'>, to: string): Promise<KeyValue> {
+  let key: KeyValue;
+  try {
+    key = decodeCheckpoint(to, p.keyed.key.length);
+    await p.source.nthKey(p.keyed, key, 1); // the database parses the values as the key's types
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (err instanceof CheckpointFormatError) throw new ResetKeyError(err.message);
+    if (code?.startsWith('22')) throw new ResetKeyError(`is not a value of the key (${p.keyed.key.join(', ')}): ${redactedMessage(err as Error)}`);
+    throw err;
+  }
+  const proof = await openingProof(p, key);
+  if (proof !== 'proven' && proof !== 'gone') {
+    // A form of the key the source reads otherwise ('1.5' for a DECIMAL(9,2) key 1.50): the
+    // key of the row it selects, as the worker reads it, if that one proves itself.
+    const [row, equal] = await Promise.all([p.source.lastKey(p.keyed, null, key), p.source.countKey(p.keyed, key)]);
+    if (row !== null && equal > 0 && (await openingProof(p, row)) === 'proven') return row;
+  }
+  if (proof === 'gone') {
+    throw new ResetKeyError(`is the key of no source row (${p.keyed.key.join(', ')}): a checkpoint must select its own row, so that the source is seen to compare it as the worker reads it; give the key of the last row to keep (the load goes on after it)`);
+  }
+  if (proof !== 'proven') throw new ResetKeyError(proof.replace(/^opened at key \S+, which,/, 'as a checkpoint,'));
+  return key;
+}
+
+/** Why a key given to move a checkpoint to is refused (the caller names its field and fix). */
+export class ResetKeyError extends Error {}

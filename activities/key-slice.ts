@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
 import { CheckpointFormatError, decodeCheckpoint, decodeRangeMeta, encodeCheckpoint, encodeRangeMeta, ownedRow, partitionRowKey, sameState, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
 import { BatchCountError, CheckpointProofError, ConfigError } from '../common/errors';
 import { alreadyCommitted, committed } from './batch-result';
-import { proofProblem, rangeProof } from './checkpoint-proof';
+import { openingProof, proofProblem, rangeProof } from './checkpoint-proof';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 import type { BatchPlace, RunContext } from './run-context';
@@ -24,7 +24,7 @@ export async function keySlice(ctx: RunContext, input: BatchInput, p: JobPlan, a
   const lookahead: Lookahead = { next: null };
   const reading: Reading = { cursor: null };
   try {
-    let result = await keyBatch(ctx, input, p, input.expected, at, live, lookahead, reading);
+    let result = await keyBatch(ctx, input, p, input.expected, at, live, lookahead, reading, true);
     let loaded = result.rowsInBatch;
     let tie = { rows: result.tieRun, batch: result.state.batches };
     for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
@@ -128,6 +128,7 @@ export async function keyBatch(
   live: Live,
   lookahead?: Lookahead,
   reading?: Reading,
+  opening = false,
 ): Promise<BatchResult> {
   await ctx.deps.faults?.('beforeLock', at);
   const range = input.partition;
@@ -177,6 +178,14 @@ export async function keyBatch(
       if (!(err instanceof CheckpointFormatError)) throw err;
       throw new ConfigError(input.mapref, 'DMS_CHKPNT', err.message, `correct the checkpoint, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
     }
+    // A read opening at a checkpoint this slice did not commit (a resume, a retry, a new slice,
+    // a range's start) proves it first: it selects its own row. One no source row has is gone
+    // since, said and read after as the source compares it; one whose row is there and does
+    // not compare equal to itself (an earlier version wrote it, unproven) stops the run.
+    const opened = opening && after !== null ? await openingProof(p, after) : 'proven';
+    if (opened === 'gone') {
+      Context.current().log.warn(`Mapping ${input.mapref}: no source row has the checkpoint key ${encodeCheckpoint(after!)} (${keyDescription(p)}) any more; the read goes on after it as the source compares it`);
+    } else if (opened !== 'proven') throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), opened);
     // The batch ends at the key of its BULKLMT-th row, inclusive: rows sharing that key
     // travel together, so a non-unique key never splits (and never loses) a run of ties.
     let upTo: string[] | null = null;

@@ -1,15 +1,16 @@
 // Signal resetCheckpoint's activity: moves a running KEY load's checkpoint, under the same
 // fence as a batch.
-import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint, ownedRow, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
+import { encodeCheckpoint, ownedRow, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
 import { ConfigError } from '../common/errors';
-import { redactedMessage } from './failures';
+import { checkedResetKey, ResetKeyError } from './checkpoint-proof';
 import { classified, planFor, type RunContext } from './run-context';
 import type { BatchState, ResetInput } from './types';
 
 /**
  * Moves a running KEY load's checkpoint (signal resetCheckpoint): to the start, or to a
- * key the user gives, checked against the key's columns and types on the source. The
- * counts of batches and rows go on counting what the run loads, reloads included.
+ * key the user gives, checked against the key's columns and types on the source and proven
+ * to select its own row (checkpoint-proof.ts). The counts of batches and rows go on counting
+ * what the run loads, reloads included.
  */
 export async function resetCheckpoint(ctx: RunContext, input: ResetInput): Promise<BatchState> {
   return classified(ctx, async () => {
@@ -22,13 +23,10 @@ export async function resetCheckpoint(ctx: RunContext, input: ResetInput): Promi
     let key: string[] | null = null;
     if (input.to !== null) {
       try {
-        key = decodeCheckpoint(input.to, p.keyed.key.length);
-        await p.source.nthKey(p.keyed, key, 1); // the database parses the values as the key's types
+        key = await checkedResetKey(p, input.to);
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (!(err instanceof CheckpointFormatError) && !code?.startsWith('22')) throw err;
-        const why = err instanceof CheckpointFormatError ? err.message : `is not a value of the key (${p.keyed.key.join(', ')}): ${redactedMessage(err as Error)}`;
-        throw new ConfigError(mapref, 'resetCheckpoint', `got "to": ${JSON.stringify(input.to)}, which ${why}`, fix);
+        if (!(err instanceof ResetKeyError)) throw err;
+        throw new ConfigError(mapref, 'resetCheckpoint', `got "to": ${JSON.stringify(input.to)}, which ${err.message}`, fix);
       }
     }
     const state = await p.target.transaction(async (tx) => {

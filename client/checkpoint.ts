@@ -4,9 +4,9 @@
 // DMS_PRCLOG, so that the next run resumes from it.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DatabaseRegistry } from '../activities/databases';
-import { redactedMessage } from '../activities/failures';
+import { checkedResetKey, ResetKeyError } from '../activities/checkpoint-proof';
 import { planMapping, type JobPlan } from '../activities/job-plan';
-import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint, isPartitionsParam1, readParam1, type CheckpointRow } from '../checkpoint';
+import { encodeCheckpoint, isPartitionsParam1, readParam1, type CheckpointRow } from '../checkpoint';
 import { ConfigError, EnvError } from '../common/errors';
 import type { Metadata } from '../metadata/repository';
 import type { RunRow } from '../migrations/schema';
@@ -47,19 +47,14 @@ export function resetMeaning(plan: Pick<JobPlan, 'upsertKey'> & { spec: { loadmo
   return `every row is loaded again${running ? ' (without truncating)' : ''}: ${twice}`;
 }
 
-/** The key a user gave, checked as the signal checks it: its columns and the key's types. */
+/** The key a user gave, checked as the signal checks it: its columns, the key's types, a source row's key. */
 async function checkedKey(plan: JobPlan, to: string): Promise<string[]> {
-  const { mapref } = plan.spec;
-  const fix = 'give the key as DMS_PRCLOG.PARAM1 shows it (a JSON array for a key of several columns), or leave --to out for the start';
   try {
-    const key = decodeCheckpoint(to, plan.keyed.key.length);
-    await plan.source.nthKey(plan.keyed, key, 1); // the database parses the values as the key's types
-    return key;
+    return await checkedResetKey(plan, to);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (!(err instanceof CheckpointFormatError) && !code?.startsWith('22')) throw err;
-    const why = err instanceof CheckpointFormatError ? err.message : `is not a value of the key (${plan.keyed.key.join(', ')}): ${redactedMessage(err as Error)}`;
-    throw new ConfigError(mapref, '--to', `got '${to}', which ${why}`, fix);
+    if (!(err instanceof ResetKeyError)) throw err;
+    const fix = 'give the key as DMS_PRCLOG.PARAM1 shows it (a JSON array for a key of several columns), or leave --to out for the start';
+    throw new ConfigError(plan.spec.mapref, '--to', `got '${to}', which ${err.message}`, fix);
   }
 }
 

@@ -74,6 +74,12 @@ describe('dms checkpoint', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^dms: Mapping CKAPP: --to got 'abc', which is not a value of the key \(sale_id\): .*Fix: give the key as DMS_PRCLOG.PARAM1 shows it/);
 
+    // A checkpoint selects its own row: a key no source row has is refused before it is written.
+    const absent = await dms('checkpoint', 'reset', 'CKAPP', '--to', '-5');
+    expect(absent.code).toBe(1);
+    expect(absent.stderr).toMatch(/^dms: Mapping CKAPP: --to got '-5', which is the key of no source row \(sale_id\): a checkpoint must select its own row.*Fix: give the key as DMS_PRCLOG.PARAM1 shows it/);
+    expect((await dms('checkpoint', 'show', 'CKAPP')).stdout).toContain(`the next run resumes run ${cancelled.prcid} after '15000'`);
+
     const reset = await dms('checkpoint', 'reset', 'CKAPP', '--to', '9000');
     expect(reset.stdout).toMatch(/^Mapping CKAPP: checkpoint reset to '9000', recorded as run \d+ \('CN'\) in DMS_PRCLOG$/m);
     expect(reset.stdout).toContain("the load goes on after '9000': rows the target already holds there will be in it twice unless you delete them first");
@@ -139,6 +145,26 @@ describe("the earlier implementation's clear-checkpoint runbook", () => {
     await expectExact('t_cksql');
     expect(h.workerOutput()).toMatch(/Mapping CKSQL: the checkpoint of run \d+ was cleared \(DMS_PRCLOG.PARAM1 set to NULL\); loading from the start/);
     await withClient(h.dbs.source, (c) => c.query(`UPDATE sales SET note = 'note 1' || E'\\twith\\ttabs\\\\ and \\n newline é' WHERE sale_id = 3`));
+  });
+
+  it('stops a resume at a checkpoint that does not select its own row, before a row moves', async () => {
+    // A checkpoint no batch of this version proved, as an earlier version might have written
+    // it: '15000.0' for a numeric key the worker reads as '15000'. Bound back, it selects the
+    // row the worker reads otherwise: the read opening at it refuses it, never retried.
+    await createFactTarget(h.dbs.target, 't_ckold');
+    const srcquery = 'SELECT sale_id::numeric AS sale_id, store_id, amount, sold_at, note FROM sales';
+    await registerMapping(h.dbs, { mapref: 'CKOLD', batchSize: 1000, trgtbnm: 'T_CKOLD', srcquery });
+    await cancelledAtBatch5('CKOLD');
+    await withClient(h.dbs.target, (c) => c.query(`UPDATE dms_chkpnt SET chkpnt = '15000.0' WHERE mapref = 'CKOLD'`));
+    await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_prclog SET param1 = '15000.0' WHERE mapref = 'CKOLD' AND status = 'CN'`));
+    expect(await failureOf(await start('CKOLD'))).toMatch(
+      /^Mapping CKOLD: CHKPNTCOLUMN sale_id \(numeric\): batch 6 opened at key 15000.0, which, bound back into the source's comparison the way the read binds it, selects 1 row\(s\) whose key the worker reads as 15000: .* The batch was rolled back: none of its rows was loaded and the checkpoint did not move/,
+    );
+    expect((await tableDigest(h.dbs.target, 't_ckold', 'sale_id')).count).toBe(5000);
+    // Moved to the key as the worker reads it, the load resumes and ends exact.
+    expect((await dms('checkpoint', 'reset', 'CKOLD', '--to', '15000.0')).stdout).toMatch(/^Mapping CKOLD: checkpoint reset to '15000', recorded as run/m);
+    await (await start('CKOLD')).result();
+    await expectExact('t_ckold');
   });
 
   it('refuses PARAM1 set by hand to another key, naming dms checkpoint reset, and moves no row', async () => {
