@@ -44,15 +44,20 @@ export interface VerifyReport {
 /**
  * Whether the two databases may compare a key differently, so that a row lies in one range on
  * the source and in another on the target: a key column of another family on each side, or a
- * text key in two kinds of database (their collations differ: case, accents, trailing spaces)
- * or of two types.
+ * text key in two kinds of database (their collations differ: case, accents, trailing spaces),
+ * of two types, or of two collations (or one the database could not name).
  */
 export function orderMayDiffer(source: ColumnInfo[], target: ColumnInfo[], sameDialect: boolean): boolean {
   return source.some((s, i) => {
     const t = target[i];
     if (!t || s.family !== t.family) return true;
-    return s.family === 'string' && (!sameDialect || s.type !== t.type);
+    return s.family === 'string' && (!sameDialect || s.type !== t.type || !s.collation || s.collation !== t.collation);
   });
+}
+
+/** A key column's type as the report names it: with its collation where it has one. */
+export function typeWithCollation(c: ColumnInfo): string {
+  return c.collation ? `${c.type} COLLATE ${c.collation}` : c.type;
 }
 
 /**
@@ -200,9 +205,11 @@ export async function verifyMapping(
       plan.source.describeQuery(spec.srcquery),
       targetReader.describeQuery(targetQuery.query),
     ]);
-    const columnsOf = (described: ColumnInfo[]) => key.map((k) => described.find((c) => c.name === k) ?? { name: k, type: '?', family: 'other' as const });
-    const [sourceKey, targetKey] = [columnsOf(sourceDescription.columns), columnsOf(targetDescription.columns)];
-    report.whole = { source, target, sourceTypes: sourceKey.map((c) => c.type), targetTypes: targetKey.map((c) => c.type), orderMayDiffer: orderMayDiffer(sourceKey, targetKey, sourceDialect === dialect) };
+    const [sourceCollations, targetCollations] = await Promise.all([plan.source.keyCollations?.(spec.srcquery, key), targetReader.keyCollations?.(targetQuery.query, key)]);
+    const columnsOf = (described: ColumnInfo[], collations: (string | null)[] | undefined): ColumnInfo[] =>
+      key.map((k, i) => ({ ...(described.find((c) => c.name === k) ?? { name: k, type: '?', family: 'other' as const }), collation: collations?.[i] ?? null }));
+    const [sourceKey, targetKey] = [columnsOf(sourceDescription.columns, sourceCollations), columnsOf(targetDescription.columns, targetCollations)];
+    report.whole = { source, target, sourceTypes: sourceKey.map(typeWithCollation), targetTypes: targetKey.map(typeWithCollation), orderMayDiffer: orderMayDiffer(sourceKey, targetKey, sourceDialect === dialect) };
   }
   return { plan, report, emptyIsNull };
 }

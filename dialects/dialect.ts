@@ -123,6 +123,8 @@ export interface ColumnInfo {
   type: string;
   /** The type's family: columns of one family (but 'other') are compatible whatever their names. */
   family: TypeFamily;
+  /** The collation it compares by, where asked (SourceDatabase.keyCollations). */
+  collation?: string | null;
 }
 
 export interface QueryDescription {
@@ -191,6 +193,12 @@ export interface SourceDatabase {
   ping(): Promise<void>;
   /** The columns the query returns, without reading any row. */
   describeQuery(query: string): Promise<QueryDescription>;
+  /**
+   * The collation each of `columns` compares by, as the database names it (a database's
+   * default resolved to its name), null for a column without one or where the dialect cannot
+   * tell: two sides whose text keys differ in it may order and compare them differently.
+   */
+  keyCollations?(query: string, columns: string[]): Promise<(string | null)[]>;
   /**
    * The key of the n-th row (1-based) after `after` in key order, or null when fewer remain;
    * with `upTo` (a partition's end), among the keys up to and including it only.

@@ -94,6 +94,19 @@ export class MariaDbSource implements SourceDatabase {
     return q.key.map((k) => parts.get(k) ?? { name: k, cast: null });
   }
 
+  async keyCollations(query: string, columns: string[]): Promise<(string | null)[]> {
+    const { fields } = await this.fieldsOf(query);
+    const ids = columns.map((c) => {
+      const f = fields.find((x) => x.name === c);
+      return f && typeOf(f).family === 'string' ? f.characterSet : undefined;
+    });
+    const known = ids.filter((id): id is number => typeof id === 'number');
+    if (known.length === 0) return columns.map(() => null);
+    const [rows] = await this.db.query<RowDataPacket[]>({ sql: 'SELECT ID, COLLATION_NAME FROM information_schema.COLLATIONS WHERE ID IN (?)', values: [known] });
+    const names = new Map(rows.map((r) => [Number(r.ID), String(r.COLLATION_NAME)]));
+    return ids.map((id) => (id === undefined ? null : (names.get(id) ?? null)));
+  }
+
   async describeQuery(query: string): Promise<QueryDescription> {
     const { fields } = await this.fieldsOf(query);
     const columns: ColumnInfo[] = fields.map((f) => {

@@ -6,6 +6,7 @@ import type { ColumnInfo, KeyedQuery, KeyRange, KeyValue, QueryDescription, Rang
 import { asText, extended, identityOf, typesOf } from './postgres-session';
 import {
   countKeySql,
+  keyCollationsSql,
   countNullKeysSql,
   estimateSql,
   keyBeforeSql,
@@ -52,6 +53,20 @@ export class PostgresSource implements SourceDatabase {
     const columns: ColumnInfo[] = fields.map((f, i) => ({ name: f.name, type: types[i].name, family: types[i].family }));
     const uniqueKeys = await uniqueKeysOf(this.pool, query, fields);
     return { columns, uniqueKeys };
+  }
+
+  async keyCollations(query: string, columns: string[]): Promise<(string | null)[]> {
+    const { fields, types } = await this.fieldsOf(query);
+    const strings = columns.filter((c) => types[fields.findIndex((f) => f.name === c)]?.family === 'string');
+    if (strings.length === 0) return columns.map(() => null);
+    const { rows } = await this.pool.query<Record<string, string | null>>(extended({ text: keyCollationsSql(query, strings) }));
+    const row = rows[0];
+    return columns.map((c) => {
+      const i = strings.indexOf(c);
+      if (i < 0) return null;
+      const name = row[`c${i}`];
+      return name === '"default"' ? `"default" (${row.datcollate})` : name;
+    });
   }
 
   private async oneKey(text: string, values: unknown[]): Promise<KeyValue | null> {

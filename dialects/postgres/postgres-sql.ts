@@ -134,6 +134,15 @@ export function countNullKeysSql(query: string, key: string[]): string {
   return `${sourceSubquery(query, 'count(*) AS n')}\nWHERE ${anyNull(key)}`;
 }
 
+/**
+ * The collation of each of the query's text `columns` (named c0, c1, …), and the database's
+ * default one (datcollate), read without a row: one row whatever the query returns.
+ */
+export function keyCollationsSql(query: string, columns: string[]): string {
+  const each = columns.map((c, i) => `pg_collation_for(s.${quotePostgresIdentifier(c)}) AS c${i}`).join(', ');
+  return `SELECT ${each}, (SELECT datcollate FROM pg_database WHERE datname = current_database()) AS datcollate\nFROM (${sourceSubquery(query)}\nLIMIT 0) AS s RIGHT JOIN (SELECT 1) AS one ON true`;
+}
+
 /** How many rows share one key value. Parameters: [...key]. */
 export function countKeySql(query: string, key: string[]): string {
   return `${sourceSubquery(query, 'count(*) AS n')}\nWHERE ${tuple(key)} = ${params(key.length, 1)}`;

@@ -2,7 +2,7 @@
 // planner builds them, reduced to the fields the notes read.
 import { describe, expect, it } from 'vitest';
 import type { JobPlan } from '../../activities/job-plan';
-import { formatReport, keyOrderDiffers, orderMayDiffer, verifyCaveats, type RangeReport, type VerifyReport } from '../../client/verify';
+import { formatReport, keyOrderDiffers, orderMayDiffer, typeWithCollation, verifyCaveats, type RangeReport, type VerifyReport } from '../../client/verify';
 import type { ColumnInfo } from '../../dialects';
 import { oracleDialect } from '../../dialects/oracle/oracle-dialect';
 
@@ -47,13 +47,20 @@ describe('the verdict where ranges differ', () => {
 });
 
 describe('whether two databases may order a key differently', () => {
-  const col = (type: string, family: ColumnInfo['family']): ColumnInfo => ({ name: 'k', type, family });
+  const col = (type: string, family: ColumnInfo['family'], collation?: string): ColumnInfo => ({ name: 'k', type, family, collation });
   it.each([
     { name: 'integers in two kinds of database', source: col('int', 'number'), target: col('integer', 'number'), sameDialect: false, differ: false },
-    { name: 'text of one type in one kind of database', source: col('text', 'string'), target: col('text', 'string'), sameDialect: true, differ: false },
+    { name: 'text of one type and collation in one kind of database', source: col('text', 'string', '"C"'), target: col('text', 'string', '"C"'), sameDialect: true, differ: false },
+    { name: 'text of one type in two collations of one kind of database', source: col('text', 'string', '"und-x-icu"'), target: col('text', 'string', '"default" (C.UTF-8)'), sameDialect: true, differ: true },
+    { name: 'text whose collation the database could not name', source: col('text', 'string'), target: col('text', 'string'), sameDialect: true, differ: true },
     { name: 'text in two kinds of database (two collations)', source: col('varchar', 'string'), target: col('text', 'string'), sameDialect: false, differ: true },
     { name: 'a time read as text on the target', source: col('time(6)', 'datetime'), target: col('text', 'string'), sameDialect: false, differ: true },
   ])('$name: $differ', ({ source, target, sameDialect, differ }) => {
     expect(orderMayDiffer([source], [target], sameDialect)).toBe(differ);
+  });
+
+  it('names a collation with the type', () => {
+    expect(typeWithCollation(col('text', 'string', '"und-x-icu"'))).toBe('text COLLATE "und-x-icu"');
+    expect(typeWithCollation(col('int', 'number'))).toBe('int');
   });
 });
