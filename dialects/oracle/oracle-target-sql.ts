@@ -53,6 +53,9 @@ export interface TargetColumn {
   type: string;
 }
 
+/** A date and time, then a fraction and an offset a DATE has no room for (replaced by the first group). */
+const DATE_PART = '^([0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9:]{8})?)[.0-9]*([+-][0-9:]+)?';
+
 /**
  * A bind (text in RowBatch's form) as the target column's type: numbers through TO_NUMBER,
  * dates and timestamps through their ISO formats (a zoned value's +00 read as its zone), bytes
@@ -62,7 +65,9 @@ export function valueBind(type: string, bind: string): string {
   const bare = type.replace(/\(\d+\)/g, '');
   switch (bare) {
     case 'DATE':
-      return `TO_DATE(SUBSTR(${bind}, 1, 19), 'YYYY-MM-DD HH24:MI:SS')`;
+      // A timestamp's fraction and offset dropped; anything after them (' BC') kept, so
+      // that the conversion refuses it rather than load the year as AD.
+      return `TO_DATE(REGEXP_REPLACE(${bind}, '${DATE_PART}', '\\1'), 'YYYY-MM-DD HH24:MI:SS')`;
     case 'TIMESTAMP':
       return `TO_TIMESTAMP(${bind}, 'YYYY-MM-DD HH24:MI:SS.FF9')`;
     case 'TIMESTAMP WITH TIME ZONE':

@@ -105,15 +105,23 @@ export function valueRead(typeName: string, expr: string): string {
     case 'INTERVAL YEAR TO MONTH':
       return `TO_CHAR(${expr})`;
     case 'DATE':
-      return `TO_CHAR(${expr}, ${VALUE_DATE_FORMAT})`;
+      return `TO_CHAR(${expr}, ${VALUE_DATE_FORMAT})${bc(expr)}`;
     case 'TIMESTAMP':
-      return `TO_CHAR(${expr}, ${VALUE_TIMESTAMP_FORMAT})`;
+      return `TO_CHAR(${expr}, ${VALUE_TIMESTAMP_FORMAT})${bc(expr)}`;
     case 'TIMESTAMP WITH TIME ZONE':
     case 'TIMESTAMP WITH LOCAL TIME ZONE':
-      return `TO_CHAR(SYS_EXTRACT_UTC(${expr}), ${VALUE_TIMESTAMP_FORMAT}) || '+00'`;
+      return `TO_CHAR(SYS_EXTRACT_UTC(${expr}), ${VALUE_TIMESTAMP_FORMAT}) || '+00'${bc(`SYS_EXTRACT_UTC(${expr})`)}`;
     default:
       return keyRead(typeName, expr);
   }
+}
+
+/**
+ * A value before year 1 ends in ' BC', as PostgreSQL writes and reads it: YYYY alone prints
+ * 4000 BC as the year 4000, which another engine would load as AD.
+ */
+function bc(expr: string): string {
+  return ` || CASE WHEN ${expr} < DATE '0001-01-01' THEN ' BC' END`;
 }
 
 /** Types whose text never holds a tab, newline, carriage return or backslash (RowBatch.plain). */

@@ -2,7 +2,7 @@
 // node-oracledb names them in a query's metadata (`dbTypeName`).
 import { describe, expect, it } from 'vitest';
 import { ORACLE_SESSION, oraclePoolSettings } from '../../dialects/oracle/oracle-connection';
-import { inexactKeyType, isOrderable, keyBind, keyRead, oracleFamily } from '../../dialects/oracle/oracle-types';
+import { inexactKeyType, isOrderable, keyBind, keyRead, oracleFamily, valueRead } from '../../dialects/oracle/oracle-types';
 
 describe('Oracle CONURL', () => {
   it('becomes an Easy Connect string, the port 1521 by default, the password kept apart', () => {
@@ -50,5 +50,13 @@ describe('Oracle types', () => {
     expect(keyBind('TIMESTAMP WITH TIME ZONE', ':k1')).toBe(`TO_TIMESTAMP_TZ(:k1, 'SYYYY-MM-DD HH24:MI:SS.FF9TZH')`);
     expect([keyRead('RAW', 'c'), keyBind('RAW', ':k1')]).toEqual(['LOWER(RAWTOHEX(c))', 'HEXTORAW(:k1)']);
     expect([keyRead('VARCHAR2', 'c'), keyBind('VARCHAR2', ':k1')]).toEqual(['c', ':k1']);
+  });
+
+  it('read a date or timestamp value before year 1 with the BC that PostgreSQL reads, not as a year AD', () => {
+    expect(valueRead('DATE', 'c')).toBe(`TO_CHAR(c, 'YYYY-MM-DD HH24:MI:SS') || CASE WHEN c < DATE '0001-01-01' THEN ' BC' END`);
+    expect(valueRead('TIMESTAMP', 'c')).toBe(`TO_CHAR(c, 'YYYY-MM-DD HH24:MI:SS.FF9') || CASE WHEN c < DATE '0001-01-01' THEN ' BC' END`);
+    expect(valueRead('TIMESTAMP WITH TIME ZONE', 'c')).toBe(
+      `TO_CHAR(SYS_EXTRACT_UTC(c), 'YYYY-MM-DD HH24:MI:SS.FF9') || '+00' || CASE WHEN SYS_EXTRACT_UTC(c) < DATE '0001-01-01' THEN ' BC' END`,
+    );
   });
 });

@@ -109,7 +109,7 @@ describe('the one table a plain query reads', () => {
 describe("Oracle's row and look-back SQL", () => {
   it('reads each column in the text form rows travel in, LOBs for the driver', () => {
     expect(rowSelect([{ name: 'ID', type: 'NUMBER' }, { name: 'AT', type: 'TIMESTAMP WITH TIME ZONE' }, { name: 'R', type: 'RAW' }, { name: 'N', type: 'CLOB' }, { name: 'V', type: 'VARCHAR2' }])).toBe(
-      `TO_CHAR(dms_src."ID", 'TM9') AS "ID", TO_CHAR(SYS_EXTRACT_UTC(dms_src."AT"), 'YYYY-MM-DD HH24:MI:SS.FF9') || '+00' AS "AT", ` +
+      `TO_CHAR(dms_src."ID", 'TM9') AS "ID", TO_CHAR(SYS_EXTRACT_UTC(dms_src."AT"), 'YYYY-MM-DD HH24:MI:SS.FF9') || '+00' || CASE WHEN SYS_EXTRACT_UTC(dms_src."AT") < DATE '0001-01-01' THEN ' BC' END AS "AT", ` +
         `CASE WHEN dms_src."R" IS NOT NULL THEN '\\x' || LOWER(RAWTOHEX(dms_src."R")) END AS "R", dms_src."N" AS "N", dms_src."V" AS "V"`,
     );
     expect(lobFetch([{ name: 'N', type: 'NCLOB' }, { name: 'B', type: 'BLOB' }, { name: 'V', type: 'VARCHAR2' }]).fetchInfo).toEqual({ N: { type: oracledb.STRING }, B: { type: oracledb.BUFFER } });

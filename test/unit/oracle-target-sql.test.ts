@@ -41,7 +41,7 @@ describe('loading text values into typed Oracle columns', () => {
     expect(valueBind('TIMESTAMP(6)', ':k1')).toBe(`TO_TIMESTAMP(:k1, 'YYYY-MM-DD HH24:MI:SS.FF9')`);
     expect(valueBind('TIMESTAMP(6) WITH TIME ZONE', ':k1')).toBe(`TO_TIMESTAMP_TZ(:k1, 'YYYY-MM-DD HH24:MI:SS.FF9TZH')`);
     // DATE has no fraction: a timestamp's is dropped (docs/oracle.md).
-    expect(valueBind('DATE', ':k1')).toBe(`TO_DATE(SUBSTR(:k1, 1, 19), 'YYYY-MM-DD HH24:MI:SS')`);
+    expect(valueBind('DATE', ':k1')).toBe(`TO_DATE(REGEXP_REPLACE(:k1, '^([0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9:]{8})?)[.0-9]*([+-][0-9:]+)?', '\\1'), 'YYYY-MM-DD HH24:MI:SS')`);
     expect(valueBind('RAW', ':k1')).toBe('HEXTORAW(SUBSTR(:k1, 3))');
     expect(valueBind('VARCHAR2', ':k1')).toBe(':k1');
   });
