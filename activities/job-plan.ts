@@ -41,6 +41,8 @@ export interface JobPlan {
   lookback: { window: string; type: string } | null;
   /** Fix hints in the source's SQL (SRCQUERY runs there). */
   hints: SqlHints;
+  /** Fix hints in the target's SQL. */
+  targetHints: SqlHints;
   /** KEY: the dialect's way to move (or merge) a range without decoding rows, if it has one. */
   mover: RangeMover | null;
   /** ROWCOUNT appends: the dialect's way to move ordered rows without decoding them, if it has one. */
@@ -195,6 +197,7 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
     lookback = { window: spec.chkpntlookback, type };
   }
   const upsertKey = spec.loadmode === 'UPSERT' || lookback ? await resolveUpsertKey(spec, trgDialect, target, schema, table, names) : null;
+  if (upsertKey) await refuseMergingKeys(spec, source, sourceColumns, upsertKey, targetByName, { trgDialect, sameDialect: srcDialect === trgDialect, schema, table });
 
   // A unique key of the one table the source reads makes the order total: where the user's
   // key is not unique, its missing columns break ties, so batches stay near BULKLMT.
@@ -261,6 +264,7 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
   const orderedMover = strategy === 'ROWCOUNT' && !upsertKey && spec.rejectlmt === 0 && target.orderedMover ? await target.orderedMover(source, keyed, schema, table, names) : null;
   return {
     hints: srcDialect.hints,
+    targetHints: trgDialect.hints,
     mover,
     orderedMover,
     sharesMetadata: targetIdentity !== null && targetIdentity === metadataIdentity.id,
@@ -280,6 +284,38 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
     table,
     columns: names,
   };
+}
+
+/**
+ * A merge matches rows on the target's key: where the target compares a key column's text
+ * calling case or accent variants equal (a _ci collation, a nondeterministic one, citext) and
+ * the source keeps them apart (another collation), two source rows would merge into one
+ * target row, and the run would complete with a row that is in no source row. Seen from the
+ * two collations, before any row moves. Trailing spaces under PAD SPACE, which no collation
+ * name shows, are left to each batch's own check (KeyCollisionError).
+ */
+async function refuseMergingKeys(
+  spec: MappingSpec,
+  source: SourceDatabase,
+  sourceColumns: ColumnInfo[],
+  key: string[],
+  targetByName: Map<string, ColumnInfo>,
+  at: { trgDialect: Dialect; sameDialect: boolean; schema: string; table: string },
+): Promise<void> {
+  const text = key.filter((k) => sourceColumns.find((c) => c.name === k)?.family === 'string' && targetByName.get(k)?.exactText === false);
+  if (text.length === 0) return;
+  const collations = (await source.keyCollations?.(spec.srcquery, text)) ?? text.map(() => null);
+  const i = text.findIndex((k, n) => !(at.sameDialect && collations[n] !== null && collations[n] === targetByName.get(k)!.collation));
+  if (i < 0) return;
+  const column = targetByName.get(text[i])!;
+  const q = (name: string) => at.trgDialect.quoteIdentifier(name);
+  const sourceSide = collations[i] ? `compares it by ${collations[i]}` : 'compares it by its own rules';
+  throw new ConfigError(
+    spec.mapref,
+    'TRGKEYCOLS',
+    `matches rows on "${column.name}", which the target compares by ${column.collation ?? column.type} (${column.type}), calling keys equal that differ in case or accents; the source ${sourceSide}, so it may hold two such keys, and an UPSERT would merge their rows into one target row. No row was moved`,
+    `give the target's key column a collation that compares characters exactly (${at.trgDialect.hints.exactCollation(`${q(at.schema)}.${q(at.table)}`, q(column.name), column.type)}), or the source's own collation, or load with another LOADMODE`,
+  );
 }
 
 /** TRGKEYCOLS for UPSERT: returned by the source, and exactly the columns of a unique index of the target. */

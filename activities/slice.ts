@@ -37,7 +37,7 @@ function mappingErrorOf(p: JobPlan, err: unknown): unknown {
       p.spec.mapref,
       'TRGKEYCOLS',
       `(${key}): the source row with key ${JSON.stringify(err.incoming)} would overwrite the target row with key ${JSON.stringify(err.existing)}, which the target's comparison calls equal (a case- or accent-insensitive collation, or trailing spaces ignored) though the source keeps them apart; the batch was rolled back`,
-      `give the target's key columns a collation that compares bytes (on MariaDB, e.g. ALTER TABLE ... MODIFY ${err.key[0]} VARCHAR(n) COLLATE utf8mb4_nopad_bin), or make SRCQUERY return keys the target tells apart`,
+      `give the target's key columns a collation that compares bytes (e.g. ${p.targetHints.exactCollation(p.table, err.key[0], '<its type>')}), or make SRCQUERY return keys the target tells apart`,
     );
   }
   if (!(err instanceof DuplicateKeyInBatchError)) return err;

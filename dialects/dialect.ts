@@ -123,8 +123,14 @@ export interface ColumnInfo {
   type: string;
   /** The type's family: columns of one family (but 'other') are compatible whatever their names. */
   family: TypeFamily;
-  /** The collation it compares by, where asked (SourceDatabase.keyCollations). */
+  /** The collation it compares by, where asked (SourceDatabase.keyCollations, describeTable). */
   collation?: string | null;
+  /**
+   * A target column's text comparison calls two strings equal only when their characters are
+   * (a binary or deterministic collation, not citext; trailing spaces aside): false where it
+   * calls case or accent variants equal, undefined where the dialect cannot tell.
+   */
+  exactText?: boolean;
 }
 
 export interface QueryDescription {
@@ -499,6 +505,8 @@ export interface SqlHints {
    * a table is seen whatever its grants.
    */
   hiddenTable?(user: string): string;
+  /** A statement that gives a text column of `type` a collation comparing characters exactly. */
+  exactCollation(table: string, column: string, type: string): string;
 }
 
 export interface SessionOptions {

@@ -19,6 +19,7 @@ export const mariadbDialect: Dialect = {
     cast: (expr, type) => `CAST(${expr} AS ${type === 'text' ? 'CHAR' : type})`,
     oneRowPerKey: (key) => `SELECT * FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY <the column that picks the row to keep>) AS dms_rn FROM …) t WHERE dms_rn = 1`,
     sourceGrants: 'SELECT on every table and view SRCQUERY reads',
+    exactCollation: (table, column, type) => `ALTER TABLE ${table} MODIFY ${column} ${type} COLLATE utf8mb4_nopad_bin`,
     // information_schema lists only the tables a user holds some privilege on.
     hiddenTable: (user) => `if it exists, ${user ? `the user ${user}` : "the connection's user"} holds no privilege on it, and MariaDB hides such a table: grant what the load mode needs (docs/security.md)`,
   },

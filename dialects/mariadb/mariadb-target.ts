@@ -100,13 +100,13 @@ export class MariaDbTarget implements TargetDatabase {
     if (!found) {
       found = run<RowDataPacket[]>(
         this.pool,
-        `SELECT c.COLUMN_NAME AS name, c.DATA_TYPE AS dataType, c.COLUMN_TYPE AS columnType
+        `SELECT c.COLUMN_NAME AS name, c.DATA_TYPE AS dataType, c.COLUMN_TYPE AS columnType, c.COLLATION_NAME AS collation
            FROM information_schema.COLUMNS c
            JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
           WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? AND t.TABLE_TYPE = 'BASE TABLE'
           ORDER BY c.ORDINAL_POSITION`,
         [schema, table],
-      ).then((rows) => rows.map((r) => ({ name: String(r.name), dataType: String(r.dataType), columnType: String(r.columnType) })));
+      ).then((rows) => rows.map((r) => ({ name: String(r.name), dataType: String(r.dataType), columnType: String(r.columnType), collation: r.collation === null ? null : String(r.collation) })));
       found.catch(() => this.tables.delete(key));
       this.tables.set(key, found);
     }

@@ -98,6 +98,8 @@ export interface TableColumn {
   dataType: string;
   /** COLUMN_TYPE: the type as declared (tinyint(1), bit(5), decimal(12,2) unsigned, ...). */
   columnType: string;
+  /** COLLATION_NAME: a text column's collation (null for others). */
+  collation?: string | null;
 }
 
 const NUMERIC = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'decimal', 'float', 'double', 'year']);
@@ -111,7 +113,10 @@ const BYTES_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumb
  */
 export function tableColumnInfo(c: TableColumn): ColumnInfo {
   const type = c.columnType.toLowerCase();
-  return { name: c.name, type, family: tableFamily(c.dataType.toLowerCase(), type) };
+  const collation = c.collation ?? null;
+  // A binary collation compares characters (PAD SPACE ones ignore trailing spaces: the
+  // batch's own check catches those); _ci, _ai and the like call variants equal.
+  return { name: c.name, type, family: tableFamily(c.dataType.toLowerCase(), type), collation, exactText: collation === null || /(_bin|^binary)$/.test(collation) };
 }
 
 function tableFamily(dataType: string, type: string): TypeFamily {

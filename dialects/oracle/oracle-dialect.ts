@@ -17,6 +17,7 @@ export const oracleDialect: Dialect = {
     cast: (expr, type) => `CAST(${expr} AS ${type === 'text' ? 'VARCHAR2(4000)' : type})`,
     oneRowPerKey: (key) => `SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY <the column that picks the row to keep>) AS dms_rn FROM … t) WHERE dms_rn = 1`,
     sourceGrants: 'CREATE SESSION, and SELECT on every table and view SRCQUERY reads',
+    exactCollation: (table, column, type) => `ALTER TABLE ${table} MODIFY ${column} ${type} COLLATE BINARY`,
   },
   tlsFix: (problem) =>
     ({

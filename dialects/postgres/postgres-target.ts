@@ -149,11 +149,16 @@ export class PostgresTarget implements TargetDatabase {
 
   async describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined> {
     const { rows } = await this.pool.query<ColumnInfo>(
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, ${FAMILY}
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, ${FAMILY},
+              CASE WHEN co.oid IS NULL THEN NULL
+                   WHEN co.collname = 'default' THEN '"default" (' || (SELECT datcollate FROM pg_database WHERE datname = current_database()) || ')'
+                   ELSE quote_ident(co.collname) END AS collation,
+              (co.oid IS NULL OR co.collisdeterministic) AND t.typname <> 'citext' AS "exactText"
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_type t ON t.oid = a.atttypid
+         LEFT JOIN pg_collation co ON co.oid = a.attcollation
         WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
           AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attnum`,

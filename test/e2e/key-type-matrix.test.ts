@@ -215,27 +215,48 @@ describe('KEY over every key type, PostgreSQL and MariaDB each way, through a wo
 });
 
 describe('UPSERT into a MariaDB key that calls different source keys equal', () => {
-  it('fails the batch naming both keys, and never leaves a target row that is in no source row', async () => {
+  /** Runs `mapref` on a worker of its own and returns its failure. */
+  async function failure(mapref: string): Promise<string | undefined> {
+    const worker = await h.startWorker();
+    try {
+      return await failureOf(await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] }));
+    } finally {
+      await worker.kill();
+    }
+  }
+
+  /** Every target row is a source row, value for value. */
+  async function expectEveryRowFromTheSource(target: string, source: string): Promise<void> {
+    const rows = await m.query<{ k: string; v: number }[]>(`SELECT k, v FROM ${target}`);
+    const inSource = new Set((await withClient(h.dbs.source, async (c) => (await c.query<{ k: string; v: number }>(`SELECT k, v FROM ${source}`)).rows)).map((r) => `${r.k}|${r.v}`));
+    for (const r of rows) expect(inSource.has(`${r.k}|${r.v}`)).toBe(true);
+  }
+
+  it('refuses a case-insensitive target key at planning, naming both collations, before any row moves', async () => {
     // PostgreSQL keeps 'key7' and 'KEY7' apart; the target's utf8mb4_general_ci key does not.
     await withClient(h.dbs.source, async (c) => {
       await c.query(`CREATE TABLE up_src (k text COLLATE "C" PRIMARY KEY, v int NOT NULL)`);
       await c.query(`INSERT INTO up_src SELECT 'key' || g, g FROM generate_series(1, 20) g UNION ALL SELECT 'KEY7', 700`);
     });
     await m.query(`CREATE TABLE up_ci (k VARCHAR(20) COLLATE utf8mb4_general_ci NOT NULL PRIMARY KEY, v INT NOT NULL) CHARACTER SET utf8mb4`);
-    // In the C collation KEY7 sorts before every lower-case key: the first batch of 5 holds it, a later one key7.
     await registerMapping(h.dbs, { mapref: 'MKTUP', batchSize: 5, srcquery: `SELECT k, v FROM up_src`, trgtbnm: 'up_ci', chkpntcolumn: 'K', columns: { trgconid: 'MDB', trgschm: m.database, loadmode: 'UPSERT', trgkeycols: 'K' } });
-    const worker = await h.startWorker();
-    try {
-      const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-MKTUP', args: [{ mapref: 'MKTUP' }] });
-      expect(await failureOf(handle)).toMatch(/Mapping MKTUP: TRGKEYCOLS \(k\): the source row with key \["(key7|KEY7)"\] would overwrite the target row with key \["(KEY7|key7)"\].*Fix: give the target's key columns a collation that compares bytes/);
-    } finally {
-      await worker.kill();
-    }
-    // Every target row is a source row, value for value.
-    const target = await m.query<{ k: string; v: number }[]>(`SELECT k, v FROM up_ci`);
-    const source = await withClient(h.dbs.source, async (c) => (await c.query<{ k: string; v: number }>(`SELECT k, v FROM up_src`)).rows);
-    const inSource = new Set(source.map((r) => `${r.k}|${r.v}`));
-    expect(target.length).toBeGreaterThan(0);
-    for (const r of target) expect(inSource.has(`${r.k}|${r.v}`)).toBe(true);
+    expect(await failure('MKTUP')).toMatch(
+      /^Mapping MKTUP: TRGKEYCOLS matches rows on "k", which the target compares by utf8mb4_general_ci \(varchar\(20\)\), calling keys equal that differ in case or accents; the source compares it by "C", .* No row was moved\. Fix: give the target's key column a collation that compares characters exactly \(ALTER TABLE `[^`]+`\.`up_ci` MODIFY `k` varchar\(20\) COLLATE utf8mb4_nopad_bin\)/,
+    );
+    expect(await m.query<unknown[]>(`SELECT k FROM up_ci`)).toEqual([]);
+  });
+
+  it('fails the batch naming both keys where only trailing spaces differ, and never leaves a target row that is in no source row', async () => {
+    // utf8mb4_bin compares characters, but pads spaces: 'k7' and 'k7 ' are one key there.
+    // BULKLMT 1: the two keys arrive in two batches, the second meeting the first's row.
+    await withClient(h.dbs.source, async (c) => {
+      await c.query(`CREATE TABLE up_pad (k text COLLATE "C" PRIMARY KEY, v int NOT NULL)`);
+      await c.query(`INSERT INTO up_pad SELECT 'k' || g, g FROM generate_series(1, 12) g UNION ALL SELECT 'k7 ', 700`);
+    });
+    await m.query(`CREATE TABLE up_bin (k VARCHAR(20) COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, v INT NOT NULL) CHARACTER SET utf8mb4`);
+    await registerMapping(h.dbs, { mapref: 'MKTPAD', batchSize: 1, srcquery: `SELECT k, v FROM up_pad`, trgtbnm: 'up_bin', chkpntcolumn: 'K', columns: { trgconid: 'MDB', trgschm: m.database, loadmode: 'UPSERT', trgkeycols: 'K' } });
+    expect(await failure('MKTPAD')).toMatch(/Mapping MKTPAD: TRGKEYCOLS \(k\): the source row with key \["k7 "\] would overwrite the target row with key \["k7"\].*Fix: give the target's key columns a collation that compares bytes \(e\.g\. ALTER TABLE up_bin MODIFY k <its type> COLLATE utf8mb4_nopad_bin\)/);
+    expect((await m.query<unknown[]>(`SELECT k FROM up_bin`)).length).toBeGreaterThan(0);
+    await expectEveryRowFromTheSource('up_bin', 'up_pad');
   });
 });
