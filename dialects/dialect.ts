@@ -114,7 +114,7 @@ export interface ErrorReading {
  * An engine-neutral family of types, for the check that a target column can take a source
  * column's values (activities/job-plan.ts): each dialect sorts its own types into these.
  */
-export type TypeFamily = 'number' | 'string' | 'datetime' | 'timespan' | 'boolean' | 'bits' | 'bytes' | 'json' | 'other';
+export type TypeFamily = 'number' | 'string' | 'datetime' | 'timespan' | 'boolean' | 'bits' | 'bytes' | 'json' | 'uuid' | 'network' | 'other';
 
 export interface ColumnInfo {
   /** The column's name as the database stores it (already folded). */

@@ -32,6 +32,10 @@ export function typeOf(field: FieldPacket): TypeInfo {
   const info = baseTypeOf(field);
   // MariaDB's JSON is LONGTEXT with a check; the extended metadata says it is JSON.
   if (field.extendedFormat === 'json') return { name: 'json', family: 'json', cast: null };
+  // UUID, INET4 and INET6 travel as strings; the extended metadata names the type. A bound
+  // is compared as the column's type (MariaDB converts the text), so it needs no cast.
+  if (field.extendedTypeName === 'uuid') return { name: 'uuid', family: 'uuid', cast: null };
+  if (field.extendedTypeName === 'inet6' || field.extendedTypeName === 'inet4') return { name: field.extendedTypeName, family: 'network', cast: null };
   // TINYINT(1) is how MariaDB writes BOOLEAN.
   if (field.columnType === 1 && field.columnLength === 1) return { ...info, family: 'boolean' };
   return info;
@@ -125,6 +129,8 @@ function tableFamily(dataType: string, type: string): TypeFamily {
   if (DATE_TIME.has(dataType)) return 'datetime';
   if (BYTES_TYPES.has(dataType)) return 'bytes';
   if (dataType === 'bit') return 'bits';
+  if (dataType === 'uuid') return 'uuid';
+  if (dataType === 'inet6' || dataType === 'inet4') return 'network';
   if (/char|text|enum|set/.test(dataType)) return 'string';
   return 'other';
 }

@@ -6,8 +6,8 @@ import type { ConnectionSpec, SessionOptions, TypeFamily } from '../dialect';
 import { postgresPoolConfig } from './postgres-connection';
 
 /** A PostgreSQL type's TypeFamily, from pg_type `t` (its typcategory, and the types that need a family of their own). */
-export const FAMILY = `CASE WHEN t.typname = 'bytea' THEN 'bytes' WHEN t.typname IN ('json', 'jsonb') THEN 'json' WHEN t.typname = 'bool' THEN 'boolean'
-   ELSE CASE t.typcategory WHEN 'N' THEN 'number' WHEN 'S' THEN 'string' WHEN 'D' THEN 'datetime' WHEN 'T' THEN 'timespan' WHEN 'V' THEN 'bits' ELSE 'other' END END AS family`;
+export const FAMILY = `CASE WHEN t.typname = 'bytea' THEN 'bytes' WHEN t.typname IN ('json', 'jsonb') THEN 'json' WHEN t.typname = 'bool' THEN 'boolean' WHEN t.typname = 'uuid' THEN 'uuid'
+   ELSE CASE t.typcategory WHEN 'N' THEN 'number' WHEN 'S' THEN 'string' WHEN 'D' THEN 'datetime' WHEN 'T' THEN 'timespan' WHEN 'V' THEN 'bits' WHEN 'I' THEN 'network' ELSE 'other' END END AS family`;
 
 /** One database of one server instance, whatever the session's settings or the URL's host. */
 export const POSTGRES_IDENTITY = `current_database() || '@' || current_setting('port') || '@' || extract(epoch FROM pg_postmaster_start_time())::text`;

@@ -54,6 +54,8 @@ describe('whether two databases may order a key differently', () => {
     { name: 'text of one type in two collations of one kind of database', source: col('text', 'string', '"und-x-icu"'), target: col('text', 'string', '"default" (C.UTF-8)'), sameDialect: true, differ: true },
     { name: 'text whose collation the database could not name', source: col('text', 'string'), target: col('text', 'string'), sameDialect: true, differ: true },
     { name: 'text in two kinds of database (two collations)', source: col('varchar', 'string'), target: col('text', 'string'), sameDialect: false, differ: true },
+    { name: 'uuids in two kinds of database (MariaDB orders a time-based one by its time)', source: col('uuid', 'uuid'), target: col('uuid', 'uuid'), sameDialect: false, differ: true },
+    { name: 'uuids in one kind of database', source: col('uuid', 'uuid'), target: col('uuid', 'uuid'), sameDialect: true, differ: false },
     { name: 'a time read as text on the target', source: col('time(6)', 'datetime'), target: col('text', 'string'), sameDialect: false, differ: true },
   ])('$name: $differ', ({ source, target, sameDialect, differ }) => {
     expect(orderMayDiffer([source], [target], sameDialect)).toBe(differ);
