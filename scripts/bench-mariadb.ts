@@ -21,6 +21,9 @@ const DATABASE = 'dms_bench_mdb';
 const USER = 'dms_bench';
 const PASSWORD = randomBytes(12).toString('hex');
 export const MARIADB_PASSWORD_ENV = 'DMS_BENCH_MARIADB_PASSWORD';
+/** The bench's MariaDB database, and its user's password (made for this run). */
+export const mariadbDatabase = () => DATABASE;
+export const mariadbBenchPassword = () => PASSWORD;
 const HOST = ADMIN.hostname || '127.0.0.1';
 const PORT = Number(ADMIN.port || 3306);
 const COLUMNS = 'id BIGINT PRIMARY KEY, store_id INT NOT NULL, qty INT, amount DECIMAL(12,2), code CHAR(8), sold_at DATETIME(6), note TEXT';
@@ -51,7 +54,8 @@ async function admin<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
   }
 }
 
-async function bench<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+/** Runs `fn` on a session of the bench's MariaDB user, in its database, in UTC. */
+export async function onBenchMariaDb<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
   const c = await mysql.createConnection({ host: HOST, port: PORT, user: USER, password: PASSWORD, database: DATABASE, multipleStatements: true });
   try {
     await c.query(`SET time_zone = '+00:00'`);
@@ -81,7 +85,7 @@ export async function prepareMariaDb(ctx: MariaDbBenchContext): Promise<void> {
        GRANT ALL ON ${DATABASE}.* TO '${USER}'@'127.0.0.1'; GRANT ALL ON ${DATABASE}.* TO '${USER}'@'localhost';`,
     ),
   );
-  await bench(async (c) => {
+  await onBenchMariaDb(async (c) => {
     await c.query(`CREATE TABLE fact (${COLUMNS}) ENGINE=InnoDB; CREATE TABLE fact_in (${COLUMNS}) ENGINE=InnoDB`);
     for (let from = 1; from <= ctx.rows; from += 1_000_000) {
       const to = Math.min(ctx.rows, from + 999_999);
@@ -107,7 +111,7 @@ export const MARIADB_MAPPINGS: [string, string, string, string, string][] = [
 
 /** A checksum of the rows' canonical text (the sum of the first 60 bits of each row's MD5), as both engines compute it. */
 async function mariadbChecksum(): Promise<string> {
-  return bench(async (c) => {
+  return onBenchMariaDb(async (c) => {
     const [rows] = await c.query<mysql.RowDataPacket[]>(
       `SELECT COUNT(*) AS n, CAST(SUM(CAST(CONV(LEFT(MD5(CONCAT_WS('|', id, store_id, qty, amount, code, DATE_FORMAT(sold_at, '%Y-%m-%d %H:%i:%s.%f'), note)), 15), 16, 10) AS DECIMAL(65,0))) AS CHAR) AS s FROM fact_in`,
     );
@@ -124,7 +128,7 @@ async function postgresChecksum(ctx: MariaDbBenchContext): Promise<string> {
 }
 
 /** Runs a shell pipeline; fails with its output when it fails. */
-function shell(command: string, env: NodeJS.ProcessEnv): Promise<void> {
+export function shell(command: string, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-o', 'pipefail', '-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -155,7 +159,7 @@ async function multiRowInserts(ctx: MariaDbBenchContext): Promise<void> {
   const source = new pg.Client({ connectionString: ctx.pgUrl(ctx.db.source) });
   await source.connect();
   try {
-    await bench(async (c) => {
+    await onBenchMariaDb(async (c) => {
       const copy = source.query(copyTo(`COPY (${PG_SELECT}) TO STDOUT`));
       let rest = '';
       let rows: (string | null)[][] = [];
@@ -234,7 +238,7 @@ export async function mariadbRounds(
   ctx.log('   (the load the MariaDB target does not use, for reference), and KEY through Temporal (LOAD DATA from a stream)');
   const expected = await postgresChecksum(ctx);
   const intoMariaDb: BenchTarget = {
-    empty: () => bench((c) => c.query('TRUNCATE TABLE fact_in')).then(() => undefined),
+    empty: () => onBenchMariaDb((c) => c.query('TRUNCATE TABLE fact_in')).then(() => undefined),
     check: async () => ({ got: await mariadbChecksum(), expected }),
   };
   const [pipeOut, inserts, keyOut] = await measureRounds([

@@ -5,6 +5,9 @@
 //   npm run bench -- --rows 10000000    or --large for the same; --runs N; --batch N; --keep
 //   npm run bench -- --large --only partitions    the partitioned loads and their baselines alone
 //   npm run bench -- --only mariadb     the MariaDB rounds alone (both ways, pgloader among them)
+//   npm run bench -- --only wide        wide rows (documents of 3 MB and 100 KB as bytes), each
+//                                       engine pair: time, MB/s, ÷ a pipe, the worker's peak RSS
+//                                       (scripts/bench-wide.ts)
 //
 // It creates three databases (dms_bench_meta, dms_bench_src, dms_bench_tgt; dropped and
 // made anew, and dropped at the end unless --keep), a fact table, a Temporal dev server and a worker (with a prebuilt workflow
@@ -32,7 +35,11 @@ import { nextBoundSql, quotePostgresIdentifier, rangeSql } from '../dialects/pos
 import { splitPassword } from '../common/url-password';
 import { Metadata } from '../metadata/repository';
 import { dropMariaDb, MARIADB_MAPPINGS, mariadbRounds, prepareMariaDb, type MariaDbBenchContext, type MariaDbBenchResult } from './bench-mariadb';
+import { dropWide, wideRounds } from './bench-wide';
 import { freePort, startDevServer, type DevServer } from './temporal-dev';
+
+/** The byte budget the wide rows' figures are held to (the issue's suggested default for DMS_BATCH_BYTES). */
+const WIDE_BUDGET_MIB = 64;
 
 const ROOT = path.join(__dirname, '..');
 const PG_URL = (process.env.DMS_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/$/, '');
@@ -53,17 +60,19 @@ const { values: flags } = parseArgs({
     // Keep the bench's databases (and MariaDB's user) at the end, e.g. to profile a load on them.
     keep: { type: 'boolean', default: false },
     // Only one section: 'partitions' (the partitioned loads and their baselines, e.g. at 10M rows),
-    // or 'mariadb' (the MariaDB rounds).
+    // 'mariadb' (the MariaDB rounds), or 'wide' (wide rows, scripts/bench-wide.ts).
     only: { type: 'string' },
     // Internal: run the pipeline without Temporal in a process of its own, like a worker.
     'direct-child': { type: 'string' },
     'workflow-id': { type: 'string' },
   },
 });
-if (flags.only !== undefined && !['partitions', 'mariadb'].includes(flags.only)) throw new Error(`--only takes 'partitions' or 'mariadb', not '${flags.only}'`);
+if (flags.only !== undefined && !['partitions', 'mariadb', 'wide'].includes(flags.only)) throw new Error(`--only takes 'partitions', 'mariadb' or 'wide', not '${flags.only}'`);
 const PARTITIONS_ONLY = flags.only === 'partitions';
 const MARIADB_ONLY = flags.only === 'mariadb';
-const ROWS = flags.large ? 10_000_000 : Number(flags.rows ?? 1_000_000);
+const WIDE_ONLY = flags.only === 'wide';
+// The wide rows bring their own tables: the fact table is made small.
+const ROWS = WIDE_ONLY ? 1000 : flags.large ? 10_000_000 : Number(flags.rows ?? 1_000_000);
 const RUNS = Number(flags.runs);
 const BATCH = Number(flags.batch);
 for (const [name, value] of Object.entries({ rows: ROWS, runs: RUNS, batch: BATCH })) {
@@ -318,12 +327,12 @@ async function registerMappings(): Promise<void> {
   }
 }
 
-async function addMapping(metadata: Metadata, mapref: string, srcconid: string, trgconid: string, trgschm: string, table: string, strategy: string, key: string | null, partitions = 1): Promise<void> {
+async function addMapping(metadata: Metadata, mapref: string, srcconid: string, trgconid: string, trgschm: string, table: string, strategy: string, key: string | null, partitions = 1, srcquery = 'SELECT * FROM fact', bulklmt = BATCH): Promise<void> {
   await sql(
     DB.metadata,
     `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, loadmode, bulklmt, chkpntstrategy, chkpntcolumn, chkpntenabled, partitions)
-     VALUES ($1, $2, 'SELECT * FROM fact', $3, $4, $5, 'APPEND', $6, $7, $8, 'Y', $9)`,
-    [mapref, srcconid, trgconid, trgschm, table, BATCH, strategy, key, partitions],
+     VALUES ($1, $2, $10, $3, $4, $5, 'APPEND', $6, $7, $8, 'Y', $9)`,
+    [mapref, srcconid, trgconid, trgschm, table, bulklmt, strategy, key, partitions, srcquery],
   );
   await metadata.syncJob(await metadata.mapping(mapref));
 }
@@ -597,7 +606,34 @@ async function main(): Promise<void> {
       rowsPerSecond: Object.fromEntries(figures.map((f) => [f.name, rate(f)])),
     });
 
-    if (MARIADB_ONLY) {
+    if (WIDE_ONLY) {
+      // Each wide load gets a worker of its own, so that its peak RSS is that load's alone.
+      worker.kill('SIGTERM');
+      await new Promise((r) => worker!.once('exit', r));
+      const workerEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, DMS_METADATA_URL: url(DB.metadata), DMS_WORKFLOW_BUNDLE: bundlePath };
+      const metadata = Metadata.open(url(DB.metadata));
+      try {
+        const wide = await wideRounds(
+          {
+            runs: RUNS,
+            pgUrl: url,
+            sql,
+            db: DB,
+            log,
+            withMariaDb,
+            addMapping: (mapref, srcconid, trgconid, trgschm, table, srcquery, bulklmt) => addMapping(metadata, mapref, srcconid, trgconid, trgschm, table, 'KEY', 'ID', 1, srcquery, bulklmt),
+            startWorker: () => startWorker(workerEnv),
+            run: (mapref, workflowId) => run(mapref, workflowId)(0),
+            peakRssMiB,
+          },
+          WIDE_BUDGET_MIB,
+        );
+        Object.assign(out, { machine, wide });
+      } finally {
+        await metadata.close();
+        await dropWide({ sql, db: DB });
+      }
+    } else if (MARIADB_ONLY) {
       if (!withMariaDb) throw new Error('--only mariadb: MariaDB is not reachable (set DMS_BENCH_MARIADB_URL)');
       const mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader, (label, target, load) => cpuRun(worker!.pid!, label, target, load));
       Object.assign(out, { ...measured(), workerPeakRssMiB: peakRssMiB(worker.pid!), mariadbCpu: mdb.cpu ?? null, mariadbRatios: mdb.ratios });
@@ -721,6 +757,11 @@ async function main(): Promise<void> {
     }
   }
 
+  if (WIDE_ONLY) {
+    log('');
+    console.log(JSON.stringify(out));
+    return;
+  }
   const r = out.ratios as Record<string, number | null>;
   const res = out.resume as Record<string, number>;
   const hist = out.history as { executions: number; events: number; largest: number };
