@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { defineConfig } from 'vitest/config';
 
 /** The files that use the tests' MariaDB server (test/support/mariadb.ts). */
-const ON_MARIADB = ['engine-mariadb', 'estimates', 'key-type-matrix', 'mariadb-least-privilege', 'mariadb-source', 'mariadb-target', 'rejects', 'rowcount-collations', 'split-points'].map((name) => `test/e2e/${name}.test.ts`);
+const ON_MARIADB = ['engine-mariadb', 'estimates', 'key-type-matrix', 'mariadb-least-privilege', 'mariadb-source', 'mariadb-target', 'rejects', 'rowcount-collations', 'split-points', 'wide-rows'].map((name) => `test/e2e/${name}.test.ts`);
 
 /**
  * The files that need MariaDB installed: those above, and mariadb-tls.test.ts and

@@ -201,6 +201,8 @@ export async function keyBatch(
       return committed(stateOf(row), 0, true);
     };
     let moved = false;
+    /** The batch ended at its byte budget, with fewer than BULKLMT rows. */
+    let full = false;
     if (p.mover?.moveNext && bound === null) {
       // The mover finds the upper key itself, on the target's own connection.
       const next = await quarantine.mover(() => p.mover!.moveNext!(tx, after, p.spec.bulklmt));
@@ -214,8 +216,11 @@ export async function keyBatch(
     }
     const cursor = !moved && reading ? await cursorAt(p, reading, row.checkpoint, after, bound, chunkRows) : null;
     if (cursor) {
-      ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(cursor.take(p.spec.bulklmt))));
+      ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(cursor.take(p.spec.bulklmt, ctx.batchBytes))));
       if (taken !== cursor.taken) throw new Error(`the batch took ${taken} of the ${cursor.taken} rows read for it`);
+      // Full at DMS_BATCH_BYTES with fewer than BULKLMT rows: its proof still counts its range.
+      full = cursor.full;
+      if (full && taken === 1) Context.current().log.info(`Mapping ${input.mapref}: a row wider than DMS_BATCH_BYTES (${ctx.batchBytes} bytes) loaded alone in batch ${row.batches + 1}`);
       upTo = cursor.at;
       // Its snapshot has no row left: the run's end (rows that arrived since are looked for
       // below). A failure reading ahead belongs to the next batch's rows, not to this batch:
@@ -250,7 +255,7 @@ export async function keyBatch(
     proof.catch(() => undefined);
     // A range up to the BULKLMT-th key holds at least BULKLMT rows; the last range holds at
     // least its upper key's row. A batch that moved fewer rolls back.
-    const least = last ? 1 : p.spec.bulklmt;
+    const least = last || full ? 1 : p.spec.bulklmt;
     // The run's end: one indexed look for rows after the final key (they arrived during the
     // run); found, the run goes on and loads them before it completes.
     if (last) await ctx.deps.faults?.('beforeEndCheck', at);

@@ -26,6 +26,8 @@ export interface ActivityDeps {
   metadata: Metadata;
   databases: DatabaseRegistry;
   settings: RunSettings;
+  /** DMS_BATCH_BYTES: the most row text a batch read in key order carries (64 MiB when absent). */
+  batchBytes?: number;
   /** Whether a workflow (of the chain that began with firstRunId) is still running. */
   isWorkflowRunning(workflowId: string, firstRunId: string | null): Promise<boolean>;
   faults?: FaultHook;
@@ -40,15 +42,18 @@ export interface RunContext {
   plans: Map<number, JobPlan>;
   /** How long one batch activity keeps committing batches. */
   sliceMs: number;
+  /** The most row text a batch read in key order carries. */
+  batchBytes: number;
 }
 
 /** How long one batch activity keeps committing batches when the settings do not say. */
 const DEFAULT_SLICE_MS = 5_000;
+const DEFAULT_BATCH_BYTES = 64 * 2 ** 20;
 
 export function createRunContext(deps: ActivityDeps): RunContext {
   // A slice ends well inside the activity's start-to-close timeout, which covers all of it.
   const sliceMs = Math.min(deps.settings.sliceMs ?? DEFAULT_SLICE_MS, deps.settings.batchTimeoutMs / 2);
-  return { deps, metadata: deps.metadata, plans: new Map(), sliceMs };
+  return { deps, metadata: deps.metadata, plans: new Map(), sliceMs, batchBytes: deps.batchBytes ?? DEFAULT_BATCH_BYTES };
 }
 
 function isRetryable(failure: Error): boolean {

@@ -71,6 +71,11 @@ export const WorkerEnv = z
     DMS_BATCHES_PER_EXECUTION: positiveInt('DMS_BATCHES_PER_EXECUTION', 1_000),
     /** How long one batch activity keeps committing batches before it reports to the workflow. */
     DMS_ACTIVITY_SLICE_MS: positiveInt('DMS_ACTIVITY_SLICE_MS', 5_000),
+    /**
+     * The most bytes of row text a batch carries where its rows are read in key order (a unique
+     * key's cursor): it ends at BULKLMT rows or at this, whichever comes first.
+     */
+    DMS_BATCH_BYTES: positiveInt('DMS_BATCH_BYTES', 64 * 2 ** 20),
     /** A workflow bundle built by `npm run bundle`; without it the worker bundles at start. */
     DMS_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     /**

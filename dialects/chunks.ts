@@ -4,8 +4,55 @@
 import type { Readable } from 'node:stream';
 import type { KeyCursor, KeyValue, RowBatch, RowCursor } from './dialect';
 
-/** Chunks of `size` mapped objects (the last may be smaller); a throw from `map` ends the read. */
-export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item: T) => U): AsyncGenerator<U[]> {
+/** The bytes a row holds as text (a character counted as a byte: hex, digits, most text). */
+export function rowBytes(row: (string | null)[]): number {
+  let n = 0;
+  for (const v of row) if (v !== null) n += v.length;
+  return n;
+}
+
+/**
+ * About the most text one chunk of rows holds, whatever its row count: a streamed read holds
+ * a chunk or two at once, so wide rows (documents, LOBs) keep a worker's memory near this
+ * rather than near chunkRows of them.
+ */
+export const CHUNK_BYTES = 8 * 2 ** 20;
+
+/**
+ * How many rows to ask for next, so that a chunk holds about `maxBytes`: at most `maxRows`,
+ * fewer once the rows seen are wide. The first ask is small until a row has been seen.
+ */
+export class ChunkSizer {
+  private rows = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly maxRows: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  next(): number {
+    if (this.rows === 0) return Math.min(this.maxRows, 16);
+    const perRow = Math.max(1, this.bytes / this.rows);
+    return Math.max(1, Math.min(this.maxRows, Math.floor(this.maxBytes / perRow)));
+  }
+
+  saw(rows: (string | null)[][]): void {
+    for (const row of rows) this.bytes += rowBytes(row);
+    this.rows += rows.length;
+  }
+}
+
+/**
+ * Chunks of `size` mapped objects (the last may be smaller), or fewer where they reach
+ * `maxBytes` (`bytesOf` each); a throw from `map` ends the read. With `maxBytes`, the stream's
+ * buffer (its highWaterMark, in objects) shrinks as the objects seen grow, so that what waits
+ * unread stays near one chunk's bytes, not `size` wide objects.
+ */
+export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item: T) => U, bytes?: { max: number; of(item: U): number }): AsyncGenerator<U[]> {
+  const sizer = bytes ? { rows: 0, bytes: 0 } : null;
+  /** Mapped objects waiting, and their bytes. */
+  let held = 0;
   let failure: { error: unknown } | null = null;
   // Also keeps an error while the consumer holds a chunk from being an unhandled 'error'.
   const onError = (error: unknown) => (failure ??= { error });
@@ -15,10 +62,19 @@ export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item
     for (;;) {
       let item: T | null;
       while ((item = stream.read() as T | null) !== null) {
-        chunk.push(map(item));
-        if (chunk.length >= size) {
+        const mapped = map(item);
+        chunk.push(mapped);
+        if (bytes && sizer) {
+          const n = bytes.of(mapped);
+          held += n;
+          sizer.rows += 1;
+          sizer.bytes += n;
+          shrinkBuffer(stream, Math.max(1, Math.min(size, Math.floor(bytes.max / Math.max(1, sizer.bytes / sizer.rows)))));
+        }
+        if (chunk.length >= size || (bytes !== undefined && held >= bytes.max)) {
           yield chunk;
           chunk = [];
+          held = 0;
         }
       }
       if (failure) throw (failure as { error: unknown }).error;
@@ -42,6 +98,15 @@ export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item
   } finally {
     stream.off('error', onError);
   }
+}
+
+/**
+ * Sets how many objects a stream buffers before it pauses its source. Node reads the limit
+ * from the stream's state on every push; the public readableHighWaterMark is read-only.
+ */
+function shrinkBuffer(stream: Readable, objects: number): void {
+  const state = (stream as unknown as { _readableState?: { highWaterMark: number } })._readableState;
+  if (state && state.highWaterMark > objects) state.highWaterMark = objects;
 }
 
 /**
@@ -79,6 +144,8 @@ export function keyCursorOver(chunks: AsyncIterator<RowBatch>, key: string[], af
   let ended = false;
   let at = after;
   let taken = 0;
+  /** The last take ended at the byte budget. */
+  let full = false;
   let positions: number[] | null = null;
   const keyOf = (chunk: RowBatch, row: (string | null)[]): KeyValue => {
     positions ??= key.map((name) => {
@@ -105,15 +172,31 @@ export function keyCursorOver(chunks: AsyncIterator<RowBatch>, key: string[], af
     get taken() {
       return taken;
     },
-    async *take(rows) {
+    get full() {
+      return full;
+    },
+    async *take(rows, maxBytes = Infinity) {
       taken = 0;
+      full = false;
+      let bytes = 0;
       while (await ready()) {
         const chunk = rest!;
-        let count = Math.min(chunk.rows.length, Math.max(0, rows - taken));
+        // Once full, only rows that share the last key follow (below).
+        let count = full ? 0 : Math.min(chunk.rows.length, Math.max(0, rows - taken));
+        // The byte budget ends the batch at the row that reaches it (a row wider than the
+        // budget alone): the batch is then full, whatever its row count.
+        for (let i = 0; i < count; i++) {
+          bytes += rowBytes(chunk.rows[i]);
+          if (bytes >= maxBytes) {
+            count = i + 1;
+            full = true;
+            break;
+          }
+        }
         // Rows with the key of the batch's last row stay in the batch: a checkpoint never falls
         // between equal keys, even where a key thought unique repeats (a join, say).
         const last = count > 0 ? keyOf(chunk, chunk.rows[count - 1]) : at;
-        if (taken + count >= rows && last) {
+        if ((taken + count >= rows || full) && last) {
           while (count < chunk.rows.length && sameKey(keyOf(chunk, chunk.rows[count]), last)) count++;
         }
         if (count === 0) return;

@@ -179,11 +179,16 @@ export interface RowCursor {
 export interface KeyCursor {
   /** Whether a row is left in the cursor's snapshot (it reads ahead one chunk to know). */
   ready(): Promise<boolean>;
-  /** The next `rows` rows (fewer only at the end; more where rows share the last one's key), in chunks. */
-  take(rows: number): AsyncIterable<RowBatch>;
+  /**
+   * The next `rows` rows (fewer only at the end, or where they reach `maxBytes` of text; more
+   * where rows share the last one's key), in chunks.
+   */
+  take(rows: number, maxBytes?: number): AsyncIterable<RowBatch>;
   /** The key of the last row taken, and how many rows the last take yielded. */
   readonly at: KeyValue | null;
   readonly taken: number;
+  /** The last take ended at its byte budget (a batch that is full with fewer rows). */
+  readonly full: boolean;
   close(): Promise<void>;
 }
 

@@ -77,6 +77,7 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
       metadata,
       databases,
       settings: settingsFrom(env),
+      batchBytes: env.DMS_BATCH_BYTES,
       faults: extras.faults,
       ...(env.DMS_METRICS_ADDRESS ? { metrics: meteredWith(runtime.metricMeter) } : {}),
       async isWorkflowRunning(workflowId, firstRunId) {

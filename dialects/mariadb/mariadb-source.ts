@@ -10,7 +10,7 @@ import * as sql from './mariadb-sql';
 import { typeOf } from './mariadb-types';
 import { uniqueKeysOfTable, type Rows } from './mariadb-unique-keys';
 import { lookbackSeconds } from '../../common/mapping';
-import { chunksOf, cursorOver, keyCursorOver } from '../chunks';
+import { CHUNK_BYTES, chunksOf, cursorOver, keyCursorOver, rowBytes } from '../chunks';
 import { needsTextCast, rowReader, textTypeCast } from './mariadb-values';
 
 /** Type families whose text never holds a tab, newline, carriage return or backslash (RowBatch.plain). */
@@ -261,7 +261,8 @@ export class MariaDbSource implements SourceDatabase {
         plain = fields.map((f) => PLAIN_FAMILIES.has(typeOf(f).family));
         read = rowReader(fields);
       });
-      for await (const chunk of chunksOf(rows.stream({ highWaterMark: Math.max(16, chunkRows) }), chunkRows, (row: unknown[]) => read(row))) {
+      const stream = rows.stream({ highWaterMark: Math.max(16, chunkRows) });
+      for await (const chunk of chunksOf(stream, chunkRows, (row: unknown[]) => read(row), { max: CHUNK_BYTES, of: rowBytes })) {
         yield { columns, rows: chunk, plain };
       }
       await connection.promise().query('COMMIT');

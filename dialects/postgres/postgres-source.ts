@@ -24,6 +24,7 @@ import {
 } from './postgres-sql';
 import { uniqueKeysOf } from './postgres-unique-keys';
 import { expandValues } from '../expanded-key';
+import { CHUNK_BYTES, ChunkSizer } from '../chunks';
 
 export class PostgresSource implements SourceDatabase {
   constructor(readonly pool: pg.Pool) {}
@@ -143,9 +144,15 @@ export class PostgresSource implements SourceDatabase {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     const cursor = client.query(new Cursor<(string | null)[]>(text, values, { rowMode: 'array', types: asText }));
+    // Fewer rows a fetch where they are wide: a chunk holds about CHUNK_BYTES.
+    const sizer = new ChunkSizer(chunkRows, CHUNK_BYTES);
     const read = () =>
       new Promise<RowBatch>((resolve, reject) =>
-        cursor.read(chunkRows, (err, rows, result) => (err ? reject(err) : resolve({ columns: (result?.fields ?? []).map((f) => f.name), rows }))),
+        cursor.read(sizer.next(), (err, rows, result) => {
+          if (err) return reject(err);
+          sizer.saw(rows);
+          resolve({ columns: (result?.fields ?? []).map((f) => f.name), rows });
+        }),
       );
     try {
       for (;;) {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { chunksOf, cursorOver, keyCursorOver } from '../../dialects/chunks';
+import { ChunkSizer, chunksOf, cursorOver, keyCursorOver, rowBytes } from '../../dialects/chunks';
 import type { RowBatch } from '../../dialects';
 
 /** A stream of 0..n-1 that records how far it has been read ahead, with an error at `failAt`. */
@@ -51,6 +51,21 @@ describe('chunksOf', () => {
     await it.return?.(undefined);
   });
 
+  it('ends a chunk where its items reach the byte budget, and lets the stream buffer fewer wide items', async () => {
+    // Items of 100 "bytes" each, at most 10 a chunk, 350 bytes a chunk: 4 items (the one reaching it included).
+    const { stream, seen } = numbers(40, { highWaterMark: 16 });
+    const it = chunksOf(stream, 10, (x: number) => x, { max: 350, of: () => 100 })[Symbol.asyncIterator]();
+    const first = await it.next();
+    expect(first.value).toEqual([0, 1, 2, 3]);
+    await new Promise((r) => setTimeout(r, 50));
+    // The buffer shrank to 3 items (350 / 100): 4 taken, 3 buffered, one being pushed.
+    expect(seen.produced).toBeLessThanOrEqual(4 + 3 + 1);
+    const rest = [first.value!];
+    for (let next = await it.next(); !next.done; next = await it.next()) rest.push(next.value);
+    expect(rest.flat()).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(rest.every((c) => c.length <= 4)).toBe(true);
+  });
+
   it("ends in the stream's error, after the chunks read before it", async () => {
     const got: number[][] = [];
     await expect(
@@ -88,6 +103,24 @@ describe('a cursor over chunks', () => {
     const whole = cursorOver(batches());
     expect(await whole.read(10)).toEqual([['1'], ['2'], ['3'], ['4'], ['5'], ['6']]);
     expect(await whole.read(10)).toEqual([]);
+  });
+});
+
+describe('ChunkSizer', () => {
+  it('asks for a few rows first, then as many as fit the bytes, at least one and at most the rows allowed', () => {
+    const sizer = new ChunkSizer(2000, 1000);
+    expect(sizer.next()).toBe(16);
+    sizer.saw([['aaaaaaaaaa'], ['bbbbbbbbbb', null]]);
+    expect(sizer.next()).toBe(100); // 10 bytes a row
+    sizer.saw([['x'.repeat(400)]]);
+    expect(sizer.next()).toBe(7); // 1000 / (420 / 3)
+    const wide = new ChunkSizer(2000, 1000);
+    wide.saw([['x'.repeat(5000)]]);
+    expect(wide.next()).toBe(1);
+    const narrow = new ChunkSizer(50, 1_000_000);
+    narrow.saw([['1']]);
+    expect(narrow.next()).toBe(50);
+    expect(rowBytes(['ab', null, 'cde'])).toBe(5);
   });
 });
 
@@ -161,6 +194,38 @@ describe('keyCursorOver', () => {
     expect(await batch(1)).toEqual(['3a', '3b']);
     expect(await batch(5)).toEqual(['4a']);
     expect(await cursor.ready()).toBe(false);
+  });
+
+  it('ends a batch at its byte budget, at the row that reaches it, keeping its ties, and says it is full', async () => {
+    // Rows [region, k, v] of 2 + 1–2 + 2–3 characters: about 6 bytes each.
+    const { chunks } = rows(40, 10);
+    const cursor = keyCursorOver(chunks, ['region', 'k'], null);
+    const batch = async (n: number, bytes: number) => {
+      const out: string[] = [];
+      for await (const chunk of cursor.take(n, bytes)) out.push(...chunk.rows.map((r) => r[1]!));
+      return out;
+    };
+    // 1..9 are 5 bytes a row (eu, k, vk): 20 bytes end at the fourth row.
+    expect(await batch(100, 20)).toEqual(['1', '2', '3', '4']);
+    expect([cursor.at, cursor.taken, cursor.full]).toEqual([['eu', '4'], 4, true]);
+    // A budget smaller than one row: the row loads alone.
+    expect(await batch(100, 1)).toEqual(['5']);
+    expect(cursor.full).toBe(true);
+    // The row count first: not full.
+    expect(await batch(3, 1000)).toEqual(['6', '7', '8']);
+    expect(cursor.full).toBe(false);
+  });
+
+  it('keeps the rows that share the key of the row reaching the byte budget', async () => {
+    async function* tied(): AsyncGenerator<RowBatch> {
+      yield { columns: ['k', 'v'], rows: [['1', 'aaaa'], ['2', 'bbbb'], ['2', 'cccc']], plain: [true, false] };
+      yield { columns: ['k', 'v'], rows: [['2', 'dddd'], ['3', 'eeee']], plain: [true, false] };
+    }
+    const cursor = keyCursorOver(tied(), ['k'], null);
+    const out: string[] = [];
+    for await (const chunk of cursor.take(100, 10)) out.push(...chunk.rows.map((r) => r[1]!));
+    expect(out).toEqual(['aaaa', 'bbbb', 'cccc', 'dddd']);
+    expect([cursor.at, cursor.taken, cursor.full]).toEqual([['2'], 4, true]);
   });
 
   it('fails on a key column the rows do not have', async () => {
