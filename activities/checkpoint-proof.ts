@@ -38,6 +38,29 @@ export function proofProblem(proof: RangeProof, taken: number, after: KeyValue |
   return null;
 }
 
+/** What the source says of a checkpoint a read opens at (see openingProof). */
+interface Opening {
+  verdict: 'proven' | 'gone' | 'inexact';
+  /** The greatest source key up to the checkpoint, as the worker reads keys. */
+  upTo: KeyValue | null;
+  /** Rows whose key the source compares equal to the checkpoint (unasked when proven). */
+  equal: number;
+  /** Why an inexact checkpoint is one, for a message. */
+  why: string;
+}
+
+async function examine(p: Pick<JobPlan, 'source' | 'keyed'>, at: KeyValue): Promise<Opening> {
+  const text = encodeCheckpoint(at);
+  const upTo = await p.source.lastKey(p.keyed, null, at);
+  if (upTo !== null && encodeCheckpoint(upTo) === text) return { verdict: 'proven', upTo, equal: 0, why: '' };
+  const [equal, next] = await Promise.all([p.source.countKey(p.keyed, at), p.source.nthKey(p.keyed, at, 1)]);
+  const twin = [upTo, next].find((k) => k !== null && encodeCheckpoint(k) === text);
+  if (equal === 0 && !twin) return { verdict: 'gone', upTo, equal, why: '' };
+  const selects = equal > 0 ? `selects ${equal} row(s) whose key the worker reads as ${encodeCheckpoint(upTo!)}` : 'selects no row, though a source row has that key';
+  const why = `bound back into the source's comparison the way the read binds it, ${selects}: the source does not compare the key's value as the worker reads it, so the read would not start right after the checkpoint's row`;
+  return { verdict: 'inexact', upTo, equal, why };
+}
+
 /**
  * What a read opening at a checkpoint learns of it. 'proven': the greatest source key up to
  * the checkpoint, bound back the way the read binds it, is the checkpoint itself as the worker
@@ -48,14 +71,8 @@ export function proofProblem(proof: RangeProof, taken: number, after: KeyValue |
  * row is there and the bound does not select it.
  */
 export async function openingProof(p: Pick<JobPlan, 'source' | 'keyed'>, at: KeyValue): Promise<'proven' | 'gone' | string> {
-  const text = encodeCheckpoint(at);
-  const upTo = await p.source.lastKey(p.keyed, null, at);
-  if (upTo !== null && encodeCheckpoint(upTo) === text) return 'proven';
-  const [equal, next] = await Promise.all([p.source.countKey(p.keyed, at), p.source.nthKey(p.keyed, at, 1)]);
-  const twin = [upTo, next].find((k) => k !== null && encodeCheckpoint(k) === text);
-  if (equal === 0 && !twin) return 'gone';
-  const selects = equal > 0 ? `selects ${equal} row(s) whose key the worker reads as ${encodeCheckpoint(upTo!)}` : 'selects no row, though a source row has that key';
-  return `opened at key ${text}, which, bound back into the source's comparison the way the read binds it, ${selects}: the source does not compare the key's value as the worker reads it, so the read would not start right after the checkpoint's row`;
+  const opening = await examine(p, at);
+  return opening.verdict === 'inexact' ? `opened at key ${encodeCheckpoint(at)}, which, ${opening.why}` : opening.verdict;
 }
 
 /**
@@ -76,18 +93,16 @@ export async function checkedResetKey(p: Pick<JobPlan, 'source' | 'keyed'>, to: 
     if (code?.startsWith('22')) throw new ResetKeyError(`is not a value of the key (${p.keyed.key.join(', ')}): ${redactedMessage(err as Error)}`);
     throw err;
   }
-  const proof = await openingProof(p, key);
-  if (proof !== 'proven' && proof !== 'gone') {
-    // A form of the key the source reads otherwise ('1.5' for a DECIMAL(9,2) key 1.50): the
-    // key of the row it selects, as the worker reads it, if that one proves itself.
-    const [row, equal] = await Promise.all([p.source.lastKey(p.keyed, null, key), p.source.countKey(p.keyed, key)]);
-    if (row !== null && equal > 0 && (await openingProof(p, row)) === 'proven') return row;
-  }
-  if (proof === 'gone') {
+  const opening = await examine(p, key);
+  if (opening.verdict === 'proven') return key;
+  if (opening.verdict === 'gone') {
     throw new ResetKeyError(`is the key of no source row (${p.keyed.key.join(', ')}): a checkpoint must select its own row, so that the source is seen to compare it as the worker reads it; give the key of the last row to keep (the load goes on after it)`);
   }
-  if (proof !== 'proven') throw new ResetKeyError(proof.replace(/^opened at key \S+, which,/, 'as a checkpoint,'));
-  return key;
+  // A form of the key the source reads otherwise ('1.5' for a DECIMAL(9,2) key 1.50): the key
+  // of the row it selects, as the worker reads it, if that one proves itself.
+  const row = opening.upTo;
+  if (row !== null && opening.equal > 0 && (await examine(p, row)).verdict === 'proven') return row;
+  throw new ResetKeyError(`as a checkpoint, ${opening.why}`);
 }
 
 /** Why a key given to move a checkpoint to is refused (the caller names its field and fix). */

@@ -202,13 +202,14 @@ export async function verifyMapping(
   const report: VerifyReport = { mapref, ranges: reports, differing: reports.filter((r) => differs(r.source, r.target)) };
   if (report.differing.length > 0 && key.length > 0) {
     // Ranges differ: is it the rows, or where each side puts them? The whole table tells.
-    const [source, target, sourceDescription, targetDescription] = await Promise.all([
+    const [source, target, sourceDescription, targetDescription, sourceCollations, targetCollations] = await Promise.all([
       plan.source.summarize(sourceQuery, everything, columns),
       targetReader.summarize(targetQuery, everything, columns),
       plan.source.describeQuery(spec.srcquery),
       targetReader.describeQuery(targetQuery.query),
+      plan.source.keyCollations?.(spec.srcquery, key),
+      targetReader.keyCollations?.(targetQuery.query, key),
     ]);
-    const [sourceCollations, targetCollations] = await Promise.all([plan.source.keyCollations?.(spec.srcquery, key), targetReader.keyCollations?.(targetQuery.query, key)]);
     const columnsOf = (described: ColumnInfo[], collations: (string | null)[] | undefined): ColumnInfo[] =>
       key.map((k, i) => ({ ...(described.find((c) => c.name === k) ?? { name: k, type: '?', family: 'other' as const }), collation: collations?.[i] ?? null }));
     const [sourceKey, targetKey] = [columnsOf(sourceDescription.columns, sourceCollations), columnsOf(targetDescription.columns, targetCollations)];

@@ -38,20 +38,25 @@ export class ChunkSizer {
   }
 
   saw(rows: (string | null)[][]): void {
-    for (const row of rows) this.bytes += rowBytes(row);
-    this.rows += rows.length;
+    for (const row of rows) this.add(rowBytes(row));
+  }
+
+  /** One more row seen, of `bytes`. */
+  add(bytes: number): void {
+    this.bytes += bytes;
+    this.rows += 1;
   }
 }
 
 /**
  * Chunks of `size` mapped objects (the last may be smaller), or fewer where they reach
- * `maxBytes` (`bytesOf` each); a throw from `map` ends the read. With `maxBytes`, the stream's
+ * `bytes.max` (`bytes.of` each); a throw from `map` ends the read. With `bytes`, the stream's
  * buffer (its highWaterMark, in objects) shrinks as the objects seen grow, so that what waits
  * unread stays near one chunk's bytes, not `size` wide objects.
  */
 export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item: T) => U, bytes?: { max: number; of(item: U): number }): AsyncGenerator<U[]> {
-  const sizer = bytes ? { rows: 0, bytes: 0 } : null;
-  /** Mapped objects waiting, and their bytes. */
+  const sizer = bytes ? new ChunkSizer(size, bytes.max) : null;
+  /** The bytes of the chunk being filled. */
   let held = 0;
   let failure: { error: unknown } | null = null;
   // Also keeps an error while the consumer holds a chunk from being an unhandled 'error'.
@@ -67,9 +72,8 @@ export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item
         if (bytes && sizer) {
           const n = bytes.of(mapped);
           held += n;
-          sizer.rows += 1;
-          sizer.bytes += n;
-          shrinkBuffer(stream, Math.max(1, Math.min(size, Math.floor(bytes.max / Math.max(1, sizer.bytes / sizer.rows)))));
+          sizer.add(n);
+          shrinkBuffer(stream, sizer.next());
         }
         if (chunk.length >= size || (bytes !== undefined && held >= bytes.max)) {
           yield chunk;

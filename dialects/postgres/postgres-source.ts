@@ -61,13 +61,7 @@ export class PostgresSource implements SourceDatabase {
     const strings = columns.filter((c) => types[fields.findIndex((f) => f.name === c)]?.family === 'string');
     if (strings.length === 0) return columns.map(() => null);
     const { rows } = await this.pool.query<Record<string, string | null>>(extended({ text: keyCollationsSql(query, strings) }));
-    const row = rows[0];
-    return columns.map((c) => {
-      const i = strings.indexOf(c);
-      if (i < 0) return null;
-      const name = row[`c${i}`];
-      return name === '"default"' ? `"default" (${row.datcollate})` : name;
-    });
+    return columns.map((c) => (strings.includes(c) ? rows[0][`c${strings.indexOf(c)}`] : null));
   }
 
   private async oneKey(text: string, values: unknown[]): Promise<KeyValue | null> {

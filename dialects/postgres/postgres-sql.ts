@@ -135,12 +135,20 @@ export function countNullKeysSql(query: string, key: string[]): string {
 }
 
 /**
- * The collation of each of the query's text `columns` (named c0, c1, …), and the database's
- * default one (datcollate), read without a row: one row whatever the query returns.
+ * A collation's name as dms-etl reports it (`name`: SQL text of its quoted name): "default"
+ * with the database's own collation beside it, since two databases' defaults may differ.
+ */
+export function collationNameSql(name: string): string {
+  return `CASE WHEN ${name} = '"default"' THEN '"default" (' || (SELECT datcollate FROM pg_database WHERE datname = current_database()) || ')' ELSE ${name} END`;
+}
+
+/**
+ * The collation of each of the query's text `columns` (named c0, c1, …), read without a row:
+ * one row whatever the query returns.
  */
 export function keyCollationsSql(query: string, columns: string[]): string {
-  const each = columns.map((c, i) => `pg_collation_for(s.${quotePostgresIdentifier(c)}) AS c${i}`).join(', ');
-  return `SELECT ${each}, (SELECT datcollate FROM pg_database WHERE datname = current_database()) AS datcollate\nFROM (${sourceSubquery(query)}\nLIMIT 0) AS s RIGHT JOIN (SELECT 1) AS one ON true`;
+  const each = columns.map((c, i) => `${collationNameSql(`pg_collation_for(s.${quotePostgresIdentifier(c)})`)} AS c${i}`).join(', ');
+  return `SELECT ${each}\nFROM (${sourceSubquery(query)}\nLIMIT 0) AS s RIGHT JOIN (SELECT 1) AS one ON true`;
 }
 
 /** How many rows share one key value. Parameters: [...key]. */

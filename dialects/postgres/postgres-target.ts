@@ -9,7 +9,7 @@ import { orderedCopyMover } from './postgres-ordered-copy-mover';
 import { planOf } from './postgres-plan';
 import { extended, FAMILY, identityOf } from './postgres-session';
 import { PostgresSource } from './postgres-source';
-import { quotePostgresIdentifier, sourceSubquery } from './postgres-sql';
+import { collationNameSql, quotePostgresIdentifier, sourceSubquery } from './postgres-sql';
 import { PostgresTargetTransaction } from './postgres-target-transaction';
 import { countRejectRows, createRejectTable, listRejectRows, rejectTable } from './postgres-reject-table';
 import { uniqueIndexes } from './postgres-unique-keys';
@@ -150,9 +150,7 @@ export class PostgresTarget implements TargetDatabase {
   async describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined> {
     const { rows } = await this.pool.query<ColumnInfo>(
       `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, ${FAMILY},
-              CASE WHEN co.oid IS NULL THEN NULL
-                   WHEN co.collname = 'default' THEN '"default" (' || (SELECT datcollate FROM pg_database WHERE datname = current_database()) || ')'
-                   ELSE quote_ident(co.collname) END AS collation,
+              ${collationNameSql('quote_ident(co.collname)')} AS collation,
               (co.oid IS NULL OR co.collisdeterministic) AND t.typname <> 'citext' AS "exactText"
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid

@@ -238,6 +238,20 @@ describe('UPSERT into a MariaDB key that calls different source keys equal', () 
     }
   }
 
+  /**
+   * A PostgreSQL source table of text keys in the C collation, `rows` (SQL of k, v), a MariaDB
+   * target keyed in `collation`, and an UPSERT mapping between them; the load's failure.
+   */
+  async function upsertFailure(mapref: string, source: string, rows: string, target: string, collation: string, batchSize: number): Promise<string | undefined> {
+    await withClient(h.dbs.source, async (c) => {
+      await c.query(`CREATE TABLE ${source} (k text COLLATE "C" PRIMARY KEY, v int NOT NULL)`);
+      await c.query(`INSERT INTO ${source} ${rows}`);
+    });
+    await m.query(`CREATE TABLE ${target} (k VARCHAR(20) COLLATE ${collation} NOT NULL PRIMARY KEY, v INT NOT NULL) CHARACTER SET utf8mb4`);
+    await registerMapping(h.dbs, { mapref, batchSize, srcquery: `SELECT k, v FROM ${source}`, trgtbnm: target, chkpntcolumn: 'K', columns: { trgconid: 'MDB', trgschm: m.database, loadmode: 'UPSERT', trgkeycols: 'K' } });
+    return failure(mapref);
+  }
+
   /** Every target row is a source row, value for value. */
   async function expectEveryRowFromTheSource(target: string, source: string): Promise<void> {
     const rows = await m.query<{ k: string; v: number }[]>(`SELECT k, v FROM ${target}`);
@@ -247,13 +261,8 @@ describe('UPSERT into a MariaDB key that calls different source keys equal', () 
 
   it('refuses a case-insensitive target key at planning, naming both collations, before any row moves', async () => {
     // PostgreSQL keeps 'key7' and 'KEY7' apart; the target's utf8mb4_general_ci key does not.
-    await withClient(h.dbs.source, async (c) => {
-      await c.query(`CREATE TABLE up_src (k text COLLATE "C" PRIMARY KEY, v int NOT NULL)`);
-      await c.query(`INSERT INTO up_src SELECT 'key' || g, g FROM generate_series(1, 20) g UNION ALL SELECT 'KEY7', 700`);
-    });
-    await m.query(`CREATE TABLE up_ci (k VARCHAR(20) COLLATE utf8mb4_general_ci NOT NULL PRIMARY KEY, v INT NOT NULL) CHARACTER SET utf8mb4`);
-    await registerMapping(h.dbs, { mapref: 'MKTUP', batchSize: 5, srcquery: `SELECT k, v FROM up_src`, trgtbnm: 'up_ci', chkpntcolumn: 'K', columns: { trgconid: 'MDB', trgschm: m.database, loadmode: 'UPSERT', trgkeycols: 'K' } });
-    expect(await failure('MKTUP')).toMatch(
+    const rows = `SELECT 'key' || g, g FROM generate_series(1, 20) g UNION ALL SELECT 'KEY7', 700`;
+    expect(await upsertFailure('MKTUP', 'up_src', rows, 'up_ci', 'utf8mb4_general_ci', 5)).toMatch(
       /^Mapping MKTUP: TRGKEYCOLS matches rows on "k", which the target compares by utf8mb4_general_ci \(varchar\(20\)\), calling keys equal that differ in case or accents; the source compares it by "C", .* No row was moved\. Fix: give the target's key column a collation that compares characters exactly \(ALTER TABLE `[^`]+`\.`up_ci` MODIFY `k` varchar\(20\) COLLATE utf8mb4_nopad_bin\)/,
     );
     expect(await m.query<unknown[]>(`SELECT k FROM up_ci`)).toEqual([]);
@@ -262,13 +271,8 @@ describe('UPSERT into a MariaDB key that calls different source keys equal', () 
   it('fails the batch naming both keys where only trailing spaces differ, and never leaves a target row that is in no source row', async () => {
     // utf8mb4_bin compares characters, but pads spaces: 'k7' and 'k7 ' are one key there.
     // BULKLMT 1: the two keys arrive in two batches, the second meeting the first's row.
-    await withClient(h.dbs.source, async (c) => {
-      await c.query(`CREATE TABLE up_pad (k text COLLATE "C" PRIMARY KEY, v int NOT NULL)`);
-      await c.query(`INSERT INTO up_pad SELECT 'k' || g, g FROM generate_series(1, 12) g UNION ALL SELECT 'k7 ', 700`);
-    });
-    await m.query(`CREATE TABLE up_bin (k VARCHAR(20) COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, v INT NOT NULL) CHARACTER SET utf8mb4`);
-    await registerMapping(h.dbs, { mapref: 'MKTPAD', batchSize: 1, srcquery: `SELECT k, v FROM up_pad`, trgtbnm: 'up_bin', chkpntcolumn: 'K', columns: { trgconid: 'MDB', trgschm: m.database, loadmode: 'UPSERT', trgkeycols: 'K' } });
-    expect(await failure('MKTPAD')).toMatch(/Mapping MKTPAD: TRGKEYCOLS \(k\): the source row with key \["k7 "\] would overwrite the target row with key \["k7"\].*Fix: give the target's key columns a collation that compares bytes \(e\.g\. ALTER TABLE up_bin MODIFY k <its type> COLLATE utf8mb4_nopad_bin\)/);
+    const rows = `SELECT 'k' || g, g FROM generate_series(1, 12) g UNION ALL SELECT 'k7 ', 700`;
+    expect(await upsertFailure('MKTPAD', 'up_pad', rows, 'up_bin', 'utf8mb4_bin', 1)).toMatch(/Mapping MKTPAD: TRGKEYCOLS \(k\): the source row with key \["k7 "\] would overwrite the target row with key \["k7"\].*Fix: give the target's key columns a collation that compares bytes \(e\.g\. ALTER TABLE up_bin MODIFY k <its type> COLLATE utf8mb4_nopad_bin\)/);
     expect((await m.query<unknown[]>(`SELECT k FROM up_bin`)).length).toBeGreaterThan(0);
     await expectEveryRowFromTheSource('up_bin', 'up_pad');
   });
