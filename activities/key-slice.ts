@@ -13,6 +13,7 @@ import { rejectsFor, REFUSED, type Quarantine } from './rejects';
 import { chunkRowsOf, INSIDE_SLICE } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
 import type { KeyCursor, KeyValue } from '../dialects';
+import { keyCursorOver } from '../dialects/chunks';
 
 /**
  * KEY (and NONE) batch after batch, each in its own fenced transaction, until the source
@@ -220,7 +221,6 @@ export async function keyBatch(
       if (taken !== cursor.taken) throw new Error(`the batch took ${taken} of the ${cursor.taken} rows read for it`);
       // Full at DMS_BATCH_BYTES with fewer than BULKLMT rows: its proof still counts its range.
       full = cursor.full;
-      if (full && taken === 1) Context.current().log.info(`Mapping ${input.mapref}: a row wider than DMS_BATCH_BYTES (${ctx.batchBytes} bytes) loaded alone in batch ${row.batches + 1}`);
       upTo = cursor.at;
       // Its snapshot has no row left: the run's end (rows that arrived since are looked for
       // below). A failure reading ahead belongs to the next batch's rows, not to this batch:
@@ -241,8 +241,23 @@ export async function keyBatch(
       const stop = upTo;
       const byMover = p.mover ? await quarantine.mover(() => p.mover!.move(tx, after, stop, live.beatOrStop)) : REFUSED;
       if (byMover !== REFUSED) n = taken = byMover;
-      else ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(p.source.readRange(p.keyed, after, stop, chunkRows))));
+      else {
+        // The range up to the BULKLMT-th key, read until DMS_BATCH_BYTES: where its rows are
+        // wide the batch ends early, after the row that reaches the budget and its ties.
+        const range = keyCursorOver(p.source.readRange(p.keyed, after, stop, chunkRows)[Symbol.asyncIterator](), p.keyed.key, after);
+        try {
+          ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(range.take(Infinity, ctx.batchBytes))));
+        } finally {
+          await range.close();
+        }
+        if (range.full && range.at !== null && encodeCheckpoint(range.at) !== encodeCheckpoint(stop)) {
+          full = true;
+          last = false;
+          upTo = range.at;
+        }
+      }
     }
+    if (full && taken === 1) Context.current().log.info(`Mapping ${input.mapref}: a row wider than DMS_BATCH_BYTES (${ctx.batchBytes} bytes) loaded alone in batch ${row.batches + 1}`);
     if (upTo === null) return nothingLeft();
     // The checkpoint proves itself before it moves: bound back as the next read binds it, it
     // selects this batch's last row, after the batch's lower bound, and the source counts

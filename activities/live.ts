@@ -22,4 +22,9 @@ export interface Live {
   beatOrStop(): void;
   /** Mirrors a committed state into DMS_PRCLOG (see mirrorQueue). */
   mirror(state: BatchState): void;
+  /**
+   * Bytes (as text) of the widest row this attempt has passed to the target, heartbeated: a
+   * worker lost on every attempt (for want of memory, say) is named by it (workflows/worker-loss.ts).
+   */
+  widest: number;
 }

@@ -79,12 +79,13 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
   let since = Date.now();
   const live: Live = {
     state: input.expected,
-    beat: () => activity.heartbeat(first ? { ...live.state, rowsAtStart: first.rowsAtStart } : live.state),
+    beat: () => activity.heartbeat({ ...live.state, ...(first ? { rowsAtStart: first.rowsAtStart } : {}), widestRow: live.widest, batchBytes: ctx.batchBytes }),
     beatOrStop: () => {
       live.beat();
       if (activity.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
     },
     mirror: (state) => mirrors.push(state),
+    widest: 0,
     committed(state) {
       const now = Date.now();
       if (state.batches > live.state.batches) ctx.deps.metrics?.batchCommitted(input.mapref, state.rows - live.state.rows, (now - since) / 1000);

@@ -1,14 +1,25 @@
 // How a batch writes into the target: its rows as LOADMODE says, read a bounded chunk at a
 // time, in a transaction whose commit may wait for the slice's end to become durable.
 import type { RowBatch, TargetTransaction } from '../dialects';
+import { rowBytes } from '../dialects/chunks';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 
 /** Loads streamed rows as LOADMODE says: appended (COPY) or merged on TRGKEYCOLS. */
 export function writeRows(p: JobPlan, tx: TargetTransaction, rows: AsyncIterable<RowBatch>, live: Live): Promise<number> {
-  return p.upsertKey
-    ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, rows, live.beatOrStop)
-    : tx.load(p.schema, p.table, p.columns, rows, live.beatOrStop);
+  const noted = notingWidest(rows, live);
+  return p.upsertKey ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, noted, live.beatOrStop) : tx.load(p.schema, p.table, p.columns, noted, live.beatOrStop);
+}
+
+/** The rows as they pass, the widest of them noted in live.widest (the next heartbeat carries it). */
+async function* notingWidest(rows: AsyncIterable<RowBatch>, live: Live): AsyncGenerator<RowBatch> {
+  for await (const chunk of rows) {
+    for (const row of chunk.rows) {
+      const bytes = rowBytes(row);
+      if (bytes > live.widest) live.widest = bytes;
+    }
+    yield chunk;
+  }
 }
 
 /**

@@ -14,8 +14,31 @@ export function escapeTabValue(value: string | null): string {
 }
 
 /**
- * Yields the text of the rows in chunks of about 64 KiB. Values of the columns `plain` marks
- * (RowBatch.plain) are written as they are, without a look for characters to escape.
+ * A value at least this long is written as pieces of its own rather than copied into a chunk:
+ * a document of megabytes is never concatenated, flattened or escaped as a whole copy.
+ */
+export const WIDE_VALUE = 65_536;
+
+/**
+ * A wide value's pieces, escaped. Only where a character to escape is found past the first is the
+ * value copied by a replace: bytes in their hex form (`\x…`) escape their one leading backslash
+ * and pass the rest as a slice of the value, which costs no copy.
+ */
+function* widePieces(value: string): Generator<string> {
+  const first = value[0];
+  const rest = value.slice(1);
+  if (HAS_SPECIAL.test(rest)) {
+    yield value.replace(SPECIAL, escape);
+    return;
+  }
+  yield ESCAPES[first] ?? first;
+  yield rest;
+}
+
+/**
+ * Yields the text of the rows in chunks of about 64 KiB, and each value of WIDE_VALUE or more as
+ * pieces of its own. Values of the columns `plain` marks (RowBatch.plain) are written as they
+ * are, without a look for characters to escape.
  */
 export function* encodeTabText(rows: Iterable<(string | null)[]>, plain: boolean[] = []): Generator<string> {
   let chunk = '';
@@ -24,7 +47,15 @@ export function* encodeTabText(rows: Iterable<(string | null)[]>, plain: boolean
     let line = '';
     for (let i = 0; i < row.length; i++) {
       const value = row[i];
-      line += (i === 0 ? '' : '\t') + (value !== null && plain[i] ? value : escapeTabValue(value));
+      if (i > 0) line += '\t';
+      if (value !== null && value.length >= WIDE_VALUE) {
+        if (chunk || line) yield chunk + line;
+        chunk = line = '';
+        if (plain[i]) yield value;
+        else yield* widePieces(value);
+        continue;
+      }
+      line += value !== null && plain[i] ? value : escapeTabValue(value);
     }
     chunk += line + '\n';
     if (chunk.length >= 65_536) {

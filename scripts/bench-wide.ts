@@ -26,6 +26,8 @@ export interface WideBenchContext {
   /** Runs a mapping from the start to its end. */
   run(mapref: string, workflowId: string): Promise<void>;
   peakRssMiB(pid: number): number;
+  /** Only the loads whose "shape, pair" label contains this text. */
+  filter?: string;
 }
 
 interface Shape {
@@ -123,10 +125,13 @@ async function pipe(ctx: WideBenchContext, p: Pair, s: Shape): Promise<void> {
 /** Every pair and shape: dms-etl and the pipe in rounds, each load checked exact. */
 export async function wideRounds(ctx: WideBenchContext, budgetMiB: number): Promise<WideFigure[]> {
   ctx.log(`== wide rows: documents as bytes, a fresh worker per load (DMS_BATCH_BYTES ${budgetMiB} MiB where the worker reads it)`);
-  for (const s of SHAPES) await createShape(ctx, s);
+  const pairs = (s: Shape) => PAIRS.filter((p) => (ctx.withMariaDb || (p.from === 'postgres' && p.to === 'postgres')) && (ctx.filter === undefined || `${s.label}, ${p.label}`.includes(ctx.filter)));
+  const shapes = SHAPES.filter((s) => pairs(s).length > 0);
+  if (shapes.length === 0) throw new Error(`--wide ${ctx.filter}: no load's "shape, pair" contains it (for example "${SHAPES[0].label}, ${PAIRS[1].label}")`);
+  for (const s of shapes) await createShape(ctx, s);
   const figures: WideFigure[] = [];
-  for (const s of SHAPES) {
-    for (const p of PAIRS.filter((x) => ctx.withMariaDb || (x.from === 'postgres' && x.to === 'postgres'))) {
+  for (const s of shapes) {
+    for (const p of pairs(s)) {
       const mapref = `BENCH_WIDE_${s.table}_${p.from[0]}${p.to[0]}`.toUpperCase();
       const target = `${s.table}${p.to === 'mariadb' ? '_in' : ''}`;
       await ctx.addMapping(mapref, p.from === 'mariadb' ? 'MDB' : 'SRC', p.to === 'mariadb' ? 'MDB' : 'TGT', p.to === 'mariadb' ? mariadbDatabase() : 'PUBLIC', target.toUpperCase(), `SELECT id, doc FROM ${s.table}`, s.bulklmt);

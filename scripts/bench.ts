@@ -7,7 +7,8 @@
 //   npm run bench -- --only mariadb     the MariaDB rounds alone (both ways, pgloader among them)
 //   npm run bench -- --only wide        wide rows (documents of 3 MB and 100 KB as bytes), each
 //                                       engine pair: time, MB/s, ÷ a pipe, the worker's peak RSS
-//                                       (scripts/bench-wide.ts)
+//                                       (scripts/bench-wide.ts); --wide TEXT: only the loads
+//                                       whose "shape, pair" holds TEXT ("3 MB, MariaDB")
 //
 // It creates three databases (dms_bench_meta, dms_bench_src, dms_bench_tgt; dropped and
 // made anew, and dropped at the end unless --keep), a fact table, a Temporal dev server and a worker (with a prebuilt workflow
@@ -62,6 +63,8 @@ const { values: flags } = parseArgs({
     // Only one section: 'partitions' (the partitioned loads and their baselines, e.g. at 10M rows),
     // 'mariadb' (the MariaDB rounds), or 'wide' (wide rows, scripts/bench-wide.ts).
     only: { type: 'string' },
+    // With --only wide: only the loads whose "shape, pair" contains this text (e.g. "3 MB, MariaDB").
+    wide: { type: 'string' },
     // Internal: run the pipeline without Temporal in a process of its own, like a worker.
     'direct-child': { type: 'string' },
     'workflow-id': { type: 'string' },
@@ -625,6 +628,7 @@ async function main(): Promise<void> {
             startWorker: () => startWorker(workerEnv),
             run: (mapref, workflowId) => run(mapref, workflowId)(0),
             peakRssMiB,
+            filter: flags.wide,
           },
           WIDE_BUDGET_MIB,
         );

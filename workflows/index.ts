@@ -31,6 +31,7 @@ import { ACTIVITY_SUMMARIES_PATCH, currentDetails, grouped, HANDLER_DESCRIPTIONS
 import { loadRanges, rangeProgress, sumOf } from './ranges';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress, type RangeProgress } from './handlers';
 import { unknownKeys, unknownKeyText } from '../common/unknown-keys';
+import { explainedFailure } from './worker-loss';
 
 export { dmsPartition } from './partition';
 export * from './handlers';
@@ -253,7 +254,8 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       } else {
         log.info(`Starting mapping ${mapref} from the beginning (run ${claim.prcid}, strategy ${plan.strategy})`);
       }
-    } catch (err) {
+    } catch (caught) {
+      const err = explainedFailure(caught, mapref);
       showDetails(outcomeOf(err));
       await endRun(mapref, claim.prcid, 0, err, { checkpoint: null, batches: 0, rows: 0 });
       throw err;
@@ -355,8 +357,9 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       log.info(`Largest run of equal keys kept in one batch: ${current.largestTieRun.rows} rows (batch ${current.largestTieRun.batch})`);
     }
     return { mapref, prcid: current.prcid, status: 'PC', rows: current.state.rows, batches: current.state.batches };
-  } catch (err) {
-    if (err instanceof ContinueAsNew) throw err;
+  } catch (caught) {
+    if (caught instanceof ContinueAsNew) throw caught;
+    const err = explainedFailure(caught, mapref);
     showDetails(outcomeOf(err));
     await endRun(mapref, current.prcid, current.epoch, err, current.state);
     throw err;

@@ -16,6 +16,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { explainedFailure } from './worker-loss';
 import type { BatchState, RangeRef, RunSettings } from '../activities/types';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress } from './handlers';
 import { batchActivities, summarized } from './proxies';
@@ -118,6 +119,6 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
     if (err instanceof ContinueAsNew) throw err;
     showDetails(isCancellation(err) ? 'cancelled' : 'failed');
     upsertSearchAttributes([{ key: DMS_STATUS, value: isCancellation(err) ? 'CN' : 'FL' }]);
-    throw err;
+    throw explainedFailure(err, mapref);
   }
 }

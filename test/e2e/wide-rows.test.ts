@@ -1,7 +1,7 @@
-// Wide rows: a batch read in key order ends at DMS_BATCH_BYTES as well as at BULKLMT, a row
-// wider than the budget loads alone, and the load stays exact through a worker SIGKILL. The
-// real MariaDB server as the source, PostgreSQL as the target (no key: a batch loaded twice
-// would show).
+// Wide rows: a batch ends at DMS_BATCH_BYTES as well as at BULKLMT, a row wider than the budget
+// loads alone, and the load stays exact through a worker SIGKILL; both ways between the real
+// MariaDB server and PostgreSQL (MariaDB's rows read by a key cursor, PostgreSQL's by a key range
+// cut at the budget). Targets have no key: a batch loaded twice would show.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerMapping, runs } from '../support/fact-load';
 import { failureOf, openHarness, type Harness } from '../support/harness';
@@ -26,10 +26,23 @@ beforeAll(async () => {
   await registerMariaDbConnection(h.dbs.metadata, m, PASSWORD_ENV);
   await m.query(
     `CREATE TABLE docs (id INT NOT NULL PRIMARY KEY, doc LONGBLOB NOT NULL) ENGINE=InnoDB;
-     INSERT INTO docs SELECT seq, UNHEX(REPEAT(MD5(seq), IF(seq = ${WIDE_ROW}, 200000, ${DOC_BYTES}) / 16)) FROM seq_1_to_${ROWS}`,
+     INSERT INTO docs SELECT seq, UNHEX(REPEAT(MD5(seq), IF(seq = ${WIDE_ROW}, 200000, ${DOC_BYTES}) / 16)) FROM seq_1_to_${ROWS};
+     CREATE TABLE docs_in (id INT, doc LONGBLOB) ENGINE=InnoDB`,
+  );
+  await withClient(h.dbs.source, (c) =>
+    c.query(`CREATE TABLE docs (id int PRIMARY KEY, doc bytea NOT NULL); INSERT INTO docs SELECT g, decode(repeat(md5(g::text), CASE WHEN g = ${WIDE_ROW} THEN 200000 ELSE ${DOC_BYTES} END / 16), 'hex') FROM generate_series(1, ${ROWS}) g`),
   );
   await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE docs (id int, doc bytea)`));
 });
+
+/** Each row as `id:md5 of its document`, sorted, from either engine. */
+const onMariaDb = async (table: string) => (await m.query<{ t: string }[]>(`SELECT CONCAT(id, ':', LOWER(MD5(doc))) AS t FROM ${table}`)).map((r) => r.t).sort();
+const onPostgres = (db: string) => withClient(db, async (c) => (await c.query<{ t: string }>(`SELECT id || ':' || md5(doc) AS t FROM docs`)).rows.map((r) => r.t).sort());
+
+const PAIRS = [
+  { pair: 'MariaDB → PostgreSQL', mapref: 'WIDE_MP', columns: { srcconid: 'MDB' }, trgtbnm: 'DOCS', source: () => onMariaDb('docs'), target: () => onPostgres(h.dbs.target) },
+  { pair: 'PostgreSQL → MariaDB', mapref: 'WIDE_PM', columns: { trgconid: 'MDB', trgschm: () => m.database }, trgtbnm: 'DOCS_IN', source: () => onPostgres(h.dbs.source), target: () => onMariaDb('docs_in') },
+];
 
 afterAll(async () => {
   await h?.close();
@@ -37,10 +50,11 @@ afterAll(async () => {
 });
 
 describe('a batch budget in bytes', () => {
-  it('ends batches at DMS_BATCH_BYTES, loads a wider row alone, and stays exact through a worker SIGKILL', async () => {
-    await registerMapping(h.dbs, { mapref: 'WIDE', batchSize: BULKLMT, srcquery: 'SELECT id, doc FROM docs', trgtbnm: 'DOCS', chkpntcolumn: 'ID', columns: { srcconid: 'MDB' } });
+  it.each(PAIRS)('ends batches at DMS_BATCH_BYTES, loads a wider row alone, and stays exact through a worker SIGKILL ($pair)', async ({ mapref, columns, trgtbnm, source, target }) => {
+    const named = Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, typeof v === 'function' ? v() : v]));
+    await registerMapping(h.dbs, { mapref, batchSize: BULKLMT, srcquery: 'SELECT id, doc FROM docs', trgtbnm, chkpntcolumn: 'ID', columns: named });
     const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 8, action: 'kill' }] });
-    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-WIDE', args: [{ mapref: 'WIDE' }] });
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
     await first.waitFor(/fault: kill at beforeCommit of batch 8/);
     await first.kill();
     const second = await h.startWorker();
@@ -49,13 +63,49 @@ describe('a batch budget in bytes', () => {
     } finally {
       await second.kill();
     }
-    const source = (await m.query<{ t: string }[]>(`SELECT CONCAT(id, ':', LOWER(MD5(doc))) AS t FROM docs`)).map((r) => r.t).sort();
-    const target = await withClient(h.dbs.target, async (c) => (await c.query<{ t: string }>(`SELECT id || ':' || md5(doc) AS t FROM docs`)).rows.map((r) => r.t).sort());
-    expect(target).toEqual(source);
+    expect(await target()).toEqual(await source());
     // Cut by bytes, not by BULKLMT: about five rows a batch (three by rows alone).
-    const [run] = await runs(h.dbs.metadata, 'WIDE');
+    const [run] = await runs(h.dbs.metadata, mapref);
     expect(run).toMatchObject({ status: 'PC', trgrows: ROWS });
     expect(run.batchcnt).toBeGreaterThanOrEqual(ROWS / 5);
-    expect(h.workerOutput()).toMatch(new RegExp(`Mapping WIDE: a row wider than DMS_BATCH_BYTES \\(${BATCH_BYTES} bytes\\) loaded alone in batch \\d+`));
+    expect(h.workerOutput()).toMatch(new RegExp(`Mapping ${mapref}: a row wider than DMS_BATCH_BYTES \\(${BATCH_BYTES} bytes\\) loaded alone in batch \\d+`));
+  });
+});
+
+describe('a worker out of memory', () => {
+  it('stops after DMS_RETRY_MAX_ATTEMPTS workers died on a row wider than their heap, naming the mapping, the checkpoint and the settings', async () => {
+    // Rows of 10 KB, then one of 100 MB: 200 MB of hex text, more than the workers' 160 MB heap.
+    await withClient(h.dbs.source, (c) =>
+      c.query(`CREATE TABLE huge (id int PRIMARY KEY, doc bytea NOT NULL); INSERT INTO huge SELECT g, decode(repeat(md5(g::text), CASE WHEN g = 21 THEN 100000000 ELSE 10000 END / 16), 'hex') FROM generate_series(1, 21) g`),
+    );
+    // Into MariaDB: between PostgreSQLs the bytes would pass through COPY, never held as text.
+    await m.query(`CREATE TABLE huge (id INT, doc LONGBLOB) ENGINE=InnoDB`);
+    await registerMapping(h.dbs, { mapref: 'HUGE', batchSize: BULKLMT, srcquery: 'SELECT id, doc FROM huge', trgtbnm: 'HUGE', chkpntcolumn: 'ID', columns: { trgconid: 'MDB', trgschm: m.database } });
+    const env = { NODE_OPTIONS: '--max-old-space-size=160', DMS_BATCH_BYTES: String(BATCH_BYTES), DMS_RETRY_MAX_ATTEMPTS: '2', DMS_RETRY_INITIAL_INTERVAL_MS: '200', DMS_HEARTBEAT_TIMEOUT_MS: '3000' };
+    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-HUGE', args: [{ mapref: 'HUGE' }] });
+    const outcome = failureOf(handle);
+    let settled = false;
+    void outcome.finally(() => (settled = true));
+    // As a supervisor would (systemd, Kubernetes): a worker that dies is started again.
+    const deaths: string[] = [];
+    while (!settled) {
+      const worker = await h.startWorker({ env });
+      await Promise.race([new Promise((resolve) => worker.child.once('exit', resolve)), outcome]);
+      if (worker.child.exitCode !== null || worker.child.signalCode !== null) deaths.push(worker.output());
+      else await worker.kill();
+      expect(deaths.length).toBeLessThanOrEqual(2);
+    }
+    // Each attempt's worker ran out of heap on the wide row; the run stopped at the second.
+    expect(deaths).toHaveLength(2);
+    for (const output of deaths) expect(output).toMatch(/heap out of memory|Reached heap limit/);
+    // The run stopped at its last committed batch: every row up to its checkpoint, once.
+    const [run] = await runs(h.dbs.metadata, 'HUGE');
+    const [loaded] = (await m.query<{ n: string; top: number }[]>(`SELECT COUNT(*) AS n, MAX(id) AS top FROM huge`)).map((r) => ({ n: Number(r.n), top: r.top }));
+    expect(run).toMatchObject({ status: 'FL', trgrows: loaded.n, param1: String(loaded.top) });
+    expect(loaded.n).toBe(loaded.top);
+    const message = await outcome;
+    expect(message).toMatch(new RegExp(`^Mapping HUGE: the worker running batch \\d+ \\(the rows after checkpoint ${loaded.top}\\) stopped answering \\(heartbeat timeout\\) on every attempt; a worker killed for want of memory ends this way`));
+    expect(message).toMatch(/Give the worker more memory, or lower DMS_BATCH_BYTES on the worker or BULKLMT on mapping HUGE/);
+    expect(run.lasterr).toBe(message);
   });
 });

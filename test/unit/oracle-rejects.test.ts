@@ -11,7 +11,7 @@ import { insertRejectSql, rejectBinds, rejectTableDdl } from '../../dialects/ora
 import { OracleTarget } from '../../dialects/oracle/oracle-target';
 import { fakeOraclePool } from '../support/oracle-fake';
 
-const live: Live = { state: { checkpoint: null, batches: 0, rows: 0 }, committed: () => undefined, beat: () => undefined, beatOrStop: () => undefined, mirror: () => undefined };
+const live: Live = { state: { checkpoint: null, batches: 0, rows: 0 }, committed: () => undefined, beat: () => undefined, beatOrStop: () => undefined, mirror: () => undefined, widest: 0 };
 const plan = { spec: { mapref: 'SALES', rejectlmt: 5 }, schema: 'DWH', table: 'SALES', columns: ['ID', 'NOTE'], keyed: { query: '', key: ['ID'] }, upsertKey: null } as unknown as JobPlan;
 
 async function* rows(...ids: number[]): AsyncIterable<RowBatch> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCopyTextRow, encodeCopyText, escapeCopyValue, unescapeCopyValue } from '../../dialects/postgres/postgres-copy';
+import { WIDE_VALUE } from '../../dialects/tab-text';
 import { copyRangeSql, countNullKeysSql, nextBoundSql, orderedCopySql, orderedSql, proveRangeSql, lastKeySql, nthKeySql, rangeSql, summarySql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
 
 describe('keyset SQL', () => {
@@ -139,5 +140,16 @@ describe('COPY text encoding', () => {
     const chunks = [...encodeCopyText(rows)];
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks.join('').split('\n')).toHaveLength(5001);
+  });
+
+  it.each([
+    ['bytes in their hex form', `\\x${'ab'.repeat(WIDE_VALUE)}`, `\\\\x${'ab'.repeat(WIDE_VALUE)}`, 2 * WIDE_VALUE + 1],
+    ['text with a tab past its first character', `a\t${'b'.repeat(WIDE_VALUE)}`, `a\\t${'b'.repeat(WIDE_VALUE)}`, WIDE_VALUE + 3],
+    ['plain text', 'c'.repeat(WIDE_VALUE), 'c'.repeat(WIDE_VALUE), WIDE_VALUE - 1],
+  ])('writes a wide value (%s) as pieces of its own, escaped as any value', (_, value, escaped, widest) => {
+    const pieces = [...encodeCopyText([['1', value, 'z'], ['2', value, null]])];
+    expect(pieces.join('')).toBe(`1\t${escaped}\tz\n2\t${escaped}\t\\N\n`);
+    // The value's text (or its escaped copy) is a piece alone, never within a chunk of others.
+    expect(Math.max(...pieces.map((x) => x.length))).toBe(widest);
   });
 });

@@ -12,7 +12,7 @@ import { rejectTableDdl as mariadbRejectTableDdl } from '../../dialects/mariadb/
 import { rejectTableDdl as oracleRejectTableDdl } from '../../dialects/oracle/oracle-reject-table';
 import { rejectTableDdl } from '../../dialects/postgres/postgres-reject-table';
 
-const live: Live = { state: { checkpoint: null, batches: 0, rows: 0 }, committed: () => undefined, beat: () => undefined, beatOrStop: () => undefined, mirror: () => undefined };
+const live: Live = { state: { checkpoint: null, batches: 0, rows: 0 }, committed: () => undefined, beat: () => undefined, beatOrStop: () => undefined, mirror: () => undefined, widest: 0 };
 
 function plan(rejectlmt: number): JobPlan {
   return { spec: { mapref: 'SALES', rejectlmt }, schema: 'public', table: 'sales', columns: ['id', 'note'], keyed: { query: '', key: ['id'] }, upsertKey: null } as unknown as JobPlan;
