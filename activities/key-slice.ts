@@ -13,7 +13,6 @@ import { rejectsFor, REFUSED, type Quarantine } from './rejects';
 import { chunkRowsOf, INSIDE_SLICE } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
 import type { KeyCursor, KeyValue } from '../dialects';
-import { keyCursorOver } from '../dialects/chunks';
 
 /**
  * KEY (and NONE) batch after batch, each in its own fenced transaction, until the source
@@ -241,21 +240,7 @@ export async function keyBatch(
       const stop = upTo;
       const byMover = p.mover ? await quarantine.mover(() => p.mover!.move(tx, after, stop, live.beatOrStop)) : REFUSED;
       if (byMover !== REFUSED) n = taken = byMover;
-      else {
-        // The range up to the BULKLMT-th key, read until DMS_BATCH_BYTES: where its rows are
-        // wide the batch ends early, after the row that reaches the budget and its ties.
-        const range = keyCursorOver(p.source.readRange(p.keyed, after, stop, chunkRows)[Symbol.asyncIterator](), p.keyed.key, after);
-        try {
-          ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(range.take(Infinity, ctx.batchBytes))));
-        } finally {
-          await range.close();
-        }
-        if (range.full && range.at !== null && encodeCheckpoint(range.at) !== encodeCheckpoint(stop)) {
-          full = true;
-          last = false;
-          upTo = range.at;
-        }
-      }
+      else ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(p.source.readRange(p.keyed, after, stop, chunkRows))));
     }
     if (full && taken === 1) Context.current().log.info(`Mapping ${input.mapref}: a row wider than DMS_BATCH_BYTES (${ctx.batchBytes} bytes) loaded alone in batch ${row.batches + 1}`);
     if (upTo === null) return nothingLeft();

@@ -24,11 +24,12 @@ export function workerLossMessage(err: unknown, mapref: string): string | null {
   if (!(timeout instanceof TimeoutFailure) || timeout.timeoutType !== 'HEARTBEAT') return null;
   const beat = (timeout.lastHeartbeatDetails ?? {}) as HeartbeatExtras;
   const after = typeof beat.checkpoint === 'string' ? `after checkpoint ${beat.checkpoint}` : 'from the start';
-  const batch = typeof beat.batches === 'number' ? `batch ${beat.batches + 1} (the rows ${after})` : 'a batch';
+  // As the last heartbeat said: batches the worker committed after it are in the target, and the run resumes after them.
+  const batch = typeof beat.batches === 'number' ? `batch ${beat.batches + 1} (the rows ${after}, as its last heartbeat said)` : 'a batch';
   const widest =
     typeof beat.widestRow === 'number' && beat.widestRow > 0
-      ? `the widest row it had read was ${grouped(beat.widestRow)} bytes${typeof beat.batchBytes === 'number' ? ` (DMS_BATCH_BYTES ${grouped(beat.batchBytes)})` : ''}`
-      : 'it had read no row of the batch yet';
+      ? `the widest row it had loaded was ${grouped(beat.widestRow)} bytes${typeof beat.batchBytes === 'number' ? ` (DMS_BATCH_BYTES ${grouped(beat.batchBytes)})` : ''}`
+      : 'it had loaded no row yet';
   return (
     `Mapping ${mapref}: the worker running ${batch} stopped answering (heartbeat timeout) on every attempt; a worker killed for want of memory ends this way, and ${widest}. ` +
     `Give the worker more memory, or lower DMS_BATCH_BYTES on the worker or BULKLMT on mapping ${mapref}; the run resumes at its last committed batch`

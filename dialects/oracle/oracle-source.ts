@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import oracledb from 'oracledb';
 import { lookbackSeconds } from '../../common/mapping';
 import type { ColumnInfo, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
-import { cursorOver } from '../chunks';
+import { CHUNK_BYTES, ChunkSizer, cursorOver } from '../chunks';
 import { expandValues } from '../expanded-key';
 import { memoized } from '../memoized';
 import { oracleError } from './oracle-errors';
@@ -23,8 +23,14 @@ function rangeValues(after: KeyValue | null, upTo: KeyValue | null): string[] {
   return [...(after ? expandValues(after) : []), ...(upTo ? expandValues(upTo) : [])];
 }
 
-/** LOB columns fetched by the driver as text or bytes, and bytes made RowBatch's \x hex. */
-export function lobFetch(columns: sql.Column[]): { fetchInfo: Record<string, { type: oracledb.DbType | number }>; toText: ((v: unknown) => string | null)[] } {
+/**
+ * Rows a round trip brings where the query has LOB columns: the driver holds each round trip's
+ * rows whole, and a LOB may be megabytes (a thousand of them would be gigabytes).
+ */
+export const LOB_FETCH_ROWS = 8;
+
+/** LOB columns fetched by the driver as text or bytes, and bytes made RowBatch's \x hex; the rows a round trip brings. */
+export function lobFetch(columns: sql.Column[], chunkRows = 1000): { fetchInfo: Record<string, { type: oracledb.DbType | number }>; toText: ((v: unknown) => string | null)[]; fetchArraySize: number } {
   const fetchInfo: Record<string, { type: oracledb.DbType | number }> = {};
   const toText = columns.map((c) => {
     const how = driverFetched(c.type);
@@ -32,7 +38,8 @@ export function lobFetch(columns: sql.Column[]): { fetchInfo: Record<string, { t
     if (how === 'buffer') return (v: unknown) => (v === null ? null : `\\x${(v as Buffer).toString('hex')}`);
     return (v: unknown) => (v === null || v === undefined ? null : String(v));
   });
-  return { fetchInfo, toText };
+  const lobs = Object.keys(fetchInfo).length > 0;
+  return { fetchInfo, toText, fetchArraySize: Math.min(chunkRows, lobs ? LOB_FETCH_ROWS : 1000) };
 }
 
 export class OracleSource implements SourceDatabase {
@@ -162,16 +169,19 @@ export class OracleSource implements SourceDatabase {
     let finished = false;
     try {
       await connection.execute('SET TRANSACTION READ ONLY');
-      const { fetchInfo, toText } = lobFetch(columns);
-      const result = await connection.execute<unknown[]>(text, values, { outFormat: oracledb.OUT_FORMAT_ARRAY, resultSet: true, fetchArraySize: Math.min(chunkRows, 1000), fetchInfo });
+      const { fetchInfo, toText, fetchArraySize } = lobFetch(columns, chunkRows);
+      const result = await connection.execute<unknown[]>(text, values, { outFormat: oracledb.OUT_FORMAT_ARRAY, resultSet: true, fetchArraySize, fetchInfo });
       const rs = result.resultSet!;
       const names = columns.map((c) => c.name);
       const plain = columns.map((c) => isPlain(c.type));
+      // Fewer rows a chunk where they are wide (LOBs): a chunk holds about CHUNK_BYTES.
+      const sizer = new ChunkSizer(chunkRows, CHUNK_BYTES);
       try {
         for (;;) {
-          const rows = await rs.getRows(chunkRows);
+          const rows = (await rs.getRows(sizer.next())).map((row) => row.map((v, i) => toText[i](v)));
           if (rows.length === 0) break;
-          yield { columns: names, rows: rows.map((row) => row.map((v, i) => toText[i](v))), plain };
+          sizer.saw(rows);
+          yield { columns: names, rows, plain };
         }
       } finally {
         await rs.close();

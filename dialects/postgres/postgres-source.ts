@@ -2,7 +2,7 @@
 // probed for keys and summaries, and read by key range, in order or whole through cursors.
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
-import type { ColumnInfo, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
+import type { ColumnInfo, KeyCursor, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
 import { asText, extended, identityOf, typesOf } from './postgres-session';
 import {
   countKeySql,
@@ -10,6 +10,7 @@ import {
   countNullKeysSql,
   estimateSql,
   keyBeforeSql,
+  keyCursorSql,
   keyOrderProbeSql,
   isLookbackType,
   orderedSql,
@@ -24,7 +25,7 @@ import {
 } from './postgres-sql';
 import { uniqueKeysOf } from './postgres-unique-keys';
 import { expandValues } from '../expanded-key';
-import { CHUNK_BYTES, ChunkSizer } from '../chunks';
+import { CHUNK_BYTES, ChunkSizer, keyCursorOver } from '../chunks';
 
 export class PostgresSource implements SourceDatabase {
   constructor(readonly pool: pg.Pool) {}
@@ -80,6 +81,13 @@ export class PostgresSource implements SourceDatabase {
 
   readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {
     return this.stream(rangeSql(q.query, q.key, after !== null), [...(after ?? []), ...upTo], chunkRows);
+  }
+
+  async openKeyCursor(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null, chunkRows: number): Promise<KeyCursor | null> {
+    // A key order the server sorts would sort every row left at each slice's start.
+    if (!(await this.keyOrderUsesIndex(q))) return null;
+    const text = keyCursorSql(q.query, q.key, after !== null, upTo !== null);
+    return keyCursorOver(this.stream(text, [...(after ?? []), ...(upTo ?? [])], chunkRows)[Symbol.asyncIterator](), q.key, after);
   }
 
   keyBefore(q: KeyedQuery, from: string, window: string, type: string): Promise<KeyValue | null> {

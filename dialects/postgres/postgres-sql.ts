@@ -86,6 +86,14 @@ export function rangeSql(query: string, key: string[], hasAfter: boolean, select
 }
 
 /**
+ * Every row after `after` (and up to `upTo`, a key range's end, when given), in key order: a
+ * slice's key cursor, which its batches take their rows from in turn. Parameters: [...after, ...upTo].
+ */
+export function keyCursorSql(query: string, key: string[], hasAfter: boolean, hasUpTo: boolean): string {
+  return `${sourceSubquery(query)}\nWHERE ${notNull(key)}${lowerBound(key, hasAfter)}${upperBound(key, hasAfter, hasUpTo)}\nORDER BY ${keyList(key)}`;
+}
+
+/**
  * The upper key of the next batch in one query: the n-th row's key after the bound, else
  * (fewer rows remain) the last key; `more` tells which. Parameters: [...after, n - 1].
  * Returns upto_0..upto_k and more, or no row when no row is left.

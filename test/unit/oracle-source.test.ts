@@ -5,7 +5,8 @@
 // chunks of at most chunkRows, LOBs as text and \x hex, and a session dropped after a failure.
 import { describe, expect, it } from 'vitest';
 import oracledb from 'oracledb';
-import { lobFetch, OracleSource } from '../../dialects/oracle/oracle-source';
+import { LOB_FETCH_ROWS, lobFetch, OracleSource } from '../../dialects/oracle/oracle-source';
+import { CHUNK_BYTES, rowBytes } from '../../dialects/chunks';
 import { singleTable } from '../../dialects/oracle/oracle-single-table';
 import { fakeOraclePool } from '../support/oracle-fake';
 import { rowSelect, UNIQUE_KEYS_SQL, keyBeforeSql } from '../../dialects/oracle/oracle-sql';
@@ -50,12 +51,13 @@ describe('the Oracle source', () => {
     const { pool, calls, closed } = fakePool((sql) => (sql.includes('WHERE 1 = 0') ? { metaData: META, rows: [] } : { resultSet: rows }));
     const chunks = [];
     for await (const chunk of new OracleSource(pool).readRange({ query: 'SELECT * FROM sales', key: ['ID'] }, null, ['3'], 2)) chunks.push(chunk);
+    // One row first (how wide are they?), then chunkRows at most.
     expect(chunks.map((c) => c.rows)).toEqual([
+      [['1', '2026-01-01 00:00:00.000000001', 'a\tb', '\\x00ff']],
       [
-        ['1', '2026-01-01 00:00:00.000000001', 'a\tb', '\\x00ff'],
         ['2', '2026-01-01 00:00:00.000000002', null, null],
+        ['3', '2026-01-01 00:00:00.000000003', 'c', '\\x6f6b'],
       ],
-      [['3', '2026-01-01 00:00:00.000000003', 'c', '\\x6f6b']],
     ]);
     expect(chunks[0].columns).toEqual(['ID', 'SOLD_AT', 'NOTE', 'PHOTO']);
     expect(chunks[0].plain).toEqual([true, true, false, false]);
@@ -63,6 +65,18 @@ describe('the Oracle source', () => {
     expect(read.map((c) => c.sql.split('\n')[0])).toEqual(['SET TRANSACTION READ ONLY', expect.stringMatching(/^SELECT TO_CHAR\(dms_src."ID", 'TM9'\) AS "ID", /), '(result set closed)', '(commit)']);
     expect(read[1].options).toMatchObject({ resultSet: true, fetchInfo: { NOTE: { type: oracledb.STRING }, PHOTO: { type: oracledb.BUFFER } } });
     expect(closed[closed.length - 1]).toBe(false);
+  });
+
+  it('reads LOBs a few rows a round trip, in chunks of about CHUNK_BYTES whatever chunkRows says', async () => {
+    // 40 rows with a BLOB of 1 MB (2 MB of hex text) each: 80 MB, which 2,000 rows a chunk would hold at once.
+    const rows = Array.from({ length: 40 }, (_, i) => [String(i + 1), '2026-01-01 00:00:00', null, Buffer.alloc(2 ** 20, i)]);
+    const { pool, calls } = fakePool((sql) => (sql.includes('WHERE 1 = 0') ? { metaData: META, rows: [] } : { resultSet: rows }));
+    const chunks = [];
+    for await (const chunk of new OracleSource(pool).readRange({ query: 'SELECT * FROM sales', key: ['ID'] }, null, ['40'], 2000)) chunks.push(chunk);
+    expect(chunks.flatMap((c) => c.rows.map((r) => r[0]))).toEqual(rows.map((r) => r[0]));
+    for (const c of chunks) expect(c.rows.reduce((n, r) => n + rowBytes(r), 0)).toBeLessThanOrEqual(CHUNK_BYTES + 2 ** 21 + 100);
+    expect(calls.find((c) => c.options && 'resultSet' in (c.options as object))!.options).toMatchObject({ fetchArraySize: LOB_FETCH_ROWS });
+    expect(lobFetch([{ name: 'V', type: 'VARCHAR2' }], 2000).fetchArraySize).toBe(1000);
   });
 
   it('drops a session left in the middle of a read', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCopyTextRow, encodeCopyText, escapeCopyValue, unescapeCopyValue } from '../../dialects/postgres/postgres-copy';
 import { WIDE_VALUE } from '../../dialects/tab-text';
-import { copyRangeSql, countNullKeysSql, nextBoundSql, orderedCopySql, orderedSql, proveRangeSql, lastKeySql, nthKeySql, rangeSql, summarySql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
+import { copyRangeSql, countNullKeysSql, keyCursorSql, nextBoundSql, orderedCopySql, orderedSql, proveRangeSql, lastKeySql, nthKeySql, rangeSql, summarySql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
 
 describe('keyset SQL', () => {
   it('finds the upper key of the next batch with bound parameters', () => {
@@ -17,6 +17,15 @@ describe('keyset SQL', () => {
     );
     expect(nthKeySql('SELECT * FROM s', ['k'], false, true)).toContain('WHERE dms_src."k" IS NOT NULL AND dms_src."k" <= $1\nORDER BY dms_src."k"\nOFFSET $2 LIMIT 1');
     expect(lastKeySql('SELECT * FROM s', ['k'], true, true)).toContain('AND dms_src."k" > $1 AND dms_src."k" <= $2\nORDER BY dms_src."k" DESC\nLIMIT 1');
+  });
+
+  it.each([
+    [false, false, 'WHERE dms_src."k" IS NOT NULL\nORDER BY dms_src."k"'],
+    [true, false, 'WHERE dms_src."k" IS NOT NULL AND dms_src."k" > $1\nORDER BY dms_src."k"'],
+    [true, true, 'WHERE dms_src."k" IS NOT NULL AND dms_src."k" > $1 AND dms_src."k" <= $2\nORDER BY dms_src."k"'],
+    [false, true, 'WHERE dms_src."k" IS NOT NULL AND dms_src."k" <= $1\nORDER BY dms_src."k"'],
+  ])("reads a slice's key cursor in key order (after: %s, up to a range's end: %s)", (hasAfter, hasUpTo, tail) => {
+    expect(keyCursorSql('SELECT * FROM s', ['k'], hasAfter, hasUpTo)).toBe(`SELECT * FROM (\nSELECT * FROM s\n) AS dms_src\n${tail}`);
   });
 
   it('compares composite keys as rows, which a btree index serves', () => {

@@ -9,9 +9,9 @@ const lost = (details: unknown, type: 'HEARTBEAT' | 'START_TO_CLOSE' = 'HEARTBEA
 
 describe('a worker lost on every attempt', () => {
   it.each([
-    ['the widest row and the budget', { checkpoint: '["150"]', batches: 4, rows: 600, widestRow: 6_000_002, batchBytes: 67_108_864 }, /^Mapping DOCS: the worker running batch 5 \(the rows after checkpoint \["150"\]\) stopped answering \(heartbeat timeout\) on every attempt; .*the widest row it had read was 6,000,002 bytes \(DMS_BATCH_BYTES 67,108,864\)\. Give the worker more memory, or lower DMS_BATCH_BYTES on the worker or BULKLMT on mapping DOCS/],
-    ['no row read yet', { checkpoint: null, batches: 0, rows: 0, widestRow: 0, batchBytes: 1024 }, /the worker running batch 1 \(the rows from the start\) stopped answering .* it had read no row of the batch yet\./],
-    ['no heartbeat at all', undefined, /the worker running a batch stopped answering .* it had read no row of the batch yet\./],
+    ['the widest row and the budget', { checkpoint: '["150"]', batches: 4, rows: 600, widestRow: 6_000_002, batchBytes: 67_108_864 }, /^Mapping DOCS: the worker running batch 5 \(the rows after checkpoint \["150"\], as its last heartbeat said\) stopped answering \(heartbeat timeout\) on every attempt; .*the widest row it had loaded was 6,000,002 bytes \(DMS_BATCH_BYTES 67,108,864\)\. Give the worker more memory, or lower DMS_BATCH_BYTES on the worker or BULKLMT on mapping DOCS/],
+    ['no row read yet', { checkpoint: null, batches: 0, rows: 0, widestRow: 0, batchBytes: 1024 }, /the worker running batch 1 \(the rows from the start, as its last heartbeat said\) stopped answering .* it had loaded no row yet\./],
+    ['no heartbeat at all', undefined, /the worker running a batch stopped answering .* it had loaded no row yet\./],
   ])('names the mapping, the batch and the setting to change (%s)', (_, details, message) => {
     expect(workerLossMessage(lost(details), 'DOCS')).toMatch(message);
     const failure = explainedFailure(lost(details), 'DOCS');
