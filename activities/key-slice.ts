@@ -242,7 +242,10 @@ export async function keyBatch(
       if (byMover !== REFUSED) n = taken = byMover;
       else ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(p.source.readRange(p.keyed, after, stop, chunkRows))));
     }
-    if (full && taken === 1) Context.current().log.info(`Mapping ${input.mapref}: a row wider than DMS_BATCH_BYTES (${ctx.batchBytes} bytes) loaded alone in batch ${row.batches + 1}`);
+    if (full && taken === 1) {
+      Context.current().log.info(`Mapping ${input.mapref}: a row wider than DMS_BATCH_BYTES (${ctx.batchBytes} bytes) loaded alone in batch ${row.batches + 1}`);
+      ctx.deps.metrics?.wideRowAlone(input.mapref);
+    }
     if (upTo === null) return nothingLeft();
     // The checkpoint proves itself before it moves: bound back as the next read binds it, it
     // selects this batch's last row, after the batch's lower bound, and the source counts

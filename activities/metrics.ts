@@ -11,12 +11,15 @@ export interface DmsMetrics {
   attemptFailed(mapref: string, errorClass: string): void;
   /** A committed batch put `rows` rows into DMS_REJECT (REJECTLMT). */
   rowsRejected(mapref: string, rows: number): void;
+  /** A row wider than DMS_BATCH_BYTES loaded alone in its batch. */
+  wideRowAlone(mapref: string): void;
 }
 
 export const NO_METRICS: DmsMetrics = {
   batchCommitted: () => undefined,
   attemptFailed: () => undefined,
   rowsRejected: () => undefined,
+  wideRowAlone: () => undefined,
 };
 
 export function meteredWith(meter: MetricMeter): DmsMetrics {
@@ -25,6 +28,7 @@ export function meteredWith(meter: MetricMeter): DmsMetrics {
   const seconds = meter.createHistogram('dms_batch_duration', 'float', 's', 'Seconds from one committed batch (or the start of its slice) to the commit of the next');
   const retries = meter.createCounter('dms_attempt_retries', 'attempts', 'Batch attempts failed with an error that is retried, by error class');
   const rejected = meter.createCounter('dms_rows_rejected', 'rows', 'Rows committed into DMS_REJECT instead of the target (REJECTLMT)');
+  const wide = meter.createCounter('dms_wide_rows_alone', 'rows', 'Rows wider than DMS_BATCH_BYTES, each loaded alone in its batch');
   return {
     batchCommitted(mapref, n, s) {
       rows.add(n, { mapref });
@@ -36,6 +40,9 @@ export function meteredWith(meter: MetricMeter): DmsMetrics {
     },
     rowsRejected(mapref, n) {
       rejected.add(n, { mapref });
+    },
+    wideRowAlone(mapref) {
+      wide.add(1, { mapref });
     },
   };
 }

@@ -5,6 +5,7 @@
 // the widest row the worker had read and its byte budget, and the settings to change.
 // Pure: the workflow bundle uses it.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
+import { grouped } from './details';
 
 /** What a batch activity's heartbeat carries besides its committed state (activities/slice.ts). */
 export interface HeartbeatExtras {
@@ -15,8 +16,6 @@ export interface HeartbeatExtras {
   /** The worker's DMS_BATCH_BYTES. */
   batchBytes?: number;
 }
-
-const grouped = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /** The message for a run whose batch lost its worker on every attempt, or null for any other error. */
 export function workerLossMessage(err: unknown, mapref: string): string | null {

@@ -8,6 +8,8 @@ import { registerMapping, runs } from '../support/fact-load';
 import { failureOf, openHarness, type Harness } from '../support/harness';
 import { createMariaDb, registerMariaDbConnection, type TestMariaDb } from '../support/mariadb';
 import { withClient } from '../support/postgres';
+import { sample, scrape } from '../support/metrics';
+import { freePort } from '../../scripts/temporal-dev';
 
 const PASSWORD_ENV = 'DMS_TEST_MARIADB_PASSWORD';
 const ROWS = 300;
@@ -58,9 +60,12 @@ describe('a batch budget in bytes', () => {
     const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
     await first.waitFor(/fault: kill at beforeCommit of batch 8/);
     await first.kill();
-    const second = await h.startWorker();
+    const address = `127.0.0.1:${await freePort()}`;
+    const second = await h.startWorker({ env: { DMS_METRICS_ADDRESS: address } });
     try {
       expect(await failureOf(handle)).toBeUndefined();
+      // The wide row (after the kill) was counted as well as logged.
+      expect(sample(await scrape(address), 'dms_wide_rows_alone_total', { mapref })).toBe(1);
     } finally {
       await second.kill();
     }
