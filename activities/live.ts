@@ -1,6 +1,7 @@
 // A batch activity's live state: what it has committed so far, heartbeated to Temporal (which
 // shows it in `dms status` and the Web UI) and mirrored into DMS_PRCLOG as it goes.
 import type { BatchState } from './types';
+import type { WideGarbage } from './wide-garbage';
 
 /** Runs fn with a heartbeat every second: long source queries (a sort, a count) must not look like a dead worker. */
 export async function heartbeating<T>(beat: () => void, fn: () => Promise<T>): Promise<T> {
@@ -27,4 +28,6 @@ export interface Live {
    * worker lost on every attempt (for want of memory, say) is named by it (workflows/worker-loss.ts).
    */
   widest: number;
+  /** Where the rows' bytes are counted to collect wide values' garbage (absent: not counted). */
+  garbage?: WideGarbage;
 }

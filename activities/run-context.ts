@@ -8,6 +8,7 @@ import { toFailure } from './failures';
 import { planMapping, type JobPlan } from './job-plan';
 import type { DmsMetrics } from './metrics';
 import type { RunSettings } from './types';
+import { WideGarbage } from './wide-garbage';
 
 /** Places where a test may stall or kill an attempt. Only test workers pass an implementation. */
 export type FaultPoint = 'beforeLock' | 'beforeEndCheck' | 'isolating' | 'beforeCommit' | 'afterCommit' | 'beforeRelease';
@@ -44,6 +45,8 @@ export interface RunContext {
   sliceMs: number;
   /** The most row text a batch read in key order carries. */
   batchBytes: number;
+  /** The worker's wide values, collected after every batchBytes of them (wide-garbage.ts). */
+  wideGarbage: WideGarbage;
 }
 
 /** How long one batch activity keeps committing batches when the settings do not say. */
@@ -53,7 +56,8 @@ const DEFAULT_BATCH_BYTES = 64 * 2 ** 20;
 export function createRunContext(deps: ActivityDeps): RunContext {
   // A slice ends well inside the activity's start-to-close timeout, which covers all of it.
   const sliceMs = Math.min(deps.settings.sliceMs ?? DEFAULT_SLICE_MS, deps.settings.batchTimeoutMs / 2);
-  return { deps, metadata: deps.metadata, plans: new Map(), sliceMs, batchBytes: deps.batchBytes ?? DEFAULT_BATCH_BYTES };
+  const batchBytes = deps.batchBytes ?? DEFAULT_BATCH_BYTES;
+  return { deps, metadata: deps.metadata, plans: new Map(), sliceMs, batchBytes, wideGarbage: new WideGarbage(batchBytes) };
 }
 
 function isRetryable(failure: Error): boolean {

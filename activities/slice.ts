@@ -86,6 +86,7 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
     },
     mirror: (state) => mirrors.push(state),
     widest: 0,
+    garbage: ctx.wideGarbage,
     committed(state) {
       const now = Date.now();
       if (state.batches > live.state.batches) ctx.deps.metrics?.batchCommitted(input.mapref, state.rows - live.state.rows, (now - since) / 1000);

@@ -11,12 +11,16 @@ export function writeRows(p: JobPlan, tx: TargetTransaction, rows: AsyncIterable
   return p.upsertKey ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, noted, live.beatOrStop) : tx.load(p.schema, p.table, p.columns, noted, live.beatOrStop);
 }
 
-/** The rows as they pass, the widest of them noted in live.widest (the next heartbeat carries it). */
+/**
+ * The rows as they pass, the widest of them noted in live.widest (the next heartbeat carries
+ * it), and each counted towards the next collection of wide values' garbage (wide-garbage.ts).
+ */
 async function* notingWidest(rows: AsyncIterable<RowBatch>, live: Live): AsyncGenerator<RowBatch> {
   for await (const chunk of rows) {
     for (const row of chunk.rows) {
       const bytes = rowBytes(row);
       if (bytes > live.widest) live.widest = bytes;
+      live.garbage?.passed(bytes);
     }
     yield chunk;
   }

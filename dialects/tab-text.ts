@@ -19,25 +19,39 @@ export function escapeTabValue(value: string | null): string {
  */
 export const WIDE_VALUE = 65_536;
 
+/** The most characters of a wide value in one piece: a load stream turns each piece into bytes at once. */
+export const WIDE_PIECE = 2 ** 20;
+
+/** `text` in slices of at most WIDE_PIECE characters (a slice of a string is not a copy), none ending inside a surrogate pair. */
+export function* slices(text: string): Generator<string> {
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + WIDE_PIECE, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    yield text.slice(start, end);
+    start = end;
+  }
+}
+
 /**
  * A wide value's pieces, escaped. Only where a character to escape is found past the first is the
  * value copied by a replace: bytes in their hex form (`\x…`) escape their one leading backslash
- * and pass the rest as a slice of the value, which costs no copy.
+ * and pass the rest as slices of the value, which cost no copy.
  */
 function* widePieces(value: string): Generator<string> {
   const first = value[0];
   const rest = value.slice(1);
   if (HAS_SPECIAL.test(rest)) {
-    yield value.replace(SPECIAL, escape);
+    yield* slices(value.replace(SPECIAL, escape));
     return;
   }
   yield ESCAPES[first] ?? first;
-  yield rest;
+  yield* slices(rest);
 }
 
 /**
  * Yields the text of the rows in chunks of about 64 KiB, and each value of WIDE_VALUE or more as
- * pieces of its own. Values of the columns `plain` marks (RowBatch.plain) are written as they
+ * pieces of its own, of at most WIDE_PIECE characters. Values of the columns `plain` marks (RowBatch.plain) are written as they
  * are, without a look for characters to escape.
  */
 export function* encodeTabText(rows: Iterable<(string | null)[]>, plain: boolean[] = []): Generator<string> {
@@ -51,7 +65,7 @@ export function* encodeTabText(rows: Iterable<(string | null)[]>, plain: boolean
       if (value !== null && value.length >= WIDE_VALUE) {
         if (chunk || line) yield chunk + line;
         chunk = line = '';
-        if (plain[i]) yield value;
+        if (plain[i]) yield* slices(value);
         else yield* widePieces(value);
         continue;
       }

@@ -5,7 +5,7 @@
 // LOAD DATA LOCAL cannot stop the client's stream part way, so MariaDB turns every error about
 // a row into a warning and goes on: a value cut to fit, a zero date, a duplicate key skipped.
 // A load that ends with a warning is therefore an error here, and its transaction rolls back.
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { Pool, PoolConnection, QueryOptions, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { DuplicateKeyInBatchError, KeyCollisionError } from '../../common/errors';
 import { encodeTabText } from '../tab-text';
@@ -30,6 +30,26 @@ export async function run<T = ResultSetHeader>(db: Pick<Pool, 'query'> | Pick<Po
   } catch (err) {
     throw mariadbError(err);
   }
+}
+
+type Socket = Writable & { destroyed: boolean };
+
+function socketOf(connection: PoolConnection): Socket {
+  return (connection as unknown as { connection: { stream: Socket } }).connection.stream;
+}
+
+/** Resolves once the socket has sent what it was given (at once if it has), or has closed. */
+export function drained(socket: Socket): Promise<void> | undefined {
+  if (!socket.writableNeedDrain || socket.destroyed) return undefined;
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
 }
 
 export class MariaDbTargetTransaction implements TargetTransaction {
@@ -106,13 +126,19 @@ export class MariaDbTargetTransaction implements TargetTransaction {
 
   private async loadInto(relation: string, columns: string[], described: TableColumn[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
     this.wrote = true;
+    // mysql2 writes each piece of the stream to the socket as it comes, whether or not the socket
+    // has sent the last; a source faster than MariaDB would queue the whole batch in the worker.
+    const socket = socketOf(this.connection);
     async function* text(): AsyncGenerator<Buffer> {
       for await (const chunk of chunks) {
-        for (const part of encodeTabText(chunk.rows, chunk.plain)) yield Buffer.from(part, 'utf8');
+        for (const part of encodeTabText(chunk.rows, chunk.plain)) {
+          yield Buffer.from(part, 'utf8');
+          await drained(socket);
+        }
         onChunk?.();
       }
     }
-    const stream = Readable.from(text());
+    const stream = Readable.from(text(), { highWaterMark: 1 });
     const header = await run(this.connection, { sql: loadDataSql(relation, columns, new Map(described.map((c) => [c.name, c]))), infileStreamFactory: () => stream } as QueryOptions);
     if (header.warningStatus > 0) {
       const warnings = await run<RowDataPacket[]>(this.connection, `SHOW WARNINGS LIMIT 1`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCopyTextRow, encodeCopyText, escapeCopyValue, unescapeCopyValue } from '../../dialects/postgres/postgres-copy';
-import { WIDE_VALUE } from '../../dialects/tab-text';
+import { WIDE_PIECE, WIDE_VALUE } from '../../dialects/tab-text';
 import { copyRangeSql, countNullKeysSql, keyCursorSql, nextBoundSql, orderedCopySql, orderedSql, proveRangeSql, lastKeySql, nthKeySql, rangeSql, summarySql, unwrapQuery } from '../../dialects/postgres/postgres-sql';
 
 describe('keyset SQL', () => {
@@ -160,5 +160,18 @@ describe('COPY text encoding', () => {
     expect(pieces.join('')).toBe(`1\t${escaped}\tz\n2\t${escaped}\t\\N\n`);
     // The value's text (or its escaped copy) is a piece alone, never within a chunk of others.
     expect(Math.max(...pieces.map((x) => x.length))).toBe(widest);
+  });
+
+  it.each([
+    ['bytes in their hex form', `\\x${'ab'.repeat(2 * WIDE_PIECE)}`, `\\\\x${'ab'.repeat(2 * WIDE_PIECE)}`],
+    ['text with a character of two UTF-16 units across a piece\'s end', `${'d'.repeat(WIDE_PIECE)}\u{1F600}${'e'.repeat(WIDE_PIECE)}`, null],
+    ['text to escape', `a\t${'b'.repeat(WIDE_PIECE)}`, `a\\t${'b'.repeat(WIDE_PIECE)}`],
+  ])('cuts a value longer than WIDE_PIECE (%s) into pieces no longer, none ending inside a character', (_, value, escaped) => {
+    const pieces = [...encodeCopyText([['1', value]])];
+    expect(pieces.join('')).toBe(`1\t${escaped ?? value}\n`);
+    expect(Math.max(...pieces.map((x) => x.length))).toBeLessThanOrEqual(WIDE_PIECE);
+    expect(pieces.length).toBeGreaterThan(2);
+    // A piece becomes bytes alone: half a character would become U+FFFD.
+    for (const piece of pieces) expect(Buffer.from(piece, 'utf8').toString('utf8')).toBe(piece);
   });
 });
