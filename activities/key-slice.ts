@@ -8,7 +8,7 @@ import { alreadyCommitted, committed } from './batch-result';
 import { openingProof, proofProblem, rangeProof } from './checkpoint-proof';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
-import type { BatchPlace, RunContext } from './run-context';
+import { batchBudget, type BatchPlace, type RunContext } from './run-context';
 import { rejectsFor, REFUSED, type Quarantine } from './rejects';
 import { chunkRowsOf, INSIDE_SLICE } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
@@ -145,6 +145,7 @@ export async function keyBatch(
       throw new ConfigError(input.mapref, 'CHKPNTCOLUMN', `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`, `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
     }
     const chunkRows = chunkRowsOf(p);
+    const budget = batchBudget(ctx, p.spec);
     // REJECTLMT: rows the target refuses are quarantined in DMS_REJECT, in this transaction.
     const quarantine = (quarantined = rejectsFor(p, tx, live, { prcid: input.prcid, batch: row.batches + 1, range: range !== undefined }, async () => ctx.deps.faults?.('isolating', at)));
     const meta = range ? decodeRangeMeta(row.lastRow) : undefined;
@@ -216,7 +217,7 @@ export async function keyBatch(
     }
     const cursor = !moved && reading ? await cursorAt(p, reading, row.checkpoint, after, bound, chunkRows) : null;
     if (cursor) {
-      ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(cursor.take(p.spec.bulklmt, ctx.batchBytes))));
+      ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(cursor.take(p.spec.bulklmt, budget.bytes))));
       if (taken !== cursor.taken) throw new Error(`the batch took ${taken} of the ${cursor.taken} rows read for it`);
       // Full at DMS_BATCH_BYTES with fewer than BULKLMT rows: its proof still counts its range.
       full = cursor.full;
@@ -243,7 +244,7 @@ export async function keyBatch(
       else ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(p.source.readRange(p.keyed, after, stop, chunkRows))));
     }
     if (full && taken === 1) {
-      Context.current().log.info(`Mapping ${input.mapref}: a row wider than DMS_BATCH_BYTES (${ctx.batchBytes} bytes) loaded alone in batch ${row.batches + 1}`);
+      Context.current().log.info(`Mapping ${input.mapref}: a row wider than ${budget.setting} (${budget.bytes} bytes) loaded alone in batch ${row.batches + 1}`);
       ctx.deps.metrics?.wideRowAlone(input.mapref);
     }
     if (upTo === null) return nothingLeft();

@@ -1,7 +1,7 @@
 // What every activity of one worker shares: its dependencies, the job plans it has checked,
 // the length of a slice, and the wrapper that turns any error into a classified failure.
 import { CancelledFailure } from '@temporalio/common';
-import { parseMapping } from '../common/mapping';
+import { parseMapping, type MappingSpec } from '../common/mapping';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
 import { toFailure } from './failures';
@@ -52,6 +52,11 @@ export interface RunContext {
 /** How long one batch activity keeps committing batches when the settings do not say. */
 const DEFAULT_SLICE_MS = 5_000;
 const DEFAULT_BATCH_BYTES = 64 * 2 ** 20;
+
+/** A batch's byte budget: the worker's DMS_BATCH_BYTES, or the mapping's BATCHBYTES where smaller, and which of the two it is. */
+export function batchBudget(ctx: RunContext, spec: MappingSpec): { bytes: number; setting: 'DMS_BATCH_BYTES' | 'BATCHBYTES' } {
+  return spec.batchbytes !== null && spec.batchbytes < ctx.batchBytes ? { bytes: spec.batchbytes, setting: 'BATCHBYTES' } : { bytes: ctx.batchBytes, setting: 'DMS_BATCH_BYTES' };
+}
 
 export function createRunContext(deps: ActivityDeps): RunContext {
   // A slice ends well inside the activity's start-to-close timeout, which covers all of it.

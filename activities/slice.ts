@@ -11,7 +11,7 @@ import type { JobPlan } from './job-plan';
 import { keySlice } from './key-slice';
 import { heartbeating, type Live } from './live';
 import { rowcountSlice } from './rowcount-slice';
-import { classified, planFor, type RunContext } from './run-context';
+import { batchBudget, classified, planFor, type RunContext } from './run-context';
 import type { BatchInput, BatchResult } from './types';
 
 /** A run's first slice, committed by its pre-flight activity. */
@@ -77,9 +77,11 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
   // A key range's progress goes to its own DMS_PRCPART row, the run's PARAM1 to neither.
   const mirrors = mirrorQueue((state) => (range ? ctx.metadata.mirrorRange(input.prcid, range.k, state, false) : ctx.metadata.mirrorCheckpoint(input.prcid, state)));
   let since = Date.now();
+  const budget = batchBudget(ctx, p.spec);
+  const budgetBeat = { batchBytes: budget.bytes, budgetSetting: budget.setting };
   const live: Live = {
     state: input.expected,
-    beat: () => activity.heartbeat({ ...live.state, ...(first ? { rowsAtStart: first.rowsAtStart } : {}), widestRow: live.widest, batchBytes: ctx.batchBytes }),
+    beat: () => activity.heartbeat({ ...live.state, ...(first ? { rowsAtStart: first.rowsAtStart } : {}), widestRow: live.widest, ...budgetBeat }),
     beatOrStop: () => {
       live.beat();
       if (activity.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');

@@ -41,7 +41,7 @@ export const FILE_KEYS = {
 } as const;
 
 /** DMS_MAPR's column defaults, for the fields a file leaves out. */
-const MAPR_DEFAULTS = { loadmode: 'APPEND', bulklmt: 1000, chkpntstrategy: 'AUTO', chkpntenabled: 'Y', chkpntnulls: 'FAIL', partitions: 1, rejectlmt: 0, trgkeycols: null, chkpntcolumn: null, chkpntlookback: null };
+const MAPR_DEFAULTS = { loadmode: 'APPEND', bulklmt: 1000, chkpntstrategy: 'AUTO', chkpntenabled: 'Y', chkpntnulls: 'FAIL', partitions: 1, rejectlmt: 0, batchbytes: null, trgkeycols: null, chkpntcolumn: null, chkpntlookback: null };
 
 /** One thing wrong with the file, and its line where known. */
 interface Problem {

@@ -10,6 +10,9 @@ export const NULL_POLICIES = ['FAIL', 'FIRST'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 /** The most key ranges one mapping loads at once (each is a child workflow with its own batches). */
 export const MAX_PARTITIONS = 64;
+/** BATCHBYTES's range: a byte (every row alone) to the largest integer its column holds. */
+const MIN_BATCH_BYTES = 1;
+const MAX_BATCH_BYTES = 2_147_483_647;
 
 const upper = (v: unknown) => (typeof v === 'string' ? v.trim().toUpperCase() : v);
 const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);
@@ -29,6 +32,7 @@ const FIELDS = {
   chkpntnulls: ["'FAIL' or 'FIRST'", "set CHKPNTNULLS to 'FAIL' (refuse NULL keys) or 'FIRST' (load them before the keyed batches)"],
   partitions: [`a number of key ranges from 1 to ${MAX_PARTITIONS}`, 'set PARTITIONS to the number of key ranges to load at once, or 1'],
   rejectlmt: ['a whole number of rows from 0', 'set REJECTLMT to the most rows a run may reject into DMS_REJECT, or 0 to fail the run on the first bad row'],
+  batchbytes: [`a number of bytes from ${MIN_BATCH_BYTES} to ${MAX_BATCH_BYTES}, or empty`, "set BATCHBYTES to the most bytes of row text one batch may carry (e.g. 16777216 for 16 MiB), or clear it to use the worker's DMS_BATCH_BYTES"],
 } as const;
 
 const required = (field: keyof typeof FIELDS) =>
@@ -77,6 +81,15 @@ export const MappingSchema = z
     rejectlmt: z.preprocess(
       (v) => (v === undefined || v === null || v === '' ? 0 : v),
       z.coerce.number({ error: `must be ${FIELDS.rejectlmt[0]}` }).int(`must be ${FIELDS.rejectlmt[0]}`).min(0, `must be ${FIELDS.rejectlmt[0]}`),
+    ),
+    batchbytes: z.preprocess(
+      (v) => (v === undefined || v === null || (typeof v === 'string' && v.trim() === '') ? null : v),
+      z.coerce
+        .number({ error: `must be ${FIELDS.batchbytes[0]}` })
+        .int(`must be ${FIELDS.batchbytes[0]}`)
+        .min(MIN_BATCH_BYTES, `must be ${FIELDS.batchbytes[0]}`)
+        .max(MAX_BATCH_BYTES, `must be ${FIELDS.batchbytes[0]}`)
+        .nullable(),
     ),
   })
   .superRefine((m, ctx) => {
@@ -166,6 +179,7 @@ export const DEFINITION_FIELDS = [
   'chkpntlookback',
   'partitions',
   'rejectlmt',
+  'batchbytes',
 ] as const satisfies readonly (keyof MappingSpec)[];
 
 export function sameDefinition(a: MappingSpec, b: MappingSpec): boolean {
@@ -174,9 +188,10 @@ export function sameDefinition(a: MappingSpec, b: MappingSpec): boolean {
 
 /**
  * Fields that may change between a run that stopped unfinished and the run that resumes it:
- * they decide how bad rows are handled, not which rows load, in what order, or where.
+ * they decide how bad rows are handled and how many bytes a batch carries, not which rows
+ * load, in what order, or where.
  */
-export const RESUME_SAFE_FIELDS: readonly (typeof DEFINITION_FIELDS)[number][] = ['rejectlmt'];
+export const RESUME_SAFE_FIELDS: readonly (typeof DEFINITION_FIELDS)[number][] = ['rejectlmt', 'batchbytes'];
 
 /** Whether a run of `b` may resume a run of `a`: the same definition but for RESUME_SAFE_FIELDS. */
 export function sameLoad(a: MappingSpec, b: MappingSpec): boolean {

@@ -199,7 +199,8 @@ export class Metadata {
     }
     const [latest] = await tx.select().from(dmsPrclog).where(eq(dmsPrclog.mapref, mapref)).orderBy(desc(dmsPrclog.prcid)).limit(1);
     const resume = !input.fromStart && latest !== undefined && latest.status !== 'PC';
-    // A new job version that changes only how bad rows are handled (REJECTLMT) may resume.
+    // A new job version that changes only how bad rows are handled (REJECTLMT) or how many bytes
+    // a batch carries (BATCHBYTES) may resume.
     const [then] = resume && latest.jobid !== job.jobid && latest.jobid !== null ? await tx.select().from(dmsJob).where(eq(dmsJob.jobid, latest.jobid)) : [];
     if (resume && latest.jobid !== job.jobid && !(then && sameLoad(parseMapping(then), parseMapping(job)))) {
       throw new ConfigError(

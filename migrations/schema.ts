@@ -49,6 +49,8 @@ const mappingColumns = () => ({
   partitions: integer('partitions').notNull().default(1),
   /** The most rows one run may reject into the target's DMS_REJECT; 0: a bad row fails the run. */
   rejectlmt: integer('rejectlmt').notNull().default(0),
+  /** The most bytes of row text one batch carries, below the worker's DMS_BATCH_BYTES; NULL: the worker's. */
+  batchbytes: integer('batchbytes'),
 });
 
 /** What to load. */

@@ -13,8 +13,9 @@ export interface HeartbeatExtras {
   batches?: number;
   /** Bytes (as text) of the widest row the attempt had read. */
   widestRow?: number;
-  /** The worker's DMS_BATCH_BYTES. */
+  /** The batch's byte budget, and the setting it came from (activities/run-context.ts, batchBudget). */
   batchBytes?: number;
+  budgetSetting?: string;
 }
 
 /** The message for a run whose batch lost its worker on every attempt, or null for any other error. */
@@ -27,11 +28,11 @@ export function workerLossMessage(err: unknown, mapref: string): string | null {
   const batch = typeof beat.batches === 'number' ? `batch ${beat.batches + 1} (the rows ${after}, as its last heartbeat said)` : 'a batch';
   const widest =
     typeof beat.widestRow === 'number' && beat.widestRow > 0
-      ? `the widest row it had loaded was ${grouped(beat.widestRow)} bytes${typeof beat.batchBytes === 'number' ? ` (DMS_BATCH_BYTES ${grouped(beat.batchBytes)})` : ''}`
+      ? `the widest row it had loaded was ${grouped(beat.widestRow)} bytes${typeof beat.batchBytes === 'number' ? ` (${beat.budgetSetting ?? 'DMS_BATCH_BYTES'} ${grouped(beat.batchBytes)})` : ''}`
       : 'it had loaded no row yet';
   return (
     `Mapping ${mapref}: the worker running ${batch} stopped answering (heartbeat timeout) on every attempt; a worker killed for want of memory ends this way, and ${widest}. ` +
-    `Give the worker more memory, or lower DMS_BATCH_BYTES on the worker or BULKLMT on mapping ${mapref}; the run resumes at its last committed batch`
+    `Give the worker more memory, or lower DMS_BATCH_BYTES on the worker, or BATCHBYTES or BULKLMT on mapping ${mapref}; the run resumes at its last committed batch`
   );
 }
 

@@ -18,6 +18,8 @@ const DOC_BYTES = 8_000;
 const WIDE_ROW = 151;
 /** About five ordinary rows a batch. */
 const BATCH_BYTES = 5 * 2 * DOC_BYTES;
+/** A mapping's BATCHBYTES below the worker's: about three rows a batch. */
+const MAPPING_BYTES = 3 * 2 * DOC_BYTES;
 const BULKLMT = 100;
 
 let h: Harness;
@@ -35,16 +37,26 @@ beforeAll(async () => {
   await withClient(h.dbs.source, (c) =>
     c.query(`CREATE TABLE docs (id int PRIMARY KEY, doc bytea NOT NULL); INSERT INTO docs SELECT g, decode(repeat(md5(g::text), CASE WHEN g = ${WIDE_ROW} THEN 200000 ELSE ${DOC_BYTES} END / 16), 'hex') FROM generate_series(1, ${ROWS}) g`),
   );
-  await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE docs (id int, doc bytea)`));
+  await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE docs (id int, doc bytea); CREATE TABLE docs_b (id int, doc bytea)`));
 });
 
 /** Each row as `id:md5 of its document`, sorted, from either engine. */
 const onMariaDb = async (table: string) => (await m.query<{ t: string }[]>(`SELECT CONCAT(id, ':', LOWER(MD5(doc))) AS t FROM ${table}`)).map((r) => r.t).sort();
-const onPostgres = (db: string) => withClient(db, async (c) => (await c.query<{ t: string }>(`SELECT id || ':' || md5(doc) AS t FROM docs`)).rows.map((r) => r.t).sort());
+const onPostgres = (db: string, table = 'docs') => withClient(db, async (c) => (await c.query<{ t: string }>(`SELECT id || ':' || md5(doc) AS t FROM ${table}`)).rows.map((r) => r.t).sort());
 
+const WORKER = { setting: 'DMS_BATCH_BYTES', bytes: BATCH_BYTES };
 const PAIRS = [
-  { pair: 'MariaDB → PostgreSQL', mapref: 'WIDE_MP', columns: { srcconid: 'MDB' }, trgtbnm: 'DOCS', source: () => onMariaDb('docs'), target: () => onPostgres(h.dbs.target) },
-  { pair: 'PostgreSQL → MariaDB', mapref: 'WIDE_PM', columns: { trgconid: 'MDB', trgschm: () => m.database }, trgtbnm: 'DOCS_IN', source: () => onPostgres(h.dbs.source), target: () => onMariaDb('docs_in') },
+  { pair: 'MariaDB → PostgreSQL', mapref: 'WIDE_MP', columns: { srcconid: 'MDB' }, trgtbnm: 'DOCS', source: () => onMariaDb('docs'), target: () => onPostgres(h.dbs.target), budget: WORKER },
+  { pair: 'PostgreSQL → MariaDB', mapref: 'WIDE_PM', columns: { trgconid: 'MDB', trgschm: () => m.database }, trgtbnm: 'DOCS_IN', source: () => onPostgres(h.dbs.source), target: () => onMariaDb('docs_in'), budget: WORKER },
+  {
+    pair: "MariaDB → PostgreSQL, the mapping's BATCHBYTES below the worker's",
+    mapref: 'WIDE_MPB',
+    columns: { srcconid: 'MDB', batchbytes: MAPPING_BYTES },
+    trgtbnm: 'DOCS_B',
+    source: () => onMariaDb('docs'),
+    target: () => onPostgres(h.dbs.target, 'docs_b'),
+    budget: { setting: 'BATCHBYTES', bytes: MAPPING_BYTES },
+  },
 ];
 
 afterAll(async () => {
@@ -53,7 +65,7 @@ afterAll(async () => {
 });
 
 describe('a batch budget in bytes', () => {
-  it.each(PAIRS)('ends batches at DMS_BATCH_BYTES, loads a wider row alone, and stays exact through a worker SIGKILL ($pair)', async ({ mapref, columns, trgtbnm, source, target }) => {
+  it.each(PAIRS)('ends batches at the byte budget, loads a wider row alone, and stays exact through a worker SIGKILL ($pair)', async ({ mapref, columns, trgtbnm, source, target, budget }) => {
     const named = Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, typeof v === 'function' ? v() : v]));
     await registerMapping(h.dbs, { mapref, batchSize: BULKLMT, srcquery: 'SELECT id, doc FROM docs', trgtbnm, chkpntcolumn: 'ID', columns: named });
     const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 8, action: 'kill' }] });
@@ -70,11 +82,11 @@ describe('a batch budget in bytes', () => {
       await second.kill();
     }
     expect(await target()).toEqual(await source());
-    // Cut by bytes, not by BULKLMT: about five rows a batch (three by rows alone).
+    // Cut by bytes, not by BULKLMT: about five rows a batch, or three (three batches by rows alone).
     const [run] = await runs(h.dbs.metadata, mapref);
     expect(run).toMatchObject({ status: 'PC', trgrows: ROWS });
-    expect(run.batchcnt).toBeGreaterThanOrEqual(ROWS / 5);
-    expect(h.workerOutput()).toMatch(new RegExp(`Mapping ${mapref}: a row wider than DMS_BATCH_BYTES \\(${BATCH_BYTES} bytes\\) loaded alone in batch \\d+`));
+    expect(run.batchcnt).toBeGreaterThanOrEqual(ROWS / Math.ceil(budget.bytes / (2 * DOC_BYTES)));
+    expect(h.workerOutput()).toMatch(new RegExp(`Mapping ${mapref}: a row wider than ${budget.setting} \\(${budget.bytes} bytes\\) loaded alone in batch \\d+`));
   });
 });
 
@@ -114,7 +126,7 @@ describe('a worker out of memory', () => {
     expect(said, message).not.toBeNull();
     // Its last heartbeat may precede the worker's last commits, never follow them.
     expect(Number(said![2] ?? 0)).toBeLessThanOrEqual(loaded.top);
-    expect(message).toMatch(/Give the worker more memory, or lower DMS_BATCH_BYTES on the worker or BULKLMT on mapping HUGE/);
+    expect(message).toMatch(/Give the worker more memory, or lower DMS_BATCH_BYTES on the worker, or BATCHBYTES or BULKLMT on mapping HUGE/);
     expect(run.lasterr).toBe(message);
   });
 });

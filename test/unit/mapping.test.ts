@@ -106,4 +106,29 @@ describe('mapping validation', () => {
     expect(sameLoad(a, raised)).toBe(true);
     expect(sameLoad(a, parseMapping({ ...good, rejectlmt: 100, bulklmt: 10 }))).toBe(false);
   });
+
+  it.each([
+    ['unset', undefined, null],
+    ['empty', ' ', null],
+    ['a number as text', '16777216', 16_777_216],
+    ['the least', 1, 1],
+  ])('takes BATCHBYTES %s', (_, batchbytes, expected) => {
+    expect(parseMapping({ ...good, batchbytes }).batchbytes).toBe(expected);
+  });
+
+  it.each([
+    ['too small', 0],
+    ['too large', 2 ** 31],
+    ['not whole', 70_000.5],
+    ['not a number', '64 MiB'],
+  ])('refuses BATCHBYTES %s, naming the range and the fix', (_, batchbytes) => {
+    expect(problem({ batchbytes }).message).toMatch(/^Mapping SALES: BATCHBYTES must be a number of bytes from 1 to 2147483647, or empty\. Fix: set BATCHBYTES to the most bytes of row text one batch may carry/);
+  });
+
+  it('lets a resumed run carry a change of BATCHBYTES, which changes where batches end, not which rows load', () => {
+    const a = parseMapping(good);
+    const capped = parseMapping({ ...good, batchbytes: 1_048_576 });
+    expect(sameDefinition(a, capped)).toBe(false);
+    expect(sameLoad(a, capped)).toBe(true);
+  });
 });

@@ -1,0 +1,2 @@
+ALTER TABLE "dms_job" ADD COLUMN "batchbytes" integer;--> statement-breakpoint
+ALTER TABLE "dms_mapr" ADD COLUMN "batchbytes" integer;
