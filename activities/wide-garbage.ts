@@ -2,10 +2,12 @@
 // document, a LOB as hex) is a string V8 keeps in its large-object space; it outlives the
 // young generation's collections while its batch loads, and the old generation is collected
 // only once it has grown by a factor of its live size (measured: 300 MB of heap holding 80 MB
-// live, with 3 MB rows). So the worker collects in full after every `every` bytes of wide values
-// it has passed to a target: what waits to be freed stays near one byte budget, whatever the
-// rows' width and however many loads run at once. Narrow rows never trigger it.
-import { setFlagsFromString } from 'node:v8';
+// live, with 3 MB rows). So while wide rows pass to a target, the worker looks at its heap every
+// quarter of a byte budget of them, and collects in full once the heap has grown by a budget
+// since the last collection: what waits to be freed stays near one budget, whatever the rows'
+// width, the copies an engine pair makes of them, or how many loads run at once. Narrow rows
+// never look.
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WIDE_VALUE } from '../dialects/tab-text';
 
@@ -28,26 +30,38 @@ function fullCollection(): Collect | null {
   return collect;
 }
 
-/** Counts the bytes of wide rows passed to targets, and collects each time they pass `every`. */
+/** The bytes the heap holds now, live or not yet collected, with the memory its objects hold outside it (large strings, buffers). */
+function heapUsed(): number {
+  const h = getHeapStatistics();
+  return h.used_heap_size + h.external_memory;
+}
+
+/** Counts the bytes of wide rows passed to targets, and collects when the heap has grown by `every` since the last collection. */
 export class WideGarbage {
   private since = 0;
+  /** The heap's size after the last collection, or when the worker began. */
+  private live: number;
   collections = 0;
 
   constructor(
     private readonly every: number,
     private readonly gc: () => Collect | null = fullCollection,
-  ) {}
+    private readonly heap: () => number = heapUsed,
+  ) {
+    this.live = heap();
+  }
 
   /** A row of `bytes` passed to a target. */
   passed(bytes: number): void {
     if (bytes < WIDE_VALUE) return;
     this.since += bytes;
-    if (this.since < this.every) return;
+    if (this.since < this.every / 4) return;
     this.since = 0;
+    if (this.heap() - this.live < this.every) return;
     const gc = this.gc();
-    if (gc) {
-      gc();
-      this.collections += 1;
-    }
+    if (!gc) return;
+    gc();
+    this.collections += 1;
+    this.live = this.heap();
   }
 }

@@ -5,22 +5,41 @@ import { drained } from '../../dialects/mariadb/mariadb-target-transaction';
 import { WIDE_VALUE } from '../../dialects/tab-text';
 
 describe('wide values and memory', () => {
+  const W = WIDE_VALUE;
   it.each([
-    ['narrow rows never', Array<number>(8).fill(WIDE_VALUE - 1), 0],
-    ['wide rows once their bytes reach the budget', [WIDE_VALUE, WIDE_VALUE, WIDE_VALUE], 1],
-    ['wide rows again after another budget', [WIDE_VALUE * 2, 10, WIDE_VALUE * 2, WIDE_VALUE * 2, WIDE_VALUE * 2], 2],
-  ])('collects after %s', (_, rows, collections) => {
+    ['narrow rows: never, nor look at the heap', Array<number>(8).fill(W - 1), true, 0, 0],
+    ['wide rows: each time the heap has grown by the budget', Array<number>(8).fill(W), true, 2, 8],
+    ["wide rows the engine's own collector freed: never", Array<number>(8).fill(W), false, 0, 8],
+  ])('collects after %s', (_, rows, grows, collections, looks) => {
+    // A heap that holds each wide row passed until a collection (or, where it does not grow, frees it at once).
+    const base = 80 * W;
+    let heap = base;
+    let looked = 0;
     let calls = 0;
-    const garbage = new WideGarbage(WIDE_VALUE * 3, () => () => (calls += 1));
-    for (const bytes of rows) garbage.passed(bytes);
+    const garbage = new WideGarbage(
+      4 * W,
+      () => () => {
+        calls += 1;
+        heap = base;
+      },
+      () => (looked++, heap),
+    );
+    for (const bytes of rows) {
+      if (grows) heap += bytes;
+      garbage.passed(bytes);
+    }
     expect(calls).toBe(collections);
     expect(garbage.collections).toBe(collections);
+    // One look at the start, one every quarter budget of wide rows, and one after each collection.
+    expect(looked).toBe(1 + looks + collections);
   });
 
   it("finds V8's full collection in a worker started without --expose-gc", () => {
     const garbage = new WideGarbage(WIDE_VALUE);
+    const held = Buffer.alloc(2 * WIDE_VALUE, 1);
     garbage.passed(WIDE_VALUE);
     expect(garbage.collections).toBe(1);
+    expect(held[0]).toBe(1);
   });
 
   it('waits for a socket that holds what it was given to send it, and not for one that has sent it', async () => {
