@@ -3,10 +3,10 @@
 // young generation's collections while its batch loads, and the old generation is collected
 // only once it has grown by a factor of its live size (measured: 300 MB of heap holding 80 MB
 // live, with 3 MB rows). So while wide rows pass to a target, the worker looks at its heap every
-// quarter of a byte budget of them, and collects in full once the heap has grown by a budget
-// since the last collection: what waits to be freed stays near one budget, whatever the rows'
-// width, the copies an engine pair makes of them, or how many loads run at once. Narrow rows
-// never look.
+// quarter of a byte budget of them, and collects in full once the heap has grown by half a
+// budget from the least it has been since the last collection: what waits to be freed stays
+// under a budget, whatever the rows' width, the copies an engine pair makes of them, or how many
+// loads run at once. Narrow rows never look.
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WIDE_VALUE } from '../dialects/tab-text';
@@ -36,10 +36,10 @@ function heapUsed(): number {
   return h.used_heap_size + h.external_memory;
 }
 
-/** Counts the bytes of wide rows passed to targets, and collects when the heap has grown by `every` since the last collection. */
+/** Counts the bytes of wide rows passed to targets, and collects when the heap has grown by half of `every` (see above). */
 export class WideGarbage {
   private since = 0;
-  /** The heap's size after the last collection, or when the worker began. */
+  /** The heap's least size seen since the last collection (or since the worker began). */
   private live: number;
   collections = 0;
 
@@ -57,7 +57,11 @@ export class WideGarbage {
     this.since += bytes;
     if (this.since < this.every / 4) return;
     this.since = 0;
-    if (this.heap() - this.live < this.every) return;
+    // Lower than after the last collection: Node collected since (its own collector, a
+    // scavenge of young buffers), and growth counts from there.
+    const now = this.heap();
+    this.live = Math.min(this.live, now);
+    if (now - this.live < this.every / 2) return;
     const gc = this.gc();
     if (!gc) return;
     gc();
