@@ -219,7 +219,7 @@ export async function keyBatch(
     if (cursor) {
       ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(cursor.take(p.spec.bulklmt, budget.bytes))));
       if (taken !== cursor.taken) throw new Error(`the batch took ${taken} of the ${cursor.taken} rows read for it`);
-      // Full at DMS_BATCH_BYTES with fewer than BULKLMT rows: its proof still counts its range.
+      // Full at the byte budget with fewer than BULKLMT rows: its proof still counts its range.
       full = cursor.full;
       upTo = cursor.at;
       // Its snapshot has no row left: the run's end (rows that arrived since are looked for

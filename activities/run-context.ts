@@ -45,7 +45,7 @@ export interface RunContext {
   sliceMs: number;
   /** The most row text a batch read in key order carries. */
   batchBytes: number;
-  /** The worker's wide values, collected after every batchBytes of them (wide-garbage.ts). */
+  /** The garbage wide values leave, collected as the heap grows (wide-garbage.ts). */
   wideGarbage: WideGarbage;
 }
 

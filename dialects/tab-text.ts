@@ -23,7 +23,7 @@ export const WIDE_VALUE = 65_536;
 export const WIDE_PIECE = 2 ** 20;
 
 /** `text` in slices of at most WIDE_PIECE characters (a slice of a string is not a copy), none ending inside a surrogate pair. */
-export function* slices(text: string): Generator<string> {
+function* slices(text: string): Generator<string> {
   for (let start = 0; start < text.length; ) {
     let end = Math.min(start + WIDE_PIECE, text.length);
     const last = text.charCodeAt(end - 1);
