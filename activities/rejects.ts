@@ -8,7 +8,7 @@
 // savepoint and split in two, each half tried again, down to single rows. A bad row costs
 // about log2(chunk) failed statements, not a reload of the batch per row.
 import { ConfigError } from '../common/errors';
-import type { RejectedRow, RowBatch, TargetTransaction } from '../dialects';
+import { rowText, type RejectedRow, type RowBatch, type RowValue, type TargetTransaction } from '../dialects';
 import { inputPlaceOf, isSqlState, redactedMessage } from './failures';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
@@ -41,7 +41,8 @@ async function* one(batch: RowBatch): AsyncIterable<RowBatch> {
 }
 
 /** The row quarantined: its key, the error and its values, for DMS_REJECT only. */
-function rejectOf(p: JobPlan, where: { prcid: number; batch: number }, columns: string[], row: (string | null)[], err: unknown): RejectedRow {
+function rejectOf(p: JobPlan, where: { prcid: number; batch: number }, columns: string[], values: RowValue[], err: unknown): RejectedRow {
+  const row = rowText(values);
   const e = err as { code?: string; column?: string; where?: string };
   const keyAt = p.keyed.key.map((k) => columns.indexOf(k));
   const placeColumn = inputPlaceOf(e)?.column;

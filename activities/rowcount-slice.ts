@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { ownedRow, sameState, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
 import { ConfigError } from '../common/errors';
-import type { OrderedRows, RowBatch, TargetTransaction } from '../dialects';
+import { rowText, type OrderedRows, type RowBatch, type RowValue, type TargetTransaction } from '../dialects';
 import { alreadyCommitted, committed } from './batch-result';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
@@ -14,8 +14,9 @@ import { chunkRowsOf, INSIDE_SLICE, writeRows } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
 
 /** A digest of a row's text values: kept in DMS_CHKPNT only, never in Temporal. */
-function digestRow(row: (string | null)[]): string {
-  return createHash('md5').update(JSON.stringify(row)).digest('hex');
+export function digestRow(row: RowValue[]): string {
+  // Over the values' text, bytes in their hex form: one row, one digest, however it was read.
+  return createHash('md5').update(JSON.stringify(rowText(row))).digest('hex');
 }
 
 /** ROWCOUNT slices are this many times longer: each one skips the committed rows again. */
@@ -32,7 +33,7 @@ async function decodedRows(p: JobPlan, offset: number, write: (tx: TargetTransac
     next: async () => (await cursor.read(1))[0] ?? null,
     async moveInto(tx, limit) {
       let taken = 0;
-      let last: (string | null)[] | null = null;
+      let last: RowValue[] | null = null;
       /** The batch's rows, read from the cursor a chunk at a time (memory holds one chunk). */
       async function* batchRows(): AsyncIterable<RowBatch> {
         while (taken < limit) {

@@ -3,11 +3,12 @@
 // the stream stays paused (backpressure) while the consumer works on a chunk.
 import type { Readable } from 'node:stream';
 import type { KeyCursor, KeyValue, RowBatch, RowCursor } from './dialect';
+import { textLength, valueText, type RowValue } from './row-values';
 
-/** The bytes a row holds as text (a character counted as a byte: hex, digits, most text). */
-export function rowBytes(row: (string | null)[]): number {
+/** The bytes a row holds as text (a character counted as a byte: hex, digits, most text; bytes as their hex). */
+export function rowBytes(row: RowValue[]): number {
   let n = 0;
-  for (const v of row) if (v !== null) n += v.length;
+  for (const v of row) if (v !== null) n += textLength(v);
   return n;
 }
 
@@ -38,7 +39,7 @@ export class ChunkSizer {
     return Math.max(1, Math.min(this.maxRows, Math.floor(this.maxBytes / perRow)));
   }
 
-  saw(rows: (string | null)[][]): void {
+  saw(rows: RowValue[][]): void {
     for (const row of rows) this.add(rowBytes(row));
   }
 
@@ -119,7 +120,7 @@ function shrinkBuffer(stream: Readable, objects: number): void {
  * (fewer only at the end), pulling chunks as needed; close() ends the stream early.
  */
 export function cursorOver(chunks: AsyncIterator<RowBatch>): RowCursor {
-  let buffered: (string | null)[][] = [];
+  let buffered: RowValue[][] = [];
   let ended = false;
   return {
     read: async (rows) => {
@@ -152,14 +153,15 @@ export function keyCursorOver(chunks: AsyncIterator<RowBatch>, key: string[], af
   /** The last take ended at the byte budget. */
   let full = false;
   let positions: number[] | null = null;
-  const keyOf = (chunk: RowBatch, row: (string | null)[]): KeyValue => {
+  const keyOf = (chunk: RowBatch, row: RowValue[]): KeyValue => {
     positions ??= key.map((name) => {
       const i = chunk.columns.indexOf(name);
       const found = i >= 0 ? i : chunk.columns.findIndex((c) => c.toLowerCase() === name.toLowerCase());
       if (found < 0) throw new Error(`the key column ${name} is not among the rows' columns`);
       return found;
     });
-    return positions.map((i) => row[i] as string);
+    // A key's value is text: a key of wide bytes (none fits an index) is its hex form.
+    return positions.map((i) => valueText(row[i]) as string);
   };
   const ready = async (): Promise<boolean> => {
     while (!rest?.rows.length && !ended) {

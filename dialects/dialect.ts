@@ -7,6 +7,7 @@
 // read by the dialect (Dialect.readError).
 
 import type { CheckpointRow } from '../checkpoint/row';
+import type { RowValue } from './row-values';
 
 export type { CheckpointRow };
 
@@ -151,11 +152,13 @@ export type KeyValue = string[];
  * shortest text that reads back the same; dates YYYY-MM-DD; times and
  * timestamps with their microseconds, in UTC, a zoned one ending in +00; bytes as \x and
  * lower-case hex; bits as a string of 0 and 1; booleans as t/f or 1/0; JSON as its text;
- * '' apart from null. Never leaves the worker.
+ * '' apart from null. Bytes of WIDE_BYTES or more that a source reads as bytes are the bytes
+ * themselves, which a target writes in the hex form without making it whole (row-values.ts).
+ * Never leaves the worker.
  */
 export interface RowBatch {
   columns: string[];
-  rows: (string | null)[][];
+  rows: RowValue[][];
   /**
    * Per column: true where no value can hold a tab, newline, carriage return or backslash
    * (numbers, dates and times, bits), so that a text encoder need not look into it. Absent:
@@ -166,8 +169,8 @@ export interface RowBatch {
 
 /** An open, ordered read of the source; close it in finally. */
 export interface RowCursor {
-  /** The next rows (fewer only at the end); values in text form. */
-  read(rows: number): Promise<(string | null)[][]>;
+  /** The next rows (fewer only at the end); values as RowBatch's. */
+  read(rows: number): Promise<RowValue[][]>;
   close(): Promise<void>;
 }
 
@@ -363,13 +366,13 @@ export interface RangeMover {
  * serves batch after batch, each taking the next whole rows.
  */
 export interface OrderedRows {
-  /** Takes the next row and returns its values in text form (to check it), or null at the end. */
-  next(): Promise<(string | null)[] | null>;
+  /** Takes the next row and returns its values as RowBatch carries them (to check it), or null at the end. */
+  next(): Promise<RowValue[] | null>;
   /**
    * Moves the next `rows` rows (fewer only at the end) into the table inside tx; calls onChunk
    * as data flows; returns how many moved and the values of the last one (null when none).
    */
-  moveInto(tx: TargetTransaction, rows: number, onChunk?: () => void): Promise<{ rows: number; last: (string | null)[] | null }>;
+  moveInto(tx: TargetTransaction, rows: number, onChunk?: () => void): Promise<{ rows: number; last: RowValue[] | null }>;
   close(): Promise<void>;
 }
 

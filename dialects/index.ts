@@ -5,6 +5,7 @@ import { postgresDialect } from './postgres/postgres-dialect';
 
 export * from './dialect';
 export { IdentifierError, splitIdentifierList } from './identifiers';
+export { rowText, type RowValue } from './row-values';
 
 const DIALECTS: Dialect[] = [postgresDialect, mariadbDialect, oracleDialect];
 

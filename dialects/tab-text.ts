@@ -1,6 +1,7 @@
 // Rows as tab-separated text: one line a row, a tab between values, \N for NULL, and backslash
 // escapes for the characters that would otherwise end a value or a row. PostgreSQL's COPY
 // (text format) and MariaDB's LOAD DATA (FIELDS ESCAPED BY '\\') both read it the same way.
+import type { RowValue } from './row-values';
 
 const SPECIAL = /[\\\t\n\r]/g;
 const HAS_SPECIAL = /[\\\t\n\r]/;
@@ -49,12 +50,21 @@ function* widePieces(value: string): Generator<string> {
   yield* slices(rest);
 }
 
+/** The most bytes of a value turned into hex text at once: a piece of 64 KiB characters. */
+const HEX_SLICE = 32_768;
+
+/** Bytes in their hex form, a slice at a time: the whole text is never made. */
+function* hexPieces(bytes: Buffer): Generator<string> {
+  for (let at = 0; at < bytes.length; at += HEX_SLICE) yield bytes.toString('hex', at, Math.min(bytes.length, at + HEX_SLICE));
+}
+
 /**
  * Yields the text of the rows in chunks of about 64 KiB, and each value of WIDE_VALUE or more as
- * pieces of its own, of at most WIDE_PIECE characters. Values of the columns `plain` marks (RowBatch.plain) are written as they
- * are, without a look for characters to escape.
+ * pieces of its own, of at most WIDE_PIECE characters; bytes (RowValue) as their \x hex form, 64
+ * KiB characters a piece. Values of the columns `plain` marks (RowBatch.plain) are written as
+ * they are, without a look for characters to escape.
  */
-export function* encodeTabText(rows: Iterable<(string | null)[]>, plain: boolean[] = []): Generator<string> {
+export function* encodeTabText(rows: Iterable<RowValue[]>, plain: boolean[] = []): Generator<string> {
   let chunk = '';
   for (const row of rows) {
     // One string built a value at a time: no array per row.
@@ -62,6 +72,13 @@ export function* encodeTabText(rows: Iterable<(string | null)[]>, plain: boolean
     for (let i = 0; i < row.length; i++) {
       const value = row[i];
       if (i > 0) line += '\t';
+      if (value !== null && typeof value !== 'string') {
+        // \x, its backslash escaped, then the hex, which has nothing to escape.
+        yield chunk + line + '\\\\x';
+        chunk = line = '';
+        yield* hexPieces(value);
+        continue;
+      }
       if (value !== null && value.length >= WIDE_VALUE) {
         if (chunk || line) yield chunk + line;
         chunk = line = '';

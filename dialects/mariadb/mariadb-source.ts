@@ -11,6 +11,7 @@ import { typeOf } from './mariadb-types';
 import { uniqueKeysOfTable, type Rows } from './mariadb-unique-keys';
 import { lookbackSeconds } from '../../common/mapping';
 import { CHUNK_BYTES, chunksOf, cursorOver, keyCursorOver, rowBytes } from '../chunks';
+import type { RowValue } from '../row-values';
 import { needsTextCast, rowReader, textTypeCast } from './mariadb-values';
 
 /** Type families whose text never holds a tab, newline, carriage return or backslash (RowBatch.plain). */
@@ -246,7 +247,7 @@ export class MariaDbSource implements SourceDatabase {
       const rows = connection.query({ sql: text, values, rowsAsArray: true, ...(cast ? { typeCast: textTypeCast } : {}) });
       let columns: string[] = [];
       let plain: boolean[] = [];
-      let read: (row: unknown[]) => (string | null)[] = () => [];
+      let read: (row: unknown[]) => RowValue[] = () => [];
       rows.on('fields', (fields: FieldPacket[]) => {
         if (!cast && needsTextCast(fields)) {
           // The query's columns changed since they were described: a FLOAT read without the

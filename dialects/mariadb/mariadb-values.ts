@@ -1,6 +1,6 @@
 // MariaDB values as the text the rest of dms-etl moves (RowBatch): the server's own text for
 // numbers, decimals and dates (exact: read as text, never as a JavaScript Date or a rounded
-// number), bytes as PostgreSQL's hex form (\x...), BIT(n) as a string of n bits, NULL as null.
+// number), bytes as PostgreSQL's hex form (\x...) or, where wide, as the bytes (row-values.ts), BIT(n) as a string of n bits, NULL as null.
 // A zero date has no value anywhere else and is refused, naming the column.
 //
 // mysql2 parses most values as they should be with the pool's options (mariadb-connection.ts:
@@ -11,6 +11,7 @@
 // none of those columns is read without textTypeCast (needsTextCast).
 import type { FieldPacket, TypeCast } from 'mysql2';
 import { MariaDbError } from './mariadb-errors';
+import { bytesValue, type RowValue } from '../row-values';
 
 const BINARY_CHARSET = 63;
 const BIT = 16;
@@ -53,7 +54,7 @@ function bits(bytes: Buffer, length: number): string {
   return out.slice(out.length - length);
 }
 
-type ValueText = (value: unknown) => string | null;
+type ValueText = (value: unknown) => RowValue;
 
 /** How one column's values (as textTypeCast leaves them) become text. */
 function valueText(field: FieldPacket): ValueText {
@@ -70,16 +71,16 @@ function valueText(field: FieldPacket): ValueText {
   return (v) => {
     if (v === null || v === undefined) return null;
     if (typeof v === 'string') return v;
-    if (Buffer.isBuffer(v)) return binary ? `\\x${v.toString('hex')}` : v.toString('utf8');
+    if (Buffer.isBuffer(v)) return binary ? bytesValue(v) : v.toString('utf8');
     return String(v);
   };
 }
 
 /** Turns a result's rows (read with textTypeCast and rowsAsArray) into text values. */
-export function rowReader(fields: FieldPacket[]): (row: unknown[]) => (string | null)[] {
+export function rowReader(fields: FieldPacket[]): (row: unknown[]) => RowValue[] {
   const columns = fields.map(valueText);
   return (row) => {
-    const out = new Array<string | null>(columns.length);
+    const out = new Array<RowValue>(columns.length);
     for (let i = 0; i < columns.length; i++) out[i] = columns[i](row[i]);
     return out;
   };

@@ -9,6 +9,7 @@ import type { ColumnInfo, KeyedQuery, KeyRange, KeyValue, QueryDescription, Rang
 import { CHUNK_BYTES, ChunkSizer, cursorOver } from '../chunks';
 import { expandValues } from '../expanded-key';
 import { memoized } from '../memoized';
+import { bytesValue, type RowValue } from '../row-values';
 import { oracleError } from './oracle-errors';
 import type { OraclePool } from './oracle-pool';
 import * as sql from './oracle-sql';
@@ -29,13 +30,13 @@ function rangeValues(after: KeyValue | null, upTo: KeyValue | null): string[] {
  */
 export const LOB_FETCH_ROWS = 8;
 
-/** LOB columns fetched by the driver as text or bytes, and bytes made RowBatch's \x hex; the rows a round trip brings. */
-export function lobFetch(columns: sql.Column[], chunkRows = 1000): { fetchInfo: Record<string, { type: oracledb.DbType | number }>; toText: ((v: unknown) => string | null)[]; fetchArraySize: number } {
+/** LOB columns fetched by the driver as text or bytes, bytes passed as RowBatch carries them (row-values.ts); the rows a round trip brings. */
+export function lobFetch(columns: sql.Column[], chunkRows = 1000): { fetchInfo: Record<string, { type: oracledb.DbType | number }>; toText: ((v: unknown) => RowValue)[]; fetchArraySize: number } {
   const fetchInfo: Record<string, { type: oracledb.DbType | number }> = {};
   const toText = columns.map((c) => {
     const how = driverFetched(c.type);
     if (how) fetchInfo[c.name] = { type: how === 'buffer' ? oracledb.BUFFER : oracledb.STRING };
-    if (how === 'buffer') return (v: unknown) => (v === null ? null : `\\x${(v as Buffer).toString('hex')}`);
+    if (how === 'buffer') return (v: unknown) => (v === null || v === undefined ? null : bytesValue(v as Buffer));
     return (v: unknown) => (v === null || v === undefined ? null : String(v));
   });
   const lobs = Object.keys(fetchInfo).length > 0;

@@ -20,6 +20,7 @@ import { singleTable } from './oracle-single-table';
 import { OracleSource } from './oracle-source';
 import { whereAmI } from './oracle-where';
 import { inDatabaseMover, movableInDatabase, schemaSwitch, type InsertSelectTransaction, type ReadAs } from './oracle-in-database';
+import { textRows } from '../row-values';
 
 /** A truncate a takeover owes the table, paid after its commit. */
 interface OwedTruncate {
@@ -118,9 +119,11 @@ export class OracleTransaction implements InsertSelectTransaction {
     for await (const chunk of chunks) {
       if (chunk.rows.length === 0) continue;
       this.wrote = true;
-      if (each) chunk.rows.forEach(each);
-      const bindDefs = chunk.columns.map((_, i) => ({ type: oracledb.STRING, maxSize: Math.max(1, ...chunk.rows.map((r) => Buffer.byteLength(r[i] ?? '', 'utf8'))) }));
-      await this.connection.executeMany(text, chunk.rows, { bindDefs, autoCommit: false });
+      // Bytes bound as their \x hex text, as every other value is bound as text.
+      const rows = textRows(chunk.rows);
+      if (each) rows.forEach(each);
+      const bindDefs = chunk.columns.map((_, i) => ({ type: oracledb.STRING, maxSize: Math.max(1, ...rows.map((r) => Buffer.byteLength(r[i] ?? '', 'utf8'))) }));
+      await this.connection.executeMany(text, rows, { bindDefs, autoCommit: false });
       n += chunk.rows.length;
       onChunk?.();
     }

@@ -7,6 +7,7 @@ import { failureOf, openHarness, type Harness } from '../support/harness';
 import { createMariaDb, registerMariaDbConnection, type TestMariaDb } from '../support/mariadb';
 import { expandValues, rangeSql } from '../../dialects/mariadb/mariadb-sql';
 import { mariadbDialect } from '../../dialects/mariadb/mariadb-dialect';
+import type { RowValue } from '../../dialects';
 import { withClient } from '../support/postgres';
 
 const ROWS = 20_000;
@@ -289,7 +290,7 @@ describe('MariaDB as a source', () => {
   it('reads FLOAT and DOUBLE as the server writes them, also when a column becomes one after the query was described', async () => {
     const source = mariadbDialect.openSource({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 5_000 });
     const read = async (query: string) => {
-      const rows: (string | null)[][] = [];
+      const rows: RowValue[][] = [];
       for await (const chunk of source.readAll(query, 100)) rows.push(...chunk.rows);
       return rows;
     };

@@ -2,7 +2,7 @@
 // pipe must hand over exactly the rows (and the text values) the decoded cursor reads, and a
 // slice's commits made without waiting for the disk must be durable after flushCommits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckpointRow, OrderedMover, SourceDatabase, TargetDatabase } from '../../dialects';
+import type { CheckpointRow, OrderedMover, RowValue, SourceDatabase, TargetDatabase } from '../../dialects';
 import { postgresDialect } from '../../dialects/postgres/postgres-dialect';
 import { createFactSource, createFactTarget } from '../support/fact-load';
 import { createDatabases, tableDigest, urlFor, withClient, type TestDatabases } from '../support/postgres';
@@ -53,7 +53,7 @@ async function leftoverSettings(): Promise<string[]> {
   }
 }
 
-async function cursorRows(query: string, order: string[], offset: number): Promise<(string | null)[][]> {
+async function cursorRows(query: string, order: string[], offset: number): Promise<RowValue[][]> {
   const cursor = await source.openOrdered(query, order, offset);
   try {
     return await cursor.read(1_000_000);
@@ -86,7 +86,7 @@ describe('ROWCOUNT through COPY', () => {
     expect(expected).toHaveLength(5);
     const rows = await (await moverOf(ODD, ODD_ORDER, 'odd', ['id', 'b', 'arr', 'j', 't', 'n', 'ts', 'iv'])).open(0);
     try {
-      const got: (string | null)[][] = [];
+      const got: RowValue[][] = [];
       for (let row = await rows.next(); row; row = await rows.next()) got.push(row);
       expect(got).toEqual(expected);
     } finally {

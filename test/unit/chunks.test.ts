@@ -144,7 +144,7 @@ describe('keyCursorOver', () => {
 
   async function take(cursor: ReturnType<typeof keyCursorOver>, n: number): Promise<string[]> {
     const out: string[] = [];
-    for await (const chunk of cursor.take(n)) out.push(...chunk.rows.map((r) => r[1]!));
+    for await (const chunk of cursor.take(n)) out.push(...chunk.rows.map((r) => r[1] as string));
     return out;
   }
 
@@ -202,7 +202,7 @@ describe('keyCursorOver', () => {
     const cursor = keyCursorOver(chunks, ['region', 'k'], null);
     const batch = async (n: number, bytes: number) => {
       const out: string[] = [];
-      for await (const chunk of cursor.take(n, bytes)) out.push(...chunk.rows.map((r) => r[1]!));
+      for await (const chunk of cursor.take(n, bytes)) out.push(...chunk.rows.map((r) => r[1] as string));
       return out;
     };
     // 1..9 are 5 bytes a row (eu, k, vk): 20 bytes end at the fourth row.
@@ -223,7 +223,7 @@ describe('keyCursorOver', () => {
     }
     const cursor = keyCursorOver(tied(), ['k'], null);
     const out: string[] = [];
-    for await (const chunk of cursor.take(100, 10)) out.push(...chunk.rows.map((r) => r[1]!));
+    for await (const chunk of cursor.take(100, 10)) out.push(...chunk.rows.map((r) => r[1] as string));
     expect(out).toEqual(['aaaa', 'bbbb', 'cccc', 'dddd']);
     expect([cursor.at, cursor.taken, cursor.full]).toEqual([['2'], 4, true]);
   });

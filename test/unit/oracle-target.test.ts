@@ -8,7 +8,7 @@ import { DuplicateKeyInBatchError } from '../../common/errors';
 import { OracleTarget } from '../../dialects/oracle/oracle-target';
 import { OracleSource } from '../../dialects/oracle/oracle-source';
 import { fakeOraclePool } from '../support/oracle-fake';
-import type { RowBatch } from '../../dialects';
+import type { RowBatch, RowValue } from '../../dialects';
 
 const fakePool = fakeOraclePool;
 
@@ -18,7 +18,7 @@ const COLUMNS = [
 ];
 const ROW = ['SALES', 7, 3, 1, '["ID"]', '100', null, 1, 100, null];
 
-async function* chunks(...batches: (string | null)[][][]): AsyncIterable<RowBatch> {
+async function* chunks(...batches: RowValue[][][]): AsyncIterable<RowBatch> {
   for (const rows of batches) yield { columns: ['ID', 'NOTE'], rows };
 }
 
@@ -45,6 +45,15 @@ describe('the Oracle target', () => {
     // Every bind a string, as long as its longest value (never autoCommit).
     expect(many[0].options).toEqual({ bindDefs: [{ type: oracledb.STRING, maxSize: 3 }, { type: oracledb.STRING, maxSize: 1 }], autoCommit: false });
     expect(closed[closed.length - 1]).toBe(false);
+  });
+
+  it('binds wide bytes as their \\x hex text, as it binds every value', async () => {
+    const { pool, many } = fakePool((sql) => (sql.includes('ALL_TAB_COLUMNS') ? { rows: COLUMNS } : sql.includes('FOR UPDATE WAIT') ? { rows: [ROW] } : {}));
+    const bytes = Buffer.alloc(40_000, 0xfe);
+    await new OracleTarget(pool, 30_000).transaction((tx) => tx.load('DWH', 'SALES', ['ID', 'NOTE'], chunks([['1', bytes], ['2', 'b']])));
+    const hex = `\\x${'fe'.repeat(40_000)}`;
+    expect(many[0].binds).toEqual([['1', hex], ['2', 'b']]);
+    expect(many[0].options).toMatchObject({ bindDefs: [{ type: oracledb.STRING, maxSize: 1 }, { type: oracledb.STRING, maxSize: hex.length }] });
   });
 
   it('rolls back and drops the session when the batch fails; a merge refuses a key met twice in a batch', async () => {

@@ -8,6 +8,7 @@ import type { JobPlan } from '../../activities/job-plan';
 import type { Live } from '../../activities/live';
 import { isRowError, loadIsolating, rejectsFor } from '../../activities/rejects';
 import type { RowBatch, TargetTransaction } from '../../dialects';
+import { WIDE_BYTES } from '../../dialects/row-values';
 import { rejectTableDdl as mariadbRejectTableDdl } from '../../dialects/mariadb/mariadb-reject-table';
 import { rejectTableDdl as oracleRejectTableDdl } from '../../dialects/oracle/oracle-reject-table';
 import { rejectTableDdl } from '../../dialects/postgres/postgres-reject-table';
@@ -31,8 +32,8 @@ function fakeTransaction(bad: Set<string>, code = '23514') {
       const rows: string[] = [];
       for await (const chunk of chunks) {
         for (const r of chunk.rows) {
-          if (bad.has(r[0]!)) throw Object.assign(new Error('new row for relation "sales" violates check constraint "amount_ck"'), { code });
-          rows.push(r[0]!);
+          if (bad.has(r[0] as string)) throw Object.assign(new Error('new row for relation "sales" violates check constraint "amount_ck"'), { code });
+          rows.push(r[0] as string);
           n += 1;
         }
       }
@@ -71,6 +72,16 @@ describe('loadIsolating', () => {
     expect(loaded.sort()).toEqual(ids(2000).map(String).filter((id) => !bad.has(id)).sort());
     expect(rejected.map((r) => r.key)).toEqual(['["1"]', '["777"]', '["1000"]', '["1001"]', '["2000"]']);
     expect(rejected[0]).toEqual({ mapref: 'SALES', prcid: 7, batch: 3, key: '["1"]', code: '23514', message: 'new row for relation "sales" violates check constraint "amount_ck" [SQLSTATE 23514]', column: null, values: '{"id":"1","note":"n1"}' });
+  });
+
+  it('keeps a rejected row\'s wide bytes in DMS_REJECT as their \\x hex text, as every other value is kept', async () => {
+    const bytes = Buffer.alloc(WIDE_BYTES, 0xab);
+    const { tx } = fakeTransaction(new Set(['2']));
+    async function* wide(): AsyncIterable<RowBatch> {
+      yield { columns: ['id', 'note'], rows: [['1', 'n1'], ['2', bytes]] };
+    }
+    const { rejected } = await loadIsolating(plan(10), tx, wide(), live, { prcid: 1, batch: 1 });
+    expect(rejected.map((r) => r.values)).toEqual([JSON.stringify({ id: '2', note: `\\x${'ab'.repeat(WIDE_BYTES)}` })]);
   });
 
   it('costs about log2(chunk) statements per bad row, not a statement per row', async () => {
