@@ -50,6 +50,7 @@ const ORA_STATES = new Map<number, string>([
   [12899, '22001'], // value too large for column
   [1438, '22003'], // value larger than specified precision allowed for this column
   [1722, '22P02'], // invalid number
+  [1465, '22P02'], // invalid hex number (HEXTORAW of a RAW column's text)
   [1830, '22007'], // date format picture ends before converting entire input string
   [1861, '22007'], // literal does not match format string
   [1841, '22008'], // (full) year must be between -4713 and +9999

@@ -1,7 +1,10 @@
 // SQL text for Oracle as a target: DMS_CHKPNT's
 // DDL and its reads and writes, the fenced lock, and the statements that load a batch's text
-// values into typed columns (one executeMany per chunk, every bind a string). Every value is a
+// values into typed columns (one executeMany per chunk, every bind a string but a LOB's). Every value is a
 // bind; names are resolved identifiers, quoted.
+import oracledb from 'oracledb';
+import { rowText, textRows, type RowValue } from '../row-values';
+import { OracleError } from './oracle-errors';
 import { quoteOracleIdentifier as q } from './oracle-sql';
 import { keyBind } from './oracle-types';
 
@@ -58,8 +61,8 @@ const DATE_PART = '^([0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9:]{8})?)[.0-9]*([+-][0-9:]+
 
 /**
  * A bind (text in RowBatch's form) as the target column's type: numbers through TO_NUMBER,
- * dates and timestamps through their ISO formats (a zoned value's +00 read as its zone), bytes
- * from \x hex, the rest as they are.
+ * dates and timestamps through their ISO formats (a zoned value's +00 read as its zone), RAW
+ * from \x hex, LOBs bound as LOBs (lobBind), the rest as they are.
  */
 export function valueBind(type: string, bind: string): string {
   const bare = type.replace(/\(\d+\)/g, '');
@@ -74,12 +77,45 @@ export function valueBind(type: string, bind: string): string {
     case 'TIMESTAMP WITH LOCAL TIME ZONE':
       return `TO_TIMESTAMP_TZ(${bind}, 'YYYY-MM-DD HH24:MI:SS.FF9TZH')`;
     case 'RAW':
-    case 'BLOB':
       return `HEXTORAW(SUBSTR(${bind}, 3))`;
     default:
       // As a key's text is bound back: numbers, timestamps (a zoned one by its +00), text.
       return keyBind(bare, bind);
   }
+}
+
+/**
+ * The columns whose values are bound as the driver's LOBs, of any size (it makes each a
+ * temporary LOB): a text bind is capped at 32,767 bytes, and a BLOB through HEXTORAW of its hex
+ * text at 2,000 bytes. A BLOB's value is bound as its bytes.
+ */
+const LOB_BINDS: Record<string, oracledb.DbType> = { BLOB: oracledb.DB_TYPE_BLOB, CLOB: oracledb.DB_TYPE_CLOB, NCLOB: oracledb.DB_TYPE_NCLOB };
+
+/** The driver's LOB type a column's values are bound as, or undefined: bound as text. */
+export function lobBind(type: string): oracledb.DbType | undefined {
+  return LOB_BINDS[type];
+}
+
+const HEX_BYTES = /^\\x(?:[0-9a-fA-F]{2})*$/;
+
+/**
+ * A chunk's rows as executeMany binds them: a BLOB column's values as bytes (RowBatch's bytes as
+ * they are, its \x hex text decoded), every other value as its text. A BLOB's text that is not
+ * \x hex fails as Oracle's HEXTORAW would, naming the column, and loads nothing.
+ */
+export function bindRows(rows: RowValue[][], columns: TargetColumn[]): unknown[][] {
+  const blobs = columns.flatMap((c, i) => (LOB_BINDS[c.type] === oracledb.DB_TYPE_BLOB ? [i] : []));
+  if (blobs.length === 0) return textRows(rows);
+  return rows.map((row) => {
+    const out: unknown[] = rowText(row.map((v, i) => (blobs.includes(i) ? null : v)));
+    for (const i of blobs) {
+      const v = row[i];
+      if (v === null || Buffer.isBuffer(v)) out[i] = v;
+      else if (HEX_BYTES.test(v)) out[i] = Buffer.from(v.slice(2), 'hex');
+      else throw new OracleError(`invalid hex number: the value for BLOB column ${columns[i].name} is not bytes in \\x hex form [ORA-01465]`, '22P02', 'ORA-01465');
+    }
+    return out;
+  });
 }
 
 /** One row's INSERT, for executeMany over a chunk. Values: one string per column, in order. */

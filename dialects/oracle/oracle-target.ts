@@ -14,13 +14,12 @@ import { memoized } from '../memoized';
 import { oracleError } from './oracle-errors';
 import type { OraclePool } from './oracle-pool';
 import { quoteOracleIdentifier as q, sourceSubquery, UNIQUE_KEYS_SQL } from './oracle-sql';
-import { checkpointOf, checkpointTableDdl, insertSql, lockCheckpointSql, mergeSql, readCheckpointSql, storedCheckpoint, TABLE_COLUMNS_SQL, writeCheckpointSql, type TargetColumn } from './oracle-target-sql';
+import { bindRows, checkpointOf, checkpointTableDdl, insertSql, lobBind, lockCheckpointSql, mergeSql, readCheckpointSql, storedCheckpoint, TABLE_COLUMNS_SQL, writeCheckpointSql, type TargetColumn } from './oracle-target-sql';
 import { oracleFamily } from './oracle-types';
 import { singleTable } from './oracle-single-table';
 import { OracleSource } from './oracle-source';
 import { whereAmI } from './oracle-where';
 import { inDatabaseMover, movableInDatabase, schemaSwitch, type InsertSelectTransaction, type ReadAs } from './oracle-in-database';
-import { textRows } from '../row-values';
 
 /** A truncate a takeover owes the table, paid after its commit. */
 interface OwedTruncate {
@@ -70,7 +69,7 @@ async function settleTruncate(connection: oracledb.Connection, schema: string, m
 function keyGuard(columns: string[], key: string[]) {
   const at = key.map((k) => columns.indexOf(k));
   const seen = new Set<string>();
-  return (row: (string | null)[]) => {
+  return (row: unknown[]) => {
     const value = JSON.stringify(at.map((i) => row[i]));
     if (seen.has(value)) throw new DuplicateKeyInBatchError(key);
     seen.add(value);
@@ -113,16 +112,18 @@ export class OracleTransaction implements InsertSelectTransaction {
     return names.map((n) => all.find((c) => c.name === n) ?? { name: n, type: 'VARCHAR2' });
   }
 
-  /** Each chunk in one executeMany of `text`, every bind a string of at most its longest value. */
-  private async many(text: string, chunks: AsyncIterable<RowBatch>, each: ((row: (string | null)[]) => void) | null, onChunk?: () => void): Promise<number> {
+  /** Each chunk in one executeMany of `text`: LOBs bound as LOBs, every other bind a string of at most its longest value. */
+  private async many(text: string, columns: TargetColumn[], chunks: AsyncIterable<RowBatch>, each: ((row: unknown[]) => void) | null, onChunk?: () => void): Promise<number> {
     let n = 0;
     for await (const chunk of chunks) {
       if (chunk.rows.length === 0) continue;
       this.wrote = true;
-      // Bytes bound as their \x hex text, as every other value is bound as text.
-      const rows = textRows(chunk.rows);
+      const rows = bindRows(chunk.rows, columns);
       if (each) rows.forEach(each);
-      const bindDefs = chunk.columns.map((_, i) => ({ type: oracledb.STRING, maxSize: Math.max(1, ...rows.map((r) => Buffer.byteLength(r[i] ?? '', 'utf8'))) }));
+      const bindDefs = columns.map((c, i) => {
+        const lob = lobBind(c.type);
+        return lob ? { type: lob } : { type: oracledb.STRING, maxSize: Math.max(1, ...rows.map((r) => Buffer.byteLength((r[i] as string | null) ?? '', 'utf8'))) };
+      });
       await this.connection.executeMany(text, rows, { bindDefs, autoCommit: false });
       n += chunk.rows.length;
       onChunk?.();
@@ -131,11 +132,13 @@ export class OracleTransaction implements InsertSelectTransaction {
   }
 
   async load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
-    return this.many(insertSql(schema, table, await this.columns(schema, table, columns)), chunks, null, onChunk);
+    const described = await this.columns(schema, table, columns);
+    return this.many(insertSql(schema, table, described), described, chunks, null, onChunk);
   }
 
   async upsert(schema: string, table: string, columns: string[], key: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
-    return this.many(mergeSql(schema, table, await this.columns(schema, table, columns), key), chunks, keyGuard(columns, key), onChunk);
+    const described = await this.columns(schema, table, columns);
+    return this.many(mergeSql(schema, table, described, key), described, chunks, keyGuard(columns, key), onChunk);
   }
 
   async truncate(schema: string, table: string): Promise<void> {

@@ -67,6 +67,8 @@ interface OracleKeyCase {
 }
 
 const KEY_ROWS = 600;
+/** Rows of the LOB load into Oracle. */
+const LOB_ROWS = 30;
 const UTF8 = { oracle: 'RAWTOHEX(UTL_RAW.CAST_TO_RAW(k))', postgres: `upper(encode(convert_to(k, 'UTF8'), 'hex'))` };
 const BC_DATE = {
   oracle: `TO_CHAR(k, 'YYYY-MM-DD HH24:MI:SS') || CASE WHEN k < DATE '0001-01-01' THEN ' BC' END`,
@@ -126,6 +128,16 @@ describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle key types', () => {
     await oracle(`CREATE TABLE ${table('EMPTY')} (g NUMBER(9), s VARCHAR2(10), seq NUMBER(9))`);
     await registerMapping(h.dbs, { mapref: 'OKEMPTY', batchSize: 50, srcquery: 'SELECT g, s, seq FROM ok_empty', trgtbnm: table('EMPTY'), chkpntcolumn: 'G, S', columns: { trgconid: 'ORA', trgschm: schema } });
     maprefs.push('OKEMPTY');
+    // LOBs into Oracle: documents of 100,000 bytes (wider than any text bind) and texts of
+    // 132,000 characters, among short ones and NULLs.
+    await withClient(h.dbs.source, (c) =>
+      c.query(`CREATE TABLE ok_lobs (id int PRIMARY KEY, b bytea, c text);
+               INSERT INTO ok_lobs SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE decode(repeat(md5(i::text), CASE WHEN i % 3 = 0 THEN 6250 ELSE 1 END), 'hex') END,
+                                        CASE WHEN i % 5 = 0 THEN NULL ELSE repeat(md5(i::text) || 'é', CASE WHEN i % 2 = 0 THEN 4000 ELSE 1 END) END FROM generate_series(1, ${LOB_ROWS}) i`),
+    );
+    await oracle(`CREATE TABLE ${table('LOBS')} (id NUMBER(9), b BLOB, c CLOB)`);
+    await registerMapping(h.dbs, { mapref: 'OKLOBS', batchSize: 10, srcquery: 'SELECT id, b, c FROM ok_lobs', trgtbnm: table('LOBS'), chkpntcolumn: 'ID', columns: { trgconid: 'ORA', trgschm: schema } });
+    maprefs.push('OKLOBS');
 
     const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 5, action: 'kill' }] });
     const handles = await Promise.all(maprefs.map((mapref) => h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] })));
@@ -140,8 +152,8 @@ describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle key types', () => {
   }, 900_000);
 
   afterAll(async () => {
-    for (const label of [...ORACLE_KEYS.map((_, i) => `S${i}`), 'EMPTY']) await oracle(`DROP TABLE ${table(label)} PURGE`).catch(() => undefined);
-    await oracle(`DELETE FROM DMS_CHKPNT WHERE MAPREF = 'OKEMPTY'`).catch(() => undefined);
+    for (const label of [...ORACLE_KEYS.map((_, i) => `S${i}`), 'EMPTY', 'LOBS']) await oracle(`DROP TABLE ${table(label)} PURGE`).catch(() => undefined);
+    await oracle(`DELETE FROM DMS_CHKPNT WHERE MAPREF IN ('OKEMPTY', 'OKLOBS')`).catch(() => undefined);
     await h?.close();
   });
 
@@ -166,5 +178,24 @@ describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle key types', () => {
     const target = (await oracle(`SELECT TO_CHAR(seq) || '|' || TO_CHAR(g) || '|' || NVL(s, '<null>') FROM ${table('EMPTY')}`)).sort();
     expect(target).toEqual(source);
     expect(await runs(h.dbs.metadata, 'OKEMPTY')).toMatchObject([{ status: 'PC', trgrows: KEY_ROWS }]);
+  });
+
+  it('PostgreSQL bytea and text of 100 KB and more into Oracle BLOB and CLOB: bound as LOBs, exact', async () => {
+    expect(outcomes.get('OKLOBS')).toBeUndefined();
+    // Each value's length and its first, middle and last 16 bytes (or characters), in each database.
+    const source = await withClient(h.dbs.source, async (c) =>
+      (
+        await c.query<{ t: string }>(
+          `SELECT id || '|' || COALESCE(length(b) || ':' || encode(substring(b FROM 1 FOR 16), 'hex') || encode(substring(b FROM length(b) / 2 FOR 16), 'hex') || encode(substring(b FROM greatest(length(b) - 15, 1) FOR 16), 'hex'), '<null>')
+                  || '|' || COALESCE(length(c) || ':' || substring(c FROM 1 FOR 16) || substring(c FROM length(c) / 2 FOR 16) || substring(c FROM greatest(length(c) - 15, 1) FOR 16), '<null>') AS t FROM ok_lobs`,
+        )
+      ).rows.map((r) => r.t),
+    );
+    const target = await oracle(
+      `SELECT TO_CHAR(id) || '|' || NVL2(b, DBMS_LOB.GETLENGTH(b) || ':' || LOWER(RAWTOHEX(DBMS_LOB.SUBSTR(b, 16, 1)) || RAWTOHEX(DBMS_LOB.SUBSTR(b, 16, TRUNC(DBMS_LOB.GETLENGTH(b) / 2))) || RAWTOHEX(DBMS_LOB.SUBSTR(b, 16, GREATEST(DBMS_LOB.GETLENGTH(b) - 15, 1)))), '<null>')
+              || '|' || NVL2(c, DBMS_LOB.GETLENGTH(c) || ':' || DBMS_LOB.SUBSTR(c, 16, 1) || DBMS_LOB.SUBSTR(c, 16, TRUNC(DBMS_LOB.GETLENGTH(c) / 2)) || DBMS_LOB.SUBSTR(c, 16, GREATEST(DBMS_LOB.GETLENGTH(c) - 15, 1)), '<null>') FROM ${table('LOBS')}`,
+    );
+    expect(target.sort()).toEqual(source.sort());
+    expect(await runs(h.dbs.metadata, 'OKLOBS')).toMatchObject([{ status: 'PC', trgrows: LOB_ROWS }]);
   });
 });

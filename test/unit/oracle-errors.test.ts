@@ -40,6 +40,7 @@ describe('ORA- and NJS- errors', () => {
     [ora(1400, 'cannot insert NULL into ("DWH"."SALES"."ID")'), '23502'],
     [ora(12899, 'value too large for column "DWH"."SALES"."CODE" (actual: 12, maximum: 8)'), '22001'],
     [ora(1722, 'invalid number'), '22P02'],
+    [ora(1465, 'invalid hex number'), '22P02'],
     [ora(30926, 'unable to get a stable set of rows in the source tables'), '21000'],
   ])('fails at once on %s', (err, state) => {
     expect((oracleError(err) as { code: string }).code).toBe(state);

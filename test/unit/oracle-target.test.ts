@@ -47,13 +47,30 @@ describe('the Oracle target', () => {
     expect(closed[closed.length - 1]).toBe(false);
   });
 
-  it('binds wide bytes as their \\x hex text, as it binds every value', async () => {
-    const { pool, many } = fakePool((sql) => (sql.includes('ALL_TAB_COLUMNS') ? { rows: COLUMNS } : sql.includes('FOR UPDATE WAIT') ? { rows: [ROW] } : {}));
-    const bytes = Buffer.alloc(40_000, 0xfe);
-    await new OracleTarget(pool, 30_000).transaction((tx) => tx.load('DWH', 'SALES', ['ID', 'NOTE'], chunks([['1', bytes], ['2', 'b']])));
-    const hex = `\\x${'fe'.repeat(40_000)}`;
-    expect(many[0].binds).toEqual([['1', hex], ['2', 'b']]);
-    expect(many[0].options).toMatchObject({ bindDefs: [{ type: oracledb.STRING, maxSize: 1 }, { type: oracledb.STRING, maxSize: hex.length }] });
+  const wide = Buffer.alloc(40_000, 0xfe);
+  const wideHex = `\\x${'fe'.repeat(40_000)}`;
+  const text = 'é'.repeat(40_000);
+  it.each([
+    ['BLOB', 'wide bytes', wide, ':k2', wide, { type: oracledb.DB_TYPE_BLOB }],
+    ['BLOB', 'bytes as \\x hex', '\\x00ff', ':k2', Buffer.from([0, 255]), { type: oracledb.DB_TYPE_BLOB }],
+    ['BLOB', 'NULL', null, ':k2', null, { type: oracledb.DB_TYPE_BLOB }],
+    ['CLOB', 'text of 80,000 bytes', text, ':k2', text, { type: oracledb.DB_TYPE_CLOB }],
+    ['NCLOB', 'text of 80,000 bytes', text, ':k2', text, { type: oracledb.DB_TYPE_NCLOB }],
+    ['RAW', 'bytes as \\x hex', '\\x00ff', 'HEXTORAW(SUBSTR(:k2, 3))', '\\x00ff', { type: oracledb.STRING, maxSize: 6 }],
+    ['VARCHAR2', 'wide bytes', wide, ':k2', wideHex, { type: oracledb.STRING, maxSize: wideHex.length }],
+  ])('binds a %s column\'s value (%s) as the driver takes it for that column', async (type, _, value, bind, bound, bindDef) => {
+    const { pool, many } = fakePool((sql) => (sql.includes('ALL_TAB_COLUMNS') ? { rows: [['ID', 'NUMBER'], ['NOTE', type]] } : {}));
+    await new OracleTarget(pool, 30_000).transaction((tx) => tx.load('DWH', 'SALES', ['ID', 'NOTE'], chunks([['1', value], ['2', null]])));
+    expect(many[0].sql).toBe(`INSERT INTO "DWH"."SALES" ("ID", "NOTE") VALUES (TO_NUMBER(:k1), ${bind})`);
+    expect(many[0].binds).toEqual([['1', bound], ['2', null]]);
+    expect(many[0].options).toEqual({ bindDefs: [{ type: oracledb.STRING, maxSize: 1 }, bindDef], autoCommit: false });
+  });
+
+  it("refuses a BLOB column's text that is not \\x hex as Oracle's HEXTORAW would, naming the column, and binds nothing", async () => {
+    const { pool, many } = fakePool((sql) => (sql.includes('ALL_TAB_COLUMNS') ? { rows: [['ID', 'NUMBER'], ['NOTE', 'BLOB']] } : {}));
+    const load = new OracleTarget(pool, 30_000).transaction((tx) => tx.load('DWH', 'SALES', ['ID', 'NOTE'], chunks([['1', '\\x00'], ['2', 'abc']])));
+    await expect(load).rejects.toMatchObject({ code: '22P02', message: expect.stringMatching(/BLOB column NOTE .*\[ORA-01465\]$/) });
+    expect(many).toHaveLength(0);
   });
 
   it('rolls back and drops the session when the batch fails; a merge refuses a key met twice in a batch', async () => {
