@@ -112,9 +112,18 @@ async function startOnce(config: z.output<typeof DevServerConfig>, httpPort: num
     args.push('--db-filename', config.dbFilename);
   }
   const child = spawn(cli, args, { stdio: ['ignore', config.quiet ? 'pipe' : 'inherit', config.quiet ? 'pipe' : 'inherit'] });
-  let output = '';
+  // Its first and last 4,000 characters: a Go panic names its cause first (a port already in
+  // use), then prints a stack longer than that.
+  let head = '';
+  let tail = '';
+  let dropped = false;
   const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-4000);
+    const text = d.toString();
+    const room = Math.max(0, 4000 - head.length);
+    head += text.slice(0, room);
+    const rest = tail + text.slice(room);
+    dropped ||= rest.length > 4000;
+    tail = rest.slice(-4000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -131,6 +140,7 @@ async function startOnce(config: z.output<typeof DevServerConfig>, httpPort: num
     await waitUntilServing(address, config.namespace, child, 60_000);
   } catch (err) {
     await stop();
+    const output = head + (dropped ? '\n…\n' : '') + tail;
     throw new Error(`${(err as Error).message}${output ? `\n${output}` : ''}`);
   }
   return { address, uiAddress: config.headless ? null : `http://${config.ip}:${config.uiPort ?? config.port + 1000}`, namespace: config.namespace, process: child, stop };

@@ -33,10 +33,25 @@ export interface HarnessOptions {
   databases?: TestDatabases;
 }
 
+/**
+ * A dev server on a free port: a port free a moment before the server binds it can be taken
+ * meanwhile (by a connection's own local port), and then another is tried, twice at most.
+ */
+async function startServer(options: Omit<Parameters<typeof startDevServer>[0] & object, 'port'>) {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await startDevServer({ ...options, port });
+    } catch (err) {
+      if (attempt >= 3 || !new RegExp(`:${port}: bind: address already in use`).test((err as Error).message)) throw err;
+    }
+  }
+}
+
 export async function openHarness(label: string, workerEnv: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-temporal-'));
   const ui = options.webUi ? { headless: false, uiPort: await freePort(), uiCodecEndpoint: options.uiCodecEndpoint } : { headless: true };
-  const server = await startDevServer({ port: await freePort(), ...ui, quiet: true, dbFilename: path.join(dir, 'dev.db') });
+  const server = await startServer({ ...ui, quiet: true, dbFilename: path.join(dir, 'dev.db') });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const dbs = options.databases ?? (await createDatabases(label));
