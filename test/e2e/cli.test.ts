@@ -158,8 +158,16 @@ describe('dms CLI', () => {
     expect(await exited).toBe(130);
     expect(out).toContain('CLIWAIT: stopped watching; the load goes on as workflow dms-CLIWAIT. `dms watch CLIWAIT` to follow it again, `dms cancel CLIWAIT` to stop it');
 
+    // Watching before a worker starts: a worker started first may end the run before `dms watch` looks.
+    const watch = spawn(process.execPath, [DMS, 'watch', 'CLIWAIT'], { env: { ...process.env, ...h.workerEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let watched = '';
+    watch.stdout!.on('data', (d: Buffer) => (watched += d.toString()));
+    watch.stderr!.on('data', (d: Buffer) => (watched += d.toString()));
+    const watchExited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
+    onTestFinished(() => void (watch.exitCode === null && watch.kill('SIGKILL')));
+    await waitUntil('dms watch following the run', async () => /^watching workflow dms-CLIWAIT\n/.test(watched), 30_000, 100);
     worker = await h.startWorker({ cli: true });
-    const watched = (await dms('watch', 'CLIWAIT')).stdout;
+    expect(await watchExited).toBe(0);
     expect(watched).toMatch(/^watching workflow dms-CLIWAIT\n/);
     expect(watched).toMatch(/\nCLIWAIT: completed run \d+: 25,000 rows in 25 batches, \d+:\d\d, [\d,]+ rows\/s\n$/);
     expect(await tableDigest(h.dbs.target, 'cli_wait', 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
