@@ -143,3 +143,11 @@ export function loadWarningError(warning: { Level: string; Code: number; Message
   const state = CONSTRAINT_WARNINGS.has(Number(warning.Code)) ? '23000' : '22000';
   return new MariaDbError(`${message}${others} [MariaDB ${warning.Code}]`, state, Number(warning.Code));
 }
+
+/**
+ * A value for a column that holds bytes which is neither bytes nor bytes in their \x hex form:
+ * a data error of its row (it can be rejected), naming the column and never the value.
+ */
+export function notBytesError(column: string): MariaDbError {
+  return new MariaDbError(`a value for column \`${column}\` is not bytes (nor bytes in their \\x hex form), and the column holds bytes`, '22000', undefined);
+}

@@ -8,11 +8,11 @@
 import { Readable, type Writable } from 'node:stream';
 import type { Pool, PoolConnection, QueryOptions, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { DuplicateKeyInBatchError, KeyCollisionError } from '../../common/errors';
-import { encodeTabText } from '../tab-text';
+import { encodeTabBytes } from '../tab-text';
 import type { CheckpointRow, RejectedRow, RowBatch, TargetTransaction } from '../dialect';
 import { readCheckpointRow, settleTruncate, writeCheckpointRow, type OwedTruncate } from './mariadb-checkpoint-table';
-import { loadWarningError, mariadbError } from './mariadb-errors';
-import { loadDataSql } from './mariadb-load';
+import { loadWarningError, mariadbError, notBytesError } from './mariadb-errors';
+import { bytesColumns, loadDataSql } from './mariadb-load';
 import { quoteMariaDbIdentifier } from './mariadb-sql';
 import type { TableColumn } from './mariadb-types';
 import { countRejectRows, insertRejects } from './mariadb-reject-table';
@@ -129,17 +129,33 @@ export class MariaDbTargetTransaction implements TargetTransaction {
     // mysql2 writes each piece of the stream to the socket as it comes, whether or not the socket
     // has sent the last; a source faster than MariaDB would queue the whole batch in the worker.
     const socket = socketOf(this.connection);
-    async function* text(): AsyncGenerator<Buffer> {
+    const table = new Map(described.map((c) => [c.name, c]));
+    let refused: number | undefined;
+    const raw = { columns: bytesColumns(columns, table), refuse: (column: number) => (refused = column) };
+    async function* stream(): AsyncGenerator<Buffer> {
+      // Parts are gathered to about 64 KiB: a narrow row with bytes is three small parts.
+      let parts: Buffer[] = [];
+      let size = 0;
       for await (const chunk of chunks) {
-        for (const part of encodeTabText(chunk.rows, chunk.plain)) {
-          yield Buffer.from(part, 'utf8');
+        for (const part of encodeTabBytes(chunk.rows, chunk.plain ?? [], raw)) {
+          const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+          parts.push(bytes);
+          size += bytes.length;
+          if (size < 65_536) continue;
+          yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+          parts = [];
+          size = 0;
           await drained(socket);
         }
+        if (refused !== undefined) return;
         onChunk?.();
       }
+      if (size > 0) yield Buffer.concat(parts, size);
     }
-    const stream = Readable.from(text(), { highWaterMark: 1 });
-    const header = await run(this.connection, { sql: loadDataSql(relation, columns, new Map(described.map((c) => [c.name, c]))), infileStreamFactory: () => stream } as QueryOptions);
+    const rows = Readable.from(stream(), { highWaterMark: 1 });
+    const header = await run(this.connection, { sql: loadDataSql(relation, columns, table), infileStreamFactory: () => rows } as QueryOptions);
+    // The stream ended at a value that is not bytes: what loaded before it rolls back with the batch.
+    if (refused !== undefined) throw notBytesError(columns[refused]);
     if (header.warningStatus > 0) {
       const warnings = await run<RowDataPacket[]>(this.connection, `SHOW WARNINGS LIMIT 1`);
       throw loadWarningError(warnings[0] as { Level: string; Code: number; Message: string } | undefined, header.warningStatus);

@@ -354,3 +354,21 @@ describe('UPSERT on MariaDB', () => {
     }
   });
 });
+
+describe('bytes into MariaDB', () => {
+  it('refuses a value for a column of bytes that is not bytes as a data error naming the column, no row of the batch kept', async () => {
+    const target = mariadbDialect.openTarget!({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 1000 });
+    try {
+      await m.query(`CREATE TABLE t_bytes (id INT NOT NULL, doc LONGBLOB) ENGINE=InnoDB`);
+      async function* rows(): AsyncIterable<RowBatch> {
+        yield { columns: ['id', 'doc'], rows: [['1', '\\x0102'], ['2', 'secret text'], ['3', '\\x03']] };
+      }
+      const refused = await target.transaction((tx) => tx.load(m.database, 't_bytes', ['id', 'doc'], rows())).catch((err: unknown) => err as { code?: string; message: string });
+      expect(refused).toMatchObject({ code: '22000', message: expect.stringMatching(/column `doc` is not bytes/) });
+      expect((refused as { message: string }).message).not.toContain('secret');
+      expect(await m.query(`SELECT COUNT(*) AS n FROM t_bytes`)).toEqual([{ n: '0' }]);
+    } finally {
+      await target.close();
+    }
+  });
+});
