@@ -8,7 +8,7 @@ import { alreadyCommitted, committed } from './batch-result';
 import { openingProof, proofProblem, rangeProof } from './checkpoint-proof';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
-import { batchBudget, type BatchPlace, type RunContext } from './run-context';
+import { batchBudget, wideRowAlone, type BatchPlace, type RunContext } from './run-context';
 import { rejectsFor, REFUSED, type Quarantine } from './rejects';
 import { chunkRowsOf, INSIDE_SLICE } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
@@ -243,10 +243,7 @@ export async function keyBatch(
       if (byMover !== REFUSED) n = taken = byMover;
       else ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(p.source.readRange(p.keyed, after, stop, chunkRows))));
     }
-    if (full && taken === 1) {
-      Context.current().log.info(`Mapping ${input.mapref}: a row wider than ${budget.setting} (${budget.bytes} bytes) loaded alone in batch ${row.batches + 1}`);
-      ctx.deps.metrics?.wideRowAlone(input.mapref);
-    }
+    if (full && taken === 1) wideRowAlone(ctx, input.mapref, budget, row.batches + 1);
     if (upTo === null) return nothingLeft();
     // The checkpoint proves itself before it moves: bound back as the next read binds it, it
     // selects this batch's last row, after the batch's lower bound, and the source counts

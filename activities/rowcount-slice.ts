@@ -4,11 +4,12 @@
 import { createHash } from 'node:crypto';
 import { ownedRow, sameState, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
 import { ConfigError } from '../common/errors';
+import { ChunkSizer, CHUNK_BYTES, rowBytes } from '../dialects/chunks';
 import { rowText, type OrderedRows, type RowBatch, type RowValue, type TargetTransaction } from '../dialects';
 import { alreadyCommitted, committed } from './batch-result';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
-import type { BatchPlace, RunContext } from './run-context';
+import { batchBudget, wideRowAlone, type BatchPlace, type RunContext } from './run-context';
 import { rejectsFor, type Quarantine } from './rejects';
 import { chunkRowsOf, INSIDE_SLICE, writeRows } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
@@ -28,27 +29,51 @@ const ROWCOUNT_SLICES = 20;
  */
 async function decodedRows(p: JobPlan, offset: number, write: (tx: TargetTransaction, rows: AsyncIterable<RowBatch>) => Promise<unknown>): Promise<OrderedRows> {
   const cursor = await p.source.openOrdered(p.spec.srcquery, p.keyed.key, offset);
-  const chunkRows = chunkRowsOf(p);
+  // A chunk holds about CHUNK_BYTES of text, however wide the rows (the first read is one row).
+  const sizer = new ChunkSizer(chunkRowsOf(p), CHUNK_BYTES);
+  /** Rows read past the end of the last batch (its byte budget ended it): the next batch's first. */
+  let unread: RowValue[][] = [];
+  /** The cursor gave fewer rows than asked for: it has no more. */
+  let ended = false;
+  const read = async (wanted: number): Promise<RowValue[][]> => {
+    if (unread.length > 0) return unread.splice(0, wanted);
+    const rows = await cursor.read(wanted);
+    ended = rows.length < wanted;
+    sizer.saw(rows);
+    return rows;
+  };
   return {
-    next: async () => (await cursor.read(1))[0] ?? null,
-    async moveInto(tx, limit) {
+    next: async () => (await read(1))[0] ?? null,
+    async moveInto(tx, limit, _onChunk, maxBytes = Infinity) {
       let taken = 0;
+      let bytes = 0;
+      let full = false;
       let last: RowValue[] | null = null;
       /** The batch's rows, read from the cursor a chunk at a time (memory holds one chunk). */
       async function* batchRows(): AsyncIterable<RowBatch> {
-        while (taken < limit) {
-          const wanted = Math.min(chunkRows, limit - taken);
-          const rows = await cursor.read(wanted);
+        while (taken < limit && !full) {
+          const wanted = Math.min(sizer.next(), limit - taken);
+          let rows = await read(wanted);
+          // The byte budget ends the batch at the row that reaches it; the rest wait for the next.
+          for (let i = 0; i < rows.length; i++) {
+            bytes += rowBytes(rows[i]);
+            if (bytes >= maxBytes) {
+              full = true;
+              unread = rows.slice(i + 1).concat(unread);
+              rows = rows.slice(0, i + 1);
+              break;
+            }
+          }
           taken += rows.length;
           if (rows.length > 0) {
             last = rows[rows.length - 1];
             yield { columns: p.columns, rows };
           }
-          if (rows.length < wanted) return;
+          if (rows.length === 0 || (ended && unread.length === 0)) return;
         }
       }
       await write(tx, batchRows());
-      return { rows: taken, last };
+      return { rows: taken, last, full };
     },
     close: () => cursor.close(),
   };
@@ -90,18 +115,22 @@ export async function rowcountSlice(
     // Each slice skips the committed rows once more, so ROWCOUNT's slices are longer.
     const deadline = Date.now() + Math.min(ctx.sliceMs * ROWCOUNT_SLICES, ctx.deps.settings.batchTimeoutMs / 2);
     const limit = input.maxBatches ?? 1;
+    const budget = batchBudget(ctx, p.spec);
     let loaded = 0;
     let batchesDone = 0;
     for (;;) {
       const at = { ...first, batch: row.batches + 1 };
       const expected = stateOf(row);
       let moved = 0;
+      /** The batch ended at its byte budget, with fewer than BULKLMT rows. */
+      let full = false;
       const next = await p.target.transaction(async (tx) => {
         const f = await fence(tx, expected);
         if (!f.current) return undefined; // another attempt of this run moved on: stop here
         quarantine = p.spec.rejectlmt > 0 ? rejectsFor(p, tx, live, { prcid: input.prcid, batch: f.row.batches + 1 }, async () => ctx.deps.faults?.('isolating', at)) : undefined;
-        const batch = await source.moveInto(tx, p.spec.bulklmt, live.beatOrStop);
+        const batch = await source.moveInto(tx, p.spec.bulklmt, live.beatOrStop, budget.bytes);
         moved = batch.rows;
+        full = batch.full === true;
         if (batch.rows === 0) return null; // the source ended with the last batch
         const n = batch.rows;
         const advanced: CheckpointRow = { ...f.row, checkpoint: String(f.row.rows + n), lastRow: digestRow(batch.last!), batches: f.row.batches + 1, rows: f.row.rows + n };
@@ -119,8 +148,9 @@ export async function rowcountSlice(
       if (quarantine?.rejected) ctx.deps.metrics?.rowsRejected(input.mapref, quarantine.rejected);
       loaded += moved;
       batchesDone += 1;
+      if (full && moved === 1) wideRowAlone(ctx, input.mapref, budget, next.batches);
       live.beat();
-      const ended = moved < p.spec.bulklmt;
+      const ended = moved < p.spec.bulklmt && !full;
       if (ended || batchesDone >= limit || Date.now() >= deadline) return committed(stateOf(row), loaded, ended);
     }
   } finally {

@@ -1,5 +1,6 @@
 // What every activity of one worker shares: its dependencies, the job plans it has checked,
 // the length of a slice, and the wrapper that turns any error into a classified failure.
+import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { parseMapping, type MappingSpec } from '../common/mapping';
 import type { Metadata } from '../metadata/repository';
@@ -56,6 +57,12 @@ const DEFAULT_BATCH_BYTES = 64 * 2 ** 20;
 /** A batch's byte budget: the worker's DMS_BATCH_BYTES, or the mapping's BATCHBYTES where smaller, and which of the two it is. */
 export function batchBudget(ctx: RunContext, spec: MappingSpec): { bytes: number; setting: 'DMS_BATCH_BYTES' | 'BATCHBYTES' } {
   return spec.batchbytes !== null && spec.batchbytes < ctx.batchBytes ? { bytes: spec.batchbytes, setting: 'BATCHBYTES' } : { bytes: ctx.batchBytes, setting: 'DMS_BATCH_BYTES' };
+}
+
+/** Says, in the log and the metrics, that a row wider than the batch's budget loaded alone in batch `batch`. */
+export function wideRowAlone(ctx: RunContext, mapref: string, budget: ReturnType<typeof batchBudget>, batch: number): void {
+  Context.current().log.info(`Mapping ${mapref}: a row wider than ${budget.setting} (${budget.bytes} bytes) loaded alone in batch ${batch}`);
+  ctx.deps.metrics?.wideRowAlone(mapref);
 }
 
 export function createRunContext(deps: ActivityDeps): RunContext {

@@ -369,10 +369,11 @@ export interface OrderedRows {
   /** Takes the next row and returns its values as RowBatch carries them (to check it), or null at the end. */
   next(): Promise<RowValue[] | null>;
   /**
-   * Moves the next `rows` rows (fewer only at the end) into the table inside tx; calls onChunk
-   * as data flows; returns how many moved and the values of the last one (null when none).
+   * Moves the next `rows` rows (fewer only at the end, or where their text reaches `maxBytes`:
+   * the row that reaches it is the last, and `full` says so) into the table inside tx; calls
+   * onChunk as data flows; returns how many moved and the values of the last one (null when none).
    */
-  moveInto(tx: TargetTransaction, rows: number, onChunk?: () => void): Promise<{ rows: number; last: RowValue[] | null }>;
+  moveInto(tx: TargetTransaction, rows: number, onChunk?: () => void, maxBytes?: number): Promise<{ rows: number; last: RowValue[] | null; full?: boolean }>;
   close(): Promise<void>;
 }
 

@@ -29,30 +29,35 @@ export class CopyTextRows {
   }
 
   /**
-   * Yields the bytes of the next `limit` rows (fewer at the end), in chunks; `taken` then
-   * holds how many, and `last` the last one's line.
+   * Yields the bytes of the next `limit` rows (fewer at the end, or up to the row whose end
+   * reaches `maxBytes`: `full` is then set), in chunks; `taken` then holds how many, and `last`
+   * the last one's line.
    */
-  async *take(limit: number, counts: { taken: number; last: Buffer | null }): AsyncGenerator<Buffer> {
-    while (counts.taken < limit) {
+  async *take(limit: number, counts: { taken: number; last: Buffer | null; full?: boolean }, maxBytes = Infinity): AsyncGenerator<Buffer> {
+    /** Bytes of the chunks already handed on. */
+    let sent = 0;
+    const done = () => counts.taken === limit || counts.full === true;
+    while (!done()) {
       const chunk = await this.chunk();
       if (!chunk) return;
       let pos = 0;
       let lastStart = -1;
       let lastEnd = -1;
-      while (counts.taken < limit) {
+      while (!done()) {
         const nl = chunk.indexOf(10, pos);
         if (nl < 0) break;
         counts.taken++;
         lastStart = pos;
         lastEnd = nl;
         pos = nl + 1;
+        if (sent + pos >= maxBytes) counts.full = true;
       }
       if (lastEnd >= 0) {
         // The first row of a chunk may have begun in the chunks before it.
         counts.last = lastStart === 0 && this.carry.length > 0 ? Buffer.concat([...this.carry, chunk.subarray(0, lastEnd)]) : chunk.subarray(lastStart, lastEnd);
         this.carry = [];
       }
-      if (counts.taken === limit) {
+      if (done()) {
         // The rest begins the next batch's first row.
         if (pos < chunk.length) this.pending = chunk.subarray(pos);
         yield chunk.subarray(0, pos);
@@ -60,6 +65,7 @@ export class CopyTextRows {
       }
       const rest = lastEnd >= 0 ? chunk.subarray(lastEnd + 1) : chunk;
       if (rest.length > 0) this.carry.push(rest);
+      sent += chunk.length;
       yield chunk;
     }
   }

@@ -44,14 +44,14 @@ export function orderedCopyMover(source: PostgresSource, q: KeyedQuery, relation
           finished = counts.taken === 0;
           return valuesOf(counts.last);
         },
-        async moveInto(tx, limit, onChunk) {
-          const counts = { taken: 0, last: null as Buffer | null };
+        async moveInto(tx, limit, onChunk, maxBytes) {
+          const counts: { taken: number; last: Buffer | null; full?: boolean } = { taken: 0, last: null };
           const into = clientOf(tx).query(copyFrom(`COPY ${relation} (${list}) FROM STDIN`));
           // Bytes, not objects: the stream holds one chunk ahead, not sixteen.
-          await pipeline(Readable.from(rows.take(limit, counts), { objectMode: false }), progressEvery(1 << 20, onChunk), into);
+          await pipeline(Readable.from(rows.take(limit, counts, maxBytes), { objectMode: false }), progressEvery(1 << 20, onChunk), into);
           if (into.rowCount !== counts.taken) throw new Error(`COPY took ${into.rowCount} rows where ${counts.taken} were sent`);
-          finished = counts.taken < limit;
-          return { rows: counts.taken, last: valuesOf(counts.last) };
+          finished = counts.taken < limit && !counts.full;
+          return { rows: counts.taken, last: valuesOf(counts.last), full: counts.full };
         },
         async close() {
           // A COPY stopped before its end leaves the connection mid-stream: never reuse it.

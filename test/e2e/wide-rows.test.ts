@@ -1,7 +1,7 @@
 // Wide rows: a batch ends at DMS_BATCH_BYTES as well as at BULKLMT, a row wider than the budget
 // loads alone, and the load stays exact through a worker SIGKILL; both ways between the real
-// MariaDB server and PostgreSQL (each source read by a slice's key cursor, which the budget
-// cuts). Targets have no key: a batch loaded twice would show. Then workers under a heap limit,
+// MariaDB server and PostgreSQL (each source read by a slice's key cursor, or ROWCOUNT's
+// ordered read, which the budget cuts). Targets have no key: a batch loaded twice would show. Then workers under a heap limit,
 // each killed by a row wider than their heap: the run stops, and says why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerMapping, runs } from '../support/fact-load';
@@ -32,12 +32,12 @@ beforeAll(async () => {
   await m.query(
     `CREATE TABLE docs (id INT NOT NULL PRIMARY KEY, doc LONGBLOB NOT NULL) ENGINE=InnoDB;
      INSERT INTO docs SELECT seq, UNHEX(REPEAT(MD5(seq), IF(seq = ${WIDE_ROW}, 200000, ${DOC_BYTES}) / 16)) FROM seq_1_to_${ROWS};
-     CREATE TABLE docs_in (id INT, doc LONGBLOB) ENGINE=InnoDB`,
+     CREATE TABLE docs_in (id INT, doc LONGBLOB) ENGINE=InnoDB; CREATE TABLE docs_r (id INT, doc LONGBLOB) ENGINE=InnoDB`,
   );
   await withClient(h.dbs.source, (c) =>
     c.query(`CREATE TABLE docs (id int PRIMARY KEY, doc bytea NOT NULL); INSERT INTO docs SELECT g, decode(repeat(md5(g::text), CASE WHEN g = ${WIDE_ROW} THEN 200000 ELSE ${DOC_BYTES} END / 16), 'hex') FROM generate_series(1, ${ROWS}) g`),
   );
-  await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE docs (id int, doc bytea); CREATE TABLE docs_b (id int, doc bytea)`));
+  await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE docs (id int, doc bytea); CREATE TABLE docs_b (id int, doc bytea); CREATE TABLE docs_r (id int, doc bytea); CREATE TABLE docs_r2 (id int, doc bytea)`));
 });
 
 /** Each row as `id:md5 of its document`, sorted, from either engine. */
@@ -57,6 +57,11 @@ const PAIRS = [
     target: () => onPostgres(h.dbs.target, 'docs_b'),
     budget: { setting: 'BATCHBYTES', bytes: MAPPING_BYTES },
   },
+  // ROWCOUNT: one ordered read a slice, cut by bytes as well; between PostgreSQL databases by
+  // the COPY mover (rows as COPY text), otherwise decoded.
+  { pair: 'ROWCOUNT, PostgreSQL → PostgreSQL', mapref: 'WIDE_RPP', columns: { chkpntstrategy: 'ROWCOUNT' }, trgtbnm: 'DOCS_R', source: () => onPostgres(h.dbs.source), target: () => onPostgres(h.dbs.target, 'docs_r'), budget: WORKER },
+  { pair: 'ROWCOUNT, PostgreSQL → MariaDB', mapref: 'WIDE_RPM', columns: { chkpntstrategy: 'ROWCOUNT', trgconid: 'MDB', trgschm: () => m.database }, trgtbnm: 'DOCS_R', source: () => onPostgres(h.dbs.source), target: () => onMariaDb('docs_r'), budget: WORKER },
+  { pair: 'ROWCOUNT, MariaDB → PostgreSQL', mapref: 'WIDE_RMP', columns: { chkpntstrategy: 'ROWCOUNT', srcconid: 'MDB' }, trgtbnm: 'DOCS_R2', source: () => onMariaDb('docs'), target: () => onPostgres(h.dbs.target, 'docs_r2'), budget: WORKER },
 ];
 
 afterAll(async () => {
