@@ -12,7 +12,8 @@ import { batchBudget, wideRowAlone, type BatchPlace, type RunContext } from './r
 import { rejectsFor, REFUSED, type Quarantine } from './rejects';
 import { chunkRowsOf, INSIDE_SLICE } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
-import type { KeyCursor, KeyValue } from '../dialects';
+import type { KeyCursor, KeyValue, RowBatch } from '../dialects';
+import { rowBytes } from '../dialects/chunks';
 
 /**
  * KEY (and NONE) batch after batch, each in its own fenced transaction, until the source
@@ -21,7 +22,7 @@ import type { KeyCursor, KeyValue } from '../dialects';
 export async function keySlice(ctx: RunContext, input: BatchInput, p: JobPlan, at: BatchPlace, live: Live): Promise<BatchResult> {
   const deadline = Date.now() + ctx.sliceMs;
   const limit = input.maxBatches ?? 1;
-  const lookahead: Lookahead = { next: null };
+  const lookahead: Lookahead = { next: null, rows: ctx.rangeRows.get(input.mapref) };
   const reading: Reading = { cursor: null };
   try {
     let result = await keyBatch(ctx, input, p, input.expected, at, live, lookahead, reading, true);
@@ -93,23 +94,51 @@ async function cursorAt(p: JobPlan, reading: Reading, checkpoint: string | null,
  * is what asking at that moment would give: the two queries were never in one snapshot.
  */
 export interface Lookahead {
-  next: { after: string; key: Promise<KeyValue | null> } | null;
+  next: { after: string; rows: number; key: Promise<KeyValue | null> } | null;
+  /** The rows a batch that reads a key range asks for: BULKLMT, or fewer where that many would not fit its byte budget (rangeRowsWithin). */
+  rows?: number;
 }
 
+/** The rows the next key range holds (up to its last key's ties). */
+const rangeRows = (p: JobPlan, lookahead: Lookahead | undefined) => lookahead?.rows ?? p.spec.bulklmt;
+
 export function upperKey(p: JobPlan, after: KeyValue | null, checkpoint: string | null, lookahead: Lookahead | undefined, bound: KeyValue | null = null): Promise<KeyValue | null> {
+  const rows = rangeRows(p, lookahead);
   const ahead = lookahead?.next;
   if (lookahead) lookahead.next = null;
-  if (ahead && ahead.after === checkpoint) return ahead.key;
-  return p.source.nthKey(p.keyed, after, p.spec.bulklmt, bound);
+  if (ahead && ahead.after === checkpoint && ahead.rows === rows) return ahead.key;
+  return p.source.nthKey(p.keyed, after, rows, bound);
 }
 
 /** Asks for the key that ends the batch after `upTo` (within a key range's `bound`, if any). */
 export function askAhead(p: JobPlan, upTo: KeyValue, lookahead: Lookahead | undefined, bound: KeyValue | null = null): void {
   if (!lookahead) return;
-  const key = p.source.nthKey(p.keyed, upTo, p.spec.bulklmt, bound);
+  const rows = rangeRows(p, lookahead);
+  const key = p.source.nthKey(p.keyed, upTo, rows, bound);
   // An answer no batch waits for (the slice ended, the batch failed) must not crash the worker.
   key.catch(() => undefined);
-  lookahead.next = { after: encodeCheckpoint(upTo), key };
+  lookahead.next = { after: encodeCheckpoint(upTo), rows, key };
+}
+
+/**
+ * The rows the next key range may hold so that its text stays within `budget` bytes, from the
+ * last range's: `taken` rows of `bytes`. A range's end is a key asked for before its rows are
+ * read, so its size is foreseen from the rows before it, not cut as it streams: about the budget,
+ * never fewer than one row, never more than BULKLMT.
+ */
+export function rangeRowsWithin(budget: number, taken: number, bytes: number, bulklmt: number): number {
+  if (taken === 0 || bytes === 0) return bulklmt;
+  return Math.max(1, Math.min(bulklmt, Math.floor((budget * taken) / bytes)));
+}
+
+/** The rows of `chunks` as they pass, their text's bytes added up by `count`. */
+async function* counted(chunks: AsyncIterable<RowBatch>, count: (bytes: number) => void): AsyncIterable<RowBatch> {
+  for await (const chunk of chunks) {
+    let bytes = 0;
+    for (const row of chunk.rows) bytes += rowBytes(row);
+    count(bytes);
+    yield chunk;
+  }
 }
 
 /**
@@ -231,7 +260,10 @@ export async function keyBatch(
       else reading!.cursor!.at = encodeCheckpoint(upTo!);
       moved = true;
     }
+    /** The rows the batch's range holds at least (up to its last key). */
+    let asked = p.spec.bulklmt;
     if (!moved) {
+      asked = rangeRows(p, lookahead);
       upTo = await upperKey(p, after, row.checkpoint, lookahead, bound);
       last = upTo === null;
       upTo ??= await p.source.lastKey(p.keyed, after, bound);
@@ -241,7 +273,18 @@ export async function keyBatch(
       const stop = upTo;
       const byMover = p.mover ? await quarantine.mover(() => p.mover!.move(tx, after, stop, live.beatOrStop)) : REFUSED;
       if (byMover !== REFUSED) n = taken = byMover;
-      else ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(p.source.readRange(p.keyed, after, stop, chunkRows))));
+      else {
+        let bytes = 0;
+        ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(counted(p.source.readRange(p.keyed, after, stop, chunkRows), (b) => (bytes += b)))));
+        // The next ranges hold about as many rows as fit the budget (the worker remembers it for the mapping).
+        const rows = rangeRowsWithin(budget.bytes, taken, bytes, p.spec.bulklmt);
+        if (bytes > budget.bytes) {
+          if (taken === 1) wideRowAlone(ctx, input.mapref, budget, row.batches + 1);
+          else Context.current().log.info(`Mapping ${input.mapref}: batch ${row.batches + 1}'s key range carried ${bytes} bytes in ${taken} rows, over ${budget.setting} (${budget.bytes} bytes): the next ranges hold about ${rows} rows`);
+        }
+        if (lookahead) lookahead.rows = rows;
+        ctx.rangeRows.set(input.mapref, rows);
+      }
     }
     if (full && taken === 1) wideRowAlone(ctx, input.mapref, budget, row.batches + 1);
     if (upTo === null) return nothingLeft();
@@ -254,9 +297,9 @@ export async function keyBatch(
     // a short batch retried again and again.
     const proof = rangeProof(p, after, upTo);
     proof.catch(() => undefined);
-    // A range up to the BULKLMT-th key holds at least BULKLMT rows; the last range holds at
+    // A range up to the BULKLMT-th key (or the n-th, n the rows asked for) holds at least that many rows; the last range holds at
     // least its upper key's row. A batch that moved fewer rolls back.
-    const least = last || full ? 1 : p.spec.bulklmt;
+    const least = last || full ? 1 : asked;
     // The run's end: one indexed look for rows after the final key (they arrived during the
     // run); found, the run goes on and loads them before it completes.
     if (last) await ctx.deps.faults?.('beforeEndCheck', at);

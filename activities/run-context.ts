@@ -48,6 +48,8 @@ export interface RunContext {
   batchBytes: number;
   /** The garbage wide values leave, collected as the heap grows (wide-garbage.ts). */
   wideGarbage: WideGarbage;
+  /** By MAPREF: the rows a KEY batch that reads a key range asks for, where fewer than BULKLMT fit its byte budget (key-slice.ts). */
+  rangeRows: Map<string, number>;
 }
 
 /** How long one batch activity keeps committing batches when the settings do not say. */
@@ -69,7 +71,7 @@ export function createRunContext(deps: ActivityDeps): RunContext {
   // A slice ends well inside the activity's start-to-close timeout, which covers all of it.
   const sliceMs = Math.min(deps.settings.sliceMs ?? DEFAULT_SLICE_MS, deps.settings.batchTimeoutMs / 2);
   const batchBytes = deps.batchBytes ?? DEFAULT_BATCH_BYTES;
-  return { deps, metadata: deps.metadata, plans: new Map(), sliceMs, batchBytes, wideGarbage: new WideGarbage(batchBytes) };
+  return { deps, metadata: deps.metadata, plans: new Map(), sliceMs, batchBytes, wideGarbage: new WideGarbage(batchBytes), rangeRows: new Map() };
 }
 
 function isRetryable(failure: Error): boolean {

@@ -1,26 +1,29 @@
 // The next batch's upper key asked ahead (activities/key-slice.ts): used only by the batch
 // that starts where the asking batch ended; a failed answer nobody waits for is harmless.
 import { describe, expect, it } from 'vitest';
-import { askAhead, upperKey, type Lookahead } from '../../activities/key-slice';
+import { askAhead, rangeRowsWithin, upperKey, type Lookahead } from '../../activities/key-slice';
 import type { JobPlan } from '../../activities/job-plan';
 import type { KeyValue } from '../../dialects';
 
 /** A plan whose source answers nthKey from a list, recording each question. */
 function planAnswering(answers: (KeyValue | null | Error)[]) {
   const asked: (KeyValue | null)[] = [];
+  /** The n of each nthKey asked. */
+  const counts: number[] = [];
   const plan = {
     keyed: { query: 'q', key: ['k'] },
     spec: { bulklmt: 10 },
     source: {
-      nthKey: async (_q: unknown, after: KeyValue | null) => {
+      nthKey: async (_q: unknown, after: KeyValue | null, n: number) => {
         asked.push(after);
+        counts.push(n);
         const answer = answers.shift();
         if (answer instanceof Error) throw answer;
         return answer ?? null;
       },
     },
   } as unknown as JobPlan;
-  return { plan, asked };
+  return { plan, asked, counts };
 }
 
 describe('the upper key asked ahead', () => {
@@ -43,6 +46,16 @@ describe('the upper key asked ahead', () => {
     expect(lookahead.next).toBeNull();
   });
 
+  it('is not used once the rows a range holds have changed since it was asked: the batch asks for its own count', async () => {
+    const { plan, asked, counts } = planAnswering([['20'], ['13']]);
+    const lookahead: Lookahead = { next: null };
+    askAhead(plan, ['10'], lookahead);
+    lookahead.rows = 3; // the batch that asked carried more bytes than its budget
+    expect(await upperKey(plan, ['10'], '10', lookahead)).toEqual(['13']);
+    expect(asked).toEqual([['10'], ['10']]);
+    expect(counts).toEqual([10, 3]);
+  });
+
   it('fails the batch that uses a failed answer, and nothing else when no batch does', async () => {
     const { plan } = planAnswering([new Error('connection lost'), new Error('connection lost')]);
     const lookahead: Lookahead = { next: null };
@@ -51,5 +64,18 @@ describe('the upper key asked ahead', () => {
     // An answer left behind (the slice ended): no unhandled rejection fails this test.
     askAhead(plan, ['20'], lookahead);
     await new Promise((r) => setTimeout(r, 20));
+  });
+});
+
+describe('the rows a key range holds, from the bytes of the last', () => {
+  // budget, rows taken, their bytes, BULKLMT → the rows the next range asks for
+  it.each([
+    ['narrow rows: BULKLMT', 1000, 10, 100, 10, 10],
+    ['rows of 100 bytes under a budget of 1,000: 10', 1000, 50, 5000, 100, 10],
+    ['a range far over the budget: fewer, by the same measure', 80_000, 100, 1_600_000, 100, 5],
+    ['one row wider than the budget: one', 1000, 4, 8000, 100, 1],
+    ['nothing read (all rejected, or none): BULKLMT', 1000, 0, 0, 100, 100],
+  ])('%s', (_, budget, taken, bytes, bulklmt, rows) => {
+    expect(rangeRowsWithin(budget, taken, bytes, bulklmt)).toBe(rows);
   });
 });
