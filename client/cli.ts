@@ -245,6 +245,7 @@ export function buildProgram(): Command {
  * sources (the worker bundles workflows/ from them), loaded through tsx.
  */
 function fromSources<T>(relative: string): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const path = require('node:path') as typeof import('node:path');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('tsx/cjs');

@@ -4,7 +4,7 @@
 // partitioned run (PARTITIONS 2), with the chains of its ranges' child workflows. Run it
 // once per released version (`npm run record-histories`) and commit what it writes; the
 // test run only replays them, so a non-deterministic change to workflows/ fails CI.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
@@ -16,7 +16,7 @@ import { freePort, startDevServer, temporalCli } from './temporal-dev';
 
 const ROOT = path.join(__dirname, '..');
 const OUT = path.join(ROOT, 'test', 'histories');
-const { version } = require('../package.json') as { version: string };
+const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
 async function main(): Promise<void> {
   const server = await startDevServer({ port: await freePort(), headless: true, quiet: true });

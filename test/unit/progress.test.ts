@@ -188,6 +188,7 @@ describe('against an estimate of the rows', () => {
     expect(drawn).toMatch(/SALES \[=+-+\] 50% · 60,000 of ~120,000 rows \(estimated\) · ETA 0:05 · 12,345 rows\/s · 0:01 · checkpoint 135000/);
     written.length = 0;
     display.clear();
+    // eslint-disable-next-line no-control-regex -- the terminal's escape is what is looked for
     expect(written.join('')).toMatch(/\x1b\[[02]?K/); // the bar's line cleared
   });
 
