@@ -2,7 +2,7 @@
 // mapping, the field and the fix.
 import { z } from 'zod';
 import { ConfigError } from './errors';
-import { IdentifierError, parseIdentifier, splitIdentifierList } from '../dialects/identifiers';
+import { IdentifierError, parseIdentifier, splitIdentifierList } from './identifiers';
 
 export const LOAD_MODES = ['APPEND', 'UPSERT', 'TRUNCATE', 'INCREMENTAL'] as const;
 export const STRATEGIES = ['AUTO', 'KEY', 'ROWCOUNT', 'PYTHON', 'NONE'] as const;

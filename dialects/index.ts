@@ -4,7 +4,7 @@ import { oracleDialect } from './oracle/oracle-dialect';
 import { postgresDialect } from './postgres/postgres-dialect';
 
 export * from './dialect';
-export { IdentifierError, splitIdentifierList } from './identifiers';
+export { IdentifierError, splitIdentifierList } from '../common/identifiers';
 export { rowText, type RowValue } from './row-values';
 
 const DIALECTS: Dialect[] = [postgresDialect, mariadbDialect, oracleDialect];

@@ -1,7 +1,7 @@
 // MariaDB and MySQL (DBTYP MARIADB or MYSQL), through mysql2, as a source and as a target. Its
 // parts are in the mariadb-*.ts files named for them.
 import type { Dialect } from '../dialect';
-import { parseIdentifier } from '../identifiers';
+import { parseIdentifier } from '../../common/identifiers';
 import { mariadbPool, mariadbTlsFix } from './mariadb-connection';
 import { readMariadbError } from './mariadb-errors';
 import { MariaDbSource } from './mariadb-source';

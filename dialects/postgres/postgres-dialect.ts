@@ -3,7 +3,7 @@
 // COPY FROM STDIN. This file holds only the Dialect object: each of its parts (session, source,
 // target, movers, stage, checkpoint table) is in the postgres-*.ts file named for it.
 import type { Dialect } from '../dialect';
-import { parseIdentifier } from '../identifiers';
+import { parseIdentifier } from '../../common/identifiers';
 import { postgresTlsFix } from './postgres-connection';
 import { readPostgresError } from './postgres-errors';
 import { poolFor } from './postgres-session';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { postgresDialect } from '../../dialects/postgres/postgres-dialect';
-import { IdentifierError, splitIdentifierList } from '../../dialects/identifiers';
+import { IdentifierError, splitIdentifierList } from '../../common/identifiers';
 
 describe('PostgreSQL identifiers from metadata', () => {
   const resolve = postgresDialect.resolveIdentifier;

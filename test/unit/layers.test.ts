@@ -41,7 +41,6 @@ const KNOWN = [
   'client/schedule.ts → migrations',
   'client/status.ts → migrations',
   'client/verify.ts → activities',
-  'common/mapping.ts → dialects',
   'dialects/dialect.ts → checkpoint',
   'dialects/oracle/oracle-target.ts → checkpoint',
   'metadata/open-metadata.ts → activities',
