@@ -1,13 +1,10 @@
 // What crosses the workflow/activity boundary, and so lands in Temporal's history: names,
 // ids, checkpoints (key values) and counts. Never row data, never a secret.
 
-/** The committed position of a run, as the target's DMS_CHKPNT holds it. */
-export interface BatchState {
-  /** The last committed key (text), or null before the first batch. */
-  checkpoint: string | null;
-  batches: number;
-  rows: number;
-}
+import type { BatchState } from '../checkpoint/row';
+
+/** The committed position of a run, as the target's DMS_CHKPNT holds it (checkpoint/row.ts). */
+export type { BatchState };
 
 /** Retry and timeout settings of batch activities, read from the worker's environment. */
 export interface RunSettings {

@@ -6,10 +6,27 @@
 // what only the driver's own message forms tell (a GRANT to suggest, a line of bulk input)
 // read by the dialect (Dialect.readError).
 
-import type { CheckpointRow } from '../checkpoint/row';
 import type { RowValue } from './row-values';
 
-export type { CheckpointRow };
+/**
+ * A mapping's checkpoint row, DMS_CHKPNT in the target schema (checkpoint/row.ts): which run owns
+ * the mapping (prcid, epoch) and where its load stands. Each target keeps the table and writes
+ * the row in the batch's own transaction.
+ */
+export interface CheckpointRow {
+  mapref: string;
+  prcid: number;
+  epoch: number;
+  jobid: number;
+  /** The key columns the checkpoint is over (JSON array), null before the first batch. */
+  keyColumns: string | null;
+  /** The last committed key (see codec.ts), null before the first batch. */
+  checkpoint: string | null;
+  /** ROWCOUNT: a digest of the last loaded row, to see on resume that the source kept its order. */
+  lastRow: string | null;
+  batches: number;
+  rows: number;
+}
 
 /** How to reach a database: the connection's URL carries no password. */
 export interface ConnectionSpec {

@@ -6,7 +6,7 @@
 // MariaDB: a takeover records it as owed on the run's checkpoint row and pays it after the
 // commit, under the row's lock, so that it happens once and before any batch loads.
 import oracledb from 'oracledb';
-import type { CheckpointRow } from '../../checkpoint/row';
+import type { CheckpointRow } from '../dialect';
 import { DuplicateKeyInBatchError } from '../../common/errors';
 import type { ColumnInfo, KeyedQuery, RangeMover, RejectedRow, RejectListing, RowBatch, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
 import { countRejectsSql, insertRejectSql, listingOf, listRejectsSql, REJECT_BIND_DEFS, REJECT_TABLE_EXISTS_SQL, rejectBinds, rejectTableDdl } from './oracle-reject-table';
