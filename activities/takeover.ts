@@ -11,7 +11,7 @@ import { heartbeating } from './live';
 import { retireRanges, takeRanges } from './ranges';
 import { classified, planFor, type RunContext } from './run-context';
 import { runSlice } from './slice';
-import type { RunRow } from '../migrations/schema';
+import type { RunRow } from '../metadata/repository';
 import type { PrepareInput, RangeState, RunPlan } from './types';
 
 /**

@@ -9,7 +9,7 @@ import { planMapping, type JobPlan } from '../activities/job-plan';
 import { encodeCheckpoint, isPartitionsParam1, readParam1, type CheckpointRow } from '../checkpoint';
 import { ConfigError, EnvError } from '../common/errors';
 import type { Metadata } from '../metadata/repository';
-import type { RunRow } from '../migrations/schema';
+import type { RunRow } from '../metadata/repository';
 import { withMetadata, withTemporal } from './connections';
 import { count, formatOf } from './output';
 

@@ -4,7 +4,7 @@
 // the database's one-run-a-mapping guard stands between it and a `dms run` of the same mapping.
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleHandle, type ScheduleSpec } from '@temporalio/client';
 import { EnvError } from '../common/errors';
-import type { RunRow } from '../migrations/schema';
+import type { RunRow } from '../metadata/repository';
 import { dmsSearchAttributes, WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor } from './connections';
 import { dstClashes, knownTimeZone } from './cron-dst';
 import { runSummary } from '../workflows/details';

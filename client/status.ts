@@ -2,7 +2,7 @@
 // DMS_PRCLOG alone (each batch's commit moves its figures), and a run started in Temporal that
 // no worker has picked up yet (it has no DMS_PRCLOG row until one does).
 import { EnvError } from '../common/errors';
-import type { RunRow } from '../migrations/schema';
+import type { RunRow } from '../metadata/repository';
 import type { Metadata } from '../metadata/repository';
 import { DMS_STATUS } from '../workflows/search-attributes';
 import { withMetadata, withTemporal } from './connections';

@@ -15,6 +15,9 @@ import type { ConnectionSpec } from '../dialects';
 import { postgresPoolConfig } from '../dialects/postgres/postgres-connection';
 import { POSTGRES_IDENTITY, quotePostgresIdentifier } from '../dialects/postgres/postgres-dialect';
 
+/** A run's row in DMS_PRCLOG, as the rest of the code names it: only this module reads the Drizzle schema. */
+export type { RunRow };
+
 export type MetadataDb = NodePgDatabase<typeof schema>;
 type BatchCounts = { checkpoint: string | null; batches: number; rows: number };
 
