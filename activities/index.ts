@@ -4,15 +4,15 @@
 //   const activities = createActivities({ metadata, databases, isWorkflowRunning, settings });
 //   await Worker.create({ taskQueue: 'dms-etl', workflowsPath, activities });
 //
-// One file a step of a run: claim.ts (startRun), takeover.ts (prepareRun), slice.ts
-// (runBatch) with key-slice.ts and rowcount-slice.ts, reset.ts (resetCheckpoint) and
-// finish.ts (finishRun). The checkpoint and its fence live in ../checkpoint.
-import { startRun } from './claim';
-import { finishRun } from './finish';
+// One file a step of a run, named for its activity: start-run.ts, prepare-run.ts, run-batch.ts
+// (with key-slice.ts and rowcount-slice.ts), reset.ts (resetCheckpoint) and finish-run.ts. The
+// checkpoint and its fence live in ../checkpoint.
+import { startRun } from './start-run';
+import { finishRun } from './finish-run';
 import { resetCheckpoint } from './reset';
 import { createRunContext, type ActivityDeps } from './run-context';
-import { runBatch } from './slice';
-import { prepareRun } from './takeover';
+import { runBatch } from './run-batch';
+import { prepareRun } from './prepare-run';
 import type { BatchInput, FinishInput, PrepareInput, ResetInput, StartRunInput } from './types';
 
 export type * from './types';

@@ -7,7 +7,7 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 import { grouped } from './details';
 
-/** What a batch activity's heartbeat carries besides its committed state (activities/slice.ts). */
+/** What a batch activity's heartbeat carries besides its committed state (activities/run-batch.ts). */
 export interface HeartbeatExtras {
   checkpoint?: string | null;
   batches?: number;

@@ -2,7 +2,7 @@
 // the run and for each range, read back strictly; and PARAM1 while the run loads.
 import { describe, expect, it } from 'vitest';
 import { decodeRangeMeta, encodeRangeMeta, encodeSplitMeta, isPartitionsParam1, partitionRowKey, partitionsParam1, partitionWorkflowId, splitOf } from '../../checkpoint';
-import { handEdit } from '../../activities/takeover';
+import { handEdit } from '../../activities/prepare-run';
 import { nextRunOf } from '../../client/checkpoint';
 import type { RunRow } from '../../migrations/schema';
 

@@ -10,7 +10,7 @@ import { checkNullKeys, describeKey, inOrder } from './job-plan';
 import { heartbeating } from './live';
 import { retireRanges, takeRanges } from './ranges';
 import { classified, planFor, type RunContext } from './run-context';
-import { runSlice } from './slice';
+import { runSlice } from './run-batch';
 import type { RunRow } from '../metadata/repository';
 import type { PrepareInput, RangeState, RunPlan } from './types';
 
