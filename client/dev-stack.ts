@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import path from 'node:path';
 import { EnvError } from '../common/errors';
 import { Metadata } from '../metadata/repository';
-import { freePort, startDevServer, type DevServer } from '../scripts/temporal-dev';
+import { freePort, startDevServer, type DevServer } from './temporal-dev-server';
 import { devDir, runningDevStack, TOUR_PASSWORD_ENV, type DevStack } from '../common/dev-stack-file';
 import { ensureDatabases, prepareTour } from './dev-tour';
 import { reachableDataDir, startEmbeddedPostgres } from './embedded-postgres';

@@ -30,7 +30,6 @@ const KNOWN = [
   'checkpoint/mirror.ts → metadata',
   'client/catalog.ts → activities',
   'client/checkpoint.ts → activities',
-  'client/dev-stack.ts → scripts',
   'client/jobs.ts → activities',
   'client/rejects.ts → activities',
   'client/run.ts → activities',
