@@ -1,7 +1,7 @@
 // A run's end (finishRun): its ownership of the checkpoint row released, and its status and
 // PARAM1 written to DMS_PRCLOG.
 import { Context } from '@temporalio/activity';
-import { decodeRangeMeta, partitionsParam1, stateOf, type CheckpointRow } from '../checkpoint';
+import { decodeRangeMeta, nextEpoch, partitionsParam1, stateOf, type CheckpointRow } from '../checkpoint';
 import { lockRanges } from './ranges';
 import { toFailure } from './failures';
 import { classified, planFor, type RunContext } from './run-context';
@@ -31,12 +31,12 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
           // activity); the row is still this run's if its prcid says so, one epoch a run.
           if (row && row.prcid === input.prcid && (row.epoch === input.epoch || input.epoch === 0)) {
             state = stateOf(row);
-            let released: CheckpointRow = { ...row, epoch: row.epoch + 1 };
+            let released: CheckpointRow = { ...row, epoch: nextEpoch(row) };
             // The run's own row says whether it split, also when the workflow never heard of it.
             const ranges = await lockRanges(p, tx, row);
             if (ranges.length > 0) {
               // Every range's row moves to the new epoch too: an attempt still loading a range is fenced.
-              for (const range of ranges) await tx.writeCheckpoint(p.schema, { ...range, epoch: row.epoch + 1 });
+              for (const range of ranges) await tx.writeCheckpoint(p.schema, { ...range, epoch: nextEpoch(row) });
               state = { checkpoint: row.checkpoint, batches: row.batches, rows: row.rows };
               for (const range of ranges) state = { ...state, batches: state.batches + range.batches, rows: state.rows + range.rows };
               const done = ranges.filter((r) => decodeRangeMeta(r.lastRow)?.done).length;

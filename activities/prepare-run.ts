@@ -2,7 +2,7 @@
 // checkpoint row in the target taken over by this run (a new ownership epoch), keeping the
 // checkpoint on a resume and clearing it on a fresh start; then the run's first slice.
 import { Context } from '@temporalio/activity';
-import { decodeCheckpoint, encodeCheckpoint, isPartitionsParam1, readParam1, stateOf, type CheckpointRow } from '../checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, isPartitionsParam1, nextEpoch, readParam1, stateOf, type CheckpointRow } from '../checkpoint';
 import { ConfigError, OwnershipLostError } from '../common/errors';
 import { parseMapping, sameLoad } from '../common/mapping';
 import { estimateTotal } from './estimate';
@@ -102,7 +102,7 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     const next: CheckpointRow = {
       mapref,
       prcid: input.prcid,
-      epoch: (current?.epoch ?? 0) + 1,
+      epoch: nextEpoch(current),
       jobid: input.jobid,
       keyColumns,
       checkpoint: start,

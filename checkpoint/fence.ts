@@ -12,3 +12,12 @@ export function ownedRow(row: CheckpointRow | undefined, input: { mapref: string
   }
   return row;
 }
+
+/**
+ * The epoch a row moves to whenever its owner changes (a run's takeover, a reset outside a run)
+ * or a run ends: every attempt started for the epoch before then fails ownedRow and writes
+ * nothing. 1 for a row not yet made.
+ */
+export function nextEpoch(row: Pick<CheckpointRow, 'epoch'> | undefined): number {
+  return (row?.epoch ?? 0) + 1;
+}

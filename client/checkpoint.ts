@@ -6,7 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { DatabaseRegistry } from '../activities/databases';
 import { checkedResetKey, ResetKeyError } from '../activities/checkpoint-proof';
 import { planMapping, type JobPlan } from '../activities/job-plan';
-import { encodeCheckpoint, isPartitionsParam1, readParam1, type CheckpointRow } from '../checkpoint';
+import { encodeCheckpoint, isPartitionsParam1, nextEpoch, readParam1, type CheckpointRow } from '../checkpoint';
 import { ConfigError, EnvError } from '../common/errors';
 import type { Metadata } from '../metadata/repository';
 import type { RunRow } from '../metadata/repository';
@@ -145,7 +145,7 @@ export function reset(mapref: string, opts: { to?: string }): Promise<void> {
           const locked = await tx.lockCheckpoint(plan.schema, mapref);
           if (!locked) throw new EnvError(`${mapref}: the checkpoint row vanished from "${plan.schema}".dms_chkpnt meanwhile; nothing was reset`);
           // A new epoch, as a takeover makes: an attempt of an earlier run still in flight is fenced out.
-          await tx.writeCheckpoint(plan.schema, { ...locked, prcid, epoch: locked.epoch + 1, jobid: job.jobid, checkpoint: to ?? locked.checkpoint });
+          await tx.writeCheckpoint(plan.schema, { ...locked, prcid, epoch: nextEpoch(locked), jobid: job.jobid, checkpoint: to ?? locked.checkpoint });
         }),
       );
       if ('active' in result) {
