@@ -3,7 +3,7 @@
 // their bytes (loadDataSql), and a column whose text MariaDB would not read as its type is read
 // into a variable and converted: bits from a string of bits, PostgreSQL's booleans (t, f) and
 // its zoned timestamps, printed in UTC with a +00 suffix that MariaDB's types have no room for.
-import type { TableColumn } from './mariadb-types';
+import { BYTES_TYPES, type TableColumn } from './mariadb-types';
 import { quoteMariaDbIdentifier } from './mariadb-sql';
 
 /** The file name LOAD DATA asks the client for; the worker answers with its stream of rows. */
@@ -23,7 +23,7 @@ export function loadExpression(column: TableColumn, v: string): string | null {
 const CHARACTER_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set', 'json']);
 
 /** Whether a column holds bytes: its values load as they are, from their bytes (see loadDataSql). */
-const holdsBytes = (column: TableColumn | undefined) => column !== undefined && /binary|blob/.test(column.dataType.toLowerCase());
+const holdsBytes = (column: TableColumn | undefined) => column !== undefined && BYTES_TYPES.has(column.dataType.toLowerCase());
 
 /**
  * Which of `columns` the stream writes as bytes (tab-text.ts, RawBytes): every column that holds
@@ -43,8 +43,8 @@ export function bytesColumns(columns: string[], table: Map<string, TableColumn>)
  * then arrives as bytes too, so each text column, and each value an expression reads, is
  * converted from the stream's utf8mb4 as the load would have read it.
  */
-export function loadDataSql(relation: string, columns: string[], table: Map<string, TableColumn>): string {
-  const raw = bytesColumns(columns, table).some(Boolean);
+export function loadDataSql(relation: string, columns: string[], table: Map<string, TableColumn>, bytes = bytesColumns(columns, table)): string {
+  const raw = bytes.some(Boolean);
   const list: string[] = [];
   const sets: string[] = [];
   columns.forEach((name, i) => {

@@ -153,7 +153,7 @@ export class MariaDbTargetTransaction implements TargetTransaction {
       if (size > 0) yield Buffer.concat(parts, size);
     }
     const rows = Readable.from(stream(), { highWaterMark: 1 });
-    const header = await run(this.connection, { sql: loadDataSql(relation, columns, table), infileStreamFactory: () => rows } as QueryOptions);
+    const header = await run(this.connection, { sql: loadDataSql(relation, columns, table, raw.columns), infileStreamFactory: () => rows } as QueryOptions);
     // The stream ended at a value that is not bytes: what loaded before it rolls back with the batch.
     if (refused !== undefined) throw notBytesError(columns[refused]);
     if (header.warningStatus > 0) {

@@ -108,7 +108,7 @@ export interface TableColumn {
 
 const NUMERIC = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'decimal', 'float', 'double', 'year']);
 const DATE_TIME = new Set(['date', 'datetime', 'timestamp', 'time']);
-const BYTES_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+export const BYTES_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 
 /**
  * A target column's type in the terms the compatibility check compares (see typeOf). A
