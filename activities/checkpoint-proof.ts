@@ -10,7 +10,7 @@
 // an older version wrote) proves itself where a read opens at it: it selects its own row.
 import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
 import type { KeyValue } from '../dialects';
-import { redactedMessage } from './failures';
+import { readDatabaseError, redactedMessage } from './failures';
 import type { JobPlan } from './job-plan';
 
 /** What the source says of a batch's bounds, bound the way the next read binds them. */
@@ -88,9 +88,8 @@ export async function checkedResetKey(p: Pick<JobPlan, 'source' | 'keyed'>, to: 
     key = decodeCheckpoint(to, p.keyed.key.length);
     await p.source.nthKey(p.keyed, key, 1); // the database parses the values as the key's types
   } catch (err) {
-    const code = (err as { code?: string }).code;
     if (err instanceof CheckpointFormatError) throw new ResetKeyError(err.message);
-    if (code?.startsWith('22')) throw new ResetKeyError(`is not a value of the key (${p.keyed.key.join(', ')}): ${redactedMessage(err as Error)}`);
+    if (readDatabaseError(err)?.kind === 'data') throw new ResetKeyError(`is not a value of the key (${p.keyed.key.join(', ')}): ${redactedMessage(err as Error)}`);
     throw err;
   }
   const opening = await examine(p, key);

@@ -7,7 +7,7 @@ import type { MappingSpec } from '../common/mapping';
 import { dialectFor, IdentifierError, splitIdentifierList, type ColumnInfo, type ConnectionSpec, type Dialect, type KeyedQuery, type OrderedMover, type RangeMover, type SourceDatabase, type SqlHints, type TargetDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
-import { connectionFailure, grantFor, INSUFFICIENT_PRIVILEGE, isSqlState, isTransient, loginUserOf, redactedMessage } from './failures';
+import { connectionFailure, grantFor, loginUserOf, readDatabaseError, redactedMessage } from './failures';
 
 /** The strategy a run uses once AUTO is decided: KEY batches, or the whole load in one transaction. */
 export type EffectiveStrategy = 'KEY' | 'NONE' | 'ROWCOUNT';
@@ -118,9 +118,11 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
   if (sourceLogin.status === 'rejected') throw connectionFailure(mapref, 'SRCCONID', srcSpec, sourceLogin.reason);
   if (targetLogin.status === 'rejected') throw connectionFailure(mapref, 'TRGCONID', trgSpec, targetLogin.reason);
   if (described.status === 'rejected') {
-    const err = described.reason as Error & { code?: string };
-    if (isTransient(err) || !isSqlState(err.code)) throw err;
-    if (err.code === INSUFFICIENT_PRIVILEGE) {
+    const err = described.reason as Error;
+    const kind = readDatabaseError(err)?.kind;
+    // A lost connection is retried; an error no database raised, or one its dialect cannot read, is not SRCQUERY's.
+    if (kind === undefined || kind === 'transient' || kind === 'unknown') throw err;
+    if (kind === 'privilege') {
       // The source's user may not read what SRCQUERY reads: say what to grant, to whom.
       const user = loginUserOf(srcSpec.url);
       const grant = grantFor(err, user || '<its user>', true);

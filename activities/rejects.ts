@@ -9,20 +9,20 @@
 // about log2(chunk) failed statements, not a reload of the batch per row.
 import { ConfigError } from '../common/errors';
 import { rowText, type RejectedRow, type RowBatch, type RowValue, type TargetTransaction } from '../dialects';
-import { inputPlaceOf, isSqlState, redactedMessage } from './failures';
+import { readDatabaseError, redactedMessage } from './failures';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 import { writeRows } from './target-writes';
 
 /**
- * Whether the target refused the data rather than the statement: SQLSTATE classes 22 (data
- * exception: a value too long, out of range, malformed) and 23 (integrity: CHECK, NOT NULL,
- * unique, foreign key), as each dialect maps its errors. A missing table, lost privileges or a
- * full disk are other classes, and never a reject.
+ * Whether the target refused the data rather than the statement, as the dialect of the target
+ * reads its error: a value (too long, out of range, malformed) or a constraint (CHECK, NOT NULL,
+ * unique, foreign key). A missing table, lost privileges or a full disk are other kinds, and
+ * never a reject.
  */
 export function isRowError(err: unknown): boolean {
-  const code = (err as { code?: string })?.code;
-  return isSqlState(code) && (code.startsWith('22') || code.startsWith('23'));
+  const kind = readDatabaseError(err)?.kind;
+  return kind === 'data' || kind === 'constraint';
 }
 
 /** The run went over its REJECTLMT: it fails, and what it committed stays. */
@@ -43,20 +43,16 @@ async function* one(batch: RowBatch): AsyncIterable<RowBatch> {
 /** The row quarantined: its key, the error and its values, for DMS_REJECT only. */
 function rejectOf(p: JobPlan, where: { prcid: number; batch: number }, columns: string[], values: RowValue[], err: unknown): RejectedRow {
   const row = rowText(values);
-  const e = err as { code?: string; column?: string; where?: string };
+  const reading = readDatabaseError(err);
   const keyAt = p.keyed.key.map((k) => columns.indexOf(k));
-  const placeColumn = inputPlaceOf(e)?.column;
-  const message = redactedMessage(e as Parameters<typeof redactedMessage>[0]);
-  // Some databases name the column in the message only (column `note`).
-  const named = /\bcolumn [`"]([^`"]+)[`"]/.exec(message)?.[1];
   return {
     mapref: p.spec.mapref,
     prcid: where.prcid,
     batch: where.batch,
     key: keyAt.length > 0 && keyAt.every((i) => i >= 0) ? JSON.stringify(keyAt.map((i) => row[i])) : null,
-    code: e.code ?? null,
-    message,
-    column: e.column ?? placeColumn ?? named ?? null,
+    code: reading?.code ?? null,
+    message: redactedMessage(err),
+    column: reading?.column ?? null,
     values: JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, row[i]]))),
   };
 }

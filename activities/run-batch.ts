@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { mirrorQueue, partitionRowKey } from '../checkpoint';
 import { ConfigError, DuplicateKeyInBatchError, KeyCollisionError } from '../common/errors';
-import { redactedMessage } from './failures';
+import { readDatabaseError, redactedMessage } from './failures';
 import type { JobPlan } from './job-plan';
 import { keySlice } from './key-slice';
 import { heartbeating, type Live } from './live';
@@ -22,7 +22,7 @@ export interface FirstSlice {
 
 /** A merge that met two rows with one key in its batch, as the mapping's error; others as they are. */
 function mappingErrorOf(p: JobPlan, err: unknown): unknown {
-  if ((err as { code?: string })?.code === '25006') {
+  if (readDatabaseError(err)?.kind === 'read-only') {
     // read_only_sql_transaction: SRCQUERY always reads in a read-only session.
     return new ConfigError(
       p.spec.mapref,

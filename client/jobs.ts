@@ -2,7 +2,7 @@
 // its databases that `validate`, `mapping apply` and `run` share: the one a run makes before
 // any row moves (planMapping), with the NULL-key count and the key's warnings.
 import { DatabaseRegistry } from '../activities/databases';
-import { messageWithFix } from '../activities/failures';
+import { messageWithFix } from '../dialects';
 import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan';
 import { ConfigError, EnvError, UnreachableError } from '../common/errors';
 import type { MappingSpec } from '../common/mapping';

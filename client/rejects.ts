@@ -2,9 +2,8 @@
 // (REJECTLMT): run, batch, key, the database's code, column and message; the row's values only
 // with --values. They are read from the target, where they stay: never through Temporal.
 import { DatabaseRegistry } from '../activities/databases';
-import { messageWithFix } from '../activities/failures';
 import { ConfigError, EnvError } from '../common/errors';
-import type { RejectListing } from '../dialects';
+import { messageWithFix, type RejectListing } from '../dialects';
 import { withMetadata } from './connections';
 import { formatOf, printRows } from './output';
 

@@ -2,11 +2,10 @@
 // way AWS DMS's data validation does. Every count and digest is computed in the databases:
 // the worker's memory holds the split keys only, and only keys are ever printed.
 import { DatabaseRegistry } from '../activities/databases';
-import { messageWithFix } from '../activities/failures';
 import { planMapping, type JobPlan } from '../activities/job-plan';
 import { ConfigError, EnvError, UnreachableError } from '../common/errors';
 import { encodeCheckpoint } from '../checkpoint';
-import type { ColumnInfo, KeyedQuery, KeyRange, KeyValue, RangeSummary, SourceDatabase } from '../dialects';
+import { messageWithFix, type ColumnInfo, type KeyedQuery, type KeyRange, type KeyValue, type RangeSummary, type SourceDatabase } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import { withMetadata } from './connections';
 import { count, formatOf } from './output';

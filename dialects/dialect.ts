@@ -1,10 +1,10 @@
 // The glue between dms-etl and one kind of database. Activities talk only to these types;
 // each database lives in its own folder (dialects/postgres, dialects/mariadb, dialects/oracle).
 // A new database never requires touching workflows or activities: types meet in a neutral
-// family (TypeFamily), values in one text form (RowBatch), and errors in SQLSTATE codes that
-// each dialect maps its driver's errors onto (activities/failures.ts classifies them), with
-// what only the driver's own message forms tell (a GRANT to suggest, a line of bulk input)
-// read by the dialect (Dialect.readError).
+// family (TypeFamily), values in one text form (RowBatch), and errors in one shape (ErrorReading)
+// that each dialect reads its driver's errors into (Dialect.readError): a kind the core decides
+// on, a message without row values, and what only the driver's own message forms tell (a GRANT
+// to suggest, a line of bulk input).
 
 import type { RowValue } from './row-values';
 
@@ -95,37 +95,44 @@ export function tlsProblemOf(err: unknown): TlsProblem | undefined {
   return undefined;
 }
 
-/** Whether `code` is a SQLSTATE (five digits or capitals), the code every dialect's errors carry. */
-export function isSqlState(code: string | undefined): code is string {
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-}
+/**
+ * What kind of failure a database error is, as the dialect of the database that raised it reads
+ * it: the core decides retry, reject and message from this alone (activities/failures.ts).
+ *   transient:  retried: a connection lost or refused, a deadlock, a serialization failure, a
+ *               lock wait that timed out, a server out of resources or shutting down
+ *   data:       a value the database refuses (too long, out of range, malformed): a row can be rejected
+ *   constraint: a row that breaks a CHECK, NOT NULL, unique or foreign key: a row can be rejected
+ *   privilege:  a grant is missing: never retried, said with the GRANT where the dialect reads one
+ *   read-only:  a write in a read-only transaction or on a read-only server
+ *   statement:  any other refusal of the statement (bad SQL, a missing object): never retried
+ *   unknown:    the database raised it and its dialect cannot say more: retried within the bounded policy
+ */
+export type ErrorKind = 'transient' | 'data' | 'constraint' | 'privilege' | 'read-only' | 'statement' | 'unknown';
 
-/** The fields a database error may carry, whichever driver raised it. */
-export interface DriverErrorShape {
-  /** A SQLSTATE (each dialect maps its driver's errors onto them), or Node's code (ECONNRESET). */
-  code?: string;
-  message?: string;
-  column?: string;
-  where?: string;
-}
-
-/** What a dialect reads in one of its driver's errors (Dialect.readError). */
+/** A database error in the neutral shape every dialect reads its driver's errors into (Dialect.readError). */
 export interface ErrorReading {
-  /** A connection lost or refused that the driver reports by message only: retried. */
-  transient?: boolean;
-  /**
-   * Where in a bulk load's input the database placed the error, as a message says it
-   * (`COPY line 3, column note`), and the column where it names one.
-   */
-  place?: { text: string; column?: string };
-  /** The message may say anything (a trigger's or function's own text): shown as this instead. */
-  withheld?: string;
+  kind: ErrorKind;
+  /** The database's code as messages and DMS_REJECT show it (a SQLSTATE, or the driver's code). */
+  code?: string;
+  /** The message without row values, with where the database placed the error and its code. */
+  message: string;
+  /** The column the error names, where it names one. */
+  column?: string;
   /**
    * The GRANT that would let the refused statement run, to `grantee` where the database did
    * not name the account itself; `reading`: the statement only read. Null where the message
    * names no object.
    */
   grant?(grantee: string, reading: boolean): string | null;
+}
+
+/**
+ * An error a dialect made from its driver's (or raised itself): it carries the dialect that
+ * reads it, so that no other dialect is asked (dialects/index.ts, readDatabaseError).
+ */
+export abstract class DialectError extends Error {
+  /** DMS_DBCONDTLS.DBTYP of the dialect that raised it. */
+  abstract readonly dbtyp: string;
 }
 
 /**
@@ -508,11 +515,11 @@ export interface Dialect {
   /** A CONURL of this database, for messages: postgres://user@host:5432/database. */
   readonly urlExample: string;
   /**
-   * What this dialect reads in an error of its own driver beyond its SQLSTATE; undefined for
-   * an error it does not recognise (activities/failures.ts asks every dialect, and each knows
-   * only its own driver's forms, so at most one answers).
+   * An error of this dialect (a DialectError it raised) or of its driver in the neutral shape;
+   * undefined for an error it does not recognise (dialects/index.ts asks the dialect an error
+   * carries, else every dialect, and each knows only its own driver's forms).
    */
-  readError?(err: DriverErrorShape): ErrorReading | undefined;
+  readError(err: unknown): ErrorReading | undefined;
   openSource(spec: ConnectionSpec, options: SessionOptions): SourceDatabase & Closeable;
   /** Absent where the dialect cannot be loaded into yet: such a TRGCONID is refused. */
   openTarget?(spec: ConnectionSpec, options: SessionOptions): TargetDatabase & Closeable;

@@ -1,10 +1,9 @@
 // Opens the metadata database named by the environment and logs in once, so that a wrong
 // URL or password is reported at start-up, naming the variables to fix.
-import { isTransient, redactedMessage } from '../activities/failures';
 import type { ClientEnv } from '../common/env';
 import { EnvError } from '../common/errors';
 import { splitPassword } from '../common/url-password';
-import { ConnectionUrlError, tlsProblemOf } from '../dialects/dialect';
+import { ConnectionUrlError, isTransient, redactedMessage, tlsProblemOf } from '../dialects';
 import { postgresTlsFix } from '../dialects/postgres/postgres-connection';
 import { Metadata } from './repository';
 

@@ -7,10 +7,10 @@
 // to fails on its own and is retried. Anything else leaves the worker's own state unknown: it
 // is logged and the worker exits, for its supervisor to start a fresh one.
 import type { MetricMeter } from '@temporalio/common';
-import { redactedMessage } from '../activities/failures';
+import { readDatabaseError, redactedMessage } from '../dialects';
 
-/** Codes of lost or refused connections, from Node's sockets and from the drivers. */
-const NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'PROTOCOL_CONNECTION_LOST', 'ERR_STREAM_PREMATURE_CLOSE']);
+/** Node's codes of lost or refused connections and of streams cut short (a driver's socket). */
+const NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 /** Packages whose stray errors are a database session's, never the worker's own state. */
 const DRIVERS = /node_modules\/(pg|pg-protocol|pg-pool|pg-copy-streams|pg-cursor|mysql2|oracledb)\//;
@@ -19,7 +19,9 @@ const DRIVERS = /node_modules\/(pg|pg-protocol|pg-pool|pg-copy-streams|pg-cursor
 export function isDatabaseError(err: unknown): boolean {
   const e = err as { code?: unknown; stack?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
-  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || /^[0-9A-Z]{5}$/.test(e.code))) return true;
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  // An error a database raised, as its dialect reads it.
+  if (readDatabaseError(err)) return true;
   return typeof e.stack === 'string' && DRIVERS.test(e.stack);
 }
 

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { CheckpointRow } from '../dialect';
 import { quoteMariaDbIdentifier } from './mariadb-sql';
+import { MariaDbError } from './mariadb-errors';
 
 export function checkpointTable(schema: string): string {
   return `${quoteMariaDbIdentifier(schema)}.dms_chkpnt`;
@@ -102,7 +103,7 @@ export function truncateLockName(schema: string, mapref: string): string {
 export async function settleTruncate(connection: PoolConnection, schema: string, mapref: string, lockTimeoutMs: number): Promise<void> {
   const name = truncateLockName(schema, mapref);
   const [got] = await connection.query<RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS got', [name, Math.max(1, Math.ceil(lockTimeoutMs / 1000))]);
-  if (Number(got[0].got) !== 1) throw Object.assign(new Error(`another session holds the truncate lock of mapping ${mapref}`), { code: '40001' });
+  if (Number(got[0].got) !== 1) throw new MariaDbError(`another session holds the truncate lock of mapping ${mapref}`, undefined, undefined, undefined, 'transient');
   try {
     const read = await readCheckpointRow(connection, schema, mapref);
     if (!read?.owed) return;

@@ -1,10 +1,11 @@
-// mysql2's errors as the rest of dms-etl reads a database error: `code` a five-character
-// SQLSTATE (connection errors keep Node's code), so that activities/failures.ts classifies it
-// as it classifies PostgreSQL's, and a message without row values. MariaDB quotes the
+// mysql2's errors in the neutral shape (Dialect.readError): a MariaDbError whose `code` is the
+// SQLSTATE the error is shown with (connection errors keep Node's code), read into a kind as
+// every dialect reads one (dialects/sqlstate.ts), and a message without row values. MariaDB quotes the
 // offending value in data and constraint errors ("Duplicate entry '…' for key", "Incorrect
 // integer value: '…' for column"): every single-quoted part of those is removed here.
 // Identifiers stay, since MariaDB quotes them with backticks.
-import type { ErrorReading } from '../dialect';
+import { DialectError, type ErrorKind, type ErrorReading } from '../dialect';
+import { isSqlState, sqlStateReading } from '../sqlstate';
 
 /** mysql2 error numbers worth retrying: lock wait timeout, deadlock, lost or refused connections. */
 const TRANSIENT_ERRNOS = new Map<number, string>([
@@ -23,13 +24,17 @@ interface MysqlError extends Error {
   sqlMessage?: string;
 }
 
-export class MariaDbError extends Error {
+export class MariaDbError extends DialectError {
+  readonly dbtyp = 'MARIADB';
+
   constructor(
     message: string,
     readonly code: string | undefined,
     readonly errno: number | undefined,
     /** For a refused privilege on a table: the GRANT to the account MariaDB named. */
     readonly grant?: string,
+    /** The kind where no SQLSTATE says it (a named lock another session holds). */
+    readonly kind?: ErrorKind,
   ) {
     super(message);
     this.name = 'MariaDbError';
@@ -77,18 +82,22 @@ function grantNamedBy(message: string): string | undefined {
 }
 
 /**
- * What activities/failures.ts cannot read from a MariaDbError's SQLSTATE alone (Dialect.readError):
- * the GRANT a refusal needs, and a session the server closed, which mysql2 reports by its own
- * code alone (PROTOCOL_CONNECTION_LOST: no errno, no SQLSTATE), or, for a command given to a
- * session already lost, by a fatal error with no code at all ("Can't add new command when
- * connection is in closed state"): both retried as a lost connection.
+ * A MariaDbError, or an error of mysql2 itself, in the neutral shape (Dialect.readError),
+ * with the GRANT a refusal needs. A session the server closed is a lost connection, which mysql2
+ * reports by its own code alone (PROTOCOL_CONNECTION_LOST: no errno, no SQLSTATE), or, for a
+ * command given to a session already lost, by a fatal error with no code at all ("Can't add new
+ * command when connection is in closed state"): both retried.
  */
 export function readMariadbError(err: unknown): ErrorReading | undefined {
   const e = err as (MysqlError & { fatal?: boolean }) | null;
-  if (e?.code === 'PROTOCOL_CONNECTION_LOST') return { transient: true };
-  if (e?.fatal === true && e.errno === undefined && /in closed state/.test(e.message ?? '')) return { transient: true };
-  const grant = err instanceof MariaDbError ? err.grant : undefined;
-  return grant ? { grant: () => grant } : undefined;
+  if (e?.code === 'PROTOCOL_CONNECTION_LOST') return { kind: 'transient', code: e.code, message: e.message };
+  if (e?.fatal === true && e.errno === undefined && /in closed state/.test(e.message ?? '')) return { kind: 'transient', message: e.message };
+  const own = err instanceof MariaDbError ? err : mariadbError(err);
+  if (!(own instanceof MariaDbError)) return undefined;
+  if (own.kind) return { kind: own.kind, message: own.message };
+  if (!isSqlState(own.code)) return { kind: 'unknown', code: own.code, message: own.message };
+  const grant = own.grant;
+  return sqlStateReading({ code: own.code, message: own.message, column: (own as { column?: string }).column }, grant ? { grant: () => grant } : {});
 }
 
 /**

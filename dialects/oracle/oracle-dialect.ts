@@ -2,6 +2,7 @@
 // and as a target. Never run against an Oracle server here: its SQL, values and errors are proven by unit tests
 // (test/unit/oracle-*.test.ts), and README's Oracle section says what that leaves unverified.
 import type { Dialect } from '../dialect';
+import { readOracleError } from './oracle-errors';
 import { resolveOracleIdentifier } from './oracle-names';
 import { OraclePool } from './oracle-pool';
 import { OracleSource } from './oracle-source';
@@ -27,6 +28,7 @@ export const oracleDialect: Dialect = {
       'no-tls': 'point the port at the TCPS listener, or leave protocol=tcps out to connect without TLS',
     })[problem],
   urlExample: 'oracle://user@host:1521/SERVICE',
+  readError: readOracleError,
   openSource: (spec, session) => new OracleSource(new OraclePool(spec.url, spec.password, session.poolSize ?? 4)),
   openTarget: (spec, session) => new OracleTarget(new OraclePool(spec.url, spec.password, session.poolSize ?? 4), session.lockTimeoutMs),
 };

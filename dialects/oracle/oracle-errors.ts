@@ -1,8 +1,11 @@
-// node-oracledb's errors as the rest of dms-etl reads a database error: `code` a five-character
-// SQLSTATE, so that activities/failures.ts classifies an ORA- or NJS- error as it classifies
-// PostgreSQL's, and a message without row values. The ORA- code stays at the end of the message.
+// node-oracledb's errors in the neutral shape (Dialect.readError): an OracleError whose `code`
+// is the SQLSTATE the error is shown with (DMS_REJECT.ERRCODE), read into a kind as every
+// dialect reads one (dialects/sqlstate.ts), and a message without row values. The ORA- code
+// stays at the end of the message.
 //   ORA-nnnnn: errors from the server (err.errorNum, err.code 'ORA-00942')
 //   NJS-nnn:   the thin driver's own, among them every lost or refused connection
+import { DialectError, type ErrorReading } from '../dialect';
+import { isSqlState, sqlStateReading } from '../sqlstate';
 
 /** ORA- error numbers and the SQLSTATE each is read as. Retried: classes 08, 40, 55P03, 57. */
 const ORA_STATES = new Map<number, string>([
@@ -77,7 +80,9 @@ interface DriverError extends Error {
   offset?: number;
 }
 
-export class OracleError extends Error {
+export class OracleError extends DialectError {
+  readonly dbtyp = 'ORACLE';
+
   constructor(
     message: string,
     readonly code: string | undefined,
@@ -124,4 +129,13 @@ export function oracleError(err: unknown): unknown {
   if (!(e instanceof Error) || e instanceof OracleError || !e.code || !/^(ORA|NJS)-\d+$/.test(e.code)) return err;
   const state = oracleSqlState(e);
   return new OracleError(oracleMessage(e.message, e.code, state), state ?? e.code, e.code);
+}
+
+/** An OracleError, or an ORA- or NJS- error of the driver, in the neutral shape (Dialect.readError). */
+export function readOracleError(err: unknown): ErrorReading | undefined {
+  const own = err instanceof OracleError ? err : oracleError(err);
+  if (!(own instanceof OracleError)) return undefined;
+  // One this dialect does not know keeps its own code, and is retried within the bounded policy.
+  if (!isSqlState(own.code)) return { kind: 'unknown', code: own.code, message: own.message };
+  return sqlStateReading({ code: own.code, message: own.message });
 }

@@ -1,7 +1,9 @@
-// What node-postgres's errors say beyond their SQLSTATE (Dialect.readError): the connection
-// losses it reports by message only, the place COPY names in `where`, a RAISE's text that may
-// quote anything, and the object a `permission denied` names, for the GRANT to suggest.
-import { isSqlState, type DriverErrorShape, type ErrorReading } from '../dialect';
+// node-postgres's errors in the neutral shape (Dialect.readError): their SQLSTATE read into a
+// kind (dialects/sqlstate.ts), the connection losses it reports by message only, the place COPY
+// names in `where`, a RAISE's text that may quote anything, and the object a `permission denied`
+// names, for the GRANT to suggest.
+import type { ErrorReading } from '../dialect';
+import { isSqlState, sqlStateReading, type SqlStateExtras } from '../sqlstate';
 
 /** node-postgres's and pg-pool's messages for a connection lost or not made in time (they carry no code). */
 const CONNECTION_LOST = [/Connection terminated/i, /connection timeout/i, /Client has encountered a connection error/i, /timeout exceeded when trying to connect/i];
@@ -9,10 +11,25 @@ const CONNECTION_LOST = [/Connection terminated/i, /connection timeout/i, /Clien
 /** `permission denied for table sales`: the kind of object and its name, as PostgreSQL prints them. */
 const PERMISSION_DENIED = /permission denied for (table|view|materialized view|sequence|schema|database) (\S+)/;
 
-export function readPostgresError(err: DriverErrorShape): ErrorReading | undefined {
+/** The fields of node-postgres's DatabaseError that a reading uses. */
+interface PgError {
+  code?: string;
+  message?: string;
+  column?: string;
+  where?: string;
+}
+
+export function readPostgresError(err: unknown): ErrorReading | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const e = err as PgError;
+  const message = e.message ?? '';
+  if (!isSqlState(e.code)) return CONNECTION_LOST.some((re) => re.test(message)) ? { kind: 'transient', message } : undefined;
+  return sqlStateReading({ code: e.code, message: e.message, column: e.column }, extrasOf({ code: e.code, message: e.message, where: e.where }));
+}
+
+function extrasOf(err: PgError & { code: string }): SqlStateExtras {
   const message = err.message ?? '';
-  if (!isSqlState(err.code)) return CONNECTION_LOST.some((re) => re.test(message)) ? { transient: true } : undefined;
-  const reading: ErrorReading = {};
+  const reading: SqlStateExtras = {};
   // COPY FROM STDIN places a bad value: `COPY sales_fact, line 7, column amount: "x"`.
   const copy = err.where ? /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(err.where) : null;
   if (copy) reading.place = { text: `COPY line ${copy[1]}${copy[2] ? `, column ${copy[2]}` : ''}`, column: copy[2] };
@@ -29,5 +46,5 @@ export function readPostgresError(err: DriverErrorShape): ErrorReading | undefin
       return readOnly ? `GRANT SELECT ON ${name} TO ${grantee}` : null;
     };
   }
-  return reading.place || reading.withheld || reading.grant ? reading : undefined;
+  return reading;
 }

@@ -4,7 +4,8 @@ import { connectionFailure, grantFor, isTransient, redactedMessage, toFailure } 
 import { mariadbError, noteAccount } from '../../dialects/mariadb/mariadb-errors';
 import { oracleError } from '../../dialects/oracle/oracle-errors';
 import { ConfigError, OwnershipLostError } from '../../common/errors';
-import { PasswordRequiredError } from '../../dialects';
+import { PasswordRequiredError, readDatabaseError, type ErrorKind } from '../../dialects';
+import { MariaDbError } from '../../dialects/mariadb/mariadb-errors';
 
 function pgError(code: string, message: string, extra: Record<string, string> = {}) {
   return Object.assign(new Error(message), { code, ...extra });
@@ -39,6 +40,37 @@ describe('error classification', () => {
     const config = toFailure(new ConfigError('M', 'BULKLMT', 'is 0', 'set it')) as ApplicationFailure;
     expect(config).toMatchObject({ type: 'ConfigError', nonRetryable: true, message: 'Mapping M: BULKLMT is 0. Fix: set it' });
     expect((toFailure(new OwnershipLostError('M', 1, 'x')) as ApplicationFailure).nonRetryable).toBe(true);
+  });
+});
+
+describe('each dialect reads its errors into one neutral kind', () => {
+  const mysql = (errno: number, sqlState: string, sqlMessage: string) => Object.assign(new Error(sqlMessage), { errno, sqlState, sqlMessage, code: 'ER_X' });
+  const ora = (num: number, text: string) => Object.assign(new Error(`ORA-${String(num).padStart(5, '0')}: ${text}`), { code: `ORA-${String(num).padStart(5, '0')}`, errorNum: num });
+  it.each<[string, unknown, ErrorKind | undefined]>([
+    ['PostgreSQL, a deadlock', pgError('40P01', 'deadlock detected'), 'transient'],
+    ['PostgreSQL, a value out of range', pgError('22003', 'value "9" is out of range'), 'data'],
+    ['PostgreSQL, a CHECK', pgError('23514', 'violates check constraint'), 'constraint'],
+    ['PostgreSQL, a read-only transaction', pgError('25006', 'cannot execute INSERT in a read-only transaction'), 'read-only'],
+    ['PostgreSQL, a missing table', pgError('42P01', 'relation "t" does not exist'), 'statement'],
+    ['MariaDB, a lock wait (its driver\'s own error, not yet read)', mysql(1205, 'HY000', 'Lock wait timeout exceeded'), 'transient'],
+    ['MariaDB, a refused INSERT', mysql(1142, '42000', "INSERT command denied to user 'etl'@'h' for table `d`.`t`"), 'privilege'],
+    ['MariaDB, a duplicate', mysql(1062, '23000', "Duplicate entry '1' for key 'PRIMARY'"), 'constraint'],
+    ['MariaDB, an error its SQLSTATE does not name', mysql(1030, 'HY000', 'Got error 28 from storage engine'), 'unknown'],
+    ['MariaDB, a named lock another session holds (no SQLSTATE)', new MariaDbError('another session holds the truncate lock', undefined, undefined, undefined, 'transient'), 'transient'],
+    ['Oracle, a deadlock', ora(60, 'deadlock detected while waiting for resource'), 'transient'],
+    ['Oracle, a value too large', ora(12899, 'value too large for column'), 'data'],
+    ['Oracle, a read-only transaction', ora(1456, 'may not perform insert/delete/update operation inside a READ ONLY transaction'), 'read-only'],
+    ['Oracle, an ORA- code it does not know', ora(600, 'internal error code'), 'unknown'],
+    ['a socket cut (EPIPE, which looks like a SQLSTATE)', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), 'transient'],
+    ['an error no database raised', new Error('x'), undefined],
+  ])('%s', (_, err, kind) => {
+    expect(readDatabaseError(err)?.kind).toBe(kind);
+  });
+
+  it('asks the dialect an error carries, not the first that would read its code', () => {
+    // A SQLSTATE alone would be read by PostgreSQL's dialect, which knows no GRANT of MariaDB's.
+    const refused = new MariaDbError('INSERT command denied', '42501', 1142, 'GRANT INSERT ON `d`.`t` TO \'etl\'@\'%\'');
+    expect(grantFor(refused, 'ignored')).toBe("GRANT INSERT ON `d`.`t` TO 'etl'@'%'");
   });
 });
 

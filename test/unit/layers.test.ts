@@ -34,7 +34,6 @@ const KNOWN = [
   'client/rejects.ts → activities',
   'client/run.ts → activities',
   'client/verify.ts → activities',
-  'metadata/open-metadata.ts → activities',
   'metadata/open-metadata.ts → dialects',
   'metadata/repository.ts → checkpoint',
   'metadata/repository.ts → dialects',
@@ -82,5 +81,37 @@ describe('the layers', () => {
 
   it('list no import to be removed that is gone', () => {
     expect(KNOWN.filter((k) => !broken.includes(k))).toEqual([]);
+  });
+});
+
+/**
+ * An engine's error vocabulary, as code (comments aside) outside dialects/ would speak it: a
+ * SQLSTATE literal, a driver's error fields, an engine's error codes or its message forms.
+ */
+const ENGINE_WORDS: [string, RegExp][] = [
+  ['a SQLSTATE', /'[0-9][0-9A-Z]{4}'|'[A-Z][0-9][0-9A-Z]{3}'|\bSQLSTATE\b|sqlstate/],
+  ["a driver's error fields", /\.(errno|sqlState|sqlMessage|errorNum)\b/],
+  ["an engine's error codes", /\b(ORA|NJS)-\d|'ER_[A-Z_]+'|'PROTOCOL_[A-Z_]+'/],
+  ['a message matched for its code', /\.code\?*\.(startsWith|match)\(|\.code\s*[!=]==\s*'(?!string')/],
+];
+
+/** The code of a file without its comments (a comment may name a SQLSTATE to explain). */
+function codeOf(file: string): string {
+  return readFileSync(path.join(ROOT, file), 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+describe("an engine's errors", () => {
+  const spoken: string[] = [];
+  for (const layer of Object.keys(MAY_IMPORT).filter((l) => l !== 'dialects')) {
+    for (const file of sourceFiles(layer)) {
+      const code = codeOf(file);
+      for (const [what, words] of ENGINE_WORDS) if (words.test(code)) spoken.push(`${file}: ${what}`);
+    }
+  }
+
+  it('are read by their dialect only: outside dialects/, the core decides from the kind (ErrorReading)', () => {
+    expect(spoken).toEqual([]);
   });
 });
