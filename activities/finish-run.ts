@@ -6,6 +6,7 @@ import { lockRanges } from './ranges';
 import { toFailure } from './failures';
 import { classified, planFor, type RunContext } from './run-context';
 import type { FinishInput } from './types';
+import { RunStatus } from '../common/run-status';
 
 /**
  * Ends a run: releases its ownership (a new epoch fences any attempt still running) and
@@ -20,7 +21,7 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
     const recorded = (await ctx.metadata.ranges(input.prcid)).filter((r) => r.partno > 0);
     const partitioned = input.partitioned === true || recorded.length > 0;
     let param1: string | null =
-      input.status === 'PC' ? 'COMPLETED' : recorded.length > 0 ? partitionsParam1(recorded.filter((r) => r.status === 'PC').length, recorded.length) : state.checkpoint;
+      input.status === RunStatus.completed ? 'COMPLETED' : recorded.length > 0 ? partitionsParam1(recorded.filter((r) => r.status === RunStatus.completed).length, recorded.length) : state.checkpoint;
     if (run?.jobid) {
       try {
         const p = await planFor(ctx, run.jobid);
@@ -40,7 +41,7 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
               state = { checkpoint: row.checkpoint, batches: row.batches, rows: row.rows };
               for (const range of ranges) state = { ...state, batches: state.batches + range.batches, rows: state.rows + range.rows };
               const done = ranges.filter((r) => decodeRangeMeta(r.lastRow)?.done).length;
-              if (input.status === 'PC') {
+              if (input.status === RunStatus.completed) {
                 // The high-water mark an INCREMENTAL run starts after: the last range's last key.
                 const mark = ranges[ranges.length - 1].checkpoint ?? row.checkpoint;
                 state = { ...state, checkpoint: mark };
@@ -48,7 +49,7 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
               } else {
                 param1 = partitionsParam1(done, ranges.length);
               }
-            } else if (input.status !== 'PC') {
+            } else if (input.status !== RunStatus.completed) {
               param1 = state.checkpoint;
             }
             await tx.writeCheckpoint(p.schema, released);
@@ -56,7 +57,7 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
         });
       } catch (err) {
         // A partitioned run's high-water mark is written only here: it completes once written.
-        if (partitioned && input.status === 'PC') throw err;
+        if (partitioned && input.status === RunStatus.completed) throw err;
         // The target may be why the run failed; the next run's takeover fences it anyway.
         Context.current().log.warn('could not release the checkpoint row', { mapref: input.mapref, error: toFailure(err).message });
       }

@@ -13,6 +13,7 @@ import { classified, planFor, type RunContext } from './run-context';
 import { runSlice } from './run-batch';
 import type { RunRow } from '../metadata/repository';
 import type { PrepareInput, RangeState, RunPlan } from './types';
+import { RunStatus } from '../common/run-status';
 
 /**
  * Validates the job against both databases, then makes this run the owner of the
@@ -72,7 +73,7 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     }
     // Resume only a checkpoint its unfinished owner left: a row whose owner completed
     // (a later run failed before taking it over) belongs to a finished load.
-    const ownerCompleted = current ? (await ctx.metadata.run(current.prcid))?.status === 'PC' : false;
+    const ownerCompleted = current ? (await ctx.metadata.run(current.prcid))?.status === RunStatus.completed : false;
     const resumable = input.resume && current !== undefined && !ownerCompleted;
     const byHand = resumable ? handEdit(mapref, p.schema, resumedRun, current, p.spec.partitions > 1) : 'none';
     if (byHand === 'cleared') {

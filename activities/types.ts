@@ -2,6 +2,7 @@
 // ids, checkpoints (key values) and counts. Never row data, never a secret.
 
 import type { BatchState } from '../checkpoint/row';
+import type { EndStatus } from '../common/run-status';
 
 /** The committed position of a run, as the target's DMS_CHKPNT holds it (checkpoint/row.ts). */
 export type { BatchState };
@@ -150,7 +151,7 @@ export interface FinishInput {
   prcid: number;
   /** The run's ownership epoch; 0 when the run ended before the workflow learnt it. */
   epoch: number;
-  status: 'PC' | 'FL' | 'CN';
+  status: EndStatus;
   error: string | null;
   state: BatchState;
   /** A partitioned run: its ranges' rows are fenced and summed too. */

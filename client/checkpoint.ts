@@ -12,13 +12,14 @@ import type { Metadata } from '../metadata/repository';
 import type { RunRow } from '../metadata/repository';
 import { withMetadata, withTemporal } from './connections';
 import { count, formatOf } from './output';
+import { RunStatus } from '../common/run-status';
 
 /** What the next run of a mapping will do, from its latest run and its checkpoint row. */
 export function nextRunOf(latest: RunRow | undefined, row: CheckpointRow | undefined, ownerStatus: string | undefined, loadmode: string): string {
   const fresh = loadmode === 'TRUNCATE' ? 'starts fresh: it truncates the target and loads every row' : 'starts from the beginning';
   if (!latest) return `the first run ${fresh}`;
-  if (latest.status === 'IP') return `run ${latest.prcid} is running${latest.wfid ? ` as workflow ${latest.wfid}` : ''}`;
-  if (latest.status === 'PC' || !row || ownerStatus === 'PC') {
+  if (latest.status === RunStatus.running) return `run ${latest.prcid} is running${latest.wfid ? ` as workflow ${latest.wfid}` : ''}`;
+  if (latest.status === RunStatus.completed || !row || ownerStatus === RunStatus.completed) {
     if (loadmode === 'INCREMENTAL' && row?.checkpoint) return `the next run reads the rows after the high-water mark '${row.checkpoint}'`;
     return `the next run ${fresh}`;
   }
@@ -112,7 +113,7 @@ export function reset(mapref: string, opts: { to?: string }): Promise<void> {
       }
       const to = opts.to === undefined ? null : encodeCheckpoint(await checkedKey(plan, opts.to));
       const [latest] = await metadata.latestRuns(mapref, 1);
-      if (latest?.status === 'IP') {
+      if (latest?.status === RunStatus.running) {
         await withTemporal(async (client) => {
           const handle = client.workflow.getHandle(latest.wfid ?? '');
           // Only a workflow Temporal does not know is gone; any other error is shown as it is.

@@ -11,6 +11,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Progress, RangeProgress } from '../workflows';
 import { estimatedShare, formatSeconds } from '../workflows/details';
+import { RunStatus } from '../common/run-status';
 
 export { estimatedShare, formatSeconds };
 
@@ -90,7 +91,7 @@ export function estimateNote(mapref: string, found: { rows: number } | { reason:
 /** Where a run stands: its checkpoint, or a partitioned run's ranges. */
 function position(p: Progress): string {
   if (!p.partitions) return `checkpoint ${p.checkpoint ?? '(start)'}`;
-  const done = p.partitions.filter((r) => r.status === 'PC').length;
+  const done = p.partitions.filter((r) => r.status === RunStatus.completed).length;
   return `${done}/${p.partitions.length} key ranges complete`;
 }
 

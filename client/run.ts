@@ -16,6 +16,7 @@ import { cliConnections } from './jobs';
 import { count, formatOf, type Format } from './output';
 import { noWorkerLine } from './pollers';
 import { estimateNote, formatSeconds, ProgressDisplay, withHeartbeat, withRanges } from './progress';
+import { RunStatus } from '../common/run-status';
 
 /** How often the progress is asked for. */
 const POLL_MS = 1000;
@@ -44,7 +45,7 @@ export async function liveProgress(client: Client, handle: WorkflowHandle): Prom
 
 /** A key range still loading, as its own workflow reports it (the run's figures otherwise). */
 async function liveRange(client: Client, range: RangeProgress): Promise<RangeProgress> {
-  if (range.status !== 'IP') return range;
+  if (range.status !== RunStatus.running) return range;
   const live = await liveProgress(client, client.workflow.getHandle(range.workflowId)).catch(() => undefined);
   return live && live.batches >= range.batches ? { ...range, checkpoint: live.checkpoint, rowsLoaded: live.rowsLoaded, batches: live.batches } : range;
 }
@@ -252,7 +253,7 @@ async function preview(metadata: Metadata, spec: MappingSpec): Promise<{ warning
 
 /** The running workflow of a mapping: its active run's, else one started that no worker has picked up. */
 async function runningWorkflow(client: Client, metadata: Metadata, mapref: string): Promise<string | null> {
-  const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === 'IP');
+  const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === RunStatus.running);
   if (active?.wfid) return active.wfid;
   for await (const w of client.workflow.list({ query: `DmsMapref = '${mapref.replace(/'/g, "''")}' AND ExecutionStatus = 'Running'` })) return w.workflowId;
   return null;
@@ -278,7 +279,7 @@ export function watch(mapref: string, opts: { output?: string; json?: boolean })
 export function cancel(mapref: string): Promise<void> {
   return withMetadata((metadata) =>
     withTemporal(async (client) => {
-      const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === 'IP');
+      const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === RunStatus.running);
       if (!active?.wfid) throw new EnvError(`${mapref} has no active run to cancel (see \`dms status ${mapref}\`)`);
       await client.workflow.getHandle(active.wfid).cancel();
       console.log(`cancel requested for workflow ${active.wfid} (run ${active.prcid}); it stops after rolling back the batch in flight`);
@@ -291,7 +292,7 @@ const SIGNALLED = { pause: 'it stops after the batch activity in flight commits'
 export function signalRun(verb: 'pause' | 'resume', mapref: string): Promise<void> {
   return withMetadata((metadata) =>
     withTemporal(async (client) => {
-      const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === 'IP');
+      const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === RunStatus.running);
       if (!active?.wfid) throw new EnvError(`${mapref} has no active run to ${verb} (see \`dms status ${mapref}\`)`);
       await client.workflow.getHandle(active.wfid).signal(verb);
       console.log(`${verb} sent to workflow ${active.wfid} (run ${active.prcid}); ${SIGNALLED[verb]}`);

@@ -9,6 +9,7 @@ import { dmsSearchAttributes, WORKFLOW_TYPE, withMetadata, withTemporal, workflo
 import { dstClashes, knownTimeZone } from './cron-dst';
 import { runSummary } from '../workflows/details';
 import { formatOf, printRows } from './output';
+import { RunStatus } from '../common/run-status';
 
 export function scheduleIdFor(mapref: string): string {
   return `dms-schedule-${mapref}`;
@@ -83,7 +84,7 @@ async function existing(client: Client, mapref: string): Promise<{ handle: Sched
 
 /** One line a recent run: when, its workflow, and its DMS_PRCLOG row where there is one. */
 function recentRunLine(takenAt: Date, workflowId: string, run: RunRow | undefined): string {
-  const outcome = run ? `run ${run.prcid} ${run.status}${run.status === 'PC' ? `, ${run.trgrows} rows` : ''}${run.lasterr ? `: ${run.lasterr}` : ''}` : 'no DMS_PRCLOG run (it found the mapping busy, or has not claimed it yet)';
+  const outcome = run ? `run ${run.prcid} ${run.status}${run.status === RunStatus.completed ? `, ${run.trgrows} rows` : ''}${run.lasterr ? `: ${run.lasterr}` : ''}` : 'no DMS_PRCLOG run (it found the mapping busy, or has not claimed it yet)';
   return `  ${takenAt.toISOString()}  ${workflowId}  ${outcome}`;
 }
 

@@ -9,6 +9,7 @@ import { withMetadata, withTemporal } from './connections';
 import { count, formatOf, outputWidth, printRows, type Format } from './output';
 import { noWorkerLine } from './pollers';
 import { formatSeconds } from './progress';
+import { RunStatus } from '../common/run-status';
 
 /** DMS_PRCLOG.STATUS in words. */
 export const STATUS_WORDS: Record<string, string> = { IP: 'running', PC: 'completed', FL: 'failed', CN: 'cancelled' };
@@ -54,7 +55,7 @@ async function temporalView(mapref: string, runs: RunRow[]): Promise<TemporalVie
     return await withTemporal(
       (client, env) =>
         client.connection.withDeadline(Date.now() + TEMPORAL_MS, async () => {
-          const known = new Set(runs.filter((r) => r.status === 'IP').map((r) => r.wfid));
+          const known = new Set(runs.filter((r) => r.status === RunStatus.running).map((r) => r.wfid));
           const view: TemporalView = { waiting: [], paused: [] };
           for await (const w of client.workflow.list({ query: `DmsMapref = '${mapref.replace(/'/g, "''")}' AND ExecutionStatus = 'Running' AND WorkflowType = 'dmsJob'` })) {
             if (w.typedSearchAttributes.get(DMS_STATUS) === 'PAUSED') view.paused.push(w.workflowId);
@@ -92,7 +93,7 @@ export function status(mapref: string, opts: { limit: string; output?: string; j
         console.log(`${mapref}: workflow ${w.workflowId} started at ${when(w.startTime)} UTC and no worker has picked it up yet${w.why ? `: ${w.why}` : ' (workers poll its task queue: it should start soon)'}`);
       }
     }
-    const active = runs.find((r) => r.status === 'IP');
+    const active = runs.find((r) => r.status === RunStatus.running);
     if (active) {
       const resumed = runs.find((r) => r.prcid === active.resumedfrom) ?? (active.resumedfrom ? await metadata.run(active.resumedfrom) : undefined);
       const paused = typeof view !== 'string' && active.wfid !== null && view.paused.includes(active.wfid);
@@ -130,7 +131,7 @@ export function status(mapref: string, opts: { limit: string; output?: string; j
         rows: count(r.trgrows),
         batches: count(r.batchcnt),
         ...(rejected ? { rejected: count(r.rejrows) } : {}),
-        'checkpoint / error': r.status === 'FL' || (r.lasterr && r.status === 'IP') ? (r.lasterr ?? '') : r.status === 'PC' ? '' : (r.param1 ?? '(start)'),
+        'checkpoint / error': r.status === RunStatus.failed || (r.lasterr && r.status === RunStatus.running) ? (r.lasterr ?? '') : r.status === RunStatus.completed ? '' : (r.param1 ?? '(start)'),
       })),
       'text',
       { width, shrink: 'checkpoint / error' },

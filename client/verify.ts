@@ -9,6 +9,7 @@ import { messageWithFix, type ColumnInfo, type KeyedQuery, type KeyRange, type K
 import type { Metadata } from '../metadata/repository';
 import { withMetadata } from './connections';
 import { count, formatOf } from './output';
+import { RunStatus } from '../common/run-status';
 
 export interface VerifyOptions {
   /** How many key ranges to compare (the source's rows split about evenly). */
@@ -90,7 +91,7 @@ export function verifyCaveats(plan: JobPlan, latestStatus: string | undefined, e
     caveats.push(`Mapping ${mapref}: LOADMODE is 'APPEND': the target equals the source only after exactly one completed run into an empty table`);
   }
   if (latestStatus === undefined) caveats.push(`Mapping ${mapref}: has no run yet: the target holds whatever it held before`);
-  else if (latestStatus !== 'PC') caveats.push(`Mapping ${mapref}: its latest run has status '${latestStatus}', not 'PC' (completed): the target may not hold every row yet`);
+  else if (latestStatus !== RunStatus.completed) caveats.push(`Mapping ${mapref}: its latest run has status '${latestStatus}', not 'PC' (completed): the target may not hold every row yet`);
   return caveats;
 }
 

@@ -14,14 +14,13 @@ import { DEFINITION_FIELDS, parseMapping, sameDefinition, sameLoad, type Mapping
 import type { ConnectionSpec } from '../dialects';
 import { postgresPoolConfig } from '../dialects/postgres/postgres-connection';
 import { POSTGRES_IDENTITY, quotePostgresIdentifier } from '../dialects/postgres/postgres-dialect';
+import { RunStatus, type EndStatus } from '../common/run-status';
 
 /** A run's row in DMS_PRCLOG, as the rest of the code names it: only this module reads the Drizzle schema. */
 export type { RunRow };
 
 export type MetadataDb = NodePgDatabase<typeof schema>;
 type BatchCounts = { checkpoint: string | null; batches: number; rows: number };
-
-export type RunStatus = 'IP' | 'PC' | 'FL' | 'CN';
 
 export const MIGRATIONS_FOLDER = path.join(__dirname, '..', 'migrations', 'pg');
 
@@ -179,7 +178,7 @@ export class Metadata {
     const [active] = await tx
       .select()
       .from(dmsPrclog)
-      .where(and(eq(dmsPrclog.mapref, mapref), eq(dmsPrclog.status, 'IP')));
+      .where(and(eq(dmsPrclog.mapref, mapref), eq(dmsPrclog.status, RunStatus.running)));
     if (active && active.wfid === input.workflowId && active.wfrunid === input.firstRunId) {
       return { prcid: active.prcid, jobid: active.jobid ?? job.jobid, resumesRun: active.resumedfrom, abandonedRun: null };
     }
@@ -192,7 +191,7 @@ export class Metadata {
       await tx
         .update(dmsPrclog)
         .set({
-          status: 'FL',
+          status: RunStatus.failed,
           enddt: new Date(),
           recupdt: new Date(),
           lasterr: `abandoned: workflow ${active.wfid ?? '?'} no longer runs; taken over by workflow ${input.workflowId}`,
@@ -201,7 +200,7 @@ export class Metadata {
       abandonedRun = active.prcid;
     }
     const [latest] = await tx.select().from(dmsPrclog).where(eq(dmsPrclog.mapref, mapref)).orderBy(desc(dmsPrclog.prcid)).limit(1);
-    const resume = !input.fromStart && latest !== undefined && latest.status !== 'PC';
+    const resume = !input.fromStart && latest !== undefined && latest.status !== RunStatus.completed;
     // A new job version that changes only how bad rows are handled (REJECTLMT) or how many bytes
     // a batch carries (BATCHBYTES) may resume.
     const [then] = resume && latest.jobid !== job.jobid && latest.jobid !== null ? await tx.select().from(dmsJob).where(eq(dmsJob.jobid, latest.jobid)) : [];
@@ -218,7 +217,7 @@ export class Metadata {
       .values({
         mapref,
         jobid: job.jobid,
-        status: 'IP',
+        status: RunStatus.running,
         sessionid: input.workflowId,
         wfid: input.workflowId,
         wfrunid: input.firstRunId,
@@ -304,14 +303,14 @@ export class Metadata {
       const [active] = await tx
         .select()
         .from(dmsPrclog)
-        .where(and(eq(dmsPrclog.mapref, reset.mapref), eq(dmsPrclog.status, 'IP')));
+        .where(and(eq(dmsPrclog.mapref, reset.mapref), eq(dmsPrclog.status, RunStatus.running)));
       if (active) return { active };
       const [row] = await tx
         .insert(dmsPrclog)
         .values({
           mapref: reset.mapref,
           jobid: reset.jobid,
-          status: 'CN',
+          status: RunStatus.cancelled,
           sessionid: 'dms checkpoint reset',
           enddt: new Date(),
           param1: reset.param1,
@@ -334,13 +333,13 @@ export class Metadata {
   async recordRanges(prcid: number, own: BatchCounts, ranges: { k: number; after: string | null; upTo: string | null; state: BatchCounts; done: boolean }[]): Promise<void> {
     const run = await this.run(prcid);
     const rows = [
-      { prcid, partno: 0, afterkey: null, uptokey: null, status: 'PC', param1: own.checkpoint, batchcnt: own.batches, trgrows: own.rows, wfid: run?.wfid ?? null },
+      { prcid, partno: 0, afterkey: null, uptokey: null, status: RunStatus.completed, param1: own.checkpoint, batchcnt: own.batches, trgrows: own.rows, wfid: run?.wfid ?? null },
       ...ranges.map((r) => ({
         prcid,
         partno: r.k,
         afterkey: r.after,
         uptokey: r.upTo,
-        status: r.done ? 'PC' : 'IP',
+        status: r.done ? RunStatus.completed : RunStatus.running,
         param1: r.state.checkpoint,
         batchcnt: r.state.batches,
         trgrows: r.state.rows,
@@ -409,13 +408,13 @@ export class Metadata {
     await this.db
       .update(dmsPrclog)
       .set({ lasterr: message, recupdt: new Date() })
-      .where(and(eq(dmsPrclog.prcid, prcid), eq(dmsPrclog.status, 'IP')));
+      .where(and(eq(dmsPrclog.prcid, prcid), eq(dmsPrclog.status, RunStatus.running)));
   }
 
   /** Ends a run that is still active; a run already ended (or taken over) is left alone. */
   async endRun(
     prcid: number,
-    status: Exclude<RunStatus, 'IP'>,
+    status: EndStatus,
     param1: string | null,
     error: string | null,
     counters: { batches: number; rows: number },
@@ -423,7 +422,7 @@ export class Metadata {
     const rows = await this.db
       .update(dmsPrclog)
       .set({ status, param1, lasterr: error, batchcnt: counters.batches, srcrows: counters.rows, trgrows: counters.rows, enddt: new Date(), recupdt: new Date() })
-      .where(and(eq(dmsPrclog.prcid, prcid), eq(dmsPrclog.status, 'IP')))
+      .where(and(eq(dmsPrclog.prcid, prcid), eq(dmsPrclog.status, RunStatus.running)))
       .returning({ prcid: dmsPrclog.prcid });
     return rows.length > 0;
   }

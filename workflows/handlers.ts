@@ -1,6 +1,7 @@
 // The signals and queries of dms-etl's workflows, shared by the run (dmsJob) and the key
 // ranges of a partitioned run (dmsPartition). Their names are part of every history.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { RunStatus } from '../common/run-status';
 
 /** One key range of a partitioned run, in the progress of the run's own workflow. */
 export interface RangeProgress {
@@ -13,7 +14,7 @@ export interface RangeProgress {
   rowsLoaded: number;
   batches: number;
   /** As the run last heard of it: complete, loading (or waiting to), or failed. */
-  status: 'PC' | 'IP' | 'FL' | 'CN';
+  status: RunStatus;
 }
 
 export interface Progress {

@@ -32,6 +32,7 @@ import { loadRanges, rangeProgress, sumOf } from './ranges';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress, type RangeProgress } from './handlers';
 import { unknownKeys, unknownKeyText } from '../common/unknown-keys';
 import { explainedFailure } from './worker-loss';
+import { RunStatus } from '../common/run-status';
 
 export { dmsPartition } from './partition';
 export * from './handlers';
@@ -74,7 +75,7 @@ interface CarriedRun {
 export interface DmsJobResult {
   mapref: string;
   prcid: number;
-  status: 'PC';
+  status: typeof RunStatus.completed;
   rows: number;
   batches: number;
 }
@@ -193,10 +194,10 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
   let ranges: RangeState[] | undefined;
   if (!run) {
     const claim = await control.startRun({ mapref, workflowId: info.workflowId, firstRunId: info.firstExecutionRunId, fromStart: input.fromStart ?? false }).catch((err: unknown) => {
-      upsertSearchAttributes([{ key: DMS_STATUS, value: 'FL' }]);
+      upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.failed }]);
       throw err;
     });
-    upsertSearchAttributes([{ key: DMS_STATUS, value: 'IP' }]);
+    upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.running }]);
     if (claim.abandonedRun !== null) log.warn(`Took over mapping ${mapref} from run ${claim.abandonedRun}, whose workflow no longer runs`);
     try {
       // Since 0.3.0 the pre-flight goes straight on with the first slice of batches, so it runs
@@ -276,14 +277,14 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
     try {
       const outcome = await loadRanges({ mapref, prcid: current.prcid, jobid: current.jobid, epoch: current.epoch, settings: current.settings, workflowId: info.workflowId }, ranges, ranged, () => paused, () => showDetails());
       const state = sumOf(current.state, ranged);
-      await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: 'PC', error: null, state, partitioned: true });
-      upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }, { key: DMS_ROWS_LOADED, value: state.rows }]);
+      await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: RunStatus.completed, error: null, state, partitioned: true });
+      upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.completed }, { key: DMS_ROWS_LOADED, value: state.rows }]);
       log.info(`Mapping ${mapref} completed: ${state.rows} rows in ${state.batches} batches over ${ranges.length} key ranges`);
       showDetails(`completed: ${grouped(state.rows)} rows in ${grouped(state.batches)} batches over ${ranges.length} key ranges`);
       if (outcome.largestTieRun.rows > 0) {
         log.info(`Largest run of equal keys kept in one batch: ${outcome.largestTieRun.rows} rows (range ${outcome.largestTieRun.k}, batch ${outcome.largestTieRun.batch})`);
       }
-      return { mapref, prcid: current.prcid, status: 'PC', rows: state.rows, batches: state.batches };
+      return { mapref, prcid: current.prcid, status: RunStatus.completed, rows: state.rows, batches: state.batches };
     } catch (err) {
       showDetails(outcomeOf(err));
       await endRun(mapref, current.prcid, current.epoch, err, sumOf(current.state, ranged), true);
@@ -316,7 +317,7 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       await condition(() => !paused || pendingResets.length > 0);
       await applyResets();
     }
-    upsertSearchAttributes([{ key: DMS_STATUS, value: 'IP' }]);
+    upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.running }]);
     showDetails();
     log.info(`Mapping ${mapref}: resumed after batch ${current.state.batches}`);
   };
@@ -349,14 +350,14 @@ export async function dmsJob(rawInput: DmsJobInput): Promise<DmsJobResult> {
       await condition(allHandlersFinished);
       return await continueAsNew<typeof dmsJob>({ mapref, carried: { ...current, pendingResets: [...pendingResets], paused: paused || undefined } });
     }
-    await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: 'PC', error: null, state: current.state });
-    upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }]);
+    await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: RunStatus.completed, error: null, state: current.state });
+    upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.completed }]);
     log.info(`Mapping ${mapref} completed: ${current.state.rows} rows in ${current.state.batches} batches`);
     showDetails(`completed: ${grouped(current.state.rows)} rows in ${grouped(current.state.batches)} batches`);
     if (current.largestTieRun.rows > 0) {
       log.info(`Largest run of equal keys kept in one batch: ${current.largestTieRun.rows} rows (batch ${current.largestTieRun.batch})`);
     }
-    return { mapref, prcid: current.prcid, status: 'PC', rows: current.state.rows, batches: current.state.batches };
+    return { mapref, prcid: current.prcid, status: RunStatus.completed, rows: current.state.rows, batches: current.state.batches };
   } catch (caught) {
     if (caught instanceof ContinueAsNew) throw caught;
     const err = explainedFailure(caught, mapref);
@@ -374,8 +375,8 @@ function outcomeOf(err: unknown): string {
 /** Marks the run 'CN' or 'FL', even while the workflow itself is being cancelled. */
 async function endRun(mapref: string, prcid: number, epoch: number, err: unknown, state: BatchState, partitioned?: boolean): Promise<void> {
   const cancelled = isCancellation(err);
-  upsertSearchAttributes([{ key: DMS_STATUS, value: cancelled ? 'CN' : 'FL' }]);
+  upsertSearchAttributes([{ key: DMS_STATUS, value: cancelled ? RunStatus.cancelled : RunStatus.failed }]);
   await CancellationScope.nonCancellable(() =>
-    control.finishRun({ mapref, prcid, epoch, status: cancelled ? 'CN' : 'FL', error: cancelled ? 'cancelled' : innermostMessage(err), state, ...(partitioned ? { partitioned } : {}) }),
+    control.finishRun({ mapref, prcid, epoch, status: cancelled ? RunStatus.cancelled : RunStatus.failed, error: cancelled ? 'cancelled' : innermostMessage(err), state, ...(partitioned ? { partitioned } : {}) }),
   );
 }

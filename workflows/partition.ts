@@ -22,6 +22,7 @@ import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type P
 import { batchActivities, summarized } from './proxies';
 import { ACTIVITY_SUMMARIES_PATCH, currentDetails, HANDLER_DESCRIPTIONS, progressText, sliceSummary } from './details';
 import { DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
+import { RunStatus } from '../common/run-status';
 
 export interface DmsPartitionInput {
   mapref: string;
@@ -95,7 +96,7 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
         upsertSearchAttributes([{ key: DMS_STATUS, value: 'PAUSED' }]);
         showDetails();
         await condition(() => !paused);
-        upsertSearchAttributes([{ key: DMS_STATUS, value: 'IP' }]);
+        upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.running }]);
       }
       const committed = state.batches - batchesAtStart;
       if (n >= limit || committed >= limit || workflowInfo().continueAsNewSuggested) {
@@ -111,14 +112,14 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
       if (result.alreadyCommitted) log.info(`Range ${range.k}: batch ${state.batches} was already committed by an earlier attempt; continuing after it`);
       if (result.done) break;
     }
-    upsertSearchAttributes([{ key: DMS_STATUS, value: 'PC' }]);
+    upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.completed }]);
     log.info(`Mapping ${mapref}, range ${range.k} complete: ${state.rows} rows in ${state.batches} batches`);
     showDetails('complete');
     return { k: range.k, state, largestTieRun: tie };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
     showDetails(isCancellation(err) ? 'cancelled' : 'failed');
-    upsertSearchAttributes([{ key: DMS_STATUS, value: isCancellation(err) ? 'CN' : 'FL' }]);
+    upsertSearchAttributes([{ key: DMS_STATUS, value: isCancellation(err) ? RunStatus.cancelled : RunStatus.failed }]);
     throw explainedFailure(err, mapref);
   }
 }

@@ -8,6 +8,7 @@ import type { BatchState, RangeState, RunSettings } from '../activities/types';
 import { pauseSignal, resumeSignal, type RangeProgress } from './handlers';
 import { dmsPartition, type DmsPartitionResult } from './partition';
 import { DMS_MAPREF, DMS_STATUS } from './search-attributes';
+import { RunStatus } from '../common/run-status';
 
 export interface RangedRun {
   mapref: string;
@@ -27,7 +28,7 @@ export function rangeProgress(workflowId: string, ranges: RangeState[]): RangePr
     checkpoint: r.state.checkpoint,
     rowsLoaded: r.state.rows,
     batches: r.state.batches,
-    status: r.done ? 'PC' : 'IP',
+    status: r.done ? RunStatus.completed : RunStatus.running,
   }));
 }
 
@@ -57,7 +58,7 @@ export async function loadRanges(run: RangedRun, ranges: RangeState[], progress:
       await condition(() => over || isPaused() !== relayed);
       if (over) return;
       relayed = isPaused();
-      upsertSearchAttributes([{ key: DMS_STATUS, value: relayed ? 'PAUSED' : 'IP' }]);
+      upsertSearchAttributes([{ key: DMS_STATUS, value: relayed ? 'PAUSED' : RunStatus.running }]);
       for (const handle of handles.values()) await handle.signal(relayed ? pauseSignal : resumeSignal).catch(() => undefined);
     }
   })().catch(() => undefined);
@@ -79,17 +80,17 @@ export async function loadRanges(run: RangedRun, ranges: RangeState[], progress:
               args: [{ mapref: run.mapref, prcid: run.prcid, jobid: run.jobid, epoch: run.epoch, settings: run.settings, range: { k: r.k, upTo: r.upTo }, state: r.state, paused: startedPaused || undefined }],
               typedSearchAttributes: [
                 { key: DMS_MAPREF, value: run.mapref },
-                { key: DMS_STATUS, value: 'IP' },
+                { key: DMS_STATUS, value: RunStatus.running },
               ],
             });
             handles.set(r.k, handle);
             if (isPaused() !== startedPaused) await handle.signal(isPaused() ? pauseSignal : resumeSignal).catch(() => undefined);
             const result: DmsPartitionResult = await handle.result();
-            Object.assign(entry, { checkpoint: result.state.checkpoint, rowsLoaded: result.state.rows, batches: result.state.batches, status: 'PC' });
+            Object.assign(entry, { checkpoint: result.state.checkpoint, rowsLoaded: result.state.rows, batches: result.state.batches, status: RunStatus.completed });
             if (result.largestTieRun.rows > largestTieRun.rows) largestTieRun = { ...result.largestTieRun, k: r.k };
             onChange();
           } catch (err) {
-            entry.status = isCancellation(err) ? 'CN' : 'FL';
+            entry.status = isCancellation(err) ? RunStatus.cancelled : RunStatus.failed;
             onChange();
             if (failure === undefined) {
               failure = err;
