@@ -1,10 +1,10 @@
 // A run's end (finishRun): its ownership of the checkpoint row released, and its status and
-// PARAM1 written to DMS_PRCLOG.
+// PARAM1 written to DMS_PRCLOG. It plans nothing: it needs the target and its schema only.
 import { Context } from '@temporalio/activity';
 import { decodeRangeMeta, nextEpoch, partitionsParam1, stateOf, type CheckpointRow } from '../checkpoint';
 import { lockRanges } from './ranges';
 import { toFailure } from './failures';
-import { classified, planFor, type RunContext } from './run-context';
+import { classified, targetFor, type RunContext } from './run-context';
 import type { FinishInput } from './types';
 import { RunStatus } from '../common/run-status';
 
@@ -24,7 +24,7 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
       input.status === RunStatus.completed ? 'COMPLETED' : recorded.length > 0 ? partitionsParam1(recorded.filter((r) => r.status === RunStatus.completed).length, recorded.length) : state.checkpoint;
     if (run?.jobid) {
       try {
-        const p = await planFor(ctx, run.jobid);
+        const p = await targetFor(ctx, run.jobid);
         await ctx.deps.faults?.('beforeRelease', { mapref: input.mapref, batch: 0, attempt: Context.current().info.attempt });
         await p.target.transaction(async (tx) => {
           const row = await tx.lockCheckpoint(p.schema, input.mapref);

@@ -49,13 +49,18 @@ export interface JobPlan {
   orderedMover: OrderedMover | null;
 }
 
-function resolve(dialect: Dialect, mapref: string, field: string, raw: string, fix: string): string {
+function resolveField(dialect: Dialect, mapref: string, field: string, raw: string, fix: string): string {
   try {
     return dialect.resolveIdentifier(raw);
   } catch (err) {
     if (err instanceof IdentifierError) throw new ConfigError(mapref, field, `is refused: ${err.message}`, fix);
     throw err;
   }
+}
+
+/** TRGSCHM as the target's dialect names it. */
+export function targetSchema(dialect: Dialect, spec: Pick<MappingSpec, 'mapref' | 'trgschm'>): string {
+  return resolveField(dialect, spec.mapref, 'TRGSCHM', spec.trgschm, 'name the target schema, plain (PUBLIC) or double-quoted');
 }
 
 function refusePasswordInUrl(mapref: string, field: string, { conid, dbtyp, url }: ConnectionSpec): void {
@@ -96,11 +101,11 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
   const trgDialect = databases.dialect(mapref, 'TRGCONID', trgSpec);
 
   const keyParts = spec.chkpntcolumn ? splitIdentifierList(spec.chkpntcolumn) : [];
-  const named = keyParts.map((raw) => resolve(srcDialect, mapref, 'CHKPNTCOLUMN', raw, 'name source columns, plain (TRANSACTION_ID) or double-quoted ("Transaction Id"), separated by commas'));
+  const named = keyParts.map((raw) => resolveField(srcDialect, mapref, 'CHKPNTCOLUMN', raw, 'name source columns, plain (TRANSACTION_ID) or double-quoted ("Transaction Id"), separated by commas'));
   const repeated = named.find((k, i) => named.indexOf(k) !== i);
   if (repeated) throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names the column "${repeated}" twice`, 'name each key column once');
-  const schema = resolve(trgDialect, mapref, 'TRGSCHM', spec.trgschm, 'name the target schema, plain (PUBLIC) or double-quoted');
-  const table = resolve(trgDialect, mapref, 'TRGTBNM', spec.trgtbnm, 'name the target table, plain (SALES_FACT) or double-quoted');
+  const schema = targetSchema(trgDialect, spec);
+  const table = resolveField(trgDialect, mapref, 'TRGTBNM', spec.trgtbnm, 'name the target table, plain (SALES_FACT) or double-quoted');
   // Names in messages as each database writes them.
   const inTarget = (...parts: string[]) => parts.map((p) => trgDialect.quoteIdentifier(p)).join('.');
 
@@ -323,7 +328,7 @@ async function refuseMergingKeys(
 /** TRGKEYCOLS for UPSERT: returned by the source, and exactly the columns of a unique index of the target. */
 async function resolveUpsertKey(spec: MappingSpec, dialect: Dialect, target: TargetDatabase, schema: string, table: string, columns: string[]): Promise<string[]> {
   const { mapref } = spec;
-  const key = splitIdentifierList(spec.trgkeycols!).map((raw) => resolve(dialect, mapref, 'TRGKEYCOLS', raw, 'name the target key columns, separated by commas'));
+  const key = splitIdentifierList(spec.trgkeycols!).map((raw) => resolveField(dialect, mapref, 'TRGKEYCOLS', raw, 'name the target key columns, separated by commas'));
   const absent = key.find((k) => !columns.includes(k));
   if (absent) {
     throw new ConfigError(mapref, 'TRGKEYCOLS', `names "${absent}", which SRCQUERY does not return`, 'name target key columns that SRCQUERY selects');

@@ -6,7 +6,7 @@ import { parseMapping, type MappingSpec } from '../common/mapping';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
 import { toFailure } from './failures';
-import { planMapping, type JobPlan } from './job-plan';
+import { planMapping, targetSchema, type JobPlan } from './job-plan';
 import type { DmsMetrics } from './metrics';
 import type { RunSettings } from './types';
 import { WideGarbage } from './wide-garbage';
@@ -105,4 +105,19 @@ export async function planFor(ctx: RunContext, jobid: number, fresh = false): Pr
   const p = await planMapping(ctx.metadata, ctx.deps.databases, parseMapping(job));
   ctx.plans.set(jobid, p);
   return p;
+}
+
+/**
+ * A job's target and its schema, without planning the job (a run's end writes only the
+ * checkpoint row, and checks nothing): the plan's, where this worker has one.
+ */
+export async function targetFor(ctx: RunContext, jobid: number): Promise<Pick<JobPlan, 'target' | 'schema'>> {
+  const cached = ctx.plans.get(jobid);
+  if (cached) return cached;
+  const job = await ctx.metadata.job(jobid);
+  if (!job) throw new Error(`job ${jobid} does not exist`);
+  const mapping = parseMapping(job);
+  const spec = await ctx.metadata.connection(mapping.mapref, 'TRGCONID', mapping.trgconid);
+  const schema = targetSchema(ctx.deps.databases.dialect(mapping.mapref, 'TRGCONID', spec), mapping);
+  return { target: ctx.deps.databases.target(mapping.mapref, spec), schema };
 }
