@@ -8,6 +8,7 @@ import { checkpointRow, createFactSource, createFactTarget, registerMapping, run
 import { failureOf, openHarness, waitUntil, type Harness } from '../support/harness';
 import { tableDigest, withClient } from '../support/postgres';
 import { grouped } from '../../workflows/details';
+import { progressQuery } from '../../workflows/handlers';
 
 const run = promisify(execFile);
 const DMS = path.join(__dirname, '..', '..', 'bin', 'dms.js');
@@ -79,7 +80,8 @@ describe('pause and resume', () => {
     // A worker killed while the run is paused: a new worker replays it, and it stays paused.
     await first.kill('SIGKILL');
     const second = await h.startWorker();
-    await new Promise((r) => setTimeout(r, 3_000));
+    // Only the new worker can answer a query: it replays the run, which must come back paused.
+    expect(await handle.query(progressQuery)).toMatchObject({ paused: true, batches: paused.batchcnt });
     expect((await checkpointRow(h.dbs.target, 'PAUSE'))!.batchcnt).toBe(paused.batchcnt);
     expect((await dms('status', 'PAUSE')).stdout).toContain('paused');
 
