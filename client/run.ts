@@ -3,16 +3,12 @@
 // worker is there to run it), and the signals that steer it.
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { DatabaseRegistry } from '../activities/databases';
-import { describeKey, planMapping } from '../activities/job-plan';
 import { EnvError, innermostMessage } from '../common/errors';
-import type { MappingSpec } from '../common/mapping';
 import type { Metadata } from '../metadata/repository';
-import type { DmsJobInput, DmsJobResult, Progress, RangeProgress } from '../workflows';
+import type { DmsJobInput, DmsJobResult } from '../workflows';
+import { progressQuery, type Progress, type RangeProgress } from '../workflows/handlers';
 import { runSummary } from '../workflows/details';
 import { dmsSearchAttributes, WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor } from './connections';
-import { estimateTotal } from '../activities/estimate';
-import { cliConnections } from './jobs';
 import { count, formatOf, type Format } from './output';
 import { noWorkerLine } from './pollers';
 import { estimateNote, formatSeconds, ProgressDisplay, withHeartbeat, withRanges } from './progress';
@@ -29,7 +25,7 @@ const QUIET_MS = 3000;
  * activity hands back).
  */
 export async function liveProgress(client: Client, handle: WorkflowHandle): Promise<Progress> {
-  const [progress, description] = await Promise.all([handle.query<Progress>('progress'), handle.describe().catch(() => undefined)]);
+  const [progress, description] = await Promise.all([handle.query(progressQuery), handle.describe().catch(() => undefined)]);
   // The first slice of a run is committed by its pre-flight activity (prepareRun).
   const pending = description?.raw.pendingActivities?.find((a) => a.activityType?.name === 'runBatch' || a.activityType?.name === 'prepareRun');
   const payloads = pending?.heartbeatDetails?.payloads ?? [];
@@ -50,13 +46,11 @@ async function liveRange(client: Client, range: RangeProgress): Promise<RangePro
   return live && live.batches >= range.batches ? { ...range, checkpoint: live.checkpoint, rowsLoaded: live.rowsLoaded, batches: live.batches } : range;
 }
 
-/** What a watch knows before it starts: the mapping planned from here (for the estimate), if it could be. */
 interface WatchContext {
   mapref: string;
   workflowId: string;
   taskQueue: string;
   format: Format;
-  estimate?: (p: Progress) => Promise<number | null>;
 }
 
 /** The last line of a run that completed: rows, batches, how long this run took and its rate. */
@@ -84,6 +78,7 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
   let waitingSaid = false;
   let told = false;
   let estimating = false;
+  let warned = false;
   let lastLine = '';
 
   const onInterrupt = () => {
@@ -109,6 +104,14 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
     }
   };
 
+  /** What the worker's pre-flight warned of (a key read without an index), said once. */
+  const sayWarnings = (p: Progress | null) => {
+    if (warned || !p?.warnings) return;
+    warned = true;
+    display.clear();
+    for (const warning of p.warnings) process.stderr.write(`warning: ${warning}\n`);
+  };
+
   const poll = async () => {
     const p = await client.connection.withDeadline(Date.now() + 5000, () => liveProgress(client, handle)).catch(() => null);
     if (stopped) return;
@@ -120,25 +123,12 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
         waitingSaid = false;
       }
       void tellStart(p.prcid, p.rowsAtStart);
-      if (!ctx.estimate && !estimating && p.estimatedRows !== undefined) {
-        // Not planned from here (`dms watch`, or a source out of this terminal's reach): the worker's estimate.
+      sayWarnings(p);
+      if (!estimating && p.estimatedRows !== undefined) {
+        // The worker's estimate, from the source's statistics (the plan is the worker's).
         estimating = true;
         display.note(estimateNote(mapref, { rows: p.estimatedRows }));
         display.setEstimate(p.estimatedRows);
-      }
-      if (ctx.estimate && !estimating && (p.prcid !== null || p.rowsAtStart !== undefined)) {
-        estimating = true;
-        void ctx.estimate(p).then(
-          (rows) => {
-            if (stopped) return;
-            if (rows === null) display.note(estimateNote(mapref, { reason: "the source's database gives no estimate for this query" }));
-            else {
-              display.note(estimateNote(mapref, { rows }));
-              display.setEstimate(rows);
-            }
-          },
-          () => undefined, // no % then: the counts and rates still show
-        );
       }
       if (format === 'jsonl') {
         const line = JSON.stringify(p);
@@ -175,6 +165,8 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
     clearTimeout(timer);
     display.clear();
     process.removeListener('SIGINT', onInterrupt);
+    // A run that ended before a poll heard its warnings: its query still answers.
+    if (!warned) sayWarnings(await client.connection.withDeadline(Date.now() + 5000, () => handle.query(progressQuery)).catch(() => null));
   }
   const rowsAtStart = (last as Progress | null)?.rowsAtStart ?? 0;
   await tellStart(result.prcid, rowsAtStart); // a run too short to have been seen running
@@ -195,60 +187,24 @@ export function run(mapref: string, opts: RunOptions): Promise<void> {
   return withMetadata((metadata) =>
     withTemporal(async (client, env) => {
       const spec = await metadata.mapping(mapref); // an unknown mapping stops here, with the close names
-      // The mapping as the worker will check it, from here where the databases can be reached:
-      // its warnings (a key without an index) before the run, and the source's estimate for the bar.
-      const planned = await preview(metadata, spec);
-      for (const warning of planned.warnings) console.error(`warning: ${warning}`);
       const workflowId = opts.workflowId ?? workflowIdFor(mapref);
       const input: DmsJobInput = { mapref, ...(opts.fromStart ? { fromStart: true } : {}) };
-      try {
-        const handle = await client.workflow
-          // The Web UI's list and the run's page show what the run loads.
-          .start(WORKFLOW_TYPE, { taskQueue: env.DMS_TASK_QUEUE, workflowId, args: [input], typedSearchAttributes: dmsSearchAttributes(mapref), staticSummary: runSummary(spec) })
-          .catch((err) => {
-            if (err instanceof WorkflowExecutionAlreadyStartedError) {
-              throw new EnvError(`Workflow ${workflowId} is already running; follow it with \`dms watch ${mapref}\`, or stop it with \`dms cancel ${mapref}\``);
-            }
-            throw err;
-          });
-        const started = `started workflow ${workflowId} (run ${handle.firstExecutionRunId}) on task queue ${env.DMS_TASK_QUEUE}`;
-        if (format === 'text' || opts.wait) (format === 'text' ? console.log : console.error)(started);
-        else console.log(JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, taskQueue: env.DMS_TASK_QUEUE }));
-        if (!opts.wait) return;
-        await follow(client, metadata, handle, { mapref, workflowId, taskQueue: env.DMS_TASK_QUEUE, format, estimate: planned.estimate });
-      } finally {
-        await planned.close();
-      }
+      const handle = await client.workflow
+        // The Web UI's list and the run's page show what the run loads.
+        .start(WORKFLOW_TYPE, { taskQueue: env.DMS_TASK_QUEUE, workflowId, args: [input], typedSearchAttributes: dmsSearchAttributes(mapref), staticSummary: runSummary(spec) })
+        .catch((err) => {
+          if (err instanceof WorkflowExecutionAlreadyStartedError) {
+            throw new EnvError(`Workflow ${workflowId} is already running; follow it with \`dms watch ${mapref}\`, or stop it with \`dms cancel ${mapref}\``);
+          }
+          throw err;
+        });
+      const started = `started workflow ${workflowId} (run ${handle.firstExecutionRunId}) on task queue ${env.DMS_TASK_QUEUE}`;
+      if (format === 'text' || opts.wait) (format === 'text' ? console.log : console.error)(started);
+      else console.log(JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, taskQueue: env.DMS_TASK_QUEUE }));
+      if (!opts.wait) return;
+      await follow(client, metadata, handle, { mapref, workflowId, taskQueue: env.DMS_TASK_QUEUE, format });
     }),
   );
-}
-
-/** How long `dms run` waits for the mapping to be planned from here before it starts without. */
-const PREVIEW_MS = 10_000;
-
-/**
- * The mapping planned from this terminal, as the worker will plan it: its warnings (a key
- * without an index) shown before the run, and the source's statistics for the bar's estimate,
- * its databases open until close(). A mapping that cannot be planned from here (a database out
- * of reach, a password only the workers have) is the run's to report: the preview then says
- * nothing, so that no failure is printed twice.
- */
-async function preview(metadata: Metadata, spec: MappingSpec): Promise<{ warnings: string[]; estimate?: (p: Progress) => Promise<number | null>; close(): Promise<void> }> {
-  const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const plan = await Promise.race([
-      planMapping(cliConnections(metadata), databases, spec),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('too slow')), PREVIEW_MS))),
-    ]);
-    const { warnings } = await describeKey(plan);
-    return { warnings, estimate: (p) => estimateTotal(plan, p), close: () => databases.close() };
-  } catch {
-    await databases.close();
-    return { warnings: [], close: async () => undefined };
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The running workflow of a mapping: its active run's, else one started that no worker has picked up. */

@@ -36,6 +36,8 @@ export interface Progress {
   partition?: number;
   /** The rows the run will have loaded when it ends, estimated from the source's statistics (since 0.7.0). */
   estimatedRows?: number;
+  /** What the pre-flight warned of (a key read without an index), for `dms run --wait` to say (since 0.8.0). */
+  warnings?: string[];
 }
 
 export const progressQuery = defineQuery<Progress>('progress');

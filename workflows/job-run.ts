@@ -65,6 +65,8 @@ export interface CarriedRun {
   resumedFrom?: { run: number; checkpoint: string | null };
   /** The rows the run will have loaded when it ends, estimated by the pre-flight (since 0.7.0). */
   estimatedRows?: number;
+  /** What the pre-flight warned of, for the progress query (since 0.8.0). */
+  warnings?: string[];
 }
 
 export interface DmsJobResult {
@@ -116,6 +118,7 @@ export class JobRun {
     const extras = {
       ...(paused ? { paused } : {}),
       ...(run?.estimatedRows !== undefined ? { estimatedRows: run.estimatedRows } : {}),
+      ...(run?.warnings ? { warnings: run.warnings } : {}),
     };
     if (run && ranged) {
       const sum = sumOf(run.state, ranged);
@@ -231,6 +234,7 @@ export class JobRun {
         largestTieRun: { rows: 0, batch: 0 },
         ...(plan.loadMode ? { loadMode: plan.loadMode } : {}),
         ...(typeof plan.estimatedRows === 'number' ? { estimatedRows: plan.estimatedRows } : {}),
+        ...(plan.warnings.length > 0 ? { warnings: plan.warnings } : {}),
         ...(claim.resumesRun !== null && !plan.partitions ? { resumedFrom: { run: claim.resumesRun, checkpoint: plan.state.checkpoint } } : {}),
       };
       this.logPlan(claim, plan, folded);

@@ -32,7 +32,6 @@ const KNOWN = [
   'client/checkpoint.ts → activities',
   'client/jobs.ts → activities',
   'client/rejects.ts → activities',
-  'client/run.ts → activities',
   'client/verify.ts → activities',
   'metadata/open-metadata.ts → dialects',
   'metadata/repository.ts → checkpoint',

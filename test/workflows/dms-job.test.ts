@@ -37,6 +37,8 @@ interface Scenario {
   holdAt?: number;
   /** runBatch of this batch number fails so. */
   failAt?: { batch: number; error: Error };
+  /** What the pre-flight warns of. */
+  warnings?: string[];
   calls: { name: string; input: unknown }[];
   held?: Promise<void>;
   release?: () => void;
@@ -78,7 +80,7 @@ const activities: DmsActivities = {
     const start: BatchState = { checkpoint: null, batches: 0, rows: 0 };
     const first = after(start);
     const firstSlice: BatchResult = { state: first, rowsInBatch: ROWS_PER_BATCH, done: first.batches >= s.batches, alreadyCommitted: false, tieRun: 0 };
-    return { epoch: 2, strategy: 'KEY', state: start, keySummary: 'key id (unique)', nullRows: 0, mirroredInBatch: false, incrementalFrom: null, warnings: [], firstSlice };
+    return { epoch: 2, strategy: 'KEY', state: start, keySummary: 'key id (unique)', nullRows: 0, mirroredInBatch: false, incrementalFrom: null, warnings: s.warnings ?? [], firstSlice };
   },
   async runBatch(input: BatchInput): Promise<BatchResult> {
     const s = scenarios.get(input.mapref)!;
@@ -170,7 +172,8 @@ describe('dmsJob with stand-in activities', () => {
   });
 
   it('pauses between two batches, schedules nothing while paused, and goes on from the checkpoint on resume', async () => {
-    const s = scenario('PAUSED', { batches: 3, batchesPerExecution: 100, holdAt: 2 });
+    const warning = 'Mapping PAUSED: the source database cannot read SRCQUERY in key order (id) from an index';
+    const s = scenario('PAUSED', { batches: 3, batchesPerExecution: 100, holdAt: 2, warnings: [warning] });
     const handle = await start('PAUSED');
     await waitUntil('batch 2 to be asked for', async () => named(s, 'runBatch').length === 1);
     await handle.signal(pauseSignal);
@@ -180,6 +183,8 @@ describe('dmsJob with stand-in activities', () => {
       return p.paused && p.batches === 2 ? p : undefined;
     });
     expect(paused.checkpoint).toBe('2');
+    // The pre-flight's warnings travel in the progress, for `dms run --wait` to say with no database of its own.
+    expect(paused.warnings).toEqual([warning]);
     // Paused: the history holds no batch activity after the one that was running.
     expect(await scheduled(handle.workflowId)).toEqual(['startRun', 'prepareRun', 'runBatch']);
     await handle.signal(resumeSignal);
