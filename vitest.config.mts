@@ -2,7 +2,18 @@ import mysql from 'mysql2/promise';
 import { defineConfig } from 'vitest/config';
 
 /** The files that use the tests' MariaDB server (test/support/mariadb.ts). */
-const ON_MARIADB = ['engine-mariadb', 'estimates', 'key-type-matrix', 'mariadb-least-privilege', 'mariadb-source', 'mariadb-target', 'rejects', 'rowcount-collations', 'split-points', 'wide-rows'].map((name) => `test/e2e/${name}.test.ts`);
+const ON_MARIADB = [
+  'engine-mariadb',
+  'estimates',
+  'key-type-matrix',
+  'mariadb-least-privilege',
+  'mariadb-source',
+  'mariadb-target',
+  'rejects',
+  'rowcount-collations',
+  'split-points',
+  'wide-rows',
+].map((name) => `test/e2e/${name}.test.ts`);
 
 /**
  * The files that need MariaDB installed: those above, and mariadb-tls.test.ts and
@@ -12,7 +23,10 @@ const ON_MARIADB = ['engine-mariadb', 'estimates', 'key-type-matrix', 'mariadb-l
 const NEEDS_MARIADB = [...ON_MARIADB, 'test/e2e/mariadb-tls.test.ts', 'test/e2e/mariadb-restarts.test.ts'];
 
 /** Lane A: the files on the tests' MariaDB server and others, about half of the suite's time (see below). */
-const LANE_A = [...ON_MARIADB, ...['modes', 'demo', 'dev', 'cli', 'payload-encryption'].map((name) => `test/e2e/${name}.test.ts`)];
+const LANE_A = [
+  ...ON_MARIADB,
+  ...['modes', 'demo', 'dev', 'cli', 'payload-encryption'].map((name) => `test/e2e/${name}.test.ts`),
+];
 
 const IN_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
 
@@ -20,7 +34,13 @@ const IN_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.e
 async function mariadbMissing(): Promise<string | null> {
   const url = new URL(process.env.DMS_TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306');
   try {
-    const c = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username || 'root'), password: decodeURIComponent(url.password), connectTimeout: 3000 });
+    const c = await mysql.createConnection({
+      host: url.hostname,
+      port: Number(url.port || 3306),
+      user: decodeURIComponent(url.username || 'root'),
+      password: decodeURIComponent(url.password),
+      connectTimeout: 3000,
+    });
     await c.end();
     return null;
   } catch (err) {
@@ -32,7 +52,9 @@ export default defineConfig(async () => {
   const missing = await mariadbMissing();
   if (missing && IN_CI) throw new Error(`${missing}: CI starts it (.ci/run); set DMS_TEST_MARIADB_URL to use another`);
   if (missing) {
-    console.warn(`tests: ${missing}; skipped ${NEEDS_MARIADB.length} files that need it (install mariadb-server, or set DMS_TEST_MARIADB_URL)`);
+    console.warn(
+      `tests: ${missing}; skipped ${NEEDS_MARIADB.length} files that need it (install mariadb-server, or set DMS_TEST_MARIADB_URL)`,
+    );
   }
   const excluded = ['**/node_modules/**', ...(missing ? NEEDS_MARIADB : [])];
   const lane = { testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false };

@@ -22,7 +22,11 @@ export interface RangeProof {
 }
 
 /** Asks the source for the proof of one batch's range (one indexed count). */
-export function rangeProof(p: Pick<JobPlan, 'source' | 'keyed'>, after: KeyValue | null, upTo: KeyValue): Promise<RangeProof> {
+export function rangeProof(
+  p: Pick<JobPlan, 'source' | 'keyed'>,
+  after: KeyValue | null,
+  upTo: KeyValue,
+): Promise<RangeProof> {
   return p.source.proveRange(p.keyed, after, upTo);
 }
 
@@ -56,7 +60,10 @@ async function examine(p: Pick<JobPlan, 'source' | 'keyed'>, at: KeyValue): Prom
   const [equal, next] = await Promise.all([p.source.countKey(p.keyed, at), p.source.nthKey(p.keyed, at, 1)]);
   const twin = [upTo, next].find((k) => k !== null && encodeCheckpoint(k) === text);
   if (equal === 0 && !twin) return { verdict: 'gone', upTo, equal, why: '' };
-  const selects = equal > 0 ? `selects ${equal} row(s) whose key the worker reads as ${encodeCheckpoint(upTo!)}` : 'selects no row, though a source row has that key';
+  const selects =
+    equal > 0
+      ? `selects ${equal} row(s) whose key the worker reads as ${encodeCheckpoint(upTo!)}`
+      : 'selects no row, though a source row has that key';
   const why = `bound back into the source's comparison the way the read binds it, ${selects}: the source does not compare the key's value as the worker reads it, so the read would not start right after the checkpoint's row`;
   return { verdict: 'inexact', upTo, equal, why };
 }
@@ -70,9 +77,14 @@ async function examine(p: Pick<JobPlan, 'source' | 'keyed'>, at: KeyValue): Prom
  * Otherwise the problem: the bound selects rows the worker reads as another key, or its own
  * row is there and the bound does not select it.
  */
-export async function openingProof(p: Pick<JobPlan, 'source' | 'keyed'>, at: KeyValue): Promise<'proven' | 'gone' | string> {
+export async function openingProof(
+  p: Pick<JobPlan, 'source' | 'keyed'>,
+  at: KeyValue,
+): Promise<'proven' | 'gone' | string> {
   const opening = await examine(p, at);
-  return opening.verdict === 'inexact' ? `opened at key ${encodeCheckpoint(at)}, which, ${opening.why}` : opening.verdict;
+  return opening.verdict === 'inexact'
+    ? `opened at key ${encodeCheckpoint(at)}, which, ${opening.why}`
+    : opening.verdict;
 }
 
 /**
@@ -89,13 +101,18 @@ export async function checkedResetKey(p: Pick<JobPlan, 'source' | 'keyed'>, to: 
     await p.source.nthKey(p.keyed, key, 1); // the database parses the values as the key's types
   } catch (err) {
     if (err instanceof CheckpointFormatError) throw new ResetKeyError(err.message);
-    if (readDatabaseError(err)?.kind === 'data') throw new ResetKeyError(`is not a value of the key (${p.keyed.key.join(', ')}): ${redactedMessage(err as Error)}`);
+    if (readDatabaseError(err)?.kind === 'data')
+      throw new ResetKeyError(
+        `is not a value of the key (${p.keyed.key.join(', ')}): ${redactedMessage(err as Error)}`,
+      );
     throw err;
   }
   const opening = await examine(p, key);
   if (opening.verdict === 'proven') return key;
   if (opening.verdict === 'gone') {
-    throw new ResetKeyError(`is the key of no source row (${p.keyed.key.join(', ')}): a checkpoint must select its own row, so that the source is seen to compare it as the worker reads it; give the key of the last row to keep (the load goes on after it)`);
+    throw new ResetKeyError(
+      `is the key of no source row (${p.keyed.key.join(', ')}): a checkpoint must select its own row, so that the source is seen to compare it as the worker reads it; give the key of the last row to keep (the load goes on after it)`,
+    );
   }
   // A form of the key the source reads otherwise ('1.5' for a DECIMAL(9,2) key 1.50): the key
   // of the row it selects, as the worker reads it, if that one proves itself.

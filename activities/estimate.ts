@@ -20,7 +20,10 @@ export interface LoadPosition {
  *  - ROWCOUNT: rows loaded plus every row of the query but the checkpoint's count;
  *  - NONE and partitioned runs: every row of the query.
  */
-export async function estimateTotal(plan: Pick<JobPlan, 'strategy' | 'keyed' | 'source'>, p: LoadPosition): Promise<number | null> {
+export async function estimateTotal(
+  plan: Pick<JobPlan, 'strategy' | 'keyed' | 'source'>,
+  p: LoadPosition,
+): Promise<number | null> {
   const whole = { query: plan.keyed.query, key: [] };
   if (p.partitions || plan.strategy === 'NONE') {
     const all = await plan.source.estimateRows(whole, null);

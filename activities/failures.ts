@@ -2,7 +2,17 @@
 // values from database messages before they reach Temporal or a log.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ConfigError, NON_RETRYABLE_TYPES, UnreachableError } from '../common/errors';
-import { ConnectionUrlError, dialectFor, isTransient, messageWithFix, PasswordRequiredError, readDatabaseError, redactedMessage, tlsProblemOf, type ConnectionSpec } from '../dialects';
+import {
+  ConnectionUrlError,
+  dialectFor,
+  isTransient,
+  messageWithFix,
+  PasswordRequiredError,
+  readDatabaseError,
+  redactedMessage,
+  tlsProblemOf,
+  type ConnectionSpec,
+} from '../dialects';
 
 // How a database error reads, from its dialect (dialects/index.ts), as the activities use it.
 export { grantFor, isTransient, messageWithFix, readDatabaseError, redactedMessage } from '../dialects';
@@ -18,7 +28,12 @@ export function loginUserOf(url: string): string {
 
 /** A CONURL setting refused before any connection is made, naming the connection, the parameter and the fix. */
 export function urlFailure(mapref: string, field: string, conid: string, err: ConnectionUrlError): ConfigError {
-  return new ConfigError(mapref, field, `uses connection '${conid}', whose CONURL ${err.problem}`, `in CONURL of connection '${conid}' in DMS_DBCONDTLS, ${err.fix}`);
+  return new ConfigError(
+    mapref,
+    field,
+    `uses connection '${conid}', whose CONURL ${err.problem}`,
+    `in CONURL of connection '${conid}' in DMS_DBCONDTLS, ${err.fix}`,
+  );
 }
 
 /**
@@ -28,7 +43,12 @@ export function urlFailure(mapref: string, field: string, conid: string, err: Co
  * or host that does not exist, a missing password, TLS) is a ConfigError, whose fix names
  * the variable PWDENV names (never its value).
  */
-export function connectionFailure(mapref: string, field: string, connection: Pick<ConnectionSpec, 'conid' | 'passwordEnv'> & { dbtyp?: string }, err: unknown): Error {
+export function connectionFailure(
+  mapref: string,
+  field: string,
+  connection: Pick<ConnectionSpec, 'conid' | 'passwordEnv'> & { dbtyp?: string },
+  err: unknown,
+): Error {
   const { conid, passwordEnv } = connection;
   const e = err as Error | undefined;
   if (err instanceof ConfigError) return err;
@@ -36,7 +56,12 @@ export function connectionFailure(mapref: string, field: string, connection: Pic
   const tls = tlsProblemOf(err);
   if (tls) {
     const fix = (connection.dbtyp && dialectFor(connection.dbtyp)?.tlsFix?.(tls)) || 'correct its TLS parameters';
-    return new ConfigError(mapref, field, `uses connection '${conid}', whose TLS handshake failed: ${e?.message ?? String(err)}`, `in CONURL of connection '${conid}' in DMS_DBCONDTLS, ${fix}`);
+    return new ConfigError(
+      mapref,
+      field,
+      `uses connection '${conid}', whose TLS handshake failed: ${e?.message ?? String(err)}`,
+      `in CONURL of connection '${conid}' in DMS_DBCONDTLS, ${fix}`,
+    );
   }
   if (isTransient(err)) {
     const fix = `check that the database is up and reachable from the worker, and CONURL of connection '${conid}' in DMS_DBCONDTLS`;
@@ -54,7 +79,12 @@ export function connectionFailure(mapref: string, field: string, connection: Pic
   const password = passwordEnv
     ? `the password in ${passwordEnv} (the variable its PWDENV names) on the worker`
     : `if the server asks for a password, set PWDENV of the connection to the name of a variable that holds it`;
-  return new ConfigError(mapref, field, `uses connection '${conid}', which the worker cannot log in to: ${redactedMessage(err)}`, `${url}, or ${password}`);
+  return new ConfigError(
+    mapref,
+    field,
+    `uses connection '${conid}', which the worker cannot log in to: ${redactedMessage(err)}`,
+    `${url}, or ${password}`,
+  );
 }
 
 /** Turns any error into the failure Temporal should see. */
@@ -70,7 +100,11 @@ export function toFailure(err: unknown): Error {
       return ApplicationFailure.create({ type: 'TransientError', message: reading.message, nonRetryable: false });
     case 'privilege':
       // Not retried (a grant is missing, which no retry brings), and said with the fix.
-      return ApplicationFailure.create({ type: 'DataError', message: messageWithFix(err, 'run the mapping again'), nonRetryable: true });
+      return ApplicationFailure.create({
+        type: 'DataError',
+        message: messageWithFix(err, 'run the mapping again'),
+        nonRetryable: true,
+      });
     case 'data':
     case 'constraint':
     case 'read-only':
@@ -79,6 +113,10 @@ export function toFailure(err: unknown): Error {
       return ApplicationFailure.create({ type: 'DataError', message: reading.message, nonRetryable: true });
     default:
       // Anything unknown is retried within the bounded policy, its message kept short.
-      return ApplicationFailure.create({ type: 'UnexpectedError', message: e?.message ?? String(err), nonRetryable: false });
+      return ApplicationFailure.create({
+        type: 'UnexpectedError',
+        message: e?.message ?? String(err),
+        nonRetryable: false,
+      });
   }
 }

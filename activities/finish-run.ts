@@ -21,11 +21,19 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
     const recorded = (await ctx.metadata.ranges(input.prcid)).filter((r) => r.partno > 0);
     const partitioned = input.partitioned === true || recorded.length > 0;
     let param1: string | null =
-      input.status === RunStatus.completed ? 'COMPLETED' : recorded.length > 0 ? partitionsParam1(recorded.filter((r) => r.status === RunStatus.completed).length, recorded.length) : state.checkpoint;
+      input.status === RunStatus.completed
+        ? 'COMPLETED'
+        : recorded.length > 0
+          ? partitionsParam1(recorded.filter((r) => r.status === RunStatus.completed).length, recorded.length)
+          : state.checkpoint;
     if (run?.jobid) {
       try {
         const p = await targetFor(ctx, run.jobid);
-        await ctx.deps.faults?.('beforeRelease', { mapref: input.mapref, batch: 0, attempt: Context.current().info.attempt });
+        await ctx.deps.faults?.('beforeRelease', {
+          mapref: input.mapref,
+          batch: 0,
+          attempt: Context.current().info.attempt,
+        });
         await p.target.transaction(async (tx) => {
           const row = await tx.lockCheckpoint(p.schema, input.mapref);
           // Epoch 0: the run failed before the workflow heard of its epoch (in its first
@@ -39,7 +47,8 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
               // Every range's row moves to the new epoch too: an attempt still loading a range is fenced.
               for (const range of ranges) await tx.writeCheckpoint(p.schema, { ...range, epoch: nextEpoch(row) });
               state = { checkpoint: row.checkpoint, batches: row.batches, rows: row.rows };
-              for (const range of ranges) state = { ...state, batches: state.batches + range.batches, rows: state.rows + range.rows };
+              for (const range of ranges)
+                state = { ...state, batches: state.batches + range.batches, rows: state.rows + range.rows };
               const done = ranges.filter((r) => decodeRangeMeta(r.lastRow)?.done).length;
               if (input.status === RunStatus.completed) {
                 // The high-water mark an INCREMENTAL run starts after: the last range's last key.
@@ -59,7 +68,10 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
         // A partitioned run's high-water mark is written only here: it completes once written.
         if (partitioned && input.status === RunStatus.completed) throw err;
         // The target may be why the run failed; the next run's takeover fences it anyway.
-        Context.current().log.warn('could not release the checkpoint row', { mapref: input.mapref, error: toFailure(err).message });
+        Context.current().log.warn('could not release the checkpoint row', {
+          mapref: input.mapref,
+          error: toFailure(err).message,
+        });
       }
     }
     await ctx.metadata.endRun(input.prcid, input.status, param1, input.error, state);

@@ -4,7 +4,20 @@
 import { ConfigError } from '../common/errors';
 import { splitPassword } from '../common/url-password';
 import type { MappingSpec } from '../common/mapping';
-import { dialectFor, IdentifierError, splitIdentifierList, type ColumnInfo, type ConnectionSpec, type Dialect, type KeyedQuery, type OrderedMover, type RangeMover, type SourceDatabase, type SqlHints, type TargetDatabase } from '../dialects';
+import {
+  dialectFor,
+  IdentifierError,
+  splitIdentifierList,
+  type ColumnInfo,
+  type ConnectionSpec,
+  type Dialect,
+  type KeyedQuery,
+  type OrderedMover,
+  type RangeMover,
+  type SourceDatabase,
+  type SqlHints,
+  type TargetDatabase,
+} from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
 import { connectionFailure, grantFor, loginUserOf, readDatabaseError, redactedMessage } from './failures';
@@ -60,7 +73,13 @@ function resolveField(dialect: Dialect, mapref: string, field: string, raw: stri
 
 /** TRGSCHM as the target's dialect names it. */
 export function targetSchema(dialect: Dialect, spec: Pick<MappingSpec, 'mapref' | 'trgschm'>): string {
-  return resolveField(dialect, spec.mapref, 'TRGSCHM', spec.trgschm, 'name the target schema, plain (PUBLIC) or double-quoted');
+  return resolveField(
+    dialect,
+    spec.mapref,
+    'TRGSCHM',
+    spec.trgschm,
+    'name the target schema, plain (PUBLIC) or double-quoted',
+  );
 }
 
 function refusePasswordInUrl(mapref: string, field: string, { conid, dbtyp, url }: ConnectionSpec): void {
@@ -69,10 +88,20 @@ function refusePasswordInUrl(mapref: string, field: string, { conid, dbtyp, url 
     password = splitPassword(url).password;
   } catch {
     const example = dialectFor(dbtyp)?.urlExample ?? 'scheme://user@host:port/database';
-    throw new ConfigError(mapref, field, `uses connection '${conid}', whose CONURL is not a valid URL`, `set CONURL to a URL such as ${example}`);
+    throw new ConfigError(
+      mapref,
+      field,
+      `uses connection '${conid}', whose CONURL is not a valid URL`,
+      `set CONURL to a URL such as ${example}`,
+    );
   }
   if (password) {
-    throw new ConfigError(mapref, field, `uses connection '${conid}', whose CONURL contains a password`, 'remove the password from CONURL and name an environment variable that holds it in PWDENV');
+    throw new ConfigError(
+      mapref,
+      field,
+      `uses connection '${conid}', whose CONURL contains a password`,
+      'remove the password from CONURL and name an environment variable that holds it in PWDENV',
+    );
   }
 }
 
@@ -91,21 +120,43 @@ export async function inOrder<T extends readonly unknown[]>(lookups: { [K in key
 }
 
 /** Checks a mapping against both databases and opens what its batches need. */
-export async function planMapping(metadata: Pick<Metadata, 'connection' | 'identity'>, databases: DatabaseRegistry, spec: MappingSpec): Promise<JobPlan> {
+export async function planMapping(
+  metadata: Pick<Metadata, 'connection' | 'identity'>,
+  databases: DatabaseRegistry,
+  spec: MappingSpec,
+): Promise<JobPlan> {
   const { mapref } = spec;
 
-  const [srcSpec, trgSpec] = await inOrder([metadata.connection(mapref, 'SRCCONID', spec.srcconid), metadata.connection(mapref, 'TRGCONID', spec.trgconid)]);
+  const [srcSpec, trgSpec] = await inOrder([
+    metadata.connection(mapref, 'SRCCONID', spec.srcconid),
+    metadata.connection(mapref, 'TRGCONID', spec.trgconid),
+  ]);
   refusePasswordInUrl(mapref, 'SRCCONID', srcSpec);
   refusePasswordInUrl(mapref, 'TRGCONID', trgSpec);
   const srcDialect = databases.dialect(mapref, 'SRCCONID', srcSpec);
   const trgDialect = databases.dialect(mapref, 'TRGCONID', trgSpec);
 
   const keyParts = spec.chkpntcolumn ? splitIdentifierList(spec.chkpntcolumn) : [];
-  const named = keyParts.map((raw) => resolveField(srcDialect, mapref, 'CHKPNTCOLUMN', raw, 'name source columns, plain (TRANSACTION_ID) or double-quoted ("Transaction Id"), separated by commas'));
+  const named = keyParts.map((raw) =>
+    resolveField(
+      srcDialect,
+      mapref,
+      'CHKPNTCOLUMN',
+      raw,
+      'name source columns, plain (TRANSACTION_ID) or double-quoted ("Transaction Id"), separated by commas',
+    ),
+  );
   const repeated = named.find((k, i) => named.indexOf(k) !== i);
-  if (repeated) throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names the column "${repeated}" twice`, 'name each key column once');
+  if (repeated)
+    throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names the column "${repeated}" twice`, 'name each key column once');
   const schema = targetSchema(trgDialect, spec);
-  const table = resolveField(trgDialect, mapref, 'TRGTBNM', spec.trgtbnm, 'name the target table, plain (SALES_FACT) or double-quoted');
+  const table = resolveField(
+    trgDialect,
+    mapref,
+    'TRGTBNM',
+    spec.trgtbnm,
+    'name the target table, plain (SALES_FACT) or double-quoted',
+  );
   // Names in messages as each database writes them.
   const inTarget = (...parts: string[]) => parts.map((p) => trgDialect.quoteIdentifier(p)).join('.');
 
@@ -138,18 +189,33 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
         `${grant ? `a DBA runs ${grant}; ` : ''}the source's user needs ${srcDialect.hints.sourceGrants} (nothing more)`,
       );
     }
-    throw new ConfigError(mapref, 'SRCQUERY', `fails on the source: ${redactedMessage(err)}`, 'make SRCQUERY one read-only SELECT that runs on the source connection');
+    throw new ConfigError(
+      mapref,
+      'SRCQUERY',
+      `fails on the source: ${redactedMessage(err)}`,
+      'make SRCQUERY one read-only SELECT that runs on the source connection',
+    );
   }
   const description = described.value;
   const sourceColumns = description.columns;
   const names = sourceColumns.map((c) => c.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate) {
-    throw new ConfigError(mapref, 'SRCQUERY', `returns the column "${duplicate}" more than once`, 'give each selected column its own name (use AS)');
+    throw new ConfigError(
+      mapref,
+      'SRCQUERY',
+      `returns the column "${duplicate}" more than once`,
+      'give each selected column its own name (use AS)',
+    );
   }
   named.forEach((k, i) => {
     if (!names.includes(k)) {
-      throw new ConfigError(mapref, 'CHKPNTCOLUMN', `is '${spec.chkpntcolumn}'; the column "${k}" (from ${keyParts[i]}) is not returned by SRCQUERY (it returns ${names.join(', ')})`, 'name columns that SRCQUERY selects, or select them');
+      throw new ConfigError(
+        mapref,
+        'CHKPNTCOLUMN',
+        `is '${spec.chkpntcolumn}'; the column "${k}" (from ${keyParts[i]}) is not returned by SRCQUERY (it returns ${names.join(', ')})`,
+        'name columns that SRCQUERY selects, or select them',
+      );
     }
   });
   if (targetDescribed.status === 'rejected') throw targetDescribed.reason;
@@ -166,14 +232,25 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
   const targetByName = new Map(targetColumns.map((c) => [c.name, c]));
   const missing = names.filter((n) => !targetByName.has(n));
   if (missing.length > 0) {
-    throw new ConfigError(mapref, 'SRCQUERY', `returns ${missing.map((m) => inTarget(m)).join(', ')}, which the target table ${inTarget(schema, table)} does not have`, 'add the columns to the target table, or rename them in SRCQUERY with AS to match target columns');
+    throw new ConfigError(
+      mapref,
+      'SRCQUERY',
+      `returns ${missing.map((m) => inTarget(m)).join(', ')}, which the target table ${inTarget(schema, table)} does not have`,
+      'add the columns to the target table, or rename them in SRCQUERY with AS to match target columns',
+    );
   }
   for (const column of sourceColumns) {
     const into = targetByName.get(column.name)!;
     if (!compatibleTypes(column, into)) {
       // The cast runs in SRCQUERY, on the source: an example in its SQL, to the target's type where both are one engine.
-      const example = srcDialect === trgDialect ? ` (e.g. ${srcDialect.hints.cast(column.name, into.type)} AS ${column.name})` : '';
-      throw new ConfigError(mapref, 'SRCQUERY', `returns ${srcDialect.quoteIdentifier(column.name)} as ${column.type}, but the target column ${inTarget(schema, table, column.name)} is ${into.type}`, `cast it in SRCQUERY to a type the target column takes${example}, or change the target column's type`);
+      const example =
+        srcDialect === trgDialect ? ` (e.g. ${srcDialect.hints.cast(column.name, into.type)} AS ${column.name})` : '';
+      throw new ConfigError(
+        mapref,
+        'SRCQUERY',
+        `returns ${srcDialect.quoteIdentifier(column.name)} as ${column.type}, but the target column ${inTarget(schema, table, column.name)} is ${into.type}`,
+        `cast it in SRCQUERY to a type the target column takes${example}, or change the target column's type`,
+      );
     }
   }
 
@@ -181,30 +258,64 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
   // written (or, with TRUNCATE, find its source emptied).
   const reads = target.sameDatabaseReads ? await target.sameDatabaseReads(source, spec.srcquery) : undefined;
   if (reads?.some((r) => r.schema === schema && r.table === table)) {
-    throw new ConfigError(mapref, 'SRCQUERY', `reads the target table ${inTarget(schema, table)} itself (source and target are one database): the load would read rows it has just written, or with LOADMODE 'TRUNCATE' empty its own source`, 'load into another table (then rename it), or copy the source rows into a table of their own first and read that');
+    throw new ConfigError(
+      mapref,
+      'SRCQUERY',
+      `reads the target table ${inTarget(schema, table)} itself (source and target are one database): the load would read rows it has just written, or with LOADMODE 'TRUNCATE' empty its own source`,
+      'load into another table (then rename it), or copy the source rows into a table of their own first and read that',
+    );
   }
   const { strategy, reason, userKey } = chooseStrategy(spec, named, description.uniqueKeys);
   if (spec.partitions > 1) {
     if (strategy !== 'KEY') {
-      throw new ConfigError(mapref, 'PARTITIONS', `is ${spec.partitions}, but the strategy is ${strategy} (${reason}): only a KEY load splits into key ranges`, 'set CHKPNTCOLUMN to a key (CHKPNTSTRATEGY KEY), or set PARTITIONS to 1');
+      throw new ConfigError(
+        mapref,
+        'PARTITIONS',
+        `is ${spec.partitions}, but the strategy is ${strategy} (${reason}): only a KEY load splits into key ranges`,
+        'set CHKPNTCOLUMN to a key (CHKPNTSTRATEGY KEY), or set PARTITIONS to 1',
+      );
     }
   }
   if (spec.loadmode === 'INCREMENTAL' && strategy !== 'KEY') {
-    throw new ConfigError(mapref, 'LOADMODE', `is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is ${strategy}`, "set CHKPNTSTRATEGY = 'KEY' (or 'AUTO') with CHKPNTCOLUMN, or use LOADMODE 'TRUNCATE' for a full reload");
+    throw new ConfigError(
+      mapref,
+      'LOADMODE',
+      `is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is ${strategy}`,
+      "set CHKPNTSTRATEGY = 'KEY' (or 'AUTO') with CHKPNTCOLUMN, or use LOADMODE 'TRUNCATE' for a full reload",
+    );
   }
   if (spec.loadmode === 'INCREMENTAL' && spec.chkpntnulls === 'FIRST') {
-    throw new ConfigError(mapref, 'CHKPNTNULLS', "is 'FIRST', which would load the NULL-key rows again on every INCREMENTAL run", "set CHKPNTNULLS = 'FAIL' and filter NULL keys out in SRCQUERY, or use another LOADMODE");
+    throw new ConfigError(
+      mapref,
+      'CHKPNTNULLS',
+      "is 'FIRST', which would load the NULL-key rows again on every INCREMENTAL run",
+      "set CHKPNTNULLS = 'FAIL' and filter NULL keys out in SRCQUERY, or use another LOADMODE",
+    );
   }
   let lookback: JobPlan['lookback'] = null;
   if (spec.chkpntlookback) {
     const type = sourceColumns.find((c) => c.name === userKey[0])!.type;
     if (!source.supportsLookback(type)) {
-      throw new ConfigError(mapref, 'CHKPNTLOOKBACK', `is set, but the first key column "${userKey[0]}" is ${type}, not a date or timestamp`, 'clear CHKPNTLOOKBACK, or key the mapping on a date/timestamp column first');
+      throw new ConfigError(
+        mapref,
+        'CHKPNTLOOKBACK',
+        `is set, but the first key column "${userKey[0]}" is ${type}, not a date or timestamp`,
+        'clear CHKPNTLOOKBACK, or key the mapping on a date/timestamp column first',
+      );
     }
     lookback = { window: spec.chkpntlookback, type };
   }
-  const upsertKey = spec.loadmode === 'UPSERT' || lookback ? await resolveUpsertKey(spec, trgDialect, target, schema, table, names) : null;
-  if (upsertKey) await refuseMergingKeys(spec, source, sourceColumns, upsertKey, targetByName, { trgDialect, sameDialect: srcDialect === trgDialect, schema, table });
+  const upsertKey =
+    spec.loadmode === 'UPSERT' || lookback
+      ? await resolveUpsertKey(spec, trgDialect, target, schema, table, names)
+      : null;
+  if (upsertKey)
+    await refuseMergingKeys(spec, source, sourceColumns, upsertKey, targetByName, {
+      trgDialect,
+      sameDialect: srcDialect === trgDialect,
+      schema,
+      table,
+    });
 
   // A unique key of the one table the source reads makes the order total: where the user's
   // key is not unique, its missing columns break ties, so batches stay near BULKLMT.
@@ -217,7 +328,12 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
   if (strategy === 'ROWCOUNT') {
     const unordered = await source.unorderedColumns(spec.srcquery, rowOrder);
     if (unordered.length > 0) {
-      throw new ConfigError(mapref, 'SRCQUERY', `returns ${unordered.map((c) => `"${c}"`).join(', ')}, whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order`, `cast those columns in SRCQUERY (e.g. ${srcDialect.hints.cast('payload', 'text')} AS payload), or set CHKPNTCOLUMN to a key and use KEY`);
+      throw new ConfigError(
+        mapref,
+        'SRCQUERY',
+        `returns ${unordered.map((c) => `"${c}"`).join(', ')}, whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order`,
+        `cast those columns in SRCQUERY (e.g. ${srcDialect.hints.cast('payload', 'text')} AS payload), or set CHKPNTCOLUMN to a key and use KEY`,
+      );
     }
   }
   if (strategy === 'KEY') {
@@ -226,13 +342,23 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
     const unordered = await source.unorderedColumns(spec.srcquery, userKey);
     if (unordered.length > 0) {
       const types = unordered.map((c) => `"${c}" (${sourceColumns.find((s) => s.name === c)!.type})`).join(', ');
-      throw new ConfigError(mapref, 'CHKPNTCOLUMN', `names ${types}, whose type has no order, so batches cannot be cut by key ranges`, `key the mapping on columns with an order (numbers, text, dates, uuid), cast the column in SRCQUERY (e.g. ${srcDialect.hints.cast('payload', 'text')} AS payload_key), or use ROWCOUNT`);
+      throw new ConfigError(
+        mapref,
+        'CHKPNTCOLUMN',
+        `names ${types}, whose type has no order, so batches cannot be cut by key ranges`,
+        `key the mapping on columns with an order (numbers, text, dates, uuid), cast the column in SRCQUERY (e.g. ${srcDialect.hints.cast('payload', 'text')} AS payload_key), or use ROWCOUNT`,
+      );
     }
   }
   if (spec.rejectlmt > 0) {
     // Quarantine needs savepoints and DMS_REJECT on the target.
     if (!target.ensureRejectTable) {
-      throw new ConfigError(mapref, 'REJECTLMT', `is ${spec.rejectlmt}, but the target (connection '${trgSpec.conid}', DBTYP ${trgSpec.dbtyp}) cannot quarantine rows yet`, 'set REJECTLMT to 0 (a bad row then fails the run), or load into a target of another DBTYP');
+      throw new ConfigError(
+        mapref,
+        'REJECTLMT',
+        `is ${spec.rejectlmt}, but the target (connection '${trgSpec.conid}', DBTYP ${trgSpec.dbtyp}) cannot quarantine rows yet`,
+        'set REJECTLMT to 0 (a bad row then fails the run), or load into a target of another DBTYP',
+      );
     }
   }
   if (target.missingPrivileges) {
@@ -256,7 +382,9 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
     const inexact = await source.inexactKeyColumns(spec.srcquery, keyed.key);
     if (inexact.length > 0) {
       const { column, type, why } = inexact[0];
-      const field = userKey.includes(column) ? 'CHKPNTCOLUMN' : 'CHKPNTCOLUMN (with the unique key that breaks its ties)';
+      const field = userKey.includes(column)
+        ? 'CHKPNTCOLUMN'
+        : 'CHKPNTCOLUMN (with the unique key that breaks its ties)';
       throw new ConfigError(
         mapref,
         field,
@@ -266,9 +394,15 @@ export async function planMapping(metadata: Pick<Metadata, 'connection' | 'ident
     }
   }
   const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
-  const mover = strategy === 'KEY' && target.rangeMover ? await target.rangeMover(source, keyed, schema, table, names, upsertKey) : null;
+  const mover =
+    strategy === 'KEY' && target.rangeMover
+      ? await target.rangeMover(source, keyed, schema, table, names, upsertKey)
+      : null;
   // With REJECTLMT, ROWCOUNT reads decoded rows: a refused batch of a piped read could not be read again.
-  const orderedMover = strategy === 'ROWCOUNT' && !upsertKey && spec.rejectlmt === 0 && target.orderedMover ? await target.orderedMover(source, keyed, schema, table, names) : null;
+  const orderedMover =
+    strategy === 'ROWCOUNT' && !upsertKey && spec.rejectlmt === 0 && target.orderedMover
+      ? await target.orderedMover(source, keyed, schema, table, names)
+      : null;
   return {
     hints: srcDialect.hints,
     targetHints: trgDialect.hints,
@@ -309,10 +443,14 @@ async function refuseMergingKeys(
   targetByName: Map<string, ColumnInfo>,
   at: { trgDialect: Dialect; sameDialect: boolean; schema: string; table: string },
 ): Promise<void> {
-  const text = key.filter((k) => sourceColumns.find((c) => c.name === k)?.family === 'string' && targetByName.get(k)?.exactText === false);
+  const text = key.filter(
+    (k) => sourceColumns.find((c) => c.name === k)?.family === 'string' && targetByName.get(k)?.exactText === false,
+  );
   if (text.length === 0) return;
   const collations = (await source.keyCollations?.(spec.srcquery, text)) ?? text.map(() => null);
-  const i = text.findIndex((k, n) => !(at.sameDialect && collations[n] !== null && collations[n] === targetByName.get(k)!.collation));
+  const i = text.findIndex(
+    (k, n) => !(at.sameDialect && collations[n] !== null && collations[n] === targetByName.get(k)!.collation),
+  );
   if (i < 0) return;
   const column = targetByName.get(text[i])!;
   const q = (name: string) => at.trgDialect.quoteIdentifier(name);
@@ -326,12 +464,26 @@ async function refuseMergingKeys(
 }
 
 /** TRGKEYCOLS for UPSERT: returned by the source, and exactly the columns of a unique index of the target. */
-async function resolveUpsertKey(spec: MappingSpec, dialect: Dialect, target: TargetDatabase, schema: string, table: string, columns: string[]): Promise<string[]> {
+async function resolveUpsertKey(
+  spec: MappingSpec,
+  dialect: Dialect,
+  target: TargetDatabase,
+  schema: string,
+  table: string,
+  columns: string[],
+): Promise<string[]> {
   const { mapref } = spec;
-  const key = splitIdentifierList(spec.trgkeycols!).map((raw) => resolveField(dialect, mapref, 'TRGKEYCOLS', raw, 'name the target key columns, separated by commas'));
+  const key = splitIdentifierList(spec.trgkeycols!).map((raw) =>
+    resolveField(dialect, mapref, 'TRGKEYCOLS', raw, 'name the target key columns, separated by commas'),
+  );
   const absent = key.find((k) => !columns.includes(k));
   if (absent) {
-    throw new ConfigError(mapref, 'TRGKEYCOLS', `names "${absent}", which SRCQUERY does not return`, 'name target key columns that SRCQUERY selects');
+    throw new ConfigError(
+      mapref,
+      'TRGKEYCOLS',
+      `names "${absent}", which SRCQUERY does not return`,
+      'name target key columns that SRCQUERY selects',
+    );
   }
   const same = (a: string[], b: string[]) => a.length === b.length && a.every((c) => b.includes(c));
   if (!(await target.uniqueKeys(schema, table)).some((u) => same(u, key))) {
@@ -352,23 +504,42 @@ async function resolveUpsertKey(spec: MappingSpec, dialect: Dialect, target: Tar
  * on the primary or unique NOT NULL key of the one table the source reads (as the database
  * describes the query), else ROWCOUNT.
  */
-export function chooseStrategy(spec: MappingSpec, named: string[], uniqueKeys: string[][]): { strategy: EffectiveStrategy; reason: string; userKey: string[] } {
+export function chooseStrategy(
+  spec: MappingSpec,
+  named: string[],
+  uniqueKeys: string[][],
+): { strategy: EffectiveStrategy; reason: string; userKey: string[] } {
   if (spec.chkpntenabled === 'N' || spec.chkpntstrategy === 'NONE') {
     const why = spec.chkpntenabled === 'N' ? "CHKPNTENABLED is 'N'" : "CHKPNTSTRATEGY is 'NONE'";
     return { strategy: 'NONE', reason: `${why}: the whole load runs in one target transaction`, userKey: [] };
   }
   if (spec.chkpntstrategy === 'ROWCOUNT' || spec.chkpntstrategy === 'PYTHON') {
-    const order = uniqueKeys[0] ? `(${uniqueKeys[0].join(', ')}), the unique key of the one table SRCQUERY reads` : 'every returned column';
-    return { strategy: 'ROWCOUNT', reason: `CHKPNTSTRATEGY is '${spec.chkpntstrategy}': ROWCOUNT in the order of ${order}`, userKey: [] };
+    const order = uniqueKeys[0]
+      ? `(${uniqueKeys[0].join(', ')}), the unique key of the one table SRCQUERY reads`
+      : 'every returned column';
+    return {
+      strategy: 'ROWCOUNT',
+      reason: `CHKPNTSTRATEGY is '${spec.chkpntstrategy}': ROWCOUNT in the order of ${order}`,
+      userKey: [],
+    };
   }
   if (named.length > 0) {
     const why = spec.chkpntstrategy === 'AUTO' ? 'AUTO with CHKPNTCOLUMN set' : "CHKPNTSTRATEGY is 'KEY'";
     return { strategy: 'KEY', reason: `${why}: KEY on (${named.join(', ')})`, userKey: named };
   }
   if (uniqueKeys.length > 0) {
-    return { strategy: 'KEY', reason: `AUTO: KEY on (${uniqueKeys[0].join(', ')}), the unique key of the one table SRCQUERY reads`, userKey: uniqueKeys[0] };
+    return {
+      strategy: 'KEY',
+      reason: `AUTO: KEY on (${uniqueKeys[0].join(', ')}), the unique key of the one table SRCQUERY reads`,
+      userKey: uniqueKeys[0],
+    };
   }
-  return { strategy: 'ROWCOUNT', reason: 'AUTO: no CHKPNTCOLUMN and no unique key of a single source table, so ROWCOUNT in the order of every returned column', userKey: [] };
+  return {
+    strategy: 'ROWCOUNT',
+    reason:
+      'AUTO: no CHKPNTCOLUMN and no unique key of a single source table, so ROWCOUNT in the order of every returned column',
+    userKey: [],
+  };
 }
 
 /** What a run or `dms mapping validate` reports about the key, and what it warns of. */

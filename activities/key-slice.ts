@@ -2,7 +2,19 @@
 // target transaction, from the locked checkpoint to the key of its BULKLMT-th row, checked
 // for its count and, at the run's end, for rows that arrived meanwhile.
 import { Context } from '@temporalio/activity';
-import { CheckpointFormatError, decodeCheckpoint, decodeRangeMeta, encodeCheckpoint, encodeRangeMeta, ownedRow, partitionRowKey, sameState, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
+import {
+  CheckpointFormatError,
+  decodeCheckpoint,
+  decodeRangeMeta,
+  encodeCheckpoint,
+  encodeRangeMeta,
+  ownedRow,
+  partitionRowKey,
+  sameState,
+  saveCheckpoint,
+  stateOf,
+  type CheckpointRow,
+} from '../checkpoint';
 import { BatchCountError, CheckpointProofError, ConfigError } from '../common/errors';
 import { alreadyCommitted, committed } from './batch-result';
 import { openingProof, proofProblem, rangeProof } from './checkpoint-proof';
@@ -19,7 +31,13 @@ import { rowBytes } from '../dialects/chunks';
  * KEY (and NONE) batch after batch, each in its own fenced transaction, until the source
  * ends, the slice's time is up or the workflow's budget of batches is spent.
  */
-export async function keySlice(ctx: RunContext, input: BatchInput, p: JobPlan, at: BatchPlace, live: Live): Promise<BatchResult> {
+export async function keySlice(
+  ctx: RunContext,
+  input: BatchInput,
+  p: JobPlan,
+  at: BatchPlace,
+  live: Live,
+): Promise<BatchResult> {
   const deadline = Date.now() + ctx.sliceMs;
   const limit = input.maxBatches ?? 1;
   const lookahead: Lookahead = { next: null, rows: ctx.rangeRows.get(input.mapref) };
@@ -30,7 +48,16 @@ export async function keySlice(ctx: RunContext, input: BatchInput, p: JobPlan, a
     let tie = { rows: result.tieRun, batch: result.state.batches };
     for (let n = 1; !result.done && !result.alreadyCommitted && n < limit && Date.now() < deadline; n++) {
       live.beatOrStop();
-      const next = await keyBatch(ctx, input, p, result.state, { ...at, batch: result.state.batches + 1 }, live, lookahead, reading);
+      const next = await keyBatch(
+        ctx,
+        input,
+        p,
+        result.state,
+        { ...at, batch: result.state.batches + 1 },
+        live,
+        lookahead,
+        reading,
+      );
       // Another attempt of this run moved the checkpoint on: report where it is now.
       if (next.alreadyCommitted) return { ...next, rowsInBatch: loaded, tieRun: tie.rows, tieBatch: tie.batch };
       result = next;
@@ -69,7 +96,14 @@ async function dropCursor(reading: Reading): Promise<void> {
 }
 
 /** The slice's cursor at `checkpoint`, opened there if need be; null: read the range instead. */
-async function cursorAt(p: JobPlan, reading: Reading, checkpoint: string | null, after: KeyValue | null, bound: KeyValue | null, chunkRows: number): Promise<KeyCursor | null> {
+async function cursorAt(
+  p: JobPlan,
+  reading: Reading,
+  checkpoint: string | null,
+  after: KeyValue | null,
+  bound: KeyValue | null,
+  chunkRows: number,
+): Promise<KeyCursor | null> {
   if (reading.cursor && reading.cursor.at !== checkpoint) await dropCursor(reading);
   if (!reading.cursor) {
     // Only where keys are thought unique (take() still keeps any repeated key whole).
@@ -102,7 +136,13 @@ export interface Lookahead {
 /** The rows the next key range holds (up to its last key's ties). */
 const rangeRows = (p: JobPlan, lookahead: Lookahead | undefined) => lookahead?.rows ?? p.spec.bulklmt;
 
-export function upperKey(p: JobPlan, after: KeyValue | null, checkpoint: string | null, lookahead: Lookahead | undefined, bound: KeyValue | null = null): Promise<KeyValue | null> {
+export function upperKey(
+  p: JobPlan,
+  after: KeyValue | null,
+  checkpoint: string | null,
+  lookahead: Lookahead | undefined,
+  bound: KeyValue | null = null,
+): Promise<KeyValue | null> {
   const rows = rangeRows(p, lookahead);
   const ahead = lookahead?.next;
   if (lookahead) lookahead.next = null;
@@ -111,7 +151,12 @@ export function upperKey(p: JobPlan, after: KeyValue | null, checkpoint: string 
 }
 
 /** Asks for the key that ends the batch after `upTo` (within a key range's `bound`, if any). */
-export function askAhead(p: JobPlan, upTo: KeyValue, lookahead: Lookahead | undefined, bound: KeyValue | null = null): void {
+export function askAhead(
+  p: JobPlan,
+  upTo: KeyValue,
+  lookahead: Lookahead | undefined,
+  bound: KeyValue | null = null,
+): void {
   if (!lookahead) return;
   const rows = rangeRows(p, lookahead);
   const key = p.source.nthKey(p.keyed, upTo, rows, bound);
@@ -163,7 +208,10 @@ export async function keyBatch(
   const range = input.partition;
   let quarantined: Quarantine | undefined;
   const result = await p.target.transaction(async (tx): Promise<BatchResult> => {
-    const row = ownedRow(await tx.lockCheckpoint(p.schema, range ? partitionRowKey(input.mapref, range.k) : input.mapref), input);
+    const row = ownedRow(
+      await tx.lockCheckpoint(p.schema, range ? partitionRowKey(input.mapref, range.k) : input.mapref),
+      input,
+    );
     if (!sameState(row, expected)) {
       // An earlier attempt committed this batch before its completion reached Temporal.
       return alreadyCommitted(stateOf(row));
@@ -171,22 +219,40 @@ export async function keyBatch(
     if (row.keyColumns !== JSON.stringify(p.keyed.key)) {
       // The checkpoint was taken over another key (the source's unique keys changed since).
       ctx.plans.delete(input.jobid);
-      throw new ConfigError(input.mapref, 'CHKPNTCOLUMN', `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`, `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
+      throw new ConfigError(
+        input.mapref,
+        'CHKPNTCOLUMN',
+        `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`,
+        `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``,
+      );
     }
     const chunkRows = chunkRowsOf(p);
     const budget = batchBudget(ctx, p.spec);
     // REJECTLMT: rows the target refuses are quarantined in DMS_REJECT, in this transaction.
-    const quarantine = (quarantined = rejectsFor(p, tx, live, { prcid: input.prcid, batch: row.batches + 1, range: range !== undefined }, async () => ctx.deps.faults?.('isolating', at)));
+    const quarantine = (quarantined = rejectsFor(
+      p,
+      tx,
+      live,
+      { prcid: input.prcid, batch: row.batches + 1, range: range !== undefined },
+      async () => ctx.deps.faults?.('isolating', at),
+    ));
     const meta = range ? decodeRangeMeta(row.lastRow) : undefined;
     if (range && !meta) {
-      throw new ConfigError(input.mapref, 'DMS_CHKPNT', `row ${partitionRowKey(input.mapref, range.k)} does not say where its key range ends (column lastrow was changed)`, `load from the start with \`dms run ${input.mapref} --from-start\``);
+      throw new ConfigError(
+        input.mapref,
+        'DMS_CHKPNT',
+        `row ${partitionRowKey(input.mapref, range.k)} does not say where its key range ends (column lastrow was changed)`,
+        `load from the start with \`dms run ${input.mapref} --from-start\``,
+      );
     }
     // A complete range: nothing to read (a resume never reads it again).
     if (meta?.done) return committed(stateOf(row), 0, true);
     if (p.strategy === 'NONE' && !range) {
       // The whole load in this one transaction: a retry after a crash starts clean.
       if (row.batches > 0) return committed(stateOf(row), 0, true);
-      const { loaded: n } = await quarantine.settle(await quarantine.load(p.source.readAll(p.spec.srcquery, chunkRows)));
+      const { loaded: n } = await quarantine.settle(
+        await quarantine.load(p.source.readAll(p.spec.srcquery, chunkRows)),
+      );
       const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
       await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
       await ctx.deps.faults?.('beforeCommit', at);
@@ -195,7 +261,9 @@ export async function keyBatch(
     }
     if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0 && !range) {
       // Phase one: the rows no keyset can select, all in this one transaction.
-      const { loaded: n } = await quarantine.settle(await quarantine.load(p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows)));
+      const { loaded: n } = await quarantine.settle(
+        await quarantine.load(p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows)),
+      );
       const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
       await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
       live.beatOrStop();
@@ -206,7 +274,12 @@ export async function keyBatch(
       after = row.checkpoint === null ? null : decodeCheckpoint(row.checkpoint, p.keyed.key.length);
     } catch (err) {
       if (!(err instanceof CheckpointFormatError)) throw err;
-      throw new ConfigError(input.mapref, 'DMS_CHKPNT', err.message, `correct the checkpoint, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``);
+      throw new ConfigError(
+        input.mapref,
+        'DMS_CHKPNT',
+        err.message,
+        `correct the checkpoint, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``,
+      );
     }
     // A read opening at a checkpoint this slice did not commit (a resume, a retry, a new slice,
     // a range's start) proves it first: it selects its own row. One no source row has is gone
@@ -214,8 +287,11 @@ export async function keyBatch(
     // not compare equal to itself (an earlier version wrote it, unproven) stops the run.
     const opened = opening && after !== null ? await openingProof(p, after) : 'proven';
     if (opened === 'gone') {
-      Context.current().log.warn(`Mapping ${input.mapref}: no source row has the checkpoint key ${encodeCheckpoint(after!)} (${keyDescription(p)}) any more; the read goes on after it as the source compares it`);
-    } else if (opened !== 'proven') throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), opened);
+      Context.current().log.warn(
+        `Mapping ${input.mapref}: no source row has the checkpoint key ${encodeCheckpoint(after!)} (${keyDescription(p)}) any more; the read goes on after it as the source compares it`,
+      );
+    } else if (opened !== 'proven')
+      throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), opened);
     // The batch ends at the key of its BULKLMT-th row, inclusive: rows sharing that key
     // travel together, so a non-unique key never splits (and never loses) a run of ties.
     let upTo: string[] | null = null;
@@ -227,7 +303,8 @@ export async function keyBatch(
     const bound = meta?.upTo ? decodeCheckpoint(meta.upTo, p.keyed.key.length) : null;
     const nothingLeft = async () => {
       // A range says so in its row, so that no later batch (or resume) reads it again.
-      if (meta) await tx.writeCheckpoint(p.schema, { ...row, lastRow: encodeRangeMeta({ upTo: meta.upTo, done: true }) });
+      if (meta)
+        await tx.writeCheckpoint(p.schema, { ...row, lastRow: encodeRangeMeta({ upTo: meta.upTo, done: true }) });
       return committed(stateOf(row), 0, true);
     };
     let moved = false;
@@ -246,7 +323,9 @@ export async function keyBatch(
     }
     const cursor = !moved && reading ? await cursorAt(p, reading, row.checkpoint, after, bound, chunkRows) : null;
     if (cursor) {
-      ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(cursor.take(p.spec.bulklmt, budget.bytes))));
+      ({ loaded: n, taken } = await quarantine.settle(
+        await quarantine.load(cursor.take(p.spec.bulklmt, budget.bytes)),
+      ));
       if (taken !== cursor.taken) throw new Error(`the batch took ${taken} of the ${cursor.taken} rows read for it`);
       // Full at the byte budget with fewer than BULKLMT rows: its proof still counts its range.
       full = cursor.full;
@@ -275,12 +354,17 @@ export async function keyBatch(
       if (byMover !== REFUSED) n = taken = byMover;
       else {
         let bytes = 0;
-        ({ loaded: n, taken } = await quarantine.settle(await quarantine.load(counted(p.source.readRange(p.keyed, after, stop, chunkRows), (b) => (bytes += b)))));
+        ({ loaded: n, taken } = await quarantine.settle(
+          await quarantine.load(counted(p.source.readRange(p.keyed, after, stop, chunkRows), (b) => (bytes += b))),
+        ));
         // The next ranges hold about as many rows as fit the budget (the worker remembers it for the mapping).
         const rows = rangeRowsWithin(budget.bytes, taken, bytes, p.spec.bulklmt);
         if (bytes > budget.bytes) {
           if (taken === 1) wideRowAlone(ctx, input.mapref, budget, row.batches + 1);
-          else Context.current().log.info(`Mapping ${input.mapref}: batch ${row.batches + 1}'s key range carried ${bytes} bytes in ${taken} rows, over ${budget.setting} (${budget.bytes} bytes): the next ranges hold about ${rows} rows`);
+          else
+            Context.current().log.info(
+              `Mapping ${input.mapref}: batch ${row.batches + 1}'s key range carried ${bytes} bytes in ${taken} rows, over ${budget.setting} (${budget.bytes} bytes): the next ranges hold about ${rows} rows`,
+            );
         }
         if (lookahead) lookahead.rows = rows;
         ctx.rangeRows.set(input.mapref, rows);
@@ -305,17 +389,31 @@ export async function keyBatch(
     if (last) await ctx.deps.faults?.('beforeEndCheck', at);
     if (last && (await p.source.nthKey(p.keyed, upTo, 1, bound)) !== null) {
       last = false;
-      Context.current().log.info(`Mapping ${input.mapref}: rows arrived after key ${encodeCheckpoint(upTo)} during the run; loading them before the run completes`);
+      Context.current().log.info(
+        `Mapping ${input.mapref}: rows arrived after key ${encodeCheckpoint(upTo)} during the run; loading them before the run completes`,
+      );
     }
     const tieRun = taken > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
-    const next: CheckpointRow = { ...row, checkpoint: encodeCheckpoint(upTo), batches: row.batches + 1, rows: row.rows + n };
+    const next: CheckpointRow = {
+      ...row,
+      checkpoint: encodeCheckpoint(upTo),
+      batches: row.batches + 1,
+      rows: row.rows + n,
+    };
     if (meta) next.lastRow = encodeRangeMeta({ upTo: meta.upTo, done: last });
     // A range's progress goes to DMS_PRCPART after the commit, never to the run's one
     // DMS_PRCLOG row inside it: ranges loading at once must not queue behind its lock.
-    await saveCheckpoint(ctx.metadata, { schema: p.schema, sharesMetadata: p.sharesMetadata && !range }, input.prcid, tx, next);
+    await saveCheckpoint(
+      ctx.metadata,
+      { schema: p.schema, sharesMetadata: p.sharesMetadata && !range },
+      input.prcid,
+      tx,
+      next,
+    );
     const problem = proofProblem(await proof, taken, after, upTo);
     if (problem !== null) throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), problem);
-    if (taken < least) throw new BatchCountError(input.mapref, row.batches + 1, taken, least, row.checkpoint, next.checkpoint!);
+    if (taken < least)
+      throw new BatchCountError(input.mapref, row.batches + 1, taken, least, row.checkpoint, next.checkpoint!);
     await ctx.deps.faults?.('beforeCommit', at);
     live.beatOrStop();
     return committed(stateOf(next), n, last, tieRun);

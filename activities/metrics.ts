@@ -24,11 +24,32 @@ export const NO_METRICS: DmsMetrics = {
 
 export function meteredWith(meter: MetricMeter): DmsMetrics {
   const rows = meter.createCounter('dms_rows_loaded', 'rows', 'Rows committed into targets');
-  const batches = meter.createCounter('dms_batches_committed', 'batches', 'Batches committed, each with its checkpoint');
-  const seconds = meter.createHistogram('dms_batch_duration', 'float', 's', 'Seconds from one committed batch (or the start of its slice) to the commit of the next');
-  const retries = meter.createCounter('dms_attempt_retries', 'attempts', 'Batch attempts failed with an error that is retried, by error class');
-  const rejected = meter.createCounter('dms_rows_rejected', 'rows', 'Rows committed into DMS_REJECT instead of the target (REJECTLMT)');
-  const wide = meter.createCounter('dms_wide_rows_alone', 'rows', 'Rows wider than DMS_BATCH_BYTES, each loaded alone in its batch');
+  const batches = meter.createCounter(
+    'dms_batches_committed',
+    'batches',
+    'Batches committed, each with its checkpoint',
+  );
+  const seconds = meter.createHistogram(
+    'dms_batch_duration',
+    'float',
+    's',
+    'Seconds from one committed batch (or the start of its slice) to the commit of the next',
+  );
+  const retries = meter.createCounter(
+    'dms_attempt_retries',
+    'attempts',
+    'Batch attempts failed with an error that is retried, by error class',
+  );
+  const rejected = meter.createCounter(
+    'dms_rows_rejected',
+    'rows',
+    'Rows committed into DMS_REJECT instead of the target (REJECTLMT)',
+  );
+  const wide = meter.createCounter(
+    'dms_wide_rows_alone',
+    'rows',
+    'Rows wider than DMS_BATCH_BYTES, each loaded alone in its batch',
+  );
   return {
     batchCommitted(mapref, n, s) {
       rows.add(n, { mapref });

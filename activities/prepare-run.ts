@@ -2,7 +2,15 @@
 // checkpoint row in the target taken over by this run (a new ownership epoch), keeping the
 // checkpoint on a resume and clearing it on a fresh start; then the run's first slice.
 import { Context } from '@temporalio/activity';
-import { decodeCheckpoint, encodeCheckpoint, isPartitionsParam1, nextEpoch, readParam1, stateOf, type CheckpointRow } from '../checkpoint';
+import {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  isPartitionsParam1,
+  nextEpoch,
+  readParam1,
+  stateOf,
+  type CheckpointRow,
+} from '../checkpoint';
 import { ConfigError, OwnershipLostError } from '../common/errors';
 import { parseMapping, sameLoad } from '../common/mapping';
 import { estimateTotal } from './estimate';
@@ -23,11 +31,31 @@ import { RunStatus } from '../common/run-status';
  */
 export async function prepareRun(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
   const { firstSlice } = input;
-  if (!firstSlice) return classified(ctx, () => prepare(ctx, input), { prcid: input.prcid, mapref: input.mapref, what: 'the start of the run' });
+  if (!firstSlice)
+    return classified(ctx, () => prepare(ctx, input), {
+      prcid: input.prcid,
+      mapref: input.mapref,
+      what: 'the start of the run',
+    });
   // The first slice of batches follows in the same activity, with no workflow task between.
   const activity = Context.current();
-  const prepared = await classified(ctx, () => heartbeating(() => activity.heartbeat(), () => prepare(ctx, input)), { prcid: input.prcid, mapref: input.mapref, what: 'the start of the run' });
-  const batchInput = { mapref: input.mapref, prcid: input.prcid, epoch: prepared.epoch, jobid: input.jobid, expected: prepared.state, maxBatches: firstSlice.maxBatches };
+  const prepared = await classified(
+    ctx,
+    () =>
+      heartbeating(
+        () => activity.heartbeat(),
+        () => prepare(ctx, input),
+      ),
+    { prcid: input.prcid, mapref: input.mapref, what: 'the start of the run' },
+  );
+  const batchInput = {
+    mapref: input.mapref,
+    prcid: input.prcid,
+    epoch: prepared.epoch,
+    jobid: input.jobid,
+    expected: prepared.state,
+    maxBatches: firstSlice.maxBatches,
+  };
   if (prepared.partitions) {
     // The key ranges load in child workflows. What happens once per run stays here: the
     // NULL-key phase (CHKPNTNULLS = 'FIRST'), a batch of the run's own row.
@@ -48,7 +76,11 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
   const p = await planFor(ctx, input.jobid, true);
   const { mapref } = input;
   // Independent checks on both databases, at once.
-  const [nulls, { summary, warnings }, resumedRun] = await inOrder([checkNullKeys(p), describeKey(p), input.resume ? ctx.metadata.run(input.prcid) : Promise.resolve(undefined)]);
+  const [nulls, { summary, warnings }, resumedRun] = await inOrder([
+    checkNullKeys(p),
+    describeKey(p),
+    input.resume ? ctx.metadata.run(input.prcid) : Promise.resolve(undefined),
+  ]);
   const resumedCheckpoint = resumedRun?.param1 ?? null;
   const keyColumns = JSON.stringify(p.keyed.key);
   await ctx.metadata.recordStrategy(input.prcid, p.strategy);
@@ -69,7 +101,12 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
       throw new OwnershipLostError(mapref, input.prcid, `run ${current.prcid} took the mapping over since`);
     }
     if (input.resume && !current && resumedCheckpoint !== null) {
-      throw new ConfigError(mapref, 'DMS_CHKPNT', `has no row for this mapping in "${p.schema}", though the run being resumed stopped at checkpoint ${resumedCheckpoint}; resuming would load everything again`, `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``);
+      throw new ConfigError(
+        mapref,
+        'DMS_CHKPNT',
+        `has no row for this mapping in "${p.schema}", though the run being resumed stopped at checkpoint ${resumedCheckpoint}; resuming would load everything again`,
+        `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``,
+      );
     }
     // Resume only a checkpoint its unfinished owner left: a row whose owner completed
     // (a later run failed before taking it over) belongs to a finished load.
@@ -77,23 +114,40 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     const resumable = input.resume && current !== undefined && !ownerCompleted;
     const byHand = resumable ? handEdit(mapref, p.schema, resumedRun, current, p.spec.partitions > 1) : 'none';
     if (byHand === 'cleared') {
-      Context.current().log.info(`Mapping ${mapref}: the checkpoint of run ${resumedRun!.resumedfrom ?? resumedRun!.prcid} was cleared (DMS_PRCLOG.PARAM1 set to NULL); loading from the start, as a fresh start`);
+      Context.current().log.info(
+        `Mapping ${mapref}: the checkpoint of run ${resumedRun!.resumedfrom ?? resumedRun!.prcid} was cleared (DMS_PRCLOG.PARAM1 set to NULL); loading from the start, as a fresh start`,
+      );
     }
     const keep = resumable && byHand !== 'cleared';
     const fromStart = input.fromStart || byHand === 'cleared';
     const then = keep && current.jobid !== input.jobid ? await ctx.metadata.job(current.jobid) : undefined;
     if (keep && current.jobid !== input.jobid && !(then && sameLoad(parseMapping(then), p.spec))) {
-      throw new ConfigError(mapref, 'DMS_CHKPNT', `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`, `load from the start with \`dms run ${mapref} --from-start\``);
+      throw new ConfigError(
+        mapref,
+        'DMS_CHKPNT',
+        `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`,
+        `load from the start with \`dms run ${mapref} --from-start\``,
+      );
     }
     if (keep && current.checkpoint !== null && current.keyColumns !== keyColumns) {
-      throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the checkpoint to resume from is over ${current.keyColumns ?? 'another key'} (a unique index of the source may have changed)`, `restore the source's key, or load from the start with \`dms run ${mapref} --from-start\``);
+      throw new ConfigError(
+        mapref,
+        'CHKPNTCOLUMN',
+        `now orders the source by ${keyColumns}, but the checkpoint to resume from is over ${current.keyColumns ?? 'another key'} (a unique index of the source may have changed)`,
+        `restore the source's key, or load from the start with \`dms run ${mapref} --from-start\``,
+      );
     }
     // INCREMENTAL: a fresh start begins after the last completed run's high-water mark,
     // which DMS_CHKPNT keeps (PARAM1 says 'COMPLETED'), less the look-back window.
     let start: string | null = keep ? current.checkpoint : null;
     if (!keep && !fromStart && p.spec.loadmode === 'INCREMENTAL' && current?.checkpoint) {
       if (current.keyColumns !== keyColumns) {
-        throw new ConfigError(mapref, 'CHKPNTCOLUMN', `now orders the source by ${keyColumns}, but the high-water mark of the last completed run is over ${current.keyColumns}; reading from the start would load everything again`, `restore the key, or empty the target and load from the start with \`dms run ${mapref} --from-start\``);
+        throw new ConfigError(
+          mapref,
+          'CHKPNTCOLUMN',
+          `now orders the source by ${keyColumns}, but the high-water mark of the last completed run is over ${current.keyColumns}; reading from the start would load everything again`,
+          `restore the key, or empty the target and load from the start with \`dms run ${mapref} --from-start\``,
+        );
       }
       let after: string[] | null = decodeCheckpoint(current.checkpoint, p.keyed.key.length);
       if (p.lookback) after = await p.source.keyBefore(p.keyed, after[0], p.lookback.window, p.lookback.type);
@@ -135,7 +189,11 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
   if (ranges) await ctx.metadata.recordRanges(input.prcid, state, ranges);
   else if (retried) await ctx.metadata.mirrorCheckpoint(input.prcid, state);
   // For the Web UI's % and ETA only: a source that cannot estimate never stops a run.
-  const estimatedRows = await estimateTotal(p, { checkpoint: state.checkpoint, rowsLoaded: state.rows, partitions: ranges }).catch(() => null);
+  const estimatedRows = await estimateTotal(p, {
+    checkpoint: state.checkpoint,
+    rowsLoaded: state.rows,
+    partitions: ranges,
+  }).catch(() => null);
   return {
     epoch: row.epoch,
     strategy: p.strategy,
@@ -153,7 +211,13 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
 }
 
 /** Refuses a PARAM1 set by hand to another checkpoint; tells a cleared one. */
-export function handEdit(mapref: string, schema: string, resumed: RunRow | undefined, current: CheckpointRow, partitioned: boolean): 'none' | 'cleared' {
+export function handEdit(
+  mapref: string,
+  schema: string,
+  resumed: RunRow | undefined,
+  current: CheckpointRow,
+  partitioned: boolean,
+): 'none' | 'cleared' {
   if (partitioned && resumed) {
     // A partitioned run's PARAM1 counts its complete ranges; NULL is still "load from the start".
     // NULL with only the run's own batches (the NULL-key phase) is a mirror that had not

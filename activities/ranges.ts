@@ -2,7 +2,17 @@
 // target transaction: split afresh after the run's start, or, on a resume (and on a retry of
 // the pre-flight), taken over as the run being resumed left them, so that a split is never
 // computed twice for one load and a complete range is never read again.
-import { decodeCheckpoint, decodeRangeMeta, encodeCheckpoint, encodeRangeMeta, encodeSplitMeta, partitionRowKey, splitOf, stateOf, type CheckpointRow } from '../checkpoint';
+import {
+  decodeCheckpoint,
+  decodeRangeMeta,
+  encodeCheckpoint,
+  encodeRangeMeta,
+  encodeSplitMeta,
+  partitionRowKey,
+  splitOf,
+  stateOf,
+  type CheckpointRow,
+} from '../checkpoint';
 import { ConfigError } from '../common/errors';
 import type { TargetTransaction } from '../dialects';
 import type { JobPlan } from './job-plan';
@@ -15,7 +25,12 @@ import type { RangeState } from './types';
  * from.keep, the ranges of the row's earlier owner are taken over with their checkpoints;
  * otherwise (or where that owner did not split) the rows after run.checkpoint are split.
  */
-export async function takeRanges(p: JobPlan, tx: TargetTransaction, run: CheckpointRow, from: { owner: CheckpointRow | undefined; keep: boolean }): Promise<RangeState[]> {
+export async function takeRanges(
+  p: JobPlan,
+  tx: TargetTransaction,
+  run: CheckpointRow,
+  from: { owner: CheckpointRow | undefined; keep: boolean },
+): Promise<RangeState[]> {
   const { mapref } = p.spec;
   const split = from.keep ? splitOf(from.owner) : undefined;
   const ranges: RangeState[] = [];
@@ -33,7 +48,8 @@ export async function takeRanges(p: JobPlan, tx: TargetTransaction, run: Checkpo
           `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``,
         );
       }
-      if (row.prcid !== run.prcid || row.epoch !== run.epoch) await tx.writeCheckpoint(p.schema, { ...row, prcid: run.prcid, epoch: run.epoch });
+      if (row.prcid !== run.prcid || row.epoch !== run.epoch)
+        await tx.writeCheckpoint(p.schema, { ...row, prcid: run.prcid, epoch: run.epoch });
       ranges.push({ k, after, upTo: meta.upTo, state: stateOf(row), done: meta.done });
       after = meta.upTo;
     }
@@ -71,18 +87,33 @@ export async function takeRanges(p: JobPlan, tx: TargetTransaction, run: Checkpo
  * the new run and epoch, marked complete, so that an attempt of the earlier run still in
  * flight anywhere finds its range taken and writes nothing.
  */
-export async function retireRanges(p: Pick<JobPlan, 'schema' | 'spec'>, tx: TargetTransaction, owner: CheckpointRow | undefined, run: CheckpointRow, from: number): Promise<void> {
+export async function retireRanges(
+  p: Pick<JobPlan, 'schema' | 'spec'>,
+  tx: TargetTransaction,
+  owner: CheckpointRow | undefined,
+  run: CheckpointRow,
+  from: number,
+): Promise<void> {
   const split = splitOf(owner) ?? 0;
   for (let k = from; k <= split; k++) {
     const row = await tx.lockCheckpoint(p.schema, partitionRowKey(p.spec.mapref, k));
     if (!row || (row.prcid === run.prcid && row.epoch === run.epoch)) continue;
     const meta = decodeRangeMeta(row.lastRow);
-    await tx.writeCheckpoint(p.schema, { ...row, prcid: run.prcid, epoch: run.epoch, lastRow: encodeRangeMeta({ upTo: meta?.upTo ?? null, done: true }) });
+    await tx.writeCheckpoint(p.schema, {
+      ...row,
+      prcid: run.prcid,
+      epoch: run.epoch,
+      lastRow: encodeRangeMeta({ upTo: meta?.upTo ?? null, done: true }),
+    });
   }
 }
 
 /** The range rows of a partitioned run that owns `run` (its LASTROW says how many), locked in tx. */
-export async function lockRanges(p: Pick<JobPlan, 'schema'>, tx: TargetTransaction, run: CheckpointRow): Promise<CheckpointRow[]> {
+export async function lockRanges(
+  p: Pick<JobPlan, 'schema'>,
+  tx: TargetTransaction,
+  run: CheckpointRow,
+): Promise<CheckpointRow[]> {
   const rows: CheckpointRow[] = [];
   const split = splitOf(run) ?? 0;
   for (let k = 1; k <= split; k++) {

@@ -41,7 +41,13 @@ async function* one(batch: RowBatch): AsyncIterable<RowBatch> {
 }
 
 /** The row quarantined: its key, the error and its values, for DMS_REJECT only. */
-function rejectOf(p: JobPlan, where: { prcid: number; batch: number }, columns: string[], values: RowValue[], err: unknown): RejectedRow {
+function rejectOf(
+  p: JobPlan,
+  where: { prcid: number; batch: number },
+  columns: string[],
+  values: RowValue[],
+  err: unknown,
+): RejectedRow {
   const row = rowText(values);
   const reading = readDatabaseError(err);
   const keyAt = p.keyed.key.map((k) => columns.indexOf(k));
@@ -111,7 +117,13 @@ export interface Quarantine {
 }
 
 /** `onReject` runs after each row found bad, before the batch commits (a test's fault point). */
-export function rejectsFor(p: JobPlan, tx: TargetTransaction, live: Live, where: { prcid: number; batch: number; range?: boolean }, onReject?: () => Promise<void>): Quarantine {
+export function rejectsFor(
+  p: JobPlan,
+  tx: TargetTransaction,
+  live: Live,
+  where: { prcid: number; batch: number; range?: boolean },
+  onReject?: () => Promise<void>,
+): Quarantine {
   const on = p.spec.rejectlmt > 0;
   const q: Quarantine = {
     rejected: 0,

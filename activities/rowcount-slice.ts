@@ -17,7 +17,9 @@ import type { BatchInput, BatchResult, BatchState } from './types';
 /** A digest of a row's text values: kept in DMS_CHKPNT only, never in Temporal. */
 export function digestRow(row: RowValue[]): string {
   // Over the values' text, bytes in their hex form: one row, one digest, however it was read.
-  return createHash('md5').update(JSON.stringify(rowText(row))).digest('hex');
+  return createHash('md5')
+    .update(JSON.stringify(rowText(row)))
+    .digest('hex');
 }
 
 /** ROWCOUNT slices are this many times longer: each one skips the committed rows again. */
@@ -27,7 +29,11 @@ const ROWCOUNT_SLICES = 20;
  * ROWCOUNT's ordered rows read and loaded decoded, where the dialect has no mover for them (or
  * REJECTLMT is set): `write` loads a batch's rows into the transaction.
  */
-async function decodedRows(p: JobPlan, offset: number, write: (tx: TargetTransaction, rows: AsyncIterable<RowBatch>) => Promise<unknown>): Promise<OrderedRows> {
+async function decodedRows(
+  p: JobPlan,
+  offset: number,
+  write: (tx: TargetTransaction, rows: AsyncIterable<RowBatch>) => Promise<unknown>,
+): Promise<OrderedRows> {
   const cursor = await p.source.openOrdered(p.spec.srcquery, p.keyed.key, offset);
   // A chunk holds about CHUNK_BYTES of text, however wide the rows (the first read is one row).
   const sizer = new ChunkSizer(chunkRowsOf(p), CHUNK_BYTES);
@@ -103,13 +109,19 @@ export async function rowcountSlice(
   // REJECTLMT: each batch's quarantine (rows the target refuses go to DMS_REJECT, and still
   // count as taken: the checkpoint is the number of source rows behind it).
   let quarantine: Quarantine | undefined;
-  const write = async (tx: TargetTransaction, rows: AsyncIterable<RowBatch>) => (quarantine ? quarantine.settle(await quarantine.load(rows)) : writeRows(p, tx, rows, live));
+  const write = async (tx: TargetTransaction, rows: AsyncIterable<RowBatch>) =>
+    quarantine ? quarantine.settle(await quarantine.load(rows)) : writeRows(p, tx, rows, live);
   const source = p.orderedMover ? await p.orderedMover.open(offset) : await decodedRows(p, offset, write);
   try {
     if (row.rows > 0) {
       const previous = await source.next();
       if (!previous || digestRow(previous) !== row.lastRow) {
-        throw new ConfigError(input.mapref, 'SRCQUERY', `returned different rows since this run began: row ${row.rows}, the last one loaded, is no longer in its place, so counting rows would skip or repeat some`, `load from the start with \`dms run ${input.mapref} --from-start\` after emptying the target, or use KEY with a key column`);
+        throw new ConfigError(
+          input.mapref,
+          'SRCQUERY',
+          `returned different rows since this run began: row ${row.rows}, the last one loaded, is no longer in its place, so counting rows would skip or repeat some`,
+          `load from the start with \`dms run ${input.mapref} --from-start\` after emptying the target, or use KEY with a key column`,
+        );
       }
     }
     // Each slice skips the committed rows once more, so ROWCOUNT's slices are longer.
@@ -127,13 +139,24 @@ export async function rowcountSlice(
       const next = await p.target.transaction(async (tx) => {
         const f = await fence(tx, expected);
         if (!f.current) return undefined; // another attempt of this run moved on: stop here
-        quarantine = p.spec.rejectlmt > 0 ? rejectsFor(p, tx, live, { prcid: input.prcid, batch: f.row.batches + 1 }, async () => ctx.deps.faults?.('isolating', at)) : undefined;
+        quarantine =
+          p.spec.rejectlmt > 0
+            ? rejectsFor(p, tx, live, { prcid: input.prcid, batch: f.row.batches + 1 }, async () =>
+                ctx.deps.faults?.('isolating', at),
+              )
+            : undefined;
         const batch = await source.moveInto(tx, p.spec.bulklmt, live.beatOrStop, budget.bytes);
         moved = batch.rows;
         full = batch.full === true;
         if (batch.rows === 0) return null; // the source ended with the last batch
         const n = batch.rows;
-        const advanced: CheckpointRow = { ...f.row, checkpoint: String(f.row.rows + n), lastRow: digestRow(batch.last!), batches: f.row.batches + 1, rows: f.row.rows + n };
+        const advanced: CheckpointRow = {
+          ...f.row,
+          checkpoint: String(f.row.rows + n),
+          lastRow: digestRow(batch.last!),
+          batches: f.row.batches + 1,
+          rows: f.row.rows + n,
+        };
         await saveCheckpoint(ctx.metadata, p, input.prcid, tx, advanced);
         await ctx.deps.faults?.('beforeCommit', at);
         live.beatOrStop();

@@ -65,7 +65,11 @@ export async function runBatch(ctx: RunContext, input: BatchInput): Promise<Batc
  * DMS_PRCLOG brought up to date.
  */
 export function runSlice(ctx: RunContext, input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
-  return classified(ctx, () => sliceBody(ctx, input, first), { prcid: input.prcid, mapref: input.mapref, what: `batch ${input.expected.batches + 1}` });
+  return classified(ctx, () => sliceBody(ctx, input, first), {
+    prcid: input.prcid,
+    mapref: input.mapref,
+    what: `batch ${input.expected.batches + 1}`,
+  });
 }
 
 async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice): Promise<BatchResult> {
@@ -75,13 +79,23 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
   // activity show it live, while the workflow hears of it when the slice ends.
   const range = input.partition;
   // A key range's progress goes to its own DMS_PRCPART row, the run's PARAM1 to neither.
-  const mirrors = mirrorQueue((state) => (range ? ctx.metadata.mirrorRange(input.prcid, range.k, state, false) : ctx.metadata.mirrorCheckpoint(input.prcid, state)));
+  const mirrors = mirrorQueue((state) =>
+    range
+      ? ctx.metadata.mirrorRange(input.prcid, range.k, state, false)
+      : ctx.metadata.mirrorCheckpoint(input.prcid, state),
+  );
   let since = Date.now();
   const budget = batchBudget(ctx, p.spec);
   const budgetBeat = { batchBytes: budget.bytes, budgetSetting: budget.setting };
   const live: Live = {
     state: input.expected,
-    beat: () => activity.heartbeat({ ...live.state, ...(first ? { rowsAtStart: first.rowsAtStart } : {}), widestRow: live.widest, ...budgetBeat }),
+    beat: () =>
+      activity.heartbeat({
+        ...live.state,
+        ...(first ? { rowsAtStart: first.rowsAtStart } : {}),
+        widestRow: live.widest,
+        ...budgetBeat,
+      }),
     beatOrStop: () => {
       live.beat();
       if (activity.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled; rolled back');
@@ -91,16 +105,23 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
     garbage: ctx.wideGarbage,
     committed(state) {
       const now = Date.now();
-      if (state.batches > live.state.batches) ctx.deps.metrics?.batchCommitted(input.mapref, state.rows - live.state.rows, (now - since) / 1000);
+      if (state.batches > live.state.batches)
+        ctx.deps.metrics?.batchCommitted(input.mapref, state.rows - live.state.rows, (now - since) / 1000);
       since = now;
       live.state = state;
     },
   };
   // DMS_PRCLOG counts the run's rejects as DMS_REJECT holds them (REJECTLMT): set, not added, so twice is harmless.
   const recordRejects = async () => {
-    if (p.spec.rejectlmt > 0 && p.target.countRejects) await ctx.metadata.recordRejects(input.prcid, await p.target.countRejects(p.schema, input.mapref, input.prcid));
+    if (p.spec.rejectlmt > 0 && p.target.countRejects)
+      await ctx.metadata.recordRejects(input.prcid, await p.target.countRejects(p.schema, input.mapref, input.prcid));
   };
-  const at = { mapref: input.mapref, batch: input.expected.batches + 1, attempt: activity.info.attempt, ...(range ? { partition: range.k } : {}) };
+  const at = {
+    mapref: input.mapref,
+    batch: input.expected.batches + 1,
+    attempt: activity.info.attempt,
+    ...(range ? { partition: range.k } : {}),
+  };
   const result = await heartbeating(
     () => live.beat(),
     async () => {

@@ -12,7 +12,8 @@ import type { RunSettings } from './types';
 import { WideGarbage } from './wide-garbage';
 
 /** Places where a test may stall or kill an attempt. Only test workers pass an implementation. */
-export type FaultPoint = 'beforeLock' | 'beforeEndCheck' | 'isolating' | 'beforeCommit' | 'afterCommit' | 'beforeRelease';
+export type FaultPoint =
+  'beforeLock' | 'beforeEndCheck' | 'isolating' | 'beforeCommit' | 'afterCommit' | 'beforeRelease';
 export type FaultHook = (point: FaultPoint, at: BatchPlace) => Promise<void>;
 
 /** Which batch an attempt is at, for fault points and logs. */
@@ -57,13 +58,25 @@ const DEFAULT_SLICE_MS = 5_000;
 const DEFAULT_BATCH_BYTES = 64 * 2 ** 20;
 
 /** A batch's byte budget: the worker's DMS_BATCH_BYTES, or the mapping's BATCHBYTES where smaller, and which of the two it is. */
-export function batchBudget(ctx: RunContext, spec: MappingSpec): { bytes: number; setting: 'DMS_BATCH_BYTES' | 'BATCHBYTES' } {
-  return spec.batchbytes !== null && spec.batchbytes < ctx.batchBytes ? { bytes: spec.batchbytes, setting: 'BATCHBYTES' } : { bytes: ctx.batchBytes, setting: 'DMS_BATCH_BYTES' };
+export function batchBudget(
+  ctx: RunContext,
+  spec: MappingSpec,
+): { bytes: number; setting: 'DMS_BATCH_BYTES' | 'BATCHBYTES' } {
+  return spec.batchbytes !== null && spec.batchbytes < ctx.batchBytes
+    ? { bytes: spec.batchbytes, setting: 'BATCHBYTES' }
+    : { bytes: ctx.batchBytes, setting: 'DMS_BATCH_BYTES' };
 }
 
 /** Says, in the log and the metrics, that a row wider than the batch's budget loaded alone in batch `batch`. */
-export function wideRowAlone(ctx: RunContext, mapref: string, budget: ReturnType<typeof batchBudget>, batch: number): void {
-  Context.current().log.info(`Mapping ${mapref}: a row wider than ${budget.setting} (${budget.bytes} bytes) loaded alone in batch ${batch}`);
+export function wideRowAlone(
+  ctx: RunContext,
+  mapref: string,
+  budget: ReturnType<typeof batchBudget>,
+  batch: number,
+): void {
+  Context.current().log.info(
+    `Mapping ${mapref}: a row wider than ${budget.setting} (${budget.bytes} bytes) loaded alone in batch ${batch}`,
+  );
   ctx.deps.metrics?.wideRowAlone(mapref);
 }
 
@@ -71,7 +84,15 @@ export function createRunContext(deps: ActivityDeps): RunContext {
   // A slice ends well inside the activity's start-to-close timeout, which covers all of it.
   const sliceMs = Math.min(deps.settings.sliceMs ?? DEFAULT_SLICE_MS, deps.settings.batchTimeoutMs / 2);
   const batchBytes = deps.batchBytes ?? DEFAULT_BATCH_BYTES;
-  return { deps, metadata: deps.metadata, plans: new Map(), sliceMs, batchBytes, wideGarbage: new WideGarbage(batchBytes), rangeRows: new Map() };
+  return {
+    deps,
+    metadata: deps.metadata,
+    plans: new Map(),
+    sliceMs,
+    batchBytes,
+    wideGarbage: new WideGarbage(batchBytes),
+    rangeRows: new Map(),
+  };
 }
 
 function isRetryable(failure: Error): boolean {
@@ -82,7 +103,11 @@ function isRetryable(failure: Error): boolean {
  * Runs an activity body, turning every error into a classified, redacted failure; a
  * retryable one of a run is shown in DMS_PRCLOG.LASTERR while Temporal retries it.
  */
-export async function classified<T>(ctx: RunContext, fn: () => Promise<T>, retrying?: { prcid: number; mapref: string; what: string }): Promise<T> {
+export async function classified<T>(
+  ctx: RunContext,
+  fn: () => Promise<T>,
+  retrying?: { prcid: number; mapref: string; what: string },
+): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -90,7 +115,9 @@ export async function classified<T>(ctx: RunContext, fn: () => Promise<T>, retry
     if (retrying && isRetryable(failure)) {
       ctx.deps.metrics?.attemptFailed(retrying.mapref, (failure as { type?: string }).type ?? failure.name);
       // Best effort: the metadata database may be what is failing.
-      await ctx.metadata.recordError(retrying.prcid, `retrying ${retrying.what}: ${failure.message}`).catch(() => undefined);
+      await ctx.metadata
+        .recordError(retrying.prcid, `retrying ${retrying.what}: ${failure.message}`)
+        .catch(() => undefined);
     }
     throw failure;
   }

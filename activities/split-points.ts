@@ -29,7 +29,12 @@ export interface Split {
  * long run of ties makes its range larger and the others smaller; a run longer than all the
  * rows left makes fewer ranges. No range is empty: a point that is the last key is dropped.
  */
-export async function splitPoints(source: SourceDatabase, q: KeyedQuery, partitions: number, after: KeyValue | null = null): Promise<Split> {
+export async function splitPoints(
+  source: SourceDatabase,
+  q: KeyedQuery,
+  partitions: number,
+  after: KeyValue | null = null,
+): Promise<Split> {
   const rows = (await source.summarize(q, { after, upTo: null }, null)).rows;
   const points: KeyValue[] = [];
   /** Rows up to and including the last point. */

@@ -9,5 +9,8 @@ import type { RunClaim, StartRunInput } from './types';
  * Idempotent: a retry of the same workflow's start finds and returns its own run.
  */
 export async function startRun(ctx: RunContext, input: StartRunInput): Promise<RunClaim> {
-  return classified(ctx, async () => ({ ...(await ctx.metadata.claimRun(input, ctx.deps.isWorkflowRunning)), settings: ctx.deps.settings }));
+  return classified(ctx, async () => ({
+    ...(await ctx.metadata.claimRun(input, ctx.deps.isWorkflowRunning)),
+    settings: ctx.deps.settings,
+  }));
 }

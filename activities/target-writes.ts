@@ -6,9 +6,16 @@ import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 
 /** Loads streamed rows as LOADMODE says: appended (COPY) or merged on TRGKEYCOLS. */
-export function writeRows(p: JobPlan, tx: TargetTransaction, rows: AsyncIterable<RowBatch>, live: Live): Promise<number> {
+export function writeRows(
+  p: JobPlan,
+  tx: TargetTransaction,
+  rows: AsyncIterable<RowBatch>,
+  live: Live,
+): Promise<number> {
   const noted = notingWidest(rows, live);
-  return p.upsertKey ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, noted, live.beatOrStop) : tx.load(p.schema, p.table, p.columns, noted, live.beatOrStop);
+  return p.upsertKey
+    ? tx.upsert(p.schema, p.table, p.columns, p.upsertKey, noted, live.beatOrStop)
+    : tx.load(p.schema, p.table, p.columns, noted, live.beatOrStop);
 }
 
 /**

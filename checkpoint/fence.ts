@@ -5,9 +5,14 @@ import { OwnershipLostError } from '../common/errors';
 import type { CheckpointRow } from './row';
 
 /** The fence of every batch: the locked checkpoint row must still belong to this run and epoch. */
-export function ownedRow(row: CheckpointRow | undefined, input: { mapref: string; prcid: number; epoch: number }): CheckpointRow {
+export function ownedRow(
+  row: CheckpointRow | undefined,
+  input: { mapref: string; prcid: number; epoch: number },
+): CheckpointRow {
   if (!row || row.prcid !== input.prcid || row.epoch !== input.epoch) {
-    const holder = row ? `the checkpoint row now belongs to run ${row.prcid}, epoch ${row.epoch}` : 'the checkpoint row is gone';
+    const holder = row
+      ? `the checkpoint row now belongs to run ${row.prcid}, epoch ${row.epoch}`
+      : 'the checkpoint row is gone';
     throw new OwnershipLostError(input.mapref, input.prcid, holder);
   }
   return row;

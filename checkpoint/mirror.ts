@@ -8,7 +8,13 @@ import type { Metadata } from '../metadata/repository';
 import { stateOf, type CheckpointRow } from './row';
 
 /** Advances the checkpoint, and PARAM1 with it where the target is the metadata database. */
-export async function saveCheckpoint(metadata: Metadata, p: Pick<JobPlan, 'schema' | 'sharesMetadata'>, prcid: number, tx: TargetTransaction, next: CheckpointRow): Promise<void> {
+export async function saveCheckpoint(
+  metadata: Metadata,
+  p: Pick<JobPlan, 'schema' | 'sharesMetadata'>,
+  prcid: number,
+  tx: TargetTransaction,
+  next: CheckpointRow,
+): Promise<void> {
   await tx.writeCheckpoint(p.schema, next);
   if (p.sharesMetadata) {
     const mirror = await metadata.mirrorStatement(prcid, stateOf(next));
@@ -57,7 +63,10 @@ export function mirrorQueue(write: (state: BatchState) => Promise<void>) {
  * NULL where the row has a key is the earlier implementation's "clear checkpoint" runbook (or
  * `dms checkpoint reset` to the start): load from the start. Any other value was set by hand.
  */
-export function readParam1(run: { param1: string | null; batchcnt: number }, row: Pick<CheckpointRow, 'checkpoint' | 'batches'>): 'mirror' | 'cleared' | 'edited' {
+export function readParam1(
+  run: { param1: string | null; batchcnt: number },
+  row: Pick<CheckpointRow, 'checkpoint' | 'batches'>,
+): 'mirror' | 'cleared' | 'edited' {
   if (run.param1 === row.checkpoint) return 'mirror';
   if (run.param1 === null) return run.batchcnt > 0 && row.checkpoint !== null ? 'cleared' : 'mirror';
   return run.batchcnt < row.batches ? 'mirror' : 'edited';

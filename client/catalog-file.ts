@@ -12,13 +12,19 @@ import { dialectFor, SUPPORTED_DBTYPS } from '../dialects';
 
 const Connection = z.object({
   conid: z.string().min(1).max(64),
-  dbtyp: z.string().refine((v) => dialectFor(v) !== undefined, { message: `must be one of ${SUPPORTED_DBTYPS.join(', ')}` }),
+  dbtyp: z
+    .string()
+    .refine((v) => dialectFor(v) !== undefined, { message: `must be one of ${SUPPORTED_DBTYPS.join(', ')}` }),
   conurl: z
     .string()
     .min(1)
     .superRefine((v, ctx) => {
       try {
-        if (splitPassword(v).password) ctx.addIssue({ code: 'custom', message: 'carries a password: remove it, and name the variable that holds it in pwdenv' });
+        if (splitPassword(v).password)
+          ctx.addIssue({
+            code: 'custom',
+            message: 'carries a password: remove it, and name the variable that holds it in pwdenv',
+          });
       } catch {
         ctx.addIssue({ code: 'custom', message: 'is not a URL such as postgres://user@host:5432/database' });
       }
@@ -41,7 +47,19 @@ export const FILE_KEYS = {
 } as const;
 
 /** DMS_MAPR's column defaults, for the fields a file leaves out. */
-const MAPR_DEFAULTS = { loadmode: 'APPEND', bulklmt: 1000, chkpntstrategy: 'AUTO', chkpntenabled: 'Y', chkpntnulls: 'FAIL', partitions: 1, rejectlmt: 0, batchbytes: null, trgkeycols: null, chkpntcolumn: null, chkpntlookback: null };
+const MAPR_DEFAULTS = {
+  loadmode: 'APPEND',
+  bulklmt: 1000,
+  chkpntstrategy: 'AUTO',
+  chkpntenabled: 'Y',
+  chkpntnulls: 'FAIL',
+  partitions: 1,
+  rejectlmt: 0,
+  batchbytes: null,
+  trgkeycols: null,
+  chkpntcolumn: null,
+  chkpntlookback: null,
+};
 
 /** One thing wrong with the file, and its line where known. */
 interface Problem {
@@ -58,12 +76,17 @@ export interface Catalog {
  * The file's value with its keys in lower case, and the line of every key and list item by
  * its path ('mappings.0.loadmode'), so that each problem can say where it is.
  */
-function readDocument(file: string, text: string): { value: unknown; lineOf(path: (string | number)[]): number | undefined; problems: Problem[] } {
+function readDocument(
+  file: string,
+  text: string,
+): { value: unknown; lineOf(path: (string | number)[]): number | undefined; problems: Problem[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    throw new EnvError(`${file}:${e.linePos?.[0].line ?? '?'}: is not YAML (or JSON): ${e.message.split('\n')[0]}. Nothing was saved`);
+    throw new EnvError(
+      `${file}:${e.linePos?.[0].line ?? '?'}: is not YAML (or JSON): ${e.message.split('\n')[0]}. Nothing was saved`,
+    );
   }
   const lines = new Map<string, number>();
   const problems: Problem[] = [];
@@ -77,7 +100,10 @@ function readDocument(file: string, text: string): { value: unknown; lineOf(path
         const key = name.toLowerCase();
         const line = lineAt(pair.key as Node);
         if (firstLine.has(key)) {
-          problems.push({ line, text: `${[...path, key].join('.')}: '${name}' is given twice (first on line ${firstLine.get(key) ?? '?'}; keys are read in either case)` });
+          problems.push({
+            line,
+            text: `${[...path, key].join('.')}: '${name}' is given twice (first on line ${firstLine.get(key) ?? '?'}; keys are read in either case)`,
+          });
           continue;
         }
         firstLine.set(key, line);
@@ -118,7 +144,10 @@ function unknownKeyProblems(value: unknown, lineOf: (path: (string | number)[]) 
   };
   check(value, FILE_KEYS.file, [], 'the file');
   const top = (value ?? {}) as Record<string, unknown>;
-  for (const [list, keys, label] of [['connections', FILE_KEYS.connection, 'conid'], ['mappings', FILE_KEYS.mapping, 'mapref']] as const) {
+  for (const [list, keys, label] of [
+    ['connections', FILE_KEYS.connection, 'conid'],
+    ['mappings', FILE_KEYS.mapping, 'mapref'],
+  ] as const) {
     const items = top[list];
     if (!Array.isArray(items)) continue;
     items.forEach((item, i) => {
@@ -133,14 +162,26 @@ function unknownKeyProblems(value: unknown, lineOf: (path: (string | number)[]) 
 export function readCatalog(file: string, text = readFileSync(file, 'utf8')): Catalog {
   const { value, lineOf, problems } = readDocument(file, text);
   const refuse = (found: Problem[]): never => {
-    const lines = [...found].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)).map((p) => `${file}${p.line === undefined ? '' : `:${p.line}`}: ${p.text}`);
-    throw new EnvError(lines.length === 1 ? `${lines[0]}. Nothing was saved` : `${file}: ${lines.length} problems, nothing was saved:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+    const lines = [...found]
+      .sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
+      .map((p) => `${file}${p.line === undefined ? '' : `:${p.line}`}: ${p.text}`);
+    throw new EnvError(
+      lines.length === 1
+        ? `${lines[0]}. Nothing was saved`
+        : `${file}: ${lines.length} problems, nothing was saved:\n${lines.map((l) => `  ${l}`).join('\n')}`,
+    );
   };
   problems.push(...unknownKeyProblems(value, lineOf));
   if (problems.length > 0) refuse(problems);
 
   const parsed = CatalogFile.safeParse(value ?? {});
-  if (!parsed.success) refuse(parsed.error.issues.map((i) => ({ line: lineOf(i.path as (string | number)[]), text: `${i.path.join('.')}: ${i.message}` })));
+  if (!parsed.success)
+    refuse(
+      parsed.error.issues.map((i) => ({
+        line: lineOf(i.path as (string | number)[]),
+        text: `${i.path.join('.')}: ${i.message}`,
+      })),
+    );
   const catalog = parsed.data!;
   const mappings: MappingSpec[] = [];
   catalog.mappings.forEach((m, i) => {
@@ -153,10 +194,16 @@ export function readCatalog(file: string, text = readFileSync(file, 'utf8')): Ca
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       const field = err.field.toLowerCase();
-      problems.push({ line: lineOf(['mappings', i, field]) ?? lineOf(['mappings', i]), text: `mappings.${i} (${m.mapref}).${field}: ${err.problem}` });
+      problems.push({
+        line: lineOf(['mappings', i, field]) ?? lineOf(['mappings', i]),
+        text: `mappings.${i} (${m.mapref}).${field}: ${err.problem}`,
+      });
     }
   });
-  for (const [what, names] of [['connection', catalog.connections.map((c) => c.conid)], ['mapping', mappings.map((m) => m.mapref)]] as const) {
+  for (const [what, names] of [
+    ['connection', catalog.connections.map((c) => c.conid)],
+    ['mapping', mappings.map((m) => m.mapref)],
+  ] as const) {
     const twice = names.find((n, i) => names.indexOf(n) !== i);
     if (twice) problems.push({ line: undefined, text: `${what} ${twice} is given twice` });
   }

@@ -16,13 +16,22 @@ import { count, formatOf, printRecord, printRows } from './output';
 /** What applying would change: one line an entry, and which mappings changed. */
 export function catalogChanges(
   file: { connections: ConnectionEntry[]; mappings: MappingSpec[] },
-  current: { connections: { conid: string; dbtyp: string; conurl: string; pwdenv: string | null }[]; mappings: Record<string, unknown>[] },
+  current: {
+    connections: { conid: string; dbtyp: string; conurl: string; pwdenv: string | null }[];
+    mappings: Record<string, unknown>[];
+  },
 ): { lines: string[]; changed: string[] } {
   const lines: string[] = [];
   for (const c of file.connections) {
     const was = current.connections.find((x) => x.conid === c.conid);
     const fields = (['dbtyp', 'conurl', 'pwdenv'] as const).filter((f) => (was?.[f] ?? null) !== (c[f] ?? null));
-    lines.push(!was ? `add connection ${c.conid} (${c.dbtyp})` : fields.length ? `change connection ${c.conid}: ${fields.map((f) => `${f} '${was[f] ?? ''}' → '${c[f] ?? ''}'`).join(', ')}` : `connection ${c.conid} unchanged`);
+    lines.push(
+      !was
+        ? `add connection ${c.conid} (${c.dbtyp})`
+        : fields.length
+          ? `change connection ${c.conid}: ${fields.map((f) => `${f} '${was[f] ?? ''}' → '${c[f] ?? ''}'`).join(', ')}`
+          : `connection ${c.conid} unchanged`,
+    );
   }
   const changed: string[] = [];
   for (const m of file.mappings) {
@@ -35,7 +44,10 @@ export function catalogChanges(
     }
     const fields = DEFINITION_FIELDS.filter((f) => !was || was[f] !== m[f]);
     if (!row) lines.push(`add mapping ${m.mapref} (${m.srcconid} → ${m.trgconid}.${m.trgtbnm})`);
-    else if (fields.length) lines.push(`change mapping ${m.mapref}: ${fields.map((f) => `${f.toUpperCase()} ${JSON.stringify(was?.[f] ?? null)} → ${JSON.stringify(m[f])}`).join(', ')}`);
+    else if (fields.length)
+      lines.push(
+        `change mapping ${m.mapref}: ${fields.map((f) => `${f.toUpperCase()} ${JSON.stringify(was?.[f] ?? null)} → ${JSON.stringify(m[f])}`).join(', ')}`,
+      );
     else lines.push(`mapping ${m.mapref} unchanged`);
     if (!row || fields.length) changed.push(m.mapref);
   }
@@ -45,13 +57,28 @@ export function catalogChanges(
 export function apply(path: string, opts: { dryRun: boolean; validate: boolean }): Promise<void> {
   return withMetadata(async (metadata) => {
     const file = readCatalog(path);
-    const known = new Set([...file.connections.map((c) => c.conid), ...(await metadata.connections()).map((c) => c.conid)]);
+    const known = new Set([
+      ...file.connections.map((c) => c.conid),
+      ...(await metadata.connections()).map((c) => c.conid),
+    ]);
     for (const m of file.mappings) {
-      for (const [field, conid] of [['SRCCONID', m.srcconid], ['TRGCONID', m.trgconid]] as const) {
-        if (!known.has(conid)) throw new ConfigError(m.mapref, field, `is '${conid}', which is neither in DMS_DBCONDTLS nor in ${path}`, `${didYouMean(conid, [...known])}add the connection under connections: in ${path}`);
+      for (const [field, conid] of [
+        ['SRCCONID', m.srcconid],
+        ['TRGCONID', m.trgconid],
+      ] as const) {
+        if (!known.has(conid))
+          throw new ConfigError(
+            m.mapref,
+            field,
+            `is '${conid}', which is neither in DMS_DBCONDTLS nor in ${path}`,
+            `${didYouMean(conid, [...known])}add the connection under connections: in ${path}`,
+          );
       }
     }
-    const { lines, changed } = catalogChanges(file, { connections: await metadata.connections(), mappings: await metadata.mappings() });
+    const { lines, changed } = catalogChanges(file, {
+      connections: await metadata.connections(),
+      mappings: await metadata.mappings(),
+    });
     if (opts.validate) {
       // Each mapping as a run would check it before any row moves: a file that holds one
       // that cannot run saves nothing (and each failure is said once).
@@ -66,8 +93,11 @@ export function apply(path: string, opts: { dryRun: boolean; validate: boolean }
         }
       }
       if (failures.length > 0) {
-        const what = failures.length === 1 ? 'a mapping that cannot run' : `${failures.length} mappings that cannot run`;
-        throw new EnvError(`${failures.join('\n')}\n${path}: nothing was saved: the file holds ${what} (fix it, or apply with --no-validate to save it unchecked)`);
+        const what =
+          failures.length === 1 ? 'a mapping that cannot run' : `${failures.length} mappings that cannot run`;
+        throw new EnvError(
+          `${failures.join('\n')}\n${path}: nothing was saved: the file holds ${what} (fix it, or apply with --no-validate to save it unchecked)`,
+        );
       }
     }
     for (const line of lines) console.log(opts.dryRun && /^(add|change) /.test(line) ? `would ${line}` : line);
@@ -78,17 +108,34 @@ export function apply(path: string, opts: { dryRun: boolean; validate: boolean }
     await metadata.applyCatalog(file.connections, file.mappings);
     for (const mapref of changed) {
       const { job, changed: synced } = await metadata.syncJob(await metadata.mapping(mapref));
-      console.log(synced ? `job ${job.jobid} (version ${job.version}) created for ${mapref}` : `job ${job.jobid} of ${mapref} is up to date`);
+      console.log(
+        synced
+          ? `job ${job.jobid} (version ${job.version}) created for ${mapref}`
+          : `job ${job.jobid} of ${mapref} is up to date`,
+      );
     }
-    console.log(`${path}: applied (${file.connections.length} connection(s), ${file.mappings.length} mapping(s))${opts.validate ? '' : ', not checked against their databases (--no-validate)'}`);
+    console.log(
+      `${path}: applied (${file.connections.length} connection(s), ${file.mappings.length} mapping(s))${opts.validate ? '' : ', not checked against their databases (--no-validate)'}`,
+    );
   });
 }
 
 export function listMappings(opts: { output?: string; json?: boolean }): Promise<void> {
   return withMetadata(async (metadata) => {
     const format = formatOf(opts);
-    const rows = (await metadata.mappings()).map((m) => ({ mapref: m.mapref, source: m.srcconid, target: `${m.trgconid}: ${m.trgschm}.${m.trgtbnm}`, strategy: m.chkpntstrategy, key: m.chkpntcolumn, loadmode: m.loadmode, bulklmt: format === 'text' ? count(m.bulklmt) : m.bulklmt }));
-    printRows(rows, format, { shrink: 'target', empty: 'no mappings in DMS_MAPR yet: add some with `dms mapping apply <file.yaml>`' });
+    const rows = (await metadata.mappings()).map((m) => ({
+      mapref: m.mapref,
+      source: m.srcconid,
+      target: `${m.trgconid}: ${m.trgschm}.${m.trgtbnm}`,
+      strategy: m.chkpntstrategy,
+      key: m.chkpntcolumn,
+      loadmode: m.loadmode,
+      bulklmt: format === 'text' ? count(m.bulklmt) : m.bulklmt,
+    }));
+    printRows(rows, format, {
+      shrink: 'target',
+      empty: 'no mappings in DMS_MAPR yet: add some with `dms mapping apply <file.yaml>`',
+    });
   });
 }
 
@@ -97,14 +144,22 @@ export function showMapping(mapref: string, opts: { output?: string; json?: bool
     const spec = await metadata.mapping(mapref);
     const fields = Object.fromEntries([['mapref', spec.mapref], ...DEFINITION_FIELDS.map((f) => [f, spec[f]])]);
     const format = formatOf(opts);
-    printRecord(format === 'text' ? Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.toUpperCase(), v])) : fields, format);
+    printRecord(
+      format === 'text' ? Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.toUpperCase(), v])) : fields,
+      format,
+    );
   });
 }
 
 export function listConnections(opts: { output?: string; json?: boolean }): Promise<void> {
   return withMetadata(async (metadata) =>
     printRows(
-      (await metadata.connections()).map((c) => ({ conid: c.conid, dbtyp: c.dbtyp, conurl: c.conurl, pwdenv: c.pwdenv })),
+      (await metadata.connections()).map((c) => ({
+        conid: c.conid,
+        dbtyp: c.dbtyp,
+        conurl: c.conurl,
+        pwdenv: c.pwdenv,
+      })),
       formatOf(opts),
       { shrink: 'conurl', empty: 'no connections in DMS_DBCONDTLS yet: add some with `dms mapping apply <file.yaml>`' },
     ),
@@ -115,10 +170,19 @@ export function testConnection(conid: string): Promise<void> {
   return withMetadata(async (metadata) => {
     const all = await metadata.connections();
     const row = all.find((c) => c.conid === conid);
-    if (!row) throw new EnvError(`Connection ${conid} is not in DMS_DBCONDTLS. Fix: ${didYouMean(conid, all.map((c) => c.conid))}\`dms connection list\` lists them`);
+    if (!row)
+      throw new EnvError(
+        `Connection ${conid} is not in DMS_DBCONDTLS. Fix: ${didYouMean(
+          conid,
+          all.map((c) => c.conid),
+        )}\`dms connection list\` lists them`,
+      );
     const passwordEnv = row.pwdenv?.trim() || undefined;
     const password = passwordEnv ? process.env[passwordEnv] : undefined;
-    if (passwordEnv && !password) throw new EnvError(`Connection ${conid}: its PWDENV names ${passwordEnv}, which is ${password === undefined ? 'not set' : 'empty'} here. Fix: export ${passwordEnv} with the connection's password, as on the worker`);
+    if (passwordEnv && !password)
+      throw new EnvError(
+        `Connection ${conid}: its PWDENV names ${passwordEnv}, which is ${password === undefined ? 'not set' : 'empty'} here. Fix: export ${passwordEnv} with the connection's password, as on the worker`,
+      );
     const spec = { conid, dbtyp: row.dbtyp, url: row.conurl, password, passwordEnv };
     const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
     try {

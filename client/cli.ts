@@ -28,7 +28,8 @@ const EXAMPLES: Record<string, string> = {
   verify: 'dms verify SALES_FACT_LOAD --ranges 32 --checksum',
   dev: 'npx dms dev     (then, in another terminal: npx dms mapping apply mappings.yaml && npx dms run SALES_FACT_LOAD --wait)',
   worker: 'DMS_METRICS_ADDRESS=0.0.0.0:9464 dms worker',
-  'codec-server': 'DMS_PAYLOAD_KEYS=k1:… DMS_CODEC_AUTH="Bearer …" dms codec-server --listen 127.0.0.1:8081 --origin https://temporal-ui.example.com',
+  'codec-server':
+    'DMS_PAYLOAD_KEYS=k1:… DMS_CODEC_AUTH="Bearer …" dms codec-server --listen 127.0.0.1:8081 --origin https://temporal-ui.example.com',
   run: 'dms run SALES_FACT_LOAD --wait        (dms run SALES_FACT_LOAD --from-start to reload)',
   watch: 'dms watch SALES_FACT_LOAD',
   cancel: 'dms cancel SALES_FACT_LOAD',
@@ -36,7 +37,7 @@ const EXAMPLES: Record<string, string> = {
   resume: 'dms resume SALES_FACT_LOAD',
   status: 'dms status SALES_FACT_LOAD --limit 3',
   'checkpoint show': 'dms checkpoint show SALES_FACT_LOAD',
-  'checkpoint reset': "dms checkpoint reset SALES_FACT_LOAD --to '[\"410000\"]'",
+  'checkpoint reset': 'dms checkpoint reset SALES_FACT_LOAD --to \'["410000"]\'',
   'schedule create': 'dms schedule create SALES_FACT_LOAD --cron "0 2 * * *" --timezone Europe/Berlin',
   'schedule update': 'dms schedule update SALES_FACT_LOAD --every 6h',
   'schedule list': 'dms schedule list',
@@ -58,7 +59,9 @@ export function leafCommands(command: Command, prefix = ''): { path: string; com
 }
 
 export function buildProgram(): Command {
-  const program = new Command('dms').description('dms-etl: run DMS mappings as Temporal workflows, exactly once').version(`dms-etl ${VERSION}`, '-V, --version', 'print the version');
+  const program = new Command('dms')
+    .description('dms-etl: run DMS mappings as Temporal workflows, exactly once')
+    .version(`dms-etl ${VERSION}`, '-V, --version', 'print the version');
   addCatalogCommands(program);
   addScheduleCommands(program);
   addCheckpointCommands(program);
@@ -86,7 +89,9 @@ function commandOf(program: Command, argv: string[]): Command {
 /** The SDK's words for a sealed payload read without the keys, said the way an operator can act on. */
 function sealedWithoutKeys(err: Error): Error {
   if (!/Unknown encoding: binary\/encrypted/.test(err?.message ?? '') || process.env.DMS_PAYLOAD_KEYS) return err;
-  return new EnvError("Temporal holds this workflow's payloads encrypted (binary/encrypted), and DMS_PAYLOAD_KEYS is not set here. Fix: set DMS_PAYLOAD_KEYS as the workers have it");
+  return new EnvError(
+    "Temporal holds this workflow's payloads encrypted (binary/encrypted), and DMS_PAYLOAD_KEYS is not set here. Fix: set DMS_PAYLOAD_KEYS as the workers have it",
+  );
 }
 
 /** Runs the CLI; errors print one line (or the lines a problem needs), never a bare stack trace. */
@@ -106,7 +111,10 @@ export async function main(argv: string[]): Promise<void> {
       // --help and --version end here too, having printed what was asked.
       if (err.exitCode === 0) return;
       const path = ['dms', ...leafPath(commandOf(program, argv))].join(' ');
-      const message = err.message.replace(/^error: /, '').replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)').replace(/\.$/, '');
+      const message = err.message
+        .replace(/^error: /, '')
+        .replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)')
+        .replace(/\.$/, '');
       console.error(`dms: ${message}; see \`${path} --help\``);
       process.exitCode = 2;
       return;

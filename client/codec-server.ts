@@ -25,9 +25,15 @@ export interface CodecServer {
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const Payloads = temporal.api.common.v1.Payloads;
 
-export async function startCodecServer(options: CodecServerOptions, env: NodeJS.ProcessEnv = process.env): Promise<CodecServer> {
+export async function startCodecServer(
+  options: CodecServerOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CodecServer> {
   const keys = payloadKeysFrom(env);
-  if (!keys) throw new EnvError(`${PAYLOAD_KEYS_VARIABLE} is not set: the codec server has no key to open payloads with. Fix: set it as the workers have it`);
+  if (!keys)
+    throw new EnvError(
+      `${PAYLOAD_KEYS_VARIABLE} is not set: the codec server has no key to open payloads with. Fix: set it as the workers have it`,
+    );
   const codec = new AesGcmCodec(keys);
 
   const server = http.createServer((req, res) => {
@@ -55,7 +61,9 @@ export async function startCodecServer(options: CodecServerOptions, env: NodeJS.
     const operation = route.endsWith('/decode') ? 'decode' : route.endsWith('/encode') ? 'encode' : undefined;
     if (req.method !== 'POST' || !operation) return answer(404, { message: 'POST /decode or /encode' });
     if (options.authorization && req.headers.authorization !== options.authorization) {
-      return answer(401, { message: 'this codec server needs the Authorization header it was started with (DMS_CODEC_AUTH)' });
+      return answer(401, {
+        message: 'this codec server needs the Authorization header it was started with (DMS_CODEC_AUTH)',
+      });
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -104,11 +112,21 @@ export async function startCodecServer(options: CodecServerOptions, env: NodeJS.
 export async function codecServerCommand(opts: { listen: string; origin: string[] }): Promise<void> {
   const at = opts.listen.lastIndexOf(':');
   const port = Number(opts.listen.slice(at + 1));
-  if (at < 1 || !Number.isInteger(port) || port < 0 || port > 65535) throw new EnvError(`--listen takes host:port, e.g. 127.0.0.1:8081, not '${opts.listen}'`);
+  if (at < 1 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new EnvError(`--listen takes host:port, e.g. 127.0.0.1:8081, not '${opts.listen}'`);
   const authorization = process.env.DMS_CODEC_AUTH || undefined;
-  const server = await startCodecServer({ host: opts.listen.slice(0, at).replace(/^\[|\]$/g, ''), port, origins: opts.origin, authorization });
-  console.log(`dms codec-server: ${server.url} for the Web UI at ${opts.origin.join(', ')}${authorization ? '; calls must carry DMS_CODEC_AUTH as their Authorization header' : '; no Authorization asked (set DMS_CODEC_AUTH to ask for one)'}`);
-  console.log(`dms codec-server: in the Web UI, set the codec endpoint to ${server.url}; on the Temporal CLI, add --codec-endpoint ${server.url}`);
+  const server = await startCodecServer({
+    host: opts.listen.slice(0, at).replace(/^\[|\]$/g, ''),
+    port,
+    origins: opts.origin,
+    authorization,
+  });
+  console.log(
+    `dms codec-server: ${server.url} for the Web UI at ${opts.origin.join(', ')}${authorization ? '; calls must carry DMS_CODEC_AUTH as their Authorization header' : '; no Authorization asked (set DMS_CODEC_AUTH to ask for one)'}`,
+  );
+  console.log(
+    `dms codec-server: in the Web UI, set the codec endpoint to ${server.url}; on the Temporal CLI, add --codec-endpoint ${server.url}`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

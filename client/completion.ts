@@ -19,9 +19,14 @@ function visibleOptions(command: Command): Option[] {
 
 /** What may follow a command: its subcommands, else its options (with --help). */
 function wordsAfter(command: Command): string[] {
-  if (command.commands.length > 0) return [...command.commands.map((c) => c.name()), '--help', ...(command.parent ? [] : ['--version'])];
+  if (command.commands.length > 0)
+    return [...command.commands.map((c) => c.name()), '--help', ...(command.parent ? [] : ['--version'])];
   const choices = command.registeredArguments.flatMap((a) => a.argChoices ?? []);
-  return [...choices, ...visibleOptions(command).flatMap((o) => [o.long, o.short].filter((f): f is string => !!f)), '--help'];
+  return [
+    ...choices,
+    ...visibleOptions(command).flatMap((o) => [o.long, o.short].filter((f): f is string => !!f)),
+    '--help',
+  ];
 }
 
 /** Values an option or an argument takes, where they are few. */
@@ -61,19 +66,32 @@ function fish(tree: Node[]): string {
   for (const n of tree) {
     const words = n.path ? n.path.split(' ') : [];
     // The command line holds exactly this path so far (and nothing below it).
-    const here = words.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${words.at(-1)}; and not __fish_seen_subcommand_from ${n.command.commands.map((c) => c.name()).join(' ') || '__none__'}`;
-    for (const c of n.command.commands) lines.push(`complete -c dms -n ${quote(here)} -a ${c.name()} -d ${quote(c.description().split(':')[0])}`);
+    const here =
+      words.length === 0
+        ? '__fish_use_subcommand'
+        : `__fish_seen_subcommand_from ${words.at(-1)}; and not __fish_seen_subcommand_from ${n.command.commands.map((c) => c.name()).join(' ') || '__none__'}`;
+    for (const c of n.command.commands)
+      lines.push(`complete -c dms -n ${quote(here)} -a ${c.name()} -d ${quote(c.description().split(':')[0])}`);
     if (n.command.commands.length === 0 && n.path) {
       for (const o of visibleOptions(n.command)) {
-        const flags = [o.long ? `-l ${o.long.slice(2)}` : '', o.short ? `-s ${o.short.slice(1)}` : ''].filter(Boolean).join(' ');
-        const values = VALUES[o.long ?? ''] ? ` -x -a ${quote(VALUES[o.long!].join(' '))}` : o.required || o.optional ? ' -r' : '';
+        const flags = [o.long ? `-l ${o.long.slice(2)}` : '', o.short ? `-s ${o.short.slice(1)}` : '']
+          .filter(Boolean)
+          .join(' ');
+        const values = VALUES[o.long ?? '']
+          ? ` -x -a ${quote(VALUES[o.long!].join(' '))}`
+          : o.required || o.optional
+            ? ' -r'
+            : '';
         lines.push(`complete -c dms -n ${quote(here)} ${flags}${values} -d ${quote(o.description)}`);
       }
     }
   }
   for (const n of tree) {
     const choices = n.command.registeredArguments.flatMap((a) => a.argChoices ?? []);
-    if (choices.length > 0) lines.push(`complete -c dms -n ${quote(`__fish_seen_subcommand_from ${n.command.name()}`)} -a ${quote(choices.join(' '))}`);
+    if (choices.length > 0)
+      lines.push(
+        `complete -c dms -n ${quote(`__fish_seen_subcommand_from ${n.command.name()}`)} -a ${quote(choices.join(' '))}`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -82,6 +100,7 @@ function fish(tree: Node[]): string {
 export function completionScript(shell: 'bash' | 'zsh' | 'fish', program: Command): string {
   const tree = nodes(program);
   if (shell === 'fish') return fish(tree);
-  if (shell === 'zsh') return `#compdef dms\n# dms completion for zsh (written by \`dms completion zsh\`)\nautoload -U +X bashcompinit && bashcompinit\n${bash(tree)}`;
+  if (shell === 'zsh')
+    return `#compdef dms\n# dms completion for zsh (written by \`dms completion zsh\`)\nautoload -U +X bashcompinit && bashcompinit\n${bash(tree)}`;
   return bash(tree);
 }

@@ -39,7 +39,10 @@ export async function withMetadata<T>(fn: (metadata: Metadata) => Promise<T>): P
 }
 
 /** Runs fn with a Temporal client; `connectTimeoutMs` for a command that answers without Temporal when it is slow. */
-export async function withTemporal<T>(fn: (client: Client, env: ClientEnv) => Promise<T>, connectTimeoutMs?: number): Promise<T> {
+export async function withTemporal<T>(
+  fn: (client: Client, env: ClientEnv) => Promise<T>,
+  connectTimeoutMs?: number,
+): Promise<T> {
   const env = clientEnv();
   const target = temporalTarget();
   // With DMS_PAYLOAD_KEYS, what the command sends is sealed and what it reads is opened.

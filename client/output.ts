@@ -32,7 +32,10 @@ export function count(n: number): string {
 }
 
 /** The width to fit text output to: the terminal's, or COLUMNS, or none when piped. */
-export function outputWidth(out: { isTTY?: boolean; columns?: number } = process.stdout, env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function outputWidth(
+  out: { isTTY?: boolean; columns?: number } = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): number | undefined {
   const columns = Number(env.COLUMNS);
   if (Number.isInteger(columns) && columns > 20) return columns;
   return out.isTTY && out.columns ? out.columns : undefined;
@@ -54,12 +57,20 @@ export function columns(rows: Record<string, unknown>[], options: { width?: numb
     widths[i] = Math.max(Math.min(widths[i], options.width - 1 - others), Math.min(widths[i], 8));
   }
   const cut = (text: string, w: number) => (text.length <= w ? text : `${text.slice(0, Math.max(0, w - 1))}…`);
-  const line = (row: string[]) => row.map((c, i) => cut(c, widths[i]).padEnd(i === row.length - 1 ? 0 : widths[i] + gap)).join('').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => cut(c, widths[i]).padEnd(i === row.length - 1 ? 0 : widths[i] + gap))
+      .join('')
+      .trimEnd();
   return [line(head), ...cells.map(line)].join('\n');
 }
 
 /** Prints data in the format asked: rows as columns, or the value as JSON / JSON lines. */
-export function printRows(rows: Record<string, unknown>[], format: Format, options: { width?: number; shrink?: string; empty?: string } = {}): void {
+export function printRows(
+  rows: Record<string, unknown>[],
+  format: Format,
+  options: { width?: number; shrink?: string; empty?: string } = {},
+): void {
   if (format === 'json') console.log(JSON.stringify(rows, null, 2));
   else if (format === 'jsonl') for (const row of rows) console.log(JSON.stringify(row));
   else if (rows.length === 0) {
@@ -71,5 +82,11 @@ export function printRows(rows: Record<string, unknown>[], format: Format, optio
 export function printRecord(record: Record<string, unknown>, format: Format): void {
   if (format === 'json') console.log(JSON.stringify(record, null, 2));
   else if (format === 'jsonl') console.log(JSON.stringify(record));
-  else console.log(columns(Object.entries(record).map(([field, value]) => ({ field, value })), { width: outputWidth(), shrink: 'value' }));
+  else
+    console.log(
+      columns(
+        Object.entries(record).map(([field, value]) => ({ field, value })),
+        { width: outputWidth(), shrink: 'value' },
+      ),
+    );
 }

@@ -10,10 +10,18 @@ import { temporal } from '@temporalio/proto';
 const RECENT_MS = 75_000;
 
 /** How many workers polled the queue lately, for workflow tasks and for activity tasks. */
-export async function pollersOf(client: Client, taskQueue: string, nowMs = Date.now()): Promise<{ workflow: number; activity: number }> {
+export async function pollersOf(
+  client: Client,
+  taskQueue: string,
+  nowMs = Date.now(),
+): Promise<{ workflow: number; activity: number }> {
   const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
   const count = async (taskQueueType: temporal.api.enums.v1.TaskQueueType) => {
-    const { pollers } = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType });
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType,
+    });
     return (pollers ?? []).filter((p) => {
       const seconds = Number(p.lastAccessTime?.seconds ?? 0);
       return nowMs - seconds * 1000 < RECENT_MS;

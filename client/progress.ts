@@ -61,7 +61,8 @@ export function withHeartbeat(p: Progress, beat: Heartbeat | undefined, nowMs: n
  */
 export function withRanges(p: Progress, live: RangeProgress[], nowMs: number): Progress {
   const known = p.partitions ?? [];
-  const more = (pick: (r: RangeProgress) => number) => live.reduce((n, r, i) => n + Math.max(0, pick(r) - (known[i] ? pick(known[i]) : 0)), 0);
+  const more = (pick: (r: RangeProgress) => number) =>
+    live.reduce((n, r, i) => n + Math.max(0, pick(r) - (known[i] ? pick(known[i]) : 0)), 0);
   const rowsLoaded = p.rowsLoaded + more((r) => r.rowsLoaded);
   const started = Date.parse(p.startedAt);
   const seconds = Number.isNaN(started) ? 0 : (nowMs - started) / 1000;
@@ -131,7 +132,13 @@ export interface PlainState {
  * The plain line to print now, or null: only when the load moved since the last line, and
  * at most one line every `everyMs`, so that logs stay readable.
  */
-export function nextPlainLine(last: PlainState | null, p: Progress, nowMs: number, everyMs = 5000, estimate: number | null = null): { line: string; state: PlainState } | null {
+export function nextPlainLine(
+  last: PlainState | null,
+  p: Progress,
+  nowMs: number,
+  everyMs = 5000,
+  estimate: number | null = null,
+): { line: string; state: PlainState } | null {
   const key = `${p.prcid}|${p.rowsLoaded}|${p.batches}|${p.checkpoint}`;
   if (last && (key === last.key || nowMs - last.at < everyMs)) return null;
   return { line: formatProgress(p, nowMs, estimate), state: { at: nowMs, key } };
@@ -152,7 +159,8 @@ export function barPayload(p: Progress, estimate: number, nowMs: number): Record
   };
 }
 
-const BAR_FORMAT = '{mapref} [{bar}] {percent}% · {rows} of ~{estimate} rows (estimated) · ETA {left} · {rate} rows/s · {elapsed} · {position}';
+const BAR_FORMAT =
+  '{mapref} [{bar}] {percent}% · {rows} of ~{estimate} rows (estimated) · ETA {left} · {rate} rows/s · {elapsed} · {position}';
 
 /** Where the display writes: process.stdout, or a fake in tests. */
 export interface ProgressOutput {

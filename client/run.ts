@@ -1,7 +1,12 @@
 // `dms run`, `dms watch`, `dms cancel`, `dms pause` and `dms resume`: starting a mapping's
 // workflow, following a running load with its progress until it ends (and saying so when no
 // worker is there to run it), and the signals that steer it.
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { EnvError, innermostMessage } from '../common/errors';
 import type { Metadata } from '../metadata/repository';
@@ -25,9 +30,14 @@ const QUIET_MS = 3000;
  * activity hands back).
  */
 export async function liveProgress(client: Client, handle: WorkflowHandle): Promise<Progress> {
-  const [progress, description] = await Promise.all([handle.query(progressQuery), handle.describe().catch(() => undefined)]);
+  const [progress, description] = await Promise.all([
+    handle.query(progressQuery),
+    handle.describe().catch(() => undefined),
+  ]);
   // The first slice of a run is committed by its pre-flight activity (prepareRun).
-  const pending = description?.raw.pendingActivities?.find((a) => a.activityType?.name === 'runBatch' || a.activityType?.name === 'prepareRun');
+  const pending = description?.raw.pendingActivities?.find(
+    (a) => a.activityType?.name === 'runBatch' || a.activityType?.name === 'prepareRun',
+  );
   const payloads = pending?.heartbeatDetails?.payloads ?? [];
   let beat: Parameters<typeof withHeartbeat>[1];
   try {
@@ -36,14 +46,18 @@ export async function liveProgress(client: Client, handle: WorkflowHandle): Prom
     beat = undefined; // details of another version: the query alone will do
   }
   const live = withHeartbeat(progress, beat, Date.now());
-  return live.partitions ? withRanges(live, await Promise.all(live.partitions.map((r) => liveRange(client, r))), Date.now()) : live;
+  return live.partitions
+    ? withRanges(live, await Promise.all(live.partitions.map((r) => liveRange(client, r))), Date.now())
+    : live;
 }
 
 /** A key range still loading, as its own workflow reports it (the run's figures otherwise). */
 async function liveRange(client: Client, range: RangeProgress): Promise<RangeProgress> {
   if (range.status !== RunStatus.running) return range;
   const live = await liveProgress(client, client.workflow.getHandle(range.workflowId)).catch(() => undefined);
-  return live && live.batches >= range.batches ? { ...range, checkpoint: live.checkpoint, rowsLoaded: live.rowsLoaded, batches: live.batches } : range;
+  return live && live.batches >= range.batches
+    ? { ...range, checkpoint: live.checkpoint, rowsLoaded: live.rowsLoaded, batches: live.batches }
+    : range;
 }
 
 interface WatchContext {
@@ -54,11 +68,21 @@ interface WatchContext {
 }
 
 /** The last line of a run that completed: rows, batches, how long this run took and its rate. */
-export function completedLine(mapref: string, result: DmsJobResult, run: { strtdt: Date; enddt: Date | null; resumedfrom: number | null } | undefined, rowsAtStart: number): string {
+export function completedLine(
+  mapref: string,
+  result: DmsJobResult,
+  run: { strtdt: Date; enddt: Date | null; resumedfrom: number | null } | undefined,
+  rowsAtStart: number,
+): string {
   const seconds = run?.enddt ? Math.max(0.001, (run.enddt.getTime() - run.strtdt.getTime()) / 1000) : null;
   const loaded = result.rows - rowsAtStart;
-  const timing = seconds === null ? '' : `, ${formatSeconds(Math.max(1, Math.round(seconds)))}, ${count(Math.round(loaded / seconds))} rows/s`;
-  const resumed = run?.resumedfrom ? `; ${count(loaded)} of them by this run, which resumed run ${run.resumedfrom}` : '';
+  const timing =
+    seconds === null
+      ? ''
+      : `, ${formatSeconds(Math.max(1, Math.round(seconds)))}, ${count(Math.round(loaded / seconds))} rows/s`;
+  const resumed = run?.resumedfrom
+    ? `; ${count(loaded)} of them by this run, which resumed run ${run.resumedfrom}`
+    : '';
   return `${mapref}: completed run ${result.prcid}: ${count(result.rows)} rows in ${count(result.batches)} batches${timing}${resumed}`;
 }
 
@@ -85,7 +109,9 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
     stopped = true;
     clearTimeout(timer);
     display.clear();
-    process.stderr.write(`\n${mapref}: stopped watching; the load goes on as workflow ${workflowId}. \`dms watch ${mapref}\` to follow it again, \`dms cancel ${mapref}\` to stop it\n`);
+    process.stderr.write(
+      `\n${mapref}: stopped watching; the load goes on as workflow ${workflowId}. \`dms watch ${mapref}\` to follow it again, \`dms cancel ${mapref}\` to stop it\n`,
+    );
     process.exit(130);
   };
   process.once('SIGINT', onInterrupt);
@@ -98,7 +124,9 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
     if (run?.resumedfrom) {
       const from = await metadata.run(run.resumedfrom).catch(() => undefined);
       const at = from?.param1 && from.param1 !== 'COMPLETED' ? `checkpoint '${from.param1}'` : 'its checkpoint';
-      display.note(`${mapref}: run ${prcid} resumes run ${run.resumedfrom} from ${at}, with ${count(rowsAtStart ?? from?.trgrows ?? 0)} rows already loaded`);
+      display.note(
+        `${mapref}: run ${prcid} resumes run ${run.resumedfrom} from ${at}, with ${count(rowsAtStart ?? from?.trgrows ?? 0)} rows already loaded`,
+      );
     } else {
       display.note(`${mapref}: run ${prcid} loads from the start`);
     }
@@ -113,10 +141,13 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
   };
 
   const poll = async () => {
-    const p = await client.connection.withDeadline(Date.now() + 5000, () => liveProgress(client, handle)).catch(() => null);
+    const p = await client.connection
+      .withDeadline(Date.now() + 5000, () => liveProgress(client, handle))
+      .catch(() => null);
     if (stopped) return;
     if (p) {
-      if (!last || p.rowsLoaded !== last.rowsLoaded || p.batches !== last.batches || p.prcid !== last.prcid) lastHeard = Date.now();
+      if (!last || p.rowsLoaded !== last.rowsLoaded || p.batches !== last.batches || p.prcid !== last.prcid)
+        lastHeard = Date.now();
       last = p;
       if (waitingSaid) {
         display.note(`${mapref}: a worker has picked the run up`);
@@ -156,7 +187,9 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
     result = (await handle.result()) as DmsJobResult;
   } catch (err) {
     if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
-      throw new EnvError(`${mapref}: the run was cancelled; its checkpoint is kept, and the next \`dms run ${mapref}\` resumes from it`);
+      throw new EnvError(
+        `${mapref}: the run was cancelled; its checkpoint is kept, and the next \`dms run ${mapref}\` resumes from it`,
+      );
     }
     if (err instanceof WorkflowFailedError) throw new EnvError(`${mapref}: run failed: ${innermostMessage(err)}`);
     throw err;
@@ -166,7 +199,10 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
     display.clear();
     process.removeListener('SIGINT', onInterrupt);
     // A run that ended before a poll heard its warnings: its query still answers.
-    if (!warned) sayWarnings(await client.connection.withDeadline(Date.now() + 5000, () => handle.query(progressQuery)).catch(() => null));
+    if (!warned)
+      sayWarnings(
+        await client.connection.withDeadline(Date.now() + 5000, () => handle.query(progressQuery)).catch(() => null),
+      );
   }
   const rowsAtStart = (last as Progress | null)?.rowsAtStart ?? 0;
   await tellStart(result.prcid, rowsAtStart); // a run too short to have been seen running
@@ -176,7 +212,12 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
     return;
   }
   const seconds = run?.enddt ? (run.enddt.getTime() - run.strtdt.getTime()) / 1000 : null;
-  const record = { ...result, seconds, rowsPerSecond: seconds ? Math.round((result.rows - rowsAtStart) / seconds) : null, resumedFrom: run?.resumedfrom ?? null };
+  const record = {
+    ...result,
+    seconds,
+    rowsPerSecond: seconds ? Math.round((result.rows - rowsAtStart) / seconds) : null,
+    resumedFrom: run?.resumedfrom ?? null,
+  };
   console.log(format === 'json' ? JSON.stringify(record, null, 2) : JSON.stringify(record));
 }
 
@@ -191,16 +232,25 @@ export function run(mapref: string, opts: RunOptions): Promise<void> {
       const input: DmsJobInput = { mapref, ...(opts.fromStart ? { fromStart: true } : {}) };
       const handle = await client.workflow
         // The Web UI's list and the run's page show what the run loads.
-        .start(WORKFLOW_TYPE, { taskQueue: env.DMS_TASK_QUEUE, workflowId, args: [input], typedSearchAttributes: dmsSearchAttributes(mapref), staticSummary: runSummary(spec) })
+        .start(WORKFLOW_TYPE, {
+          taskQueue: env.DMS_TASK_QUEUE,
+          workflowId,
+          args: [input],
+          typedSearchAttributes: dmsSearchAttributes(mapref),
+          staticSummary: runSummary(spec),
+        })
         .catch((err) => {
           if (err instanceof WorkflowExecutionAlreadyStartedError) {
-            throw new EnvError(`Workflow ${workflowId} is already running; follow it with \`dms watch ${mapref}\`, or stop it with \`dms cancel ${mapref}\``);
+            throw new EnvError(
+              `Workflow ${workflowId} is already running; follow it with \`dms watch ${mapref}\`, or stop it with \`dms cancel ${mapref}\``,
+            );
           }
           throw err;
         });
       const started = `started workflow ${workflowId} (run ${handle.firstExecutionRunId}) on task queue ${env.DMS_TASK_QUEUE}`;
       if (format === 'text' || opts.wait) (format === 'text' ? console.log : console.error)(started);
-      else console.log(JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, taskQueue: env.DMS_TASK_QUEUE }));
+      else
+        console.log(JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, taskQueue: env.DMS_TASK_QUEUE }));
       if (!opts.wait) return;
       await follow(client, metadata, handle, { mapref, workflowId, taskQueue: env.DMS_TASK_QUEUE, format });
     }),
@@ -211,7 +261,10 @@ export function run(mapref: string, opts: RunOptions): Promise<void> {
 async function runningWorkflow(client: Client, metadata: Metadata, mapref: string): Promise<string | null> {
   const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === RunStatus.running);
   if (active?.wfid) return active.wfid;
-  for await (const w of client.workflow.list({ query: `DmsMapref = '${mapref.replace(/'/g, "''")}' AND ExecutionStatus = 'Running'` })) return w.workflowId;
+  for await (const w of client.workflow.list({
+    query: `DmsMapref = '${mapref.replace(/'/g, "''")}' AND ExecutionStatus = 'Running'`,
+  }))
+    return w.workflowId;
   return null;
 }
 
@@ -223,11 +276,20 @@ export function watch(mapref: string, opts: { output?: string; json?: boolean })
       const workflowId = await runningWorkflow(client, metadata, mapref);
       if (!workflowId) {
         const [latest] = await metadata.latestRuns(mapref, 1);
-        const last = latest ? `; its latest run ${latest.prcid} ended ${latest.status}${latest.enddt ? ` at ${latest.enddt.toISOString()}` : ''}` : '';
-        throw new EnvError(`${mapref} has no running load to watch${last}. Start one with \`dms run ${mapref} --wait\``);
+        const last = latest
+          ? `; its latest run ${latest.prcid} ended ${latest.status}${latest.enddt ? ` at ${latest.enddt.toISOString()}` : ''}`
+          : '';
+        throw new EnvError(
+          `${mapref} has no running load to watch${last}. Start one with \`dms run ${mapref} --wait\``,
+        );
       }
       if (format === 'text') console.log(`watching workflow ${workflowId}`);
-      await follow(client, metadata, client.workflow.getHandle(workflowId), { mapref, workflowId, taskQueue: env.DMS_TASK_QUEUE, format });
+      await follow(client, metadata, client.workflow.getHandle(workflowId), {
+        mapref,
+        workflowId,
+        taskQueue: env.DMS_TASK_QUEUE,
+        format,
+      });
     }),
   );
 }
@@ -238,12 +300,17 @@ export function cancel(mapref: string): Promise<void> {
       const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === RunStatus.running);
       if (!active?.wfid) throw new EnvError(`${mapref} has no active run to cancel (see \`dms status ${mapref}\`)`);
       await client.workflow.getHandle(active.wfid).cancel();
-      console.log(`cancel requested for workflow ${active.wfid} (run ${active.prcid}); it stops after rolling back the batch in flight`);
+      console.log(
+        `cancel requested for workflow ${active.wfid} (run ${active.prcid}); it stops after rolling back the batch in flight`,
+      );
     }),
   );
 }
 
-const SIGNALLED = { pause: 'it stops after the batch activity in flight commits', resume: 'it goes on from its checkpoint' } as const;
+const SIGNALLED = {
+  pause: 'it stops after the batch activity in flight commits',
+  resume: 'it goes on from its checkpoint',
+} as const;
 
 export function signalRun(verb: 'pause' | 'resume', mapref: string): Promise<void> {
   return withMetadata((metadata) =>

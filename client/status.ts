@@ -57,10 +57,16 @@ async function temporalView(mapref: string, runs: RunRow[]): Promise<TemporalVie
         client.connection.withDeadline(Date.now() + TEMPORAL_MS, async () => {
           const known = new Set(runs.filter((r) => r.status === RunStatus.running).map((r) => r.wfid));
           const view: TemporalView = { waiting: [], paused: [] };
-          for await (const w of client.workflow.list({ query: `DmsMapref = '${mapref.replace(/'/g, "''")}' AND ExecutionStatus = 'Running' AND WorkflowType = 'dmsJob'` })) {
+          for await (const w of client.workflow.list({
+            query: `DmsMapref = '${mapref.replace(/'/g, "''")}' AND ExecutionStatus = 'Running' AND WorkflowType = 'dmsJob'`,
+          })) {
             if (w.typedSearchAttributes.get(DMS_STATUS) === 'PAUSED') view.paused.push(w.workflowId);
             if (known.has(w.workflowId)) continue;
-            view.waiting.push({ workflowId: w.workflowId, startTime: w.startTime, why: await noWorkerLine(client, env.DMS_TASK_QUEUE, w.workflowId) });
+            view.waiting.push({
+              workflowId: w.workflowId,
+              startTime: w.startTime,
+              why: await noWorkerLine(client, env.DMS_TASK_QUEUE, w.workflowId),
+            });
           }
           return view;
         }),
@@ -75,10 +81,14 @@ export function status(mapref: string, opts: { limit: string; output?: string; j
   const format: Format = formatOf(opts);
   const limit = Number(opts.limit);
   return withMetadata(async (metadata: Metadata) => {
-    if (!Number.isInteger(limit) || limit < 1) throw new EnvError(`--limit takes a whole number of at least 1, not '${opts.limit}'`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new EnvError(`--limit takes a whole number of at least 1, not '${opts.limit}'`);
     await metadata.mapping(mapref); // an unknown mapping is an error, with the close names
     const runs = await metadata.latestRuns(mapref, limit);
-    const [view, ranges] = await Promise.all([temporalView(mapref, runs), runs[0] ? metadata.ranges(runs[0].prcid) : Promise.resolve([])]);
+    const [view, ranges] = await Promise.all([
+      temporalView(mapref, runs),
+      runs[0] ? metadata.ranges(runs[0].prcid) : Promise.resolve([]),
+    ]);
     const now = Date.now();
 
     if (format !== 'text') {
@@ -87,17 +97,26 @@ export function status(mapref: string, opts: { limit: string; output?: string; j
       else for (const r of runs) console.log(JSON.stringify(r));
       return;
     }
-    if (typeof view === 'string') console.log(`note: Temporal did not answer (${view}); a run started but not picked up by a worker would not show here`);
+    if (typeof view === 'string')
+      console.log(
+        `note: Temporal did not answer (${view}); a run started but not picked up by a worker would not show here`,
+      );
     else {
       for (const w of view.waiting) {
-        console.log(`${mapref}: workflow ${w.workflowId} started at ${when(w.startTime)} UTC and no worker has picked it up yet${w.why ? `: ${w.why}` : ' (workers poll its task queue: it should start soon)'}`);
+        console.log(
+          `${mapref}: workflow ${w.workflowId} started at ${when(w.startTime)} UTC and no worker has picked it up yet${w.why ? `: ${w.why}` : ' (workers poll its task queue: it should start soon)'}`,
+        );
       }
     }
     const active = runs.find((r) => r.status === RunStatus.running);
     if (active) {
-      const resumed = runs.find((r) => r.prcid === active.resumedfrom) ?? (active.resumedfrom ? await metadata.run(active.resumedfrom) : undefined);
+      const resumed =
+        runs.find((r) => r.prcid === active.resumedfrom) ??
+        (active.resumedfrom ? await metadata.run(active.resumedfrom) : undefined);
       const paused = typeof view !== 'string' && active.wfid !== null && view.paused.includes(active.wfid);
-      console.log(`${activeLine(active, resumed, now)}${paused ? ', paused (signal resume, or `dms resume`, to go on)' : ''}`);
+      console.log(
+        `${activeLine(active, resumed, now)}${paused ? ', paused (signal resume, or `dms resume`, to go on)' : ''}`,
+      );
     }
     if (runs.length === 0) {
       console.log(`Mapping ${mapref}: no runs yet (start one with \`dms run ${mapref}\`)`);
@@ -131,7 +150,12 @@ export function status(mapref: string, opts: { limit: string; output?: string; j
         rows: count(r.trgrows),
         batches: count(r.batchcnt),
         ...(rejected ? { rejected: count(r.rejrows) } : {}),
-        'checkpoint / error': r.status === RunStatus.failed || (r.lasterr && r.status === RunStatus.running) ? (r.lasterr ?? '') : r.status === RunStatus.completed ? '' : (r.param1 ?? '(start)'),
+        'checkpoint / error':
+          r.status === RunStatus.failed || (r.lasterr && r.status === RunStatus.running)
+            ? (r.lasterr ?? '')
+            : r.status === RunStatus.completed
+              ? ''
+              : (r.param1 ?? '(start)'),
       })),
       'text',
       { width, shrink: 'checkpoint / error' },

@@ -44,7 +44,10 @@ export interface DevServer {
 
 /** The Temporal CLI binary, built into the per-user cache when missing. */
 export function temporalCli(): string {
-  return execFileSync(path.join(ROOT, 'scripts', 'temporal-cli'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return execFileSync(path.join(ROOT, 'scripts', 'temporal-cli'), {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
 }
 
 export function freePort(host = '127.0.0.1'): Promise<number> {
@@ -59,7 +62,12 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-async function waitUntilServing(address: string, namespace: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitUntilServing(
+  address: string,
+  namespace: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -96,9 +104,24 @@ export async function startDevServer(options: DevServerConfig = {}): Promise<Dev
   }
 }
 
-async function startOnce(config: z.output<typeof DevServerConfig>, httpPort: number, metricsPort: number): Promise<DevServer> {
+async function startOnce(
+  config: z.output<typeof DevServerConfig>,
+  httpPort: number,
+  metricsPort: number,
+): Promise<DevServer> {
   const cli = temporalCli();
-  const args = ['server', 'start-dev', '--ip', config.ip, '--port', String(config.port), '--namespace', config.namespace, '--log-level', config.logLevel];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    config.ip,
+    '--port',
+    String(config.port),
+    '--namespace',
+    config.namespace,
+    '--log-level',
+    config.logLevel,
+  ];
   args.push('--http-port', String(httpPort), '--metrics-port', String(metricsPort));
   if (config.searchAttributes) {
     for (const { name, type } of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=${type}`);
@@ -111,7 +134,9 @@ async function startOnce(config: z.output<typeof DevServerConfig>, httpPort: num
     mkdirSync(path.dirname(config.dbFilename), { recursive: true });
     args.push('--db-filename', config.dbFilename);
   }
-  const child = spawn(cli, args, { stdio: ['ignore', config.quiet ? 'pipe' : 'inherit', config.quiet ? 'pipe' : 'inherit'] });
+  const child = spawn(cli, args, {
+    stdio: ['ignore', config.quiet ? 'pipe' : 'inherit', config.quiet ? 'pipe' : 'inherit'],
+  });
   // Its first and last 4,000 characters: a Go panic names its cause first (a port already in
   // use), then prints a stack longer than that.
   let head = '';
@@ -143,17 +168,27 @@ async function startOnce(config: z.output<typeof DevServerConfig>, httpPort: num
     const output = head + (dropped ? '\n…\n' : '') + tail;
     throw new Error(`${(err as Error).message}${output ? `\n${output}` : ''}`);
   }
-  return { address, uiAddress: config.headless ? null : `http://${config.ip}:${config.uiPort ?? config.port + 1000}`, namespace: config.namespace, process: child, stop };
+  return {
+    address,
+    uiAddress: config.headless ? null : `http://${config.ip}:${config.uiPort ?? config.port + 1000}`,
+    namespace: config.namespace,
+    process: child,
+    stop,
+  };
 }
 
 /** Reads temporal-dev.yml strictly: a key the dev server does not take is an error naming the nearest one. */
-export function readDevConfig(file = path.join(ROOT, 'temporal-dev.yml'), text = readFileSync(file, 'utf8')): DevServerConfig {
+export function readDevConfig(
+  file = path.join(ROOT, 'temporal-dev.yml'),
+  text = readFileSync(file, 'utf8'),
+): DevServerConfig {
   const raw = (parse(text) ?? {}) as Record<string, unknown>;
   const known = Object.keys(DevServerConfig.shape);
   const unknown = unknownKeys(raw, known);
   if (unknown.length > 0) throw new Error(`${file}: ${unknown.map((u) => unknownKeyText(u, known)).join('; ')}`);
   const parsed = DevServerConfig.safeParse(raw);
-  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const config = raw as DevServerConfig;
   return { ...config, dbFilename: config.dbFilename ? path.resolve(ROOT, config.dbFilename) : undefined };
 }

@@ -5,7 +5,15 @@ import { DatabaseRegistry } from '../activities/databases';
 import { planMapping, type JobPlan } from '../activities/job-plan';
 import { ConfigError, EnvError, UnreachableError } from '../common/errors';
 import { encodeCheckpoint } from '../checkpoint';
-import { messageWithFix, type ColumnInfo, type KeyedQuery, type KeyRange, type KeyValue, type RangeSummary, type SourceDatabase } from '../dialects';
+import {
+  messageWithFix,
+  type ColumnInfo,
+  type KeyedQuery,
+  type KeyRange,
+  type KeyValue,
+  type RangeSummary,
+  type SourceDatabase,
+} from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import { withMetadata } from './connections';
 import { count, formatOf } from './output';
@@ -38,7 +46,13 @@ export interface VerifyReport {
    * collation that orders case, accents or trailing spaces otherwise): rows lie in other
    * ranges on the target, and the whole table is the comparison that gives the right answer.
    */
-  whole?: { source: RangeSummary; target: RangeSummary; sourceTypes: string[]; targetTypes: string[]; orderMayDiffer: boolean };
+  whole?: {
+    source: RangeSummary;
+    target: RangeSummary;
+    sourceTypes: string[];
+    targetTypes: string[];
+    orderMayDiffer: boolean;
+  };
 }
 
 /**
@@ -69,7 +83,13 @@ export function typeWithCollation(c: ColumnInfo): string {
  */
 export function keyOrderDiffers(report: VerifyReport): boolean {
   const w = report.whole;
-  return report.differing.length > 0 && w !== undefined && w.orderMayDiffer && !differs(w.source, w.target) && report.differing.every((r) => !('nullKeys' in r.range));
+  return (
+    report.differing.length > 0 &&
+    w !== undefined &&
+    w.orderMayDiffer &&
+    !differs(w.source, w.target) &&
+    report.differing.every((r) => !('nullKeys' in r.range))
+  );
 }
 
 /**
@@ -85,13 +105,21 @@ export function verifyCaveats(plan: JobPlan, latestStatus: string | undefined, e
     );
   }
   if (loadmode === 'INCREMENTAL') {
-    caveats.push(`Mapping ${mapref}: LOADMODE is 'INCREMENTAL', which loads only rows after the last high-water mark: the target equals the source only if rows are never deleted from the source, nor updated in it below the mark`);
+    caveats.push(
+      `Mapping ${mapref}: LOADMODE is 'INCREMENTAL', which loads only rows after the last high-water mark: the target equals the source only if rows are never deleted from the source, nor updated in it below the mark`,
+    );
   }
   if (loadmode === 'APPEND') {
-    caveats.push(`Mapping ${mapref}: LOADMODE is 'APPEND': the target equals the source only after exactly one completed run into an empty table`);
+    caveats.push(
+      `Mapping ${mapref}: LOADMODE is 'APPEND': the target equals the source only after exactly one completed run into an empty table`,
+    );
   }
-  if (latestStatus === undefined) caveats.push(`Mapping ${mapref}: has no run yet: the target holds whatever it held before`);
-  else if (latestStatus !== RunStatus.completed) caveats.push(`Mapping ${mapref}: its latest run has status '${latestStatus}', not 'PC' (completed): the target may not hold every row yet`);
+  if (latestStatus === undefined)
+    caveats.push(`Mapping ${mapref}: has no run yet: the target holds whatever it held before`);
+  else if (latestStatus !== RunStatus.completed)
+    caveats.push(
+      `Mapping ${mapref}: its latest run has status '${latestStatus}', not 'PC' (completed): the target may not hold every row yet`,
+    );
   return caveats;
 }
 
@@ -108,7 +136,10 @@ function describeRange(r: RangeReport, key: string[]): string {
 export function formatReport(report: VerifyReport, key: string[], show: number): string[] {
   const lines: string[] = [];
   for (const r of report.differing.slice(0, show)) {
-    const what = r.source.rows !== r.target.rows ? `source ${count(r.source.rows)} rows, target ${count(r.target.rows)} rows` : `${count(r.source.rows)} rows on each side, whose values differ`;
+    const what =
+      r.source.rows !== r.target.rows
+        ? `source ${count(r.source.rows)} rows, target ${count(r.target.rows)} rows`
+        : `${count(r.source.rows)} rows on each side, whose values differ`;
     lines.push(`  range ${r.index === 0 ? 'NULL' : r.index}: ${describeRange(r, key)}: ${what}`);
   }
   if (report.differing.length > show) lines.push(`  … and ${report.differing.length - show} more`);
@@ -117,7 +148,9 @@ export function formatReport(report: VerifyReport, key: string[], show: number):
   const counted = `${report.ranges.length} ranges (source ${count(sourceRows)} rows, target ${count(targetRows)} rows)`;
   if (keyOrderDiffers(report)) {
     const w = report.whole!;
-    const types = key.map((k, i) => `${k}: ${w.sourceTypes[i] ?? '?'} on the source, ${w.targetTypes[i] ?? '?'} on the target`).join('; ');
+    const types = key
+      .map((k, i) => `${k}: ${w.sourceTypes[i] ?? '?'} on the source, ${w.targetTypes[i] ?? '?'} on the target`)
+      .join('; ');
     const digest = w.source.digest !== null ? ', with equal digests' : '';
     lines.push(
       `Mapping ${report.mapref}: ${report.differing.length} of ${report.ranges.length} ranges differ, but the source and the target may compare the key differently (${types}; a collation or type that orders case, accents or trailing spaces otherwise), so a row can lie in one range on the source and in another on the target: the ranges cannot tell`,
@@ -168,19 +201,30 @@ export async function verifyMapping(
 ): Promise<{ plan: JobPlan; report: VerifyReport; emptyIsNull: boolean }> {
   const spec = await metadata.mapping(mapref);
   const plan = await planMapping(metadata, databases, spec);
-  const [srcSpec, trgSpec] = await Promise.all([metadata.connection(mapref, 'SRCCONID', spec.srcconid), metadata.connection(mapref, 'TRGCONID', spec.trgconid)]);
+  const [srcSpec, trgSpec] = await Promise.all([
+    metadata.connection(mapref, 'SRCCONID', spec.srcconid),
+    metadata.connection(mapref, 'TRGCONID', spec.trgconid),
+  ]);
   const dialect = databases.dialect(mapref, 'TRGCONID', trgSpec);
   const sourceDialect = databases.dialect(mapref, 'SRCCONID', srcSpec);
   const emptyIsNull = !!dialect.emptyStringIsNull && !sourceDialect.emptyStringIsNull;
   if (options.checksum && sourceDialect !== dialect) {
-    throw new ConfigError(mapref, 'TRGCONID', `uses connection '${trgSpec.conid}' of DBTYP '${trgSpec.dbtyp}', and SRCCONID one of DBTYP '${srcSpec.dbtyp}': --checksum compares values only between two databases of one kind`, 'run `dms verify` without --checksum to compare the row counts of each key range');
+    throw new ConfigError(
+      mapref,
+      'TRGCONID',
+      `uses connection '${trgSpec.conid}' of DBTYP '${trgSpec.dbtyp}', and SRCCONID one of DBTYP '${srcSpec.dbtyp}': --checksum compares values only between two databases of one kind`,
+      'run `dms verify` without --checksum to compare the row counts of each key range',
+    );
   }
   // The target read as a source: the mapped columns of the target table, in the same order.
   const relation = `${dialect.quoteIdentifier(plan.schema)}.${dialect.quoteIdentifier(plan.table)}`;
   const targetReader = databases.source(mapref, trgSpec);
   const key = plan.strategy === 'NONE' ? [] : plan.keyed.key;
   const sourceQuery: KeyedQuery = { query: spec.srcquery, key };
-  const targetQuery: KeyedQuery = { query: `SELECT ${plan.columns.map((c) => dialect.quoteIdentifier(c)).join(', ')} FROM ${relation}`, key };
+  const targetQuery: KeyedQuery = {
+    query: `SELECT ${plan.columns.map((c) => dialect.quoteIdentifier(c)).join(', ')} FROM ${relation}`,
+    key,
+  };
   const columns = options.checksum ? plan.columns : null;
 
   const everything: KeyRange = { after: null, upTo: null };
@@ -189,31 +233,54 @@ export async function verifyMapping(
   const ranges: KeyRange[] = [...splits, null].map((upTo, i) => ({ after: i === 0 ? null : splits[i - 1], upTo }));
   const reports: RangeReport[] = [];
   for (const [i, range] of ranges.entries()) {
-    const [source, target] = await Promise.all([plan.source.summarize(sourceQuery, range, columns), targetReader.summarize(targetQuery, range, columns)]);
+    const [source, target] = await Promise.all([
+      plan.source.summarize(sourceQuery, range, columns),
+      targetReader.summarize(targetQuery, range, columns),
+    ]);
     reports.push({ index: i + 1, range, source, target });
     onProgress(`Mapping ${mapref}: compared range ${i + 1} of ${ranges.length}`);
   }
   if (key.length > 0) {
     // Rows with a NULL key lie in no range: they are compared on their own.
     const nullKeys: KeyRange = { nullKeys: true };
-    const [source, target] = await Promise.all([plan.source.summarize(sourceQuery, nullKeys, columns), targetReader.summarize(targetQuery, nullKeys, columns)]);
+    const [source, target] = await Promise.all([
+      plan.source.summarize(sourceQuery, nullKeys, columns),
+      targetReader.summarize(targetQuery, nullKeys, columns),
+    ]);
     if (source.rows > 0 || target.rows > 0) reports.unshift({ index: 0, range: nullKeys, source, target });
   }
-  const report: VerifyReport = { mapref, ranges: reports, differing: reports.filter((r) => differs(r.source, r.target)) };
+  const report: VerifyReport = {
+    mapref,
+    ranges: reports,
+    differing: reports.filter((r) => differs(r.source, r.target)),
+  };
   if (report.differing.length > 0 && key.length > 0) {
     // Ranges differ: is it the rows, or where each side puts them? The whole table tells.
-    const [source, target, sourceDescription, targetDescription, sourceCollations, targetCollations] = await Promise.all([
-      plan.source.summarize(sourceQuery, everything, columns),
-      targetReader.summarize(targetQuery, everything, columns),
-      plan.source.describeQuery(spec.srcquery),
-      targetReader.describeQuery(targetQuery.query),
-      plan.source.keyCollations?.(spec.srcquery, key),
-      targetReader.keyCollations?.(targetQuery.query, key),
-    ]);
+    const [source, target, sourceDescription, targetDescription, sourceCollations, targetCollations] =
+      await Promise.all([
+        plan.source.summarize(sourceQuery, everything, columns),
+        targetReader.summarize(targetQuery, everything, columns),
+        plan.source.describeQuery(spec.srcquery),
+        targetReader.describeQuery(targetQuery.query),
+        plan.source.keyCollations?.(spec.srcquery, key),
+        targetReader.keyCollations?.(targetQuery.query, key),
+      ]);
     const columnsOf = (described: ColumnInfo[], collations: (string | null)[] | undefined): ColumnInfo[] =>
-      key.map((k, i) => ({ ...(described.find((c) => c.name === k) ?? { name: k, type: '?', family: 'other' as const }), collation: collations?.[i] ?? null }));
-    const [sourceKey, targetKey] = [columnsOf(sourceDescription.columns, sourceCollations), columnsOf(targetDescription.columns, targetCollations)];
-    report.whole = { source, target, sourceTypes: sourceKey.map(typeWithCollation), targetTypes: targetKey.map(typeWithCollation), orderMayDiffer: orderMayDiffer(sourceKey, targetKey, sourceDialect === dialect) };
+      key.map((k, i) => ({
+        ...(described.find((c) => c.name === k) ?? { name: k, type: '?', family: 'other' as const }),
+        collation: collations?.[i] ?? null,
+      }));
+    const [sourceKey, targetKey] = [
+      columnsOf(sourceDescription.columns, sourceCollations),
+      columnsOf(targetDescription.columns, targetCollations),
+    ];
+    report.whole = {
+      source,
+      target,
+      sourceTypes: sourceKey.map(typeWithCollation),
+      targetTypes: targetKey.map(typeWithCollation),
+      orderMayDiffer: orderMayDiffer(sourceKey, targetKey, sourceDialect === dialect),
+    };
   }
   return { plan, report, emptyIsNull };
 }
@@ -225,7 +292,10 @@ function positiveInteger(option: string, value: string): number {
 }
 
 /** `dms verify <MAPREF>`: the report, and exit code 1 when any range differs. */
-export function verifyCommand(mapref: string, opts: { ranges: string; checksum?: boolean; show: string; output?: string; json?: boolean }): Promise<void> {
+export function verifyCommand(
+  mapref: string,
+  opts: { ranges: string; checksum?: boolean; show: string; output?: string; json?: boolean },
+): Promise<void> {
   const format = formatOf(opts);
   return withMetadata(async (metadata) => {
     const ranges = positiveInteger('--ranges', opts.ranges);
@@ -233,26 +303,53 @@ export function verifyCommand(mapref: string, opts: { ranges: string; checksum?:
     const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
     try {
       const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : undefined;
-      const { plan, report, emptyIsNull } = await verifyMapping(metadata, databases, mapref, { ranges, checksum: !!opts.checksum, show }, progress);
+      const { plan, report, emptyIsNull } = await verifyMapping(
+        metadata,
+        databases,
+        mapref,
+        { ranges, checksum: !!opts.checksum, show },
+        progress,
+      );
       if (progress) process.stderr.write('\r\x1b[K');
       const [latest] = await metadata.latestRuns(mapref, 1);
       const caveats = verifyCaveats(plan, latest?.status, emptyIsNull);
       const key = plan.strategy === 'NONE' ? [] : plan.keyed.key;
       if (report.differing.length > 0 && !keyOrderDiffers(report)) process.exitCode = 1;
       if (format !== 'text') {
-        const rows = report.ranges.map((r) => ({ range: r.index === 0 ? 'NULL' : r.index, ...('nullKeys' in r.range ? {} : { after: r.range.after, upTo: r.range.upTo }), source: r.source.rows, target: r.target.rows, equal: !differs(r.source, r.target) }));
-        const verdict = { mapref, key, checksum: !!opts.checksum, equal: report.differing.length === 0 || keyOrderDiffers(report), ...(keyOrderDiffers(report) ? { comparedWhole: 'the source and the target compare the key differently' } : {}), sourceRows: sum(report, 'source'), targetRows: sum(report, 'target'), caveats };
+        const rows = report.ranges.map((r) => ({
+          range: r.index === 0 ? 'NULL' : r.index,
+          ...('nullKeys' in r.range ? {} : { after: r.range.after, upTo: r.range.upTo }),
+          source: r.source.rows,
+          target: r.target.rows,
+          equal: !differs(r.source, r.target),
+        }));
+        const verdict = {
+          mapref,
+          key,
+          checksum: !!opts.checksum,
+          equal: report.differing.length === 0 || keyOrderDiffers(report),
+          ...(keyOrderDiffers(report)
+            ? { comparedWhole: 'the source and the target compare the key differently' }
+            : {}),
+          sourceRows: sum(report, 'source'),
+          targetRows: sum(report, 'target'),
+          caveats,
+        };
         if (format === 'json') console.log(JSON.stringify({ ...verdict, ranges: rows }, null, 2));
         else for (const row of rows) console.log(JSON.stringify(row));
         return;
       }
       for (const caveat of caveats) console.log(`note: ${caveat}`);
       const what = opts.checksum ? 'row counts and a digest of every mapped column' : 'row counts';
-      console.log(`Mapping ${mapref}: compared ${what}${key.length ? ` by key (${key.join(', ')})` : ''}, source ${plan.spec.srcconid} with target ${plan.spec.trgconid} "${plan.schema}"."${plan.table}"`);
+      console.log(
+        `Mapping ${mapref}: compared ${what}${key.length ? ` by key (${key.join(', ')})` : ''}, source ${plan.spec.srcconid} with target ${plan.spec.trgconid} "${plan.schema}"."${plan.table}"`,
+      );
       for (const line of formatReport(report, key, show)) console.log(line);
     } catch (err) {
       if (err instanceof ConfigError || err instanceof UnreachableError) throw err;
-      throw new EnvError(`Mapping ${mapref}: could not be verified: ${messageWithFix(err as Error, 'run dms verify again')}`);
+      throw new EnvError(
+        `Mapping ${mapref}: could not be verified: ${messageWithFix(err as Error, 'run dms verify again')}`,
+      );
     } finally {
       await databases.close();
     }

@@ -47,12 +47,15 @@ export function withDevStack(env: NodeJS.ProcessEnv = process.env): NodeJS.Proce
   if (env.DMS_METADATA_URL !== undefined) return env;
   const dev = runningDevStack(env);
   if (!dev) {
-    throw new EnvError('DMS_METADATA_URL is not set, and no dev stack runs here. Fix: start one with `npm run dev` (or `npx dms dev`) in another terminal, or set DMS_METADATA_URL to your metadata database (postgres://user@host:5432/db)');
+    throw new EnvError(
+      'DMS_METADATA_URL is not set, and no dev stack runs here. Fix: start one with `npm run dev` (or `npx dms dev`) in another terminal, or set DMS_METADATA_URL to your metadata database (postgres://user@host:5432/db)',
+    );
   }
   // The tour's connections name the stack's password: commands and workers that open them read it there.
   env[TOUR_PASSWORD_ENV] ??= dev.metadataPassword;
   // The stack's Temporal, unless the environment (or a config profile) names another.
-  if (env.TEMPORAL_ADDRESS === undefined && env.TEMPORAL_PROFILE === undefined) env.TEMPORAL_ADDRESS = dev.temporalAddress;
+  if (env.TEMPORAL_ADDRESS === undefined && env.TEMPORAL_PROFILE === undefined)
+    env.TEMPORAL_ADDRESS = dev.temporalAddress;
   env.DMS_METADATA_URL = dev.metadataUrl;
   env.DMS_METADATA_PASSWORD = dev.metadataPassword;
   return env;

@@ -12,7 +12,9 @@ const positiveInt = (name: string, fallback: number) =>
 
 const postgresUrl = (name: string) =>
   z
-    .string({ error: `${name} is not set: point it at the metadata database, e.g. postgres://postgres@127.0.0.1:5432/dms` })
+    .string({
+      error: `${name} is not set: point it at the metadata database, e.g. postgres://postgres@127.0.0.1:5432/dms`,
+    })
     .min(1, `${name} is empty: point it at the metadata database, e.g. postgres://postgres@127.0.0.1:5432/dms`)
     .refine((v) => v === '' || /^postgres(ql)?:\/\//.test(v), `${name} must be a postgres:// URL`);
 
@@ -25,7 +27,10 @@ const temporalEnv = {
 const metadataEnv = {
   DMS_METADATA_URL: postgresUrl('DMS_METADATA_URL'),
   /** The metadata database's password, kept out of DMS_METADATA_URL. */
-  DMS_METADATA_PASSWORD: z.string().min(1, 'DMS_METADATA_PASSWORD is empty: unset it, or set it to the password of the user in DMS_METADATA_URL').optional(),
+  DMS_METADATA_PASSWORD: z
+    .string()
+    .min(1, 'DMS_METADATA_PASSWORD is empty: unset it, or set it to the password of the user in DMS_METADATA_URL')
+    .optional(),
 };
 
 /** One password for the metadata database: in the URL or in DMS_METADATA_PASSWORD, not both. */
@@ -41,7 +46,8 @@ function onePassword(env: { DMS_METADATA_URL: string; DMS_METADATA_PASSWORD?: st
     ctx.addIssue({
       code: 'custom',
       path: ['DMS_METADATA_PASSWORD'],
-      message: 'DMS_METADATA_PASSWORD is set and DMS_METADATA_URL carries a password too: remove the password from DMS_METADATA_URL',
+      message:
+        'DMS_METADATA_PASSWORD is set and DMS_METADATA_URL carries a password too: remove the password from DMS_METADATA_URL',
     });
   }
 }
@@ -88,7 +94,10 @@ export const WorkerEnv = z
     /** host:port where the worker serves Prometheus metrics at /metrics; off when unset. */
     DMS_METRICS_ADDRESS: z
       .string()
-      .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'DMS_METRICS_ADDRESS must be host:port, e.g. 127.0.0.1:9464 (or 0.0.0.0:9464 to be scraped from other machines)')
+      .regex(
+        /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
+        'DMS_METRICS_ADDRESS must be host:port, e.g. 127.0.0.1:9464 (or 0.0.0.0:9464 to be scraped from other machines)',
+      )
       .optional(),
     /** text: readable lines (the default); json: one JSON object per line, for a log collector. */
     DMS_LOG_FORMAT: z.enum(['text', 'json'], { error: "DMS_LOG_FORMAT must be 'text' or 'json'" }).default('text'),
@@ -136,14 +145,17 @@ const OWN_PREFIXES = ['DMS_TEST_', 'DMS_BENCH_'];
 export function unknownVariableWarnings(env: NodeJS.ProcessEnv = process.env): string[] {
   const warnings: string[] = [];
   for (const name of Object.keys(env).sort()) {
-    if (!name.startsWith('DMS_') || KNOWN_VARIABLES.includes(name) || OWN_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (!name.startsWith('DMS_') || KNOWN_VARIABLES.includes(name) || OWN_PREFIXES.some((p) => name.startsWith(p)))
+      continue;
     // A typo is a few edits away; DMS_SALES_PASSWORD is not a misspelt DMS_DEMO_PASSWORD.
     const [nearest] = KNOWN_VARIABLES.map((k) => ({ k, d: distance(name, k) }))
       .filter(({ d }) => d <= 3)
       .sort((a, b) => a.d - b.d)
       .map(({ k }) => k);
     if (nearest === undefined && name.endsWith('_PASSWORD')) continue;
-    warnings.push(`${name} is set, but dms-etl reads no such variable${nearest ? `; did you mean ${nearest}?` : ` (it reads ${KNOWN_VARIABLES.join(', ')})`}`);
+    warnings.push(
+      `${name} is set, but dms-etl reads no such variable${nearest ? `; did you mean ${nearest}?` : ` (it reads ${KNOWN_VARIABLES.join(', ')})`}`,
+    );
   }
   return warnings;
 }

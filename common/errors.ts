@@ -61,7 +61,9 @@ export class KeyCollisionError extends Error {
     readonly incoming: string[],
     readonly existing: string[],
   ) {
-    super(`the key (${key.join(', ')}) ${JSON.stringify(incoming)} of a source row matches the target row with key ${JSON.stringify(existing)}`);
+    super(
+      `the key (${key.join(', ')}) ${JSON.stringify(incoming)} of a source row matches the target row with key ${JSON.stringify(existing)}`,
+    );
     this.name = 'KeyCollisionError';
   }
 }
@@ -128,7 +130,13 @@ export class EnvError extends Error {
 }
 
 /** Failure type names that are never retried. */
-export const NON_RETRYABLE_TYPES = ['ConfigError', 'MappingBusyError', 'OwnershipLostError', 'DataError', 'CheckpointProofError'];
+export const NON_RETRYABLE_TYPES = [
+  'ConfigError',
+  'MappingBusyError',
+  'OwnershipLostError',
+  'DataError',
+  'CheckpointProofError',
+];
 
 /**
  * The innermost message of an error and its causes: a failed workflow wraps the failed

@@ -1,6 +1,9 @@
 /** Thrown when a name from metadata is not a plain or double-quoted SQL identifier. */
 export class IdentifierError extends Error {
-  constructor(readonly raw: string, reason: string) {
+  constructor(
+    readonly raw: string,
+    reason: string,
+  ) {
     super(reason);
     this.name = 'IdentifierError';
   }

@@ -6,7 +6,13 @@
 export type LogFields = Record<string, string | number>;
 
 export function logFieldsOf(input: unknown): LogFields {
-  const i = (input ?? {}) as { mapref?: unknown; prcid?: unknown; partition?: { k?: unknown }; range?: { k?: unknown }; expected?: { batches?: unknown } };
+  const i = (input ?? {}) as {
+    mapref?: unknown;
+    prcid?: unknown;
+    partition?: { k?: unknown };
+    range?: { k?: unknown };
+    expected?: { batches?: unknown };
+  };
   const fields: LogFields = {};
   if (typeof i.mapref === 'string') fields.mapref = i.mapref;
   if (typeof i.prcid === 'number') fields.run = i.prcid;

@@ -29,10 +29,22 @@ const FIELDS = {
   bulklmt: ['a batch size from 1 to 1000000', 'set BULKLMT to the number of rows per batch, e.g. 10000'],
   chkpntstrategy: [STRATEGIES.join(', '), `set CHKPNTSTRATEGY to one of ${STRATEGIES.join(', ')}`],
   chkpntenabled: ["'Y' or 'N'", "set CHKPNTENABLED to 'Y' or 'N'"],
-  chkpntnulls: ["'FAIL' or 'FIRST'", "set CHKPNTNULLS to 'FAIL' (refuse NULL keys) or 'FIRST' (load them before the keyed batches)"],
-  partitions: [`a number of key ranges from 1 to ${MAX_PARTITIONS}`, 'set PARTITIONS to the number of key ranges to load at once, or 1'],
-  rejectlmt: ['a whole number of rows from 0', 'set REJECTLMT to the most rows a run may reject into DMS_REJECT, or 0 to fail the run on the first bad row'],
-  batchbytes: [`a number of bytes from ${MIN_BATCH_BYTES} to ${MAX_BATCH_BYTES}, or empty`, "set BATCHBYTES to the most bytes of row text one batch may carry (e.g. 16777216 for 16 MiB), or clear it to use the worker's DMS_BATCH_BYTES"],
+  chkpntnulls: [
+    "'FAIL' or 'FIRST'",
+    "set CHKPNTNULLS to 'FAIL' (refuse NULL keys) or 'FIRST' (load them before the keyed batches)",
+  ],
+  partitions: [
+    `a number of key ranges from 1 to ${MAX_PARTITIONS}`,
+    'set PARTITIONS to the number of key ranges to load at once, or 1',
+  ],
+  rejectlmt: [
+    'a whole number of rows from 0',
+    'set REJECTLMT to the most rows a run may reject into DMS_REJECT, or 0 to fail the run on the first bad row',
+  ],
+  batchbytes: [
+    `a number of bytes from ${MIN_BATCH_BYTES} to ${MAX_BATCH_BYTES}, or empty`,
+    "set BATCHBYTES to the most bytes of row text one batch may carry (e.g. 16777216 for 16 MiB), or clear it to use the worker's DMS_BATCH_BYTES",
+  ],
 } as const;
 
 const required = (field: keyof typeof FIELDS) =>
@@ -47,7 +59,10 @@ export const MappingSchema = z
     trgschm: required('trgschm'),
     trgtbnm: required('trgtbnm'),
     trgkeycols: z.preprocess(emptyToNull, z.string().nullable()),
-    loadmode: z.preprocess(upper, z.enum(LOAD_MODES, { error: (i) => `is '${i.input}'; it must be ${FIELDS.loadmode[0]}` })),
+    loadmode: z.preprocess(
+      upper,
+      z.enum(LOAD_MODES, { error: (i) => `is '${i.input}'; it must be ${FIELDS.loadmode[0]}` }),
+    ),
     bulklmt: z.coerce
       .number({ error: `must be ${FIELDS.bulklmt[0]}` })
       .int(`must be ${FIELDS.bulklmt[0]}`)
@@ -58,12 +73,18 @@ export const MappingSchema = z
       z.enum(STRATEGIES, { error: (i) => `is '${i.input}'; it must be ${FIELDS.chkpntstrategy[0]}` }),
     ),
     chkpntcolumn: z.preprocess(emptyToNull, z.string().nullable()),
-    chkpntenabled: z.preprocess(upper, z.enum(['Y', 'N'], { error: (i) => `is '${i.input}'; it must be ${FIELDS.chkpntenabled[0]}` })),
+    chkpntenabled: z.preprocess(
+      upper,
+      z.enum(['Y', 'N'], { error: (i) => `is '${i.input}'; it must be ${FIELDS.chkpntenabled[0]}` }),
+    ),
     chkpntlookback: z.preprocess(
       emptyToNull,
       z
         .string()
-        .regex(/^\d+ ?(second|minute|hour|day|week)s?( \d+ ?(second|minute|hour|day|week)s?)*$/i, "is not a window such as '15 minutes' or '1 day 2 hours'")
+        .regex(
+          /^\d+ ?(second|minute|hour|day|week)s?( \d+ ?(second|minute|hour|day|week)s?)*$/i,
+          "is not a window such as '15 minutes' or '1 day 2 hours'",
+        )
         .nullable(),
     ),
     chkpntnulls: z.preprocess(
@@ -80,7 +101,10 @@ export const MappingSchema = z
     ),
     rejectlmt: z.preprocess(
       (v) => (v === undefined || v === null || v === '' ? 0 : v),
-      z.coerce.number({ error: `must be ${FIELDS.rejectlmt[0]}` }).int(`must be ${FIELDS.rejectlmt[0]}`).min(0, `must be ${FIELDS.rejectlmt[0]}`),
+      z.coerce
+        .number({ error: `must be ${FIELDS.rejectlmt[0]}` })
+        .int(`must be ${FIELDS.rejectlmt[0]}`)
+        .min(0, `must be ${FIELDS.rejectlmt[0]}`),
     ),
     batchbytes: z.preprocess(
       (v) => (v === undefined || v === null || (typeof v === 'string' && v.trim() === '') ? null : v),
@@ -97,13 +121,20 @@ export const MappingSchema = z
       ctx.addIssue({ code: 'custom', path: ['chkpntcolumn'], message: "is empty but CHKPNTSTRATEGY is 'KEY'" });
     }
     if (m.partitions > 1 && m.chkpntstrategy !== 'KEY' && m.chkpntstrategy !== 'AUTO') {
-      ctx.addIssue({ code: 'custom', path: ['partitions'], message: `is ${m.partitions}, but CHKPNTSTRATEGY is '${m.chkpntstrategy}': only a KEY load splits into key ranges` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partitions'],
+        message: `is ${m.partitions}, but CHKPNTSTRATEGY is '${m.chkpntstrategy}': only a KEY load splits into key ranges`,
+      });
     }
     if (m.chkpntlookback && m.loadmode !== 'INCREMENTAL') {
       ctx.addIssue({ code: 'custom', path: ['chkpntlookback'], message: "is set but LOADMODE is not 'INCREMENTAL'" });
     }
     if ((m.loadmode === 'UPSERT' || m.chkpntlookback) && !m.trgkeycols) {
-      const why = m.loadmode === 'UPSERT' ? "LOADMODE is 'UPSERT'" : 'CHKPNTLOOKBACK re-reads rows, which must be merged on a key';
+      const why =
+        m.loadmode === 'UPSERT'
+          ? "LOADMODE is 'UPSERT'"
+          : 'CHKPNTLOOKBACK re-reads rows, which must be merged on a key';
       ctx.addIssue({ code: 'custom', path: ['trgkeycols'], message: `is empty but ${why}` });
     }
     // Names are resolved per database at run time; their syntax is checked here already,
@@ -135,7 +166,8 @@ const SECONDS: Record<string, number> = { second: 1, minute: 60, hour: 3600, day
 /** A CHKPNTLOOKBACK window ('15 minutes', '1 day 2 hours', as validated above) in seconds. */
 export function lookbackSeconds(window: string): number {
   let total = 0;
-  for (const [, n, unit] of window.toLowerCase().matchAll(/(\d+) ?(second|minute|hour|day|week)s?/g)) total += Number(n) * SECONDS[unit];
+  for (const [, n, unit] of window.toLowerCase().matchAll(/(\d+) ?(second|minute|hour|day|week)s?/g))
+    total += Number(n) * SECONDS[unit];
   return total;
 }
 

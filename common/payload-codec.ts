@@ -43,11 +43,15 @@ export function parsePayloadKeys(value: string): PayloadKey[] {
     const at = entry.indexOf(':');
     const id = at > 0 ? entry.slice(0, at) : '';
     const where = `${PAYLOAD_KEYS_VARIABLE} entry ${i + 1}${id ? ` (${id})` : ''}`;
-    if (!id || !/^[A-Za-z0-9._-]+$/.test(id)) throw new EnvError(`${where} has no key id before its ':' (ids are letters, digits, '.', '_' or '-'). Fix: ${FIX}`);
+    if (!id || !/^[A-Za-z0-9._-]+$/.test(id))
+      throw new EnvError(
+        `${where} has no key id before its ':' (ids are letters, digits, '.', '_' or '-'). Fix: ${FIX}`,
+      );
     const encoded = entry.slice(at + 1);
     const key = /^[A-Za-z0-9+/]+={0,2}$/.test(encoded) ? Buffer.from(encoded, 'base64') : Buffer.alloc(0);
     if (key.length !== 32) throw new EnvError(`${where} is not 32 bytes in base64 (AES-256 needs 32). Fix: ${FIX}`);
-    if (keys.some((k) => k.id === id)) throw new EnvError(`${where} repeats the key id ${id}. Fix: give every key its own id`);
+    if (keys.some((k) => k.id === id))
+      throw new EnvError(`${where} repeats the key id ${id}. Fix: give every key its own id`);
     keys.push({ id, key });
   }
   return keys;
@@ -77,7 +81,10 @@ export class AesGcmCodec implements PayloadCodec {
       cipher.setAAD(text.encode(id));
       const plain = temporal.api.common.v1.Payload.encode(payload).finish();
       const sealed = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { encoding: text.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: text.encode(id) }, data: sealed };
+      return {
+        metadata: { encoding: text.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: text.encode(id) },
+        data: sealed,
+      };
     });
   }
 
@@ -94,7 +101,8 @@ export class AesGcmCodec implements PayloadCodec {
         );
       }
       const data = Buffer.from(payload.data ?? new Uint8Array());
-      if (data.length < NONCE_BYTES + TAG_BYTES) throw new Error(`A payload encrypted with key ${id} is too short to be one of dms-etl's`);
+      if (data.length < NONCE_BYTES + TAG_BYTES)
+        throw new Error(`A payload encrypted with key ${id} is too short to be one of dms-etl's`);
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, NONCE_BYTES));
       decipher.setAAD(text.encode(id));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
@@ -102,7 +110,9 @@ export class AesGcmCodec implements PayloadCodec {
       try {
         plain = Buffer.concat([decipher.update(data.subarray(NONCE_BYTES, data.length - TAG_BYTES)), decipher.final()]);
       } catch {
-        throw new Error(`A payload encrypted with key ${id} does not open with the key of that id in ${PAYLOAD_KEYS_VARIABLE}: the key was changed, or the payload altered. Fix: list the key it was sealed with`);
+        throw new Error(
+          `A payload encrypted with key ${id} does not open with the key of that id in ${PAYLOAD_KEYS_VARIABLE}: the key was changed, or the payload altered. Fix: list the key it was sealed with`,
+        );
       }
       return temporal.api.common.v1.Payload.decode(plain) as Payload;
     });

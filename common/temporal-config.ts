@@ -44,7 +44,12 @@ export function temporalTarget(env: NodeJS.ProcessEnv = process.env): TemporalTa
   return {
     address,
     namespace: loaded.namespace ?? 'default',
-    options: { address, ...(tls !== undefined ? { tls } : {}), ...(apiKey !== undefined ? { apiKey } : {}), ...(metadata ? { metadata } : {}) },
+    options: {
+      address,
+      ...(tls !== undefined ? { tls } : {}),
+      ...(apiKey !== undefined ? { apiKey } : {}),
+      ...(metadata ? { metadata } : {}),
+    },
     describe: `${address}${how.length > 0 ? ` (${how.join(', ')})` : ''}`,
   };
 }
@@ -66,8 +71,15 @@ export async function tlsDiagnosis(target: TemporalTarget, timeoutMs = 3000): Pr
       ALPNProtocols: ['h2'],
       servername: settings.serverNameOverride ?? (net.isIP(host) ? undefined : host),
       ...(settings.serverRootCACertificate ? { ca: Buffer.from(settings.serverRootCACertificate) } : {}),
-      ...(settings.clientCertPair ? { cert: Buffer.from(settings.clientCertPair.crt), key: Buffer.from(settings.clientCertPair.key) } : {}),
-      ...(settings.serverNameOverride && net.isIP(host) ? { checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(settings.serverNameOverride!, cert) } : {}),
+      ...(settings.clientCertPair
+        ? { cert: Buffer.from(settings.clientCertPair.crt), key: Buffer.from(settings.clientCertPair.key) }
+        : {}),
+      ...(settings.serverNameOverride && net.isIP(host)
+        ? {
+            checkServerIdentity: (_host: string, cert: tls.PeerCertificate) =>
+              tls.checkServerIdentity(settings.serverNameOverride!, cert),
+          }
+        : {}),
     });
     const done = (result: string | null) => {
       socket.destroy();
@@ -77,7 +89,9 @@ export async function tlsDiagnosis(target: TemporalTarget, timeoutMs = 3000): Pr
     socket.once('secureConnect', () => done(null));
     // Refused or unknown: nothing to do with TLS, said as it is; anything else failed the handshake.
     const unreachable = ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'];
-    socket.once('error', (err: NodeJS.ErrnoException) => done(unreachable.includes(err.code ?? '') ? err.message : `the TLS handshake fails: ${err.message}`));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done(unreachable.includes(err.code ?? '') ? err.message : `the TLS handshake fails: ${err.message}`),
+    );
   });
 }
 
@@ -108,7 +122,11 @@ export async function temporalConnectError(target: TemporalTarget, err: unknown)
 
 /** The gRPC refusal (UNAUTHENTICATED, PERMISSION_DENIED) in an error or its causes, in one line. */
 function refusedBy(err: unknown): string | null {
-  for (let e = err as { code?: unknown; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; message?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     const line = (e.message ?? '').split('\n')[0];
     if (e.code === 16 || e.code === 7 || /\b(UNAUTHENTICATED|PERMISSION_DENIED)\b/.test(line)) return line;
   }

@@ -21,5 +21,7 @@ export function unknownKeys(value: object, known: readonly string[]): UnknownKey
 
 /** "unknown key 'loadmod' (did you mean 'loadmode'?)", or with the known keys listed when none is close. */
 export function unknownKeyText(u: UnknownKey, known: readonly string[]): string {
-  return u.nearest !== undefined ? `unknown key '${u.key}' (did you mean '${u.nearest}'?)` : `unknown key '${u.key}' (known keys: ${known.join(', ')})`;
+  return u.nearest !== undefined
+    ? `unknown key '${u.key}' (did you mean '${u.nearest}'?)`
+    : `unknown key '${u.key}' (known keys: ${known.join(', ')})`;
 }

@@ -56,7 +56,12 @@ export class ChunkSizer {
  * buffer (its highWaterMark, in objects) shrinks as the objects seen grow, so that what waits
  * unread stays near one chunk's bytes, not `size` wide objects.
  */
-export async function* chunksOf<T, U>(stream: Readable, size: number, map: (item: T) => U, bytes?: { max: number; of(item: U): number }): AsyncGenerator<U[]> {
+export async function* chunksOf<T, U>(
+  stream: Readable,
+  size: number,
+  map: (item: T) => U,
+  bytes?: { max: number; of(item: U): number },
+): AsyncGenerator<U[]> {
   const sizer = bytes ? new ChunkSizer(size, bytes.max) : null;
   /** The bytes of the chunk being filled. */
   let held = 0;

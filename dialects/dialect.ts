@@ -91,7 +91,8 @@ export function tlsProblemOf(err: unknown): TlsProblem | undefined {
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'hostname';
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return 'expired';
   // node-postgres (a message only) and mysql2, when the client asks for TLS and the server has none.
-  if (code === 'HANDSHAKE_NO_SSL_SUPPORT' || e?.message === 'The server does not support SSL connections') return 'no-tls';
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT' || e?.message === 'The server does not support SSL connections')
+    return 'no-tls';
   return undefined;
 }
 
@@ -139,7 +140,8 @@ export abstract class DialectError extends Error {
  * An engine-neutral family of types, for the check that a target column can take a source
  * column's values (activities/job-plan.ts): each dialect sorts its own types into these.
  */
-export type TypeFamily = 'number' | 'string' | 'datetime' | 'timespan' | 'boolean' | 'bits' | 'bytes' | 'json' | 'uuid' | 'network' | 'other';
+export type TypeFamily =
+  'number' | 'string' | 'datetime' | 'timespan' | 'boolean' | 'bits' | 'bytes' | 'json' | 'uuid' | 'network' | 'other';
 
 export interface ColumnInfo {
   /** The column's name as the database stores it (already folded). */
@@ -251,7 +253,12 @@ export interface SourceDatabase {
    * unique; null when the database would sort the rows for it rather than read an index, or
    * when a key column's text would not compare as the column sorts. Optional: without it, each batch asks for its upper key and reads its range.
    */
-  openKeyCursor?(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null, chunkRows: number): Promise<KeyCursor | null>;
+  openKeyCursor?(
+    q: KeyedQuery,
+    after: KeyValue | null,
+    upTo: KeyValue | null,
+    chunkRows: number,
+  ): Promise<KeyCursor | null>;
   /**
    * The greatest key whose first column lies at or before `from` minus `window` (an
    * interval such as '15 minutes'); null when none. Only for date/time first columns.
@@ -316,12 +323,25 @@ export interface TargetTransaction {
    * Bulk-loads streamed chunks into schema.table (columns by name); calls onChunk after
    * each chunk (for heartbeats); returns the number of rows loaded.
    */
-  load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number>;
+  load(
+    schema: string,
+    table: string,
+    columns: string[],
+    chunks: AsyncIterable<RowBatch>,
+    onChunk?: () => void,
+  ): Promise<number>;
   /**
    * Like load, but rows whose `key` matches a target row replace it (LOADMODE UPSERT);
    * returns the number of source rows taken.
    */
-  upsert(schema: string, table: string, columns: string[], key: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number>;
+  upsert(
+    schema: string,
+    table: string,
+    columns: string[],
+    key: string[],
+    chunks: AsyncIterable<RowBatch>,
+    onChunk?: () => void,
+  ): Promise<number>;
   /** Empties schema.table inside this transaction (LOADMODE TRUNCATE, on a fresh start only). */
   truncate(schema: string, table: string): Promise<void>;
   /** Runs one statement with bound values (the DMS_PRCLOG mirror, where it shares the database). */
@@ -382,7 +402,11 @@ export interface RangeMover {
    * moves the rows up to and including that key and returns their count, the key, and
    * whether rows remain after it; null when no row is left.
    */
-  moveNext?(tx: TargetTransaction, after: KeyValue | null, limit: number): Promise<{ rows: number; upTo: KeyValue; more: boolean } | null>;
+  moveNext?(
+    tx: TargetTransaction,
+    after: KeyValue | null,
+    limit: number,
+  ): Promise<{ rows: number; upTo: KeyValue; more: boolean } | null>;
 }
 
 /**
@@ -397,7 +421,12 @@ export interface OrderedRows {
    * the row that reaches it is the last, and `full` says so) into the table inside tx; calls
    * onChunk as data flows; returns how many moved and the values of the last one (null when none).
    */
-  moveInto(tx: TargetTransaction, rows: number, onChunk?: () => void, maxBytes?: number): Promise<{ rows: number; last: RowValue[] | null; full?: boolean }>;
+  moveInto(
+    tx: TargetTransaction,
+    rows: number,
+    onChunk?: () => void,
+    maxBytes?: number,
+  ): Promise<{ rows: number; last: RowValue[] | null; full?: boolean }>;
   close(): Promise<void>;
 }
 
@@ -437,18 +466,35 @@ export interface TargetDatabase {
    * []), checked before any row moves; absent where the dialect cannot tell, so that a
    * missing one shows only as the database's own error when it is used.
    */
-  missingPrivileges?(schema: string, table: string, needs: TargetNeeds): Promise<{ user: string; missing: MissingPrivilege[] }>;
+  missingPrivileges?(
+    schema: string,
+    table: string,
+    needs: TargetNeeds,
+  ): Promise<{ user: string; missing: MissingPrivilege[] }>;
   /**
    * A mover of ROWCOUNT's ordered rows of `q` from `source` into schema.table (columns by
    * name), or null when this dialect has no faster path than decoded rows for that source.
    */
-  orderedMover?(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<OrderedMover | null>;
+  orderedMover?(
+    source: SourceDatabase,
+    q: KeyedQuery,
+    schema: string,
+    table: string,
+    columns: string[],
+  ): Promise<OrderedMover | null>;
   /**
    * A mover of key ranges of `q` from `source` into schema.table (columns by name; merged on
    * upsertKey when given), or null when this dialect has no faster path than decoded rows
    * for that source.
    */
-  rangeMover?(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[], upsertKey?: string[] | null): Promise<RangeMover | null>;
+  rangeMover?(
+    source: SourceDatabase,
+    q: KeyedQuery,
+    schema: string,
+    table: string,
+    columns: string[],
+    upsertKey?: string[] | null,
+  ): Promise<RangeMover | null>;
   /**
    * When `source` is this very database: the tables SRCQUERY reads (views followed), so a
    * mapping that would read its own target is refused; undefined when it is another database.

@@ -9,7 +9,9 @@
  * order, are expandValues(bound).
  */
 export function expandedGreaterThan<P>(key: P[], column: (part: P) => string, bind: (part: P) => string): string {
-  const terms = key.map((part, i) => [...key.slice(0, i).map((p) => `${column(p)} = ${bind(p)}`), `${column(part)} > ${bind(part)}`].join(' AND '));
+  const terms = key.map((part, i) =>
+    [...key.slice(0, i).map((p) => `${column(p)} = ${bind(p)}`), `${column(part)} > ${bind(part)}`].join(' AND '),
+  );
   return `(${terms.map((t) => `(${t})`).join(' OR ')})`;
 }
 

@@ -20,7 +20,15 @@ export function dialectFor(dbtyp: string): Dialect | undefined {
 }
 
 /** Node's codes for a connection lost or refused, from any driver's socket: retried. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
 
 /**
  * A database error in the neutral shape (ErrorReading), or undefined for an error no database
@@ -31,7 +39,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 export function readDatabaseError(err: unknown): ErrorReading | undefined {
   if (err instanceof DialectError) return dialectFor(err.dbtyp)?.readError(err);
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return { kind: 'transient', code, message: (err as Error).message ?? String(err) };
+  if (typeof code === 'string' && NETWORK_CODES.has(code))
+    return { kind: 'transient', code, message: (err as Error).message ?? String(err) };
   for (const dialect of DIALECTS) {
     const reading = dialect.readError(err);
     if (reading) return reading;
@@ -71,6 +80,8 @@ export function messageWithFix(err: unknown, rerun: string): string {
   const message = redactedMessage(err);
   if (readDatabaseError(err)?.kind !== 'privilege') return message;
   const grant = grantFor(err, 'the user of the connection that ran it');
-  const fix = grant ? `a DBA runs ${grant}` : 'a DBA grants the user of the connection that ran it what dms-etl needs on the object the message names';
+  const fix = grant
+    ? `a DBA runs ${grant}`
+    : 'a DBA grants the user of the connection that ran it what dms-etl needs on the object the message names';
   return `${message}. Fix: ${fix}, then ${rerun}`;
 }

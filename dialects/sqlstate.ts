@@ -50,7 +50,10 @@ export interface SqlStateExtras {
  * classes quote only names. A message the dialect withholds is replaced. The driver's `detail`
  * (which can hold a whole row) is never used.
  */
-export function sqlStateReading(err: { code: string; message?: string; column?: string }, extras: SqlStateExtras = {}): ErrorReading {
+export function sqlStateReading(
+  err: { code: string; message?: string; column?: string },
+  extras: SqlStateExtras = {},
+): ErrorReading {
   const { code } = err;
   const kind = kindOfSqlState(code);
   let message = extras.withheld ?? err.message ?? String(err);

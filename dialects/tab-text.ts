@@ -25,7 +25,7 @@ export const WIDE_PIECE = 2 ** 20;
 
 /** `text` in slices of at most WIDE_PIECE characters (a slice of a string is not a copy), none ending inside a surrogate pair. */
 function* slices(text: string): Generator<string> {
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = Math.min(start + WIDE_PIECE, text.length);
     const last = text.charCodeAt(end - 1);
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
@@ -55,7 +55,8 @@ const HEX_SLICE = 32_768;
 
 /** Bytes in their hex form, a slice at a time: the whole text is never made. */
 function* hexPieces(bytes: Buffer): Generator<string> {
-  for (let at = 0; at < bytes.length; at += HEX_SLICE) yield bytes.toString('hex', at, Math.min(bytes.length, at + HEX_SLICE));
+  for (let at = 0; at < bytes.length; at += HEX_SLICE)
+    yield bytes.toString('hex', at, Math.min(bytes.length, at + HEX_SLICE));
 }
 
 /** The most bytes escaped at once: a raw value goes into a load stream a slice at a time. */
@@ -64,7 +65,14 @@ const RAW_SLICE = 32_768;
 const BACKSLASH = 0x5c;
 /** By byte: the byte a backslash before it stands for (NUL, tab, newline, carriage return, backslash), else 0. */
 const RAW_ESCAPES = new Uint8Array(256);
-for (const [byte, escape] of [[0x00, 0x30], [0x09, 0x74], [0x0a, 0x6e], [0x0d, 0x72], [BACKSLASH, BACKSLASH]]) RAW_ESCAPES[byte] = escape;
+for (const [byte, escape] of [
+  [0x00, 0x30],
+  [0x09, 0x74],
+  [0x0a, 0x6e],
+  [0x0d, 0x72],
+  [BACKSLASH, BACKSLASH],
+])
+  RAW_ESCAPES[byte] = escape;
 
 /** `bytes` with each backslash, NUL, tab, newline and carriage return written as its escape. */
 export function escapeBytes(bytes: Uint8Array): Buffer {
@@ -125,7 +133,11 @@ export function encodeTabText(rows: Iterable<RowValue[]>, plain: boolean[] = [])
  * escaped (see escapeBytes), in Buffers of at most 64 KiB: half the size of the hex form, and
  * nothing for the database to decode.
  */
-export function encodeTabBytes(rows: Iterable<RowValue[]>, plain: boolean[], raw: RawBytes): Generator<string | Buffer> {
+export function encodeTabBytes(
+  rows: Iterable<RowValue[]>,
+  plain: boolean[],
+  raw: RawBytes,
+): Generator<string | Buffer> {
   return encodeRows(rows, plain, raw);
 }
 

@@ -7,7 +7,9 @@ import { ConnectionUrlError, isTransient, redactedMessage, tlsProblemOf } from '
 import { postgresTlsFix } from '../dialects/postgres/postgres-connection';
 import { Metadata } from './repository';
 
-export async function openMetadata(env: Pick<ClientEnv, 'DMS_METADATA_URL' | 'DMS_METADATA_PASSWORD'>): Promise<Metadata> {
+export async function openMetadata(
+  env: Pick<ClientEnv, 'DMS_METADATA_URL' | 'DMS_METADATA_PASSWORD'>,
+): Promise<Metadata> {
   let metadata: Metadata;
   try {
     metadata = Metadata.open(env.DMS_METADATA_URL, env.DMS_METADATA_PASSWORD);
@@ -31,12 +33,18 @@ export function metadataLoginError(url: string, err: unknown): EnvError {
   } catch {
     shown = '(a URL that does not parse)';
   }
-  if (err instanceof ConnectionUrlError) return new EnvError(`DMS_METADATA_URL=${shown} ${err.problem}. Fix: in DMS_METADATA_URL, ${err.fix}`);
+  if (err instanceof ConnectionUrlError)
+    return new EnvError(`DMS_METADATA_URL=${shown} ${err.problem}. Fix: in DMS_METADATA_URL, ${err.fix}`);
   const detail = redactedMessage(err as Error);
   const tls = tlsProblemOf(err);
-  if (tls) return new EnvError(`Cannot open a TLS session with the metadata database at DMS_METADATA_URL=${shown}: ${detail}. Fix: in DMS_METADATA_URL, ${postgresTlsFix(tls)}`);
+  if (tls)
+    return new EnvError(
+      `Cannot open a TLS session with the metadata database at DMS_METADATA_URL=${shown}: ${detail}. Fix: in DMS_METADATA_URL, ${postgresTlsFix(tls)}`,
+    );
   if (isTransient(err)) {
-    return new EnvError(`Cannot reach the metadata database at DMS_METADATA_URL=${shown}: ${detail}. Fix: start it, or point DMS_METADATA_URL at it`);
+    return new EnvError(
+      `Cannot reach the metadata database at DMS_METADATA_URL=${shown}: ${detail}. Fix: start it, or point DMS_METADATA_URL at it`,
+    );
   }
   return new EnvError(
     `Cannot log in to the metadata database at DMS_METADATA_URL=${shown}: ${detail}. ` +

@@ -6,7 +6,16 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from '../migrations/schema';
-import { dmsDbcondtls, dmsJob, dmsMapr, dmsPrclog, dmsPrcpart, type JobRow, type PartitionRow, type RunRow } from '../migrations/schema';
+import {
+  dmsDbcondtls,
+  dmsJob,
+  dmsMapr,
+  dmsPrclog,
+  dmsPrcpart,
+  type JobRow,
+  type PartitionRow,
+  type RunRow,
+} from '../migrations/schema';
 import { partitionWorkflowId } from '../checkpoint/partition';
 import { didYouMean } from '../common/close-names';
 import { ConfigError, MappingBusyError } from '../common/errors';
@@ -80,10 +89,20 @@ export class Metadata {
    * The connection for a CONID, with its password read from the variable PWDENV names
    * (pass env = null to check only that the connection exists).
    */
-  async connection(mapref: string, field: 'SRCCONID' | 'TRGCONID', conid: string, env: NodeJS.ProcessEnv | null = process.env): Promise<ConnectionSpec> {
+  async connection(
+    mapref: string,
+    field: 'SRCCONID' | 'TRGCONID',
+    conid: string,
+    env: NodeJS.ProcessEnv | null = process.env,
+  ): Promise<ConnectionSpec> {
     const [row] = await this.db.select().from(dmsDbcondtls).where(eq(dmsDbcondtls.conid, conid));
     if (!row) {
-      throw new ConfigError(mapref, field, `is '${conid}', which is not in DMS_DBCONDTLS`, `add the connection (INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('${conid}', 'POSTGRES', 'postgres://user@host:5432/db', 'ENV_VAR_WITH_PASSWORD')) or point ${field} at an existing CONID`);
+      throw new ConfigError(
+        mapref,
+        field,
+        `is '${conid}', which is not in DMS_DBCONDTLS`,
+        `add the connection (INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('${conid}', 'POSTGRES', 'postgres://user@host:5432/db', 'ENV_VAR_WITH_PASSWORD')) or point ${field} at an existing CONID`,
+      );
     }
     return connectionSpecOf(mapref, field, row, env);
   }
@@ -92,7 +111,12 @@ export class Metadata {
     const [row] = await this.db.select().from(dmsMapr).where(eq(dmsMapr.mapref, mapref));
     if (!row) {
       const known = (await this.db.select({ mapref: dmsMapr.mapref }).from(dmsMapr)).map((r) => r.mapref);
-      throw new ConfigError(mapref, 'MAPREF', 'is not in DMS_MAPR', `${didYouMean(mapref, known)}\`dms mapping list\` lists the mappings (names are case-sensitive); add one with \`dms mapping apply <file.yaml>\``);
+      throw new ConfigError(
+        mapref,
+        'MAPREF',
+        'is not in DMS_MAPR',
+        `${didYouMean(mapref, known)}\`dms mapping list\` lists the mappings (names are case-sensitive); add one with \`dms mapping apply <file.yaml>\``,
+      );
     }
     return parseMapping(row);
   }
@@ -103,15 +127,24 @@ export class Metadata {
   }
 
   /** Upserts connections and mappings (`dms mapping apply`) in one transaction: all or nothing. */
-  async applyCatalog(connections: { conid: string; dbtyp: string; conurl: string; pwdenv?: string | null }[], mappings: MappingSpec[]): Promise<void> {
+  async applyCatalog(
+    connections: { conid: string; dbtyp: string; conurl: string; pwdenv?: string | null }[],
+    mappings: MappingSpec[],
+  ): Promise<void> {
     await this.transaction(async (tx) => {
       for (const c of connections) {
         const values = { dbtyp: c.dbtyp, conurl: c.conurl, pwdenv: c.pwdenv ?? null };
-        await tx.insert(dmsDbcondtls).values({ conid: c.conid, ...values }).onConflictDoUpdate({ target: dmsDbcondtls.conid, set: { ...values, recupdt: new Date() } });
+        await tx
+          .insert(dmsDbcondtls)
+          .values({ conid: c.conid, ...values })
+          .onConflictDoUpdate({ target: dmsDbcondtls.conid, set: { ...values, recupdt: new Date() } });
       }
       for (const m of mappings) {
         const values = Object.fromEntries(DEFINITION_FIELDS.map((f) => [f, m[f]]));
-        await tx.insert(dmsMapr).values({ mapref: m.mapref, ...values }).onConflictDoUpdate({ target: dmsMapr.mapref, set: { ...values, recupdt: new Date() } });
+        await tx
+          .insert(dmsMapr)
+          .values({ mapref: m.mapref, ...values })
+          .onConflictDoUpdate({ target: dmsMapr.mapref, set: { ...values, recupdt: new Date() } });
       }
     });
   }
@@ -169,65 +202,85 @@ export class Metadata {
     isWorkflowRunning: (workflowId: string, firstRunId: string | null) => Promise<boolean>,
   ): Promise<{ prcid: number; jobid: number; resumesRun: number | null; abandonedRun: number | null }> {
     return this.transaction(async (tx) => {
-    const { mapref } = input;
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${'dms-run:' + mapref}))`);
-    const job = await this.currentJob(mapref);
-    if (!job) {
-      throw new ConfigError(mapref, 'MAPREF', 'has no job in DMS_JOB', `run \`dms job sync ${mapref}\` to validate the mapping and create its job`);
-    }
-    const [active] = await tx
-      .select()
-      .from(dmsPrclog)
-      .where(and(eq(dmsPrclog.mapref, mapref), eq(dmsPrclog.status, RunStatus.running)));
-    if (active && active.wfid === input.workflowId && active.wfrunid === input.firstRunId) {
-      return { prcid: active.prcid, jobid: active.jobid ?? job.jobid, resumesRun: active.resumedfrom, abandonedRun: null };
-    }
-    let abandonedRun: number | null = null;
-    if (active) {
-      // One workflow id runs once at a time, so an active row of our own id is stale.
-      const otherRuns =
-        active.wfid !== null && active.wfid !== input.workflowId && (await isWorkflowRunning(active.wfid, active.wfrunid));
-      if (otherRuns) throw new MappingBusyError(mapref, active.prcid, active.wfid!);
-      await tx
-        .update(dmsPrclog)
-        .set({
-          status: RunStatus.failed,
-          enddt: new Date(),
-          recupdt: new Date(),
-          lasterr: `abandoned: workflow ${active.wfid ?? '?'} no longer runs; taken over by workflow ${input.workflowId}`,
+      const { mapref } = input;
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${'dms-run:' + mapref}))`);
+      const job = await this.currentJob(mapref);
+      if (!job) {
+        throw new ConfigError(
+          mapref,
+          'MAPREF',
+          'has no job in DMS_JOB',
+          `run \`dms job sync ${mapref}\` to validate the mapping and create its job`,
+        );
+      }
+      const [active] = await tx
+        .select()
+        .from(dmsPrclog)
+        .where(and(eq(dmsPrclog.mapref, mapref), eq(dmsPrclog.status, RunStatus.running)));
+      if (active && active.wfid === input.workflowId && active.wfrunid === input.firstRunId) {
+        return {
+          prcid: active.prcid,
+          jobid: active.jobid ?? job.jobid,
+          resumesRun: active.resumedfrom,
+          abandonedRun: null,
+        };
+      }
+      let abandonedRun: number | null = null;
+      if (active) {
+        // One workflow id runs once at a time, so an active row of our own id is stale.
+        const otherRuns =
+          active.wfid !== null &&
+          active.wfid !== input.workflowId &&
+          (await isWorkflowRunning(active.wfid, active.wfrunid));
+        if (otherRuns) throw new MappingBusyError(mapref, active.prcid, active.wfid!);
+        await tx
+          .update(dmsPrclog)
+          .set({
+            status: RunStatus.failed,
+            enddt: new Date(),
+            recupdt: new Date(),
+            lasterr: `abandoned: workflow ${active.wfid ?? '?'} no longer runs; taken over by workflow ${input.workflowId}`,
+          })
+          .where(eq(dmsPrclog.prcid, active.prcid));
+        abandonedRun = active.prcid;
+      }
+      const [latest] = await tx
+        .select()
+        .from(dmsPrclog)
+        .where(eq(dmsPrclog.mapref, mapref))
+        .orderBy(desc(dmsPrclog.prcid))
+        .limit(1);
+      const resume = !input.fromStart && latest !== undefined && latest.status !== RunStatus.completed;
+      // A new job version that changes only how bad rows are handled (REJECTLMT) or how many bytes
+      // a batch carries (BATCHBYTES) may resume.
+      const [then] =
+        resume && latest.jobid !== job.jobid && latest.jobid !== null
+          ? await tx.select().from(dmsJob).where(eq(dmsJob.jobid, latest.jobid))
+          : [];
+      if (resume && latest.jobid !== job.jobid && !(then && sameLoad(parseMapping(then), parseMapping(job)))) {
+        throw new ConfigError(
+          mapref,
+          'DMS_JOB',
+          `changed since run ${latest.prcid} stopped unfinished (job ${latest.jobid} then, job ${job.jobid} version ${job.version} now); resuming would mix two definitions`,
+          `restore the mapping and sync it again to resume, or load from the start with \`dms run ${mapref} --from-start\` (input {"mapref":"${mapref}","fromStart":true}) after emptying the target table`,
+        );
+      }
+      const [run] = await tx
+        .insert(dmsPrclog)
+        .values({
+          mapref,
+          jobid: job.jobid,
+          status: RunStatus.running,
+          sessionid: input.workflowId,
+          wfid: input.workflowId,
+          wfrunid: input.firstRunId,
+          resumedfrom: resume ? latest.prcid : null,
+          // The state resumed from, as the run it resumes left it (PARAM1 with its batch count).
+          param1: resume ? latest.param1 : null,
+          ...(resume ? { batchcnt: latest.batchcnt, srcrows: latest.srcrows, trgrows: latest.trgrows } : {}),
         })
-        .where(eq(dmsPrclog.prcid, active.prcid));
-      abandonedRun = active.prcid;
-    }
-    const [latest] = await tx.select().from(dmsPrclog).where(eq(dmsPrclog.mapref, mapref)).orderBy(desc(dmsPrclog.prcid)).limit(1);
-    const resume = !input.fromStart && latest !== undefined && latest.status !== RunStatus.completed;
-    // A new job version that changes only how bad rows are handled (REJECTLMT) or how many bytes
-    // a batch carries (BATCHBYTES) may resume.
-    const [then] = resume && latest.jobid !== job.jobid && latest.jobid !== null ? await tx.select().from(dmsJob).where(eq(dmsJob.jobid, latest.jobid)) : [];
-    if (resume && latest.jobid !== job.jobid && !(then && sameLoad(parseMapping(then), parseMapping(job)))) {
-      throw new ConfigError(
-        mapref,
-        'DMS_JOB',
-        `changed since run ${latest.prcid} stopped unfinished (job ${latest.jobid} then, job ${job.jobid} version ${job.version} now); resuming would mix two definitions`,
-        `restore the mapping and sync it again to resume, or load from the start with \`dms run ${mapref} --from-start\` (input {"mapref":"${mapref}","fromStart":true}) after emptying the target table`,
-      );
-    }
-    const [run] = await tx
-      .insert(dmsPrclog)
-      .values({
-        mapref,
-        jobid: job.jobid,
-        status: RunStatus.running,
-        sessionid: input.workflowId,
-        wfid: input.workflowId,
-        wfrunid: input.firstRunId,
-        resumedfrom: resume ? latest.prcid : null,
-        // The state resumed from, as the run it resumes left it (PARAM1 with its batch count).
-        param1: resume ? latest.param1 : null,
-        ...(resume ? { batchcnt: latest.batchcnt, srcrows: latest.srcrows, trgrows: latest.trgrows } : {}),
-      })
-      .returning();
-    return { prcid: run.prcid, jobid: job.jobid, resumesRun: run.resumedfrom, abandonedRun };
+        .returning();
+      return { prcid: run.prcid, jobid: job.jobid, resumesRun: run.resumedfrom, abandonedRun };
     });
   }
 
@@ -245,14 +298,21 @@ export class Metadata {
       .select({
         mapref: dmsPrclog.mapref,
         active: sql<number>`count(*) FILTER (WHERE ${dmsPrclog.status} = 'IP')`.mapWith(Number),
-        lastCompleted: sql<Date | null>`max(${dmsPrclog.enddt}) FILTER (WHERE ${dmsPrclog.status} = 'PC')`.mapWith((v: string | Date | null) => (v === null ? null : new Date(v))),
+        lastCompleted: sql<Date | null>`max(${dmsPrclog.enddt}) FILTER (WHERE ${dmsPrclog.status} = 'PC')`.mapWith(
+          (v: string | Date | null) => (v === null ? null : new Date(v)),
+        ),
       })
       .from(dmsPrclog)
       .groupBy(dmsPrclog.mapref);
   }
 
   async latestRuns(mapref: string, limit: number): Promise<RunRow[]> {
-    return this.db.select().from(dmsPrclog).where(eq(dmsPrclog.mapref, mapref)).orderBy(desc(dmsPrclog.prcid)).limit(limit);
+    return this.db
+      .select()
+      .from(dmsPrclog)
+      .where(eq(dmsPrclog.mapref, mapref))
+      .orderBy(desc(dmsPrclog.prcid))
+      .limit(limit);
   }
 
   private identityCache?: Promise<{ id: string; schema: string }>;
@@ -272,7 +332,10 @@ export class Metadata {
    * counters backwards): run here after the batch commits, or inside the batch's own
    * transaction where the target is this database.
    */
-  async mirrorStatement(prcid: number, state: { checkpoint: string | null; batches: number; rows: number }): Promise<{ sql: string; values: unknown[] }> {
+  async mirrorStatement(
+    prcid: number,
+    state: { checkpoint: string | null; batches: number; rows: number },
+  ): Promise<{ sql: string; values: unknown[] }> {
     const { schema } = await this.identity();
     return {
       sql: `UPDATE ${quotePostgresIdentifier(schema)}.dms_prclog
@@ -282,7 +345,10 @@ export class Metadata {
     };
   }
 
-  async mirrorCheckpoint(prcid: number, state: { checkpoint: string | null; batches: number; rows: number }): Promise<void> {
+  async mirrorCheckpoint(
+    prcid: number,
+    state: { checkpoint: string | null; batches: number; rows: number },
+  ): Promise<void> {
     const { sql: text, values } = await this.mirrorStatement(prcid, state);
     await this.mirrorPool().query(text, values);
   }
@@ -330,10 +396,24 @@ export class Metadata {
    * run loaded before its ranges, the NULL-key phase) and sums them into DMS_PRCLOG.
    * Idempotent: a retried pre-flight writes the same rows again.
    */
-  async recordRanges(prcid: number, own: BatchCounts, ranges: { k: number; after: string | null; upTo: string | null; state: BatchCounts; done: boolean }[]): Promise<void> {
+  async recordRanges(
+    prcid: number,
+    own: BatchCounts,
+    ranges: { k: number; after: string | null; upTo: string | null; state: BatchCounts; done: boolean }[],
+  ): Promise<void> {
     const run = await this.run(prcid);
     const rows = [
-      { prcid, partno: 0, afterkey: null, uptokey: null, status: RunStatus.completed, param1: own.checkpoint, batchcnt: own.batches, trgrows: own.rows, wfid: run?.wfid ?? null },
+      {
+        prcid,
+        partno: 0,
+        afterkey: null,
+        uptokey: null,
+        status: RunStatus.completed,
+        param1: own.checkpoint,
+        batchcnt: own.batches,
+        trgrows: own.rows,
+        wfid: run?.wfid ?? null,
+      },
       ...ranges.map((r) => ({
         prcid,
         partno: r.k,
@@ -390,12 +470,18 @@ export class Metadata {
 
   /** A run that was claimed as a resume but starts over: PARAM1 and its counters from zero. */
   async restartRun(prcid: number): Promise<void> {
-    await this.db.update(dmsPrclog).set({ param1: null, batchcnt: 0, srcrows: 0, trgrows: 0, recupdt: new Date() }).where(eq(dmsPrclog.prcid, prcid));
+    await this.db
+      .update(dmsPrclog)
+      .set({ param1: null, batchcnt: 0, srcrows: 0, trgrows: 0, recupdt: new Date() })
+      .where(eq(dmsPrclog.prcid, prcid));
   }
 
   /** Records the strategy a run uses once AUTO is decided. */
   async recordStrategy(prcid: number, strategy: string): Promise<void> {
-    await this.db.update(dmsPrclog).set({ chkpntstrategy: strategy, recupdt: new Date() }).where(eq(dmsPrclog.prcid, prcid));
+    await this.db
+      .update(dmsPrclog)
+      .set({ chkpntstrategy: strategy, recupdt: new Date() })
+      .where(eq(dmsPrclog.prcid, prcid));
   }
 
   /** Shows the error a run is retrying after. */
@@ -421,7 +507,16 @@ export class Metadata {
   ): Promise<boolean> {
     const rows = await this.db
       .update(dmsPrclog)
-      .set({ status, param1, lasterr: error, batchcnt: counters.batches, srcrows: counters.rows, trgrows: counters.rows, enddt: new Date(), recupdt: new Date() })
+      .set({
+        status,
+        param1,
+        lasterr: error,
+        batchcnt: counters.batches,
+        srcrows: counters.rows,
+        trgrows: counters.rows,
+        enddt: new Date(),
+        recupdt: new Date(),
+      })
       .where(and(eq(dmsPrclog.prcid, prcid), eq(dmsPrclog.status, RunStatus.running)))
       .returning({ prcid: dmsPrclog.prcid });
     return rows.length > 0;
@@ -445,7 +540,12 @@ export function connectionSpecOf(
     password = env[passwordEnv];
     if (!password) {
       const state = `which is ${password === undefined ? 'not set' : 'empty'} ${where.here}`;
-      throw new ConfigError(mapref, field, `uses connection '${row.conid}', whose PWDENV names the environment variable ${passwordEnv}, ${state}`, `export ${passwordEnv} with the password of connection '${row.conid}' ${where.fix}`);
+      throw new ConfigError(
+        mapref,
+        field,
+        `uses connection '${row.conid}', whose PWDENV names the environment variable ${passwordEnv}, ${state}`,
+        `export ${passwordEnv} with the password of connection '${row.conid}' ${where.fix}`,
+      );
     }
   }
   return { conid: row.conid, dbtyp: row.dbtyp, url: row.conurl, password, passwordEnv };

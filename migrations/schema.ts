@@ -75,7 +75,9 @@ export const dmsJob = pgTable(
   },
   (t) => [
     uniqueIndex('dms_job_mapref_version_uq').on(t.mapref, t.version),
-    uniqueIndex('dms_job_current_uq').on(t.mapref).where(sql`curflg = 'Y'`),
+    uniqueIndex('dms_job_current_uq')
+      .on(t.mapref)
+      .where(sql`curflg = 'Y'`),
   ],
 );
 
@@ -106,7 +108,9 @@ export const dmsPrclog = pgTable(
   },
   (t) => [
     // One active run per mapping, whatever its workflow id.
-    uniqueIndex('dms_prclog_one_active_uq').on(t.mapref).where(sql`status = 'IP'`),
+    uniqueIndex('dms_prclog_one_active_uq')
+      .on(t.mapref)
+      .where(sql`status = 'IP'`),
     index('dms_prclog_mapref_idx').on(t.mapref, t.prcid),
     check('dms_prclog_status_ck', sql`status IN ('IP', 'PC', 'FL', 'CN')`),
   ],

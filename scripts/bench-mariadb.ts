@@ -26,7 +26,8 @@ export const mariadbDatabase = () => DATABASE;
 export const mariadbBenchPassword = () => PASSWORD;
 const HOST = ADMIN.hostname || '127.0.0.1';
 const PORT = Number(ADMIN.port || 3306);
-const COLUMNS = 'id BIGINT PRIMARY KEY, store_id INT NOT NULL, qty INT, amount DECIMAL(12,2), code CHAR(8), sold_at DATETIME(6), note TEXT';
+const COLUMNS =
+  'id BIGINT PRIMARY KEY, store_id INT NOT NULL, qty INT, amount DECIMAL(12,2), code CHAR(8), sold_at DATETIME(6), note TEXT';
 const NAMES = 'id, store_id, qty, amount, code, sold_at, note';
 /** The PostgreSQL source's columns as MariaDB's LOAD DATA reads them: the timestamp in UTC, without its zone. */
 const PG_SELECT = `SELECT id, store_id, qty, amount, code, sold_at AT TIME ZONE 'UTC', note FROM fact ORDER BY id`;
@@ -46,7 +47,13 @@ export interface MariaDbBenchContext {
 }
 
 async function admin<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-  const c = await mysql.createConnection({ host: HOST, port: PORT, user: decodeURIComponent(ADMIN.username || 'root'), password: decodeURIComponent(ADMIN.password), multipleStatements: true });
+  const c = await mysql.createConnection({
+    host: HOST,
+    port: PORT,
+    user: decodeURIComponent(ADMIN.username || 'root'),
+    password: decodeURIComponent(ADMIN.password),
+    multipleStatements: true,
+  });
   try {
     return await fn(c);
   } finally {
@@ -56,7 +63,14 @@ async function admin<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
 
 /** Runs `fn` on a session of the bench's MariaDB user, in its database, in UTC. */
 export async function onBenchMariaDb<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-  const c = await mysql.createConnection({ host: HOST, port: PORT, user: USER, password: PASSWORD, database: DATABASE, multipleStatements: true });
+  const c = await mysql.createConnection({
+    host: HOST,
+    port: PORT,
+    user: USER,
+    password: PASSWORD,
+    database: DATABASE,
+    multipleStatements: true,
+  });
   try {
     await c.query(`SET time_zone = '+00:00'`);
     return await fn(c);
@@ -67,7 +81,11 @@ export async function onBenchMariaDb<T>(fn: (c: mysql.Connection) => Promise<T>)
 
 /** Drops the bench's MariaDB database and its user. */
 export async function dropMariaDb(): Promise<void> {
-  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${DATABASE}; DROP USER IF EXISTS '${USER}'@'127.0.0.1'; DROP USER IF EXISTS '${USER}'@'localhost';`));
+  await admin((c) =>
+    c.query(
+      `DROP DATABASE IF EXISTS ${DATABASE}; DROP USER IF EXISTS '${USER}'@'127.0.0.1'; DROP USER IF EXISTS '${USER}'@'localhost';`,
+    ),
+  );
 }
 
 /**
@@ -100,7 +118,11 @@ export async function prepareMariaDb(ctx: MariaDbBenchContext): Promise<void> {
       ctx.log(`   MariaDB rows ${to.toLocaleString('en-US')} / ${ctx.rows.toLocaleString('en-US')}`);
     }
   });
-  await ctx.sql(ctx.db.metadata, `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDB', 'MARIADB', $1, $2)`, [`mysql://${USER}@${HOST}:${PORT}/${DATABASE}`, MARIADB_PASSWORD_ENV]);
+  await ctx.sql(
+    ctx.db.metadata,
+    `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDB', 'MARIADB', $1, $2)`,
+    [`mysql://${USER}@${HOST}:${PORT}/${DATABASE}`, MARIADB_PASSWORD_ENV],
+  );
 }
 
 /** The mappings: [mapref, source connection, target connection, target schema, target table]. */
@@ -130,10 +152,15 @@ async function postgresChecksum(ctx: MariaDbBenchContext): Promise<string> {
 /** Runs a shell pipeline; fails with its output when it fails. */
 export function shell(command: string, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-o', 'pipefail', '-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('bash', ['-o', 'pipefail', '-c', command], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command.split(' ')[0]} failed (${code}): ${err}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command.split(' ')[0]} failed (${code}): ${err}`)),
+    );
   });
 }
 
@@ -141,7 +168,10 @@ const mariadbClient = `mariadb -h ${HOST} -P ${PORT} -u ${USER} -D ${DATABASE}`;
 
 /** Baseline: `mariadb --batch` piped into `psql \copy`. */
 function mariadbToPsql(ctx: MariaDbBenchContext): Promise<void> {
-  return shell(`${mariadbClient} --batch --skip-column-names --quick -e "SELECT ${NAMES} FROM fact" | psql -q -v ON_ERROR_STOP=1 "${ctx.pgUrl(ctx.db.target)}" -c "\\copy fact (${NAMES}) FROM STDIN"`, { MYSQL_PWD: PASSWORD, PGTZ: 'UTC' });
+  return shell(
+    `${mariadbClient} --batch --skip-column-names --quick -e "SELECT ${NAMES} FROM fact" | psql -q -v ON_ERROR_STOP=1 "${ctx.pgUrl(ctx.db.target)}" -c "\\copy fact (${NAMES}) FROM STDIN"`,
+    { MYSQL_PWD: PASSWORD, PGTZ: 'UTC' },
+  );
 }
 
 /** Baseline: `psql \copy` into a file, then `mariadb` loading it (LOAD DATA LOCAL INFILE). */
@@ -202,7 +232,10 @@ function pgloaderFromMariaDb(ctx: MariaDbBenchContext, binary: string, limitMs: 
      INCLUDING ONLY TABLE NAMES MATCHING 'fact'
      ALTER SCHEMA '${DATABASE}' RENAME TO 'public';\n`,
   );
-  return shell(`timeout -s KILL ${Math.ceil(limitMs / 1000)} ${binary} --quiet '${file}' < /dev/null; code=$?; rm -f '${file}'; exit $code`, {});
+  return shell(
+    `timeout -s KILL ${Math.ceil(limitMs / 1000)} ${binary} --quiet '${file}' < /dev/null; code=$?; rm -f '${file}'; exit $code`,
+    {},
+  );
 }
 
 export interface MariaDbBenchResult {
@@ -223,19 +256,38 @@ export async function mariadbRounds(
   /** One more run of a load with its CPU time measured (bench.ts's cpuRun). */
   cpuRun?: (label: string, target: BenchTarget, load: () => Promise<void>) => Promise<CpuRun>,
 ): Promise<MariaDbBenchResult> {
-  ctx.log('== MariaDB → PostgreSQL, in rounds: `mariadb --batch | psql \\copy` and pgloader (baselines), and KEY through Temporal');
+  ctx.log(
+    '== MariaDB → PostgreSQL, in rounds: `mariadb --batch | psql \\copy` and pgloader (baselines), and KEY through Temporal',
+  );
   const [pipeIn, keyIn, pgloaderFigure] = await measureRounds([
     { name: 'mariadb --batch piped into psql \\copy', target: ctx.crossTarget, run: () => mariadbToPsql(ctx) },
-    { name: 'KEY through Temporal, MariaDB → PostgreSQL', target: ctx.crossTarget, run: run('BENCH_MDB_TO_PG', 'bench-mdb-to-pg') },
+    {
+      name: 'KEY through Temporal, MariaDB → PostgreSQL',
+      target: ctx.crossTarget,
+      run: run('BENCH_MDB_TO_PG', 'bench-mdb-to-pg'),
+    },
     ...(pgloader
-      ? [{ name: 'pgloader MariaDB → PostgreSQL', target: ctx.crossTarget, run: () => pgloaderFromMariaDb(ctx, pgloader, Math.max(120_000, ctx.rows / 20)), mayFail: true }]
+      ? [
+          {
+            name: 'pgloader MariaDB → PostgreSQL',
+            target: ctx.crossTarget,
+            run: () => pgloaderFromMariaDb(ctx, pgloader, Math.max(120_000, ctx.rows / 20)),
+            mayFail: true,
+          },
+        ]
       : []),
   ]);
   const pgl = pgloaderFigure?.seconds.length ? pgloaderFigure : null;
-  const cpu = await cpuRun?.('where the CPU goes, one more KEY run', ctx.crossTarget, () => run('BENCH_MDB_TO_PG', 'bench-mdb-to-pg-cpu')(0));
+  const cpu = await cpuRun?.('where the CPU goes, one more KEY run', ctx.crossTarget, () =>
+    run('BENCH_MDB_TO_PG', 'bench-mdb-to-pg-cpu')(0),
+  );
 
-  ctx.log('== PostgreSQL → MariaDB, in rounds: `psql \\copy` to a file then `mariadb` LOAD DATA (baseline), multi-row INSERTs');
-  ctx.log('   (the load the MariaDB target does not use, for reference), and KEY through Temporal (LOAD DATA from a stream)');
+  ctx.log(
+    '== PostgreSQL → MariaDB, in rounds: `psql \\copy` to a file then `mariadb` LOAD DATA (baseline), multi-row INSERTs',
+  );
+  ctx.log(
+    '   (the load the MariaDB target does not use, for reference), and KEY through Temporal (LOAD DATA from a stream)',
+  );
   const expected = await postgresChecksum(ctx);
   const intoMariaDb: BenchTarget = {
     empty: () => onBenchMariaDb((c) => c.query('TRUNCATE TABLE fact_in')).then(() => undefined),
@@ -244,7 +296,11 @@ export async function mariadbRounds(
   const [pipeOut, inserts, keyOut] = await measureRounds([
     { name: 'psql \\copy to a file, then mariadb LOAD DATA', target: intoMariaDb, run: () => psqlFileToMariadb(ctx) },
     { name: 'multi-row INSERTs into MariaDB (reference)', target: intoMariaDb, run: () => multiRowInserts(ctx) },
-    { name: 'KEY through Temporal, PostgreSQL → MariaDB', target: intoMariaDb, run: run('BENCH_PG_TO_MDB', 'bench-pg-to-mdb') },
+    {
+      name: 'KEY through Temporal, PostgreSQL → MariaDB',
+      target: intoMariaDb,
+      run: run('BENCH_PG_TO_MDB', 'bench-pg-to-mdb'),
+    },
   ]);
 
   const med = (f: Figure) => {
@@ -256,10 +312,34 @@ export async function mariadbRounds(
   return {
     cpu,
     ratios: [
-      { key: 'mariadbToPgVsPgloader', label: 'KEY MariaDB → PostgreSQL ÷ pgloader (throughput)', value: byPgloader, target: '≥ 3', met: byPgloader === null ? null : byPgloader >= 3 },
-      { key: 'mariadbToPgVsPipe', label: 'KEY MariaDB → PostgreSQL ÷ mariadb --batch piped into psql (throughput)', value: ratio(pipeIn, keyIn), target: '≥ 0.6', met: ratio(pipeIn, keyIn) >= 0.6 },
-      { key: 'pgToMariadbVsPipe', label: 'KEY PostgreSQL → MariaDB ÷ psql file + mariadb LOAD DATA (throughput)', value: ratio(pipeOut, keyOut), target: '≥ 0.6', met: ratio(pipeOut, keyOut) >= 0.6 },
-      { key: 'insertsVsLoadData', label: 'multi-row INSERTs ÷ psql file + mariadb LOAD DATA (throughput: why the target loads by LOAD DATA)', value: ratio(pipeOut, inserts), target: 'reference', met: null },
+      {
+        key: 'mariadbToPgVsPgloader',
+        label: 'KEY MariaDB → PostgreSQL ÷ pgloader (throughput)',
+        value: byPgloader,
+        target: '≥ 3',
+        met: byPgloader === null ? null : byPgloader >= 3,
+      },
+      {
+        key: 'mariadbToPgVsPipe',
+        label: 'KEY MariaDB → PostgreSQL ÷ mariadb --batch piped into psql (throughput)',
+        value: ratio(pipeIn, keyIn),
+        target: '≥ 0.6',
+        met: ratio(pipeIn, keyIn) >= 0.6,
+      },
+      {
+        key: 'pgToMariadbVsPipe',
+        label: 'KEY PostgreSQL → MariaDB ÷ psql file + mariadb LOAD DATA (throughput)',
+        value: ratio(pipeOut, keyOut),
+        target: '≥ 0.6',
+        met: ratio(pipeOut, keyOut) >= 0.6,
+      },
+      {
+        key: 'insertsVsLoadData',
+        label: 'multi-row INSERTs ÷ psql file + mariadb LOAD DATA (throughput: why the target loads by LOAD DATA)',
+        value: ratio(pipeOut, inserts),
+        target: 'reference',
+        met: null,
+      },
     ],
   };
 }

@@ -20,7 +20,15 @@ export interface WideBenchContext {
   log(line: string): void;
   withMariaDb: boolean;
   /** Registers a KEY mapping on ID from the bench's connections (SRC, TGT, MDB). */
-  addMapping(mapref: string, srcconid: string, trgconid: string, trgschm: string, table: string, srcquery: string, bulklmt: number): Promise<void>;
+  addMapping(
+    mapref: string,
+    srcconid: string,
+    trgconid: string,
+    trgschm: string,
+    table: string,
+    srcquery: string,
+    bulklmt: number,
+  ): Promise<void>;
   /** A worker process of its own, polling. */
   startWorker(): Promise<ChildProcess>;
   /** Runs a mapping from the start to its end. */
@@ -77,7 +85,9 @@ async function digestOf(ctx: WideBenchContext, engine: Engine, db: string, table
   }
   return onBenchMariaDb(async (c) => {
     await c.query('SET SESSION group_concat_max_len = 100000000');
-    const [rows] = await c.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n, LOWER(MD5(GROUP_CONCAT(LOWER(MD5(doc)) ORDER BY id SEPARATOR ''))) AS m FROM ${table}`);
+    const [rows] = await c.query<mysql.RowDataPacket[]>(
+      `SELECT COUNT(*) AS n, LOWER(MD5(GROUP_CONCAT(LOWER(MD5(doc)) ORDER BY id SEPARATOR ''))) AS m FROM ${table}`,
+    );
     return `${rows[0].n}:${rows[0].m}`;
   });
 }
@@ -91,14 +101,21 @@ async function createShape(ctx: WideBenchContext, s: Shape): Promise<void> {
   const repeats = s.bytes / 16;
   await ctx.sql(ctx.db.source, `DROP TABLE IF EXISTS ${s.table}`);
   await ctx.sql(ctx.db.source, `CREATE TABLE ${s.table} (id int PRIMARY KEY, doc bytea NOT NULL)`);
-  await ctx.sql(ctx.db.source, `INSERT INTO ${s.table} SELECT g, decode(repeat(md5(g::text), ${repeats}), 'hex') FROM generate_series(1, ${s.rows}) g`);
+  await ctx.sql(
+    ctx.db.source,
+    `INSERT INTO ${s.table} SELECT g, decode(repeat(md5(g::text), ${repeats}), 'hex') FROM generate_series(1, ${s.rows}) g`,
+  );
   await ctx.sql(ctx.db.target, `DROP TABLE IF EXISTS ${s.table}; CREATE TABLE ${s.table} (id int, doc bytea)`);
   if (ctx.withMariaDb) {
     await onBenchMariaDb(async (c) => {
       await c.query(`DROP TABLE IF EXISTS ${s.table}; DROP TABLE IF EXISTS ${s.table}_in`);
-      await c.query(`CREATE TABLE ${s.table} (id INT PRIMARY KEY, doc LONGBLOB NOT NULL) ENGINE=InnoDB; CREATE TABLE ${s.table}_in (id INT, doc LONGBLOB) ENGINE=InnoDB`);
+      await c.query(
+        `CREATE TABLE ${s.table} (id INT PRIMARY KEY, doc LONGBLOB NOT NULL) ENGINE=InnoDB; CREATE TABLE ${s.table}_in (id INT, doc LONGBLOB) ENGINE=InnoDB`,
+      );
       for (let from = 1; from <= s.rows; from += 100) {
-        await c.query(`INSERT INTO ${s.table} SELECT seq, UNHEX(REPEAT(MD5(seq), ${repeats})) FROM seq_${from}_to_${Math.min(s.rows, from + 99)}`);
+        await c.query(
+          `INSERT INTO ${s.table} SELECT seq, UNHEX(REPEAT(MD5(seq), ${repeats})) FROM seq_${from}_to_${Math.min(s.rows, from + 99)}`,
+        );
       }
     });
   }
@@ -111,10 +128,16 @@ async function pipe(ctx: WideBenchContext, p: Pair, s: Shape): Promise<void> {
   const mariadb = `mariadb --host=127.0.0.1 --user=dms_bench ${mariadbDatabase()}`;
   const env = { MYSQL_PWD: mariadbBenchPassword() };
   if (p.from === 'postgres' && p.to === 'postgres') {
-    return shell(`psql -q "${ctx.pgUrl(ctx.db.source)}" -c "\\copy (SELECT id, doc FROM ${s.table}) TO STDOUT (FORMAT binary)" | psql -q -v ON_ERROR_STOP=1 "${ctx.pgUrl(ctx.db.target)}" -c "\\copy ${target} FROM STDIN (FORMAT binary)"`, env);
+    return shell(
+      `psql -q "${ctx.pgUrl(ctx.db.source)}" -c "\\copy (SELECT id, doc FROM ${s.table}) TO STDOUT (FORMAT binary)" | psql -q -v ON_ERROR_STOP=1 "${ctx.pgUrl(ctx.db.target)}" -c "\\copy ${target} FROM STDIN (FORMAT binary)"`,
+      env,
+    );
   }
   if (p.from === 'mariadb') {
-    return shell(`${mariadb} --batch --skip-column-names --quick -e "SELECT id, CONCAT('\\\\\\\\x', HEX(doc)) FROM ${s.table}" | psql -q -v ON_ERROR_STOP=1 "${ctx.pgUrl(ctx.db.target)}" -c "\\copy ${target} FROM STDIN"`, env);
+    return shell(
+      `${mariadb} --batch --skip-column-names --quick -e "SELECT id, CONCAT('\\\\\\\\x', HEX(doc)) FROM ${s.table}" | psql -q -v ON_ERROR_STOP=1 "${ctx.pgUrl(ctx.db.target)}" -c "\\copy ${target} FROM STDIN"`,
+      env,
+    );
   }
   return shell(
     `psql -q "${ctx.pgUrl(ctx.db.source)}" -c "\\copy (SELECT id, encode(doc, 'hex') FROM ${s.table}) TO STDOUT" | ${mariadb} --local-infile=1 -e "LOAD DATA LOCAL INFILE '/dev/stdin' INTO TABLE ${target} (id, @h) SET doc = UNHEX(@h)"`,
@@ -124,21 +147,40 @@ async function pipe(ctx: WideBenchContext, p: Pair, s: Shape): Promise<void> {
 
 /** Every pair and shape: dms-etl and the pipe in rounds, each load checked exact. */
 export async function wideRounds(ctx: WideBenchContext, budgetMiB: number): Promise<WideFigure[]> {
-  ctx.log(`== wide rows: documents as bytes, a fresh worker per load (DMS_BATCH_BYTES ${budgetMiB} MiB where the worker reads it)`);
-  const pairs = (s: Shape) => PAIRS.filter((p) => (ctx.withMariaDb || (p.from === 'postgres' && p.to === 'postgres')) && (ctx.filter === undefined || `${s.label}, ${p.label}`.includes(ctx.filter)));
+  ctx.log(
+    `== wide rows: documents as bytes, a fresh worker per load (DMS_BATCH_BYTES ${budgetMiB} MiB where the worker reads it)`,
+  );
+  const pairs = (s: Shape) =>
+    PAIRS.filter(
+      (p) =>
+        (ctx.withMariaDb || (p.from === 'postgres' && p.to === 'postgres')) &&
+        (ctx.filter === undefined || `${s.label}, ${p.label}`.includes(ctx.filter)),
+    );
   const shapes = SHAPES.filter((s) => pairs(s).length > 0);
-  if (shapes.length === 0) throw new Error(`--wide ${ctx.filter}: no load's "shape, pair" contains it (for example "${SHAPES[0].label}, ${PAIRS[1].label}")`);
+  if (shapes.length === 0)
+    throw new Error(
+      `--wide ${ctx.filter}: no load's "shape, pair" contains it (for example "${SHAPES[0].label}, ${PAIRS[1].label}")`,
+    );
   for (const s of shapes) await createShape(ctx, s);
   const figures: WideFigure[] = [];
   for (const s of shapes) {
     for (const p of pairs(s)) {
       const mapref = `BENCH_WIDE_${s.table}_${p.from[0]}${p.to[0]}`.toUpperCase();
       const target = `${s.table}${p.to === 'mariadb' ? '_in' : ''}`;
-      await ctx.addMapping(mapref, p.from === 'mariadb' ? 'MDB' : 'SRC', p.to === 'mariadb' ? 'MDB' : 'TGT', p.to === 'mariadb' ? mariadbDatabase() : 'PUBLIC', target.toUpperCase(), `SELECT id, doc FROM ${s.table}`, s.bulklmt);
+      await ctx.addMapping(
+        mapref,
+        p.from === 'mariadb' ? 'MDB' : 'SRC',
+        p.to === 'mariadb' ? 'MDB' : 'TGT',
+        p.to === 'mariadb' ? mariadbDatabase() : 'PUBLIC',
+        target.toUpperCase(),
+        `SELECT id, doc FROM ${s.table}`,
+        s.bulklmt,
+      );
       const expected = await digestOf(ctx, p.from, p.from === 'postgres' ? ctx.db.source : '', s.table);
       const checked = async (what: string) => {
         const got = await digestOf(ctx, p.to, ctx.db.target, target);
-        if (got !== expected) throw new Error(`${s.label}, ${p.label}, ${what}: the target is not exact (${got} against ${expected})`);
+        if (got !== expected)
+          throw new Error(`${s.label}, ${p.label}, ${what}: the target is not exact (${got} against ${expected})`);
       };
       const dms: number[] = [];
       const pipes: number[] = [];
@@ -161,10 +203,20 @@ export async function wideRounds(ctx: WideBenchContext, budgetMiB: number): Prom
           await new Promise((resolve) => (worker.exitCode !== null ? resolve(null) : worker.once('exit', resolve)));
         }
         await checked('dms-etl');
-        ctx.log(`   ${s.label}, ${p.label}: run ${i + 1}/${ctx.runs}: pipe ${pipes[i].toFixed(2)} s, dms-etl ${dms[i].toFixed(2)} s, worker peak RSS ${rss[i]} MiB, exact`);
+        ctx.log(
+          `   ${s.label}, ${p.label}: run ${i + 1}/${ctx.runs}: pipe ${pipes[i].toFixed(2)} s, dms-etl ${dms[i].toFixed(2)} s, worker peak RSS ${rss[i]} MiB, exact`,
+        );
       }
       const megabytes = (s.rows * s.bytes) / 1e6;
-      const f: WideFigure = { shape: s.label, pair: p.label, megabytes, dmsSeconds: +median(dms).toFixed(2), pipeSeconds: +median(pipes).toFixed(2), ratio: +(median(pipes) / median(dms)).toFixed(3), workerPeakRssMiB: Math.max(...rss) };
+      const f: WideFigure = {
+        shape: s.label,
+        pair: p.label,
+        megabytes,
+        dmsSeconds: +median(dms).toFixed(2),
+        pipeSeconds: +median(pipes).toFixed(2),
+        ratio: +(median(pipes) / median(dms)).toFixed(3),
+        workerPeakRssMiB: Math.max(...rss),
+      };
       figures.push(f);
     }
   }
@@ -173,7 +225,9 @@ export async function wideRounds(ctx: WideBenchContext, budgetMiB: number): Prom
   ctx.log('|---|---|---:|---:|---:|---:|---|');
   for (const f of figures) {
     const mbps = (secs: number) => `${(f.megabytes / secs).toFixed(0)} MB/s`;
-    ctx.log(`| ${f.shape} | ${f.pair} | ${f.dmsSeconds} s (${mbps(f.dmsSeconds)}) | ${f.pipeSeconds} s (${mbps(f.pipeSeconds)}) | ${f.ratio} | ${f.workerPeakRssMiB} MiB | ${f.workerPeakRssMiB <= 2 * budgetMiB + 250 ? 'met' : 'NOT met'} |`);
+    ctx.log(
+      `| ${f.shape} | ${f.pair} | ${f.dmsSeconds} s (${mbps(f.dmsSeconds)}) | ${f.pipeSeconds} s (${mbps(f.pipeSeconds)}) | ${f.ratio} | ${f.workerPeakRssMiB} MiB | ${f.workerPeakRssMiB <= 2 * budgetMiB + 250 ? 'met' : 'NOT met'} |`,
+    );
   }
   return figures;
 }
@@ -185,4 +239,3 @@ export async function dropWide(ctx: Pick<WideBenchContext, 'sql' | 'db'>): Promi
     await ctx.sql(ctx.db.target, `DROP TABLE IF EXISTS ${s.table}`);
   }
 }
-

@@ -35,7 +35,14 @@ import { DatabaseRegistry } from '../activities/databases';
 import { nextBoundSql, quotePostgresIdentifier, rangeSql } from '../dialects/postgres/postgres-sql';
 import { splitPassword } from '../common/url-password';
 import { Metadata } from '../metadata/repository';
-import { dropMariaDb, MARIADB_MAPPINGS, mariadbRounds, prepareMariaDb, type MariaDbBenchContext, type MariaDbBenchResult } from './bench-mariadb';
+import {
+  dropMariaDb,
+  MARIADB_MAPPINGS,
+  mariadbRounds,
+  prepareMariaDb,
+  type MariaDbBenchContext,
+  type MariaDbBenchResult,
+} from './bench-mariadb';
 import { dropWide, wideRounds } from './bench-wide';
 import { freePort, startDevServer, type DevServer } from './temporal-dev';
 
@@ -70,7 +77,8 @@ const { values: flags } = parseArgs({
     'workflow-id': { type: 'string' },
   },
 });
-if (flags.only !== undefined && !['partitions', 'mariadb', 'wide'].includes(flags.only)) throw new Error(`--only takes 'partitions', 'mariadb' or 'wide', not '${flags.only}'`);
+if (flags.only !== undefined && !['partitions', 'mariadb', 'wide'].includes(flags.only))
+  throw new Error(`--only takes 'partitions', 'mariadb' or 'wide', not '${flags.only}'`);
 const PARTITIONS_ONLY = flags.only === 'partitions';
 const MARIADB_ONLY = flags.only === 'mariadb';
 const WIDE_ONLY = flags.only === 'wide';
@@ -84,7 +92,11 @@ for (const [name, value] of Object.entries({ rows: ROWS, runs: RUNS, batch: BATC
 
 const url = (db: string) => `${PG_URL}/${db}`;
 
-async function sql<R extends pg.QueryResultRow = Record<string, string>>(db: string, text: string, values: unknown[] = []): Promise<R[]> {
+async function sql<R extends pg.QueryResultRow = Record<string, string>>(
+  db: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
   const client = new pg.Client({ connectionString: url(db) });
   await client.connect();
   try {
@@ -156,7 +168,12 @@ export interface Measured {
  * every run.
  */
 async function measureRounds(ways: Measured[]): Promise<Figure[]> {
-  const measured: Figure[] = ways.map((w) => ({ name: w.name, seconds: [], note: w.note, ...(w.mayFail ? { failed: 0 } : {}) }));
+  const measured: Figure[] = ways.map((w) => ({
+    name: w.name,
+    seconds: [],
+    note: w.note,
+    ...(w.mayFail ? { failed: 0 } : {}),
+  }));
   for (let i = 0; i < RUNS; i++) {
     for (const [k, way] of ways.entries()) {
       await way.target.empty();
@@ -165,13 +182,18 @@ async function measureRounds(ways: Measured[]): Promise<Figure[]> {
         const reported = await way.run(i);
         const seconds = typeof reported === 'number' ? reported : (performance.now() - t0) / 1000;
         const { got, expected } = await way.target.check();
-        if (got !== expected) throw new Error(`${way.name}: the target is not exact after run ${i + 1} (${got} against ${expected})`);
+        if (got !== expected)
+          throw new Error(`${way.name}: the target is not exact after run ${i + 1} (${got} against ${expected})`);
         measured[k].seconds.push(seconds);
         log(`   ${way.name}: run ${i + 1}/${RUNS} ${seconds.toFixed(2)} s, exact`);
       } catch (err) {
         if (!way.mayFail) throw err;
         measured[k].failed! += 1;
-        log(`   ${way.name}: run ${i + 1}/${RUNS} failed: ${String((err as Error).message).split('\n')[0].slice(0, 300)}`);
+        log(
+          `   ${way.name}: run ${i + 1}/${RUNS} failed: ${String((err as Error).message)
+            .split('\n')[0]
+            .slice(0, 300)}`,
+        );
       }
     }
   }
@@ -239,9 +261,16 @@ async function bareKeysetLoop(): Promise<void> {
     let after: string[] = [];
     for (;;) {
       await client.query('BEGIN; SET LOCAL synchronous_commit = off');
-      const bound = await client.query<{ upto_0: string; more: boolean }>(nextBoundSql(query, ['id'], after.length > 0), [...after, BATCH - 1]);
+      const bound = await client.query<{ upto_0: string; more: boolean }>(
+        nextBoundSql(query, ['id'], after.length > 0),
+        [...after, BATCH - 1],
+      );
       const upTo = bound.rows[0];
-      if (upTo) await client.query(`INSERT INTO "public"."fact_copy" (${list})\n${rangeSql(query, ['id'], after.length > 0, list)}`, [...after, upTo.upto_0]);
+      if (upTo)
+        await client.query(
+          `INSERT INTO "public"."fact_copy" (${list})\n${rangeSql(query, ['id'], after.length > 0, list)}`,
+          [...after, upTo.upto_0],
+        );
       await client.query('COMMIT');
       if (!upTo?.more) return;
       after = [upTo.upto_0];
@@ -280,7 +309,11 @@ async function pgloaderRun(binary: string, dir: string, limitMs: number): Promis
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   clearTimeout(timer);
   if (code !== 0) {
-    const why = /heap exhausted/i.test(output) ? 'heap exhausted' : code === null ? `killed after ${Math.round(limitMs / 1000)} s` : `exit code ${code}`;
+    const why = /heap exhausted/i.test(output)
+      ? 'heap exhausted'
+      : code === null
+        ? `killed after ${Math.round(limitMs / 1000)} s`
+        : `exit code ${code}`;
     throw new Error(why);
   }
 }
@@ -293,14 +326,38 @@ async function pgcopydbRun(binary: string, dir: string, i: number): Promise<void
   const filters = path.join(dir, 'pgcopydb.filters');
   writeFileSync(filters, '[include-only-table]\npublic.fact\n');
   const work = path.join(dir, `pgcopydb-${i}`);
-  const args = ['copy', 'table-data', '--source', url(DB.source), '--target', url(DB.target), '--dir', work, '--filters', filters, '--table-jobs', '4'];
-  const child = spawn(binary, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(PASSWORD ? { PGPASSWORD: PASSWORD } : {}) } });
+  const args = [
+    'copy',
+    'table-data',
+    '--source',
+    url(DB.source),
+    '--target',
+    url(DB.target),
+    '--dir',
+    work,
+    '--filters',
+    filters,
+    '--table-jobs',
+    '4',
+  ];
+  const child = spawn(binary, args, {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(PASSWORD ? { PGPASSWORD: PASSWORD } : {}) },
+  });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
   child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   rmSync(work, { recursive: true, force: true });
-  if (code !== 0) throw new Error(`pgcopydb: exit code ${code}: ${output.split('\n').filter((l) => /ERROR|FATAL/.test(l)).slice(0, 3).join(' ')}`);
+  if (code !== 0)
+    throw new Error(
+      `pgcopydb: exit code ${code}: ${output
+        .split('\n')
+        .filter((l) => /ERROR|FATAL/.test(l))
+        .slice(0, 3)
+        .join(' ')}`,
+    );
 }
 
 /** Key ranges of the partitioned bench mappings (DMS_MAPR.PARTITIONS). */
@@ -311,11 +368,11 @@ async function registerMappings(): Promise<void> {
   try {
     await metadata.migrate();
     const conurl = (db: string) => `${BARE_URL.replace(/\/$/, '')}/${db}`;
-    await sql(DB.metadata, `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('SRC', 'POSTGRES', $1, $3), ('TGT', 'POSTGRES', $2, $3)`, [
-      conurl(DB.source),
-      conurl(DB.target),
-      PASSWORD ? 'DMS_BENCH_PASSWORD' : null,
-    ]);
+    await sql(
+      DB.metadata,
+      `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('SRC', 'POSTGRES', $1, $3), ('TGT', 'POSTGRES', $2, $3)`,
+      [conurl(DB.source), conurl(DB.target), PASSWORD ? 'DMS_BENCH_PASSWORD' : null],
+    );
     const mappings = [
       ['BENCH_KEY', 'TGT', 'FACT', 'KEY', 'ID'],
       ['BENCH_SAMEDB', 'SRC', 'FACT_COPY', 'KEY', 'ID'],
@@ -323,14 +380,28 @@ async function registerMappings(): Promise<void> {
       ['BENCH_DIRECT', 'TGT', 'FACT', 'KEY', 'ID'],
       ['BENCH_RESUME', 'TGT', 'FACT', 'KEY', 'ID'],
     ];
-    for (const [mapref, trgconid, table, strategy, key] of mappings) await addMapping(metadata, mapref!, 'SRC', trgconid!, 'PUBLIC', table!, strategy!, key);
-    for (const n of PARTITION_COUNTS) await addMapping(metadata, `BENCH_P${n}`, 'SRC', 'TGT', 'PUBLIC', 'FACT', 'KEY', 'ID', n);
+    for (const [mapref, trgconid, table, strategy, key] of mappings)
+      await addMapping(metadata, mapref!, 'SRC', trgconid!, 'PUBLIC', table!, strategy!, key);
+    for (const n of PARTITION_COUNTS)
+      await addMapping(metadata, `BENCH_P${n}`, 'SRC', 'TGT', 'PUBLIC', 'FACT', 'KEY', 'ID', n);
   } finally {
     await metadata.close();
   }
 }
 
-async function addMapping(metadata: Metadata, mapref: string, srcconid: string, trgconid: string, trgschm: string, table: string, strategy: string, key: string | null, partitions = 1, srcquery = 'SELECT * FROM fact', bulklmt = BATCH): Promise<void> {
+async function addMapping(
+  metadata: Metadata,
+  mapref: string,
+  srcconid: string,
+  trgconid: string,
+  trgschm: string,
+  table: string,
+  strategy: string,
+  key: string | null,
+  partitions = 1,
+  srcquery = 'SELECT * FROM fact',
+  bulklmt = BATCH,
+): Promise<void> {
   await sql(
     DB.metadata,
     `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, loadmode, bulklmt, chkpntstrategy, chkpntcolumn, chkpntenabled, partitions)
@@ -350,7 +421,8 @@ async function registerMariaDb(ctx: MariaDbBenchContext): Promise<boolean> {
   }
   const metadata = Metadata.open(url(DB.metadata));
   try {
-    for (const [mapref, srcconid, trgconid, trgschm, table] of MARIADB_MAPPINGS) await addMapping(metadata, mapref, srcconid, trgconid, trgschm, table, 'KEY', 'ID');
+    for (const [mapref, srcconid, trgconid, trgschm, table] of MARIADB_MAPPINGS)
+      await addMapping(metadata, mapref, srcconid, trgconid, trgschm, table, 'KEY', 'ID');
   } finally {
     await metadata.close();
   }
@@ -381,17 +453,39 @@ class DirectPipeline {
 
   /** A whole run from the start; stops after `stopAfter` batches (ending the run 'FL') if given. */
   async load(mapref: string, workflowId: string, stopAfter?: number): Promise<BatchState> {
-    const claim = await this.call(() => this.acts.startRun({ mapref, workflowId, firstRunId: workflowId, fromStart: true }));
-    const plan = await this.call(() => this.acts.prepareRun({ mapref, prcid: claim.prcid, jobid: claim.jobid, resume: false, fromStart: true }));
+    const claim = await this.call(() =>
+      this.acts.startRun({ mapref, workflowId, firstRunId: workflowId, fromStart: true }),
+    );
+    const plan = await this.call(() =>
+      this.acts.prepareRun({ mapref, prcid: claim.prcid, jobid: claim.jobid, resume: false, fromStart: true }),
+    );
     let state = plan.state;
     for (;;) {
       const budget = stopAfter === undefined ? 1000 : stopAfter - state.batches;
-      const result = await this.call(() => this.acts.runBatch({ mapref, prcid: claim.prcid, epoch: plan.epoch, jobid: claim.jobid, expected: state, maxBatches: budget }));
+      const result = await this.call(() =>
+        this.acts.runBatch({
+          mapref,
+          prcid: claim.prcid,
+          epoch: plan.epoch,
+          jobid: claim.jobid,
+          expected: state,
+          maxBatches: budget,
+        }),
+      );
       state = result.state;
       if (result.done || (stopAfter !== undefined && state.batches >= stopAfter)) break;
     }
     const stopped = stopAfter !== undefined;
-    await this.call(() => this.acts.finishRun({ mapref, prcid: claim.prcid, epoch: plan.epoch, status: stopped ? 'FL' : 'PC', error: stopped ? 'bench: stopped on purpose' : null, state }));
+    await this.call(() =>
+      this.acts.finishRun({
+        mapref,
+        prcid: claim.prcid,
+        epoch: plan.epoch,
+        status: stopped ? 'FL' : 'PC',
+        error: stopped ? 'bench: stopped on purpose' : null,
+        state,
+      }),
+    );
     return state;
   }
 
@@ -403,7 +497,11 @@ class DirectPipeline {
 
 /** Runs DirectPipeline.load in a child process (as a worker would run it); its own time, in seconds. */
 async function directInChild(mapref: string, workflowId: string): Promise<number> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', __filename, '--direct-child', mapref, '--workflow-id', workflowId], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--require', 'tsx/cjs', __filename, '--direct-child', mapref, '--workflow-id', workflowId],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -423,7 +521,11 @@ async function directChild(mapref: string, workflowId: string): Promise<void> {
 }
 
 function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'dms.js'), 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'dms.js'), 'worker'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
@@ -443,7 +545,10 @@ function cpuSeconds(pid: number): { machine: number; worker: number } {
   const idle = fields[3] + (fields[4] ?? 0);
   const machine = fields.slice(0, 8).reduce((a, b) => a + b, 0) - idle;
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const after = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   return { machine: machine / 100, worker: (after[11] + after[12]) / 100 };
 }
 
@@ -458,7 +563,12 @@ export interface CpuRun {
  * from /proc before and after, logged as `label`: whether the load waits (part of the time the
  * machine idles) or the cores are full, and how much of it is the worker's own.
  */
-async function cpuRun(workerPid: number, label: string, target: BenchTarget, load: () => Promise<void>): Promise<CpuRun> {
+async function cpuRun(
+  workerPid: number,
+  label: string,
+  target: BenchTarget,
+  load: () => Promise<void>,
+): Promise<CpuRun> {
   await target.empty();
   const before = cpuSeconds(workerPid);
   const t0 = performance.now();
@@ -467,18 +577,29 @@ async function cpuRun(workerPid: number, label: string, target: BenchTarget, loa
   const after = cpuSeconds(workerPid);
   const { got, expected } = await target.check();
   if (got !== expected) throw new Error(`${label}: the target is not exact after the CPU run`);
-  const c = { wall: +wall.toFixed(2), machine: +(after.machine - before.machine).toFixed(2), worker: +(after.worker - before.worker).toFixed(2) };
-  log(`   ${label}: ${c.wall} s, the machine busy ${c.machine} core-s (${(c.machine / c.wall).toFixed(2)} of ${os.cpus().length} cores), the worker ${c.worker} core-s, the databases and the rest ${(c.machine - c.worker).toFixed(2)} core-s`);
+  const c = {
+    wall: +wall.toFixed(2),
+    machine: +(after.machine - before.machine).toFixed(2),
+    worker: +(after.worker - before.worker).toFixed(2),
+  };
+  log(
+    `   ${label}: ${c.wall} s, the machine busy ${c.machine} core-s (${(c.machine / c.wall).toFixed(2)} of ${os.cpus().length} cores), the worker ${c.worker} core-s, the databases and the rest ${(c.machine - c.worker).toFixed(2)} core-s`,
+  );
   return c;
 }
 
 /** The largest resident set the process has had (VmHWM), in MiB. */
 function peakRssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return line ? Math.round(Number(line.replace(/\D+/g, '')) / 1024) : NaN;
 }
 
-async function historyEvents(client: Client, workflowId: string): Promise<{ executions: number; events: number; largest: number }> {
+async function historyEvents(
+  client: Client,
+  workflowId: string,
+): Promise<{ executions: number; events: number; largest: number }> {
   let executions = 0;
   let events = 0;
   let largest = 0;
@@ -498,16 +619,28 @@ const rate = (f: Figure) => Math.round(ROWS / secs(f));
  * Partitioned KEY loads (PARTITIONS 1, 2, 4) in rounds with the binary COPY pipe and pgcopydb:
  * their figures, ratios, and the histories of the run and of its range 1.
  */
-async function partitionRounds(client: Client, run: (mapref: string, prefix: string) => (i: number) => Promise<void>, tmp: string, cross: BenchTarget, workerPid: number) {
+async function partitionRounds(
+  client: Client,
+  run: (mapref: string, prefix: string) => (i: number) => Promise<void>,
+  tmp: string,
+  cross: BenchTarget,
+  workerPid: number,
+) {
   log('== partitioned KEY, in rounds: the binary COPY pipe and pgcopydb copy table-data (baselines), and');
   log(`   PARTITIONS 1 (the KEY load above), ${PARTITION_COUNTS.join(' and ')} through Temporal, one worker`);
   const pgcopydb = which('pgcopydb');
   if (!pgcopydb) log('   pgcopydb: not installed (apt-get install pgcopydb), skipped');
   const partitionWays = await measureRounds([
     { name: 'binary COPY pipe (partitions round)', target: cross, run: copyPipe },
-    ...(pgcopydb ? [{ name: 'pgcopydb copy table-data', target: cross, run: (i: number) => pgcopydbRun(pgcopydb, tmp, i) }] : []),
+    ...(pgcopydb
+      ? [{ name: 'pgcopydb copy table-data', target: cross, run: (i: number) => pgcopydbRun(pgcopydb, tmp, i) }]
+      : []),
     { name: 'KEY PARTITIONS 1 through Temporal', target: cross, run: run('BENCH_KEY', 'bench-p1') },
-    ...PARTITION_COUNTS.map((n) => ({ name: `KEY PARTITIONS ${n} through Temporal`, target: cross, run: run(`BENCH_P${n}`, `bench-p${n}`) })),
+    ...PARTITION_COUNTS.map((n) => ({
+      name: `KEY PARTITIONS ${n} through Temporal`,
+      target: cross,
+      run: run(`BENCH_P${n}`, `bench-p${n}`),
+    })),
   ]);
   const pipeP = partitionWays[0];
   const copydb = pgcopydb ? partitionWays[1] : null;
@@ -516,9 +649,23 @@ async function partitionRounds(client: Client, run: (mapref: string, prefix: str
   const parentHistory = await historyEvents(client, `bench-p${PARTITION_COUNTS[PARTITION_COUNTS.length - 1]}-0`);
 
   const ratios: Record<string, number | null> = {
-    ...Object.fromEntries(byPartitions.map((f, i) => [`partitions${[1, ...PARTITION_COUNTS][i]}VsCopyPipe`, +(secs(pipeP) / secs(f)).toFixed(3)])),
-    ...Object.fromEntries(byPartitions.map((f, i) => [`partitions${[1, ...PARTITION_COUNTS][i]}VsPgcopydb`, copydb ? +(secs(copydb) / secs(f)).toFixed(3) : null])),
-    ...Object.fromEntries(byPartitions.slice(1).map((f, i) => [`partitions${PARTITION_COUNTS[i]}SpeedUp`, +(secs(byPartitions[0]) / secs(f)).toFixed(3)])),
+    ...Object.fromEntries(
+      byPartitions.map((f, i) => [
+        `partitions${[1, ...PARTITION_COUNTS][i]}VsCopyPipe`,
+        +(secs(pipeP) / secs(f)).toFixed(3),
+      ]),
+    ),
+    ...Object.fromEntries(
+      byPartitions.map((f, i) => [
+        `partitions${[1, ...PARTITION_COUNTS][i]}VsPgcopydb`,
+        copydb ? +(secs(copydb) / secs(f)).toFixed(3) : null,
+      ]),
+    ),
+    ...Object.fromEntries(
+      byPartitions
+        .slice(1)
+        .map((f, i) => [`partitions${PARTITION_COUNTS[i]}SpeedUp`, +(secs(byPartitions[0]) / secs(f)).toFixed(3)]),
+    ),
   };
   // Where the CPU goes: one more run of each partition count, with the machine's and the
   // worker's CPU time read from /proc before and after. On this machine the databases, the
@@ -526,7 +673,9 @@ async function partitionRounds(client: Client, run: (mapref: string, prefix: str
   log(`== where the CPU goes: one more run of each, CPU time from /proc (${os.cpus().length} cores)`);
   const cpu: Record<string, CpuRun> = {};
   for (const n of [1, ...PARTITION_COUNTS]) {
-    cpu[`p${n}`] = await cpuRun(workerPid, `PARTITIONS ${n}`, cross, () => run(n === 1 ? 'BENCH_KEY' : `BENCH_P${n}`, `bench-cpu-p${n}`)(0));
+    cpu[`p${n}`] = await cpuRun(workerPid, `PARTITIONS ${n}`, cross, () =>
+      run(n === 1 ? 'BENCH_KEY' : `BENCH_P${n}`, `bench-cpu-p${n}`)(0),
+    );
   }
   return { ratios, histories: { run: parentHistory, range: rangeHistory }, cpu };
 }
@@ -546,19 +695,32 @@ function modelLines(cpu: PartitionCpu, pipeSeconds: number): string[] {
     if (!c || !p1) continue;
     const at = (cores: number) => Math.max(c.machine / cores, p1.wall / n);
     const ratios = [2, 4, 8].map((cores) => `${cores} cores ${(pipeSeconds / at(cores)).toFixed(2)}`).join(', ');
-    lines.push(`| model, at most: KEY PARTITIONS ${n} ÷ binary COPY pipe on more cores (from ${c.machine} core-s here, the worker's ${c.worker}) | ${ratios} | model |`);
+    lines.push(
+      `| model, at most: KEY PARTITIONS ${n} ÷ binary COPY pipe on more cores (from ${c.machine} core-s here, the worker's ${c.worker}) | ${ratios} | model |`,
+    );
   }
   return lines;
 }
 
 /** The partitioned loads' lines of the ratio table. */
-function logPartitionRatios(r: Record<string, number | null>, target: (ok: boolean) => string, cpu?: PartitionCpu, pipeSeconds?: number): void {
+function logPartitionRatios(
+  r: Record<string, number | null>,
+  target: (ok: boolean) => string,
+  cpu?: PartitionCpu,
+  pipeSeconds?: number,
+): void {
   // The targets apply to the fastest partition count on this machine.
-  const fastest = PARTITION_COUNTS.reduce((a, b) => ((r[`partitions${b}VsCopyPipe`] ?? 0) > (r[`partitions${a}VsCopyPipe`] ?? 0) ? b : a));
+  const fastest = PARTITION_COUNTS.reduce((a, b) =>
+    (r[`partitions${b}VsCopyPipe`] ?? 0) > (r[`partitions${a}VsCopyPipe`] ?? 0) ? b : a,
+  );
   for (const n of [1, ...PARTITION_COUNTS]) {
     const best = n === fastest;
-    log(`| KEY PARTITIONS ${n} ÷ binary COPY pipe (throughput) | ${r[`partitions${n}VsCopyPipe`]} | ${best ? `≥ 1.0: ${target(r[`partitions${n}VsCopyPipe`]! >= 1)}` : 'reference'} |`);
-    log(`| KEY PARTITIONS ${n} ÷ pgcopydb copy table-data (throughput) | ${r[`partitions${n}VsPgcopydb`] ?? 'pgcopydb not run'} | ${best ? `≥ 1.2 at 10M rows: ${r[`partitions${n}VsPgcopydb`] === null ? 'n/a' : target(r[`partitions${n}VsPgcopydb`]! >= 1.2)}` : 'reference'} |`);
+    log(
+      `| KEY PARTITIONS ${n} ÷ binary COPY pipe (throughput) | ${r[`partitions${n}VsCopyPipe`]} | ${best ? `≥ 1.0: ${target(r[`partitions${n}VsCopyPipe`]! >= 1)}` : 'reference'} |`,
+    );
+    log(
+      `| KEY PARTITIONS ${n} ÷ pgcopydb copy table-data (throughput) | ${r[`partitions${n}VsPgcopydb`] ?? 'pgcopydb not run'} | ${best ? `≥ 1.2 at 10M rows: ${r[`partitions${n}VsPgcopydb`] === null ? 'n/a' : target(r[`partitions${n}VsPgcopydb`]! >= 1.2)}` : 'reference'} |`,
+    );
     if (n > 1) log(`| KEY PARTITIONS ${n} ÷ PARTITIONS 1 (speed-up) | ${r[`partitions${n}SpeedUp`]} | reference |`);
   }
   if (cpu && pipeSeconds) for (const line of modelLines(cpu, pipeSeconds)) log(line);
@@ -574,7 +736,16 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'dms-bench-'));
   const cross = pgTarget(DB.target, 'fact');
   const same = pgTarget(DB.source, 'fact_copy');
-  const mariadbCtx: MariaDbBenchContext = { rows: ROWS, batch: BATCH, pgUrl: url, sql, db: DB, crossTarget: cross, log, tmp };
+  const mariadbCtx: MariaDbBenchContext = {
+    rows: ROWS,
+    batch: BATCH,
+    pgUrl: url,
+    sql,
+    db: DB,
+    crossTarget: cross,
+    log,
+    tmp,
+  };
   const withMariaDb = !PARTITIONS_ONLY && (await registerMariaDb(mariadbCtx));
 
   const pgloader = PARTITIONS_ONLY ? null : which('pgloader');
@@ -583,19 +754,36 @@ async function main(): Promise<void> {
 
   const direct = new DirectPipeline();
   const bundlePath = path.join(tmp, 'workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} } });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} },
+  });
   writeFileSync(bundlePath, code);
   let server: DevServer | undefined;
   let worker: ChildProcess | undefined;
   let connection: Connection | undefined;
   const out: Record<string, unknown> = {};
   try {
-    server = await startDevServer({ port: await freePort(), headless: true, quiet: true, dbFilename: path.join(tmp, 'dev.db') });
+    server = await startDevServer({
+      port: await freePort(),
+      headless: true,
+      quiet: true,
+      dbFilename: path.join(tmp, 'dev.db'),
+    });
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: server.namespace });
-    worker = await startWorker({ ...process.env, TEMPORAL_ADDRESS: server.address, DMS_METADATA_URL: url(DB.metadata), DMS_WORKFLOW_BUNDLE: bundlePath });
+    worker = await startWorker({
+      ...process.env,
+      TEMPORAL_ADDRESS: server.address,
+      DMS_METADATA_URL: url(DB.metadata),
+      DMS_WORKFLOW_BUNDLE: bundlePath,
+    });
     const load = (mapref: string, workflowId: string, fromStart = true) =>
-      client.workflow.start('dmsJob', { taskQueue: 'dms-etl', workflowId, args: [{ mapref, ...(fromStart ? { fromStart: true } : {}) }] });
+      client.workflow.start('dmsJob', {
+        taskQueue: 'dms-etl',
+        workflowId,
+        args: [{ mapref, ...(fromStart ? { fromStart: true } : {}) }],
+      });
     const run = (mapref: string, prefix: string) => async (i: number) => {
       await (await load(mapref, `${prefix}-${i}`)).result();
     };
@@ -613,7 +801,12 @@ async function main(): Promise<void> {
       // Each wide load gets a worker of its own, so that its peak RSS is that load's alone.
       worker.kill('SIGTERM');
       await new Promise((r) => worker!.once('exit', r));
-      const workerEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, DMS_METADATA_URL: url(DB.metadata), DMS_WORKFLOW_BUNDLE: bundlePath };
+      const workerEnv = {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        DMS_METADATA_URL: url(DB.metadata),
+        DMS_WORKFLOW_BUNDLE: bundlePath,
+      };
       const metadata = Metadata.open(url(DB.metadata));
       try {
         const wide = await wideRounds(
@@ -624,7 +817,8 @@ async function main(): Promise<void> {
             db: DB,
             log,
             withMariaDb,
-            addMapping: (mapref, srcconid, trgconid, trgschm, table, srcquery, bulklmt) => addMapping(metadata, mapref, srcconid, trgconid, trgschm, table, 'KEY', 'ID', 1, srcquery, bulklmt),
+            addMapping: (mapref, srcconid, trgconid, trgschm, table, srcquery, bulklmt) =>
+              addMapping(metadata, mapref, srcconid, trgconid, trgschm, table, 'KEY', 'ID', 1, srcquery, bulklmt),
             startWorker: () => startWorker(workerEnv),
             run: (mapref, workflowId) => run(mapref, workflowId)(0),
             peakRssMiB,
@@ -639,8 +833,15 @@ async function main(): Promise<void> {
       }
     } else if (MARIADB_ONLY) {
       if (!withMariaDb) throw new Error('--only mariadb: MariaDB is not reachable (set DMS_BENCH_MARIADB_URL)');
-      const mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader, (label, target, load) => cpuRun(worker!.pid!, label, target, load));
-      Object.assign(out, { ...measured(), workerPeakRssMiB: peakRssMiB(worker.pid!), mariadbCpu: mdb.cpu ?? null, mariadbRatios: mdb.ratios });
+      const mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader, (label, target, load) =>
+        cpuRun(worker!.pid!, label, target, load),
+      );
+      Object.assign(out, {
+        ...measured(),
+        workerPeakRssMiB: peakRssMiB(worker.pid!),
+        mariadbCpu: mdb.cpu ?? null,
+        mariadbRatios: mdb.ratios,
+      });
     } else if (PARTITIONS_ONLY) {
       const partitioned = await partitionRounds(client, run, tmp, cross, worker.pid!);
       Object.assign(out, {
@@ -656,10 +857,27 @@ async function main(): Promise<void> {
       log('   worker with a prebuilt workflow bundle)');
       const [pipe, noTemporal, key, rowcount, pgloaderFigure] = await measureRounds([
         { name: 'binary COPY pipe', target: cross, run: copyPipe },
-        { name: 'KEY pipeline without Temporal', target: cross, run: (i) => directInChild('BENCH_DIRECT', `bench-direct-${i}`) },
+        {
+          name: 'KEY pipeline without Temporal',
+          target: cross,
+          run: (i) => directInChild('BENCH_DIRECT', `bench-direct-${i}`),
+        },
         { name: 'KEY through Temporal, cross-database', target: cross, run: run('BENCH_KEY', 'bench-key') },
-        { name: 'ROWCOUNT through Temporal, cross-database', target: cross, run: run('BENCH_ROWCOUNT', 'bench-rowcount') },
-        ...(pgloader ? [{ name: 'pgloader', target: cross, run: () => pgloaderRun(pgloader, tmp, Math.max(120_000, ROWS / 20)), mayFail: true }] : []),
+        {
+          name: 'ROWCOUNT through Temporal, cross-database',
+          target: cross,
+          run: run('BENCH_ROWCOUNT', 'bench-rowcount'),
+        },
+        ...(pgloader
+          ? [
+              {
+                name: 'pgloader',
+                target: cross,
+                run: () => pgloaderRun(pgloader, tmp, Math.max(120_000, ROWS / 20)),
+                mayFail: true,
+              },
+            ]
+          : []),
       ]);
       const pgl = pgloaderFigure?.seconds.length ? pgloaderFigure : null;
       const history = await historyEvents(client, 'bench-key-0');
@@ -667,7 +885,11 @@ async function main(): Promise<void> {
       log('== one database, in rounds: in-server INSERT…SELECT (baseline), the bare keyset loop (batching alone, for');
       log('   reference), and dms-etl through Temporal');
       const [insertSelect, bareLoop, sameDb] = await measureRounds([
-        { name: 'in-server INSERT…SELECT', target: same, run: () => sql(DB.source, 'INSERT INTO fact_copy SELECT * FROM fact').then(() => undefined) },
+        {
+          name: 'in-server INSERT…SELECT',
+          target: same,
+          run: () => sql(DB.source, 'INSERT INTO fact_copy SELECT * FROM fact').then(() => undefined),
+        },
         { name: 'bare keyset loop, one database (no checkpoint, no Temporal)', target: same, run: bareKeysetLoop },
         { name: 'KEY through Temporal, same database', target: same, run: run('BENCH_SAMEDB', 'bench-same') },
       ]);
@@ -676,7 +898,9 @@ async function main(): Promise<void> {
 
       let mdb: MariaDbBenchResult | null = null;
       if (withMariaDb) {
-        mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader, (label, target, load) => cpuRun(worker!.pid!, label, target, load));
+        mdb = await mariadbRounds(mariadbCtx, measureRounds, run, pgloader, (label, target, load) =>
+          cpuRun(worker!.pid!, label, target, load),
+        );
       }
 
       log('== resume at 90%: the first committed batch after pre-flight (the new run taking the checkpoint row over)');
@@ -691,7 +915,11 @@ async function main(): Promise<void> {
         try {
           // Pre-flight ends when the new run takes the checkpoint row over (a new owner); since
           // 0.3.0 the same activity then goes straight on with the first batch.
-          const owner = async () => (await watcher.query(`SELECT prcid, batchcnt FROM dms_chkpnt WHERE mapref = 'BENCH_RESUME'`)).rows[0] as { prcid: string; batchcnt: string };
+          const owner = async () =>
+            (await watcher.query(`SELECT prcid, batchcnt FROM dms_chkpnt WHERE mapref = 'BENCH_RESUME'`)).rows[0] as {
+              prcid: string;
+              batchcnt: string;
+            };
           const stopped = (await owner()).prcid;
           const t0 = performance.now();
           const handle = await load('BENCH_RESUME', `bench-resume-${i}`, false);
@@ -712,7 +940,9 @@ async function main(): Promise<void> {
           resumes.push({ preflight: (owned - t0) / 1000, firstBatch: (first - owned) / 1000, total });
           const got = await digest(DB.target, 'fact');
           if (got !== sourceDigest) throw new Error(`resume: the target is not exact (${got})`);
-          log(`   resume ${i + 1}/${RUNS}: pre-flight ${resumes[i].preflight.toFixed(3)} s, first batch ${resumes[i].firstBatch.toFixed(3)} s after it, whole run ${total.toFixed(2)} s, exact`);
+          log(
+            `   resume ${i + 1}/${RUNS}: pre-flight ${resumes[i].preflight.toFixed(3)} s, first batch ${resumes[i].firstBatch.toFixed(3)} s after it, whole run ${total.toFixed(2)} s, exact`,
+          );
         } finally {
           await watcher.end();
         }
@@ -724,7 +954,11 @@ async function main(): Promise<void> {
       Object.assign(out, {
         ...measured(),
         pgloaderFailedRuns: pgloaderFigure?.failed ?? null,
-        resume: { preflightSeconds: +median(resumes.map((r) => r.preflight)).toFixed(3), firstBatchSeconds: +resumeFirst.toFixed(3), normalBatchSeconds: +normalBatch.toFixed(3) },
+        resume: {
+          preflightSeconds: +median(resumes.map((r) => r.preflight)).toFixed(3),
+          firstBatchSeconds: +resumeFirst.toFixed(3),
+          normalBatchSeconds: +normalBatch.toFixed(3),
+        },
         workerPeakRssMiB: rss,
         history: history,
         partitionHistories: partitioned.histories,
@@ -773,52 +1007,93 @@ async function main(): Promise<void> {
   log(`dms-etl bench: ${ROWS.toLocaleString('en-US')} rows (BULKLMT ${BATCH}), median of ${RUNS} runs; ${machine}`);
   log('| what | median s | rows/s |');
   log('|---|---:|---:|');
-  for (const f of figures) log(`| ${f.name}${f.failed ? ` (${f.failed} of ${RUNS} runs failed)` : ''} | ${secs(f).toFixed(2)} | ${rate(f).toLocaleString('en-US')} |`);
+  for (const f of figures)
+    log(
+      `| ${f.name}${f.failed ? ` (${f.failed} of ${RUNS} runs failed)` : ''} | ${secs(f).toFixed(2)} | ${rate(f).toLocaleString('en-US')} |`,
+    );
   log('');
   const target = (ok: boolean) => (ok ? 'met' : 'MISSED');
   log('| ratio | value | target |');
   log('|---|---:|---|');
   const ph = out.partitionHistories as { run: typeof hist; range: typeof hist };
   const partitionHistoryLine = () =>
-    log(`| history of a partitioned load: the run / its range 1 | ${ph.run.events} events in ${ph.run.executions} / ${ph.range.events} events in ${ph.range.executions} execution(s), largest ${ph.run.largest} / ${ph.range.largest} | bounded |`);
+    log(
+      `| history of a partitioned load: the run / its range 1 | ${ph.run.events} events in ${ph.run.executions} / ${ph.range.events} events in ${ph.range.executions} execution(s), largest ${ph.run.largest} / ${ph.range.largest} | bounded |`,
+    );
   const mariadbLines = () => {
     for (const m of (out.mariadbRatios as MariaDbBenchResult['ratios'] | null) ?? []) {
-      log(`| ${m.label} | ${m.value ?? 'not run'} | ${m.target}${m.met === null ? (m.target === 'reference' ? '' : ': n/a') : `: ${target(m.met)}`} |`);
+      log(
+        `| ${m.label} | ${m.value ?? 'not run'} | ${m.target}${m.met === null ? (m.target === 'reference' ? '' : ': n/a') : `: ${target(m.met)}`} |`,
+      );
     }
   };
   if (MARIADB_ONLY) {
     mariadbLines();
-    log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
+    log(
+      `| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`,
+    );
     log('');
     console.log(JSON.stringify(out));
     return;
   }
   if (PARTITIONS_ONLY) {
-    logPartitionRatios(r, target, out.partitionCpu as PartitionCpu, (out.seconds as Record<string, number>)['binary COPY pipe (partitions round)']);
-    log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
+    logPartitionRatios(
+      r,
+      target,
+      out.partitionCpu as PartitionCpu,
+      (out.seconds as Record<string, number>)['binary COPY pipe (partitions round)'],
+    );
+    log(
+      `| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`,
+    );
     partitionHistoryLine();
     log('');
     console.log(JSON.stringify(out));
     return;
   }
-  log(`| KEY cross-database ÷ binary COPY pipe (throughput) | ${r.keyCrossVsCopyPipe} | ≥ 0.5: ${target(r.keyCrossVsCopyPipe! >= 0.5)} |`);
-  log(`| KEY cross-database ÷ pgloader (throughput) | ${r.keyCrossVsPgloader ?? 'pgloader not run'} | ≥ 3: ${r.keyCrossVsPgloader === null ? 'n/a' : target(r.keyCrossVsPgloader >= 3)} |`);
-  log(`| Temporal's overhead against the same pipeline without it | ${(r.temporalOverhead! * 100).toFixed(1)}% | ≤ 15%: ${target(r.temporalOverhead! <= 0.15)} |`);
-  log(`| same database ÷ in-server INSERT…SELECT (throughput) | ${r.sameDbVsInsertSelect} | ≥ 0.8: ${target(r.sameDbVsInsertSelect! >= 0.8)} |`);
-  log(`| the bare keyset loop ÷ in-server INSERT…SELECT (throughput: what batching alone leaves) | ${r.bareKeysetLoopVsInsertSelect} | reference |`);
-  log(`| same database ÷ the bare keyset loop (throughput: what checkpoints, fences and Temporal cost) | ${r.sameDbVsBareKeysetLoop} | reference |`);
+  log(
+    `| KEY cross-database ÷ binary COPY pipe (throughput) | ${r.keyCrossVsCopyPipe} | ≥ 0.5: ${target(r.keyCrossVsCopyPipe! >= 0.5)} |`,
+  );
+  log(
+    `| KEY cross-database ÷ pgloader (throughput) | ${r.keyCrossVsPgloader ?? 'pgloader not run'} | ≥ 3: ${r.keyCrossVsPgloader === null ? 'n/a' : target(r.keyCrossVsPgloader >= 3)} |`,
+  );
+  log(
+    `| Temporal's overhead against the same pipeline without it | ${(r.temporalOverhead! * 100).toFixed(1)}% | ≤ 15%: ${target(r.temporalOverhead! <= 0.15)} |`,
+  );
+  log(
+    `| same database ÷ in-server INSERT…SELECT (throughput) | ${r.sameDbVsInsertSelect} | ≥ 0.8: ${target(r.sameDbVsInsertSelect! >= 0.8)} |`,
+  );
+  log(
+    `| the bare keyset loop ÷ in-server INSERT…SELECT (throughput: what batching alone leaves) | ${r.bareKeysetLoopVsInsertSelect} | reference |`,
+  );
+  log(
+    `| same database ÷ the bare keyset loop (throughput: what checkpoints, fences and Temporal cost) | ${r.sameDbVsBareKeysetLoop} | reference |`,
+  );
   log(`| ROWCOUNT time ÷ KEY time | ${r.rowcountVsKeyTime} | ≤ 1.5: ${target(r.rowcountVsKeyTime! <= 1.5)} |`);
-  log(`| first batch after a resume at 90% ÷ a normal batch (after pre-flight ${res.preflightSeconds} s) | ${r.resumeFirstBatchVsNormalBatch} (${res.firstBatchSeconds} s vs ${res.normalBatchSeconds} s) | ≤ 1: ${target(r.resumeFirstBatchVsNormalBatch! <= 1)} |`);
+  log(
+    `| first batch after a resume at 90% ÷ a normal batch (after pre-flight ${res.preflightSeconds} s) | ${r.resumeFirstBatchVsNormalBatch} (${res.firstBatchSeconds} s vs ${res.normalBatchSeconds} s) | ≤ 1: ${target(r.resumeFirstBatchVsNormalBatch! <= 1)} |`,
+  );
   mariadbLines();
-  logPartitionRatios(r, target, out.partitionCpu as PartitionCpu, (out.seconds as Record<string, number>)['binary COPY pipe (partitions round)']);
-  log(`| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`);
-  log(`| history of one KEY load | ${hist.events} events in ${hist.executions} execution(s), largest ${hist.largest} | bounded |`);
+  logPartitionRatios(
+    r,
+    target,
+    out.partitionCpu as PartitionCpu,
+    (out.seconds as Record<string, number>)['binary COPY pipe (partitions round)'],
+  );
+  log(
+    `| worker peak RSS | ${out.workerPeakRssMiB} MiB | ≤ 300 MB: ${target((out.workerPeakRssMiB as number) * 1.048576 <= 300)} |`,
+  );
+  log(
+    `| history of one KEY load | ${hist.events} events in ${hist.executions} execution(s), largest ${hist.largest} | bounded |`,
+  );
   partitionHistoryLine();
   log('');
   console.log(JSON.stringify(out));
 }
 
-(flags['direct-child'] ? directChild(flags['direct-child'], flags['workflow-id'] ?? 'bench-direct') : main()).catch((err) => {
-  console.error(`bench: ${(err as Error).message}`);
-  process.exit(1);
-});
+(flags['direct-child'] ? directChild(flags['direct-child'], flags['workflow-id'] ?? 'bench-direct') : main()).catch(
+  (err) => {
+    console.error(`bench: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

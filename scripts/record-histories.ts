@@ -39,9 +39,27 @@ async function main(): Promise<void> {
     await registerMapping(dbs, { mapref: 'PARTS', batchSize: 100, trgtbnm: 'SALES_PARTS', columns: { partitions: 2 } });
     const save = async (name: string, workflowId: string, runId: string) => {
       // The Temporal CLI writes the proto3 JSON that the SDK's replayer reads.
-      const json = execFileSync(temporalCli(), ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--run-id', runId, '--output', 'json'], { encoding: 'utf8' });
+      const json = execFileSync(
+        temporalCli(),
+        [
+          'workflow',
+          'show',
+          '--address',
+          server.address,
+          '--workflow-id',
+          workflowId,
+          '--run-id',
+          runId,
+          '--output',
+          'json',
+        ],
+        { encoding: 'utf8' },
+      );
       // Stack traces in failures name files of this checkout: keep the machine's paths out.
-      writeFileSync(path.join(OUT, `${version}-${name}.json`), json.split(JSON.stringify(ROOT).slice(1, -1)).join('<repo>'));
+      writeFileSync(
+        path.join(OUT, `${version}-${name}.json`),
+        json.split(JSON.stringify(ROOT).slice(1, -1)).join('<repo>'),
+      );
       return client.workflow.getHandle(workflowId, runId).fetchHistory();
     };
 
@@ -53,20 +71,33 @@ async function main(): Promise<void> {
         // A partitioned run's ranges: each child's chain, named after its range.
         for (const event of history.events ?? []) {
           const child = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
-          if (child?.workflowId && child.runId) await saveChain(`${name}-${child.workflowId.slice(child.workflowId.lastIndexOf('-') + 1)}`, child.runId, child.workflowId);
+          if (child?.workflowId && child.runId)
+            await saveChain(
+              `${name}-${child.workflowId.slice(child.workflowId.lastIndexOf('-') + 1)}`,
+              child.runId,
+              child.workflowId,
+            );
         }
         const last = history.events?.[history.events.length - 1];
         runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
       }
     };
 
-    const first = await client.workflow.start('dmsJob', { taskQueue, workflowId: 'dms-REPLAY', args: [{ mapref: 'REPLAY' }] });
+    const first = await client.workflow.start('dmsJob', {
+      taskQueue,
+      workflowId: 'dms-REPLAY',
+      args: [{ mapref: 'REPLAY' }],
+    });
     await new Promise((r) => setTimeout(r, 1500));
     await first.cancel();
     await first.result().catch(() => undefined);
     await saveChain('cancelled', first.firstExecutionRunId);
 
-    const second = await client.workflow.start('dmsJob', { taskQueue, workflowId: 'dms-REPLAY', args: [{ mapref: 'REPLAY' }] });
+    const second = await client.workflow.start('dmsJob', {
+      taskQueue,
+      workflowId: 'dms-REPLAY',
+      args: [{ mapref: 'REPLAY' }],
+    });
     // A resetCheckpoint signal the run refuses (not a key): the handler and the refusal replay too.
     await new Promise((r) => setTimeout(r, 300));
     await second.signal('resetCheckpoint', { to: 'not a key' });
@@ -79,18 +110,32 @@ async function main(): Promise<void> {
 
     // Since 0.5.0: a partitioned run cancelled once its first range has committed a batch,
     // then resumed with a pause, a refused resetCheckpoint and a resume.
-    const third = await client.workflow.start('dmsJob', { taskQueue, workflowId: 'dms-PARTS', args: [{ mapref: 'PARTS' }] });
-    await waitUntil('a committed batch of range 1', () =>
-      withClient(dbs.target, async (c) => {
-        const { rows } = await c.query(`SELECT to_regclass('public.dms_chkpnt') IS NOT NULL AS t`);
-        if (!rows[0].t) return false;
-        return ((await c.query(`SELECT 1 FROM dms_chkpnt WHERE mapref = 'PARTS#p1' AND batchcnt > 0`)).rowCount ?? 0) > 0;
-      }),
-    10_000, 5);
+    const third = await client.workflow.start('dmsJob', {
+      taskQueue,
+      workflowId: 'dms-PARTS',
+      args: [{ mapref: 'PARTS' }],
+    });
+    await waitUntil(
+      'a committed batch of range 1',
+      () =>
+        withClient(dbs.target, async (c) => {
+          const { rows } = await c.query(`SELECT to_regclass('public.dms_chkpnt') IS NOT NULL AS t`);
+          if (!rows[0].t) return false;
+          return (
+            ((await c.query(`SELECT 1 FROM dms_chkpnt WHERE mapref = 'PARTS#p1' AND batchcnt > 0`)).rowCount ?? 0) > 0
+          );
+        }),
+      10_000,
+      5,
+    );
     await third.cancel();
     await third.result().catch(() => undefined);
     await saveChain('partitioned-cancelled', third.firstExecutionRunId, 'dms-PARTS');
-    const fourth = await client.workflow.start('dmsJob', { taskQueue, workflowId: 'dms-PARTS', args: [{ mapref: 'PARTS' }] });
+    const fourth = await client.workflow.start('dmsJob', {
+      taskQueue,
+      workflowId: 'dms-PARTS',
+      args: [{ mapref: 'PARTS' }],
+    });
     await fourth.signal('pause');
     await new Promise((r) => setTimeout(r, 1000));
     await fourth.signal('resetCheckpoint', { to: '300' });

@@ -7,7 +7,9 @@ export * from '../client/temporal-dev-server';
 
 async function main(): Promise<void> {
   const server = await startDevServer(readDevConfig());
-  console.log(`Temporal dev server on ${server.address}${server.uiAddress ? `, Web UI ${server.uiAddress}` : ''} (Ctrl-C stops it)`);
+  console.log(
+    `Temporal dev server on ${server.address}${server.uiAddress ? `, Web UI ${server.uiAddress}` : ''} (Ctrl-C stops it)`,
+  );
   const stop = () => void server.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -18,7 +18,9 @@ const FAILURE_LINE = /^\s*(FAIL|×|❯ .*\(\d+ tests? \| \d+ failed)/;
 const KEPT_LINES = 300;
 
 function vitest(args: string[], prefix: string | null, failures: string[] = []): Promise<number> {
-  const child = spawn(process.execPath, [VITEST, 'run', ...args], { stdio: prefix ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+  const child = spawn(process.execPath, [VITEST, 'run', ...args], {
+    stdio: prefix ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+  });
   if (prefix) {
     let inFailures = false;
     for (const stream of [child.stdout!, child.stderr!]) {
@@ -55,7 +57,9 @@ async function main(): Promise<void> {
     for (const line of failures[i]) console.log(line);
   }
   const seconds = Math.round((Date.now() - started) / 1000);
-  console.log(`tests: lane a ${codes[0] === 0 ? 'passed' : 'FAILED'}, lane b ${codes[1] === 0 ? 'passed' : 'FAILED'}, ${seconds} s in all`);
+  console.log(
+    `tests: lane a ${codes[0] === 0 ? 'passed' : 'FAILED'}, lane b ${codes[1] === 0 ? 'passed' : 'FAILED'}, ${seconds} s in all`,
+  );
   process.exitCode = codes.some((c) => c !== 0) ? 1 : 0;
 }
 

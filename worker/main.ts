@@ -56,14 +56,18 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
   // Before any connection: the runtime's logger and metrics exporter are fixed at install.
   const runtime = installRuntime(env);
   // The worker's own lines: on stdout as they always were, or as JSON lines like every other.
-  const say = env.DMS_LOG_FORMAT === 'json' ? (line: string) => runtime.logger.info(line) : (line: string) => console.log(line);
+  const say =
+    env.DMS_LOG_FORMAT === 'json' ? (line: string) => runtime.logger.info(line) : (line: string) => console.log(line);
   // A driver's stray error (an unheard 'error' event, an unhandled rejection) is logged and
   // counted, and the worker goes on: every other load on it with it.
   const stray = catchStrayErrors(say, env.DMS_METRICS_ADDRESS ? runtime.metricMeter : undefined);
   const metadata = await openMetadata(env);
   const stopWatching = env.DMS_METRICS_ADDRESS ? watchRuns(runtime.metricMeter, metadata) : () => undefined;
   // A batch holds a target session and reads the source on one or two: room for every batch at once.
-  const databases = new DatabaseRegistry({ lockTimeoutMs: env.DMS_LOCK_TIMEOUT_MS, poolSize: Math.max(4, 2 * env.DMS_MAX_CONCURRENT_BATCHES) });
+  const databases = new DatabaseRegistry({
+    lockTimeoutMs: env.DMS_LOCK_TIMEOUT_MS,
+    poolSize: Math.max(4, 2 * env.DMS_MAX_CONCURRENT_BATCHES),
+  });
   let clientConnection: Connection | undefined;
   let connection: NativeConnection | undefined;
   try {
@@ -98,7 +102,9 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
       taskQueue: env.DMS_TASK_QUEUE,
       activities,
       // A prebuilt bundle (`npm run bundle`) spares each worker webpack's time and memory.
-      ...(bundleCode !== undefined ? { workflowBundle: { code: bundleCode } } : { workflowsPath: require.resolve('../workflows') }),
+      ...(bundleCode !== undefined
+        ? { workflowBundle: { code: bundleCode } }
+        : { workflowsPath: require.resolve('../workflows') }),
       ...(dataConverter ? { dataConverter } : {}),
       // A batch activity learns of a cancel from a heartbeat's answer: ask at least this often.
       maxHeartbeatThrottleInterval: '500 ms',
@@ -108,8 +114,11 @@ export async function runWorker(extras: WorkerExtras = {}): Promise<void> {
       interceptors: { activity: [activityLogFields], workflowModules: [WORKFLOW_LOG_FIELDS] },
     };
     const worker = await Worker.create(options);
-    say(`dms worker: polling task queue ${env.DMS_TASK_QUEUE} on ${temporal.describe} (namespace ${temporal.namespace})`);
-    if (fromDevStack) say(`dms worker: on the dev stack that ${devDir()}/dev.json names (metadata ${env.DMS_METADATA_URL})`);
+    say(
+      `dms worker: polling task queue ${env.DMS_TASK_QUEUE} on ${temporal.describe} (namespace ${temporal.namespace})`,
+    );
+    if (fromDevStack)
+      say(`dms worker: on the dev stack that ${devDir()}/dev.json names (metadata ${env.DMS_METADATA_URL})`);
     if (env.DMS_METRICS_ADDRESS) say(`dms worker: Prometheus metrics at http://${env.DMS_METRICS_ADDRESS}/metrics`);
     extras.onReady?.();
     // The SDK's runtime shuts the worker down gracefully on SIGINT and SIGTERM: activities
@@ -130,7 +139,9 @@ function readBundle(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new EnvError(`Cannot read DMS_WORKFLOW_BUNDLE (${file}): ${(err as Error).message}. Fix: build it with \`npm run bundle\`, or unset DMS_WORKFLOW_BUNDLE`);
+    throw new EnvError(
+      `Cannot read DMS_WORKFLOW_BUNDLE (${file}): ${(err as Error).message}. Fix: build it with \`npm run bundle\`, or unset DMS_WORKFLOW_BUNDLE`,
+    );
   }
 }
 
@@ -139,7 +150,10 @@ async function checkSearchAttributes(connection: Connection, namespace: string):
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = SEARCH_ATTRIBUTES.filter(({ name }) => !customAttributes || !(name in customAttributes));
   if (missing.length === 0) return;
-  const commands = missing.map(({ name, type }) => `  temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${type}`);
+  const commands = missing.map(
+    ({ name, type }) =>
+      `  temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${type}`,
+  );
   throw new EnvError(
     `Namespace ${namespace} lacks the search attributes ${missing.map((m) => m.name).join(', ')}, which dms-etl sets on every run. Create them once:\n${commands.join('\n')}`,
   );

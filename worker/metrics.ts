@@ -22,10 +22,30 @@ export function prometheusExporter(bindAddress: string) {
  * Sets the run gauges from DMS_PRCLOG now and every `everyMs`; returns the function that stops.
  * A failed read (the metadata database away) leaves the gauges as they were.
  */
-export function watchRuns(meter: MetricMeter, metadata: Pick<Metadata, 'runGauges'>, everyMs = 5_000, now = () => Date.now()): () => void {
-  const active = meter.createGauge('dms_active_runs', 'int', 'runs', 'Runs of the mapping in progress (DMS_PRCLOG status IP)');
-  const last = meter.createGauge('dms_last_completed_run_timestamp', 'float', 's', 'When the mapping last completed a run (Unix seconds)');
-  const since = meter.createGauge('dms_seconds_since_last_completed_run', 'float', 's', 'Seconds since the mapping last completed a run, as of the last read of DMS_PRCLOG');
+export function watchRuns(
+  meter: MetricMeter,
+  metadata: Pick<Metadata, 'runGauges'>,
+  everyMs = 5_000,
+  now = () => Date.now(),
+): () => void {
+  const active = meter.createGauge(
+    'dms_active_runs',
+    'int',
+    'runs',
+    'Runs of the mapping in progress (DMS_PRCLOG status IP)',
+  );
+  const last = meter.createGauge(
+    'dms_last_completed_run_timestamp',
+    'float',
+    's',
+    'When the mapping last completed a run (Unix seconds)',
+  );
+  const since = meter.createGauge(
+    'dms_seconds_since_last_completed_run',
+    'float',
+    's',
+    'Seconds since the mapping last completed a run, as of the last read of DMS_PRCLOG',
+  );
   const read = async () => {
     for (const g of await metadata.runGauges()) {
       active.set(g.active, { mapref: g.mapref });

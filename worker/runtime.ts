@@ -16,7 +16,9 @@ export function jsonLine(entry: LogEntry): string {
 
 export function installRuntime(env: Pick<WorkerEnv, 'DMS_LOG_FORMAT' | 'DMS_METRICS_ADDRESS'>): Runtime {
   return Runtime.install({
-    ...(env.DMS_LOG_FORMAT === 'json' ? { logger: new DefaultLogger('INFO', (entry) => process.stdout.write(`${jsonLine(entry)}\n`)) } : {}),
+    ...(env.DMS_LOG_FORMAT === 'json'
+      ? { logger: new DefaultLogger('INFO', (entry) => process.stdout.write(`${jsonLine(entry)}\n`)) }
+      : {}),
     ...(env.DMS_METRICS_ADDRESS ? { telemetryOptions: { metrics: prometheusExporter(env.DMS_METRICS_ADDRESS) } } : {}),
   });
 }

@@ -10,7 +10,17 @@ import type { MetricMeter } from '@temporalio/common';
 import { readDatabaseError, redactedMessage } from '../dialects';
 
 /** Node's codes of lost or refused connections and of streams cut short (a driver's socket). */
-const NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
 
 /** Packages whose stray errors are a database session's, never the worker's own state. */
 const DRIVERS = /node_modules\/(pg|pg-protocol|pg-pool|pg-copy-streams|pg-cursor|mysql2|oracledb)\//;
@@ -34,15 +44,26 @@ export interface StrayErrors {
  * Installs the handlers on `proc` (the process). `say` writes the worker's log; `meter`, where
  * metrics are served, counts each stray error in dms_worker_stray_errors_total by `kind`.
  */
-export function catchStrayErrors(say: (line: string) => void, meter?: MetricMeter, proc: NodeJS.EventEmitter = process, exit: (code: number) => void = (code) => process.exit(code)): StrayErrors {
-  const counter = meter?.createCounter('dms_worker_stray_errors', 'errors', 'Errors no code was waiting for (a driver\'s unheard event, an unhandled rejection), by kind; the worker went on');
+export function catchStrayErrors(
+  say: (line: string) => void,
+  meter?: MetricMeter,
+  proc: NodeJS.EventEmitter = process,
+  exit: (code: number) => void = (code) => process.exit(code),
+): StrayErrors {
+  const counter = meter?.createCounter(
+    'dms_worker_stray_errors',
+    'errors',
+    "Errors no code was waiting for (a driver's unheard event, an unhandled rejection), by kind; the worker went on",
+  );
   // Served at 0 from the start, so that an alert on its rate has a series before the first one.
   for (const kind of ['event', 'rejection']) counter?.add(0, { kind });
   const onError = (err: unknown, kind: 'event' | 'rejection') => {
     const text = err instanceof Error ? redactedMessage(err) : String(err);
     if (isDatabaseError(err)) {
       counter?.add(1, { kind });
-      say(`dms worker: caught a database error no code was waiting for (${kind === 'event' ? "an unheard 'error' event" : 'an unhandled rejection'}): ${text}; the worker goes on, and the batch it belonged to is retried`);
+      say(
+        `dms worker: caught a database error no code was waiting for (${kind === 'event' ? "an unheard 'error' event" : 'an unhandled rejection'}): ${text}; the worker goes on, and the batch it belonged to is retried`,
+      );
       return;
     }
     say(`dms worker: stopping on an error no code was waiting for, which leaves its state unknown (${kind}): ${text}`);

@@ -70,7 +70,10 @@ export function progressText(v: { rowsLoaded: number; rowsPerSecond: number; est
   const parts = [`${grouped(v.rowsLoaded)} rows`, `${grouped(v.rowsPerSecond)} rows/s`];
   if (typeof v.estimatedRows === 'number') {
     const share = estimatedShare(v, v.estimatedRows);
-    parts.push(`~${share.percent}% of ~${grouped(share.total)}`, share.etaSeconds === null ? 'ETA unknown' : `ETA ${formatSeconds(share.etaSeconds)}`);
+    parts.push(
+      `~${share.percent}% of ~${grouped(share.total)}`,
+      share.etaSeconds === null ? 'ETA unknown' : `ETA ${formatSeconds(share.etaSeconds)}`,
+    );
   }
   return parts.join(' · ');
 }
@@ -82,21 +85,37 @@ export function keyText(checkpoint: string | null, max = 120): string {
   return `\`${cut.replace(/`/g, "'")}\``;
 }
 
-const STATUS: Record<RangeProgress['status'], string> = { PC: 'complete', IP: 'loading', FL: 'failed', CN: 'cancelled' };
+const STATUS: Record<RangeProgress['status'], string> = {
+  PC: 'complete',
+  IP: 'loading',
+  FL: 'failed',
+  CN: 'cancelled',
+};
 
 /** The run's current details, as the Web UI shows them on its page. */
 export function currentDetails(v: RunView): string {
   const title = v.partition === undefined ? `**${v.mapref}**` : `**${v.mapref}**, key range ${v.partition}`;
-  const head = [title, v.strategy, v.loadMode, v.prcid === null ? null : `run ${v.prcid} (DMS_PRCLOG)`].filter(Boolean).join(' · ');
-  const lines = [head, '', `- ${grouped(v.rowsLoaded)} rows in ${grouped(v.batches)} batches, ${grouped(v.rowsPerSecond)} rows/s`];
+  const head = [title, v.strategy, v.loadMode, v.prcid === null ? null : `run ${v.prcid} (DMS_PRCLOG)`]
+    .filter(Boolean)
+    .join(' · ');
+  const lines = [
+    head,
+    '',
+    `- ${grouped(v.rowsLoaded)} rows in ${grouped(v.batches)} batches, ${grouped(v.rowsPerSecond)} rows/s`,
+  ];
   if (typeof v.estimatedRows === 'number' && !v.outcome) {
     const share = estimatedShare(v, v.estimatedRows);
-    lines.push(`- ~${share.percent}% of an estimated ${grouped(share.total)} rows, ${share.etaSeconds === null ? 'ETA unknown' : `ETA ${formatSeconds(share.etaSeconds)}`}`);
+    lines.push(
+      `- ~${share.percent}% of an estimated ${grouped(share.total)} rows, ${share.etaSeconds === null ? 'ETA unknown' : `ETA ${formatSeconds(share.etaSeconds)}`}`,
+    );
   }
   if (!v.partitions) lines.push(`- checkpoint ${keyText(v.checkpoint)}`);
-  if (v.resumedFrom) lines.push(`- resumed from checkpoint ${keyText(v.resumedFrom.checkpoint)} of run ${v.resumedFrom.run}`);
+  if (v.resumedFrom)
+    lines.push(`- resumed from checkpoint ${keyText(v.resumedFrom.checkpoint)} of run ${v.resumedFrom.run}`);
   for (const r of v.partitions ?? []) {
-    lines.push(`- range ${r.k}: ${STATUS[r.status]}, ${grouped(r.rowsLoaded)} rows, checkpoint ${keyText(r.checkpoint)}, up to ${r.upTo === null ? '(the end)' : keyText(r.upTo)}`);
+    lines.push(
+      `- range ${r.k}: ${STATUS[r.status]}, ${grouped(r.rowsLoaded)} rows, checkpoint ${keyText(r.checkpoint)}, up to ${r.upTo === null ? '(the end)' : keyText(r.upTo)}`,
+    );
   }
   if (v.paused && !v.outcome) lines.push('- **paused**: signal `resume` (or `dms resume`) to go on');
   if (v.outcome) lines.push(`- **${v.outcome}**`);
@@ -107,8 +126,16 @@ export function currentDetails(v: RunView): string {
  * A run's static summary in the Web UI's list and on its page, set by `dms run` and by a
  * schedule's action: `SALES_FACT_LOAD: SALES_SRC → DWH.SALES_FACT (KEY on TRANSACTION_ID)`.
  */
-export function runSummary(m: { mapref: string; srcconid: string; trgschm: string; trgtbnm: string; chkpntstrategy: string; chkpntcolumn: string | null }): string {
-  const on = m.chkpntcolumn && m.chkpntstrategy !== 'NONE' && m.chkpntstrategy !== 'ROWCOUNT' ? ` on ${m.chkpntcolumn}` : '';
+export function runSummary(m: {
+  mapref: string;
+  srcconid: string;
+  trgschm: string;
+  trgtbnm: string;
+  chkpntstrategy: string;
+  chkpntcolumn: string | null;
+}): string {
+  const on =
+    m.chkpntcolumn && m.chkpntstrategy !== 'NONE' && m.chkpntstrategy !== 'ROWCOUNT' ? ` on ${m.chkpntcolumn}` : '';
   return `${m.mapref}: ${m.srcconid} → ${m.trgschm}.${m.trgtbnm} (${m.chkpntstrategy}${on})`;
 }
 
@@ -125,7 +152,8 @@ export function sliceSummary(batchesDone: number, checkpoint: string | null, pro
 /** Descriptions the Web UI lists beside each handler (its "Send a Signal" shows them). */
 export const HANDLER_DESCRIPTIONS = {
   progress: 'Where the load stands: rows, batches, rows/s, checkpoint, run id (DMS_PRCLOG.PRCID). No input.',
-  resetCheckpoint: 'Moves the checkpoint between batches. Input: {"to": "150000"} (a key as PARAM1 shows it; a composite key as a JSON array text) or {} for the start.',
+  resetCheckpoint:
+    'Moves the checkpoint between batches. Input: {"to": "150000"} (a key as PARAM1 shows it; a composite key as a JSON array text) or {} for the start.',
   pause: 'Stops between batches, holding no database session, until signal resume. No input.',
   resume: 'Lets a paused load go on from its checkpoint. No input.',
 } as const;

@@ -62,4 +62,3 @@ export const resetCheckpointSignal = defineSignal<[ResetCheckpointRequest?]>('re
 export const pauseSignal = defineSignal('pause');
 /** Lets a paused load go on from its checkpoint. */
 export const resumeSignal = defineSignal('resume');
-

@@ -19,12 +19,20 @@ const INPUT_KEYS = ['mapref', 'fromStart'];
 function checkInput(input: unknown): DmsJobInput {
   const candidate = input as Partial<DmsJobInput> | undefined;
   if (!candidate || typeof candidate.mapref !== 'string' || candidate.mapref.trim() === '') {
-    throw ApplicationFailure.nonRetryable('dmsJob input must be {"mapref": "<MAPREF>"}, e.g. --input \'{"mapref":"SALES_FACT_LOAD"}\'', 'ConfigError');
+    throw ApplicationFailure.nonRetryable(
+      'dmsJob input must be {"mapref": "<MAPREF>"}, e.g. --input \'{"mapref":"SALES_FACT_LOAD"}\'',
+      'ConfigError',
+    );
   }
   // A misspelt key ("fromstart") would otherwise be ignored: the load would not do what was asked.
-  const unknown = unknownKeys(candidate, [...INPUT_KEYS, 'carried']).map((u) => unknownKeyText({ ...u, nearest: u.nearest === 'carried' ? undefined : u.nearest }, INPUT_KEYS));
+  const unknown = unknownKeys(candidate, [...INPUT_KEYS, 'carried']).map((u) =>
+    unknownKeyText({ ...u, nearest: u.nearest === 'carried' ? undefined : u.nearest }, INPUT_KEYS),
+  );
   if (unknown.length > 0) {
-    throw ApplicationFailure.nonRetryable(`dmsJob input has ${unknown.join('; ')}; it takes {"mapref": "<MAPREF>", "fromStart": true}, fromStart optional`, 'ConfigError');
+    throw ApplicationFailure.nonRetryable(
+      `dmsJob input has ${unknown.join('; ')}; it takes {"mapref": "<MAPREF>", "fromStart": true}, fromStart optional`,
+      'ConfigError',
+    );
   }
   if (candidate.fromStart !== undefined && typeof candidate.fromStart !== 'boolean') {
     throw ApplicationFailure.nonRetryable('dmsJob input field fromStart must be true or false', 'ConfigError');

@@ -25,8 +25,23 @@ import type { BatchResult, BatchState, RangeState, RunClaim, RunPlan, RunSetting
 import { innermostMessage } from '../common/errors';
 import { RunStatus } from '../common/run-status';
 import { unknownKeys, unknownKeyText } from '../common/unknown-keys';
-import { ACTIVITY_SUMMARIES_PATCH, currentDetails, grouped, HANDLER_DESCRIPTIONS, progressText, sliceSummary, type RunView } from './details';
-import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress, type RangeProgress } from './handlers';
+import {
+  ACTIVITY_SUMMARIES_PATCH,
+  currentDetails,
+  grouped,
+  HANDLER_DESCRIPTIONS,
+  progressText,
+  sliceSummary,
+  type RunView,
+} from './details';
+import {
+  pauseSignal,
+  progressQuery,
+  resetCheckpointSignal,
+  resumeSignal,
+  type Progress,
+  type RangeProgress,
+} from './handlers';
 import { batchActivities, control, CONTROL_RETRY, summarized } from './proxies';
 import { loadRanges, rangeProgress, sumOf } from './ranges';
 import { DMS_MAPREF, DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
@@ -155,7 +170,13 @@ export class JobRun {
   showDetails(outcome?: string): void {
     const p = this.progressNow();
     const run = this.run;
-    const view: RunView = { ...p, paused: p.paused ?? false, loadMode: run?.loadMode ?? null, ...(run?.resumedFrom ? { resumedFrom: run.resumedFrom } : {}), ...(outcome ? { outcome } : {}) };
+    const view: RunView = {
+      ...p,
+      paused: p.paused ?? false,
+      loadMode: run?.loadMode ?? null,
+      ...(run?.resumedFrom ? { resumedFrom: run.resumedFrom } : {}),
+      ...(outcome ? { outcome } : {}),
+    };
     setCurrentDetails(currentDetails(view));
   }
 
@@ -163,25 +184,39 @@ export class JobRun {
   listen(): void {
     const mapref = this.mapref;
     setHandler(progressQuery, () => this.progressNow(), { description: HANDLER_DESCRIPTIONS.progress });
-    setHandler(resetCheckpointSignal, (request) => {
-      const to = request?.to;
-      // A misspelt "to" ({"too": "5"}) must not move the checkpoint to the start.
-      const unknown = request && typeof request === 'object' ? unknownKeys(request, ['to']) : [];
-      if (unknown.length > 0) {
-        log.warn(`Signal resetCheckpoint ignored: its input has ${unknown.map((u) => unknownKeyText(u, ['to'])).join('; ')}; it takes {"to": "<key>"}, or {} for the start`);
-      } else if (this.ranged) {
-        log.warn(`Signal resetCheckpoint refused: mapping ${mapref} loads in key ranges (PARTITIONS > 1), each with its own checkpoint; cancel the run and load from the start instead`);
-      } else if (to === undefined || to === null || typeof to === 'string' || typeof to === 'number') {
-        this.pendingResets.push(to === undefined || to === null ? null : String(to));
-      } else {
-        log.warn(`Signal resetCheckpoint ignored: "to" must be a key (text) or absent for the start, got ${JSON.stringify(to)}`);
-      }
-    }, { description: HANDLER_DESCRIPTIONS.resetCheckpoint });
+    setHandler(
+      resetCheckpointSignal,
+      (request) => {
+        const to = request?.to;
+        // A misspelt "to" ({"too": "5"}) must not move the checkpoint to the start.
+        const unknown = request && typeof request === 'object' ? unknownKeys(request, ['to']) : [];
+        if (unknown.length > 0) {
+          log.warn(
+            `Signal resetCheckpoint ignored: its input has ${unknown.map((u) => unknownKeyText(u, ['to'])).join('; ')}; it takes {"to": "<key>"}, or {} for the start`,
+          );
+        } else if (this.ranged) {
+          log.warn(
+            `Signal resetCheckpoint refused: mapping ${mapref} loads in key ranges (PARTITIONS > 1), each with its own checkpoint; cancel the run and load from the start instead`,
+          );
+        } else if (to === undefined || to === null || typeof to === 'string' || typeof to === 'number') {
+          this.pendingResets.push(to === undefined || to === null ? null : String(to));
+        } else {
+          log.warn(
+            `Signal resetCheckpoint ignored: "to" must be a key (text) or absent for the start, got ${JSON.stringify(to)}`,
+          );
+        }
+      },
+      { description: HANDLER_DESCRIPTIONS.resetCheckpoint },
+    );
     // Since 0.4.0: an execution recorded before it replays without these handlers (a run
     // started before the upgrade takes the signals from its next execution on).
     if (patched(PAUSE_RESUME)) {
-      setHandler(pauseSignal, () => void ((this.paused = true), this.showDetails()), { description: HANDLER_DESCRIPTIONS.pause });
-      setHandler(resumeSignal, () => void ((this.paused = false), this.showDetails()), { description: HANDLER_DESCRIPTIONS.resume });
+      setHandler(pauseSignal, () => void ((this.paused = true), this.showDetails()), {
+        description: HANDLER_DESCRIPTIONS.pause,
+      });
+      setHandler(resumeSignal, () => void ((this.paused = false), this.showDetails()), {
+        description: HANDLER_DESCRIPTIONS.resume,
+      });
     }
     this.showDetails();
     this.summaries = patched(ACTIVITY_SUMMARIES_PATCH);
@@ -197,18 +232,28 @@ export class JobRun {
   /** Claims the mapping and runs the pre-flight (which commits the first slice, or splits the key ranges). */
   async claimAndPrepare(): Promise<Prepared> {
     const { mapref, info, input } = this;
-    const claim = await control.startRun({ mapref, workflowId: info.workflowId, firstRunId: info.firstExecutionRunId, fromStart: input.fromStart ?? false }).catch((err: unknown) => {
-      upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.failed }]);
-      throw err;
-    });
+    const claim = await control
+      .startRun({
+        mapref,
+        workflowId: info.workflowId,
+        firstRunId: info.firstExecutionRunId,
+        fromStart: input.fromStart ?? false,
+      })
+      .catch((err: unknown) => {
+        upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.failed }]);
+        throw err;
+      });
     upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.running }]);
-    if (claim.abandonedRun !== null) log.warn(`Took over mapping ${mapref} from run ${claim.abandonedRun}, whose workflow no longer runs`);
+    if (claim.abandonedRun !== null)
+      log.warn(`Took over mapping ${mapref} from run ${claim.abandonedRun}, whose workflow no longer runs`);
     try {
       // Since 0.3.0 the pre-flight goes straight on with the first slice of batches, so it runs
       // as a batch activity (heartbeats, cancel that waits for the rollback, batch retries).
       const folded = patched(FIRST_SLICE_IN_PREFLIGHT);
       // Pre-flight reads the whole source once (the NULL-key count): it gets a batch's time.
-      const preflight = folded ? batchActivities(claim.settings) : proxyActivities<DmsActivities>({ startToCloseTimeout: claim.settings.batchTimeoutMs, retry: CONTROL_RETRY });
+      const preflight = folded
+        ? batchActivities(claim.settings)
+        : proxyActivities<DmsActivities>({ startToCloseTimeout: claim.settings.batchTimeoutMs, retry: CONTROL_RETRY });
       // The run's clock starts before the pre-flight, whose first slice loads rows too.
       const startedAtMs = Date.now();
       const prepareInput = {
@@ -219,7 +264,10 @@ export class JobRun {
         fromStart: input.fromStart ?? false,
         ...(folded ? { firstSlice: { maxBatches: claim.settings.batchesPerExecution } } : {}),
       };
-      const summary = folded && this.summaries ? `checks the mapping, then ${claim.resumesRun === null ? 'the first batches' : `goes on with run ${claim.resumesRun}`}` : null;
+      const summary =
+        folded && this.summaries
+          ? `checks the mapping, then ${claim.resumesRun === null ? 'the first batches' : `goes on with run ${claim.resumesRun}`}`
+          : null;
       const plan = await summarized(preflight.prepareRun, claim.settings, summary, prepareInput);
       this.strategy = plan.strategy;
       this.run = {
@@ -235,7 +283,9 @@ export class JobRun {
         ...(plan.loadMode ? { loadMode: plan.loadMode } : {}),
         ...(typeof plan.estimatedRows === 'number' ? { estimatedRows: plan.estimatedRows } : {}),
         ...(plan.warnings.length > 0 ? { warnings: plan.warnings } : {}),
-        ...(claim.resumesRun !== null && !plan.partitions ? { resumedFrom: { run: claim.resumesRun, checkpoint: plan.state.checkpoint } } : {}),
+        ...(claim.resumesRun !== null && !plan.partitions
+          ? { resumedFrom: { run: claim.resumesRun, checkpoint: plan.state.checkpoint } }
+          : {}),
       };
       this.logPlan(claim, plan, folded);
       return { firstSlice: plan.firstSlice, ranges: plan.partitions };
@@ -253,20 +303,32 @@ export class JobRun {
     log.info(`Mapping ${mapref}: ${plan.keySummary}`);
     for (const warning of plan.warnings) log.warn(warning);
     if (plan.incrementalFrom) {
-      log.info(`Incremental: the last completed run ended at ${plan.incrementalFrom.mark}; reading after ${plan.incrementalFrom.startsAfter ?? '(the start)'}`);
+      log.info(
+        `Incremental: the last completed run ended at ${plan.incrementalFrom.mark}; reading after ${plan.incrementalFrom.startsAfter ?? '(the start)'}`,
+      );
     }
-    if (plan.mirroredInBatch) log.info(`Mapping ${mapref}: the target is the metadata database; DMS_PRCLOG moves in each batch's transaction`);
+    if (plan.mirroredInBatch)
+      log.info(`Mapping ${mapref}: the target is the metadata database; DMS_PRCLOG moves in each batch's transaction`);
     if (plan.nullRows > 0) log.info(`Loading ${plan.nullRows} rows with a NULL key first (CHKPNTNULLS = 'FIRST')`);
     if (plan.retried && plan.state.batches > 0 && folded) {
-      log.info(`The pre-flight activity ran again (an earlier attempt failed or timed out); the checkpoint stands at batch ${plan.state.batches}, and the run goes on from there`);
+      log.info(
+        `The pre-flight activity ran again (an earlier attempt failed or timed out); the checkpoint stands at batch ${plan.state.batches}, and the run goes on from there`,
+      );
     }
     const ranges = plan.partitions;
     if (ranges) {
       const left = ranges.filter((r) => !r.done).length;
-      const resumed = claim.resumesRun !== null ? ` (resuming run ${claim.resumesRun}: ${ranges.length - left} complete, not read again)` : '';
-      log.info(`Mapping ${mapref}: ${ranges.length} key ranges, ${left} to load at once${resumed}: ${ranges.map((r) => `${r.k}: after ${r.after ?? '(the start)'} up to ${r.upTo ?? '(the end)'}`).join('; ')}`);
+      const resumed =
+        claim.resumesRun !== null
+          ? ` (resuming run ${claim.resumesRun}: ${ranges.length - left} complete, not read again)`
+          : '';
+      log.info(
+        `Mapping ${mapref}: ${ranges.length} key ranges, ${left} to load at once${resumed}: ${ranges.map((r) => `${r.k}: after ${r.after ?? '(the start)'} up to ${r.upTo ?? '(the end)'}`).join('; ')}`,
+      );
     } else if (claim.resumesRun !== null && plan.state.checkpoint !== null) {
-      log.info(`Resuming from checkpoint ${plan.state.checkpoint} (run ${claim.resumesRun}, ${plan.state.rows} rows loaded)`);
+      log.info(
+        `Resuming from checkpoint ${plan.state.checkpoint} (run ${claim.resumesRun}, ${plan.state.rows} rows loaded)`,
+      );
     } else {
       log.info(`Starting mapping ${mapref} from the beginning (run ${claim.prcid}, strategy ${plan.strategy})`);
     }
@@ -280,18 +342,50 @@ export class JobRun {
     this.ranged = ranged;
     this.showDetails();
     for (const to of this.pendingResets.splice(0)) {
-      log.warn(`Signal resetCheckpoint (to ${to ?? 'the start'}) refused: mapping ${mapref} loads in key ranges (PARTITIONS > 1), each with its own checkpoint; cancel the run and load from the start instead`);
+      log.warn(
+        `Signal resetCheckpoint (to ${to ?? 'the start'}) refused: mapping ${mapref} loads in key ranges (PARTITIONS > 1), each with its own checkpoint; cancel the run and load from the start instead`,
+      );
     }
     try {
-      const run = { mapref, prcid: current.prcid, jobid: current.jobid, epoch: current.epoch, settings: current.settings, workflowId: info.workflowId };
-      const outcome = await loadRanges(run, ranges, ranged, () => this.paused, () => this.showDetails());
+      const run = {
+        mapref,
+        prcid: current.prcid,
+        jobid: current.jobid,
+        epoch: current.epoch,
+        settings: current.settings,
+        workflowId: info.workflowId,
+      };
+      const outcome = await loadRanges(
+        run,
+        ranges,
+        ranged,
+        () => this.paused,
+        () => this.showDetails(),
+      );
       const state = sumOf(current.state, ranged);
-      await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: RunStatus.completed, error: null, state, partitioned: true });
-      upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.completed }, { key: DMS_ROWS_LOADED, value: state.rows }]);
-      log.info(`Mapping ${mapref} completed: ${state.rows} rows in ${state.batches} batches over ${ranges.length} key ranges`);
-      this.showDetails(`completed: ${grouped(state.rows)} rows in ${grouped(state.batches)} batches over ${ranges.length} key ranges`);
+      await control.finishRun({
+        mapref,
+        prcid: current.prcid,
+        epoch: current.epoch,
+        status: RunStatus.completed,
+        error: null,
+        state,
+        partitioned: true,
+      });
+      upsertSearchAttributes([
+        { key: DMS_STATUS, value: RunStatus.completed },
+        { key: DMS_ROWS_LOADED, value: state.rows },
+      ]);
+      log.info(
+        `Mapping ${mapref} completed: ${state.rows} rows in ${state.batches} batches over ${ranges.length} key ranges`,
+      );
+      this.showDetails(
+        `completed: ${grouped(state.rows)} rows in ${grouped(state.batches)} batches over ${ranges.length} key ranges`,
+      );
       if (outcome.largestTieRun.rows > 0) {
-        log.info(`Largest run of equal keys kept in one batch: ${outcome.largestTieRun.rows} rows (range ${outcome.largestTieRun.k}, batch ${outcome.largestTieRun.batch})`);
+        log.info(
+          `Largest run of equal keys kept in one batch: ${outcome.largestTieRun.rows} rows (range ${outcome.largestTieRun.k}, batch ${outcome.largestTieRun.batch})`,
+        );
       }
       return { mapref, prcid: current.prcid, status: RunStatus.completed, rows: state.rows, batches: state.batches };
     } catch (err) {
@@ -321,20 +415,47 @@ export class JobRun {
         const committed = current.state.batches - batchesAtStart;
         if (n >= limit || committed >= limit || workflowInfo().continueAsNewSuggested) {
           await condition(allHandlersFinished);
-          return await continueAsNew<(input: DmsJobInput) => Promise<DmsJobResult>>({ mapref, carried: { ...current, pendingResets: [...this.pendingResets], paused: this.paused || undefined } });
+          return await continueAsNew<(input: DmsJobInput) => Promise<DmsJobResult>>({
+            mapref,
+            carried: { ...current, pendingResets: [...this.pendingResets], paused: this.paused || undefined },
+          });
         }
-        const batchInput = { mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, expected: current.state, maxBatches: limit - committed };
-        const summary = this.summaries ? sliceSummary(current.state.batches, current.state.checkpoint, progressText(this.progressNow())) : null;
+        const batchInput = {
+          mapref,
+          prcid: current.prcid,
+          epoch: current.epoch,
+          jobid: current.jobid,
+          expected: current.state,
+          maxBatches: limit - committed,
+        };
+        const summary = this.summaries
+          ? sliceSummary(current.state.batches, current.state.checkpoint, progressText(this.progressNow()))
+          : null;
         done = this.committedBy(await summarized(batches.runBatch, current.settings, summary, batchInput));
       }
-      await control.finishRun({ mapref, prcid: current.prcid, epoch: current.epoch, status: RunStatus.completed, error: null, state: current.state });
+      await control.finishRun({
+        mapref,
+        prcid: current.prcid,
+        epoch: current.epoch,
+        status: RunStatus.completed,
+        error: null,
+        state: current.state,
+      });
       upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.completed }]);
       log.info(`Mapping ${mapref} completed: ${current.state.rows} rows in ${current.state.batches} batches`);
       this.showDetails(`completed: ${grouped(current.state.rows)} rows in ${grouped(current.state.batches)} batches`);
       if (current.largestTieRun.rows > 0) {
-        log.info(`Largest run of equal keys kept in one batch: ${current.largestTieRun.rows} rows (batch ${current.largestTieRun.batch})`);
+        log.info(
+          `Largest run of equal keys kept in one batch: ${current.largestTieRun.rows} rows (batch ${current.largestTieRun.batch})`,
+        );
       }
-      return { mapref, prcid: current.prcid, status: RunStatus.completed, rows: current.state.rows, batches: current.state.batches };
+      return {
+        mapref,
+        prcid: current.prcid,
+        status: RunStatus.completed,
+        rows: current.state.rows,
+        batches: current.state.batches,
+      };
     } catch (caught) {
       if (caught instanceof ContinueAsNew) throw caught;
       const err = explainedFailure(caught, mapref);
@@ -350,7 +471,13 @@ export class JobRun {
     while (this.pendingResets.length > 0) {
       const to = this.pendingResets.shift()!;
       try {
-        current.state = await control.resetCheckpoint({ mapref: this.mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid, to });
+        current.state = await control.resetCheckpoint({
+          mapref: this.mapref,
+          prcid: current.prcid,
+          epoch: current.epoch,
+          jobid: current.jobid,
+          to,
+        });
         log.info(`Checkpoint reset to ${to ?? '(the start)'} by signal resetCheckpoint; loading goes on from there`);
       } catch (err) {
         if (!refusedReset(err)) throw err;
@@ -363,7 +490,9 @@ export class JobRun {
   private async whilePaused(): Promise<void> {
     const { mapref } = this;
     const current = this.run!;
-    log.info(`Mapping ${mapref}: paused after batch ${current.state.batches} (checkpoint ${current.state.checkpoint ?? '(the start)'}); signal resume to go on`);
+    log.info(
+      `Mapping ${mapref}: paused after batch ${current.state.batches} (checkpoint ${current.state.checkpoint ?? '(the start)'}); signal resume to go on`,
+    );
     upsertSearchAttributes([{ key: DMS_STATUS, value: 'PAUSED' }]);
     this.showDetails();
     while (this.paused) {
@@ -380,8 +509,10 @@ export class JobRun {
     const current = this.run!;
     current.state = result.state;
     if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: current.state.rows }]);
-    if (result.tieRun > current.largestTieRun.rows) current.largestTieRun = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
-    if (result.alreadyCommitted) log.info(`Batch ${result.state.batches} was already committed by an earlier attempt; continuing after it`);
+    if (result.tieRun > current.largestTieRun.rows)
+      current.largestTieRun = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
+    if (result.alreadyCommitted)
+      log.info(`Batch ${result.state.batches} was already committed by an earlier attempt; continuing after it`);
     this.showDetails();
     // A reset that arrived during the last slice goes on loading from its checkpoint.
     return result.done && this.pendingResets.length === 0;
@@ -394,10 +525,25 @@ function outcomeOf(err: unknown): string {
 }
 
 /** Marks the run 'CN' or 'FL', even while the workflow itself is being cancelled. */
-async function endRun(mapref: string, prcid: number, epoch: number, err: unknown, state: BatchState, partitioned?: boolean): Promise<void> {
+async function endRun(
+  mapref: string,
+  prcid: number,
+  epoch: number,
+  err: unknown,
+  state: BatchState,
+  partitioned?: boolean,
+): Promise<void> {
   const cancelled = isCancellation(err);
   upsertSearchAttributes([{ key: DMS_STATUS, value: cancelled ? RunStatus.cancelled : RunStatus.failed }]);
   await CancellationScope.nonCancellable(() =>
-    control.finishRun({ mapref, prcid, epoch, status: cancelled ? RunStatus.cancelled : RunStatus.failed, error: cancelled ? 'cancelled' : innermostMessage(err), state, ...(partitioned ? { partitioned } : {}) }),
+    control.finishRun({
+      mapref,
+      prcid,
+      epoch,
+      status: cancelled ? RunStatus.cancelled : RunStatus.failed,
+      error: cancelled ? 'cancelled' : innermostMessage(err),
+      state,
+      ...(partitioned ? { partitioned } : {}),
+    }),
   );
 }

@@ -80,9 +80,18 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
   // The run's workflow passes its pause and resume on to every range.
   setHandler(pauseSignal, () => void ((paused = true), showDetails()), { description: HANDLER_DESCRIPTIONS.pause });
   setHandler(resumeSignal, () => void ((paused = false), showDetails()), { description: HANDLER_DESCRIPTIONS.resume });
-  setHandler(resetCheckpointSignal, () => {
-    log.warn(`Signal resetCheckpoint refused: range ${range.k} of mapping ${mapref} belongs to a partitioned run, whose ranges keep their own checkpoints; cancel the run and load from the start instead`);
-  }, { description: 'Refused here: a key range of a partitioned run keeps its own checkpoint; cancel the run and load from the start instead.' });
+  setHandler(
+    resetCheckpointSignal,
+    () => {
+      log.warn(
+        `Signal resetCheckpoint refused: range ${range.k} of mapping ${mapref} belongs to a partitioned run, whose ranges keep their own checkpoints; cancel the run and load from the start instead`,
+      );
+    },
+    {
+      description:
+        'Refused here: a key range of a partitioned run keeps its own checkpoint; cancel the run and load from the start instead.',
+    },
+  );
   showDetails();
   // Since 0.6.0: batch activities carry a summary of where their slice starts.
   const summaries = patched(ACTIVITY_SUMMARIES_PATCH);
@@ -101,15 +110,40 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
       const committed = state.batches - batchesAtStart;
       if (n >= limit || committed >= limit || workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        return await continueAsNew<typeof dmsPartition>({ ...input, state, startedAtMs, rowsAtStart, paused: paused || undefined, largestTieRun: tie });
+        return await continueAsNew<typeof dmsPartition>({
+          ...input,
+          state,
+          startedAtMs,
+          rowsAtStart,
+          paused: paused || undefined,
+          largestTieRun: tie,
+        });
       }
-      const batchInput = { mapref, prcid, epoch, jobid, expected: state, maxBatches: limit - committed, partition: range };
-      const result = await summarized(batches.runBatch, settings, summaries ? `range ${range.k}: ${sliceSummary(state.batches, state.checkpoint, progressText(progressNow()))}` : null, batchInput);
+      const batchInput = {
+        mapref,
+        prcid,
+        epoch,
+        jobid,
+        expected: state,
+        maxBatches: limit - committed,
+        partition: range,
+      };
+      const result = await summarized(
+        batches.runBatch,
+        settings,
+        summaries
+          ? `range ${range.k}: ${sliceSummary(state.batches, state.checkpoint, progressText(progressNow()))}`
+          : null,
+        batchInput,
+      );
       state = result.state;
       showDetails();
       if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: state.rows }]);
       if (result.tieRun > tie.rows) tie = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
-      if (result.alreadyCommitted) log.info(`Range ${range.k}: batch ${state.batches} was already committed by an earlier attempt; continuing after it`);
+      if (result.alreadyCommitted)
+        log.info(
+          `Range ${range.k}: batch ${state.batches} was already committed by an earlier attempt; continuing after it`,
+        );
       if (result.done) break;
     }
     upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.completed }]);

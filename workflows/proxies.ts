@@ -8,7 +8,12 @@ import type { RunSettings } from '../activities/types';
 import { NON_RETRYABLE_TYPES } from '../common/errors';
 
 /** Retries of the activities that start, prepare and end a run. */
-export const CONTROL_RETRY: RetryPolicy = { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE_TYPES };
+export const CONTROL_RETRY: RetryPolicy = {
+  initialInterval: '1 second',
+  maximumInterval: '30 seconds',
+  maximumAttempts: 20,
+  nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+};
 
 export const control = proxyActivities<DmsActivities>({ startToCloseTimeout: '2 minutes', retry: CONTROL_RETRY });
 
@@ -37,6 +42,13 @@ function batchOptions(settings: RunSettings): ActivityOptions {
  * (runs under the patch ACTIVITY_SUMMARIES_PATCH; null keeps the call as histories before it
  * recorded it).
  */
-export function summarized<A extends unknown[], R>(activity: ActivityFunctionWithOptions<(...args: A) => Promise<R>>, settings: RunSettings, summary: string | null, ...args: A): Promise<R> {
-  return summary === null ? activity(...args) : activity.executeWithOptions({ ...batchOptions(settings), summary }, args);
+export function summarized<A extends unknown[], R>(
+  activity: ActivityFunctionWithOptions<(...args: A) => Promise<R>>,
+  settings: RunSettings,
+  summary: string | null,
+  ...args: A
+): Promise<R> {
+  return summary === null
+    ? activity(...args)
+    : activity.executeWithOptions({ ...batchOptions(settings), summary }, args);
 }

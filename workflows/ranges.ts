@@ -2,7 +2,14 @@
 // workflow (dmsPartition) per unfinished range, all at once. A range that fails cancels the
 // others, and the run fails once they have stopped (each rolls back its batch in flight);
 // a cancel of the run reaches every range the same way. Deterministic code only.
-import { CancellationScope, condition, isCancellation, startChild, upsertSearchAttributes, type ChildWorkflowHandle } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  startChild,
+  upsertSearchAttributes,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
 import { partitionWorkflowId } from '../common/partition-ids';
 import type { BatchState, RangeState, RunSettings } from '../activities/types';
 import { pauseSignal, resumeSignal, type RangeProgress } from './handlers';
@@ -48,7 +55,13 @@ export function sumOf(own: BatchState, progress: RangeProgress[]): BatchState {
  * stopped; pause and resume (as isPaused says) are passed on to the ranges. onChange is
  * called as a range ends (the run's details in the Web UI).
  */
-export async function loadRanges(run: RangedRun, ranges: RangeState[], progress: RangeProgress[], isPaused: () => boolean, onChange: () => void = () => undefined): Promise<{ largestTieRun: { rows: number; batch: number; k: number } }> {
+export async function loadRanges(
+  run: RangedRun,
+  ranges: RangeState[],
+  progress: RangeProgress[],
+  isPaused: () => boolean,
+  onChange: () => void = () => undefined,
+): Promise<{ largestTieRun: { rows: number; batch: number; k: number } }> {
   const handles = new Map<number, ChildWorkflowHandle<typeof dmsPartition>>();
   let relayed = false;
   let over = false;
@@ -59,7 +72,8 @@ export async function loadRanges(run: RangedRun, ranges: RangeState[], progress:
       if (over) return;
       relayed = isPaused();
       upsertSearchAttributes([{ key: DMS_STATUS, value: relayed ? 'PAUSED' : RunStatus.running }]);
-      for (const handle of handles.values()) await handle.signal(relayed ? pauseSignal : resumeSignal).catch(() => undefined);
+      for (const handle of handles.values())
+        await handle.signal(relayed ? pauseSignal : resumeSignal).catch(() => undefined);
     }
   })().catch(() => undefined);
 
@@ -77,16 +91,33 @@ export async function loadRanges(run: RangedRun, ranges: RangeState[], progress:
             const startedPaused = isPaused();
             const handle = await startChild(dmsPartition, {
               workflowId: entry.workflowId,
-              args: [{ mapref: run.mapref, prcid: run.prcid, jobid: run.jobid, epoch: run.epoch, settings: run.settings, range: { k: r.k, upTo: r.upTo }, state: r.state, paused: startedPaused || undefined }],
+              args: [
+                {
+                  mapref: run.mapref,
+                  prcid: run.prcid,
+                  jobid: run.jobid,
+                  epoch: run.epoch,
+                  settings: run.settings,
+                  range: { k: r.k, upTo: r.upTo },
+                  state: r.state,
+                  paused: startedPaused || undefined,
+                },
+              ],
               typedSearchAttributes: [
                 { key: DMS_MAPREF, value: run.mapref },
                 { key: DMS_STATUS, value: RunStatus.running },
               ],
             });
             handles.set(r.k, handle);
-            if (isPaused() !== startedPaused) await handle.signal(isPaused() ? pauseSignal : resumeSignal).catch(() => undefined);
+            if (isPaused() !== startedPaused)
+              await handle.signal(isPaused() ? pauseSignal : resumeSignal).catch(() => undefined);
             const result: DmsPartitionResult = await handle.result();
-            Object.assign(entry, { checkpoint: result.state.checkpoint, rowsLoaded: result.state.rows, batches: result.state.batches, status: RunStatus.completed });
+            Object.assign(entry, {
+              checkpoint: result.state.checkpoint,
+              rowsLoaded: result.state.rows,
+              batches: result.state.batches,
+              status: RunStatus.completed,
+            });
             if (result.largestTieRun.rows > largestTieRun.rows) largestTieRun = { ...result.largestTieRun, k: r.k };
             onChange();
           } catch (err) {

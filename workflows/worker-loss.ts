@@ -25,7 +25,10 @@ export function workerLossMessage(err: unknown, mapref: string): string | null {
   const beat = (timeout.lastHeartbeatDetails ?? {}) as HeartbeatExtras;
   const after = typeof beat.checkpoint === 'string' ? `after checkpoint ${beat.checkpoint}` : 'from the start';
   // As the last heartbeat said: batches the worker committed after it are in the target, and the run resumes after them.
-  const batch = typeof beat.batches === 'number' ? `batch ${beat.batches + 1} (the rows ${after}, as its last heartbeat said)` : 'a batch';
+  const batch =
+    typeof beat.batches === 'number'
+      ? `batch ${beat.batches + 1} (the rows ${after}, as its last heartbeat said)`
+      : 'a batch';
   const widest =
     typeof beat.widestRow === 'number' && beat.widestRow > 0
       ? `the widest row it had loaded was ${grouped(beat.widestRow)} bytes${typeof beat.batchBytes === 'number' ? ` (${beat.budgetSetting ?? 'DMS_BATCH_BYTES'} ${grouped(beat.batchBytes)})` : ''}`

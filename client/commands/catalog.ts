@@ -39,20 +39,39 @@ export function addCatalogCommands(program: Command): void {
   const mapping = program.command('mapping').description('mappings (DMS_MAPR)');
   mapping
     .command('apply <file>')
-    .description('check the connections and mappings of a YAML (or JSON) file against their databases, then upsert them into DMS_DBCONDTLS and DMS_MAPR in one transaction and sync their jobs')
+    .description(
+      'check the connections and mappings of a YAML (or JSON) file against their databases, then upsert them into DMS_DBCONDTLS and DMS_MAPR in one transaction and sync their jobs',
+    )
     .option('--dry-run', 'show what would change, and write nothing')
-    .option('--no-validate', 'save without checking the mappings against their databases (when they cannot be reached from here)')
+    .option(
+      '--no-validate',
+      'save without checking the mappings against their databases (when they cannot be reached from here)',
+    )
     .addHelpText('after', MAPPING_FILE_HELP)
-    .action((file: string, opts: { dryRun?: boolean; validate: boolean }) => catalog().apply(file, { dryRun: !!opts.dryRun, validate: opts.validate }));
-  withOutput(mapping.command('list').description('list the mappings in DMS_MAPR')).action((opts) => catalog().listMappings(opts));
-  withOutput(mapping.command('show <MAPREF>').description('show one mapping, every field, as `dms mapping apply` takes it')).action((mapref: string, opts) => catalog().showMapping(mapref, opts));
-  withOutput(mapping.command('validate <MAPREF>').description('check a mapping against its databases, as every run does before any row moves')).action((mapref: string, opts) => jobs().validate(mapref, opts));
+    .action((file: string, opts: { dryRun?: boolean; validate: boolean }) =>
+      catalog().apply(file, { dryRun: !!opts.dryRun, validate: opts.validate }),
+    );
+  withOutput(mapping.command('list').description('list the mappings in DMS_MAPR')).action((opts) =>
+    catalog().listMappings(opts),
+  );
+  withOutput(
+    mapping.command('show <MAPREF>').description('show one mapping, every field, as `dms mapping apply` takes it'),
+  ).action((mapref: string, opts) => catalog().showMapping(mapref, opts));
+  withOutput(
+    mapping
+      .command('validate <MAPREF>')
+      .description('check a mapping against its databases, as every run does before any row moves'),
+  ).action((mapref: string, opts) => jobs().validate(mapref, opts));
 
   const connection = program.command('connection').description('connections (DMS_DBCONDTLS)');
-  withOutput(connection.command('list').description('list the connections in DMS_DBCONDTLS (CONURL never holds a password)')).action((opts) => catalog().listConnections(opts));
+  withOutput(
+    connection.command('list').description('list the connections in DMS_DBCONDTLS (CONURL never holds a password)'),
+  ).action((opts) => catalog().listConnections(opts));
   connection
     .command('test <CONID>')
-    .description('log in to a connection as the worker would (its password from the variable PWDENV names) and run the least query')
+    .description(
+      'log in to a connection as the worker would (its password from the variable PWDENV names) and run the least query',
+    )
     .action((conid: string) => catalog().testConnection(conid));
 
   withOutput(
@@ -60,7 +79,10 @@ export function addCatalogCommands(program: Command): void {
       .command('verify <MAPREF>')
       .description("compare the mapping's target with its source, range by key range (exit 1 when any range differs)")
       .option('--ranges <n>', 'how many key ranges to compare', '16')
-      .option('--checksum', 'compare a digest of every mapped column too, not only the counts (both databases of one kind)')
+      .option(
+        '--checksum',
+        'compare a digest of every mapped column too, not only the counts (both databases of one kind)',
+      )
       .option('--show <n>', 'how many differing ranges to name', '10'),
   ).action((mapref: string, opts) => verify().verifyCommand(mapref, opts));
 }

@@ -8,8 +8,14 @@ const rejects = () => require('../rejects') as typeof import('../rejects');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export function addCheckpointCommands(program: Command): void {
-  const checkpoints = program.command('checkpoint').description("a mapping's checkpoint (DMS_CHKPNT in the target): show it, or move it");
-  withOutput(checkpoints.command('show <MAPREF>').description('the checkpoint, its owner run and epoch, and what the next run will do')).action((mapref: string, opts) => checkpoint().show(mapref, opts));
+  const checkpoints = program
+    .command('checkpoint')
+    .description("a mapping's checkpoint (DMS_CHKPNT in the target): show it, or move it");
+  withOutput(
+    checkpoints
+      .command('show <MAPREF>')
+      .description('the checkpoint, its owner run and epoch, and what the next run will do'),
+  ).action((mapref: string, opts) => checkpoint().show(mapref, opts));
   checkpoints
     .command('reset <MAPREF>')
     .description('move the checkpoint: to a key with --to, else to the start (by signal while the mapping runs)')

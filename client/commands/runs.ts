@@ -16,16 +16,24 @@ export function addRunCommands(program: Command): void {
       .option('--from-start', 'ignore an unfinished earlier run and load from the start')
       .option('--workflow-id <id>', 'workflow id to use instead of dms-<MAPREF>'),
   ).action((mapref: string, opts) => runs().run(mapref, opts));
-  withOutput(program.command('watch <MAPREF>').description("follow the mapping's running load until it ends, with its progress (Ctrl-C stops watching, not the load)")).action((mapref: string, opts) =>
-    runs().watch(mapref, opts),
-  );
+  withOutput(
+    program
+      .command('watch <MAPREF>')
+      .description(
+        "follow the mapping's running load until it ends, with its progress (Ctrl-C stops watching, not the load)",
+      ),
+  ).action((mapref: string, opts) => runs().watch(mapref, opts));
   program
     .command('cancel <MAPREF>')
-    .description("cancel the mapping's active run: the batch in flight rolls back, the run ends 'CN', the next run resumes")
+    .description(
+      "cancel the mapping's active run: the batch in flight rolls back, the run ends 'CN', the next run resumes",
+    )
     .action((mapref: string) => runs().cancel(mapref));
   program
     .command('pause <MAPREF>')
-    .description("pause the mapping's active run between two batch activities: the run stays 'IP', holding no database session")
+    .description(
+      "pause the mapping's active run between two batch activities: the run stays 'IP', holding no database session",
+    )
     .action((mapref: string) => runs().signalRun('pause', mapref));
   program
     .command('resume <MAPREF>')

@@ -26,7 +26,10 @@ export interface OwedTruncate {
 /** Creates DMS_CHKPNT in the database if it is missing. */
 export async function createCheckpointTable(pool: Pool, schema: string): Promise<void> {
   // Most runs find it there: a catalog read, and no DDL (which commits and locks).
-  const [found] = await pool.query<RowDataPacket[]>(`SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'dms_chkpnt'`, [schema]);
+  const [found] = await pool.query<RowDataPacket[]>(
+    `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'dms_chkpnt'`,
+    [schema],
+  );
   if (found.length > 0) return;
   await pool.query(
     `CREATE TABLE IF NOT EXISTS ${checkpointTable(schema)} (
@@ -53,7 +56,12 @@ interface Read {
 }
 
 /** Reads a mapping's row (locked with `lock`); undefined if it has none. */
-export async function readCheckpointRow(db: Queryable, schema: string, mapref: string, lock = ''): Promise<Read | undefined> {
+export async function readCheckpointRow(
+  db: Queryable,
+  schema: string,
+  mapref: string,
+  lock = '',
+): Promise<Read | undefined> {
   const [rows] = await db.query<RowDataPacket[]>(
     `SELECT mapref, CAST(prcid AS CHAR) AS prcid, CAST(epoch AS CHAR) AS epoch, CAST(jobid AS CHAR) AS jobid, keycols, chkpnt, lastrow,
             CAST(batchcnt AS CHAR) AS batchcnt, CAST(trgrows AS CHAR) AS trgrows, trncpend
@@ -79,14 +87,30 @@ export async function readCheckpointRow(db: Queryable, schema: string, mapref: s
 }
 
 /** Inserts or replaces a mapping's row, with the truncate it owes (null: none). */
-export async function writeCheckpointRow(db: Queryable, schema: string, row: CheckpointRow, owed: OwedTruncate | null): Promise<void> {
+export async function writeCheckpointRow(
+  db: Queryable,
+  schema: string,
+  row: CheckpointRow,
+  owed: OwedTruncate | null,
+): Promise<void> {
   await db.query(
     `INSERT INTO ${checkpointTable(schema)} (mapref, prcid, epoch, jobid, keycols, chkpnt, lastrow, batchcnt, trgrows, trncpend, recupdt)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP(6))
      ON DUPLICATE KEY UPDATE prcid = VALUES(prcid), epoch = VALUES(epoch), jobid = VALUES(jobid), keycols = VALUES(keycols),
        chkpnt = VALUES(chkpnt), lastrow = VALUES(lastrow), batchcnt = VALUES(batchcnt), trgrows = VALUES(trgrows),
        trncpend = VALUES(trncpend), recupdt = CURRENT_TIMESTAMP(6)`,
-    [row.mapref, row.prcid, row.epoch, row.jobid, row.keyColumns, row.checkpoint, row.lastRow, row.batches, row.rows, owed ? JSON.stringify(owed) : null],
+    [
+      row.mapref,
+      row.prcid,
+      row.epoch,
+      row.jobid,
+      row.keyColumns,
+      row.checkpoint,
+      row.lastRow,
+      row.batches,
+      row.rows,
+      owed ? JSON.stringify(owed) : null,
+    ],
   );
 }
 
@@ -100,16 +124,36 @@ export function truncateLockName(schema: string, mapref: string): string {
  * named lock, so that of two attempts that both saw the debt only the first truncates, and the
  * second, reading the row again, finds it paid (the first may have loaded a batch since).
  */
-export async function settleTruncate(connection: PoolConnection, schema: string, mapref: string, lockTimeoutMs: number): Promise<void> {
+export async function settleTruncate(
+  connection: PoolConnection,
+  schema: string,
+  mapref: string,
+  lockTimeoutMs: number,
+): Promise<void> {
   const name = truncateLockName(schema, mapref);
-  const [got] = await connection.query<RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS got', [name, Math.max(1, Math.ceil(lockTimeoutMs / 1000))]);
-  if (Number(got[0].got) !== 1) throw new MariaDbError(`another session holds the truncate lock of mapping ${mapref}`, undefined, undefined, undefined, 'transient');
+  const [got] = await connection.query<RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS got', [
+    name,
+    Math.max(1, Math.ceil(lockTimeoutMs / 1000)),
+  ]);
+  if (Number(got[0].got) !== 1)
+    throw new MariaDbError(
+      `another session holds the truncate lock of mapping ${mapref}`,
+      undefined,
+      undefined,
+      undefined,
+      'transient',
+    );
   try {
     const read = await readCheckpointRow(connection, schema, mapref);
     if (!read?.owed) return;
-    await connection.query(`TRUNCATE TABLE ${quoteMariaDbIdentifier(read.owed.schema)}.${quoteMariaDbIdentifier(read.owed.table)}`);
+    await connection.query(
+      `TRUNCATE TABLE ${quoteMariaDbIdentifier(read.owed.schema)}.${quoteMariaDbIdentifier(read.owed.table)}`,
+    );
     // Only the debt that was paid: a newer run's reset, committed meanwhile, owes its own.
-    await connection.query(`UPDATE ${checkpointTable(schema)} SET trncpend = NULL WHERE mapref = ? AND prcid = ? AND epoch = ?`, [mapref, read.row.prcid, read.row.epoch]);
+    await connection.query(
+      `UPDATE ${checkpointTable(schema)} SET trncpend = NULL WHERE mapref = ? AND prcid = ? AND epoch = ?`,
+      [mapref, read.row.prcid, read.row.epoch],
+    );
   } finally {
     await connection.query('SELECT RELEASE_LOCK(?)', [name]);
   }

@@ -29,14 +29,19 @@ const SSL_FILES = { 'ssl-ca': 'ca', 'ssl-cert': 'cert', 'ssl-key': 'key' } as co
 export const MARIADB_PARAMETERS = ['ssl-mode', ...Object.keys(SSL_FILES)];
 
 /** The pool options for `url` with its password (none: the server is offered none). */
-export function mariadbPoolOptions(url: string, password: string | undefined, settings: mysql.PoolOptions = {}): mysql.PoolOptions {
+export function mariadbPoolOptions(
+  url: string,
+  password: string | undefined,
+  settings: mysql.PoolOptions = {},
+): mysql.PoolOptions {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new MariaDbUrlError('is not a URL such as mysql://user@host:3306/database');
   }
-  if (!['mysql:', 'mariadb:'].includes(parsed.protocol)) throw new MariaDbUrlError(`starts with ${parsed.protocol}//, not mysql:// or mariadb://`);
+  if (!['mysql:', 'mariadb:'].includes(parsed.protocol))
+    throw new MariaDbUrlError(`starts with ${parsed.protocol}//, not mysql:// or mariadb://`);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   const ssl = mariadbSsl(parsed.searchParams);
   return {
@@ -67,27 +72,44 @@ export function mariadbPoolOptions(url: string, password: string | undefined, se
 export function mariadbSsl(params: URLSearchParams): mysql.SslOptions | undefined {
   for (const name of new Set(params.keys())) {
     if (!MARIADB_PARAMETERS.includes(name)) {
-      throw new MariaDbUrlError(`has the parameter ${name}, which is not read`, `remove it; ${didYouMean(name, MARIADB_PARAMETERS)}the parameters read are ${MARIADB_PARAMETERS.join(', ')}`);
+      throw new MariaDbUrlError(
+        `has the parameter ${name}, which is not read`,
+        `remove it; ${didYouMean(name, MARIADB_PARAMETERS)}the parameters read are ${MARIADB_PARAMETERS.join(', ')}`,
+      );
     }
     if (params.getAll(name).length > 1) throw new MariaDbUrlError(`sets ${name} more than once`, `keep one ${name}`);
   }
   const given = params.get('ssl-mode');
   const files = Object.keys(SSL_FILES).filter((name) => params.has(name));
   if (given === null) {
-    if (files.length) throw new MariaDbUrlError(`sets ${files[0]} without ssl-mode`, 'add ssl-mode=VERIFY_IDENTITY (or VERIFY_CA) to say how the server\'s certificate is checked');
+    if (files.length)
+      throw new MariaDbUrlError(
+        `sets ${files[0]} without ssl-mode`,
+        "add ssl-mode=VERIFY_IDENTITY (or VERIFY_CA) to say how the server's certificate is checked",
+      );
     return undefined;
   }
   const mode = given.toUpperCase();
   if (!(MARIADB_SSL_MODES as readonly string[]).includes(mode)) {
-    throw new MariaDbUrlError(`sets ssl-mode=${given}, which is not one of ${MARIADB_SSL_MODES.join(', ')}`, `set ssl-mode to one of ${MARIADB_SSL_MODES.join(', ')}`);
+    throw new MariaDbUrlError(
+      `sets ssl-mode=${given}, which is not one of ${MARIADB_SSL_MODES.join(', ')}`,
+      `set ssl-mode to one of ${MARIADB_SSL_MODES.join(', ')}`,
+    );
   }
   if (mode === 'DISABLED') {
-    if (files.length) throw new MariaDbUrlError(`sets ${files[0]} with ssl-mode=DISABLED`, `remove ${files.join(', ')}, or choose an ssl-mode that uses TLS`);
+    if (files.length)
+      throw new MariaDbUrlError(
+        `sets ${files[0]} with ssl-mode=DISABLED`,
+        `remove ${files.join(', ')}, or choose an ssl-mode that uses TLS`,
+      );
     return undefined;
   }
   const verify = mode === 'VERIFY_CA' || mode === 'VERIFY_IDENTITY';
   if (!verify && params.has('ssl-ca')) {
-    throw new MariaDbUrlError(`sets ssl-ca with ssl-mode=${mode}, which does not check the server's certificate`, 'use ssl-mode=VERIFY_IDENTITY (or VERIFY_CA) to check it against ssl-ca, or remove ssl-ca');
+    throw new MariaDbUrlError(
+      `sets ssl-ca with ssl-mode=${mode}, which does not check the server's certificate`,
+      'use ssl-mode=VERIFY_IDENTITY (or VERIFY_CA) to check it against ssl-ca, or remove ssl-ca',
+    );
   }
   if (mode === 'VERIFY_CA' && !params.has('ssl-ca')) {
     throw new MariaDbUrlError(
@@ -106,7 +128,10 @@ export function mariadbSsl(params: URLSearchParams): mysql.SslOptions | undefine
     try {
       ssl[option] = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new MariaDbUrlError(`names ${name}=${file}, which the worker cannot read (${(err as NodeJS.ErrnoException).code})`, `set ${name} to the path of a PEM file the worker can read`);
+      throw new MariaDbUrlError(
+        `names ${name}=${file}, which the worker cannot read (${(err as NodeJS.ErrnoException).code})`,
+        `set ${name} to the path of a PEM file the worker can read`,
+      );
     }
   }
   return ssl;
@@ -133,10 +158,18 @@ export function mariadbTlsFix(problem: TlsProblem): string {
  * target's wait `lockTimeoutMs` for a row lock or a table's metadata lock before failing (a
  * retryable error).
  */
-export function mariadbPool(url: string, password: string | undefined, settings: mysql.PoolOptions, session: { readOnly: true } | { lockTimeoutMs: number }): mysql.Pool {
+export function mariadbPool(
+  url: string,
+  password: string | undefined,
+  settings: mysql.PoolOptions,
+  session: { readOnly: true } | { lockTimeoutMs: number },
+): mysql.Pool {
   const pool = mysql.createPool(mariadbPoolOptions(url, password, settings));
   const wait = 'readOnly' in session ? 0 : Math.max(1, Math.ceil(session.lockTimeoutMs / 1000));
-  const statements = 'readOnly' in session ? [MARIADB_SESSION, 'SET SESSION TRANSACTION READ ONLY'] : [`${MARIADB_SESSION}, innodb_lock_wait_timeout = ${wait}, lock_wait_timeout = ${wait}`];
+  const statements =
+    'readOnly' in session
+      ? [MARIADB_SESSION, 'SET SESSION TRANSACTION READ ONLY']
+      : [`${MARIADB_SESSION}, innodb_lock_wait_timeout = ${wait}, lock_wait_timeout = ${wait}`];
   pool.on('connection', (connection) => {
     for (const statement of statements) connection.query(statement);
     // The account this session is, for the GRANT a refusal suggests (mariadb-errors.ts).
@@ -173,7 +206,8 @@ export function loginError(err: unknown, offered: boolean): unknown {
     const node = HANDSHAKE_MESSAGES.find(([message]) => message.test(err.message));
     if (node) return Object.assign(err, { code: node[1] });
   }
-  if (!offered && code === 'ER_ACCESS_DENIED_ERROR' && /using password: NO/.test((err as Error).message)) return new PasswordRequiredError();
+  if (!offered && code === 'ER_ACCESS_DENIED_ERROR' && /using password: NO/.test((err as Error).message))
+    return new PasswordRequiredError();
   return err;
 }
 

@@ -17,15 +17,31 @@ export const mariadbDialect: Dialect = {
   hints: {
     // CAST takes only some type names in MariaDB: CHAR for any text.
     cast: (expr, type) => `CAST(${expr} AS ${type === 'text' ? 'CHAR' : type})`,
-    oneRowPerKey: (key) => `SELECT * FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY <the column that picks the row to keep>) AS dms_rn FROM …) t WHERE dms_rn = 1`,
+    oneRowPerKey: (key) =>
+      `SELECT * FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY <the column that picks the row to keep>) AS dms_rn FROM …) t WHERE dms_rn = 1`,
     sourceGrants: 'SELECT on every table and view SRCQUERY reads',
     exactCollation: (table, column, type) => `ALTER TABLE ${table} MODIFY ${column} ${type} COLLATE utf8mb4_nopad_bin`,
     // information_schema lists only the tables a user holds some privilege on.
-    hiddenTable: (user) => `if it exists, ${user ? `the user ${user}` : "the connection's user"} holds no privilege on it, and MariaDB hides such a table: grant what the load mode needs (docs/security.md)`,
+    hiddenTable: (user) =>
+      `if it exists, ${user ? `the user ${user}` : "the connection's user"} holds no privilege on it, and MariaDB hides such a table: grant what the load mode needs (docs/security.md)`,
   },
   tlsFix: mariadbTlsFix,
   urlExample: 'mysql://user@host:3306/database',
   readError: readMariadbError,
-  openSource: (spec, session) => new MariaDbSource(mariadbPool(spec.url, spec.password, { connectionLimit: session.poolSize ?? 4 }, { readOnly: true }), spec.password !== undefined),
-  openTarget: (spec, session) => new MariaDbTarget(mariadbPool(spec.url, spec.password, { connectionLimit: session.poolSize ?? 4 }, { lockTimeoutMs: session.lockTimeoutMs }), spec.password !== undefined, session.lockTimeoutMs),
+  openSource: (spec, session) =>
+    new MariaDbSource(
+      mariadbPool(spec.url, spec.password, { connectionLimit: session.poolSize ?? 4 }, { readOnly: true }),
+      spec.password !== undefined,
+    ),
+  openTarget: (spec, session) =>
+    new MariaDbTarget(
+      mariadbPool(
+        spec.url,
+        spec.password,
+        { connectionLimit: session.poolSize ?? 4 },
+        { lockTimeoutMs: session.lockTimeoutMs },
+      ),
+      spec.password !== undefined,
+      session.lockTimeoutMs,
+    ),
 };

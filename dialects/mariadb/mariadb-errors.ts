@@ -71,7 +71,10 @@ const OWN_TABLES = new Map([
 ]);
 
 function grantNamedBy(message: string): string | undefined {
-  const denied = /^(\w+(?:,\s*\w+)*) command denied to user '([^']*)'@'([^']*)' for table (`[^`]*`(?:\.`[^`]*`)?|'[^']*')/.exec(message);
+  const denied =
+    /^(\w+(?:,\s*\w+)*) command denied to user '([^']*)'@'([^']*)' for table (`[^`]*`(?:\.`[^`]*`)?|'[^']*')/.exec(
+      message,
+    );
   if (!denied) return undefined;
   const [, privilege, user, host, table] = denied;
   const account = ACCOUNTS.get(`${user}@${host}`) ?? `${user}@${host}`;
@@ -91,13 +94,17 @@ function grantNamedBy(message: string): string | undefined {
 export function readMariadbError(err: unknown): ErrorReading | undefined {
   const e = err as (MysqlError & { fatal?: boolean }) | null;
   if (e?.code === 'PROTOCOL_CONNECTION_LOST') return { kind: 'transient', code: e.code, message: e.message };
-  if (e?.fatal === true && e.errno === undefined && /in closed state/.test(e.message ?? '')) return { kind: 'transient', message: e.message };
+  if (e?.fatal === true && e.errno === undefined && /in closed state/.test(e.message ?? ''))
+    return { kind: 'transient', message: e.message };
   const own = err instanceof MariaDbError ? err : mariadbError(err);
   if (!(own instanceof MariaDbError)) return undefined;
   if (own.kind) return { kind: own.kind, message: own.message };
   if (!isSqlState(own.code)) return { kind: 'unknown', code: own.code, message: own.message };
   const grant = own.grant;
-  return sqlStateReading({ code: own.code, message: own.message, column: (own as { column?: string }).column }, grant ? { grant: () => grant } : {});
+  return sqlStateReading(
+    { code: own.code, message: own.message, column: (own as { column?: string }).column },
+    grant ? { grant: () => grant } : {},
+  );
 }
 
 /**
@@ -117,7 +124,8 @@ const LOCAL_INFILE_REFUSED = new Set([1148, 4166]);
 
 export function mariadbError(err: unknown): unknown {
   const e = err as MysqlError;
-  if (!(e instanceof Error) || e instanceof MariaDbError || (e.errno === undefined && e.sqlState === undefined)) return err;
+  if (!(e instanceof Error) || e instanceof MariaDbError || (e.errno === undefined && e.sqlState === undefined))
+    return err;
   if (e.errno !== undefined && LOCAL_INFILE_REFUSED.has(e.errno)) {
     // Not retried (a setting of the server), and said in words a DBA can act on.
     return new MariaDbError(
@@ -128,10 +136,14 @@ export function mariadbError(err: unknown): unknown {
   }
   // A refused connection or login keeps its own code: failures.ts knows Node's and the login errors.
   if (e.code && /^E[A-Z]+$/.test(e.code) && !e.code.startsWith('ER_')) return err;
-  const mapped = e.errno !== undefined ? (TRANSIENT_ERRNOS.get(e.errno) ?? (PRIVILEGE_ERRNOS.has(e.errno) ? '42501' : undefined)) : undefined;
+  const mapped =
+    e.errno !== undefined
+      ? (TRANSIENT_ERRNOS.get(e.errno) ?? (PRIVILEGE_ERRNOS.has(e.errno) ? '42501' : undefined))
+      : undefined;
   const state = mapped ?? (e.sqlState && e.sqlState !== 'HY000' ? e.sqlState : undefined);
   let message = e.sqlMessage ?? e.message;
-  if (state && (state.startsWith('22') || state.startsWith('23'))) message = message.replace(/'(?:[^'\\]|\\.|'')*'/g, '(value)');
+  if (state && (state.startsWith('22') || state.startsWith('23')))
+    message = message.replace(/'(?:[^'\\]|\\.|'')*'/g, '(value)');
   return new MariaDbError(message, state ?? e.code, e.errno, state === '42501' ? grantNamedBy(message) : undefined);
 }
 
@@ -142,10 +154,17 @@ const CONSTRAINT_WARNINGS = new Set([1048, 1062, 1216, 1452, 4025]);
  * The first warning of a LOAD DATA that warned (see mariadb-target.ts), as a data error
  * (22000) or a constraint error (23000): the column named, the values removed.
  */
-export function loadWarningError(warning: { Level: string; Code: number; Message: string } | undefined, count: number): MariaDbError {
-  if (!warning) return new MariaDbError(`the load raised ${count} warning(s), which MariaDB no longer lists`, '22000', undefined);
+export function loadWarningError(
+  warning: { Level: string; Code: number; Message: string } | undefined,
+  count: number,
+): MariaDbError {
+  if (!warning)
+    return new MariaDbError(`the load raised ${count} warning(s), which MariaDB no longer lists`, '22000', undefined);
   // Names of columns and keys keep their text (as backticks); every other quoted part goes.
-  const named = warning.Message.replace(/(column|key) '([^']*)'/g, (_, what: string, name: string) => `${what} \`${name}\``);
+  const named = warning.Message.replace(
+    /(column|key) '([^']*)'/g,
+    (_, what: string, name: string) => `${what} \`${name}\``,
+  );
   // No ': ' left, after which a data error's message would be cut (activities/failures.ts).
   const message = named.replace(/'(?:[^'\\]|\\.|'')*'/g, '(value)').replace(/: /g, ' ');
   const others = count > 1 ? ` (and ${count - 1} more warning${count > 2 ? 's' : ''})` : '';
@@ -158,5 +177,9 @@ export function loadWarningError(warning: { Level: string; Code: number; Message
  * a data error of its row (it can be rejected), naming the column and never the value.
  */
 export function notBytesError(column: string): MariaDbError {
-  return new MariaDbError(`a value for column \`${column}\` is not bytes (nor bytes in their \\x hex form), and the column holds bytes`, '22000', undefined);
+  return new MariaDbError(
+    `a value for column \`${column}\` is not bytes (nor bytes in their \\x hex form), and the column holds bytes`,
+    '22000',
+    undefined,
+  );
 }

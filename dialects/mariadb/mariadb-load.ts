@@ -13,17 +13,30 @@ export const ROWS_STREAM = 'dms-rows';
 export function loadExpression(column: TableColumn, v: string): string | null {
   const type = column.columnType.toLowerCase();
   const dataType = column.dataType.toLowerCase();
-  if (/^tinyint\(1\)/.test(type)) return `CASE ${v} WHEN 't' THEN 1 WHEN 'f' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 0 ELSE ${v} END`;
+  if (/^tinyint\(1\)/.test(type))
+    return `CASE ${v} WHEN 't' THEN 1 WHEN 'f' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 0 ELSE ${v} END`;
   if (dataType === 'bit') return `CAST(CONV(${v}, 2, 10) AS UNSIGNED)`;
-  if (dataType === 'datetime' || dataType === 'timestamp') return `IF(${v} LIKE '%+00', LEFT(${v}, CHAR_LENGTH(${v}) - 3), ${v})`;
+  if (dataType === 'datetime' || dataType === 'timestamp')
+    return `IF(${v} LIKE '%+00', LEFT(${v}, CHAR_LENGTH(${v}) - 3), ${v})`;
   return null;
 }
 
 /** Column types whose values LOAD DATA … CHARACTER SET binary would take as bytes, not text: they are converted. */
-const CHARACTER_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set', 'json']);
+const CHARACTER_TYPES = new Set([
+  'char',
+  'varchar',
+  'tinytext',
+  'text',
+  'mediumtext',
+  'longtext',
+  'enum',
+  'set',
+  'json',
+]);
 
 /** Whether a column holds bytes: its values load as they are, from their bytes (see loadDataSql). */
-const holdsBytes = (column: TableColumn | undefined) => column !== undefined && BYTES_TYPES.has(column.dataType.toLowerCase());
+const holdsBytes = (column: TableColumn | undefined) =>
+  column !== undefined && BYTES_TYPES.has(column.dataType.toLowerCase());
 
 /**
  * Which of `columns` the stream writes as bytes (tab-text.ts, RawBytes): every column that holds
@@ -43,7 +56,12 @@ export function bytesColumns(columns: string[], table: Map<string, TableColumn>)
  * then arrives as bytes too, so each text column, and each value an expression reads, is
  * converted from the stream's utf8mb4 as the load would have read it.
  */
-export function loadDataSql(relation: string, columns: string[], table: Map<string, TableColumn>, bytes = bytesColumns(columns, table)): string {
+export function loadDataSql(
+  relation: string,
+  columns: string[],
+  table: Map<string, TableColumn>,
+  bytes = bytesColumns(columns, table),
+): string {
   const raw = bytes.some(Boolean);
   const list: string[] = [];
   const sets: string[] = [];

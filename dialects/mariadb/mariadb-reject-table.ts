@@ -28,7 +28,10 @@ export function rejectTableDdl(schema: string): string {
 }
 
 async function exists(db: Queryable, schema: string): Promise<boolean> {
-  const [found] = await db.query<RowDataPacket[]>(`SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'dms_reject'`, [schema]);
+  const [found] = await db.query<RowDataPacket[]>(
+    `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'dms_reject'`,
+    [schema],
+  );
   return found.length > 0;
 }
 
@@ -47,16 +50,35 @@ export async function insertRejects(db: Queryable, schema: string, rows: Rejecte
 
 export async function countRejectRows(db: Queryable, schema: string, mapref: string, prcid: number): Promise<number> {
   if (!(await exists(db, schema))) return 0;
-  const [rows] = await db.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${rejectTable(schema)} WHERE mapref = ? AND prcid = ?`, [mapref, prcid]);
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT COUNT(*) AS n FROM ${rejectTable(schema)} WHERE mapref = ? AND prcid = ?`,
+    [mapref, prcid],
+  );
   return Number(rows[0].n);
 }
 
-export async function listRejectRows(db: Queryable, schema: string, mapref: string, prcid: number | null, limit: number): Promise<RejectListing[]> {
+export async function listRejectRows(
+  db: Queryable,
+  schema: string,
+  mapref: string,
+  prcid: number | null,
+  limit: number,
+): Promise<RejectListing[]> {
   if (!(await exists(db, schema))) return [];
   const [rows] = await db.query<RowDataPacket[]>(
     `SELECT mapref, prcid, batchno, keyvals, errcode, errmsg, errcol, CAST(rowvals AS CHAR) AS rowvals, reccrdt FROM ${rejectTable(schema)}
       WHERE mapref = ? AND (? IS NULL OR prcid = ?) ORDER BY rejid LIMIT ?`,
     [mapref, prcid, prcid, limit],
   );
-  return rows.map((r) => ({ mapref: r.mapref, prcid: Number(r.prcid), batch: Number(r.batchno), key: r.keyvals, code: r.errcode, message: r.errmsg, column: r.errcol, values: r.rowvals, at: new Date(r.reccrdt) }));
+  return rows.map((r) => ({
+    mapref: r.mapref,
+    prcid: Number(r.prcid),
+    batch: Number(r.batchno),
+    key: r.keyvals,
+    code: r.errcode,
+    message: r.errmsg,
+    column: r.errcol,
+    values: r.rowvals,
+    at: new Date(r.reccrdt),
+  }));
 }

@@ -15,15 +15,21 @@ import { connectionOf } from './mariadb-target-transaction';
 
 /** The words of a text, lower case: every name it could refer to. */
 function wordsOf(text: string): Set<string> {
-  return new Set((text.toLowerCase().match(/[a-z0-9_$\u0080-\uffff]+/g) ?? []));
+  return new Set(text.toLowerCase().match(/[a-z0-9_$\u0080-\uffff]+/g) ?? []);
 }
 
 /**
  * The tables (views followed) that `query`, run in `database`, may read: those whose name is a
  * word of it, in `database` or in a database it also names.
  */
-export async function tablesRead(pool: Pick<Pool, 'query'>, query: string, database: string | null): Promise<{ schema: string; table: string }[]> {
-  const [tables] = await pool.query<RowDataPacket[]>(`SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, TABLE_TYPE AS k FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', 'mysql', 'sys')`);
+export async function tablesRead(
+  pool: Pick<Pool, 'query'>,
+  query: string,
+  database: string | null,
+): Promise<{ schema: string; table: string }[]> {
+  const [tables] = await pool.query<RowDataPacket[]>(
+    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, TABLE_TYPE AS k FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', 'mysql', 'sys')`,
+  );
   const found = new Map<string, { schema: string; table: string }>();
   const pending = [{ text: query, database }];
   while (pending.length > 0) {
@@ -37,7 +43,10 @@ export async function tablesRead(pool: Pick<Pool, 'query'>, query: string, datab
       if (schema !== db && !words.has(schema.toLowerCase())) continue;
       found.set(key, { schema, table });
       if (t.k === 'VIEW') {
-        const [views] = await pool.query<RowDataPacket[]>('SELECT VIEW_DEFINITION AS d FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [schema, table]);
+        const [views] = await pool.query<RowDataPacket[]>(
+          'SELECT VIEW_DEFINITION AS d FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+          [schema, table],
+        );
         if (views[0]?.d) pending.push({ text: String(views[0].d), database: schema });
       }
     }
@@ -67,7 +76,14 @@ export async function safeInsideWrites(pool: Pick<Pool, 'query'>, query: string)
  * connection, SRCQUERY run with the source's database as the default one (so its unqualified
  * names mean what they mean on the source), inside the batch's transaction.
  */
-export function inServerMover(source: MariaDbSource, q: KeyedQuery, sourceDatabase: string, targetDatabase: string | null, relation: string, columns: string[]): RangeMover {
+export function inServerMover(
+  source: MariaDbSource,
+  q: KeyedQuery,
+  sourceDatabase: string,
+  targetDatabase: string | null,
+  relation: string,
+  columns: string[],
+): RangeMover {
   const list = columns.map(quoteMariaDbIdentifier).join(', ');
   return {
     method: `one INSERT … SELECT per batch from database ${sourceDatabase}, on the same MariaDB server`,
@@ -77,13 +93,17 @@ export function inServerMover(source: MariaDbSource, q: KeyedQuery, sourceDataba
       const text = `INSERT INTO ${relation} (${list})\n${rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }, list)}`;
       try {
         await connection.query(`USE ${quoteMariaDbIdentifier(sourceDatabase)}`);
-        const [header] = await connection.query({ sql: text, values: [...(after ? expandValues(after) : []), ...expandValues(upTo)] });
+        const [header] = await connection.query({
+          sql: text,
+          values: [...(after ? expandValues(after) : []), ...expandValues(upTo)],
+        });
         onChunk?.();
         return (header as { affectedRows: number }).affectedRows;
       } catch (err) {
         throw mariadbError(err);
       } finally {
-        if (targetDatabase) await connection.query(`USE ${quoteMariaDbIdentifier(targetDatabase)}`).catch(() => undefined);
+        if (targetDatabase)
+          await connection.query(`USE ${quoteMariaDbIdentifier(targetDatabase)}`).catch(() => undefined);
       }
     },
   };

@@ -3,7 +3,19 @@
 // TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY) streamed with backpressure: memory holds one
 // chunk, whatever the range's size.
 import type { FieldPacket, Pool, PoolConnection, QueryOptions, RowDataPacket } from 'mysql2';
-import type { ColumnInfo, TypeFamily, KeyCursor, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
+import type {
+  ColumnInfo,
+  TypeFamily,
+  KeyCursor,
+  KeyedQuery,
+  KeyRange,
+  KeyValue,
+  QueryDescription,
+  RangeSummary,
+  RowBatch,
+  RowCursor,
+  SourceDatabase,
+} from '../dialect';
 import { loginError, whereAmI } from './mariadb-connection';
 import { mariadbError } from './mariadb-errors';
 import * as sql from './mariadb-sql';
@@ -36,7 +48,12 @@ const ENUM_OR_SET = 256 | 2048;
 function cursorKeyType(field: FieldPacket | undefined): boolean {
   if (!field || field.columnType === undefined) return false;
   if (CURSOR_NUMBERS_AND_DATES.has(field.columnType)) return true;
-  return CURSOR_STRINGS.has(field.columnType) && typeof field.flags === 'number' && (field.flags & ENUM_OR_SET) === 0 && field.characterSet !== 63;
+  return (
+    CURSOR_STRINGS.has(field.columnType) &&
+    typeof field.flags === 'number' &&
+    (field.flags & ENUM_OR_SET) === 0 &&
+    field.characterSet !== 63
+  );
 }
 
 export class MariaDbSource implements SourceDatabase {
@@ -52,7 +69,11 @@ export class MariaDbSource implements SourceDatabase {
     const promised = this.pool.promise();
     return {
       query: <T extends RowDataPacket[]>(options: string | QueryOptions, values?: unknown[]) =>
-        (promised.query(typeof options === 'string' ? { sql: options, values } : options) as Promise<[T, FieldPacket[]]>).catch((err: unknown) => {
+        (
+          promised.query(typeof options === 'string' ? { sql: options, values } : options) as Promise<
+            [T, FieldPacket[]]
+          >
+        ).catch((err: unknown) => {
           throw mariadbError(err);
         }),
     };
@@ -78,10 +99,15 @@ export class MariaDbSource implements SourceDatabase {
     if (!found) {
       found = this.db.query({ sql: `${sql.sourceSubquery(query)}\nLIMIT 0` }).then(([, fields]) => {
         const list = fields as FieldPacket[];
-        return { fields: list, parts: new Map(list.map((f) => {
-          const { cast, key } = typeOf(f);
-          return [f.name, { name: f.name, cast, key }];
-        })) };
+        return {
+          fields: list,
+          parts: new Map(
+            list.map((f) => {
+              const { cast, key } = typeOf(f);
+              return [f.name, { name: f.name, cast, key }];
+            }),
+          ),
+        };
       });
       found.catch(() => this.described.delete(query));
       this.described.set(query, found);
@@ -103,7 +129,10 @@ export class MariaDbSource implements SourceDatabase {
     });
     const known = ids.filter((id): id is number => typeof id === 'number');
     if (known.length === 0) return columns.map(() => null);
-    const [rows] = await this.db.query<RowDataPacket[]>({ sql: 'SELECT ID, COLLATION_NAME FROM information_schema.COLLATIONS WHERE ID IN (?)', values: [known] });
+    const [rows] = await this.db.query<RowDataPacket[]>({
+      sql: 'SELECT ID, COLLATION_NAME FROM information_schema.COLLATIONS WHERE ID IN (?)',
+      values: [known],
+    });
     const names = new Map(rows.map((r) => [Number(r.ID), String(r.COLLATION_NAME)]));
     return ids.map((id) => (id === undefined ? null : (names.get(id) ?? null)));
   }
@@ -123,12 +152,14 @@ export class MariaDbSource implements SourceDatabase {
    * subquery's alias).
    */
   private async originsOf(query: string): Promise<FieldPacket[]> {
-    const connection = await new Promise<PoolConnection>((resolve, reject) => this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c))));
+    const connection = await new Promise<PoolConnection>((resolve, reject) =>
+      this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c))),
+    );
     try {
       return await new Promise<FieldPacket[]>((resolve) =>
         connection.prepare(query.replace(/[\s;]+$/, ''), (err, statement) => {
           if (err) return resolve([]);
-          const columns = ((statement as unknown as { columns?: FieldPacket[] }).columns ?? []);
+          const columns = (statement as unknown as { columns?: FieldPacket[] }).columns ?? [];
           statement.close();
           resolve(columns);
         }),
@@ -149,38 +180,70 @@ export class MariaDbSource implements SourceDatabase {
     if (tables.size !== 1 || fields.some((f) => !f.orgTable || !f.orgName)) return [];
     const byOrigin = new Map(fields.map((f) => [f.orgName.toLowerCase(), f.name]));
     const rows: Rows = async (text, values) => (await this.db.query<RowDataPacket[]>(text, values))[0];
-    return uniqueKeysOfTable(rows, (fields[0].db ?? fields[0].schema) as string, fields[0].orgTable, (column) => byOrigin.get(column.toLowerCase()));
+    return uniqueKeysOfTable(rows, (fields[0].db ?? fields[0].schema) as string, fields[0].orgTable, (column) =>
+      byOrigin.get(column.toLowerCase()),
+    );
   }
 
   private async oneKey(text: string, values: unknown[]): Promise<KeyValue | null> {
-    const [rows, fields] = await this.db.query<RowDataPacket[]>({ sql: text, values, rowsAsArray: true, typeCast: textTypeCast });
+    const [rows, fields] = await this.db.query<RowDataPacket[]>({
+      sql: text,
+      values,
+      rowsAsArray: true,
+      typeCast: textTypeCast,
+    });
     const row = rows[0] as unknown as unknown[] | undefined;
     return row ? (rowReader(fields)(row) as string[]) : null;
   }
 
-  async nthKey(q: KeyedQuery, after: KeyValue | null, n: number, upTo: KeyValue | null = null): Promise<KeyValue | null> {
+  async nthKey(
+    q: KeyedQuery,
+    after: KeyValue | null,
+    n: number,
+    upTo: KeyValue | null = null,
+  ): Promise<KeyValue | null> {
     const key = await this.keyParts(q);
-    return this.oneKey(sql.nthKeySql(q.query, key, after !== null, upTo !== null), [...(after ? sql.expandValues(after) : []), ...(upTo ? sql.expandValues(upTo) : []), n - 1]);
+    return this.oneKey(sql.nthKeySql(q.query, key, after !== null, upTo !== null), [
+      ...(after ? sql.expandValues(after) : []),
+      ...(upTo ? sql.expandValues(upTo) : []),
+      n - 1,
+    ]);
   }
 
   async lastKey(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null = null): Promise<KeyValue | null> {
     const key = await this.keyParts(q);
-    return this.oneKey(sql.lastKeySql(q.query, key, after !== null, upTo !== null), [...(after ? sql.expandValues(after) : []), ...(upTo ? sql.expandValues(upTo) : [])]);
+    return this.oneKey(sql.lastKeySql(q.query, key, after !== null, upTo !== null), [
+      ...(after ? sql.expandValues(after) : []),
+      ...(upTo ? sql.expandValues(upTo) : []),
+    ]);
   }
 
   async estimateRows(q: KeyedQuery, after: KeyValue | null): Promise<number | null> {
     const key = await this.keyParts(q);
     const bounded = after !== null && key.length > 0;
-    const [rows] = await this.db.query<RowDataPacket[]>(sql.estimateSql(q.query, key, bounded), bounded ? sql.expandValues(after) : []);
+    const [rows] = await this.db.query<RowDataPacket[]>(
+      sql.estimateSql(q.query, key, bounded),
+      bounded ? sql.expandValues(after) : [],
+    );
     return sql.estimateOfExplain(rows as { id?: unknown; rows?: unknown; filtered?: unknown }[]);
   }
 
   async *readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {
     const key = await this.keyParts(q);
-    yield* this.stream(q.query, sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }), [...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)], chunkRows);
+    yield* this.stream(
+      q.query,
+      sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }),
+      [...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)],
+      chunkRows,
+    );
   }
 
-  async openKeyCursor(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null, chunkRows: number): Promise<KeyCursor | null> {
+  async openKeyCursor(
+    q: KeyedQuery,
+    after: KeyValue | null,
+    upTo: KeyValue | null,
+    chunkRows: number,
+  ): Promise<KeyCursor | null> {
     // Only keys whose text, bound again, compares as the column orders (cursorKeyType).
     const { fields } = await this.fieldsOf(q.query);
     if (!q.key.every((k) => cursorKeyType(fields.find((f) => f.name === k)))) return null;
@@ -219,7 +282,10 @@ export class MariaDbSource implements SourceDatabase {
     // Ordered by every column (no unique key known): text columns then by their bytes, so that
     // rows their collation calls equal come in one order in every query.
     const { fields } = await this.fieldsOf(query);
-    const bytes = fields.length === order.length ? fields.filter((f) => ['string', 'json'].includes(typeOf(f).family)).map((f) => f.name) : [];
+    const bytes =
+      fields.length === order.length
+        ? fields.filter((f) => ['string', 'json'].includes(typeOf(f).family)).map((f) => f.name)
+        : [];
     const chunks = this.stream(query, sql.orderedSql(query, order, bytes), [offset], 1000)[Symbol.asyncIterator]();
     return cursorOver(chunks);
   }
@@ -240,11 +306,18 @@ export class MariaDbSource implements SourceDatabase {
   private async *stream(query: string, text: string, values: unknown[], chunkRows: number): AsyncIterable<RowBatch> {
     // The cast, chosen by the columns described once per query text (fieldsOf).
     const cast = needsTextCast((await this.fieldsOf(query)).fields);
-    const connection = await new Promise<PoolConnection>((resolve, reject) => this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c))));
+    const connection = await new Promise<PoolConnection>((resolve, reject) =>
+      this.pool.getConnection((err, c) => (err ? reject(err) : resolve(c))),
+    );
     let finished = false;
     try {
       await connection.promise().query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-      const rows = connection.query({ sql: text, values, rowsAsArray: true, ...(cast ? { typeCast: textTypeCast } : {}) });
+      const rows = connection.query({
+        sql: text,
+        values,
+        rowsAsArray: true,
+        ...(cast ? { typeCast: textTypeCast } : {}),
+      });
       let columns: string[] = [];
       let plain: boolean[] = [];
       let read: (row: unknown[]) => RowValue[] = () => [];
@@ -254,7 +327,9 @@ export class MariaDbSource implements SourceDatabase {
           // cast would not be the server's text. Described afresh on the retry.
           this.described.delete(query);
           read = () => {
-            throw new Error(`the columns of the source query changed while the worker ran (one is now FLOAT, DOUBLE or GEOMETRY); the batch is read again`);
+            throw new Error(
+              `the columns of the source query changed while the worker ran (one is now FLOAT, DOUBLE or GEOMETRY); the batch is read again`,
+            );
           };
           return;
         }
@@ -263,7 +338,10 @@ export class MariaDbSource implements SourceDatabase {
         read = rowReader(fields);
       });
       const stream = rows.stream({ highWaterMark: Math.max(16, chunkRows) });
-      for await (const chunk of chunksOf(stream, chunkRows, (row: unknown[]) => read(row), { max: CHUNK_BYTES, of: rowBytes })) {
+      for await (const chunk of chunksOf(stream, chunkRows, (row: unknown[]) => read(row), {
+        max: CHUNK_BYTES,
+        of: rowBytes,
+      })) {
         yield { columns, rows: chunk, plain };
       }
       await connection.promise().query('COMMIT');
@@ -292,7 +370,10 @@ export class MariaDbSource implements SourceDatabase {
 
   async proveRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue): Promise<{ rows: number; atUpTo: number }> {
     const key = await this.keyParts(q);
-    const [rows] = await this.db.query<RowDataPacket[]>({ sql: sql.proveRangeSql(q.query, key, after !== null), values: [...upTo, ...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)] });
+    const [rows] = await this.db.query<RowDataPacket[]>({
+      sql: sql.proveRangeSql(q.query, key, after !== null),
+      values: [...upTo, ...(after ? sql.expandValues(after) : []), ...sql.expandValues(upTo)],
+    });
     return { rows: Number(rows[0].n), atUpTo: Number(rows[0].at) };
   }
 
@@ -304,7 +385,10 @@ export class MariaDbSource implements SourceDatabase {
   async summarize(q: KeyedQuery, range: KeyRange, columns: string[] | null): Promise<RangeSummary> {
     const key = await this.keyParts(q);
     const shape = 'nullKeys' in range ? 'nullKeys' : { hasAfter: range.after !== null, hasUpTo: range.upTo !== null };
-    const values = 'nullKeys' in range ? [] : [...(range.after ? sql.expandValues(range.after) : []), ...(range.upTo ? sql.expandValues(range.upTo) : [])];
+    const values =
+      'nullKeys' in range
+        ? []
+        : [...(range.after ? sql.expandValues(range.after) : []), ...(range.upTo ? sql.expandValues(range.upTo) : [])];
     const [rows] = await this.db.query<RowDataPacket[]>({ sql: sql.summarySql(q.query, key, shape, columns), values });
     return { rows: Number(rows[0].n), digest: rows[0].digest === null ? null : String(rows[0].digest) };
   }

@@ -36,7 +36,11 @@ function keyList(key: KeyPart[], direction = ''): string {
 
 /** The key's columns as a key query returns them: a FLOAT as the DOUBLE it holds, every digit of it. */
 function keySelect(key: KeyPart[]): string {
-  return key.map((k) => (k.key === 'float' ? `CAST(${col(k.name)} AS DOUBLE) AS ${quoteMariaDbIdentifier(k.name)}` : col(k.name))).join(', ');
+  return key
+    .map((k) =>
+      k.key === 'float' ? `CAST(${col(k.name)} AS DOUBLE) AS ${quoteMariaDbIdentifier(k.name)}` : col(k.name),
+    )
+    .join(', ');
 }
 
 export function notNull(key: KeyPart[]): string {
@@ -77,8 +81,17 @@ export function estimateSql(query: string, key: KeyPart[], hasAfter: boolean): s
  */
 export function estimateOfExplain(rows: { id?: unknown; rows?: unknown; filtered?: unknown }[]): number | null {
   const outer = rows.filter((r) => Number(r.id) === 1);
-  if (outer.length === 0 || outer.some((r) => r.rows === null || r.rows === undefined || !Number.isFinite(Number(r.rows)))) return null;
-  return Math.round(outer.reduce((n, r) => n * Number(r.rows) * (r.filtered === undefined || r.filtered === null ? 1 : Number(r.filtered) / 100), 1));
+  if (
+    outer.length === 0 ||
+    outer.some((r) => r.rows === null || r.rows === undefined || !Number.isFinite(Number(r.rows)))
+  )
+    return null;
+  return Math.round(
+    outer.reduce(
+      (n, r) => n * Number(r.rows) * (r.filtered === undefined || r.filtered === null ? 1 : Number(r.filtered) / 100),
+      1,
+    ),
+  );
 }
 
 /**
@@ -98,7 +111,12 @@ export function lastKeySql(query: string, key: KeyPart[], hasAfter: boolean, has
  * The rows after `after` up to and including `upTo` (key <= upTo as NOT key > upTo: keys are
  * NOT NULL here). Values: [...expandValues(after), ...expandValues(upTo)].
  */
-export function rangeSql(query: string, key: KeyPart[], range: { hasAfter: boolean; hasUpTo: boolean }, select = '*'): string {
+export function rangeSql(
+  query: string,
+  key: KeyPart[],
+  range: { hasAfter: boolean; hasUpTo: boolean },
+  select = '*',
+): string {
   return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${bounds(key, range.hasAfter, range.hasUpTo)}`;
 }
 
@@ -165,8 +183,15 @@ export function keyOrderProbeSql(query: string, key: KeyPart[]): string {
  * `dms verify`'s look at a range: its count and an order-free digest of `columns` (the sum of
  * the first 64 bits of each row's MD5 over JSON_ARRAY of its values).
  */
-export function summarySql(query: string, key: KeyPart[], range: { hasAfter: boolean; hasUpTo: boolean } | 'nullKeys', columns: string[] | null): string {
-  const digest = columns ? `CAST(COALESCE(SUM(CAST(CONV(LEFT(MD5(JSON_ARRAY(${columns.map(col).join(', ')})), 16), 16, 10) AS DECIMAL(65,0))), 0) AS CHAR)` : 'NULL';
+export function summarySql(
+  query: string,
+  key: KeyPart[],
+  range: { hasAfter: boolean; hasUpTo: boolean } | 'nullKeys',
+  columns: string[] | null,
+): string {
+  const digest = columns
+    ? `CAST(COALESCE(SUM(CAST(CONV(LEFT(MD5(JSON_ARRAY(${columns.map(col).join(', ')})), 16), 16, 10) AS DECIMAL(65,0))), 0) AS CHAR)`
+    : 'NULL';
   const select = `count(*) AS n, ${digest} AS digest`;
   if (range === 'nullKeys') return `${sourceSubquery(query, select)}\nWHERE ${anyNull(key)}`;
   if (key.length === 0) return sourceSubquery(query, select);

@@ -20,10 +20,15 @@ import { countRejectRows, insertRejects } from './mariadb-reject-table';
 /** The stage an UPSERT batch loads before it merges (LOAD DATA cannot update a row). */
 const STAGE = 'dms_stage';
 
-export const relationOf = (schema: string, table: string) => `${quoteMariaDbIdentifier(schema)}.${quoteMariaDbIdentifier(table)}`;
+export const relationOf = (schema: string, table: string) =>
+  `${quoteMariaDbIdentifier(schema)}.${quoteMariaDbIdentifier(table)}`;
 
 /** Runs a statement, its error converted (mariadb-errors.ts). */
-export async function run<T = ResultSetHeader>(db: Pick<Pool, 'query'> | Pick<PoolConnection, 'query'>, options: string | QueryOptions, values?: unknown[]): Promise<T> {
+export async function run<T = ResultSetHeader>(
+  db: Pick<Pool, 'query'> | Pick<PoolConnection, 'query'>,
+  options: string | QueryOptions,
+  values?: unknown[],
+): Promise<T> {
   try {
     const [result] = await db.query(typeof options === 'string' ? { sql: options, values } : options);
     return result as T;
@@ -67,29 +72,51 @@ export class MariaDbTargetTransaction implements TargetTransaction {
 
   async lockCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined> {
     for (let round = 0; ; round++) {
-      const read = await readCheckpointRow(this.connection, schema, mapref, ' FOR UPDATE').catch((err: unknown) => Promise.reject(mariadbError(err)));
+      const read = await readCheckpointRow(this.connection, schema, mapref, ' FOR UPDATE').catch((err: unknown) =>
+        Promise.reject(mariadbError(err)),
+      );
       if (!read?.owed) return read?.row;
       // A reset committed, and its truncate did not follow (a crash in between): pay it now,
       // before any row of this transaction loads.
-      if (this.wrote || round >= 3) throw new Error(`the checkpoint row of mapping ${mapref} still owes a truncate of ${read.owed.schema}.${read.owed.table}`);
+      if (this.wrote || round >= 3)
+        throw new Error(
+          `the checkpoint row of mapping ${mapref} still owes a truncate of ${read.owed.schema}.${read.owed.table}`,
+        );
       await run(this.connection, 'COMMIT');
-      await settleTruncate(this.connection, schema, mapref, this.lockTimeoutMs).catch((err: unknown) => Promise.reject(mariadbError(err)));
+      await settleTruncate(this.connection, schema, mapref, this.lockTimeoutMs).catch((err: unknown) =>
+        Promise.reject(mariadbError(err)),
+      );
       await run(this.connection, 'START TRANSACTION');
     }
   }
 
   async writeCheckpoint(schema: string, row: CheckpointRow): Promise<void> {
     this.wrote = true;
-    await writeCheckpointRow(this.connection, schema, row, this.owed).catch((err: unknown) => Promise.reject(mariadbError(err)));
+    await writeCheckpointRow(this.connection, schema, row, this.owed).catch((err: unknown) =>
+      Promise.reject(mariadbError(err)),
+    );
     this.owes = this.owed ? { schema, mapref: row.mapref } : null;
   }
 
-  async load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+  async load(
+    schema: string,
+    table: string,
+    columns: string[],
+    chunks: AsyncIterable<RowBatch>,
+    onChunk?: () => void,
+  ): Promise<number> {
     const described = await this.columnsOf(schema, table);
     return this.loadInto(relationOf(schema, table), columns, described, chunks, onChunk);
   }
 
-  async upsert(schema: string, table: string, columns: string[], key: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+  async upsert(
+    schema: string,
+    table: string,
+    columns: string[],
+    key: string[],
+    chunks: AsyncIterable<RowBatch>,
+    onChunk?: () => void,
+  ): Promise<number> {
     const relation = relationOf(schema, table);
     const described = await this.columnsOf(schema, table);
     const list = columns.map(quoteMariaDbIdentifier).join(', ');
@@ -101,30 +128,51 @@ export class MariaDbTargetTransaction implements TargetTransaction {
       const staged = await this.loadInto(STAGE, columns, described, chunks, onChunk);
       const keys = key.map(quoteMariaDbIdentifier).join(', ');
       // ON DUPLICATE KEY UPDATE would apply two staged rows of one key one after the other.
-      const twice = await run<RowDataPacket[]>(this.connection, `SELECT 1 FROM ${STAGE} GROUP BY ${keys} HAVING COUNT(*) > 1 LIMIT 1`);
+      const twice = await run<RowDataPacket[]>(
+        this.connection,
+        `SELECT 1 FROM ${STAGE} GROUP BY ${keys} HAVING COUNT(*) > 1 LIMIT 1`,
+      );
       if (twice.length > 0) throw new DuplicateKeyInBatchError(key);
       // A staged row whose key the target's collation calls equal to a target row's key with
       // other bytes ('key7' and 'KEY7' under a _ci collation, 'a' and 'a ' under PAD SPACE)
       // would overwrite a row of another source key: the merge would leave a row that is in
       // no source row.
       const on = key.map((k) => `t.${quoteMariaDbIdentifier(k)} = s.${quoteMariaDbIdentifier(k)}`).join(' AND ');
-      const sameBytes = key.map((k) => `CAST(t.${quoteMariaDbIdentifier(k)} AS BINARY) = CAST(s.${quoteMariaDbIdentifier(k)} AS BINARY)`).join(' AND ');
-      const select = key.map((k, i) => `s.${quoteMariaDbIdentifier(k)} AS s${i}, t.${quoteMariaDbIdentifier(k)} AS t${i}`).join(', ');
-      const clash = await run<RowDataPacket[]>(this.connection, `SELECT ${select} FROM ${STAGE} s JOIN ${relation} t ON ${on} WHERE NOT (${sameBytes}) LIMIT 1`);
+      const sameBytes = key
+        .map((k) => `CAST(t.${quoteMariaDbIdentifier(k)} AS BINARY) = CAST(s.${quoteMariaDbIdentifier(k)} AS BINARY)`)
+        .join(' AND ');
+      const select = key
+        .map((k, i) => `s.${quoteMariaDbIdentifier(k)} AS s${i}, t.${quoteMariaDbIdentifier(k)} AS t${i}`)
+        .join(', ');
+      const clash = await run<RowDataPacket[]>(
+        this.connection,
+        `SELECT ${select} FROM ${STAGE} s JOIN ${relation} t ON ${on} WHERE NOT (${sameBytes}) LIMIT 1`,
+      );
       if (clash.length > 0) {
         const keyOf = (side: 's' | 't') => key.map((_, i) => String(clash[0][`${side}${i}`]));
         throw new KeyCollisionError(key, keyOf('s'), keyOf('t'));
       }
       const others = columns.filter((c) => !key.includes(c)).map(quoteMariaDbIdentifier);
-      const updates = others.length ? others.map((c) => `${c} = VALUES(${c})`) : [`${quoteMariaDbIdentifier(key[0])} = ${quoteMariaDbIdentifier(key[0])}`];
-      await run(this.connection, `INSERT INTO ${relation} (${list}) SELECT ${list} FROM ${STAGE} ON DUPLICATE KEY UPDATE ${updates.join(', ')}`);
+      const updates = others.length
+        ? others.map((c) => `${c} = VALUES(${c})`)
+        : [`${quoteMariaDbIdentifier(key[0])} = ${quoteMariaDbIdentifier(key[0])}`];
+      await run(
+        this.connection,
+        `INSERT INTO ${relation} (${list}) SELECT ${list} FROM ${STAGE} ON DUPLICATE KEY UPDATE ${updates.join(', ')}`,
+      );
       return staged;
     } finally {
       await this.connection.query(`DROP TEMPORARY TABLE IF EXISTS ${STAGE}`).catch(() => undefined);
     }
   }
 
-  private async loadInto(relation: string, columns: string[], described: TableColumn[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+  private async loadInto(
+    relation: string,
+    columns: string[],
+    described: TableColumn[],
+    chunks: AsyncIterable<RowBatch>,
+    onChunk?: () => void,
+  ): Promise<number> {
     this.wrote = true;
     // mysql2 writes each piece of the stream to the socket as it comes, whether or not the socket
     // has sent the last; a source faster than MariaDB would queue the whole batch in the worker.
@@ -153,12 +201,18 @@ export class MariaDbTargetTransaction implements TargetTransaction {
       if (size > 0) yield Buffer.concat(parts, size);
     }
     const rows = Readable.from(stream(), { highWaterMark: 1 });
-    const header = await run(this.connection, { sql: loadDataSql(relation, columns, table, raw.columns), infileStreamFactory: () => rows } as QueryOptions);
+    const header = await run(this.connection, {
+      sql: loadDataSql(relation, columns, table, raw.columns),
+      infileStreamFactory: () => rows,
+    } as QueryOptions);
     // The stream ended at a value that is not bytes: what loaded before it rolls back with the batch.
     if (refused !== undefined) throw notBytesError(columns[refused]);
     if (header.warningStatus > 0) {
       const warnings = await run<RowDataPacket[]>(this.connection, `SHOW WARNINGS LIMIT 1`);
-      throw loadWarningError(warnings[0] as { Level: string; Code: number; Message: string } | undefined, header.warningStatus);
+      throw loadWarningError(
+        warnings[0] as { Level: string; Code: number; Message: string } | undefined,
+        header.warningStatus,
+      );
     }
     return header.affectedRows;
   }
@@ -202,6 +256,7 @@ export class MariaDbTargetTransaction implements TargetTransaction {
 
 /** The connection of a MariaDB target transaction, on which a mover runs its statements. */
 export function connectionOf(tx: TargetTransaction): PoolConnection {
-  if (!(tx instanceof MariaDbTargetTransaction)) throw new Error('a MariaDB range mover needs a MariaDB target transaction');
+  if (!(tx instanceof MariaDbTargetTransaction))
+    throw new Error('a MariaDB range mover needs a MariaDB target transaction');
   return tx.connection;
 }

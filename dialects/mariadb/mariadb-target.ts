@@ -4,7 +4,17 @@
 // (mariadb-same-server.ts).
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type mysql from 'mysql2';
-import type { CheckpointRow, ColumnInfo, KeyedQuery, RangeMover, RejectListing, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
+import type {
+  CheckpointRow,
+  ColumnInfo,
+  KeyedQuery,
+  RangeMover,
+  RejectListing,
+  SourceDatabase,
+  TargetDatabase,
+  TargetTransaction,
+  TransactionOptions,
+} from '../dialect';
 import { countRejectRows, createRejectTable, listRejectRows } from './mariadb-reject-table';
 import { createCheckpointTable, readCheckpointRow, settleTruncate } from './mariadb-checkpoint-table';
 import { loginError, whereAmI } from './mariadb-connection';
@@ -20,7 +30,10 @@ export class MariaDbTarget implements TargetDatabase {
   private readonly pool: Pool;
   private readonly tables = new Map<string, Promise<TableColumn[]>>();
   /** sameServer's answer per source (asked by planning twice: own-target check, then the mover). */
-  private readonly servers = new WeakMap<SourceDatabase, Promise<{ sourceDatabase: string | null; targetDatabase: string | null } | undefined>>();
+  private readonly servers = new WeakMap<
+    SourceDatabase,
+    Promise<{ sourceDatabase: string | null; targetDatabase: string | null } | undefined>
+  >();
 
   constructor(
     pool: mysql.Pool,
@@ -37,18 +50,25 @@ export class MariaDbTarget implements TargetDatabase {
   }
 
   /** Whether `source` reaches this very server, and the databases both sessions start in. */
-  private sameServer(source: SourceDatabase): Promise<{ sourceDatabase: string | null; targetDatabase: string | null } | undefined> {
+  private sameServer(
+    source: SourceDatabase,
+  ): Promise<{ sourceDatabase: string | null; targetDatabase: string | null } | undefined> {
     if (!(source instanceof MariaDbSource)) return Promise.resolve(undefined);
     let answer = this.servers.get(source);
     if (!answer) {
-      answer = Promise.all([source.whereAmI(), whereAmI(this.pool)]).then(([from, into]) => (from.server === into.server ? { sourceDatabase: from.database, targetDatabase: into.database } : undefined));
+      answer = Promise.all([source.whereAmI(), whereAmI(this.pool)]).then(([from, into]) =>
+        from.server === into.server ? { sourceDatabase: from.database, targetDatabase: into.database } : undefined,
+      );
       answer.catch(() => this.servers.delete(source));
       this.servers.set(source, answer);
     }
     return answer;
   }
 
-  async sameDatabaseReads(source: SourceDatabase, query: string): Promise<{ schema: string; table: string }[] | undefined> {
+  async sameDatabaseReads(
+    source: SourceDatabase,
+    query: string,
+  ): Promise<{ schema: string; table: string }[] | undefined> {
     const same = await this.sameServer(source);
     if (!same) return undefined;
     return tablesRead(this.pool, query, same.sourceDatabase);
@@ -60,10 +80,18 @@ export class MariaDbTarget implements TargetDatabase {
    * effect inside a transaction that writes (mariadb-same-server.ts). Otherwise rows travel
    * through the worker.
    */
-  async rangeMover(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[], upsertKey: string[] | null = null): Promise<RangeMover | null> {
+  async rangeMover(
+    source: SourceDatabase,
+    q: KeyedQuery,
+    schema: string,
+    table: string,
+    columns: string[],
+    upsertKey: string[] | null = null,
+  ): Promise<RangeMover | null> {
     const same = await this.sameServer(source);
     if (!same?.sourceDatabase || upsertKey || !(source instanceof MariaDbSource)) return null;
-    if (!(await safeInsideWrites(this.pool, q.query)) || !(await this.canRead(same.sourceDatabase, q.query))) return null;
+    if (!(await safeInsideWrites(this.pool, q.query)) || !(await this.canRead(same.sourceDatabase, q.query)))
+      return null;
     return inServerMover(source, q, same.sourceDatabase, same.targetDatabase, relationOf(schema, table), columns);
   }
 
@@ -106,7 +134,14 @@ export class MariaDbTarget implements TargetDatabase {
           WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? AND t.TABLE_TYPE = 'BASE TABLE'
           ORDER BY c.ORDINAL_POSITION`,
         [schema, table],
-      ).then((rows) => rows.map((r) => ({ name: String(r.name), dataType: String(r.dataType), columnType: String(r.columnType), collation: r.collation === null ? null : String(r.collation) })));
+      ).then((rows) =>
+        rows.map((r) => ({
+          name: String(r.name),
+          dataType: String(r.dataType),
+          columnType: String(r.columnType),
+          collation: r.collation === null ? null : String(r.collation),
+        })),
+      );
       found.catch(() => this.tables.delete(key));
       this.tables.set(key, found);
     }
@@ -124,9 +159,15 @@ export class MariaDbTarget implements TargetDatabase {
   }
 
   async readCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined> {
-    const found = await run<RowDataPacket[]>(this.pool, `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'dms_chkpnt'`, [schema]);
+    const found = await run<RowDataPacket[]>(
+      this.pool,
+      `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'dms_chkpnt'`,
+      [schema],
+    );
     if (found.length === 0) return undefined;
-    return (await readCheckpointRow(this.pool, schema, mapref).catch((err: unknown) => Promise.reject(mariadbError(err))))?.row;
+    return (
+      await readCheckpointRow(this.pool, schema, mapref).catch((err: unknown) => Promise.reject(mariadbError(err)))
+    )?.row;
   }
 
   async ensureCheckpointTable(schema: string): Promise<void> {
@@ -143,7 +184,11 @@ export class MariaDbTarget implements TargetDatabase {
     let broken = false;
     try {
       await run(connection, 'START TRANSACTION');
-      const tx = new MariaDbTargetTransaction(connection, (schema, table) => this.columnsOf(schema, table), this.lockTimeoutMs);
+      const tx = new MariaDbTargetTransaction(
+        connection,
+        (schema, table) => this.columnsOf(schema, table),
+        this.lockTimeoutMs,
+      );
       let result: T;
       try {
         result = await fn(tx);
@@ -153,7 +198,10 @@ export class MariaDbTarget implements TargetDatabase {
         throw err;
       }
       // The reset has committed: the truncate it owes follows (TRUNCATE commits on its own).
-      if (tx.owes) await settleTruncate(connection, tx.owes.schema, tx.owes.mapref, this.lockTimeoutMs).catch((err: unknown) => Promise.reject(mariadbError(err)));
+      if (tx.owes)
+        await settleTruncate(connection, tx.owes.schema, tx.owes.mapref, this.lockTimeoutMs).catch((err: unknown) =>
+          Promise.reject(mariadbError(err)),
+        );
       return result;
     } finally {
       if (broken) connection.destroy();

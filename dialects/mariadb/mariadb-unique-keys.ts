@@ -10,7 +10,12 @@ export type Rows = (sql: string, values: unknown[]) => Promise<RowDataPacket[]>;
  * The keys of `schema`.`table`, primary first, each as the names `named` gives its columns
  * (a key with a column `named` does not know is left out).
  */
-export async function uniqueKeysOfTable(rows: Rows, schema: string, table: string, named: (column: string) => string | undefined = (c) => c): Promise<string[][]> {
+export async function uniqueKeysOfTable(
+  rows: Rows,
+  schema: string,
+  table: string,
+  named: (column: string) => string | undefined = (c) => c,
+): Promise<string[][]> {
   const found = await rows(
     `SELECT s.INDEX_NAME AS idx, s.COLUMN_NAME AS col, c.IS_NULLABLE AS nullable
        FROM information_schema.STATISTICS s

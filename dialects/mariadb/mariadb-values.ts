@@ -20,7 +20,11 @@ const DATE_TYPES = new Set([7, 10, 12, 14]); // TIMESTAMP, DATE, DATETIME, NEWDA
 /** A zero date, as a data error (SQLSTATE 22007, invalid datetime) naming its column. */
 export class ZeroDateError extends MariaDbError {
   constructor(readonly column: string) {
-    super(`column ${column} holds the zero date 0000-00-00, which no other database has; select it as NULL or as a real date in SRCQUERY`, '22007', undefined);
+    super(
+      `column ${column} holds the zero date 0000-00-00, which no other database has; select it as NULL or as a real date in SRCQUERY`,
+      '22007',
+      undefined,
+    );
   }
 }
 
@@ -58,7 +62,8 @@ type ValueText = (value: unknown) => RowValue;
 
 /** How one column's values (as textTypeCast leaves them) become text. */
 function valueText(field: FieldPacket): ValueText {
-  if (field.columnType === BIT) return (v) => (v === null ? null : bits(v as Buffer, field.columnLength ?? (v as Buffer).length * 8));
+  if (field.columnType === BIT)
+    return (v) => (v === null ? null : bits(v as Buffer, field.columnLength ?? (v as Buffer).length * 8));
   if (DATE_TYPES.has(field.columnType ?? -1)) {
     return (v) => {
       if (v === null) return null;

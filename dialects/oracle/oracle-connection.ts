@@ -17,7 +17,15 @@ export class OracleUrlError extends ConnectionUrlError {
 }
 
 /** Easy Connect Plus parameters that only a TCPS connection reads. */
-const TCPS_PARAMETERS = ['wallet_location', 'ssl_server_dn_match', 'ssl_server_cert_dn', 'ssl_allow_weak_dn_match', 'tls_server_dn_match', 'tls_server_cert_dn', 'tls_allow_weak_dn_match'];
+const TCPS_PARAMETERS = [
+  'wallet_location',
+  'ssl_server_dn_match',
+  'ssl_server_cert_dn',
+  'ssl_allow_weak_dn_match',
+  'tls_server_dn_match',
+  'tls_server_cert_dn',
+  'tls_allow_weak_dn_match',
+];
 
 /**
  * Session settings every connection starts with, whatever the database's defaults: '.' as the
@@ -52,21 +60,37 @@ export function oraclePoolSettings(url: string, password: string | undefined): O
   if (parsed.protocol !== 'oracle:') throw new OracleUrlError(`starts with ${parsed.protocol}//, not oracle://`);
   if (!parsed.hostname) throw new OracleUrlError('names no host: write oracle://user@host:1521/SERVICE');
   const service = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  if (!service || service.includes('/')) throw new OracleUrlError('names no service: write oracle://user@host:1521/SERVICE (the service name, e.g. FREEPDB1)');
+  if (!service || service.includes('/'))
+    throw new OracleUrlError(
+      'names no service: write oracle://user@host:1521/SERVICE (the service name, e.g. FREEPDB1)',
+    );
   if (!parsed.username) throw new OracleUrlError('names no user: write oracle://user@host:1521/SERVICE');
   const port = parsed.port || '1521';
   const protocol = (parsed.searchParams.get('protocol') ?? 'tcp').toLowerCase();
-  if (protocol !== 'tcp' && protocol !== 'tcps') throw new OracleUrlError(`sets protocol=${protocol}`, 'set protocol=tcps for TLS, or leave it out (tcp)');
+  if (protocol !== 'tcp' && protocol !== 'tcps')
+    throw new OracleUrlError(`sets protocol=${protocol}`, 'set protocol=tcps for TLS, or leave it out (tcp)');
   // Easy Connect Plus takes the URL's other parameters as they are (expire_time, wallet_location, …).
   const params = [...parsed.searchParams.entries()].filter(([name]) => name !== 'password' && name !== 'protocol');
   const tlsOnly = params.find(([name]) => TCPS_PARAMETERS.includes(name.toLowerCase()));
-  if (tlsOnly && protocol !== 'tcps') throw new OracleUrlError(`sets ${tlsOnly[0]}, which is read only over TLS`, 'add protocol=tcps (and the port of the TCPS listener)');
+  if (tlsOnly && protocol !== 'tcps')
+    throw new OracleUrlError(
+      `sets ${tlsOnly[0]}, which is read only over TLS`,
+      'add protocol=tcps (and the port of the TCPS listener)',
+    );
   // A value with a separator in it (a certificate's DN: CN=db,O=…) is double-quoted, as Easy Connect reads it.
   const value = (name: string, v: string) => {
-    if (v.includes('"')) throw new OracleUrlError(`sets ${name} to a value with a double quote in it`, `write ${name} without double quotes`);
+    if (v.includes('"'))
+      throw new OracleUrlError(
+        `sets ${name} to a value with a double quote in it`,
+        `write ${name} without double quotes`,
+      );
     return /[=&\s]/.test(v) ? `"${v}"` : v;
   };
   const query = params.length ? `?${params.map(([k, v]) => `${k}=${value(k, v)}`).join('&')}` : '';
   const prefix = protocol === 'tcps' ? 'tcps://' : '';
-  return { user: decodeURIComponent(parsed.username), password, connectString: `${prefix}${parsed.hostname}:${port}/${service}${query}` };
+  return {
+    user: decodeURIComponent(parsed.username),
+    password,
+    connectString: `${prefix}${parsed.hostname}:${port}/${service}${query}`,
+  };
 }

@@ -35,7 +35,13 @@ export interface InsertSelectTransaction extends TargetTransaction {
   insertSelect(text: string, binds: string[], as: ReadAs | null): Promise<number>;
 }
 
-export function inDatabaseMover(source: OracleSource, query: KeyedQuery, relation: string, columns: string[], as: ReadAs | null): RangeMover {
+export function inDatabaseMover(
+  source: OracleSource,
+  query: KeyedQuery,
+  relation: string,
+  columns: string[],
+  as: ReadAs | null,
+): RangeMover {
   const list = columns.map(q).join(', ');
   const select = columns.map((c) => `dms_src.${q(c)}`).join(', ');
   return {
@@ -43,7 +49,11 @@ export function inDatabaseMover(source: OracleSource, query: KeyedQuery, relatio
     async move(tx, after: KeyValue | null, upTo: KeyValue, onChunk) {
       const key = await source.keyParts(query);
       const text = `INSERT INTO ${relation} (${list})\n${rangeSql(query.query, key, { hasAfter: after !== null, hasUpTo: true }, select)}`;
-      const rows = await (tx as InsertSelectTransaction).insertSelect(text, [...(after ? expandValues(after) : []), ...expandValues(upTo)], as);
+      const rows = await (tx as InsertSelectTransaction).insertSelect(
+        text,
+        [...(after ? expandValues(after) : []), ...expandValues(upTo)],
+        as,
+      );
       onChunk?.();
       return rows;
     },

@@ -6,6 +6,7 @@ import { IdentifierError, parseIdentifier } from '../../common/identifiers';
 export function resolveOracleIdentifier(raw: string): string {
   const name = parseIdentifier(raw, (n) => n.toUpperCase(), 128);
   // Oracle names can hold no double quote at all, quoted or not.
-  if (name.includes('"')) throw new IdentifierError(raw, `"${raw}" contains a double quote, which no Oracle name can hold`);
+  if (name.includes('"'))
+    throw new IdentifierError(raw, `"${raw}" contains a double quote, which no Oracle name can hold`);
   return name;
 }

@@ -30,7 +30,13 @@ export function insertRejectSql(schema: string): string {
 
 export function rejectBinds(rows: RejectedRow[]): unknown[][] {
   // Oracle's VARCHAR2(4000) holds at most 4000 bytes: a longer message or key is cut, never refused.
-  const cut = (v: string | null, bytes = 4000) => (v === null ? null : Buffer.from(v, 'utf8').subarray(0, bytes).toString('utf8').replace(/\uFFFD$/, ''));
+  const cut = (v: string | null, bytes = 4000) =>
+    v === null
+      ? null
+      : Buffer.from(v, 'utf8')
+          .subarray(0, bytes)
+          .toString('utf8')
+          .replace(/\uFFFD$/, '');
   return rows.map((r) => [r.mapref, r.prcid, r.batch, cut(r.key), r.code, cut(r.message), r.column, r.values]);
 }
 
@@ -57,6 +63,16 @@ export function listRejectsSql(schema: string): string {
 }
 
 export function listingOf(r: unknown[]): RejectListing {
-  const [mapref, prcid, batch, key, code, message, column, values, at] = r as [string, number, number, string | null, string | null, string, string | null, string, Date | string];
+  const [mapref, prcid, batch, key, code, message, column, values, at] = r as [
+    string,
+    number,
+    number,
+    string | null,
+    string | null,
+    string,
+    string | null,
+    string,
+    Date | string,
+  ];
   return { mapref, prcid: Number(prcid), batch: Number(batch), key, code, message, column, values, at: new Date(at) };
 }

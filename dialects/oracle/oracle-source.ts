@@ -5,7 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import oracledb from 'oracledb';
 import { lookbackSeconds } from '../../common/mapping';
-import type { ColumnInfo, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
+import type {
+  ColumnInfo,
+  KeyedQuery,
+  KeyRange,
+  KeyValue,
+  QueryDescription,
+  RangeSummary,
+  RowBatch,
+  RowCursor,
+  SourceDatabase,
+} from '../dialect';
 import { CHUNK_BYTES, ChunkSizer, cursorOver } from '../chunks';
 import { expandValues } from '../expanded-key';
 import { memoized } from '../memoized';
@@ -31,7 +41,14 @@ function rangeValues(after: KeyValue | null, upTo: KeyValue | null): string[] {
 export const LOB_FETCH_ROWS = 8;
 
 /** LOB columns fetched by the driver as text or bytes, bytes passed as RowBatch carries them (row-values.ts); the rows a round trip brings. */
-export function lobFetch(columns: sql.Column[], chunkRows = 1000): { fetchInfo: Record<string, { type: oracledb.DbType | number }>; toText: ((v: unknown) => RowValue)[]; fetchArraySize: number } {
+export function lobFetch(
+  columns: sql.Column[],
+  chunkRows = 1000,
+): {
+  fetchInfo: Record<string, { type: oracledb.DbType | number }>;
+  toText: ((v: unknown) => RowValue)[];
+  fetchArraySize: number;
+} {
   const fetchInfo: Record<string, { type: oracledb.DbType | number }> = {};
   const toText = columns.map((c) => {
     const how = driverFetched(c.type);
@@ -74,8 +91,18 @@ export class OracleSource implements SourceDatabase {
   }
 
   async describeQuery(query: string): Promise<QueryDescription> {
-    const columns: ColumnInfo[] = (await this.columnsOf(query)).map((c) => ({ name: c.name, type: c.type, family: oracleFamily(c.type) }));
-    return { columns, uniqueKeys: await this.uniqueKeysOf(query, columns.map((c) => c.name)) };
+    const columns: ColumnInfo[] = (await this.columnsOf(query)).map((c) => ({
+      name: c.name,
+      type: c.type,
+      family: oracleFamily(c.type),
+    }));
+    return {
+      columns,
+      uniqueKeys: await this.uniqueKeysOf(
+        query,
+        columns.map((c) => c.name),
+      ),
+    };
   }
 
   /**
@@ -87,8 +114,17 @@ export class OracleSource implements SourceDatabase {
     const table = singleTable(query);
     if (!table) return [];
     const rows = await this.pool.with(async (c) => {
-      const owner = table.owner ?? String(((await c.execute<[string]>(`SELECT SYS_CONTEXT('USERENV', 'CURRENT_SCHEMA') FROM DUAL`)).rows ?? [])[0]?.[0] ?? '');
-      const result = await c.execute<[string, string, number, string]>(sql.UNIQUE_KEYS_SQL, [owner, table.name, owner, table.name, owner, table.name], { outFormat: oracledb.OUT_FORMAT_ARRAY });
+      const owner =
+        table.owner ??
+        String(
+          ((await c.execute<[string]>(`SELECT SYS_CONTEXT('USERENV', 'CURRENT_SCHEMA') FROM DUAL`)).rows ??
+            [])[0]?.[0] ?? '',
+        );
+      const result = await c.execute<[string, string, number, string]>(
+        sql.UNIQUE_KEYS_SQL,
+        [owner, table.name, owner, table.name, owner, table.name],
+        { outFormat: oracledb.OUT_FORMAT_ARRAY },
+      );
       return result.rows ?? [];
     });
     const keys = new Map<string, { columns: string[]; ok: boolean }>();
@@ -103,13 +139,23 @@ export class OracleSource implements SourceDatabase {
   }
 
   private async oneKey(text: string, values: Bind[]): Promise<KeyValue | null> {
-    const rows = await this.pool.with(async (c) => (await c.execute<string[]>(text, values, { outFormat: oracledb.OUT_FORMAT_ARRAY })).rows ?? []);
+    const rows = await this.pool.with(
+      async (c) => (await c.execute<string[]>(text, values, { outFormat: oracledb.OUT_FORMAT_ARRAY })).rows ?? [],
+    );
     return rows[0] ? rows[0].map((v) => String(v)) : null;
   }
 
-  async nthKey(q: KeyedQuery, after: KeyValue | null, n: number, upTo: KeyValue | null = null): Promise<KeyValue | null> {
+  async nthKey(
+    q: KeyedQuery,
+    after: KeyValue | null,
+    n: number,
+    upTo: KeyValue | null = null,
+  ): Promise<KeyValue | null> {
     const key = await this.keyParts(q);
-    return this.oneKey(sql.nthKeySql(q.query, key, after !== null, upTo !== null), [...rangeValues(after, upTo), n - 1]);
+    return this.oneKey(sql.nthKeySql(q.query, key, after !== null, upTo !== null), [
+      ...rangeValues(after, upTo),
+      n - 1,
+    ]);
   }
 
   async lastKey(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null = null): Promise<KeyValue | null> {
@@ -119,7 +165,12 @@ export class OracleSource implements SourceDatabase {
 
   async *readRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue, chunkRows: number): AsyncIterable<RowBatch> {
     const [key, columns] = await Promise.all([this.keyParts(q), this.columnsOf(q.query)]);
-    yield* this.stream(sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }, sql.rowSelect(columns)), rangeValues(after, upTo), columns, chunkRows);
+    yield* this.stream(
+      sql.rangeSql(q.query, key, { hasAfter: after !== null, hasUpTo: true }, sql.rowSelect(columns)),
+      rangeValues(after, upTo),
+      columns,
+      chunkRows,
+    );
   }
 
   async keyBefore(q: KeyedQuery, from: string, window: string): Promise<KeyValue | null> {
@@ -165,13 +216,23 @@ export class OracleSource implements SourceDatabase {
    * Streams a query's rows in chunks, in one read-only transaction on a session of its own,
    * through a result set: the driver holds one chunk, whatever the rows' number.
    */
-  private async *stream(text: string, values: Bind[], columns: sql.Column[], chunkRows: number): AsyncIterable<RowBatch> {
+  private async *stream(
+    text: string,
+    values: Bind[],
+    columns: sql.Column[],
+    chunkRows: number,
+  ): AsyncIterable<RowBatch> {
     const connection = await this.pool.connection();
     let finished = false;
     try {
       await connection.execute('SET TRANSACTION READ ONLY');
       const { fetchInfo, toText, fetchArraySize } = lobFetch(columns, chunkRows);
-      const result = await connection.execute<unknown[]>(text, values, { outFormat: oracledb.OUT_FORMAT_ARRAY, resultSet: true, fetchArraySize, fetchInfo });
+      const result = await connection.execute<unknown[]>(text, values, {
+        outFormat: oracledb.OUT_FORMAT_ARRAY,
+        resultSet: true,
+        fetchArraySize,
+        fetchInfo,
+      });
       const rs = result.resultSet!;
       const names = columns.map((c) => c.name);
       const plain = columns.map((c) => isPlain(c.type));
@@ -198,7 +259,10 @@ export class OracleSource implements SourceDatabase {
   }
 
   private async count(text: string, values: Bind[]): Promise<number> {
-    const rows = await this.pool.with(async (c) => (await c.execute<[string | number]>(text, values, { outFormat: oracledb.OUT_FORMAT_ARRAY })).rows ?? []);
+    const rows = await this.pool.with(
+      async (c) =>
+        (await c.execute<[string | number]>(text, values, { outFormat: oracledb.OUT_FORMAT_ARRAY })).rows ?? [],
+    );
     return Number(rows[0][0]);
   }
 
@@ -242,16 +306,29 @@ export class OracleSource implements SourceDatabase {
 
   async proveRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue): Promise<{ rows: number; atUpTo: number }> {
     const key = await this.keyParts(q);
-    const rows = await this.pool.with(async (c) => (await c.execute<[string | number, string | number | null]>(sql.proveRangeSql(q.query, key, after !== null), [...upTo, ...rangeValues(after, upTo)], { outFormat: oracledb.OUT_FORMAT_ARRAY })).rows ?? []);
+    const rows = await this.pool.with(
+      async (c) =>
+        (
+          await c.execute<[string | number, string | number | null]>(
+            sql.proveRangeSql(q.query, key, after !== null),
+            [...upTo, ...rangeValues(after, upTo)],
+            { outFormat: oracledb.OUT_FORMAT_ARRAY },
+          )
+        ).rows ?? [],
+    );
     return { rows: Number(rows[0][0]), atUpTo: Number(rows[0][1] ?? 0) };
   }
 
   /** `dms verify`'s count of a range; Oracle gives no digest comparable with another database's. */
   async summarize(q: KeyedQuery, range: KeyRange, _columns: string[] | null): Promise<RangeSummary> {
     const key = await this.keyParts(q);
-    if ('nullKeys' in range) return { rows: await this.count(sql.countSql(q.query, key, 'nullKeys'), []), digest: null };
+    if ('nullKeys' in range)
+      return { rows: await this.count(sql.countSql(q.query, key, 'nullKeys'), []), digest: null };
     const shape = { hasAfter: range.after !== null, hasUpTo: range.upTo !== null };
-    return { rows: await this.count(sql.countSql(q.query, key, shape), rangeValues(range.after, range.upTo)), digest: null };
+    return {
+      rows: await this.count(sql.countSql(q.query, key, shape), rangeValues(range.after, range.upTo)),
+      digest: null,
+    };
   }
 
   close(): Promise<void> {

@@ -50,7 +50,11 @@ export function anyNull(key: KeyPart[]): string {
 }
 
 function greaterThan(key: KeyPart[], binds: Binds): string {
-  return expandedGreaterThan(key, (p) => col(p.name), (p) => keyBind(p.type, binds.next()));
+  return expandedGreaterThan(
+    key,
+    (p) => col(p.name),
+    (p) => keyBind(p.type, binds.next()),
+  );
 }
 
 /** Keys after the lower bound and up to `upTo` (NOT key > upTo: keys are NOT NULL here). */
@@ -80,7 +84,12 @@ export function lastKeySql(query: string, key: KeyPart[], hasAfter: boolean, has
  * The rows after `after` up to and including `upTo`. Values: [...expandValues(after),
  * ...expandValues(upTo)].
  */
-export function rangeSql(query: string, key: KeyPart[], range: { hasAfter: boolean; hasUpTo: boolean }, select = '*'): string {
+export function rangeSql(
+  query: string,
+  key: KeyPart[],
+  range: { hasAfter: boolean; hasUpTo: boolean },
+  select = '*',
+): string {
   const binds = new Binds();
   return `${sourceSubquery(query, select)}\nWHERE ${notNull(key)}${bounds(key, binds, range.hasAfter, range.hasUpTo)}`;
 }
@@ -125,7 +134,12 @@ export interface Column {
 
 /** Every returned column in RowBatch's text form, under its own name (LOBs as they are, for the driver). */
 export function rowSelect(columns: Column[]): string {
-  return columns.map((c) => `${driverFetched(c.type) ? col(c.name) : valueRead(c.type, col(c.name))} AS ${quoteOracleIdentifier(c.name)}`).join(', ');
+  return columns
+    .map(
+      (c) =>
+        `${driverFetched(c.type) ? col(c.name) : valueRead(c.type, col(c.name))} AS ${quoteOracleIdentifier(c.name)}`,
+    )
+    .join(', ');
 }
 
 /** The query's columns without a row. */
@@ -144,7 +158,11 @@ export function keyBeforeSql(query: string, key: KeyPart[]): string {
 }
 
 /** The count of a range of keys (or of the rows with a NULL key). Values as rangeSql's. */
-export function countSql(query: string, key: KeyPart[], range: { hasAfter: boolean; hasUpTo: boolean } | 'nullKeys'): string {
+export function countSql(
+  query: string,
+  key: KeyPart[],
+  range: { hasAfter: boolean; hasUpTo: boolean } | 'nullKeys',
+): string {
   if (range === 'nullKeys') return nullKeysSql(query, key, 'COUNT(*) AS "N"');
   if (key.length === 0) return sourceSubquery(query, 'COUNT(*) AS "N"');
   return rangeSql(query, key, range, 'COUNT(*) AS "N"');

@@ -43,11 +43,18 @@ export function readCheckpointSql(schema: string): string {
 
 /** Inserts or replaces a mapping's row. Values: the ten columns, in COLUMNS' order. */
 export function writeCheckpointSql(schema: string): string {
-  const source = COLUMNS.split(', ').map((c, i) => `:k${i + 1} AS ${c}`).join(', ');
-  const set = COLUMNS.split(', ').filter((c) => c !== '"MAPREF"').map((c) => `t.${c} = s.${c}`).join(', ');
+  const source = COLUMNS.split(', ')
+    .map((c, i) => `:k${i + 1} AS ${c}`)
+    .join(', ');
+  const set = COLUMNS.split(', ')
+    .filter((c) => c !== '"MAPREF"')
+    .map((c) => `t.${c} = s.${c}`)
+    .join(', ');
   return `MERGE INTO ${q(schema)}."DMS_CHKPNT" t USING (SELECT ${source} FROM DUAL) s ON (t."MAPREF" = s."MAPREF")
 WHEN MATCHED THEN UPDATE SET ${set}, t."RECUPDT" = SYSTIMESTAMP
-WHEN NOT MATCHED THEN INSERT (${COLUMNS}) VALUES (${COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')})`;
+WHEN NOT MATCHED THEN INSERT (${COLUMNS}) VALUES (${COLUMNS.split(', ')
+    .map((c) => `s.${c}`)
+    .join(', ')})`;
 }
 
 /** A target column and its type's name (node-oracledb's dbTypeName, or ALL_TAB_COLUMNS.DATA_TYPE). */
@@ -89,7 +96,11 @@ export function valueBind(type: string, bind: string): string {
  * temporary LOB): a text bind is capped at 32,767 bytes, and a BLOB through HEXTORAW of its hex
  * text at 2,000 bytes. A BLOB's value is bound as its bytes.
  */
-const LOB_BINDS: Record<string, oracledb.DbType> = { BLOB: oracledb.DB_TYPE_BLOB, CLOB: oracledb.DB_TYPE_CLOB, NCLOB: oracledb.DB_TYPE_NCLOB };
+const LOB_BINDS: Record<string, oracledb.DbType> = {
+  BLOB: oracledb.DB_TYPE_BLOB,
+  CLOB: oracledb.DB_TYPE_CLOB,
+  NCLOB: oracledb.DB_TYPE_NCLOB,
+};
 
 /** The driver's LOB type a column's values are bound as, or undefined: bound as text. */
 export function lobBind(type: string): oracledb.DbType | undefined {
@@ -112,7 +123,12 @@ export function bindRows(rows: RowValue[][], columns: TargetColumn[]): unknown[]
       const v = row[i];
       if (v === null || Buffer.isBuffer(v)) out[i] = v;
       else if (HEX_BYTES.test(v)) out[i] = Buffer.from(v.slice(2), 'hex');
-      else throw new OracleError(`invalid hex number: the value for BLOB column ${columns[i].name} is not bytes in \\x hex form [ORA-01465]`, '22P02', 'ORA-01465');
+      else
+        throw new OracleError(
+          `invalid hex number: the value for BLOB column ${columns[i].name} is not bytes in \\x hex form [ORA-01465]`,
+          '22P02',
+          'ORA-01465',
+        );
     }
     return out;
   });
@@ -134,7 +150,9 @@ export function mergeSql(schema: string, table: string, columns: TargetColumn[],
   const source = columns.map((c, i) => `${valueBind(c.type, `:k${i + 1}`)} AS ${q(c.name)}`).join(', ');
   const on = key.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
   const rest = columns.filter((c) => !key.includes(c.name));
-  const update = rest.length ? `\nWHEN MATCHED THEN UPDATE SET ${rest.map((c) => `t.${q(c.name)} = s.${q(c.name)}`).join(', ')}` : '';
+  const update = rest.length
+    ? `\nWHEN MATCHED THEN UPDATE SET ${rest.map((c) => `t.${q(c.name)} = s.${q(c.name)}`).join(', ')}`
+    : '';
   return `MERGE INTO ${q(schema)}.${q(table)} t USING (SELECT ${source} FROM DUAL) s ON (${on})${update}
 WHEN NOT MATCHED THEN INSERT (${columns.map((c) => q(c.name)).join(', ')}) VALUES (${columns.map((c) => `s.${q(c.name)}`).join(', ')})`;
 }

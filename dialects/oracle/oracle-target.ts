@@ -8,18 +8,57 @@
 import oracledb from 'oracledb';
 import type { CheckpointRow } from '../dialect';
 import { DuplicateKeyInBatchError } from '../../common/errors';
-import type { ColumnInfo, KeyedQuery, RangeMover, RejectedRow, RejectListing, RowBatch, SourceDatabase, TargetDatabase, TargetTransaction, TransactionOptions } from '../dialect';
-import { countRejectsSql, insertRejectSql, listingOf, listRejectsSql, REJECT_BIND_DEFS, REJECT_TABLE_EXISTS_SQL, rejectBinds, rejectTableDdl } from './oracle-reject-table';
+import type {
+  ColumnInfo,
+  KeyedQuery,
+  RangeMover,
+  RejectedRow,
+  RejectListing,
+  RowBatch,
+  SourceDatabase,
+  TargetDatabase,
+  TargetTransaction,
+  TransactionOptions,
+} from '../dialect';
+import {
+  countRejectsSql,
+  insertRejectSql,
+  listingOf,
+  listRejectsSql,
+  REJECT_BIND_DEFS,
+  REJECT_TABLE_EXISTS_SQL,
+  rejectBinds,
+  rejectTableDdl,
+} from './oracle-reject-table';
 import { memoized } from '../memoized';
 import { oracleError } from './oracle-errors';
 import type { OraclePool } from './oracle-pool';
 import { quoteOracleIdentifier as q, sourceSubquery, UNIQUE_KEYS_SQL } from './oracle-sql';
-import { bindRows, checkpointOf, checkpointTableDdl, insertSql, lobBind, lockCheckpointSql, mergeSql, readCheckpointSql, storedCheckpoint, TABLE_COLUMNS_SQL, writeCheckpointSql, type TargetColumn } from './oracle-target-sql';
+import {
+  bindRows,
+  checkpointOf,
+  checkpointTableDdl,
+  insertSql,
+  lobBind,
+  lockCheckpointSql,
+  mergeSql,
+  readCheckpointSql,
+  storedCheckpoint,
+  TABLE_COLUMNS_SQL,
+  writeCheckpointSql,
+  type TargetColumn,
+} from './oracle-target-sql';
 import { oracleFamily } from './oracle-types';
 import { singleTable } from './oracle-single-table';
 import { OracleSource } from './oracle-source';
 import { whereAmI } from './oracle-where';
-import { inDatabaseMover, movableInDatabase, schemaSwitch, type InsertSelectTransaction, type ReadAs } from './oracle-in-database';
+import {
+  inDatabaseMover,
+  movableInDatabase,
+  schemaSwitch,
+  type InsertSelectTransaction,
+  type ReadAs,
+} from './oracle-in-database';
 
 /** A truncate a takeover owes the table, paid after its commit. */
 interface OwedTruncate {
@@ -27,25 +66,67 @@ interface OwedTruncate {
   table: string;
 }
 
-type Row = [string, string | number, string | number, string | number, string | null, string | null, string | null, string | number, string | number, string | null];
+type Row = [
+  string,
+  string | number,
+  string | number,
+  string | number,
+  string | null,
+  string | null,
+  string | null,
+  string | number,
+  string | number,
+  string | null,
+];
 
 function rowOf(r: Row): { row: CheckpointRow; owed: OwedTruncate | null } {
   return {
-    row: { mapref: r[0], prcid: Number(r[1]), epoch: Number(r[2]), jobid: Number(r[3]), keyColumns: r[4], checkpoint: checkpointOf(r[5]), lastRow: r[6], batches: Number(r[7]), rows: Number(r[8]) },
+    row: {
+      mapref: r[0],
+      prcid: Number(r[1]),
+      epoch: Number(r[2]),
+      jobid: Number(r[3]),
+      keyColumns: r[4],
+      checkpoint: checkpointOf(r[5]),
+      lastRow: r[6],
+      batches: Number(r[7]),
+      rows: Number(r[8]),
+    },
     owed: r[9] ? (JSON.parse(r[9]) as OwedTruncate) : null,
   };
 }
 
 const ARRAY = { outFormat: oracledb.OUT_FORMAT_ARRAY };
 
-async function readRow(connection: oracledb.Connection, schema: string, mapref: string, waitSeconds: number | null): Promise<{ row: CheckpointRow; owed: OwedTruncate | null } | undefined> {
+async function readRow(
+  connection: oracledb.Connection,
+  schema: string,
+  mapref: string,
+  waitSeconds: number | null,
+): Promise<{ row: CheckpointRow; owed: OwedTruncate | null } | undefined> {
   const text = waitSeconds === null ? readCheckpointSql(schema) : lockCheckpointSql(schema, waitSeconds);
   const rows = (await connection.execute<Row>(text, [mapref], ARRAY)).rows ?? [];
   return rows[0] ? rowOf(rows[0]) : undefined;
 }
 
-async function writeRow(connection: oracledb.Connection, schema: string, row: CheckpointRow, owed: OwedTruncate | null): Promise<void> {
-  await connection.execute(writeCheckpointSql(schema), [row.mapref, row.prcid, row.epoch, row.jobid, row.keyColumns, storedCheckpoint(row.checkpoint), row.lastRow, row.batches, row.rows, owed ? JSON.stringify(owed) : null]);
+async function writeRow(
+  connection: oracledb.Connection,
+  schema: string,
+  row: CheckpointRow,
+  owed: OwedTruncate | null,
+): Promise<void> {
+  await connection.execute(writeCheckpointSql(schema), [
+    row.mapref,
+    row.prcid,
+    row.epoch,
+    row.jobid,
+    row.keyColumns,
+    storedCheckpoint(row.checkpoint),
+    row.lastRow,
+    row.batches,
+    row.rows,
+    owed ? JSON.stringify(owed) : null,
+  ]);
 }
 
 /**
@@ -53,7 +134,12 @@ async function writeRow(connection: oracledb.Connection, schema: string, row: Ch
  * row locked first, so that of two attempts that both saw the debt the second, reading the row
  * again after the first's truncate, finds it paid or truncates a table nothing has loaded since.
  */
-async function settleTruncate(connection: oracledb.Connection, schema: string, mapref: string, waitSeconds: number): Promise<void> {
+async function settleTruncate(
+  connection: oracledb.Connection,
+  schema: string,
+  mapref: string,
+  waitSeconds: number,
+): Promise<void> {
   const read = await readRow(connection, schema, mapref, waitSeconds);
   if (!read?.owed) {
     await connection.commit();
@@ -61,7 +147,10 @@ async function settleTruncate(connection: oracledb.Connection, schema: string, m
   }
   await connection.execute(`TRUNCATE TABLE ${q(read.owed.schema)}.${q(read.owed.table)}`);
   // Only the debt that was paid: a newer run's reset, committed meanwhile, owes its own.
-  await connection.execute(`UPDATE ${q(schema)}."DMS_CHKPNT" SET "TRNCPEND" = NULL WHERE "MAPREF" = :k1 AND "PRCID" = :k2 AND "EPOCH" = :k3`, [mapref, read.row.prcid, read.row.epoch]);
+  await connection.execute(
+    `UPDATE ${q(schema)}."DMS_CHKPNT" SET "TRNCPEND" = NULL WHERE "MAPREF" = :k1 AND "PRCID" = :k2 AND "EPOCH" = :k3`,
+    [mapref, read.row.prcid, read.row.epoch],
+  );
   await connection.commit();
 }
 
@@ -95,7 +184,10 @@ export class OracleTransaction implements InsertSelectTransaction {
       if (!read?.owed) return read?.row;
       // A reset committed and its truncate did not follow (a crash between): paid now, before
       // any row of this transaction loads (nothing is written here yet: the commit ends nothing).
-      if (this.wrote || round >= 3) throw new Error(`the checkpoint row of mapping ${mapref} still owes a truncate of ${read.owed.schema}.${read.owed.table}`);
+      if (this.wrote || round >= 3)
+        throw new Error(
+          `the checkpoint row of mapping ${mapref} still owes a truncate of ${read.owed.schema}.${read.owed.table}`,
+        );
       await this.connection.commit();
       await settleTruncate(this.connection, schema, mapref, this.waitSeconds);
     }
@@ -113,7 +205,13 @@ export class OracleTransaction implements InsertSelectTransaction {
   }
 
   /** Each chunk in one executeMany of `text`: LOBs bound as LOBs, every other bind a string of at most its longest value. */
-  private async many(text: string, columns: TargetColumn[], chunks: AsyncIterable<RowBatch>, each: ((row: unknown[]) => void) | null, onChunk?: () => void): Promise<number> {
+  private async many(
+    text: string,
+    columns: TargetColumn[],
+    chunks: AsyncIterable<RowBatch>,
+    each: ((row: unknown[]) => void) | null,
+    onChunk?: () => void,
+  ): Promise<number> {
     let n = 0;
     for await (const chunk of chunks) {
       if (chunk.rows.length === 0) continue;
@@ -122,7 +220,12 @@ export class OracleTransaction implements InsertSelectTransaction {
       if (each) rows.forEach(each);
       const bindDefs = columns.map((c, i) => {
         const lob = lobBind(c.type);
-        return lob ? { type: lob } : { type: oracledb.STRING, maxSize: Math.max(1, ...rows.map((r) => Buffer.byteLength((r[i] as string | null) ?? '', 'utf8'))) };
+        return lob
+          ? { type: lob }
+          : {
+              type: oracledb.STRING,
+              maxSize: Math.max(1, ...rows.map((r) => Buffer.byteLength((r[i] as string | null) ?? '', 'utf8'))),
+            };
       });
       await this.connection.executeMany(text, rows, { bindDefs, autoCommit: false });
       n += chunk.rows.length;
@@ -131,12 +234,25 @@ export class OracleTransaction implements InsertSelectTransaction {
     return n;
   }
 
-  async load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+  async load(
+    schema: string,
+    table: string,
+    columns: string[],
+    chunks: AsyncIterable<RowBatch>,
+    onChunk?: () => void,
+  ): Promise<number> {
     const described = await this.columns(schema, table, columns);
     return this.many(insertSql(schema, table, described), described, chunks, null, onChunk);
   }
 
-  async upsert(schema: string, table: string, columns: string[], key: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+  async upsert(
+    schema: string,
+    table: string,
+    columns: string[],
+    key: string[],
+    chunks: AsyncIterable<RowBatch>,
+    onChunk?: () => void,
+  ): Promise<number> {
     const described = await this.columns(schema, table, columns);
     return this.many(mergeSql(schema, table, described, key), described, chunks, keyGuard(columns, key), onChunk);
   }
@@ -170,7 +286,10 @@ export class OracleTransaction implements InsertSelectTransaction {
   async reject(schema: string, rows: RejectedRow[]): Promise<void> {
     if (rows.length === 0) return;
     this.wrote = true;
-    await this.connection.executeMany(insertRejectSql(schema), rejectBinds(rows) as oracledb.BindParameters[], { bindDefs: REJECT_BIND_DEFS, autoCommit: false });
+    await this.connection.executeMany(insertRejectSql(schema), rejectBinds(rows) as oracledb.BindParameters[], {
+      bindDefs: REJECT_BIND_DEFS,
+      autoCommit: false,
+    });
   }
 
   async countRejects(schema: string, mapref: string, prcid: number): Promise<number> {
@@ -207,18 +326,33 @@ export class OracleTarget implements TargetDatabase {
 
   private columnsOf(schema: string, table: string): Promise<TargetColumn[]> {
     return memoized(this.tables, JSON.stringify([schema, table]), () =>
-      this.pool.with(async (c) => ((await c.execute<[string, string]>(TABLE_COLUMNS_SQL, [schema, table], ARRAY)).rows ?? []).map(([name, type]) => ({ name, type }))),
+      this.pool.with(async (c) =>
+        ((await c.execute<[string, string]>(TABLE_COLUMNS_SQL, [schema, table], ARRAY)).rows ?? []).map(
+          ([name, type]) => ({ name, type }),
+        ),
+      ),
     );
   }
 
   async describeTable(schema: string, table: string): Promise<ColumnInfo[] | undefined> {
     this.tables.delete(JSON.stringify([schema, table]));
     const columns = await this.columnsOf(schema, table);
-    return columns.length === 0 ? undefined : columns.map((c) => ({ name: c.name, type: c.type, family: oracleFamily(c.type.replace(/\(\d+\)/g, '')) }));
+    return columns.length === 0
+      ? undefined
+      : columns.map((c) => ({ name: c.name, type: c.type, family: oracleFamily(c.type.replace(/\(\d+\)/g, '')) }));
   }
 
   async uniqueKeys(schema: string, table: string): Promise<string[][]> {
-    const rows = await this.pool.with(async (c) => (await c.execute<[string, string, number, string]>(UNIQUE_KEYS_SQL, [schema, table, schema, table, schema, table], ARRAY)).rows ?? []);
+    const rows = await this.pool.with(
+      async (c) =>
+        (
+          await c.execute<[string, string, number, string]>(
+            UNIQUE_KEYS_SQL,
+            [schema, table, schema, table, schema, table],
+            ARRAY,
+          )
+        ).rows ?? [],
+    );
     const keys = new Map<string, { columns: string[]; ok: boolean }>();
     for (const [name, column, , nullable] of rows) {
       const entry = keys.get(name) ?? { columns: [], ok: true };
@@ -230,12 +364,16 @@ export class OracleTarget implements TargetDatabase {
   }
 
   private async hasCheckpointTable(c: oracledb.Connection, schema: string): Promise<boolean> {
-    const rows = (await c.execute(`SELECT 1 FROM ALL_TABLES WHERE OWNER = :k1 AND TABLE_NAME = 'DMS_CHKPNT'`, [schema], ARRAY)).rows ?? [];
+    const rows =
+      (await c.execute(`SELECT 1 FROM ALL_TABLES WHERE OWNER = :k1 AND TABLE_NAME = 'DMS_CHKPNT'`, [schema], ARRAY))
+        .rows ?? [];
     return rows.length > 0;
   }
 
   async readCheckpoint(schema: string, mapref: string): Promise<CheckpointRow | undefined> {
-    return this.pool.with(async (c) => ((await this.hasCheckpointTable(c, schema)) ? (await readRow(c, schema, mapref, null))?.row : undefined));
+    return this.pool.with(async (c) =>
+      (await this.hasCheckpointTable(c, schema)) ? (await readRow(c, schema, mapref, null))?.row : undefined,
+    );
   }
 
   async ensureRejectTable(schema: string): Promise<void> {
@@ -251,7 +389,10 @@ export class OracleTarget implements TargetDatabase {
   async rejects(schema: string, mapref: string, prcid: number | null, limit: number): Promise<RejectListing[]> {
     return this.pool.with(async (c) => {
       if (((await c.execute(REJECT_TABLE_EXISTS_SQL, [schema], ARRAY)).rows ?? []).length === 0) return [];
-      const result = await c.execute<unknown[]>(listRejectsSql(schema), [mapref, prcid, prcid, limit], { ...ARRAY, fetchInfo: { ROWVALS: { type: oracledb.STRING } } });
+      const result = await c.execute<unknown[]>(listRejectsSql(schema), [mapref, prcid, prcid, limit], {
+        ...ARRAY,
+        fetchInfo: { ROWVALS: { type: oracledb.STRING } },
+      });
       return (result.rows ?? []).map(listingOf);
     });
   }
@@ -259,7 +400,9 @@ export class OracleTarget implements TargetDatabase {
   async countRejects(schema: string, mapref: string, prcid: number): Promise<number> {
     return this.pool.with(async (c) => {
       if (((await c.execute(REJECT_TABLE_EXISTS_SQL, [schema], ARRAY)).rows ?? []).length === 0) return 0;
-      return Number(((await c.execute<[number]>(countRejectsSql(schema), [mapref, prcid], ARRAY)).rows ?? [])[0]?.[0] ?? 0);
+      return Number(
+        ((await c.execute<[number]>(countRejectsSql(schema), [mapref, prcid], ARRAY)).rows ?? [])[0]?.[0] ?? 0,
+      );
     });
   }
 
@@ -278,7 +421,10 @@ export class OracleTarget implements TargetDatabase {
    * single-table query (oracle-single-table.ts); views and other queries are not followed
    * (docs/oracle.md). Undefined for another database.
    */
-  async sameDatabaseReads(source: SourceDatabase, query: string): Promise<{ schema: string; table: string }[] | undefined> {
+  async sameDatabaseReads(
+    source: SourceDatabase,
+    query: string,
+  ): Promise<{ schema: string; table: string }[] | undefined> {
     if (!(source instanceof OracleSource)) return undefined;
     const [from, into] = await Promise.all([source.whereAmI(), this.pool.with((c) => whereAmI(c))]);
     if (from.database !== into.database) return undefined;
@@ -292,7 +438,14 @@ export class OracleTarget implements TargetDatabase {
    * inside a transaction that writes and the target's user may run it. Otherwise null: rows
    * travel through the worker.
    */
-  async rangeMover(source: SourceDatabase, query: KeyedQuery, schema: string, table: string, columns: string[], upsertKey: string[] | null = null): Promise<RangeMover | null> {
+  async rangeMover(
+    source: SourceDatabase,
+    query: KeyedQuery,
+    schema: string,
+    table: string,
+    columns: string[],
+    upsertKey: string[] | null = null,
+  ): Promise<RangeMover | null> {
     if (!(source instanceof OracleSource) || upsertKey || !movableInDatabase(query.query)) return null;
     const [from, into] = await Promise.all([source.whereAmI(), this.pool.with((c) => whereAmI(c))]);
     if (from.database !== into.database) return null;

@@ -33,7 +33,8 @@ export function isOrderable(typeName: string): boolean {
  * text form the bind reads back exactly. Such a key is refused at planning.
  */
 export function inexactKeyType(typeName: string): string | null {
-  if (/^BINARY_(FLOAT|DOUBLE)$/.test(typeName)) return `a ${typeName} key's text is not the value it stores, so a checkpoint could not be bound back to its own row`;
+  if (/^BINARY_(FLOAT|DOUBLE)$/.test(typeName))
+    return `a ${typeName} key's text is not the value it stores, so a checkpoint could not be bound back to its own row`;
   if (/^INTERVAL /.test(typeName)) return 'an INTERVAL key has no text form that binds back to the same value';
   return null;
 }
@@ -53,11 +54,17 @@ interface KeyText {
 // goes back to this database (TO_NUMBER reads it), never into a row.
 const number = (convert: string): KeyText => ({ read: (e) => `TO_CHAR(${e}, 'TM9')`, bind: (b) => `${convert}(${b})` });
 // In UTC, as every timestamp with a zone travels (docs/type-mapping.md).
-const zoned: KeyText = { read: (e) => `TO_CHAR(SYS_EXTRACT_UTC(${e}), ${TIMESTAMP_FORMAT}) || '+00'`, bind: (b) => `TO_TIMESTAMP_TZ(${b}, 'SYYYY-MM-DD HH24:MI:SS.FF9TZH')` };
+const zoned: KeyText = {
+  read: (e) => `TO_CHAR(SYS_EXTRACT_UTC(${e}), ${TIMESTAMP_FORMAT}) || '+00'`,
+  bind: (b) => `TO_TIMESTAMP_TZ(${b}, 'SYYYY-MM-DD HH24:MI:SS.FF9TZH')`,
+};
 
 const KEY_TEXT: Record<string, KeyText> = {
   DATE: { read: (e) => `TO_CHAR(${e}, ${DATE_FORMAT})`, bind: (b) => `TO_DATE(${b}, ${DATE_FORMAT})` },
-  TIMESTAMP: { read: (e) => `TO_CHAR(${e}, ${TIMESTAMP_FORMAT})`, bind: (b) => `TO_TIMESTAMP(${b}, ${TIMESTAMP_FORMAT})` },
+  TIMESTAMP: {
+    read: (e) => `TO_CHAR(${e}, ${TIMESTAMP_FORMAT})`,
+    bind: (b) => `TO_TIMESTAMP(${b}, ${TIMESTAMP_FORMAT})`,
+  },
   'TIMESTAMP WITH TIME ZONE': zoned,
   'TIMESTAMP WITH LOCAL TIME ZONE': zoned,
   RAW: { read: (e) => `LOWER(RAWTOHEX(${e}))`, bind: (b) => `HEXTORAW(${b})` },

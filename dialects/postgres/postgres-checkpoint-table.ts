@@ -43,18 +43,31 @@ export async function createOrUpgradeCheckpointTable(pool: pg.Pool, schema: stri
     if (code !== '23505' && code !== '42P07' && code !== '42710') throw err;
   }
   // Columns added since the table was first created.
-  await pool.query(`ALTER TABLE ${checkpointTable(schema)} ${ADDED_CHECKPOINT_COLUMNS.map((c) => `ADD COLUMN IF NOT EXISTS ${c} text`).join(', ')}`);
+  await pool.query(
+    `ALTER TABLE ${checkpointTable(schema)} ${ADDED_CHECKPOINT_COLUMNS.map((c) => `ADD COLUMN IF NOT EXISTS ${c} text`).join(', ')}`,
+  );
 }
 
 /** Reads a mapping's checkpoint row, locked until the transaction ends; undefined if it has none. */
-export function lockCheckpointRow(client: pg.PoolClient, schema: string, mapref: string): Promise<CheckpointRow | undefined> {
+export function lockCheckpointRow(
+  client: pg.PoolClient,
+  schema: string,
+  mapref: string,
+): Promise<CheckpointRow | undefined> {
   return readCheckpointRow(client, schema, mapref, ' FOR UPDATE');
 }
 
 /** Reads a mapping's checkpoint row (locked with `lock`); undefined if it has none or the table is missing. */
-export async function readCheckpointRow(client: pg.PoolClient | pg.Pool, schema: string, mapref: string, lock = ''): Promise<CheckpointRow | undefined> {
+export async function readCheckpointRow(
+  client: pg.PoolClient | pg.Pool,
+  schema: string,
+  mapref: string,
+  lock = '',
+): Promise<CheckpointRow | undefined> {
   if (!lock) {
-    const { rows: exists } = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [checkpointTable(schema)]);
+    const { rows: exists } = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
+      checkpointTable(schema),
+    ]);
     if (!exists[0].t) return undefined;
   }
   const { rows } = await client.query<Record<string, string | null>>(

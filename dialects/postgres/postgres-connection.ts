@@ -36,7 +36,11 @@ export interface PasswordOptions {
  * (`-c name=value`) given in the URL's `options` parameter are kept, and those of
  * `settings.options` come after them, so they win where both set the same one.
  */
-export function postgresPoolConfig(url: string, { password, fallBack }: PasswordOptions, settings: pg.PoolConfig = {}): pg.PoolConfig {
+export function postgresPoolConfig(
+  url: string,
+  { password, fallBack }: PasswordOptions,
+  settings: pg.PoolConfig = {},
+): pg.PoolConfig {
   const parsed = libpqClientConfig(url);
   const options = [parsed.options, settings.options].filter(Boolean).join(' ');
   const config: pg.PoolConfig = { ...parsed, ...settings, ...(options ? { options } : {}), Client: ClosingClient };
@@ -66,7 +70,10 @@ export function libpqClientConfig(url: string, env: NodeJS.ProcessEnv = process.
     const e = err as NodeJS.ErrnoException;
     const file = TLS_FILES.find((name) => e.path !== undefined && tls.params.get(name) === e.path);
     if (file) {
-      throw new ConnectionUrlError(`names ${tls.label(file)}=${e.path}, which the worker cannot read (${e.code})`, `set ${file} to the path of a PEM file the worker can read`);
+      throw new ConnectionUrlError(
+        `names ${tls.label(file)}=${e.path}, which the worker cannot read (${e.code})`,
+        `set ${file} to the path of a PEM file the worker can read`,
+      );
     }
     throw err;
   }
@@ -77,7 +84,10 @@ export function libpqClientConfig(url: string, env: NodeJS.ProcessEnv = process.
 }
 
 /** The URL with libpq's environment variables filled in where it has no TLS parameter, checked. */
-function tlsUrl(url: string, env: NodeJS.ProcessEnv): { url: string; checked: boolean; params: URLSearchParams; label: (name: string) => string } {
+function tlsUrl(
+  url: string,
+  env: NodeJS.ProcessEnv,
+): { url: string; checked: boolean; params: URLSearchParams; label: (name: string) => string } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -91,16 +101,23 @@ function tlsUrl(url: string, env: NodeJS.ProcessEnv): { url: string; checked: bo
   let changed = false;
   for (const name of [...params.keys()]) {
     if (name === 'uselibpqcompat') {
-      if (params.get(name) !== 'true') throw new ConnectionUrlError(`sets uselibpqcompat=${params.get(name)}`, 'remove uselibpqcompat: sslmode always has its libpq meaning here');
+      if (params.get(name) !== 'true')
+        throw new ConnectionUrlError(
+          `sets uselibpqcompat=${params.get(name)}`,
+          'remove uselibpqcompat: sslmode always has its libpq meaning here',
+        );
       params.delete(name);
       changed = true;
     } else if (name === 'ssl') {
       throw new ConnectionUrlError(
         `sets ssl=${params.get(name)}, node-postgres's own parameter, whose meaning differs from libpq's`,
-        'write sslmode instead (disable, prefer, require, verify-ca or verify-full), with sslrootcert=<the CA certificate file> to check the server\'s certificate',
+        "write sslmode instead (disable, prefer, require, verify-ca or verify-full), with sslrootcert=<the CA certificate file> to check the server's certificate",
       );
     } else if (name.startsWith('ssl') && !TLS_PARAMETERS.includes(name)) {
-      throw new ConnectionUrlError(`sets ${name}, which is not read here`, `remove ${name}; the TLS parameters read are ${TLS_PARAMETERS.join(', ')}`);
+      throw new ConnectionUrlError(
+        `sets ${name}, which is not read here`,
+        `remove ${name}; the TLS parameters read are ${TLS_PARAMETERS.join(', ')}`,
+      );
     }
   }
   for (const name of ['sslmode', ...TLS_FILES]) {
@@ -122,24 +139,35 @@ function tlsUrl(url: string, env: NodeJS.ProcessEnv): { url: string; checked: bo
   if (params.get('sslrootcert') === 'system') {
     // libpq 16: the system's trusted CAs, and then only verify-full.
     if (mode !== null && mode !== 'verify-full') {
-      throw new ConnectionUrlError(`sets sslrootcert=system with sslmode=${mode}`, 'use sslmode=verify-full with sslrootcert=system (a public CA vouches for a host name, not for your server)');
+      throw new ConnectionUrlError(
+        `sets sslrootcert=system with sslmode=${mode}`,
+        'use sslmode=verify-full with sslrootcert=system (a public CA vouches for a host name, not for your server)',
+      );
     }
     params.delete('sslrootcert');
     params.set('sslmode', 'verify-full');
     changed = true;
   } else if (mode === null) {
     const file = TLS_FILES.find((name) => params.has(name));
-    if (file) throw new ConnectionUrlError(`sets ${label(file)} without sslmode`, 'add sslmode=verify-full (or verify-ca, require, prefer) to say how the server\'s certificate is checked');
-    if (params.get('sslnegotiation') === 'direct') throw new ConnectionUrlError('sets sslnegotiation=direct without sslmode', 'add sslmode=require or stronger');
+    if (file)
+      throw new ConnectionUrlError(
+        `sets ${label(file)} without sslmode`,
+        "add sslmode=verify-full (or verify-ca, require, prefer) to say how the server's certificate is checked",
+      );
+    if (params.get('sslnegotiation') === 'direct')
+      throw new ConnectionUrlError('sets sslnegotiation=direct without sslmode', 'add sslmode=require or stronger');
   } else if (mode === 'verify-ca' && !params.has('sslrootcert')) {
     throw new ConnectionUrlError(
       `sets ${label('sslmode')}=verify-ca without sslrootcert`,
-      'add sslrootcert=<the file of the CA that signed the server\'s certificate>, or use sslmode=verify-full to check against the system\'s trusted CAs',
+      "add sslrootcert=<the file of the CA that signed the server's certificate>, or use sslmode=verify-full to check against the system's trusted CAs",
     );
   }
   if (params.has('sslcert') !== params.has('sslkey')) {
     const [given, missing] = params.has('sslcert') ? ['sslcert', 'sslkey'] : ['sslkey', 'sslcert'];
-    throw new ConnectionUrlError(`sets ${label(given)} without ${missing}`, `add ${missing}=<the file of the client certificate's ${missing === 'sslkey' ? 'private key' : 'certificate'}>`);
+    throw new ConnectionUrlError(
+      `sets ${label(given)} without ${missing}`,
+      `add ${missing}=<the file of the client certificate's ${missing === 'sslkey' ? 'private key' : 'certificate'}>`,
+    );
   }
   return { url: changed ? parsed.toString() : url, checked: true, params, label };
 }
@@ -186,13 +214,15 @@ class ClosingClient extends pg.Client {
     this.query = ((...args: unknown[]) => {
       // Before any loss (every batch's case), node-postgres's own query, with nothing around it.
       if (!this.lostWith) return query(...args);
-      const submittable = args[0] as { submit?: unknown; handleError?: (err: Error, connection: unknown) => void } | undefined;
+      const submittable = args[0] as
+        { submit?: unknown; handleError?: (err: Error, connection: unknown) => void } | undefined;
       if (typeof submittable?.submit === 'function' && typeof submittable.handleError === 'function') {
         const handle = submittable.handleError.bind(submittable);
         submittable.handleError = (err, connection) => handle(this.explained(err), connection);
       }
       const callback = args.at(-1);
-      if (typeof callback === 'function') args[args.length - 1] = (err: Error | null, result: unknown) => callback(err && this.explained(err), result);
+      if (typeof callback === 'function')
+        args[args.length - 1] = (err: Error | null, result: unknown) => callback(err && this.explained(err), result);
       const result = query(...args);
       return result instanceof Promise ? result.catch((err: Error) => Promise.reject(this.explained(err))) : result;
     }) as typeof this.query;
@@ -200,7 +230,9 @@ class ClosingClient extends pg.Client {
 
   private explained(err: Error): Error {
     if (!this.lostWith || !/is not queryable/.test(err.message)) return err;
-    return Object.assign(new Error(`the database ended this session: ${this.lostWith.message}`), { code: this.lostWith.code ?? '08006' });
+    return Object.assign(new Error(`the database ended this session: ${this.lostWith.message}`), {
+      code: this.lostWith.code ?? '08006',
+    });
   }
 
   override connect(): Promise<pg.Client>;

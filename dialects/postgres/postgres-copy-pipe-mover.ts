@@ -16,7 +16,15 @@ import { clientOf } from './postgres-target-transaction';
  * decoded in the worker. COPY takes no bind parameters, so the range's bounds travel as
  * settings of the source's read-only session, set with bound values just before.
  */
-export function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: string[], relation: string, columns: string[], binary: boolean, upsertKey: string[] | null): RangeMover {
+export function copyPipeMover(
+  source: PostgresSource,
+  q: KeyedQuery,
+  keyTypes: string[],
+  relation: string,
+  columns: string[],
+  binary: boolean,
+  upsertKey: string[] | null,
+): RangeMover {
   const list = columns.map(quotePostgresIdentifier).join(', ');
   const format = binary ? 'binary' : 'text';
   return {
@@ -30,14 +38,23 @@ export function copyPipeMover(source: PostgresSource, q: KeyedQuery, keyTypes: s
       try {
         // COPY takes no bind parameters: the bounds go in as settings local to a read-only
         // transaction around the COPY, all set in one round trip, gone at its end.
-        const names = [...(after ?? []).map((_, i) => boundSetting('after', i)), ...upTo.map((_, i) => boundSetting('upto', i))];
+        const names = [
+          ...(after ?? []).map((_, i) => boundSetting('after', i)),
+          ...upTo.map((_, i) => boundSetting('upto', i)),
+        ];
         const values = [...(after ?? []), ...upTo];
         const calls = names.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ');
         await client.query('BEGIN READ ONLY');
         await client.query(extended({ text: `SELECT ${calls}`, values: names.flatMap((n, i) => [n, values[i]]) }));
         // SRCQUERY is checked to be one statement (extended protocol) by every run's pre-flight.
-        const out = client.query(copyTo(`COPY (${copyRangeSql(q.query, q.key, keyTypes, after !== null, columns)}) TO STDOUT WITH (FORMAT ${format})`));
-        const into = clientOf(tx).query(copyFrom(`COPY ${upsertKey ? STAGE : relation} (${list}) FROM STDIN WITH (FORMAT ${format})`));
+        const out = client.query(
+          copyTo(
+            `COPY (${copyRangeSql(q.query, q.key, keyTypes, after !== null, columns)}) TO STDOUT WITH (FORMAT ${format})`,
+          ),
+        );
+        const into = clientOf(tx).query(
+          copyFrom(`COPY ${upsertKey ? STAGE : relation} (${list}) FROM STDIN WITH (FORMAT ${format})`),
+        );
         await pipeline(out, progressEvery(1 << 20, onChunk), into);
         rows = into.rowCount ?? 0;
         await client.query('COMMIT');

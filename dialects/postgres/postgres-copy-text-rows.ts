@@ -33,7 +33,11 @@ export class CopyTextRows {
    * reaches `maxBytes`: `full` is then set), in chunks; `taken` then holds how many, and `last`
    * the last one's line.
    */
-  async *take(limit: number, counts: { taken: number; last: Buffer | null; full?: boolean }, maxBytes = Infinity): AsyncGenerator<Buffer> {
+  async *take(
+    limit: number,
+    counts: { taken: number; last: Buffer | null; full?: boolean },
+    maxBytes = Infinity,
+  ): AsyncGenerator<Buffer> {
     /** Bytes of the chunks already handed on. */
     let sent = 0;
     const done = () => counts.taken === limit || counts.full === true;
@@ -54,7 +58,10 @@ export class CopyTextRows {
       }
       if (lastEnd >= 0) {
         // The first row of a chunk may have begun in the chunks before it.
-        counts.last = lastStart === 0 && this.carry.length > 0 ? Buffer.concat([...this.carry, chunk.subarray(0, lastEnd)]) : chunk.subarray(lastStart, lastEnd);
+        counts.last =
+          lastStart === 0 && this.carry.length > 0
+            ? Buffer.concat([...this.carry, chunk.subarray(0, lastEnd)])
+            : chunk.subarray(lastStart, lastEnd);
         this.carry = [];
       }
       if (done()) {

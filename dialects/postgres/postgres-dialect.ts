@@ -24,7 +24,8 @@ export const postgresDialect: Dialect = {
     cast: (expr, type) => `${expr}::${type}`,
     oneRowPerKey: (key) => `SELECT DISTINCT ON (${key}) … ORDER BY ${key}, <the column that picks the row to keep>`,
     sourceGrants: 'SELECT on every table and view SRCQUERY reads, and USAGE on their schemas',
-    exactCollation: (table, column, type) => `ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${type === 'citext' ? 'text' : type} COLLATE "C"`,
+    exactCollation: (table, column, type) =>
+      `ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${type === 'citext' ? 'text' : type} COLLATE "C"`,
   },
   tlsFix: postgresTlsFix,
   urlExample: 'postgres://user@host:5432/database',

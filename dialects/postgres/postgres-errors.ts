@@ -6,7 +6,12 @@ import type { ErrorReading } from '../dialect';
 import { isSqlState, sqlStateReading, type SqlStateExtras } from '../sqlstate';
 
 /** node-postgres's and pg-pool's messages for a connection lost or not made in time (they carry no code). */
-const CONNECTION_LOST = [/Connection terminated/i, /connection timeout/i, /Client has encountered a connection error/i, /timeout exceeded when trying to connect/i];
+const CONNECTION_LOST = [
+  /Connection terminated/i,
+  /connection timeout/i,
+  /Client has encountered a connection error/i,
+  /timeout exceeded when trying to connect/i,
+];
 
 /** `permission denied for table sales`: the kind of object and its name, as PostgreSQL prints them. */
 const PERMISSION_DENIED = /permission denied for (table|view|materialized view|sequence|schema|database) (\S+)/;
@@ -23,8 +28,12 @@ export function readPostgresError(err: unknown): ErrorReading | undefined {
   if (!err || typeof err !== 'object') return undefined;
   const e = err as PgError;
   const message = e.message ?? '';
-  if (!isSqlState(e.code)) return CONNECTION_LOST.some((re) => re.test(message)) ? { kind: 'transient', message } : undefined;
-  return sqlStateReading({ code: e.code, message: e.message, column: e.column }, extrasOf({ code: e.code, message: e.message, where: e.where }));
+  if (!isSqlState(e.code))
+    return CONNECTION_LOST.some((re) => re.test(message)) ? { kind: 'transient', message } : undefined;
+  return sqlStateReading(
+    { code: e.code, message: e.message, column: e.column },
+    extrasOf({ code: e.code, message: e.message, where: e.where }),
+  );
 }
 
 function extrasOf(err: PgError & { code: string }): SqlStateExtras {

@@ -12,7 +12,12 @@ import { clientOf } from './postgres-target-transaction';
  * INSERT itself cost more than the second round trip). Merging on `upsertKey`, the range
  * goes through the stage, which also counts the rows read.
  */
-export function inDatabaseMover(q: KeyedQuery, relation: string, columns: string[], upsertKey: string[] | null): RangeMover {
+export function inDatabaseMover(
+  q: KeyedQuery,
+  relation: string,
+  columns: string[],
+  upsertKey: string[] | null,
+): RangeMover {
   const list = columns.map(quotePostgresIdentifier).join(', ');
   const move: RangeMover['move'] = async (tx, after, upTo, onChunk) => {
     const client = clientOf(tx);
@@ -29,7 +34,9 @@ export function inDatabaseMover(q: KeyedQuery, relation: string, columns: string
     move,
     async moveNext(tx, after, limit) {
       const text = nextBoundSql(q.query, q.key, after !== null);
-      const { rows } = await clientOf(tx).query<Record<string, string>>(extended({ text, values: [...(after ?? []), limit - 1] }));
+      const { rows } = await clientOf(tx).query<Record<string, string>>(
+        extended({ text, values: [...(after ?? []), limit - 1] }),
+      );
       const [bound] = rows;
       if (!bound) return null;
       const upTo = q.key.map((_, i) => bound[`upto_${i}`]);

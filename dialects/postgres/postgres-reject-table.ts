@@ -25,7 +25,9 @@ export function rejectTableDdl(schema: string): string {
 }
 
 export async function createRejectTable(pool: pg.Pool, schema: string): Promise<void> {
-  const { rows } = await pool.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [rejectTable(schema)]);
+  const { rows } = await pool.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [
+    rejectTable(schema),
+  ]);
   if (rows[0].found) return;
   try {
     await pool.query(rejectTableDdl(schema));
@@ -44,20 +46,63 @@ export async function insertRejects(client: pg.PoolClient, schema: string, rows:
   await client.query(
     `INSERT INTO ${rejectTable(schema)} (mapref, prcid, batchno, keyvals, errcode, errmsg, errcol, rowvals)
      SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::bigint[], $4::text[], $5::varchar[], $6::text[], $7::varchar[], $8::jsonb[])`,
-    [column('mapref'), column('prcid'), column('batch'), column('key'), column('code'), column('message'), column('column'), column('values')],
+    [
+      column('mapref'),
+      column('prcid'),
+      column('batch'),
+      column('key'),
+      column('code'),
+      column('message'),
+      column('column'),
+      column('values'),
+    ],
   );
 }
 
-export async function countRejectRows(client: pg.Pool | pg.PoolClient, schema: string, mapref: string, prcid: number): Promise<number> {
-  const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${rejectTable(schema)} WHERE mapref = $1 AND prcid = $2`, [mapref, prcid]);
+export async function countRejectRows(
+  client: pg.Pool | pg.PoolClient,
+  schema: string,
+  mapref: string,
+  prcid: number,
+): Promise<number> {
+  const { rows } = await client.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${rejectTable(schema)} WHERE mapref = $1 AND prcid = $2`,
+    [mapref, prcid],
+  );
   return Number(rows[0].n);
 }
 
-export async function listRejectRows(pool: pg.Pool, schema: string, mapref: string, prcid: number | null, limit: number): Promise<RejectListing[]> {
-  const { rows } = await pool.query<{ mapref: string; prcid: string; batchno: string; keyvals: string | null; errcode: string | null; errmsg: string; errcol: string | null; rowvals: string; reccrdt: string | Date }>(
+export async function listRejectRows(
+  pool: pg.Pool,
+  schema: string,
+  mapref: string,
+  prcid: number | null,
+  limit: number,
+): Promise<RejectListing[]> {
+  const { rows } = await pool.query<{
+    mapref: string;
+    prcid: string;
+    batchno: string;
+    keyvals: string | null;
+    errcode: string | null;
+    errmsg: string;
+    errcol: string | null;
+    rowvals: string;
+    reccrdt: string | Date;
+  }>(
     `SELECT mapref, prcid, batchno, keyvals, errcode, errmsg, errcol, rowvals::text AS rowvals, reccrdt FROM ${rejectTable(schema)}
       WHERE mapref = $1 AND ($2::bigint IS NULL OR prcid = $2) ORDER BY rejid LIMIT $3`,
     [mapref, prcid, limit],
   );
-  return rows.map((r) => ({ mapref: r.mapref, prcid: Number(r.prcid), batch: Number(r.batchno), key: r.keyvals, code: r.errcode, message: r.errmsg, column: r.errcol, values: r.rowvals, at: new Date(r.reccrdt) }));
+  return rows.map((r) => ({
+    mapref: r.mapref,
+    prcid: Number(r.prcid),
+    batch: Number(r.batchno),
+    key: r.keyvals,
+    code: r.errcode,
+    message: r.errmsg,
+    column: r.errcol,
+    values: r.rowvals,
+    at: new Date(r.reccrdt),
+  }));
 }

@@ -41,13 +41,17 @@ export function poolFor(spec: ConnectionSpec, session: SessionOptions, readOnly:
     ...(readOnly ? ['-c default_transaction_read_only=on'] : []),
   ];
   const pool = new pg.Pool(
-    postgresPoolConfig(spec.url, { password: spec.password, fallBack: false }, {
-      options: options.join(' '),
-      types: asText,
-      max: session.poolSize ?? 4,
-      idleTimeoutMillis: 30_000,
-      application_name: readOnly ? 'dms-etl source' : 'dms-etl target',
-    }),
+    postgresPoolConfig(
+      spec.url,
+      { password: spec.password, fallBack: false },
+      {
+        options: options.join(' '),
+        types: asText,
+        max: session.poolSize ?? 4,
+        idleTimeoutMillis: 30_000,
+        application_name: readOnly ? 'dms-etl source' : 'dms-etl target',
+      },
+    ),
   );
   // An idle client that loses its connection must not crash the worker; the next query
   // on the pool gets a fresh connection and a real error if the server is gone.
@@ -66,7 +70,10 @@ export async function identityOf(pool: pg.Pool): Promise<string> {
  * the SQL standard's default: `character` (that is, char(1)) for char(n), `bit` for bit(n),
  * and a range bound cast to it would be cut to its first character.
  */
-export async function typesOf(client: pg.Pool | pg.PoolClient, fields: pg.FieldDef[]): Promise<{ name: string; family: TypeFamily }[]> {
+export async function typesOf(
+  client: pg.Pool | pg.PoolClient,
+  fields: pg.FieldDef[],
+): Promise<{ name: string; family: TypeFamily }[]> {
   const { rows } = await client.query<{ name: string; family: TypeFamily }>(
     `SELECT format_type(f.oid, f.typmod) AS name, ${FAMILY}
        FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS f(oid, typmod, i)

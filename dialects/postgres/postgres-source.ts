@@ -2,7 +2,18 @@
 // probed for keys and summaries, and read by key range, in order or whole through cursors.
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
-import type { ColumnInfo, KeyCursor, KeyedQuery, KeyRange, KeyValue, QueryDescription, RangeSummary, RowBatch, RowCursor, SourceDatabase } from '../dialect';
+import type {
+  ColumnInfo,
+  KeyCursor,
+  KeyedQuery,
+  KeyRange,
+  KeyValue,
+  QueryDescription,
+  RangeSummary,
+  RowBatch,
+  RowCursor,
+  SourceDatabase,
+} from '../dialect';
 import { asText, extended, identityOf, typesOf } from './postgres-session';
 import {
   countKeySql,
@@ -40,7 +51,9 @@ export class PostgresSource implements SourceDatabase {
 
   /** The query's result columns and their types, without reading a row. */
   private async fieldsOf(query: string) {
-    const result = await this.pool.query(extended({ text: `${sourceSubquery(query)}\nLIMIT $1`, values: [0], rowMode: 'array' }));
+    const result = await this.pool.query(
+      extended({ text: `${sourceSubquery(query)}\nLIMIT $1`, values: [0], rowMode: 'array' }),
+    );
     return { fields: result.fields, types: await typesOf(this.pool, result.fields) };
   }
 
@@ -52,7 +65,11 @@ export class PostgresSource implements SourceDatabase {
 
   async describeQuery(query: string): Promise<QueryDescription> {
     const { fields, types } = await this.fieldsOf(query);
-    const columns: ColumnInfo[] = fields.map((f, i) => ({ name: f.name, type: types[i].name, family: types[i].family }));
+    const columns: ColumnInfo[] = fields.map((f, i) => ({
+      name: f.name,
+      type: types[i].name,
+      family: types[i].family,
+    }));
     const uniqueKeys = await uniqueKeysOf(this.pool, query, fields);
     return { columns, uniqueKeys };
   }
@@ -61,7 +78,9 @@ export class PostgresSource implements SourceDatabase {
     const { fields, types } = await this.fieldsOf(query);
     const strings = columns.filter((c) => types[fields.findIndex((f) => f.name === c)]?.family === 'string');
     if (strings.length === 0) return columns.map(() => null);
-    const { rows } = await this.pool.query<Record<string, string | null>>(extended({ text: keyCollationsSql(query, strings) }));
+    const { rows } = await this.pool.query<Record<string, string | null>>(
+      extended({ text: keyCollationsSql(query, strings) }),
+    );
     return columns.map((c) => (strings.includes(c) ? rows[0][`c${strings.indexOf(c)}`] : null));
   }
 
@@ -72,7 +91,11 @@ export class PostgresSource implements SourceDatabase {
   }
 
   nthKey(q: KeyedQuery, after: KeyValue | null, n: number, upTo: KeyValue | null = null): Promise<KeyValue | null> {
-    return this.oneKey(nthKeySql(q.query, q.key, after !== null, upTo !== null), [...(after ?? []), ...(upTo ?? []), n - 1]);
+    return this.oneKey(nthKeySql(q.query, q.key, after !== null, upTo !== null), [
+      ...(after ?? []),
+      ...(upTo ?? []),
+      n - 1,
+    ]);
   }
 
   lastKey(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null = null): Promise<KeyValue | null> {
@@ -83,11 +106,20 @@ export class PostgresSource implements SourceDatabase {
     return this.stream(rangeSql(q.query, q.key, after !== null), [...(after ?? []), ...upTo], chunkRows);
   }
 
-  async openKeyCursor(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue | null, chunkRows: number): Promise<KeyCursor | null> {
+  async openKeyCursor(
+    q: KeyedQuery,
+    after: KeyValue | null,
+    upTo: KeyValue | null,
+    chunkRows: number,
+  ): Promise<KeyCursor | null> {
     // A key order the server sorts would sort every row left at each slice's start.
     if (!(await this.keyOrderUsesIndex(q))) return null;
     const text = keyCursorSql(q.query, q.key, after !== null, upTo !== null);
-    return keyCursorOver(this.stream(text, [...(after ?? []), ...(upTo ?? [])], chunkRows)[Symbol.asyncIterator](), q.key, after);
+    return keyCursorOver(
+      this.stream(text, [...(after ?? []), ...(upTo ?? [])], chunkRows)[Symbol.asyncIterator](),
+      q.key,
+      after,
+    );
   }
 
   keyBefore(q: KeyedQuery, from: string, window: string, type: string): Promise<KeyValue | null> {
@@ -114,7 +146,12 @@ export class PostgresSource implements SourceDatabase {
   async openOrdered(query: string, order: string[], offset: number): Promise<RowCursor> {
     const everyColumn = (await this.fieldsOf(query)).fields.length === order.length;
     const client = await this.pool.connect();
-    const cursor = client.query(new Cursor<(string | null)[]>(orderedSql(query, order, everyColumn), [offset], { rowMode: 'array', types: asText }));
+    const cursor = client.query(
+      new Cursor<(string | null)[]>(orderedSql(query, order, everyColumn), [offset], {
+        rowMode: 'array',
+        types: asText,
+      }),
+    );
     let broken: Error | undefined;
     return {
       read: (rows) =>
@@ -183,26 +220,34 @@ export class PostgresSource implements SourceDatabase {
   }
 
   async proveRange(q: KeyedQuery, after: KeyValue | null, upTo: KeyValue): Promise<{ rows: number; atUpTo: number }> {
-    const { rows } = await this.pool.query<{ n: string; at: string }>(extended({ text: proveRangeSql(q.query, q.key, after !== null), values: [...(after ?? []), ...upTo] }));
+    const { rows } = await this.pool.query<{ n: string; at: string }>(
+      extended({ text: proveRangeSql(q.query, q.key, after !== null), values: [...(after ?? []), ...upTo] }),
+    );
     return { rows: Number(rows[0].n), atUpTo: Number(rows[0].at) };
   }
 
   async summarize(q: KeyedQuery, range: KeyRange, columns: string[] | null): Promise<RangeSummary> {
     const shape = 'nullKeys' in range ? 'nullKeys' : { hasAfter: range.after !== null, hasUpTo: range.upTo !== null };
     const values = 'nullKeys' in range ? [] : [...(range.after ?? []), ...(range.upTo ?? [])];
-    const { rows } = await this.pool.query<{ n: string; digest: string | null }>(extended({ text: summarySql(q.query, q.key, shape, columns), values }));
+    const { rows } = await this.pool.query<{ n: string; digest: string | null }>(
+      extended({ text: summarySql(q.query, q.key, shape, columns), values }),
+    );
     return { rows: Number(rows[0].n), digest: rows[0].digest };
   }
 
   async keyOrderUsesIndex(q: KeyedQuery): Promise<boolean> {
-    const { rows } = await this.pool.query<{ 'QUERY PLAN': string }>(extended({ text: `EXPLAIN (FORMAT JSON) ${keyOrderProbeSql(q.query, q.key)}` }));
+    const { rows } = await this.pool.query<{ 'QUERY PLAN': string }>(
+      extended({ text: `EXPLAIN (FORMAT JSON) ${keyOrderProbeSql(q.query, q.key)}` }),
+    );
     const plan = JSON.stringify(JSON.parse(rows[0]['QUERY PLAN']));
     return !/"Node Type":"(Sort|Incremental Sort)"/.test(plan);
   }
 
   async estimateRows(q: KeyedQuery, after: KeyValue | null): Promise<number | null> {
     const bounded = after !== null && q.key.length > 0;
-    const { rows } = await this.pool.query<{ 'QUERY PLAN': unknown }>(extended({ text: estimateSql(q.query, q.key, bounded), values: bounded ? expandValues(after) : [] }));
+    const { rows } = await this.pool.query<{ 'QUERY PLAN': unknown }>(
+      extended({ text: estimateSql(q.query, q.key, bounded), values: bounded ? expandValues(after) : [] }),
+    );
     const raw = rows[0]['QUERY PLAN'];
     const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan?: { 'Plan Rows'?: unknown } }[];
     const estimate = plan[0]?.Plan?.['Plan Rows'];

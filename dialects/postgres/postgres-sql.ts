@@ -123,7 +123,13 @@ export function boundSetting(bound: 'after' | 'upto', column: number): string {
  * into SQL.
  * `types` are the key columns' type names as the database prints them (format_type).
  */
-export function copyRangeSql(query: string, key: string[], types: string[], hasAfter: boolean, columns: string[]): string {
+export function copyRangeSql(
+  query: string,
+  key: string[],
+  types: string[],
+  hasAfter: boolean,
+  columns: string[],
+): string {
   const bound = (which: 'after' | 'upto') => {
     const values = key.map((_, i) => `current_setting('${boundSetting(which, i)}')::${types[i]}`);
     return values.length === 1 ? values[0] : `(${values.join(', ')})`;
@@ -155,7 +161,9 @@ export function collationNameSql(name: string): string {
  * one row whatever the query returns.
  */
 export function keyCollationsSql(query: string, columns: string[]): string {
-  const each = columns.map((c, i) => `${collationNameSql(`pg_collation_for(s.${quotePostgresIdentifier(c)})`)} AS c${i}`).join(', ');
+  const each = columns
+    .map((c, i) => `${collationNameSql(`pg_collation_for(s.${quotePostgresIdentifier(c)})`)} AS c${i}`)
+    .join(', ');
   return `SELECT ${each}\nFROM (${sourceSubquery(query)}\nLIMIT 0) AS s RIGHT JOIN (SELECT 1) AS one ON true`;
 }
 
@@ -232,8 +240,15 @@ export function orderProbeSql(query: string, column: string): string {
  * may come in any order). Parameters: [...after, ...upTo] for the bounds present; with
  * `nullKeys`, the rows with a NULL in a key column instead. With no key: every row.
  */
-export function summarySql(query: string, key: string[], range: { hasAfter: boolean; hasUpTo: boolean } | 'nullKeys', columns: string[] | null): string {
-  const digest = columns ? `coalesce(sum(('x' || left(md5(ROW(${columns.map(col).join(', ')})::text), 16))::bit(64)::bigint::numeric), 0)::text` : 'NULL::text';
+export function summarySql(
+  query: string,
+  key: string[],
+  range: { hasAfter: boolean; hasUpTo: boolean } | 'nullKeys',
+  columns: string[] | null,
+): string {
+  const digest = columns
+    ? `coalesce(sum(('x' || left(md5(ROW(${columns.map(col).join(', ')})::text), 16))::bit(64)::bigint::numeric), 0)::text`
+    : 'NULL::text';
   const where: string[] = [];
   if (range === 'nullKeys') where.push(anyNull(key));
   else if (key.length > 0) {

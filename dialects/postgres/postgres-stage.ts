@@ -19,14 +19,21 @@ export async function createStage(client: pg.PoolClient, relation: string, colum
 }
 
 /** Merges the stage into the target on `key`: its other columns updated, new keys inserted. */
-export async function mergeStage(client: pg.PoolClient, relation: string, columns: string[], key: string[]): Promise<void> {
+export async function mergeStage(
+  client: pg.PoolClient,
+  relation: string,
+  columns: string[],
+  key: string[],
+): Promise<void> {
   const list = columns.map(quotePostgresIdentifier).join(', ');
   const others = columns.filter((c) => !key.includes(c)).map(quotePostgresIdentifier);
   const action = others.length ? `DO UPDATE SET ${others.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
   try {
     // OVERRIDING SYSTEM VALUE: a key the source gives lands in a GENERATED ALWAYS identity
     // column as it does with COPY.
-    await client.query(`INSERT INTO ${relation} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM ${STAGE} ON CONFLICT (${key.map(quotePostgresIdentifier).join(', ')}) ${action}`);
+    await client.query(
+      `INSERT INTO ${relation} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM ${STAGE} ON CONFLICT (${key.map(quotePostgresIdentifier).join(', ')}) ${action}`,
+    );
   } catch (err) {
     // 21000 from ON CONFLICT DO UPDATE itself (not, say, from a trigger's subquery): two
     // staged rows share a key, so it would update one target row twice.

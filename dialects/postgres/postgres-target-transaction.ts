@@ -22,11 +22,29 @@ export class PostgresTargetTransaction implements TargetTransaction {
     return writeCheckpointRow(this.client, schema, row);
   }
 
-  async load(schema: string, table: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
-    return this.copyInto(`${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`, columns, chunks, onChunk);
+  async load(
+    schema: string,
+    table: string,
+    columns: string[],
+    chunks: AsyncIterable<RowBatch>,
+    onChunk?: () => void,
+  ): Promise<number> {
+    return this.copyInto(
+      `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`,
+      columns,
+      chunks,
+      onChunk,
+    );
   }
 
-  async upsert(schema: string, table: string, columns: string[], key: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+  async upsert(
+    schema: string,
+    table: string,
+    columns: string[],
+    key: string[],
+    chunks: AsyncIterable<RowBatch>,
+    onChunk?: () => void,
+  ): Promise<number> {
     const target = `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`;
     // Rows go to a stage first (COPY cannot resolve conflicts), then merge in one statement.
     await createStage(this.client, target, columns);
@@ -37,7 +55,12 @@ export class PostgresTargetTransaction implements TargetTransaction {
     return staged;
   }
 
-  private async copyInto(relation: string, columns: string[], chunks: AsyncIterable<RowBatch>, onChunk?: () => void): Promise<number> {
+  private async copyInto(
+    relation: string,
+    columns: string[],
+    chunks: AsyncIterable<RowBatch>,
+    onChunk?: () => void,
+  ): Promise<number> {
     const list = columns.map(quotePostgresIdentifier).join(', ');
     const copy = this.client.query(copyFrom(`COPY ${relation} (${list}) FROM STDIN`));
     async function* text(): AsyncGenerator<string> {
@@ -85,6 +108,7 @@ export class PostgresTargetTransaction implements TargetTransaction {
 
 /** The connection of a PostgreSQL target transaction, on which a mover runs its statements. */
 export function clientOf(tx: TargetTransaction): pg.PoolClient {
-  if (!(tx instanceof PostgresTargetTransaction)) throw new Error('a PostgreSQL range mover needs a PostgreSQL target transaction');
+  if (!(tx instanceof PostgresTargetTransaction))
+    throw new Error('a PostgreSQL range mover needs a PostgreSQL target transaction');
   return tx.client;
 }

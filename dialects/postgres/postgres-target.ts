@@ -1,7 +1,20 @@
 // The target side: its tables described, batches run in transactions, DMS_CHKPNT kept, and
 // for a PostgreSQL source the mover chosen (in the database, or COPY from another).
 import type pg from 'pg';
-import type { CheckpointRow, ColumnInfo, KeyedQuery, MissingPrivilege, OrderedMover, RangeMover, RejectListing, SourceDatabase, TargetDatabase, TargetNeeds, TargetTransaction, TransactionOptions } from '../dialect';
+import type {
+  CheckpointRow,
+  ColumnInfo,
+  KeyedQuery,
+  MissingPrivilege,
+  OrderedMover,
+  RangeMover,
+  RejectListing,
+  SourceDatabase,
+  TargetDatabase,
+  TargetNeeds,
+  TargetTransaction,
+  TransactionOptions,
+} from '../dialect';
 import { checkpointTable, createOrUpgradeCheckpointTable, readCheckpointRow } from './postgres-checkpoint-table';
 import { copyPipeMover } from './postgres-copy-pipe-mover';
 import { inDatabaseMover } from './postgres-in-database-mover';
@@ -31,9 +44,15 @@ export class PostgresTarget implements TargetDatabase {
    * TRUNCATE for LOADMODE TRUNCATE), SELECT, INSERT, UPDATE on DMS_CHKPNT (SELECT, INSERT on
    * DMS_REJECT), or CREATE on the schema where either is still missing.
    */
-  async missingPrivileges(schema: string, table: string, needs: TargetNeeds): Promise<{ user: string; missing: MissingPrivilege[] }> {
+  async missingPrivileges(
+    schema: string,
+    table: string,
+    needs: TargetNeeds,
+  ): Promise<{ user: string; missing: MissingPrivilege[] }> {
     const q = quotePostgresIdentifier;
-    const { rows: [me] } = await this.pool.query<{ usr: string; db: string; usage: string; create: string; temp: string }>(
+    const {
+      rows: [me],
+    } = await this.pool.query<{ usr: string; db: string; usage: string; create: string; temp: string }>(
       `SELECT current_user AS usr, current_database() AS db, has_schema_privilege(n.oid, 'USAGE')::int AS usage,
               has_schema_privilege(n.oid, 'CREATE')::int AS create, has_database_privilege(current_database(), 'TEMPORARY')::int AS temp
          FROM pg_namespace n WHERE n.nspname = $1`,
@@ -43,7 +62,16 @@ export class PostgresTarget implements TargetDatabase {
     const user = me.usr;
     const to = ` TO ${q(user)}`;
     if (me.usage !== '1') {
-      return { user, missing: [{ what: `USAGE on schema ${q(schema)}`, why: 'to reach the target table', grant: `GRANT USAGE ON SCHEMA ${q(schema)}${to}` }] };
+      return {
+        user,
+        missing: [
+          {
+            what: `USAGE on schema ${q(schema)}`,
+            why: 'to reach the target table',
+            grant: `GRANT USAGE ON SCHEMA ${q(schema)}${to}`,
+          },
+        ],
+      };
     }
     // Table privileges by table, read without resolving a name (which would need USAGE).
     const tables = [table, 'dms_chkpnt', ...(needs.rejects ? ['dms_reject'] : [])];
@@ -53,22 +81,47 @@ export class PostgresTarget implements TargetDatabase {
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
       [schema, tables],
     );
-    const held = new Map(rows.map((r) => [r.name, new Set([r.sel === '1' && 'SELECT', r.ins === '1' && 'INSERT', r.upd === '1' && 'UPDATE', r.trn === '1' && 'TRUNCATE'].filter(Boolean))]));
+    const held = new Map(
+      rows.map((r) => [
+        r.name,
+        new Set(
+          [
+            r.sel === '1' && 'SELECT',
+            r.ins === '1' && 'INSERT',
+            r.upd === '1' && 'UPDATE',
+            r.trn === '1' && 'TRUNCATE',
+          ].filter(Boolean),
+        ),
+      ]),
+    );
     const missing: MissingPrivilege[] = [];
     const onTable = (name: string, wanted: string[], why: string) => {
       const lacking = wanted.filter((p) => !held.get(name)?.has(p));
       const relation = `${q(schema)}.${q(name)}`;
-      if (lacking.length) missing.push({ what: `${lacking.join(', ')} on table ${relation}`, why, grant: `GRANT ${lacking.join(', ')} ON ${relation}${to}` });
+      if (lacking.length)
+        missing.push({
+          what: `${lacking.join(', ')} on table ${relation}`,
+          why,
+          grant: `GRANT ${lacking.join(', ')} ON ${relation}${to}`,
+        });
     };
     onTable(table, ['INSERT'], 'to load rows');
     if (needs.merge) onTable(table, ['SELECT', 'UPDATE'], 'to merge rows on TRGKEYCOLS');
     if (needs.truncate) onTable(table, ['TRUNCATE'], "to empty it at a fresh start (LOADMODE 'TRUNCATE')");
     if (needs.merge && me.temp !== '1') {
-      missing.push({ what: `TEMPORARY on database ${q(me.db)}`, why: 'for the temporary stage rows merge through', grant: `GRANT TEMPORARY ON DATABASE ${q(me.db)}${to}` });
+      missing.push({
+        what: `TEMPORARY on database ${q(me.db)}`,
+        why: 'for the temporary stage rows merge through',
+        grant: `GRANT TEMPORARY ON DATABASE ${q(me.db)}${to}`,
+      });
     }
     const create = (name: string) => {
       if (me.create !== '1') {
-        missing.push({ what: `CREATE on schema ${q(schema)}`, why: `to create ${name}, which does not exist yet (or a DBA creates it ahead, then grants on it)`, grant: `GRANT CREATE ON SCHEMA ${q(schema)}${to}` });
+        missing.push({
+          what: `CREATE on schema ${q(schema)}`,
+          why: `to create ${name}, which does not exist yet (or a DBA creates it ahead, then grants on it)`,
+          grant: `GRANT CREATE ON SCHEMA ${q(schema)}${to}`,
+        });
       }
     };
     if (held.has('dms_chkpnt')) onTable('dms_chkpnt', ['SELECT', 'INSERT', 'UPDATE'], 'to keep the checkpoint');
@@ -80,12 +133,25 @@ export class PostgresTarget implements TargetDatabase {
     return { user, missing };
   }
 
-  async orderedMover(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[]): Promise<OrderedMover | null> {
+  async orderedMover(
+    source: SourceDatabase,
+    q: KeyedQuery,
+    schema: string,
+    table: string,
+    columns: string[],
+  ): Promise<OrderedMover | null> {
     if (!(source instanceof PostgresSource)) return null;
     return orderedCopyMover(source, q, `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`, columns);
   }
 
-  async rangeMover(source: SourceDatabase, q: KeyedQuery, schema: string, table: string, columns: string[], upsertKey: string[] | null = null): Promise<RangeMover | null> {
+  async rangeMover(
+    source: SourceDatabase,
+    q: KeyedQuery,
+    schema: string,
+    table: string,
+    columns: string[],
+    upsertKey: string[] | null = null,
+  ): Promise<RangeMover | null> {
     if (!(source instanceof PostgresSource)) return null;
     const relation = `${quotePostgresIdentifier(schema)}.${quotePostgresIdentifier(table)}`;
     const [sourceId, targetId] = await Promise.all([source.identity(), this.identity()]);
@@ -116,7 +182,10 @@ export class PostgresTarget implements TargetDatabase {
     return sameDatabase ? { ...mover, method: mover.method + sameDatabase } : mover;
   }
 
-  async sameDatabaseReads(source: SourceDatabase, query: string): Promise<{ schema: string; table: string }[] | undefined> {
+  async sameDatabaseReads(
+    source: SourceDatabase,
+    query: string,
+  ): Promise<{ schema: string; table: string }[] | undefined> {
     if (!(source instanceof PostgresSource)) return undefined;
     const [sourceId, targetId] = await Promise.all([source.identity(), this.identity()]);
     if (sourceId !== targetId) return undefined;
@@ -202,7 +271,9 @@ export class PostgresTarget implements TargetDatabase {
   }
 
   private async hasRejectTable(schema: string): Promise<boolean> {
-    const { rows } = await this.pool.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [rejectTable(schema)]);
+    const { rows } = await this.pool.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [
+      rejectTable(schema),
+    ]);
     return rows[0].found !== null;
   }
 

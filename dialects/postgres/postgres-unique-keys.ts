@@ -45,7 +45,10 @@ export async function uniqueKeysOf(pool: pg.Pool, query: string, fields: pg.Fiel
   if (tables.size !== 1) return [];
   const [tableId] = tables;
 
-  const explained = await pool.query<{ 'QUERY PLAN': string }>({ text: `EXPLAIN (FORMAT JSON, VERBOSE) ${sourceSubquery(query)}`, queryMode: 'extended' } as pg.QueryConfig);
+  const explained = await pool.query<{ 'QUERY PLAN': string }>({
+    text: `EXPLAIN (FORMAT JSON, VERBOSE) ${sourceSubquery(query)}`,
+    queryMode: 'extended',
+  } as pg.QueryConfig);
   const plan = (JSON.parse(explained.rows[0]['QUERY PLAN']) as { Plan: PlanNode }[])[0].Plan;
   const relations: PlanNode[] = [];
   let plain = true;
@@ -73,7 +76,11 @@ export async function uniqueKeysOf(pool: pg.Pool, query: string, fields: pg.Fiel
  * The column numbers of a table's unique indexes without predicate or expressions, primary
  * key first; with notNull, only those whose columns are all NOT NULL.
  */
-export async function uniqueIndexes(client: pg.Pool | pg.PoolClient, tableOid: number | string, notNull: boolean): Promise<number[][]> {
+export async function uniqueIndexes(
+  client: pg.Pool | pg.PoolClient,
+  tableOid: number | string,
+  notNull: boolean,
+): Promise<number[][]> {
   const { rows } = await client.query<{ attnums: string }>(
     `SELECT array_to_string(i.indkey, ' ') AS attnums
        FROM pg_index i

@@ -23,11 +23,16 @@ afterAll(async () => {
 it.each([
   { table: 'DMS_CHKPNT', create: createOrUpgradeCheckpointTable },
   { table: 'DMS_REJECT', create: createRejectTable },
-])('creates $table once when thirty-two runs on a new schema ask at the same moment, failing none', async ({ create }) => {
-  for (let round = 0; round < 20; round++) {
-    const schema = `race_${create.name.toLowerCase()}_${round}`;
-    await pool.query(`CREATE SCHEMA ${schema}`);
-    const results = await Promise.allSettled(Array.from({ length: 32 }, () => create(pool, schema)));
-    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
-  }
-});
+])(
+  'creates $table once when thirty-two runs on a new schema ask at the same moment, failing none',
+  async ({ create }) => {
+    for (let round = 0; round < 20; round++) {
+      const schema = `race_${create.name.toLowerCase()}_${round}`;
+      await pool.query(`CREATE SCHEMA ${schema}`);
+      const results = await Promise.allSettled(Array.from({ length: 32 }, () => create(pool, schema)));
+      expect(
+        results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+      ).toEqual([]);
+    }
+  },
+);

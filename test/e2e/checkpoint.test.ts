@@ -38,7 +38,9 @@ async function cancelledAtBatch5(mapref: string): Promise<void> {
 }
 
 async function expectExact(table: string) {
-  expect(await tableDigest(h.dbs.target, table, 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
+  expect(await tableDigest(h.dbs.target, table, 'sale_id')).toEqual(
+    await tableDigest(h.dbs.source, 'sales', 'sale_id'),
+  );
 }
 
 beforeAll(async () => {
@@ -67,22 +69,34 @@ describe('dms checkpoint', () => {
     await cancelledAtBatch5('CKAPP');
     const [cancelled] = await runs(h.dbs.metadata, 'CKAPP');
     const shown = (await dms('checkpoint', 'show', 'CKAPP')).stdout;
-    expect(shown).toContain(`Mapping CKAPP: checkpoint '15000' over sale_id, after 5 batches and 5,000 rows; owned by run ${cancelled.prcid} (CN), epoch 2`);
+    expect(shown).toContain(
+      `Mapping CKAPP: checkpoint '15000' over sale_id, after 5 batches and 5,000 rows; owned by run ${cancelled.prcid} (CN), epoch 2`,
+    );
     expect(shown).toContain(`the next run resumes run ${cancelled.prcid} after '15000'`);
 
     const bad = await dms('checkpoint', 'reset', 'CKAPP', '--to', 'abc');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^dms: Mapping CKAPP: --to got 'abc', which is not a value of the key \(sale_id\): .*Fix: give the key as DMS_PRCLOG.PARAM1 shows it/);
+    expect(bad.stderr).toMatch(
+      /^dms: Mapping CKAPP: --to got 'abc', which is not a value of the key \(sale_id\): .*Fix: give the key as DMS_PRCLOG.PARAM1 shows it/,
+    );
 
     // A checkpoint selects its own row: a key no source row has is refused before it is written.
     const absent = await dms('checkpoint', 'reset', 'CKAPP', '--to', '-5');
     expect(absent.code).toBe(1);
-    expect(absent.stderr).toMatch(/^dms: Mapping CKAPP: --to got '-5', which is the key of no source row \(sale_id\): a checkpoint must select its own row.*Fix: give the key as DMS_PRCLOG.PARAM1 shows it/);
-    expect((await dms('checkpoint', 'show', 'CKAPP')).stdout).toContain(`the next run resumes run ${cancelled.prcid} after '15000'`);
+    expect(absent.stderr).toMatch(
+      /^dms: Mapping CKAPP: --to got '-5', which is the key of no source row \(sale_id\): a checkpoint must select its own row.*Fix: give the key as DMS_PRCLOG.PARAM1 shows it/,
+    );
+    expect((await dms('checkpoint', 'show', 'CKAPP')).stdout).toContain(
+      `the next run resumes run ${cancelled.prcid} after '15000'`,
+    );
 
     const reset = await dms('checkpoint', 'reset', 'CKAPP', '--to', '9000');
-    expect(reset.stdout).toMatch(/^Mapping CKAPP: checkpoint reset to '9000', recorded as run \d+ \('CN'\) in DMS_PRCLOG$/m);
-    expect(reset.stdout).toContain("the load goes on after '9000': rows the target already holds there will be in it twice unless you delete them first");
+    expect(reset.stdout).toMatch(
+      /^Mapping CKAPP: checkpoint reset to '9000', recorded as run \d+ \('CN'\) in DMS_PRCLOG$/m,
+    );
+    expect(reset.stdout).toContain(
+      "the load goes on after '9000': rows the target already holds there will be in it twice unless you delete them first",
+    );
     // As the message says: the rows after the key go first.
     await withClient(h.dbs.target, (c) => c.query('DELETE FROM t_ckapp WHERE sale_id > 9000'));
     expect((await dms('checkpoint', 'show', 'CKAPP')).stdout).toMatch(/the next run resumes run \d+ after '9000'/);
@@ -91,28 +105,45 @@ describe('dms checkpoint', () => {
     await expectExact('t_ckapp');
     const log = await runs(h.dbs.metadata, 'CKAPP');
     expect(log.map((r) => r.status)).toEqual(['CN', 'CN', 'PC']);
-    expect(log[1]).toMatchObject({ param1: '9000', lasterr: "checkpoint reset to '9000' with dms checkpoint reset: the next run resumes after it" });
+    expect(log[1]).toMatchObject({
+      param1: '9000',
+      lasterr: "checkpoint reset to '9000' with dms checkpoint reset: the next run resumes after it",
+    });
     expect(log[2].resumedfrom).toBe(String(log[1].prcid));
     expect((await dms('checkpoint', 'show', 'CKAPP')).stdout).toContain('the next run starts from the beginning');
   });
 
   it('resets a completed TRUNCATE load to the start: the next run truncates again', async () => {
     await createFactTarget(h.dbs.target, 't_cktrunc');
-    await registerMapping(h.dbs, { mapref: 'CKTRUNC', batchSize: 5000, trgtbnm: 'T_CKTRUNC', columns: { loadmode: 'TRUNCATE' } });
+    await registerMapping(h.dbs, {
+      mapref: 'CKTRUNC',
+      batchSize: 5000,
+      trgtbnm: 'T_CKTRUNC',
+      columns: { loadmode: 'TRUNCATE' },
+    });
     await (await start('CKTRUNC')).result();
     // A row the source does not have: only a truncate removes it.
     await withClient(h.dbs.target, (c) => c.query(`INSERT INTO t_cktrunc (sale_id, store_id) VALUES (-1, 0)`));
     const reset = await dms('checkpoint', 'reset', 'CKTRUNC');
     expect(reset.stdout).toContain('the next run starts fresh: it truncates the target and loads every row');
-    expect((await dms('checkpoint', 'show', 'CKTRUNC')).stdout).toMatch(/the next run loads from the start, as a fresh start \(PARAM1 of run \d+ was cleared\): it truncates the target first/);
+    expect((await dms('checkpoint', 'show', 'CKTRUNC')).stdout).toMatch(
+      /the next run loads from the start, as a fresh start \(PARAM1 of run \d+ was cleared\): it truncates the target first/,
+    );
     await (await start('CKTRUNC')).result();
     await expectExact('t_cktrunc');
-    expect(h.workerOutput()).toMatch(/Mapping CKTRUNC: the checkpoint of run \d+ was cleared \(DMS_PRCLOG.PARAM1 set to NULL\); loading from the start, as a fresh start/);
+    expect(h.workerOutput()).toMatch(
+      /Mapping CKTRUNC: the checkpoint of run \d+ was cleared \(DMS_PRCLOG.PARAM1 set to NULL\); loading from the start, as a fresh start/,
+    );
   });
 
   it('moves a running load by signal (UPSERT: idempotent)', async () => {
     await createFactTarget(h.dbs.target, 't_cksig', { primaryKey: true });
-    await registerMapping(h.dbs, { mapref: 'CKSIG', batchSize: 1000, trgtbnm: 'T_CKSIG', columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } });
+    await registerMapping(h.dbs, {
+      mapref: 'CKSIG',
+      batchSize: 1000,
+      trgtbnm: 'T_CKSIG',
+      columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' },
+    });
     // The reset must land while the run loads: `dms checkpoint reset` takes a few seconds on a
     // busy machine (a node process, the mapping planned), longer than the other tests' 1.5 s
     // stall, after which the rest of the load ends at once. This run's batch 6 waits 6 s (the
@@ -124,8 +155,12 @@ describe('dms checkpoint', () => {
     const [active] = await runs(h.dbs.metadata, 'CKSIG');
     const reset = await dms('checkpoint', 'reset', 'CKSIG', '--to', '3000');
     expect(reset.stderr).toBe('');
-    expect(reset.stdout).toContain(`sent resetCheckpoint to workflow dms-CKSIG (run ${active.prcid}): it moves the checkpoint to '3000' between two batch activities`);
-    expect(reset.stdout).toContain("the load merges the rows after '3000' again: idempotent, reloaded rows replace themselves");
+    expect(reset.stdout).toContain(
+      `sent resetCheckpoint to workflow dms-CKSIG (run ${active.prcid}): it moves the checkpoint to '3000' between two batch activities`,
+    );
+    expect(reset.stdout).toContain(
+      "the load merges the rows after '3000' again: idempotent, reloaded rows replace themselves",
+    );
     const result = await handle.result();
     expect(result.batches).toBeGreaterThan(ROWS / 1000);
     await expectExact('t_cksig');
@@ -136,15 +171,28 @@ describe('dms checkpoint', () => {
 describe("the earlier implementation's clear-checkpoint runbook", () => {
   it('reloads from the start after PARAM1 is set to NULL on the unfinished run', async () => {
     await createFactTarget(h.dbs.target, 't_cksql');
-    await registerMapping(h.dbs, { mapref: 'CKSQL', batchSize: 1000, trgtbnm: 'T_CKSQL', columns: { loadmode: 'TRUNCATE' } });
+    await registerMapping(h.dbs, {
+      mapref: 'CKSQL',
+      batchSize: 1000,
+      trgtbnm: 'T_CKSQL',
+      columns: { loadmode: 'TRUNCATE' },
+    });
     await cancelledAtBatch5('CKSQL');
     // A row the cancelled run loaded changes at the source: only a reload from the start sees it.
     await withClient(h.dbs.source, (c) => c.query(`UPDATE sales SET note = 'changed' WHERE sale_id = 3`));
-    await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_prclog SET param1 = NULL WHERE mapref = 'CKSQL' AND sessionid = 'dms-CKSQL' AND status = 'CN'`));
+    await withClient(h.dbs.metadata, (c) =>
+      c.query(
+        `UPDATE dms_prclog SET param1 = NULL WHERE mapref = 'CKSQL' AND sessionid = 'dms-CKSQL' AND status = 'CN'`,
+      ),
+    );
     expect(await (await start('CKSQL')).result()).toMatchObject({ rows: ROWS, batches: ROWS / 1000 });
     await expectExact('t_cksql');
-    expect(h.workerOutput()).toMatch(/Mapping CKSQL: the checkpoint of run \d+ was cleared \(DMS_PRCLOG.PARAM1 set to NULL\); loading from the start/);
-    await withClient(h.dbs.source, (c) => c.query(`UPDATE sales SET note = 'note 1' || E'\\twith\\ttabs\\\\ and \\n newline é' WHERE sale_id = 3`));
+    expect(h.workerOutput()).toMatch(
+      /Mapping CKSQL: the checkpoint of run \d+ was cleared \(DMS_PRCLOG.PARAM1 set to NULL\); loading from the start/,
+    );
+    await withClient(h.dbs.source, (c) =>
+      c.query(`UPDATE sales SET note = 'note 1' || E'\\twith\\ttabs\\\\ and \\n newline é' WHERE sale_id = 3`),
+    );
   });
 
   it('stops a resume at a checkpoint that does not select its own row, before a row moves', async () => {
@@ -156,13 +204,17 @@ describe("the earlier implementation's clear-checkpoint runbook", () => {
     await registerMapping(h.dbs, { mapref: 'CKOLD', batchSize: 1000, trgtbnm: 'T_CKOLD', srcquery });
     await cancelledAtBatch5('CKOLD');
     await withClient(h.dbs.target, (c) => c.query(`UPDATE dms_chkpnt SET chkpnt = '15000.0' WHERE mapref = 'CKOLD'`));
-    await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_prclog SET param1 = '15000.0' WHERE mapref = 'CKOLD' AND status = 'CN'`));
+    await withClient(h.dbs.metadata, (c) =>
+      c.query(`UPDATE dms_prclog SET param1 = '15000.0' WHERE mapref = 'CKOLD' AND status = 'CN'`),
+    );
     expect(await failureOf(await start('CKOLD'))).toMatch(
       /^Mapping CKOLD: CHKPNTCOLUMN sale_id \(numeric\): batch 6 opened at key 15000.0, which, bound back into the source's comparison the way the read binds it, selects 1 row\(s\) whose key the worker reads as 15000: .* The batch was rolled back: none of its rows was loaded and the checkpoint did not move/,
     );
     expect((await tableDigest(h.dbs.target, 't_ckold', 'sale_id')).count).toBe(5000);
     // Moved to the key as the worker reads it, the load resumes and ends exact.
-    expect((await dms('checkpoint', 'reset', 'CKOLD', '--to', '15000.0')).stdout).toMatch(/^Mapping CKOLD: checkpoint reset to '15000', recorded as run/m);
+    expect((await dms('checkpoint', 'reset', 'CKOLD', '--to', '15000.0')).stdout).toMatch(
+      /^Mapping CKOLD: checkpoint reset to '15000', recorded as run/m,
+    );
     await (await start('CKOLD')).result();
     await expectExact('t_ckold');
   });
@@ -172,7 +224,9 @@ describe("the earlier implementation's clear-checkpoint runbook", () => {
     await registerMapping(h.dbs, { mapref: 'CKSQL2', batchSize: 1000, trgtbnm: 'T_CKSQL2' });
     await cancelledAtBatch5('CKSQL2');
     const [cancelled] = await runs(h.dbs.metadata, 'CKSQL2');
-    await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_prclog SET param1 = '999' WHERE mapref = 'CKSQL2' AND status = 'CN'`));
+    await withClient(h.dbs.metadata, (c) =>
+      c.query(`UPDATE dms_prclog SET param1 = '999' WHERE mapref = 'CKSQL2' AND status = 'CN'`),
+    );
     expect(await failureOf(await start('CKSQL2'))).toBe(
       `Mapping CKSQL2: DMS_PRCLOG.PARAM1 of run ${cancelled.prcid} was set by hand to '999', but a resume goes on from the checkpoint in "public".dms_chkpnt, '15000', which PARAM1 only mirrors. ` +
         `Fix: to resume after '999', run \`dms checkpoint reset CKSQL2 --to '999'\`; to load from the start, set PARAM1 to NULL or run \`dms checkpoint reset CKSQL2\`; to resume where the load stopped, set PARAM1 back to '15000'`,

@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestCertificates } from '../support/certificates';
 import { FACT_COLUMNS, FACT_TARGET_COLUMNS } from '../support/fact-load';
 import { failureOf, openHarness, type Harness } from '../support/harness';
-import { addMappingRow, factMappingRow, migrateMetadata, startPasswordServer, type PasswordServer } from '../support/password-postgres';
+import {
+  addMappingRow,
+  factMappingRow,
+  migrateMetadata,
+  startPasswordServer,
+  type PasswordServer,
+} from '../support/password-postgres';
 
 const run = promisify(execFile);
 const DMS = path.join(__dirname, '..', '..', 'bin', 'dms.js');
@@ -23,7 +29,8 @@ const file = (name: string) => path.join(dir, name);
 let pg: PasswordServer | undefined;
 let h: Harness | undefined;
 let metadataUrl: string;
-const verified = (url: string, ca = file('ca.pem')) => `${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`;
+const verified = (url: string, ca = file('ca.pem')) =>
+  `${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`;
 
 /** The test's certificates, the server's key owned by the user PostgreSQL runs as (postgres, when the test runs as root). */
 function makeCertificates(): void {
@@ -35,19 +42,38 @@ function makeCertificates(): void {
 }
 
 async function digest(database: string, table: string): Promise<{ n: string; md5: string }> {
-  return pg!.admin(database, async (c) => (await c.query(`SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY sale_id, t::text)) AS md5 FROM ${table} t`)).rows[0]);
+  return pg!.admin(
+    database,
+    async (c) =>
+      (
+        await c.query(
+          `SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY sale_id, t::text)) AS md5 FROM ${table} t`,
+        )
+      ).rows[0],
+  );
 }
 
 async function addMapping(mapref: string, srcconid: string, trgconid: string, table: string): Promise<void> {
-  await pg!.admin('dms_tgt', (c) => c.query(`CREATE TABLE ${table} (${FACT_TARGET_COLUMNS}); ALTER TABLE ${table} OWNER TO dms_tgt`));
-  await addMappingRow(pg!, 'dms_meta', factMappingRow(mapref, table, { srcconid, trgconid, bulklmt: 500 }), metadataUrl, PASSWORDS.meta);
+  await pg!.admin('dms_tgt', (c) =>
+    c.query(`CREATE TABLE ${table} (${FACT_TARGET_COLUMNS}); ALTER TABLE ${table} OWNER TO dms_tgt`),
+  );
+  await addMappingRow(
+    pg!,
+    'dms_meta',
+    factMappingRow(mapref, table, { srcconid, trgconid, bulklmt: 500 }),
+    metadataUrl,
+    PASSWORDS.meta,
+  );
 }
 
-const start = (mapref: string) => h!.client.workflow.start('dmsJob', { taskQueue: h!.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
+const start = (mapref: string) =>
+  h!.client.workflow.start('dmsJob', { taskQueue: h!.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
 
 beforeAll(async () => {
   makeCertificates();
-  pg = await startPasswordServer({ flags: ['-c', 'ssl=on', '-c', `ssl_cert_file=${file('server.pem')}`, '-c', `ssl_key_file=${file('server.key')}`] });
+  pg = await startPasswordServer({
+    flags: ['-c', 'ssl=on', '-c', `ssl_cert_file=${file('server.pem')}`, '-c', `ssl_key_file=${file('server.key')}`],
+  });
   for (const name of ['meta', 'src', 'tgt'] as const) await pg.createUserDatabase(`dms_${name}`, PASSWORDS[name]);
   await pg.admin('dms_src', async (c) => {
     await c.query(`CREATE TABLE sales (${FACT_COLUMNS}); ALTER TABLE sales OWNER TO dms_src`);
@@ -64,12 +90,21 @@ beforeAll(async () => {
          ('SRC', 'POSTGRES', $1, 'DMS_TEST_SRC_PASSWORD'),
          ('TGT', 'POSTGRES', $2, 'DMS_TEST_TGT_PASSWORD'),
          ('TGT_OTHER_CA', 'POSTGRES', $3, 'DMS_TEST_TGT_PASSWORD')`,
-      [verified(pg!.urlFor('dms_src', 'dms_src')), verified(pg!.urlFor('dms_tgt', 'dms_tgt')), verified(pg!.urlFor('dms_tgt', 'dms_tgt'), file('other-ca.pem'))],
+      [
+        verified(pg!.urlFor('dms_src', 'dms_src')),
+        verified(pg!.urlFor('dms_tgt', 'dms_tgt')),
+        verified(pg!.urlFor('dms_tgt', 'dms_tgt'), file('other-ca.pem')),
+      ],
     ),
   );
   h = await openHarness(
     'dbtls',
-    { DMS_METADATA_URL: metadataUrl, DMS_METADATA_PASSWORD: PASSWORDS.meta, DMS_TEST_SRC_PASSWORD: PASSWORDS.src, DMS_TEST_TGT_PASSWORD: PASSWORDS.tgt },
+    {
+      DMS_METADATA_URL: metadataUrl,
+      DMS_METADATA_PASSWORD: PASSWORDS.meta,
+      DMS_TEST_SRC_PASSWORD: PASSWORDS.src,
+      DMS_TEST_TGT_PASSWORD: PASSWORDS.tgt,
+    },
     { databases: { metadata: 'dms_meta', source: 'dms_src', target: 'dms_tgt', drop: async () => undefined } },
   );
 }, 180_000);
@@ -88,20 +123,26 @@ describe('TLS to PostgreSQL', () => {
     expect((await (await start('TLSLOAD')).result()).rows).toBe(ROWS);
     expect(await digest('dms_tgt', 't_load')).toEqual(await digest('dms_src', 'sales'));
 
-    const sessions = await pg!.admin('postgres', async (c) =>
-      (
-        await c.query<{ app: string; datname: string; ssl: boolean; version: string | null }>(
-          `SELECT a.application_name AS app, a.datname, s.ssl, s.version
+    const sessions = await pg!.admin(
+      'postgres',
+      async (c) =>
+        (
+          await c.query<{ app: string; datname: string; ssl: boolean; version: string | null }>(
+            `SELECT a.application_name AS app, a.datname, s.ssl, s.version
              FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
             WHERE a.application_name LIKE 'dms-etl%'`,
-        )
-      ).rows,
+          )
+        ).rows,
     );
     const seen = new Set(sessions.map((s) => `${s.app} ${s.datname}`));
     expect(seen).toContain('dms-etl source dms_src');
     expect(seen).toContain('dms-etl target dms_tgt');
     expect(seen).toContain('dms-etl metadata dms_meta');
-    for (const s of sessions) expect(s, `${s.app} on ${s.datname}`).toMatchObject({ ssl: true, version: expect.stringMatching(/^TLSv1\.[23]$/) });
+    for (const s of sessions)
+      expect(s, `${s.app} on ${s.datname}`).toMatchObject({
+        ssl: true,
+        version: expect.stringMatching(/^TLSv1\.[23]$/),
+      });
     await worker.kill();
   });
 
@@ -117,7 +158,10 @@ describe('TLS to PostgreSQL', () => {
     // Not retried: one attempt, not the bounded policy's minutes.
     expect(Date.now() - began).toBeLessThan(20_000);
     expect(await digest('dms_tgt', 't_wrong')).toMatchObject({ n: '0' });
-    const runs = await pg!.admin('dms_meta', async (c) => (await c.query(`SELECT status, lasterr FROM dms_prclog WHERE mapref = 'TLSWRONG'`)).rows);
+    const runs = await pg!.admin(
+      'dms_meta',
+      async (c) => (await c.query(`SELECT status, lasterr FROM dms_prclog WHERE mapref = 'TLSWRONG'`)).rows,
+    );
     expect(runs).toEqual([{ status: 'FL', lasterr: message }]);
     await worker.kill();
   });
@@ -128,15 +172,21 @@ describe('TLS to PostgreSQL', () => {
         (out) => ({ code: 0, stdout: out.stdout, stderr: out.stderr }),
         (err: { code: number; stdout: string; stderr: string }) => err,
       );
-    expect((await dms(['connection', 'test', 'TGT'], {})).stdout).toContain('connection TGT (POSTGRES): logged in and ran a query');
+    expect((await dms(['connection', 'test', 'TGT'], {})).stdout).toContain(
+      'connection TGT (POSTGRES): logged in and ran a query',
+    );
     expect(await dms(['connection', 'test', 'TGT_OTHER_CA'], {})).toMatchObject({
       code: 1,
-      stderr: expect.stringContaining("Connection TGT_OTHER_CA: uses connection 'TGT_OTHER_CA', whose TLS handshake failed: unable to verify the first certificate. Fix: in CONURL of connection 'TGT_OTHER_CA'"),
+      stderr: expect.stringContaining(
+        "Connection TGT_OTHER_CA: uses connection 'TGT_OTHER_CA', whose TLS handshake failed: unable to verify the first certificate. Fix: in CONURL of connection 'TGT_OTHER_CA'",
+      ),
     });
     const otherCa = verified(pg!.urlFor('dms_meta', 'dms_meta'), file('other-ca.pem'));
     expect(await dms(['status', 'TLSLOAD'], { DMS_METADATA_URL: otherCa })).toMatchObject({
       code: 1,
-      stderr: expect.stringContaining(`Cannot open a TLS session with the metadata database at DMS_METADATA_URL=${otherCa}: unable to verify the first certificate. Fix: in DMS_METADATA_URL, set sslrootcert to the file of the CA`),
+      stderr: expect.stringContaining(
+        `Cannot open a TLS session with the metadata database at DMS_METADATA_URL=${otherCa}: unable to verify the first certificate. Fix: in DMS_METADATA_URL, set sslrootcert to the file of the CA`,
+      ),
     });
   });
 });

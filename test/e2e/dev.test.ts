@@ -9,7 +9,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFactSource, createFactTarget } from '../support/fact-load';
-import { conurlFor, createDatabases, PG_PASSWORD_ENV, PG_PASSWORD_VARIABLES, tableDigest, type TestDatabases } from '../support/postgres';
+import {
+  conurlFor,
+  createDatabases,
+  PG_PASSWORD_ENV,
+  PG_PASSWORD_VARIABLES,
+  tableDigest,
+  type TestDatabases,
+} from '../support/postgres';
 import { waitUntil } from '../support/wait';
 
 const run = promisify(execFile);
@@ -67,7 +74,10 @@ describe('dms dev', () => {
           }
         }, 200);
       });
-      const devFile = JSON.parse(readFileSync(path.join(dir, 'dev.json'), 'utf8')) as { metadataUrl: string; webUi: string };
+      const devFile = JSON.parse(readFileSync(path.join(dir, 'dev.json'), 'utf8')) as {
+        metadataUrl: string;
+        webUi: string;
+      };
       expect(devFile.metadataUrl).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/dms$/);
       expect(out).toContain(`Web UI ${devFile.webUi}`);
 
@@ -82,8 +92,12 @@ mappings:
 `,
       );
       expect((await dms('mapping', 'apply', file)).stdout).toMatch(/job \d+ \(version 1\) created for DEV_LOAD/);
-      expect((await dms('run', 'DEV_LOAD', '--wait')).stdout).toMatch(/DEV_LOAD: completed run \d+: 5,000 rows in 5 batches/);
-      expect(await tableDigest(dbs.target, 'dev_copy', 'sale_id')).toEqual(await tableDigest(dbs.source, 'sales', 'sale_id'));
+      expect((await dms('run', 'DEV_LOAD', '--wait')).stdout).toMatch(
+        /DEV_LOAD: completed run \d+: 5,000 rows in 5 batches/,
+      );
+      expect(await tableDigest(dbs.target, 'dev_copy', 'sale_id')).toEqual(
+        await tableDigest(dbs.source, 'sales', 'sale_id'),
+      );
       expect((await dms('status', 'DEV_LOAD')).stdout).toMatch(/^\d+ +completed /m);
 
       // The README's tour: the stack's own sample, its mapping applied from examples/tour.yaml.
@@ -98,7 +112,14 @@ mappings:
       // The stack's worker, killed, is started again, and says so.
       const [, pid] = /dev: worker: started \(pid (\d+)\)/.exec(out) ?? [];
       process.kill(Number(pid), 'SIGKILL');
-      await waitUntil('a new worker', async () => /dev: worker: was killed \(SIGKILL\); starting another/.test(out) && (out.match(/dev: worker: started/g) ?? []).length === 2, 30_000, 100);
+      await waitUntil(
+        'a new worker',
+        async () =>
+          /dev: worker: was killed \(SIGKILL\); starting another/.test(out) &&
+          (out.match(/dev: worker: started/g) ?? []).length === 2,
+        30_000,
+        100,
+      );
       // `dms worker` in another terminal finds the stack as every other command does.
       const second = spawn(process.execPath, [DMS, 'worker'], { env: shell(), stdio: ['ignore', 'pipe', 'pipe'] });
       let secondOut = '';
@@ -117,7 +138,9 @@ mappings:
       const estimate = /TOUR_SALES: about ([\d,]+) rows in all, estimated from the source's statistics/.exec(tour);
       expect(estimate, tour).not.toBeNull();
       expect(Math.abs(Number(estimate![1].replace(/,/g, '')) - 200_000)).toBeLessThan(20_000);
-      expect((await dms('verify', 'TOUR_SALES')).stdout).toContain('the target equals the source in all 16 ranges (source 200,000 rows, target 200,000 rows)');
+      expect((await dms('verify', 'TOUR_SALES')).stdout).toContain(
+        'the target equals the source in all 16 ranges (source 200,000 rows, target 200,000 rows)',
+      );
     } finally {
       stack.kill('SIGINT');
     }

@@ -40,7 +40,12 @@ export function engineScenarios(engine: EngineUnderTest): void {
   let places: { source: Place; target: Place };
   const made: [Place, string][] = [];
 
-  async function table(place: Place, label: string, rows: number, options: { primaryKey?: boolean } = {}): Promise<string> {
+  async function table(
+    place: Place,
+    label: string,
+    rows: number,
+    options: { primaryKey?: boolean } = {},
+  ): Promise<string> {
     const name = place.table(label);
     await place.drop(name);
     await place.create(name, options);
@@ -50,14 +55,22 @@ export function engineScenarios(engine: EngineUnderTest): void {
   }
 
   async function load(mapref: string, run = 1): Promise<{ rows: number }> {
-    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}-${run}`, args: [{ mapref }] });
+    const handle = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: `dms-${mapref}-${run}`,
+      args: [{ mapref }],
+    });
     return (await handle.result()) as { rows: number };
   }
 
   /** Runs a load whose first worker is SIGKILLed before batch 3 commits, and a second that finishes it. */
   async function loadThroughKill(mapref: string): Promise<{ rows: number }> {
     const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 3, action: 'kill' }] });
-    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}-1`, args: [{ mapref }] });
+    const handle = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: `dms-${mapref}-1`,
+      args: [{ mapref }],
+    });
     await first.waitFor(/fault: kill at beforeCommit of batch 3/);
     await first.kill();
     const second = await h.startWorker();
@@ -68,7 +81,14 @@ export function engineScenarios(engine: EngineUnderTest): void {
     }
   }
 
-  async function mapping(mapref: string, from: Place, source: string, into: Place, target: string, columns: Record<string, string | number | null> = {}): Promise<void> {
+  async function mapping(
+    mapref: string,
+    from: Place,
+    source: string,
+    into: Place,
+    target: string,
+    columns: Record<string, string | number | null> = {},
+  ): Promise<void> {
     await registerMapping(h.dbs, {
       mapref,
       batchSize: BATCH,
@@ -112,7 +132,10 @@ export function engineScenarios(engine: EngineUnderTest): void {
       it('a composite key (REGION, ID) and a tied key (GRP, seven rows a value)', async () => {
         const worker = await h.startWorker();
         const source = await table(places.source, 'comp_src', ROWS);
-        for (const [mapref, key] of [['E_COMP', 'REGION, ID'], ['E_TIES', 'GRP']]) {
+        for (const [mapref, key] of [
+          ['E_COMP', 'REGION, ID'],
+          ['E_TIES', 'GRP'],
+        ]) {
           const target = await table(pgTarget(), `${mapref}_tgt`, 0);
           await mapping(mapref, places.source, source, pgTarget(), target, { chkpntcolumn: key });
           expect(await load(mapref)).toMatchObject({ rows: ROWS });
@@ -127,8 +150,14 @@ export function engineScenarios(engine: EngineUnderTest): void {
         const target = await table(pgTarget(), 'null_tgt', 0);
         await mapping('E_NULL', places.source, source, pgTarget(), target, { chkpntcolumn: 'NOTE' });
         const nulls = (await places.source.rows(source)).filter((t) => t.endsWith('|<null>')).length;
-        const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-E_NULL-1', args: [{ mapref: 'E_NULL' }] });
-        expect(await failureOf(handle)).toMatch(new RegExp(`CHKPNTCOLUMN has NULL values: ${nulls} source row\\(s\\) have NULL in "note"`, 'i'));
+        const handle = await h.client.workflow.start('dmsJob', {
+          taskQueue: h.taskQueue,
+          workflowId: 'dms-E_NULL-1',
+          args: [{ mapref: 'E_NULL' }],
+        });
+        expect(await failureOf(handle)).toMatch(
+          new RegExp(`CHKPNTCOLUMN has NULL values: ${nulls} source row\\(s\\) have NULL in "note"`, 'i'),
+        );
         expect(await pgTarget().rows(target)).toEqual([]);
         await worker.kill();
       });
@@ -137,7 +166,10 @@ export function engineScenarios(engine: EngineUnderTest): void {
         const worker = await h.startWorker();
         const source = await table(places.source, 'rc_src', ROWS);
         const target = await table(pgTarget(), 'rc_tgt', 0);
-        await mapping('E_RC', places.source, source, pgTarget(), target, { chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null });
+        await mapping('E_RC', places.source, source, pgTarget(), target, {
+          chkpntstrategy: 'ROWCOUNT',
+          chkpntcolumn: null,
+        });
         expect(await load('E_RC')).toMatchObject({ rows: ROWS });
         await expectSame(places.source, source, pgTarget(), target);
         await worker.kill();

@@ -19,17 +19,28 @@ const sources: Record<string, SourceDatabase> = {};
 beforeAll(async () => {
   dbs = await createDatabases('est');
   await withClient(dbs.source, async (c) => {
-    await c.query(`CREATE TABLE sales (region text NOT NULL, id bigint NOT NULL, amount numeric(12,2), PRIMARY KEY (region, id))`);
-    await c.query(`INSERT INTO sales SELECT CASE WHEN g <= ${ROWS / 2} THEN 'eu' ELSE 'us' END, g, g / 100.0 FROM generate_series(1, ${ROWS}) g`);
+    await c.query(
+      `CREATE TABLE sales (region text NOT NULL, id bigint NOT NULL, amount numeric(12,2), PRIMARY KEY (region, id))`,
+    );
+    await c.query(
+      `INSERT INTO sales SELECT CASE WHEN g <= ${ROWS / 2} THEN 'eu' ELSE 'us' END, g, g / 100.0 FROM generate_series(1, ${ROWS}) g`,
+    );
     await c.query('CREATE INDEX ON sales (id)');
     await c.query('ANALYZE sales');
   });
   m = await createMariaDb('est');
-  await m.query(`CREATE TABLE sales (region VARCHAR(8) NOT NULL, id BIGINT NOT NULL, amount DECIMAL(12,2), PRIMARY KEY (region, id), KEY (id))`);
+  await m.query(
+    `CREATE TABLE sales (region VARCHAR(8) NOT NULL, id BIGINT NOT NULL, amount DECIMAL(12,2), PRIMARY KEY (region, id), KEY (id))`,
+  );
   await m.query(`INSERT INTO sales SELECT IF(seq <= ${ROWS / 2}, 'eu', 'us'), seq, seq / 100 FROM seq_1_to_${ROWS}`);
   await m.query('ANALYZE TABLE sales');
   const pgPassword = Object.values(PG_PASSWORD_VARIABLES)[0];
-  sources.POSTGRES = databases.source('EST', { conid: 'PG', dbtyp: 'POSTGRES', url: conurlFor(dbs.source), ...(pgPassword ? { password: pgPassword } : {}) });
+  sources.POSTGRES = databases.source('EST', {
+    conid: 'PG',
+    dbtyp: 'POSTGRES',
+    url: conurlFor(dbs.source),
+    ...(pgPassword ? { password: pgPassword } : {}),
+  });
   sources.MARIADB = databases.source('EST', { conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password });
 });
 
@@ -40,7 +51,17 @@ afterAll(async () => {
 });
 
 function progress(over: Partial<Progress>): Progress {
-  return { mapref: 'EST', prcid: 1, strategy: 'KEY', checkpoint: null, rowsLoaded: 0, batches: 0, rowsPerSecond: 0, startedAt: new Date().toISOString(), ...over };
+  return {
+    mapref: 'EST',
+    prcid: 1,
+    strategy: 'KEY',
+    checkpoint: null,
+    rowsLoaded: 0,
+    batches: 0,
+    rowsPerSecond: 0,
+    startedAt: new Date().toISOString(),
+    ...over,
+  };
 }
 
 /** Within a fifth of the truth: a planner's estimate, not a count. */
@@ -49,14 +70,20 @@ function near(truth: number) {
 }
 
 describe.each(['POSTGRES', 'MARIADB'])('%s row estimates', (engine) => {
-  const plan = (strategy: 'KEY' | 'ROWCOUNT' | 'NONE', key: string[]) => ({ strategy, keyed: { query: 'SELECT * FROM sales', key }, source: sources[engine] });
+  const plan = (strategy: 'KEY' | 'ROWCOUNT' | 'NONE', key: string[]) => ({
+    strategy,
+    keyed: { query: 'SELECT * FROM sales', key },
+    source: sources[engine],
+  });
 
   it('KEY, fresh: every row of the query', async () => {
     expect(await estimateTotal(plan('KEY', ['id']), progress({}))).toEqual(near(ROWS));
   });
 
   it('KEY, resumed after 15,000 rows: those rows plus the ones after the checkpoint', async () => {
-    expect(await estimateTotal(plan('KEY', ['id']), progress({ checkpoint: '15000', rowsLoaded: 15_000 }))).toEqual(near(ROWS));
+    expect(await estimateTotal(plan('KEY', ['id']), progress({ checkpoint: '15000', rowsLoaded: 15_000 }))).toEqual(
+      near(ROWS),
+    );
   });
 
   it("KEY, tonight's run after last night's checkpoint: only the rows after it", async () => {
@@ -66,13 +93,18 @@ describe.each(['POSTGRES', 'MARIADB'])('%s row estimates', (engine) => {
   });
 
   it('a composite key: its checkpoint, a JSON array, bounds the estimate', async () => {
-    const total = await estimateTotal(plan('KEY', ['region', 'id']), progress({ checkpoint: '["us","15000"]', rowsLoaded: 0 }));
+    const total = await estimateTotal(
+      plan('KEY', ['region', 'id']),
+      progress({ checkpoint: '["us","15000"]', rowsLoaded: 0 }),
+    );
     expect(total).toBeGreaterThan(1000);
     expect(total).toBeLessThan(10_000);
   });
 
   it('ROWCOUNT: the rows loaded plus every row but the counted ones; NONE: every row', async () => {
-    expect(await estimateTotal(plan('ROWCOUNT', []), progress({ checkpoint: '5000', rowsLoaded: 5000 }))).toEqual(near(ROWS));
+    expect(await estimateTotal(plan('ROWCOUNT', []), progress({ checkpoint: '5000', rowsLoaded: 5000 }))).toEqual(
+      near(ROWS),
+    );
     expect(await estimateTotal(plan('NONE', []), progress({ rowsLoaded: 100 }))).toEqual(near(ROWS));
   });
 });

@@ -14,7 +14,11 @@ let worker: WorkerProcess;
 const ROWS = 20_000;
 
 beforeAll(async () => {
-  h = await openHarness('fail', { DMS_RETRY_INITIAL_INTERVAL_MS: '500', DMS_RETRY_MAX_INTERVAL_MS: '1000', DMS_LOCK_TIMEOUT_MS: '500' });
+  h = await openHarness('fail', {
+    DMS_RETRY_INITIAL_INTERVAL_MS: '500',
+    DMS_RETRY_MAX_INTERVAL_MS: '1000',
+    DMS_LOCK_TIMEOUT_MS: '500',
+  });
   await createFactSource(h.dbs.source, ROWS, 'sales');
   worker = await h.startWorker();
 });
@@ -24,7 +28,11 @@ afterAll(async () => {
 });
 
 function start(mapref: string, input: unknown = { mapref }) {
-  return h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [input as { mapref: string }] });
+  return h.client.workflow.start('dmsJob', {
+    taskQueue: h.taskQueue,
+    workflowId: `dms-${mapref}`,
+    args: [input as { mapref: string }],
+  });
 }
 
 async function failureOf(mapref: string, input?: unknown): Promise<string> {
@@ -53,7 +61,12 @@ describe('transient errors', () => {
     const seen = await withClient(h.dbs.target, async (locker) => {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE t_trans IN ACCESS EXCLUSIVE MODE');
-      const error = await waitUntil('the error in DMS_PRCLOG', async () => (await runs(h.dbs.metadata, 'TRANS'))[0].lasterr as string | null, 20_000, 50);
+      const error = await waitUntil(
+        'the error in DMS_PRCLOG',
+        async () => (await runs(h.dbs.metadata, 'TRANS'))[0].lasterr as string | null,
+        20_000,
+        50,
+      );
       await locker.query('ROLLBACK');
       return error;
     });
@@ -71,7 +84,9 @@ describe('permanent errors', () => {
   it('fails at once on bad data, without the value in the message, and loads nothing', async () => {
     // The target's note column is too short for the source's notes.
     await withClient(h.dbs.target, (c) =>
-      c.query(`CREATE TABLE t_baddata (sale_id bigint, store_id int, amount numeric(12,2), sold_at timestamptz, note varchar(5))`),
+      c.query(
+        `CREATE TABLE t_baddata (sale_id bigint, store_id int, amount numeric(12,2), sold_at timestamptz, note varchar(5))`,
+      ),
     );
     await registerMapping(h.dbs, { mapref: 'BADDATA', batchSize: 500, trgtbnm: 'T_BADDATA' });
     const message = await failureOf('BADDATA');
@@ -89,7 +104,9 @@ describe('permanent errors', () => {
 describe('UPSERT with duplicate keys in the source', () => {
   it('fails at the batch that holds them, naming the mapping, the field and the fix; that batch moves no row', async () => {
     await withClient(h.dbs.target, (c) =>
-      c.query(`CREATE TABLE t_dupkey (sale_id bigint PRIMARY KEY, store_id int, amount numeric(12,2), sold_at timestamptz, note text)`),
+      c.query(
+        `CREATE TABLE t_dupkey (sale_id bigint PRIMARY KEY, store_id int, amount numeric(12,2), sold_at timestamptz, note text)`,
+      ),
     );
     // The 1001st to 1005th keys (3003-3015) come twice: they fall in the third batch of 500,
     // which keeps ties whole.
@@ -106,7 +123,12 @@ describe('UPSERT with duplicate keys in the source', () => {
     );
     // The two batches before it stay committed, exact; the third moved nothing.
     expect(await count(h.dbs.target, 't_dupkey')).toBe(1000);
-    expect(await withClient(h.dbs.target, async (c) => (await c.query('SELECT min(sale_id)::int AS lo, max(sale_id)::int AS hi FROM t_dupkey')).rows[0])).toEqual({ lo: 3, hi: 3000 });
+    expect(
+      await withClient(
+        h.dbs.target,
+        async (c) => (await c.query('SELECT min(sale_id)::int AS lo, max(sale_id)::int AS hi FROM t_dupkey')).rows[0],
+      ),
+    ).toEqual({ lo: 3, hi: 3000 });
     expect((await checkpointRow(h.dbs.target, 'DUPKEY'))!.batchcnt).toBe(2);
     const [run] = await runs(h.dbs.metadata, 'DUPKEY');
     expect(run.status).toBe('FL');
@@ -116,30 +138,151 @@ describe('UPSERT with duplicate keys in the source', () => {
 
 describe('bad configuration fails before any row moves', () => {
   const cases: { name: string; mapping: Partial<Parameters<typeof registerMapping>[1]>; expected: RegExp }[] = [
-    { name: 'a key column the query does not return', mapping: { chkpntcolumn: 'TRANSACTION_ID' }, expected: /^Mapping CFG\d+: CHKPNTCOLUMN is 'TRANSACTION_ID'; the column "transaction_id" \(from TRANSACTION_ID\) is not returned by SRCQUERY \(it returns sale_id, store_id, amount, sold_at, note\)\. Fix: / },
-    { name: 'a composite key with a column the query does not return', mapping: { chkpntcolumn: 'SALE_ID, "Store_Id"' }, expected: /^Mapping CFG\d+: CHKPNTCOLUMN is 'SALE_ID, "Store_Id"'; the column "Store_Id" \(from "Store_Id"\) is not returned/ },
-    { name: 'a key column named twice', mapping: { chkpntcolumn: 'SALE_ID, sale_id' }, expected: /^Mapping CFG\d+: CHKPNTCOLUMN names the column "sale_id" twice\. Fix: name each key column once$/ },
-    { name: 'a source column whose type the target cannot take', mapping: { srcquery: 'SELECT sale_id, note AS store_id, amount, sold_at FROM sales' }, expected: /^Mapping CFG\d+: SRCQUERY returns "store_id" as text, but the target column "public"."t_cfg"."store_id" is integer\. Fix: cast it in SRCQUERY/ },
-    { name: 'a column returned twice', mapping: { srcquery: 'SELECT sale_id, sale_id FROM sales' }, expected: /^Mapping CFG\d+: SRCQUERY returns the column "sale_id" more than once\. Fix: / },
-    { name: 'a missing target schema', mapping: { columns: { trgschm: 'nowhere' } }, expected: /^Mapping CFG\d+: TRGTBNM names the table "nowhere"."t_cfg", which does not exist on connection 'TGT'/ },
-    { name: 'an unknown connection', mapping: { columns: { srcconid: 'NOWHERE' } }, expected: /^Mapping CFG\d+: SRCCONID is 'NOWHERE', which is not in DMS_DBCONDTLS\. Fix: add the connection/ },
-    { name: 'a password variable the worker lacks', mapping: { columns: { srcconid: 'SRCPW' } }, expected: /^Mapping CFG\d+: SRCCONID uses connection 'SRCPW', whose PWDENV names the environment variable DMS_TEST_NO_SUCH_PASSWORD, which is not set on the worker\. Fix: export DMS_TEST_NO_SUCH_PASSWORD/ },
-    { name: 'a connection to a database that does not exist', mapping: { columns: { trgconid: 'TGTNODB' } }, expected: /^Mapping CFG\d+: TRGCONID uses connection 'TGTNODB', which the worker cannot log in to: database "dms_no_such_database" does not exist \[SQLSTATE 3D000\]\. Fix: correct CONURL \(host, port, database, user\) of connection 'TGTNODB' in DMS_DBCONDTLS, or (if the server asks for a password, set PWDENV|the password in DMS_TEST_PG_PASSWORD)/ },
-    { name: 'a password inside CONURL', mapping: { columns: { trgconid: 'TGTSECRET' } }, expected: /^Mapping CFG\d+: TRGCONID uses connection 'TGTSECRET', whose CONURL contains a password\. Fix: remove the password from CONURL/ },
-    { name: 'a database type this version cannot run', mapping: { columns: { srcconid: 'DB2' } }, expected: /^Mapping CFG\d+: SRCCONID uses connection 'DB2' of DBTYP 'DB2', which this version cannot run\. Fix: use a connection of DBTYP POSTGRES, POSTGRESQL, MARIADB, MYSQL, ORACLE$/ },
-    { name: 'an Oracle target without a password variable', mapping: { columns: { trgconid: 'ORA' } }, expected: /^Mapping CFG\d+: TRGCONID uses connection 'ORA', which the worker cannot log in to: the server asks for a password, and the connection's PWDENV is empty\. Fix: set PWDENV of connection 'ORA'/ },
-    { name: 'UPSERT without a unique index on TRGKEYCOLS', mapping: { columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } }, expected: /^Mapping CFG\d+: TRGKEYCOLS is \(sale_id\), but the target table "public"."t_cfg" has no unique index on exactly those columns \(all NOT NULL\), which UPSERT needs to match rows\. Fix: create one/ },
-    { name: 'INCREMENTAL without a key', mapping: { columns: { loadmode: 'INCREMENTAL', chkpntstrategy: 'NONE', chkpntcolumn: null } }, expected: /^Mapping CFG\d+: LOADMODE is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is NONE\. Fix: / },
-    { name: 'INCREMENTAL counting rows', mapping: { columns: { loadmode: 'INCREMENTAL', chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null } }, expected: /^Mapping CFG\d+: LOADMODE is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is ROWCOUNT\. Fix: / },
-    { name: 'a look-back window on a key that is not a date', mapping: { columns: { loadmode: 'INCREMENTAL', chkpntlookback: '1 hour', trgkeycols: 'SALE_ID' } }, expected: /^Mapping CFG\d+: CHKPNTLOOKBACK is set, but the first key column "sale_id" is bigint, not a date or timestamp\. Fix: / },
-    { name: 'ROWCOUNT over a column with no order', mapping: { srcquery: 'WITH s AS MATERIALIZED (SELECT * FROM sales) SELECT sale_id, store_id, amount, sold_at, to_json(note) AS note FROM s', columns: { chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null } }, expected: /^Mapping CFG\d+: SRCQUERY returns "note", whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order\. Fix: / },
-    { name: 'a missing target table', mapping: { trgtbnm: 'NO_SUCH_TABLE' }, expected: /^Mapping CFG\d+: TRGTBNM names the table "public"."no_such_table", which does not exist .*Fix: create the target table/ },
-    { name: 'a source column the target lacks', mapping: { srcquery: 'SELECT s.*, 1 AS extra FROM sales s' }, expected: /^Mapping CFG\d+: SRCQUERY returns "extra", which the target table "public"."t_cfg" does not have\. Fix: / },
-    { name: 'two statements in SRCQUERY', mapping: { srcquery: 'SELECT * FROM sales; DELETE FROM sales' }, expected: /^Mapping CFG\d+: SRCQUERY fails on the source: .*Fix: make SRCQUERY one read-only SELECT/ },
-    { name: 'a data-modifying SRCQUERY', mapping: { srcquery: 'WITH d AS (DELETE FROM sales RETURNING *) SELECT * FROM d' }, expected: /^Mapping CFG\d+: SRCQUERY fails on the source: WITH clause containing a data-modifying statement .*Fix: / },
-    { name: 'a locking SRCQUERY', mapping: { srcquery: 'SELECT * FROM sales FOR UPDATE' }, expected: /^Mapping CFG\d+: SRCQUERY fails on the source: cannot execute SELECT FOR UPDATE in a read-only transaction \[SQLSTATE 25006\]\. Fix: / },
-    { name: 'PARTITIONS where AUTO finds no key', mapping: { srcquery: 'SELECT s.* FROM sales s JOIN sales t USING (sale_id)', columns: { chkpntstrategy: 'AUTO', chkpntcolumn: null, partitions: 4 } }, expected: /^Mapping CFG\d+: PARTITIONS is 4, but the strategy is ROWCOUNT \(.+\): only a KEY load splits into key ranges\. Fix: set CHKPNTCOLUMN to a key/ },
-    { name: 'a SRCQUERY that is not SQL', mapping: { srcquery: 'sales please' }, expected: /^Mapping CFG\d+: SRCQUERY fails on the source: syntax error at or near .*\[SQLSTATE 42601\]\. Fix: / },
+    {
+      name: 'a key column the query does not return',
+      mapping: { chkpntcolumn: 'TRANSACTION_ID' },
+      expected:
+        /^Mapping CFG\d+: CHKPNTCOLUMN is 'TRANSACTION_ID'; the column "transaction_id" \(from TRANSACTION_ID\) is not returned by SRCQUERY \(it returns sale_id, store_id, amount, sold_at, note\)\. Fix: /,
+    },
+    {
+      name: 'a composite key with a column the query does not return',
+      mapping: { chkpntcolumn: 'SALE_ID, "Store_Id"' },
+      expected:
+        /^Mapping CFG\d+: CHKPNTCOLUMN is 'SALE_ID, "Store_Id"'; the column "Store_Id" \(from "Store_Id"\) is not returned/,
+    },
+    {
+      name: 'a key column named twice',
+      mapping: { chkpntcolumn: 'SALE_ID, sale_id' },
+      expected: /^Mapping CFG\d+: CHKPNTCOLUMN names the column "sale_id" twice\. Fix: name each key column once$/,
+    },
+    {
+      name: 'a source column whose type the target cannot take',
+      mapping: { srcquery: 'SELECT sale_id, note AS store_id, amount, sold_at FROM sales' },
+      expected:
+        /^Mapping CFG\d+: SRCQUERY returns "store_id" as text, but the target column "public"."t_cfg"."store_id" is integer\. Fix: cast it in SRCQUERY/,
+    },
+    {
+      name: 'a column returned twice',
+      mapping: { srcquery: 'SELECT sale_id, sale_id FROM sales' },
+      expected: /^Mapping CFG\d+: SRCQUERY returns the column "sale_id" more than once\. Fix: /,
+    },
+    {
+      name: 'a missing target schema',
+      mapping: { columns: { trgschm: 'nowhere' } },
+      expected: /^Mapping CFG\d+: TRGTBNM names the table "nowhere"."t_cfg", which does not exist on connection 'TGT'/,
+    },
+    {
+      name: 'an unknown connection',
+      mapping: { columns: { srcconid: 'NOWHERE' } },
+      expected: /^Mapping CFG\d+: SRCCONID is 'NOWHERE', which is not in DMS_DBCONDTLS\. Fix: add the connection/,
+    },
+    {
+      name: 'a password variable the worker lacks',
+      mapping: { columns: { srcconid: 'SRCPW' } },
+      expected:
+        /^Mapping CFG\d+: SRCCONID uses connection 'SRCPW', whose PWDENV names the environment variable DMS_TEST_NO_SUCH_PASSWORD, which is not set on the worker\. Fix: export DMS_TEST_NO_SUCH_PASSWORD/,
+    },
+    {
+      name: 'a connection to a database that does not exist',
+      mapping: { columns: { trgconid: 'TGTNODB' } },
+      expected:
+        /^Mapping CFG\d+: TRGCONID uses connection 'TGTNODB', which the worker cannot log in to: database "dms_no_such_database" does not exist \[SQLSTATE 3D000\]\. Fix: correct CONURL \(host, port, database, user\) of connection 'TGTNODB' in DMS_DBCONDTLS, or (if the server asks for a password, set PWDENV|the password in DMS_TEST_PG_PASSWORD)/,
+    },
+    {
+      name: 'a password inside CONURL',
+      mapping: { columns: { trgconid: 'TGTSECRET' } },
+      expected:
+        /^Mapping CFG\d+: TRGCONID uses connection 'TGTSECRET', whose CONURL contains a password\. Fix: remove the password from CONURL/,
+    },
+    {
+      name: 'a database type this version cannot run',
+      mapping: { columns: { srcconid: 'DB2' } },
+      expected:
+        /^Mapping CFG\d+: SRCCONID uses connection 'DB2' of DBTYP 'DB2', which this version cannot run\. Fix: use a connection of DBTYP POSTGRES, POSTGRESQL, MARIADB, MYSQL, ORACLE$/,
+    },
+    {
+      name: 'an Oracle target without a password variable',
+      mapping: { columns: { trgconid: 'ORA' } },
+      expected:
+        /^Mapping CFG\d+: TRGCONID uses connection 'ORA', which the worker cannot log in to: the server asks for a password, and the connection's PWDENV is empty\. Fix: set PWDENV of connection 'ORA'/,
+    },
+    {
+      name: 'UPSERT without a unique index on TRGKEYCOLS',
+      mapping: { columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } },
+      expected:
+        /^Mapping CFG\d+: TRGKEYCOLS is \(sale_id\), but the target table "public"."t_cfg" has no unique index on exactly those columns \(all NOT NULL\), which UPSERT needs to match rows\. Fix: create one/,
+    },
+    {
+      name: 'INCREMENTAL without a key',
+      mapping: { columns: { loadmode: 'INCREMENTAL', chkpntstrategy: 'NONE', chkpntcolumn: null } },
+      expected:
+        /^Mapping CFG\d+: LOADMODE is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is NONE\. Fix: /,
+    },
+    {
+      name: 'INCREMENTAL counting rows',
+      mapping: { columns: { loadmode: 'INCREMENTAL', chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null } },
+      expected:
+        /^Mapping CFG\d+: LOADMODE is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is ROWCOUNT\. Fix: /,
+    },
+    {
+      name: 'a look-back window on a key that is not a date',
+      mapping: { columns: { loadmode: 'INCREMENTAL', chkpntlookback: '1 hour', trgkeycols: 'SALE_ID' } },
+      expected:
+        /^Mapping CFG\d+: CHKPNTLOOKBACK is set, but the first key column "sale_id" is bigint, not a date or timestamp\. Fix: /,
+    },
+    {
+      name: 'ROWCOUNT over a column with no order',
+      mapping: {
+        srcquery:
+          'WITH s AS MATERIALIZED (SELECT * FROM sales) SELECT sale_id, store_id, amount, sold_at, to_json(note) AS note FROM s',
+        columns: { chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null },
+      },
+      expected:
+        /^Mapping CFG\d+: SRCQUERY returns "note", whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order\. Fix: /,
+    },
+    {
+      name: 'a missing target table',
+      mapping: { trgtbnm: 'NO_SUCH_TABLE' },
+      expected:
+        /^Mapping CFG\d+: TRGTBNM names the table "public"."no_such_table", which does not exist .*Fix: create the target table/,
+    },
+    {
+      name: 'a source column the target lacks',
+      mapping: { srcquery: 'SELECT s.*, 1 AS extra FROM sales s' },
+      expected:
+        /^Mapping CFG\d+: SRCQUERY returns "extra", which the target table "public"."t_cfg" does not have\. Fix: /,
+    },
+    {
+      name: 'two statements in SRCQUERY',
+      mapping: { srcquery: 'SELECT * FROM sales; DELETE FROM sales' },
+      expected: /^Mapping CFG\d+: SRCQUERY fails on the source: .*Fix: make SRCQUERY one read-only SELECT/,
+    },
+    {
+      name: 'a data-modifying SRCQUERY',
+      mapping: { srcquery: 'WITH d AS (DELETE FROM sales RETURNING *) SELECT * FROM d' },
+      expected:
+        /^Mapping CFG\d+: SRCQUERY fails on the source: WITH clause containing a data-modifying statement .*Fix: /,
+    },
+    {
+      name: 'a locking SRCQUERY',
+      mapping: { srcquery: 'SELECT * FROM sales FOR UPDATE' },
+      expected:
+        /^Mapping CFG\d+: SRCQUERY fails on the source: cannot execute SELECT FOR UPDATE in a read-only transaction \[SQLSTATE 25006\]\. Fix: /,
+    },
+    {
+      name: 'PARTITIONS where AUTO finds no key',
+      mapping: {
+        srcquery: 'SELECT s.* FROM sales s JOIN sales t USING (sale_id)',
+        columns: { chkpntstrategy: 'AUTO', chkpntcolumn: null, partitions: 4 },
+      },
+      expected:
+        /^Mapping CFG\d+: PARTITIONS is 4, but the strategy is ROWCOUNT \(.+\): only a KEY load splits into key ranges\. Fix: set CHKPNTCOLUMN to a key/,
+    },
+    {
+      name: 'a SRCQUERY that is not SQL',
+      mapping: { srcquery: 'sales please' },
+      expected: /^Mapping CFG\d+: SRCQUERY fails on the source: syntax error at or near .*\[SQLSTATE 42601\]\. Fix: /,
+    },
   ];
 
   beforeAll(async () => {
@@ -156,21 +299,31 @@ describe('bad configuration fails before any row moves', () => {
     );
   });
 
-  it.each(cases.map((c, i) => ({ ...c, mapref: `CFG${i}` })))('refuses $name', async ({ mapref, mapping, expected }) => {
-    await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE IF NOT EXISTS t_cfg (LIKE t_trans)`));
-    await registerMapping(h.dbs, { mapref, batchSize: 500, trgtbnm: 'T_CFG', ...mapping });
-    const message = await failureOf(mapref);
-    expect(message).toMatch(expected);
-    expect(message).not.toContain('hunter2');
-    expect(await count(h.dbs.target, 't_cfg')).toBe(0);
-    expect(await count(h.dbs.source, 'sales')).toBe(ROWS);
-    expect(await checkpointRow(h.dbs.target, mapref)).toBeUndefined();
-    const log = await runs(h.dbs.metadata, mapref);
-    expect(log.map((r) => [r.status, r.lasterr])).toEqual([['FL', message]]);
-  });
+  it.each(cases.map((c, i) => ({ ...c, mapref: `CFG${i}` })))(
+    'refuses $name',
+    async ({ mapref, mapping, expected }) => {
+      await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE IF NOT EXISTS t_cfg (LIKE t_trans)`));
+      await registerMapping(h.dbs, { mapref, batchSize: 500, trgtbnm: 'T_CFG', ...mapping });
+      const message = await failureOf(mapref);
+      expect(message).toMatch(expected);
+      expect(message).not.toContain('hunter2');
+      expect(await count(h.dbs.target, 't_cfg')).toBe(0);
+      expect(await count(h.dbs.source, 'sales')).toBe(ROWS);
+      expect(await checkpointRow(h.dbs.target, mapref)).toBeUndefined();
+      const log = await runs(h.dbs.metadata, mapref);
+      expect(log.map((r) => [r.status, r.lasterr])).toEqual([['FL', message]]);
+    },
+  );
 
   it('refuses a key column that is not an identifier, at sync and, for a job written by hand, at run', async () => {
-    await expect(registerMapping(h.dbs, { mapref: 'INJECT', batchSize: 500, trgtbnm: 'T_CFG', chkpntcolumn: 'sale_id; DROP TABLE sales' })).rejects.toThrow(
+    await expect(
+      registerMapping(h.dbs, {
+        mapref: 'INJECT',
+        batchSize: 500,
+        trgtbnm: 'T_CFG',
+        chkpntcolumn: 'sale_id; DROP TABLE sales',
+      }),
+    ).rejects.toThrow(
       /^Mapping INJECT: CHKPNTCOLUMN is refused: "sale_id; DROP TABLE sales" is not a valid identifier.*Fix: /,
     );
     await withClient(h.dbs.metadata, (c) =>
@@ -190,34 +343,57 @@ describe('bad configuration fails before any row moves', () => {
     await first.cancel();
     await first.result().catch(() => undefined);
 
-    await withClient(h.dbs.metadata, (c) => c.query(`UPDATE dms_mapr SET srcquery = 'SELECT * FROM sales WHERE store_id > 0' WHERE mapref = 'CHANGE'`));
+    await withClient(h.dbs.metadata, (c) =>
+      c.query(`UPDATE dms_mapr SET srcquery = 'SELECT * FROM sales WHERE store_id > 0' WHERE mapref = 'CHANGE'`),
+    );
     const metadata = Metadata.open(urlFor(h.dbs.metadata));
     await metadata.syncJob(await metadata.mapping('CHANGE')).finally(() => metadata.close());
     const message = await failureOf('CHANGE');
-    expect(message).toMatch(/^Mapping CHANGE: DMS_JOB changed since run \d+ stopped unfinished .*Fix: .*dms run CHANGE --from-start/);
+    expect(message).toMatch(
+      /^Mapping CHANGE: DMS_JOB changed since run \d+ stopped unfinished .*Fix: .*dms run CHANGE --from-start/,
+    );
     expect((await runs(h.dbs.metadata, 'CHANGE')).map((r) => r.status)).toEqual(['CN']);
 
     await withClient(h.dbs.target, (c) => c.query('TRUNCATE t_change'));
     await (await start('CHANGE', { mapref: 'CHANGE', fromStart: true })).result();
-    const expected = await withClient(h.dbs.source, async (c) => Number((await c.query('SELECT count(*) AS n FROM sales WHERE store_id > 0')).rows[0].n));
+    const expected = await withClient(h.dbs.source, async (c) =>
+      Number((await c.query('SELECT count(*) AS n FROM sales WHERE store_id > 0')).rows[0].n),
+    );
     expect(await count(h.dbs.target, 't_change')).toBe(expected);
     const log = await runs(h.dbs.metadata, 'CHANGE');
-    expect(log.map((r) => [r.status, r.resumedfrom])).toEqual([['CN', null], ['PC', null]]);
+    expect(log.map((r) => [r.status, r.resumedfrom])).toEqual([
+      ['CN', null],
+      ['PC', null],
+    ]);
   });
 
   it('refuses a mapping with no job, writing no run', async () => {
     await withClient(h.dbs.metadata, (c) =>
-      c.query(`INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, chkpntcolumn) VALUES ('NOJOB', 'SRC', 'SELECT * FROM sales', 'TGT', 'public', 't_cfg', 'sale_id')`),
+      c.query(
+        `INSERT INTO dms_mapr (mapref, srcconid, srcquery, trgconid, trgschm, trgtbnm, chkpntcolumn) VALUES ('NOJOB', 'SRC', 'SELECT * FROM sales', 'TGT', 'public', 't_cfg', 'sale_id')`,
+      ),
     );
-    expect(await failureOf('NOJOB')).toBe('Mapping NOJOB: MAPREF has no job in DMS_JOB. Fix: run `dms job sync NOJOB` to validate the mapping and create its job');
+    expect(await failureOf('NOJOB')).toBe(
+      'Mapping NOJOB: MAPREF has no job in DMS_JOB. Fix: run `dms job sync NOJOB` to validate the mapping and create its job',
+    );
     expect(await runs(h.dbs.metadata, 'NOJOB')).toEqual([]);
     expect(await count(h.dbs.target, 't_cfg')).toBe(0);
   });
 
   it.each([
     ['without a mapref', 'NOINPUT', { map: 'x' }, /^dmsJob input must be \{"mapref": "<MAPREF>"\}/],
-    ['with a misspelt key', 'MISSPELT', { mapref: 'MISSPELT', fromstart: true }, /^dmsJob input has unknown key 'fromstart' \(did you mean 'fromStart'\?\); it takes \{"mapref": "<MAPREF>", "fromStart": true\}/],
-    ['with a key far from any', 'FARKEY', { mapref: 'FARKEY', colour: 'blue' }, /^dmsJob input has unknown key 'colour' \(known keys: mapref, fromStart\)/],
+    [
+      'with a misspelt key',
+      'MISSPELT',
+      { mapref: 'MISSPELT', fromstart: true },
+      /^dmsJob input has unknown key 'fromstart' \(did you mean 'fromStart'\?\); it takes \{"mapref": "<MAPREF>", "fromStart": true\}/,
+    ],
+    [
+      'with a key far from any',
+      'FARKEY',
+      { mapref: 'FARKEY', colour: 'blue' },
+      /^dmsJob input has unknown key 'colour' \(known keys: mapref, fromStart\)/,
+    ],
   ])('refuses an input %s, writing no run', async (_, mapref, input, message) => {
     expect(await failureOf(mapref, input)).toMatch(message);
     expect(await runs(h.dbs.metadata, mapref)).toEqual([]);

@@ -7,7 +7,14 @@ import { createActivities, type BatchInput, type BatchResult, type DmsActivities
 import { DatabaseRegistry } from '../../activities/databases';
 import { Metadata } from '../../metadata/repository';
 import { checkpointRow, createFactSource, createFactTarget, registerMapping } from '../support/fact-load';
-import { createDatabases, PG_PASSWORD_VARIABLES, tableDigest, urlFor, withClient, type TestDatabases } from '../support/postgres';
+import {
+  createDatabases,
+  PG_PASSWORD_VARIABLES,
+  tableDigest,
+  urlFor,
+  withClient,
+  type TestDatabases,
+} from '../support/postgres';
 
 let dbs: TestDatabases;
 let metadata: Metadata;
@@ -27,7 +34,12 @@ beforeAll(async () => {
   acts = createActivities({
     metadata,
     databases,
-    settings: { batchesPerExecution: 1000, batchTimeoutMs: 60_000, heartbeatTimeoutMs: 10_000, retry: { initialIntervalMs: 100, maximumIntervalMs: 100, backoffCoefficient: 1, maximumAttempts: 1 } },
+    settings: {
+      batchesPerExecution: 1000,
+      batchTimeoutMs: 60_000,
+      heartbeatTimeoutMs: 10_000,
+      retry: { initialIntervalMs: 100, maximumIntervalMs: 100, backoffCoefficient: 1, maximumAttempts: 1 },
+    },
     isWorkflowRunning: async () => false, // every earlier workflow is gone
   });
 });
@@ -41,7 +53,10 @@ afterAll(async () => {
 const runBatch = (input: BatchInput) => env.run(acts.runBatch, input) as Promise<BatchResult>;
 
 async function failureType(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ApplicationFailure);
   return (err as ApplicationFailure).type ?? '';
 }
@@ -49,7 +64,13 @@ async function failureType(p: Promise<unknown>): Promise<string> {
 describe('activity fences', () => {
   it('refuses a late prepare of an older run, a batch of a superseded run, and a stale expectation', async () => {
     const first = await acts.startRun({ mapref: 'FENCE', workflowId: 'w1', firstRunId: 'r1', fromStart: false });
-    const plan1 = await acts.prepareRun({ mapref: 'FENCE', prcid: first.prcid, jobid: first.jobid, resume: false, fromStart: false });
+    const plan1 = await acts.prepareRun({
+      mapref: 'FENCE',
+      prcid: first.prcid,
+      jobid: first.jobid,
+      resume: false,
+      fromStart: false,
+    });
     const batch1 = { mapref: 'FENCE', prcid: first.prcid, epoch: plan1.epoch, jobid: first.jobid };
     const one = await runBatch({ ...batch1, expected: plan1.state });
     expect(one).toMatchObject({ rowsInBatch: 1000, state: { batches: 1, rows: 1000, checkpoint: '3000' } });
@@ -61,13 +82,28 @@ describe('activity fences', () => {
     // A second workflow takes the mapping over and resumes.
     const second = await acts.startRun({ mapref: 'FENCE', workflowId: 'w2', firstRunId: 'r2', fromStart: false });
     expect(second).toMatchObject({ resumesRun: first.prcid, abandonedRun: first.prcid });
-    const plan2 = await acts.prepareRun({ mapref: 'FENCE', prcid: second.prcid, jobid: second.jobid, resume: true, fromStart: false });
+    const plan2 = await acts.prepareRun({
+      mapref: 'FENCE',
+      prcid: second.prcid,
+      jobid: second.jobid,
+      resume: true,
+      fromStart: false,
+    });
     expect(plan2.state).toEqual(one.state);
 
     // The first run's attempts: a late prepare must not reset it, a batch must not load.
-    expect(await failureType(acts.prepareRun({ mapref: 'FENCE', prcid: first.prcid, jobid: first.jobid, resume: false, fromStart: false }))).toBe('OwnershipLostError');
+    expect(
+      await failureType(
+        acts.prepareRun({ mapref: 'FENCE', prcid: first.prcid, jobid: first.jobid, resume: false, fromStart: false }),
+      ),
+    ).toBe('OwnershipLostError');
     expect(await failureType(runBatch({ ...batch1, expected: one.state }))).toBe('OwnershipLostError');
-    expect(await checkpointRow(dbs.target, 'FENCE')).toMatchObject({ prcid: second.prcid, epoch: plan2.epoch, batchcnt: 1, trgrows: 1000 });
+    expect(await checkpointRow(dbs.target, 'FENCE')).toMatchObject({
+      prcid: second.prcid,
+      epoch: plan2.epoch,
+      batchcnt: 1,
+      trgrows: 1000,
+    });
 
     const batch2 = { mapref: 'FENCE', prcid: second.prcid, epoch: plan2.epoch, jobid: second.jobid };
     let state = plan2.state;
@@ -76,21 +112,58 @@ describe('activity fences', () => {
       state = r.state;
       if (r.done) break;
     }
-    await acts.finishRun({ mapref: 'FENCE', prcid: second.prcid, epoch: plan2.epoch, status: 'PC', error: null, state });
-    expect(await tableDigest(dbs.target, 'sales_copy', 'sale_id')).toEqual(await tableDigest(dbs.source, 'sales', 'sale_id'));
+    await acts.finishRun({
+      mapref: 'FENCE',
+      prcid: second.prcid,
+      epoch: plan2.epoch,
+      status: 'PC',
+      error: null,
+      state,
+    });
+    expect(await tableDigest(dbs.target, 'sales_copy', 'sale_id')).toEqual(
+      await tableDigest(dbs.source, 'sales', 'sale_id'),
+    );
   });
 
   it('refuses to resume when the checkpoint row has vanished, instead of loading everything again', async () => {
     const run = await acts.startRun({ mapref: 'FENCE', workflowId: 'w3', firstRunId: 'r3', fromStart: false });
-    const plan = await acts.prepareRun({ mapref: 'FENCE', prcid: run.prcid, jobid: run.jobid, resume: false, fromStart: false });
+    const plan = await acts.prepareRun({
+      mapref: 'FENCE',
+      prcid: run.prcid,
+      jobid: run.jobid,
+      resume: false,
+      fromStart: false,
+    });
     await withClient(dbs.target, (c) => c.query('TRUNCATE sales_copy'));
-    const r = await runBatch({ mapref: 'FENCE', prcid: run.prcid, epoch: plan.epoch, jobid: run.jobid, expected: plan.state });
-    await acts.finishRun({ mapref: 'FENCE', prcid: run.prcid, epoch: plan.epoch, status: 'CN', error: 'cancelled', state: r.state });
+    const r = await runBatch({
+      mapref: 'FENCE',
+      prcid: run.prcid,
+      epoch: plan.epoch,
+      jobid: run.jobid,
+      expected: plan.state,
+    });
+    await acts.finishRun({
+      mapref: 'FENCE',
+      prcid: run.prcid,
+      epoch: plan.epoch,
+      status: 'CN',
+      error: 'cancelled',
+      state: r.state,
+    });
     await withClient(dbs.target, (c) => c.query(`DELETE FROM public.dms_chkpnt WHERE mapref = 'FENCE'`));
 
     const next = await acts.startRun({ mapref: 'FENCE', workflowId: 'w4', firstRunId: 'r4', fromStart: false });
-    const err = await acts.prepareRun({ mapref: 'FENCE', prcid: next.prcid, jobid: next.jobid, resume: true, fromStart: false }).then(() => undefined, (e: Error) => e);
-    expect(err?.message).toMatch(/^Mapping FENCE: DMS_CHKPNT has no row for this mapping in "public", though the run being resumed stopped at checkpoint 3000; resuming would load everything again\. Fix: /);
-    expect(await withClient(dbs.target, async (c) => (await c.query('SELECT count(*)::int AS n FROM sales_copy')).rows[0].n)).toBe(1000);
+    const err = await acts
+      .prepareRun({ mapref: 'FENCE', prcid: next.prcid, jobid: next.jobid, resume: true, fromStart: false })
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    expect(err?.message).toMatch(
+      /^Mapping FENCE: DMS_CHKPNT has no row for this mapping in "public", though the run being resumed stopped at checkpoint 3000; resuming would load everything again\. Fix: /,
+    );
+    expect(
+      await withClient(dbs.target, async (c) => (await c.query('SELECT count(*)::int AS n FROM sales_copy')).rows[0].n),
+    ).toBe(1000);
   });
 });

@@ -3,7 +3,14 @@
 // exact compare of the target with the source (count plus md5 over every column of every row).
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointRow, createFactSource, createFactTarget, FACT_TARGET_COLUMNS, registerMapping, runs } from '../support/fact-load';
+import {
+  checkpointRow,
+  createFactSource,
+  createFactTarget,
+  FACT_TARGET_COLUMNS,
+  registerMapping,
+  runs,
+} from '../support/fact-load';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
 import { conurlFor, PG_PASSWORD_ENV, tableDigest, withClient } from '../support/postgres';
 
@@ -34,7 +41,8 @@ async function scenario(mapref: string, opts: { rows?: 'big' | 'small'; batchSiz
   });
   return {
     table,
-    start: (workflowId = `dms-${mapref}`) => h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId, args: [{ mapref }] }),
+    start: (workflowId = `dms-${mapref}`) =>
+      h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId, args: [{ mapref }] }),
     batches: async () => (await checkpointRow(h.dbs.target, mapref))?.batchcnt ?? 0,
     async expectExact() {
       const source = await tableDigest(h.dbs.source, big ? 'sales' : 'sales_small', 'sale_id');
@@ -71,7 +79,9 @@ describe('KEY load, exactly once', () => {
   it('cancels mid-batch: the batch in flight rolls back, the checkpoint is kept, and the next run resumes from it', async () => {
     const s = await scenario('CANCEL');
     // Batch 6 is held open (rows loaded, checkpoint not yet committed) while the cancel arrives.
-    const worker = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 6, attempt: 1, action: 'stall', ms: 3000 }] });
+    const worker = await h.startWorker({
+      faults: [{ point: 'beforeCommit', batch: 6, attempt: 1, action: 'stall', ms: 3000 }],
+    });
     const handle = await s.start();
     await worker.waitFor(/fault: stall start at beforeCommit of batch 6/);
     await handle.cancel();
@@ -109,7 +119,9 @@ describe('KEY load, exactly once', () => {
     await s.expectExact();
     // Batch 3 was the first slice's, committed inside the pre-flight activity: its retry
     // finds the checkpoint there and goes on after it.
-    expect(second.output()).toMatch(/The pre-flight activity ran again \(an earlier attempt failed or timed out\); the checkpoint stands at batch 3, and the run goes on from there/);
+    expect(second.output()).toMatch(
+      /The pre-flight activity ran again \(an earlier attempt failed or timed out\); the checkpoint stands at batch 3, and the run goes on from there/,
+    );
     await second.kill();
   });
 
@@ -117,7 +129,9 @@ describe('KEY load, exactly once', () => {
     const s = await scenario('STALL');
     // Batch 4's first attempt sleeps 12 s before it locks anything. Temporal times it out after
     // 4 s; a second attempt loads batch 4 and the run completes while the first still sleeps.
-    const worker = await h.startWorker({ faults: [{ point: 'beforeLock', batch: 4, attempt: 1, action: 'stall', ms: 12_000 }] });
+    const worker = await h.startWorker({
+      faults: [{ point: 'beforeLock', batch: 4, attempt: 1, action: 'stall', ms: 12_000 }],
+    });
     const handle = await s.start();
     const result = await handle.result();
     expect(result).toMatchObject({ rows: SMALL, batches: SMALL / 500 });
@@ -128,16 +142,25 @@ describe('KEY load, exactly once', () => {
     // writes nothing (the target has no primary key, so a batch loaded twice would show).
     await worker.waitFor(/fault: stall end at beforeLock of batch 4 attempt 1/, 30_000);
     const [run] = await runs(h.dbs.metadata, 'STALL');
-    await worker.waitFor(new RegExp(`Run ${run.prcid} of mapping STALL no longer owns the mapping \\(the checkpoint row now belongs to run ${run.prcid}, epoch ${ended!.epoch}\\); it wrote nothing`), 10_000);
+    await worker.waitFor(
+      new RegExp(
+        `Run ${run.prcid} of mapping STALL no longer owns the mapping \\(the checkpoint row now belongs to run ${run.prcid}, epoch ${ended!.epoch}\\); it wrote nothing`,
+      ),
+      10_000,
+    );
     expect(await checkpointRow(h.dbs.target, 'STALL')).toEqual(ended);
     await s.expectExact();
-    expect(await runs(h.dbs.metadata, 'STALL')).toMatchObject([{ status: 'PC', param1: 'COMPLETED', trgrows: SMALL, batchcnt: SMALL / 500 }]);
+    expect(await runs(h.dbs.metadata, 'STALL')).toMatchObject([
+      { status: 'PC', param1: 'COMPLETED', trgrows: SMALL, batchcnt: SMALL / 500 },
+    ]);
     await worker.kill();
   });
 
   it('fences an attempt of a terminated run once a new run has taken the mapping over', async () => {
     const s = await scenario('TERM');
-    const worker = await h.startWorker({ faults: [{ point: 'beforeLock', batch: 4, attempt: 1, action: 'stall', ms: 6000 }] });
+    const worker = await h.startWorker({
+      faults: [{ point: 'beforeLock', batch: 4, attempt: 1, action: 'stall', ms: 6000 }],
+    });
     const a = await s.start('dms-TERM-a');
     await worker.waitFor(/fault: stall start at beforeLock of batch 4 attempt 1/);
     await a.terminate('test: terminate while an attempt is in flight');
@@ -161,25 +184,47 @@ describe('KEY load, exactly once', () => {
   it('mirrors DMS_PRCLOG inside each batch transaction when the target is the metadata database, through a kill', async () => {
     await withClient(h.dbs.metadata, async (c) => {
       await c.query(`CREATE TABLE t_same (${FACT_TARGET_COLUMNS})`);
-      await c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('META', 'POSTGRES', $1, $2) ON CONFLICT DO NOTHING`, [conurlFor(h.dbs.metadata), PG_PASSWORD_ENV]);
+      await c.query(
+        `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('META', 'POSTGRES', $1, $2) ON CONFLICT DO NOTHING`,
+        [conurlFor(h.dbs.metadata), PG_PASSWORD_ENV],
+      );
     });
-    await registerMapping(h.dbs, { mapref: 'SAMEDB', batchSize: 500, srcquery: 'SELECT * FROM sales_small', trgtbnm: 'T_SAME', columns: { trgconid: 'META' } });
+    await registerMapping(h.dbs, {
+      mapref: 'SAMEDB',
+      batchSize: 500,
+      srcquery: 'SELECT * FROM sales_small',
+      trgtbnm: 'T_SAME',
+      columns: { trgconid: 'META' },
+    });
     const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 4, action: 'kill' }] });
-    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-SAMEDB', args: [{ mapref: 'SAMEDB' }] });
+    const handle = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-SAMEDB',
+      args: [{ mapref: 'SAMEDB' }],
+    });
     await first.waitFor(/fault: kill at beforeCommit of batch 4/);
     await first.kill();
     // The batch in flight rolled back with its PARAM1: both stand at batch 3.
     const [run] = await runs(h.dbs.metadata, 'SAMEDB');
-    const checkpoint = await withClient(h.dbs.metadata, async (c) => (await c.query(`SELECT chkpnt, batchcnt FROM public.dms_chkpnt WHERE mapref = 'SAMEDB'`)).rows[0]);
+    const checkpoint = await withClient(
+      h.dbs.metadata,
+      async (c) => (await c.query(`SELECT chkpnt, batchcnt FROM public.dms_chkpnt WHERE mapref = 'SAMEDB'`)).rows[0],
+    );
     expect(Number(checkpoint.batchcnt)).toBe(3);
     expect(run).toMatchObject({ batchcnt: 3, param1: checkpoint.chkpnt });
 
     const second = await h.startWorker();
     await handle.result();
-    expect(h.workerOutput()).toContain("Mapping SAMEDB: the target is the metadata database; DMS_PRCLOG moves in each batch's transaction");
+    expect(h.workerOutput()).toContain(
+      "Mapping SAMEDB: the target is the metadata database; DMS_PRCLOG moves in each batch's transaction",
+    );
     const source = await tableDigest(h.dbs.source, 'sales_small', 'sale_id');
     expect(await tableDigest(h.dbs.metadata, 't_same', 'sale_id')).toEqual(source);
-    expect((await runs(h.dbs.metadata, 'SAMEDB'))[0]).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: SMALL });
+    expect((await runs(h.dbs.metadata, 'SAMEDB'))[0]).toMatchObject({
+      status: 'PC',
+      param1: 'COMPLETED',
+      trgrows: SMALL,
+    });
     await second.kill();
   });
 

@@ -26,8 +26,21 @@ async function tables(name: string, columns: string, fill: string, targetColumns
   await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE ${name} (${targetColumns})`));
 }
 
-async function load(mapref: string, table: string, key: string, batchSize: number, columns: Record<string, string | number | null> = {}) {
-  await registerMapping(h.dbs, { mapref, batchSize, srcquery: `SELECT * FROM ${table}`, trgtbnm: table, chkpntcolumn: key, columns });
+async function load(
+  mapref: string,
+  table: string,
+  key: string,
+  batchSize: number,
+  columns: Record<string, string | number | null> = {},
+) {
+  await registerMapping(h.dbs, {
+    mapref,
+    batchSize,
+    srcquery: `SELECT * FROM ${table}`,
+    trgtbnm: table,
+    chkpntcolumn: key,
+    columns,
+  });
   return h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
 }
 
@@ -110,7 +123,11 @@ describe('key types', () => {
   });
 
   it('keeps bigint keys past 2^53 exact', async () => {
-    await tables('big_keys', 'id bigint PRIMARY KEY, v text', `INSERT INTO big_keys SELECT 9007199254740992 + g, 'v' || g FROM generate_series(-500, 500) g`);
+    await tables(
+      'big_keys',
+      'id bigint PRIMARY KEY, v text',
+      `INSERT INTO big_keys SELECT 9007199254740992 + g, 'v' || g FROM generate_series(-500, 500) g`,
+    );
     await (await load('BIGINT', 'big_keys', 'ID', 100)).result();
     await expectExact('big_keys', 'id');
     // Every step near 2^53 differs by one: a JavaScript number would have merged neighbours.
@@ -125,7 +142,10 @@ describe('key types', () => {
     );
     await (await load('NUMERIC', 'amounts', 'AMOUNT', 64)).result();
     await expectExact('amounts', 'amount');
-    const max = await withClient(h.dbs.source, async (c) => (await c.query('SELECT max(amount)::text AS m FROM amounts')).rows[0].m);
+    const max = await withClient(
+      h.dbs.source,
+      async (c) => (await c.query('SELECT max(amount)::text AS m FROM amounts')).rows[0].m,
+    );
     expect(max).toMatch(/^8641975230864197523233\.\d{20}$/);
     expect((await checkpointRow(h.dbs.target, 'NUMERIC'))!.chkpnt).toBe(max);
   });
@@ -177,7 +197,11 @@ describe('key types', () => {
 
 describe('NULL keys', () => {
   it('refuses a run whose key column has NULLs, naming the column, the count and the fix, and loads nothing', async () => {
-    await tables('nullish', 'id int, v text', `INSERT INTO nullish SELECT CASE WHEN g % 100 = 0 THEN NULL ELSE g END, 'v' || g FROM generate_series(1, 1000) g`);
+    await tables(
+      'nullish',
+      'id int, v text',
+      `INSERT INTO nullish SELECT CASE WHEN g % 100 = 0 THEN NULL ELSE g END, 'v' || g FROM generate_series(1, 1000) g`,
+    );
     const worker = await h.startWorker();
     const handle = await load('NULLS', 'nullish', 'ID', 100);
     const message = await failureOf(handle);
@@ -185,14 +209,35 @@ describe('NULL keys', () => {
       `Mapping NULLS: CHKPNTCOLUMN has NULL values: 10 source row(s) have NULL in "id", and a keyset never selects them, so they would be silently skipped. ` +
         `Fix: filter them out in SRCQUERY (WHERE id IS NOT NULL), fill them in the source, or set CHKPNTNULLS = 'FIRST' to load them in a first phase before the keyed batches`,
     );
-    expect(await withClient(h.dbs.target, async (c) => (await c.query('SELECT count(*)::int AS n FROM nullish')).rows[0].n)).toBe(0);
+    expect(
+      await withClient(h.dbs.target, async (c) => (await c.query('SELECT count(*)::int AS n FROM nullish')).rows[0].n),
+    ).toBe(0);
 
     // Opt in: the NULL-key rows load first, then the keyed batches.
-    await registerMapping(h.dbs, { mapref: 'NULLS2', batchSize: 100, srcquery: 'SELECT * FROM nullish', trgtbnm: 'nullish', chkpntcolumn: 'ID', columns: { chkpntnulls: 'FIRST' } });
-    const result = await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-NULLS2', args: [{ mapref: 'NULLS2' }] })).result();
+    await registerMapping(h.dbs, {
+      mapref: 'NULLS2',
+      batchSize: 100,
+      srcquery: 'SELECT * FROM nullish',
+      trgtbnm: 'nullish',
+      chkpntcolumn: 'ID',
+      columns: { chkpntnulls: 'FIRST' },
+    });
+    const result = await (
+      await h.client.workflow.start('dmsJob', {
+        taskQueue: h.taskQueue,
+        workflowId: 'dms-NULLS2',
+        args: [{ mapref: 'NULLS2' }],
+      })
+    ).result();
     expect(result.rows).toBe(1000);
-    const source = await withClient(h.dbs.source, async (c) => (await c.query(`SELECT md5(string_agg(t::text, ',' ORDER BY v)) AS m FROM nullish t`)).rows[0].m);
-    const target = await withClient(h.dbs.target, async (c) => (await c.query(`SELECT md5(string_agg(t::text, ',' ORDER BY v)) AS m FROM nullish t`)).rows[0].m);
+    const source = await withClient(
+      h.dbs.source,
+      async (c) => (await c.query(`SELECT md5(string_agg(t::text, ',' ORDER BY v)) AS m FROM nullish t`)).rows[0].m,
+    );
+    const target = await withClient(
+      h.dbs.target,
+      async (c) => (await c.query(`SELECT md5(string_agg(t::text, ',' ORDER BY v)) AS m FROM nullish t`)).rows[0].m,
+    );
     expect(target).toBe(source);
     expect(h.workerOutput()).toContain("Loading 10 rows with a NULL key first (CHKPNTNULLS = 'FIRST')");
     await worker.kill();
@@ -204,7 +249,9 @@ describe('source and target in one database', () => {
     await withClient(h.dbs.source, async (c) => {
       await c.query(`CREATE TABLE ${table} (id bigint, ts timestamp, note text)`);
       // 250 rows share each timestamp (the first group 249, the last one 1): 13 runs of ties.
-      await c.query(`INSERT INTO ${table} SELECT g, timestamp '2026-03-01' + (g / 250) * interval '1 hour', E'row\\t' || g FROM generate_series(1, 3000) g`);
+      await c.query(
+        `INSERT INTO ${table} SELECT g, timestamp '2026-03-01' + (g / 250) * interval '1 hour', E'row\\t' || g FROM generate_series(1, 3000) g`,
+      );
       await c.query(`CREATE INDEX ON ${table} (ts, id)`);
       await c.query(`CREATE TABLE ${table}_copy (id bigint, ts timestamp, note text)`);
     });
@@ -218,9 +265,20 @@ describe('source and target in one database', () => {
 
   it('moves each batch with an INSERT … SELECT inside the database, keeping ties whole, through a kill', async () => {
     await oneDatabase('onedb');
-    await registerMapping(h.dbs, { mapref: 'ONEDB', batchSize: 100, srcquery: 'SELECT * FROM onedb', trgtbnm: 'ONEDB_COPY', chkpntcolumn: 'TS', columns: { trgconid: 'SRC' } });
+    await registerMapping(h.dbs, {
+      mapref: 'ONEDB',
+      batchSize: 100,
+      srcquery: 'SELECT * FROM onedb',
+      trgtbnm: 'ONEDB_COPY',
+      chkpntcolumn: 'TS',
+      columns: { trgconid: 'SRC' },
+    });
     const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 4, action: 'kill' }] });
-    const handle = h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-ONEDB', args: [{ mapref: 'ONEDB' }] });
+    const handle = h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-ONEDB',
+      args: [{ mapref: 'ONEDB' }],
+    });
     await first.waitFor(/fault: kill at beforeCommit of batch 4/);
     await first.kill();
     // Three whole runs of ties committed (249 + 250 + 250), the fourth rolled back.
@@ -236,16 +294,32 @@ describe('source and target in one database', () => {
   it('merges on TRGKEYCOLS inside the database: twice, and again after source updates, the target equals the source', async () => {
     await oneDatabase('onedb3');
     await withClient(h.dbs.source, (c) => c.query(`ALTER TABLE onedb3_copy ADD PRIMARY KEY (id)`));
-    await registerMapping(h.dbs, { mapref: 'ONEDB3', batchSize: 100, srcquery: 'SELECT * FROM onedb3', trgtbnm: 'ONEDB3_COPY', chkpntcolumn: 'TS', columns: { trgconid: 'SRC', loadmode: 'UPSERT', trgkeycols: 'ID' } });
+    await registerMapping(h.dbs, {
+      mapref: 'ONEDB3',
+      batchSize: 100,
+      srcquery: 'SELECT * FROM onedb3',
+      trgtbnm: 'ONEDB3_COPY',
+      chkpntcolumn: 'TS',
+      columns: { trgconid: 'SRC', loadmode: 'UPSERT', trgkeycols: 'ID' },
+    });
     const worker = await h.startWorker();
-    const run = async () => (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-ONEDB3', args: [{ mapref: 'ONEDB3' }] })).result();
+    const run = async () =>
+      (
+        await h.client.workflow.start('dmsJob', {
+          taskQueue: h.taskQueue,
+          workflowId: 'dms-ONEDB3',
+          args: [{ mapref: 'ONEDB3' }],
+        })
+      ).result();
     expect(await run()).toMatchObject({ rows: 3000, batches: 13 });
     expect(await run()).toMatchObject({ rows: 3000, batches: 13 });
     await expectCopied('onedb3');
     await withClient(h.dbs.source, (c) => c.query(`UPDATE onedb3 SET note = 'changed ' || id WHERE id % 7 = 0`));
     await run();
     await expectCopied('onedb3');
-    expect(h.workerOutput()).toContain('rows move by INSERT ... SELECT inside the database (source and target are one database), staged and merged on (id)');
+    expect(h.workerOutput()).toContain(
+      'rows move by INSERT ... SELECT inside the database (source and target are one database), staged and merged on (id)',
+    );
     await worker.kill();
   });
 
@@ -253,27 +327,58 @@ describe('source and target in one database', () => {
     await oneDatabase('onedbw');
     await withClient(h.dbs.source, async (c) => {
       await c.query('CREATE TABLE onedbw_audit (id bigint)');
-      await c.query(`CREATE FUNCTION onedbw_audited(k bigint) RETURNS bigint VOLATILE LANGUAGE plpgsql AS $$ BEGIN INSERT INTO onedbw_audit VALUES (k); RETURN k; END $$`);
+      await c.query(
+        `CREATE FUNCTION onedbw_audited(k bigint) RETURNS bigint VOLATILE LANGUAGE plpgsql AS $$ BEGIN INSERT INTO onedbw_audit VALUES (k); RETURN k; END $$`,
+      );
       // Writes only inside a read-write transaction: harmless to every read-only session.
       await c.query(`CREATE FUNCTION onedbw_noted(k bigint) RETURNS bigint VOLATILE LANGUAGE plpgsql AS $$
         BEGIN IF current_setting('transaction_read_only') = 'off' THEN INSERT INTO onedbw_audit VALUES (k); END IF; RETURN k; END $$`);
     });
     const worker = await h.startWorker();
-    const audited = async () => withClient(h.dbs.source, async (c) => Number((await c.query('SELECT count(*) AS n FROM onedbw_audit')).rows[0].n));
+    const audited = async () =>
+      withClient(h.dbs.source, async (c) =>
+        Number((await c.query('SELECT count(*) AS n FROM onedbw_audit')).rows[0].n),
+      );
 
-    await registerMapping(h.dbs, { mapref: 'ONEDBW', batchSize: 100, srcquery: 'SELECT onedbw_audited(id) AS id, ts, note FROM onedbw', trgtbnm: 'ONEDBW_COPY', chkpntcolumn: 'TS', columns: { trgconid: 'SRC' } });
-    const writes = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-ONEDBW', args: [{ mapref: 'ONEDBW' }] });
-    expect(await failureOf(writes)).toMatch(/^Mapping ONEDBW: SRCQUERY tried to change data \(cannot execute INSERT in a read-only transaction \[SQLSTATE 25006\]\): SRCQUERY always runs read-only, .* Fix: call only functions that read/);
+    await registerMapping(h.dbs, {
+      mapref: 'ONEDBW',
+      batchSize: 100,
+      srcquery: 'SELECT onedbw_audited(id) AS id, ts, note FROM onedbw',
+      trgtbnm: 'ONEDBW_COPY',
+      chkpntcolumn: 'TS',
+      columns: { trgconid: 'SRC' },
+    });
+    const writes = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-ONEDBW',
+      args: [{ mapref: 'ONEDBW' }],
+    });
+    expect(await failureOf(writes)).toMatch(
+      /^Mapping ONEDBW: SRCQUERY tried to change data \(cannot execute INSERT in a read-only transaction \[SQLSTATE 25006\]\): SRCQUERY always runs read-only, .* Fix: call only functions that read/,
+    );
     expect(await audited()).toBe(0);
     expect((await tableDigest(h.dbs.source, 'onedbw_copy', 'id')).count).toBe(0);
 
     // Inside the target's transaction this one would write a row per source row.
-    await registerMapping(h.dbs, { mapref: 'ONEDBN', batchSize: 100, srcquery: 'SELECT onedbw_noted(id) AS id, ts, note FROM onedbw', trgtbnm: 'ONEDBW_COPY', chkpntcolumn: 'TS', columns: { trgconid: 'SRC' } });
-    const noted = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-ONEDBN', args: [{ mapref: 'ONEDBN' }] });
+    await registerMapping(h.dbs, {
+      mapref: 'ONEDBN',
+      batchSize: 100,
+      srcquery: 'SELECT onedbw_noted(id) AS id, ts, note FROM onedbw',
+      trgtbnm: 'ONEDBW_COPY',
+      chkpntcolumn: 'TS',
+      columns: { trgconid: 'SRC' },
+    });
+    const noted = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-ONEDBN',
+      args: [{ mapref: 'ONEDBN' }],
+    });
     expect(await noted.result()).toMatchObject({ rows: 3000 });
     await expectCopied('onedbw');
     expect(await audited()).toBe(0);
-    expect(h.workerOutput()).toContain('SRCQUERY calls the volatile function onedbw_noted(bigint), so it runs in a read-only session');
+    expect(h.workerOutput()).toContain(
+      'SRCQUERY calls the volatile function onedbw_noted(bigint), so it runs in a read-only session',
+    );
     await worker.kill();
   });
 
@@ -281,9 +386,23 @@ describe('source and target in one database', () => {
     await oneDatabase('onedbs');
     await withClient(h.dbs.source, (c) => c.query('CREATE VIEW onedbs_view AS SELECT * FROM onedbs WHERE id > 0'));
     const worker = await h.startWorker();
-    for (const [mapref, srcquery] of [['ONEDBS', 'SELECT * FROM onedbs'], ['ONEDBV', 'SELECT * FROM onedbs_view']]) {
-      await registerMapping(h.dbs, { mapref, batchSize: 100, srcquery, trgtbnm: 'ONEDBS', chkpntcolumn: 'TS', columns: { trgconid: 'SRC', loadmode: 'TRUNCATE' } });
-      const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
+    for (const [mapref, srcquery] of [
+      ['ONEDBS', 'SELECT * FROM onedbs'],
+      ['ONEDBV', 'SELECT * FROM onedbs_view'],
+    ]) {
+      await registerMapping(h.dbs, {
+        mapref,
+        batchSize: 100,
+        srcquery,
+        trgtbnm: 'ONEDBS',
+        chkpntcolumn: 'TS',
+        columns: { trgconid: 'SRC', loadmode: 'TRUNCATE' },
+      });
+      const handle = await h.client.workflow.start('dmsJob', {
+        taskQueue: h.taskQueue,
+        workflowId: `dms-${mapref}`,
+        args: [{ mapref }],
+      });
       expect(await failureOf(handle)).toBe(
         `Mapping ${mapref}: SRCQUERY reads the target table "public"."onedbs" itself (source and target are one database): the load would read rows it has just written, or with LOADMODE 'TRUNCATE' empty its own source. ` +
           'Fix: load into another table (then rename it), or copy the source rows into a table of their own first and read that',
@@ -296,9 +415,20 @@ describe('source and target in one database', () => {
 
   it('moves a composite key the same way', async () => {
     await oneDatabase('onedb2');
-    await registerMapping(h.dbs, { mapref: 'ONEDB2', batchSize: 100, srcquery: 'SELECT * FROM onedb2', trgtbnm: 'ONEDB2_COPY', chkpntcolumn: 'TS, ID', columns: { trgconid: 'SRC' } });
+    await registerMapping(h.dbs, {
+      mapref: 'ONEDB2',
+      batchSize: 100,
+      srcquery: 'SELECT * FROM onedb2',
+      trgtbnm: 'ONEDB2_COPY',
+      chkpntcolumn: 'TS, ID',
+      columns: { trgconid: 'SRC' },
+    });
     const worker = await h.startWorker();
-    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-ONEDB2', args: [{ mapref: 'ONEDB2' }] });
+    const handle = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-ONEDB2',
+      args: [{ mapref: 'ONEDB2' }],
+    });
     expect(await handle.result()).toMatchObject({ rows: 3000, batches: 30 });
     await expectCopied('onedb2');
     expect(h.workerOutput()).toContain('rows move by INSERT ... SELECT inside the database');

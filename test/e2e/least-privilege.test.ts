@@ -9,7 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FACT_COLUMNS, FACT_TARGET_COLUMNS } from '../support/fact-load';
 import { failureOf, openHarness, type Harness } from '../support/harness';
-import { addMappingRow, factMappingRow, migrateMetadata, startPasswordServer, type PasswordServer } from '../support/password-postgres';
+import {
+  addMappingRow,
+  factMappingRow,
+  migrateMetadata,
+  startPasswordServer,
+  type PasswordServer,
+} from '../support/password-postgres';
 
 const ROWS = 20_000;
 const secret = () => `pw-${randomBytes(9).toString('hex')}`;
@@ -50,11 +56,22 @@ let ownerUrl: string;
 
 /** Every row of a table as PostgreSQL's own text of it, in key order: compared value by value. */
 async function rowsOf(database: string, table: string): Promise<string[]> {
-  return pg.admin(database, async (c) => (await c.query(`SELECT t::text AS r FROM ${table} t ORDER BY sale_id, t::text`)).rows.map((r) => r.r));
+  return pg.admin(database, async (c) =>
+    (await c.query(`SELECT t::text AS r FROM ${table} t ORDER BY sale_id, t::text`)).rows.map((r) => r.r),
+  );
 }
 
 async function runsOf(mapref: string) {
-  return pg.admin('dms_meta', async (c) => (await c.query(`SELECT status, param1, trgrows, rejrows, lasterr FROM dms_prclog WHERE mapref = $1 ORDER BY prcid`, [mapref])).rows);
+  return pg.admin(
+    'dms_meta',
+    async (c) =>
+      (
+        await c.query(
+          `SELECT status, param1, trgrows, rejrows, lasterr FROM dms_prclog WHERE mapref = $1 ORDER BY prcid`,
+          [mapref],
+        )
+      ).rows,
+  );
 }
 
 async function addMapping(mapref: string, table: string, columns: Record<string, string | number> = {}): Promise<void> {
@@ -76,7 +93,11 @@ beforeAll(async () => {
   // The metadata database and its owner, which runs `dms migrate` (and edits mappings).
   await pg.createUserDatabase('dms_meta', PASSWORDS.owner);
   await pg.admin('postgres', async (c) => {
-    for (const [role, password] of [['lp_meta', PASSWORDS.meta], ['lp_src', PASSWORDS.src], ['lp_tgt', PASSWORDS.tgt]]) {
+    for (const [role, password] of [
+      ['lp_meta', PASSWORDS.meta],
+      ['lp_src', PASSWORDS.src],
+      ['lp_tgt', PASSWORDS.tgt],
+    ]) {
       await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
     }
     await c.query('CREATE DATABASE dms_src');
@@ -127,7 +148,8 @@ beforeAll(async () => {
     await c.query(`CREATE TABLE t_no_insert (${FACT_TARGET_COLUMNS})`);
     await c.query(`CREATE TABLE t_no_truncate (${FACT_TARGET_COLUMNS})`);
     // Rows a TRUNCATE load must remove, and rows an UPSERT must overwrite.
-    for (const t of ['t_truncate', 't_no_truncate']) await c.query(`INSERT INTO ${t} SELECT -g, 1, 1.00, now(), 'stale' FROM generate_series(1, 50) g`);
+    for (const t of ['t_truncate', 't_no_truncate'])
+      await c.query(`INSERT INTO ${t} SELECT -g, 1, 1.00, now(), 'stale' FROM generate_series(1, 50) g`);
     await c.query(`INSERT INTO t_upsert SELECT g * 3, 0, 0.00, now(), 'to be replaced' FROM generate_series(1, 500) g`);
     // The target's grants, and nothing more.
     await c.query('GRANT USAGE ON SCHEMA public TO lp_tgt');
@@ -169,7 +191,9 @@ describe('least privilege on PostgreSQL', () => {
     const source = await rowsOf('dms_src', 'sales');
     expect(source).toHaveLength(ROWS);
     expect(await rowsOf('dms_tgt', table)).toEqual(source);
-    expect(await runsOf(mapref)).toEqual([{ status: 'PC', param1: 'COMPLETED', trgrows: String(ROWS), rejrows: '0', lasterr: null }]);
+    expect(await runsOf(mapref)).toEqual([
+      { status: 'PC', param1: 'COMPLETED', trgrows: String(ROWS), rejrows: '0', lasterr: null },
+    ]);
   });
 
   it('keeps rejected rows in a DMS_REJECT a DBA created, with SELECT and INSERT on it', async () => {
@@ -180,9 +204,13 @@ describe('least privilege on PostgreSQL', () => {
     await addMapping('LP_REJECTS', 't_rejects', { rejectlmt: 1000 });
     const handle = await start('LP_REJECTS');
     await handle.result();
-    const expected = await pg.admin('dms_src', async (c) => (await c.query(`SELECT t::text AS r FROM sales t WHERE store_id <> 13 ORDER BY sale_id`)).rows.map((r) => r.r));
+    const expected = await pg.admin('dms_src', async (c) =>
+      (await c.query(`SELECT t::text AS r FROM sales t WHERE store_id <> 13 ORDER BY sale_id`)).rows.map((r) => r.r),
+    );
     expect(await rowsOf('dms_tgt', 't_rejects')).toEqual(expected);
-    const rejected = await pg.admin('dms_tgt', async (c) => Number((await c.query(`SELECT count(*) AS n FROM dms_reject WHERE mapref = 'LP_REJECTS'`)).rows[0].n));
+    const rejected = await pg.admin('dms_tgt', async (c) =>
+      Number((await c.query(`SELECT count(*) AS n FROM dms_reject WHERE mapref = 'LP_REJECTS'`)).rows[0].n),
+    );
     expect(rejected).toBe(ROWS - expected.length);
     expect((await runsOf('LP_REJECTS')).map((r) => [r.status, r.rejrows])).toEqual([['PC', String(rejected)]]);
   });

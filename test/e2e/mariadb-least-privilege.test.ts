@@ -62,12 +62,22 @@ async function mariadbRows(database: string, table: string): Promise<string[]> {
   return rows.map((r) => r.t);
 }
 
-async function mapping(mapref: string, columns: Record<string, string | number>, srcquery = 'SELECT * FROM sales'): Promise<void> {
+async function mapping(
+  mapref: string,
+  columns: Record<string, string | number>,
+  srcquery = 'SELECT * FROM sales',
+): Promise<void> {
   await registerMapping(h.dbs, { mapref, batchSize: 1000, srcquery, trgtbnm: String(columns.trgtbnm), columns });
 }
 
 /** Source and target on MariaDB, each with its least-privileged user. */
-const mariadbToMariadb = (table: string, columns: Record<string, string> = {}) => ({ srcconid: 'MSRC', trgconid: 'MTGT', trgschm: TGT_DB, trgtbnm: table, ...columns });
+const mariadbToMariadb = (table: string, columns: Record<string, string> = {}) => ({
+  srcconid: 'MSRC',
+  trgconid: 'MTGT',
+  trgschm: TGT_DB,
+  trgtbnm: table,
+  ...columns,
+});
 
 /** The GRANT statement a failure's fix names. */
 function grantIn(message: string | undefined): string {
@@ -79,7 +89,9 @@ function grantIn(message: string | undefined): string {
 /** `dms verify` as the worker's users: its exit code and output, whether it succeeds or not. */
 async function verify(mapref: string): Promise<{ code: number; out: string }> {
   const dms = path.join(__dirname, '..', '..', 'bin', 'dms.js');
-  return promisify(execFile)(process.execPath, [dms, 'verify', mapref], { env: { ...process.env, ...h.workerEnv } }).then(
+  return promisify(execFile)(process.execPath, [dms, 'verify', mapref], {
+    env: { ...process.env, ...h.workerEnv },
+  }).then(
     ({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
   );
@@ -105,7 +117,10 @@ async function dropAll(): Promise<void> {
 }
 
 beforeAll(async () => {
-  SEEN = await admin(async (c) => (await c.query<RowDataPacket[]>(`SELECT SUBSTRING_INDEX(USER(), '@', -1) AS host`))[0][0].host as string);
+  SEEN = await admin(
+    async (c) =>
+      (await c.query<RowDataPacket[]>(`SELECT SUBSTRING_INDEX(USER(), '@', -1) AS host`))[0][0].host as string,
+  );
   h = await openHarness('mdblp', { DMS_LP_SRC_PASSWORD: PASSWORDS.src, DMS_LP_TGT_PASSWORD: PASSWORDS.tgt });
   await admin((c) =>
     c.query(
@@ -168,15 +183,19 @@ beforeAll(async () => {
      GRANT INSERT ON \`${CREATE_DB}\`.t_created TO '${TGT_USER}'@'${CLIENT}';`,
   );
   await createFactSource(h.dbs.source, ROWS);
-  await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE t_to_pg (sale_id bigint NOT NULL, store_id int NOT NULL, amount numeric(12,2), sold_at timestamp(6), note text)`));
+  await withClient(h.dbs.target, (c) =>
+    c.query(
+      `CREATE TABLE t_to_pg (sale_id bigint NOT NULL, store_id int NOT NULL, amount numeric(12,2), sold_at timestamp(6), note text)`,
+    ),
+  );
   // Metadata (PostgreSQL): the two MariaDB connections beside the harness's (registerMapping adds those).
   const metadata = Metadata.open(urlFor(h.dbs.metadata));
   await metadata.migrate().finally(() => metadata.close());
   await withClient(h.dbs.metadata, (c) =>
-    c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MSRC', 'MARIADB', $1, 'DMS_LP_SRC_PASSWORD'), ('MTGT', 'MARIADB', $2, 'DMS_LP_TGT_PASSWORD')`, [
-      `mysql://${SRC_USER}@${HOST}/${SRC_DB}`,
-      `mysql://${TGT_USER}@${HOST}/${TGT_DB}`,
-    ]),
+    c.query(
+      `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MSRC', 'MARIADB', $1, 'DMS_LP_SRC_PASSWORD'), ('MTGT', 'MARIADB', $2, 'DMS_LP_TGT_PASSWORD')`,
+      [`mysql://${SRC_USER}@${HOST}/${SRC_DB}`, `mysql://${TGT_USER}@${HOST}/${TGT_DB}`],
+    ),
   );
   await h.startWorker();
 }, 180_000);
@@ -191,8 +210,14 @@ afterAll(async () => {
 
 describe('least privilege on MariaDB', () => {
   it('sees the grants it was given, and nothing more', async () => {
-    const grants = async (user: string) => (await asAdmin<Record<string, string>[]>(SRC_DB, `SHOW GRANTS FOR '${user}'@'${CLIENT}'`)).map((r) => Object.values(r)[0].replace(/ IDENTIFIED BY PASSWORD '[^']*'/, ''));
-    expect(await grants(SRC_USER)).toEqual([`GRANT USAGE ON *.* TO \`${SRC_USER}\`@\`${CLIENT}\``, `GRANT SELECT ON \`${SRC_DB}\`.\`sales\` TO \`${SRC_USER}\`@\`${CLIENT}\``]);
+    const grants = async (user: string) =>
+      (await asAdmin<Record<string, string>[]>(SRC_DB, `SHOW GRANTS FOR '${user}'@'${CLIENT}'`)).map((r) =>
+        Object.values(r)[0].replace(/ IDENTIFIED BY PASSWORD '[^']*'/, ''),
+      );
+    expect(await grants(SRC_USER)).toEqual([
+      `GRANT USAGE ON *.* TO \`${SRC_USER}\`@\`${CLIENT}\``,
+      `GRANT SELECT ON \`${SRC_DB}\`.\`sales\` TO \`${SRC_USER}\`@\`${CLIENT}\``,
+    ]);
     expect((await grants(TGT_USER)).sort()).toEqual(
       [
         `GRANT USAGE ON *.* TO \`${TGT_USER}\`@\`${CLIENT}\``,
@@ -218,14 +243,19 @@ describe('least privilege on MariaDB', () => {
     { mode: 'APPEND', mapref: 'LPM_APPEND', table: 't_append', columns: {} },
     { mode: 'TRUNCATE', mapref: 'LPM_TRUNCATE', table: 't_truncate', columns: { loadmode: 'TRUNCATE' } },
     { mode: 'UPSERT', mapref: 'LPM_UPSERT', table: 't_upsert', columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } },
-  ])('loads MariaDB to MariaDB exactly in $mode with only the documented grants', async ({ mapref, table, columns }) => {
-    await mapping(mapref, mariadbToMariadb(table, columns));
-    expect((await (await start(mapref)).result()).rows).toBe(ROWS);
-    const source = await mariadbRows(SRC_DB, 'sales');
-    expect(source).toHaveLength(ROWS);
-    expect(await mariadbRows(TGT_DB, table)).toEqual(source);
-    expect((await runs(h.dbs.metadata, mapref)).map((r) => [r.status, r.param1, r.trgrows, r.rejrows, r.lasterr])).toEqual([['PC', 'COMPLETED', ROWS, 0, null]]);
-  });
+  ])(
+    'loads MariaDB to MariaDB exactly in $mode with only the documented grants',
+    async ({ mapref, table, columns }) => {
+      await mapping(mapref, mariadbToMariadb(table, columns));
+      expect((await (await start(mapref)).result()).rows).toBe(ROWS);
+      const source = await mariadbRows(SRC_DB, 'sales');
+      expect(source).toHaveLength(ROWS);
+      expect(await mariadbRows(TGT_DB, table)).toEqual(source);
+      expect(
+        (await runs(h.dbs.metadata, mapref)).map((r) => [r.status, r.param1, r.trgrows, r.rejrows, r.lasterr]),
+      ).toEqual([['PC', 'COMPLETED', ROWS, 0, null]]);
+    },
+  );
 
   it('keeps rejected rows in a DMS_REJECT a DBA created, with SELECT and INSERT on it', async () => {
     await mapping('LPM_REJECTS', mariadbToMariadb('t_rejects', { rejectlmt: '1000' }));
@@ -234,9 +264,14 @@ describe('least privilege on MariaDB', () => {
     expect(kept.length).toBeGreaterThan(0);
     expect(kept.length).toBeLessThan(ROWS);
     expect(await mariadbRows(TGT_DB, 't_rejects')).toEqual(kept);
-    const [{ n }] = await asAdmin<{ n: number }[]>(TGT_DB, `SELECT count(*) AS n FROM dms_reject WHERE mapref = 'LPM_REJECTS'`);
+    const [{ n }] = await asAdmin<{ n: number }[]>(
+      TGT_DB,
+      `SELECT count(*) AS n FROM dms_reject WHERE mapref = 'LPM_REJECTS'`,
+    );
     expect(Number(n)).toBe(ROWS - kept.length);
-    expect((await runs(h.dbs.metadata, 'LPM_REJECTS')).map((r) => [r.status, r.trgrows, r.rejrows])).toEqual([['PC', kept.length, ROWS - kept.length]]);
+    expect((await runs(h.dbs.metadata, 'LPM_REJECTS')).map((r) => [r.status, r.trgrows, r.rejrows])).toEqual([
+      ['PC', kept.length, ROWS - kept.length],
+    ]);
   });
 
   it('loads PostgreSQL to MariaDB exactly with INSERT on the table only', async () => {
@@ -262,7 +297,9 @@ describe('least privilege on MariaDB', () => {
     expect(await postgresFactRows(h.dbs.target, 't_to_pg')).toEqual(await mariadbRows(SRC_DB, 'sales'));
     // dms verify counts the source's ranges with the same SELECT.
     const verified = await verify('LPM_TO_PG');
-    expect(verified.out).toContain(`(source ${ROWS.toLocaleString('en')} rows, target ${ROWS.toLocaleString('en')} rows)`);
+    expect(verified.out).toContain(
+      `(source ${ROWS.toLocaleString('en')} rows, target ${ROWS.toLocaleString('en')} rows)`,
+    );
     expect(verified.code).toBe(0);
   });
 
@@ -274,7 +311,9 @@ describe('least privilege on MariaDB', () => {
         `Fix: a DBA runs GRANT INSERT ON \`${TGT_DB}\`.\`t_no_insert\` TO '${TGT_USER}'@'${CLIENT}', then run the mapping again`,
     );
     expect(await mariadbRows(TGT_DB, 't_no_insert')).toEqual([]);
-    expect((await runs(h.dbs.metadata, 'LPM_NO_INSERT')).map((r) => [r.status, r.trgrows, r.lasterr])).toEqual([['FL', 0, expect.stringContaining(message!)]]);
+    expect((await runs(h.dbs.metadata, 'LPM_NO_INSERT')).map((r) => [r.status, r.trgrows, r.lasterr])).toEqual([
+      ['FL', 0, expect.stringContaining(message!)],
+    ]);
     expect(await mostAttempts('LPM_NO_INSERT')).toBe(1);
     // The fix as the message words it, run as written, is the one grant that was missing.
     await asAdmin(TGT_DB, grantIn(message));
@@ -329,19 +368,41 @@ describe('least privilege on MariaDB', () => {
     expect(grant).toBe(`GRANT SELECT, INSERT, UPDATE ON \`${CREATE_DB}\`.\`dms_chkpnt\` TO '${TGT_USER}'@'${CLIENT}'`);
     expect(await mariadbRows(CREATE_DB, 't_created')).toEqual([]);
     await asAdmin(CREATE_DB, grant);
-    const again = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-LPM_CREATE-2', args: [{ mapref: 'LPM_CREATE' }] });
+    const again = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-LPM_CREATE-2',
+      args: [{ mapref: 'LPM_CREATE' }],
+    });
     expect((await again.result()).rows).toBe(ROWS);
     expect(await mariadbRows(CREATE_DB, 't_created')).toEqual(await mariadbRows(SRC_DB, 'sales'));
   });
 
   it('re-reads a look-back window and merges it with SELECT, INSERT, UPDATE and CREATE TEMPORARY TABLES', async () => {
-    await mapping('LPM_LOOKBACK', mariadbToMariadb('t_lookback', { chkpntcolumn: 'SOLD_AT', loadmode: 'INCREMENTAL', chkpntlookback: '30 minutes', trgkeycols: 'SALE_ID' }));
+    await mapping(
+      'LPM_LOOKBACK',
+      mariadbToMariadb('t_lookback', {
+        chkpntcolumn: 'SOLD_AT',
+        loadmode: 'INCREMENTAL',
+        chkpntlookback: '30 minutes',
+        trgkeycols: 'SALE_ID',
+      }),
+    );
     expect((await (await start('LPM_LOOKBACK')).result()).rows).toBe(ROWS);
     // One row stamped 10 minutes before the high-water mark commits only now, with one after it.
-    await asAdmin(SRC_DB, `INSERT INTO sales SELECT 1000001, 1, 1.00, MAX(sold_at) - INTERVAL 10 MINUTE, 'late' FROM sales`);
-    await asAdmin(SRC_DB, `INSERT INTO sales SELECT 1000002, 2, 2.00, MAX(sold_at) + INTERVAL 1 MINUTE, 'new' FROM sales`);
+    await asAdmin(
+      SRC_DB,
+      `INSERT INTO sales SELECT 1000001, 1, 1.00, MAX(sold_at) - INTERVAL 10 MINUTE, 'late' FROM sales`,
+    );
+    await asAdmin(
+      SRC_DB,
+      `INSERT INTO sales SELECT 1000002, 2, 2.00, MAX(sold_at) + INTERVAL 1 MINUTE, 'new' FROM sales`,
+    );
     try {
-      const second = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-LPM_LOOKBACK-2', args: [{ mapref: 'LPM_LOOKBACK' }] });
+      const second = await h.client.workflow.start('dmsJob', {
+        taskQueue: h.taskQueue,
+        workflowId: 'dms-LPM_LOOKBACK-2',
+        args: [{ mapref: 'LPM_LOOKBACK' }],
+      });
       // The window's 30 minutes of rows again (1,800 of them, and the late one), and the new one.
       expect((await second.result()).rows).toBe(1802);
       expect(await mariadbRows(TGT_DB, 't_lookback')).toEqual(await mariadbRows(SRC_DB, 'sales'));

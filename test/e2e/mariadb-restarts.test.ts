@@ -27,7 +27,11 @@ let h: Harness | undefined;
 
 /** Batches the mapping's latest run has committed, as DMS_PRCLOG mirrors them. */
 async function committed(mapref: string): Promise<number> {
-  return withClient(h!.dbs.metadata, async (c) => Number((await c.query(`SELECT coalesce(max(batchcnt), 0) AS n FROM dms_prclog WHERE mapref = $1`, [mapref])).rows[0].n));
+  return withClient(h!.dbs.metadata, async (c) =>
+    Number(
+      (await c.query(`SELECT coalesce(max(batchcnt), 0) AS n FROM dms_prclog WHERE mapref = $1`, [mapref])).rows[0].n,
+    ),
+  );
 }
 
 /** Whether the mapping's workflow has completed (a load that passed the restart's batch may end before it). */
@@ -39,7 +43,8 @@ async function mariadbRows(database: string, table: string): Promise<string[]> {
   return (await server!.admin<{ t: string }[]>(mariadbFactRowsSql(table), database)).map((r) => r.t);
 }
 
-const start = (mapref: string) => h!.client.workflow.start('dmsJob', { taskQueue: h!.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
+const start = (mapref: string) =>
+  h!.client.workflow.start('dmsJob', { taskQueue: h!.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
 
 beforeAll(async () => {
   server = await startOwnMariaDb(dir);
@@ -63,12 +68,19 @@ beforeAll(async () => {
     DMS_RETRY_MAX_ATTEMPTS: '30',
   });
   await createFactSource(h.dbs.source, ROWS);
-  await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE t_from (sale_id bigint NOT NULL, store_id int NOT NULL, amount numeric(12,2), sold_at timestamp(6), note text)`));
+  await withClient(h.dbs.target, (c) =>
+    c.query(
+      `CREATE TABLE t_from (sale_id bigint NOT NULL, store_id int NOT NULL, amount numeric(12,2), sold_at timestamp(6), note text)`,
+    ),
+  );
   const metadata = Metadata.open(urlFor(h.dbs.metadata));
   await metadata.migrate().finally(() => metadata.close());
   const conurl = (database: string) => `mysql://${USER}@127.0.0.1:${server!.port}/${database}`;
   await withClient(h.dbs.metadata, (c) =>
-    c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MSRC', 'MARIADB', $1, $3), ('MTGT', 'MARIADB', $2, $3)`, [conurl('dms_src'), conurl('dms_tgt'), PASSWORD_ENV]),
+    c.query(
+      `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MSRC', 'MARIADB', $1, $3), ('MTGT', 'MARIADB', $2, $3)`,
+      [conurl('dms_src'), conurl('dms_tgt'), PASSWORD_ENV],
+    ),
   );
 }, 180_000);
 
@@ -83,8 +95,18 @@ afterAll(async () => {
 
 describe('the MariaDB server restarted under running loads', () => {
   it('twice, with a load from it and one into it on one worker: the worker stays up, both move again within 30 s and end exact', async () => {
-    await registerMapping(h!.dbs, { mapref: 'RM_FROM', batchSize: 500, trgtbnm: 'T_FROM', columns: { srcconid: 'MSRC' } });
-    await registerMapping(h!.dbs, { mapref: 'RM_INTO', batchSize: 500, trgtbnm: 't_into', columns: { trgconid: 'MTGT', trgschm: 'dms_tgt' } });
+    await registerMapping(h!.dbs, {
+      mapref: 'RM_FROM',
+      batchSize: 500,
+      trgtbnm: 'T_FROM',
+      columns: { srcconid: 'MSRC' },
+    });
+    await registerMapping(h!.dbs, {
+      mapref: 'RM_INTO',
+      batchSize: 500,
+      trgtbnm: 't_into',
+      columns: { trgconid: 'MTGT', trgschm: 'dms_tgt' },
+    });
     // Batches 6 and 20 of both loads wait before their commit: the restarts come while they
     // hold a session (and, into MariaDB, a transaction) open on the server.
     const worker = await h!.startWorker({
@@ -97,13 +119,30 @@ describe('the MariaDB server restarted under running loads', () => {
     const maprefs = ['RM_FROM', 'RM_INTO'];
     const handles = await Promise.all(maprefs.map(start));
     for (const batch of [6, 20]) {
-      await waitUntil(`batch ${batch} of both loads in flight`, async () => maprefs.every((m) => new RegExp(`fault: stall start at beforeCommit of batch ${batch} attempt \\d+ of ${m}\\n`).test(worker.output())) || undefined, 60_000, 50);
+      await waitUntil(
+        `batch ${batch} of both loads in flight`,
+        async () =>
+          maprefs.every((m) =>
+            new RegExp(`fault: stall start at beforeCommit of batch ${batch} attempt \\d+ of ${m}\\n`).test(
+              worker.output(),
+            ),
+          ) || undefined,
+        60_000,
+        50,
+      );
       const before = await Promise.all(maprefs.map(committed));
       await server!.restart();
       const back = Date.now();
       const moved = async (m: string, i: number) => (await committed(m)) > before[i] || (await completed(m));
-      await waitUntil('both loads moving again', async () => (await Promise.all(maprefs.map(moved))).every(Boolean) || undefined, MOVES_WITHIN_MS, 200).catch((err: Error) => {
-        throw new Error(`${err.message}; the worker ${worker.child.exitCode === null ? 'runs' : `exited (${worker.child.exitCode ?? worker.child.signalCode})`}, its last output:\n${worker.output().slice(-3000)}`);
+      await waitUntil(
+        'both loads moving again',
+        async () => (await Promise.all(maprefs.map(moved))).every(Boolean) || undefined,
+        MOVES_WITHIN_MS,
+        200,
+      ).catch((err: Error) => {
+        throw new Error(
+          `${err.message}; the worker ${worker.child.exitCode === null ? 'runs' : `exited (${worker.child.exitCode ?? worker.child.signalCode})`}, its last output:\n${worker.output().slice(-3000)}`,
+        );
       });
       expect(Date.now() - back).toBeLessThan(MOVES_WITHIN_MS);
     }

@@ -51,8 +51,13 @@ async function mariadbRows(table: string): Promise<string[]> {
   return rows.map((r) => r.t);
 }
 
-async function checkpointOf(mapref: string): Promise<{ batchcnt: number; trgrows: number; chkpnt: string | null; trncpend: string | null } | undefined> {
-  const rows = await m.query<{ batchcnt: string; trgrows: string; chkpnt: string | null; trncpend: string | null }[]>(`SELECT batchcnt, trgrows, chkpnt, trncpend FROM dms_chkpnt WHERE mapref = ?`, [mapref]);
+async function checkpointOf(
+  mapref: string,
+): Promise<{ batchcnt: number; trgrows: number; chkpnt: string | null; trncpend: string | null } | undefined> {
+  const rows = await m.query<{ batchcnt: string; trgrows: string; chkpnt: string | null; trncpend: string | null }[]>(
+    `SELECT batchcnt, trgrows, chkpnt, trncpend FROM dms_chkpnt WHERE mapref = ?`,
+    [mapref],
+  );
   return rows[0] ? { ...rows[0], batchcnt: Number(rows[0].batchcnt), trgrows: Number(rows[0].trgrows) } : undefined;
 }
 
@@ -60,8 +65,19 @@ async function start(mapref: string) {
   return h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
 }
 
-async function mapping(mapref: string, table: string, columns: Record<string, string | number | null> = {}, srcquery = 'SELECT * FROM sales'): Promise<void> {
-  await registerMapping(h.dbs, { mapref, batchSize: 1000, srcquery, trgtbnm: table, columns: { trgconid: 'MDB', trgschm: m.database, ...columns } });
+async function mapping(
+  mapref: string,
+  table: string,
+  columns: Record<string, string | number | null> = {},
+  srcquery = 'SELECT * FROM sales',
+): Promise<void> {
+  await registerMapping(h.dbs, {
+    mapref,
+    batchSize: 1000,
+    srcquery,
+    trgtbnm: table,
+    columns: { trgconid: 'MDB', trgschm: m.database, ...columns },
+  });
 }
 
 beforeAll(async () => {
@@ -115,7 +131,9 @@ describe('MariaDB as a target', () => {
   });
 
   it('merges UPSERT with ON DUPLICATE KEY UPDATE: twice, then after source updates and inserts, the target equals the source', async () => {
-    await withClient(h.dbs.source, (c) => c.query(`CREATE TABLE sales_up AS SELECT * FROM sales; ALTER TABLE sales_up ADD PRIMARY KEY (sale_id)`));
+    await withClient(h.dbs.source, (c) =>
+      c.query(`CREATE TABLE sales_up AS SELECT * FROM sales; ALTER TABLE sales_up ADD PRIMARY KEY (sale_id)`),
+    );
     await m.query(`CREATE TABLE t_up (${TARGET_COLUMNS}, PRIMARY KEY (sale_id)) ENGINE=InnoDB`);
     await mapping('MDBTUP', 'T_UP', { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' }, 'SELECT * FROM sales_up');
     const worker = await h.startWorker();
@@ -165,7 +183,9 @@ describe('MariaDB as a target', () => {
       expect(await mariadbRows('t_parts')).toEqual(source);
     }
     // Only the run's own row ever owes the truncate, and it was paid.
-    const owing = await m.query<{ mapref: string }[]>(`SELECT mapref FROM dms_chkpnt WHERE mapref LIKE 'MDBTPARTS%' AND trncpend IS NOT NULL`);
+    const owing = await m.query<{ mapref: string }[]>(
+      `SELECT mapref FROM dms_chkpnt WHERE mapref LIKE 'MDBTPARTS%' AND trncpend IS NOT NULL`,
+    );
     expect(owing).toEqual([]);
     await worker.kill();
   });
@@ -193,11 +213,16 @@ describe('MariaDB as a target', () => {
     try {
       const handle = await start('MDBTNOINFILE');
       message = await failureOf(handle);
-      failed = await handle.result().then(() => undefined, (err: { cause?: { cause?: unknown } }) => err.cause?.cause);
+      failed = await handle.result().then(
+        () => undefined,
+        (err: { cause?: { cause?: unknown } }) => err.cause?.cause,
+      );
     } finally {
       await setLocalInfile(true);
     }
-    expect(message).toMatch(/the target server refuses LOAD DATA LOCAL INFILE, by which dms-etl loads rows into MariaDB \(its local_infile is OFF\); a DBA can turn it on with SET GLOBAL local_infile = ON/);
+    expect(message).toMatch(
+      /the target server refuses LOAD DATA LOCAL INFILE, by which dms-etl loads rows into MariaDB \(its local_infile is OFF\); a DBA can turn it on with SET GLOBAL local_infile = ON/,
+    );
     expect(failed).toMatchObject({ type: 'DataError', nonRetryable: true });
     expect(await m.query<{ n: string }[]>(`SELECT COUNT(*) AS n FROM t_noinfile`)).toEqual([{ n: '0' }]);
     await worker.kill();
@@ -226,7 +251,14 @@ describe('MariaDB to MariaDB', () => {
 
   it('moves each range with one INSERT … SELECT on the server, exactly, through a worker SIGKILL', async () => {
     await m.query(`CREATE TABLE t_same (${COLUMNS}) ENGINE=InnoDB`);
-    await registerMapping(h.dbs, { mapref: 'MDBSAME', batchSize: 1000, srcquery: 'SELECT * FROM m_src', trgtbnm: 'T_SAME', chkpntcolumn: 'ID', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database } });
+    await registerMapping(h.dbs, {
+      mapref: 'MDBSAME',
+      batchSize: 1000,
+      srcquery: 'SELECT * FROM m_src',
+      trgtbnm: 'T_SAME',
+      chkpntcolumn: 'ID',
+      columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database },
+    });
     const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 3, action: 'kill' }] });
     const handle = await start('MDBSAME');
     await first.waitFor(/fault: kill at beforeCommit of batch 3/);
@@ -234,13 +266,22 @@ describe('MariaDB to MariaDB', () => {
     const second = await h.startWorker();
     expect(await handle.result()).toMatchObject({ rows: 5000, batches: 5 });
     expect(await rowsOf('t_same')).toEqual(await rowsOf('m_src'));
-    expect(h.workerOutput()).toContain(`rows move by one INSERT … SELECT per batch from database ${m.database}, on the same MariaDB server`);
+    expect(h.workerOutput()).toContain(
+      `rows move by one INSERT … SELECT per batch from database ${m.database}, on the same MariaDB server`,
+    );
     await second.kill();
   });
 
   it('merges UPSERT through the worker (LOAD DATA into a stage), MariaDB values exact', async () => {
     await m.query(`CREATE TABLE t_same_up (${COLUMNS}, PRIMARY KEY (id)) ENGINE=InnoDB`);
-    await registerMapping(h.dbs, { mapref: 'MDBSAMEUP', batchSize: 1000, srcquery: 'SELECT * FROM m_src', trgtbnm: 'T_SAME_UP', chkpntcolumn: 'ID', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database, loadmode: 'UPSERT', trgkeycols: 'ID' } });
+    await registerMapping(h.dbs, {
+      mapref: 'MDBSAMEUP',
+      batchSize: 1000,
+      srcquery: 'SELECT * FROM m_src',
+      trgtbnm: 'T_SAME_UP',
+      chkpntcolumn: 'ID',
+      columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database, loadmode: 'UPSERT', trgkeycols: 'ID' },
+    });
     const worker = await h.startWorker();
     await (await start('MDBSAMEUP')).result();
     await m.query(`UPDATE m_src SET note = 'changed', flag = NOT flag WHERE id % 3 = 0`);
@@ -253,30 +294,60 @@ describe('MariaDB to MariaDB', () => {
     await m.query(`CREATE TABLE touched (n INT) ENGINE=InnoDB;
       CREATE FUNCTION touch() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO touched VALUES (1); RETURN 1; END`);
     await m.query(`CREATE TABLE t_touch (${COLUMNS}) ENGINE=InnoDB`);
-    await registerMapping(h.dbs, { mapref: 'MDBTOUCH', batchSize: 1000, srcquery: 'SELECT * FROM m_src WHERE touch() = 1', trgtbnm: 'T_TOUCH', chkpntcolumn: 'ID', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database } });
+    await registerMapping(h.dbs, {
+      mapref: 'MDBTOUCH',
+      batchSize: 1000,
+      srcquery: 'SELECT * FROM m_src WHERE touch() = 1',
+      trgtbnm: 'T_TOUCH',
+      chkpntcolumn: 'ID',
+      columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database },
+    });
     const worker = await h.startWorker();
     // Refused where it first runs, in the checks before any row moves: every source session reads only.
-    expect(await failureOf(await start('MDBTOUCH'))).toMatch(/^Mapping MDBTOUCH: SRCQUERY fails on the source: Cannot execute statement in a READ ONLY transaction \[SQLSTATE 25006\]/);
-    expect(await m.query(`SELECT (SELECT COUNT(*) FROM touched) + (SELECT COUNT(*) FROM t_touch) AS n`)).toEqual([{ n: '0' }]);
+    expect(await failureOf(await start('MDBTOUCH'))).toMatch(
+      /^Mapping MDBTOUCH: SRCQUERY fails on the source: Cannot execute statement in a READ ONLY transaction \[SQLSTATE 25006\]/,
+    );
+    expect(await m.query(`SELECT (SELECT COUNT(*) FROM touched) + (SELECT COUNT(*) FROM t_touch) AS n`)).toEqual([
+      { n: '0' },
+    ]);
     await worker.kill();
   });
 
   it('moves rows through the worker when SRCQUERY reads a view (which may call a function), exactly', async () => {
     await m.query(`CREATE VIEW v_src AS SELECT * FROM m_src; CREATE TABLE t_view (${COLUMNS}) ENGINE=InnoDB`);
-    await registerMapping(h.dbs, { mapref: 'MDBVIEW', batchSize: 1000, srcquery: 'SELECT * FROM v_src', trgtbnm: 'T_VIEW', chkpntcolumn: 'ID', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database } });
+    await registerMapping(h.dbs, {
+      mapref: 'MDBVIEW',
+      batchSize: 1000,
+      srcquery: 'SELECT * FROM v_src',
+      trgtbnm: 'T_VIEW',
+      chkpntcolumn: 'ID',
+      columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database },
+    });
     const worker = await h.startWorker();
     await (await start('MDBVIEW')).result();
     expect(await rowsOf('t_view')).toEqual(await rowsOf('m_src'));
-    const planned = worker.output().split('\n').find((line) => line.includes('Mapping MDBVIEW:') && line.includes('KEY on'));
+    const planned = worker
+      .output()
+      .split('\n')
+      .find((line) => line.includes('Mapping MDBVIEW:') && line.includes('KEY on'));
     expect(planned).toBeDefined();
     expect(planned).not.toContain('INSERT … SELECT');
     await worker.kill();
   });
 
   it('refuses a SRCQUERY that reads its own target table, before any row moves', async () => {
-    await registerMapping(h.dbs, { mapref: 'MDBSELF', batchSize: 1000, srcquery: 'SELECT s.* FROM m_src s JOIN t_same t ON t.id = s.id', trgtbnm: 'T_SAME', chkpntcolumn: 'ID', columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database, loadmode: 'TRUNCATE' } });
+    await registerMapping(h.dbs, {
+      mapref: 'MDBSELF',
+      batchSize: 1000,
+      srcquery: 'SELECT s.* FROM m_src s JOIN t_same t ON t.id = s.id',
+      trgtbnm: 'T_SAME',
+      chkpntcolumn: 'ID',
+      columns: { srcconid: 'MDB', trgconid: 'MDB', trgschm: m.database, loadmode: 'TRUNCATE' },
+    });
     const worker = await h.startWorker();
-    expect(await failureOf(await start('MDBSELF'))).toMatch(/^Mapping MDBSELF: SRCQUERY reads the target table `[^`]+`\.`t_same` itself/);
+    expect(await failureOf(await start('MDBSELF'))).toMatch(
+      /^Mapping MDBSELF: SRCQUERY reads the target table `[^`]+`\.`t_same` itself/,
+    );
     expect(await m.query(`SELECT COUNT(*) AS n FROM t_same`)).toEqual([{ n: '5000' }]);
     await worker.kill();
   });
@@ -284,11 +355,32 @@ describe('MariaDB to MariaDB', () => {
 
 describe('a MariaDB target that cannot be reached', () => {
   it('is retried, each attempt naming TRGCONID and the connection, until the server is back or the run is stopped', async () => {
-    await withClient(h.dbs.metadata, (c) => c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDBDOWN', 'MARIADB', 'mysql://nobody@127.0.0.1:1/nowhere', $1)`, [PASSWORD_ENV]));
-    await registerMapping(h.dbs, { mapref: 'MDBTDOWN', batchSize: 1000, srcquery: 'SELECT * FROM sales', trgtbnm: 'T_KEY', columns: { trgconid: 'MDBDOWN', trgschm: 'nowhere' } });
+    await withClient(h.dbs.metadata, (c) =>
+      c.query(
+        `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDBDOWN', 'MARIADB', 'mysql://nobody@127.0.0.1:1/nowhere', $1)`,
+        [PASSWORD_ENV],
+      ),
+    );
+    await registerMapping(h.dbs, {
+      mapref: 'MDBTDOWN',
+      batchSize: 1000,
+      srcquery: 'SELECT * FROM sales',
+      trgtbnm: 'T_KEY',
+      columns: { trgconid: 'MDBDOWN', trgschm: 'nowhere' },
+    });
     const worker = await h.startWorker();
     const handle = await start('MDBTDOWN');
-    await waitUntil('two failed attempts', async () => (h.workerOutput().match(/Mapping MDBTDOWN: TRGCONID uses connection 'MDBDOWN', which cannot be reached: connect ECONNREFUSED 127\.0\.0\.1:1/g) ?? []).length >= 2);
+    await waitUntil(
+      'two failed attempts',
+      async () =>
+        (
+          h
+            .workerOutput()
+            .match(
+              /Mapping MDBTDOWN: TRGCONID uses connection 'MDBDOWN', which cannot be reached: connect ECONNREFUSED 127\.0\.0\.1:1/g,
+            ) ?? []
+        ).length >= 2,
+    );
     expect((await handle.describe()).status.name).toBe('RUNNING');
     await handle.terminate('test: seen');
     await worker.kill();
@@ -297,13 +389,26 @@ describe('a MariaDB target that cannot be reached', () => {
 
 describe('TRUNCATE, which commits on its own in MariaDB', () => {
   it('is owed by the committed reset when it could not follow, paid before the next rows load, and never paid twice', async () => {
-    const target = mariadbDialect.openTarget!({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 1000 });
+    const target = mariadbDialect.openTarget!(
+      { conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password },
+      { lockTimeoutMs: 1000 },
+    );
     const holder = await mysql.createConnection({ uri: m.conurl, password: m.password });
     try {
       await m.query(`CREATE TABLE t_debt (id INT NOT NULL) ENGINE=InnoDB`);
       await m.query(`INSERT INTO t_debt SELECT seq FROM seq_1_to_10`);
       await target.ensureCheckpointTable(m.database);
-      const row: CheckpointRow = { mapref: 'DEBT', prcid: 1, epoch: 1, jobid: 1, keyColumns: '["id"]', checkpoint: null, lastRow: null, batches: 0, rows: 0 };
+      const row: CheckpointRow = {
+        mapref: 'DEBT',
+        prcid: 1,
+        epoch: 1,
+        jobid: 1,
+        keyColumns: '["id"]',
+        checkpoint: null,
+        lastRow: null,
+        batches: 0,
+        rows: 0,
+      };
       // A crash between the reset's commit and the truncate: here, the truncate's lock is held elsewhere.
       await holder.query('SELECT GET_LOCK(?, 0)', [truncateLockName(m.database, 'DEBT')]);
       await expect(
@@ -313,7 +418,10 @@ describe('TRUNCATE, which commits on its own in MariaDB', () => {
           await tx.writeCheckpoint(m.database, row);
         }),
       ).rejects.toThrow(/truncate lock/);
-      expect(await checkpointOf('DEBT')).toMatchObject({ batchcnt: 0, trncpend: JSON.stringify({ schema: m.database, table: 't_debt' }) });
+      expect(await checkpointOf('DEBT')).toMatchObject({
+        batchcnt: 0,
+        trncpend: JSON.stringify({ schema: m.database, table: 't_debt' }),
+      });
       expect(await m.query(`SELECT COUNT(*) AS n FROM t_debt`)).toEqual([{ n: '10' }]);
       await holder.query('SELECT RELEASE_LOCK(?)', [truncateLockName(m.database, 'DEBT')]);
 
@@ -341,13 +449,25 @@ describe('TRUNCATE, which commits on its own in MariaDB', () => {
 
 describe('UPSERT on MariaDB', () => {
   it('refuses two rows of one key in a batch (ON DUPLICATE KEY UPDATE would apply both), merging none', async () => {
-    const target = mariadbDialect.openTarget!({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 1000 });
+    const target = mariadbDialect.openTarget!(
+      { conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password },
+      { lockTimeoutMs: 1000 },
+    );
     try {
       await m.query(`CREATE TABLE t_dup (id INT NOT NULL PRIMARY KEY, v TEXT) ENGINE=InnoDB`);
       async function* rows(): AsyncIterable<RowBatch> {
-        yield { columns: ['id', 'v'], rows: [['1', 'a'], ['2', 'b'], ['1', 'c']] };
+        yield {
+          columns: ['id', 'v'],
+          rows: [
+            ['1', 'a'],
+            ['2', 'b'],
+            ['1', 'c'],
+          ],
+        };
       }
-      await expect(target.transaction((tx) => tx.upsert(m.database, 't_dup', ['id', 'v'], ['id'], rows()))).rejects.toBeInstanceOf(DuplicateKeyInBatchError);
+      await expect(
+        target.transaction((tx) => tx.upsert(m.database, 't_dup', ['id', 'v'], ['id'], rows())),
+      ).rejects.toBeInstanceOf(DuplicateKeyInBatchError);
       expect(await m.query(`SELECT COUNT(*) AS n FROM t_dup`)).toEqual([{ n: '0' }]);
     } finally {
       await target.close();
@@ -357,13 +477,25 @@ describe('UPSERT on MariaDB', () => {
 
 describe('bytes into MariaDB', () => {
   it('refuses a value for a column of bytes that is not bytes as a data error naming the column, no row of the batch kept', async () => {
-    const target = mariadbDialect.openTarget!({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 1000 });
+    const target = mariadbDialect.openTarget!(
+      { conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password },
+      { lockTimeoutMs: 1000 },
+    );
     try {
       await m.query(`CREATE TABLE t_bytes (id INT NOT NULL, doc LONGBLOB) ENGINE=InnoDB`);
       async function* rows(): AsyncIterable<RowBatch> {
-        yield { columns: ['id', 'doc'], rows: [['1', '\\x0102'], ['2', 'secret text'], ['3', '\\x03']] };
+        yield {
+          columns: ['id', 'doc'],
+          rows: [
+            ['1', '\\x0102'],
+            ['2', 'secret text'],
+            ['3', '\\x03'],
+          ],
+        };
       }
-      const refused = await target.transaction((tx) => tx.load(m.database, 't_bytes', ['id', 'doc'], rows())).catch((err: unknown) => err as { code?: string; message: string });
+      const refused = await target
+        .transaction((tx) => tx.load(m.database, 't_bytes', ['id', 'doc'], rows()))
+        .catch((err: unknown) => err as { code?: string; message: string });
       expect(refused).toMatchObject({ code: '22000', message: expect.stringMatching(/column `doc` is not bytes/) });
       expect((refused as { message: string }).message).not.toContain('secret');
       expect(await m.query(`SELECT COUNT(*) AS n FROM t_bytes`)).toEqual([{ n: '0' }]);

@@ -33,7 +33,8 @@ let server: OwnMariaDb | undefined;
 let port: number;
 let h: Harness | undefined;
 
-const conurl = (database: string, ca = file('ca.pem')) => `mysql://${USER}@127.0.0.1:${port}/${database}?ssl-mode=VERIFY_IDENTITY&ssl-ca=${encodeURIComponent(ca)}`;
+const conurl = (database: string, ca = file('ca.pem')) =>
+  `mysql://${USER}@127.0.0.1:${port}/${database}?ssl-mode=VERIFY_IDENTITY&ssl-ca=${encodeURIComponent(ca)}`;
 
 /** Runs SQL as the server's root. */
 function admin<T>(sql: string, database?: string): Promise<T> {
@@ -46,7 +47,8 @@ async function mariadbRows(database: string, table: string): Promise<string[]> {
   return rows.map((r) => r.t);
 }
 
-const start = (mapref: string) => h!.client.workflow.start('dmsJob', { taskQueue: h!.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
+const start = (mapref: string) =>
+  h!.client.workflow.start('dmsJob', { taskQueue: h!.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
 
 /** The highest attempt any activity of the mapping's workflow reached: 1 when nothing was retried. */
 async function mostAttempts(mapref: string): Promise<number> {
@@ -59,7 +61,12 @@ const FACT = `sale_id BIGINT NOT NULL, store_id INT NOT NULL, amount DECIMAL(12,
 beforeAll(async () => {
   makeTestCertificates(dir);
   server = await startOwnMariaDb(dir, {
-    flags: ['--performance-schema=ON', `--ssl-ca=${file('ca.pem')}`, `--ssl-cert=${file('server.pem')}`, `--ssl-key=${file('server.key')}`],
+    flags: [
+      '--performance-schema=ON',
+      `--ssl-ca=${file('ca.pem')}`,
+      `--ssl-cert=${file('server.pem')}`,
+      `--ssl-key=${file('server.key')}`,
+    ],
     ownedFiles: [file('server.key')],
   });
   port = server.port;
@@ -81,7 +88,11 @@ beforeAll(async () => {
   );
   h = await openHarness('mdbtls', { [PASSWORD_ENV]: PASSWORD });
   await createFactSource(h.dbs.source, ROWS);
-  await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE t_from (sale_id bigint NOT NULL, store_id int NOT NULL, amount numeric(12,2), sold_at timestamp(6), note text)`));
+  await withClient(h.dbs.target, (c) =>
+    c.query(
+      `CREATE TABLE t_from (sale_id bigint NOT NULL, store_id int NOT NULL, amount numeric(12,2), sold_at timestamp(6), note text)`,
+    ),
+  );
   const metadata = Metadata.open(urlFor(h.dbs.metadata));
   await metadata.migrate().finally(() => metadata.close());
   await withClient(h.dbs.metadata, (c) =>
@@ -104,8 +115,18 @@ afterAll(async () => {
 
 describe('TLS to MariaDB', () => {
   it('loads exactly from and into a server with ssl-mode=VERIFY_IDENTITY, every dms-etl session encrypted', async () => {
-    await registerMapping(h!.dbs, { mapref: 'TLSFROM', batchSize: 500, trgtbnm: 'T_FROM', columns: { srcconid: 'MSRC' } });
-    await registerMapping(h!.dbs, { mapref: 'TLSINTO', batchSize: 500, trgtbnm: 't_into', columns: { trgconid: 'MTGT', trgschm: 'dms_tgt' } });
+    await registerMapping(h!.dbs, {
+      mapref: 'TLSFROM',
+      batchSize: 500,
+      trgtbnm: 'T_FROM',
+      columns: { srcconid: 'MSRC' },
+    });
+    await registerMapping(h!.dbs, {
+      mapref: 'TLSINTO',
+      batchSize: 500,
+      trgtbnm: 't_into',
+      columns: { trgconid: 'MTGT', trgschm: 'dms_tgt' },
+    });
     const worker = await h!.startWorker();
     expect((await (await start('TLSFROM')).result()).rows).toBe(ROWS);
     expect((await (await start('TLSINTO')).result()).rows).toBe(ROWS);
@@ -125,21 +146,35 @@ describe('TLS to MariaDB', () => {
         WHERE t.PROCESSLIST_USER = '${USER}'`,
     );
     expect(new Set(sessions.map((s) => s.db))).toEqual(new Set(['dms_src', 'dms_tgt']));
-    for (const s of sessions) expect(s, `a session in ${s.db}`).toMatchObject({ version: expect.stringMatching(/^TLSv1\.[23]$/), cipher: expect.stringMatching(/\S/) });
+    for (const s of sessions)
+      expect(s, `a session in ${s.db}`).toMatchObject({
+        version: expect.stringMatching(/^TLSv1\.[23]$/),
+        cipher: expect.stringMatching(/\S/),
+      });
     await worker.kill();
 
     // A session opened with the options the dialect gives mysql2 for this CONURL says the same.
     const pool = mariadbPool(conurl('dms_src'), PASSWORD, { connectionLimit: 1 }, { readOnly: true }).promise();
     try {
-      const [status] = await pool.query<mysql.RowDataPacket[]>(`SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')`);
-      expect(Object.fromEntries(status.map((r) => [r.Variable_name, r.Value]))).toMatchObject({ Ssl_version: expect.stringMatching(/^TLSv1\.[23]$/), Ssl_cipher: expect.stringMatching(/\S/) });
+      const [status] = await pool.query<mysql.RowDataPacket[]>(
+        `SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')`,
+      );
+      expect(Object.fromEntries(status.map((r) => [r.Variable_name, r.Value]))).toMatchObject({
+        Ssl_version: expect.stringMatching(/^TLSv1\.[23]$/),
+        Ssl_cipher: expect.stringMatching(/\S/),
+      });
     } finally {
       await pool.end();
     }
   });
 
   it('fails at once, naming the connection and the fix, when CONURL trusts another CA, and moves no row', async () => {
-    await registerMapping(h!.dbs, { mapref: 'TLSWRONG', batchSize: 500, trgtbnm: 't_wrong', columns: { trgconid: 'MTGT_OTHER_CA', trgschm: 'dms_tgt' } });
+    await registerMapping(h!.dbs, {
+      mapref: 'TLSWRONG',
+      batchSize: 500,
+      trgtbnm: 't_wrong',
+      columns: { trgconid: 'MTGT_OTHER_CA', trgschm: 'dms_tgt' },
+    });
     const worker = await h!.startWorker();
     const began = Date.now();
     const message = await failureOf(await start('TLSWRONG'));
@@ -161,10 +196,14 @@ describe('TLS to MariaDB', () => {
         (out) => ({ code: 0, stdout: out.stdout, stderr: out.stderr }),
         (err: { code: number; stdout: string; stderr: string }) => err,
       );
-    expect((await dms(['connection', 'test', 'MTGT'])).stdout).toContain('connection MTGT (MARIADB): logged in and ran a query');
+    expect((await dms(['connection', 'test', 'MTGT'])).stdout).toContain(
+      'connection MTGT (MARIADB): logged in and ran a query',
+    );
     expect(await dms(['connection', 'test', 'MTGT_OTHER_CA'])).toMatchObject({
       code: 1,
-      stderr: expect.stringContaining("Connection MTGT_OTHER_CA: uses connection 'MTGT_OTHER_CA', whose TLS handshake failed: self-signed certificate in certificate chain. Fix: in CONURL of connection 'MTGT_OTHER_CA'"),
+      stderr: expect.stringContaining(
+        "Connection MTGT_OTHER_CA: uses connection 'MTGT_OTHER_CA', whose TLS handshake failed: self-signed certificate in certificate chain. Fix: in CONURL of connection 'MTGT_OTHER_CA'",
+      ),
     });
   });
 });

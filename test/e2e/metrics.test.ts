@@ -24,7 +24,9 @@ beforeAll(async () => {
   h = await openHarness('metrics', { DMS_METRICS_ADDRESS: address, DMS_LOG_FORMAT: 'json' });
   await createFactSource(h.dbs.source, ROWS);
   await createFactTarget(h.dbs.target);
-  await withClient(h.dbs.target, (c) => c.query(`ALTER TABLE sales_copy ADD CONSTRAINT store_ck CHECK (store_id <> 42)`));
+  await withClient(h.dbs.target, (c) =>
+    c.query(`ALTER TABLE sales_copy ADD CONSTRAINT store_ck CHECK (store_id <> 42)`),
+  );
   await registerMapping(h.dbs, { mapref: 'METERED', batchSize: 1000, columns: { rejectlmt: 1000 } });
 });
 
@@ -40,7 +42,11 @@ describe('a worker with DMS_METRICS_ADDRESS and DMS_LOG_FORMAT=json', () => {
         { point: 'beforeLock', batch: 7, action: 'stall', ms: 3000 },
       ],
     });
-    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-METERED', args: [{ mapref: 'METERED' }] });
+    const handle = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-METERED',
+      args: [{ mapref: 'METERED' }],
+    });
     // Mid-load: batch 7 stalls, with batches 1–6 committed.
     await worker.waitFor(/fault: stall start at beforeLock of batch 7/);
     const during = await scrape();
@@ -50,7 +56,13 @@ describe('a worker with DMS_METRICS_ADDRESS and DMS_LOG_FORMAT=json', () => {
     expect(sample(during, 'dms_attempt_retries_total', { mapref: 'METERED', error_class: 'TransientError' })).toBe(1);
     // The SDK's own worker metrics, from the same exporter.
     expect([...during.keys()].some((k) => k.startsWith('temporal_worker_task_slots_used'))).toBe(true);
-    expect(await waitUntil('the active-run gauge', async () => sample(await scrape(), 'dms_active_runs', { mapref: 'METERED' }) === 1, 15_000)).toBe(true);
+    expect(
+      await waitUntil(
+        'the active-run gauge',
+        async () => sample(await scrape(), 'dms_active_runs', { mapref: 'METERED' }) === 1,
+        15_000,
+      ),
+    ).toBe(true);
 
     expect(await handle.result()).toMatchObject({ rows: ROWS - refused(ROWS) });
     const after = await scrape();
@@ -65,7 +77,9 @@ describe('a worker with DMS_METRICS_ADDRESS and DMS_LOG_FORMAT=json', () => {
       async () => {
         const s = await scrape();
         const since = sample(s, 'dms_seconds_since_last_completed_run', { mapref: 'METERED' });
-        return since !== undefined && sample(s, 'dms_active_runs', { mapref: 'METERED' }) === 0 ? { since, at: sample(s, 'dms_last_completed_run_timestamp', { mapref: 'METERED' })! } : undefined;
+        return since !== undefined && sample(s, 'dms_active_runs', { mapref: 'METERED' }) === 0
+          ? { since, at: sample(s, 'dms_last_completed_run_timestamp', { mapref: 'METERED' })! }
+          : undefined;
       },
       15_000,
     );
@@ -73,23 +87,40 @@ describe('a worker with DMS_METRICS_ADDRESS and DMS_LOG_FORMAT=json', () => {
     expect(Math.abs(ended.at - Date.now() / 1000)).toBeLessThan(30);
     // Every dms_ metric the docs, the alert and the dashboard name is one the worker serves.
     const served = [...(await scrape()).keys()];
-    const docs = ['metrics.md', 'grafana/dms-etl.json'].map((f) => readFileSync(path.join(__dirname, '..', '..', 'docs', f), 'utf8')).join('\n');
+    const docs = ['metrics.md', 'grafana/dms-etl.json']
+      .map((f) => readFileSync(path.join(__dirname, '..', '..', 'docs', f), 'utf8'))
+      .join('\n');
     const named = new Set(docs.match(/\bdms_[a-z_]+/g));
     expect(named.size).toBeGreaterThan(5);
     // A counter is served once it counted: this load has no row wider than DMS_BATCH_BYTES (e2e/wide-rows.test.ts scrapes that one).
     const elsewhere = ['dms_wide_rows_alone_total'];
-    expect([...named].filter((name) => !elsewhere.includes(name) && !served.some((k) => k.startsWith(name)))).toEqual([]);
+    expect([...named].filter((name) => !elsewhere.includes(name) && !served.some((k) => k.startsWith(name)))).toEqual(
+      [],
+    );
 
     await worker.kill();
     // Every line is one JSON object, but the test worker's own fault notices.
-    const lines = worker.output().split('\n').filter((l) => l.trim() && !l.startsWith('fault: '));
+    const lines = worker
+      .output()
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('fault: '));
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(entries.find((e) => String(e.message).startsWith('dms worker: polling task queue'))).toMatchObject({ level: 'info' });
+    expect(entries.find((e) => String(e.message).startsWith('dms worker: polling task queue'))).toMatchObject({
+      level: 'info',
+    });
     // An activity's lines name the mapping and the run (the failed attempt of the first slice, here).
     const activityLine = entries.find((e) => e.activityType && e.message === 'Activity failed');
-    expect(activityLine).toMatchObject({ level: 'warn', mapref: 'METERED', run: expect.any(Number), error: 'fault: the target connection was lost [SQLSTATE 08006]' });
+    expect(activityLine).toMatchObject({
+      level: 'warn',
+      mapref: 'METERED',
+      run: expect.any(Number),
+      error: 'fault: the target connection was lost [SQLSTATE 08006]',
+    });
     // A workflow's lines name the mapping.
     const workflowLine = entries.find((e) => e.workflowType === 'dmsJob' && e.sdkComponent === 'workflow');
-    expect(workflowLine).toMatchObject({ mapref: 'METERED', message: expect.stringMatching(/^Mapping METERED: CHKPNTSTRATEGY is 'KEY'/) });
+    expect(workflowLine).toMatchObject({
+      mapref: 'METERED',
+      message: expect.stringMatching(/^Mapping METERED: CHKPNTSTRATEGY is 'KEY'/),
+    });
   });
 });

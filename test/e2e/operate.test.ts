@@ -30,7 +30,9 @@ afterAll(async () => {
 
 /** `temporal workflow <args>` against this file's dev server. */
 function temporal(...args: string[]) {
-  return exec(cli, ['workflow', ...args, '--address', h.server.address, '--namespace', h.server.namespace], { timeout: 30_000 });
+  return exec(cli, ['workflow', ...args, '--address', h.server.address, '--namespace', h.server.namespace], {
+    timeout: 30_000,
+  });
 }
 
 /** A fresh target table and KEY mapping (200,000 rows, 1,000 a batch) named after the scenario. */
@@ -47,7 +49,10 @@ async function scenario(mapref: string) {
       const target = await tableDigest(h.dbs.target, table, 'sale_id');
       expect(target.count).toBe(source.count);
       expect(target.md5).toBe(source.md5);
-      const dupes = await withClient(h.dbs.target, async (c) => (await c.query(`SELECT count(*) - count(DISTINCT sale_id) AS n FROM ${table}`)).rows[0].n);
+      const dupes = await withClient(
+        h.dbs.target,
+        async (c) => (await c.query(`SELECT count(*) - count(DISTINCT sale_id) AS n FROM ${table}`)).rows[0].n,
+      );
       expect(Number(dupes)).toBe(0);
     },
   };
@@ -81,10 +86,21 @@ describe('operating a load with the Temporal CLI', () => {
     await s.expectExact();
     const log = await runs(h.dbs.metadata, 'OPTERM');
     expect(log.map((r) => r.status)).toEqual(['FL', 'PC']);
-    expect(log[0].lasterr).toBe(`abandoned: workflow ${s.workflowId} no longer runs; taken over by workflow ${s.workflowId}`);
-    expect(log[1]).toMatchObject({ resumedfrom: String(log[0].prcid), param1: 'COMPLETED', trgrows: ROWS, batchcnt: ROWS / BATCH });
-    expect(worker.output()).toMatch(new RegExp(`Took over mapping OPTERM from run ${log[0].prcid}, whose workflow no longer runs`));
-    expect(worker.output()).toMatch(new RegExp(`Resuming from checkpoint \\d+ \\(run ${log[0].prcid}, \\d+ rows loaded\\)`));
+    expect(log[0].lasterr).toBe(
+      `abandoned: workflow ${s.workflowId} no longer runs; taken over by workflow ${s.workflowId}`,
+    );
+    expect(log[1]).toMatchObject({
+      resumedfrom: String(log[0].prcid),
+      param1: 'COMPLETED',
+      trgrows: ROWS,
+      batchcnt: ROWS / BATCH,
+    });
+    expect(worker.output()).toMatch(
+      new RegExp(`Took over mapping OPTERM from run ${log[0].prcid}, whose workflow no longer runs`),
+    );
+    expect(worker.output()).toMatch(
+      new RegExp(`Resuming from checkpoint \\d+ \\(run ${log[0].prcid}, \\d+ rows loaded\\)`),
+    );
     expect((await checkpointRow(h.dbs.target, 'OPTERM'))!.trgrows).toBe(ROWS);
     await worker.kill();
   });
@@ -95,10 +111,20 @@ describe('operating a load with the Temporal CLI', () => {
       const s = await scenario(mapref);
       // Batch 5's first attempt waits 3 s before it locks anything: the reset lands while
       // it is in flight, and the reset run schedules batch 5 again beside it.
-      const worker = await h.startWorker({ faults: [{ point: 'beforeLock', batch: 5, attempt: 1, action: 'stall', ms: 3000 }] });
+      const worker = await h.startWorker({
+        faults: [{ point: 'beforeLock', batch: 5, attempt: 1, action: 'stall', ms: 3000 }],
+      });
       const original = await s.start();
       await worker.waitFor(/fault: stall start at beforeLock of batch 5 attempt 1/);
-      const { stdout } = await temporal('reset', '--workflow-id', s.workflowId, '--type', type, '--reason', `test: reset to ${type} mid-load`);
+      const { stdout } = await temporal(
+        'reset',
+        '--workflow-id',
+        s.workflowId,
+        '--type',
+        type,
+        '--reason',
+        `test: reset to ${type} mid-load`,
+      );
       expect(stdout).toContain(`Resetting workflow ${s.workflowId}`);
       // The reset made a new run of the workflow id, which is now its current run.
       const { runId: resetRunId } = await h.client.workflow.getHandle(s.workflowId).describe();
@@ -110,8 +136,16 @@ describe('operating a load with the Temporal CLI', () => {
       // The reset run carries on the run it replaced: one DMS_PRCLOG row, completed.
       const log = await runs(h.dbs.metadata, mapref);
       expect(log).toHaveLength(1);
-      expect(log[0]).toMatchObject({ status: 'PC', param1: 'COMPLETED', trgrows: ROWS, batchcnt: ROWS / BATCH, wfid: s.workflowId });
-      expect((await h.client.workflow.getHandle(s.workflowId, original.firstExecutionRunId).describe()).status.name).toBe('TERMINATED');
+      expect(log[0]).toMatchObject({
+        status: 'PC',
+        param1: 'COMPLETED',
+        trgrows: ROWS,
+        batchcnt: ROWS / BATCH,
+        wfid: s.workflowId,
+      });
+      expect(
+        (await h.client.workflow.getHandle(s.workflowId, original.firstExecutionRunId).describe()).status.name,
+      ).toBe('TERMINATED');
       await worker.kill();
     });
   }
@@ -120,10 +154,19 @@ describe('operating a load with the Temporal CLI', () => {
     await createFactSource(h.dbs.source, 20_000, 'sales_20k');
     const table = 't_opcan';
     await createFactTarget(h.dbs.target, table);
-    await registerMapping(h.dbs, { mapref: 'OPCAN', batchSize: 10, srcquery: 'SELECT * FROM sales_20k', trgtbnm: table.toUpperCase() });
+    await registerMapping(h.dbs, {
+      mapref: 'OPCAN',
+      batchSize: 10,
+      srcquery: 'SELECT * FROM sales_20k',
+      trgtbnm: table.toUpperCase(),
+    });
     // 500 batches an execution, each activity committing batches for at most half a second.
     const worker = await h.startWorker({ env: { DMS_BATCHES_PER_EXECUTION: '500', DMS_ACTIVITY_SLICE_MS: '500' } });
-    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-OPCAN', args: [{ mapref: 'OPCAN' }] });
+    const handle = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-OPCAN',
+      args: [{ mapref: 'OPCAN' }],
+    });
     const result = await handle.result();
     expect(result).toMatchObject({ rows: 20_000, batches: 2_000 });
 
@@ -150,13 +193,30 @@ describe('operating a load with the Temporal CLI', () => {
     const table = 't_opsignal';
     await createFactTarget(h.dbs.target, table, { primaryKey: true });
     // UPSERT: reloading rows merges them, so the target stays exact after going back.
-    await registerMapping(h.dbs, { mapref: 'OPSIGNAL', batchSize: BATCH, trgtbnm: table.toUpperCase(), columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } });
+    await registerMapping(h.dbs, {
+      mapref: 'OPSIGNAL',
+      batchSize: BATCH,
+      trgtbnm: table.toUpperCase(),
+      columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' },
+    });
     const worker = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 20, action: 'stall', ms: 3000 }] });
-    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-OPSIGNAL', args: [{ mapref: 'OPSIGNAL' }] });
+    const handle = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-OPSIGNAL',
+      args: [{ mapref: 'OPSIGNAL' }],
+    });
     await worker.waitFor(/fault: stall start at beforeCommit of batch 20/);
     await temporal('signal', '--workflow-id', 'dms-OPSIGNAL', '--name', 'resetCheckpoint', '--input', '{"to":"abc"}');
     // A misspelt key is no reset to the start.
-    await temporal('signal', '--workflow-id', 'dms-OPSIGNAL', '--name', 'resetCheckpoint', '--input', '{"too":"30000"}');
+    await temporal(
+      'signal',
+      '--workflow-id',
+      'dms-OPSIGNAL',
+      '--name',
+      'resetCheckpoint',
+      '--input',
+      '{"too":"30000"}',
+    );
     // sale_id 30000 ends batch 10 (keys are 3, 6, 9, ...): batches 11 onwards load again.
     await temporal('signal', '--workflow-id', 'dms-OPSIGNAL', '--name', 'resetCheckpoint', '--input', '{"to":"30000"}');
     const result = await handle.result();
@@ -168,9 +228,13 @@ describe('operating a load with the Temporal CLI', () => {
     const [run] = await runs(h.dbs.metadata, 'OPSIGNAL');
     expect(run).toMatchObject({ status: 'PC', param1: 'COMPLETED' });
     const out = h.workerOutput();
-    expect(out).toMatch(/Signal resetCheckpoint refused: Mapping OPSIGNAL: resetCheckpoint got "to": "abc", which is not a value of the key \(sale_id\)/);
+    expect(out).toMatch(
+      /Signal resetCheckpoint refused: Mapping OPSIGNAL: resetCheckpoint got "to": "abc", which is not a value of the key \(sale_id\)/,
+    );
     expect(out).toContain('Checkpoint reset to 30000 by signal resetCheckpoint');
-    expect(out).toContain(`Signal resetCheckpoint ignored: its input has unknown key 'too' (did you mean 'to'?); it takes {"to": "<key>"}, or {} for the start`);
+    expect(out).toContain(
+      `Signal resetCheckpoint ignored: its input has unknown key 'too' (did you mean 'to'?); it takes {"to": "<key>"}, or {} for the start`,
+    );
     expect(out).not.toContain('Checkpoint reset to (the start)');
     await worker.kill();
   });

@@ -24,7 +24,9 @@ const PASSWORD_ENV = 'DMS_TEST_ORACLE_PASSWORD';
 let place: Place | undefined;
 
 if (!ORACLE_URL || !ORACLE_PASSWORD) {
-  console.log('test/e2e/oracle.test.ts: skipped: ORACLE_URL and ORACLE_PASSWORD are not set (no Oracle server here; see docs/oracle.md)');
+  console.log(
+    'test/e2e/oracle.test.ts: skipped: ORACLE_URL and ORACLE_PASSWORD are not set (no Oracle server here; see docs/oracle.md)',
+  );
 }
 
 describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle', () => {
@@ -37,7 +39,12 @@ describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle', () => {
         place = oraclePlace(ORACLE_URL!, ORACLE_PASSWORD!, 'ORA', randomBytes(3).toString('hex'));
         const metadata = Metadata.open(urlFor(h.dbs.metadata));
         await metadata.migrate().finally(() => metadata.close());
-        await withClient(h.dbs.metadata, (c) => c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('ORA', 'ORACLE', $1, $2)`, [ORACLE_URL, PASSWORD_ENV]));
+        await withClient(h.dbs.metadata, (c) =>
+          c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('ORA', 'ORACLE', $1, $2)`, [
+            ORACLE_URL,
+            PASSWORD_ENV,
+          ]),
+        );
         return { source: place, target: place };
       },
       // DMS_CHKPNT stays in the schema, as after any load; the scenarios' rows in it go.
@@ -78,14 +85,54 @@ const BC_DATE = {
 const ORACLE_KEYS: OracleKeyCase[] = [
   { type: 'NUMBER(38)', value: `(1 - 2 * MOD(LEVEL, 2)) * (LEVEL * POWER(10, 34) + 7)`, pg: 'numeric(38)' },
   { type: 'NUMBER', value: `(1 - 2 * MOD(LEVEL, 2)) * (LEVEL + LEVEL / 7)`, pg: 'numeric' },
-  { type: 'VARCHAR2(40 CHAR)', value: `DECODE(MOD(LEVEL, 5), 0, 'abc', 1, 'ABC', 2, UNISTR('\\00E0bc'), 3, 'abc ', UNISTR('\\D834\\DD1E')) || LEVEL`, pg: 'text', text: UTF8 },
-  { type: 'CHAR(6 CHAR)', value: `TO_CHAR(LEVEL, 'FMXXXX')`, pg: 'char(6)', text: { oracle: 'RTRIM(k)', postgres: 'k::text' } },
-  { type: 'DATE', value: `CASE WHEN LEVEL <= 3 THEN TO_DATE('-4000-01-0' || LEVEL, 'SYYYY-MM-DD') ELSE DATE '2000-01-01' + LEVEL + LEVEL * 37 / 86400 END`, pg: 'timestamp(0)', text: BC_DATE },
-  { type: 'TIMESTAMP(6)', value: `TIMESTAMP '2026-01-01 00:00:00' + NUMTODSINTERVAL(LEVEL * 1.000001, 'SECOND')`, pg: 'timestamp(6)', text: { oracle: `TO_CHAR(k, 'YYYY-MM-DD HH24:MI:SS.FF6')`, postgres: `to_char(k, 'YYYY-MM-DD HH24:MI:SS.US')` } },
-  { type: 'RAW(16)', value: `STANDARD_HASH(TO_CHAR(LEVEL), 'MD5')`, pg: 'bytea', text: { oracle: 'LOWER(RAWTOHEX(k))', postgres: `encode(k, 'hex')` } },
-  { type: 'BINARY_DOUBLE', value: 'LEVEL / 7', pg: 'double precision', refused: /BINARY_DOUBLE key's text is not the value it stores/ },
-  { type: 'BINARY_FLOAT', value: 'LEVEL / 10', pg: 'real', refused: /BINARY_FLOAT key's text is not the value it stores/ },
-  { type: 'INTERVAL DAY(3) TO SECOND(6)', value: `NUMTODSINTERVAL(LEVEL, 'MINUTE')`, pg: 'interval', refused: /an INTERVAL key has no text form that binds back/ },
+  {
+    type: 'VARCHAR2(40 CHAR)',
+    value: `DECODE(MOD(LEVEL, 5), 0, 'abc', 1, 'ABC', 2, UNISTR('\\00E0bc'), 3, 'abc ', UNISTR('\\D834\\DD1E')) || LEVEL`,
+    pg: 'text',
+    text: UTF8,
+  },
+  {
+    type: 'CHAR(6 CHAR)',
+    value: `TO_CHAR(LEVEL, 'FMXXXX')`,
+    pg: 'char(6)',
+    text: { oracle: 'RTRIM(k)', postgres: 'k::text' },
+  },
+  {
+    type: 'DATE',
+    value: `CASE WHEN LEVEL <= 3 THEN TO_DATE('-4000-01-0' || LEVEL, 'SYYYY-MM-DD') ELSE DATE '2000-01-01' + LEVEL + LEVEL * 37 / 86400 END`,
+    pg: 'timestamp(0)',
+    text: BC_DATE,
+  },
+  {
+    type: 'TIMESTAMP(6)',
+    value: `TIMESTAMP '2026-01-01 00:00:00' + NUMTODSINTERVAL(LEVEL * 1.000001, 'SECOND')`,
+    pg: 'timestamp(6)',
+    text: { oracle: `TO_CHAR(k, 'YYYY-MM-DD HH24:MI:SS.FF6')`, postgres: `to_char(k, 'YYYY-MM-DD HH24:MI:SS.US')` },
+  },
+  {
+    type: 'RAW(16)',
+    value: `STANDARD_HASH(TO_CHAR(LEVEL), 'MD5')`,
+    pg: 'bytea',
+    text: { oracle: 'LOWER(RAWTOHEX(k))', postgres: `encode(k, 'hex')` },
+  },
+  {
+    type: 'BINARY_DOUBLE',
+    value: 'LEVEL / 7',
+    pg: 'double precision',
+    refused: /BINARY_DOUBLE key's text is not the value it stores/,
+  },
+  {
+    type: 'BINARY_FLOAT',
+    value: 'LEVEL / 10',
+    pg: 'real',
+    refused: /BINARY_FLOAT key's text is not the value it stores/,
+  },
+  {
+    type: 'INTERVAL DAY(3) TO SECOND(6)',
+    value: `NUMTODSINTERVAL(LEVEL, 'MINUTE')`,
+    pg: 'interval',
+    refused: /an INTERVAL key has no text form that binds back/,
+  },
 ];
 
 describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle key types', () => {
@@ -96,7 +143,11 @@ describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle key types', () => {
 
   async function oracle(sql: string): Promise<string[]> {
     const settings = oraclePoolSettings(ORACLE_URL!, ORACLE_PASSWORD!);
-    const c = await oracledb.getConnection({ user: settings.user, password: ORACLE_PASSWORD!, connectString: settings.connectString });
+    const c = await oracledb.getConnection({
+      user: settings.user,
+      password: ORACLE_PASSWORD!,
+      connectString: settings.connectString,
+    });
     try {
       const result = await c.execute<[string]>(sql, [], { outFormat: oracledb.OUT_FORMAT_ARRAY, autoCommit: true });
       return (result.rows ?? []).map((r) => String(r[0]));
@@ -106,17 +157,33 @@ describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle key types', () => {
   }
 
   beforeAll(async () => {
-    h = await openHarness('orakeys', { [PASSWORD_ENV]: ORACLE_PASSWORD!, DMS_ACTIVITY_SLICE_MS: '1', DMS_HEARTBEAT_TIMEOUT_MS: '3000' });
+    h = await openHarness('orakeys', {
+      [PASSWORD_ENV]: ORACLE_PASSWORD!,
+      DMS_ACTIVITY_SLICE_MS: '1',
+      DMS_HEARTBEAT_TIMEOUT_MS: '3000',
+    });
     const metadata = Metadata.open(urlFor(h.dbs.metadata));
     await metadata.migrate().finally(() => metadata.close());
-    await withClient(h.dbs.metadata, (c) => c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('ORA', 'ORACLE', $1, $2)`, [ORACLE_URL, PASSWORD_ENV]));
+    await withClient(h.dbs.metadata, (c) =>
+      c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('ORA', 'ORACLE', $1, $2)`, [
+        ORACLE_URL,
+        PASSWORD_ENV,
+      ]),
+    );
     const schema = oraclePoolSettings(ORACLE_URL!, ORACLE_PASSWORD!).user.toUpperCase();
     const maprefs: string[] = [];
     for (const [i, c] of ORACLE_KEYS.entries()) {
       await oracle(`CREATE TABLE ${table(`S${i}`)} (k ${c.type} NOT NULL, seq NUMBER(9) NOT NULL, PRIMARY KEY (k))`);
       await oracle(`INSERT INTO ${table(`S${i}`)} SELECT ${c.value}, LEVEL FROM dual CONNECT BY LEVEL <= ${KEY_ROWS}`);
       await withClient(h.dbs.target, (client) => client.query(`CREATE TABLE ok${i} (k ${c.pg}, seq int)`));
-      await registerMapping(h.dbs, { mapref: `OK${i}`, batchSize: 50, srcquery: `SELECT k, seq FROM ${table(`S${i}`)}`, trgtbnm: `OK${i}`, chkpntcolumn: 'K', columns: { srcconid: 'ORA' } });
+      await registerMapping(h.dbs, {
+        mapref: `OK${i}`,
+        batchSize: 50,
+        srcquery: `SELECT k, seq FROM ${table(`S${i}`)}`,
+        trgtbnm: `OK${i}`,
+        chkpntcolumn: 'K',
+        columns: { srcconid: 'ORA' },
+      });
       maprefs.push(`OK${i}`);
     }
     // A PostgreSQL key whose second column is '' at every other row: checkpoints such as
@@ -126,7 +193,14 @@ describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle key types', () => {
                INSERT INTO ok_empty SELECT seq / 2, CASE WHEN seq % 2 = 0 THEN '' ELSE 'x' END, seq FROM generate_series(1, ${KEY_ROWS}) seq`),
     );
     await oracle(`CREATE TABLE ${table('EMPTY')} (g NUMBER(9), s VARCHAR2(10), seq NUMBER(9))`);
-    await registerMapping(h.dbs, { mapref: 'OKEMPTY', batchSize: 50, srcquery: 'SELECT g, s, seq FROM ok_empty', trgtbnm: table('EMPTY'), chkpntcolumn: 'G, S', columns: { trgconid: 'ORA', trgschm: schema } });
+    await registerMapping(h.dbs, {
+      mapref: 'OKEMPTY',
+      batchSize: 50,
+      srcquery: 'SELECT g, s, seq FROM ok_empty',
+      trgtbnm: table('EMPTY'),
+      chkpntcolumn: 'G, S',
+      columns: { trgconid: 'ORA', trgschm: schema },
+    });
     maprefs.push('OKEMPTY');
     // LOBs into Oracle: documents of 100,000 bytes (wider than any text bind) and texts of
     // 132,000 characters, among short ones and NULLs.
@@ -136,11 +210,22 @@ describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle key types', () => {
                                         CASE WHEN i % 5 = 0 THEN NULL ELSE repeat(md5(i::text) || 'é', CASE WHEN i % 2 = 0 THEN 4000 ELSE 1 END) END FROM generate_series(1, ${LOB_ROWS}) i`),
     );
     await oracle(`CREATE TABLE ${table('LOBS')} (id NUMBER(9), b BLOB, c CLOB)`);
-    await registerMapping(h.dbs, { mapref: 'OKLOBS', batchSize: 10, srcquery: 'SELECT id, b, c FROM ok_lobs', trgtbnm: table('LOBS'), chkpntcolumn: 'ID', columns: { trgconid: 'ORA', trgschm: schema } });
+    await registerMapping(h.dbs, {
+      mapref: 'OKLOBS',
+      batchSize: 10,
+      srcquery: 'SELECT id, b, c FROM ok_lobs',
+      trgtbnm: table('LOBS'),
+      chkpntcolumn: 'ID',
+      columns: { trgconid: 'ORA', trgschm: schema },
+    });
     maprefs.push('OKLOBS');
 
     const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 5, action: 'kill' }] });
-    const handles = await Promise.all(maprefs.map((mapref) => h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] })));
+    const handles = await Promise.all(
+      maprefs.map((mapref) =>
+        h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] }),
+      ),
+    );
     await first.waitFor(/fault: kill at beforeCommit of batch 5/);
     await first.kill();
     const second = await h.startWorker();
@@ -152,21 +237,30 @@ describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle key types', () => {
   }, 900_000);
 
   afterAll(async () => {
-    for (const label of [...ORACLE_KEYS.map((_, i) => `S${i}`), 'EMPTY', 'LOBS']) await oracle(`DROP TABLE ${table(label)} PURGE`).catch(() => undefined);
+    for (const label of [...ORACLE_KEYS.map((_, i) => `S${i}`), 'EMPTY', 'LOBS'])
+      await oracle(`DROP TABLE ${table(label)} PURGE`).catch(() => undefined);
     await oracle(`DELETE FROM DMS_CHKPNT WHERE MAPREF IN ('OKEMPTY', 'OKLOBS')`).catch(() => undefined);
     await h?.close();
   });
 
   it.each(ORACLE_KEYS.map((c, i) => ({ ...c, i })))('Oracle $type into PostgreSQL $pg', async (c) => {
     const target = async () =>
-      withClient(h.dbs.target, async (client) => (await client.query<{ t: string }>(`SELECT seq || '|' || ${c.text?.postgres ?? 'k::text'} AS t FROM ok${c.i}`)).rows.map((r) => r.t).sort());
+      withClient(h.dbs.target, async (client) =>
+        (
+          await client.query<{ t: string }>(`SELECT seq || '|' || ${c.text?.postgres ?? 'k::text'} AS t FROM ok${c.i}`)
+        ).rows
+          .map((r) => r.t)
+          .sort(),
+      );
     if (c.refused) {
       expect(outcomes.get(`OK${c.i}`)).toMatch(c.refused);
       expect(await target()).toEqual([]);
       return;
     }
     expect(outcomes.get(`OK${c.i}`)).toBeUndefined();
-    const source = (await oracle(`SELECT TO_CHAR(seq) || '|' || ${c.text?.oracle ?? `TO_CHAR(k, 'TM9')`} FROM ${table(`S${c.i}`)}`)).sort();
+    const source = (
+      await oracle(`SELECT TO_CHAR(seq) || '|' || ${c.text?.oracle ?? `TO_CHAR(k, 'TM9')`} FROM ${table(`S${c.i}`)}`)
+    ).sort();
     expect(source).toHaveLength(KEY_ROWS);
     expect(await target()).toEqual(source);
     expect(await runs(h.dbs.metadata, `OK${c.i}`)).toMatchObject([{ status: 'PC', trgrows: KEY_ROWS }]);
@@ -174,8 +268,18 @@ describe.skipIf(!ORACLE_URL || !ORACLE_PASSWORD)('Oracle key types', () => {
 
   it("PostgreSQL (g, s) with s = '' into Oracle: checkpoints holding '' round-trip", async () => {
     expect(outcomes.get('OKEMPTY')).toBeUndefined();
-    const source = await withClient(h.dbs.source, async (c) => (await c.query<{ t: string }>(`SELECT seq || '|' || g || '|' || CASE WHEN s = '' THEN '<null>' ELSE s END AS t FROM ok_empty`)).rows.map((r) => r.t).sort());
-    const target = (await oracle(`SELECT TO_CHAR(seq) || '|' || TO_CHAR(g) || '|' || NVL(s, '<null>') FROM ${table('EMPTY')}`)).sort();
+    const source = await withClient(h.dbs.source, async (c) =>
+      (
+        await c.query<{ t: string }>(
+          `SELECT seq || '|' || g || '|' || CASE WHEN s = '' THEN '<null>' ELSE s END AS t FROM ok_empty`,
+        )
+      ).rows
+        .map((r) => r.t)
+        .sort(),
+    );
+    const target = (
+      await oracle(`SELECT TO_CHAR(seq) || '|' || TO_CHAR(g) || '|' || NVL(s, '<null>') FROM ${table('EMPTY')}`)
+    ).sort();
     expect(target).toEqual(source);
     expect(await runs(h.dbs.metadata, 'OKEMPTY')).toMatchObject([{ status: 'PC', trgrows: KEY_ROWS }]);
   });

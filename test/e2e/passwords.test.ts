@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { temporalCli } from '../../scripts/temporal-dev';
 import { FACT_COLUMNS, FACT_TARGET_COLUMNS } from '../support/fact-load';
 import { failureOf, openHarness, waitUntil, type Harness } from '../support/harness';
-import { addMappingRow, factMappingRow, migrateMetadata, startPasswordServer, type PasswordServer } from '../support/password-postgres';
+import {
+  addMappingRow,
+  factMappingRow,
+  migrateMetadata,
+  startPasswordServer,
+  type PasswordServer,
+} from '../support/password-postgres';
 
 const run = promisify(execFile);
 const DMS = path.join(__dirname, '..', '..', 'bin', 'dms.js');
@@ -28,16 +34,40 @@ async function count(database: string, table: string): Promise<number> {
 }
 
 async function digest(database: string, table: string): Promise<{ n: string; md5: string }> {
-  return pg.admin(database, async (c) => (await c.query(`SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY sale_id, t::text)) AS md5 FROM ${table} t`)).rows[0]);
+  return pg.admin(
+    database,
+    async (c) =>
+      (
+        await c.query(
+          `SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY sale_id, t::text)) AS md5 FROM ${table} t`,
+        )
+      ).rows[0],
+  );
 }
 
 async function runsOf(mapref: string) {
-  return pg.admin('dms_meta', async (c) => (await c.query(`SELECT status, param1, trgrows, lasterr FROM dms_prclog WHERE mapref = $1 ORDER BY prcid`, [mapref])).rows);
+  return pg.admin(
+    'dms_meta',
+    async (c) =>
+      (
+        await c.query(`SELECT status, param1, trgrows, lasterr FROM dms_prclog WHERE mapref = $1 ORDER BY prcid`, [
+          mapref,
+        ])
+      ).rows,
+  );
 }
 
 async function addMapping(mapref: string, srcconid: string, trgconid: string, table: string): Promise<void> {
-  await pg.admin('dms_tgt', (c) => c.query(`CREATE TABLE ${table} (${FACT_TARGET_COLUMNS}); ALTER TABLE ${table} OWNER TO dms_tgt`));
-  await addMappingRow(pg, 'dms_meta', factMappingRow(mapref, table, { srcconid, trgconid }), metadataUrl, PASSWORDS.meta);
+  await pg.admin('dms_tgt', (c) =>
+    c.query(`CREATE TABLE ${table} (${FACT_TARGET_COLUMNS}); ALTER TABLE ${table} OWNER TO dms_tgt`),
+  );
+  await addMappingRow(
+    pg,
+    'dms_meta',
+    factMappingRow(mapref, table, { srcconid, trgconid }),
+    metadataUrl,
+    PASSWORDS.meta,
+  );
 }
 
 function start(mapref: string) {
@@ -50,7 +80,20 @@ async function historiesText(): Promise<string> {
   for await (const wf of h.client.workflow.list()) {
     const json = execFileSync(
       temporalCli(),
-      ['workflow', 'show', '--address', h.server.address, '--namespace', h.server.namespace, '--workflow-id', wf.workflowId, '--run-id', wf.runId, '--output', 'json'],
+      [
+        'workflow',
+        'show',
+        '--address',
+        h.server.address,
+        '--namespace',
+        h.server.namespace,
+        '--workflow-id',
+        wf.workflowId,
+        '--run-id',
+        wf.runId,
+        '--output',
+        'json',
+      ],
       { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
     );
     const visit = (value: unknown): void => {
@@ -67,7 +110,9 @@ async function historiesText(): Promise<string> {
 
 function dms(args: string[], env: Record<string, string | undefined>) {
   const { PGPASSWORD: _, ...inherited } = process.env;
-  return run(process.execPath, [DMS, ...args], { env: { ...inherited, ...h.workerEnv, ...env } as NodeJS.ProcessEnv }).then(
+  return run(process.execPath, [DMS, ...args], {
+    env: { ...inherited, ...h.workerEnv, ...env } as NodeJS.ProcessEnv,
+  }).then(
     (out) => ({ code: 0, stdout: out.stdout, stderr: out.stderr }),
     (err: { code: number; stdout: string; stderr: string }) => err,
   );
@@ -75,7 +120,8 @@ function dms(args: string[], env: Record<string, string | undefined>) {
 
 beforeAll(async () => {
   pg = await startPasswordServer();
-  for (const name of ['dms_meta', 'dms_src', 'dms_tgt'] as const) await pg.createUserDatabase(name, PASSWORDS[name.slice(4) as 'meta' | 'src' | 'tgt']);
+  for (const name of ['dms_meta', 'dms_src', 'dms_tgt'] as const)
+    await pg.createUserDatabase(name, PASSWORDS[name.slice(4) as 'meta' | 'src' | 'tgt']);
   await pg.admin('dms_src', async (c) => {
     await c.query(`CREATE TABLE sales (${FACT_COLUMNS}); ALTER TABLE sales OWNER TO dms_src`);
     await c.query(
@@ -124,7 +170,16 @@ describe('databases behind passwords', () => {
     await addMapping('PWLOAD', 'SRC', 'TGT', 't_load');
     const first = await h.startWorker();
     const handle = await start('PWLOAD');
-    const batches = () => pg.admin('dms_tgt', async (c) => Number((await c.query(`SELECT coalesce(max(batchcnt), 0) AS n FROM dms_chkpnt WHERE mapref = 'PWLOAD'`).catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n));
+    const batches = () =>
+      pg.admin('dms_tgt', async (c) =>
+        Number(
+          (
+            await c
+              .query(`SELECT coalesce(max(batchcnt), 0) AS n FROM dms_chkpnt WHERE mapref = 'PWLOAD'`)
+              .catch(() => ({ rows: [{ n: 0 }] }))
+          ).rows[0].n,
+        ),
+      );
     await waitUntil('3 batches', async () => (await batches()) >= 3, 60_000, 50);
     await first.kill('SIGKILL');
     expect(await count('dms_tgt', 't_load')).toBeLessThan(ROWS);
@@ -133,7 +188,9 @@ describe('databases behind passwords', () => {
     expect((await handle.result()).rows).toBe(ROWS);
     // No primary key on the target: a batch loaded twice would show as extra rows.
     expect(await digest('dms_tgt', 't_load')).toEqual(await digest('dms_src', 'sales'));
-    expect(await runsOf('PWLOAD')).toEqual([{ status: 'PC', param1: 'COMPLETED', trgrows: String(ROWS), lasterr: null }]);
+    expect(await runsOf('PWLOAD')).toEqual([
+      { status: 'PC', param1: 'COMPLETED', trgrows: String(ROWS), lasterr: null },
+    ]);
     await second.kill();
   });
 
@@ -153,18 +210,21 @@ describe('databases behind passwords', () => {
   it.each([
     { mapref: 'PWUNSET', conid: 'SRC_UNSET', variable: 'DMS_TEST_UNSET_PASSWORD', state: 'is not set' },
     { mapref: 'PWEMPTY', conid: 'SRC_EMPTY', variable: 'DMS_TEST_EMPTY_PASSWORD', state: 'is empty' },
-  ])('refuses a PWDENV variable that $state on the worker, and moves no row', async ({ mapref, conid, variable, state }) => {
-    await addMapping(mapref, conid, 'TGT', `t_${mapref.toLowerCase()}`);
-    const worker = await h.startWorker();
-    const message = await failureOf(await start(mapref));
-    expect(message).toBe(
-      `Mapping ${mapref}: SRCCONID uses connection '${conid}', whose PWDENV names the environment variable ${variable}, which ${state} on the worker. ` +
-        `Fix: export ${variable} with the password of connection '${conid}' in the worker's environment and restart it`,
-    );
-    expect(await count('dms_tgt', `t_${mapref.toLowerCase()}`)).toBe(0);
-    expect((await runsOf(mapref)).map((r) => [r.status, r.lasterr])).toEqual([['FL', message]]);
-    await worker.kill();
-  });
+  ])(
+    'refuses a PWDENV variable that $state on the worker, and moves no row',
+    async ({ mapref, conid, variable, state }) => {
+      await addMapping(mapref, conid, 'TGT', `t_${mapref.toLowerCase()}`);
+      const worker = await h.startWorker();
+      const message = await failureOf(await start(mapref));
+      expect(message).toBe(
+        `Mapping ${mapref}: SRCCONID uses connection '${conid}', whose PWDENV names the environment variable ${variable}, which ${state} on the worker. ` +
+          `Fix: export ${variable} with the password of connection '${conid}' in the worker's environment and restart it`,
+      );
+      expect(await count('dms_tgt', `t_${mapref.toLowerCase()}`)).toBe(0);
+      expect((await runsOf(mapref)).map((r) => [r.status, r.lasterr])).toEqual([['FL', message]]);
+      await worker.kill();
+    },
+  );
 
   it('offers a server no password from PGPASSWORD when the connection has no PWDENV', async () => {
     await addMapping('PWNONE', 'SRC_NOPWDENV', 'TGT', 't_none');
@@ -177,7 +237,10 @@ describe('databases behind passwords', () => {
     expect(await count('dms_tgt', 't_none')).toBe(0);
     // The refused login's socket is closed at once, not left to the server's authentication
     // timeout (a minute), which would hold up the worker's exit.
-    const halfOpen = () => pg.admin('postgres', async (c) => Number((await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'starting'`)).rows[0].n));
+    const halfOpen = () =>
+      pg.admin('postgres', async (c) =>
+        Number((await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'starting'`)).rows[0].n),
+      );
     await waitUntil('no half-open login', async () => (await halfOpen()) === 0, 5_000);
     await worker.kill();
   });
@@ -186,7 +249,9 @@ describe('databases behind passwords', () => {
     const status = await dms(['status', 'PWLOAD'], {});
     expect(status.stderr).toBe('');
     expect(status.stdout).toMatch(/^\d+ +completed /m);
-    expect((await dms(['status', 'PWLOAD'], { DMS_METADATA_PASSWORD: undefined, PGPASSWORD: PASSWORDS.meta })).stdout).toMatch(/completed/);
+    expect(
+      (await dms(['status', 'PWLOAD'], { DMS_METADATA_PASSWORD: undefined, PGPASSWORD: PASSWORDS.meta })).stdout,
+    ).toMatch(/completed/);
 
     const refused = `dms: Cannot log in to the metadata database at DMS_METADATA_URL=${metadataUrl}: password authentication failed for user "dms_meta" [SQLSTATE 28P01]. Fix: correct the user and database in DMS_METADATA_URL, and set DMS_METADATA_PASSWORD (or PGPASSWORD) to the password of its user\n`;
     const cli = await dms(['status', 'PWLOAD'], { DMS_METADATA_PASSWORD: PASSWORDS.wrong });
@@ -201,7 +266,10 @@ describe('databases behind passwords', () => {
     expect(histories).toContain('{"mapref":"PWLOAD"}');
     const logs = h.workerOutput();
     expect(logs).toContain('dms_tgt'); // the log names users and connections, never their passwords
-    const prclog = await pg.admin('dms_meta', async (c) => (await c.query(`SELECT string_agg(t::text, E'\\n') AS all FROM dms_prclog t`)).rows[0].all as string);
+    const prclog = await pg.admin(
+      'dms_meta',
+      async (c) => (await c.query(`SELECT string_agg(t::text, E'\\n') AS all FROM dms_prclog t`)).rows[0].all as string,
+    );
     expect(prclog).toContain('PWWRONG');
     for (const password of Object.values(PASSWORDS)) {
       expect(histories).not.toContain(password);

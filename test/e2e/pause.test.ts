@@ -46,12 +46,23 @@ describe('pause and resume', () => {
     // Batch 10 waits 6 s before its commit: the pause (a `dms` process, slow on a busy
     // machine) arrives while it is in flight.
     const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 10, action: 'stall', ms: 6000 }] });
-    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-PAUSE', args: [{ mapref: 'PAUSE' }] });
+    const handle = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-PAUSE',
+      args: [{ mapref: 'PAUSE' }],
+    });
     await first.waitFor(/fault: stall start at beforeCommit of batch 10/);
     const [active] = await runs(h.dbs.metadata, 'PAUSE');
-    expect((await dms('pause', 'PAUSE')).stdout).toBe(`pause sent to workflow dms-PAUSE (run ${active.prcid}); it stops after the batch activity in flight commits\n`);
+    expect((await dms('pause', 'PAUSE')).stdout).toBe(
+      `pause sent to workflow dms-PAUSE (run ${active.prcid}); it stops after the batch activity in flight commits\n`,
+    );
 
-    await waitUntil('the pause', async () => /Mapping PAUSE: paused after batch \d+/.test(h.workerOutput()), 30_000, 100);
+    await waitUntil(
+      'the pause',
+      async () => /Mapping PAUSE: paused after batch \d+/.test(h.workerOutput()),
+      30_000,
+      100,
+    );
     const paused = (await checkpointRow(h.dbs.target, 'PAUSE'))!;
     // The batch in flight committed; the run is still 'IP', and says it is paused.
     expect(paused.batchcnt).toBeGreaterThanOrEqual(10);
@@ -62,7 +73,10 @@ describe('pause and resume', () => {
     expect((await dms('status', 'PAUSE')).stdout).toContain('paused (signal resume, or `dms resume`, to go on)');
 
     // The run's page in the Web UI: its current details and its handlers, read as the UI reads them.
-    type Metadata = { currentDetails?: string; definition?: { signalDefinitions?: { name: string; description?: string }[] } };
+    type Metadata = {
+      currentDetails?: string;
+      definition?: { signalDefinitions?: { name: string; description?: string }[] };
+    };
     const meta = await handle.query<Metadata>('__temporal_workflow_metadata');
     const details = meta.currentDetails ?? '';
     expect(details).toContain(`**PAUSE** · KEY · APPEND · run ${active.prcid} (DMS_PRCLOG)`);
@@ -70,8 +84,11 @@ describe('pause and resume', () => {
     expect(details).toContain(`- checkpoint \`${paused.chkpnt}\``);
     expect(details).toContain('**paused**');
     // Keys only: no value of another column, neither the last loaded row's nor any note.
-    const last = await withClient(h.dbs.source, (c) => c.query(`SELECT amount::text, sold_at::text, note FROM sales WHERE sale_id = $1`, [paused.chkpnt]));
-    for (const value of Object.values(last.rows[0] as Record<string, string | null>)) if (value) expect(details).not.toContain(value);
+    const last = await withClient(h.dbs.source, (c) =>
+      c.query(`SELECT amount::text, sold_at::text, note FROM sales WHERE sale_id = $1`, [paused.chkpnt]),
+    );
+    for (const value of Object.values(last.rows[0] as Record<string, string | null>))
+      if (value) expect(details).not.toContain(value);
     expect(details).not.toMatch(/note \d/);
     const signals = meta.definition?.signalDefinitions ?? [];
     expect(signals.find((d) => d.name === 'resetCheckpoint')?.description).toContain('{"to": "150000"}');
@@ -87,7 +104,9 @@ describe('pause and resume', () => {
 
     expect((await dms('resume', 'PAUSE')).stdout).toContain('resume sent to workflow dms-PAUSE');
     expect(await handle.result()).toMatchObject({ rows: ROWS, batches: ROWS / 500 });
-    expect(await tableDigest(h.dbs.target, 't_pause', 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
+    expect(await tableDigest(h.dbs.target, 't_pause', 'sale_id')).toEqual(
+      await tableDigest(h.dbs.source, 'sales', 'sale_id'),
+    );
     expect(h.workerOutput()).toMatch(new RegExp(`Mapping PAUSE: resumed after batch ${paused.batchcnt}`));
     expect(await runs(h.dbs.metadata, 'PAUSE')).toMatchObject([{ status: 'PC', param1: 'COMPLETED', trgrows: ROWS }]);
     expect(await pausedRuns('PAUSE')).toBe(0);
@@ -99,10 +118,19 @@ describe('pause and resume', () => {
     await registerMapping(h.dbs, { mapref: 'PAUSECN', batchSize: 500, trgtbnm: 'T_PAUSECN' });
     // Long enough for `dms pause` to land during batch 6 on a busy machine.
     const worker = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 6, action: 'stall', ms: 6000 }] });
-    const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-PAUSECN', args: [{ mapref: 'PAUSECN' }] });
+    const handle = await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-PAUSECN',
+      args: [{ mapref: 'PAUSECN' }],
+    });
     await worker.waitFor(/fault: stall start at beforeCommit of batch 6/);
     await dms('pause', 'PAUSECN');
-    await waitUntil('the pause', async () => /Mapping PAUSECN: paused after batch \d+/.test(h.workerOutput()), 30_000, 100);
+    await waitUntil(
+      'the pause',
+      async () => /Mapping PAUSECN: paused after batch \d+/.test(h.workerOutput()),
+      30_000,
+      100,
+    );
     expect((await dms('cancel', 'PAUSECN')).code).toBe(0);
     expect(await failureOf(handle)).toBeDefined();
     const [cancelled] = await runs(h.dbs.metadata, 'PAUSECN');

@@ -42,10 +42,26 @@ const dms = (env: Record<string, string>, ...args: string[]) =>
 
 /** `temporal workflow show -o json` of every run of a workflow, with extra flags (a codec endpoint). */
 function shown(workflowId: string, ...flags: string[]): unknown[] {
-  const out = execFileSync(temporalCli(), ['workflow', 'show', '--address', h.server.address, '--namespace', h.server.namespace, '--workflow-id', workflowId, '--output', 'json', ...flags], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const out = execFileSync(
+    temporalCli(),
+    [
+      'workflow',
+      'show',
+      '--address',
+      h.server.address,
+      '--namespace',
+      h.server.namespace,
+      '--workflow-id',
+      workflowId,
+      '--output',
+      'json',
+      ...flags,
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return [JSON.parse(out)];
 }
 
@@ -78,8 +94,14 @@ function keyIds(history: unknown[]): Set<string> {
 }
 
 /** `dms codec-server` as an operator starts it; resolves with the URL it prints. */
-function startCodecServer(listen: string, env: Record<string, string>, ...args: string[]): { child: ChildProcess; url: Promise<string> } {
-  const child = execFile(process.execPath, [DMS, 'codec-server', '--listen', listen, ...args], { env: { ...process.env, DMS_PAYLOAD_KEYS: `${NEW},${OLD}`, ...env } });
+function startCodecServer(
+  listen: string,
+  env: Record<string, string>,
+  ...args: string[]
+): { child: ChildProcess; url: Promise<string> } {
+  const child = execFile(process.execPath, [DMS, 'codec-server', '--listen', listen, ...args], {
+    env: { ...process.env, DMS_PAYLOAD_KEYS: `${NEW},${OLD}`, ...env },
+  });
   const url = new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -122,11 +144,39 @@ beforeAll(async () => {
   bundle = path.join(dir, 'bundle.js');
   writeFileSync(bundle, code);
   await createSource('enc_src');
-  await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE enc_tgt (k text NOT NULL, v int NOT NULL, note text); CREATE TABLE enc_tgt2 (LIKE enc_tgt); CREATE TABLE enc_plain (LIKE enc_tgt)`));
-  await registerMapping(h.dbs, { mapref: 'ENC_PLAIN', batchSize: 500, srcquery: 'SELECT * FROM enc_src', trgtbnm: 'ENC_PLAIN', chkpntcolumn: 'K' });
-  await registerMapping(h.dbs, { mapref: 'ENC', batchSize: 500, srcquery: 'SELECT * FROM enc_src', trgtbnm: 'ENC_TGT', chkpntcolumn: 'K' });
-  await registerMapping(h.dbs, { mapref: 'ENC2', batchSize: 500, srcquery: 'SELECT * FROM enc_src', trgtbnm: 'ENC_TGT2', chkpntcolumn: 'K' });
-  await registerMapping(h.dbs, { mapref: 'ENC_BAD', batchSize: 500, srcquery: `SELECT k, v, note, ckpt_missing_col FROM enc_src`, trgtbnm: 'ENC_PLAIN', chkpntcolumn: 'K' });
+  await withClient(h.dbs.target, (c) =>
+    c.query(
+      `CREATE TABLE enc_tgt (k text NOT NULL, v int NOT NULL, note text); CREATE TABLE enc_tgt2 (LIKE enc_tgt); CREATE TABLE enc_plain (LIKE enc_tgt)`,
+    ),
+  );
+  await registerMapping(h.dbs, {
+    mapref: 'ENC_PLAIN',
+    batchSize: 500,
+    srcquery: 'SELECT * FROM enc_src',
+    trgtbnm: 'ENC_PLAIN',
+    chkpntcolumn: 'K',
+  });
+  await registerMapping(h.dbs, {
+    mapref: 'ENC',
+    batchSize: 500,
+    srcquery: 'SELECT * FROM enc_src',
+    trgtbnm: 'ENC_TGT',
+    chkpntcolumn: 'K',
+  });
+  await registerMapping(h.dbs, {
+    mapref: 'ENC2',
+    batchSize: 500,
+    srcquery: 'SELECT * FROM enc_src',
+    trgtbnm: 'ENC_TGT2',
+    chkpntcolumn: 'K',
+  });
+  await registerMapping(h.dbs, {
+    mapref: 'ENC_BAD',
+    batchSize: 500,
+    srcquery: `SELECT k, v, note, ckpt_missing_col FROM enc_src`,
+    trgtbnm: 'ENC_PLAIN',
+    chkpntcolumn: 'K',
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -161,7 +211,9 @@ describe('encrypted payloads', () => {
     // A terminal without the keys cannot read the answer, and is told what to set.
     const blind = await dms({}, 'run', 'ENC', '--wait');
     expect(blind.code).toBe(1);
-    expect(blind.stderr).toBe(`dms: Temporal holds this workflow's payloads encrypted (binary/encrypted), and DMS_PAYLOAD_KEYS is not set here. Fix: set DMS_PAYLOAD_KEYS as the workers have it\n`);
+    expect(blind.stderr).toBe(
+      `dms: Temporal holds this workflow's payloads encrypted (binary/encrypted), and DMS_PAYLOAD_KEYS is not set here. Fix: set DMS_PAYLOAD_KEYS as the workers have it\n`,
+    );
     await worker.kill();
   });
 
@@ -186,7 +238,8 @@ describe('encrypted payloads', () => {
     const codec = startCodecServer('127.0.0.1:0', { DMS_CODEC_AUTH: auth });
     try {
       const url = await codec.url;
-      const viaCodec = (workflowId: string) => plainText(shown(workflowId, '--codec-endpoint', url, '--codec-auth', auth));
+      const viaCodec = (workflowId: string) =>
+        plainText(shown(workflowId, '--codec-endpoint', url, '--codec-auth', auth));
       expect(viaCodec('dms-ENC')).toContain(`${MARK}003000`);
       const rotated = shown('dms-ENC2');
       expect(keyIds(rotated)).toEqual(new Set(['k1']));
@@ -201,7 +254,10 @@ describe('encrypted payloads', () => {
     const replay = (keys: string) =>
       Worker.runReplayHistory(
         // The bundle holds the workflows' failure converter; a replay runs no activity.
-        { workflowBundle: { codePath: bundle }, dataConverter: { payloadCodecs: [new AesGcmCodec(parsePayloadKeys(keys))] } },
+        {
+          workflowBundle: { codePath: bundle },
+          dataConverter: { payloadCodecs: [new AesGcmCodec(parsePayloadKeys(keys))] },
+        },
         history,
         'dms-ENC',
       );
@@ -209,34 +265,70 @@ describe('encrypted payloads', () => {
     await expect(replay(NEW)).rejects.toThrow(/k0, which DMS_PAYLOAD_KEYS does not list/);
   });
 
-  it.skipIf(!existsSync(CHROMIUM) && !IN_CI)('the Web UI shows the sealed history in plain text through `dms codec-server`', async () => {
-    const { runId } = await h.client.workflow.getHandle('dms-ENC').describe();
-    await waitUntil('the Web UI', () => fetch(h.server.uiAddress!).then((r) => r.ok, () => false), 30_000, 250);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      const artifacts = path.join(ROOT, 'test-artifacts');
-      mkdirSync(artifacts, { recursive: true });
-      // The summary `dms run` set, sealed in the history, opened by the codec server for the browser.
-      await page.goto(new URL(`/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-ENC/${runId}/user-metadata`, h.server.uiAddress!).toString());
-      await expect.poll(() => page.locator('iframe[title="output"]').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-      await expect.poll(() => page.frameLocator('iframe[title="output"]').first().locator('body').innerText(), { timeout: 30_000 }).toContain('ENC: SRC → PUBLIC.ENC_TGT (KEY on K)');
-      await page.screenshot({ path: path.join(artifacts, 'web-ui-codec.png'), fullPage: true });
-      // The events' payloads: the batch activities' results, in the JSON they were written in.
-      await page.goto(new URL(`/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-ENC/${runId}/history`, h.server.uiAddress!).toString());
-      await expect.poll(async () => (await page.innerText('body')).match(/\{"epoch":\d+,"strategy":"KEY"/g)?.length ?? 0, { timeout: 30_000 }).toBeGreaterThan(0);
-      await page.screenshot({ path: path.join(artifacts, 'web-ui-codec-history.png'), fullPage: true });
-    } finally {
-      await browser.close();
-    }
-  });
+  it.skipIf(!existsSync(CHROMIUM) && !IN_CI)(
+    'the Web UI shows the sealed history in plain text through `dms codec-server`',
+    async () => {
+      const { runId } = await h.client.workflow.getHandle('dms-ENC').describe();
+      await waitUntil(
+        'the Web UI',
+        () =>
+          fetch(h.server.uiAddress!).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        30_000,
+        250,
+      );
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+        const artifacts = path.join(ROOT, 'test-artifacts');
+        mkdirSync(artifacts, { recursive: true });
+        // The summary `dms run` set, sealed in the history, opened by the codec server for the browser.
+        await page.goto(
+          new URL(
+            `/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-ENC/${runId}/user-metadata`,
+            h.server.uiAddress!,
+          ).toString(),
+        );
+        await expect.poll(() => page.locator('iframe[title="output"]').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+        await expect
+          .poll(() => page.frameLocator('iframe[title="output"]').first().locator('body').innerText(), {
+            timeout: 30_000,
+          })
+          .toContain('ENC: SRC → PUBLIC.ENC_TGT (KEY on K)');
+        await page.screenshot({ path: path.join(artifacts, 'web-ui-codec.png'), fullPage: true });
+        // The events' payloads: the batch activities' results, in the JSON they were written in.
+        await page.goto(
+          new URL(
+            `/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-ENC/${runId}/history`,
+            h.server.uiAddress!,
+          ).toString(),
+        );
+        await expect
+          .poll(async () => (await page.innerText('body')).match(/\{"epoch":\d+,"strategy":"KEY"/g)?.length ?? 0, {
+            timeout: 30_000,
+          })
+          .toBeGreaterThan(0);
+        await page.screenshot({ path: path.join(artifacts, 'web-ui-codec-history.png'), fullPage: true });
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 
   it('a worker refuses a prebuilt bundle that disagrees with DMS_PAYLOAD_KEYS, in one line', async () => {
     const refused = await startWorker({ ...h.workerEnv, DMS_PAYLOAD_KEYS: OLD }, { cli: true }).then(
       () => '',
       (err: Error) => err.message,
     );
-    expect(refused).toMatch(/DMS_WORKFLOW_BUNDLE \(.+\) was built without DMS_PAYLOAD_KEYS, so its workflows would write failure messages in plain text\. Fix: rebuild it/);
+    expect(refused).toMatch(
+      /DMS_WORKFLOW_BUNDLE \(.+\) was built without DMS_PAYLOAD_KEYS, so its workflows would write failure messages in plain text\. Fix: rebuild it/,
+    );
     expect(refused).not.toMatch(/^\s+at /m);
   });
 });

@@ -18,7 +18,9 @@ beforeAll(async () => {
   dbs = await createDatabases('movers');
   await createFactSource(dbs.source, ROWS, 'sales');
   await withClient(dbs.source, async (c) => {
-    await c.query(`CREATE TABLE odd (id int, b bytea, arr text[], j jsonb, t text, n numeric, ts timestamptz, iv interval)`);
+    await c.query(
+      `CREATE TABLE odd (id int, b bytea, arr text[], j jsonb, t text, n numeric, ts timestamptz, iv interval)`,
+    );
     await c.query(`INSERT INTO odd VALUES
       (1, '\\x00ff5c0a'::bytea, ARRAY['a b', 'c,d', NULL, 'e"f'], '{"k": "v\\\\n", "n": 1.50}', E'tab\\there\\nnew\\rcr\\\\back', 1.500, '2026-03-01 01:02:03.456789+02', '1 day 02:03:04'),
       (2, NULL, NULL, NULL, '\\N', NULL, NULL, NULL),
@@ -30,7 +32,9 @@ beforeAll(async () => {
   source = postgresDialect.openSource(spec(dbs.source), { lockTimeoutMs: 5_000 });
   target = postgresDialect.openTarget!(spec(dbs.target), { lockTimeoutMs: 5_000 });
   await createFactTarget(dbs.target, 'sales_copy');
-  await withClient(dbs.target, (c) => c.query(`CREATE TABLE odd (id int, b bytea, arr text[], j jsonb, t text, n numeric, ts timestamptz, iv interval)`));
+  await withClient(dbs.target, (c) =>
+    c.query(`CREATE TABLE odd (id int, b bytea, arr text[], j jsonb, t text, n numeric, ts timestamptz, iv interval)`),
+  );
 });
 
 afterAll(async () => {
@@ -45,7 +49,14 @@ async function leftoverSettings(): Promise<string[]> {
   const clients = await Promise.all(Array.from({ length: pool.idleCount }, () => pool.connect()));
   try {
     const found = await Promise.all(
-      clients.map(async (c) => (await c.query<{ v: string }>(`SELECT concat_ws('|', current_setting('dms.offset', true), current_setting('dms.after_0', true), current_setting('dms.upto_0', true)) AS v`)).rows[0].v),
+      clients.map(
+        async (c) =>
+          (
+            await c.query<{ v: string }>(
+              `SELECT concat_ws('|', current_setting('dms.offset', true), current_setting('dms.after_0', true), current_setting('dms.upto_0', true)) AS v`,
+            )
+          ).rows[0].v,
+      ),
     );
     return found.filter((v) => v.replace(/\|/g, '') !== '');
   } finally {
@@ -69,13 +80,23 @@ async function moverOf(query: string, order: string[], table: string, columns: s
 }
 
 describe('KEY ranges through COPY', () => {
-  it('moves a range with its bounds in settings that end with the COPY\'s transaction', async () => {
+  it("moves a range with its bounds in settings that end with the COPY's transaction", async () => {
     await withClient(dbs.target, (c) => c.query('CREATE TABLE sales_range AS SELECT * FROM sales_copy WITH NO DATA'));
     const columns = ['sale_id', 'store_id', 'amount', 'sold_at', 'note'];
-    const mover = await target.rangeMover!(source, { query: 'SELECT * FROM sales', key: ['sale_id'] }, 'public', 'sales_range', columns);
+    const mover = await target.rangeMover!(
+      source,
+      { query: 'SELECT * FROM sales', key: ['sale_id'] },
+      'public',
+      'sales_range',
+      columns,
+    );
     expect(mover).not.toBeNull();
     const moved = await target.transaction((tx) => mover!.move(tx, ['3000'], ['3600']));
-    expect(moved).toBe(await withClient(dbs.source, async (c) => Number((await c.query(`SELECT count(*) AS n FROM sales WHERE sale_id > 3000 AND sale_id <= 3600`)).rows[0].n)));
+    expect(moved).toBe(
+      await withClient(dbs.source, async (c) =>
+        Number((await c.query(`SELECT count(*) AS n FROM sales WHERE sale_id > 3000 AND sale_id <= 3600`)).rows[0].n),
+      ),
+    );
     expect(await leftoverSettings()).toEqual([]);
   });
 });
@@ -159,19 +180,41 @@ describe('ROWCOUNT through COPY', () => {
 describe('commits inside a slice', () => {
   it('do not wait for the disk, and flushCommits makes them durable', async () => {
     await target.ensureCheckpointTable('public');
-    const row: CheckpointRow = { mapref: 'FLUSH', prcid: 1, epoch: 1, jobid: 1, keyColumns: null, checkpoint: null, lastRow: null, batches: 0, rows: 0 };
+    const row: CheckpointRow = {
+      mapref: 'FLUSH',
+      prcid: 1,
+      epoch: 1,
+      jobid: 1,
+      keyColumns: null,
+      checkpoint: null,
+      lastRow: null,
+      batches: 0,
+      rows: 0,
+    };
     await target.transaction((tx) => tx.writeCheckpoint('public', row));
     await withClient(dbs.target, (c) => c.query('CREATE TABLE probe (setting text)'));
     const write = (flushLater: boolean) =>
-      target.transaction((tx) => tx.execute(`INSERT INTO probe SELECT current_setting('synchronous_commit')`, []), { flushLater });
+      target.transaction((tx) => tx.execute(`INSERT INTO probe SELECT current_setting('synchronous_commit')`, []), {
+        flushLater,
+      });
     await write(true);
     await write(false);
-    expect(await withClient(dbs.target, async (c) => (await c.query('SELECT setting FROM probe')).rows.map((r) => r.setting))).toEqual(['off', 'on']);
+    expect(
+      await withClient(dbs.target, async (c) =>
+        (await c.query('SELECT setting FROM probe')).rows.map((r) => r.setting),
+      ),
+    ).toEqual(['off', 'on']);
     await write(true);
     // The log's end right after that commit: the WAL writer would flush it within 200 ms.
-    const lsn = await withClient(dbs.target, async (c) => (await c.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn as string);
+    const lsn = await withClient(
+      dbs.target,
+      async (c) => (await c.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn as string,
+    );
     await target.flushCommits('public', 'FLUSH');
-    const flushed = await withClient(dbs.target, async (c) => (await c.query(`SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS ok`, [lsn])).rows[0].ok);
+    const flushed = await withClient(
+      dbs.target,
+      async (c) => (await c.query(`SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS ok`, [lsn])).rows[0].ok,
+    );
     expect(flushed).toBe(true);
   });
 });

@@ -8,7 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/temporal-dev';
 import { FACT_COLUMNS, FACT_TARGET_COLUMNS } from '../support/fact-load';
 import { openHarness, waitUntil, type Harness } from '../support/harness';
-import { addMappingRow, factMappingRow, migrateMetadata, startPasswordServer, type PasswordServer } from '../support/password-postgres';
+import {
+  addMappingRow,
+  factMappingRow,
+  migrateMetadata,
+  startPasswordServer,
+  type PasswordServer,
+} from '../support/password-postgres';
 import type { WorkerProcess } from '../support/worker-process';
 
 const ROWS = 30_000;
@@ -24,20 +30,39 @@ let metadataUrl: string;
 
 async function digest(table: string): Promise<{ n: string; md5: string | null }> {
   const database = table === 'sales' ? 'dms_src' : 'dms_tgt';
-  return data.admin(database, async (c) => (await c.query(`SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY sale_id, t::text)) AS md5 FROM ${table} t`)).rows[0]);
+  return data.admin(
+    database,
+    async (c) =>
+      (
+        await c.query(
+          `SELECT count(*) AS n, md5(string_agg(t::text, E'\\n' ORDER BY sale_id, t::text)) AS md5 FROM ${table} t`,
+        )
+      ).rows[0],
+  );
 }
 
 /** Batches committed so far, per mapping, as the checkpoint rows in the target hold them (ranges summed). */
 async function committed(mapref: string): Promise<number> {
   return data.admin('dms_tgt', async (c) => {
-    const { rows } = await c.query(`SELECT coalesce(sum(batchcnt), 0) AS n FROM dms_chkpnt WHERE mapref = $1 OR mapref LIKE $1 || '#p%'`, [mapref]);
+    const { rows } = await c.query(
+      `SELECT coalesce(sum(batchcnt), 0) AS n FROM dms_chkpnt WHERE mapref = $1 OR mapref LIKE $1 || '#p%'`,
+      [mapref],
+    );
     return Number(rows[0].n);
   });
 }
 
 async function addMapping(mapref: string, table: string, columns: Record<string, string | number> = {}): Promise<void> {
-  await data.admin('dms_tgt', (c) => c.query(`CREATE TABLE ${table} (${FACT_TARGET_COLUMNS}); ALTER TABLE ${table} OWNER TO dms_tgt`));
-  await addMappingRow(meta, 'dms_meta', factMappingRow(mapref, table, { bulklmt: 500, ...columns }), metadataUrl, PASSWORDS.meta);
+  await data.admin('dms_tgt', (c) =>
+    c.query(`CREATE TABLE ${table} (${FACT_TARGET_COLUMNS}); ALTER TABLE ${table} OWNER TO dms_tgt`),
+  );
+  await addMappingRow(
+    meta,
+    'dms_meta',
+    factMappingRow(mapref, table, { bulklmt: 500, ...columns }),
+    metadataUrl,
+    PASSWORDS.meta,
+  );
 }
 
 /**
@@ -52,7 +77,11 @@ async function restartUnderLoad(server: PasswordServer, maprefs: string[], worke
   const watch = (async () => {
     while (watching) {
       await meta
-        .admin('dms_meta', async (c) => (await c.query(`SELECT lasterr FROM dms_prclog WHERE lasterr IS NOT NULL AND status = 'IP'`)).rows.forEach((r: { lasterr: string }) => said.add(r.lasterr)))
+        .admin('dms_meta', async (c) =>
+          (await c.query(`SELECT lasterr FROM dms_prclog WHERE lasterr IS NOT NULL AND status = 'IP'`)).rows.forEach(
+            (r: { lasterr: string }) => said.add(r.lasterr),
+          ),
+        )
         .catch(() => undefined);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -60,7 +89,8 @@ async function restartUnderLoad(server: PasswordServer, maprefs: string[], worke
   await server.restart();
   const back = Date.now();
   // A load that passed its stalled batch before the restart may have ended since.
-  const completed = async (m: string) => (await h.client.workflow.getHandle(`dms-${m}`).describe()).status.name === 'COMPLETED';
+  const completed = async (m: string) =>
+    (await h.client.workflow.getHandle(`dms-${m}`).describe()).status.name === 'COMPLETED';
   const moved = async (m: string, i: number) => (await committed(m)) > before[i] || (await completed(m));
   await waitUntil(
     'every load moving again',
@@ -68,7 +98,9 @@ async function restartUnderLoad(server: PasswordServer, maprefs: string[], worke
     MOVES_WITHIN_MS,
     200,
   ).catch((err: Error) => {
-    throw new Error(`${err.message}; the worker ${worker.child.exitCode === null ? 'runs' : `exited (${worker.child.exitCode ?? worker.child.signalCode})`}, its last output:\n${worker.output().slice(-3000)}`);
+    throw new Error(
+      `${err.message}; the worker ${worker.child.exitCode === null ? 'runs' : `exited (${worker.child.exitCode ?? worker.child.signalCode})`}, its last output:\n${worker.output().slice(-3000)}`,
+    );
   });
   expect(Date.now() - back).toBeLessThan(MOVES_WITHIN_MS);
   watching = false;
@@ -95,10 +127,10 @@ beforeAll(async () => {
   metadataUrl = meta.urlFor('dms_meta', 'dms_meta');
   await migrateMetadata(metadataUrl, PASSWORDS.meta);
   await meta.admin('dms_meta', (c) =>
-    c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('SRC', 'POSTGRES', $1, 'DMS_TEST_SRC_PASSWORD'), ('TGT', 'POSTGRES', $2, 'DMS_TEST_TGT_PASSWORD')`, [
-      data.urlFor('dms_src', 'dms_src'),
-      data.urlFor('dms_tgt', 'dms_tgt'),
-    ]),
+    c.query(
+      `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('SRC', 'POSTGRES', $1, 'DMS_TEST_SRC_PASSWORD'), ('TGT', 'POSTGRES', $2, 'DMS_TEST_TGT_PASSWORD')`,
+      [data.urlFor('dms_src', 'dms_src'), data.urlFor('dms_tgt', 'dms_tgt')],
+    ),
   );
   h = await openHarness(
     'restarts',
@@ -143,12 +175,24 @@ describe('a database server restarted under running loads', () => {
     const pid = worker.child.pid;
     const handles = await Promise.all([start(key), start(parts)]);
     const inFlight = (batch: number) =>
-      waitUntil(`batch ${batch} of both loads in flight`, async () => [key, parts].every((m) => new RegExp(`fault: stall start at beforeCommit of batch ${batch} attempt \\d+ of ${m}\\n`).test(worker.output())) || undefined, 60_000, 50);
+      waitUntil(
+        `batch ${batch} of both loads in flight`,
+        async () =>
+          [key, parts].every((m) =>
+            new RegExp(`fault: stall start at beforeCommit of batch ${batch} attempt \\d+ of ${m}\\n`).test(
+              worker.output(),
+            ),
+          ) || undefined,
+        60_000,
+        50,
+      );
     await inFlight(6);
     const said = await restartUnderLoad(server(), [key, parts], worker);
     if (server() === data) {
       // While the batch waited for its server, DMS_PRCLOG said why.
-      expect(said.join('\n')).toMatch(/retrying .*(the database ended this session: terminating connection due to administrator command|ECONNREFUSED|Connection terminated)/);
+      expect(said.join('\n')).toMatch(
+        /retrying .*(the database ended this session: terminating connection due to administrator command|ECONNREFUSED|Connection terminated)/,
+      );
     }
     await inFlight(20);
     await restartUnderLoad(server(), [key, parts], worker);
@@ -159,7 +203,9 @@ describe('a database server restarted under running loads', () => {
     expect(worker.child.pid).toBe(pid);
     expect(worker.output()).not.toMatch(/Unhandled 'error' event|uncaughtException/);
     // The worker's log says what happened to the batch in flight.
-    expect(worker.output()).toMatch(/terminating connection due to administrator command|Connection terminated unexpectedly/);
+    expect(worker.output()).toMatch(
+      /terminating connection due to administrator command|Connection terminated unexpectedly/,
+    );
     const source = await digest('sales');
     for (const mapref of [key, parts]) expect(await digest(`${mapref.toLowerCase()}_t`), mapref).toEqual(source);
   });
@@ -169,13 +215,18 @@ describe('a database server restarted under running loads', () => {
     const mapref = 'RS_STRAY';
     await addMapping(mapref, 'rs_stray_t');
     const metrics = `127.0.0.1:${await freePort()}`;
-    const stray = await h.startWorker({ env: { DMS_METRICS_ADDRESS: metrics }, faults: [{ point: 'beforeCommit', batch: 3, action: 'stray' }] });
+    const stray = await h.startWorker({
+      env: { DMS_METRICS_ADDRESS: metrics },
+      faults: [{ point: 'beforeCommit', batch: 3, action: 'stray' }],
+    });
     const pid = stray.child.pid;
     expect((await (await start(mapref)).result()).rows).toBe(ROWS);
     expect(await digest('rs_stray_t')).toEqual(await digest('sales'));
     expect(stray.child.exitCode).toBeNull();
     expect(stray.child.pid).toBe(pid);
-    expect(stray.output()).toMatch(/dms worker: caught a database error no code was waiting for \(an unheard 'error' event\): read ECONNRESET; the worker goes on/);
+    expect(stray.output()).toMatch(
+      /dms worker: caught a database error no code was waiting for \(an unheard 'error' event\): read ECONNRESET; the worker goes on/,
+    );
     const scraped = await (await fetch(`http://${metrics}/metrics`)).text();
     expect(scraped).toMatch(/^dms_worker_stray_errors_total\{[^}]*kind="event"[^}]*\} 1$/m);
     await stray.kill();

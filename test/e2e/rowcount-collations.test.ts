@@ -30,17 +30,26 @@ afterAll(async () => {
   await m?.drop();
 });
 
-const variants = (column: string) => `ELT(1 + ${column} % ${VARIANTS.length}, ${VARIANTS.map((v) => `'${v}'`).join(', ')})`;
+const variants = (column: string) =>
+  `ELT(1 + ${column} % ${VARIANTS.length}, ${VARIANTS.map((v) => `'${v}'`).join(', ')})`;
 
 /** Each row as the hex of its text's bytes and its number, sorted: the rows as a multiset of bytes. */
 async function postgresRows(database: string, table: string): Promise<string[]> {
-  return withClient(database, async (c) => (await c.query<{ r: string }>(`SELECT encode(convert_to(t, 'UTF8'), 'hex') || '|' || g AS r FROM ${table}`)).rows.map((x) => x.r).sort());
+  return withClient(database, async (c) =>
+    (await c.query<{ r: string }>(`SELECT encode(convert_to(t, 'UTF8'), 'hex') || '|' || g AS r FROM ${table}`)).rows
+      .map((x) => x.r)
+      .sort(),
+  );
 }
 
 /** Loads `mapref` through two worker SIGKILLs (batches 20 and 50), then on a clean worker. */
 async function loadThroughTwoKills(mapref: string): Promise<void> {
   const first = await h.startWorker({ faults: [{ point: 'beforeCommit', batch: 20, action: 'kill' }] });
-  const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: `dms-${mapref}`, args: [{ mapref }] });
+  const handle = await h.client.workflow.start('dmsJob', {
+    taskQueue: h.taskQueue,
+    workflowId: `dms-${mapref}`,
+    args: [{ mapref }],
+  });
   // A load that fails before a kill fails here, with its message.
   const failed = failureOf(handle).then((failure) => expect(failure).toBeUndefined());
   await Promise.race([first.waitFor(/fault: kill at beforeCommit of batch 20/), failed]);
@@ -62,9 +71,17 @@ describe('ROWCOUNT resumes over rows a collation calls equal', () => {
     await m.query(`CREATE TABLE ci_rows (t VARCHAR(20) NOT NULL, g TINYINT NOT NULL) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci ENGINE=InnoDB;
       INSERT INTO ci_rows SELECT ${variants('seq')}, seq % 3 FROM seq_1_to_${ROWS}`);
     await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE ci_rows (t text, g int)`));
-    await registerMapping(h.dbs, { mapref: 'RCCI', batchSize: BULKLMT, srcquery: 'SELECT t, g FROM ci_rows', trgtbnm: 'CI_ROWS', columns: { srcconid: 'MDB', chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null } });
+    await registerMapping(h.dbs, {
+      mapref: 'RCCI',
+      batchSize: BULKLMT,
+      srcquery: 'SELECT t, g FROM ci_rows',
+      trgtbnm: 'CI_ROWS',
+      columns: { srcconid: 'MDB', chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null },
+    });
     await loadThroughTwoKills('RCCI');
-    const source = (await m.query<{ r: string }[]>(`SELECT CONCAT(LOWER(HEX(t)), '|', g) AS r FROM ci_rows`)).map((x) => x.r).sort();
+    const source = (await m.query<{ r: string }[]>(`SELECT CONCAT(LOWER(HEX(t)), '|', g) AS r FROM ci_rows`))
+      .map((x) => x.r)
+      .sort();
     expect(source).toHaveLength(ROWS);
     expect(await postgresRows(h.dbs.target, 'ci_rows')).toEqual(source);
   });
@@ -73,10 +90,18 @@ describe('ROWCOUNT resumes over rows a collation calls equal', () => {
     await withClient(h.dbs.source, async (c) => {
       await c.query(`CREATE COLLATION ci_ai (provider = icu, locale = 'und-u-ks-level1', deterministic = false)`);
       await c.query(`CREATE TABLE ci_rows (t text COLLATE ci_ai NOT NULL, g int NOT NULL)`);
-      await c.query(`INSERT INTO ci_rows SELECT (ARRAY[${VARIANTS.map((v) => `'${v}'`).join(', ')}])[g % ${VARIANTS.length} + 1], g % 3 FROM generate_series(1, ${ROWS}) g`);
+      await c.query(
+        `INSERT INTO ci_rows SELECT (ARRAY[${VARIANTS.map((v) => `'${v}'`).join(', ')}])[g % ${VARIANTS.length} + 1], g % 3 FROM generate_series(1, ${ROWS}) g`,
+      );
     });
     await withClient(h.dbs.target, (c) => c.query(`CREATE TABLE pg_ci_rows (t text, g int)`));
-    await registerMapping(h.dbs, { mapref: 'RCPG', batchSize: BULKLMT, srcquery: 'SELECT t, g FROM ci_rows', trgtbnm: 'PG_CI_ROWS', columns: { chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null } });
+    await registerMapping(h.dbs, {
+      mapref: 'RCPG',
+      batchSize: BULKLMT,
+      srcquery: 'SELECT t, g FROM ci_rows',
+      trgtbnm: 'PG_CI_ROWS',
+      columns: { chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null },
+    });
     await loadThroughTwoKills('RCPG');
     const source = await postgresRows(h.dbs.source, 'ci_rows');
     expect(source).toHaveLength(ROWS);

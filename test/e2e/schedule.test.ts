@@ -34,7 +34,9 @@ async function completedRuns(mapref: string) {
 }
 
 async function expectExact(table: string) {
-  expect(await tableDigest(h.dbs.target, table, 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
+  expect(await tableDigest(h.dbs.target, table, 'sale_id')).toEqual(
+    await tableDigest(h.dbs.source, 'sales', 'sale_id'),
+  );
 }
 
 beforeAll(async () => {
@@ -50,27 +52,48 @@ afterAll(async () => {
 describe('dms schedule', () => {
   it('runs loads on an interval, each carrying DmsMapref from its start, seen and triggered by `temporal schedule` too', async () => {
     await createFactTarget(h.dbs.target, 't_sched');
-    await registerMapping(h.dbs, { mapref: 'SCHED', batchSize: 1000, trgtbnm: 'T_SCHED', columns: { loadmode: 'TRUNCATE' } });
+    await registerMapping(h.dbs, {
+      mapref: 'SCHED',
+      batchSize: 1000,
+      trgtbnm: 'T_SCHED',
+      columns: { loadmode: 'TRUNCATE' },
+    });
     const worker = await h.startWorker();
     const created = await dms('schedule', 'create', 'SCHED', '--every', '3s');
     expect(created.stderr).toBe('');
-    expect(created.stdout).toContain('created schedule dms-schedule-SCHED: every 3s in UTC, overlap SKIP, catch-up window 1h');
+    expect(created.stdout).toContain(
+      'created schedule dms-schedule-SCHED: every 3s in UTC, overlap SKIP, catch-up window 1h',
+    );
     expect(created.stdout).toMatch(/next runs: \d{4}-/);
 
-    const done = await waitUntil('two scheduled runs', async () => ((await completedRuns('SCHED')).length >= 2 ? completedRuns('SCHED') : false), 60_000, 250);
+    const done = await waitUntil(
+      'two scheduled runs',
+      async () => ((await completedRuns('SCHED')).length >= 2 ? completedRuns('SCHED') : false),
+      60_000,
+      250,
+    );
     // Temporal adds the time of each run to the workflow id.
     for (const r of done) expect(r.wfid).toMatch(/^dms-SCHED-\d{4}-\d\d-\d\dT/);
     await expectExact('t_sched');
     // The search attribute is in the start event itself, as the schedule's action set it.
     const history = await h.client.workflow.getHandle(done[0].wfid!).fetchHistory();
-    expect(Object.keys(history.events![0].workflowExecutionStartedEventAttributes!.searchAttributes!.indexedFields!)).toContain('DmsMapref');
+    expect(
+      Object.keys(history.events![0].workflowExecutionStartedEventAttributes!.searchAttributes!.indexedFields!),
+    ).toContain('DmsMapref');
     // So is the summary the Web UI shows (a JSON string payload).
-    expect(await h.client.workflow.getHandle(done[0].wfid!).describe().then((d) => d.staticSummary())).toBe('SCHED: SRC → PUBLIC.T_SCHED (KEY on SALE_ID)');
+    expect(
+      await h.client.workflow
+        .getHandle(done[0].wfid!)
+        .describe()
+        .then((d) => d.staticSummary()),
+    ).toBe('SCHED: SRC → PUBLIC.T_SCHED (KEY on SALE_ID)');
     const listed: string[] = [];
     for await (const w of h.client.workflow.list({ query: 'DmsMapref="SCHED"' })) listed.push(w.workflowId);
     expect(listed.length).toBeGreaterThanOrEqual(2);
 
-    expect((await dms('schedule', 'pause', 'SCHED', '--note', 'test: quiet')).stdout).toContain('schedule dms-schedule-SCHED paused');
+    expect((await dms('schedule', 'pause', 'SCHED', '--note', 'test: quiet')).stdout).toContain(
+      'schedule dms-schedule-SCHED paused',
+    );
     expect((await dms('schedule', 'list')).stdout).toMatch(/^dms-schedule-SCHED +SCHED +every 3s in UTC +paused$/m);
     const { stdout: temporalList } = await temporal('schedule', 'list');
     expect(temporalList).toContain('dms-schedule-SCHED');
@@ -108,7 +131,9 @@ describe('dms schedule', () => {
     const [active] = await runs(h.dbs.metadata, 'SCHBUSY');
     const beside = await dms('run', 'SCHBUSY', '--wait');
     expect(beside.code).toBe(1);
-    expect(beside.stderr).toContain(`Mapping SCHBUSY is busy: run ${active.prcid} of workflow ${active.wfid} is still running`);
+    expect(beside.stderr).toContain(
+      `Mapping SCHBUSY is busy: run ${active.prcid} of workflow ${active.wfid} is still running`,
+    );
 
     await waitUntil('the scheduled run', async () => (await completedRuns('SCHBUSY')).length === 1, 60_000, 250);
     await new Promise((r) => setTimeout(r, 1_000));
@@ -128,19 +153,29 @@ describe('dms schedule', () => {
     expect((await dms('schedule', 'create', 'SCHRACE', '--cron', '0 0 1 1 *')).code).toBe(0);
     const [, direct] = await Promise.all([dms('schedule', 'trigger', 'SCHRACE'), dms('run', 'SCHRACE', '--wait')]);
     await waitUntil('one completed run', async () => (await completedRuns('SCHRACE')).length === 1, 60_000, 250);
-    await waitUntil('both workflows closed', async () => {
-      const open: string[] = [];
-      for await (const w of h.client.workflow.list({ query: 'DmsMapref="SCHRACE" AND ExecutionStatus="Running"' })) open.push(w.workflowId);
-      return open.length === 0;
-    }, 30_000, 250);
+    await waitUntil(
+      'both workflows closed',
+      async () => {
+        const open: string[] = [];
+        for await (const w of h.client.workflow.list({ query: 'DmsMapref="SCHRACE" AND ExecutionStatus="Running"' }))
+          open.push(w.workflowId);
+        return open.length === 0;
+      },
+      30_000,
+      250,
+    );
     const log = await runs(h.dbs.metadata, 'SCHRACE');
     expect(log).toMatchObject([{ status: 'PC', trgrows: ROWS }]);
     await expectExact('t_schrace');
     // The loser wrote nothing and named the winner: the dms run, or the scheduled run.
     const failures: string[] = [];
-    for await (const w of h.client.workflow.list({ query: 'DmsMapref="SCHRACE" AND ExecutionStatus="Failed"' })) failures.push(w.workflowId);
+    for await (const w of h.client.workflow.list({ query: 'DmsMapref="SCHRACE" AND ExecutionStatus="Failed"' }))
+      failures.push(w.workflowId);
     expect(failures).toHaveLength(1);
-    if (failures[0] === 'dms-SCHRACE') expect(direct.stderr).toContain(`Mapping SCHRACE is busy: run ${log[0].prcid} of workflow ${log[0].wfid} is still running`);
+    if (failures[0] === 'dms-SCHRACE')
+      expect(direct.stderr).toContain(
+        `Mapping SCHRACE is busy: run ${log[0].prcid} of workflow ${log[0].wfid} is still running`,
+      );
     else expect(direct.code).toBe(0);
     await dms('schedule', 'delete', 'SCHRACE');
     await worker.kill();
@@ -148,27 +183,60 @@ describe('dms schedule', () => {
 
   it('warns of a cron time that daylight saving skips or repeats, and refuses bad options with one clear line', async () => {
     await registerMapping(h.dbs, { mapref: 'SCHDST', batchSize: 1000, trgtbnm: 'T_SCHED' });
-    const berlin = await dms('schedule', 'create', 'SCHDST', '--cron', '30 2 * * *', '--timezone', 'Europe/Berlin', '--paused');
-    expect(berlin.stdout).toMatch(/warning: 02:30 does not exist in Europe\/Berlin on \d{4}-03-\d\d \(clocks go forward\): a run due then is skipped that day/);
-    expect(berlin.stdout).toMatch(/warning: 02:30 happens twice in Europe\/Berlin on \d{4}-10-\d\d \(clocks go back\): a run due then runs twice that day/);
+    const berlin = await dms(
+      'schedule',
+      'create',
+      'SCHDST',
+      '--cron',
+      '30 2 * * *',
+      '--timezone',
+      'Europe/Berlin',
+      '--paused',
+    );
+    expect(berlin.stdout).toMatch(
+      /warning: 02:30 does not exist in Europe\/Berlin on \d{4}-03-\d\d \(clocks go forward\): a run due then is skipped that day/,
+    );
+    expect(berlin.stdout).toMatch(
+      /warning: 02:30 happens twice in Europe\/Berlin on \d{4}-10-\d\d \(clocks go back\): a run due then runs twice that day/,
+    );
     const again = await dms('schedule', 'create', 'SCHDST', '--every', '1h');
-    expect(again.stderr.trim()).toBe('dms: SCHDST already has a schedule (dms-schedule-SCHDST); change it with `dms schedule update SCHDST`');
-    expect((await dms('schedule', 'update', 'SCHDST', '--cron', '0 4 * * *')).stdout).toBe('updated schedule dms-schedule-SCHDST: cron "0 4 * * *" in Europe/Berlin\n');
+    expect(again.stderr.trim()).toBe(
+      'dms: SCHDST already has a schedule (dms-schedule-SCHDST); change it with `dms schedule update SCHDST`',
+    );
+    expect((await dms('schedule', 'update', 'SCHDST', '--cron', '0 4 * * *')).stdout).toBe(
+      'updated schedule dms-schedule-SCHDST: cron "0 4 * * *" in Europe/Berlin\n',
+    );
     await dms('schedule', 'delete', 'SCHDST');
 
     const cases: [string[], string][] = [
       [['create', 'SCHDST'], 'dms: dms schedule create needs --cron "<expr>" or --every <duration> (or both)'],
       [['create', 'SCHDST', '--every', '0s'], 'dms: --every takes a duration such as 30m, 6h or 1d, not "0s"'],
-      [['create', 'SCHDST', '--cron', '0 2 * *'], 'dms: --cron takes five fields (minute hour day-of-month month day-of-week), such as "0 2 * * *", not "0 2 * *"'],
-      [['create', 'SCHDST', '--cron', '0 2 * * *', '--timezone', 'Mars/Olympus'], 'dms: --timezone takes an IANA time zone such as UTC or Europe/Berlin, not "Mars/Olympus"'],
-      [['create', 'NOJOB', '--every', '1h'], 'dms: NOJOB has no job in DMS_JOB; validate the mapping and create it with `dms job sync NOJOB` first'],
-      [['pause', 'NOJOB'], 'dms: NOJOB has no schedule (dms-schedule-NOJOB); create one with `dms schedule create NOJOB --cron "0 2 * * *"`'],
+      [
+        ['create', 'SCHDST', '--cron', '0 2 * *'],
+        'dms: --cron takes five fields (minute hour day-of-month month day-of-week), such as "0 2 * * *", not "0 2 * *"',
+      ],
+      [
+        ['create', 'SCHDST', '--cron', '0 2 * * *', '--timezone', 'Mars/Olympus'],
+        'dms: --timezone takes an IANA time zone such as UTC or Europe/Berlin, not "Mars/Olympus"',
+      ],
+      [
+        ['create', 'NOJOB', '--every', '1h'],
+        'dms: NOJOB has no job in DMS_JOB; validate the mapping and create it with `dms job sync NOJOB` first',
+      ],
+      [
+        ['pause', 'NOJOB'],
+        'dms: NOJOB has no schedule (dms-schedule-NOJOB); create one with `dms schedule create NOJOB --cron "0 2 * * *"`',
+      ],
     ];
     for (const [args, message] of cases) {
       const out = await dms('schedule', ...args);
       expect(out.code, args.join(' ')).toBe(1);
       expect(out.stderr.trim()).toBe(message);
     }
-    expect(await withClient(h.dbs.metadata, async (c) => Number((await c.query(`SELECT count(*) AS n FROM dms_prclog WHERE mapref IN ('SCHDST', 'NOJOB')`)).rows[0].n))).toBe(0);
+    expect(
+      await withClient(h.dbs.metadata, async (c) =>
+        Number((await c.query(`SELECT count(*) AS n FROM dms_prclog WHERE mapref IN ('SCHDST', 'NOJOB')`)).rows[0].n),
+      ),
+    ).toBe(0);
   });
 });

@@ -15,10 +15,16 @@ let pgSource: SourceDatabase & { close(): Promise<void> };
 let mdbSource: SourceDatabase & { close(): Promise<void> };
 
 /** The rows of each range a split makes, in order (counted by the source, as the split does). */
-async function rangeRows(source: SourceDatabase, q: KeyedQuery, points: KeyValue[], after: KeyValue | null = null): Promise<number[]> {
+async function rangeRows(
+  source: SourceDatabase,
+  q: KeyedQuery,
+  points: KeyValue[],
+  after: KeyValue | null = null,
+): Promise<number[]> {
   const bounds: (KeyValue | null)[] = [after, ...points, null];
   const counts: number[] = [];
-  for (let i = 0; i + 1 < bounds.length; i++) counts.push((await source.summarize(q, { after: bounds[i], upTo: bounds[i + 1] }, null)).rows);
+  for (let i = 0; i + 1 < bounds.length; i++)
+    counts.push((await source.summarize(q, { after: bounds[i], upTo: bounds[i + 1] }, null)).rows);
   return counts;
 }
 
@@ -34,14 +40,20 @@ beforeAll(async () => {
       CREATE TABLE few (k int, v int);          INSERT INTO few SELECT 1 + i % 3, i FROM generate_series(1, 300) i;
       CREATE TABLE pair (a text, b int, v int); INSERT INTO pair SELECT chr(97 + i % 4), i, i FROM generate_series(1, 8000) i;`),
   );
-  pgSource = postgresDialect.openSource({ conid: 'SRC', dbtyp: 'POSTGRES', url: urlFor(dbs.source) }, { lockTimeoutMs: 5_000 });
+  pgSource = postgresDialect.openSource(
+    { conid: 'SRC', dbtyp: 'POSTGRES', url: urlFor(dbs.source) },
+    { lockTimeoutMs: 5_000 },
+  );
   m = await createMariaDb('split');
   await m.query(`
     CREATE TABLE ties (k BIGINT, v INT, KEY (k));
     INSERT INTO ties SELECT seq, seq FROM seq_1_to_6000;
     INSERT INTO ties SELECT 3000, seq FROM seq_1_to_4000;
     CREATE TABLE skewed (k BIGINT PRIMARY KEY, v INT); INSERT INTO skewed SELECT seq * seq, seq FROM seq_1_to_10000;`);
-  mdbSource = mariadbDialect.openSource({ conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password }, { lockTimeoutMs: 5_000 });
+  mdbSource = mariadbDialect.openSource(
+    { conid: 'MDB', dbtyp: 'MARIADB', url: m.conurl, password: m.password },
+    { lockTimeoutMs: 5_000 },
+  );
 });
 
 afterAll(async () => {
@@ -62,14 +74,17 @@ describe('split points', () => {
   it.each([
     ['PostgreSQL', () => pgSource],
     ['MariaDB', () => mdbSource],
-  ])('keeps a run of 4,001 equal keys whole in one range, and shares the rest among the others (%s)', async (_, source) => {
-    const q = { query: 'SELECT * FROM ties', key: ['k'] };
-    const split = await splitPoints(source(), q, 4);
-    // The second share ends inside the ties: its range takes them all (499 + 4,001 rows); the
-    // 3,000 rows after it are shared by the two ranges left.
-    expect(split.points).toEqual([['2500'], ['3000'], ['4500']]);
-    expect(await rangeRows(source(), q, split.points)).toEqual([2500, 4500, 1500, 1500]);
-  });
+  ])(
+    'keeps a run of 4,001 equal keys whole in one range, and shares the rest among the others (%s)',
+    async (_, source) => {
+      const q = { query: 'SELECT * FROM ties', key: ['k'] };
+      const split = await splitPoints(source(), q, 4);
+      // The second share ends inside the ties: its range takes them all (499 + 4,001 rows); the
+      // 3,000 rows after it are shared by the two ranges left.
+      expect(split.points).toEqual([['2500'], ['3000'], ['4500']]);
+      expect(await rangeRows(source(), q, split.points)).toEqual([2500, 4500, 1500, 1500]);
+    },
+  );
 
   it.each([
     ['PostgreSQL', () => pgSource],
@@ -87,23 +102,29 @@ describe('split points', () => {
     const split = await splitPoints(pgSource, q, 8);
     expect(split.points).toEqual([['1'], ['2']]);
     expect(await rangeRows(pgSource, q, split.points)).toEqual([100, 100, 100]);
-    expect(await splitPoints(pgSource, { query: 'SELECT * FROM few WHERE false', key: ['k'] }, 4)).toEqual({ points: [], rows: 0 });
+    expect(await splitPoints(pgSource, { query: 'SELECT * FROM few WHERE false', key: ['k'] }, 4)).toEqual({
+      points: [],
+      rows: 0,
+    });
   });
 
   it.each([
     ['PostgreSQL', () => pgSource],
     ['MariaDB', () => mdbSource],
-  ])("finds a batch's upper key inside a partition: the n-th key up to the partition's end, else its last key (%s)", async (_, source) => {
-    const q = { query: 'SELECT * FROM ties', key: ['k'] };
-    // The partition (2500, 3000] holds keys 2501..2999 once and 3000 4,001 times.
-    expect(await source().nthKey(q, ['2500'], 400, ['3000'])).toEqual(['2900']);
-    expect(await source().nthKey(q, ['2500'], 600, ['3000'])).toEqual(['3000']);
-    expect(await source().nthKey(q, ['2500'], 4501, ['3000'])).toBeNull();
-    expect(await source().lastKey(q, ['2500'], ['2999'])).toEqual(['2999']);
-    expect(await source().lastKey(q, null, ['0'])).toBeNull();
-    // Unbounded, as before.
-    expect(await source().nthKey(q, ['2500'], 4501)).toEqual(['3001']);
-  });
+  ])(
+    "finds a batch's upper key inside a partition: the n-th key up to the partition's end, else its last key (%s)",
+    async (_, source) => {
+      const q = { query: 'SELECT * FROM ties', key: ['k'] };
+      // The partition (2500, 3000] holds keys 2501..2999 once and 3000 4,001 times.
+      expect(await source().nthKey(q, ['2500'], 400, ['3000'])).toEqual(['2900']);
+      expect(await source().nthKey(q, ['2500'], 600, ['3000'])).toEqual(['3000']);
+      expect(await source().nthKey(q, ['2500'], 4501, ['3000'])).toBeNull();
+      expect(await source().lastKey(q, ['2500'], ['2999'])).toEqual(['2999']);
+      expect(await source().lastKey(q, null, ['0'])).toBeNull();
+      // Unbounded, as before.
+      expect(await source().nthKey(q, ['2500'], 4501)).toEqual(['3001']);
+    },
+  );
 
   it('splits after a bound (a resumed or incremental run), on a composite key', async () => {
     const q = { query: 'SELECT * FROM pair', key: ['a', 'b'] };

@@ -34,25 +34,38 @@ beforeAll(async () => {
   await createFactSource(h.dbs.source, 5000);
   const [host, port] = [h.server.address.split(':')[0], Number(h.server.address.split(':')[1])];
   // TLS in front, the dev server's plain gRPC (HTTP/2) behind: bytes piped both ways.
-  proxy = tls.createServer({ key: readFileSync(path.join(dir, 'server.key')), cert: readFileSync(path.join(dir, 'server.pem')), ALPNProtocols: ['h2'] }, (client) => {
-    const server = net.connect(port, host);
-    for (const s of [client, server]) {
-      sockets.add(s);
-      s.once('close', () => sockets.delete(s));
-    }
-    client.pipe(server).pipe(client);
-    client.on('error', () => server.destroy());
-    server.on('error', () => client.destroy());
-  });
+  proxy = tls.createServer(
+    {
+      key: readFileSync(path.join(dir, 'server.key')),
+      cert: readFileSync(path.join(dir, 'server.pem')),
+      ALPNProtocols: ['h2'],
+    },
+    (client) => {
+      const server = net.connect(port, host);
+      for (const s of [client, server]) {
+        sockets.add(s);
+        s.once('close', () => sockets.delete(s));
+      }
+      client.pipe(server).pipe(client);
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+    },
+  );
   proxy.on('tlsClientError', () => undefined); // a client refusing the certificate: the test reads its side
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   proxyAddress = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
-  refusing = http2.createSecureServer({ key: readFileSync(path.join(dir, 'server.key')), cert: readFileSync(path.join(dir, 'server.pem')), ALPNProtocols: ['h2'] });
+  refusing = http2.createSecureServer({
+    key: readFileSync(path.join(dir, 'server.key')),
+    cert: readFileSync(path.join(dir, 'server.pem')),
+    ALPNProtocols: ['h2'],
+  });
   refusing.on('stream', (stream, headers) => {
     authorizations.push(String(headers.authorization ?? ''));
     stream.on('data', () => undefined);
     stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '16', 'grpc-message': 'Request unauthorized.' }));
+    stream.on('wantTrailers', () =>
+      stream.sendTrailers({ 'grpc-status': '16', 'grpc-message': 'Request unauthorized.' }),
+    );
     stream.end();
   });
   refusing.on('session', (session) => session.on('error', () => undefined));
@@ -72,7 +85,12 @@ afterAll(async () => {
 /** The environment of a worker or a `dms` command reaching Temporal through the proxy. */
 function throughTls(withCa: boolean): Record<string, string> {
   // The certificate's name: TLS names a server by DNS name, never by IP address (RFC 6066).
-  return { TEMPORAL_ADDRESS: proxyAddress, TEMPORAL_TLS: 'true', TEMPORAL_TLS_SERVER_NAME: 'localhost', ...(withCa ? { TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'ca.pem') } : {}) };
+  return {
+    TEMPORAL_ADDRESS: proxyAddress,
+    TEMPORAL_TLS: 'true',
+    TEMPORAL_TLS_SERVER_NAME: 'localhost',
+    ...(withCa ? { TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'ca.pem') } : {}),
+  };
 }
 
 const dms = (env: Record<string, string>, ...args: string[]) =>
@@ -90,7 +108,9 @@ describe('Temporal over TLS', () => {
     const result = await dms(throughTls(true), 'run', 'TLS_LOAD', '--wait');
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/TLS_LOAD: completed run \d+: 5,000 rows in 5 batches/);
-    expect(await tableDigest(h.dbs.target, 't_tls', 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
+    expect(await tableDigest(h.dbs.target, 't_tls', 'sale_id')).toEqual(
+      await tableDigest(h.dbs.source, 'sales', 'sale_id'),
+    );
     await worker.kill();
   });
 
@@ -98,13 +118,19 @@ describe('Temporal over TLS', () => {
     const cli = await dms(throughTls(false), 'run', 'TLS_LOAD');
     expect(cli.code).toBe(1);
     expect(cli.stderr.trim().split('\n')).toHaveLength(1);
-    expect(cli.stderr).toMatch(new RegExp(`^dms: Cannot reach Temporal at ${proxyAddress} \\(TLS\\): .+\\. Fix: set TEMPORAL_TLS_SERVER_CA_CERT_PATH`));
+    expect(cli.stderr).toMatch(
+      new RegExp(
+        `^dms: Cannot reach Temporal at ${proxyAddress} \\(TLS\\): .+\\. Fix: set TEMPORAL_TLS_SERVER_CA_CERT_PATH`,
+      ),
+    );
     // As a user starts it (the dms CLI), not through the tests' worker entry.
     const worker = await h.startWorker({ env: throughTls(false), cli: true }).then(
       () => '',
       (err: Error) => err.message,
     );
-    expect(worker).toMatch(new RegExp(`Cannot reach Temporal at ${proxyAddress} \\(TLS\\): .+\\. Fix: set TEMPORAL_TLS_SERVER_CA_CERT_PATH`));
+    expect(worker).toMatch(
+      new RegExp(`Cannot reach Temporal at ${proxyAddress} \\(TLS\\): .+\\. Fix: set TEMPORAL_TLS_SERVER_CA_CERT_PATH`),
+    );
     expect(worker).not.toMatch(/^\s+at /m);
   });
 
@@ -113,7 +139,12 @@ describe('Temporal over TLS', () => {
     const cli = await dms(env, 'run', 'TLS_LOAD');
     expect(cli.code).toBe(1);
     expect(cli.stderr.trim().split('\n')).toHaveLength(1);
-    expect(cli.stderr).toMatch(new RegExp(`^dms: Temporal at ${refusingAddress} \\(TLS, an API key\\) refused the credentials: .*unauthorized.*\\. Fix: check TEMPORAL_API_KEY`, 'i'));
+    expect(cli.stderr).toMatch(
+      new RegExp(
+        `^dms: Temporal at ${refusingAddress} \\(TLS, an API key\\) refused the credentials: .*unauthorized.*\\. Fix: check TEMPORAL_API_KEY`,
+        'i',
+      ),
+    );
     expect(cli.stderr).not.toContain('wrong-key-3f9a');
     // The key went to the server as Temporal Cloud takes it.
     expect(authorizations).toContain('Bearer wrong-key-3f9a');
@@ -121,7 +152,12 @@ describe('Temporal over TLS', () => {
       () => '',
       (err: Error) => err.message,
     );
-    expect(worker).toMatch(new RegExp(`Temporal at ${refusingAddress} \\(TLS, an API key\\) refused the credentials: .*\\. Fix: check TEMPORAL_API_KEY`, 'i'));
+    expect(worker).toMatch(
+      new RegExp(
+        `Temporal at ${refusingAddress} \\(TLS, an API key\\) refused the credentials: .*\\. Fix: check TEMPORAL_API_KEY`,
+        'i',
+      ),
+    );
     expect(worker).not.toContain('wrong-key-3f9a');
     expect(worker).not.toMatch(/^\s+at /m);
   });

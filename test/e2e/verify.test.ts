@@ -33,7 +33,13 @@ beforeAll(async () => {
   await createFactTarget(h.dbs.target, 't_verify');
   await registerMapping(h.dbs, { mapref: 'VERIFY', batchSize: 1000, trgtbnm: 'T_VERIFY' });
   const worker = await h.startWorker();
-  await (await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId: 'dms-VERIFY', args: [{ mapref: 'VERIFY' }] })).result();
+  await (
+    await h.client.workflow.start('dmsJob', {
+      taskQueue: h.taskQueue,
+      workflowId: 'dms-VERIFY',
+      args: [{ mapref: 'VERIFY' }],
+    })
+  ).result();
   await worker.kill();
 });
 
@@ -45,8 +51,12 @@ describe('dms verify', () => {
   it('finds a completed load equal to its source, by counts and by digest', async () => {
     const counts = await verify('VERIFY', '--ranges', '8');
     expect(counts.code).toBe(0);
-    expect(counts.stdout).toContain('Mapping VERIFY: compared row counts by key (sale_id), source SRC with target TGT "public"."t_verify"');
-    expect(counts.stdout).toContain(`Mapping VERIFY: the target equals the source in all 8 ranges (source ${ROWS.toLocaleString('en')} rows, target ${ROWS.toLocaleString('en')} rows)`);
+    expect(counts.stdout).toContain(
+      'Mapping VERIFY: compared row counts by key (sale_id), source SRC with target TGT "public"."t_verify"',
+    );
+    expect(counts.stdout).toContain(
+      `Mapping VERIFY: the target equals the source in all 8 ranges (source ${ROWS.toLocaleString('en')} rows, target ${ROWS.toLocaleString('en')} rows)`,
+    );
     // APPEND says what "equal" assumes.
     expect(counts.stdout).toContain("note: Mapping VERIFY: LOADMODE is 'APPEND'");
     const digests = await verify('VERIFY', '--ranges', '8', '--checksum');
@@ -60,20 +70,26 @@ describe('dms verify', () => {
     // Keys are 3, 6, …, 60000; 8 ranges of 2,500 rows end at 7500, 15000, 22500, ….
     await withClient(h.dbs.target, async (c) => {
       await c.query('DELETE FROM t_verify WHERE sale_id = 9000'); // range 2
-      await c.query("UPDATE t_verify SET amount = amount + 1 WHERE sale_id = 30000"); // range 4
+      await c.query('UPDATE t_verify SET amount = amount + 1 WHERE sale_id = 30000'); // range 4
       await c.query('INSERT INTO t_verify SELECT * FROM t_verify WHERE sale_id = 60000'); // range 8, twice
     });
     const counts = await verify('VERIFY', '--ranges', '8');
     expect(counts.code).toBe(1);
     expect(counts.stdout).toContain('  range 2: keys after 7500 up to 15000: source 2,500 rows, target 2,499 rows');
-    expect(counts.stdout).toContain('  range 8: keys after 52500 to the last key: source 2,500 rows, target 2,501 rows');
+    expect(counts.stdout).toContain(
+      '  range 8: keys after 52500 to the last key: source 2,500 rows, target 2,501 rows',
+    );
     expect(counts.stdout).not.toContain('range 4');
-    expect(counts.stdout).toContain(`Mapping VERIFY: the target differs from the source in 2 of 8 ranges (source ${ROWS.toLocaleString('en')} rows, target ${ROWS.toLocaleString('en')} rows)`);
+    expect(counts.stdout).toContain(
+      `Mapping VERIFY: the target differs from the source in 2 of 8 ranges (source ${ROWS.toLocaleString('en')} rows, target ${ROWS.toLocaleString('en')} rows)`,
+    );
 
     const digests = await verify('VERIFY', '--ranges', '8', '--checksum', '--show', '2');
     expect(digests.code).toBe(1);
     expect(digests.stdout).toContain('  range 2: keys after 7500 up to 15000: source 2,500 rows, target 2,499 rows');
-    expect(digests.stdout).toContain('  range 4: keys after 22500 up to 30000: 2,500 rows on each side, whose values differ');
+    expect(digests.stdout).toContain(
+      '  range 4: keys after 22500 up to 30000: 2,500 rows on each side, whose values differ',
+    );
     expect(digests.stdout).toContain('  … and 1 more');
     expect(digests.stdout).toContain('the target differs from the source in 3 of 8 ranges');
     expectKeysOnly(digests);

@@ -29,7 +29,9 @@ const run = promisify(execFile);
 const ROWS = 20_000;
 
 if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(`web-ui.test.ts skipped: no Chromium at ${CHROMIUM} (install it with \`apt-get install -y chromium\`, or set DMS_CHROMIUM)`);
+  console.warn(
+    `web-ui.test.ts skipped: no Chromium at ${CHROMIUM} (install it with \`apt-get install -y chromium\`, or set DMS_CHROMIUM)`,
+  );
 }
 
 describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the Temporal Web UI', () => {
@@ -37,7 +39,10 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the Temporal Web UI', () => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`no Chromium at ${CHROMIUM}: CI installs it with apt-get (.ci/run); set DMS_CHROMIUM to use another`);
+    if (!HAVE_CHROMIUM)
+      throw new Error(
+        `no Chromium at ${CHROMIUM}: CI installs it with apt-get (.ci/run); set DMS_CHROMIUM to use another`,
+      );
     // Short slices: the paused load has run batch activities of its own, with their summaries.
     h = await openHarness('webui', { DMS_ACTIVITY_SLICE_MS: '300' }, { webUi: true });
     await createFactSource(h.dbs.source, ROWS);
@@ -61,7 +66,9 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the Temporal Web UI', () => {
     const workflowId = `dms-${mapref}`;
     const handle = await h.client.workflow.start('dmsJob', { taskQueue: h.taskQueue, workflowId, args: [{ mapref }] });
     expect((await handle.result()).rows).toBe(ROWS);
-    expect(await tableDigest(h.dbs.target, table, 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
+    expect(await tableDigest(h.dbs.target, table, 'sale_id')).toEqual(
+      await tableDigest(h.dbs.source, 'sales', 'sale_id'),
+    );
     expect((await runs(h.dbs.metadata, mapref)).map((r) => r.status)).toEqual(['PC']);
     return workflowId;
   }
@@ -82,12 +89,22 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the Temporal Web UI', () => {
     // The page reads the server's visibility store, as `temporal workflow list` does.
     for (const mapref of ['UI_ORDERS', 'UI_RETURNS']) {
       await waitUntil(`${mapref} in visibility`, async () => {
-        for await (const w of h.client.workflow.list({ query: `DmsMapref="${mapref}" AND DmsStatus="PC"` })) return w.status.name === 'COMPLETED';
+        for await (const w of h.client.workflow.list({ query: `DmsMapref="${mapref}" AND DmsStatus="PC"` }))
+          return w.status.name === 'COMPLETED';
         return false;
       });
     }
     // The UI is served by the dev server beside its frontend; it may answer a moment later.
-    await waitUntil('the Web UI', () => fetch(h.server.uiAddress!).then((r) => r.ok, () => false), 30_000, 250);
+    await waitUntil(
+      'the Web UI',
+      () =>
+        fetch(h.server.uiAddress!).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      30_000,
+      250,
+    );
     const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
 
     // Unfiltered, both runs are listed: what the filter then hides is really there.
@@ -120,19 +137,30 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the Temporal Web UI', () => {
         { point: 'beforeCommit', batch: 20, action: 'stall', ms: 6000 },
       ],
     });
-    const dms = (...args: string[]) => run(process.execPath, [DMS, ...args], { env: { ...process.env, ...h.workerEnv } });
+    const dms = (...args: string[]) =>
+      run(process.execPath, [DMS, ...args], { env: { ...process.env, ...h.workerEnv } });
     // Started as a user starts it: `dms run` sets the static summary.
     await dms('run', mapref);
     await worker.waitFor(/fault: stall start at beforeCommit of batch 20/);
     await dms('pause', mapref);
-    await waitUntil('the pause', async () => new RegExp(`Mapping ${mapref}: paused after batch \\d+`).test(h.workerOutput()), 30_000, 100);
+    await waitUntil(
+      'the pause',
+      async () => new RegExp(`Mapping ${mapref}: paused after batch \\d+`).test(h.workerOutput()),
+      30_000,
+      100,
+    );
     const at = (await checkpointRow(h.dbs.target, mapref))!;
     const handle = h.client.workflow.getHandle(`dms-${mapref}`);
     const { runId } = await handle.describe();
 
     const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
     // A running workflow's page keeps polling: wait for its parts, not for a quiet network.
-    await page.goto(new URL(`/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-${mapref}/${runId}/user-metadata`, h.server.uiAddress!).toString());
+    await page.goto(
+      new URL(
+        `/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-${mapref}/${runId}/user-metadata`,
+        h.server.uiAddress!,
+      ).toString(),
+    );
     // The summary and the current details are Markdown, each rendered in a frame of its own.
     const frames = () => page.locator('iframe[title="output"]');
     await expect.poll(() => frames().count(), { timeout: 30_000 }).toBe(2);
@@ -146,16 +174,31 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the Temporal Web UI', () => {
     // The share and ETA against the source's estimate (the pre-flight's), as `dms run --wait` shows them.
     expect(details).toMatch(/~\d+% of an estimated [\d,]+ rows, ETA (\d+:\d\d|unknown)/);
     // The timeline's activities say where each slice started.
-    await expect.poll(async () => (await page.innerText('body')).match(/batches from \d+, after key \d+/g)?.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await page.innerText('body')).match(/batches from \d+, after key \d+/g)?.length ?? 0, {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(0);
     expect(await page.innerText('body')).toContain('checks the mapping, then the first batches');
 
     // The default tab (the event history) shows where the run stood at each slice: rows, rate, % and ETA.
-    await page.goto(new URL(`/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-${mapref}/${runId}/history`, h.server.uiAddress!).toString());
-    const progressLine = /[\d,]+ rows · [\d,]+ rows\/s · ~\d+% of ~[\d,]+ · ETA (\d+:\d\d|unknown) · batches from \d+, after key \d+/;
+    await page.goto(
+      new URL(
+        `/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-${mapref}/${runId}/history`,
+        h.server.uiAddress!,
+      ).toString(),
+    );
+    const progressLine =
+      /[\d,]+ rows · [\d,]+ rows\/s · ~\d+% of ~[\d,]+ · ETA (\d+:\d\d|unknown) · batches from \d+, after key \d+/;
     await expect.poll(async () => progressLine.test(await page.innerText('body')), { timeout: 30_000 }).toBe(true);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-history.png'), fullPage: true });
-    await page.goto(new URL(`/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-${mapref}/${runId}/user-metadata`, h.server.uiAddress!).toString());
+    await page.goto(
+      new URL(
+        `/namespaces/${encodeURIComponent(h.server.namespace)}/workflows/dms-${mapref}/${runId}/user-metadata`,
+        h.server.uiAddress!,
+      ).toString(),
+    );
     await expect.poll(() => frames().count(), { timeout: 30_000 }).toBe(2);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-run.png'), fullPage: true });
@@ -167,13 +210,16 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the Temporal Web UI', () => {
     const offered = page.getByRole('option', { name: /resetCheckpoint/ }).first();
     await expect.poll(() => offered.count(), { timeout: 10_000 }).toBe(1);
     expect(await offered.innerText()).toContain('Input: {"to": "150000"}');
-    for (const name of ['pause', 'resume']) expect(await page.getByRole('option', { name: new RegExp(`^${name}`) }).count()).toBeGreaterThan(0);
+    for (const name of ['pause', 'resume'])
+      expect(await page.getByRole('option', { name: new RegExp(`^${name}`) }).count()).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-signal.png'), fullPage: true });
     await page.close();
 
     await dms('resume', mapref);
     expect((await handle.result()).rows).toBe(ROWS);
-    expect(await tableDigest(h.dbs.target, 't_ui_live', 'sale_id')).toEqual(await tableDigest(h.dbs.source, 'sales', 'sale_id'));
+    expect(await tableDigest(h.dbs.target, 't_ui_live', 'sale_id')).toEqual(
+      await tableDigest(h.dbs.source, 'sales', 'sale_id'),
+    );
     await worker.kill();
   });
 });

@@ -32,8 +32,14 @@ export async function createFactSource(source: string, rows: number, table = 'sa
 export const FACT_TARGET_COLUMNS = FACT_COLUMNS.replace('PRIMARY KEY', 'NOT NULL');
 
 /** Creates a target for the fact table: without a primary key unless a merge needs one. */
-export async function createFactTarget(target: string, table = 'sales_copy', opts: { primaryKey?: boolean } = {}): Promise<void> {
-  await withClient(target, (c) => c.query(`CREATE TABLE ${table} (${opts.primaryKey ? FACT_COLUMNS : FACT_TARGET_COLUMNS})`));
+export async function createFactTarget(
+  target: string,
+  table = 'sales_copy',
+  opts: { primaryKey?: boolean } = {},
+): Promise<void> {
+  await withClient(target, (c) =>
+    c.query(`CREATE TABLE ${table} (${opts.primaryKey ? FACT_COLUMNS : FACT_TARGET_COLUMNS})`),
+  );
 }
 
 export interface MappingOptions {
@@ -95,9 +101,20 @@ export async function checkpointRow(target: string, mapref: string): Promise<Che
   return withClient(target, async (c) => {
     const exists = await c.query(`SELECT to_regclass('public.dms_chkpnt') AS t`);
     if (!exists.rows[0].t) return undefined;
-    const { rows } = await c.query(`SELECT prcid, epoch, chkpnt, batchcnt, trgrows FROM public.dms_chkpnt WHERE mapref = $1`, [mapref]);
+    const { rows } = await c.query(
+      `SELECT prcid, epoch, chkpnt, batchcnt, trgrows FROM public.dms_chkpnt WHERE mapref = $1`,
+      [mapref],
+    );
     const r = rows[0];
-    return r ? { prcid: Number(r.prcid), epoch: Number(r.epoch), chkpnt: r.chkpnt, batchcnt: Number(r.batchcnt), trgrows: Number(r.trgrows) } : undefined;
+    return r
+      ? {
+          prcid: Number(r.prcid),
+          epoch: Number(r.epoch),
+          chkpnt: r.chkpnt,
+          batchcnt: Number(r.batchcnt),
+          trgrows: Number(r.trgrows),
+        }
+      : undefined;
   });
 }
 
@@ -107,6 +124,12 @@ export async function runs(metadata: string, mapref: string) {
       `SELECT prcid, status, param1, batchcnt, trgrows, rejrows, lasterr, wfid, resumedfrom FROM dms_prclog WHERE mapref = $1 ORDER BY prcid`,
       [mapref],
     );
-    return rows.map((r) => ({ ...r, prcid: Number(r.prcid), batchcnt: Number(r.batchcnt), trgrows: Number(r.trgrows), rejrows: Number(r.rejrows) }));
+    return rows.map((r) => ({
+      ...r,
+      prcid: Number(r.prcid),
+      batchcnt: Number(r.batchcnt),
+      trgrows: Number(r.trgrows),
+      rejrows: Number(r.rejrows),
+    }));
   });
 }

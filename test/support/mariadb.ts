@@ -59,7 +59,17 @@ export async function createMariaDb(label: string): Promise<TestMariaDb> {
     password,
     conurl,
     async query<T>(sql: string, values?: unknown[]) {
-      const c = await mysql.createConnection({ host: ADMIN.hostname, port: Number(ADMIN.port || 3306), user, password, database, multipleStatements: true, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+      const c = await mysql.createConnection({
+        host: ADMIN.hostname,
+        port: Number(ADMIN.port || 3306),
+        user,
+        password,
+        database,
+        multipleStatements: true,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        dateStrings: true,
+      });
       try {
         await c.query(`SET time_zone = '+00:00'`);
         const [rows] = await c.query(sql, values);
@@ -69,7 +79,11 @@ export async function createMariaDb(label: string): Promise<TestMariaDb> {
       }
     },
     drop: () =>
-      admin((c) => c.query(`DROP DATABASE IF EXISTS \`${database}\`; DROP USER IF EXISTS '${user}'@'127.0.0.1'; DROP USER IF EXISTS '${user}'@'localhost';`)).then(() => undefined),
+      admin((c) =>
+        c.query(
+          `DROP DATABASE IF EXISTS \`${database}\`; DROP USER IF EXISTS '${user}'@'127.0.0.1'; DROP USER IF EXISTS '${user}'@'localhost';`,
+        ),
+      ).then(() => undefined),
   };
 }
 
@@ -77,10 +91,19 @@ export async function createMariaDb(label: string): Promise<TestMariaDb> {
  * Migrates the metadata database and registers `m` in it as connection MDB (DBTYP MARIADB),
  * its password in the worker's variable `passwordEnv`.
  */
-export async function registerMariaDbConnection(metadataDatabase: string, m: TestMariaDb, passwordEnv: string): Promise<void> {
+export async function registerMariaDbConnection(
+  metadataDatabase: string,
+  m: TestMariaDb,
+  passwordEnv: string,
+): Promise<void> {
   const metadata = Metadata.open(urlFor(metadataDatabase));
   await metadata.migrate().finally(() => metadata.close());
-  await withClient(metadataDatabase, (c) => c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDB', 'MARIADB', $1, $2)`, [m.conurl, passwordEnv]));
+  await withClient(metadataDatabase, (c) =>
+    c.query(`INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES ('MDB', 'MARIADB', $1, $2)`, [
+      m.conurl,
+      passwordEnv,
+    ]),
+  );
 }
 
 /** Turns the server's local_infile on or off (a global setting: for a test that restores it). */
@@ -115,7 +138,9 @@ export async function postgresFactRows(database: string, table: string): Promise
  */
 export function documentedDdl(file: string, table: string, database: string): string {
   const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', file), 'utf8');
-  const block = new RegExp(`\`\`\`sql\\n(CREATE TABLE IF NOT EXISTS \`dwh\`\\.${table} \\([\\s\\S]*?)\\n\`\`\``).exec(doc)?.[1];
+  const block = new RegExp(`\`\`\`sql\\n(CREATE TABLE IF NOT EXISTS \`dwh\`\\.${table} \\([\\s\\S]*?)\\n\`\`\``).exec(
+    doc,
+  )?.[1];
   if (!block) throw new Error(`docs/${file} holds no CREATE TABLE for ${table}`);
   return block.replace('`dwh`', `\`${database}\``);
 }

@@ -39,7 +39,12 @@ export function fakeOraclePool(answer: (sql: string, binds: unknown[]) => FakeAn
       if (a.error) throw a.error;
       if (a.resultSet) {
         const rows = [...a.resultSet];
-        return { resultSet: { getRows: async (n: number) => rows.splice(0, n), close: async () => note({ sql: '(result set closed)', binds: [] }, '(result set closed)') } };
+        return {
+          resultSet: {
+            getRows: async (n: number) => rows.splice(0, n),
+            close: async () => note({ sql: '(result set closed)', binds: [] }, '(result set closed)'),
+          },
+        };
       }
       return { metaData: a.metaData, rows: a.rows ?? [], rowsAffected: a.rowsAffected };
     },

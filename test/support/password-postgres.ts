@@ -70,7 +70,11 @@ export async function startPasswordServer({ flags = [] }: PasswordServerOptions 
 }
 
 /** A DMS_MAPR row as a user writes it: a KEY load on SALE_ID of `sales`, APPEND, unless `columns` say otherwise. */
-export function factMappingRow(mapref: string, table: string, columns: Record<string, string | number> = {}): Record<string, string | number> {
+export function factMappingRow(
+  mapref: string,
+  table: string,
+  columns: Record<string, string | number> = {},
+): Record<string, string | number> {
   return {
     mapref,
     srcconid: 'SRC',
@@ -88,9 +92,20 @@ export function factMappingRow(mapref: string, table: string, columns: Record<st
 }
 
 /** Writes a mapping into the metadata database `database` (as the superuser), then syncs its job as the user of `metadataUrl`. */
-export async function addMappingRow(server: PasswordServer, database: string, row: Record<string, string | number>, metadataUrl: string, password: string): Promise<void> {
+export async function addMappingRow(
+  server: PasswordServer,
+  database: string,
+  row: Record<string, string | number>,
+  metadataUrl: string,
+  password: string,
+): Promise<void> {
   const names = Object.keys(row);
-  await server.admin(database, (c) => c.query(`INSERT INTO dms_mapr (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(row)));
+  await server.admin(database, (c) =>
+    c.query(
+      `INSERT INTO dms_mapr (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`,
+      Object.values(row),
+    ),
+  );
   const metadata = Metadata.open(metadataUrl, password);
   try {
     await metadata.syncJob(await metadata.mapping(String(row.mapref)));

@@ -32,7 +32,8 @@ export function testRows(from: number, to: number): TestRow[] {
       id: i * 3,
       grp: Math.floor(i / 7),
       region: ['eu', 'us', 'ap', 'ÜBER'][i % 4],
-      amount: i % 13 === 0 ? null : `${i % 2 ? '-' : ''}${Math.floor(i / 100) % 100000}.${String(i % 100).padStart(2, '0')}`,
+      amount:
+        i % 13 === 0 ? null : `${i % 2 ? '-' : ''}${Math.floor(i / 100) % 100000}.${String(i % 100).padStart(2, '0')}`,
       soldAt: i % 17 === 0 ? null : `${date}.${String(micros % 1_000_000n).padStart(6, '0')}`,
       note: i % 10 === 0 ? null : i % 10 === 1 ? '' : `n${i} ünï 𝄞 it's`,
     });
@@ -63,7 +64,8 @@ export interface Place {
   execute(sql: string): Promise<void>;
 }
 
-const ORDER = (texts: string[]) => texts.sort((a, b) => Number(a.split('|')[0]) - Number(b.split('|')[0]) || (a < b ? -1 : a > b ? 1 : 0));
+const ORDER = (texts: string[]) =>
+  texts.sort((a, b) => Number(a.split('|')[0]) - Number(b.split('|')[0]) || (a < b ? -1 : a > b ? 1 : 0));
 
 /** A PostgreSQL database of the test server. */
 export function postgresPlace(database: string, conid: string): Place {
@@ -80,7 +82,14 @@ export function postgresPlace(database: string, conid: string): Place {
     async insert(table, rows) {
       await exec(
         `INSERT INTO ${table} SELECT * FROM unnest($1::bigint[], $2::int[], $3::varchar[], $4::numeric[], $5::timestamp[], $6::varchar[])`,
-        [rows.map((r) => r.id), rows.map((r) => r.grp), rows.map((r) => r.region), rows.map((r) => r.amount), rows.map((r) => r.soldAt), rows.map((r) => r.note)],
+        [
+          rows.map((r) => r.id),
+          rows.map((r) => r.grp),
+          rows.map((r) => r.region),
+          rows.map((r) => r.amount),
+          rows.map((r) => r.soldAt),
+          rows.map((r) => r.note),
+        ],
       );
     },
     async touch(table, every, note) {
@@ -116,7 +125,10 @@ export function mariadbPlace(m: TestMariaDb, conid: string): Place {
     async insert(table, rows) {
       for (let i = 0; i < rows.length; i += 1000) {
         const chunk = rows.slice(i, i + 1000);
-        await m.query(`INSERT INTO ${table} VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, chunk.flatMap((r) => [r.id, r.grp, r.region, r.amount, r.soldAt, r.note]));
+        await m.query(
+          `INSERT INTO ${table} VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+          chunk.flatMap((r) => [r.id, r.grp, r.region, r.amount, r.soldAt, r.note]),
+        );
       }
     },
     async touch(table, every, note) {
@@ -157,7 +169,10 @@ export function oraclePlace(url: string, password: string, conid: string, suffix
         });
         return [];
       }
-      const result = await c.execute<T>(sql, binds as oracledb.BindParameters, { outFormat: oracledb.OUT_FORMAT_ARRAY, autoCommit: true });
+      const result = await c.execute<T>(sql, binds as oracledb.BindParameters, {
+        outFormat: oracledb.OUT_FORMAT_ARRAY,
+        autoCommit: true,
+      });
       return result.rows ?? [];
     } finally {
       await c.close();

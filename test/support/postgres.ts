@@ -16,7 +16,9 @@ export function urlFor(database: string): string {
  * CONURL carries no password, so every test connection names this one in PWDENV.
  */
 export const PG_PASSWORD_ENV = BASE.password ? 'DMS_TEST_PG_PASSWORD' : null;
-export const PG_PASSWORD_VARIABLES: Record<string, string> = BASE.password ? { DMS_TEST_PG_PASSWORD: BASE.password } : {};
+export const PG_PASSWORD_VARIABLES: Record<string, string> = BASE.password
+  ? { DMS_TEST_PG_PASSWORD: BASE.password }
+  : {};
 
 /** CONURL of a database of the test server: the URL without its password. */
 export function conurlFor(database: string): string {
@@ -57,7 +59,11 @@ export async function createDatabases(label: string): Promise<TestDatabases> {
 }
 
 /** Row count and an md5 over every column of every row, in key order. */
-export async function tableDigest(database: string, table: string, key: string): Promise<{ count: number; md5: string }> {
+export async function tableDigest(
+  database: string,
+  table: string,
+  key: string,
+): Promise<{ count: number; md5: string }> {
   return withClient(database, async (c) => {
     const { rows } = await c.query<{ count: string; md5: string }>(
       `SELECT count(*) AS count, coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t.${key})), '') AS md5 FROM ${table} t`,

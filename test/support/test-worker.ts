@@ -45,7 +45,12 @@ const hook: FaultHook = async (point, at) => {
     if (f.action === 'stray') {
       // An 'error' event nobody listens for, as a driver's socket emits one (the batch goes on).
       console.log(`fault: stray error at ${point} of batch ${at.batch} of ${at.mapref}`);
-      setImmediate(() => new EventEmitter().emit('error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' })));
+      setImmediate(() =>
+        new EventEmitter().emit(
+          'error',
+          Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' }),
+        ),
+      );
       continue;
     }
     if (f.action === 'kill') {

@@ -1,7 +1,12 @@
 // Polling until a condition holds, for tests and for scripts that run outside vitest.
 
 /** Calls probe every everyMs until it returns a truthy value (returned), or fails after timeoutMs. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

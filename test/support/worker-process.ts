@@ -11,7 +11,10 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startWorker(env: Record<string, string>, options: { faults?: unknown[]; cli?: boolean } = {}): Promise<WorkerProcess> {
+export async function startWorker(
+  env: Record<string, string>,
+  options: { faults?: unknown[]; cli?: boolean } = {},
+): Promise<WorkerProcess> {
   const args = options.cli
     ? [path.join(ROOT, 'bin', 'dms.js'), 'worker']
     : ['--require', 'tsx/cjs', path.join(ROOT, 'test', 'support', 'test-worker.ts')];

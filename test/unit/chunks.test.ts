@@ -132,7 +132,11 @@ describe('keyCursorOver', () => {
       try {
         for (let i = 0; i < n; i += per) {
           state.pulled++;
-          const rows = Array.from({ length: Math.min(per, n - i) }, (_, j) => ['eu', String(i + j + 1), `v${i + j + 1}`]);
+          const rows = Array.from({ length: Math.min(per, n - i) }, (_, j) => [
+            'eu',
+            String(i + j + 1),
+            `v${i + j + 1}`,
+          ]);
           yield { columns: ['REGION', 'k', 'v'], rows, plain: [false, true, false] };
         }
       } finally {
@@ -218,8 +222,23 @@ describe('keyCursorOver', () => {
 
   it('keeps the rows that share the key of the row reaching the byte budget', async () => {
     async function* tied(): AsyncGenerator<RowBatch> {
-      yield { columns: ['k', 'v'], rows: [['1', 'aaaa'], ['2', 'bbbb'], ['2', 'cccc']], plain: [true, false] };
-      yield { columns: ['k', 'v'], rows: [['2', 'dddd'], ['3', 'eeee']], plain: [true, false] };
+      yield {
+        columns: ['k', 'v'],
+        rows: [
+          ['1', 'aaaa'],
+          ['2', 'bbbb'],
+          ['2', 'cccc'],
+        ],
+        plain: [true, false],
+      };
+      yield {
+        columns: ['k', 'v'],
+        rows: [
+          ['2', 'dddd'],
+          ['3', 'eeee'],
+        ],
+        plain: [true, false],
+      };
     }
     const cursor = keyCursorOver(tied(), ['k'], null);
     const out: string[] = [];
@@ -230,6 +249,6 @@ describe('keyCursorOver', () => {
 
   it('fails on a key column the rows do not have', async () => {
     const cursor = keyCursorOver(rows(5, 5).chunks, ['nope'], null);
-    await expect(take(cursor, 5)).rejects.toThrow('the key column nope is not among the rows\' columns');
+    await expect(take(cursor, 5)).rejects.toThrow("the key column nope is not among the rows' columns");
   });
 });

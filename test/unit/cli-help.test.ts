@@ -32,7 +32,9 @@ describe('dms --help', () => {
   it('gives every command an example', () => {
     const leaves = leafCommands(buildProgram());
     expect(leaves.length).toBeGreaterThan(25);
-    const without = leaves.filter(({ command }) => !/\nExamples?[^\n]*:\n {2}\$ .*\bdms /.test(helpOf(command))).map((l) => l.path);
+    const without = leaves
+      .filter(({ command }) => !/\nExamples?[^\n]*:\n {2}\$ .*\bdms /.test(helpOf(command)))
+      .map((l) => l.path);
     expect(without).toEqual([]);
   });
 
@@ -40,28 +42,53 @@ describe('dms --help', () => {
     const withOutput = leafCommands(buildProgram())
       .filter(({ command }) => command.options.some((o) => o.long === '--output'))
       .map((l) => l.path);
-    expect(withOutput.sort()).toEqual(['checkpoint show', 'connection list', 'mapping list', 'mapping show', 'mapping validate', 'rejects', 'run', 'schedule describe', 'schedule list', 'status', 'verify', 'watch']);
+    expect(withOutput.sort()).toEqual([
+      'checkpoint show',
+      'connection list',
+      'mapping list',
+      'mapping show',
+      'mapping validate',
+      'rejects',
+      'run',
+      'schedule describe',
+      'schedule list',
+      'status',
+      'verify',
+      'watch',
+    ]);
   });
 });
 
 describe('dms on the command line', () => {
   it('prints its version', async () => {
-    const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
     expect(await dms('--version')).toEqual({ code: 0, stdout: `dms-etl ${version}\n`, stderr: '' });
   });
 
   it.each([
-    [['run', 'X', '--form-start'], "dms: unknown option '--form-start' (did you mean --from-start?); see `dms run --help`"],
+    [
+      ['run', 'X', '--form-start'],
+      "dms: unknown option '--form-start' (did you mean --from-start?); see `dms run --help`",
+    ],
     [['stauts', 'X'], "dms: unknown command 'stauts' (did you mean status?); see `dms --help`"],
     [['schedule', 'create'], "dms: missing required argument 'MAPREF'; see `dms schedule create --help`"],
-    [['status', 'X', '-o', 'xml'], "dms: option '-o, --output <format>' argument 'xml' is invalid. Allowed choices are text, json, jsonl; see `dms status --help`"],
+    [
+      ['status', 'X', '-o', 'xml'],
+      "dms: option '-o, --output <format>' argument 'xml' is invalid. Allowed choices are text, json, jsonl; see `dms status --help`",
+    ],
   ])('says what is wrong with `dms %s` in one line, with a pointer to --help', async (args, line) => {
     expect(await dms(...args)).toEqual({ code: 2, stdout: '', stderr: `${line}\n` });
   });
 
   it('warns of a DMS_ variable that nothing reads', async () => {
-    const { stderr } = await run(process.execPath, [DMS, '--version'], { env: { ...process.env, DMS_BATCH_TIMOUT_MS: '5' } });
-    expect(stderr).toBe('dms: warning: DMS_BATCH_TIMOUT_MS is set, but dms-etl reads no such variable; did you mean DMS_BATCH_TIMEOUT_MS?\n');
+    const { stderr } = await run(process.execPath, [DMS, '--version'], {
+      env: { ...process.env, DMS_BATCH_TIMOUT_MS: '5' },
+    });
+    expect(stderr).toBe(
+      'dms: warning: DMS_BATCH_TIMOUT_MS is set, but dms-etl reads no such variable; did you mean DMS_BATCH_TIMEOUT_MS?\n',
+    );
   });
 
   it('writes a bash completion that completes commands, subcommands, options and their values', async () => {
@@ -83,8 +110,12 @@ describe('dms on the command line', () => {
     expect(zsh).toMatch(/^#compdef dms\n/);
     expect(zsh).toContain("'schedule create') echo '--cron --every --timezone --catchup-window --paused --help' ;;");
     const fish = (await dms('completion', 'fish')).stdout;
-    expect(fish).toContain("complete -c dms -n '__fish_seen_subcommand_from schedule; and not __fish_seen_subcommand_from create update list describe pause unpause trigger delete' -a create");
-    expect(fish).toContain("complete -c dms -n '__fish_seen_subcommand_from run; and not __fish_seen_subcommand_from __none__' -l wait");
+    expect(fish).toContain(
+      "complete -c dms -n '__fish_seen_subcommand_from schedule; and not __fish_seen_subcommand_from create update list describe pause unpause trigger delete' -a create",
+    );
+    expect(fish).toContain(
+      "complete -c dms -n '__fish_seen_subcommand_from run; and not __fish_seen_subcommand_from __none__' -l wait",
+    );
   });
 });
 

@@ -14,7 +14,11 @@ async function* streamOf(chunks: Buffer[]): AsyncIterable<Buffer> {
 }
 
 /** Takes batches until one is empty: each batch's row ids, and whether the budget ended it. */
-async function batches(rows: CopyTextRows, limit: number, maxBytes?: number): Promise<{ ids: number[]; full: boolean }[]> {
+async function batches(
+  rows: CopyTextRows,
+  limit: number,
+  maxBytes?: number,
+): Promise<{ ids: number[]; full: boolean }[]> {
   const out: { ids: number[]; full: boolean }[] = [];
   for (;;) {
     const counts: { taken: number; last: Buffer | null; full?: boolean } = { taken: 0, last: null };
@@ -22,7 +26,10 @@ async function batches(rows: CopyTextRows, limit: number, maxBytes?: number): Pr
     for await (const part of rows.take(limit, counts, maxBytes)) parts.push(part);
     const text = Buffer.concat(parts).toString();
     if (counts.taken === 0) return out;
-    const ids = text.split('\n').filter(Boolean).map((line) => Number(line.split('\t')[0]));
+    const ids = text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => Number(line.split('\t')[0]));
     expect(ids).toHaveLength(counts.taken);
     expect(counts.last?.toString()).toBe(`${ids.at(-1)}\t${'x'.repeat(ids.at(-1)!)}`);
     out.push({ ids, full: counts.full === true });
@@ -32,10 +39,47 @@ async function batches(rows: CopyTextRows, limit: number, maxBytes?: number): Pr
 describe('a COPY text stream cut into batches of whole rows', () => {
   // Row i is 2 + i bytes and its id's digits (id, tab, i characters, newline): 4, 5, … 12, then 14.
   it.each([
-    ['by row count alone', 7, 4, undefined, [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]], [false, false, false]],
-    ['by bytes: the row that reaches the budget is the last', 5, 100, 20, [[1, 2, 3, 4], [5, 6, 7], [8, 9], [10]], [true, true, true, false]],
-    ['by bytes, with a row wider than the budget alone', 64, 100, 8, [[1, 2], [3, 4], [5], [6], [7], [8], [9], [10]], [true, true, true, true, true, true, true, true]],
-    ['by rows, then bytes, from chunks of 1 byte', 1, 3, 20, [[1, 2, 3], [4, 5, 6], [7, 8], [9, 10]], [false, true, true, true]],
+    [
+      'by row count alone',
+      7,
+      4,
+      undefined,
+      [
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+        [9, 10],
+      ],
+      [false, false, false],
+    ],
+    [
+      'by bytes: the row that reaches the budget is the last',
+      5,
+      100,
+      20,
+      [[1, 2, 3, 4], [5, 6, 7], [8, 9], [10]],
+      [true, true, true, false],
+    ],
+    [
+      'by bytes, with a row wider than the budget alone',
+      64,
+      100,
+      8,
+      [[1, 2], [3, 4], [5], [6], [7], [8], [9], [10]],
+      [true, true, true, true, true, true, true, true],
+    ],
+    [
+      'by rows, then bytes, from chunks of 1 byte',
+      1,
+      3,
+      20,
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8],
+        [9, 10],
+      ],
+      [false, true, true, true],
+    ],
   ])('%s', async (_, chunk, limit, maxBytes, ids, full) => {
     const got = await batches(new CopyTextRows(streamOf(copyText(10, chunk))), limit, maxBytes);
     expect(got.map((b) => b.ids)).toEqual(ids);

@@ -23,14 +23,23 @@ describe('error classification', () => {
   });
 
   it('retries lost connections reported by the driver or the OS', () => {
-    expect(isTransient(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isTransient(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(
+      true,
+    );
     expect(isTransient(new Error('Connection terminated unexpectedly'))).toBe(true);
     // mysql2, for a session the server closed: its own code, no errno and no SQLSTATE.
-    const closed = mariadbError(Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }));
+    const closed = mariadbError(
+      Object.assign(new Error('Connection lost: The server closed the connection.'), {
+        code: 'PROTOCOL_CONNECTION_LOST',
+        fatal: true,
+      }),
+    );
     expect(isTransient(closed)).toBe(true);
     expect(toFailure(closed)).toMatchObject({ type: 'TransientError', nonRetryable: false });
     // mysql2, for a command given to a session already lost (a server restart): fatal, and no code at all.
-    const lost = mariadbError(Object.assign(new Error("Can't add new command when connection is in closed state"), { fatal: true }));
+    const lost = mariadbError(
+      Object.assign(new Error("Can't add new command when connection is in closed state"), { fatal: true }),
+    );
     expect(isTransient(lost)).toBe(true);
     expect(toFailure(lost)).toMatchObject({ type: 'TransientError', nonRetryable: false });
     expect(isTransient(Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_SEQUENCE_TIMEOUT' }))).toBe(false);
@@ -38,30 +47,67 @@ describe('error classification', () => {
 
   it('never retries configuration errors or lost ownership', () => {
     const config = toFailure(new ConfigError('M', 'BULKLMT', 'is 0', 'set it')) as ApplicationFailure;
-    expect(config).toMatchObject({ type: 'ConfigError', nonRetryable: true, message: 'Mapping M: BULKLMT is 0. Fix: set it' });
+    expect(config).toMatchObject({
+      type: 'ConfigError',
+      nonRetryable: true,
+      message: 'Mapping M: BULKLMT is 0. Fix: set it',
+    });
     expect((toFailure(new OwnershipLostError('M', 1, 'x')) as ApplicationFailure).nonRetryable).toBe(true);
   });
 });
 
 describe('each dialect reads its errors into one neutral kind', () => {
-  const mysql = (errno: number, sqlState: string, sqlMessage: string) => Object.assign(new Error(sqlMessage), { errno, sqlState, sqlMessage, code: 'ER_X' });
-  const ora = (num: number, text: string) => Object.assign(new Error(`ORA-${String(num).padStart(5, '0')}: ${text}`), { code: `ORA-${String(num).padStart(5, '0')}`, errorNum: num });
+  const mysql = (errno: number, sqlState: string, sqlMessage: string) =>
+    Object.assign(new Error(sqlMessage), { errno, sqlState, sqlMessage, code: 'ER_X' });
+  const ora = (num: number, text: string) =>
+    Object.assign(new Error(`ORA-${String(num).padStart(5, '0')}: ${text}`), {
+      code: `ORA-${String(num).padStart(5, '0')}`,
+      errorNum: num,
+    });
   it.each<[string, unknown, ErrorKind | undefined]>([
     ['PostgreSQL, a deadlock', pgError('40P01', 'deadlock detected'), 'transient'],
     ['PostgreSQL, a value out of range', pgError('22003', 'value "9" is out of range'), 'data'],
     ['PostgreSQL, a CHECK', pgError('23514', 'violates check constraint'), 'constraint'],
-    ['PostgreSQL, a read-only transaction', pgError('25006', 'cannot execute INSERT in a read-only transaction'), 'read-only'],
+    [
+      'PostgreSQL, a read-only transaction',
+      pgError('25006', 'cannot execute INSERT in a read-only transaction'),
+      'read-only',
+    ],
     ['PostgreSQL, a missing table', pgError('42P01', 'relation "t" does not exist'), 'statement'],
-    ['MariaDB, a lock wait (its driver\'s own error, not yet read)', mysql(1205, 'HY000', 'Lock wait timeout exceeded'), 'transient'],
-    ['MariaDB, a refused INSERT', mysql(1142, '42000', "INSERT command denied to user 'etl'@'h' for table `d`.`t`"), 'privilege'],
+    [
+      "MariaDB, a lock wait (its driver's own error, not yet read)",
+      mysql(1205, 'HY000', 'Lock wait timeout exceeded'),
+      'transient',
+    ],
+    [
+      'MariaDB, a refused INSERT',
+      mysql(1142, '42000', "INSERT command denied to user 'etl'@'h' for table `d`.`t`"),
+      'privilege',
+    ],
     ['MariaDB, a duplicate', mysql(1062, '23000', "Duplicate entry '1' for key 'PRIMARY'"), 'constraint'],
-    ['MariaDB, an error its SQLSTATE does not name', mysql(1030, 'HY000', 'Got error 28 from storage engine'), 'unknown'],
-    ['MariaDB, a named lock another session holds (no SQLSTATE)', new MariaDbError('another session holds the truncate lock', undefined, undefined, undefined, 'transient'), 'transient'],
+    [
+      'MariaDB, an error its SQLSTATE does not name',
+      mysql(1030, 'HY000', 'Got error 28 from storage engine'),
+      'unknown',
+    ],
+    [
+      'MariaDB, a named lock another session holds (no SQLSTATE)',
+      new MariaDbError('another session holds the truncate lock', undefined, undefined, undefined, 'transient'),
+      'transient',
+    ],
     ['Oracle, a deadlock', ora(60, 'deadlock detected while waiting for resource'), 'transient'],
     ['Oracle, a value too large', ora(12899, 'value too large for column'), 'data'],
-    ['Oracle, a read-only transaction', ora(1456, 'may not perform insert/delete/update operation inside a READ ONLY transaction'), 'read-only'],
+    [
+      'Oracle, a read-only transaction',
+      ora(1456, 'may not perform insert/delete/update operation inside a READ ONLY transaction'),
+      'read-only',
+    ],
     ['Oracle, an ORA- code it does not know', ora(600, 'internal error code'), 'unknown'],
-    ['a socket cut (EPIPE, which looks like a SQLSTATE)', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), 'transient'],
+    [
+      'a socket cut (EPIPE, which looks like a SQLSTATE)',
+      Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }),
+      'transient',
+    ],
     ['an error no database raised', new Error('x'), undefined],
   ])('%s', (_, err, kind) => {
     expect(readDatabaseError(err)?.kind).toBe(kind);
@@ -69,7 +115,7 @@ describe('each dialect reads its errors into one neutral kind', () => {
 
   it('asks the dialect an error carries, not the first that would read its code', () => {
     // A SQLSTATE alone would be read by PostgreSQL's dialect, which knows no GRANT of MariaDB's.
-    const refused = new MariaDbError('INSERT command denied', '42501', 1142, 'GRANT INSERT ON `d`.`t` TO \'etl\'@\'%\'');
+    const refused = new MariaDbError('INSERT command denied', '42501', 1142, "GRANT INSERT ON `d`.`t` TO 'etl'@'%'");
     expect(grantFor(refused, 'ignored')).toBe("GRANT INSERT ON `d`.`t` TO 'etl'@'%'");
   });
 });
@@ -80,27 +126,58 @@ describe('a missing privilege (SQLSTATE 42501)', () => {
     expect(failure).toMatchObject({
       type: 'DataError',
       nonRetryable: true,
-      message: 'permission denied for table sales [SQLSTATE 42501]. Fix: a DBA grants the user of the connection that ran it what dms-etl needs on the object the message names, then run the mapping again',
+      message:
+        'permission denied for table sales [SQLSTATE 42501]. Fix: a DBA grants the user of the connection that ran it what dms-etl needs on the object the message names, then run the mapping again',
     });
     const schema = toFailure(pgError('42501', 'permission denied for schema dwh')) as ApplicationFailure;
-    expect(schema.message).toBe('permission denied for schema dwh [SQLSTATE 42501]. Fix: a DBA runs GRANT USAGE ON SCHEMA dwh TO the user of the connection that ran it, then run the mapping again');
+    expect(schema.message).toBe(
+      'permission denied for schema dwh [SQLSTATE 42501]. Fix: a DBA runs GRANT USAGE ON SCHEMA dwh TO the user of the connection that ran it, then run the mapping again',
+    );
   });
 
   it('names the GRANT for a read, and for what MariaDB refused', () => {
-    expect(grantFor(pgError('42501', 'permission denied for table sales'), 'etl', true)).toBe('GRANT SELECT ON sales TO etl');
-    expect(grantFor(pgError('42501', 'permission denied for view v_sales'), 'etl', true)).toBe('GRANT SELECT ON v_sales TO etl');
+    expect(grantFor(pgError('42501', 'permission denied for table sales'), 'etl', true)).toBe(
+      'GRANT SELECT ON sales TO etl',
+    );
+    expect(grantFor(pgError('42501', 'permission denied for view v_sales'), 'etl', true)).toBe(
+      'GRANT SELECT ON v_sales TO etl',
+    );
     // Which privilege a write lacked, PostgreSQL does not say.
     expect(grantFor(pgError('42501', 'permission denied for table sales'), 'etl', false)).toBeNull();
-    expect(grantFor(oracleError(Object.assign(new Error('ORA-01031: insufficient privileges'), { code: 'ORA-01031', errorNum: 1031 })) as Error, 'etl', true)).toBeNull();
-    const maria = mariadbError(Object.assign(new Error('x'), { errno: 1142, sqlState: '42000', code: 'ER_TABLEACCESS_DENIED_ERROR', sqlMessage: "INSERT command denied to user 'etl'@'localhost' for table `dwh`.`sales`" }));
+    expect(
+      grantFor(
+        oracleError(
+          Object.assign(new Error('ORA-01031: insufficient privileges'), { code: 'ORA-01031', errorNum: 1031 }),
+        ) as Error,
+        'etl',
+        true,
+      ),
+    ).toBeNull();
+    const maria = mariadbError(
+      Object.assign(new Error('x'), {
+        errno: 1142,
+        sqlState: '42000',
+        code: 'ER_TABLEACCESS_DENIED_ERROR',
+        sqlMessage: "INSERT command denied to user 'etl'@'localhost' for table `dwh`.`sales`",
+      }),
+    );
     const failure = toFailure(maria) as ApplicationFailure;
     expect(failure).toMatchObject({ type: 'DataError', nonRetryable: true });
     expect(failure.message).toBe(
       "INSERT command denied to user 'etl'@'localhost' for table `dwh`.`sales` [SQLSTATE 42501]. Fix: a DBA runs GRANT INSERT ON `dwh`.`sales` TO 'etl'@'localhost', then run the mapping again",
     );
     // dms-etl's own tables: everything it needs on them, in one GRANT.
-    const own = (table: string) => mariadbError(Object.assign(new Error('x'), { errno: 1142, sqlState: '42000', sqlMessage: `SELECT command denied to user 'etl'@'localhost' for table \`dwh\`.\`${table}\`` })) as Error;
-    expect(grantFor(own('dms_chkpnt'), 'etl')).toBe("GRANT SELECT, INSERT, UPDATE ON `dwh`.`dms_chkpnt` TO 'etl'@'localhost'");
+    const own = (table: string) =>
+      mariadbError(
+        Object.assign(new Error('x'), {
+          errno: 1142,
+          sqlState: '42000',
+          sqlMessage: `SELECT command denied to user 'etl'@'localhost' for table \`dwh\`.\`${table}\``,
+        }),
+      ) as Error;
+    expect(grantFor(own('dms_chkpnt'), 'etl')).toBe(
+      "GRANT SELECT, INSERT, UPDATE ON `dwh`.`dms_chkpnt` TO 'etl'@'localhost'",
+    );
     expect(grantFor(own('dms_reject'), 'etl')).toBe("GRANT SELECT, INSERT ON `dwh`.`dms_reject` TO 'etl'@'localhost'");
   });
 });
@@ -108,19 +185,33 @@ describe('a missing privilege (SQLSTATE 42501)', () => {
 describe("MariaDB's GRANT names the account, not the address it saw", () => {
   it('uses the account a session logged in as (CURRENT_USER()), noted when the session started', () => {
     const refused = (user: string, host: string) =>
-      mariadbError(Object.assign(new Error('x'), { errno: 1142, sqlState: '42000', sqlMessage: `INSERT command denied to user '${user}'@'${host}' for table \`dwh\`.\`sales\`` }));
+      mariadbError(
+        Object.assign(new Error('x'), {
+          errno: 1142,
+          sqlState: '42000',
+          sqlMessage: `INSERT command denied to user '${user}'@'${host}' for table \`dwh\`.\`sales\``,
+        }),
+      );
     noteAccount('etl_ro@10.0.0.5', 'etl_ro@%');
-    expect(grantFor(refused('etl_ro', '10.0.0.5') as Error, 'ignored')).toBe("GRANT INSERT ON `dwh`.`sales` TO 'etl_ro'@'%'");
+    expect(grantFor(refused('etl_ro', '10.0.0.5') as Error, 'ignored')).toBe(
+      "GRANT INSERT ON `dwh`.`sales` TO 'etl_ro'@'%'",
+    );
     // An address no session of this worker came from: the message's own account.
-    expect(grantFor(refused('etl', '10.0.0.9') as Error, 'ignored')).toBe("GRANT INSERT ON `dwh`.`sales` TO 'etl'@'10.0.0.9'");
+    expect(grantFor(refused('etl', '10.0.0.9') as Error, 'ignored')).toBe(
+      "GRANT INSERT ON `dwh`.`sales` TO 'etl'@'10.0.0.9'",
+    );
   });
 });
 
 describe('a connection that fails at login', () => {
-  const failureOf = (err: Error, passwordEnv?: string) => toFailure(connectionFailure('M', 'SRCCONID', { conid: 'SRC', passwordEnv }, err)) as ApplicationFailure;
+  const failureOf = (err: Error, passwordEnv?: string) =>
+    toFailure(connectionFailure('M', 'SRCCONID', { conid: 'SRC', passwordEnv }, err)) as ApplicationFailure;
 
   it.each([
-    ['a database that is down', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
+    [
+      'a database that is down',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    ],
     ['a host out of reach', Object.assign(new Error('connect ETIMEDOUT 10.0.0.9:5432'), { code: 'ETIMEDOUT' })],
     ['a server starting up', pgError('57P03', 'the database system is starting up')],
     ['a pool that cannot connect in time', new Error('timeout exceeded when trying to connect')],
@@ -133,9 +224,21 @@ describe('a connection that fails at login', () => {
   });
 
   it.each([
-    ['a wrong password', pgError('28P01', 'password authentication failed for user "etl"'), /password authentication failed for user "etl" \[SQLSTATE 28P01\]/],
-    ['a database that does not exist', pgError('3D000', 'database "nope" does not exist'), /database "nope" does not exist \[SQLSTATE 3D000\]/],
-    ['a host that does not exist', Object.assign(new Error('getaddrinfo ENOTFOUND db-hots'), { code: 'ENOTFOUND' }), /getaddrinfo ENOTFOUND db-hots/],
+    [
+      'a wrong password',
+      pgError('28P01', 'password authentication failed for user "etl"'),
+      /password authentication failed for user "etl" \[SQLSTATE 28P01\]/,
+    ],
+    [
+      'a database that does not exist',
+      pgError('3D000', 'database "nope" does not exist'),
+      /database "nope" does not exist \[SQLSTATE 3D000\]/,
+    ],
+    [
+      'a host that does not exist',
+      Object.assign(new Error('getaddrinfo ENOTFOUND db-hots'), { code: 'ENOTFOUND' }),
+      /getaddrinfo ENOTFOUND db-hots/,
+    ],
   ])('fails at once on %s, naming the field, the connection, PWDENV and the fix', (_, err, detail) => {
     const failure = failureOf(err, 'SRC_PASSWORD');
     expect(failure).toMatchObject({ type: 'ConfigError', nonRetryable: true });
@@ -161,10 +264,14 @@ describe('a connection that fails at login', () => {
 
 describe('redaction', () => {
   it('removes the values that data exceptions quote', () => {
-    const err = pgError('22P02', 'invalid input syntax for type integer: "secret note"', { where: 'COPY t, line 3, column note: "secret note"' });
+    const err = pgError('22P02', 'invalid input syntax for type integer: "secret note"', {
+      where: 'COPY t, line 3, column note: "secret note"',
+    });
     const message = redactedMessage(err);
     expect(message).not.toContain('secret');
-    expect(message).toBe('invalid input syntax for type integer: (value redacted) (COPY line 3, column note) [SQLSTATE 22P02]');
+    expect(message).toBe(
+      'invalid input syntax for type integer: (value redacted) (COPY line 3, column note) [SQLSTATE 22P02]',
+    );
   });
 
   it('removes a value even when it holds quotes of its own', () => {
@@ -179,11 +286,15 @@ describe('redaction', () => {
   });
 
   it('removes what a trigger raises, which may quote any column', () => {
-    expect(redactedMessage(pgError('P0001', 'bad row: secret'))).toBe('raised by a trigger or function: (message redacted) [SQLSTATE P0001]');
+    expect(redactedMessage(pgError('P0001', 'bad row: secret'))).toBe(
+      'raised by a trigger or function: (message redacted) [SQLSTATE P0001]',
+    );
   });
 
   it('never uses the detail, which may hold a whole row', () => {
-    const err = pgError('23502', 'null value in column "b" of relation "t" violates not-null constraint', { detail: 'Failing row contains (1, secret).' });
+    const err = pgError('23502', 'null value in column "b" of relation "t" violates not-null constraint', {
+      detail: 'Failing row contains (1, secret).',
+    });
     expect(redactedMessage(err)).not.toContain('secret');
     expect(redactedMessage(err)).toContain('column "b"');
   });

@@ -25,7 +25,19 @@ describe('type compatibility of source and target columns', () => {
 
 describe('strategy choice', () => {
   const spec = (strategy: string, column: string | null, enabled = 'Y') =>
-    parseMapping({ mapref: 'M', srcconid: 'S', srcquery: 'SELECT 1', trgconid: 'T', trgschm: 's', trgtbnm: 't', loadmode: 'APPEND', bulklmt: 10, chkpntstrategy: strategy, chkpntcolumn: column, chkpntenabled: enabled });
+    parseMapping({
+      mapref: 'M',
+      srcconid: 'S',
+      srcquery: 'SELECT 1',
+      trgconid: 'T',
+      trgschm: 's',
+      trgtbnm: 't',
+      loadmode: 'APPEND',
+      bulklmt: 10,
+      chkpntstrategy: strategy,
+      chkpntcolumn: column,
+      chkpntenabled: enabled,
+    });
   it.each([
     ['KEY', 'ID', [], ['id'], 'KEY', ['id']],
     ['AUTO', 'ID', [['pk']], ['id'], 'KEY', ['id']],
@@ -35,7 +47,11 @@ describe('strategy choice', () => {
     ['PYTHON', null, [], [], 'ROWCOUNT', []],
     ['NONE', null, [['pk']], [], 'NONE', []],
   ])('%s with CHKPNTCOLUMN %s and unique keys %j: %s', (strategy, column, unique, named, expected, key) => {
-    const choice = chooseStrategy(spec(strategy as string, column as string | null), named as string[], unique as string[][]);
+    const choice = chooseStrategy(
+      spec(strategy as string, column as string | null),
+      named as string[],
+      unique as string[][],
+    );
     expect(choice.strategy).toBe(expected);
     expect(choice.userKey).toEqual(key);
   });

@@ -43,7 +43,10 @@ describe('mapping validation', () => {
     [{ partitions: 0 }, /^PARTITIONS must be a number of key ranges from 1 to 64/],
     [{ partitions: 65 }, /^PARTITIONS must be a number of key ranges from 1 to 64/],
     [{ partitions: 2.5 }, /^PARTITIONS must be a number of key ranges from 1 to 64/],
-    [{ partitions: 4, chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null }, /^PARTITIONS is 4, but CHKPNTSTRATEGY is 'ROWCOUNT': only a KEY load splits into key ranges/],
+    [
+      { partitions: 4, chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null },
+      /^PARTITIONS is 4, but CHKPNTSTRATEGY is 'ROWCOUNT': only a KEY load splits into key ranges/,
+    ],
     [{ partitions: 2, chkpntstrategy: 'NONE', chkpntcolumn: null }, /^PARTITIONS is 2, but CHKPNTSTRATEGY is 'NONE'/],
   ])('refuses PARTITIONS %o', (change, message) => {
     const err = problem(change);
@@ -79,7 +82,11 @@ describe('mapping validation', () => {
     [{ trgkeycols: 'a, b c' }, 'TRGKEYCOLS', /is refused/],
     [{ loadmode: 'UPSERT' }, 'TRGKEYCOLS', /is empty but LOADMODE is 'UPSERT'/],
     [{ chkpntlookback: '15 minutes' }, 'CHKPNTLOOKBACK', /is set but LOADMODE is not 'INCREMENTAL'/],
-    [{ loadmode: 'INCREMENTAL', chkpntlookback: "1 hour'; DROP" }, 'CHKPNTLOOKBACK', /is not a window such as '15 minutes'/],
+    [
+      { loadmode: 'INCREMENTAL', chkpntlookback: "1 hour'; DROP" },
+      'CHKPNTLOOKBACK',
+      /is not a window such as '15 minutes'/,
+    ],
     [{ loadmode: 'INCREMENTAL', chkpntlookback: '1 hour' }, 'TRGKEYCOLS', /is empty but CHKPNTLOOKBACK re-reads rows/],
     [{ chkpntnulls: 'SKIP' }, 'CHKPNTNULLS', /is 'SKIP'; it must be 'FAIL' or 'FIRST'/],
   ])('refuses %j, naming %s and the fix', (change, field, text) => {
@@ -99,7 +106,9 @@ describe('mapping validation', () => {
   it('takes REJECTLMT as a whole number from 0 (0 when unset), a change a resumed run may carry', () => {
     expect(parseMapping(good).rejectlmt).toBe(0);
     expect(parseMapping({ ...good, rejectlmt: '25' }).rejectlmt).toBe(25);
-    expect(problem({ rejectlmt: -1 }).message).toMatch(/^Mapping SALES: REJECTLMT must be a whole number of rows from 0\. Fix: set REJECTLMT to the most rows a run may reject/);
+    expect(problem({ rejectlmt: -1 }).message).toMatch(
+      /^Mapping SALES: REJECTLMT must be a whole number of rows from 0\. Fix: set REJECTLMT to the most rows a run may reject/,
+    );
     const a = parseMapping(good);
     const raised = parseMapping({ ...good, rejectlmt: 100 });
     expect(sameDefinition(a, raised)).toBe(false);
@@ -122,7 +131,9 @@ describe('mapping validation', () => {
     ['not whole', 70_000.5],
     ['not a number', '64 MiB'],
   ])('refuses BATCHBYTES %s, naming the range and the fix', (_, batchbytes) => {
-    expect(problem({ batchbytes }).message).toMatch(/^Mapping SALES: BATCHBYTES must be a number of bytes from 1 to 2147483647, or empty\. Fix: set BATCHBYTES to the most bytes of row text one batch may carry/);
+    expect(problem({ batchbytes }).message).toMatch(
+      /^Mapping SALES: BATCHBYTES must be a number of bytes from 1 to 2147483647, or empty\. Fix: set BATCHBYTES to the most bytes of row text one batch may carry/,
+    );
   });
 
   it('lets a resumed run carry a change of BATCHBYTES, which changes where batches end, not which rows load', () => {

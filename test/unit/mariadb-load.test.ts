@@ -21,9 +21,26 @@ describe('LOAD DATA into MariaDB', () => {
 
   // Each row: the columns loaded, then what the statement must hold.
   it.each([
-    ['no column holds bytes: text read as utf8mb4', ['id', 'note', 'paid'], ['CHARACTER SET utf8mb4', '(`id`, `note`, @v2)', "SET `paid` = CASE @v2 WHEN 't'"]],
-    ['a column holds bytes: read as binary, bytes as they are, text converted', ['id', 'note', 'raw', 'doc'], ['CHARACTER SET binary', '(`id`, @v1, `raw`, `doc`)', 'SET `note` = CONVERT(@v1 USING utf8mb4)']],
-    ['an expression reads the converted text', ['paid', 'at', 'doc'], ['CHARACTER SET binary', '(@v0, @v1, `doc`)', "`paid` = CASE CONVERT(@v0 USING utf8mb4) WHEN 't'", "`at` = IF(CONVERT(@v1 USING utf8mb4) LIKE '%+00'"]],
+    [
+      'no column holds bytes: text read as utf8mb4',
+      ['id', 'note', 'paid'],
+      ['CHARACTER SET utf8mb4', '(`id`, `note`, @v2)', "SET `paid` = CASE @v2 WHEN 't'"],
+    ],
+    [
+      'a column holds bytes: read as binary, bytes as they are, text converted',
+      ['id', 'note', 'raw', 'doc'],
+      ['CHARACTER SET binary', '(`id`, @v1, `raw`, `doc`)', 'SET `note` = CONVERT(@v1 USING utf8mb4)'],
+    ],
+    [
+      'an expression reads the converted text',
+      ['paid', 'at', 'doc'],
+      [
+        'CHARACTER SET binary',
+        '(@v0, @v1, `doc`)',
+        "`paid` = CASE CONVERT(@v0 USING utf8mb4) WHEN 't'",
+        "`at` = IF(CONVERT(@v1 USING utf8mb4) LIKE '%+00'",
+      ],
+    ],
   ])('%s', (_, columns, expected) => {
     const sql = loadDataSql('`db`.`t`', columns, table);
     for (const part of expected) expect(sql).toContain(part);
@@ -33,13 +50,28 @@ describe('LOAD DATA into MariaDB', () => {
   });
 
   it('turns a warning into an error that names the column and holds no value, whatever the quotes', () => {
-    const truncated = loadWarningError({ Level: 'Warning', Code: 1265, Message: "Data truncated for column 'note' at row 7" }, 3);
+    const truncated = loadWarningError(
+      { Level: 'Warning', Code: 1265, Message: "Data truncated for column 'note' at row 7" },
+      3,
+    );
     expect(truncated.code).toBe('22000');
-    expect(redactedMessage(truncated)).toBe('Data truncated for column `note` at row 7 (and 2 more warnings) [MariaDB 1265]: (value redacted) [SQLSTATE 22000]');
-    const integer = loadWarningError({ Level: 'Warning', Code: 1366, Message: "Incorrect integer value: 'secret, it''s' for column `db`.`t`.`qty` at row 1" }, 1);
+    expect(redactedMessage(truncated)).toBe(
+      'Data truncated for column `note` at row 7 (and 2 more warnings) [MariaDB 1265]: (value redacted) [SQLSTATE 22000]',
+    );
+    const integer = loadWarningError(
+      {
+        Level: 'Warning',
+        Code: 1366,
+        Message: "Incorrect integer value: 'secret, it''s' for column `db`.`t`.`qty` at row 1",
+      },
+      1,
+    );
     expect(redactedMessage(integer)).not.toContain('secret');
     expect(redactedMessage(integer)).toContain('for column `db`.`t`.`qty` at row 1');
-    const duplicate = loadWarningError({ Level: 'Warning', Code: 1062, Message: "Duplicate entry 'alice@example.com' for key 'email'" }, 1);
+    const duplicate = loadWarningError(
+      { Level: 'Warning', Code: 1062, Message: "Duplicate entry 'alice@example.com' for key 'email'" },
+      1,
+    );
     expect(duplicate.code).toBe('23000');
     expect(redactedMessage(duplicate)).toBe('Duplicate entry (value) for key `email` [MariaDB 1062] [SQLSTATE 23000]');
   });
@@ -48,15 +80,26 @@ describe('LOAD DATA into MariaDB', () => {
 describe('type families across engines', () => {
   const pgBoolean = { name: 'paid', type: 'boolean', family: 'boolean' as const };
   it("takes PostgreSQL's boolean into MariaDB's BOOLEAN (TINYINT(1)), but not into another integer", () => {
-    expect(compatibleTypes(pgBoolean, tableColumnInfo({ name: 'paid', dataType: 'tinyint', columnType: 'tinyint(1)' }))).toBe(true);
-    expect(compatibleTypes(pgBoolean, tableColumnInfo({ name: 'paid', dataType: 'int', columnType: 'int(11)' }))).toBe(false);
+    expect(
+      compatibleTypes(pgBoolean, tableColumnInfo({ name: 'paid', dataType: 'tinyint', columnType: 'tinyint(1)' })),
+    ).toBe(true);
+    expect(compatibleTypes(pgBoolean, tableColumnInfo({ name: 'paid', dataType: 'int', columnType: 'int(11)' }))).toBe(
+      false,
+    );
   });
 
   it('takes bytes into bytes and JSON into MariaDB JSON (a text to information_schema)', () => {
     const bytea = { name: 'raw', type: 'bytea', family: 'bytes' as const };
     expect(compatibleTypes(bytea, tableColumnInfo({ name: 'raw', dataType: 'blob', columnType: 'blob' }))).toBe(true);
-    expect(compatibleTypes(bytea, tableColumnInfo({ name: 'raw', dataType: 'int', columnType: 'int(11)' }))).toBe(false);
-    expect(compatibleTypes({ name: 'j', type: 'jsonb', family: 'json' }, tableColumnInfo({ name: 'j', dataType: 'longtext', columnType: 'longtext' }))).toBe(true);
+    expect(compatibleTypes(bytea, tableColumnInfo({ name: 'raw', dataType: 'int', columnType: 'int(11)' }))).toBe(
+      false,
+    );
+    expect(
+      compatibleTypes(
+        { name: 'j', type: 'jsonb', family: 'json' },
+        tableColumnInfo({ name: 'j', dataType: 'longtext', columnType: 'longtext' }),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -118,7 +161,14 @@ describe('rows for LOAD DATA … CHARACTER SET binary', () => {
     ['an odd count of digits', '\\xabc'],
     ['a bad pair in a later slice of a wide value', `\\x${'ab'.repeat(WIDE_VALUE)}zz`],
   ])('refuses %s', (_, value) => {
-    const { stream, refused } = encode([['1', '\\x01'], ['2', value], ['3', '\\x02']], [false, true]);
+    const { stream, refused } = encode(
+      [
+        ['1', '\\x01'],
+        ['2', value],
+        ['3', '\\x02'],
+      ],
+      [false, true],
+    );
     expect(refused).toEqual([1]);
     expect(readLoadStream(stream)).toEqual([[Buffer.from('1'), Buffer.from([1])]]);
   });

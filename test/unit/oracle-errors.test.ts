@@ -6,7 +6,12 @@ import { toFailure } from '../../activities/failures';
 import { oracleError } from '../../dialects/oracle/oracle-errors';
 
 const ora = (num: number, text: string) =>
-  Object.assign(new Error(`ORA-${String(num).padStart(5, '0')}: ${text}\nHelp: https://docs.oracle.com/error-help/db/ora-${String(num).padStart(5, '0')}/`), { code: `ORA-${String(num).padStart(5, '0')}`, errorNum: num, offset: 0 });
+  Object.assign(
+    new Error(
+      `ORA-${String(num).padStart(5, '0')}: ${text}\nHelp: https://docs.oracle.com/error-help/db/ora-${String(num).padStart(5, '0')}/`,
+    ),
+    { code: `ORA-${String(num).padStart(5, '0')}`, errorNum: num, offset: 0 },
+  );
 const njs = (code: string, text: string) => Object.assign(new Error(`${code}: ${text}`), { code });
 
 const failureOf = (err: Error) => toFailure(oracleError(err)) as Error & { nonRetryable: boolean; type: string };
@@ -48,15 +53,21 @@ describe('ORA- and NJS- errors', () => {
   });
 
   it('keeps names in a data error, and moves the ORA- code to the end', () => {
-    expect(failureOf(ora(12899, 'value too large for column "DWH"."SALES"."CODE" (actual: 12, maximum: 8)')).message).toBe(
+    expect(
+      failureOf(ora(12899, 'value too large for column "DWH"."SALES"."CODE" (actual: 12, maximum: 8)')).message,
+    ).toBe(
       'value too large for column DWH.SALES.CODE (actual 12, maximum 8) [ORA-12899]: (value redacted) [SQLSTATE 22001]',
     );
   });
 
   it('removes the values Oracle 23 quotes in data and constraint errors', () => {
-    const number = failureOf(ora(1722, "unable to convert string value containing 'card 4111 1111' to a number: SALES.AMOUNT"));
+    const number = failureOf(
+      ora(1722, "unable to convert string value containing 'card 4111 1111' to a number: SALES.AMOUNT"),
+    );
     expect(number.message).not.toContain('4111');
-    const unique = failureOf(ora(1, 'unique constraint (DWH.PK_SALES) violated on table DWH.SALES columns (ID) with values (ID:\'secret\')'));
+    const unique = failureOf(
+      ora(1, "unique constraint (DWH.PK_SALES) violated on table DWH.SALES columns (ID) with values (ID:'secret')"),
+    );
     expect(unique.message).not.toContain('secret');
     expect(unique.message).toContain('DWH.PK_SALES');
   });

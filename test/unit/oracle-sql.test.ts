@@ -2,7 +2,15 @@
 // runs here. Binds are numbered in the order of the text, as node-oracledb binds an array.
 import { describe, expect, it } from 'vitest';
 import { expandValues } from '../../dialects/expanded-key';
-import { countKeySql, lastKeySql, nthKeySql, orderedSql, proveRangeSql, quoteOracleIdentifier, rangeSql } from '../../dialects/oracle/oracle-sql';
+import {
+  countKeySql,
+  lastKeySql,
+  nthKeySql,
+  orderedSql,
+  proveRangeSql,
+  quoteOracleIdentifier,
+  rangeSql,
+} from '../../dialects/oracle/oracle-sql';
 import { resolveOracleIdentifier } from '../../dialects/oracle/oracle-names';
 
 const Q = 'SELECT * FROM sales_fact';
@@ -46,13 +54,17 @@ describe('Oracle key SQL', () => {
   });
 
   it('counts one key value and skips ROWCOUNT rows in the database', () => {
-    expect(countKeySql(Q, [region, id])).toMatch(/WHERE dms_src."REGION" = :k1 AND dms_src."TRANSACTION_ID" = TO_NUMBER\(:k2\)$/);
+    expect(countKeySql(Q, [region, id])).toMatch(
+      /WHERE dms_src."REGION" = :k1 AND dms_src."TRANSACTION_ID" = TO_NUMBER\(:k2\)$/,
+    );
     expect(orderedSql(Q, ['TRANSACTION_ID'], 0)).toMatch(/ORDER BY dms_src."TRANSACTION_ID"$/);
     expect(orderedSql(Q, ['TRANSACTION_ID'], 5000)).toMatch(/ORDER BY dms_src."TRANSACTION_ID"\nOFFSET :k1 ROWS$/);
   });
 
   it("keeps a user's trailing terminator or line comment out of the statement's shape", () => {
-    expect(rangeSql('SELECT * FROM t -- all\n;\n/\n', [id], { hasAfter: false, hasUpTo: true })).toMatch(/^SELECT \* FROM \(\nSELECT \* FROM t -- all\n\) dms_src\nWHERE/);
+    expect(rangeSql('SELECT * FROM t -- all\n;\n/\n', [id], { hasAfter: false, hasUpTo: true })).toMatch(
+      /^SELECT \* FROM \(\nSELECT \* FROM t -- all\n\) dms_src\nWHERE/,
+    );
   });
 });
 

@@ -24,12 +24,25 @@ async function* chunks(...batches: RowValue[][][]): AsyncIterable<RowBatch> {
 
 describe('the Oracle target', () => {
   it('loads a batch in one transaction: the row locked with a bounded wait, rows by executeMany, the checkpoint, one commit', async () => {
-    const { pool, log, many, closed } = fakePool((sql) => (sql.includes('ALL_TAB_COLUMNS') ? { rows: COLUMNS } : sql.includes('FOR UPDATE WAIT') ? { rows: [ROW] } : {}));
+    const { pool, log, many, closed } = fakePool((sql) =>
+      sql.includes('ALL_TAB_COLUMNS') ? { rows: COLUMNS } : sql.includes('FOR UPDATE WAIT') ? { rows: [ROW] } : {},
+    );
     const target = new OracleTarget(pool, 30_000);
     const loaded = await target.transaction(async (tx) => {
       const row = await tx.lockCheckpoint('DWH', 'SALES');
       expect(row).toMatchObject({ prcid: 7, epoch: 3, checkpoint: '100', batches: 1, rows: 100 });
-      const n = await tx.load('DWH', 'SALES', ['ID', 'NOTE'], chunks([['101', 'a'], ['102', null]], [['103', 'ccc']]));
+      const n = await tx.load(
+        'DWH',
+        'SALES',
+        ['ID', 'NOTE'],
+        chunks(
+          [
+            ['101', 'a'],
+            ['102', null],
+          ],
+          [['103', 'ccc']],
+        ),
+      );
       await tx.writeCheckpoint('DWH', { ...row!, checkpoint: '103', batches: 2, rows: 103 });
       return n;
     });
@@ -43,7 +56,13 @@ describe('the Oracle target', () => {
     ]);
     expect(many[0].sql).toBe('INSERT INTO "DWH"."SALES" ("ID", "NOTE") VALUES (TO_NUMBER(:k1), :k2)');
     // Every bind a string, as long as its longest value (never autoCommit).
-    expect(many[0].options).toEqual({ bindDefs: [{ type: oracledb.STRING, maxSize: 3 }, { type: oracledb.STRING, maxSize: 1 }], autoCommit: false });
+    expect(many[0].options).toEqual({
+      bindDefs: [
+        { type: oracledb.STRING, maxSize: 3 },
+        { type: oracledb.STRING, maxSize: 1 },
+      ],
+      autoCommit: false,
+    });
     expect(closed[closed.length - 1]).toBe(false);
   });
 
@@ -56,29 +75,102 @@ describe('the Oracle target', () => {
     ['BLOB', 'NULL', null, ':k2', null, { type: oracledb.DB_TYPE_BLOB }],
     ['CLOB', 'text of 80,000 bytes', text, ':k2', text, { type: oracledb.DB_TYPE_CLOB }],
     ['NCLOB', 'text of 80,000 bytes', text, ':k2', text, { type: oracledb.DB_TYPE_NCLOB }],
-    ['RAW', 'bytes as \\x hex', '\\x00ff', 'HEXTORAW(SUBSTR(:k2, 3))', '\\x00ff', { type: oracledb.STRING, maxSize: 6 }],
+    [
+      'RAW',
+      'bytes as \\x hex',
+      '\\x00ff',
+      'HEXTORAW(SUBSTR(:k2, 3))',
+      '\\x00ff',
+      { type: oracledb.STRING, maxSize: 6 },
+    ],
     ['VARCHAR2', 'wide bytes', wide, ':k2', wideHex, { type: oracledb.STRING, maxSize: wideHex.length }],
-  ])('binds a %s column\'s value (%s) as the driver takes it for that column', async (type, _, value, bind, bound, bindDef) => {
-    const { pool, many } = fakePool((sql) => (sql.includes('ALL_TAB_COLUMNS') ? { rows: [['ID', 'NUMBER'], ['NOTE', type]] } : {}));
-    await new OracleTarget(pool, 30_000).transaction((tx) => tx.load('DWH', 'SALES', ['ID', 'NOTE'], chunks([['1', value], ['2', null]])));
-    expect(many[0].sql).toBe(`INSERT INTO "DWH"."SALES" ("ID", "NOTE") VALUES (TO_NUMBER(:k1), ${bind})`);
-    expect(many[0].binds).toEqual([['1', bound], ['2', null]]);
-    expect(many[0].options).toEqual({ bindDefs: [{ type: oracledb.STRING, maxSize: 1 }, bindDef], autoCommit: false });
-  });
+  ])(
+    "binds a %s column's value (%s) as the driver takes it for that column",
+    async (type, _, value, bind, bound, bindDef) => {
+      const { pool, many } = fakePool((sql) =>
+        sql.includes('ALL_TAB_COLUMNS')
+          ? {
+              rows: [
+                ['ID', 'NUMBER'],
+                ['NOTE', type],
+              ],
+            }
+          : {},
+      );
+      await new OracleTarget(pool, 30_000).transaction((tx) =>
+        tx.load(
+          'DWH',
+          'SALES',
+          ['ID', 'NOTE'],
+          chunks([
+            ['1', value],
+            ['2', null],
+          ]),
+        ),
+      );
+      expect(many[0].sql).toBe(`INSERT INTO "DWH"."SALES" ("ID", "NOTE") VALUES (TO_NUMBER(:k1), ${bind})`);
+      expect(many[0].binds).toEqual([
+        ['1', bound],
+        ['2', null],
+      ]);
+      expect(many[0].options).toEqual({
+        bindDefs: [{ type: oracledb.STRING, maxSize: 1 }, bindDef],
+        autoCommit: false,
+      });
+    },
+  );
 
   it("refuses a BLOB column's text that is not \\x hex as Oracle's HEXTORAW would, naming the column, and binds nothing", async () => {
-    const { pool, many } = fakePool((sql) => (sql.includes('ALL_TAB_COLUMNS') ? { rows: [['ID', 'NUMBER'], ['NOTE', 'BLOB']] } : {}));
-    const load = new OracleTarget(pool, 30_000).transaction((tx) => tx.load('DWH', 'SALES', ['ID', 'NOTE'], chunks([['1', '\\x00'], ['2', 'abc']])));
-    await expect(load).rejects.toMatchObject({ code: '22P02', message: expect.stringMatching(/BLOB column NOTE .*\[ORA-01465\]$/) });
+    const { pool, many } = fakePool((sql) =>
+      sql.includes('ALL_TAB_COLUMNS')
+        ? {
+            rows: [
+              ['ID', 'NUMBER'],
+              ['NOTE', 'BLOB'],
+            ],
+          }
+        : {},
+    );
+    const load = new OracleTarget(pool, 30_000).transaction((tx) =>
+      tx.load(
+        'DWH',
+        'SALES',
+        ['ID', 'NOTE'],
+        chunks([
+          ['1', '\\x00'],
+          ['2', 'abc'],
+        ]),
+      ),
+    );
+    await expect(load).rejects.toMatchObject({
+      code: '22P02',
+      message: expect.stringMatching(/BLOB column NOTE .*\[ORA-01465\]$/),
+    });
     expect(many).toHaveLength(0);
   });
 
   it('rolls back and drops the session when the batch fails; a merge refuses a key met twice in a batch', async () => {
     const { pool, log, many, closed } = fakePool((sql) => (sql.includes('ALL_TAB_COLUMNS') ? { rows: COLUMNS } : {}));
     const target = new OracleTarget(pool, 30_000);
-    const failed = target.transaction((tx) => tx.upsert('DWH', 'SALES', ['ID', 'NOTE'], ['ID'], chunks([['1', 'a'], ['2', 'b']], [['1', 'again']])));
+    const failed = target.transaction((tx) =>
+      tx.upsert(
+        'DWH',
+        'SALES',
+        ['ID', 'NOTE'],
+        ['ID'],
+        chunks(
+          [
+            ['1', 'a'],
+            ['2', 'b'],
+          ],
+          [['1', 'again']],
+        ),
+      ),
+    );
     await expect(failed).rejects.toBeInstanceOf(DuplicateKeyInBatchError);
-    expect(many[0].sql).toMatch(/^MERGE INTO "DWH"."SALES" t USING \(SELECT TO_NUMBER\(:k1\) AS "ID", :k2 AS "NOTE" FROM DUAL\) s ON \(t."ID" = s."ID"\)/);
+    expect(many[0].sql).toMatch(
+      /^MERGE INTO "DWH"."SALES" t USING \(SELECT TO_NUMBER\(:k1\) AS "ID", :k2 AS "NOTE" FROM DUAL\) s ON \(t."ID" = s."ID"\)/,
+    );
     expect(many).toHaveLength(1);
     expect(log[log.length - 1]).toBe('(rollback)');
     expect(closed[closed.length - 1]).toBe(true);
@@ -94,7 +186,17 @@ describe('the Oracle target', () => {
     const target = new OracleTarget(pool, 30_000);
     await target.transaction(async (tx) => {
       await tx.truncate('DWH', 'SALES');
-      await tx.writeCheckpoint('DWH', { mapref: 'SALES', prcid: 7, epoch: 3, jobid: 1, keyColumns: '["ID"]', checkpoint: null, lastRow: null, batches: 0, rows: 0 });
+      await tx.writeCheckpoint('DWH', {
+        mapref: 'SALES',
+        prcid: 7,
+        epoch: 3,
+        jobid: 1,
+        keyColumns: '["ID"]',
+        checkpoint: null,
+        lastRow: null,
+        batches: 0,
+        rows: 0,
+      });
     });
     expect(owed).toBe(JSON.stringify({ schema: 'DWH', table: 'SALES' }));
     expect(log).toEqual([
@@ -123,14 +225,35 @@ describe('the Oracle target', () => {
     const exists = fakePool((sql) => (sql.includes('ALL_TABLES') ? { rows: [[1]] } : {}));
     await new OracleTarget(exists.pool, 30_000).ensureCheckpointTable('DWH');
     expect(exists.log.some((l) => l.startsWith('CREATE TABLE'))).toBe(false);
-    const raced = fakePool((sql) => (sql.startsWith('CREATE TABLE') ? { error: Object.assign(new Error('ORA-00955: name is already used by an existing object'), { errorNum: 955, code: 'ORA-00955' }) } : {}));
+    const raced = fakePool((sql) =>
+      sql.startsWith('CREATE TABLE')
+        ? {
+            error: Object.assign(new Error('ORA-00955: name is already used by an existing object'), {
+              errorNum: 955,
+              code: 'ORA-00955',
+            }),
+          }
+        : {},
+    );
     await new OracleTarget(raced.pool, 30_000).ensureCheckpointTable('DWH');
     expect(raced.log.filter((l) => l.startsWith('CREATE TABLE'))).toEqual(['CREATE TABLE "DWH"."DMS_CHKPNT" (']);
   });
 
   it('describes a table and its NOT NULL unique keys', async () => {
     const { pool } = fakePool((sql) =>
-      sql.includes('ALL_TAB_COLUMNS') && !sql.includes('ALL_CONSTRAINTS') ? { rows: [['ID', 'NUMBER'], ['AT', 'TIMESTAMP(6)']] } : { rows: [['PK', 'ID', 1, 'N'], ['UQ_AT', 'AT', 0, 'Y']] },
+      sql.includes('ALL_TAB_COLUMNS') && !sql.includes('ALL_CONSTRAINTS')
+        ? {
+            rows: [
+              ['ID', 'NUMBER'],
+              ['AT', 'TIMESTAMP(6)'],
+            ],
+          }
+        : {
+            rows: [
+              ['PK', 'ID', 1, 'N'],
+              ['UQ_AT', 'AT', 0, 'Y'],
+            ],
+          },
     );
     const target = new OracleTarget(pool, 30_000);
     expect(await target.describeTable('DWH', 'SALES')).toEqual([
@@ -144,20 +267,41 @@ describe('the Oracle target', () => {
     /** A source whose user is `schema`, in database DB1/FREEPDB1 unless told. */
     function source(schema: string, database = 'DB1/FREEPDB1') {
       return new OracleSource(
-        fakePool((sql) => (sql.includes('USERENV') ? { rows: [[database, schema]] } : sql.includes('WHERE 1 = 0') ? { metaData: [{ name: 'ID', dbTypeName: 'NUMBER' }, { name: 'NOTE', dbTypeName: 'VARCHAR2' }] } : {})).pool,
+        fakePool((sql) =>
+          sql.includes('USERENV')
+            ? { rows: [[database, schema]] }
+            : sql.includes('WHERE 1 = 0')
+              ? {
+                  metaData: [
+                    { name: 'ID', dbTypeName: 'NUMBER' },
+                    { name: 'NOTE', dbTypeName: 'VARCHAR2' },
+                  ],
+                }
+              : {},
+        ).pool,
       );
     }
     const key = { query: 'SELECT * FROM SALES', key: ['ID'] };
 
     it("moves each range with one INSERT … SELECT in the batch's transaction, reading as the source's schema", async () => {
       const { pool, calls, log } = fakePool((sql) =>
-        sql.includes('USERENV') ? { rows: [['DB1/FREEPDB1', 'ETL']] } : sql.includes('FOR UPDATE WAIT') ? { rows: [ROW] } : sql.startsWith('INSERT') ? { rowsAffected: 250 } : {},
+        sql.includes('USERENV')
+          ? { rows: [['DB1/FREEPDB1', 'ETL']] }
+          : sql.includes('FOR UPDATE WAIT')
+            ? { rows: [ROW] }
+            : sql.startsWith('INSERT')
+              ? { rowsAffected: 250 }
+              : {},
       );
       const target = new OracleTarget(pool, 30_000);
       const mover = await target.rangeMover(source('APP'), key, 'DWH', 'SALES', ['ID', 'NOTE']);
       expect(mover?.method).toMatch(/INSERT … SELECT per batch inside the Oracle database/);
       // Planning probed, as the source's user would read it, whether the target's user may run SRCQUERY.
-      expect(log.slice(1)).toEqual(['ALTER SESSION SET CURRENT_SCHEMA', 'SELECT * FROM (', 'ALTER SESSION SET CURRENT_SCHEMA']);
+      expect(log.slice(1)).toEqual([
+        'ALTER SESSION SET CURRENT_SCHEMA',
+        'SELECT * FROM (',
+        'ALTER SESSION SET CURRENT_SCHEMA',
+      ]);
       log.length = 0;
       calls.length = 0;
       const moved = await target.transaction(async (tx) => {
@@ -178,15 +322,41 @@ describe('the Oracle target', () => {
 
     it('switches no schema when both users are one; takes the worker path for another database, a merge, a query that calls anything, or a query the target may not run', async () => {
       const same = fakePool((sql) => (sql.includes('USERENV') ? { rows: [['DB1/FREEPDB1', 'APP']] } : {}));
-      expect(await new OracleTarget(same.pool, 30_000).rangeMover(source('APP'), key, 'DWH', 'SALES', ['ID', 'NOTE'])).not.toBeNull();
+      expect(
+        await new OracleTarget(same.pool, 30_000).rangeMover(source('APP'), key, 'DWH', 'SALES', ['ID', 'NOTE']),
+      ).not.toBeNull();
       expect(same.log.filter((l) => l.startsWith('ALTER'))).toEqual([]);
       const target = new OracleTarget(same.pool, 30_000);
       expect(await target.rangeMover(source('APP', 'DB2/ORCLPDB'), key, 'DWH', 'SALES', ['ID', 'NOTE'])).toBeNull();
       expect(await target.rangeMover(source('APP'), key, 'DWH', 'SALES', ['ID', 'NOTE'], ['ID'])).toBeNull();
-      expect(await target.rangeMover(source('APP'), { ...key, query: 'SELECT * FROM SALES WHERE audit_pkg.seen(ID) = 1' }, 'DWH', 'SALES', ['ID', 'NOTE'])).toBeNull();
-      expect(await target.rangeMover(source('APP'), { ...key, query: 'SELECT s.ID, s.NOTE FROM SALES s JOIN X ON 1 = 1' }, 'DWH', 'SALES', ['ID', 'NOTE'])).toBeNull();
-      const denied = fakePool((sql) => (sql.includes('USERENV') ? { rows: [['DB1/FREEPDB1', 'ETL']] } : sql.includes('WHERE 1 = 0') ? { error: Object.assign(new Error('ORA-00942: table or view does not exist'), { errorNum: 942 }) } : {}));
-      expect(await new OracleTarget(denied.pool, 30_000).rangeMover(source('APP'), key, 'DWH', 'SALES', ['ID', 'NOTE'])).toBeNull();
+      expect(
+        await target.rangeMover(
+          source('APP'),
+          { ...key, query: 'SELECT * FROM SALES WHERE audit_pkg.seen(ID) = 1' },
+          'DWH',
+          'SALES',
+          ['ID', 'NOTE'],
+        ),
+      ).toBeNull();
+      expect(
+        await target.rangeMover(
+          source('APP'),
+          { ...key, query: 'SELECT s.ID, s.NOTE FROM SALES s JOIN X ON 1 = 1' },
+          'DWH',
+          'SALES',
+          ['ID', 'NOTE'],
+        ),
+      ).toBeNull();
+      const denied = fakePool((sql) =>
+        sql.includes('USERENV')
+          ? { rows: [['DB1/FREEPDB1', 'ETL']] }
+          : sql.includes('WHERE 1 = 0')
+            ? { error: Object.assign(new Error('ORA-00942: table or view does not exist'), { errorNum: 942 }) }
+            : {},
+      );
+      expect(
+        await new OracleTarget(denied.pool, 30_000).rangeMover(source('APP'), key, 'DWH', 'SALES', ['ID', 'NOTE']),
+      ).toBeNull();
       // The session that switched schema and failed is dropped, never reused as another user's.
       expect(denied.closed.at(-1)).toBe(true);
     });

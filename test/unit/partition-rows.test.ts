@@ -1,14 +1,27 @@
 // A partitioned run's rows in DMS_CHKPNT (checkpoint/partition.ts): what LASTROW holds for
 // the run and for each range, read back strictly; and PARAM1 while the run loads.
 import { describe, expect, it } from 'vitest';
-import { decodeRangeMeta, encodeRangeMeta, encodeSplitMeta, isPartitionsParam1, partitionRowKey, partitionsParam1, partitionWorkflowId, splitOf } from '../../checkpoint';
+import {
+  decodeRangeMeta,
+  encodeRangeMeta,
+  encodeSplitMeta,
+  isPartitionsParam1,
+  partitionRowKey,
+  partitionsParam1,
+  partitionWorkflowId,
+  splitOf,
+} from '../../checkpoint';
 import { handEdit } from '../../activities/prepare-run';
 import { nextRunOf } from '../../client/checkpoint';
 import type { RunRow } from '../../migrations/schema';
 
 describe('range rows', () => {
   it('keep their end and whether they are complete, an open end included', () => {
-    for (const meta of [{ upTo: '150', done: false }, { upTo: '["EU","100765"]', done: true }, { upTo: null, done: false }]) {
+    for (const meta of [
+      { upTo: '150', done: false },
+      { upTo: '["EU","100765"]', done: true },
+      { upTo: null, done: false },
+    ]) {
       expect(decodeRangeMeta(encodeRangeMeta(meta))).toEqual(meta);
     }
   });
@@ -28,7 +41,13 @@ describe('range rows', () => {
 describe("the run's own row", () => {
   it('says how many ranges the run split into; a run that did not split says nothing', () => {
     expect(splitOf({ lastRow: encodeSplitMeta(4) })).toBe(4);
-    for (const lastRow of [null, 'a1b2c3', '{"partitions":0}', '{"partitions":"4"}', encodeRangeMeta({ upTo: null, done: true })]) {
+    for (const lastRow of [
+      null,
+      'a1b2c3',
+      '{"partitions":0}',
+      '{"partitions":"4"}',
+      encodeRangeMeta({ upTo: null, done: true }),
+    ]) {
       expect(splitOf({ lastRow })).toBeUndefined();
     }
   });
@@ -38,19 +57,43 @@ describe('PARAM1 of a partitioned run', () => {
   it('reads PARTITIONS <complete>/<N>, which no checkpoint looks like', () => {
     expect(partitionsParam1(2, 4)).toBe('PARTITIONS 2/4');
     expect(isPartitionsParam1('PARTITIONS 2/4')).toBe(true);
-    for (const param1 of [null, '150', 'COMPLETED', 'PARTITIONS', 'PARTITIONS 2/4 ', '["PARTITIONS 2/4"]']) expect(isPartitionsParam1(param1)).toBe(false);
+    for (const param1 of [null, '150', 'COMPLETED', 'PARTITIONS', 'PARTITIONS 2/4 ', '["PARTITIONS 2/4"]'])
+      expect(isPartitionsParam1(param1)).toBe(false);
   });
 
   it('makes `dms checkpoint show` say the next run resumes the ranges, not that PARAM1 was edited', () => {
     const latest = { prcid: 7, mapref: 'SALES', status: 'CN', param1: 'PARTITIONS 2/4', batchcnt: 30 } as RunRow;
-    const row = { mapref: 'SALES', prcid: 7, epoch: 3, jobid: 1, keyColumns: '["id"]', checkpoint: null, lastRow: encodeSplitMeta(4), batches: 0, rows: 0 };
-    expect(nextRunOf(latest, row, 'CN', 'APPEND')).toBe('the next run resumes the key ranges of run 7 (PARTITIONS 2/4 complete), each from its own checkpoint');
+    const row = {
+      mapref: 'SALES',
+      prcid: 7,
+      epoch: 3,
+      jobid: 1,
+      keyColumns: '["id"]',
+      checkpoint: null,
+      lastRow: encodeSplitMeta(4),
+      batches: 0,
+      rows: 0,
+    };
+    expect(nextRunOf(latest, row, 'CN', 'APPEND')).toBe(
+      'the next run resumes the key ranges of run 7 (PARTITIONS 2/4 complete), each from its own checkpoint',
+    );
   });
 });
 
 describe('a resume of a partitioned run, by its PARAM1', () => {
-  const row = { mapref: 'SALES', prcid: 7, epoch: 3, jobid: 1, keyColumns: '["id"]', checkpoint: null, lastRow: encodeSplitMeta(4), batches: 1, rows: 200 };
-  const run = (param1: string | null, batchcnt: number) => ({ prcid: 7, resumedfrom: null, param1, batchcnt }) as RunRow;
+  const row = {
+    mapref: 'SALES',
+    prcid: 7,
+    epoch: 3,
+    jobid: 1,
+    keyColumns: '["id"]',
+    checkpoint: null,
+    lastRow: encodeSplitMeta(4),
+    batches: 1,
+    rows: 200,
+  };
+  const run = (param1: string | null, batchcnt: number) =>
+    ({ prcid: 7, resumedfrom: null, param1, batchcnt }) as RunRow;
 
   it('goes on per range from PARTITIONS <complete>/<N>', () => {
     expect(handEdit('SALES', 'public', run('PARTITIONS 2/4', 30), row, true)).toBe('none');
@@ -63,6 +106,8 @@ describe('a resume of a partitioned run, by its PARAM1', () => {
   });
 
   it('refuses any other PARAM1, naming what to set', () => {
-    expect(() => handEdit('SALES', 'public', run('150', 30), row, true)).toThrow(/PARAM1 of run 7 was set by hand to '150', but the mapping loads in key ranges/);
+    expect(() => handEdit('SALES', 'public', run('150', 30), row, true)).toThrow(
+      /PARAM1 of run 7 was set by hand to '150', but the mapping loads in key ranges/,
+    );
   });
 });

@@ -4,7 +4,13 @@ import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temp
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCodecServer, type CodecServer } from '../../client/codec-server';
 import { failureConverter } from '../../common/encoded-failures';
-import { AesGcmCodec, checkBundle, dataConverterFrom, ENCODED_FAILURES_MARK, parsePayloadKeys } from '../../common/payload-codec';
+import {
+  AesGcmCodec,
+  checkBundle,
+  dataConverterFrom,
+  ENCODED_FAILURES_MARK,
+  parsePayloadKeys,
+} from '../../common/payload-codec';
 
 const k0 = randomBytes(32).toString('base64');
 const k1 = randomBytes(32).toString('base64');
@@ -56,9 +62,13 @@ describe('AES-256-GCM payload codec', () => {
     const rotated = new AesGcmCodec(parsePayloadKeys(`k1:${k1},k0:${k0}`));
     expect(defaultPayloadConverter.fromPayload((await rotated.decode([sealed]))[0])).toEqual(secret);
     expect(Buffer.from((await rotated.encode([original]))[0].metadata!['encryption-key-id']!).toString()).toBe('k1');
-    await expect(new AesGcmCodec(parsePayloadKeys(`k1:${k1}`)).decode([sealed])).rejects.toThrow(/encrypted with key k0, which DMS_PAYLOAD_KEYS does not list/);
+    await expect(new AesGcmCodec(parsePayloadKeys(`k1:${k1}`)).decode([sealed])).rejects.toThrow(
+      /encrypted with key k0, which DMS_PAYLOAD_KEYS does not list/,
+    );
     // The same id with another key: refused, never garbage.
-    await expect(new AesGcmCodec(parsePayloadKeys(`k0:${k1}`)).decode([sealed])).rejects.toThrow(/does not open with the key of that id/);
+    await expect(new AesGcmCodec(parsePayloadKeys(`k0:${k1}`)).decode([sealed])).rejects.toThrow(
+      /does not open with the key of that id/,
+    );
   });
 
   it('refuses an altered payload', async () => {
@@ -77,18 +87,27 @@ describe('AES-256-GCM payload codec', () => {
 
 describe('failure messages with encrypted payloads', () => {
   it('travel in the encoded attributes (a payload the codec seals), and read back whole', () => {
-    const failure = failureConverter.errorToFailure(ApplicationFailure.nonRetryable('NULL key after ckpt-004711'), defaultPayloadConverter);
+    const failure = failureConverter.errorToFailure(
+      ApplicationFailure.nonRetryable('NULL key after ckpt-004711'),
+      defaultPayloadConverter,
+    );
     expect(failure.message).not.toContain('ckpt-004711');
     expect(failure.encodedAttributes).toBeTruthy();
-    expect(failureConverter.failureToError(failure, defaultPayloadConverter).message).toBe('NULL key after ckpt-004711');
+    expect(failureConverter.failureToError(failure, defaultPayloadConverter).message).toBe(
+      'NULL key after ckpt-004711',
+    );
   });
 
   it('a prebuilt workflow bundle must agree with DMS_PAYLOAD_KEYS', () => {
     const built = `… ${ENCODED_FAILURES_MARK} …`;
     expect(() => checkBundle(built, true, 'b.js')).not.toThrow();
     expect(() => checkBundle('plain', false, 'b.js')).not.toThrow();
-    expect(() => checkBundle('plain', true, 'b.js')).toThrow(/was built without DMS_PAYLOAD_KEYS.*Fix: rebuild it with `npm run bundle`/);
-    expect(() => checkBundle(built, false, 'b.js')).toThrow(/built for encrypted payloads, but DMS_PAYLOAD_KEYS is not set/);
+    expect(() => checkBundle('plain', true, 'b.js')).toThrow(
+      /was built without DMS_PAYLOAD_KEYS.*Fix: rebuild it with `npm run bundle`/,
+    );
+    expect(() => checkBundle(built, false, 'b.js')).toThrow(
+      /built for encrypted payloads, but DMS_PAYLOAD_KEYS is not set/,
+    );
   });
 });
 
@@ -97,19 +116,30 @@ describe('dms codec-server', () => {
   const origin = 'http://localhost:8233';
   const auth = `Bearer ${randomBytes(8).toString('hex')}`;
   const post = (route: string, body: unknown, headers: Record<string, string> = { Authorization: auth }) =>
-    fetch(`${server.url}${route}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: origin, 'X-Namespace': 'default', ...headers }, body: JSON.stringify(body) });
+    fetch(`${server.url}${route}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: origin, 'X-Namespace': 'default', ...headers },
+      body: JSON.stringify(body),
+    });
   const asJson = (p: Payload) => ({
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v!).toString('base64')]),
+    ),
     data: Buffer.from(p.data ?? []).toString('base64'),
   });
 
   beforeAll(async () => {
-    server = await startCodecServer({ host: '127.0.0.1', port: 0, origins: [origin], authorization: auth }, { DMS_PAYLOAD_KEYS: `k1:${k1},k0:${k0}` });
+    server = await startCodecServer(
+      { host: '127.0.0.1', port: 0, origins: [origin], authorization: auth },
+      { DMS_PAYLOAD_KEYS: `k1:${k1},k0:${k0}` },
+    );
   });
   afterAll(() => server?.close());
 
   it('decodes what the workers sealed, under an old key too, for the Web UI’s origin', async () => {
-    const [sealed] = await new AesGcmCodec(parsePayloadKeys(`k0:${k0}`)).encode([defaultPayloadConverter.toPayload(secret)]);
+    const [sealed] = await new AesGcmCodec(parsePayloadKeys(`k0:${k0}`)).encode([
+      defaultPayloadConverter.toPayload(secret),
+    ]);
     const res = await post('/decode', { payloads: [asJson(sealed)] });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(origin);
@@ -128,11 +158,21 @@ describe('dms codec-server', () => {
   it('asks every call for the Authorization header it was started with; answers preflights for its origins only', async () => {
     expect((await post('/decode', { payloads: [] }, {})).status).toBe(401);
     expect((await post('/decode', { payloads: [] }, { Authorization: 'Bearer wrong' })).status).toBe(401);
-    const preflight = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace,authorization' } });
+    const preflight = await fetch(`${server.url}/decode`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: origin,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type,x-namespace,authorization',
+      },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
-    const stranger = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { Origin: 'http://elsewhere.example', 'Access-Control-Request-Method': 'POST' } });
+    const stranger = await fetch(`${server.url}/decode`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://elsewhere.example', 'Access-Control-Request-Method': 'POST' },
+    });
     expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
     expect((await post('/decode', 'not payloads')).status).toBe(400);
   });

@@ -1,6 +1,15 @@
 // The progress display of `dms run --wait`: pure formatting and throttling.
 import { describe, expect, it } from 'vitest';
-import { estimatedShare, formatElapsed, formatProgress, nextPlainLine, ProgressDisplay, renderProgressLine, withHeartbeat, withRanges } from '../../client/progress';
+import {
+  estimatedShare,
+  formatElapsed,
+  formatProgress,
+  nextPlainLine,
+  ProgressDisplay,
+  renderProgressLine,
+  withHeartbeat,
+  withRanges,
+} from '../../client/progress';
 import type { Progress, RangeProgress } from '../../workflows';
 
 const START = Date.parse('2026-03-01T10:00:00.000Z');
@@ -20,12 +29,28 @@ function progress(over: Partial<Progress> = {}): Progress {
 }
 
 describe('a partitioned run', () => {
-  const range = (k: number, over: Partial<RangeProgress> = {}): RangeProgress => ({ k, workflowId: `dms-SALES-p${k}`, upTo: k === 2 ? null : '50000', checkpoint: null, rowsLoaded: 0, batches: 0, status: 'IP', ...over });
-  const known = [range(1, { rowsLoaded: 10_000, batches: 10, status: 'PC' }), range(2, { rowsLoaded: 2_000, batches: 2 })];
+  const range = (k: number, over: Partial<RangeProgress> = {}): RangeProgress => ({
+    k,
+    workflowId: `dms-SALES-p${k}`,
+    upTo: k === 2 ? null : '50000',
+    checkpoint: null,
+    rowsLoaded: 0,
+    batches: 0,
+    status: 'IP',
+    ...over,
+  });
+  const known = [
+    range(1, { rowsLoaded: 10_000, batches: 10, status: 'PC' }),
+    range(2, { rowsLoaded: 2_000, batches: 2 }),
+  ];
   const run = progress({ checkpoint: null, rowsLoaded: 12_000, batches: 12, rowsAtStart: 0, partitions: known });
 
   it("moves the run's figures on by what each range committed since the run heard of it", () => {
-    const live = withRanges(run, [known[0], range(2, { rowsLoaded: 8_000, batches: 8, checkpoint: '57000' })], START + 10_000);
+    const live = withRanges(
+      run,
+      [known[0], range(2, { rowsLoaded: 8_000, batches: 8, checkpoint: '57000' })],
+      START + 10_000,
+    );
     expect(live).toMatchObject({ rowsLoaded: 18_000, batches: 18, rowsPerSecond: 1_800 });
     expect(live.partitions?.[1]).toMatchObject({ checkpoint: '57000', rowsLoaded: 8_000 });
   });
@@ -35,7 +60,9 @@ describe('a partitioned run', () => {
   });
 
   it('says how many ranges are complete where a run would show its checkpoint', () => {
-    expect(formatProgress(run, START + 65_000)).toBe('SALES: 12,000 rows in 12 batches, 12,345 rows/s, 1/2 key ranges complete, 1:05 elapsed');
+    expect(formatProgress(run, START + 65_000)).toBe(
+      'SALES: 12,000 rows in 12 batches, 12,345 rows/s, 1/2 key ranges complete, 1:05 elapsed',
+    );
     expect(renderProgressLine(run, START + 65_000, 0)).toContain('· 1/2 key ranges complete');
   });
 });
@@ -47,10 +74,22 @@ describe('withHeartbeat', () => {
     expect(live).toMatchObject({ checkpoint: '180000', batches: 60, rowsLoaded: 60_000, rowsPerSecond: 5_500 });
   });
 
-  it('takes the run\'s starting rows from the pre-flight activity\'s heartbeat, before the workflow knows them', () => {
+  it("takes the run's starting rows from the pre-flight activity's heartbeat, before the workflow knows them", () => {
     // A resume at 900,000 rows, still in the pre-flight activity's first slice.
-    const p = progress({ prcid: null, strategy: null, checkpoint: null, rowsLoaded: 0, batches: 0, rowsPerSecond: 0, rowsAtStart: 0 });
-    const live = withHeartbeat(p, { checkpoint: '910000', batches: 91, rows: 910_000, rowsAtStart: 900_000 }, START + 2_000);
+    const p = progress({
+      prcid: null,
+      strategy: null,
+      checkpoint: null,
+      rowsLoaded: 0,
+      batches: 0,
+      rowsPerSecond: 0,
+      rowsAtStart: 0,
+    });
+    const live = withHeartbeat(
+      p,
+      { checkpoint: '910000', batches: 91, rows: 910_000, rowsAtStart: 900_000 },
+      START + 2_000,
+    );
     expect(live).toMatchObject({ rowsLoaded: 910_000, batches: 91, rowsPerSecond: 5_000, rowsAtStart: 900_000 });
   });
 
@@ -88,13 +127,18 @@ describe('renderProgressLine', () => {
   });
 
   it('says (start) before the first batch', () => {
-    expect(renderProgressLine(progress({ checkpoint: null, rowsLoaded: 0, batches: 0, rowsPerSecond: 0 }), START, 0)).toBe(
-      'SALES | 0 rows · 0 batches · 0 rows/s · 0:00 · checkpoint (start)',
-    );
+    expect(
+      renderProgressLine(progress({ checkpoint: null, rowsLoaded: 0, batches: 0, rowsPerSecond: 0 }), START, 0),
+    ).toBe('SALES | 0 rows · 0 batches · 0 rows/s · 0:00 · checkpoint (start)');
   });
 
   it('fits the terminal, cutting the long checkpoint first, so that it can be redrawn in place', () => {
-    const line = renderProgressLine(progress({ checkpoint: JSON.stringify(['EU-WEST', '2026-03-01 10:00:00.123456', 'x'.repeat(80)]) }), START, 0, 80);
+    const line = renderProgressLine(
+      progress({ checkpoint: JSON.stringify(['EU-WEST', '2026-03-01 10:00:00.123456', 'x'.repeat(80)]) }),
+      START,
+      0,
+      80,
+    );
     expect(line).toBe('SALES | 45,000 rows · 45 batches · 12,345 rows/s · 0:00 · checkpoint ["EU-WEST…');
     expect(line).toHaveLength(79);
     expect(renderProgressLine(progress(), START, 0, 200)).not.toContain('…');
@@ -159,23 +203,34 @@ describe('ProgressDisplay', () => {
 });
 
 describe('against an estimate of the rows', () => {
-  it('gives the share done and the time left at the run\'s rate, never 100% while running', () => {
+  it("gives the share done and the time left at the run's rate, never 100% while running", () => {
     expect(estimatedShare(progress(), 120_000)).toEqual({ total: 120_000, percent: 37, etaSeconds: 7 });
     // Statistics that were short: the total is raised to what has loaded, the share stops at 99%.
-    expect(estimatedShare(progress({ rowsLoaded: 130_000 }), 120_000)).toEqual({ total: 130_000, percent: 99, etaSeconds: 0 });
+    expect(estimatedShare(progress({ rowsLoaded: 130_000 }), 120_000)).toEqual({
+      total: 130_000,
+      percent: 99,
+      etaSeconds: 0,
+    });
     expect(estimatedShare(progress({ rowsPerSecond: 0 }), 120_000).etaSeconds).toBeNull();
     expect(estimatedShare(progress({ rowsLoaded: 0 }), 0)).toEqual({ total: 0, percent: 99, etaSeconds: 0 });
   });
 
   it('adds the share and the ETA, each marked as an estimate, to the plain line', () => {
-    expect(formatProgress(progress(), START + 61_000, 120_000)).toBe('SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 1:01 elapsed, ~37% of an estimated 120,000 rows, ETA 0:07');
-    expect(formatProgress(progress({ rowsPerSecond: 0 }), START, 7_200_000)).toContain('~0% of an estimated 7,200,000 rows, ETA unknown');
+    expect(formatProgress(progress(), START + 61_000, 120_000)).toBe(
+      'SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 1:01 elapsed, ~37% of an estimated 120,000 rows, ETA 0:07',
+    );
+    expect(formatProgress(progress({ rowsPerSecond: 0 }), START, 7_200_000)).toContain(
+      '~0% of an estimated 7,200,000 rows, ETA unknown',
+    );
   });
 
   it('draws a bar on a terminal once the estimate is known, and clears it at the end', () => {
     let now = START;
     const written: string[] = [];
-    const display = new ProgressDisplay({ isTTY: true, columns: 200, write: (t: string) => written.push(t) }, () => now);
+    const display = new ProgressDisplay(
+      { isTTY: true, columns: 200, write: (t: string) => written.push(t) },
+      () => now,
+    );
     display.tick(progress());
     expect(written.join('')).toContain('SALES | 45,000 rows'); // no estimate yet: the spinner line
     written.length = 0;
@@ -185,7 +240,9 @@ describe('against an estimate of the rows', () => {
     display.tick(progress({ rowsLoaded: 60_000 }));
     const drawn = written.join('');
     expect(drawn).toContain('SALES: about 120,000 rows in all\n');
-    expect(drawn).toMatch(/SALES \[=+-+\] 50% · 60,000 of ~120,000 rows \(estimated\) · ETA 0:05 · 12,345 rows\/s · 0:01 · checkpoint 135000/);
+    expect(drawn).toMatch(
+      /SALES \[=+-+\] 50% · 60,000 of ~120,000 rows \(estimated\) · ETA 0:05 · 12,345 rows\/s · 0:01 · checkpoint 135000/,
+    );
     written.length = 0;
     display.clear();
     // eslint-disable-next-line no-control-regex -- the terminal's escape is what is looked for
@@ -197,14 +254,20 @@ describe('against an estimate of the rows', () => {
     const display = new ProgressDisplay({ isTTY: false, write: (t: string) => written.push(t) }, () => START);
     display.setEstimate(90_000);
     display.tick(progress());
-    expect(written).toEqual(['SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 0:00 elapsed, ~50% of an estimated 90,000 rows, ETA 0:04\n']);
+    expect(written).toEqual([
+      'SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 0:00 elapsed, ~50% of an estimated 90,000 rows, ETA 0:04\n',
+    ]);
   });
 });
 
 describe('formatProgress', () => {
   it('is the plain line `dms status` prints', () => {
-    expect(formatProgress(progress(), START + 61_000)).toBe('SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 1:01 elapsed');
-    expect(formatProgress(progress({ paused: true }), START + 61_000)).toBe('SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 1:01 elapsed, paused (signal resume, or `dms resume`, to go on)');
+    expect(formatProgress(progress(), START + 61_000)).toBe(
+      'SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 1:01 elapsed',
+    );
+    expect(formatProgress(progress({ paused: true }), START + 61_000)).toBe(
+      'SALES: 45,000 rows in 45 batches, 12,345 rows/s, checkpoint 135000, 1:01 elapsed, paused (signal resume, or `dms resume`, to go on)',
+    );
     expect(renderProgressLine(progress({ paused: true }), START, 0)).toMatch(/^SALES \S paused · 45,000 rows/);
   });
 });

@@ -13,10 +13,24 @@ import { rejectTableDdl as mariadbRejectTableDdl } from '../../dialects/mariadb/
 import { rejectTableDdl as oracleRejectTableDdl } from '../../dialects/oracle/oracle-reject-table';
 import { rejectTableDdl } from '../../dialects/postgres/postgres-reject-table';
 
-const live: Live = { state: { checkpoint: null, batches: 0, rows: 0 }, committed: () => undefined, beat: () => undefined, beatOrStop: () => undefined, mirror: () => undefined, widest: 0 };
+const live: Live = {
+  state: { checkpoint: null, batches: 0, rows: 0 },
+  committed: () => undefined,
+  beat: () => undefined,
+  beatOrStop: () => undefined,
+  mirror: () => undefined,
+  widest: 0,
+};
 
 function plan(rejectlmt: number): JobPlan {
-  return { spec: { mapref: 'SALES', rejectlmt }, schema: 'public', table: 'sales', columns: ['id', 'note'], keyed: { query: '', key: ['id'] }, upsertKey: null } as unknown as JobPlan;
+  return {
+    spec: { mapref: 'SALES', rejectlmt },
+    schema: 'public',
+    table: 'sales',
+    columns: ['id', 'note'],
+    keyed: { query: '', key: ['id'] },
+    upsertKey: null,
+  } as unknown as JobPlan;
 }
 
 /** A transaction whose loads fail with `code` when a chunk holds a bad id; savepoints undo a failed load. */
@@ -32,7 +46,10 @@ function fakeTransaction(bad: Set<string>, code = '23514') {
       const rows: string[] = [];
       for await (const chunk of chunks) {
         for (const r of chunk.rows) {
-          if (bad.has(r[0] as string)) throw Object.assign(new Error('new row for relation "sales" violates check constraint "amount_ck"'), { code });
+          if (bad.has(r[0] as string))
+            throw Object.assign(new Error('new row for relation "sales" violates check constraint "amount_ck"'), {
+              code,
+            });
           rows.push(r[0] as string);
           n += 1;
         }
@@ -58,7 +75,8 @@ function fakeTransaction(bad: Set<string>, code = '23514') {
 }
 
 async function* chunksOf(ids: number[], size: number): AsyncIterable<RowBatch> {
-  for (let i = 0; i < ids.length; i += size) yield { columns: ['id', 'note'], rows: ids.slice(i, i + size).map((id) => [String(id), `n${id}`]) };
+  for (let i = 0; i < ids.length; i += size)
+    yield { columns: ['id', 'note'], rows: ids.slice(i, i + size).map((id) => [String(id), `n${id}`]) };
 }
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
@@ -67,18 +85,41 @@ describe('loadIsolating', () => {
   it('loads every good row once and rejects exactly the bad ones, first and last of a chunk among them', async () => {
     const bad = new Set(['1', '1000', '1001', '2000', '777']);
     const { tx, loaded } = fakeTransaction(bad);
-    const { loaded: n, rejected } = await loadIsolating(plan(10), tx, chunksOf(ids(2000), 1000), live, { prcid: 7, batch: 3 });
+    const { loaded: n, rejected } = await loadIsolating(plan(10), tx, chunksOf(ids(2000), 1000), live, {
+      prcid: 7,
+      batch: 3,
+    });
     expect(n).toBe(1995);
-    expect(loaded.sort()).toEqual(ids(2000).map(String).filter((id) => !bad.has(id)).sort());
+    expect(loaded.sort()).toEqual(
+      ids(2000)
+        .map(String)
+        .filter((id) => !bad.has(id))
+        .sort(),
+    );
     expect(rejected.map((r) => r.key)).toEqual(['["1"]', '["777"]', '["1000"]', '["1001"]', '["2000"]']);
-    expect(rejected[0]).toEqual({ mapref: 'SALES', prcid: 7, batch: 3, key: '["1"]', code: '23514', message: 'new row for relation "sales" violates check constraint "amount_ck" [SQLSTATE 23514]', column: null, values: '{"id":"1","note":"n1"}' });
+    expect(rejected[0]).toEqual({
+      mapref: 'SALES',
+      prcid: 7,
+      batch: 3,
+      key: '["1"]',
+      code: '23514',
+      message: 'new row for relation "sales" violates check constraint "amount_ck" [SQLSTATE 23514]',
+      column: null,
+      values: '{"id":"1","note":"n1"}',
+    });
   });
 
-  it('keeps a rejected row\'s wide bytes in DMS_REJECT as their \\x hex text, as every other value is kept', async () => {
+  it("keeps a rejected row's wide bytes in DMS_REJECT as their \\x hex text, as every other value is kept", async () => {
     const bytes = Buffer.alloc(WIDE_BYTES, 0xab);
     const { tx } = fakeTransaction(new Set(['2']));
     async function* wide(): AsyncIterable<RowBatch> {
-      yield { columns: ['id', 'note'], rows: [['1', 'n1'], ['2', bytes]] };
+      yield {
+        columns: ['id', 'note'],
+        rows: [
+          ['1', 'n1'],
+          ['2', bytes],
+        ],
+      };
     }
     const { rejected } = await loadIsolating(plan(10), tx, wide(), live, { prcid: 1, batch: 1 });
     expect(rejected.map((r) => r.values)).toEqual([JSON.stringify({ id: '2', note: `\\x${'ab'.repeat(WIDE_BYTES)}` })]);
@@ -94,7 +135,9 @@ describe('loadIsolating', () => {
   it('never takes an error that is not about a row (a missing table, a lost connection) for a reject', async () => {
     for (const code of ['42P01', '08006', '40001', 'XX000']) {
       const { tx } = fakeTransaction(new Set(['3']), code);
-      await expect(loadIsolating(plan(10), tx, chunksOf(ids(10), 10), live, { prcid: 1, batch: 1 })).rejects.toThrow(/violates check constraint/);
+      await expect(loadIsolating(plan(10), tx, chunksOf(ids(10), 10), live, { prcid: 1, batch: 1 })).rejects.toThrow(
+        /violates check constraint/,
+      );
     }
     expect(['22001', '22P02', '23505', '23502', '23514'].every((code) => isRowError({ code }))).toBe(true);
     expect(['42P01', '08006', '40001', '53100', 'XX000'].some((code) => isRowError({ code }))).toBe(false);
@@ -104,7 +147,9 @@ describe('loadIsolating', () => {
 describe('DMS_REJECT', () => {
   it('is created by exactly the DDL docs/rejects.md gives DBAs, on PostgreSQL, MariaDB and Oracle', () => {
     const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'rejects.md'), 'utf8');
-    const ddl = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1].trim()).filter((b) => b.startsWith('CREATE TABLE'));
+    const ddl = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)]
+      .map((m) => m[1].trim())
+      .filter((b) => b.startsWith('CREATE TABLE'));
     expect(ddl).toEqual([rejectTableDdl('dwh'), mariadbRejectTableDdl('dwh'), oracleRejectTableDdl('DWH')]);
   });
 });

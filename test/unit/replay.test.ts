@@ -31,6 +31,10 @@ describe('workflow replay', () => {
 
   it.each(files)('replays %s deterministically', async (file) => {
     const history = JSON.parse(readFileSync(path.join(DIR, file), 'utf8'));
-    await Worker.runReplayHistory({ workflowsPath: path.join(__dirname, '..', '..', 'workflows', 'index.ts') }, history, workflowIdOf(file));
+    await Worker.runReplayHistory(
+      { workflowsPath: path.join(__dirname, '..', '..', 'workflows', 'index.ts') },
+      history,
+      workflowIdOf(file),
+    );
   });
 });

@@ -10,19 +10,51 @@ function installed() {
   const said: string[] = [];
   const counted: Record<string, unknown>[] = [];
   const exits: number[] = [];
-  const meter = { createCounter: () => ({ add: (_: number, tags: Record<string, unknown>) => counted.push(tags) }) } as never;
-  const handlers = catchStrayErrors((line) => said.push(line), meter, proc, (code) => exits.push(code));
+  const meter = {
+    createCounter: () => ({ add: (_: number, tags: Record<string, unknown>) => counted.push(tags) }),
+  } as never;
+  const handlers = catchStrayErrors(
+    (line) => said.push(line),
+    meter,
+    proc,
+    (code) => exits.push(code),
+  );
   return { proc, said, counted, exits, handlers };
 }
 
-const pgStack = (message: string) => Object.assign(new Error(message), { stack: `Error: ${message}\n    at Client._handleErrorEvent (/srv/dms-etl/node_modules/pg/lib/client.js:422:10)` });
+const pgStack = (message: string) =>
+  Object.assign(new Error(message), {
+    stack: `Error: ${message}\n    at Client._handleErrorEvent (/srv/dms-etl/node_modules/pg/lib/client.js:422:10)`,
+  });
 
 describe('stray errors', () => {
   it.each([
-    ["a socket's reset, as an unheard 'error' event", 'uncaughtException', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'event'],
-    ['a server that ended the session (SQLSTATE), as an unhandled rejection', 'unhandledRejection', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 'rejection'],
-    ["an error raised inside node-postgres, with no code", 'uncaughtException', pgStack('Connection terminated unexpectedly'), 'event'],
-    ["mysql2's lost connection", 'uncaughtException', Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' }), 'event'],
+    [
+      "a socket's reset, as an unheard 'error' event",
+      'uncaughtException',
+      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+      'event',
+    ],
+    [
+      'a server that ended the session (SQLSTATE), as an unhandled rejection',
+      'unhandledRejection',
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+      'rejection',
+    ],
+    [
+      'an error raised inside node-postgres, with no code',
+      'uncaughtException',
+      pgStack('Connection terminated unexpectedly'),
+      'event',
+    ],
+    [
+      "mysql2's lost connection",
+      'uncaughtException',
+      Object.assign(new Error('Connection lost: The server closed the connection.'), {
+        code: 'PROTOCOL_CONNECTION_LOST',
+      }),
+      'event',
+    ],
   ])('logs and counts %s, and the worker goes on', (_, event, err, kind) => {
     const { proc, said, counted, exits } = installed();
     counted.length = 0; // the two series set at 0 at install
@@ -30,7 +62,9 @@ describe('stray errors', () => {
     expect(exits).toEqual([]);
     expect(counted).toEqual([{ kind }]);
     expect(said).toHaveLength(1);
-    expect(said[0]).toMatch(/^dms worker: caught a database error no code was waiting for .*; the worker goes on, and the batch it belonged to is retried$/);
+    expect(said[0]).toMatch(
+      /^dms worker: caught a database error no code was waiting for .*; the worker goes on, and the batch it belonged to is retried$/,
+    );
     expect(said[0]).toContain(err.message);
   });
 
@@ -43,12 +77,17 @@ describe('stray errors', () => {
     proc.emit('unhandledRejection', err);
     expect(exits).toEqual([1]);
     expect(counted).toEqual([]);
-    expect(said[0]).toMatch(/^dms worker: stopping on an error no code was waiting for, which leaves its state unknown/);
+    expect(said[0]).toMatch(
+      /^dms worker: stopping on an error no code was waiting for, which leaves its state unknown/,
+    );
   });
 
   it('keeps a value out of what it logs (a data error quotes it)', () => {
     const { proc, said } = installed();
-    proc.emit('uncaughtException', Object.assign(new Error('invalid input syntax for type integer: "s3cr3t-value"'), { code: '22P02' }));
+    proc.emit(
+      'uncaughtException',
+      Object.assign(new Error('invalid input syntax for type integer: "s3cr3t-value"'), { code: '22P02' }),
+    );
     expect(said[0]).not.toContain('s3cr3t-value');
   });
 

@@ -17,7 +17,13 @@ describe('wide values and memory', () => {
   // grows it by its bytes; Node's own collector can shrink it); the budget is 4 W.
   it.each([
     ['narrow rows: never, nor look at the heap', Array<number>(8).fill(W - 1), Array<number>(8).fill(W - 1), 0, 0],
-    ['wide rows: each time the heap has grown by half the budget', Array<number>(8).fill(W), Array<number>(8).fill(W), 4, 8],
+    [
+      'wide rows: each time the heap has grown by half the budget',
+      Array<number>(8).fill(W),
+      Array<number>(8).fill(W),
+      4,
+      8,
+    ],
     ["wide rows Node's own collector freed at once: never", Array<number>(8).fill(W), Array<number>(8).fill(0), 0, 8],
     ['wide rows after Node collected: growth counts from the heap it left', [W, W, W], [-10 * W, W, W], 1, 3],
   ])('collects after %s', (_, rows, grows, collections, looks) => {
@@ -53,7 +59,9 @@ describe('wide values and memory', () => {
 
   it('waits for a socket that holds what it was given to send it, and not for one that has sent it', async () => {
     let sent: (() => void) | undefined;
-    const socket = Object.assign(new Writable({ highWaterMark: 4, write: (_chunk, _enc, done) => (sent = done) }), { destroyed: false });
+    const socket = Object.assign(new Writable({ highWaterMark: 4, write: (_chunk, _enc, done) => (sent = done) }), {
+      destroyed: false,
+    });
     expect(drained(socket)).toBeUndefined();
     socket.write(Buffer.alloc(16));
     const wait = drained(socket);
@@ -93,12 +101,25 @@ describe('wide bytes travel as bytes', () => {
     }
   });
 
-  it.each(BYTES)('writes %s into COPY and LOAD DATA text as its \\x hex would be written, in pieces of at most 64 KiB characters', (_, bytes) => {
-    const asBytes = [...encodeCopyText([['1', bytesValue(bytes), null], ['2', 'x', bytesValue(bytes)]])];
-    const asText = [...encodeCopyText([['1', hex(bytes), null], ['2', 'x', hex(bytes)]])];
-    expect(asBytes.join('')).toBe(asText.join(''));
-    expect(Math.max(...asBytes.map((piece) => piece.length))).toBeLessThanOrEqual(2 * 32_768 + 1);
-  });
+  it.each(BYTES)(
+    'writes %s into COPY and LOAD DATA text as its \\x hex would be written, in pieces of at most 64 KiB characters',
+    (_, bytes) => {
+      const asBytes = [
+        ...encodeCopyText([
+          ['1', bytesValue(bytes), null],
+          ['2', 'x', bytesValue(bytes)],
+        ]),
+      ];
+      const asText = [
+        ...encodeCopyText([
+          ['1', hex(bytes), null],
+          ['2', 'x', hex(bytes)],
+        ]),
+      ];
+      expect(asBytes.join('')).toBe(asText.join(''));
+      expect(Math.max(...asBytes.map((piece) => piece.length))).toBeLessThanOrEqual(2 * 32_768 + 1);
+    },
+  );
 
   it.each(BYTES)('counts, digests, keys and binds %s as its text', (_, bytes) => {
     const asBytes: RowValue[] = ['7', bytesValue(bytes)];
@@ -109,7 +130,7 @@ describe('wide bytes travel as bytes', () => {
     expect(textRows([asBytes, ['8', null]])).toEqual([asText, ['8', null]]);
   });
 
-  it("keeps a key of bytes as its text, the form a checkpoint holds", async () => {
+  it('keeps a key of bytes as its text, the form a checkpoint holds', async () => {
     const key = Buffer.alloc(WIDE_BYTES, 1);
     async function* chunks(): AsyncGenerator<RowBatch> {
       yield { columns: ['k', 'v'], rows: [[key, 'a']] };
@@ -120,7 +141,10 @@ describe('wide bytes travel as bytes', () => {
   });
 
   it('passes rows of text to a driver as they are, without a copy', () => {
-    const rows = [['1', 'a'], ['2', null]];
+    const rows = [
+      ['1', 'a'],
+      ['2', null],
+    ];
     expect(textRows(rows)).toBe(rows);
   });
 });

@@ -23,17 +23,28 @@ function pureCommonModule(from: string): boolean {
   if (!/^\.\.\/common\/[\w-]+$/.test(from)) return false;
   const source = readFileSync(path.join(DIR, `${from}.ts`), 'utf8');
   const sameFolder = (i: string) => i.startsWith('./') && pureCommonModule(`../common/${i.slice(2)}`);
-  return runtimeImports(source).every((i) => PURE_PACKAGES.includes(i) || sameFolder(i)) && !/\brequire\(|process\.|Math\.random|Date\.now/.test(source);
+  return (
+    runtimeImports(source).every((i) => PURE_PACKAGES.includes(i) || sameFolder(i)) &&
+    !/\brequire\(|process\.|Math\.random|Date\.now/.test(source)
+  );
 }
 
 describe('workflows/', () => {
   it.each(files)('%s imports only the workflow SDK (and its common types) at run time', (file) => {
     const source = readFileSync(path.join(DIR, file), 'utf8');
-    const imports = [...source.matchAll(/^import\s+(type\s+)?[^;]*?from\s+'([^']+)'/gms)].map((m) => ({ typeOnly: Boolean(m[1]), from: m[2] }));
+    const imports = [...source.matchAll(/^import\s+(type\s+)?[^;]*?from\s+'([^']+)'/gms)].map((m) => ({
+      typeOnly: Boolean(m[1]),
+      from: m[2],
+    }));
     expect(imports.length).toBeGreaterThan(0);
     for (const { typeOnly, from } of imports) {
       if (typeOnly) continue;
-      expect(['@temporalio/workflow', '@temporalio/common'].includes(from) || from.startsWith('./') || pureCommonModule(from), `${file} imports ${from}`).toBe(true);
+      expect(
+        ['@temporalio/workflow', '@temporalio/common'].includes(from) ||
+          from.startsWith('./') ||
+          pureCommonModule(from),
+        `${file} imports ${from}`,
+      ).toBe(true);
     }
     expect(source).not.toMatch(/\brequire\(/);
     expect(source).not.toMatch(/Math\.random|setTimeout\(|process\./);

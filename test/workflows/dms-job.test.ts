@@ -11,7 +11,17 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BatchInput, BatchResult, BatchState, DmsActivities, FinishInput, PrepareInput, ResetInput, RunPlan, RunSettings } from '../../activities';
+import type {
+  BatchInput,
+  BatchResult,
+  BatchState,
+  DmsActivities,
+  FinishInput,
+  PrepareInput,
+  ResetInput,
+  RunPlan,
+  RunSettings,
+} from '../../activities';
 import { innermostMessage } from '../../common/errors';
 import { freePort, startDevServer, type DevServer } from '../../scripts/temporal-dev';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal } from '../../workflows/handlers';
@@ -79,8 +89,24 @@ const activities: DmsActivities = {
     s.calls.push({ name: 'prepareRun', input });
     const start: BatchState = { checkpoint: null, batches: 0, rows: 0 };
     const first = after(start);
-    const firstSlice: BatchResult = { state: first, rowsInBatch: ROWS_PER_BATCH, done: first.batches >= s.batches, alreadyCommitted: false, tieRun: 0 };
-    return { epoch: 2, strategy: 'KEY', state: start, keySummary: 'key id (unique)', nullRows: 0, mirroredInBatch: false, incrementalFrom: null, warnings: s.warnings ?? [], firstSlice };
+    const firstSlice: BatchResult = {
+      state: first,
+      rowsInBatch: ROWS_PER_BATCH,
+      done: first.batches >= s.batches,
+      alreadyCommitted: false,
+      tieRun: 0,
+    };
+    return {
+      epoch: 2,
+      strategy: 'KEY',
+      state: start,
+      keySummary: 'key id (unique)',
+      nullRows: 0,
+      mirroredInBatch: false,
+      incrementalFrom: null,
+      warnings: s.warnings ?? [],
+      firstSlice,
+    };
   },
   async runBatch(input: BatchInput): Promise<BatchResult> {
     const s = scenarios.get(input.mapref)!;
@@ -114,7 +140,12 @@ beforeAll(async () => {
   // The worker's own log: errors only (a failing workflow is a case here, not news).
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   dir = mkdtempSync(path.join(os.tmpdir(), 'dms-workflow-tests-'));
-  server = await startDevServer({ port: await freePort(), headless: true, quiet: true, dbFilename: path.join(dir, 'dev.db') });
+  server = await startDevServer({
+    port: await freePort(),
+    headless: true,
+    quiet: true,
+    dbFilename: path.join(dir, 'dev.db'),
+  });
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection, namespace: server.namespace });
   worker = await Worker.create({
@@ -136,13 +167,19 @@ afterAll(async () => {
 });
 
 function start(mapref: string) {
-  return client.workflow.start<typeof dmsJob>('dmsJob', { taskQueue: TASK_QUEUE, workflowId: `dms-${mapref}-${Date.now()}`, args: [{ mapref }] });
+  return client.workflow.start<typeof dmsJob>('dmsJob', {
+    taskQueue: TASK_QUEUE,
+    workflowId: `dms-${mapref}-${Date.now()}`,
+    args: [{ mapref }],
+  });
 }
 
 /** The activity types the current execution of a workflow scheduled, in order, from its history. */
 async function scheduled(workflowId: string): Promise<string[]> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name ?? '?'] : []));
+  return (history.events ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name ?? '?'] : [],
+  );
 }
 
 describe('dmsJob with stand-in activities', () => {
@@ -150,11 +187,29 @@ describe('dmsJob with stand-in activities', () => {
     const s = scenario('PLAIN', { batches: 4, batchesPerExecution: 100 });
     const handle = await start('PLAIN');
     expect(await handle.result()).toEqual({ mapref: 'PLAIN', prcid: 7, status: 'PC', rows: 40, batches: 4 });
-    expect(s.calls.map((c) => c.name)).toEqual(['startRun', 'prepareRun', 'runBatch', 'runBatch', 'runBatch', 'finishRun']);
+    expect(s.calls.map((c) => c.name)).toEqual([
+      'startRun',
+      'prepareRun',
+      'runBatch',
+      'runBatch',
+      'runBatch',
+      'finishRun',
+    ]);
     expect((named(s, 'prepareRun')[0] as PrepareInput).firstSlice).toEqual({ maxBatches: 100 });
     expect(named(s, 'runBatch').map((i) => (i as BatchInput).expected.batches)).toEqual([1, 2, 3]);
-    expect(named(s, 'runBatch').every((i) => (i as BatchInput).epoch === 2 && (i as BatchInput).prcid === 7)).toBe(true);
-    expect(named(s, 'finishRun')).toEqual([{ mapref: 'PLAIN', prcid: 7, epoch: 2, status: 'PC', error: null, state: { checkpoint: '4', batches: 4, rows: 40 } }]);
+    expect(named(s, 'runBatch').every((i) => (i as BatchInput).epoch === 2 && (i as BatchInput).prcid === 7)).toBe(
+      true,
+    );
+    expect(named(s, 'finishRun')).toEqual([
+      {
+        mapref: 'PLAIN',
+        prcid: 7,
+        epoch: 2,
+        status: 'PC',
+        error: null,
+        state: { checkpoint: '4', batches: 4, rows: 40 },
+      },
+    ]);
   });
 
   it('continues as new after BATCHESPEREXECUTION batches, carrying the run: no second claim, the state handed on, each history bounded', async () => {
@@ -199,7 +254,15 @@ describe('dmsJob with stand-in activities', () => {
     await handle.signal(resetCheckpointSignal, { to: '1' });
     s.release!();
     expect(await handle.result()).toMatchObject({ status: 'PC', rows: 30, batches: 3 });
-    expect(s.calls.map((c) => c.name)).toEqual(['startRun', 'prepareRun', 'runBatch', 'resetCheckpoint', 'runBatch', 'runBatch', 'finishRun']);
+    expect(s.calls.map((c) => c.name)).toEqual([
+      'startRun',
+      'prepareRun',
+      'runBatch',
+      'resetCheckpoint',
+      'runBatch',
+      'runBatch',
+      'finishRun',
+    ]);
     expect(named(s, 'resetCheckpoint')[0]).toEqual({ mapref: 'RESET', prcid: 7, epoch: 2, jobid: 3, to: '1' });
     // Batch 2 committed, then the reset moved the run back to batch 1: it loads 2 and 3 again.
     expect(named(s, 'runBatch').map((i) => (i as BatchInput).expected.batches)).toEqual([1, 1, 2]);
@@ -216,7 +279,14 @@ describe('dmsJob with stand-in activities', () => {
   });
 
   it('ends the run failed with the error a batch failed with, and fails the workflow with it', async () => {
-    const s = scenario('FAILS', { batches: 5, batchesPerExecution: 100, failAt: { batch: 3, error: ApplicationFailure.nonRetryable('value too long for column note [SQLSTATE 22001]', 'DataError') } });
+    const s = scenario('FAILS', {
+      batches: 5,
+      batchesPerExecution: 100,
+      failAt: {
+        batch: 3,
+        error: ApplicationFailure.nonRetryable('value too long for column note [SQLSTATE 22001]', 'DataError'),
+      },
+    });
     const handle = await start('FAILS');
     const failure = await handle.result().then(
       () => undefined,
@@ -235,13 +305,26 @@ describe('dmsJob with stand-in activities', () => {
     await waitUntil('batch 2 to be asked for', async () => named(s, 'runBatch').length === 1);
     await handle.cancel();
     await expect(handle.result()).rejects.toThrow();
-    expect(named(s, 'finishRun')).toEqual([{ mapref: 'CANCELLED', prcid: 7, epoch: 2, status: 'CN', error: 'cancelled', state: { checkpoint: '1', batches: 1, rows: 10 } }]);
+    expect(named(s, 'finishRun')).toEqual([
+      {
+        mapref: 'CANCELLED',
+        prcid: 7,
+        epoch: 2,
+        status: 'CN',
+        error: 'cancelled',
+        state: { checkpoint: '1', batches: 1, rows: 10 },
+      },
+    ]);
     expect(named(s, 'runBatch')).toHaveLength(1);
   });
 
   it('refuses an input with a misspelt key before claiming anything, naming the key and the one it resembles', async () => {
     scenario('TYPO', { batches: 1, batchesPerExecution: 100 });
-    const handle = await client.workflow.start('dmsJob', { taskQueue: TASK_QUEUE, workflowId: `dms-TYPO-${Date.now()}`, args: [{ mapref: 'TYPO', fromstart: true }] });
+    const handle = await client.workflow.start('dmsJob', {
+      taskQueue: TASK_QUEUE,
+      workflowId: `dms-TYPO-${Date.now()}`,
+      args: [{ mapref: 'TYPO', fromstart: true }],
+    });
     const failure = await handle.result().then(
       () => undefined,
       (err: unknown) => innermostMessage(err),
