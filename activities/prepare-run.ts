@@ -69,7 +69,12 @@ export async function prepareRun(ctx: RunContext, input: PrepareInput): Promise<
     });
     return { ...prepared, state: phase.state };
   }
-  return { ...prepared, firstSlice: await runSlice(ctx, batchInput, { rowsAtStart: prepared.state.rows }) };
+  const first = {
+    rowsAtStart: prepared.state.rows,
+    estimatedRows: prepared.estimatedRows,
+    warnings: prepared.warnings,
+  };
+  return { ...prepared, firstSlice: await runSlice(ctx, batchInput, first) };
 }
 
 async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {

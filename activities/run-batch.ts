@@ -18,6 +18,12 @@ import type { BatchInput, BatchResult } from './types';
 export interface FirstSlice {
   /** The run's rows when it began, for the rates `dms status` shows meanwhile. */
   rowsAtStart: number;
+  /**
+   * What the pre-flight found for `dms run --wait` to show while the workflow does not know it
+   * yet: the source's estimate of the run's rows, and its warnings (a key without an index).
+   */
+  estimatedRows?: number | null;
+  warnings?: string[];
 }
 
 /** A merge that met two rows with one key in its batch, as the mapping's error; others as they are. */
@@ -93,6 +99,8 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
       activity.heartbeat({
         ...live.state,
         ...(first ? { rowsAtStart: first.rowsAtStart } : {}),
+        ...(typeof first?.estimatedRows === 'number' ? { estimatedRows: first.estimatedRows } : {}),
+        ...(first?.warnings?.length ? { warnings: first.warnings } : {}),
         widestRow: live.widest,
         ...budgetBeat,
       }),

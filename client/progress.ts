@@ -31,6 +31,9 @@ export interface Heartbeat {
   rows: number;
   /** Sent by the pre-flight activity's first slice: the run's rows when it began. */
   rowsAtStart?: number;
+  /** Sent by the pre-flight's first slice: its estimate of the run's rows, and its warnings. */
+  estimatedRows?: number;
+  warnings?: string[];
 }
 
 /**
@@ -38,7 +41,15 @@ export interface Heartbeat {
  * several seconds); the activity's heartbeat carries each commit at once. This takes the
  * fresher of the two: the query's figures, moved on to the heartbeat's committed state.
  */
-export function withHeartbeat(p: Progress, beat: Heartbeat | undefined, nowMs: number): Progress {
+export function withHeartbeat(progress: Progress, beat: Heartbeat | undefined, nowMs: number): Progress {
+  // What the pre-flight found, before the workflow hears of it.
+  const found = {
+    ...(progress.estimatedRows === undefined && typeof beat?.estimatedRows === 'number'
+      ? { estimatedRows: beat.estimatedRows }
+      : {}),
+    ...(!progress.warnings && beat?.warnings?.length ? { warnings: beat.warnings } : {}),
+  };
+  const p = Object.keys(found).length > 0 ? { ...progress, ...found } : progress;
   if (!beat || typeof beat.batches !== 'number' || beat.batches <= p.batches) return p;
   const started = Date.parse(p.startedAt);
   const seconds = Number.isNaN(started) ? 0 : (nowMs - started) / 1000;

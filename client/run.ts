@@ -140,6 +140,14 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
     for (const warning of p.warnings) process.stderr.write(`warning: ${warning}\n`);
   };
 
+  /** The worker's estimate of the run's rows, from the source's statistics (the plan is the worker's), said once. */
+  const sayEstimate = (p: Progress | null) => {
+    if (estimating || p?.estimatedRows === undefined) return;
+    estimating = true;
+    display.note(estimateNote(mapref, { rows: p.estimatedRows }));
+    display.setEstimate(p.estimatedRows);
+  };
+
   const poll = async () => {
     const p = await client.connection
       .withDeadline(Date.now() + 5000, () => liveProgress(client, handle))
@@ -155,12 +163,7 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
       }
       void tellStart(p.prcid, p.rowsAtStart);
       sayWarnings(p);
-      if (!estimating && p.estimatedRows !== undefined) {
-        // The worker's estimate, from the source's statistics (the plan is the worker's).
-        estimating = true;
-        display.note(estimateNote(mapref, { rows: p.estimatedRows }));
-        display.setEstimate(p.estimatedRows);
-      }
+      sayEstimate(p);
       if (format === 'jsonl') {
         const line = JSON.stringify(p);
         if (line !== lastLine) console.log(line);
@@ -198,11 +201,14 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
     clearTimeout(timer);
     display.clear();
     process.removeListener('SIGINT', onInterrupt);
-    // A run that ended before a poll heard its warnings: its query still answers.
-    if (!warned)
-      sayWarnings(
-        await client.connection.withDeadline(Date.now() + 5000, () => handle.query(progressQuery)).catch(() => null),
-      );
+    // A run that ended before a poll heard what its pre-flight found: its query still answers.
+    if (!warned || !estimating) {
+      const p = await client.connection
+        .withDeadline(Date.now() + 5000, () => handle.query(progressQuery))
+        .catch(() => null);
+      sayWarnings(p);
+      sayEstimate(p);
+    }
   }
   const rowsAtStart = (last as Progress | null)?.rowsAtStart ?? 0;
   await tellStart(result.prcid, rowsAtStart); // a run too short to have been seen running

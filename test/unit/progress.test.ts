@@ -99,6 +99,17 @@ describe('withHeartbeat', () => {
     expect(withHeartbeat(p, undefined, START)).toBe(p);
     expect(withHeartbeat(p, { nonsense: true } as never, START)).toBe(p);
   });
+
+  it("takes the pre-flight's estimate and warnings from its heartbeat until the query has them", () => {
+    const warnings = ['Mapping M: the source database cannot read SRCQUERY in key order (id) from an index'];
+    const beat = { checkpoint: '3000', batches: 1, rows: 1_000, estimatedRows: 50_000, warnings };
+    expect(withHeartbeat(progress(), beat, START)).toMatchObject({ estimatedRows: 50_000, warnings });
+    // The workflow's own, once it has them, stand.
+    expect(withHeartbeat({ ...progress(), estimatedRows: 60_000, warnings: [] }, beat, START)).toMatchObject({
+      estimatedRows: 60_000,
+      warnings: [],
+    });
+  });
 });
 
 describe('formatElapsed', () => {
