@@ -119,14 +119,117 @@ export async function inOrder<T extends readonly unknown[]>(lookups: { [K in key
   return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
-/** Checks a mapping against both databases and opens what its batches need. */
+/** A mapping's connections, dialects and names, resolved before any database is asked. */
+interface Named {
+  spec: MappingSpec;
+  srcSpec: ConnectionSpec;
+  trgSpec: ConnectionSpec;
+  srcDialect: Dialect;
+  trgDialect: Dialect;
+  /** CHKPNTCOLUMN as written, and resolved. */
+  keyParts: string[];
+  named: string[];
+  schema: string;
+  table: string;
+  source: SourceDatabase;
+  target: TargetDatabase;
+  /** Names in messages as the target writes them. */
+  inTarget(...parts: string[]): string;
+}
+
+/** What both databases said of the mapping: SRCQUERY's columns and keys, and the target table's columns. */
+interface Described extends Named {
+  description: Awaited<ReturnType<SourceDatabase['describeQuery']>>;
+  sourceColumns: ColumnInfo[];
+  names: string[];
+  targetByName: Map<string, ColumnInfo>;
+}
+
+/**
+ * Checks a mapping against both databases and opens what its batches need. The checks run in
+ * this order, each failing with a ConfigError that names its field and the fix: the names, the
+ * logins and SRCQUERY, the columns, the strategy and load mode, the key's order, what the target
+ * can do, and the key's exactness.
+ */
 export async function planMapping(
   metadata: Pick<Metadata, 'connection' | 'identity'>,
   databases: DatabaseRegistry,
   spec: MappingSpec,
 ): Promise<JobPlan> {
-  const { mapref } = spec;
+  const m = await resolveNames(metadata, databases, spec);
+  const d = await describeBoth(m);
+  checkColumns(d);
+  await refuseReadingItsTarget(d);
+  const { strategy, reason, userKey } = chooseStrategy(spec, m.named, d.description.uniqueKeys);
+  const lookback = checkLoadMode(d, strategy, reason, userKey);
+  const upsertKey =
+    spec.loadmode === 'UPSERT' || lookback
+      ? await resolveUpsertKey(spec, m.trgDialect, m.target, m.schema, m.table, d.names)
+      : null;
+  if (upsertKey)
+    await refuseMergingKeys(spec, m.source, d.sourceColumns, upsertKey, d.targetByName, {
+      trgDialect: m.trgDialect,
+      sameDialect: m.srcDialect === m.trgDialect,
+      schema: m.schema,
+      table: m.table,
+    });
 
+  // A unique key of the one table the source reads makes the order total: where the user's
+  // key is not unique, its missing columns break ties, so batches stay near BULKLMT.
+  const { uniqueKeys } = d.description;
+  const unique = uniqueKeys.find((u) => u.every((c) => userKey.includes(c)));
+  const breaker = unique || strategy !== 'KEY' ? undefined : uniqueKeys[0];
+  const tieBreaker = breaker ? breaker.filter((c) => !userKey.includes(c)) : [];
+  // ROWCOUNT needs a total, deterministic order: a unique key where one is known, else
+  // every column, each of which must be sortable.
+  const rowOrder = strategy === 'ROWCOUNT' ? (uniqueKeys[0] ?? d.names) : [];
+  await refuseUnorderedKey(d, strategy, userKey, rowOrder);
+  await checkTargetCan(d, upsertKey);
+  const keyed = { query: spec.srcquery, key: strategy === 'ROWCOUNT' ? rowOrder : [...userKey, ...tieBreaker] };
+  if (strategy === 'KEY') await refuseInexactKey(d, userKey, keyed.key);
+
+  const { source, target, schema, table } = m;
+  const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
+  const mover =
+    strategy === 'KEY' && target.rangeMover
+      ? await target.rangeMover(source, keyed, schema, table, d.names, upsertKey)
+      : null;
+  // With REJECTLMT, ROWCOUNT reads decoded rows: a refused batch of a piped read could not be read again.
+  const orderedMover =
+    strategy === 'ROWCOUNT' && !upsertKey && spec.rejectlmt === 0 && target.orderedMover
+      ? await target.orderedMover(source, keyed, schema, table, d.names)
+      : null;
+  return {
+    hints: m.srcDialect.hints,
+    targetHints: m.trgDialect.hints,
+    mover,
+    orderedMover,
+    sharesMetadata: targetIdentity !== null && targetIdentity === metadataIdentity.id,
+    upsertKey,
+    lookback,
+    spec,
+    strategy,
+    strategyReason: reason,
+    source,
+    target,
+    userKey,
+    tieBreaker,
+    unique: Boolean(unique || breaker),
+    keyed,
+    keyTypes: keyed.key.map((k) => d.sourceColumns.find((c) => c.name === k)?.type ?? 'type unknown'),
+    schema,
+    table,
+    columns: d.names,
+  };
+}
+
+/** The connections (no password in CONURL), their dialects, and every name the mapping gives, resolved. */
+async function resolveNames(
+  metadata: Pick<Metadata, 'connection'>,
+  databases: DatabaseRegistry,
+  spec: MappingSpec,
+): Promise<Named> {
+  const { mapref } = spec;
   const [srcSpec, trgSpec] = await inOrder([
     metadata.connection(mapref, 'SRCCONID', spec.srcconid),
     metadata.connection(mapref, 'TRGCONID', spec.trgconid),
@@ -157,48 +260,86 @@ export async function planMapping(
     spec.trgtbnm,
     'name the target table, plain (SALES_FACT) or double-quoted',
   );
-  // Names in messages as each database writes them.
-  const inTarget = (...parts: string[]) => parts.map((p) => trgDialect.quoteIdentifier(p)).join('.');
+  return {
+    spec,
+    srcSpec,
+    trgSpec,
+    srcDialect,
+    trgDialect,
+    keyParts,
+    named,
+    schema,
+    table,
+    source: databases.source(mapref, srcSpec),
+    target: databases.target(mapref, trgSpec),
+    inTarget: (...parts) => parts.map((p) => trgDialect.quoteIdentifier(p)).join('.'),
+  };
+}
 
-  const source = databases.source(mapref, srcSpec);
-  const target = databases.target(mapref, trgSpec);
-
-  // Both databases at once. A login that fails is named with its field and connection (the
-  // source's first); then a failing SRCQUERY is reported first, as if asked first.
+/**
+ * Both databases at once. A login that fails is named with its field and connection (the
+ * source's first); then a failing SRCQUERY is reported first, as if asked first; then a
+ * target table that does not exist.
+ */
+async function describeBoth(m: Named): Promise<Described> {
+  const { spec, source, target, schema, table } = m;
   const [sourceLogin, targetLogin, described, targetDescribed] = await Promise.allSettled([
     source.ping(),
     target.ping(),
     source.describeQuery(spec.srcquery),
     target.describeTable(schema, table),
   ]);
-  if (sourceLogin.status === 'rejected') throw connectionFailure(mapref, 'SRCCONID', srcSpec, sourceLogin.reason);
-  if (targetLogin.status === 'rejected') throw connectionFailure(mapref, 'TRGCONID', trgSpec, targetLogin.reason);
-  if (described.status === 'rejected') {
-    const err = described.reason as Error;
-    const kind = readDatabaseError(err)?.kind;
-    // A lost connection is retried; an error no database raised, or one its dialect cannot read, is not SRCQUERY's.
-    if (kind === undefined || kind === 'transient' || kind === 'unknown') throw err;
-    if (kind === 'privilege') {
-      // The source's user may not read what SRCQUERY reads: say what to grant, to whom.
-      const user = loginUserOf(srcSpec.url);
-      const grant = grantFor(err, user || '<its user>', true);
-      throw new ConfigError(
-        mapref,
-        'SRCQUERY',
-        `cannot be read by the user ${user ? `${user} ` : ''}of connection '${srcSpec.conid}': ${redactedMessage(err)}`,
-        `${grant ? `a DBA runs ${grant}; ` : ''}the source's user needs ${srcDialect.hints.sourceGrants} (nothing more)`,
-      );
-    }
-    throw new ConfigError(
-      mapref,
-      'SRCQUERY',
-      `fails on the source: ${redactedMessage(err)}`,
-      'make SRCQUERY one read-only SELECT that runs on the source connection',
-    );
-  }
+  if (sourceLogin.status === 'rejected')
+    throw connectionFailure(spec.mapref, 'SRCCONID', m.srcSpec, sourceLogin.reason);
+  if (targetLogin.status === 'rejected')
+    throw connectionFailure(spec.mapref, 'TRGCONID', m.trgSpec, targetLogin.reason);
+  if (described.status === 'rejected') throw sourceQueryFailure(m, described.reason as Error);
   const description = described.value;
   const sourceColumns = description.columns;
   const names = sourceColumns.map((c) => c.name);
+  checkSourceColumns(m, names);
+  if (targetDescribed.status === 'rejected') throw targetDescribed.reason;
+  const targetColumns = targetDescribed.value;
+  if (!targetColumns) {
+    const hidden = m.trgDialect.hints.hiddenTable?.(loginUserOf(m.trgSpec.url));
+    throw new ConfigError(
+      spec.mapref,
+      'TRGTBNM',
+      `names the table ${m.inTarget(schema, table)}, which does not exist on connection '${m.trgSpec.conid}'`,
+      `create the target table, or correct TRGSCHM / TRGTBNM${hidden ? `; ${hidden}` : ''}`,
+    );
+  }
+  return { ...m, description, sourceColumns, names, targetByName: new Map(targetColumns.map((c) => [c.name, c])) };
+}
+
+/** SRCQUERY refused by the source: the grant its user lacks, or the source's own words. A lost connection is not SRCQUERY's. */
+function sourceQueryFailure(m: Named, err: Error): Error {
+  const { mapref } = m.spec;
+  const kind = readDatabaseError(err)?.kind;
+  // A lost connection is retried; an error no database raised, or one its dialect cannot read, is not SRCQUERY's.
+  if (kind === undefined || kind === 'transient' || kind === 'unknown') return err;
+  if (kind === 'privilege') {
+    // The source's user may not read what SRCQUERY reads: say what to grant, to whom.
+    const user = loginUserOf(m.srcSpec.url);
+    const grant = grantFor(err, user || '<its user>', true);
+    return new ConfigError(
+      mapref,
+      'SRCQUERY',
+      `cannot be read by the user ${user ? `${user} ` : ''}of connection '${m.srcSpec.conid}': ${redactedMessage(err)}`,
+      `${grant ? `a DBA runs ${grant}; ` : ''}the source's user needs ${m.srcDialect.hints.sourceGrants} (nothing more)`,
+    );
+  }
+  return new ConfigError(
+    mapref,
+    'SRCQUERY',
+    `fails on the source: ${redactedMessage(err)}`,
+    'make SRCQUERY one read-only SELECT that runs on the source connection',
+  );
+}
+
+/** Each column SRCQUERY returns has a name of its own, and the key columns are among them. */
+function checkSourceColumns(m: Named, names: string[]): void {
+  const { mapref } = m.spec;
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate) {
     throw new ConfigError(
@@ -208,73 +349,79 @@ export async function planMapping(
       'give each selected column its own name (use AS)',
     );
   }
-  named.forEach((k, i) => {
+  m.named.forEach((k, i) => {
     if (!names.includes(k)) {
       throw new ConfigError(
         mapref,
         'CHKPNTCOLUMN',
-        `is '${spec.chkpntcolumn}'; the column "${k}" (from ${keyParts[i]}) is not returned by SRCQUERY (it returns ${names.join(', ')})`,
+        `is '${m.spec.chkpntcolumn}'; the column "${k}" (from ${m.keyParts[i]}) is not returned by SRCQUERY (it returns ${names.join(', ')})`,
         'name columns that SRCQUERY selects, or select them',
       );
     }
   });
-  if (targetDescribed.status === 'rejected') throw targetDescribed.reason;
-  const targetColumns = targetDescribed.value;
-  if (!targetColumns) {
-    const hidden = trgDialect.hints.hiddenTable?.(loginUserOf(trgSpec.url));
-    throw new ConfigError(
-      mapref,
-      'TRGTBNM',
-      `names the table ${inTarget(schema, table)}, which does not exist on connection '${trgSpec.conid}'`,
-      `create the target table, or correct TRGSCHM / TRGTBNM${hidden ? `; ${hidden}` : ''}`,
-    );
-  }
-  const targetByName = new Map(targetColumns.map((c) => [c.name, c]));
-  const missing = names.filter((n) => !targetByName.has(n));
+}
+
+/** The target table has every column SRCQUERY returns, each of a type that takes its values. */
+function checkColumns(d: Described): void {
+  const { spec, schema, table, srcDialect, trgDialect, inTarget } = d;
+  const missing = d.names.filter((n) => !d.targetByName.has(n));
   if (missing.length > 0) {
     throw new ConfigError(
-      mapref,
+      spec.mapref,
       'SRCQUERY',
       `returns ${missing.map((m) => inTarget(m)).join(', ')}, which the target table ${inTarget(schema, table)} does not have`,
       'add the columns to the target table, or rename them in SRCQUERY with AS to match target columns',
     );
   }
-  for (const column of sourceColumns) {
-    const into = targetByName.get(column.name)!;
+  for (const column of d.sourceColumns) {
+    const into = d.targetByName.get(column.name)!;
     if (!compatibleTypes(column, into)) {
       // The cast runs in SRCQUERY, on the source: an example in its SQL, to the target's type where both are one engine.
       const example =
         srcDialect === trgDialect ? ` (e.g. ${srcDialect.hints.cast(column.name, into.type)} AS ${column.name})` : '';
       throw new ConfigError(
-        mapref,
+        spec.mapref,
         'SRCQUERY',
         `returns ${srcDialect.quoteIdentifier(column.name)} as ${column.type}, but the target column ${inTarget(schema, table, column.name)} is ${into.type}`,
         `cast it in SRCQUERY to a type the target column takes${example}, or change the target column's type`,
       );
     }
   }
+}
 
-  // In one database, a query that reads its own target would read rows the run has just
-  // written (or, with TRUNCATE, find its source emptied).
-  const reads = target.sameDatabaseReads ? await target.sameDatabaseReads(source, spec.srcquery) : undefined;
+/**
+ * In one database, a query that reads its own target would read rows the run has just written
+ * (or, with TRUNCATE, find its source emptied).
+ */
+async function refuseReadingItsTarget(d: Described): Promise<void> {
+  const { target, source, schema, table } = d;
+  const reads = target.sameDatabaseReads ? await target.sameDatabaseReads(source, d.spec.srcquery) : undefined;
   if (reads?.some((r) => r.schema === schema && r.table === table)) {
     throw new ConfigError(
-      mapref,
+      d.spec.mapref,
       'SRCQUERY',
-      `reads the target table ${inTarget(schema, table)} itself (source and target are one database): the load would read rows it has just written, or with LOADMODE 'TRUNCATE' empty its own source`,
+      `reads the target table ${d.inTarget(schema, table)} itself (source and target are one database): the load would read rows it has just written, or with LOADMODE 'TRUNCATE' empty its own source`,
       'load into another table (then rename it), or copy the source rows into a table of their own first and read that',
     );
   }
-  const { strategy, reason, userKey } = chooseStrategy(spec, named, description.uniqueKeys);
-  if (spec.partitions > 1) {
-    if (strategy !== 'KEY') {
-      throw new ConfigError(
-        mapref,
-        'PARTITIONS',
-        `is ${spec.partitions}, but the strategy is ${strategy} (${reason}): only a KEY load splits into key ranges`,
-        'set CHKPNTCOLUMN to a key (CHKPNTSTRATEGY KEY), or set PARTITIONS to 1',
-      );
-    }
+}
+
+/** PARTITIONS, INCREMENTAL, CHKPNTNULLS and CHKPNTLOOKBACK against the strategy; the look-back window where one is set. */
+function checkLoadMode(
+  d: Described,
+  strategy: EffectiveStrategy,
+  reason: string,
+  userKey: string[],
+): JobPlan['lookback'] {
+  const { spec } = d;
+  const { mapref } = spec;
+  if (spec.partitions > 1 && strategy !== 'KEY') {
+    throw new ConfigError(
+      mapref,
+      'PARTITIONS',
+      `is ${spec.partitions}, but the strategy is ${strategy} (${reason}): only a KEY load splits into key ranges`,
+      'set CHKPNTCOLUMN to a key (CHKPNTSTRATEGY KEY), or set PARTITIONS to 1',
+    );
   }
   if (spec.loadmode === 'INCREMENTAL' && strategy !== 'KEY') {
     throw new ConfigError(
@@ -292,44 +439,35 @@ export async function planMapping(
       "set CHKPNTNULLS = 'FAIL' and filter NULL keys out in SRCQUERY, or use another LOADMODE",
     );
   }
-  let lookback: JobPlan['lookback'] = null;
-  if (spec.chkpntlookback) {
-    const type = sourceColumns.find((c) => c.name === userKey[0])!.type;
-    if (!source.supportsLookback(type)) {
-      throw new ConfigError(
-        mapref,
-        'CHKPNTLOOKBACK',
-        `is set, but the first key column "${userKey[0]}" is ${type}, not a date or timestamp`,
-        'clear CHKPNTLOOKBACK, or key the mapping on a date/timestamp column first',
-      );
-    }
-    lookback = { window: spec.chkpntlookback, type };
+  if (!spec.chkpntlookback) return null;
+  const type = d.sourceColumns.find((c) => c.name === userKey[0])!.type;
+  if (!d.source.supportsLookback(type)) {
+    throw new ConfigError(
+      mapref,
+      'CHKPNTLOOKBACK',
+      `is set, but the first key column "${userKey[0]}" is ${type}, not a date or timestamp`,
+      'clear CHKPNTLOOKBACK, or key the mapping on a date/timestamp column first',
+    );
   }
-  const upsertKey =
-    spec.loadmode === 'UPSERT' || lookback
-      ? await resolveUpsertKey(spec, trgDialect, target, schema, table, names)
-      : null;
-  if (upsertKey)
-    await refuseMergingKeys(spec, source, sourceColumns, upsertKey, targetByName, {
-      trgDialect,
-      sameDialect: srcDialect === trgDialect,
-      schema,
-      table,
-    });
+  return { window: spec.chkpntlookback, type };
+}
 
-  // A unique key of the one table the source reads makes the order total: where the user's
-  // key is not unique, its missing columns break ties, so batches stay near BULKLMT.
-  const unique = description.uniqueKeys.find((u) => u.every((c) => userKey.includes(c)));
-  const breaker = unique || strategy !== 'KEY' ? undefined : description.uniqueKeys[0];
-  const tieBreaker = breaker ? breaker.filter((c) => !userKey.includes(c)) : [];
-  // ROWCOUNT needs a total, deterministic order: a unique key where one is known, else
-  // every column, each of which must be sortable.
-  const rowOrder = strategy === 'ROWCOUNT' ? (description.uniqueKeys[0] ?? names) : [];
+/**
+ * The order the load reads in must be total: ROWCOUNT's (every column, or a unique key) and a
+ * KEY's keyset. A type without one (json, point, xml) is refused here, before any row moves.
+ */
+async function refuseUnorderedKey(
+  d: Described,
+  strategy: EffectiveStrategy,
+  userKey: string[],
+  rowOrder: string[],
+): Promise<void> {
+  const { spec, source, srcDialect } = d;
   if (strategy === 'ROWCOUNT') {
     const unordered = await source.unorderedColumns(spec.srcquery, rowOrder);
     if (unordered.length > 0) {
       throw new ConfigError(
-        mapref,
+        spec.mapref,
         'SRCQUERY',
         `returns ${unordered.map((c) => `"${c}"`).join(', ')}, whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order`,
         `cast those columns in SRCQUERY (e.g. ${srcDialect.hints.cast('payload', 'text')} AS payload), or set CHKPNTCOLUMN to a key and use KEY`,
@@ -337,94 +475,64 @@ export async function planMapping(
     }
   }
   if (strategy === 'KEY') {
-    // A keyset needs a total order on the key: a type without one (json, point, xml) is
-    // refused here, before any row moves.
     const unordered = await source.unorderedColumns(spec.srcquery, userKey);
     if (unordered.length > 0) {
-      const types = unordered.map((c) => `"${c}" (${sourceColumns.find((s) => s.name === c)!.type})`).join(', ');
+      const types = unordered.map((c) => `"${c}" (${d.sourceColumns.find((s) => s.name === c)!.type})`).join(', ');
       throw new ConfigError(
-        mapref,
+        spec.mapref,
         'CHKPNTCOLUMN',
         `names ${types}, whose type has no order, so batches cannot be cut by key ranges`,
         `key the mapping on columns with an order (numbers, text, dates, uuid), cast the column in SRCQUERY (e.g. ${srcDialect.hints.cast('payload', 'text')} AS payload_key), or use ROWCOUNT`,
       );
     }
   }
-  if (spec.rejectlmt > 0) {
+}
+
+/**
+ * What the load will do on the target, before any row moves: quarantine rows (REJECTLMT), and
+ * every privilege it will use (a run would otherwise fail only at the statement that needs it).
+ */
+async function checkTargetCan(d: Described, upsertKey: string[] | null): Promise<void> {
+  const { spec, target, trgSpec } = d;
+  if (spec.rejectlmt > 0 && !target.ensureRejectTable) {
     // Quarantine needs savepoints and DMS_REJECT on the target.
-    if (!target.ensureRejectTable) {
-      throw new ConfigError(
-        mapref,
-        'REJECTLMT',
-        `is ${spec.rejectlmt}, but the target (connection '${trgSpec.conid}', DBTYP ${trgSpec.dbtyp}) cannot quarantine rows yet`,
-        'set REJECTLMT to 0 (a bad row then fails the run), or load into a target of another DBTYP',
-      );
-    }
+    throw new ConfigError(
+      spec.mapref,
+      'REJECTLMT',
+      `is ${spec.rejectlmt}, but the target (connection '${trgSpec.conid}', DBTYP ${trgSpec.dbtyp}) cannot quarantine rows yet`,
+      'set REJECTLMT to 0 (a bad row then fails the run), or load into a target of another DBTYP',
+    );
   }
-  if (target.missingPrivileges) {
-    // Every privilege the load will use on the target, before any row moves (a run would
-    // otherwise fail only at the statement that needs it, part way).
-    const needs = { merge: upsertKey !== null, truncate: spec.loadmode === 'TRUNCATE', rejects: spec.rejectlmt > 0 };
-    const { user, missing } = await target.missingPrivileges(schema, table, needs);
-    if (missing.length > 0) {
-      throw new ConfigError(
-        mapref,
-        'TRGCONID',
-        `uses connection '${trgSpec.conid}', whose user ${user} lacks ${missing.map((m) => `${m.what} (${m.why})`).join('; ')}`,
-        `a DBA runs ${missing.map((m) => m.grant).join('; ')}`,
-      );
-    }
+  if (!target.missingPrivileges) return;
+  const needs = { merge: upsertKey !== null, truncate: spec.loadmode === 'TRUNCATE', rejects: spec.rejectlmt > 0 };
+  const { user, missing } = await target.missingPrivileges(d.schema, d.table, needs);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      spec.mapref,
+      'TRGCONID',
+      `uses connection '${trgSpec.conid}', whose user ${user} lacks ${missing.map((m) => `${m.what} (${m.why})`).join('; ')}`,
+      `a DBA runs ${missing.map((m) => m.grant).join('; ')}`,
+    );
   }
-  const keyed = { query: spec.srcquery, key: strategy === 'ROWCOUNT' ? rowOrder : [...userKey, ...tieBreaker] };
-  if (strategy === 'KEY' && source.inexactKeyColumns) {
-    // A key the source sorts one way and compares another would cut batches that skip or
-    // repeat rows: refused before any row moves (the checkpoint's proof would stop it later).
-    const inexact = await source.inexactKeyColumns(spec.srcquery, keyed.key);
-    if (inexact.length > 0) {
-      const { column, type, why } = inexact[0];
-      const field = userKey.includes(column)
-        ? 'CHKPNTCOLUMN'
-        : 'CHKPNTCOLUMN (with the unique key that breaks its ties)';
-      throw new ConfigError(
-        mapref,
-        field,
-        `orders the source by ${inexact.map((c) => `"${c.column}" (${c.type})`).join(', ')}: ${why}`,
-        `key the mapping on another column, or return the key in SRCQUERY as a type that compares as it sorts and key on that (e.g. ${srcDialect.hints.cast(column, 'text')} AS ${column}_key for its text order, or ${column} + 0 AS ${column}_pos for its position)`,
-      );
-    }
-  }
-  const [targetIdentity, metadataIdentity] = await Promise.all([target.identity(), metadata.identity()]);
-  const mover =
-    strategy === 'KEY' && target.rangeMover
-      ? await target.rangeMover(source, keyed, schema, table, names, upsertKey)
-      : null;
-  // With REJECTLMT, ROWCOUNT reads decoded rows: a refused batch of a piped read could not be read again.
-  const orderedMover =
-    strategy === 'ROWCOUNT' && !upsertKey && spec.rejectlmt === 0 && target.orderedMover
-      ? await target.orderedMover(source, keyed, schema, table, names)
-      : null;
-  return {
-    hints: srcDialect.hints,
-    targetHints: trgDialect.hints,
-    mover,
-    orderedMover,
-    sharesMetadata: targetIdentity !== null && targetIdentity === metadataIdentity.id,
-    upsertKey,
-    lookback,
-    spec,
-    strategy,
-    strategyReason: reason,
-    source,
-    target,
-    userKey,
-    tieBreaker,
-    unique: Boolean(unique || breaker),
-    keyed,
-    keyTypes: keyed.key.map((k) => sourceColumns.find((c) => c.name === k)?.type ?? 'type unknown'),
-    schema,
-    table,
-    columns: names,
-  };
+}
+
+/**
+ * A key the source sorts one way and compares another would cut batches that skip or repeat
+ * rows: refused before any row moves (the checkpoint's proof would stop it later).
+ */
+async function refuseInexactKey(d: Described, userKey: string[], key: string[]): Promise<void> {
+  const { spec, source, srcDialect } = d;
+  if (!source.inexactKeyColumns) return;
+  const inexact = await source.inexactKeyColumns(spec.srcquery, key);
+  if (inexact.length === 0) return;
+  const { column, why } = inexact[0];
+  const field = userKey.includes(column) ? 'CHKPNTCOLUMN' : 'CHKPNTCOLUMN (with the unique key that breaks its ties)';
+  throw new ConfigError(
+    spec.mapref,
+    field,
+    `orders the source by ${inexact.map((c) => `"${c.column}" (${c.type})`).join(', ')}: ${why}`,
+    `key the mapping on another column, or return the key in SRCQUERY as a type that compares as it sorts and key on that (e.g. ${srcDialect.hints.cast(column, 'text')} AS ${column}_key for its text order, or ${column} + 0 AS ${column}_pos for its position)`,
+  );
 }
 
 /**
