@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, EnvError } from '../common/errors';
+import { CommandError, ConfigError } from '../common/errors';
 import { DEFINITION_FIELDS, parseMapping, type MappingSpec } from '../common/mapping';
 import { unknownKeys, unknownKeyText } from '../common/unknown-keys';
 import { splitPassword } from '../common/url-password';
@@ -84,7 +84,7 @@ function readDocument(
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    throw new EnvError(
+    throw new CommandError(
       `${file}:${e.linePos?.[0].line ?? '?'}: is not YAML (or JSON): ${e.message.split('\n')[0]}. Nothing was saved`,
     );
   }
@@ -165,7 +165,7 @@ export function readCatalog(file: string, text = readFileSync(file, 'utf8')): Ca
     const lines = [...found]
       .sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
       .map((p) => `${file}${p.line === undefined ? '' : `:${p.line}`}: ${p.text}`);
-    throw new EnvError(
+    throw new CommandError(
       lines.length === 1
         ? `${lines[0]}. Nothing was saved`
         : `${file}: ${lines.length} problems, nothing was saved:\n${lines.map((l) => `  ${l}`).join('\n')}`,

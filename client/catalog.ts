@@ -6,7 +6,7 @@
 import { DatabaseRegistry } from '../activities/databases';
 import { connectionFailure } from '../activities/failures';
 import { didYouMean } from '../common/close-names';
-import { ConfigError, EnvError } from '../common/errors';
+import { CommandError, ConfigError, EnvError } from '../common/errors';
 import { DEFINITION_FIELDS, parseMapping, type MappingSpec } from '../common/mapping';
 import { readCatalog, type ConnectionEntry } from './catalog-file';
 import { withMetadata } from './connections';
@@ -95,7 +95,7 @@ export function apply(path: string, opts: { dryRun: boolean; validate: boolean }
       if (failures.length > 0) {
         const what =
           failures.length === 1 ? 'a mapping that cannot run' : `${failures.length} mappings that cannot run`;
-        throw new EnvError(
+        throw new CommandError(
           `${failures.join('\n')}\n${path}: nothing was saved: the file holds ${what} (fix it, or apply with --no-validate to save it unchecked)`,
         );
       }
@@ -171,7 +171,7 @@ export function testConnection(conid: string): Promise<void> {
     const all = await metadata.connections();
     const row = all.find((c) => c.conid === conid);
     if (!row)
-      throw new EnvError(
+      throw new CommandError(
         `Connection ${conid} is not in DMS_DBCONDTLS. Fix: ${didYouMean(
           conid,
           all.map((c) => c.conid),
@@ -191,7 +191,7 @@ export function testConnection(conid: string): Promise<void> {
         .then(() => databases.source(conid, spec).ping())
         .catch((err: unknown) => {
           const failure = connectionFailure(conid, 'CONID', spec, err);
-          throw new EnvError(`Connection ${conid}: ${failure.message.replace(/^Mapping \S+: (SRC)?CONID /, '')}`);
+          throw new CommandError(`Connection ${conid}: ${failure.message.replace(/^Mapping \S+: (SRC)?CONID /, '')}`);
         });
       console.log(`connection ${conid} (${row.dbtyp}): logged in and ran a query`);
     } finally {

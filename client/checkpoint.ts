@@ -7,7 +7,7 @@ import { DatabaseRegistry } from '../activities/databases';
 import { checkedResetKey, ResetKeyError } from '../activities/checkpoint-proof';
 import { planMapping, type JobPlan } from '../activities/job-plan';
 import { encodeCheckpoint, isPartitionsParam1, nextEpoch, readParam1, type CheckpointRow } from '../checkpoint';
-import { ConfigError, EnvError } from '../common/errors';
+import { CommandError, ConfigError } from '../common/errors';
 import type { Metadata } from '../metadata/repository';
 import type { RunRow } from '../metadata/repository';
 import { withMetadata, withTemporal } from './connections';
@@ -158,14 +158,14 @@ export function reset(mapref: string, opts: { to?: string }): Promise<void> {
           const described = latest.wfid
             ? await handle.describe().catch((err: unknown) => {
                 if (err instanceof WorkflowNotFoundError) return undefined;
-                throw new EnvError(
+                throw new CommandError(
                   `${mapref}: could not ask Temporal whether workflow ${latest.wfid} runs: ${(err as Error).message.split('\n')[0]}`,
                 );
               })
             : undefined;
           const running = described?.status.name === 'RUNNING';
           if (!running) {
-            throw new EnvError(
+            throw new CommandError(
               `${mapref}: run ${latest.prcid} is marked running, but its workflow ${latest.wfid ?? '?'} no longer runs; start the mapping (\`dms run ${mapref}\` takes that run over and resumes it) and reset it while it runs`,
             );
           }
@@ -185,7 +185,7 @@ export function reset(mapref: string, opts: { to?: string }): Promise<void> {
         return;
       }
       const job = await metadata.currentJob(mapref);
-      if (!job) throw new EnvError(`${mapref} has no job in DMS_JOB; create it with \`dms job sync ${mapref}\``);
+      if (!job) throw new CommandError(`${mapref} has no job in DMS_JOB; create it with \`dms job sync ${mapref}\``);
       const note =
         to === null
           ? 'checkpoint reset to the start with dms checkpoint reset: the next run loads from the start'
@@ -196,7 +196,7 @@ export function reset(mapref: string, opts: { to?: string }): Promise<void> {
           plan.target.transaction(async (tx) => {
             const locked = await tx.lockCheckpoint(plan.schema, mapref);
             if (!locked)
-              throw new EnvError(
+              throw new CommandError(
                 `${mapref}: the checkpoint row vanished from "${plan.schema}".dms_chkpnt meanwhile; nothing was reset`,
               );
             // A new epoch, as a takeover makes: an attempt of an earlier run still in flight is fenced out.
@@ -210,7 +210,7 @@ export function reset(mapref: string, opts: { to?: string }): Promise<void> {
           }),
       );
       if ('active' in result) {
-        throw new EnvError(
+        throw new CommandError(
           `${mapref}: run ${result.active.prcid} started meanwhile; run \`dms checkpoint reset ${mapref}\` again to reset it by signal`,
         );
       }

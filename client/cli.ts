@@ -5,7 +5,7 @@
 // and every command starts in a fraction of a second (bin/dms.js runs a compiled bundle).
 import { Command, CommanderError } from 'commander';
 import { unknownVariableWarnings } from '../common/env';
-import { ConfigError, EnvError, UnreachableError } from '../common/errors';
+import { ConfigError, EnvError, UnreachableError, UserError } from '../common/errors';
 import { addCatalogCommands } from './commands/catalog';
 import { addCheckpointCommands } from './commands/checkpoints';
 import { addCompletionCommand, addProcessCommands } from './commands/processes';
@@ -120,7 +120,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     const e = sealedWithoutKeys(err as Error);
-    const known = e instanceof ConfigError || e instanceof EnvError || e instanceof UnreachableError;
+    const known = e instanceof ConfigError || e instanceof UserError || e instanceof UnreachableError;
     console.error(`dms: ${e.message}`);
     if (!known && process.env.DMS_DEBUG) console.error(e.stack);
     process.exitCode = 1;

@@ -5,7 +5,7 @@
 // DMS_CODEC_AUTH set it asks every call for that Authorization header. It logs no payload.
 import http from 'node:http';
 import { temporal } from '@temporalio/proto';
-import { EnvError } from '../common/errors';
+import { CommandError, EnvError } from '../common/errors';
 import { AesGcmCodec, PAYLOAD_KEYS_VARIABLE, payloadKeysFrom } from '../common/payload-codec';
 
 export interface CodecServerOptions {
@@ -113,7 +113,7 @@ export async function codecServerCommand(opts: { listen: string; origin: string[
   const at = opts.listen.lastIndexOf(':');
   const port = Number(opts.listen.slice(at + 1));
   if (at < 1 || !Number.isInteger(port) || port < 0 || port > 65535)
-    throw new EnvError(`--listen takes host:port, e.g. 127.0.0.1:8081, not '${opts.listen}'`);
+    throw new CommandError(`--listen takes host:port, e.g. 127.0.0.1:8081, not '${opts.listen}'`);
   const authorization = process.env.DMS_CODEC_AUTH || undefined;
   const server = await startCodecServer({
     host: opts.listen.slice(0, at).replace(/^\[|\]$/g, ''),

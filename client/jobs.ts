@@ -4,7 +4,7 @@
 import { DatabaseRegistry } from '../activities/databases';
 import { messageWithFix } from '../dialects';
 import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan';
-import { ConfigError, EnvError, UnreachableError } from '../common/errors';
+import { CommandError, ConfigError, UnreachableError } from '../common/errors';
 import type { MappingSpec } from '../common/mapping';
 import { connectionSpecOf, type Metadata } from '../metadata/repository';
 import { withMetadata } from './connections';
@@ -45,7 +45,7 @@ export async function checkMapping(
     };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UnreachableError) throw err;
-    throw new EnvError(
+    throw new CommandError(
       `Mapping ${spec.mapref}: could not be checked: ${messageWithFix(err as Error, `run \`dms mapping validate ${spec.mapref}\` again`)}`,
     );
   } finally {

@@ -4,7 +4,7 @@
 // grouped one way everywhere (1,234,567).
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { EnvError } from '../common/errors';
+import { CommandError } from '../common/errors';
 
 export const FORMATS = ['text', 'json', 'jsonl'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -20,7 +20,7 @@ export function withOutput(command: Command): Command {
 export function formatOf(opts: { output?: string; json?: boolean }): Format {
   if (opts.json) return 'json';
   const f = (opts.output ?? 'text') as Format;
-  if (!FORMATS.includes(f)) throw new EnvError(`-o takes ${FORMATS.join(', ')}, not '${opts.output}'`);
+  if (!FORMATS.includes(f)) throw new CommandError(`-o takes ${FORMATS.join(', ')}, not '${opts.output}'`);
   return f;
 }
 

@@ -2,7 +2,7 @@
 // (REJECTLMT): run, batch, key, the database's code, column and message; the row's values only
 // with --values. They are read from the target, where they stay: never through Temporal.
 import { DatabaseRegistry } from '../activities/databases';
-import { ConfigError, EnvError } from '../common/errors';
+import { CommandError, ConfigError, UserError } from '../common/errors';
 import { messageWithFix, type RejectListing } from '../dialects';
 import { withMetadata } from './connections';
 import { formatOf, printRows } from './output';
@@ -32,10 +32,10 @@ export function rejectsCommand(
   return withMetadata(async (metadata) => {
     const run = opts.run === undefined ? null : Number(opts.run);
     if (run !== null && !(Number.isInteger(run) && run > 0))
-      throw new EnvError(`--run must be a run's PRCID (a whole number), not '${opts.run}'`);
+      throw new CommandError(`--run must be a run's PRCID (a whole number), not '${opts.run}'`);
     const limit = Number(opts.limit);
     if (!(Number.isInteger(limit) && limit > 0))
-      throw new EnvError(`--limit must be a whole number greater than 0, not '${opts.limit}'`);
+      throw new CommandError(`--limit must be a whole number greater than 0, not '${opts.limit}'`);
     const spec = await metadata.mapping(mapref);
     const databases = new DatabaseRegistry({ lockTimeoutMs: 30_000 });
     try {
@@ -60,8 +60,8 @@ export function rejectsCommand(
       }
       for (const line of formatRejects(mapref, rows, { values: !!opts.values, limit, run })) console.log(line);
     } catch (err) {
-      if (err instanceof ConfigError || err instanceof EnvError) throw err;
-      throw new EnvError(
+      if (err instanceof ConfigError || err instanceof UserError) throw err;
+      throw new CommandError(
         `Mapping ${mapref}: its rejected rows could not be read: ${messageWithFix(err as Error, 'run dms rejects again')}`,
       );
     } finally {

@@ -8,7 +8,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { EnvError, innermostMessage } from '../common/errors';
+import { CommandError, innermostMessage } from '../common/errors';
 import type { Metadata } from '../metadata/repository';
 import type { DmsJobInput, DmsJobResult } from '../workflows';
 import { progressQuery, type Progress, type RangeProgress } from '../workflows/handlers';
@@ -190,11 +190,11 @@ async function follow(client: Client, metadata: Metadata, handle: WorkflowHandle
     result = (await handle.result()) as DmsJobResult;
   } catch (err) {
     if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
-      throw new EnvError(
+      throw new CommandError(
         `${mapref}: the run was cancelled; its checkpoint is kept, and the next \`dms run ${mapref}\` resumes from it`,
       );
     }
-    if (err instanceof WorkflowFailedError) throw new EnvError(`${mapref}: run failed: ${innermostMessage(err)}`);
+    if (err instanceof WorkflowFailedError) throw new CommandError(`${mapref}: run failed: ${innermostMessage(err)}`);
     throw err;
   } finally {
     stopped = true;
@@ -247,7 +247,7 @@ export function run(mapref: string, opts: RunOptions): Promise<void> {
         })
         .catch((err) => {
           if (err instanceof WorkflowExecutionAlreadyStartedError) {
-            throw new EnvError(
+            throw new CommandError(
               `Workflow ${workflowId} is already running; follow it with \`dms watch ${mapref}\`, or stop it with \`dms cancel ${mapref}\``,
             );
           }
@@ -285,7 +285,7 @@ export function watch(mapref: string, opts: { output?: string; json?: boolean })
         const last = latest
           ? `; its latest run ${latest.prcid} ended ${latest.status}${latest.enddt ? ` at ${latest.enddt.toISOString()}` : ''}`
           : '';
-        throw new EnvError(
+        throw new CommandError(
           `${mapref} has no running load to watch${last}. Start one with \`dms run ${mapref} --wait\``,
         );
       }
@@ -304,7 +304,7 @@ export function cancel(mapref: string): Promise<void> {
   return withMetadata((metadata) =>
     withTemporal(async (client) => {
       const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === RunStatus.running);
-      if (!active?.wfid) throw new EnvError(`${mapref} has no active run to cancel (see \`dms status ${mapref}\`)`);
+      if (!active?.wfid) throw new CommandError(`${mapref} has no active run to cancel (see \`dms status ${mapref}\`)`);
       await client.workflow.getHandle(active.wfid).cancel();
       console.log(
         `cancel requested for workflow ${active.wfid} (run ${active.prcid}); it stops after rolling back the batch in flight`,
@@ -322,7 +322,8 @@ export function signalRun(verb: 'pause' | 'resume', mapref: string): Promise<voi
   return withMetadata((metadata) =>
     withTemporal(async (client) => {
       const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === RunStatus.running);
-      if (!active?.wfid) throw new EnvError(`${mapref} has no active run to ${verb} (see \`dms status ${mapref}\`)`);
+      if (!active?.wfid)
+        throw new CommandError(`${mapref} has no active run to ${verb} (see \`dms status ${mapref}\`)`);
       await client.workflow.getHandle(active.wfid).signal(verb);
       console.log(`${verb} sent to workflow ${active.wfid} (run ${active.prcid}); ${SIGNALLED[verb]}`);
     }),

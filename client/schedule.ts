@@ -11,7 +11,7 @@ import {
   type ScheduleHandle,
   type ScheduleSpec,
 } from '@temporalio/client';
-import { EnvError } from '../common/errors';
+import { CommandError } from '../common/errors';
 import type { RunRow } from '../metadata/repository';
 import { dmsSearchAttributes, WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor } from './connections';
 import { dstClashes, knownTimeZone } from './cron-dst';
@@ -42,15 +42,15 @@ export function durationMs(text: string): number | null {
 /** Checks the timing a user gave, with messages that name the option and the fix. */
 export function checkTiming(timing: Partial<ScheduleTiming>): void {
   if (timing.cron !== undefined && timing.cron.trim().split(/\s+/).length !== 5) {
-    throw new EnvError(
+    throw new CommandError(
       `--cron takes five fields (minute hour day-of-month month day-of-week), such as "0 2 * * *", not "${timing.cron}"`,
     );
   }
   if (timing.every !== undefined && durationMs(timing.every) === null) {
-    throw new EnvError(`--every takes a duration such as 30m, 6h or 1d, not "${timing.every}"`);
+    throw new CommandError(`--every takes a duration such as 30m, 6h or 1d, not "${timing.every}"`);
   }
   if (timing.timezone !== undefined && !knownTimeZone(timing.timezone)) {
-    throw new EnvError(`--timezone takes an IANA time zone such as UTC or Europe/Berlin, not "${timing.timezone}"`);
+    throw new CommandError(`--timezone takes an IANA time zone such as UTC or Europe/Berlin, not "${timing.timezone}"`);
   }
 }
 
@@ -93,7 +93,7 @@ async function existing(
     return { handle, description: await handle.describe() };
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) {
-      throw new EnvError(
+      throw new CommandError(
         `${mapref} has no schedule (${scheduleIdFor(mapref)}); create one with \`dms schedule create ${mapref} --cron "0 2 * * *"\``,
       );
     }
@@ -118,13 +118,13 @@ export function create(
   return withMetadata((metadata) =>
     withTemporal(async (client, env) => {
       if (!opts.cron && !opts.every)
-        throw new EnvError('dms schedule create needs --cron "<expr>" or --every <duration> (or both)');
+        throw new CommandError('dms schedule create needs --cron "<expr>" or --every <duration> (or both)');
       const timing: ScheduleTiming = { cron: opts.cron, every: opts.every, timezone: opts.timezone };
       checkTiming(timing);
       if (durationMs(opts.catchupWindow) === null)
-        throw new EnvError(`--catchup-window takes a duration such as 1h, not "${opts.catchupWindow}"`);
+        throw new CommandError(`--catchup-window takes a duration such as 1h, not "${opts.catchupWindow}"`);
       if (!(await metadata.currentJob(mapref))) {
-        throw new EnvError(
+        throw new CommandError(
           `${mapref} has no job in DMS_JOB; validate the mapping and create it with \`dms job sync ${mapref}\` first`,
         );
       }
@@ -148,10 +148,10 @@ export function create(
         })
         .catch((err: Error) => {
           if (err instanceof ScheduleAlreadyRunning)
-            throw new EnvError(
+            throw new CommandError(
               `${mapref} already has a schedule (${scheduleIdFor(mapref)}); change it with \`dms schedule update ${mapref}\``,
             );
-          throw new EnvError(`Temporal refused the schedule of ${mapref}: ${err.message}`);
+          throw new CommandError(`Temporal refused the schedule of ${mapref}: ${err.message}`);
         });
       const { info } = await handle.describe();
       console.log(
@@ -177,7 +177,7 @@ export function update(
   return withTemporal(async (client) => {
     checkTiming(opts);
     if (opts.catchupWindow !== undefined && durationMs(opts.catchupWindow) === null)
-      throw new EnvError(`--catchup-window takes a duration such as 1h, not "${opts.catchupWindow}"`);
+      throw new CommandError(`--catchup-window takes a duration such as 1h, not "${opts.catchupWindow}"`);
     const { handle, description } = await existing(client, mapref);
     const before = timingOf(description);
     const replacesWhen = opts.cron !== undefined || opts.every !== undefined;

@@ -1,7 +1,7 @@
 // `dms status <MAPREF>`: the latest runs of a mapping, in words and cut to the terminal, from
 // DMS_PRCLOG alone (each batch's commit moves its figures), and a run started in Temporal that
 // no worker has picked up yet (it has no DMS_PRCLOG row until one does).
-import { EnvError } from '../common/errors';
+import { CommandError } from '../common/errors';
 import type { RunRow } from '../metadata/repository';
 import type { Metadata } from '../metadata/repository';
 import { DMS_STATUS } from '../workflows/search-attributes';
@@ -82,7 +82,7 @@ export function status(mapref: string, opts: { limit: string; output?: string; j
   const limit = Number(opts.limit);
   return withMetadata(async (metadata: Metadata) => {
     if (!Number.isInteger(limit) || limit < 1)
-      throw new EnvError(`--limit takes a whole number of at least 1, not '${opts.limit}'`);
+      throw new CommandError(`--limit takes a whole number of at least 1, not '${opts.limit}'`);
     await metadata.mapping(mapref); // an unknown mapping is an error, with the close names
     const runs = await metadata.latestRuns(mapref, limit);
     const [view, ranges] = await Promise.all([

@@ -3,7 +3,7 @@
 // the worker's memory holds the split keys only, and only keys are ever printed.
 import { DatabaseRegistry } from '../activities/databases';
 import { planMapping, type JobPlan } from '../activities/job-plan';
-import { ConfigError, EnvError, UnreachableError } from '../common/errors';
+import { CommandError, ConfigError, UnreachableError } from '../common/errors';
 import { encodeCheckpoint } from '../checkpoint';
 import {
   messageWithFix,
@@ -287,7 +287,8 @@ export async function verifyMapping(
 
 function positiveInteger(option: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new EnvError(`${option} takes a whole number of at least 1, not '${value}'`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CommandError(`${option} takes a whole number of at least 1, not '${value}'`);
   return n;
 }
 
@@ -347,7 +348,7 @@ export function verifyCommand(
       for (const line of formatReport(report, key, show)) console.log(line);
     } catch (err) {
       if (err instanceof ConfigError || err instanceof UnreachableError) throw err;
-      throw new EnvError(
+      throw new CommandError(
         `Mapping ${mapref}: could not be verified: ${messageWithFix(err as Error, 'run dms verify again')}`,
       );
     } finally {

@@ -121,11 +121,28 @@ export class CheckpointProofError extends Error {
   }
 }
 
-/** Thrown when an environment variable is missing or malformed at start-up. */
-export class EnvError extends Error {
+/**
+ * What the user asked or set up cannot be done as it stands: one message that says why and the
+ * fix, which the CLI prints alone (never a stack trace). Thrown as one of the two kinds below.
+ */
+export abstract class UserError extends Error {}
+
+/** An environment variable (or the dev stack's file) missing or malformed, said with the fix. */
+export class EnvError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'EnvError';
+  }
+}
+
+/**
+ * A `dms` command that cannot do what it was asked: an argument it does not take, or what it
+ * finds (no such connection, no run to pause, a run already going), said with the fix.
+ */
+export class CommandError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandError';
   }
 }
 
