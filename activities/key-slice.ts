@@ -24,7 +24,7 @@ import { batchBudget, wideRowAlone, type BatchPlace, type RunContext } from './r
 import { rejectsFor, REFUSED, type Quarantine } from './rejects';
 import { chunkRowsOf, INSIDE_SLICE } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
-import type { KeyCursor, KeyValue, RowBatch } from '../dialects';
+import type { KeyCursor, KeyValue, RowBatch, TargetTransaction } from '../dialects';
 import { rowBytes } from '../dialects/chunks';
 
 /**
@@ -186,6 +186,36 @@ async function* counted(chunks: AsyncIterable<RowBatch>, count: (bytes: number) 
   }
 }
 
+/** What one batch works with inside its transaction: its plan, its locked checkpoint row, its quarantine. */
+interface InBatch {
+  ctx: RunContext;
+  input: BatchInput;
+  p: JobPlan;
+  tx: TargetTransaction;
+  row: CheckpointRow;
+  at: BatchPlace;
+  live: Live;
+  quarantine: Quarantine;
+  chunkRows: number;
+  budget: ReturnType<typeof batchBudget>;
+  /** A key range's end, and whether the range is complete (partitioned runs). */
+  meta: ReturnType<typeof decodeRangeMeta> | undefined;
+}
+
+/**
+ * What a batch read and loaded: the key it ends at (inclusive), whether the source has no row
+ * after it, the rows loaded and taken (loaded and rejected), whether it stopped at its byte
+ * budget, and the rows its range holds at least.
+ */
+interface Read {
+  upTo: KeyValue | null;
+  last: boolean;
+  n: number;
+  taken: number;
+  full: boolean;
+  asked: number;
+}
+
 /**
  * One KEY (or NONE, or NULL-key phase) batch, fenced: in one target transaction, lock the
  * checkpoint row, check that this run still owns it and that it holds the expected state,
@@ -216,18 +246,7 @@ export async function keyBatch(
       // An earlier attempt committed this batch before its completion reached Temporal.
       return alreadyCommitted(stateOf(row));
     }
-    if (row.keyColumns !== JSON.stringify(p.keyed.key)) {
-      // The checkpoint was taken over another key (the source's unique keys changed since).
-      ctx.plans.delete(input.jobid);
-      throw new ConfigError(
-        input.mapref,
-        'CHKPNTCOLUMN',
-        `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`,
-        `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``,
-      );
-    }
-    const chunkRows = chunkRowsOf(p);
-    const budget = batchBudget(ctx, p.spec);
+    refuseChangedKey(ctx, input, p, row);
     // REJECTLMT: rows the target refuses are quarantined in DMS_REJECT, in this transaction.
     const quarantine = (quarantined = rejectsFor(
       p,
@@ -236,187 +255,35 @@ export async function keyBatch(
       { prcid: input.prcid, batch: row.batches + 1, range: range !== undefined },
       async () => ctx.deps.faults?.('isolating', at),
     ));
-    const meta = range ? decodeRangeMeta(row.lastRow) : undefined;
-    if (range && !meta) {
-      throw new ConfigError(
-        input.mapref,
-        'DMS_CHKPNT',
-        `row ${partitionRowKey(input.mapref, range.k)} does not say where its key range ends (column lastrow was changed)`,
-        `load from the start with \`dms run ${input.mapref} --from-start\``,
-      );
-    }
-    // A complete range: nothing to read (a resume never reads it again).
-    if (meta?.done) return committed(stateOf(row), 0, true);
-    if (p.strategy === 'NONE' && !range) {
-      // The whole load in this one transaction: a retry after a crash starts clean.
-      if (row.batches > 0) return committed(stateOf(row), 0, true);
-      const { loaded: n } = await quarantine.settle(
-        await quarantine.load(p.source.readAll(p.spec.srcquery, chunkRows)),
-      );
-      const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
-      await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
-      await ctx.deps.faults?.('beforeCommit', at);
-      live.beatOrStop();
-      return committed(stateOf(next), n, true);
-    }
-    if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0 && !range) {
-      // Phase one: the rows no keyset can select, all in this one transaction.
-      const { loaded: n } = await quarantine.settle(
-        await quarantine.load(p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, chunkRows)),
-      );
-      const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
-      await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
-      live.beatOrStop();
-      return committed(stateOf(next), n, false);
-    }
-    let after: string[] | null = null;
-    try {
-      after = row.checkpoint === null ? null : decodeCheckpoint(row.checkpoint, p.keyed.key.length);
-    } catch (err) {
-      if (!(err instanceof CheckpointFormatError)) throw err;
-      throw new ConfigError(
-        input.mapref,
-        'DMS_CHKPNT',
-        err.message,
-        `correct the checkpoint, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``,
-      );
-    }
-    // A read opening at a checkpoint this slice did not commit (a resume, a retry, a new slice,
-    // a range's start) proves it first: it selects its own row. One no source row has is gone
-    // since, said and read after as the source compares it; one whose row is there and does
-    // not compare equal to itself (an earlier version wrote it, unproven) stops the run.
-    const opened = opening && after !== null ? await openingProof(p, after) : 'proven';
-    if (opened === 'gone') {
-      Context.current().log.warn(
-        `Mapping ${input.mapref}: no source row has the checkpoint key ${encodeCheckpoint(after!)} (${keyDescription(p)}) any more; the read goes on after it as the source compares it`,
-      );
-    } else if (opened !== 'proven')
-      throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), opened);
-    // The batch ends at the key of its BULKLMT-th row, inclusive: rows sharing that key
-    // travel together, so a non-unique key never splits (and never loses) a run of ties.
-    let upTo: string[] | null = null;
-    let last = false;
-    let n = 0;
-    /** Rows the batch took from the source: loaded, and rejected into DMS_REJECT. */
-    let taken = 0;
-    /** The key range's last key: no batch of the range reads past it. */
-    const bound = meta?.upTo ? decodeCheckpoint(meta.upTo, p.keyed.key.length) : null;
-    const nothingLeft = async () => {
-      // A range says so in its row, so that no later batch (or resume) reads it again.
-      if (meta)
-        await tx.writeCheckpoint(p.schema, { ...row, lastRow: encodeRangeMeta({ upTo: meta.upTo, done: true }) });
-      return committed(stateOf(row), 0, true);
-    };
-    let moved = false;
-    /** The batch ended at its byte budget, with fewer than BULKLMT rows. */
-    let full = false;
-    if (p.mover?.moveNext && bound === null) {
-      // The mover finds the upper key itself, on the target's own connection.
-      const next = await quarantine.mover(() => p.mover!.moveNext!(tx, after, p.spec.bulklmt));
-      if (next === null) return nothingLeft();
-      if (next !== REFUSED) {
-        ({ upTo, rows: n } = next);
-        last = !next.more;
-        taken = n;
-        moved = true;
-      }
-    }
-    const cursor = !moved && reading ? await cursorAt(p, reading, row.checkpoint, after, bound, chunkRows) : null;
-    if (cursor) {
-      ({ loaded: n, taken } = await quarantine.settle(
-        await quarantine.load(cursor.take(p.spec.bulklmt, budget.bytes)),
-      ));
-      if (taken !== cursor.taken) throw new Error(`the batch took ${taken} of the ${cursor.taken} rows read for it`);
-      // Full at the byte budget with fewer than BULKLMT rows: its proof still counts its range.
-      full = cursor.full;
-      upTo = cursor.at;
-      // Its snapshot has no row left: the run's end (rows that arrived since are looked for
-      // below). A failure reading ahead belongs to the next batch's rows, not to this batch:
-      // the cursor is dropped and the next batch reads its own range (and meets it there).
-      const more = await cursor.ready().catch(() => null);
-      last = more === false;
-      if (more !== true) await dropCursor(reading!);
-      else reading!.cursor!.at = encodeCheckpoint(upTo!);
-      moved = true;
-    }
-    /** The rows the batch's range holds at least (up to its last key). */
-    let asked = p.spec.bulklmt;
-    if (!moved) {
-      asked = rangeRows(p, lookahead);
-      upTo = await upperKey(p, after, row.checkpoint, lookahead, bound);
-      last = upTo === null;
-      upTo ??= await p.source.lastKey(p.keyed, after, bound);
-      if (upTo === null) return nothingLeft();
-      if (!last) askAhead(p, upTo, lookahead, bound);
-      live.beatOrStop();
-      const stop = upTo;
-      const byMover = p.mover ? await quarantine.mover(() => p.mover!.move(tx, after, stop, live.beatOrStop)) : REFUSED;
-      if (byMover !== REFUSED) n = taken = byMover;
-      else {
-        let bytes = 0;
-        ({ loaded: n, taken } = await quarantine.settle(
-          await quarantine.load(counted(p.source.readRange(p.keyed, after, stop, chunkRows), (b) => (bytes += b))),
-        ));
-        // The next ranges hold about as many rows as fit the budget (the worker remembers it for the mapping).
-        const rows = rangeRowsWithin(budget.bytes, taken, bytes, p.spec.bulklmt);
-        if (bytes > budget.bytes) {
-          if (taken === 1) wideRowAlone(ctx, input.mapref, budget, row.batches + 1);
-          else
-            Context.current().log.info(
-              `Mapping ${input.mapref}: batch ${row.batches + 1}'s key range carried ${bytes} bytes in ${taken} rows, over ${budget.setting} (${budget.bytes} bytes): the next ranges hold about ${rows} rows`,
-            );
-        }
-        if (lookahead) lookahead.rows = rows;
-        ctx.rangeRows.set(input.mapref, rows);
-      }
-    }
-    if (full && taken === 1) wideRowAlone(ctx, input.mapref, budget, row.batches + 1);
-    if (upTo === null) return nothingLeft();
-    // The checkpoint proves itself before it moves: bound back as the next read binds it, it
-    // selects this batch's last row, after the batch's lower bound, and the source counts
-    // exactly the rows taken up to it. Asked after the rows were read (a row that a write put
-    // inside the range since is one the next batch would never read, and fails the proof
-    // too), answered while the checkpoint row is written, and checked before the batch's
-    // count: a key the source cannot compare as it sorts fails, never retried, rather than as
-    // a short batch retried again and again.
-    const proof = rangeProof(p, after, upTo);
-    proof.catch(() => undefined);
-    // A range up to the BULKLMT-th key (or the n-th, n the rows asked for) holds at least that many rows; the last range holds at
-    // least its upper key's row. A batch that moved fewer rolls back.
-    const least = last || full ? 1 : asked;
-    // The run's end: one indexed look for rows after the final key (they arrived during the
-    // run); found, the run goes on and loads them before it completes.
-    if (last) await ctx.deps.faults?.('beforeEndCheck', at);
-    if (last && (await p.source.nthKey(p.keyed, upTo, 1, bound)) !== null) {
-      last = false;
-      Context.current().log.info(
-        `Mapping ${input.mapref}: rows arrived after key ${encodeCheckpoint(upTo)} during the run; loading them before the run completes`,
-      );
-    }
-    const tieRun = taken > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
-    const next: CheckpointRow = {
-      ...row,
-      checkpoint: encodeCheckpoint(upTo),
-      batches: row.batches + 1,
-      rows: row.rows + n,
-    };
-    if (meta) next.lastRow = encodeRangeMeta({ upTo: meta.upTo, done: last });
-    // A range's progress goes to DMS_PRCPART after the commit, never to the run's one
-    // DMS_PRCLOG row inside it: ranges loading at once must not queue behind its lock.
-    await saveCheckpoint(
-      ctx.metadata,
-      { schema: p.schema, sharesMetadata: p.sharesMetadata && !range },
-      input.prcid,
+    const chunkRows = chunkRowsOf(p);
+    const b: InBatch = {
+      ctx,
+      input,
+      p,
       tx,
-      next,
-    );
-    const problem = proofProblem(await proof, taken, after, upTo);
-    if (problem !== null) throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), problem);
-    if (taken < least)
-      throw new BatchCountError(input.mapref, row.batches + 1, taken, least, row.checkpoint, next.checkpoint!);
-    await ctx.deps.faults?.('beforeCommit', at);
-    live.beatOrStop();
-    return committed(stateOf(next), n, last, tieRun);
+      row,
+      at,
+      live,
+      quarantine,
+      chunkRows,
+      budget: batchBudget(ctx, p.spec),
+      meta: rangeMetaOf(input, row),
+    };
+    // A complete range: nothing to read (a resume never reads it again).
+    if (b.meta?.done) return committed(stateOf(row), 0, true);
+    if (p.strategy === 'NONE' && !range) return loadWhole(b);
+    if (p.spec.chkpntnulls === 'FIRST' && row.batches === 0 && !range) return loadNullKeys(b);
+    const after = await openingAt(b, opening);
+    /** The key range's last key: no batch of the range reads past it. */
+    const bound = b.meta?.upTo ? decodeCheckpoint(b.meta.upTo, p.keyed.key.length) : null;
+    // Three ways to read, the first that can: a mover that finds the upper key itself, on the
+    // target's own connection; the slice's key cursor; the range up to the BULKLMT-th key.
+    let read = await readByMover(b, after, bound);
+    if (read === undefined) read = await readByCursor(b, after, bound, reading);
+    if (read === undefined) read = await readRange(b, after, bound, lookahead);
+    if (read?.full && read.taken === 1) wideRowAlone(ctx, input.mapref, b.budget, row.batches + 1);
+    if (!read || read.upTo === null) return nothingLeft(b);
+    return commitRead(b, after, { ...read, upTo: read.upTo }, bound);
   }, INSIDE_SLICE);
   live.committed(result.state);
   if (quarantined?.rejected) ctx.deps.metrics?.rowsRejected(input.mapref, quarantined.rejected);
@@ -424,4 +291,239 @@ export async function keyBatch(
   // Also after an already committed batch: its attempt may have died before mirroring it.
   if (!p.sharesMetadata || range) live.mirror(result.state);
   return result;
+}
+
+/** The checkpoint was taken over another key (the source's unique keys changed since): the run stops. */
+function refuseChangedKey(ctx: RunContext, input: BatchInput, p: JobPlan, row: CheckpointRow): void {
+  if (row.keyColumns === JSON.stringify(p.keyed.key)) return;
+  ctx.plans.delete(input.jobid);
+  throw new ConfigError(
+    input.mapref,
+    'CHKPNTCOLUMN',
+    `now orders the source by ${JSON.stringify(p.keyed.key)}, but the run's checkpoint is over ${row.keyColumns}`,
+    `restore the source's unique key, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``,
+  );
+}
+
+/** A key range's row says where the range ends; undefined for a run's own row. */
+function rangeMetaOf(input: BatchInput, row: CheckpointRow): InBatch['meta'] {
+  const range = input.partition;
+  if (!range) return undefined;
+  const meta = decodeRangeMeta(row.lastRow);
+  if (meta) return meta;
+  throw new ConfigError(
+    input.mapref,
+    'DMS_CHKPNT',
+    `row ${partitionRowKey(input.mapref, range.k)} does not say where its key range ends (column lastrow was changed)`,
+    `load from the start with \`dms run ${input.mapref} --from-start\``,
+  );
+}
+
+/** NONE: the whole load in this one transaction; a retry after a crash starts clean. */
+async function loadWhole(b: InBatch): Promise<BatchResult> {
+  const { ctx, input, p, tx, row, quarantine } = b;
+  if (row.batches > 0) return committed(stateOf(row), 0, true);
+  const { loaded: n } = await quarantine.settle(await quarantine.load(p.source.readAll(p.spec.srcquery, b.chunkRows)));
+  const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
+  await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
+  await ctx.deps.faults?.('beforeCommit', b.at);
+  b.live.beatOrStop();
+  return committed(stateOf(next), n, true);
+}
+
+/** CHKPNTNULLS FIRST's phase one: the rows no keyset can select, all in this one transaction. */
+async function loadNullKeys(b: InBatch): Promise<BatchResult> {
+  const { ctx, input, p, tx, row, quarantine } = b;
+  const { loaded: n } = await quarantine.settle(
+    await quarantine.load(p.source.readNullKeys({ query: p.spec.srcquery, key: p.userKey }, b.chunkRows)),
+  );
+  const next: CheckpointRow = { ...row, batches: 1, rows: row.rows + n };
+  await saveCheckpoint(ctx.metadata, p, input.prcid, tx, next);
+  b.live.beatOrStop();
+  return committed(stateOf(next), n, false);
+}
+
+/**
+ * The key the batch reads after. A read opening at a checkpoint this slice did not commit (a
+ * resume, a retry, a new slice, a range's start) proves it first: it selects its own row. One
+ * no source row has is gone since, said and read after as the source compares it; one whose
+ * row is there and does not compare equal to itself (an earlier version wrote it, unproven)
+ * stops the run.
+ */
+async function openingAt(b: InBatch, opening: boolean): Promise<KeyValue | null> {
+  const { input, p, row } = b;
+  let after: KeyValue | null = null;
+  try {
+    after = row.checkpoint === null ? null : decodeCheckpoint(row.checkpoint, p.keyed.key.length);
+  } catch (err) {
+    if (!(err instanceof CheckpointFormatError)) throw err;
+    throw new ConfigError(
+      input.mapref,
+      'DMS_CHKPNT',
+      err.message,
+      `correct the checkpoint, or empty the target and load from the start with \`dms run ${input.mapref} --from-start\``,
+    );
+  }
+  const opened = opening && after !== null ? await openingProof(p, after) : 'proven';
+  if (opened === 'gone') {
+    Context.current().log.warn(
+      `Mapping ${input.mapref}: no source row has the checkpoint key ${encodeCheckpoint(after!)} (${keyDescription(p)}) any more; the read goes on after it as the source compares it`,
+    );
+  } else if (opened !== 'proven')
+    throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), opened);
+  return after;
+}
+
+/** Nothing left after the checkpoint: a range says so in its row, so that no later batch (or resume) reads it again. */
+async function nothingLeft(b: InBatch): Promise<BatchResult> {
+  const { meta, row } = b;
+  if (meta)
+    await b.tx.writeCheckpoint(b.p.schema, { ...row, lastRow: encodeRangeMeta({ upTo: meta.upTo, done: true }) });
+  return committed(stateOf(row), 0, true);
+}
+
+/**
+ * A mover that finds the batch's upper key itself, on the target's own connection (a range's
+ * batches excepted). Null: nothing left; undefined: it cannot read this batch (none, or the
+ * target refused a row of it under REJECTLMT).
+ */
+async function readByMover(
+  b: InBatch,
+  after: KeyValue | null,
+  bound: KeyValue | null,
+): Promise<Read | null | undefined> {
+  const { p, quarantine } = b;
+  if (!p.mover?.moveNext || bound !== null) return undefined;
+  const next = await quarantine.mover(() => p.mover!.moveNext!(b.tx, after, p.spec.bulklmt));
+  if (next === null) return null;
+  if (next === REFUSED) return undefined;
+  return { upTo: next.upTo, last: !next.more, n: next.rows, taken: next.rows, full: false, asked: p.spec.bulklmt };
+}
+
+/**
+ * The slice's key cursor (Reading): BULKLMT rows, or fewer at the byte budget, each key's ties
+ * kept whole. Undefined where the slice has no cursor at this checkpoint.
+ */
+async function readByCursor(
+  b: InBatch,
+  after: KeyValue | null,
+  bound: KeyValue | null,
+  reading: Reading | undefined,
+): Promise<Read | undefined> {
+  const { p, quarantine } = b;
+  const cursor = reading ? await cursorAt(p, reading, b.row.checkpoint, after, bound, b.chunkRows) : null;
+  if (!cursor) return undefined;
+  const { loaded: n, taken } = await quarantine.settle(
+    await quarantine.load(cursor.take(p.spec.bulklmt, b.budget.bytes)),
+  );
+  if (taken !== cursor.taken) throw new Error(`the batch took ${taken} of the ${cursor.taken} rows read for it`);
+  const upTo = cursor.at;
+  // Its snapshot has no row left: the run's end (rows that arrived since are looked for
+  // below). A failure reading ahead belongs to the next batch's rows, not to this batch:
+  // the cursor is dropped and the next batch reads its own range (and meets it there).
+  const more = await cursor.ready().catch(() => null);
+  if (more !== true) await dropCursor(reading!);
+  else reading!.cursor!.at = encodeCheckpoint(upTo!);
+  // Full at the byte budget with fewer than BULKLMT rows: its proof still counts its range.
+  return { upTo, last: more === false, n, taken, full: cursor.full, asked: p.spec.bulklmt };
+}
+
+/**
+ * The range after the checkpoint up to the key of its BULKLMT-th row (or fewer rows, as the
+ * byte budget foresees), inclusive: rows sharing that key travel together, so a non-unique
+ * key never splits (and never loses) a run of ties. The next range's key is asked for while
+ * this one loads. Null: nothing left.
+ */
+async function readRange(
+  b: InBatch,
+  after: KeyValue | null,
+  bound: KeyValue | null,
+  lookahead: Lookahead | undefined,
+): Promise<Read | null> {
+  const { ctx, input, p, row, quarantine, budget, live } = b;
+  const asked = rangeRows(p, lookahead);
+  let upTo = await upperKey(p, after, row.checkpoint, lookahead, bound);
+  const last = upTo === null;
+  upTo ??= await p.source.lastKey(p.keyed, after, bound);
+  if (upTo === null) return null;
+  if (!last) askAhead(p, upTo, lookahead, bound);
+  live.beatOrStop();
+  const stop = upTo;
+  const byMover = p.mover ? await quarantine.mover(() => p.mover!.move(b.tx, after, stop, live.beatOrStop)) : REFUSED;
+  if (byMover !== REFUSED) return { upTo, last, n: byMover, taken: byMover, full: false, asked };
+  let bytes = 0;
+  const { loaded: n, taken } = await quarantine.settle(
+    await quarantine.load(counted(p.source.readRange(p.keyed, after, stop, b.chunkRows), (c) => (bytes += c))),
+  );
+  // The next ranges hold about as many rows as fit the budget (the worker remembers it for the mapping).
+  const rows = rangeRowsWithin(budget.bytes, taken, bytes, p.spec.bulklmt);
+  if (bytes > budget.bytes) {
+    if (taken === 1) wideRowAlone(ctx, input.mapref, budget, row.batches + 1);
+    else
+      Context.current().log.info(
+        `Mapping ${input.mapref}: batch ${row.batches + 1}'s key range carried ${bytes} bytes in ${taken} rows, over ${budget.setting} (${budget.bytes} bytes): the next ranges hold about ${rows} rows`,
+      );
+  }
+  if (lookahead) lookahead.rows = rows;
+  ctx.rangeRows.set(input.mapref, rows);
+  return { upTo, last, n, taken, full: false, asked };
+}
+
+/**
+ * Advances the checkpoint to the read's last key, once it proves itself: bound back as the
+ * next read binds it, it selects this batch's last row, after the batch's lower bound, and the
+ * source counts exactly the rows taken up to it. Asked after the rows were read (a row that a
+ * write put inside the range since is one the next batch would never read, and fails the
+ * proof too), answered while the checkpoint row is written, and checked before the batch's
+ * count: a key the source cannot compare as it sorts fails, never retried, rather than as a
+ * short batch retried again and again.
+ */
+async function commitRead(
+  b: InBatch,
+  after: KeyValue | null,
+  read: Read & { upTo: KeyValue },
+  bound: KeyValue | null,
+): Promise<BatchResult> {
+  const { ctx, input, p, row, meta } = b;
+  const { upTo, n, taken } = read;
+  const proof = rangeProof(p, after, upTo);
+  proof.catch(() => undefined);
+  // A range up to the BULKLMT-th key (or the n-th, n the rows asked for) holds at least that
+  // many rows; the last range holds at least its upper key's row. A batch that moved fewer rolls back.
+  const least = read.last || read.full ? 1 : read.asked;
+  // The run's end: one indexed look for rows after the final key (they arrived during the
+  // run); found, the run goes on and loads them before it completes.
+  let last = read.last;
+  if (last) await ctx.deps.faults?.('beforeEndCheck', b.at);
+  if (last && (await p.source.nthKey(p.keyed, upTo, 1, bound)) !== null) {
+    last = false;
+    Context.current().log.info(
+      `Mapping ${input.mapref}: rows arrived after key ${encodeCheckpoint(upTo)} during the run; loading them before the run completes`,
+    );
+  }
+  const tieRun = taken > p.spec.bulklmt ? await p.source.countKey(p.keyed, upTo) : 0;
+  const next: CheckpointRow = {
+    ...row,
+    checkpoint: encodeCheckpoint(upTo),
+    batches: row.batches + 1,
+    rows: row.rows + n,
+  };
+  if (meta) next.lastRow = encodeRangeMeta({ upTo: meta.upTo, done: last });
+  // A range's progress goes to DMS_PRCPART after the commit, never to the run's one
+  // DMS_PRCLOG row inside it: ranges loading at once must not queue behind its lock.
+  const range = input.partition;
+  await saveCheckpoint(
+    ctx.metadata,
+    { schema: p.schema, sharesMetadata: p.sharesMetadata && !range },
+    input.prcid,
+    b.tx,
+    next,
+  );
+  const problem = proofProblem(await proof, taken, after, upTo);
+  if (problem !== null) throw new CheckpointProofError(input.mapref, row.batches + 1, keyDescription(p), problem);
+  if (taken < least)
+    throw new BatchCountError(input.mapref, row.batches + 1, taken, least, row.checkpoint, next.checkpoint!);
+  await ctx.deps.faults?.('beforeCommit', b.at);
+  b.live.beatOrStop();
+  return committed(stateOf(next), n, last, tieRun);
 }
