@@ -26,7 +26,7 @@ export function isRowError(err: unknown): boolean {
 }
 
 /** The run went over its REJECTLMT: it fails, and what it committed stays. */
-export function rejectLimitError(p: JobPlan, prcid: number, rejected: number): ConfigError {
+function rejectLimitError(p: JobPlan, prcid: number, rejected: number): ConfigError {
   const { mapref, rejectlmt } = p.spec;
   return new ConfigError(
     mapref,

@@ -40,7 +40,7 @@ const CatalogFile = z.object({
 });
 
 /** The keys each level of the file takes (lower case; the file may write them in either case). */
-export const FILE_KEYS = {
+const FILE_KEYS = {
   file: ['connections', 'mappings'],
   connection: ['conid', 'dbtyp', 'conurl', 'pwdenv'],
   mapping: ['mapref', ...DEFINITION_FIELDS],

@@ -14,7 +14,7 @@ import { checkLines, checkMapping, cliConnections } from './jobs';
 import { count, formatOf, printRecord, printRows } from './output';
 
 /** What applying would change: one line an entry, and which mappings changed. */
-export function catalogChanges(
+function catalogChanges(
   file: { connections: ConnectionEntry[]; mappings: MappingSpec[] },
   current: {
     connections: { conid: string; dbtyp: string; conurl: string; pwdenv: string | null }[];

@@ -46,7 +46,7 @@ export function nextRunOf(
 }
 
 /** What moving the checkpoint means for the target, as the load mode makes it. */
-export function resetMeaning(
+function resetMeaning(
   plan: Pick<JobPlan, 'upsertKey'> & { spec: { loadmode: string } },
   to: string | null,
   running: boolean,

@@ -25,7 +25,7 @@ export function dmsSearchAttributes(mapref: string): SearchAttributePair[] {
  * The environment a command runs with: without DMS_METADATA_URL, the running dev stack's
  * addresses (`dms dev`), and when none runs, an error that says what to start or set.
  */
-export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
+function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
   return readEnv(ClientEnv, withDevStack(env));
 }
 

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { CommandError } from '../common/errors';
 
-export const FORMATS = ['text', 'json', 'jsonl'] as const;
+const FORMATS = ['text', 'json', 'jsonl'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** Adds `-o, --output` (and the earlier `--json`, hidden) to a command that prints data. */

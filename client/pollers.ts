@@ -10,7 +10,7 @@ import { temporal } from '@temporalio/proto';
 const RECENT_MS = 75_000;
 
 /** How many workers polled the queue lately, for workflow tasks and for activity tasks. */
-export async function pollersOf(
+async function pollersOf(
   client: Client,
   taskQueue: string,
   nowMs = Date.now(),

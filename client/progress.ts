@@ -156,7 +156,7 @@ export function nextPlainLine(
 }
 
 /** The words beside the bar: the figures cli-progress does not know (its own % would reach 100). */
-export function barPayload(p: Progress, estimate: number, nowMs: number): Record<string, string> {
+function barPayload(p: Progress, estimate: number, nowMs: number): Record<string, string> {
   const share = estimatedShare(p, estimate);
   return {
     mapref: p.mapref,

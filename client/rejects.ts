@@ -8,7 +8,7 @@ import { withMetadata } from './connections';
 import { formatOf, printRows } from './output';
 
 /** The listing's lines: one a rejected row, then a count. */
-export function formatRejects(
+function formatRejects(
   mapref: string,
   rows: RejectListing[],
   options: { values: boolean; limit: number; run: number | null },

@@ -29,7 +29,7 @@ const QUIET_MS = 3000;
  * activity's last heartbeat reports as committed (the workflow hears of it only when the
  * activity hands back).
  */
-export async function liveProgress(client: Client, handle: WorkflowHandle): Promise<Progress> {
+async function liveProgress(client: Client, handle: WorkflowHandle): Promise<Progress> {
   const [progress, description] = await Promise.all([
     handle.query(progressQuery),
     handle.describe().catch(() => undefined),
@@ -68,7 +68,7 @@ interface WatchContext {
 }
 
 /** The last line of a run that completed: rows, batches, how long this run took and its rate. */
-export function completedLine(
+function completedLine(
   mapref: string,
   result: DmsJobResult,
   run: { strtdt: Date; enddt: Date | null; resumedfrom: number | null } | undefined,

@@ -19,7 +19,7 @@ import { runSummary } from '../workflows/details';
 import { formatOf, printRows } from './output';
 import { RunStatus } from '../common/run-status';
 
-export function scheduleIdFor(mapref: string): string {
+function scheduleIdFor(mapref: string): string {
   return `dms-schedule-${mapref}`;
 }
 
@@ -31,7 +31,7 @@ export interface ScheduleTiming {
 }
 
 /** A duration such as 90s, 30m, 6h or 1d, in milliseconds; null when it is not one. */
-export function durationMs(text: string): number | null {
+function durationMs(text: string): number | null {
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
   if (!m || Number(m[1]) === 0) return null;
   return (
@@ -40,7 +40,7 @@ export function durationMs(text: string): number | null {
 }
 
 /** Checks the timing a user gave, with messages that name the option and the fix. */
-export function checkTiming(timing: Partial<ScheduleTiming>): void {
+function checkTiming(timing: Partial<ScheduleTiming>): void {
   if (timing.cron !== undefined && timing.cron.trim().split(/\s+/).length !== 5) {
     throw new CommandError(
       `--cron takes five fields (minute hour day-of-month month day-of-week), such as "0 2 * * *", not "${timing.cron}"`,
@@ -63,7 +63,7 @@ function specOf(timing: ScheduleTiming): ScheduleSpec {
 }
 
 /** Warnings for a cron time that a daylight-saving change of the zone skips or repeats. */
-export function dstWarnings(timing: ScheduleTiming, from: Date): string[] {
+function dstWarnings(timing: ScheduleTiming, from: Date): string[] {
   if (!timing.cron) return [];
   return dstClashes(timing.cron, timing.timezone, from).map((c) =>
     c.kind === 'skipped'

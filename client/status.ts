@@ -12,7 +12,7 @@ import { formatSeconds } from './progress';
 import { RunStatus } from '../common/run-status';
 
 /** DMS_PRCLOG.STATUS in words. */
-export const STATUS_WORDS: Record<string, string> = { IP: 'running', PC: 'completed', FL: 'failed', CN: 'cancelled' };
+const STATUS_WORDS: Record<string, string> = { IP: 'running', PC: 'completed', FL: 'failed', CN: 'cancelled' };
 
 /** How long status waits for Temporal (a started run no worker has picked up) before it answers without. */
 const TEMPORAL_MS = 1500;
@@ -28,7 +28,7 @@ function when(d: Date | null): string {
 }
 
 /** The line about the active run: its figures as its last batch committed them. */
-export function activeLine(run: RunRow, resumed: RunRow | undefined, nowMs: number): string {
+function activeLine(run: RunRow, resumed: RunRow | undefined, nowMs: number): string {
   const seconds = Math.max(1, (nowMs - run.strtdt.getTime()) / 1000);
   const rowsAtStart = resumed?.trgrows ?? 0;
   const rate = Math.round(Math.max(0, run.trgrows - rowsAtStart) / seconds);

@@ -192,7 +192,7 @@ async function splitKeys(source: SourceDatabase, q: KeyedQuery, rows: number, ra
  * Compares the target of a mapping with its source. Checks the mapping as a run would
  * (planMapping), then counts (and with `checksum` digests) each key range on both sides.
  */
-export async function verifyMapping(
+async function verifyMapping(
   metadata: Metadata,
   databases: DatabaseRegistry,
   mapref: string,

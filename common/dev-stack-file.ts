@@ -15,7 +15,7 @@ export function devDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.DMS_DEV_DIR ?? path.join(ROOT, '.dms'));
 }
 
-export const DevFile = z.object({
+const DevFile = z.object({
   pid: z.number().int(),
   metadataUrl: z.string(),
   metadataPassword: z.string(),

@@ -119,7 +119,7 @@ export function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv =
  * Every DMS_* variable dms-etl reads: the worker's and the commands' settings above, and those
  * that single commands read (the payload keys, the codec server, the dev stack and the demo).
  */
-export const KNOWN_VARIABLES: readonly string[] = [
+const KNOWN_VARIABLES: readonly string[] = [
   ...Object.keys(WorkerEnv.shape),
   'DMS_PAYLOAD_KEYS',
   'DMS_CODEC_AUTH',

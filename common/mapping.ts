@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { ConfigError } from './errors';
 import { IdentifierError, parseIdentifier, splitIdentifierList } from './identifiers';
 
-export const LOAD_MODES = ['APPEND', 'UPSERT', 'TRUNCATE', 'INCREMENTAL'] as const;
-export const STRATEGIES = ['AUTO', 'KEY', 'ROWCOUNT', 'PYTHON', 'NONE'] as const;
-export const NULL_POLICIES = ['FAIL', 'FIRST'] as const;
+const LOAD_MODES = ['APPEND', 'UPSERT', 'TRUNCATE', 'INCREMENTAL'] as const;
+const STRATEGIES = ['AUTO', 'KEY', 'ROWCOUNT', 'PYTHON', 'NONE'] as const;
+const NULL_POLICIES = ['FAIL', 'FIRST'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 /** The most key ranges one mapping loads at once (each is a child workflow with its own batches). */
-export const MAX_PARTITIONS = 64;
+const MAX_PARTITIONS = 64;
 /** BATCHBYTES's range: a byte (every row alone) to the largest integer its column holds. */
 const MIN_BATCH_BYTES = 1;
 const MAX_BATCH_BYTES = 2_147_483_647;
@@ -50,7 +50,7 @@ const FIELDS = {
 const required = (field: keyof typeof FIELDS) =>
   z.preprocess(emptyToNull, z.string({ error: `is empty; it must be ${FIELDS[field][0]}` }));
 
-export const MappingSchema = z
+const MappingSchema = z
   .object({
     mapref: z.string().min(1),
     srcconid: required('srcconid'),
@@ -223,7 +223,7 @@ export function sameDefinition(a: MappingSpec, b: MappingSpec): boolean {
  * they decide how bad rows are handled and how many bytes a batch carries, not which rows
  * load, in what order, or where.
  */
-export const RESUME_SAFE_FIELDS: readonly (typeof DEFINITION_FIELDS)[number][] = ['rejectlmt', 'batchbytes'];
+const RESUME_SAFE_FIELDS: readonly (typeof DEFINITION_FIELDS)[number][] = ['rejectlmt', 'batchbytes'];
 
 /** Whether a run of `b` may resume a run of `a`: the same definition but for RESUME_SAFE_FIELDS. */
 export function sameLoad(a: MappingSpec, b: MappingSpec): boolean {

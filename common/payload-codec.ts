@@ -16,8 +16,8 @@ import { temporal } from '@temporalio/proto';
 import { EnvError } from './errors';
 import { ENCODED_FAILURES_MARK } from './encoded-failures';
 
-export const ENCRYPTED_ENCODING = 'binary/encrypted';
-export const KEY_ID_METADATA = 'encryption-key-id';
+const ENCRYPTED_ENCODING = 'binary/encrypted';
+const KEY_ID_METADATA = 'encryption-key-id';
 export const PAYLOAD_KEYS_VARIABLE = 'DMS_PAYLOAD_KEYS';
 /** The failure converter that moves messages and stack traces into a payload, where the codec seals them. */
 export const ENCODED_FAILURES = path.join(__dirname, 'encoded-failures');

@@ -20,7 +20,7 @@ export interface TemporalTarget {
   describe: string;
 }
 
-export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 
 /** The variables of env that are set (envconfig takes a plain record of strings). */
 function defined(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -59,7 +59,7 @@ export function temporalTarget(env: NodeJS.ProcessEnv = process.env): TemporalTa
  * (gRPC reports a refused certificate only as a connection that did not come up in time);
  * null when it succeeds or TLS is off.
  */
-export async function tlsDiagnosis(target: TemporalTarget, timeoutMs = 3000): Promise<string | null> {
+async function tlsDiagnosis(target: TemporalTarget, timeoutMs = 3000): Promise<string | null> {
   const config = target.options.tls;
   if (!config) return null;
   const settings = typeof config === 'object' ? config : {};

@@ -26,7 +26,7 @@ function isTransientSqlState(code: string): boolean {
 }
 
 /** What kind of failure a SQLSTATE names. */
-export function kindOfSqlState(code: string): ErrorKind {
+function kindOfSqlState(code: string): ErrorKind {
   if (isTransientSqlState(code)) return 'transient';
   if (code.startsWith('22')) return 'data'; // a value too long, out of range, malformed
   if (code.startsWith('23')) return 'constraint'; // CHECK, NOT NULL, unique, foreign key

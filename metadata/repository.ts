@@ -31,7 +31,7 @@ export type { RunRow };
 export type MetadataDb = NodePgDatabase<typeof schema>;
 type BatchCounts = { checkpoint: string | null; batches: number; rows: number };
 
-export const MIGRATIONS_FOLDER = path.join(__dirname, '..', 'migrations', 'pg');
+const MIGRATIONS_FOLDER = path.join(__dirname, '..', 'migrations', 'pg');
 
 export class Metadata {
   readonly db: MetadataDb;

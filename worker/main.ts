@@ -22,7 +22,7 @@ import { catchStrayErrors } from './stray-errors';
 /** The workflows' log fields (workflows/log-fields.ts), a module of the workflow bundle. */
 export const WORKFLOW_LOG_FIELDS = require.resolve('../workflows/log-fields');
 
-export function settingsFrom(env: WorkerEnv): RunSettings {
+function settingsFrom(env: WorkerEnv): RunSettings {
   return {
     batchesPerExecution: env.DMS_BATCHES_PER_EXECUTION,
     sliceMs: env.DMS_ACTIVITY_SLICE_MS,

@@ -26,7 +26,7 @@ const NETWORK_CODES = new Set([
 const DRIVERS = /node_modules\/(pg|pg-protocol|pg-pool|pg-copy-streams|pg-cursor|mysql2|oracledb)\//;
 
 /** Whether a stray error is a database's or the network's (the worker goes on), or its own (it exits). */
-export function isDatabaseError(err: unknown): boolean {
+function isDatabaseError(err: unknown): boolean {
   const e = err as { code?: unknown; stack?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;

@@ -14,19 +14,19 @@ import { ConnectionUrlError, PasswordRequiredError, type TlsProblem } from '../d
 import { noteAccount } from './mariadb-errors';
 
 /** Settings every session starts with, whatever the server's defaults. */
-export const MARIADB_SESSION = `SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', NAMES utf8mb4 COLLATE utf8mb4_bin`;
+const MARIADB_SESSION = `SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', NAMES utf8mb4 COLLATE utf8mb4_bin`;
 
-export class MariaDbUrlError extends ConnectionUrlError {
+class MariaDbUrlError extends ConnectionUrlError {
   constructor(problem: string, fix = 'write CONURL as mysql://user@host:3306/database') {
     super(problem, fix);
   }
 }
 
 /** ssl-mode values, as the mysql client's --ssl-mode takes them (in any case). */
-export const MARIADB_SSL_MODES = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
+const MARIADB_SSL_MODES = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'] as const;
 const SSL_FILES = { 'ssl-ca': 'ca', 'ssl-cert': 'cert', 'ssl-key': 'key' } as const;
 /** The URL parameters read: every other one is refused. */
-export const MARIADB_PARAMETERS = ['ssl-mode', ...Object.keys(SSL_FILES)];
+const MARIADB_PARAMETERS = ['ssl-mode', ...Object.keys(SSL_FILES)];
 
 /** The pool options for `url` with its password (none: the server is offered none). */
 export function mariadbPoolOptions(
@@ -69,7 +69,7 @@ export function mariadbPoolOptions(
  * it against ssl-ca, VERIFY_IDENTITY also checks that it names the host. Unlike the mysql
  * client, PREFERRED does not fall back to a session without TLS (mysql2 cannot).
  */
-export function mariadbSsl(params: URLSearchParams): mysql.SslOptions | undefined {
+function mariadbSsl(params: URLSearchParams): mysql.SslOptions | undefined {
   for (const name of new Set(params.keys())) {
     if (!MARIADB_PARAMETERS.includes(name)) {
       throw new MariaDbUrlError(

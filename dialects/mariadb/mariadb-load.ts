@@ -7,10 +7,10 @@ import { BYTES_TYPES, type TableColumn } from './mariadb-types';
 import { quoteMariaDbIdentifier } from './mariadb-sql';
 
 /** The file name LOAD DATA asks the client for; the worker answers with its stream of rows. */
-export const ROWS_STREAM = 'dms-rows';
+const ROWS_STREAM = 'dms-rows';
 
 /** The expression that turns the text in `v` (a user variable, or its conversion) into the column's value; null: read as is. */
-export function loadExpression(column: TableColumn, v: string): string | null {
+function loadExpression(column: TableColumn, v: string): string | null {
   const type = column.columnType.toLowerCase();
   const dataType = column.dataType.toLowerCase();
   if (/^tinyint\(1\)/.test(type))

@@ -18,7 +18,7 @@ const BIT = 16;
 const DATE_TYPES = new Set([7, 10, 12, 14]); // TIMESTAMP, DATE, DATETIME, NEWDATE
 
 /** A zero date, as a data error (SQLSTATE 22007, invalid datetime) naming its column. */
-export class ZeroDateError extends MariaDbError {
+class ZeroDateError extends MariaDbError {
   constructor(readonly column: string) {
     super(
       `column ${column} holds the zero date 0000-00-00, which no other database has; select it as NULL or as a real date in SRCQUERY`,

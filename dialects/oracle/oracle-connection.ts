@@ -10,7 +10,7 @@
 // Every session pins the NLS settings that make values exact and comparable.
 import { ConnectionUrlError } from '../dialect';
 
-export class OracleUrlError extends ConnectionUrlError {
+class OracleUrlError extends ConnectionUrlError {
   constructor(problem: string, fix = 'write CONURL as oracle://user@host:1521/SERVICE') {
     super(problem, fix);
   }

@@ -98,7 +98,7 @@ export class OracleError extends DialectError {
  * The SQLSTATE an ORA- or NJS- error is read as; undefined for one this dialect does not know,
  * which keeps its own code and is retried within the bounded policy, as any unexpected error.
  */
-export function oracleSqlState(err: { code?: string; errorNum?: number }): string | undefined {
+function oracleSqlState(err: { code?: string; errorNum?: number }): string | undefined {
   if (typeof err.errorNum === 'number' && err.code?.startsWith('ORA-')) return ORA_STATES.get(err.errorNum);
   return err.code ? NJS_STATES.get(err.code) : undefined;
 }
@@ -109,7 +109,7 @@ export function oracleSqlState(err: { code?: string; errorNum?: number }): strin
  * as does a list of column values (Oracle 23 prints `(ID:1)`); names lose their double quotes
  * and ': ' becomes ' ', so that the shared redaction (activities/failures.ts) keeps them.
  */
-export function oracleMessage(message: string, code: string | undefined, state: string | undefined): string {
+function oracleMessage(message: string, code: string | undefined, state: string | undefined): string {
   const first = message.split('\n')[0];
   const prefix = /^((?:ORA|NJS)-\d+):\s*/.exec(first);
   let text = prefix ? first.slice(prefix[0].length) : first;

@@ -165,7 +165,7 @@ function keyGuard(columns: string[], key: string[]) {
   };
 }
 
-export class OracleTransaction implements InsertSelectTransaction {
+class OracleTransaction implements InsertSelectTransaction {
   /** A statement that writes has run: a truncate owed can no longer be paid in here. */
   private wrote = false;
   private owed: OwedTruncate | null = null;

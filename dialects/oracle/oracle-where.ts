@@ -2,7 +2,7 @@
 // session of one pluggable database) and its current schema.
 import oracledb from 'oracledb';
 
-export const WHERE_AM_I_SQL = `SELECT SYS_CONTEXT('USERENV', 'DB_UNIQUE_NAME') || '/' || SYS_CONTEXT('USERENV', 'CON_NAME'), SYS_CONTEXT('USERENV', 'CURRENT_SCHEMA') FROM DUAL`;
+const WHERE_AM_I_SQL = `SELECT SYS_CONTEXT('USERENV', 'DB_UNIQUE_NAME') || '/' || SYS_CONTEXT('USERENV', 'CON_NAME'), SYS_CONTEXT('USERENV', 'CURRENT_SCHEMA') FROM DUAL`;
 
 export async function whereAmI(connection: oracledb.Connection): Promise<{ database: string; schema: string }> {
   const rows =

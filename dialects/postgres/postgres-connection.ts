@@ -15,7 +15,7 @@ import { parse, toClientConfig } from 'pg-connection-string';
 import { ConnectionUrlError, PasswordRequiredError, type TlsProblem } from '../dialect';
 
 /** The sslmode values dms-etl runs with libpq's meaning. */
-export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 /** The TLS parameters read from the URL, and from libpq's environment variables when the URL has none. */
 const TLS_FILES = ['sslrootcert', 'sslcert', 'sslkey'] as const;
 const TLS_PARAMETERS = ['sslmode', ...TLS_FILES, 'sslnegotiation'];
