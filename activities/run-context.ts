@@ -123,13 +123,18 @@ export async function classified<T>(
   }
 }
 
+/** The mapping a job (DMS_JOB) holds. */
+async function jobMapping(ctx: RunContext, jobid: number): Promise<MappingSpec> {
+  const job = await ctx.metadata.job(jobid);
+  if (!job) throw new Error(`job ${jobid} does not exist`);
+  return parseMapping(job);
+}
+
 /** A job's plan, checked against both databases once per worker (and at every run start). */
 export async function planFor(ctx: RunContext, jobid: number, fresh = false): Promise<JobPlan> {
   const cached = fresh ? undefined : ctx.plans.get(jobid);
   if (cached) return cached;
-  const job = await ctx.metadata.job(jobid);
-  if (!job) throw new Error(`job ${jobid} does not exist`);
-  const p = await planMapping(ctx.metadata, ctx.deps.databases, parseMapping(job));
+  const p = await planMapping(ctx.metadata, ctx.deps.databases, await jobMapping(ctx, jobid));
   ctx.plans.set(jobid, p);
   return p;
 }
@@ -141,9 +146,7 @@ export async function planFor(ctx: RunContext, jobid: number, fresh = false): Pr
 export async function targetFor(ctx: RunContext, jobid: number): Promise<Pick<JobPlan, 'target' | 'schema'>> {
   const cached = ctx.plans.get(jobid);
   if (cached) return cached;
-  const job = await ctx.metadata.job(jobid);
-  if (!job) throw new Error(`job ${jobid} does not exist`);
-  const mapping = parseMapping(job);
+  const mapping = await jobMapping(ctx, jobid);
   const spec = await ctx.metadata.connection(mapping.mapref, 'TRGCONID', mapping.trgconid);
   const schema = targetSchema(ctx.deps.databases.dialect(mapping.mapref, 'TRGCONID', spec), mapping);
   return { target: ctx.deps.databases.target(mapping.mapref, spec), schema };
