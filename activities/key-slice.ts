@@ -11,7 +11,6 @@ import {
   ownedRow,
   partitionRowKey,
   sameState,
-  saveCheckpoint,
   stateOf,
   type CheckpointRow,
 } from '../checkpoint';
@@ -22,7 +21,7 @@ import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 import { batchBudget, wideRowAlone, type BatchPlace, type RunContext } from './run-context';
 import { rejectsFor, REFUSED, type Quarantine } from './rejects';
-import { chunkRowsOf, INSIDE_SLICE } from './target-writes';
+import { chunkRowsOf, INSIDE_SLICE, saveCheckpoint } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
 import type { KeyCursor, KeyValue, RowBatch, TargetTransaction } from '../dialects';
 import { rowBytes } from '../dialects/chunks';

@@ -1,6 +1,7 @@
 // Signal resetCheckpoint's activity: moves a running KEY load's checkpoint, under the same
 // fence as a batch.
-import { encodeCheckpoint, ownedRow, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
+import { encodeCheckpoint, ownedRow, stateOf, type CheckpointRow } from '../checkpoint';
+import { saveCheckpoint } from './target-writes';
 import { ConfigError } from '../common/errors';
 import { checkedResetKey, ResetKeyError } from './checkpoint-proof';
 import { classified, planFor, type RunContext } from './run-context';

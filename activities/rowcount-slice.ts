@@ -2,7 +2,7 @@
 // next BULKLMT rows and commits their count with a digest of the last one, which the next
 // attempt checks to see that the source kept its order.
 import { createHash } from 'node:crypto';
-import { ownedRow, sameState, saveCheckpoint, stateOf, type CheckpointRow } from '../checkpoint';
+import { ownedRow, sameState, stateOf, type CheckpointRow } from '../checkpoint';
 import { ConfigError } from '../common/errors';
 import { ChunkSizer, CHUNK_BYTES, rowBytes } from '../dialects/chunks';
 import { rowText, type OrderedRows, type RowBatch, type RowValue, type TargetTransaction } from '../dialects';
@@ -11,7 +11,7 @@ import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 import { batchBudget, wideRowAlone, type BatchPlace, type RunContext } from './run-context';
 import { rejectsFor, type Quarantine } from './rejects';
-import { chunkRowsOf, INSIDE_SLICE, writeRows } from './target-writes';
+import { chunkRowsOf, INSIDE_SLICE, writeRows, saveCheckpoint } from './target-writes';
 import type { BatchInput, BatchResult, BatchState } from './types';
 
 /** A digest of a row's text values: kept in DMS_CHKPNT only, never in Temporal. */

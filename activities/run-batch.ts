@@ -12,7 +12,7 @@ import { keySlice } from './key-slice';
 import { heartbeating, type Live } from './live';
 import { rowcountSlice } from './rowcount-slice';
 import { batchBudget, classified, planFor, type RunContext } from './run-context';
-import type { BatchInput, BatchResult } from './types';
+import type { BatchInput, BatchResult, BatchState } from './types';
 
 /** A run's first slice, committed by its pre-flight activity. */
 export interface FirstSlice {
@@ -85,7 +85,7 @@ async function sliceBody(ctx: RunContext, input: BatchInput, first?: FirstSlice)
   // activity show it live, while the workflow hears of it when the slice ends.
   const range = input.partition;
   // A key range's progress goes to its own DMS_PRCPART row, the run's PARAM1 to neither.
-  const mirrors = mirrorQueue((state) =>
+  const mirrors = mirrorQueue((state: BatchState) =>
     range
       ? ctx.metadata.mirrorRange(input.prcid, range.k, state, false)
       : ctx.metadata.mirrorCheckpoint(input.prcid, state),

@@ -1,7 +1,9 @@
 // How a batch writes into the target: its rows as LOADMODE says, read a bounded chunk at a
 // time, in a transaction whose commit may wait for the slice's end to become durable.
+import { stateOf, type CheckpointRow } from '../checkpoint';
 import type { RowBatch, TargetTransaction } from '../dialects';
 import { rowBytes } from '../dialects/chunks';
+import type { Metadata } from '../metadata/repository';
 import type { JobPlan } from './job-plan';
 import type { Live } from './live';
 
@@ -44,4 +46,19 @@ export const INSIDE_SLICE = { flushLater: true };
 /** Rows a streamed read holds in memory at once. */
 export function chunkRowsOf(p: JobPlan): number {
   return Math.min(p.spec.bulklmt, 2000);
+}
+
+/** Advances the checkpoint, and PARAM1 with it where the target is the metadata database. */
+export async function saveCheckpoint(
+  metadata: Metadata,
+  p: Pick<JobPlan, 'schema' | 'sharesMetadata'>,
+  prcid: number,
+  tx: TargetTransaction,
+  next: CheckpointRow,
+): Promise<void> {
+  await tx.writeCheckpoint(p.schema, next);
+  if (p.sharesMetadata) {
+    const mirror = await metadata.mirrorStatement(prcid, stateOf(next));
+    await tx.execute(mirror.sql, mirror.values);
+  }
 }

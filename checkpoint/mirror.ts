@@ -1,26 +1,8 @@
 // DMS_PRCLOG.PARAM1 mirrors the checkpoint that DMS_CHKPNT holds in the target: inside each
-// batch's transaction where the target is the metadata database, else right after each
-// commit, one update at a time. The target's row is the truth; PARAM1 is what users query.
-import type { BatchState } from '../activities/types';
-import type { JobPlan } from '../activities/job-plan';
-import type { TargetTransaction } from '../dialects';
-import type { Metadata } from '../metadata/repository';
-import { stateOf, type CheckpointRow } from './row';
-
-/** Advances the checkpoint, and PARAM1 with it where the target is the metadata database. */
-export async function saveCheckpoint(
-  metadata: Metadata,
-  p: Pick<JobPlan, 'schema' | 'sharesMetadata'>,
-  prcid: number,
-  tx: TargetTransaction,
-  next: CheckpointRow,
-): Promise<void> {
-  await tx.writeCheckpoint(p.schema, next);
-  if (p.sharesMetadata) {
-    const mirror = await metadata.mirrorStatement(prcid, stateOf(next));
-    await tx.execute(mirror.sql, mirror.values);
-  }
-}
+// batch's transaction where the target is the metadata database (saveCheckpoint,
+// activities/target-writes.ts), else right after each commit, one update at a time. The
+// target's row is the truth; PARAM1 is what users query.
+import type { CheckpointRow } from './row';
 
 /**
  * Mirrors committed states into DMS_PRCLOG right after each commit, without holding up the
@@ -28,8 +10,8 @@ export async function saveCheckpoint(
  * never written), so PARAM1 never moves backwards. flush() waits for the last one and
  * reports the first failure (the activity then fails and its retry mirrors again).
  */
-export function mirrorQueue(write: (state: BatchState) => Promise<void>) {
-  let waiting: BatchState | null = null;
+export function mirrorQueue<State>(write: (state: State) => Promise<void>) {
+  let waiting: State | null = null;
   let running: Promise<void> | null = null;
   let failure: unknown;
   const drain = async () => {
@@ -45,7 +27,7 @@ export function mirrorQueue(write: (state: BatchState) => Promise<void>) {
     running = null;
   };
   return {
-    push(state: BatchState) {
+    push(state: State) {
       waiting = state;
       running ??= drain();
     },
