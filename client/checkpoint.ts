@@ -10,6 +10,7 @@ import { encodeCheckpoint, isPartitionsParam1, nextEpoch, readParam1, type Check
 import { CommandError, ConfigError } from '../common/errors';
 import type { Metadata } from '../metadata/repository';
 import type { RunRow } from '../metadata/repository';
+import { resetCheckpointSignal } from '../workflows/handlers';
 import { withMetadata, withTemporal } from './connections';
 import { count, formatOf } from './output';
 import { RunStatus } from '../common/run-status';
@@ -169,7 +170,7 @@ export function reset(mapref: string, opts: { to?: string }): Promise<void> {
               `${mapref}: run ${latest.prcid} is marked running, but its workflow ${latest.wfid ?? '?'} no longer runs; start the mapping (\`dms run ${mapref}\` takes that run over and resumes it) and reset it while it runs`,
             );
           }
-          await handle.signal('resetCheckpoint', to === null ? {} : { to });
+          await handle.signal(resetCheckpointSignal, to === null ? {} : { to });
           console.log(
             `sent resetCheckpoint to workflow ${latest.wfid} (run ${latest.prcid}): it moves the checkpoint ${to === null ? 'to the start' : `to '${to}'`} between two batch activities`,
           );

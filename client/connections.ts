@@ -10,8 +10,6 @@ import { openMetadata } from '../metadata/open-metadata';
 import type { Metadata } from '../metadata/repository';
 import { DMS_MAPREF } from '../workflows/search-attributes';
 
-export const WORKFLOW_TYPE = 'dmsJob';
-
 export function workflowIdFor(mapref: string): string {
   return `dms-${mapref}`;
 }

@@ -10,10 +10,10 @@ import {
 import { CancelledFailure } from '@temporalio/common';
 import { CommandError, innermostMessage } from '../common/errors';
 import type { Metadata } from '../metadata/repository';
-import type { DmsJobInput, DmsJobResult } from '../workflows';
-import { progressQuery, type Progress, type RangeProgress } from '../workflows/handlers';
+import { dmsJob, type DmsJobInput, type DmsJobResult } from '../workflows';
+import { pauseSignal, progressQuery, resumeSignal, type Progress, type RangeProgress } from '../workflows/handlers';
 import { runSummary } from '../workflows/details';
-import { dmsSearchAttributes, WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor } from './connections';
+import { dmsSearchAttributes, withMetadata, withTemporal, workflowIdFor } from './connections';
 import { count, formatOf, type Format } from './output';
 import { noWorkerLine } from './pollers';
 import { estimateNote, formatSeconds, ProgressDisplay, withHeartbeat, withRanges } from './progress';
@@ -238,7 +238,7 @@ export function run(mapref: string, opts: RunOptions): Promise<void> {
       const input: DmsJobInput = { mapref, ...(opts.fromStart ? { fromStart: true } : {}) };
       const handle = await client.workflow
         // The Web UI's list and the run's page show what the run loads.
-        .start(WORKFLOW_TYPE, {
+        .start(dmsJob, {
           taskQueue: env.DMS_TASK_QUEUE,
           workflowId,
           args: [input],
@@ -324,7 +324,7 @@ export function signalRun(verb: 'pause' | 'resume', mapref: string): Promise<voi
       const [active] = (await metadata.latestRuns(mapref, 1)).filter((r) => r.status === RunStatus.running);
       if (!active?.wfid)
         throw new CommandError(`${mapref} has no active run to ${verb} (see \`dms status ${mapref}\`)`);
-      await client.workflow.getHandle(active.wfid).signal(verb);
+      await client.workflow.getHandle(active.wfid).signal(verb === 'pause' ? pauseSignal : resumeSignal);
       console.log(`${verb} sent to workflow ${active.wfid} (run ${active.prcid}); ${SIGNALLED[verb]}`);
     }),
   );
