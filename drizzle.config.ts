@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './migrations/schema.ts',
+  schema: './metadata/schema.ts',
   out: './migrations/pg',
 });

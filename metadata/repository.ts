@@ -5,7 +5,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import * as schema from '../migrations/schema';
+import * as schema from './schema';
 import {
   dmsDbcondtls,
   dmsJob,
@@ -15,7 +15,7 @@ import {
   type JobRow,
   type PartitionRow,
   type RunRow,
-} from '../migrations/schema';
+} from './schema';
 import { partitionWorkflowId } from '../checkpoint/partition';
 import { didYouMean } from '../common/close-names';
 import { ConfigError, MappingBusyError } from '../common/errors';

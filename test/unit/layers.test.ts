@@ -13,13 +13,13 @@ const MAY_IMPORT: Record<string, string[]> = {
   common: [],
   dialects: ['common'],
   checkpoint: ['common', 'dialects'],
-  // The metadata store (PostgreSQL only) and its Drizzle schema.
-  migrations: ['common'],
-  metadata: ['common', 'migrations'],
+  // The metadata store (PostgreSQL only) and its Drizzle schema; migrations/ holds the SQL
+  // drizzle-kit generates from that schema, no code.
+  metadata: ['common'],
   activities: ['common', 'dialects', 'checkpoint', 'metadata'],
   // Workflow code: the activities' types (the contract) only, as `import type`.
   workflows: ['common'],
-  worker: ['common', 'dialects', 'checkpoint', 'metadata', 'migrations', 'activities', 'workflows'],
+  worker: ['common', 'dialects', 'checkpoint', 'metadata', 'activities', 'workflows'],
   // `dms worker` runs the worker in the CLI's process.
   client: ['common', 'dialects', 'checkpoint', 'metadata', 'workflows', 'worker'],
 };

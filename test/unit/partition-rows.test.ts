@@ -13,7 +13,7 @@ import {
 } from '../../checkpoint';
 import { handEdit } from '../../activities/prepare-run';
 import { nextRunOf } from '../../client/checkpoint';
-import type { RunRow } from '../../migrations/schema';
+import type { RunRow } from '../../metadata/schema';
 
 describe('range rows', () => {
   it('keep their end and whether they are complete, an open end included', () => {
