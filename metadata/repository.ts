@@ -16,7 +16,7 @@ import {
   type PartitionRow,
   type RunRow,
 } from './schema';
-import { partitionWorkflowId } from '../checkpoint/partition';
+import { partitionWorkflowId } from '../common/partition-ids';
 import { didYouMean } from '../common/close-names';
 import { ConfigError, MappingBusyError } from '../common/errors';
 import { DEFINITION_FIELDS, parseMapping, sameDefinition, sameLoad, type MappingSpec } from '../common/mapping';

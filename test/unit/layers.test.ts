@@ -14,8 +14,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   dialects: ['common'],
   checkpoint: ['common', 'dialects'],
   // The metadata store (PostgreSQL only) and its Drizzle schema; migrations/ holds the SQL
-  // drizzle-kit generates from that schema, no code.
-  metadata: ['common'],
+  // drizzle-kit generates from that schema, no code. It connects as PostgreSQL's dialect does
+  // (one copy of libpq's URL forms, TLS modes and password fallbacks), so it sits above dialects/.
+  metadata: ['common', 'dialects'],
   activities: ['common', 'dialects', 'checkpoint', 'metadata'],
   // Workflow code: the activities' types (the contract) only, as `import type`.
   workflows: ['common'],
@@ -31,9 +32,6 @@ const KNOWN = [
   'client/jobs.ts → activities',
   'client/rejects.ts → activities',
   'client/verify.ts → activities',
-  'metadata/open-metadata.ts → dialects',
-  'metadata/repository.ts → checkpoint',
-  'metadata/repository.ts → dialects',
 ];
 
 function sourceFiles(dir: string): string[] {
