@@ -4,7 +4,7 @@
 // `dms run --wait` draws its bar against it; where none can be had (a dialect that cannot
 // tell), both show counts and rates only.
 import { decodeCheckpoint } from '../checkpoint/codec';
-import type { JobPlan } from './job-plan';
+import type { JobPlan } from '../plan/job-plan';
 
 /** Where a load stands: its checkpoint and the rows behind it, at one moment. */
 export interface LoadPosition {

@@ -16,8 +16,8 @@ import {
 } from '../checkpoint';
 import { BatchCountError, CheckpointProofError, ConfigError } from '../common/errors';
 import { alreadyCommitted, committed } from './batch-result';
-import { openingProof, proofProblem, rangeProof } from './checkpoint-proof';
-import type { JobPlan } from './job-plan';
+import { openingProof, proofProblem, rangeProof } from '../plan/checkpoint-proof';
+import type { JobPlan } from '../plan/job-plan';
 import type { Live } from './live';
 import { batchBudget, wideRowAlone, type BatchPlace, type RunContext } from './run-context';
 import { rejectsFor, REFUSED, type Quarantine } from './rejects';

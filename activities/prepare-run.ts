@@ -14,7 +14,7 @@ import {
 import { ConfigError, OwnershipLostError } from '../common/errors';
 import { parseMapping, sameLoad } from '../common/mapping';
 import { estimateTotal } from './estimate';
-import { checkNullKeys, describeKey, inOrder } from './job-plan';
+import { checkNullKeys, describeKey, inOrder } from '../plan/job-plan';
 import { heartbeating } from './live';
 import { retireRanges, takeRanges } from './ranges';
 import { classified, planFor, type RunContext } from './run-context';

@@ -15,7 +15,7 @@ import {
 } from '../checkpoint';
 import { ConfigError } from '../common/errors';
 import type { TargetTransaction } from '../dialects';
-import type { JobPlan } from './job-plan';
+import type { JobPlan } from '../plan/job-plan';
 import { splitPoints } from './split-points';
 import type { RangeState } from './types';
 

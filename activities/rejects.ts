@@ -10,7 +10,7 @@
 import { ConfigError } from '../common/errors';
 import { rowText, type RejectedRow, type RowBatch, type RowValue, type TargetTransaction } from '../dialects';
 import { readDatabaseError, redactedMessage } from './failures';
-import type { JobPlan } from './job-plan';
+import type { JobPlan } from '../plan/job-plan';
 import type { Live } from './live';
 import { writeRows } from './target-writes';
 

@@ -3,14 +3,14 @@
 import { encodeCheckpoint, ownedRow, stateOf, type CheckpointRow } from '../checkpoint';
 import { saveCheckpoint } from './target-writes';
 import { ConfigError } from '../common/errors';
-import { checkedResetKey, ResetKeyError } from './checkpoint-proof';
+import { checkedResetKey, ResetKeyError } from '../plan/checkpoint-proof';
 import { classified, planFor, type RunContext } from './run-context';
 import type { BatchState, ResetInput } from './types';
 
 /**
  * Moves a running KEY load's checkpoint (signal resetCheckpoint): to the start, or to a
  * key the user gives, checked against the key's columns and types on the source and proven
- * to select its own row (checkpoint-proof.ts). The counts of batches and rows go on counting
+ * to select its own row (plan/checkpoint-proof.ts). The counts of batches and rows go on counting
  * what the run loads, reloads included.
  */
 export async function resetCheckpoint(ctx: RunContext, input: ResetInput): Promise<BatchState> {

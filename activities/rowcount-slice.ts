@@ -7,7 +7,7 @@ import { ConfigError } from '../common/errors';
 import { ChunkSizer, CHUNK_BYTES, rowBytes } from '../dialects/chunks';
 import { rowText, type OrderedRows, type RowBatch, type RowValue, type TargetTransaction } from '../dialects';
 import { alreadyCommitted, committed } from './batch-result';
-import type { JobPlan } from './job-plan';
+import type { JobPlan } from '../plan/job-plan';
 import type { Live } from './live';
 import { batchBudget, wideRowAlone, type BatchPlace, type RunContext } from './run-context';
 import { rejectsFor, type Quarantine } from './rejects';

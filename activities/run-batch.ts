@@ -7,7 +7,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { mirrorQueue, partitionRowKey } from '../checkpoint';
 import { ConfigError, DuplicateKeyInBatchError, KeyCollisionError } from '../common/errors';
 import { readDatabaseError, redactedMessage } from './failures';
-import type { JobPlan } from './job-plan';
+import type { JobPlan } from '../plan/job-plan';
 import { keySlice } from './key-slice';
 import { heartbeating, type Live } from './live';
 import { rowcountSlice } from './rowcount-slice';

@@ -4,7 +4,7 @@ import { stateOf, type CheckpointRow } from '../checkpoint';
 import type { RowBatch, TargetTransaction } from '../dialects';
 import { rowBytes } from '../dialects/chunks';
 import type { Metadata } from '../metadata/repository';
-import type { JobPlan } from './job-plan';
+import type { JobPlan } from '../plan/job-plan';
 import type { Live } from './live';
 
 /** Loads streamed rows as LOADMODE says: appended (COPY) or merged on TRGKEYCOLS. */

@@ -3,8 +3,8 @@
 // databases as a run would (unless --no-validate), and only then upserts them into
 // DMS_DBCONDTLS and DMS_MAPR in one transaction (and syncs each changed mapping's job), with
 // --dry-run to see what would change; and the list/show/test commands that read them back.
-import { DatabaseRegistry } from '../activities/databases';
-import { connectionFailure } from '../activities/failures';
+import { DatabaseRegistry } from '../plan/databases';
+import { connectionFailure } from '../plan/connection-failures';
 import { didYouMean } from '../common/close-names';
 import { CommandError, ConfigError, EnvError } from '../common/errors';
 import { DEFINITION_FIELDS, parseMapping, type MappingSpec } from '../common/mapping';

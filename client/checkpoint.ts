@@ -3,9 +3,9 @@
 // the target's DMS_CHKPNT (fenced like a takeover: a new epoch) with the reset recorded in
 // DMS_PRCLOG, so that the next run resumes from it.
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { DatabaseRegistry } from '../activities/databases';
-import { checkedResetKey, ResetKeyError } from '../activities/checkpoint-proof';
-import { planMapping, type JobPlan } from '../activities/job-plan';
+import { DatabaseRegistry } from '../plan/databases';
+import { checkedResetKey, ResetKeyError } from '../plan/checkpoint-proof';
+import { planMapping, type JobPlan } from '../plan/job-plan';
 import { encodeCheckpoint, isPartitionsParam1, nextEpoch, readParam1, type CheckpointRow } from '../checkpoint';
 import { CommandError, ConfigError } from '../common/errors';
 import type { Metadata } from '../metadata/repository';

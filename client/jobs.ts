@@ -1,9 +1,9 @@
 // `dms migrate`, `dms job sync` and `dms mapping validate`, and the check of a mapping against
 // its databases that `validate`, `mapping apply` and `run` share: the one a run makes before
 // any row moves (planMapping), with the NULL-key count and the key's warnings.
-import { DatabaseRegistry } from '../activities/databases';
+import { DatabaseRegistry } from '../plan/databases';
 import { messageWithFix } from '../dialects';
-import { checkNullKeys, describeKey, planMapping } from '../activities/job-plan';
+import { checkNullKeys, describeKey, planMapping } from '../plan/job-plan';
 import { CommandError, ConfigError, UnreachableError } from '../common/errors';
 import type { MappingSpec } from '../common/mapping';
 import { connectionSpecOf, type Metadata } from '../metadata/repository';

@@ -1,7 +1,7 @@
 // `dms rejects <MAPREF>`: the rows a mapping's runs rejected into the target's DMS_REJECT
 // (REJECTLMT): run, batch, key, the database's code, column and message; the row's values only
 // with --values. They are read from the target, where they stay: never through Temporal.
-import { DatabaseRegistry } from '../activities/databases';
+import { DatabaseRegistry } from '../plan/databases';
 import { CommandError, ConfigError, UserError } from '../common/errors';
 import { messageWithFix, type RejectListing } from '../dialects';
 import { withMetadata } from './connections';

@@ -1,8 +1,8 @@
 // `dms verify <MAPREF>`: compares a load's target with its source, range by key range, the
 // way AWS DMS's data validation does. Every count and digest is computed in the databases:
 // the worker's memory holds the split keys only, and only keys are ever printed.
-import { DatabaseRegistry } from '../activities/databases';
-import { planMapping, type JobPlan } from '../activities/job-plan';
+import { DatabaseRegistry } from '../plan/databases';
+import { planMapping, type JobPlan } from '../plan/job-plan';
 import { CommandError, ConfigError, UnreachableError } from '../common/errors';
 import { encodeCheckpoint } from '../checkpoint';
 import {

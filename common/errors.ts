@@ -102,7 +102,7 @@ export class BatchCountError extends Error {
 }
 
 /**
- * Thrown when a KEY batch's checkpoint fails its proof (activities/checkpoint-proof.ts): bound
+ * Thrown when a KEY batch's checkpoint fails its proof (plan/checkpoint-proof.ts): bound
  * back as the next read binds it, it would not resume exactly after the batch's last row. The
  * batch rolls back; never retried, since a key the source cannot compare exactly fails again.
  */

@@ -138,7 +138,7 @@ export abstract class DialectError extends Error {
 
 /**
  * An engine-neutral family of types, for the check that a target column can take a source
- * column's values (activities/job-plan.ts): each dialect sorts its own types into these.
+ * column's values (plan/job-plan.ts): each dialect sorts its own types into these.
  */
 export type TypeFamily =
   'number' | 'string' | 'datetime' | 'timespan' | 'boolean' | 'bits' | 'bytes' | 'json' | 'uuid' | 'network' | 'other';
@@ -284,7 +284,7 @@ export interface SourceDatabase {
   /** How many rows share one key value. */
   countKey(q: KeyedQuery, key: KeyValue): Promise<number>;
   /**
-   * A KEY checkpoint's proof (activities/checkpoint-proof.ts), in one query with every bound
+   * A KEY checkpoint's proof (plan/checkpoint-proof.ts), in one query with every bound
    * bound as the batch reads bind it: the rows with after < key <= upTo, and how many of those
    * have key = upTo.
    */

@@ -31,7 +31,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { createActivities, type BatchState, type DmsActivities } from '../activities';
-import { DatabaseRegistry } from '../activities/databases';
+import { DatabaseRegistry } from '../plan/databases';
 import { nextBoundSql, quotePostgresIdentifier, rangeSql } from '../dialects/postgres/postgres-sql';
 import { splitPassword } from '../common/url-password';
 import { Metadata } from '../metadata/repository';

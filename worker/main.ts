@@ -4,7 +4,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { readFileSync } from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type FaultHook } from '../activities';
-import { DatabaseRegistry } from '../activities/databases';
+import { DatabaseRegistry } from '../plan/databases';
 import type { RunSettings } from '../activities/types';
 import { devDir, withDevStack } from '../common/dev-stack-file';
 import { readEnv, WorkerEnv } from '../common/env';

@@ -2,7 +2,7 @@
 // PostgreSQL and MariaDB planners over analyzed tables: a run's total is what it has loaded
 // plus the source's estimate of what lies beyond its checkpoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseRegistry } from '../../activities/databases';
+import { DatabaseRegistry } from '../../plan/databases';
 import { estimateTotal } from '../../activities/estimate';
 import type { SourceDatabase } from '../../dialects/dialect';
 import type { Progress } from '../../workflows';

@@ -4,7 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type BatchInput, type BatchResult, type DmsActivities } from '../../activities';
-import { DatabaseRegistry } from '../../activities/databases';
+import { DatabaseRegistry } from '../../plan/databases';
 import { Metadata } from '../../metadata/repository';
 import { checkpointRow, createFactSource, createFactTarget, registerMapping } from '../support/fact-load';
 import {

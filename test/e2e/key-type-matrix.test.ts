@@ -4,7 +4,7 @@
 // once through one worker SIGKILL, into a target without a key, and must end exact (compared
 // as texts computed in each database) or be refused before a row moves. Adding a type is one
 // row. A key the source cannot compare the way it sorts is stopped by the checkpoint's proof
-// (activities/checkpoint-proof.ts) even where the dialect's own handling of the type is wrong;
+// (plan/checkpoint-proof.ts) even where the dialect's own handling of the type is wrong;
 // the rows here hold with that handling in place.
 import { execFile } from 'node:child_process';
 import path from 'node:path';

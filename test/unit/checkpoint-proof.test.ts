@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkedResetKey, openingProof, proofProblem } from '../../activities/checkpoint-proof';
+import { checkedResetKey, openingProof, proofProblem } from '../../plan/checkpoint-proof';
 
 describe("a checkpoint's proof", () => {
   it.each([

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { connectionFailure, grantFor, isTransient, redactedMessage, toFailure } from '../../activities/failures';
+import { grantFor, isTransient, redactedMessage, toFailure } from '../../activities/failures';
+import { connectionFailure } from '../../plan/connection-failures';
 import { mariadbError, noteAccount } from '../../dialects/mariadb/mariadb-errors';
 import { oracleError } from '../../dialects/oracle/oracle-errors';
 import { ConfigError, OwnershipLostError } from '../../common/errors';

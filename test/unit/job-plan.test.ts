@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseStrategy, compatibleTypes } from '../../activities/job-plan';
+import { chooseStrategy, compatibleTypes } from '../../plan/job-plan';
 import { parseMapping } from '../../common/mapping';
 import type { TypeFamily } from '../../dialects';
 

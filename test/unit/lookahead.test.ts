@@ -2,7 +2,7 @@
 // that starts where the asking batch ended; a failed answer nobody waits for is harmless.
 import { describe, expect, it } from 'vitest';
 import { askAhead, rangeRowsWithin, upperKey, type Lookahead } from '../../activities/key-slice';
-import type { JobPlan } from '../../activities/job-plan';
+import type { JobPlan } from '../../plan/job-plan';
 import type { KeyValue } from '../../dialects';
 
 /** A plan whose source answers nthKey from a list, recording each question. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compatibleTypes } from '../../activities/job-plan';
+import { compatibleTypes } from '../../plan/job-plan';
 import { redactedMessage } from '../../activities/failures';
 import { loadWarningError } from '../../dialects/mariadb/mariadb-errors';
 import { bytesColumns, loadDataSql } from '../../dialects/mariadb/mariadb-load';

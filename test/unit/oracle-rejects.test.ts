@@ -3,7 +3,7 @@
 // this proves the statements, binds and order, and that ORA- errors about a row are told from
 // the rest; not that Oracle accepts them.
 import { describe, expect, it } from 'vitest';
-import type { JobPlan } from '../../activities/job-plan';
+import type { JobPlan } from '../../plan/job-plan';
 import type { Live } from '../../activities/live';
 import { rejectsFor } from '../../activities/rejects';
 import type { RowBatch } from '../../dialects';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { JobPlan } from '../../activities/job-plan';
+import type { JobPlan } from '../../plan/job-plan';
 import type { Live } from '../../activities/live';
 import { isRowError, loadIsolating, rejectsFor } from '../../activities/rejects';
 import type { RowBatch, TargetTransaction } from '../../dialects';

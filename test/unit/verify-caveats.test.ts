@@ -1,7 +1,7 @@
 // The notes `dms verify` prints before its verdict (client/verify.ts), for plans built as the
 // planner builds them, reduced to the fields the notes read.
 import { describe, expect, it } from 'vitest';
-import type { JobPlan } from '../../activities/job-plan';
+import type { JobPlan } from '../../plan/job-plan';
 import {
   formatReport,
   keyOrderDiffers,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../common/errors';
-import { urlFailure } from './failures';
+import { urlFailure } from './connection-failures';
 import {
   ConnectionUrlError,
   dialectFor,

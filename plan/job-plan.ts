@@ -6,7 +6,10 @@ import { splitPassword } from '../common/url-password';
 import type { MappingSpec } from '../common/mapping';
 import {
   dialectFor,
+  grantFor,
   IdentifierError,
+  readDatabaseError,
+  redactedMessage,
   splitIdentifierList,
   type ColumnInfo,
   type ConnectionSpec,
@@ -20,7 +23,7 @@ import {
 } from '../dialects';
 import type { Metadata } from '../metadata/repository';
 import type { DatabaseRegistry } from './databases';
-import { connectionFailure, grantFor, loginUserOf, readDatabaseError, redactedMessage } from './failures';
+import { connectionFailure, loginUserOf } from './connection-failures';
 
 /** The strategy a run uses once AUTO is decided: KEY batches, or the whole load in one transaction. */
 export type EffectiveStrategy = 'KEY' | 'NONE' | 'ROWCOUNT';

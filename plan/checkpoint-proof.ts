@@ -9,8 +9,7 @@
 // batch's read. A checkpoint no batch of this version proved (one a user gives to move it, one
 // an older version wrote) proves itself where a read opens at it: it selects its own row.
 import { CheckpointFormatError, decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
-import type { KeyValue } from '../dialects';
-import { readDatabaseError, redactedMessage } from './failures';
+import { readDatabaseError, redactedMessage, type KeyValue } from '../dialects';
 import type { JobPlan } from './job-plan';
 
 /** What the source says of a batch's bounds, bound the way the next read binds them. */
