@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 
 const DIR = path.join(__dirname, '..', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
@@ -31,8 +31,10 @@ describe('workflow replay', () => {
 
   it.each(files)('replays %s deterministically', async (file) => {
     const history = JSON.parse(readFileSync(path.join(DIR, file), 'utf8'));
+    // The bundle the test workers load (test/support/global-setup.ts), made once: bundling
+    // for each history took about a second each.
     await Worker.runReplayHistory(
-      { workflowsPath: path.join(__dirname, '..', '..', 'workflows', 'index.ts') },
+      { workflowBundle: { codePath: inject('workflowBundle') } },
       history,
       workflowIdOf(file),
     );
