@@ -5,9 +5,6 @@
 // the workflow never holds one. Deterministic code only.
 import type { RangeProgress } from './handlers';
 
-/** The patch under which batch activities carry a summary for the Web UI (0.6.0); part of every history since. */
-export const ACTIVITY_SUMMARIES_PATCH = 'activity-summaries';
-
 export interface RunView {
   mapref: string;
   /** A key range's workflow: which range. */

@@ -4,7 +4,6 @@
 // Deterministic code only: the calls below happen in the order the recorded histories hold.
 import {
   ActivityFailure,
-  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -25,15 +24,7 @@ import type { BatchResult, BatchState, RangeState, RunClaim, RunPlan, RunSetting
 import { innermostMessage } from '../common/errors';
 import { RunStatus } from '../common/run-status';
 import { unknownKeys, unknownKeyText } from '../common/unknown-keys';
-import {
-  ACTIVITY_SUMMARIES_PATCH,
-  currentDetails,
-  grouped,
-  HANDLER_DESCRIPTIONS,
-  progressText,
-  sliceSummary,
-  type RunView,
-} from './details';
+import { currentDetails, grouped, HANDLER_DESCRIPTIONS, progressText, sliceSummary, type RunView } from './details';
 import {
   pauseSignal,
   progressQuery,
@@ -43,14 +34,11 @@ import {
   type RangeProgress,
 } from './handlers';
 import { batchActivities, control, CONTROL_RETRY, summarized } from './proxies';
+import { loadSlices } from './slice-loop';
 import { loadRanges, rangeProgress, sumOf } from './ranges';
 import { DMS_MAPREF, DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
 import { explainedFailure } from './worker-loss';
-
-/** The patch under which prepareRun commits the first slice of batches too (0.3.0). */
-const FIRST_SLICE_IN_PREFLIGHT = 'first-slice-in-preflight';
-/** The patch under which a run takes signals pause and resume (0.4.0). */
-const PAUSE_RESUME = 'pause-resume';
+import { ACTIVITY_SUMMARIES_PATCH, FIRST_SLICE_IN_PREFLIGHT, PAUSE_RESUME } from './patches';
 
 export interface DmsJobInput {
   mapref: string;
@@ -403,36 +391,28 @@ export class JobRun {
   async loadInBatches(firstSlice: BatchResult | undefined): Promise<DmsJobResult> {
     const { mapref } = this;
     const current = this.run!;
-    const batches = batchActivities(current.settings);
-    const limit = current.settings.batchesPerExecution;
-    const batchesAtStart = current.state.batches;
     try {
-      let done = firstSlice ? this.committedBy(firstSlice) : false;
-      for (let n = firstSlice ? 1 : 0; !done; n++) {
-        if (this.paused) await this.whilePaused();
-        await this.applyResets();
-        // One activity commits several batches; the history stays bounded by both counts.
-        const committed = current.state.batches - batchesAtStart;
-        if (n >= limit || committed >= limit || workflowInfo().continueAsNewSuggested) {
-          await condition(allHandlersFinished);
-          return await continueAsNew<(input: DmsJobInput) => Promise<DmsJobResult>>({
-            mapref,
-            carried: { ...current, pendingResets: [...this.pendingResets], paused: this.paused || undefined },
-          });
-        }
-        const batchInput = {
-          mapref,
-          prcid: current.prcid,
-          epoch: current.epoch,
-          jobid: current.jobid,
-          expected: current.state,
-          maxBatches: limit - committed,
-        };
-        const summary = this.summaries
-          ? sliceSummary(current.state.batches, current.state.checkpoint, progressText(this.progressNow()))
-          : null;
-        done = this.committedBy(await summarized(batches.runBatch, current.settings, summary, batchInput));
-      }
+      await loadSlices(
+        {
+          settings: current.settings,
+          state: () => current.state,
+          isPaused: () => this.paused,
+          whilePaused: () => this.whilePaused(),
+          beforeSlice: () => this.applyResets(),
+          continueAsNew: () =>
+            continueAsNew<(input: DmsJobInput) => Promise<DmsJobResult>>({
+              mapref,
+              carried: { ...current, pendingResets: [...this.pendingResets], paused: this.paused || undefined },
+            }),
+          batchInput: () => ({ mapref, prcid: current.prcid, epoch: current.epoch, jobid: current.jobid }),
+          summary: () =>
+            this.summaries
+              ? sliceSummary(current.state.batches, current.state.checkpoint, progressText(this.progressNow()))
+              : null,
+          committedBy: (result) => this.committedBy(result),
+        },
+        firstSlice,
+      );
       await control.finishRun({
         mapref,
         prcid: current.prcid,

@@ -1,10 +1,9 @@
 // dmsPartition: one key range of a partitioned run (DMS_MAPR.PARTITIONS > 1), started by the
 // run's own workflow (dmsJob) as a child, with the id `<run's workflow id>-p<k>`. It runs the
-// batch loop of an ordinary run over its range, and continues as new on its own so that its
-// history stays bounded. The run's workflow claims, prepares and ends the run; a range only
-// loads. Deterministic code only.
+// batch loop of an ordinary run (slice-loop.ts) over its range, and continues as new on its own
+// so that its history stays bounded. The run's workflow claims, prepares and ends the run; a
+// range only loads. Deterministic code only.
 import {
-  allHandlersFinished,
   condition,
   ContinueAsNew,
   continueAsNew,
@@ -14,13 +13,13 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import { explainedFailure } from './worker-loss';
 import type { BatchState, RangeRef, RunSettings } from '../activities/types';
 import { pauseSignal, progressQuery, resetCheckpointSignal, resumeSignal, type Progress } from './handlers';
-import { batchActivities, summarized } from './proxies';
-import { ACTIVITY_SUMMARIES_PATCH, currentDetails, HANDLER_DESCRIPTIONS, progressText, sliceSummary } from './details';
+import { loadSlices } from './slice-loop';
+import { currentDetails, HANDLER_DESCRIPTIONS, progressText, sliceSummary } from './details';
+import { ACTIVITY_SUMMARIES_PATCH } from './patches';
 import { DMS_ROWS_LOADED, DMS_STATUS } from './search-attributes';
 import { RunStatus } from '../common/run-status';
 
@@ -96,56 +95,43 @@ export async function dmsPartition(input: DmsPartitionInput): Promise<DmsPartiti
   // Since 0.6.0: batch activities carry a summary of where their slice starts.
   const summaries = patched(ACTIVITY_SUMMARIES_PATCH);
 
-  const batches = batchActivities(settings);
-  const limit = settings.batchesPerExecution;
-  const batchesAtStart = state.batches;
   try {
-    for (let n = 0; ; n++) {
-      if (paused) {
+    await loadSlices({
+      settings,
+      state: () => state,
+      isPaused: () => paused,
+      whilePaused: async () => {
         upsertSearchAttributes([{ key: DMS_STATUS, value: 'PAUSED' }]);
         showDetails();
         await condition(() => !paused);
         upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.running }]);
-      }
-      const committed = state.batches - batchesAtStart;
-      if (n >= limit || committed >= limit || workflowInfo().continueAsNewSuggested) {
-        await condition(allHandlersFinished);
-        return await continueAsNew<typeof dmsPartition>({
+      },
+      continueAsNew: () =>
+        continueAsNew<typeof dmsPartition>({
           ...input,
           state,
           startedAtMs,
           rowsAtStart,
           paused: paused || undefined,
           largestTieRun: tie,
-        });
-      }
-      const batchInput = {
-        mapref,
-        prcid,
-        epoch,
-        jobid,
-        expected: state,
-        maxBatches: limit - committed,
-        partition: range,
-      };
-      const result = await summarized(
-        batches.runBatch,
-        settings,
+        }),
+      batchInput: () => ({ mapref, prcid, epoch, jobid, partition: range }),
+      summary: () =>
         summaries
           ? `range ${range.k}: ${sliceSummary(state.batches, state.checkpoint, progressText(progressNow()))}`
           : null,
-        batchInput,
-      );
-      state = result.state;
-      showDetails();
-      if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: state.rows }]);
-      if (result.tieRun > tie.rows) tie = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
-      if (result.alreadyCommitted)
-        log.info(
-          `Range ${range.k}: batch ${state.batches} was already committed by an earlier attempt; continuing after it`,
-        );
-      if (result.done) break;
-    }
+      committedBy: (result) => {
+        state = result.state;
+        showDetails();
+        if (result.rowsInBatch > 0) upsertSearchAttributes([{ key: DMS_ROWS_LOADED, value: state.rows }]);
+        if (result.tieRun > tie.rows) tie = { rows: result.tieRun, batch: result.tieBatch ?? result.state.batches };
+        if (result.alreadyCommitted)
+          log.info(
+            `Range ${range.k}: batch ${state.batches} was already committed by an earlier attempt; continuing after it`,
+          );
+        return result.done;
+      },
+    });
     upsertSearchAttributes([{ key: DMS_STATUS, value: RunStatus.completed }]);
     log.info(`Mapping ${mapref}, range ${range.k} complete: ${state.rows} rows in ${state.batches} batches`);
     showDetails('complete');
