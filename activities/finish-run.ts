@@ -3,6 +3,7 @@
 import { Context } from '@temporalio/activity';
 import { decodeRangeMeta, nextEpoch, partitionsParam1, stateOf, type CheckpointRow } from '../checkpoint';
 import { lockRanges } from './ranges';
+import { rangeTotals } from '../common/range-totals';
 import { toFailure } from './failures';
 import { classified, targetFor, type RunContext } from './run-context';
 import type { FinishInput } from './types';
@@ -46,13 +47,12 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
             if (ranges.length > 0) {
               // Every range's row moves to the new epoch too: an attempt still loading a range is fenced.
               for (const range of ranges) await tx.writeCheckpoint(p.schema, { ...range, epoch: nextEpoch(row) });
-              state = { checkpoint: row.checkpoint, batches: row.batches, rows: row.rows };
-              for (const range of ranges)
-                state = { ...state, batches: state.batches + range.batches, rows: state.rows + range.rows };
+              const totals = rangeTotals(stateOf(row), ranges.map(stateOf));
+              state = { ...totals, checkpoint: row.checkpoint };
               const done = ranges.filter((r) => decodeRangeMeta(r.lastRow)?.done).length;
               if (input.status === RunStatus.completed) {
                 // The high-water mark an INCREMENTAL run starts after: the last range's last key.
-                const mark = ranges[ranges.length - 1].checkpoint ?? row.checkpoint;
+                const mark = totals.checkpoint;
                 state = { ...state, checkpoint: mark };
                 released = { ...released, checkpoint: mark, batches: state.batches, rows: state.rows };
               } else {

@@ -11,6 +11,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { partitionWorkflowId } from '../common/partition-ids';
+import { rangeTotals } from '../common/range-totals';
 import type { BatchState, RangeState, RunSettings } from '../activities/types';
 import { pauseSignal, resumeSignal, type RangeProgress } from './handlers';
 import { dmsPartition, type DmsPartitionResult } from './partition';
@@ -41,12 +42,10 @@ export function rangeProgress(workflowId: string, ranges: RangeState[]): RangePr
 
 /** The run's state: what it loaded itself (the NULL-key phase) and every range's rows and batches. */
 export function sumOf(own: BatchState, progress: RangeProgress[]): BatchState {
-  const last = progress[progress.length - 1];
-  return {
-    checkpoint: last?.checkpoint ?? own.checkpoint,
-    batches: progress.reduce((n, r) => n + r.batches, own.batches),
-    rows: progress.reduce((n, r) => n + r.rowsLoaded, own.rows),
-  };
+  return rangeTotals(
+    own,
+    progress.map((r) => ({ checkpoint: r.checkpoint, batches: r.batches, rows: r.rowsLoaded })),
+  );
 }
 
 /**

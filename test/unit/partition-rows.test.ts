@@ -14,6 +14,7 @@ import {
 import { handEdit } from '../../activities/prepare-run';
 import { nextRunOf } from '../../client/checkpoint';
 import type { RunRow } from '../../metadata/schema';
+import { rangeTotals } from '../../common/range-totals';
 
 describe('range rows', () => {
   it('keep their end and whether they are complete, an open end included', () => {
@@ -109,5 +110,26 @@ describe('a resume of a partitioned run, by its PARAM1', () => {
     expect(() => handEdit('SALES', 'public', run('150', 30), row, true)).toThrow(
       /PARAM1 of run 7 was set by hand to '150', but the mapping loads in key ranges/,
     );
+  });
+});
+
+describe("a partitioned run's totals", () => {
+  const state = (checkpoint: string | null, batches: number, rows: number) => ({ checkpoint, batches, rows });
+  it.each([
+    ['no range yet: the run alone', state('5', 2, 10), [], state('5', 2, 10)],
+    [
+      'the NULL-key phase plus every range',
+      state(null, 1, 3),
+      [state('150', 2, 20), state('300', 4, 40)],
+      state('300', 7, 63),
+    ],
+    [
+      "a last range with no key yet: the run's own checkpoint",
+      state('9', 0, 0),
+      [state('150', 1, 5), state(null, 0, 0)],
+      state('9', 1, 5),
+    ],
+  ])('%s', (_, own, ranges, expected) => {
+    expect(rangeTotals(own, ranges)).toEqual(expected);
   });
 });
