@@ -8,7 +8,15 @@ import { dataConverterFrom } from '../common/payload-codec';
 import { connectClient, temporalTarget } from '../common/temporal-config';
 import { openMetadata } from '../metadata/open-metadata';
 import type { Metadata } from '../metadata/repository';
+import type * as workflows from '../workflows';
 import { DMS_MAPREF } from '../workflows/search-attributes';
+
+/**
+ * The workflow type `dms run` and schedules start: the name dmsJob is exported under, checked by
+ * the compiler. Not dmsJob.name: the CLI's bundle may rename a function (dmsJob2), never a name
+ * given as a string.
+ */
+export const WORKFLOW_TYPE = 'dmsJob' satisfies keyof typeof workflows;
 
 export function workflowIdFor(mapref: string): string {
   return `dms-${mapref}`;

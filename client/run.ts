@@ -10,10 +10,10 @@ import {
 import { CancelledFailure } from '@temporalio/common';
 import { CommandError, innermostMessage } from '../common/errors';
 import type { Metadata } from '../metadata/repository';
-import { dmsJob, type DmsJobInput, type DmsJobResult } from '../workflows';
+import type { dmsJob, DmsJobInput, DmsJobResult } from '../workflows';
 import { pauseSignal, progressQuery, resumeSignal, type Progress, type RangeProgress } from '../workflows/handlers';
 import { runSummary } from '../workflows/details';
-import { dmsSearchAttributes, withMetadata, withTemporal, workflowIdFor } from './connections';
+import { dmsSearchAttributes, WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor } from './connections';
 import { count, formatOf, type Format } from './output';
 import { noWorkerLine } from './pollers';
 import { estimateNote, formatSeconds, ProgressDisplay, withHeartbeat, withRanges } from './progress';
@@ -238,7 +238,7 @@ export function run(mapref: string, opts: RunOptions): Promise<void> {
       const input: DmsJobInput = { mapref, ...(opts.fromStart ? { fromStart: true } : {}) };
       const handle = await client.workflow
         // The Web UI's list and the run's page show what the run loads.
-        .start(dmsJob, {
+        .start<typeof dmsJob>(WORKFLOW_TYPE, {
           taskQueue: env.DMS_TASK_QUEUE,
           workflowId,
           args: [input],

@@ -13,10 +13,9 @@ import {
 } from '@temporalio/client';
 import { CommandError } from '../common/errors';
 import type { RunRow } from '../metadata/repository';
-import { dmsSearchAttributes, withMetadata, withTemporal, workflowIdFor } from './connections';
+import { dmsSearchAttributes, WORKFLOW_TYPE, withMetadata, withTemporal, workflowIdFor } from './connections';
 import { dstClashes, knownTimeZone } from './cron-dst';
 import { runSummary } from '../workflows/details';
-import { dmsJob } from '../workflows';
 import { formatOf, printRows } from './output';
 import { RunStatus } from '../common/run-status';
 
@@ -135,7 +134,7 @@ export function create(
           spec: specOf(timing),
           action: {
             type: 'startWorkflow',
-            workflowType: dmsJob,
+            workflowType: WORKFLOW_TYPE,
             // Temporal adds the time of each run to this id; the database keeps one run a mapping.
             workflowId: workflowIdFor(mapref),
             taskQueue: env.DMS_TASK_QUEUE,
