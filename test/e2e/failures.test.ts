@@ -136,51 +136,16 @@ describe('UPSERT with duplicate keys in the source', () => {
   });
 });
 
+// The planner's own checks (a key the query does not return, a target that lacks a column, a
+// LOADMODE the strategy cannot serve, …) are unit tests against databases in memory
+// (test/unit/planner-checks.test.ts); here, the ones a real server or the worker decides, and
+// what every refusal must do end to end: fail the run, write no row, leak no password.
 describe('bad configuration fails before any row moves', () => {
   const cases: { name: string; mapping: Partial<Parameters<typeof registerMapping>[1]>; expected: RegExp }[] = [
-    {
-      name: 'a key column the query does not return',
-      mapping: { chkpntcolumn: 'TRANSACTION_ID' },
-      expected:
-        /^Mapping CFG\d+: CHKPNTCOLUMN is 'TRANSACTION_ID'; the column "transaction_id" \(from TRANSACTION_ID\) is not returned by SRCQUERY \(it returns sale_id, store_id, amount, sold_at, note\)\. Fix: /,
-    },
-    {
-      name: 'a composite key with a column the query does not return',
-      mapping: { chkpntcolumn: 'SALE_ID, "Store_Id"' },
-      expected:
-        /^Mapping CFG\d+: CHKPNTCOLUMN is 'SALE_ID, "Store_Id"'; the column "Store_Id" \(from "Store_Id"\) is not returned/,
-    },
-    {
-      name: 'a key column named twice',
-      mapping: { chkpntcolumn: 'SALE_ID, sale_id' },
-      expected: /^Mapping CFG\d+: CHKPNTCOLUMN names the column "sale_id" twice\. Fix: name each key column once$/,
-    },
-    {
-      name: 'a source column whose type the target cannot take',
-      mapping: { srcquery: 'SELECT sale_id, note AS store_id, amount, sold_at FROM sales' },
-      expected:
-        /^Mapping CFG\d+: SRCQUERY returns "store_id" as text, but the target column "public"."t_cfg"."store_id" is integer\. Fix: cast it in SRCQUERY/,
-    },
-    {
-      name: 'a column returned twice',
-      mapping: { srcquery: 'SELECT sale_id, sale_id FROM sales' },
-      expected: /^Mapping CFG\d+: SRCQUERY returns the column "sale_id" more than once\. Fix: /,
-    },
-    {
-      name: 'a missing target schema',
-      mapping: { columns: { trgschm: 'nowhere' } },
-      expected: /^Mapping CFG\d+: TRGTBNM names the table "nowhere"."t_cfg", which does not exist on connection 'TGT'/,
-    },
     {
       name: 'an unknown connection',
       mapping: { columns: { srcconid: 'NOWHERE' } },
       expected: /^Mapping CFG\d+: SRCCONID is 'NOWHERE', which is not in DMS_DBCONDTLS\. Fix: add the connection/,
-    },
-    {
-      name: 'a password variable the worker lacks',
-      mapping: { columns: { srcconid: 'SRCPW' } },
-      expected:
-        /^Mapping CFG\d+: SRCCONID uses connection 'SRCPW', whose PWDENV names the environment variable DMS_TEST_NO_SUCH_PASSWORD, which is not set on the worker\. Fix: export DMS_TEST_NO_SUCH_PASSWORD/,
     },
     {
       name: 'a connection to a database that does not exist',
@@ -195,62 +160,10 @@ describe('bad configuration fails before any row moves', () => {
         /^Mapping CFG\d+: TRGCONID uses connection 'TGTSECRET', whose CONURL contains a password\. Fix: remove the password from CONURL/,
     },
     {
-      name: 'a database type this version cannot run',
-      mapping: { columns: { srcconid: 'DB2' } },
-      expected:
-        /^Mapping CFG\d+: SRCCONID uses connection 'DB2' of DBTYP 'DB2', which this version cannot run\. Fix: use a connection of DBTYP POSTGRES, POSTGRESQL, MARIADB, MYSQL, ORACLE$/,
-    },
-    {
       name: 'an Oracle target without a password variable',
       mapping: { columns: { trgconid: 'ORA' } },
       expected:
         /^Mapping CFG\d+: TRGCONID uses connection 'ORA', which the worker cannot log in to: the server asks for a password, and the connection's PWDENV is empty\. Fix: set PWDENV of connection 'ORA'/,
-    },
-    {
-      name: 'UPSERT without a unique index on TRGKEYCOLS',
-      mapping: { columns: { loadmode: 'UPSERT', trgkeycols: 'SALE_ID' } },
-      expected:
-        /^Mapping CFG\d+: TRGKEYCOLS is \(sale_id\), but the target table "public"."t_cfg" has no unique index on exactly those columns \(all NOT NULL\), which UPSERT needs to match rows\. Fix: create one/,
-    },
-    {
-      name: 'INCREMENTAL without a key',
-      mapping: { columns: { loadmode: 'INCREMENTAL', chkpntstrategy: 'NONE', chkpntcolumn: null } },
-      expected:
-        /^Mapping CFG\d+: LOADMODE is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is NONE\. Fix: /,
-    },
-    {
-      name: 'INCREMENTAL counting rows',
-      mapping: { columns: { loadmode: 'INCREMENTAL', chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null } },
-      expected:
-        /^Mapping CFG\d+: LOADMODE is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is ROWCOUNT\. Fix: /,
-    },
-    {
-      name: 'a look-back window on a key that is not a date',
-      mapping: { columns: { loadmode: 'INCREMENTAL', chkpntlookback: '1 hour', trgkeycols: 'SALE_ID' } },
-      expected:
-        /^Mapping CFG\d+: CHKPNTLOOKBACK is set, but the first key column "sale_id" is bigint, not a date or timestamp\. Fix: /,
-    },
-    {
-      name: 'ROWCOUNT over a column with no order',
-      mapping: {
-        srcquery:
-          'WITH s AS MATERIALIZED (SELECT * FROM sales) SELECT sale_id, store_id, amount, sold_at, to_json(note) AS note FROM s',
-        columns: { chkpntstrategy: 'ROWCOUNT', chkpntcolumn: null },
-      },
-      expected:
-        /^Mapping CFG\d+: SRCQUERY returns "note", whose type has no order, so ROWCOUNT cannot read the rows in a total, repeatable order\. Fix: /,
-    },
-    {
-      name: 'a missing target table',
-      mapping: { trgtbnm: 'NO_SUCH_TABLE' },
-      expected:
-        /^Mapping CFG\d+: TRGTBNM names the table "public"."no_such_table", which does not exist .*Fix: create the target table/,
-    },
-    {
-      name: 'a source column the target lacks',
-      mapping: { srcquery: 'SELECT s.*, 1 AS extra FROM sales s' },
-      expected:
-        /^Mapping CFG\d+: SRCQUERY returns "extra", which the target table "public"."t_cfg" does not have\. Fix: /,
     },
     {
       name: 'two statements in SRCQUERY',
@@ -270,15 +183,6 @@ describe('bad configuration fails before any row moves', () => {
         /^Mapping CFG\d+: SRCQUERY fails on the source: cannot execute SELECT FOR UPDATE in a read-only transaction \[SQLSTATE 25006\]\. Fix: /,
     },
     {
-      name: 'PARTITIONS where AUTO finds no key',
-      mapping: {
-        srcquery: 'SELECT s.* FROM sales s JOIN sales t USING (sale_id)',
-        columns: { chkpntstrategy: 'AUTO', chkpntcolumn: null, partitions: 4 },
-      },
-      expected:
-        /^Mapping CFG\d+: PARTITIONS is 4, but the strategy is ROWCOUNT \(.+\): only a KEY load splits into key ranges\. Fix: set CHKPNTCOLUMN to a key/,
-    },
-    {
       name: 'a SRCQUERY that is not SQL',
       mapping: { srcquery: 'sales please' },
       expected: /^Mapping CFG\d+: SRCQUERY fails on the source: syntax error at or near .*\[SQLSTATE 42601\]\. Fix: /,
@@ -289,12 +193,10 @@ describe('bad configuration fails before any row moves', () => {
     await withClient(h.dbs.metadata, (c) =>
       c.query(
         `INSERT INTO dms_dbcondtls (conid, dbtyp, conurl, pwdenv) VALUES
-           ('SRCPW', 'POSTGRES', $1, 'DMS_TEST_NO_SUCH_PASSWORD'),
            ('TGTSECRET', 'POSTGRES', 'postgres://postgres:hunter2@127.0.0.1:5432/x', NULL),
            ('ORA', 'ORACLE', 'oracle://scott@db:1521/ORCL', NULL),
-           ('DB2', 'DB2', 'db2://scott@db:50000/SAMPLE', NULL),
-           ('TGTNODB', 'POSTGRES', $2, $3)`,
-        [conurlFor(h.dbs.source), conurlFor('dms_no_such_database'), PG_PASSWORD_ENV],
+           ('TGTNODB', 'POSTGRES', $1, $2)`,
+        [conurlFor('dms_no_such_database'), PG_PASSWORD_ENV],
       ),
     );
   });
