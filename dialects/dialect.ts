@@ -566,6 +566,11 @@ export interface Dialect {
    * carries, else every dialect, and each knows only its own driver's forms).
    */
   readError(err: unknown): ErrorReading | undefined;
+  /**
+   * The npm packages of its driver: an error no code was waiting for whose stack passes
+   * through one is a database session's, and the worker goes on (worker/stray-errors.ts).
+   */
+  readonly driverPackages: readonly string[];
   openSource(spec: ConnectionSpec, options: SessionOptions): SourceDatabase & Closeable;
   /** Absent where the dialect cannot be loaded into yet: such a TRGCONID is refused. */
   openTarget?(spec: ConnectionSpec, options: SessionOptions): TargetDatabase & Closeable;

@@ -13,6 +13,11 @@ const DIALECTS: Dialect[] = [postgresDialect, mariadbDialect, oracleDialect];
 export const SUPPORTED_DBTYPS = DIALECTS.flatMap((d) => [d.dbtyp, ...(d.aliases ?? [])]);
 
 /** The dialect for a DMS_DBCONDTLS.DBTYP value ('POSTGRES', ...), or undefined. */
+/** Whether a stack passes through a known dialect's driver (its package in node_modules). */
+export function isDriverStack(stack: string): boolean {
+  return DIALECTS.some((d) => d.driverPackages.some((p) => stack.includes(`node_modules/${p}/`)));
+}
+
 export function dialectFor(dbtyp: string): Dialect | undefined {
   const wanted = dbtyp.trim().toUpperCase();
   // 'POSTGRESQL' is what people also write; accept it as the same database.

@@ -7,7 +7,7 @@
 // to fails on its own and is retried. Anything else leaves the worker's own state unknown: it
 // is logged and the worker exits, for its supervisor to start a fresh one.
 import type { MetricMeter } from '@temporalio/common';
-import { readDatabaseError, redactedMessage } from '../dialects';
+import { isDriverStack, readDatabaseError, redactedMessage } from '../dialects';
 
 /** Node's codes of lost or refused connections and of streams cut short (a driver's socket). */
 const NETWORK_CODES = new Set([
@@ -22,9 +22,6 @@ const NETWORK_CODES = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
-/** Packages whose stray errors are a database session's, never the worker's own state. */
-const DRIVERS = /node_modules\/(pg|pg-protocol|pg-pool|pg-copy-streams|pg-cursor|mysql2|oracledb)\//;
-
 /** Whether a stray error is a database's or the network's (the worker goes on), or its own (it exits). */
 function isDatabaseError(err: unknown): boolean {
   const e = err as { code?: unknown; stack?: unknown } | null;
@@ -32,7 +29,8 @@ function isDatabaseError(err: unknown): boolean {
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
   // An error a database raised, as its dialect reads it.
   if (readDatabaseError(err)) return true;
-  return typeof e.stack === 'string' && DRIVERS.test(e.stack);
+  // A stray error from inside a driver is a database session's, never the worker's own state.
+  return typeof e.stack === 'string' && isDriverStack(e.stack);
 }
 
 export interface StrayErrors {

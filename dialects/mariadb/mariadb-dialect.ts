@@ -10,6 +10,7 @@ import { quoteMariaDbIdentifier } from './mariadb-sql';
 
 export const mariadbDialect: Dialect = {
   dbtyp: 'MARIADB',
+  driverPackages: ['mysql2'],
   aliases: ['MYSQL'],
   // Unquoted names fold to lower case, as most MariaDB schemas write them; "quoted" ones stay.
   resolveIdentifier: (raw) => parseIdentifier(raw, (n) => n.toLowerCase(), 64),

@@ -11,6 +11,7 @@ import { quoteOracleIdentifier } from './oracle-sql';
 
 export const oracleDialect: Dialect = {
   dbtyp: 'ORACLE',
+  driverPackages: ['oracledb'],
   resolveIdentifier: resolveOracleIdentifier,
   quoteIdentifier: quoteOracleIdentifier,
   emptyStringIsNull: true,

@@ -16,6 +16,7 @@ export { quotePostgresIdentifier } from './postgres-sql';
 
 export const postgresDialect: Dialect = {
   dbtyp: 'POSTGRES',
+  driverPackages: ['pg', 'pg-protocol', 'pg-pool', 'pg-copy-streams', 'pg-cursor'],
   // POSTGRESQL is what people also write.
   aliases: ['POSTGRESQL'],
   resolveIdentifier: (raw) => parseIdentifier(raw, (n) => n.toLowerCase(), 63),

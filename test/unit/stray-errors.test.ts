@@ -48,6 +48,14 @@ describe('stray errors', () => {
       'event',
     ],
     [
+      'an error no dialect reads, raised inside a driver (its stack passes through oracledb)',
+      'uncaughtException',
+      Object.assign(new Error("Cannot read properties of undefined (reading 'length')"), {
+        stack: `TypeError: Cannot read properties of undefined (reading 'length')\n    at Protocol._read (/srv/dms-etl/node_modules/oracledb/lib/thin/protocol/protocol.js:58:21)`,
+      }),
+      'event',
+    ],
+    [
       "mysql2's lost connection",
       'uncaughtException',
       Object.assign(new Error('Connection lost: The server closed the connection.'), {
