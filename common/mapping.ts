@@ -7,7 +7,6 @@ import { IdentifierError, parseIdentifier, splitIdentifierList } from './identif
 const LOAD_MODES = ['APPEND', 'UPSERT', 'TRUNCATE', 'INCREMENTAL'] as const;
 const STRATEGIES = ['AUTO', 'KEY', 'ROWCOUNT', 'PYTHON', 'NONE'] as const;
 const NULL_POLICIES = ['FAIL', 'FIRST'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
 /** The most key ranges one mapping loads at once (each is a child workflow with its own batches). */
 const MAX_PARTITIONS = 64;
 /** BATCHBYTES's range: a byte (every row alone) to the largest integer its column holds. */

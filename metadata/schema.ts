@@ -145,8 +145,6 @@ export const dmsPrcpart = pgTable(
   ],
 );
 
-export type DbConnectionRow = typeof dmsDbcondtls.$inferSelect;
-export type MappingRow = typeof dmsMapr.$inferSelect;
 export type JobRow = typeof dmsJob.$inferSelect;
 export type RunRow = typeof dmsPrclog.$inferSelect;
 export type PartitionRow = typeof dmsPrcpart.$inferSelect;
