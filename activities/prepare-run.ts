@@ -8,15 +8,16 @@ import {
   isPartitionsParam1,
   nextEpoch,
   readParam1,
+  splitOf,
   stateOf,
   type CheckpointRow,
 } from '../checkpoint';
 import { ConfigError, OwnershipLostError } from '../common/errors';
 import { parseMapping, sameLoad } from '../common/mapping';
 import { estimateTotal } from './estimate';
-import { checkNullKeys, describeKey, inOrder } from '../plan/job-plan';
+import { checkNullKeys, describeKey, inOrder, type JobPlan } from '../plan/job-plan';
 import { heartbeating } from './live';
-import { retireRanges, takeRanges } from './ranges';
+import { retireRanges, splitAfter, takeRanges } from './ranges';
 import { classified, planFor, type RunContext } from './run-context';
 import { runSlice } from './run-batch';
 import type { RunRow } from '../metadata/repository';
@@ -86,110 +87,74 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     describeKey(p),
     input.resume ? ctx.metadata.run(input.prcid) : Promise.resolve(undefined),
   ]);
-  const resumedCheckpoint = resumedRun?.param1 ?? null;
   const keyColumns = JSON.stringify(p.keyed.key);
   await ctx.metadata.recordStrategy(input.prcid, p.strategy);
   await p.target.ensureCheckpointTable(p.schema);
   if (p.spec.rejectlmt > 0) await p.target.ensureRejectTable!(p.schema);
-  let incrementalFrom: RunPlan['incrementalFrom'] = null;
   let retried = false;
   let ranges: RangeState[] | undefined;
-  const row = await p.target.transaction(async (tx) => {
-    const current = await tx.lockCheckpoint(p.schema, mapref);
-    if (current && current.prcid === input.prcid) {
-      retried = true; // a retry of this activity: the run owns the row already
-      if (p.spec.partitions > 1) ranges = await takeRanges(p, tx, current, { owner: current, keep: true });
-      return current;
-    }
-    if (current && current.prcid > input.prcid) {
-      // A late attempt of an older run must never reset a newer run's checkpoint.
-      throw new OwnershipLostError(mapref, input.prcid, `run ${current.prcid} took the mapping over since`);
-    }
-    if (input.resume && !current && resumedCheckpoint !== null) {
-      throw new ConfigError(
-        mapref,
-        'DMS_CHKPNT',
-        `has no row for this mapping in "${p.schema}", though the run being resumed stopped at checkpoint ${resumedCheckpoint}; resuming would load everything again`,
-        `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``,
-      );
-    }
-    // Resume only a checkpoint its unfinished owner left: a row whose owner completed
-    // (a later run failed before taking it over) belongs to a finished load.
-    const ownerCompleted = current ? (await ctx.metadata.run(current.prcid))?.status === RunStatus.completed : false;
-    const resumable = input.resume && current !== undefined && !ownerCompleted;
-    const byHand = resumable ? handEdit(mapref, p.schema, resumedRun, current, p.spec.partitions > 1) : 'none';
-    if (byHand === 'cleared') {
-      Context.current().log.info(
-        `Mapping ${mapref}: the checkpoint of run ${resumedRun!.resumedfrom ?? resumedRun!.prcid} was cleared (DMS_PRCLOG.PARAM1 set to NULL); loading from the start, as a fresh start`,
-      );
-    }
-    const keep = resumable && byHand !== 'cleared';
-    const fromStart = input.fromStart || byHand === 'cleared';
-    const then = keep && current.jobid !== input.jobid ? await ctx.metadata.job(current.jobid) : undefined;
-    if (keep && current.jobid !== input.jobid && !(then && sameLoad(parseMapping(then), p.spec))) {
-      throw new ConfigError(
-        mapref,
-        'DMS_CHKPNT',
-        `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`,
-        `load from the start with \`dms run ${mapref} --from-start\``,
-      );
-    }
-    if (keep && current.checkpoint !== null && current.keyColumns !== keyColumns) {
-      throw new ConfigError(
-        mapref,
-        'CHKPNTCOLUMN',
-        `now orders the source by ${keyColumns}, but the checkpoint to resume from is over ${current.keyColumns ?? 'another key'} (a unique index of the source may have changed)`,
-        `restore the source's key, or load from the start with \`dms run ${mapref} --from-start\``,
-      );
-    }
-    // INCREMENTAL: a fresh start begins after the last completed run's high-water mark,
-    // which DMS_CHKPNT keeps (PARAM1 says 'COMPLETED'), less the look-back window.
-    let start: string | null = keep ? current.checkpoint : null;
-    if (!keep && !fromStart && p.spec.loadmode === 'INCREMENTAL' && current?.checkpoint) {
-      if (current.keyColumns !== keyColumns) {
-        throw new ConfigError(
-          mapref,
-          'CHKPNTCOLUMN',
-          `now orders the source by ${keyColumns}, but the high-water mark of the last completed run is over ${current.keyColumns}; reading from the start would load everything again`,
-          `restore the key, or empty the target and load from the start with \`dms run ${mapref} --from-start\``,
-        );
+  let takeover: Takeover | undefined;
+  let row: CheckpointRow | undefined;
+  // Every read the takeover needs (the metadata, a look-back's key, the split's scans of the
+  // source) is made on the row as read without a lock; the row lock is then held only for the
+  // writes, once the locked row is found unchanged. A row that changed in between (another
+  // attempt took it) is read and decided on again.
+  for (let round = 1; !row; round++) {
+    const seen = await p.target.readCheckpoint(p.schema, mapref);
+    takeover = seen?.prcid === input.prcid ? undefined : await decide(ctx, p, input, seen, resumedRun, keyColumns);
+    row = await p.target.transaction(async (tx) => {
+      const current = await tx.lockCheckpoint(p.schema, mapref);
+      if (!sameRow(current, seen)) {
+        if (round >= TAKEOVER_ROUNDS)
+          throw new Error(
+            `the checkpoint row of mapping ${mapref} changed ${round} times while this run prepared to take it over`,
+          );
+        return undefined;
       }
-      let after: string[] | null = decodeCheckpoint(current.checkpoint, p.keyed.key.length);
-      if (p.lookback) after = await p.source.keyBefore(p.keyed, after[0], p.lookback.window, p.lookback.type);
-      start = after === null ? null : encodeCheckpoint(after);
-      incrementalFrom = { mark: current.checkpoint, startsAfter: start };
-    }
-    const next: CheckpointRow = {
-      mapref,
-      prcid: input.prcid,
-      epoch: nextEpoch(current),
-      jobid: input.jobid,
-      keyColumns,
-      checkpoint: start,
-      lastRow: keep ? current.lastRow : null,
-      batches: keep ? current.batches : 0,
-      rows: keep ? current.rows : 0,
-    };
-    if (p.spec.partitions > 1) {
-      // The key ranges are split (or, on a resume, taken over) in this same transaction.
-      ranges = await takeRanges(p, tx, next, { owner: current, keep });
-    }
-    // Range rows of an earlier partitioned run that this run does not take over are fenced.
-    await retireRanges(p, tx, current, next, (ranges?.length ?? 0) + 1);
-    // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
-    // retry of this activity (same run) or any resume never truncates again. It comes last
-    // but the run's own row: where a dialect pays it after the commit (its TRUNCATE commits on
-    // its own), only that row owes it, never a range's.
-    if (!keep && p.spec.loadmode === 'TRUNCATE') await tx.truncate(p.schema, p.table);
-    await tx.writeCheckpoint(p.schema, next);
-    // A claim that meant to resume copied the resumed run's PARAM1 and counters; a run that
-    // starts over after all counts from zero (the mirror never moves counters backwards).
-    if (input.resume && !keep) await ctx.metadata.restartRun(input.prcid);
-    // Mirrored before the takeover commits (the values are the ones it commits), so that
-    // a first slice's first batch follows the commit with nothing in between.
-    if (!ranges) await ctx.metadata.mirrorCheckpoint(input.prcid, stateOf(next));
-    return next;
-  });
+      if (current && current.prcid === input.prcid) {
+        retried = true; // a retry of this activity: the run owns the row already
+        if (p.spec.partitions > 1) ranges = await takeRanges(p, tx, current, { owner: current, keep: true });
+        return current;
+      }
+      const t = takeover!;
+      const next: CheckpointRow = {
+        mapref,
+        prcid: input.prcid,
+        epoch: nextEpoch(current),
+        jobid: input.jobid,
+        keyColumns,
+        checkpoint: t.start,
+        lastRow: t.keep ? current!.lastRow : null,
+        batches: t.keep ? current!.batches : 0,
+        rows: t.keep ? current!.rows : 0,
+      };
+      if (p.spec.partitions > 1) {
+        // The key ranges are written (or, on a resume, taken over) in this same transaction.
+        ranges = await takeRanges(p, tx, next, { owner: current, keep: t.keep }, t.points);
+      }
+      // Range rows of an earlier partitioned run that this run does not take over are fenced.
+      await retireRanges(p, tx, current, next, (ranges?.length ?? 0) + 1);
+      // TRUNCATE empties the target with the same commit that resets the checkpoint, so a
+      // retry of this activity (same run) or any resume never truncates again. It comes last
+      // but the run's own row: where a dialect pays it after the commit (its TRUNCATE commits on
+      // its own), only that row owes it, never a range's.
+      if (!t.keep && p.spec.loadmode === 'TRUNCATE') await tx.truncate(p.schema, p.table);
+      await tx.writeCheckpoint(p.schema, next);
+      // A claim that meant to resume copied the resumed run's PARAM1 and counters; a run that
+      // starts over after all counts from zero (the mirror never moves counters backwards).
+      if (input.resume && !t.keep) await ctx.metadata.restartRun(input.prcid);
+      // Mirrored before the takeover commits (the values are the ones it commits), so that
+      // a first slice's first batch follows the commit with nothing in between.
+      if (!ranges) await ctx.metadata.mirrorCheckpoint(input.prcid, stateOf(next));
+      return next;
+    });
+  }
+  if (takeover?.cleared) {
+    Context.current().log.info(
+      `Mapping ${mapref}: the checkpoint of run ${resumedRun!.resumedfrom ?? resumedRun!.prcid} was cleared (DMS_PRCLOG.PARAM1 set to NULL); loading from the start, as a fresh start`,
+    );
+  }
+  const incrementalFrom = (!retried && takeover?.incrementalFrom) || null;
   const state = stateOf(row);
   if (ranges) await ctx.metadata.recordRanges(input.prcid, state, ranges);
   else if (retried) await ctx.metadata.mirrorCheckpoint(input.prcid, state);
@@ -213,6 +178,111 @@ async function prepare(ctx: RunContext, input: PrepareInput): Promise<RunPlan> {
     ...(retried ? { retried } : {}),
     ...(ranges ? { partitions: ranges } : {}),
   };
+}
+
+/** Rounds of read, decide and lock before a takeover gives up on a row others keep changing. */
+const TAKEOVER_ROUNDS = 5;
+
+/** What a run's takeover of the checkpoint row does, decided from the row as read. */
+interface Takeover {
+  /** The row's checkpoint and counters go on (a resume). */
+  keep: boolean;
+  /** PARAM1 was cleared by hand: a fresh start (logged once the takeover commits). */
+  cleared: boolean;
+  /** The checkpoint the run starts from. */
+  start: string | null;
+  incrementalFrom: RunPlan['incrementalFrom'];
+  /** Where a partitioned run that splits anew splits its keys (after `start`); absent where it takes the ranges over. */
+  points?: string[][];
+}
+
+/** The row as the takeover decided on it: unchanged while no other attempt wrote it. */
+function sameRow(a: CheckpointRow | undefined, b: CheckpointRow | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.prcid === b.prcid &&
+    a.epoch === b.epoch &&
+    a.jobid === b.jobid &&
+    a.keyColumns === b.keyColumns &&
+    a.checkpoint === b.checkpoint &&
+    a.lastRow === b.lastRow &&
+    a.batches === b.batches &&
+    a.rows === b.rows
+  );
+}
+
+/**
+ * Decides the takeover of `current` (the mapping's row as read, not this run's): refuses what
+ * may not be taken over, and makes every read the writes need. Nothing here writes.
+ */
+async function decide(
+  ctx: RunContext,
+  p: JobPlan,
+  input: PrepareInput,
+  current: CheckpointRow | undefined,
+  resumedRun: RunRow | undefined,
+  keyColumns: string,
+): Promise<Takeover> {
+  const { mapref } = input;
+  const resumedCheckpoint = resumedRun?.param1 ?? null;
+  if (current && current.prcid > input.prcid) {
+    // A late attempt of an older run must never reset a newer run's checkpoint.
+    throw new OwnershipLostError(mapref, input.prcid, `run ${current.prcid} took the mapping over since`);
+  }
+  if (input.resume && !current && resumedCheckpoint !== null) {
+    throw new ConfigError(
+      mapref,
+      'DMS_CHKPNT',
+      `has no row for this mapping in "${p.schema}", though the run being resumed stopped at checkpoint ${resumedCheckpoint}; resuming would load everything again`,
+      `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``,
+    );
+  }
+  // Resume only a checkpoint its unfinished owner left: a row whose owner completed
+  // (a later run failed before taking it over) belongs to a finished load.
+  const ownerCompleted = current ? (await ctx.metadata.run(current.prcid))?.status === RunStatus.completed : false;
+  const resumable = input.resume && current !== undefined && !ownerCompleted;
+  const byHand = resumable ? handEdit(mapref, p.schema, resumedRun, current, p.spec.partitions > 1) : 'none';
+  const keep = resumable && byHand !== 'cleared';
+  const fromStart = input.fromStart || byHand === 'cleared';
+  const then = keep && current.jobid !== input.jobid ? await ctx.metadata.job(current.jobid) : undefined;
+  if (keep && current.jobid !== input.jobid && !(then && sameLoad(parseMapping(then), p.spec))) {
+    throw new ConfigError(
+      mapref,
+      'DMS_CHKPNT',
+      `in the target belongs to job ${current.jobid}, not to job ${input.jobid} that this run resumes`,
+      `load from the start with \`dms run ${mapref} --from-start\``,
+    );
+  }
+  if (keep && current.checkpoint !== null && current.keyColumns !== keyColumns) {
+    throw new ConfigError(
+      mapref,
+      'CHKPNTCOLUMN',
+      `now orders the source by ${keyColumns}, but the checkpoint to resume from is over ${current.keyColumns ?? 'another key'} (a unique index of the source may have changed)`,
+      `restore the source's key, or load from the start with \`dms run ${mapref} --from-start\``,
+    );
+  }
+  // INCREMENTAL: a fresh start begins after the last completed run's high-water mark,
+  // which DMS_CHKPNT keeps (PARAM1 says 'COMPLETED'), less the look-back window.
+  let start: string | null = keep ? current.checkpoint : null;
+  let incrementalFrom: RunPlan['incrementalFrom'] = null;
+  if (!keep && !fromStart && p.spec.loadmode === 'INCREMENTAL' && current?.checkpoint) {
+    if (current.keyColumns !== keyColumns) {
+      throw new ConfigError(
+        mapref,
+        'CHKPNTCOLUMN',
+        `now orders the source by ${keyColumns}, but the high-water mark of the last completed run is over ${current.keyColumns}; reading from the start would load everything again`,
+        `restore the key, or empty the target and load from the start with \`dms run ${mapref} --from-start\``,
+      );
+    }
+    let after: string[] | null = decodeCheckpoint(current.checkpoint, p.keyed.key.length);
+    if (p.lookback) after = await p.source.keyBefore(p.keyed, after[0], p.lookback.window, p.lookback.type);
+    start = after === null ? null : encodeCheckpoint(after);
+    incrementalFrom = { mark: current.checkpoint, startsAfter: start };
+  }
+  // A partitioned run splits anew unless it takes over the ranges its resumed owner split.
+  const splitsAnew = p.spec.partitions > 1 && !(keep && splitOf(current) !== undefined);
+  const points = splitsAnew ? await splitAfter(p, start) : undefined;
+  return { keep, cleared: byHand === 'cleared', start, incrementalFrom, ...(points ? { points } : {}) };
 }
 
 /** Refuses a PARAM1 set by hand to another checkpoint; tells a cleared one. */

@@ -23,20 +23,22 @@ import type { RangeState } from './types';
  * Writes the run's key ranges into DMS_CHKPNT inside tx, fenced by `run`'s prcid and epoch,
  * and records their number in `run` (its LASTROW), which the caller then writes. With
  * from.keep, the ranges of the row's earlier owner are taken over with their checkpoints;
- * otherwise (or where that owner did not split) the rows after run.checkpoint are split.
+ * otherwise (or where that owner did not split) the rows after run.checkpoint are split at
+ * `points`, found before the row was locked (splitAfter), or else here.
  */
 export async function takeRanges(
   p: JobPlan,
   tx: TargetTransaction,
   run: CheckpointRow,
   from: { owner: CheckpointRow | undefined; keep: boolean },
+  points?: string[][],
 ): Promise<RangeState[]> {
   const { mapref } = p.spec;
-  const split = from.keep ? splitOf(from.owner) : undefined;
+  const taken = from.keep ? splitOf(from.owner) : undefined;
   const ranges: RangeState[] = [];
-  if (split !== undefined && from.owner) {
+  if (taken !== undefined && from.owner) {
     let after = run.checkpoint;
-    for (let k = 1; k <= split; k++) {
+    for (let k = 1; k <= taken; k++) {
       const key = partitionRowKey(mapref, k);
       const row = await tx.lockCheckpoint(p.schema, key);
       const meta = row && row.prcid === from.owner.prcid ? decodeRangeMeta(row.lastRow) : undefined;
@@ -44,7 +46,7 @@ export async function takeRanges(
         throw new ConfigError(
           mapref,
           'DMS_CHKPNT',
-          `has ${row ? `a row ${key} that run ${from.owner.prcid} does not own` : `no row ${key}`}, though run ${from.owner.prcid} loaded the mapping in ${split} key ranges; resuming could load a range twice or not at all`,
+          `has ${row ? `a row ${key} that run ${from.owner.prcid} does not own` : `no row ${key}`}, though run ${from.owner.prcid} loaded the mapping in ${taken} key ranges; resuming could load a range twice or not at all`,
           `restore the row, or empty the target table and load from the start with \`dms run ${mapref} --from-start\``,
         );
       }
@@ -53,12 +55,10 @@ export async function takeRanges(
       ranges.push({ k, after, upTo: meta.upTo, state: stateOf(row), done: meta.done });
       after = meta.upTo;
     }
-    run.lastRow = encodeSplitMeta(split);
+    run.lastRow = encodeSplitMeta(taken);
     return ranges;
   }
-  const start = run.checkpoint === null ? null : decodeCheckpoint(run.checkpoint, p.keyed.key.length);
-  const { points } = await splitPoints(p.source, p.keyed, p.spec.partitions, start);
-  const bounds = [...points.map(encodeCheckpoint), null];
+  const bounds = [...(points ?? (await splitAfter(p, run.checkpoint))).map(encodeCheckpoint), null];
   let after = run.checkpoint;
   for (const [i, upTo] of bounds.entries()) {
     const k = i + 1;
@@ -79,6 +79,12 @@ export async function takeRanges(
   }
   run.lastRow = encodeSplitMeta(ranges.length);
   return ranges;
+}
+
+/** The keys that split the rows after `start` (a checkpoint, null: the start) into PARTITIONS ranges. */
+export async function splitAfter(p: JobPlan, start: string | null): Promise<string[][]> {
+  const after = start === null ? null : decodeCheckpoint(start, p.keyed.key.length);
+  return (await splitPoints(p.source, p.keyed, p.spec.partitions, after)).points;
 }
 
 /**
