@@ -317,22 +317,6 @@ describe('LOADMODE INCREMENTAL', () => {
     await worker.kill();
   });
 
-  it('refuses INCREMENTAL with CHKPNTNULLS = FIRST, which would reload the NULL-key rows each run', async () => {
-    await registerMapping(h.dbs, {
-      mapref: 'INCRNULL',
-      batchSize: 1000,
-      srcquery: 'SELECT * FROM events',
-      trgtbnm: 'EVENTS',
-      chkpntcolumn: 'ID',
-      columns: { loadmode: 'INCREMENTAL', chkpntnulls: 'FIRST' },
-    });
-    const worker = await h.startWorker();
-    expect(await failureOf(await start('INCRNULL'))).toMatch(
-      /^Mapping INCRNULL: CHKPNTNULLS is 'FIRST', which would load the NULL-key rows again on every INCREMENTAL run\. Fix: /,
-    );
-    await worker.kill();
-  });
-
   it('re-reads a look-back window on a timestamp key and merges, catching a row that committed late', async () => {
     await withClient(h.dbs.target, (c) =>
       c.query(`CREATE TABLE events_lb (id bigint PRIMARY KEY, at timestamp NOT NULL, v text)`),

@@ -200,6 +200,12 @@ const CASES: Case[] = [
       /^Mapping CFG: LOADMODE is 'INCREMENTAL', which needs a key to keep a high-water mark, but the strategy is ROWCOUNT\. Fix: /,
   },
   {
+    name: 'INCREMENTAL with the NULL-key rows loaded first',
+    mapping: { loadmode: 'INCREMENTAL', chkpntnulls: 'FIRST' },
+    expected:
+      /^Mapping CFG: CHKPNTNULLS is 'FIRST', which would load the NULL-key rows again on every INCREMENTAL run\. Fix: /,
+  },
+  {
     name: 'a look-back window on a key that is not a date',
     mapping: { loadmode: 'INCREMENTAL', chkpntlookback: '1 hour', trgkeycols: 'SALE_ID' },
     expected:
