@@ -1,7 +1,9 @@
 // A MariaDB server restarted under running loads, in both directions (MariaDB → PostgreSQL
 // and PostgreSQL → MariaDB, on one worker): the worker process stays up, both loads move
-// again by themselves within 30 s of each restart and end exact. The MariaDB server is the
-// test's own (test/support/mariadb-server.ts), with a password for its user.
+// again by themselves within 30 s of each restart and end exact. And a server that refuses
+// LOAD DATA LOCAL (a global setting). The MariaDB server is the test's own
+// (test/support/mariadb-server.ts), with a password for its user, so that no other test file
+// sees it restart or change a global setting.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -9,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Metadata } from '../../metadata/repository';
 import { createFactSource, registerMapping } from '../support/fact-load';
-import { openHarness, waitUntil, type Harness } from '../support/harness';
+import { failureOf, openHarness, waitUntil, type Harness } from '../support/harness';
 import { mariadbFactRowsSql, postgresFactRows } from '../support/mariadb';
 import { startOwnMariaDb, type OwnMariaDb } from '../support/mariadb-server';
 import { urlFor, withClient } from '../support/postgres';
@@ -156,6 +158,37 @@ describe('the MariaDB server restarted under running loads', () => {
     expect(await postgresFactRows(h!.dbs.target, 't_from')).toEqual(fromMariaDb);
     const fromPostgres = await postgresFactRows(h!.dbs.source, 'sales');
     expect(await mariadbRows('dms_tgt', 't_into')).toEqual(fromPostgres);
+    await worker.kill();
+  });
+});
+
+describe('a MariaDB target that refuses LOAD DATA LOCAL', () => {
+  it('fails at once, saying what to set, when the server refuses LOAD DATA LOCAL (local_infile OFF), with no row loaded', async () => {
+    await server!.admin(`CREATE TABLE dms_tgt.t_noinfile (${FACT}) ENGINE=InnoDB`);
+    await registerMapping(h!.dbs, {
+      mapref: 'RM_NOINFILE',
+      batchSize: 500,
+      trgtbnm: 't_noinfile',
+      columns: { trgconid: 'MTGT', trgschm: 'dms_tgt' },
+    });
+    const worker = await h!.startWorker();
+    await server!.admin('SET GLOBAL local_infile = 0');
+    try {
+      const handle = await start('RM_NOINFILE');
+      expect(await failureOf(handle)).toMatch(
+        /the target server refuses LOAD DATA LOCAL INFILE, by which dms-etl loads rows into MariaDB \(its local_infile is OFF\); a DBA can turn it on with SET GLOBAL local_infile = ON/,
+      );
+      const failed = await handle.result().then(
+        () => undefined,
+        (err: { cause?: { cause?: unknown } }) => err.cause?.cause,
+      );
+      expect(failed).toMatchObject({ type: 'DataError', nonRetryable: true });
+    } finally {
+      await server!.admin('SET GLOBAL local_infile = 1');
+    }
+    expect(await server!.admin<{ n: string }[]>('SELECT COUNT(*) AS n FROM t_noinfile', 'dms_tgt')).toEqual([
+      { n: '0' },
+    ]);
     await worker.kill();
   });
 });

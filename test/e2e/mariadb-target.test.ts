@@ -11,7 +11,7 @@ import { settleTruncate, truncateLockName } from '../../dialects/mariadb/mariadb
 import { connectionOf } from '../../dialects/mariadb/mariadb-target-transaction';
 import { registerMapping, runs } from '../support/fact-load';
 import { failureOf, openHarness, waitUntil, type Harness } from '../support/harness';
-import { createMariaDb, registerMariaDbConnection, setLocalInfile, type TestMariaDb } from '../support/mariadb';
+import { createMariaDb, registerMariaDbConnection, type TestMariaDb } from '../support/mariadb';
 import { withClient } from '../support/postgres';
 
 const ROWS = 20_000;
@@ -199,32 +199,6 @@ describe('MariaDB as a target', () => {
     // No value of the row reaches Temporal: the first notes that do not fit are 'n3 …'.
     expect(failure).not.toMatch(/n3|𝄞|ünï/);
     expect(await m.query<{ n: string }[]>(`SELECT COUNT(*) AS n FROM t_narrow`)).toEqual([{ n: '0' }]);
-    await worker.kill();
-  });
-
-  it('fails at once, saying what to set, when the server refuses LOAD DATA LOCAL (local_infile OFF), with no row loaded', async () => {
-    await m.query(`CREATE TABLE t_noinfile (${TARGET_COLUMNS}) ENGINE=InnoDB`);
-    await mapping('MDBTNOINFILE', 'T_NOINFILE');
-    const worker = await h.startWorker();
-    // A global setting: on again before anything else in this file loads.
-    await setLocalInfile(false);
-    let failed: unknown;
-    let message: string | undefined;
-    try {
-      const handle = await start('MDBTNOINFILE');
-      message = await failureOf(handle);
-      failed = await handle.result().then(
-        () => undefined,
-        (err: { cause?: { cause?: unknown } }) => err.cause?.cause,
-      );
-    } finally {
-      await setLocalInfile(true);
-    }
-    expect(message).toMatch(
-      /the target server refuses LOAD DATA LOCAL INFILE, by which dms-etl loads rows into MariaDB \(its local_infile is OFF\); a DBA can turn it on with SET GLOBAL local_infile = ON/,
-    );
-    expect(failed).toMatchObject({ type: 'DataError', nonRetryable: true });
-    expect(await m.query<{ n: string }[]>(`SELECT COUNT(*) AS n FROM t_noinfile`)).toEqual([{ n: '0' }]);
     await worker.kill();
   });
 });

@@ -106,11 +106,6 @@ export async function registerMariaDbConnection(
   );
 }
 
-/** Turns the server's local_infile on or off (a global setting: for a test that restores it). */
-export async function setLocalInfile(on: boolean): Promise<void> {
-  await admin((c) => c.query(`SET GLOBAL local_infile = ${on ? 1 : 0}`));
-}
-
 /**
  * A fact table's rows (sale_id, store_id, amount, sold_at, note) as one text each, NULL apart
  * from '', every digit and microsecond kept, in key order: on MariaDB this query, on
