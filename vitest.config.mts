@@ -22,11 +22,41 @@ const ON_MARIADB = [
  */
 const NEEDS_MARIADB = [...ON_MARIADB, 'test/e2e/mariadb-tls.test.ts', 'test/e2e/mariadb-restarts.test.ts'];
 
-/** Lane A: the files on the tests' MariaDB server and others, about half of the suite's time (see below). */
+/**
+ * The end-to-end files of lanes A and B; lane C runs every other file (the unit and workflow
+ * tests among them). The three take about as long each, by the files' times in a full run
+ * (`npm test` prints them): a new slow file goes where it evens them out. No file depends on
+ * another's running apart: each has its own databases, Temporal server and workers, and a test
+ * that changes a server's global setting (MariaDB's local_infile) does it on a server of its own.
+ */
 const LANE_A = [
-  ...ON_MARIADB,
-  ...['modes', 'demo', 'dev', 'cli', 'payload-encryption'].map((name) => `test/e2e/${name}.test.ts`),
-];
+  'key-type-matrix',
+  'mariadb-source',
+  'key-load',
+  'operate',
+  'rejects',
+  'passwords',
+  'mariadb-restarts',
+  'dev',
+  'payload-encryption',
+  'failures',
+  'metrics',
+  'estimates',
+].map((name) => `test/e2e/${name}.test.ts`);
+const LANE_B = [
+  'cli',
+  'wide-rows',
+  'keys',
+  'checkpoint',
+  'schedule',
+  'engine-mariadb',
+  'restarts',
+  'demo',
+  'web-ui',
+  'database-tls',
+  'mariadb-tls',
+  'fencing',
+].map((name) => `test/e2e/${name}.test.ts`);
 
 const IN_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
 
@@ -65,14 +95,19 @@ export default defineConfig(async () => {
       testTimeout: 180_000,
       hookTimeout: 120_000,
       // End-to-end files each start a Temporal dev server and worker processes, one file after
-      // another in each lane. `npm test` (scripts/test-lanes.ts) runs the two lanes in two
-      // vitest processes at once; vitest alone (`npx vitest run`) runs them one after the
-      // other. Every file on the tests' MariaDB server is in lane A: mariadb-target.test.ts turns
-      // the server's global local_infile off and on again, which no other MariaDB file may see
-      // (mariadb-tls.test.ts, on a server of its own, runs in lane B).
+      // another in each lane. `npm test` (scripts/test-lanes.ts) runs the three lanes in three
+      // vitest processes at once; vitest alone (`npx vitest run`) runs them one after the other.
       projects: [
         { test: { ...lane, name: 'lane-a', include: LANE_A, exclude: excluded } },
-        { test: { ...lane, name: 'lane-b', include: ['test/**/*.test.ts'], exclude: [...excluded, ...LANE_A] } },
+        { test: { ...lane, name: 'lane-b', include: LANE_B, exclude: excluded } },
+        {
+          test: {
+            ...lane,
+            name: 'lane-c',
+            include: ['test/**/*.test.ts'],
+            exclude: [...excluded, ...LANE_A, ...LANE_B],
+          },
+        },
       ],
     },
   };

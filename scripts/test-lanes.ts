@@ -1,9 +1,9 @@
-// `npm test`: the suite in two lanes at once (vitest projects lane-a and lane-b, see
+// `npm test`: the suite in three lanes at once (vitest projects lane-a, lane-b and lane-c, see
 // vitest.config.mts), each lane one file after another, each line prefixed with its lane.
 // Vitest itself runs projects whose files are sequential one file at a time in all, and most
-// of an end-to-end file's time is waiting (heartbeat timeouts, stalls), so two lanes on two
-// cores take about half as long. With arguments (`npm test -- test/unit`), one vitest runs
-// them as given.
+// of an end-to-end file's time is waiting (heartbeat timeouts, stalls, a worker's start), so
+// three lanes on two cores take about a third as long. With arguments (`npm test -- test/unit`),
+// one vitest runs them as given.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -16,6 +16,9 @@ const VITEST = path.join(__dirname, '..', 'node_modules', 'vitest', 'vitest.mjs'
 const FAILURE_START = /Failed Tests|Failed Suites|Unhandled Errors?/;
 const FAILURE_LINE = /^\s*(FAIL|×|❯ .*\(\d+ tests? \| \d+ failed)/;
 const KEPT_LINES = 300;
+
+/** The lanes, as vitest.config.mts names its projects (lane-a …). */
+const LANES = ['a', 'b', 'c'];
 
 function vitest(args: string[], prefix: string | null, failures: string[] = []): Promise<number> {
   const child = spawn(process.execPath, [VITEST, 'run', ...args], {
@@ -46,20 +49,18 @@ async function main(): Promise<void> {
     return;
   }
   const started = Date.now();
-  const failures: [string[], string[]] = [[], []];
-  const codes = await Promise.all([
-    vitest(['--project', 'lane-a'], '[a] ', failures[0]),
-    vitest(['--project', 'lane-b'], '[b] ', failures[1]),
-  ]);
-  for (const [i, lane] of ['a', 'b'].entries()) {
+  const failures: string[][] = LANES.map(() => []);
+  const codes = await Promise.all(
+    LANES.map((lane, i) => vitest(['--project', `lane-${lane}`], `[${lane}] `, failures[i])),
+  );
+  for (const [i, lane] of LANES.entries()) {
     if (codes[i] === 0 || failures[i].length === 0) continue;
-    console.log(`\n== lane ${lane} failed; what it reported (also above, among the other lane's lines):`);
+    console.log(`\n== lane ${lane} failed; what it reported (also above, among the other lanes' lines):`);
     for (const line of failures[i]) console.log(line);
   }
   const seconds = Math.round((Date.now() - started) / 1000);
-  console.log(
-    `tests: lane a ${codes[0] === 0 ? 'passed' : 'FAILED'}, lane b ${codes[1] === 0 ? 'passed' : 'FAILED'}, ${seconds} s in all`,
-  );
+  const outcomes = LANES.map((lane, i) => `lane ${lane} ${codes[i] === 0 ? 'passed' : 'FAILED'}`);
+  console.log(`tests: ${outcomes.join(', ')}, ${seconds} s in all`);
   process.exitCode = codes.some((c) => c !== 0) ? 1 : 0;
 }
 
