@@ -26,8 +26,9 @@ const NEEDS_MARIADB = [...ON_MARIADB, 'test/e2e/mariadb-tls.test.ts', 'test/e2e/
  * The end-to-end files of lanes A and B; lane C runs every other file (the unit and workflow
  * tests among them). The three take about as long each, by the files' times in a full run
  * (`npm test` prints them): a new slow file goes where it evens them out. No file depends on
- * another's running apart: each has its own databases, Temporal server and workers, and a test
- * that changes a server's global setting (MariaDB's local_infile) does it on a server of its own.
+ * another's running apart: each has its own databases, Temporal server and workers; a test that
+ * changes a server's global setting (MariaDB's local_infile) does it on a server of its own, and
+ * one that counts a server's statements counts its own user's (test/support/mariadb.ts selectsOf).
  */
 const LANE_A = [
   'key-type-matrix',

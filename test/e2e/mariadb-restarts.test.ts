@@ -186,9 +186,8 @@ describe('a MariaDB target that refuses LOAD DATA LOCAL', () => {
     } finally {
       await server!.admin('SET GLOBAL local_infile = 1');
     }
-    expect(await server!.admin<{ n: string }[]>('SELECT COUNT(*) AS n FROM t_noinfile', 'dms_tgt')).toEqual([
-      { n: '0' },
-    ]);
+    const [{ n }] = await server!.admin<{ n: number | string }[]>('SELECT COUNT(*) AS n FROM t_noinfile', 'dms_tgt');
+    expect(Number(n)).toBe(0);
     await worker.kill();
   });
 });

@@ -107,6 +107,22 @@ export async function registerMariaDbConnection(
 }
 
 /**
+ * The SELECT statements `user` has run on the server, as its user statistics count them: each
+ * test file's user is its own, so other files running at the same time do not count (as they do
+ * in the server's global Com_select). Turns the statistics on (userstat: bookkeeping only, which
+ * no other test notices).
+ */
+export async function selectsOf(user: string): Promise<number> {
+  return admin(async (c) => {
+    await c.query('SET GLOBAL userstat = 1');
+    const [rows] = await c.query('SELECT SELECT_COMMANDS AS n FROM information_schema.USER_STATISTICS WHERE USER = ?', [
+      user,
+    ]);
+    return Number((rows as { n: string | number }[])[0]?.n ?? 0);
+  });
+}
+
+/**
  * A fact table's rows (sale_id, store_id, amount, sold_at, note) as one text each, NULL apart
  * from '', every digit and microsecond kept, in key order: on MariaDB this query, on
  * PostgreSQL postgresFactRows, so that a load either way compares value by value.
