@@ -34,7 +34,6 @@ const LANE_A = [
   'key-type-matrix',
   'mariadb-source',
   'key-load',
-  'operate',
   'rejects',
   'passwords',
   'mariadb-restarts',
@@ -57,6 +56,7 @@ const LANE_B = [
   'database-tls',
   'mariadb-tls',
   'fencing',
+  'operate',
 ].map((name) => `test/e2e/${name}.test.ts`);
 
 const IN_CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';

@@ -405,8 +405,9 @@ describe('KEY over every key type, PostgreSQL and MariaDB each way, through a wo
         }),
       ),
     );
-    await first.waitFor(/fault: kill at beforeCommit of batch 5/);
-    await first.kill();
+    // All 115 loads share the worker's activity slots, each load's next batch queued behind the
+    // others' (a few hundred activities before the first batch 5): minutes where cores are busy.
+    await first.waitFor(/fault: kill at beforeCommit of batch 5/, 600_000).finally(() => first.kill());
     const second = await h.startWorker();
     try {
       for (const [n, handle] of handles.entries()) outcomes.set(LOADS[n].mapref, await failureOf(handle));
