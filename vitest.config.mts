@@ -42,6 +42,7 @@ const LANE_A = [
   'failures',
   'metrics',
   'estimates',
+  'rowcount-collations',
 ].map((name) => `test/e2e/${name}.test.ts`);
 const LANE_B = [
   'cli',
