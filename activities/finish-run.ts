@@ -47,15 +47,15 @@ export async function finishRun(ctx: RunContext, input: FinishInput): Promise<vo
             if (ranges.length > 0) {
               // Every range's row moves to the new epoch too: an attempt still loading a range is fenced.
               for (const range of ranges) await tx.writeCheckpoint(p.schema, { ...range, epoch: nextEpoch(row) });
+              // Completed, its checkpoint is the high-water mark an INCREMENTAL run starts after:
+              // the last range's last key.
               const totals = rangeTotals(stateOf(row), ranges.map(stateOf));
-              state = { ...totals, checkpoint: row.checkpoint };
-              const done = ranges.filter((r) => decodeRangeMeta(r.lastRow)?.done).length;
               if (input.status === RunStatus.completed) {
-                // The high-water mark an INCREMENTAL run starts after: the last range's last key.
-                const mark = totals.checkpoint;
-                state = { ...state, checkpoint: mark };
-                released = { ...released, checkpoint: mark, batches: state.batches, rows: state.rows };
+                state = totals;
+                released = { ...released, ...totals };
               } else {
+                state = { ...totals, checkpoint: row.checkpoint };
+                const done = ranges.filter((r) => decodeRangeMeta(r.lastRow)?.done).length;
                 param1 = partitionsParam1(done, ranges.length);
               }
             } else if (input.status !== RunStatus.completed) {
