@@ -47,13 +47,7 @@ export async function loadSlices(loop: SliceLoop, firstSlice?: BatchResult): Pro
       await condition(allHandlersFinished);
       await loop.continueAsNew();
     }
-    const { partition, ...run } = loop.batchInput();
-    const input: BatchInput = {
-      ...run,
-      expected: loop.state(),
-      maxBatches: limit - committed,
-      ...(partition ? { partition } : {}),
-    };
+    const input: BatchInput = { ...loop.batchInput(), expected: loop.state(), maxBatches: limit - committed };
     done = loop.committedBy(await summarized(batches.runBatch, loop.settings, loop.summary(), input));
   }
 }
